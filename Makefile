@@ -1,0 +1,36 @@
+# insats — each target creates .venv when missing (Python 3.11) and installs the pinned versions.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DATA   := data/exempel
+
+.PHONY: setup demo test test-fast dashboard data clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+# The main job on the embedded example data: generate, validate, compute the measures.
+demo: $(STAMP)
+	$(BIN)/insats generate stockholm --out $(DATA)/stockholm --seed 2013
+	$(BIN)/insats generate sundbyberg --out $(DATA)/sundbyberg --seed 2016
+	$(BIN)/insats validate $(DATA)/stockholm
+	$(BIN)/insats validate $(DATA)/sundbyberg
+	mkdir -p reports
+	$(BIN)/insats measures $(DATA)/stockholm --out reports/stockholm_matt.xlsx --from 2012-01 --to 2013-12
+	$(BIN)/insats measures $(DATA)/sundbyberg --out reports/sundbyberg_matt.xlsx --from 2015-01 --to 2016-12
+	@echo "Klart: mått i reports/stockholm_matt.xlsx och reports/sundbyberg_matt.xlsx"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+clean:
+	rm -rf $(VENV) build reports $(DATA) .pytest_cache
