@@ -14,7 +14,7 @@ from pathlib import Path
 def _cmd_generate(args: argparse.Namespace) -> int:
     from .synth import generate
 
-    out = generate(args.kind, args.out, seed=args.seed, persons=args.persons)
+    out = generate(args.kind, args.out, seed=args.seed, persons=args.persons, fmt=args.format)
     print(f"Syntetiska exempeldata ({args.kind}, frö {args.seed}) skrivna till {out}")
     return 0
 
@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path, help="mapp att skriva till")
     p.add_argument("--seed", type=int, default=1, help="slumpfrö (samma frö ger samma data)")
     p.add_argument("--persons", type=int, default=None, help="antal vuxna biståndsmottagare")
+    p.add_argument("--format", choices=["csv", "parquet"], default="csv", help="filformat (standard csv)")
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("validate", help="kontrollera en studiemapp mot datakontraktet")

@@ -35,6 +35,13 @@ class Study:
     sources: dict[str, SourceFile] = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     """Validation warnings (``insats.validate.Problem``) found while loading."""
+    meta: dict = field(default_factory=dict)
+    """Contents of the study folder's ``studie.json`` (e.g. ``{"syntetisk": true, ...}``)."""
+
+    @property
+    def synthetic(self) -> bool:
+        """True for generated example data, which every report must label *syntetiska exempeldata*."""
+        return bool(self.meta.get("syntetisk"))
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         try:
