@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	-git config filter.nbstrip.clean "$(abspath $(BIN))/python -m insats.nbstrip"
+	-git config filter.nbstrip.smudge cat
 	touch $(STAMP)
 
 # The main job on the embedded example data: generate, validate, compute the measures.

@@ -1,0 +1,79 @@
+"""Set-up stays reproducible: pins agree everywhere, notebooks are committed without outputs."""
+
+import json
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import yaml
+
+from insats import nbstrip
+
+ROOT = Path(__file__).resolve().parents[1]
+CONDA_NAMES = {"duckdb": "python-duckdb"}
+
+
+def _pins(requirements):
+    out = {}
+    for req in requirements:
+        name, version = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([^;\s]+)", req.strip()).groups()
+        out[name.lower()] = version
+    return out
+
+
+def pyproject_pins():
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    project = data["project"]
+    pins = _pins(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        pins.update(_pins(extra))
+    return pins
+
+
+def test_every_pyproject_dependency_is_pinned_exactly():
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    for req in data["project"]["dependencies"]:
+        assert "==" in req, req
+
+
+def test_environment_yml_agrees_with_pyproject():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    conda = {}
+    for dep in env["dependencies"]:
+        if isinstance(dep, str) and "=" in dep:
+            name, version = dep.split("=", 1)
+            conda[name.lower()] = version
+    assert conda.pop("python") == "3.11"
+    expected = {CONDA_NAMES.get(n, n): v for n, v in pyproject_pins().items()}
+    assert conda == expected
+
+
+def test_constraints_agree_with_pyproject():
+    lines = (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
+    pinned = _pins([ln for ln in lines if ln and not ln.startswith("#")])
+    for name, version in pyproject_pins().items():
+        assert pinned.get(name) == version, f"{name}: constraints {pinned.get(name)} != pyproject {version}"
+
+
+def test_no_committed_notebook_has_outputs():
+    files = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()
+    for name in files:
+        blob = subprocess.run(["git", "show", f"HEAD:{name}"], cwd=ROOT, capture_output=True, text=True)
+        if blob.returncode:  # added but not yet committed
+            continue
+        nb = json.loads(blob.stdout)
+        with_output = [i for i, c in enumerate(nb["cells"]) if c.get("outputs")]
+        assert not with_output, f"{name}: cells {with_output} have outputs; run make setup (git filter)"
+
+
+def test_nbstrip_removes_outputs_and_keeps_tags():
+    nb = {"cells": [{"cell_type": "code", "execution_count": 3, "metadata": {"tags": ["parameters"], "execution": {}},
+                     "outputs": [{"output_type": "stream", "text": "x"}], "source": "a = 1"},
+                    {"cell_type": "markdown", "metadata": {}, "source": "# Rubrik"}],
+          "metadata": {"papermill": {"x": 1}}, "nbformat": 4, "nbformat_minor": 5}
+    out = nbstrip.strip(nb)
+    assert out["cells"][0]["outputs"] == [] and out["cells"][0]["execution_count"] is None
+    assert out["cells"][0]["metadata"] == {"tags": ["parameters"]}
+    assert "papermill" not in out["metadata"]
