@@ -87,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--base-url", default=None, help="API:ets adress (för test eller spegel)")
     k.add_argument("--cache-dir", type=Path, default=None, help="cachemapp")
     k.add_argument("--offline", action="store_true", help="använd bara cachen")
+    k.add_argument("--max-age", type=float, default=None, metavar="DAGAR",
+                   help="hämta om värden äldre än så här många dagar (standard 7)")
     k.set_defaults(func=_cmd_kolada_fetch)
     return parser
 
