@@ -90,6 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--max-age", type=float, default=None, metavar="DAGAR",
                    help="hämta om värden äldre än så här många dagar (standard 7)")
     k.set_defaults(func=_cmd_kolada_fetch)
+
+    from .mapping import add_import_parser
+    from .pseudonymise import add_pseudonymise_parser
+    from .survey import add_survey_parser
+
+    add_survey_parser(sub)
+    add_pseudonymise_parser(sub)
+    add_import_parser(sub)
     return parser
 
 
