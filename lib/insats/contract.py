@@ -429,8 +429,21 @@ TABLES: dict[str, Table] = {
 
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 
+_HEADER_LOOKUPS: dict[str, dict[str, str]] = {
+    t.name: {**{fold(c.label): c.name for c in t.columns}, **{c.name: c.name for c in t.columns}}
+    for t in TABLES.values()
+}
+
 SURVEY_TABLES = ("omraden", "insatser", "medel")
 """The survey level: what a kartläggning can run on without individual data."""
+
+
+def column_name(table: str, header: object) -> str:
+    """The contract column a header means: its name or its Swedish label in any spelling
+    (``"Område kod"``, ``"Områdeskod"`` and ``"OMRADE_KOD"`` all give ``omrade_kod``); headers the
+    contract does not know come back folded."""
+    key = fold(header)
+    return _HEADER_LOOKUPS.get(table, {}).get(key, key)
 
 
 def column_label(table: str, column: str) -> str:
