@@ -14,7 +14,11 @@ from pathlib import Path
 def _cmd_generate(args: argparse.Namespace) -> int:
     from .synth import generate
 
-    out = generate(args.kind, args.out, seed=args.seed, persons=args.persons, fmt=args.format)
+    try:
+        out = generate(args.kind, args.out, seed=args.seed, persons=args.persons, fmt=args.format)
+    except (FileExistsError, ValueError) as exc:
+        print(f"Fel: {exc}", file=sys.stderr)
+        return 1
     print(f"Syntetiska exempeldata ({args.kind}, frö {args.seed}) skrivna till {out}")
     return 0
 

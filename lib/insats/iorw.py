@@ -343,10 +343,13 @@ def to_display_text(value) -> str | None:
     """A raw value as a user wrote it: Excel numbers without ``.0``, dates as ÅÅÅÅ-MM-DD."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
-    if isinstance(value, float):
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
         if np.isnan(value):
             return None
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, np.integer):
+        return str(int(value))
     if isinstance(value, (datetime, pd.Timestamp)):
         if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
             return value.strftime("%Y-%m-%d")
