@@ -231,7 +231,7 @@ def test_missing_tables_are_skipped_with_reason():
     ids = set(res.table["matt"])
     assert "utbud_insatser" in ids and "medel_totalt" in ids
     assert "erbjudande_andel" not in ids
-    assert any(note.startswith("erbjudande_andel") and "personer" in note for note in res.skipped)
+    assert any("erbjudande_andel" in note and "personer" in note for note in res.skipped)
 
 
 @pytest.mark.parametrize("ext", [".csv", ".xlsx", ".json"])

@@ -903,7 +903,7 @@ def compute_measures(study: Study, *, start=None, end=None, min_cell: int = 5, o
             continue
         missing = [t for t in m.needs if t not in study]
         if missing:
-            skipped.append(f"{mid} ({m.label}): kräver tabellen {', '.join(missing)}, som saknas")
+            skipped.append((tuple(missing), mid))
             continue
         if mid.startswith("utbud_platser") and "bistand" not in study:
             continue
@@ -919,11 +919,18 @@ def compute_measures(study: Study, *, start=None, end=None, min_cell: int = 5, o
     published = pd.concat([published, likstallighet(visible, min_cell).assign(undertryckt=False)], ignore_index=True)
     raw = long.assign(undertryckt=False)
     raw = pd.concat([raw, likstallighet(raw, 1).assign(undertryckt=False)], ignore_index=True)
-    return MeasureResult(table=_typed(published), params=params.as_dict(), skipped=skipped, raw=_typed(raw))
+    notes = []
+    for missing in dict.fromkeys(m for m, _ in skipped):
+        ids = [mid for m, mid in skipped if m == missing]
+        word = "tabellen" if len(missing) == 1 else "tabellerna"
+        notes.append(f"{', '.join(ids)}: kräver {word} {', '.join(missing)}, som saknas i studien")
+    return MeasureResult(table=_typed(published), params=params.as_dict(), skipped=notes, raw=_typed(raw))
 
 
 def _typed(table: pd.DataFrame) -> pd.DataFrame:
     table = table[COLUMNS].reset_index(drop=True)
+    # allocated places are sums of fractions: drop floating-point dust (215.00000000000003)
+    table[["taljare", "namnare"]] = table[["taljare", "namnare"]].round(9)
     return table.astype({"matt": object, "omrade_kod": object, "varde": "float64", "taljare": "float64",
                          "namnare": "float64", "undertryckt": bool})
 
