@@ -247,7 +247,8 @@ def read_parquet(path: Path, table: str, sha: str | None = None) -> RawTable:
     """A Parquet file, typed as stored. Rows are numbered as in a spreadsheet (first record = 2)."""
     sha = sha or sha256_of(path)
     arrow = pq.read_table(path)
-    frame = arrow.to_pandas()
+    # dates as datetime64, not Python date objects: typing and the personnummer scan stay vectorised
+    frame = arrow.to_pandas(date_as_object=False)
     source = SourceFile(table, path, "parquet", sha)
     return _finish(table, frame, list(arrow.column_names), pd.RangeIndex(2, 2 + len(frame)), source)
 

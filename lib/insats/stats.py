@@ -209,20 +209,26 @@ def observed_expected(
 
     import statsmodels.api as sm
 
-    y = data[outcome].astype(float).to_numpy()
-    x = _design_matrix(data, categorical, numeric)
-    if len(data):
-        fit = sm.GLM(y, x, family=sm.families.Binomial()).fit()
-        p_hat = np.asarray(fit.fittedvalues, dtype=float)
+    # Fit on covariate patterns (per group) with successes/trials: the same maximum-likelihood
+    # estimate as one row per person, but a few thousand rows instead of hundreds of thousands.
+    keys = [group, *categorical, *numeric]
+    data = data.assign(_y=data[outcome].astype(float))
+    cells = data.groupby(keys, sort=False, observed=True, dropna=False)["_y"].agg(["sum", "size"]).reset_index()
+    succ = cells["sum"].to_numpy(dtype=float)
+    trials = cells["size"].to_numpy(dtype=float)
+    x = _design_matrix(cells, categorical, numeric)
+    if len(cells):
+        endog = np.column_stack([succ, trials - succ])
+        fit = sm.GLM(endog, x, family=sm.families.Binomial()).fit()
+        p_hat = np.asarray(fit.predict(x), dtype=float)
         coefficients = pd.Series(np.asarray(fit.params, dtype=float), index=x.columns, name="koefficient")
     else:
         p_hat = np.array([], dtype=float)
         coefficients = pd.Series(dtype=float, name="koefficient")
 
-    work = pd.DataFrame({"g": data[group].to_numpy(), "y": y, "p": p_hat})
-    agg = work.groupby("g", sort=True, observed=True).agg(
-        observed=("y", "sum"), expected=("p", "sum"), n=("y", "size")
-    )
+    work = pd.DataFrame({"g": cells[group].to_numpy() if len(cells) else [], "y": succ, "p": p_hat * trials,
+                         "n": trials})
+    agg = work.groupby("g", sort=True, observed=True).agg(observed=("y", "sum"), expected=("p", "sum"), n=("n", "sum"))
     agg.index.name = group
     agg["n"] = agg["n"].astype("int64")
     with np.errstate(divide="ignore", invalid="ignore"):
