@@ -1,0 +1,115 @@
+"""Building blocks every study notebook and dashboard shares: provenance, notices, tables.
+
+A notebook cell is a call and a sentence of Swedish text; the call usually lands here or in
+``insats.measures`` / ``insats.charts``. Nothing here computes a measure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .contract import TABLES
+from .privacy import footnote, format_table
+from .study import Study
+
+ANTAGANDEN = "docs/antaganden.md"
+"""The assumptions-and-caveats log every report links to (path in the repository)."""
+
+REPO_URL_HINT = "https://github.com/ (se docs/antaganden.md i paketets källkod)"
+
+
+def load_for_report(data_dir: str | Path) -> Study:
+    """Load a study for a notebook, resolving a relative path against the repository root
+    when it is not found from the working directory (notebooks run from ``notebooks/``)."""
+    from .load import load_study
+
+    path = Path(data_dir)
+    if not path.is_absolute() and not path.exists():
+        for parent in [Path.cwd(), *Path.cwd().parents]:
+            if (parent / path).exists():
+                path = parent / path
+                break
+    return load_study(path)
+
+
+def synthetic_banner(study: Study) -> str:
+    """Markdown warning shown at the top of every page built on generated data ('' otherwise)."""
+    if not study.synthetic:
+        return ""
+    seed = study.meta.get("seed")
+    extra = f" (frö {seed})" if seed is not None else ""
+    return (f"> **Syntetiska exempeldata{extra}.** Uppgifterna är skapade av `insats generate` och "
+            "beskriver inga verkliga personer. Siffrorna visar metoden, inte verkligheten.")
+
+
+def missing_note(study: Study, needs: list[str] | tuple[str, ...], what: str) -> str | None:
+    """Swedish explanation when a section cannot be computed, else None.
+
+    ``what`` names the section, e.g. ``"Utfall"``.
+    """
+    missing = [t for t in needs if t not in study]
+    if not missing:
+        return None
+    names = ", ".join(f"`{t}` ({TABLES[t].label.lower()})" for t in missing)
+    word = "tabellen" if len(missing) == 1 else "tabellerna"
+    return (f"**{what} kan inte beräknas:** studien saknar {word} {names}. "
+            "Se `data/README.md` för vad tabellerna ska innehålla; resten av rapporten påverkas inte.")
+
+
+def provenance(study: Study, params: dict) -> pd.DataFrame:
+    """The data's provenance: parameters, every input file with its SHA-256, package version,
+    when the report was made. Shown in every report ("Data och metod")."""
+    rows = [("Parameter", k, str(v)) for k, v in params.items()]
+    for name, src in study.sources.items():
+        rows.append(("Fil", f"{TABLES[name].label} ({src.display})", f"SHA-256 {src.sha256[:16]}…"))
+    for name in study.missing:
+        rows.append(("Fil", TABLES[name].label, "saknas"))
+    rows.append(("Program", "insats", __version__))
+    rows.append(("Program", "Python / pandas", f"{platform.python_version()} / {pd.__version__}"))
+    rows.append(("Körning", "Skapad", dt.datetime.now().strftime("%Y-%m-%d %H:%M")))
+    if study.synthetic:
+        rows.append(("Data", "Typ", "syntetiska exempeldata"))
+    return pd.DataFrame(rows, columns=["Slag", "Vad", "Värde"])
+
+
+def measure_table(long: pd.DataFrame, matt: list[str] | str, *, omraden: pd.DataFrame | None = None,
+                  percent: bool | None = None, decimals: int = 1) -> pd.DataFrame:
+    """A display table of one or more measures per area (rows) with Swedish formatting and
+    ``..`` for suppressed cells. Shares are shown as percent unless ``percent=False``."""
+    from .measures import MEASURES, measure_label
+
+    ids = [matt] if isinstance(matt, str) else list(matt)
+    part = long[long["matt"].isin(ids)]
+    values = part.pivot(index="omrade_kod", columns="matt", values="varde").reindex(columns=ids)
+    mask = part.pivot(index="omrade_kod", columns="matt", values="undertryckt").reindex(columns=ids)
+    mask = mask.fillna(False).astype(bool)
+    order = [c for c in values.index if c != "ALLA"] + (["ALLA"] if "ALLA" in values.index else [])
+    values, mask = values.reindex(order), mask.reindex(order)
+    pct = {m: (MEASURES[m].unit == "andel") if percent is None else percent for m in ids}
+    dec = {m: (decimals if MEASURES.get(m) is None or MEASURES[m].unit in ("andel", "kvot", "index", "per_100")
+               else 0) for m in ids}
+    shown = format_table(values, mask, decimals=dec, percent=pct)
+    names = area_names(omraden)
+    shown.index = [names.get(c, "Hela studien" if c == "ALLA" else c) for c in shown.index]
+    shown.index.name = "Område"
+    shown.columns = [measure_label(m) for m in ids]
+    return shown
+
+
+def area_names(omraden: pd.DataFrame | None) -> dict[str, str]:
+    """omrade_kod -> omrade (name), plus ALLA and CENTRAL."""
+    names = {"ALLA": "Hela studien", "CENTRAL": "Centralt (hela kommunen)"}
+    if omraden is not None and len(omraden):
+        names.update(dict(zip(omraden["omrade_kod"].astype(str), omraden["omrade"].astype(str))))
+    return names
+
+
+def privacy_note(min_cell: int) -> str:
+    """The suppression footnote and the link to the assumptions log, for every report."""
+    return (f"{footnote(min_cell)}. Definitioner och gränsfall: se `{ANTAGANDEN}` "
+            "(antaganden och förbehåll), som den som granskar rapporten bör läsa först.")
