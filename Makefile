@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   := data/exempel
 
-.PHONY: setup demo test test-fast dashboard data clean
+.PHONY: setup demo test test-fast dashboard data clean bench
 
 setup: $(STAMP)
 
@@ -17,10 +17,17 @@ $(STAMP): pyproject.toml constraints.txt
 	-git config filter.nbstrip.smudge cat
 	touch $(STAMP)
 
-# The main job on the embedded example data: generate, validate, compute the measures.
-demo: $(STAMP)
+# The synthetic example studies (deterministic: the same seed gives the same files).
+data: $(DATA)/stockholm/studie.json $(DATA)/sundbyberg/studie.json
+
+$(DATA)/stockholm/studie.json: $(STAMP) lib/insats/synth.py
 	$(BIN)/insats generate stockholm --out $(DATA)/stockholm --seed 2013
+
+$(DATA)/sundbyberg/studie.json: $(STAMP) lib/insats/synth.py
 	$(BIN)/insats generate sundbyberg --out $(DATA)/sundbyberg --seed 2016
+
+# The main job on the embedded example data: generate, validate, compute the measures.
+demo: $(STAMP) data
 	$(BIN)/insats validate $(DATA)/stockholm
 	$(BIN)/insats validate $(DATA)/sundbyberg
 	mkdir -p reports
@@ -28,11 +35,15 @@ demo: $(STAMP)
 	$(BIN)/insats measures $(DATA)/sundbyberg --out reports/sundbyberg_matt.xlsx --from 2015-01 --to 2016-12
 	@echo "Klart: mått i reports/stockholm_matt.xlsx och reports/sundbyberg_matt.xlsx"
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+# Unit, notebook (nbval runs every notebook with its default parameters) and browser tests.
+test: $(STAMP) data
+	$(BIN)/python -m pytest --nbval-lax tests notebooks
 
-test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not browser"
+test-fast: $(STAMP) data
+	$(BIN)/python -m pytest -m "not slow and not browser" tests
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/measures.py
 
 clean:
 	rm -rf $(VENV) build reports $(DATA) .pytest_cache
