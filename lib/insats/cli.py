@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hämta om värden äldre än så här många dagar (standard 7)")
     k.set_defaults(func=_cmd_kolada_fetch)
 
+    from .batch import add_run_parser
     from .mapping import add_import_parser
     from .pseudonymise import add_pseudonymise_parser
     from .survey import add_survey_parser
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_survey_parser(sub)
     add_pseudonymise_parser(sub)
     add_import_parser(sub)
+    add_run_parser(sub)
     return parser
 
 

@@ -1,0 +1,279 @@
+"""Parameter files (``params/*.yaml``) and path resolution for batch runs.
+
+A params file is both papermill's ``-f`` file (its top-level keys are notebook parameters) and the
+batch runner's configuration (the ``korning:`` section). See ``params/README.md`` for the format.
+
+Relative paths are relative to the *repository root*: the nearest folder, walking up from the
+params file (else from the current directory), that holds ``pyproject.toml`` or a ``params/``
+folder. Parameters handed to notebooks hold absolute paths, so a notebook gives the same result
+whatever its working directory.
+
+Error messages name the file and the key, in Swedish: the analyst who edits the file reads them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ConfigError",
+    "RunConfig",
+    "load_params",
+    "find_root",
+    "resolve",
+    "notebook_parameters",
+    "PATH_KEYS",
+    "KORNING_KEYS",
+]
+
+KORNING_KEYS = {
+    "namn": "körningens namn; rapporterna hamnar i reports/<namn>/",
+    "notebooks": "studienotebooks i notebooks/ som körs en gång var",
+    "profil": "notebook som körs en gång per område med parametern omrade",
+    "omraden": "'alla' eller en lista med omrade_kod",
+    "timeout": "längsta tid i sekunder för en rapport (standard 900)",
+    "cell_timeout": "längsta tid i sekunder för en cell (standard samma som timeout)",
+    "workers": "antal parallella arbetare (standard antal kärnor)",
+    "cache": "true: läs studien en gång och ge notebooks en Parquet-kopia (standard false)",
+    "kernel_omstart": "starta om kärnan efter så här många rapporter (standard 20; 1 = ny kärna per rapport)",
+    "rapportmapp": "mapp för rapporterna (standard reports)",
+}
+"""Keys allowed under ``korning:`` and what they mean (used in error messages)."""
+
+PATH_KEYS = ("data_dir",)
+PATH_SUFFIXES = ("_dir", "_mapp", "_fil", "_file", "_path")
+"""Notebook parameters holding a path: ``data_dir`` and any key ending in one of these suffixes."""
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class ConfigError(ValueError):
+    """A params file that cannot be used; the message is Swedish and names file and key."""
+
+
+@dataclass
+class RunConfig:
+    """A validated batch run: notebook parameters plus the ``korning`` section, paths resolved."""
+
+    path: Path
+    """The params file (absolute)."""
+    root: Path
+    """The repository root that relative paths are resolved against."""
+    name: str
+    parameters: dict[str, Any]
+    """Notebook parameters as written in the file (without ``korning``)."""
+    notebooks: list[Path] = field(default_factory=list)
+    """Study notebooks, absolute paths, run once each."""
+    profile: Path | None = None
+    """Area profile notebook (absolute), run once per area; or None."""
+    areas: str | list[str] = "alla"
+    """``"alla"`` or a list of ``omrade_kod``."""
+    timeout: float = 900.0
+    cell_timeout: float | None = None
+    workers: int | None = None
+    cache: bool = False
+    restart_every: int = 20
+    reports_root: Path | None = None
+
+    @property
+    def data_dir(self) -> Path | None:
+        value = self.parameters.get("data_dir")
+        return resolve(value, self.root) if value else None
+
+    @property
+    def out_dir(self) -> Path:
+        """``reports/<namn>/`` (absolute)."""
+        return (self.reports_root or self.root / "reports") / self.name
+
+    def notebook_parameters(self, **extra: Any) -> dict[str, Any]:
+        """The parameters given to a notebook: path parameters made absolute, plus ``extra``."""
+        return notebook_parameters(self.parameters, self.root, **extra)
+
+
+def find_root(start: Path | str | None = None) -> Path | None:
+    """The nearest folder at or above ``start`` holding ``pyproject.toml`` or ``params/``."""
+    here = Path(start if start is not None else Path.cwd()).resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() or (folder / "params").is_dir():
+            return folder
+    return None
+
+
+def resolve(path: Path | str, base: Path | str) -> Path:
+    """``path`` made absolute: as is when absolute, else relative to ``base`` (the repository root)."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else (Path(base) / p).resolve()
+
+
+def is_path_key(key: str) -> bool:
+    return key in PATH_KEYS or key.endswith(PATH_SUFFIXES)
+
+
+def notebook_parameters(parameters: dict[str, Any], root: Path, **extra: Any) -> dict[str, Any]:
+    """Parameters with every path parameter (see ``PATH_KEYS``) absolute, plus ``extra``."""
+    out: dict[str, Any] = {}
+    for key, value in parameters.items():
+        if is_path_key(key) and isinstance(value, str) and value:
+            out[key] = str(resolve(value, root))
+        else:
+            out[key] = value
+    out.update(extra)
+    return out
+
+
+def _fail(path: Path, key: str | None, message: str) -> ConfigError:
+    where = f"{path}" + (f", nyckeln {key}" if key else "")
+    return ConfigError(f"{where}: {message}")
+
+
+def _notebook_path(value: Any, key: str, path: Path, root: Path) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(path, key, f"förväntade ett notebooknamn (t.ex. kartlaggning), fick {value!r}.")
+    value = value.strip()
+    if value.endswith(".ipynb") or "/" in value or "\\" in value:
+        nb = resolve(value, root)
+    else:
+        nb = root / "notebooks" / f"{value}.ipynb"
+    if not nb.is_file():
+        raise _fail(path, key, f"notebooken {value!r} finns inte (letade efter {nb}).")
+    return nb
+
+
+def _positive_number(value: Any, key: str, path: Path, *, integer: bool = False) -> float | int:
+    ok = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok or value <= 0:
+        kind = "ett positivt heltal" if integer else "ett positivt tal (sekunder)"
+        raise _fail(path, key, f"förväntade {kind}, fick {value!r}.")
+    return value
+
+
+def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfig:
+    """Read and validate a params file with a ``korning:`` section; raise ``ConfigError`` if unusable.
+
+    ``root``: the repository root; by default found by walking up from the file (else from cwd).
+    """
+    import yaml
+
+    path = Path(path).expanduser().resolve()
+    if not path.is_file():
+        raise ConfigError(f"parameterfilen {path} finns inte.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: filen är inte UTF-8; spara den som UTF-8.") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (rad {mark.line + 1}, kolumn {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: filen är inte giltig YAML{where}: {problem}.") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: förväntade nycklar på översta nivån (t.ex. data_dir:, korning:), fick {type(data).__name__}.")
+    for key in data:
+        if not isinstance(key, str):
+            raise _fail(path, str(key), "nycklar måste vara text.")
+
+    root_path = Path(root).resolve() if root is not None else (find_root(path) or find_root())
+    if root_path is None:
+        raise ConfigError(
+            f"{path}: hittade ingen projektrot (en mapp med pyproject.toml eller params/) ovanför filen "
+            "eller den aktuella mappen; relativa sökvägar kan inte tolkas.")
+
+    korning = data.get("korning")
+    if korning is None:
+        raise _fail(path, "korning", "avsnittet saknas; det behövs för insats run (se params/README.md).")
+    if not isinstance(korning, dict):
+        raise _fail(path, "korning", "förväntade ett avsnitt med nycklar (namn:, notebooks:, profil: ...).")
+    unknown = [k for k in korning if k not in KORNING_KEYS]
+    if unknown:
+        raise _fail(path, f"korning.{unknown[0]}",
+                    f"okänd nyckel; tillåtna är {', '.join(KORNING_KEYS)}.")
+
+    name = korning.get("namn")
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise _fail(path, "korning.namn",
+                    f"förväntade ett namn med bokstäverna a–z, siffror, _ . - (blir mappnamn), fick {name!r}.")
+
+    raw_notebooks = korning.get("notebooks") or []
+    if isinstance(raw_notebooks, str):
+        raw_notebooks = [raw_notebooks]
+    if not isinstance(raw_notebooks, list):
+        raise _fail(path, "korning.notebooks", "förväntade en lista med notebooknamn.")
+    notebooks = [_notebook_path(v, "korning.notebooks", path, root_path) for v in raw_notebooks]
+    stems = [nb.stem for nb in notebooks]
+    if len(set(stems)) != len(stems):
+        raise _fail(path, "korning.notebooks", "samma notebook står flera gånger.")
+
+    profile = None
+    if korning.get("profil") is not None:
+        profile = _notebook_path(korning["profil"], "korning.profil", path, root_path)
+        if profile.stem in stems:
+            raise _fail(path, "korning.profil", "profilen står också under notebooks.")
+    if not notebooks and profile is None:
+        raise _fail(path, "korning", "inget att köra: ange notebooks:, profil: eller båda.")
+
+    areas = korning.get("omraden", "alla")
+    if isinstance(areas, str):
+        if areas.strip().lower() != "alla":
+            raise _fail(path, "korning.omraden", f"förväntade 'alla' eller en lista med omrade_kod, fick {areas!r}.")
+        areas = "alla"
+    elif isinstance(areas, list):
+        if not areas:
+            raise _fail(path, "korning.omraden", "listan är tom.")
+        bad = [a for a in areas if not isinstance(a, (str, int)) or isinstance(a, bool) or str(a).strip() == ""]
+        if bad:
+            raise _fail(path, "korning.omraden", f"ogiltig omrade_kod {bad[0]!r}.")
+        areas = [str(a).strip() for a in areas]
+        if len(set(areas)) != len(areas):
+            raise _fail(path, "korning.omraden", "samma område står flera gånger.")
+    else:
+        raise _fail(path, "korning.omraden", f"förväntade 'alla' eller en lista med omrade_kod, fick {areas!r}.")
+
+    timeout = float(_positive_number(korning.get("timeout", 900), "korning.timeout", path))
+    cell_timeout = korning.get("cell_timeout")
+    if cell_timeout is not None:
+        cell_timeout = float(_positive_number(cell_timeout, "korning.cell_timeout", path))
+    workers = korning.get("workers")
+    if workers is not None:
+        workers = int(_positive_number(workers, "korning.workers", path, integer=True))
+    restart = int(_positive_number(korning.get("kernel_omstart", 20), "korning.kernel_omstart", path, integer=True))
+    cache = korning.get("cache", False)
+    if not isinstance(cache, bool):
+        raise _fail(path, "korning.cache", f"förväntade true eller false, fick {cache!r}.")
+    reports_root = korning.get("rapportmapp")
+    if reports_root is not None:
+        if not isinstance(reports_root, str) or not reports_root.strip():
+            raise _fail(path, "korning.rapportmapp", f"förväntade en sökväg, fick {reports_root!r}.")
+        reports_root = resolve(reports_root, root_path)
+
+    parameters = {k: v for k, v in data.items() if k != "korning"}
+    if "omrade" in parameters and profile is not None:
+        raise _fail(path, "omrade", "sätts av körningen för varje område; ta bort nyckeln.")
+    for key in ("fran", "till"):
+        value = parameters.get(key)
+        if value is not None and not (isinstance(value, str) and _MONTH_RE.match(value)):
+            raise _fail(path, key, f"förväntade en månad som \"ÅÅÅÅ-MM\" (inom citattecken), fick {value!r}.")
+    if "min_cell" in parameters:
+        v = parameters["min_cell"]
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise _fail(path, "min_cell", f"förväntade ett heltal ≥ 1, fick {v!r}.")
+    for key, value in parameters.items():
+        if is_path_key(key) and value is not None and not isinstance(value, str):
+            raise _fail(path, key, f"förväntade en sökväg, fick {value!r}.")
+    data_dir = parameters.get("data_dir")
+    if data_dir:
+        if not resolve(data_dir, root_path).exists():
+            raise _fail(path, "data_dir", f"mappen {resolve(data_dir, root_path)} finns inte.")
+    elif profile is not None and areas == "alla":
+        raise _fail(path, "data_dir", "saknas; behövs för att hitta områdena när omraden är 'alla'.")
+
+    return RunConfig(
+        path=path, root=root_path, name=name, parameters=parameters, notebooks=notebooks,
+        profile=profile, areas=areas, timeout=timeout, cell_timeout=cell_timeout, workers=workers,
+        cache=cache, restart_every=restart, reports_root=reports_root,
+    )
