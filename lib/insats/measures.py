@@ -815,6 +815,7 @@ def justerat_utfall_oe(ctx: Context) -> pd.DataFrame:
         oe = observed_expected(frame, outcome="arbete_studier", group="area",
                                categorical=OE_CATEGORICAL, numeric=OE_NUMERIC)
         oe = oe.reindex(ctx.areas)
+        oe[["observed", "n"]] = oe[["observed", "n"]].fillna(0)  # an area with no ended participations
         for a in ctx.areas:
             r = oe.loc[a]
             rows.append((a, r["oe"], r["observed"], r["n"], r["lo"], r["hi"], r["expected"]))

@@ -255,7 +255,8 @@ def _secondary_measure(is_alla: np.ndarray, idx: np.ndarray, tal: np.ndarray, na
 
     def adds_up(col: np.ndarray) -> bool:
         part = col[areas]
-        return bool(np.isfinite(col[alla]) and np.isfinite(part).all() and np.isclose(part.sum(), col[alla]))
+        # an empty (NaN) area counts as 0: erring towards suppressing more, never less
+        return bool(np.isfinite(col[alla]) and np.isclose(np.nansum(part), col[alla]))
 
     if not (adds_up(tal) or adds_up(nam)):
         return
