@@ -716,7 +716,7 @@ def compare(
     out = sub.merge(stats, on=["kpi", "ar"], how="left")
     out["antal_jamforelse"] = out["antal_jamforelse"].fillna(0).astype("int64")
     out["skillnad_mot_median"] = out["varde"] - out["median_jamforelse"]
-    out["kpi_namn"] = out["kpi"].map(KPI_LABELS).astype("str")
+    out["kpi_namn"] = out["kpi"].map(KPI_LABELS).fillna(out["kpi"]).astype("str")
     out["_ordning"] = out["kommun_kod"].map({k: i for i, k in enumerate([kommun, *peer_ids])})
     out = out.sort_values(["kpi", "ar", "_ordning"], kind="stable").reset_index(drop=True)
     cols = [
@@ -724,6 +724,51 @@ def compare(
         "median_jamforelse", "antal_jamforelse", "skillnad_mot_median",
     ]
     return out[cols]
+
+
+def municipality_context(
+    kommun: str,
+    peers: Iterable[str],
+    kpis: Iterable[str] | str = STUDY_KPIS,
+    years: str | int | Iterable[int | str] = "2013-2018",
+    **client_options: Any,
+) -> tuple[pd.DataFrame | None, str]:
+    """A municipality beside comparable ones on Kolada KPIs, for a report section.
+
+    Returns ``(table, note)``: the :func:`compare` table (or None when nothing could be had) and a
+    Swedish sentence for the report — how old the figures are and where they came from, or, when
+    the figures are neither cached nor reachable (``offline=True`` or no network), what to run to
+    fetch them. Never raises for a missing cache or network: a report must still render.
+    """
+    peers = [p for p in parse_ids(peers, "jämförelsekommuner") if p != str(kommun)]
+    try:
+        df = KoladaClient(**client_options).values(kpis, [str(kommun), *peers], years)
+    except KoladaError as exc:
+        cmd = (f"insats kolada fetch --kpi {','.join(parse_ids(kpis, 'nyckeltal'))} "
+               f"--kommun {','.join([str(kommun), *peers])} --years {years} --out kolada.csv")
+        return None, (f"Inga Koladavärden kunde läsas ({exc}). Hämta dem när datorn har internet med "
+                      f"`{cmd}`; de sparas då i cachen och rapporten fungerar sedan utan nät.")
+    if df.empty:
+        return None, "Kolada har inga värden för de valda nyckeltalen, kommunerna och åren."
+    table = compare(df, str(kommun), peers)
+    oldest = df.attrs.get("hamtad_aldst")
+    age = f", hämtade {_format_time(oldest)}" if oldest is not None else ""
+    return table, (f"Källa: Kolada ({df.attrs.get('kalla', 'api.kolada.se')}){age}. "
+                   f"{df['varde'].isna().sum()} värden saknas i Kolada.")
+
+
+def comparison_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The :func:`compare` rows of the chosen municipality as a Swedish display table."""
+    from .privacy import format_number
+
+    out = pd.DataFrame({
+        "Nyckeltal": table["kpi_namn"].to_numpy(),
+        "År": table["ar"].astype(str).to_numpy(),
+        "Kommunen": [format_number(v, 1) for v in table["varde"]],
+        "Jämförelsekommunernas median": [format_number(v, 1) for v in table["median_jamforelse"]],
+        "Skillnad": [format_number(v, 1) for v in table["skillnad_mot_median"]],
+    })
+    return out.set_index(["Nyckeltal", "År"])
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
