@@ -113,3 +113,104 @@ def privacy_note(min_cell: int) -> str:
     """The suppression footnote and the link to the assumptions log, for every report."""
     return (f"{footnote(min_cell)}. Definitioner och gränsfall: se `{ANTAGANDEN}` "
             "(antaganden och förbehåll), som den som granskar rapporten bör läsa först.")
+
+
+# --------------------------------------------------------------------------- HTML report
+
+def _toc_html(headings: list[tuple[str, str]]) -> str:
+    import html
+
+    items = "\n".join(f'<li><a href="#{html.escape(anchor, quote=True)}">{html.escape(text)}</a></li>'
+                      for anchor, text in headings)
+    nav = ('<nav class="insats-toc" aria-label="Innehåll" style="padding:0.4em 1.2em;'
+           'border-left:4px solid #0072B2;background:#F5F8FB">\n'
+           '<p><strong>Innehåll</strong></p>\n'
+           f'<ol>\n{items}\n</ol>\n</nav>')
+    # the same structure as nbconvert's markdown cells, so the list gets the report's typography
+    return ('<div class="jp-Cell jp-MarkdownCell jp-Notebook-cell insats-toc-cell">\n'
+            '<div class="jp-Cell-inputWrapper"><div class="jp-Collapser jp-InputCollapser jp-Cell-inputCollapser">'
+            '</div>\n<div class="jp-InputArea jp-Cell-inputArea"><div class="jp-InputPrompt jp-InputArea-prompt">'
+            '</div>\n<div class="jp-RenderedHTMLCommon jp-RenderedMarkdown jp-MarkdownOutput">\n'
+            f'{nav}\n</div>\n</div>\n</div>\n</div>\n')
+
+
+def add_table_of_contents(page: str) -> str:
+    """An nbconvert HTML page with a linked list of its ``<h2>`` headings after the title cell.
+
+    Headings inside ``<script>`` blocks (the inline chart library) are ignored; a heading without
+    an ``id`` gets one. The list goes just before the cell that follows the first ``<h1>`` (at the
+    top of ``<main>``, else of ``<body>``, when there is no title); the page ``<title>`` becomes
+    the ``<h1>`` text.
+    """
+    import html
+    import re
+    import unicodedata
+
+    pattern = re.compile(r"<script\b.*?</script\s*>|<h([12])\b([^>]*)>(.*?)</h\1\s*>", re.S | re.I)
+    headings: list[tuple[str, str]] = []
+    title = None
+    title_end = None
+    pieces, last = [], 0
+    used: set[str] = set()
+    for m in pattern.finditer(page):
+        if m.group(1) is None:
+            continue
+        text = html.unescape(re.sub(r"<[^>]+>", "", m.group(3))).replace("¶", "").strip()
+        if m.group(1) == "1":
+            if title is None:
+                title, title_end = text, m.end()
+            continue
+        ident = re.search(r"""\bid\s*=\s*["']([^"']+)["']""", m.group(2))
+        if ident:
+            anchor = ident.group(1)
+        else:
+            base = unicodedata.normalize("NFKD", text)
+            base = re.sub(r"[^\w]+", "-", "".join(c for c in base if not unicodedata.combining(c))).strip("-") or "avsnitt"
+            anchor, k = base, 2
+            while anchor in used:
+                anchor, k = f"{base}-{k}", k + 1
+            pieces.append(page[last:m.start()])
+            pieces.append(f'<h2 id="{anchor}"{m.group(2)}>{m.group(3)}</h2>')
+            last = m.end()
+        used.add(anchor)
+        headings.append((anchor, text))
+    pieces.append(page[last:])
+    page = "".join(pieces)
+    if not headings:
+        return page
+    toc = _toc_html(headings)
+    pos = None
+    if title is not None:
+        h1 = re.search(r"<h1\b", page)
+        nxt = page.find('<div class="jp-Cell ', h1.end()) if h1 else -1
+        pos = nxt if nxt >= 0 else None
+    if pos is None:
+        top = re.search(r"<main\b[^>]*>", page) or re.search(r"<body\b[^>]*>", page)
+        pos = top.end() if top else 0
+    page = page[:pos] + toc + page[pos:]
+    if title:
+        page = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", page, count=1, flags=re.S)
+    return page
+
+
+def export_report(notebook_path: str | Path, html_path: str | Path) -> Path:
+    """An executed notebook as an offline HTML report: no code, a table of contents of its
+    ``##`` sections, charts drawn with the inline library (``insats.charts.export_html``), no
+    request to the internet. Returns the HTML file's path."""
+    import os
+    import tempfile
+
+    from .charts import export_html
+
+    page = add_table_of_contents(export_html(notebook_path, exclude_input=True))
+    html_path = Path(html_path)
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=html_path.parent, prefix=f".{html_path.stem}.", suffix=".html")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(page)
+        os.replace(tmp, html_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return html_path
