@@ -208,26 +208,11 @@ def slug(text: str) -> str:
     return fold(text) or "x"
 
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    from .iorw import atomic_write as write  # lazily: iorw imports pandas
+
+    write(path, data)
 
 
 def hash_folder(folder: Path | str) -> dict[str, str]:

@@ -20,9 +20,12 @@ same numbering (first record = row 2) so that messages read the same for every f
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
+import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -240,6 +243,35 @@ def read_old_excel(path: Path, table: str, sha: str | None = None) -> RawTable:
     body.index = pd.Index(np.arange(2, 2 + len(body)))
     body = body[body.notna().any(axis=1)]
     return _finish(table, body, header, body.index, SourceFile(table, path, "xls", sha))
+
+
+# --------------------------------------------------------------------------- writing
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path | str):
+    """Yield a temporary path beside ``path`` (same suffix, so writers that choose a format by
+    extension work); when the block succeeds it is renamed over ``path``, when it fails it is
+    removed. A reader never sees a half-written output, and an old output survives a failure."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix or ".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(path: Path | str, data: str | bytes, encoding: str = "utf-8") -> None:
+    """Write text or bytes to ``path`` atomically (see ``atomic_path``)."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data.encode(encoding) if isinstance(data, str) else data)
 
 
 # --------------------------------------------------------------------------- Parquet

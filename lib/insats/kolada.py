@@ -41,7 +41,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -198,20 +197,9 @@ def _retry_after_seconds(value: str | None) -> float | None:
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from .iorw import atomic_write
+
+    atomic_write(path, data)
 
 
 def _to_timedelta(max_age: dt.timedelta | float | int | None) -> dt.timedelta | None:
@@ -782,23 +770,15 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         for col in out.columns:
             if isinstance(out[col].dtype, pd.DatetimeTZDtype):
                 out[col] = out[col].dt.tz_convert("UTC").dt.tz_localize(None)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=ext)
-    os.close(fd)
-    try:
+    from .iorw import atomic_path
+
+    with atomic_path(path) as tmp:
         if ext == ".csv":
             out.to_csv(tmp, index=False, encoding="utf-8")
         elif ext == ".xlsx":
             out.to_excel(tmp, index=False, sheet_name="kolada")
         else:
             out.to_json(tmp, orient="records", date_format="iso", force_ascii=False, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
     return path
 
 

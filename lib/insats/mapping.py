@@ -24,8 +24,6 @@ Every problem in the mapping is reported at once, in Swedish, naming the YAML ke
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -214,14 +212,10 @@ def _match_source(src: str, headers: list[str]) -> int | None:
 
 
 def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from .iorw import atomic_path
+
+    with atomic_path(path) as tmp:
+        write(str(tmp))
 
 
 def apply_mapping(in_dir: str | Path, mapping_file: str | Path | None, out_dir: str | Path) -> MappingResult:

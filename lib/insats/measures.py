@@ -27,8 +27,6 @@ person × month boolean panel, so that the 500,000-person study runs in seconds 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -1007,17 +1005,16 @@ def write_measures(result: MeasureResult, path: Path | str) -> Path:
     ext = path.suffix.lower()
     if ext not in (".csv", ".xlsx", ".json"):
         raise ValueError(f"Okänt filformat {path.suffix!r} för {path.name}: välj .csv, .xlsx eller .json.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=ext, dir=path.parent)
-    os.close(fd)
-    try:
+    from .iorw import atomic_path
+
+    with atomic_path(path) as tmp:
         table = result.table
         if ext == ".csv":
             table.to_csv(tmp, index=False)
         elif ext == ".json":
             payload = {"parametrar": result.params, "utelamnade": result.skipped,
                        "matt": json.loads(table.to_json(orient="records", force_ascii=False))}
-            Path(tmp).write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+            tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
         else:
             shown = table.astype({"varde": object, "taljare": object, "namnare": object})
             for col in ("varde", "taljare", "namnare"):
@@ -1029,8 +1026,4 @@ def write_measures(result: MeasureResult, path: Path | str) -> Path:
                 labels_table().to_excel(xw, sheet_name="Benämningar", index=False)
                 pd.DataFrame({"Parameter": list(result.params), "Värde": [str(v) for v in result.params.values()]}
                              ).to_excel(xw, sheet_name="Parametrar", index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

@@ -18,9 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Iterable
@@ -28,6 +26,7 @@ from typing import Iterable
 import pandas as pd
 
 from .contract import CENTRAL, CODE_LISTS, TABLES, fold, label, normalise_code
+from .iorw import atomic_path, atomic_write
 
 __all__ = [
     "SurveyError",
@@ -190,27 +189,12 @@ def format_problem(p) -> str:
 
 # --------------------------------------------------------------------------- helpers
 def _atomic_save_workbook(wb, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, text, encoding)
 
 
 def _code_list_for(table: str, column: str) -> str | None:
