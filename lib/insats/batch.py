@@ -1267,7 +1267,9 @@ def run_batch(config: RunConfig, *, workers: int | None = None, only: list[str] 
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=n, file=sys.stderr, unit="rapport", dynamic_ncols=True, leave=False)
+            # the bar only on a terminal; in logs (make, CI) the one line per report is enough
+            bar = tqdm(total=n, file=sys.stderr, unit="rapport", dynamic_ncols=True, leave=False,
+                       disable=not sys.stderr.isatty())
 
         done = 0
 
