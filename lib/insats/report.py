@@ -197,20 +197,10 @@ def export_report(notebook_path: str | Path, html_path: str | Path) -> Path:
     """An executed notebook as an offline HTML report: no code, a table of contents of its
     ``##`` sections, charts drawn with the inline library (``insats.charts.export_html``), no
     request to the internet. Returns the HTML file's path."""
-    import os
-    import tempfile
-
     from .charts import export_html
+    from .iorw import atomic_write
 
     page = add_table_of_contents(export_html(notebook_path, exclude_input=True))
     html_path = Path(html_path)
-    html_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=html_path.parent, prefix=f".{html_path.stem}.", suffix=".html")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(page)
-        os.replace(tmp, html_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(html_path, page)
     return html_path
