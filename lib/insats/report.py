@@ -88,17 +88,24 @@ def measure_table(long: pd.DataFrame, matt: list[str] | str, *, omraden: pd.Data
     values = part.pivot(index="omrade_kod", columns="matt", values="varde").reindex(columns=ids)
     mask = part.pivot(index="omrade_kod", columns="matt", values="undertryckt").reindex(columns=ids)
     mask = mask.fillna(False).astype(bool)
-    order = [c for c in values.index if c != "ALLA"] + (["ALLA"] if "ALLA" in values.index else [])
+    names = area_names(omraden)
+    # districts by name (as the charts order them), then central lines, then the whole study
+    areas = sorted((c for c in values.index if c not in ("ALLA", "CENTRAL")), key=lambda c: swedish_key(names.get(c, c)))
+    order = areas + [c for c in ("CENTRAL", "ALLA") if c in values.index]
     values, mask = values.reindex(order), mask.reindex(order)
     pct = {m: (MEASURES[m].unit == "andel") if percent is None else percent for m in ids}
     dec = {m: (decimals if MEASURES.get(m) is None or MEASURES[m].unit in ("andel", "kvot", "index", "per_100")
                else 0) for m in ids}
     shown = format_table(values, mask, decimals=dec, percent=pct)
-    names = area_names(omraden)
     shown.index = [names.get(c, "Hela studien" if c == "ALLA" else c) for c in shown.index]
     shown.index.name = "Område"
     shown.columns = [measure_label(m) for m in ids]
     return shown
+
+
+def swedish_key(text: str) -> str:
+    """Sort key in Swedish alphabetical order: å, ä, ö after z (in that order)."""
+    return str(text).lower().translate(str.maketrans({"å": "{", "ä": "|", "ö": "}"}))
 
 
 def area_names(omraden: pd.DataFrame | None) -> dict[str, str]:
