@@ -619,33 +619,21 @@ def _warm_worker(kernel_name: str, preimports: tuple[str, ...], cwd: str) -> Non
 
 
 # --------------------------------------------------------------------------- HTML export
-_TEMPLATE = """{%- extends 'index.html.j2' -%}
-{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
-{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-"""
-_EXTERNAL_RE = re.compile(r"""<(?:script|link)\b[^>]*?\b(?:src|href)\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)""",
-                          re.IGNORECASE)
 _EXPORTER = None
 _EXPORTER_LOCK = threading.Lock()
+_EXTERNAL_RE = re.compile(r"""<(?:script|link)\b[^>]*?\b(?:src|href)\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)""",
+                          re.IGNORECASE)
 
 
 def _exporter():
+    """One offline exporter per worker process (``charts.offline_html_exporter``: no CDN scripts)."""
     global _EXPORTER
     with _EXPORTER_LOCK:
         if _EXPORTER is None:
-            from jinja2 import DictLoader
-            from nbconvert import HTMLExporter
+            from .charts import offline_html_exporter
 
-            _EXPORTER = HTMLExporter(
-                template_name="lab",
-                extra_loaders=[DictLoader({"insats_rapport.html.j2": _TEMPLATE})],
-                template_file="insats_rapport.html.j2",
-                exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-            )
-            with contextlib.suppress(Exception):
-                _EXPORTER.language_code = "sv"
+            _EXPORTER = offline_html_exporter(exclude_input=True, exclude_input_prompt=True,
+                                              exclude_output_prompt=True)
         return _EXPORTER
 
 
@@ -655,11 +643,14 @@ def external_references(html: str) -> list[str]:
 
 
 def export_html(nb, title: str) -> str:
-    """A notebook as one offline HTML page without code cells (nbconvert's lab template, no CDN)."""
+    """A notebook as one offline HTML report: no code cells, no CDN, a table of contents of its
+    sections (the same page as ``report.export_report``)."""
+    from .report import add_table_of_contents
+
     exporter = _exporter()
     with _EXPORTER_LOCK:
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    return body
+    return add_table_of_contents(body)
 
 
 # --------------------------------------------------------------------------- one report
