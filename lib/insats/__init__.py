@@ -1,3 +1,19 @@
 """insats: evaluate labour-market interventions for people on social assistance, per district."""
 
 __version__ = "0.1.0"
+
+# The public API, imported on first use so that `insats --help` and kernel start stay quick.
+_API = {
+    "load_study": "load", "StudyError": "load", "validate_study": "validate", "Study": "study",
+    "generate": "synth", "compute_measures": "measures", "write_measures": "measures",
+    "run_batch": "batch", "KoladaClient": "kolada",
+}
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name):
+    if name in _API:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_API[name]}", __name__), name)
+    raise AttributeError(f"module 'insats' has no attribute {name!r}")
