@@ -26,14 +26,21 @@ $(DATA)/stockholm/studie.json: $(STAMP) lib/insats/synth.py
 $(DATA)/sundbyberg/studie.json: $(STAMP) lib/insats/synth.py
 	$(BIN)/insats generate sundbyberg --out $(DATA)/sundbyberg --seed 2016
 
-# The main job on the embedded example data: generate, validate, compute the measures.
+# The main job on the embedded example data: generate and validate the studies, compute every
+# measure, and run both studies' reports and one profile per area (insats run; resumable).
 demo: $(STAMP) data
 	$(BIN)/insats validate $(DATA)/stockholm
 	$(BIN)/insats validate $(DATA)/sundbyberg
 	mkdir -p reports
 	$(BIN)/insats measures $(DATA)/stockholm --out reports/stockholm_matt.xlsx --from 2012-01 --to 2013-12
 	$(BIN)/insats measures $(DATA)/sundbyberg --out reports/sundbyberg_matt.xlsx --from 2015-01 --to 2016-12
-	@echo "Klart: mått i reports/stockholm_matt.xlsx och reports/sundbyberg_matt.xlsx"
+	$(BIN)/insats run params/stockholm_2013.yaml
+	$(BIN)/insats run params/sundbyberg_2016.yaml
+	@echo "Klart. Rapporterna: reports/stockholm_2013/index.html och reports/sundbyberg_2016/index.html"
+
+# The Voila dashboards for nämnd meetings, on 127.0.0.1 (no internet needed).
+dashboard: $(STAMP) data
+	$(BIN)/insats serve
 
 # Unit, notebook (nbval runs every notebook with its default parameters) and browser tests.
 test: $(STAMP) data

@@ -794,7 +794,7 @@ def time_series(
         groups = ["period"] + ([color] if color else [])
         fit = base.transform_regression(x, y, groupby=groups).mark_line(
             strokeDash=[2, 2], strokeWidth=2, color=TOTAL_COLOR, opacity=0.8).encode(
-            x=f"{x}:{x_type}", y=f"{y}:Q", detail=alt.Detail(groups[-1] + ":N") if color else alt.Undefined)
+            x=f"{x}:{x_type}", y=f"{y}:Q", detail=[alt.Detail(f"{g}:N") for g in groups])  # one line per segment
         fit = fit.transform_filter("true")
         layers.append(fit)
     subtitle = None
