@@ -98,12 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     from .batch import add_run_parser
     from .mapping import add_import_parser
     from .pseudonymise import add_pseudonymise_parser
+    from .serve import add_serve_parser
     from .survey import add_survey_parser
 
     add_survey_parser(sub)
     add_pseudonymise_parser(sub)
     add_import_parser(sub)
     add_run_parser(sub)
+    add_serve_parser(sub)
     return parser
 
 
