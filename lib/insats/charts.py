@@ -33,7 +33,7 @@ non-default theme is already active.
 Offline rendering (no internet anywhere)
 ----------------------------------------
 Altair's default renderers load vega, vega-lite and vega-embed from a CDN
-(``cdn.jsdelivr.net``) — a blank chart in a committee room without internet. The options were:
+(jsDelivr) — a blank chart in a committee room without internet. The options were:
 
 * ``alt.renderers.enable("jupyter", offline=True)`` (``JupyterChart``, an anywidget with the JS in
   the Python package). Works in a live JupyterLab and in Voila, but needs the ``anywidget``

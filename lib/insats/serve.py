@@ -10,7 +10,7 @@ What the command sets up, and why:
   ``file_allowlist`` is empty, so ``/voila/files/`` serves nothing (Voila's contents API never
   returns a notebook's content).
 * **Nothing from a CDN**: Voila 0.5's ``lab`` template links Font Awesome CSS from
-  ``cdn.jsdelivr.net`` (``notebook_css`` block, and ``page.html`` for the start and error
+  jsDelivr (``notebook_css`` block, and ``page.html`` for the start and error
   pages). The ``insats`` template (``lib/insats/voila/voila/templates/insats``, found through
   ``JUPYTER_PATH``) extends ``lab`` with that block minus the links and its own ``page.html``;
   the dashboards use no icons, and the Vega bundle comes inline from ``insats.charts``.
