@@ -285,6 +285,24 @@ class Context:
             out["lov"] = np.append(is_lov, False)[np.where(ok, ipos, len(ins))]
         return out
 
+    @cached_property
+    def offered(self) -> np.ndarray:
+        """Per person position: offered an intervention by day0 + ``erbjudande_dagar`` (the
+        erbjudande_andel definition: erbjuden_datum, else start_datum, on or before that day, and
+        the participation not ended before day0). All False without ``deltaganden``."""
+        offered = np.zeros(len(self.persons), bool)
+        if "deltaganden" not in self.study:
+            return offered
+        p = self.participations
+        p = p[p["pos"] >= 0]
+        offer = p["erbjuden"].fillna(p["start"]).to_numpy()
+        d0 = self.day0[p["pos"].to_numpy()]
+        limit = d0 + np.timedelta64(self.params.erbjudande_dagar, "D")
+        slut = p["slut"].to_numpy()
+        ok = (offer <= limit) & (np.isnat(slut) | (slut >= d0)) & ~np.isnat(d0)
+        offered[p["pos"].to_numpy()[ok]] = True
+        return offered
+
     # ---- shared by the utbud measures
     @cached_property
     def unemployed_recipients(self) -> dict[str, int]:
@@ -570,15 +588,7 @@ def erbjudande_andel(ctx: Context) -> pd.DataFrame:
     scope = ctx.adult.copy()
     if not ctx.params.erbjudande_alla_grupper:
         scope &= ctx.person_group[:-1] == "arbetsloshet"
-    p = ctx.participations
-    p = p[p["pos"] >= 0]
-    offer = p["erbjuden"].fillna(p["start"]).to_numpy()
-    d0 = ctx.day0[p["pos"].to_numpy()]
-    limit = d0 + np.timedelta64(ctx.params.erbjudande_dagar, "D")
-    slut = p["slut"].to_numpy()
-    ok = (offer <= limit) & (np.isnat(slut) | (slut >= d0)) & ~np.isnat(d0)
-    offered = np.zeros(len(ctx.persons), bool)
-    offered[p["pos"].to_numpy()[ok]] = True
+    offered = ctx.offered
     area = ctx.person_area[:-1][scope]
     return _per_area(ctx, area, offered[scope], np.ones(int(scope.sum())))
 

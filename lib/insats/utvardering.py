@@ -236,16 +236,7 @@ def offer_frame(ctx: Context, *, all_groups: bool | None = None) -> pd.DataFrame
     alla = ctx.params.erbjudande_alla_grupper if all_groups is None else all_groups
     if not alla:
         scope &= ctx.person_group[:-1] == "arbetsloshet"
-    offered = np.zeros(len(ctx.persons), bool)
-    if "deltaganden" in ctx.study:
-        p = ctx.participations
-        p = p[p["pos"] >= 0]
-        offer = p["erbjuden"].fillna(p["start"]).to_numpy()
-        d0 = ctx.day0[p["pos"].to_numpy()]
-        limit = d0 + np.timedelta64(ctx.params.erbjudande_dagar, "D")
-        slut = p["slut"].to_numpy()
-        ok = (offer <= limit) & (np.isnat(slut) | (slut >= d0)) & ~np.isnat(d0)
-        offered[p["pos"].to_numpy()[ok]] = True
+    offered = ctx.offered  # the erbjudande_andel definition, computed in one place
     pos = np.flatnonzero(scope)
     year0 = pd.DatetimeIndex(ctx.day0[pos]).year.to_numpy()
     age = year0 - ctx.birth_year[pos]
