@@ -385,7 +385,6 @@ def ranked_bars(
     areas, alla = _measure_rows(long, matt, names)
     unit = _unit(matt)
     label = _measure_label(matt)
-    fmt = d3_format(unit)
 
     areas["lo"], areas["hi"] = np.nan, np.nan
     interval_note = ""

@@ -165,7 +165,7 @@ def add_table_of_contents(page: str) -> str:
         text = html.unescape(re.sub(r"<[^>]+>", "", m.group(3))).replace("¶", "").strip()
         if m.group(1) == "1":
             if title is None:
-                title, title_end = text, m.end()
+                title = text
             continue
         ident = re.search(r"""\bid\s*=\s*["']([^"']+)["']""", m.group(2))
         if ident:

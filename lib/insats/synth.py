@@ -90,7 +90,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .contract import CENTRAL, CODE_LISTS, HINDERGRUPP, TABLES, fold
+from .contract import CENTRAL, HINDERGRUPP, TABLES, fold
 
 __all__ = [
     "KINDS",

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from . import contract
-from .contract import ALLA, CENTRAL
+from .contract import ALLA
 from .measures import OE_CATEGORICAL, OE_NUMERIC, Context, Params, ended_participations, open_interventions, outcome_frame
 from .privacy import SUPPRESSED, footnote, format_number, protect_measures
 from .stats import funnel_flags, observed_expected, wilson_interval
