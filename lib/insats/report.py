@@ -156,7 +156,6 @@ def add_table_of_contents(page: str) -> str:
     pattern = re.compile(r"<script\b.*?</script\s*>|<h([12])\b([^>]*)>(.*?)</h\1\s*>", re.S | re.I)
     headings: list[tuple[str, str]] = []
     title = None
-    title_end = None
     pieces, last = [], 0
     used: set[str] = set()
     for m in pattern.finditer(page):
