@@ -68,6 +68,27 @@ def test_csv_semicolon_cp1252_decimal_comma_ja_nej(tmp_path):
     assert ins["giltig_fran"].tolist() == [pd.Timestamp("2013-01-05")] * 2
 
 
+def test_dot_thousands_kr_suffix_and_excel_serial_dates(tmp_path):
+    # what a Swedish Excel export with lost formatting looks like: "1.234,50", "2 000 kr", and a
+    # date column whose cells turned into Excel serial numbers (41275 = 2013-01-01)
+    _write(tmp_path, "omraden.csv", OMRADEN)
+    _write(tmp_path, "medel.csv", "omrade_kod;ar;kategori;belopp;raknas_som_insats\n"
+                                  "A;2013;kurs;1.234,50;Ja\nB;2013;Kurs;2 000 kr;Nej\n")
+    _write(tmp_path, "insatser.csv", "insats_id,omrade_kod,namn,kategori,regi,platser,narvarokrav,"
+                                     "raknas_som_insats,giltig_fran\nI1,A,Träning,kurs,lov,3,Ja,Ja,41275\n")
+    study = load_study(tmp_path)
+    assert study["medel"]["belopp"].tolist() == [1234.5, 2000.0]
+    assert study["insatser"]["giltig_fran"].tolist() == [pd.Timestamp("2013-01-01")]
+
+
+def test_implausible_year_in_a_month_is_an_error_not_a_crash(tmp_path):
+    _write(tmp_path, "personer.csv", PERSONER)
+    _write(tmp_path, "bistand.csv", "person_id,manad,belopp\nP1,412755,100\nP1,2013-02,100\n")
+    report = validate_study(tmp_path)
+    (problem,) = [p for p in report.errors if p.column == "manad"]
+    assert problem.row == 2 and "412755" in str(problem)
+
+
 def test_utf8_bom_and_tab(tmp_path):
     _write(tmp_path, "omraden.txt", "\ufeff" + OMRADEN.replace(",", "\t"))
     df = load_study(tmp_path)["omraden"]

@@ -236,6 +236,10 @@ def _number(raw: pd.Series, whole: bool) -> Typed:
             num = pc.cast(pc.replace_substring(arr, ",", "."), pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             clean = pc.replace_substring_regex(arr, r"[\s\x{00a0}\x{202f}']", "")
+            clean = pc.replace_substring_regex(clean, r"(?i)(kr|sek)$", "")  # "1 234 kr"
+            # "1.234,50": dots as thousands separators when a comma is the decimal sign
+            dotted = pc.match_substring_regex(clean, r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
+            clean = pc.if_else(dotted, pc.replace_substring(clean, ".", ""), clean)
             clean = pc.replace_substring(pc.replace_substring(clean, ",", "."), "\u2212", "-")
             ok = pc.match_substring_regex(clean, _NUM_RE)
             num = pc.cast(pc.if_else(ok, clean, pa.scalar(None, pa.large_string())), pa.float64())
@@ -270,6 +274,9 @@ def _boolean(raw: pd.Series) -> Typed:
     return Typed(values, bad, blank & ~x_marks)
 
 
+EXCEL_SERIAL_RANGE = (18264, 73050)
+"""Five-digit numbers read as Excel date serials in date columns: 1950-01-01 to 2099-12-31."""
+
 _DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y", "%Y%m%d")
 _MONTH_FORMATS = ("%Y-%m", "%Y%m") + _DATE_FORMATS
 
@@ -281,7 +288,10 @@ def _parse_dates(texts: list[str | None], formats: tuple[str, ...]) -> pd.Series
         todo = out.isna() & s.notna()
         if not todo.any():
             break
-        out[todo] = pd.to_datetime(s[todo], format=fmt, errors="coerce").astype("datetime64[ns]")
+        parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
+        # a plausible year only ("41275" read as %Y%m would be the year 4127, beyond pandas' range)
+        parsed = parsed.where(parsed.dt.year.between(1900, 2200))
+        out[todo] = parsed.astype("datetime64[ns]")
     return out
 
 
@@ -293,6 +303,14 @@ def _date(raw: pd.Series, month: bool) -> Typed:
         return Typed(values.astype("datetime64[ns]"), np.zeros(len(raw), bool), values.isna().to_numpy())
     fcodes, uniq = _factorize(raw)
     parsed = _parse_dates(uniq, _MONTH_FORMATS if month else _DATE_FORMATS)
+    # Excel date serials that lost their date format on export ("41275" = 2013-01-01)
+    serial = pd.Series([u if u is not None and len(u) == 5 and u.isdigit() else None for u in uniq], dtype="string")
+    serial = pd.to_numeric(serial, errors="coerce")
+    in_range = serial.between(EXCEL_SERIAL_RANGE[0], EXCEL_SERIAL_RANGE[1]).fillna(False).to_numpy(dtype=bool)
+    use = parsed.isna().to_numpy() & in_range
+    if use.any():
+        days = pd.to_timedelta(serial[use].astype("int64"), unit="D")
+        parsed[use] = (pd.Timestamp("1899-12-30") + days).to_numpy()
     parsed = parsed.dt.to_period("M").dt.to_timestamp() if month else parsed.dt.normalize()
     lut = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
     values = pd.Series(lut[fcodes], index=raw.index, dtype="datetime64[ns]")
