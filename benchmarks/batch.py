@@ -5,7 +5,7 @@ study) two ways and prints both wall times and their ratio:
 
 (a) for each area, ``papermill NB OUT.ipynb -f params.yaml -p omrade KOD`` followed by
     ``jupyter nbconvert --to html --no-input OUT.ipynb``, one after the other (subprocesses);
-(b) ``insats.batch.run_batch`` in this process (local worker pool, one reused kernel per worker).
+(b) ``insats.runner.batch.run_batch`` in this process (local worker pool, one reused kernel per worker).
 
     python benchmarks/batch.py [--notebook PATH] [--params PATH] [--areas N] [--workers N]
 
@@ -45,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-papermill", action="store_true", help="only time insats run")
     args = ap.parse_args(argv)
 
-    from insats.batch import discover_areas, run_batch
-    from insats.config import load_params, resolve
+    from insats.runner.batch import discover_areas, run_batch
+    from insats.runner.config import load_params, resolve
 
     work = Path(tempfile.mkdtemp(prefix="insats-bench-"))
     try:
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             if base.get("data_dir"):
                 base["data_dir"] = str(resolve(base["data_dir"], root))
         else:
-            from insats.synth import generate
+            from insats.intake.synth import generate
 
             t = time.perf_counter()
             data = generate("stockholm", work / "data", persons=args.persons)

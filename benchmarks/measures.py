@@ -2,8 +2,8 @@
 
 Prints wall time, peak memory and rows per second for
 
-1. loading the study from Parquet (``insats.load.load_study``: reading, typing, validation);
-2. all measures (``insats.measures.compute_measures``, pandas/numpy as used now);
+1. loading the study from Parquet (``insats.data.load.load_study``: reading, typing, validation);
+2. all measures (``insats.analysis.measures.compute_measures``, pandas/numpy as used now);
 3. the heaviest join — assistance months × persons → adult recipients and long-term shares per
    area — done two ways in this same process: the numpy person × month panel that
    ``measures.Context`` uses, against DuckDB SQL over the same DataFrames (the best alternative
@@ -74,7 +74,7 @@ def timed(fn, repeat: int):
 
 def langvarigt_numpy(study, year: int) -> pd.Series:
     """Long-term share per area for one calendar year, via measures.Context's panel."""
-    from insats.measures import Context, Params
+    from insats.analysis.measures import Context, Params
 
     ctx = Context(study, Params(start=pd.Timestamp(year, 1, 1), end=pd.Timestamp(year, 12, 1)))
     a = ctx.month_index(pd.Timestamp(year, 1, 1))
@@ -120,9 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
 
-    from insats.load import load_study
-    from insats.measures import compute_measures
-    from insats.synth import generate
+    from insats.data.load import load_study
+    from insats.analysis.measures import compute_measures
+    from insats.intake.synth import generate
 
     data = ROOT / "build" / "bench" / f"stockholm_{args.persons}_{args.seed}"
     if not (data / "studie.json").exists():

@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 
 from insats import nbstrip
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"duckdb": "python-duckdb"}
 
 

@@ -4,9 +4,9 @@ __version__ = "0.1.0"
 
 # The public API, imported on first use so that `insats --help` and kernel start stay quick.
 _API = {
-    "load_study": "load", "StudyError": "load", "validate_study": "validate", "Study": "study",
-    "generate": "synth", "compute_measures": "measures", "write_measures": "measures",
-    "run_batch": "batch", "KoladaClient": "kolada",
+    "load_study": "data.load", "StudyError": "data.load", "validate_study": "data.validate",
+    "Study": "data.study", "generate": "intake.synth", "compute_measures": "analysis.measures",
+    "write_measures": "analysis.measures", "run_batch": "runner.batch", "KoladaClient": "intake.kolada",
 }
 __all__ = ["__version__", *_API]
 

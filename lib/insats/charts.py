@@ -2,7 +2,7 @@
 
 Every builder returns a plain ``alt.Chart`` or ``alt.LayerChart`` (never a configured top-level
 chart), so the caller can add ``.properties(...)``, layer, concatenate or facet it. Titles, axis
-titles, legends and tooltips are Swedish; measure names come from ``insats.measures.measure_label``
+titles, legends and tooltips are Swedish; measure names come from ``insats.analysis.measures.measure_label``
 and area names from the ``omraden`` table when it is passed (``omraden=``).
 
 Builders
@@ -21,7 +21,7 @@ Theme and Swedish numbers
 Okabe–Ito palette (a vermillion highlight for the focus area, grey for the others), font sizes
 readable on a projector, and — most importantly — ``config.locale``, the d3 number and time
 locale of Vega-Lite 5+/6: decimal comma, narrow no-break space between thousands (the same
-characters as ``insats.privacy.format_number``), ``" %"`` after a share, ``" kr"`` as currency
+characters as ``insats.analysis.privacy.format_number``), ``" %"`` after a share, ``" kr"`` as currency
 and lower-case Swedish month names. Vega reads ``config.locale`` both in the browser
 (vega-embed) and in vl-convert, so ``12,5 %`` and ``1 234 567 kr`` come out the same on screen
 and in PNG/SVG files. As belt and braces, ``save`` also passes the locale to vl-convert
@@ -87,9 +87,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import contract
-from .contract import ALLA, CENTRAL
-from .privacy import MINUS, PERCENT_SEP, SUPPRESSED, THOUSANDS_SEP, footnote, format_number
+from insats import contract
+from insats.contract import ALLA, CENTRAL
+from insats.analysis.privacy import MINUS, PERCENT_SEP, SUPPRESSED, THOUSANDS_SEP, footnote, format_number
 
 __all__ = [
     "BASE_COLOR",
@@ -163,7 +163,7 @@ NUMBER_LOCALE: dict = {
     "minus": MINUS,
     "nan": SUPPRESSED,
 }
-"""d3-format locale: ``12,5 %``, ``1 234 567 kr``, ``−3`` (as ``insats.privacy.format_number``)."""
+"""d3-format locale: ``12,5 %``, ``1 234 567 kr``, ``−3`` (as ``insats.analysis.privacy.format_number``)."""
 
 TIME_LOCALE: dict = {
     "dateTime": "%A den %e %B %Y %X",
@@ -245,7 +245,7 @@ def d3_format(unit: str | None, *, axis: bool = False) -> str:
 
 
 def format_value(x, unit: str | None) -> str:
-    """A value as Swedish text for a unit, via ``insats.privacy.format_number`` (``""`` if missing)."""
+    """A value as Swedish text for a unit, via ``insats.analysis.privacy.format_number`` (``""`` if missing)."""
     if unit == "andel":
         return format_number(x, 1, percent=True)
     text = format_number(x, {"kvot": 2, "index": 2, "per_100": 1}.get(unit or "", 0 if unit else 2))
@@ -257,7 +257,7 @@ def format_value(x, unit: str | None) -> str:
 
 
 def _unit(matt: str) -> str | None:
-    from .measures import MEASURES
+    from insats.analysis.measures import MEASURES
 
     if matt in MEASURES:
         return MEASURES[matt].unit
@@ -269,7 +269,7 @@ def _unit(matt: str) -> str | None:
 
 
 def _measure_label(matt: str) -> str:
-    from .measures import measure_label
+    from insats.analysis.measures import measure_label
 
     return measure_label(matt)
 
@@ -374,7 +374,7 @@ def ranked_bars(
 
     * bars per area; the ``focus`` area (an ``omrade_kod``) in vermillion and bold, the others grey;
     * error bars when ``intervals``: a Wilson 95 % interval for shares with ``taljare``/``namnare``
-      (``insats.stats.wilson_interval``), the exact Poisson interval for ``justerat_utfall_oe``
+      (``insats.analysis.stats.wilson_interval``), the exact Poisson interval for ``justerat_utfall_oe``
       (its ``_lo``/``_hi`` rows), or ``lo``/``hi`` columns when the table has them;
     * a dashed rule at the whole study's value (``ALLA``);
     * suppressed areas (``undertryckt``) last, with ``..`` instead of a bar — never as zero — and
@@ -402,7 +402,7 @@ def ranked_bars(
                     dict(zip(src["omrade_kod"].astype(str), pd.to_numeric(src["varde"], errors="coerce"))))
             interval_note = "Linjerna: 95 % konfidensintervall (exakt Poisson)."
         elif unit == "andel" and areas["taljare"].notna().any():
-            from .stats import wilson_interval
+            from insats.analysis.stats import wilson_interval
 
             lo, hi = wilson_interval(areas["taljare"].to_numpy(), areas["namnare"].to_numpy())
             areas["lo"], areas["hi"] = lo, hi
@@ -476,12 +476,12 @@ FUNNEL_FLAG_LABELS = {
     "under_95": "Under 95 %-gränsen",
     "under_998": "Under 99,8 %-gränsen",
 }
-"""Swedish labels of ``insats.stats.funnel_flags`` codes."""
+"""Swedish labels of ``insats.analysis.stats.funnel_flags`` codes."""
 
 
 def _funnel_limits(p0: float, n: np.ndarray) -> pd.DataFrame:
     try:
-        from .stats import funnel_limits
+        from insats.analysis.stats import funnel_limits
     except ImportError:  # pragma: no cover - stats is part of the package
         from scipy import stats as st
 
@@ -506,7 +506,7 @@ def funnel_plot(
 
     The horizontal line is the whole study's share ``p0`` (``ALLA``: ``taljare / namnare``); the
     funnels are exact binomial 95 % (dashed) and 99,8 % (solid) limits from
-    ``insats.stats.funnel_limits``. An area outside them differs from the whole study by more than
+    ``insats.analysis.stats.funnel_limits``. An area outside them differs from the whole study by more than
     chance would explain. Suppressed areas cannot be placed and are named in the subtitle.
     """
     _ensure_theme()
@@ -530,7 +530,7 @@ def funnel_plot(
                                        "andel": lim[f"{side}_{name}"]}))
     limits = pd.concat(lines, ignore_index=True)
 
-    from .stats import funnel_flags
+    from insats.analysis.stats import funnel_flags
 
     pts["lage"] = [FUNNEL_FLAG_LABELS.get(f, "") if isinstance(f, str) else ""
                    for f in funnel_flags(pts["taljare"].to_numpy(), pts["namnare"].to_numpy(), p0)]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from .synth import generate
+    from insats.intake.synth import generate
 
     try:
         out = generate(args.kind, args.out, seed=args.seed, persons=args.persons, fmt=args.format)
@@ -24,7 +24,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .validate import validate_study
+    from insats.data.validate import validate_study
 
     report = validate_study(args.dir)
     print(report.format())
@@ -32,8 +32,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_measures(args: argparse.Namespace) -> int:
-    from .load import StudyError, load_study
-    from .measures import compute_measures, write_measures
+    from insats.data.load import StudyError, load_study
+    from insats.analysis.measures import compute_measures, write_measures
 
     try:
         study = load_study(args.dir)
@@ -49,7 +49,7 @@ def _cmd_measures(args: argparse.Namespace) -> int:
 
 
 def _cmd_kolada_fetch(args: argparse.Namespace) -> int:
-    from .kolada import fetch_command
+    from insats.intake.kolada import fetch_command
 
     return fetch_command(args)
 
@@ -95,11 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hämta om värden äldre än så här många dagar (standard 7)")
     k.set_defaults(func=_cmd_kolada_fetch)
 
-    from .batch import add_run_parser
-    from .mapping import add_import_parser
-    from .pseudonymise import add_pseudonymise_parser
-    from .serve import add_serve_parser
-    from .survey import add_survey_parser
+    from insats.runner.batch import add_run_parser
+    from insats.intake.mapping import add_import_parser
+    from insats.intake.pseudonymise import add_pseudonymise_parser
+    from insats.dashboards.serve import add_serve_parser
+    from insats.intake.survey import add_survey_parser
 
     add_survey_parser(sub)
     add_pseudonymise_parser(sub)

@@ -1,0 +1,921 @@
+"""The kartläggning survey: one Excel template per district, and reading the answers back.
+
+``write_templates`` writes ``enkat_<omrade_kod>.xlsx`` per district with the sheets
+*Instruktioner*, *Insatser* (table ``insatser``), *Medel* (table ``medel``) and a hidden *Koder*
+(the code lists' Swedish labels, used by the drop-down lists, plus the template's metadata).
+Headers are the contract's Swedish column labels; coded columns get drop-down lists of labels.
+
+``read_surveys`` reads filled-in templates back into canonical ``insatser`` and ``medel`` tables
+(labels -> codes through :func:`insats.contract.normalise_code`) and lists every problem with file,
+sheet, Excel row and column. ``write_survey_tables`` writes them as a study folder's CSV files.
+
+Rows whose first cell starts with ``EXEMPEL`` are the template's example and are skipped; so are
+rows where nothing but the prefilled cells is filled in.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from insats.contract import CENTRAL, CODE_LISTS, TABLES, fold, label, normalise_code
+from insats.atomic import atomic_path, atomic_write
+
+__all__ = [
+    "SurveyError",
+    "write_templates",
+    "read_surveys",
+    "write_survey_tables",
+    "read_areas_file",
+    "parse_areas",
+    "add_survey_parser",
+    "format_problem",
+]
+
+SHEET_INFO = "Instruktioner"
+SHEET_INSATSER = "Insatser"
+SHEET_MEDEL = "Medel"
+SHEET_CODES = "Koder"
+SHEETS = {SHEET_INSATSER: "insatser", SHEET_MEDEL: "medel"}
+"""Data sheet -> contract table."""
+
+EXAMPLE_MARK = "EXEMPEL"
+TEMPLATE_VERSION = "1"
+JA, NEJ = "Ja", "Nej"
+
+DATA_ROWS = 300
+"""Rows (after the header) that carry drop-down lists and number/date validation."""
+PREFILLED_INSATSER_ROWS = 100
+PREFILLED_MEDEL_EXTRA_ROWS = 30
+
+PREFILLED = {"insatser": ("omrade_kod",), "medel": ("omrade_kod", "ar", "kategori")}
+"""Columns the template fills in; a row with nothing else filled in is an empty row."""
+
+HELP: dict[str, dict[str, str]] = {
+    "insatser": {
+        "insats_id": "Lämna tomt så skapas ett id (områdeskod-löpnummer). Fyll i om ni har egna id:n.",
+        "omrade_kod": "Förifylld med ert områdes kod. Skriv CENTRAL om insatsen gäller hela kommunen.",
+        "namn": "Insatsens namn, som ni kallar den i verksamheten.",
+        "kategori": "Typ av insats. Välj i listan (kategorierna följer SKR:s indelning i Kolada).",
+        "regi": "Vem som driver insatsen. Välj i listan.",
+        "utforare": "Namn på enheten, företaget eller organisationen som utför insatsen.",
+        "malgrupp": "En eller flera målgrupper, åtskilda med semikolon (;). Skriv exakt som i listan nedan.",
+        "platser": "Antal platser som insatsen har samtidigt (heltal).",
+        "narvarokrav": "Ja om deltagarna har närvarokrav, dvs. frånvaro kan påverka biståndet.",
+        "lov": "Ja om utföraren är godkänd enligt lagen om valfrihetssystem (LOV).",
+        "raknas_som_insats": "Ja om ni räknar detta som en arbetsmarknadsinsats. Se frågan om feriejobb ovan.",
+        "kostnad_per_plats_manad": "Ungefärlig kostnad i kronor per plats och månad.",
+        "giltig_fran": "Datum (ÅÅÅÅ-MM-DD) då insatsen började erbjudas. Tomt = känt sedan länge.",
+        "giltig_till": "Datum (ÅÅÅÅ-MM-DD) då insatsen upphörde. Tomt = pågår.",
+    },
+    "medel": {
+        "omrade_kod": "Förifylld med ert områdes kod.",
+        "ar": "Året som utgifterna avser (förifyllt, ändra vid behov).",
+        "kategori": "Samma kategorier som för insatserna, plus Administration. Välj i listan.",
+        "belopp": "Utgifter i kronor under året för kategorin. Lämna raden tom om ni inte har några.",
+        "raknas_som_insats": "Ja om ni räknar utgiften som arbetsmarknadsinsats. Se frågan om feriejobb ovan.",
+    },
+}
+
+FERIEJOBB_TEXT = (
+    "Frågan om feriejobb: vissa områden räknar feriejobb (feriearbeten) för ungdomar som en "
+    "arbetsmarknadsinsats, andra gör det inte. Ange alltid feriejobb med kategorin Feriejobb, "
+    "och svara i kolumnen \"Räknas som insats\" Ja eller Nej efter hur ni själva redovisar dem. "
+    "Då kan jämförelsen mellan områdena göras både med och utan feriejobb."
+)
+
+INSATS_TEXT = (
+    "En arbetsmarknadsinsats är en aktivitet som ert område erbjuder "
+    "personer med ekonomiskt bistånd för att de ska komma närmare arbete eller studier: t.ex. "
+    "arbetsträning, praktik, jobbsökning och coachning, kurser, matchning mot arbete, vägledning "
+    "eller en tidsbegränsad kommunal anställning. Ta med insatser som ni driver själva, som "
+    "jobbtorget driver för er, som är upphandlade eller drivs tillsammans med Arbetsförmedlingen "
+    "eller idéburna organisationer. Ange en rad per insats."
+)
+
+
+class SurveyError(Exception):
+    """A survey template cannot be written (bad arguments); message in Swedish."""
+
+
+# --------------------------------------------------------------------------- problems
+@dataclass
+class _FallbackProblem:
+    """Stand-in for ``insats.data.validate.Problem`` while that module does not exist."""
+
+    severity: str
+    file: str
+    row: int | None
+    column: str | None
+    value: object
+    message: str
+    sheet: str | None = None
+
+    def __str__(self) -> str:
+        return format_problem(self)
+
+
+def _problem_class():
+    try:
+        from insats.data.validate import Problem  # type: ignore[attr-defined]
+    except Exception:  # pragma: no cover - depends on the other module's progress
+        return _FallbackProblem
+    return Problem
+
+
+
+
+def _severity(kind: str) -> str:
+    """``error``/``warning`` in the spelling ``insats.data.validate`` uses (``fel``/``varning``)."""
+    try:
+        from insats import validate  # type: ignore[attr-defined]
+
+        return {"error": validate.FEL, "warning": validate.VARNING}[kind]
+    except Exception:  # pragma: no cover - depends on the other module's progress
+        return {"error": "fel", "warning": "varning"}[kind]
+
+
+def _make_problem(kind, file, sheet, row, column, value, message):
+    cls = _problem_class()
+    try:
+        names = {f.name for f in fields(cls)}
+    except TypeError:  # not a dataclass
+        names = {"severity", "file", "row", "column", "value", "message", "sheet"}
+    kw = dict(severity=_severity(kind), file=file, row=row, column=column, value=value, message=message)
+    if "sheet" in names:
+        kw["sheet"] = sheet
+    elif sheet:
+        kw["file"] = f"{file}, blad {sheet}"
+    if "table" in names:
+        kw["table"] = SHEETS.get(sheet or "", None)
+    if "rule" in names:
+        kw["rule"] = "enkat"
+    if value is not None and not isinstance(value, str):
+        value = _text(value) if not isinstance(value, (dt.date, dt.datetime)) else value.isoformat()[:10]
+        kw["value"] = value
+    kw = {k: v for k, v in kw.items() if k in names}
+    return cls(**kw)
+
+
+def _is_error(p) -> bool:
+    return str(getattr(p, "severity", "fel")).lower() in {"error", "fel"}
+
+
+def format_problem(p) -> str:
+    """One Swedish line: ``enkat_01.xlsx, blad Insatser, rad 5, kolumn Platser: ...``.
+
+    ``insats.data.validate.Problem`` formats itself (the same lines as ``insats validate``).
+    """
+    if not isinstance(p, _FallbackProblem):
+        return str(p)
+    where = [str(p.file)]
+    sheet = getattr(p, "sheet", None)
+    if sheet:
+        where.append(f"blad {sheet}")
+    if getattr(p, "row", None):
+        where.append(f"rad {p.row}")
+    if getattr(p, "column", None):
+        where.append(f"kolumn {p.column}")
+    kind = "Fel" if _is_error(p) else "Varning"
+    return f"{kind}: {', '.join(where)}: {p.message}"
+
+
+# --------------------------------------------------------------------------- helpers
+def _atomic_save_workbook(wb, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+
+
+def _atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
+    atomic_write(path, text, encoding)
+
+
+def _code_list_for(table: str, column: str) -> str | None:
+    return TABLES[table][column].code_list
+
+
+def _safe_filename_part(code: str) -> str:
+    part = re.sub(r"[^0-9A-Za-z_-]+", "_", str(code)).strip("_")
+    if not part:
+        raise SurveyError(f"Områdeskoden {code!r} kan inte användas i ett filnamn.")
+    return part
+
+
+# --------------------------------------------------------------------------- templates
+def parse_areas(text: str) -> list[tuple[str, str]]:
+    """``"01=Rinkeby-Kista,02=Spånga-Tensta"`` -> ``[("01", "Rinkeby-Kista"), ...]``."""
+    areas = []
+    for part in str(text).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        code, sep, name = part.partition("=")
+        if not sep or not code.strip():
+            raise SurveyError(f"Områdena ska anges som KOD=Namn, åtskilda med komma; fick {part!r}.")
+        areas.append((code.strip(), name.strip() or code.strip()))
+    if not areas:
+        raise SurveyError("Inga områden angivna.")
+    return areas
+
+
+def read_areas_file(path: str | Path, year: int | None = None) -> list[tuple[str, str]]:
+    """Areas (code, name) from an ``omraden`` table file (CSV, XLSX or Parquet)."""
+    path = Path(path)
+    df = _read_any_as_text(path)
+    cols = {fold(c): c for c in df.columns}
+    kod = cols.get("omrade_kod") or cols.get(fold(TABLES["omraden"]["omrade_kod"].label))
+    namn = cols.get("omrade") or cols.get(fold(TABLES["omraden"]["omrade"].label))
+    if kod is None:
+        raise SurveyError(f"{path.name}: kolumnen omrade_kod saknas.")
+    if year is not None and "ar" in cols:
+        sel = df[df[cols["ar"]].astype(str).str.strip() == str(year)]
+        if len(sel):
+            df = sel
+    seen: dict[str, str] = {}
+    for _, r in df.iterrows():
+        code = str(r[kod]).strip()
+        if code and code not in seen:
+            seen[code] = str(r[namn]).strip() if namn is not None else code
+    return list(seen.items())
+
+
+def _read_any_as_text(path: Path) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return pd.read_parquet(path).astype(str)
+    if suffix in (".xlsx", ".xlsm"):
+        return pd.read_excel(path, dtype=str).fillna("")
+    raw = path.read_bytes()
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    first = text.splitlines()[0] if text else ""
+    sep = ";" if first.count(";") > first.count(",") else ","
+    return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+
+
+def _codes_sheet_layout() -> list[tuple[str, list[str]]]:
+    """(header, values) for each column of the hidden Koder sheet, in order."""
+    return [
+        ("kategori", [label("kategori", c) for c in CODE_LISTS["kategori"]]),
+        ("kategori_medel", [label("kategori_medel", c) for c in CODE_LISTS["kategori_medel"]]),
+        ("regi", [label("regi", c) for c in CODE_LISTS["regi"]]),
+        ("malgrupp", [label("malgrupp", c) for c in CODE_LISTS["malgrupp"]]),
+        ("ja_nej", [JA, NEJ]),
+    ]
+
+
+def write_templates(
+    areas: Iterable[tuple[str, str]],
+    out_dir: str | Path,
+    *,
+    kommun_kod: str,
+    year: int,
+    kommun: str | None = None,
+) -> list[Path]:
+    """Write one survey workbook ``enkat_<omrade_kod>.xlsx`` per area; returns the paths."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    areas = [(str(c).strip(), str(n).strip()) for c, n in areas]
+    if not areas:
+        raise SurveyError("Inga områden angivna.")
+    codes_seen = [c for c, _ in areas]
+    dup = sorted({c for c in codes_seen if codes_seen.count(c) > 1})
+    if dup:
+        raise SurveyError(f"Områdeskoder förekommer flera gånger: {', '.join(dup)}.")
+    kommun_kod = str(kommun_kod).strip()
+    if kommun_kod.isdigit() and len(kommun_kod) < 4:
+        kommun_kod = kommun_kod.zfill(4)
+    if not re.fullmatch(r"\d{4}", kommun_kod):
+        raise SurveyError(f"Kommunkoden ska ha fyra siffror, t.ex. 0180; fick {kommun_kod!r}.")
+    year = int(year)
+    out_dir = Path(out_dir)
+
+    bold = Font(bold=True)
+    header_fill = PatternFill("solid", fgColor="DDEBF7")
+    example_font = Font(italic=True, color="808080")
+    prefill_fill = PatternFill("solid", fgColor="F2F2F2")
+    wrap = Alignment(wrap_text=True, vertical="top")
+
+    layout = _codes_sheet_layout()
+    code_ranges = {}
+    for i, (name, values) in enumerate(layout, start=1):
+        letter = get_column_letter(i)
+        code_ranges[name] = f"{SHEET_CODES}!${letter}$2:${letter}${len(values) + 1}"
+
+    written: list[Path] = []
+    for code, name in areas:
+        wb = Workbook()
+        info = wb.active
+        info.title = SHEET_INFO
+        ws_i = wb.create_sheet(SHEET_INSATSER)
+        ws_m = wb.create_sheet(SHEET_MEDEL)
+        ws_k = wb.create_sheet(SHEET_CODES)
+
+        # -- Koder (hidden): label lists and metadata
+        for i, (lname, values) in enumerate(layout, start=1):
+            ws_k.cell(row=1, column=i, value=lname).font = bold
+            for j, v in enumerate(values, start=2):
+                ws_k.cell(row=j, column=i, value=v)
+        meta_col = len(layout) + 2
+        meta = [("mall", "insats-enkät"), ("mallversion", TEMPLATE_VERSION), ("omrade_kod", code),
+                ("omrade", name), ("kommun_kod", kommun_kod), ("ar", year)]
+        for j, (k, v) in enumerate(meta, start=1):
+            ws_k.cell(row=j, column=meta_col, value=k)
+            ws_k.cell(row=j, column=meta_col + 1, value=v)
+        ws_k.sheet_state = "hidden"
+
+        # -- Instruktioner
+        _write_instructions(info, code, name, kommun_kod, kommun, year, bold, wrap)
+
+        # -- data sheets
+        for ws, table in ((ws_i, "insatser"), (ws_m, "medel")):
+            spec = TABLES[table]
+            for ci, col in enumerate(spec.columns, start=1):
+                cell = ws.cell(row=1, column=ci, value=col.label)
+                cell.font = bold
+                cell.fill = header_fill
+                cell.alignment = Alignment(wrap_text=True, vertical="center")
+                letter = get_column_letter(ci)
+                rng = f"{letter}2:{letter}{DATA_ROWS + 1}"
+                dv = None
+                if col.kind == "code":
+                    lname = "kategori_medel" if col.code_list == "kategori_medel" else col.code_list
+                    dv = DataValidation(type="list", formula1=code_ranges[lname], allow_blank=True)
+                    dv.error = f"Välj ett värde ur listan för {col.label}."
+                elif col.kind == "bool":
+                    dv = DataValidation(type="list", formula1=code_ranges["ja_nej"], allow_blank=True)
+                    dv.error = f"Svara Ja eller Nej i {col.label}."
+                elif col.kind == "int":
+                    lo = 1900 if col.name == "ar" else 0
+                    hi = 2100 if col.name == "ar" else 1000000
+                    dv = DataValidation(type="whole", operator="between", formula1=str(lo),
+                                        formula2=str(hi), allow_blank=True)
+                    dv.error = f"{col.label} ska vara ett heltal."
+                elif col.kind == "float":
+                    dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0",
+                                        allow_blank=True)
+                    dv.error = f"{col.label} ska vara ett tal (kronor), noll eller mer."
+                elif col.kind == "date":
+                    dv = DataValidation(type="date", operator="between", formula1="DATE(2000,1,1)",
+                                        formula2="DATE(2100,12,31)", allow_blank=True)
+                    dv.error = f"{col.label} ska vara ett datum, ÅÅÅÅ-MM-DD."
+                if dv is not None:
+                    dv.errorTitle = "Ogiltigt värde"
+                    dv.showErrorMessage = True
+                    dv.prompt = HELP[table].get(col.name, "")[:250] or None
+                    dv.showInputMessage = bool(dv.prompt)
+                    ws.add_data_validation(dv)
+                    dv.add(rng)
+                if col.kind == "date":
+                    for r in range(2, DATA_ROWS + 2):
+                        ws.cell(row=r, column=ci).number_format = "yyyy-mm-dd"
+                elif col.kind == "float":
+                    for r in range(2, DATA_ROWS + 2):
+                        ws.cell(row=r, column=ci).number_format = "#,##0"
+                width = max(len(col.label) + 2, 12)
+                if col.name in ("namn", "utforare", "malgrupp"):
+                    width = 34
+                elif col.kind == "code":
+                    width = max(width, max(len(v) for v in CODE_LISTS[col.code_list].values()) + 3)
+                ws.column_dimensions[letter].width = width
+            ws.freeze_panes = "A2"
+            ws.row_dimensions[1].height = 32
+
+        _fill_insatser(ws_i, code, year, example_font, prefill_fill)
+        _fill_medel(ws_m, code, year, example_font, prefill_fill)
+
+        wb.active = 0
+        path = out_dir / f"enkat_{_safe_filename_part(code)}.xlsx"
+        _atomic_save_workbook(wb, path)
+        written.append(path)
+    return written
+
+
+def _write_instructions(ws, code, name, kommun_kod, kommun, year, bold, wrap) -> None:
+    from openpyxl.styles import Font
+
+    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["B"].width = 14
+    ws.column_dimensions["C"].width = 100
+    rows: list[tuple] = []
+    title = f"Kartläggning av arbetsmarknadsinsatser {year}"
+    rows.append(("title", title))
+    place = f"{name} (områdeskod {code}), kommun {kommun + ' ' if kommun else ''}{kommun_kod}"
+    rows.append(("text", f"Område: {place}"))
+    rows.append(("blank",))
+    rows.append(("head", "Så här fyller ni i enkäten"))
+    for t in (
+        "1. Bladet Insatser: en rad per insats som ert område erbjuder personer med ekonomiskt bistånd "
+        f"under {year}. Områdeskoden är redan ifylld.",
+        "2. Bladet Medel: era utgifter för insatser per kategori och år. Kategorierna är förifyllda; fyll i "
+        "belopp och \"Räknas som insats\" på de rader ni har utgifter för. Lägg till rader vid behov.",
+        f"3. Rad 2 i båda bladen är ett exempel, märkt {EXAMPLE_MARK}. Den läses inte in; ni kan låta den vara.",
+        "4. Kolumner markerade Ja under Obligatorisk i tabellerna nedan måste fyllas i "
+        "(utom Insats-id, som skapas när det lämnas tomt).",
+        "5. Välj kategori, regi och Ja/Nej i listorna i cellerna. Skriv inte om texten i listorna.",
+        "6. Ändra inte rubrikerna och inte bladens namn. Spara som Excel-arbetsbok (.xlsx) och skicka tillbaka filen.",
+    ):
+        rows.append(("text", t))
+    rows.append(("blank",))
+    rows.append(("head", "Vad räknas som insats?"))
+    rows.append(("text", INSATS_TEXT))
+    rows.append(("text", FERIEJOBB_TEXT))
+    for sheet, table in ((SHEET_INSATSER, "insatser"), (SHEET_MEDEL, "medel")):
+        rows.append(("blank",))
+        rows.append(("head", f"Kolumnerna i bladet {sheet}"))
+        rows.append(("colhead", "Kolumn", "Obligatorisk", "Vad ska stå där"))
+        for col in TABLES[table].columns:
+            text = HELP[table].get(col.name) or col.description or col.label
+            if col.kind in ("code",):
+                lst = "kategori_medel" if col.code_list == "kategori_medel" else col.code_list
+                text += " Värden: " + "; ".join(CODE_LISTS[lst].values()) + "."
+            required = col.required and not (table == "insatser" and col.name == "insats_id")
+            rows.append(("col", col.label, JA if required else NEJ, text))
+    rows.append(("blank",))
+    rows.append(("head", "Målgrupper (skriv en eller flera, åtskilda med semikolon)"))
+    for lab in CODE_LISTS["malgrupp"].values():
+        rows.append(("text", lab))
+
+    r = 1
+    for row in rows:
+        kind = row[0]
+        if kind == "title":
+            ws.cell(row=r, column=1, value=row[1]).font = Font(bold=True, size=14)
+        elif kind == "head":
+            ws.cell(row=r, column=1, value=row[1]).font = Font(bold=True, size=12)
+        elif kind == "text":
+            c = ws.cell(row=r, column=1, value=row[1])
+            ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=3)
+            c.alignment = wrap
+            ws.row_dimensions[r].height = 15 * max(1, len(row[1]) // 140 + 1)
+        elif kind in ("colhead", "col"):
+            for i, v in enumerate(row[1:], start=1):
+                c = ws.cell(row=r, column=i, value=v)
+                c.alignment = wrap
+                if kind == "colhead":
+                    c.font = bold
+            if kind == "col":
+                ws.row_dimensions[r].height = 15 * max(1, len(row[3]) // 95 + 1)
+        r += 1
+
+
+def _fill_insatser(ws, code, year, example_font, prefill_fill) -> None:
+    spec = TABLES["insatser"]
+    example = {
+        "insats_id": EXAMPLE_MARK,
+        "omrade_kod": code,
+        "namn": "Arbetsträning i kafé (exempel)",
+        "kategori": label("kategori", "arbetstraning"),
+        "regi": label("regi", "egen_omrade"),
+        "utforare": "Områdets arbetsmarknadsenhet",
+        "malgrupp": f"{label('malgrupp', 'unga_18_24')}; {label('malgrupp', 'langt_fran')}",
+        "platser": 12,
+        "narvarokrav": JA,
+        "lov": NEJ,
+        "raknas_som_insats": JA,
+        "kostnad_per_plats_manad": 8500,
+        "giltig_fran": dt.datetime(year, 1, 1),
+    }
+    for ci, col in enumerate(spec.columns, start=1):
+        if col.name in example:
+            ws.cell(row=2, column=ci, value=example[col.name]).font = example_font
+    ci_area = spec.names.index("omrade_kod") + 1
+    for r in range(3, 3 + PREFILLED_INSATSER_ROWS):
+        c = ws.cell(row=r, column=ci_area, value=code)
+        c.fill = prefill_fill
+
+
+def _fill_medel(ws, code, year, example_font, prefill_fill) -> None:
+    spec = TABLES["medel"]
+    example = {"omrade_kod": EXAMPLE_MARK, "ar": year, "kategori": label("kategori_medel", "feriejobb"),
+               "belopp": 250000, "raknas_som_insats": NEJ}
+    for ci, col in enumerate(spec.columns, start=1):
+        ws.cell(row=2, column=ci, value=example[col.name]).font = example_font
+    idx = {n: i + 1 for i, n in enumerate(spec.names)}
+    r = 3
+    for lab in CODE_LISTS["kategori_medel"].values():
+        ws.cell(row=r, column=idx["omrade_kod"], value=code).fill = prefill_fill
+        ws.cell(row=r, column=idx["ar"], value=year).fill = prefill_fill
+        ws.cell(row=r, column=idx["kategori"], value=lab)
+        r += 1
+    for _ in range(PREFILLED_MEDEL_EXTRA_ROWS):
+        ws.cell(row=r, column=idx["omrade_kod"], value=code).fill = prefill_fill
+        ws.cell(row=r, column=idx["ar"], value=year).fill = prefill_fill
+        r += 1
+
+
+# --------------------------------------------------------------------------- reading
+_TRUE = {"ja", "j", "1", "x", "sant", "true", "yes", "y"}
+_FALSE = {"nej", "n", "0", "falskt", "false", "no"}
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _parse_bool(v):
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)) and v in (0, 1):
+        return bool(v)
+    f = fold(v)
+    if f in _TRUE:
+        return True
+    if f in _FALSE:
+        return False
+    raise ValueError
+
+
+def _parse_number(v, whole: bool):
+    if isinstance(v, bool):
+        raise ValueError
+    if isinstance(v, (int, float)):
+        x = float(v)
+    else:
+        s = str(v).strip().replace("\u00a0", "").replace(" ", "").replace("\u202f", "")
+        s = re.sub(r"(?i)(kr|sek|:-)$", "", s)
+        if re.fullmatch(r"-?\d+,\d+", s):
+            s = s.replace(",", ".")
+        if not re.fullmatch(r"-?\d+(\.\d+)?", s):
+            raise ValueError
+        x = float(s)
+    if x != x:  # NaN
+        raise ValueError
+    if whole:
+        if x != int(x):
+            raise ValueError
+        return int(x)
+    return x
+
+
+def _parse_date(v):
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    s = str(v).strip()
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?", s)
+    if not m:
+        raise ValueError
+    return dt.date(int(m[1]), int(m[2]), int(m[3]))
+
+
+def _text(v) -> str:
+    if isinstance(v, float) and v == int(v):
+        v = int(v)
+    return str(v).strip()
+
+
+def _match_header(table: str, header) -> str | None:
+    if _blank(header):
+        return None
+    f = fold(header)
+    for col in TABLES[table].columns:
+        if f in (fold(col.label), fold(col.name)):
+            return col.name
+    return None
+
+
+def _template_meta(wb) -> dict:
+    if SHEET_CODES not in wb.sheetnames:
+        return {}
+    ws = wb[SHEET_CODES]
+    meta = {}
+    for row in ws.iter_rows(min_row=1, max_row=20, values_only=True):
+        for i in range(len(row) - 1):
+            if row[i] in ("omrade_kod", "kommun_kod", "ar", "omrade", "mallversion"):
+                meta[row[i]] = row[i + 1]
+    return meta
+
+
+def read_surveys(files: Iterable[str | Path]):
+    """Read filled-in survey workbooks into canonical ``insatser`` and ``medel`` tables.
+
+    Returns ``(tables, problems)``: ``tables`` maps ``"insatser"``/``"medel"`` to typed
+    DataFrames (codes canonical; see :meth:`insats.data.study.Study.from_frames`); ``problems`` lists
+    every problem found, each with file, sheet, Excel row and column (the header as the user sees
+    it) and a Swedish message. Rows with an error are left out of the tables; callers should not
+    write anything when any problem is an error.
+    """
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    from insats.data.study import Study
+
+    problems: list = []
+    rows: dict[str, list[dict]] = {"insatser": [], "medel": []}
+    id_origin: dict[str, tuple[str, int]] = {}
+    pending_ids: list[tuple[dict, str, str, int]] = []
+
+    def add(kind, file, sheet, row, column, value, message):
+        problems.append(_make_problem(kind, file, sheet, row, column, value, message))
+
+    for path in [Path(f) for f in files]:
+        fname = path.name
+        try:
+            wb = load_workbook(path, data_only=True, read_only=False)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is a problem to report
+            add("error", fname, None, None, None, None,
+                f"Filen kan inte läsas som en Excel-arbetsbok (.xlsx): {exc.__class__.__name__}.")
+            continue
+        meta = _template_meta(wb)
+        file_area = str(meta["omrade_kod"]).strip() if meta.get("omrade_kod") not in (None, "") else None
+        for sheet, table in SHEETS.items():
+            if sheet not in wb.sheetnames:
+                add("error", fname, sheet, None, None, None,
+                    f"Bladet {sheet} saknas. Använd enkätmallen och ändra inte bladens namn.")
+                continue
+            ws = wb[sheet]
+            spec = TABLES[table]
+            header = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+            colmap: dict[int, str] = {}
+            for i, h in enumerate(header):
+                name = _match_header(table, h)
+                if name is None:
+                    if not _blank(h):
+                        add("warning", fname, sheet, 1, str(h), h,
+                            f"Kolumnen {h!r} finns inte i mallen och läses inte in.")
+                    continue
+                if name in colmap.values():
+                    add("error", fname, sheet, 1, str(h), h,
+                        f"Kolumnen {spec[name].label} förekommer två gånger.")
+                    continue
+                colmap[i] = name
+            missing = [c for c in spec.required if c not in colmap.values()
+                       and not (table == "insatser" and c == "insats_id")]
+            for c in missing:
+                add("error", fname, sheet, 1, spec[c].label, None,
+                    f"Kolumnen {spec[c].label} saknas. Ändra inte rubrikerna i mallen.")
+            if missing:
+                continue
+            header_label = {i: (str(header[i]).strip() if not _blank(header[i]) else spec[n].label)
+                            for i, n in colmap.items()}
+            prefilled = set(PREFILLED[table])
+            for r_idx, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+                cells = {n: (values[i] if i < len(values) else None) for i, n in colmap.items()}
+                first = values[0] if values else None
+                if isinstance(first, str) and first.strip().upper().startswith(EXAMPLE_MARK):
+                    continue
+                if all(_blank(v) for n, v in cells.items() if n not in prefilled):
+                    continue
+                out: dict[str, object] = {}
+                ok = True
+                for i, n in colmap.items():
+                    col = spec[n]
+                    v = cells[n]
+                    where = f"cell {get_column_letter(i + 1)}{r_idx}"
+                    lab = header_label[i]
+
+                    def bad(msg, _v=v, _lab=lab):
+                        add("error", fname, sheet, r_idx, _lab, _v, msg)
+
+                    if _blank(v):
+                        if n == "omrade_kod" and file_area:
+                            out[n] = file_area
+                        elif n == "ar" and meta.get("ar"):
+                            out[n] = int(meta["ar"])
+                        elif col.required and not (table == "insatser" and n == "insats_id"):
+                            bad(f"{lab} måste fyllas i ({where}).")
+                            ok = False
+                        else:
+                            out[n] = None
+                        continue
+                    try:
+                        if col.kind == "code":
+                            code = normalise_code(col.code_list, _text(v))
+                            if code is None:
+                                allowed = "; ".join(CODE_LISTS[col.code_list].values())
+                                raise ValueError(f"{_text(v)!r} finns inte i listan för {lab} ({where}). "
+                                                 f"Välj en av: {allowed}.")
+                            out[n] = code
+                        elif col.kind == "codes":
+                            parts = [p.strip() for p in re.split(r"[;,\n]", _text(v)) if p.strip()]
+                            got, unknown = [], []
+                            for p in parts:
+                                c = normalise_code(col.code_list, p)
+                                (got if c else unknown).append(c or p)
+                            if unknown:
+                                allowed = "; ".join(CODE_LISTS[col.code_list].values())
+                                raise ValueError(
+                                    f"{', '.join(repr(u) for u in unknown)} finns inte bland de tillåtna "
+                                    f"värdena för {lab} ({where}). Tillåtna: {allowed}; åtskilda med semikolon.")
+                            out[n] = ";".join(dict.fromkeys(got)) or None
+                        elif col.kind == "bool":
+                            try:
+                                out[n] = _parse_bool(v)
+                            except ValueError:
+                                raise ValueError(f"{lab} ska vara Ja eller Nej; fick {_text(v)!r} ({where}).") from None
+                        elif col.kind == "int":
+                            try:
+                                x = _parse_number(v, whole=True)
+                            except ValueError:
+                                raise ValueError(f"{lab} ska vara ett heltal; fick {_text(v)!r} ({where}).") from None
+                            if x < 0:
+                                raise ValueError(f"{lab} kan inte vara negativt ({where}).")
+                            out[n] = x
+                        elif col.kind == "float":
+                            try:
+                                x = _parse_number(v, whole=False)
+                            except ValueError:
+                                raise ValueError(f"{lab} ska vara ett tal i kronor; fick {_text(v)!r} ({where}).") from None
+                            if x < 0:
+                                raise ValueError(f"{lab} kan inte vara negativt ({where}).")
+                            out[n] = x
+                        elif col.kind == "date":
+                            try:
+                                out[n] = _parse_date(v).isoformat()
+                            except (ValueError, TypeError):
+                                raise ValueError(f"{lab} ska vara ett datum ÅÅÅÅ-MM-DD; fick {_text(v)!r} ({where}).") from None
+                        else:
+                            out[n] = _text(v)
+                    except ValueError as exc:
+                        bad(str(exc))
+                        ok = False
+                if not ok:
+                    continue
+                for n in spec.names:
+                    out.setdefault(n, None)
+                area = out.get("omrade_kod")
+                if file_area and area not in (file_area, CENTRAL):
+                    add("warning", fname, sheet, r_idx, spec["omrade_kod"].label, area,
+                        f"Områdeskoden {area!r} är inte enkätens område ({file_area}) och inte {CENTRAL}.")
+                if table == "insatser":
+                    if out.get("giltig_fran") and out.get("giltig_till") and out["giltig_till"] < out["giltig_fran"]:
+                        add("error", fname, sheet, r_idx, spec["giltig_till"].label, out["giltig_till"],
+                            "Giltig till ligger före Giltig från.")
+                        continue
+                    if out["insats_id"]:
+                        iid = out["insats_id"]
+                        if iid in id_origin:
+                            of, orow = id_origin[iid]
+                            add("error", fname, sheet, r_idx, spec["insats_id"].label, iid,
+                                f"Insats-id {iid!r} finns redan ({of}, rad {orow}).")
+                            continue
+                        id_origin[iid] = (fname, r_idx)
+                    else:
+                        pending_ids.append((out, fname, sheet, r_idx))
+                rows[table].append(out)
+
+    # generate the missing ids: <omrade_kod>-<n>, skipping ids in use
+    counters: dict[str, int] = {}
+    for out, fname, _sheet, r_idx in pending_ids:
+        area = str(out["omrade_kod"])
+        n = counters.get(area, 0)
+        while True:
+            n += 1
+            iid = f"{area}-{n}"
+            if iid not in id_origin:
+                break
+        counters[area] = n
+        out["insats_id"] = iid
+        id_origin[iid] = (fname, r_idx)
+
+    frames = {t: pd.DataFrame(rows[t], columns=TABLES[t].names) for t in rows}
+    tables = Study.from_frames(**frames).tables
+    return tables, problems
+
+
+# --------------------------------------------------------------------------- writing tables
+def _format_value(col, v) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v) or v is pd.NaT:
+        return ""
+    try:
+        if pd.isna(v):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    if col.kind == "bool":
+        return JA if bool(v) else NEJ
+    if col.kind == "date":
+        return pd.Timestamp(v).strftime("%Y-%m-%d")
+    if col.kind == "month":
+        return pd.Timestamp(v).strftime("%Y-%m")
+    if col.kind == "int":
+        return str(int(v))
+    if col.kind == "float":
+        x = float(v)
+        return str(int(x)) if x == int(x) else repr(x)
+    return str(v)
+
+
+def _table_csv(table: str, df: pd.DataFrame) -> str:
+    spec = TABLES[table]
+    cols = [c for c in spec.columns if c.name in df.columns]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([c.name for c in cols])
+    for rec in df[[c.name for c in cols]].itertuples(index=False, name=None):
+        w.writerow([_format_value(c, v) for c, v in zip(cols, rec)])
+    return buf.getvalue()
+
+
+def write_survey_tables(
+    tables: dict[str, pd.DataFrame],
+    out_dir: str | Path,
+    *,
+    omraden: pd.DataFrame | str | Path | None = None,
+) -> list[Path]:
+    """Write ``insatser.csv`` and ``medel.csv`` (and ``omraden.csv`` when given) to ``out_dir``.
+
+    CSV files are UTF-8, comma-separated, canonical codes, booleans Ja/Nej, dates ISO. ``omraden``
+    is a DataFrame of the contract's ``omraden`` table or the path of a file holding it (copied
+    as text, so the area table the districts were asked about goes with their answers).
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in ("insatser", "medel"):
+        if table in tables:
+            path = out_dir / f"{table}.csv"
+            _atomic_write_text(path, _table_csv(table, tables[table]))
+            written.append(path)
+    if omraden is not None:
+        if isinstance(omraden, (str, Path)):
+            df = _read_any_as_text(Path(omraden))
+            keep = [c for c in df.columns if fold(c) in TABLES["omraden"].names]
+            df = df[keep].rename(columns={c: fold(c) for c in keep})
+            buf = io.StringIO()
+            df.to_csv(buf, index=False, lineterminator="\n")
+            text = buf.getvalue()
+        else:
+            text = _table_csv("omraden", omraden)
+        path = out_dir / "omraden.csv"
+        _atomic_write_text(path, text)
+        written.append(path)
+    return written
+
+
+# --------------------------------------------------------------------------- CLI
+def _cmd_template(args) -> int:
+    import sys
+
+    try:
+        if args.areas_file:
+            areas = read_areas_file(args.areas_file, year=args.year)
+        else:
+            areas = parse_areas(args.areas)
+        paths = write_templates(areas, args.out, kommun_kod=args.kommun, year=args.year)
+    except (SurveyError, OSError) as exc:
+        print(f"Fel: {exc}", file=sys.stderr)
+        return 1
+    for p in paths:
+        print(f"Enkät skriven: {p}")
+    return 0
+
+
+def _cmd_read(args) -> int:
+    import sys
+
+    tables, problems = read_surveys(args.files)
+    errors = [p for p in problems if _is_error(p)]
+    for p in problems:
+        print(format_problem(p), file=sys.stderr)
+    if errors:
+        print(f"{len(errors)} fel i enkätsvaren; inget skrevs. Rätta filerna och läs in dem igen.",
+              file=sys.stderr)
+        return 1
+    try:
+        paths = write_survey_tables(tables, args.out, omraden=args.areas_file)
+    except (OSError, SurveyError) as exc:
+        print(f"Fel: {exc}", file=sys.stderr)
+        return 1
+    n_i, n_m = len(tables["insatser"]), len(tables["medel"])
+    print(f"{n_i} insatser och {n_m} utgiftsposter skrivna till {args.out} "
+          f"({', '.join(p.name for p in paths)})")
+    return 0
+
+
+def add_survey_parser(subparsers) -> None:
+    """Register ``insats survey template|read`` on the CLI's subparsers."""
+    p = subparsers.add_parser("survey", help="kartläggningsenkät: skapa Excelmallar och läs in svaren")
+    ssub = p.add_subparsers(dest="survey_command", required=True, metavar="KOMMANDO")
+
+    t = ssub.add_parser("template", help="skriv en enkät (Excel) per område")
+    g = t.add_mutually_exclusive_group(required=True)
+    g.add_argument("--areas", metavar="KOD=Namn,...", help="områden som KOD=Namn, kommaseparerade, t.ex. 01=Rinkeby-Kista,02=Spånga-Tensta")
+    g.add_argument("--areas-file", type=Path, metavar="FIL", help="fil med tabellen omraden (omrade_kod, omrade)")
+    t.add_argument("--kommun", required=True, metavar="KOD", help="kommunkod med fyra siffror, t.ex. 0180")
+    t.add_argument("--year", required=True, type=int, metavar="ÅR", help="året som enkäten gäller")
+    t.add_argument("--out", required=True, type=Path, metavar="MAPP", help="mapp att skriva enkäterna till")
+    t.set_defaults(func=_cmd_template)
+
+    r = ssub.add_parser("read", help="läs ifyllda enkäter till tabellerna insatser och medel")
+    r.add_argument("files", nargs="+", type=Path, metavar="FIL", help="ifyllda enkäter (.xlsx)")
+    r.add_argument("--out", required=True, type=Path, metavar="MAPP", help="studiemapp att skriva till")
+    r.add_argument("--areas-file", type=Path, default=None, metavar="FIL",
+                   help="fil med tabellen omraden att skriva med (omraden.csv)")
+    r.set_defaults(func=_cmd_read)

@@ -1,0 +1,333 @@
+"""Warm Jupyter kernels for batch runs: one per worker process, reused from report to report.
+
+A ``KernelPool`` (one per process, ``kernel_pool()``) starts a kernel, imports the heavy modules
+in it once (pandas, numpy, altair, insats and whatever the run's notebooks import) and hands it to
+report after report. Between reports the kernel runs a cleanup (``_KERNEL_MODULE.cleanup``) that
+resets the user namespace, output history and execution counter and restores the working
+directory, ``sys.path``, ``os.environ``, warning filters, pandas options, altair's settings and
+matplotlib's state; imported modules stay imported, which is the point. See :mod:`insats.runner.batch`
+for why this is safe and when a kernel is replaced.
+
+Papermill's traps in parallel use handled here: no ``os.chdir`` in our process (the kernel sets
+its own working directory); kernel launches that fail or do not answer are retried
+(``KERNEL_START_ATTEMPTS``, growing pause) so colliding ports heal; IPython history is kept in
+memory so parallel kernels do not lock its SQLite file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from insats.runner.execute import ReportTask
+
+KERNEL_START_ATTEMPTS = 4
+KERNEL_START_TIMEOUT = 60.0
+CLEANUP_TIMEOUT = 60.0
+DEFAULT_PREIMPORTS = ("pandas", "numpy", "altair", "insats", "insats.data.load", "insats.analysis.measures")
+
+
+_KERNEL_MODULE = r'''
+"""Runs inside a report kernel (insats.runner.batch): pre-imports, and the cleanup between reports."""
+import importlib, os, sys, warnings
+
+_state = {}
+
+
+def _pandas_options():
+    pd = sys.modules.get("pandas")
+    if pd is None:
+        return None
+    try:
+        from pandas._config.config import _registered_options
+        out = {}
+        for key in _registered_options:
+            try:
+                out[key] = pd.get_option(key)
+            except Exception:
+                pass
+        return out
+    except Exception:
+        return None
+
+
+def _altair_active():
+    alt = sys.modules.get("altair")
+    if alt is None:
+        return None
+    out = {}
+    for reg in ("renderers", "data_transformers", "theme"):
+        try:
+            out[reg] = getattr(alt, reg).active
+        except Exception:
+            pass
+    return out
+
+
+def setup(preimports):
+    failed = []
+    for name in preimports:
+        try:
+            importlib.import_module(name)
+        except BaseException as exc:
+            failed.append(f"{name}: {type(exc).__name__}")
+    _state["path"] = list(sys.path)
+    _state["environ"] = dict(os.environ)
+    _state["filters"] = list(warnings.filters)
+    _state["pandas"] = _pandas_options()
+    _state["altair"] = _altair_active()
+    mpl = sys.modules.get("matplotlib")
+    _state["rc"] = dict(mpl.rcParams) if mpl is not None else None
+    return failed
+
+
+def cleanup(cwd):
+    from IPython import get_ipython
+    get_ipython().reset(new_session=True)  # also collects garbage
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
+    mpl = sys.modules.get("matplotlib")
+    if mpl is not None and _state.get("rc") is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mpl.rcParams.update(_state["rc"])
+    pd = sys.modules.get("pandas")
+    if pd is not None and _state.get("pandas"):
+        for key, value in _state["pandas"].items():
+            try:
+                if pd.get_option(key) != value:
+                    pd.set_option(key, value)
+            except Exception:
+                pass
+    alt = sys.modules.get("altair")
+    if alt is not None and _state.get("altair"):
+        for reg, name in _state["altair"].items():
+            try:
+                if getattr(alt, reg).active != name:
+                    getattr(alt, reg).enable(name)
+            except Exception:
+                pass
+    sys.path[:] = _state["path"]
+    if dict(os.environ) != _state["environ"]:
+        os.environ.clear()
+        os.environ.update(_state["environ"])
+    warnings.filters[:] = _state["filters"]
+    try:
+        warnings._filters_mutated()
+    except AttributeError:
+        pass
+    os.chdir(cwd)
+'''
+
+
+def _kernel_bootstrap(preimports: Iterable[str]) -> str:
+    return (
+        "import sys as _s, types as _t\n"
+        "_m = _t.ModuleType('_insats_karna')\n"
+        f"exec(compile({_KERNEL_MODULE!r}, '<insats-karna>', 'exec'), _m.__dict__)\n"
+        "_s.modules['_insats_karna'] = _m\n"
+        f"_insats_failed = _m.setup({list(preimports)!r})\n"
+        "del _s, _t, _m\n"
+    )
+
+
+class KernelError(RuntimeError):
+    """A kernel could not be started, did not answer, or its cleanup failed."""
+
+
+class _Kernel:
+    """One Jupyter kernel with its own event loop, reused for report after report."""
+
+    def __init__(self, kernel_name: str, preimports: tuple[str, ...], cwd: str):
+        self.kernel_name = kernel_name
+        self.preimports = preimports
+        self.cwd = cwd
+        self.loop = asyncio.new_event_loop()
+        self.km = None
+        self.kc = None
+        self.reports = 0
+        self.log_path: str | None = None
+        self.failed_imports: list[str] = []
+
+    # -- lifecycle
+    def start(self) -> None:
+        last: BaseException | None = None
+        for attempt in range(KERNEL_START_ATTEMPTS):
+            try:
+                self.loop.run_until_complete(self._start())
+                return
+            except Exception as exc:  # noqa: BLE001 — port collision, slow start, crash: retry
+                last = exc
+                self.loop.run_until_complete(self._kill())
+                time.sleep(0.5 * 2 ** attempt)
+        raise KernelError(f"kärnan {self.kernel_name} startade inte efter {KERNEL_START_ATTEMPTS} försök: "
+                          f"{type(last).__name__}: {last}")
+
+    async def _start(self) -> None:
+        from jupyter_client.manager import AsyncKernelManager
+
+        fd, self.log_path = tempfile.mkstemp(prefix="insats-karna-", suffix=".log")
+        log = os.fdopen(fd, "wb")
+        try:
+            self.km = AsyncKernelManager(kernel_name=self.kernel_name)
+            await self.km.start_kernel(
+                cwd=self.cwd, stdout=log, stderr=log,
+                extra_arguments=["--HistoryManager.hist_file=:memory:"],
+            )
+        finally:
+            log.close()
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        await self.kc.wait_for_ready(timeout=KERNEL_START_TIMEOUT)
+        reply = await self._run(_kernel_bootstrap(self.preimports), KERNEL_START_TIMEOUT * 3)
+        self._check(reply, "förberedelsen")
+
+    async def _run(self, code: str, timeout: float) -> dict:
+        return await self.kc.execute_interactive(
+            code, silent=False, store_history=False, timeout=timeout, output_hook=lambda msg: None)
+
+    @staticmethod
+    def _check(reply: dict, what: str) -> None:
+        content = reply.get("content", {})
+        if content.get("status") != "ok":
+            raise KernelError(f"{what} i kärnan misslyckades: {content.get('ename')}: {content.get('evalue')}")
+
+    def prepare(self, cwd: str) -> None:
+        """The cleanup between reports: reset namespace and global state, chdir to ``cwd``."""
+        async def go():
+            reply = await self._run(f"import _insats_karna; _insats_karna.cleanup({cwd!r})", CLEANUP_TIMEOUT)
+            self._check(reply, "städningen")
+        self.loop.run_until_complete(go())
+
+    async def _kill(self) -> None:
+        with contextlib.suppress(Exception):
+            if self.kc is not None:
+                self.kc.stop_channels()
+        with contextlib.suppress(Exception):
+            if self.km is not None and self.km.has_kernel:
+                await asyncio.wait_for(self.km.shutdown_kernel(now=True), 15)
+        with contextlib.suppress(Exception):
+            if self.km is not None:
+                await self.km.cleanup_resources()
+        self.kc = None
+        self.km = None
+        if self.log_path:
+            with contextlib.suppress(OSError):
+                os.unlink(self.log_path)
+            self.log_path = None
+
+    def log_tail(self, limit: int = 1500) -> str:
+        if not self.log_path:
+            return ""
+        try:
+            return Path(self.log_path).read_text(encoding="utf-8", errors="replace")[-limit:]
+        except OSError:
+            return ""
+
+    @property
+    def pid(self) -> int | None:
+        try:
+            return self.km.provisioner.process.pid  # type: ignore[union-attr]
+        except AttributeError:
+            return None
+
+    def close(self) -> None:
+        if self.loop.is_closed():
+            return
+        try:
+            self.loop.run_until_complete(self._kill())
+            pending = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
+            for t in pending:
+                t.cancel()
+            if pending:
+                self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        finally:
+            self.loop.close()
+
+
+class KernelPool:
+    """Per-process kernels, reused across reports (thread-safe; Dask workers may use threads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: dict[tuple, list[_Kernel]] = {}
+        self._all: set[_Kernel] = set()
+        atexit.register(self.close)
+
+    def acquire(self, task: ReportTask) -> tuple[_Kernel, bool]:
+        """A started kernel for ``task`` and whether it was reused."""
+        key = (task.kernel_name, task.preimports)
+        with self._lock:
+            idle = self._idle.get(key, [])
+            kernel = idle.pop() if idle else None
+        if kernel is not None:
+            if kernel.reports < task.restart_every:
+                return kernel, True
+            self.discard(kernel)
+        kernel = _Kernel(task.kernel_name, task.preimports, task.cwd)
+        with self._lock:
+            self._all.add(kernel)
+        try:
+            kernel.start()
+        except BaseException:
+            self.discard(kernel)
+            raise
+        return kernel, False
+
+    def release(self, kernel: _Kernel, healthy: bool) -> None:
+        if not healthy:
+            self.discard(kernel)
+            return
+        with self._lock:
+            self._idle.setdefault((kernel.kernel_name, kernel.preimports), []).append(kernel)
+
+    def discard(self, kernel: _Kernel) -> None:
+        with self._lock:
+            self._all.discard(kernel)
+        kernel.close()
+
+    def warm(self, kernel_name: str, preimports: tuple[str, ...], cwd: str) -> None:
+        """Start a kernel ahead of the first report (in a worker's initializer)."""
+        from insats.runner.execute import ReportTask
+
+        task = ReportTask(name="", notebook="", parameters={}, cwd=cwd, kernel_name=kernel_name,
+                          preimports=preimports)
+        kernel, _ = self.acquire(task)
+        self.release(kernel, True)
+
+    def close(self) -> None:
+        with self._lock:
+            kernels = list(self._all)
+            self._all.clear()
+            self._idle.clear()
+        for kernel in kernels:
+            with contextlib.suppress(Exception):
+                kernel.close()
+
+
+_POOL: KernelPool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def kernel_pool() -> KernelPool:
+    """This process's kernel pool (created on first use)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = KernelPool()
+        return _POOL
+
+
+def close_pool() -> None:
+    """Close this process's kernels, if any were started (a Dask worker's teardown)."""
+    if _POOL is not None:
+        _POOL.close()

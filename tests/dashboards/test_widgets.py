@@ -1,0 +1,248 @@
+"""Unit tests of insats.dashboards.widgets and insats.dashboards.serve (no browser; the browser tests are in
+test_dashboard_browser.py)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from insats.dashboards import widgets as D
+from insats.dashboards import serve as S
+from insats.analysis.privacy import SUPPRESSED
+from tests.support import ROOT
+
+SUNDBYBERG = ROOT / "data" / "exempel" / "sundbyberg"
+DASHBOARDS = ROOT / "notebooks" / "dashboards"
+
+
+@pytest.fixture(scope="module")
+def data():
+    return D.DashboardData.load(str(SUNDBYBERG))
+
+
+@pytest.fixture()
+def no_env(monkeypatch):
+    monkeypatch.delenv(D.ENV_DATA, raising=False)
+
+
+def long_with_suppression() -> pd.DataFrame:
+    rows = [
+        ("erbjudande_andel", "a", 0.5, 50, 100, False),
+        ("erbjudande_andel", "b", np.nan, np.nan, np.nan, True),
+        ("erbjudande_andel", "c", 0.3, 30, 100, False),
+        ("erbjudande_andel", "d", 0.7, 14, 20, False),
+        ("erbjudande_andel", "ALLA", 0.418, 96, 230, False),
+        ("medel_totalt", "a", 1000.0, np.nan, np.nan, False),
+        ("medel_totalt", "b", 2000.0, np.nan, np.nan, False),
+        ("medel_totalt", "ALLA", 3000.0, np.nan, np.nan, False),
+    ]
+    return pd.DataFrame(rows, columns=["matt", "omrade_kod", "varde", "taljare", "namnare", "undertryckt"])
+
+
+OMRADEN = pd.DataFrame({"omrade_kod": ["a", "b", "c", "d"], "omrade": ["Norrby", "Söderby", "Västby", "Österby"]})
+
+
+# --------------------------------------------------------------------------- data and cache
+
+
+def test_resolve_data_dir_prefers_environment(monkeypatch):
+    monkeypatch.delenv(D.ENV_DATA, raising=False)
+    assert D.resolve_data_dir("x/y") == "x/y"
+    assert D.resolve_data_dir(None) == D.DEFAULT_DATA["jamfor_omraden"]
+    monkeypatch.setenv(D.ENV_DATA, "/annan/studie")
+    assert D.resolve_data_dir("x/y") == "/annan/studie"
+
+
+def test_month_options_are_swedish_and_cover_the_study(data):
+    months = data.months
+    assert months[0] == ("jan 2015", "2015-01") and months[-1] == ("dec 2016", "2016-12")
+    assert len(months) == 24
+
+
+def test_measures_are_computed_once_per_period(data):
+    cache = D.MeasureCache(data.study)
+    a = cache.table("2015-01", "2016-12")
+    b = cache.table("2015-01", "2016-12")
+    assert a is b and cache.computations == 1
+    cache.table("2016-01", "2016-12")
+    assert cache.computations == 2
+
+
+# --------------------------------------------------------------------------- Jämför områden
+
+
+def test_compare_district_change_only_redraws(data, no_env):
+    dash = D.CompareDashboard(data)
+    computed = data.cache.computations
+    draws = dash.bars.draws
+    spec_before = json.dumps(dash.bars.chart.to_dict(validate=False))
+    code = dash.district.options[2][1]
+    dash.district.value = code
+    assert data.cache.computations == computed  # no recomputation for a district change
+    assert dash.bars.draws == draws + 1
+    spec_after = json.dumps(dash.bars.chart.to_dict(validate=False))
+    assert spec_after != spec_before and '"fokus": true' in spec_after
+    # hidden tabs draw only when opened
+    funnel_draws = dash.funnel.draws
+    dash.tabs.selected_index = 1
+    assert dash.funnel.draws == funnel_draws + 1 and dash.funnel.chart is not None
+
+
+def test_compare_raw_and_adjusted_outcome(data):
+    dash = D.CompareDashboard(data, measure=D.OUTCOME_RAW)
+    assert dash.matt == D.OUTCOME_RAW and dash.adjust.layout.display is None
+    dash.adjust.value = "justerad"
+    assert dash.matt == D.OUTCOME_ADJUSTED
+    assert "95 % KI, nedre" in dash.bars.table.columns
+    dash.tabs.selected_index = 1
+    assert dash.funnel.chart is None  # the ratio has no funnel; a Swedish note instead
+    dash.measure.value = "erbjudande_andel"
+    assert dash.matt == "erbjudande_andel" and dash.adjust.layout.display == "none"
+
+
+def test_compare_period_change_recomputes(data):
+    dash = D.CompareDashboard(data)
+    before = data.cache.computations
+    dash.period.value = ("2016-01", "2016-12")
+    assert data.cache.computations == before + 1
+    assert "jan 2016–dec 2016" in dash.bars.chart.to_dict(validate=False)["title"]["text"]
+
+
+def test_compare_measures_offered_have_swedish_labels(data):
+    options = D.compare_measures(data.cache.table(*[m for _, m in (data.months[0], data.months[-1])]))
+    ids = [m for _, m in options]
+    assert D.OUTCOME_RAW in ids and D.OUTCOME_ADJUSTED not in ids
+    assert not any(m.startswith("likstallighet_") for m in ids)
+    assert all(label != mid for label, mid in options)
+
+
+# --------------------------------------------------------------------------- privacy in tables and files
+
+
+def test_compare_table_keeps_suppression_in_csv_and_xlsx():
+    table = D.compare_table(long_with_suppression(), "erbjudande_andel", OMRADEN)
+    assert table.loc["Söderby"].iloc[0] == SUPPRESSED
+    text = D.csv_bytes(table).decode("utf-8-sig")
+    assert "Söderby;.." in text and text.splitlines()[0].startswith("Område;")
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(D.xlsx_bytes(table))).active
+    values = {row[0]: row[1] for row in ws.iter_rows(values_only=True)}
+    assert values["Söderby"] == SUPPRESSED and values["Norrby"] == "50,0\u00a0%"
+
+
+def test_profile_rest_is_median_of_published_values_only():
+    vals = D.profile_values(long_with_suppression(), "a", measures=("erbjudande_andel",)).iloc[0]
+    assert vals["omrade"] == 0.5 and vals["median_ovriga"] == pytest.approx(0.5)  # median(0.3, 0.7)
+    assert vals["plats"] == "2 av 3"
+    hidden = D.profile_values(long_with_suppression(), "b", measures=("erbjudande_andel",)).iloc[0]
+    assert hidden["undertryckt"] and np.isnan(hidden["omrade"]) and hidden["plats"] == SUPPRESSED
+    table = D.profile_table(long_with_suppression(), "b", "Söderby")
+    assert table.iloc[0]["Söderby"] == SUPPRESSED
+
+
+def test_data_uri_link_round_trips():
+    link = D.data_uri_link(b"a;b\n1;2\n", "tabell.csv")
+    assert 'download="tabell.csv"' in link
+    payload = re.search(r'href="data:text/csv;base64,([^"]+)"', link).group(1)
+    assert base64.b64decode(payload) == b"a;b\n1;2\n"
+
+
+def test_chartview_downloads(data):
+    dash = D.CompareDashboard(data)
+    for kind, magic in (("xlsx", b"PK"), ("csv", None), ("png", b"\x89PNG")):
+        made, name = dash.bars.file(kind)
+        assert name.endswith("." + kind) and made
+        if magic:
+            assert made.startswith(magic)
+        assert f'download="{name}"' in dash.bars.download(kind)
+
+
+def test_profile_dashboard(data):
+    dash = D.ProfileDashboard(data)
+    name = dash.data.names[dash.district.value]
+    assert name in dash.figures.table.columns
+    assert {"Hela studien", "Median, övriga områden"} <= set(dash.figures.table.columns)
+    assert len(dash.interventions.table) and dash.spending.chart is not None
+    before = dash.figures.chart.to_dict(validate=False)["title"]["text"]
+    dash.district.value = dash.district.options[-1][1]
+    after = dash.figures.chart.to_dict(validate=False)["title"]["text"]
+    assert before != after
+
+
+def test_evaluation_dashboard_has_five_tabs(data):
+    dash = D.EvaluationDashboard(data)
+    titles = [dash.tabs.get_title(i) for i in range(len(dash.tabs.children))]
+    assert titles == [s.title for s in D.SECTIONS] and len(titles) == 5
+    assert dash.views["erbjudande"].chart is not None
+    assert dash.views["en_vag_in"].draws == 0  # drawn when its tab is opened
+    dash.tabs.selected_index = 4
+    assert dash.extra["en_vag_in"].chart is not None
+    counts = D.flow_counts(data.cache.table("2015-01", "2016-12"))
+    assert counts["ansokan"] >= counts["bedomd"] >= counts["arbetsformaga"] >= counts["insats_90"]
+
+
+def test_banner_marks_synthetic_data(data):
+    assert "Syntetiska exempeldata" in D.banner_html(data.study)
+
+
+# --------------------------------------------------------------------------- notebooks and serve
+
+
+@pytest.mark.parametrize("name", ["jamfor_omraden", "omradesprofil", "utvardering"])
+def test_dashboard_notebooks_are_thin_and_parameterised(name):
+    nb = nbformat.read(DASHBOARDS / f"{name}.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1 and "data_dir" in params[0].source
+    assert all(not c.outputs for c in code)
+    assert f"dashboard.{name}(data_dir" in "".join(c.source for c in code)
+    assert len(code) <= 3
+
+
+def test_voila_command_is_locked_down():
+    cmd = S.voila_command(DASHBOARDS, port=9999)
+    joined = " ".join(cmd)
+    assert "--Voila.ip=127.0.0.1" in joined and "--strip_sources=True" in joined
+    assert "--show_tracebacks=False" in joined and "--preheat_kernel=True" in joined
+    assert "--template=insats" in joined and "file_allowlist=[]" in joined
+    no_pool = " ".join(S.voila_command(DASHBOARDS, preheat=False))
+    assert "--preheat_kernel=False" in no_pool
+
+
+def test_voila_env_sets_template_path_and_data(tmp_path):
+    env = S.voila_env(tmp_path)
+    assert env["JUPYTER_PATH"].split(":")[0] == str(S.TEMPLATE_ROOT)
+    assert env[D.ENV_DATA] == str(tmp_path.resolve())
+
+
+def test_template_has_no_cdn_links():
+    root = S.TEMPLATE_ROOT / "voila" / "templates" / S.TEMPLATE
+    files = list(root.iterdir())
+    assert {"conf.json", "index.html.j2", "page.html", "tree-lab.html"} <= {f.name for f in files}
+    for f in files:
+        assert "cdn.jsdelivr" not in f.read_text(encoding="utf-8"), f
+        assert "https://" not in f.read_text(encoding="utf-8"), f
+
+
+def test_serve_parser_registers():
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    S.add_serve_parser(sub)
+    args = parser.parse_args(["serve", "--port", "9000", "--data", "x", "--no-browser"])
+    assert args.port == 9000 and args.no_browser and args.data == Path("x") and args.ip == "127.0.0.1"
+    assert parser.parse_args(["serve"]).port == S.DEFAULT_PORT
+
+
+def test_find_dashboards():
+    assert S.find_dashboards(ROOT / "lib") == DASHBOARDS

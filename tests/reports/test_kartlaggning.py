@@ -1,0 +1,371 @@
+"""insats.reports.kartlaggning against values computed by hand on a small study written here.
+
+Three areas (a, b, c), period 2013-01 to 2013-06 (so the medel year is 2013). Every expected
+number is worked out in the comment next to it from the rows below; summary sentences are
+checked against the published measures they quote.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from insats.reports import kartlaggning as K
+from insats.contract import ALLA
+from insats.analysis.measures import MEASURES, compute_measures
+from insats.analysis.privacy import format_number
+from insats.reports.common import add_table_of_contents
+from insats.data.study import Study
+
+FRAN, TILL = "2013-01", "2013-06"
+
+
+def survey_frames() -> dict[str, pd.DataFrame]:
+    omraden = pd.DataFrame({
+        "omrade_kod": ["a", "b", "c", "a", "b", "c"], "omrade": ["Område A", "Område B", "Område C"] * 2,
+        "kommun_kod": ["0999"] * 6, "ar": [2013] * 3 + [2012] * 3,
+        "folkmangd": [1000, 2000, 3000, 1000, 2000, 3000], "folkmangd_18_64": [500, 1000, 2000, 9, 9, 9]})
+    insatser = pd.DataFrame({
+        "insats_id": ["i1", "i2", "i3", "i4", "i5", "i6", "i7"],
+        "omrade_kod": ["a", "b", "CENTRAL", "c", "a", "a", "b"],
+        "namn": ["Träning", "Kurs LOV", "Praktik", "Feriejobb C", "Matchning (stängd)", "Kurs A", "Feriejobb B"],
+        "kategori": ["arbetstraning", "kurs", "praktik_privat", "feriejobb", "matchning", "kurs", "feriejobb"],
+        "regi": ["egen_omrade", "lov", "egen_central", "egen_omrade", "ideell", "upphandlad", "egen_omrade"],
+        "platser": [10, 5, 8, 20, 4, 10, 6],
+        "narvarokrav": [True, False, True, False, False, True, False],
+        "lov": [False, True, False, False, False, False, False],
+        "raknas_som_insats": [True, True, True, False, True, True, True],  # c does not count its feriejobb
+        "giltig_till": [None, None, None, None, "2012-06-30", None, None],  # i5 closed before the period
+    })
+    medel = pd.DataFrame([
+        ("a", 2013, "arbetstraning", 100_000, True),
+        ("a", 2013, "administration", 20_000, False),
+        ("a", 2013, "feriejobb", 30_000, False),   # a does not count feriejobb
+        ("b", 2013, "feriejobb", 50_000, True),    # b does
+        ("b", 2013, "kurs", 30_000, True),
+        ("c", 2013, "feriejobb", 40_000, False),
+        ("c", 2013, "kurs", 80_000, False),        # c counts nothing: its own definition gives 0
+        ("CENTRAL", 2013, "praktik_privat", 60_000, True),
+        ("a", 2012, "kurs", 99_999, True),         # outside the period's years
+    ], columns=["omrade_kod", "ar", "kategori", "belopp", "raknas_som_insats"])
+    return {"omraden": omraden, "insatser": insatser, "medel": medel}
+
+
+def individual_frames() -> dict[str, pd.DataFrame]:
+    personer = pd.DataFrame({
+        "person_id": ["p1", "p2", "p3", "p4", "p5", "p6"],
+        "omrade_kod": ["a", "a", "b", "b", "c", "c"],
+        "fodelsear": [1980, 1990, 1985, 1970, 1975, 1960],
+        "kon": ["K", "M", "K", "M", "K", "M"],
+        "utrikes_fodd": [True, False, True, False, True, False],
+        "utbildning": ["gymnasial", "forgymnasial", "eftergymnasial", "gymnasial", "forgymnasial", "gymnasial"],
+        "forsorjningshinder": ["arbetslos_ingen_ersattning"] * 6,
+    })
+    bistand = pd.DataFrame([{"person_id": p, "manad": f"2013-0{m}", "belopp": 5000.0}
+                            for p in personer["person_id"] for m in range(1, 7)])
+    deltaganden = pd.DataFrame([
+        ("d1", "p1", "i1", "2013-01-10", "2013-03-31", "arbete"),
+        ("d2", "p2", "i6", "2013-01-10", "2013-04-30", "avbrott"),
+        ("d3", "p3", "i2", "2013-02-01", "2013-05-31", "studier"),
+        ("d4", "p4", "i2", "2013-02-01", "2013-05-31", "avbrott"),
+        ("d5", "p5", "i3", "2013-02-01", "2013-05-31", "avbrott"),
+        ("d6", "p6", "i3", "2013-02-01", "2013-05-31", "arbete"),
+    ], columns=["deltagande_id", "person_id", "insats_id", "start_datum", "slut_datum", "avslut"])
+    return {"personer": personer, "bistand": bistand, "deltaganden": deltaganden}
+
+
+@pytest.fixture(scope="module")
+def survey() -> Study:
+    return Study.from_frames(**survey_frames())
+
+
+@pytest.fixture(scope="module")
+def full() -> Study:
+    return Study.from_frames(**survey_frames(), **individual_frames())
+
+
+# --------------------------------------------------------------------------- utbud
+
+
+def test_place_matrix(survey):
+    m = K.place_matrix(survey, FRAN, TILL)
+    # counted and open: i1 a arbetsträning 10, i6 a kurs 10, i2 b kurs 5, i7 b feriejobb 6, i3 CENTRAL praktik 8;
+    # i4 (c, not counted) and i5 (closed) are out, so c has no places at all
+    assert list(m.index) == ["a", "b", "c", "CENTRAL"]
+    assert list(m.columns) == ["arbetstraning", "kurs", "praktik_privat", "feriejobb"]
+    assert m.loc["a"].tolist() == [10, 10, 0, 0]
+    assert m.loc["b"].tolist() == [0, 5, 0, 6]
+    assert m.loc["c"].tolist() == [0, 0, 0, 0]
+    assert m.loc["CENTRAL"].tolist() == [0, 0, 8, 0]
+
+
+def test_category_gaps(survey):
+    g = K.category_gaps(survey, FRAN, TILL).set_index("omrade_kod")
+    assert len(K.GAP_CATEGORIES) == 8 and "feriejobb" not in K.GAP_CATEGORIES and "ovrigt" not in K.GAP_CATEGORIES
+    # a has arbetsträning and kurs: 6 missing, praktik privat is central -> 5 missing altogether
+    assert g.loc["a", "kategorier_egna"] == 2
+    assert g.loc["a", "saknas_eget"] == ["jobbsok_coachning", "matchning", "praktik_offentlig", "praktik_privat",
+                                         "vagledning", "kommunal_anstallning"]
+    assert g.loc["a", "saknas_helt"] == ["jobbsok_coachning", "matchning", "praktik_offentlig", "vagledning",
+                                         "kommunal_anstallning"]
+    # b: kurs only (its feriejobb is not a gap category); c: nothing
+    assert g.loc["b", "kategorier_egna"] == 1 and len(g.loc["b", "saknas_eget"]) == 7 and len(g.loc["b", "saknas_helt"]) == 6
+    assert g.loc["c", "kategorier_egna"] == 0 and len(g.loc["c", "saknas_eget"]) == 8 and len(g.loc["c", "saknas_helt"]) == 7
+    shown = K.gaps_table(K.category_gaps(survey, FRAN, TILL), survey)
+    assert shown.loc["Område A", "Kategorier i eget utbud"] == "2 av 8"
+    assert "Praktik, privat sektor" in shown.loc["Område A", "Saknas i eget utbud"]
+    assert "Praktik, privat sektor" not in shown.loc["Område A", "Saknas även centralt"]
+
+
+# --------------------------------------------------------------------------- organisation
+
+
+def test_regi_and_organisation(survey):
+    r = K.regi_matrix(survey, FRAN, TILL)
+    assert r.loc["a", "egen_omrade"] == 10 and r.loc["a", "upphandlad"] == 10
+    assert r.loc["b", "lov"] == 5 and r.loc["b", "egen_omrade"] == 6
+    assert r.loc["c"].sum() == 0 and r.loc["CENTRAL", "egen_central"] == 8
+    org = K.organisation_table(survey, FRAN, TILL)
+    assert [c for c in org.columns if c.startswith("andel_")] == ["andel_egen_omrade", "andel_egen_central",
+                                                                   "andel_upphandlad", "andel_lov"]
+    assert org.loc["a", "platser"] == 20 and org.loc["a", "andel_egen_omrade"] == 0.5
+    assert org.loc["a", "huvudsaklig_regi"] == "egen_omrade;upphandlad"  # a tie names both
+    assert org.loc["b", "andel_egen_omrade"] == pytest.approx(6 / 11) and org.loc["b", "andel_lov"] == pytest.approx(5 / 11)
+    assert org.loc["b", "huvudsaklig_regi"] == "egen_omrade" and org.loc["b", "antal_regiformer"] == 2
+    assert org.loc["c", "platser"] == 0 and math.isnan(org.loc["c", "andel_egen_omrade"])
+    assert org.loc["c", "huvudsaklig_regi"] == "" and org.loc["c", "antal_regiformer"] == 0
+    shown = K.organisation_display(org, survey)
+    assert shown.loc["Område A", "Huvudsaklig regi"] == "Egen regi, området, Upphandlad"
+    assert shown.loc["Område B", "LOV-utförare"] == format_number(5 / 11, 0, percent=True)
+
+
+# --------------------------------------------------------------------------- medel and feriejobb
+
+
+def test_spending_by_category(survey):
+    s = K.spending_by_category(survey, FRAN, TILL)
+    assert list(s.columns) == ["arbetstraning", "kurs", "praktik_privat", "feriejobb", "administration", "Totalt"]
+    # the 2012 line of a is outside the period's year
+    assert s.loc["a"].tolist() == [100_000, 0, 0, 30_000, 20_000, 150_000]
+    assert s.loc["b", "Totalt"] == 80_000 and s.loc["c", "Totalt"] == 120_000 and s.loc["CENTRAL", "Totalt"] == 60_000
+    assert K.spending_table(survey, FRAN, TILL).loc["Område A", "Totalt"] == "150"  # thousands of kronor
+
+
+def test_feriejobb_comparison(survey):
+    c = K.feriejobb_comparison(survey, FRAN, TILL).set_index("omrade_kod")
+    assert c.attrs["befolkning"] == "folkmangd_18_64"
+    # inhabitants 18-64 in 2013 (the period's only year): a 500, b 1000, c 2000
+    assert c["invanare"].tolist() == [500, 1000, 2000]
+    assert c["raknar_feriejobb"].tolist() == [False, True, False]
+    # own definition: a 100 000 (arbetsträning) / 500 = 200; b 80 000 / 1000 = 80; c counts nothing = 0
+    assert c["per_inv_egen"].tolist() == [200, 80, 0]
+    # without feriejobb (and administration), whatever the marks: a 100 000/500, b 30 000/1000, c 80 000/2000
+    assert c["per_inv_utan_feriejobb"].tolist() == [200, 30, 40]
+    # with feriejobb: a 130 000/500, b 80 000/1000, c 120 000/2000
+    assert c["per_inv_med_feriejobb"].tolist() == [260, 80, 60]
+    assert c["plats_egen"].tolist() == [1, 2, 3]
+    assert c["plats_utan_feriejobb"].tolist() == [1, 3, 2]
+    assert c["plats_med_feriejobb"].tolist() == [1, 2, 3]
+    assert c["flytt_utan"].tolist() == [0, -1, 1] and c["flytt_med"].tolist() == [0, 0, 0]
+    shown = K.feriejobb_table(K.feriejobb_comparison(survey, FRAN, TILL), survey)
+    assert shown.loc["Område B", "Flyttar (utan)"] == "\u22121" and shown.loc["Område C", "Flyttar (utan)"] == "+1"
+    assert shown.loc["Område A", "Räknar feriejobb som insats"] == "Nej"
+
+
+# --------------------------------------------------------------------------- utfall and likställighet (hand-made long table)
+
+
+def long_table() -> pd.DataFrame:
+    rows = [
+        # share measure with funnel flags: a over 95 %, b under 99.8 %, c inside
+        ("utfall_arbete_studier_andel", "a", 0.6, 60, 100, False),
+        ("utfall_arbete_studier_andel", "b", 0.1, 10, 100, False),
+        ("utfall_arbete_studier_andel", "c", 0.3, 30, 100, False),
+        ("utfall_arbete_studier_andel", "d", np.nan, np.nan, np.nan, True),
+        ("utfall_arbete_studier_andel", ALLA, 1 / 3, 100, 300, False),
+        ("likstallighet_tratt__utfall_arbete_studier_andel", "a", 1.0, np.nan, 100, False),
+        ("likstallighet_tratt__utfall_arbete_studier_andel", "b", -2.0, np.nan, 100, False),
+        ("likstallighet_tratt__utfall_arbete_studier_andel", "c", 0.0, np.nan, 100, False),
+        ("justerat_utfall_oe", "a", 1.5, 60, 100, False),
+        ("justerat_utfall_oe", "b", 0.9, 10, 100, False),
+        ("justerat_utfall_oe", "c", 0.5, 30, 100, False),
+        ("justerat_utfall_oe_lo", "a", 1.1, 60, 100, False),
+        ("justerat_utfall_oe_lo", "b", 0.5, 10, 100, False),
+        ("justerat_utfall_oe_lo", "c", 0.3, 30, 100, False),
+        ("justerat_utfall_oe_hi", "a", 2.0, 60, 100, False),
+        ("justerat_utfall_oe_hi", "b", 1.4, 10, 100, False),
+        ("justerat_utfall_oe_hi", "c", 0.8, 30, 100, False),
+        ("utbud_kategorier", "a", 4.0, 4, np.nan, False),
+        ("utbud_kategorier", "b", 2.0, 2, np.nan, False),
+        ("utbud_kategorier", "c", 6.0, 6, np.nan, False),
+        ("utbud_kategorier", "CENTRAL", 9.0, 9, np.nan, False),
+    ]
+    return pd.DataFrame(rows, columns=["matt", "omrade_kod", "varde", "taljare", "namnare", "undertryckt"])
+
+
+def test_differing_areas():
+    d = K.differing_areas(long_table()).set_index("omrade_kod")
+    assert list(d.index) == ["a", "b", "c"]  # suppressed d never appears
+    assert d["ratt"].tolist() == [1, -2, 0]
+    # a's interval 1.1-2.0 lies above 1, b's 0.5-1.4 contains 1, c's 0.3-0.8 lies below
+    assert d["justerat"].tolist() == [1, 0, -1]
+    assert d.loc["a", "oe"] == 1.5
+
+
+def test_equality_table():
+    eq = K.equality_table(long_table()).set_index("matt")
+    assert list(eq.index) == ["utbud_kategorier", "utfall_arbete_studier_andel", "justerat_utfall_oe"]
+    # kategorier over a, b, c (CENTRAL is not an area): 2, 4, 6 -> mean 4, population SD sqrt(8/3)
+    r = eq.loc["utbud_kategorier"]
+    assert (r["min"], r["max"], r["range"], r["n"]) == (2, 6, 4, 3)
+    assert r["cv"] == pytest.approx(math.sqrt(8 / 3) / 4)
+    assert math.isnan(r["utanfor_95"])
+    # shares .6 .1 .3 (d suppressed); a and b outside 95 %, b also outside 99.8 %
+    r = eq.loc["utfall_arbete_studier_andel"]
+    assert r["range"] == pytest.approx(0.5) and r["n"] == 3 and r["utanfor_95"] == 2 and r["utanfor_998"] == 1
+    assert eq.loc["justerat_utfall_oe", "utanfor_95"] == 2
+
+
+# --------------------------------------------------------------------------- follow-up system
+
+
+def test_uncomputable_survey_only(survey):
+    unc = K.uncomputable_measures(survey)
+    # every measure needing individual data or assessments; the survey-level ones are computable
+    expected = {"utbud_platser_per_100", "medel_per_deltagare", "erbjudande_andel", "narvaro_median",
+                "narvaro_andel_80", "utfall_arbete_studier_andel", "utfall_sjalvforsorjning_andel",
+                "langvarigt_andel", "vagin_andel_bedomda", "vagin_dagar_median", "vagin_dagar_p90",
+                "vagin_andel_30_dagar", "vagin_andel_insats_90_dagar", "lov_andel_valt", "justerat_utfall_oe"}
+    assert set(unc["matt"]) == expected and set(unc["skal"]) == {"tabell"}
+    row = unc.set_index("matt").loc["utbud_platser_per_100"]
+    assert row["saknas"] == "personer, bistand"
+
+
+def full_measures(study: Study, **kw):
+    """The measures of the full small study; its O/E model on six participations is (rightly)
+    degenerate and statsmodels says so — these tests are not about that model."""
+    import warnings
+
+    import statsmodels.api  # noqa: F401  (its import adds "always" filters: import first, then ignore)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return compute_measures(study, start=FRAN, end=TILL, **kw)
+
+
+def test_uncomputable_empty_column_and_no_basis(full):
+    res = full_measures(full, min_cell=1)
+    unc = K.uncomputable_measures(full, res).set_index("matt")
+    # no bedomningar table; the deltaganden written here have no planned hours, no offer dates, no choice
+    assert unc.loc["vagin_dagar_median", "skal"] == "tabell"
+    assert unc.loc["narvaro_median", "skal"] == "kolumn"
+    assert unc.loc["narvaro_median", "saknas"] == "deltaganden.planerade_timmar, deltaganden.narvarotimmar"
+    assert unc.loc["lov_andel_valt", "saknas"] == "deltaganden.vald_utforare"
+    assert "utfall_arbete_studier_andel" not in unc.index
+    shown = K.uncomputable_table(K.uncomputable_measures(full, res))
+    assert shown.loc[MEASURES["narvaro_median"].label, "Vad som saknas"].startswith("Kolumnen är tom")
+
+
+# --------------------------------------------------------------------------- summary sentences
+
+
+def _value(table: pd.DataFrame, matt: str, area: str) -> float:
+    return float(table.set_index(["matt", "omrade_kod"]).loc[(matt, area), "varde"])
+
+
+def test_summary_survey_quotes_measures(survey):
+    res = compute_measures(survey, start=FRAN, end=TILL, min_cell=5)
+    s = K.summary(survey, res, fran=FRAN, till=TILL)
+    t = res.table
+    assert list(s)[:2] == ["omfattning", "utbud"]
+    assert s["omfattning"] == "Kartläggningen omfattar 3 områden och perioden 2013-01 till 2013-06."
+    # utbud_kategorier: a 3 (own 2 + central praktik), b 3 (kurs, feriejobb, praktik), c 1 (central only)
+    assert (_value(t, "utbud_kategorier", "a"), _value(t, "utbud_kategorier", "c")) == (3, 1)
+    assert s["utbud"].endswith("varierar från 1 (Område C) till 3 (Område A och Område B).")
+    assert s["luckor"].startswith("3 av 3 områden saknar i sitt eget utbud")
+    assert "3 saknar någon kategori helt" in s["luckor"]
+    assert "platser" not in s  # needs personer and bistand
+    # feriejobb shares quoted from medel_andel_feriejobb: a .2, b .625, c 1/3
+    lo, hi = _value(t, "medel_andel_feriejobb", "a"), _value(t, "medel_andel_feriejobb", "b")
+    assert (lo, hi) == (0.2, 0.625)
+    assert s["medel"].startswith(f"Andelen av medlen som går till feriejobb varierar från "
+                                 f"{format_number(lo, 0, percent=True)} (Område A) till "
+                                 f"{format_number(hi, 0, percent=True)} (Område B).")
+    assert "63\u00a0%" in s["medel"]  # 62.5 rounds half up
+    assert "1 område räknar feriejobb som arbetsmarknadsinsats, 2 gör det inte." in s["medel"]
+    assert ("Om feriejobb inte räknas någonstans byter 2 av 3 områden plats; störst är flytten för "
+            "Område B (från plats 2 till 3) och Område C (från plats 3 till 2).") in s["feriejobb"]
+    assert "Om feriejobb räknas överallt ändras inte rangordningen." in s["feriejobb"]
+    # own places in own regi: a exactly half (10 of 20) does not count, b 6 of 11 does, c has none
+    assert s["organisation"].startswith("I 1 av 3 områden drivs mer än hälften av de egna platserna i egen regi")
+    assert s["utfall"].startswith("Utfallen kan inte beräknas")
+    assert s["uppfoljning"].startswith("15 av ")
+    assert "fokus" not in s
+    assert K.summary_markdown(s).count("\n- ") == len(s) - 1
+
+
+def test_summary_full_quotes_outcomes(full):
+    res = full_measures(full, min_cell=1)
+    s = K.summary(full, res, fran=FRAN, till=TILL, fokus_omrade="b")
+    t = res.table
+    # ended in the period: d1 arbete, d2 avbrott, d3 studier, d4 avbrott, d5 avbrott, d6 arbete -> 3 of 6
+    alla = _value(t, "utfall_arbete_studier_andel", ALLA)
+    assert alla == 0.5
+    assert s["utfall"].startswith(f"I hela studien avslutades {format_number(alla, 0, percent=True)} av deltagandena")
+    flagged = t[(t["matt"] == "likstallighet_tratt__utfall_arbete_studier_andel") & (t["varde"].abs() >= 1)]
+    word = "område" if len(flagged) == 1 else "områden"
+    assert f"{len(flagged)} {word} ligger utanför trattdiagrammets 95 %-gränser" in s["utfall"]
+    # places per 100 unemployed recipients are quoted from the measure
+    lo = _value(t, "utbud_platser_per_100", "c")
+    assert format_number(lo, 1) in s["platser"]
+    assert s["fokus"].startswith("Fokusområdet Område B har 3 kategorier av insatser, 63\u00a0% av medlen till feriejobb")
+    assert "plats 2 av 3 i insatsmedel per invånare" in s["fokus"]
+
+
+def test_check_parameters(survey):
+    p = K.check_parameters(survey, fran="2013-01", till="2013-06", min_cell=5, fokus_omrade="a")
+    assert p == {"fran": "2013-01", "till": "2013-06", "min_cell": 5, "fokus_omrade": "a", "sprak": "sv"}
+    with pytest.raises(ValueError, match="finns inte i studien"):
+        K.check_parameters(survey, fran="2013-01", till="2013-06", fokus_omrade="x")
+    with pytest.raises(ValueError, match="före sin början"):
+        K.check_parameters(survey, fran="2013-06", till="2013-01")
+    with pytest.raises(ValueError, match="stöds inte"):
+        K.check_parameters(survey, fran="2013-01", till="2013-06", sprak="en")
+
+
+def test_sections_say_what_is_missing(survey):
+    res = compute_measures(survey, start=FRAN, end=TILL, min_cell=5)
+    items = K.utfall_section(survey, res.table)
+    assert len(items) == 1 and isinstance(items[0], K.Note)
+    assert "kan inte beräknas" in items[0].text and "`deltaganden`" in items[0].text
+    assert all(isinstance(i, K.Note) for i in K.justerat_section(survey, res.table))
+    utbud = K.utbud_section(survey, res.table, FRAN, TILL)
+    assert any(isinstance(i, K.Note) and "personer" in i.text for i in utbud)
+
+
+def test_join_names():
+    assert K.join_names([]) == "" and K.join_names(["A"]) == "A"
+    assert K.join_names(["A", "B"]) == "A och B" and K.join_names(["A", "B", "C"]) == "A, B och C"
+
+
+# --------------------------------------------------------------------------- table of contents
+
+
+def test_table_of_contents():
+    page = """<html><head><title>Notebook</title></head><body><main>
+<div class="jp-Cell jp-MarkdownCell"><h1 id="Rubrik">Rubrik<a class="anchor-link" href="#Rubrik">¶</a></h1></div>
+<div class="jp-Cell jp-CodeCell"><script>var s = "<h2>${o(e)}</h2>";</script></div>
+<div class="jp-Cell jp-MarkdownCell"><h2 id="Anv%C3%A4ndning">Användning<a class="anchor-link" href="#Anv%C3%A4ndning">¶</a></h2></div>
+<div class="jp-Cell jp-MarkdownCell"><h2>Utan &amp; id</h2></div>
+</main></body></html>"""
+    out = add_table_of_contents(page)
+    assert '<a href="#Anv%C3%A4ndning">Användning</a>' in out
+    assert '<h2 id="Utan-id">Utan &amp; id</h2>' in out and '<a href="#Utan-id">Utan &amp; id</a>' in out
+    assert "${o(e)}" not in out.split("insats-toc")[1].split("</nav>")[0]  # the script's h2 is no section
+    # after the title cell, before the next cell; the page title is the h1
+    assert out.index("insats-toc") > out.index("<h1") and out.index("insats-toc") < out.index("<script>")
+    assert "<title>Rubrik</title>" in out
+    assert add_table_of_contents("<html><body><p>x</p></body></html>") == "<html><body><p>x</p></body></html>"

@@ -1,0 +1,153 @@
+"""The kartläggning notebook end to end: papermill on a generated study and on a survey-only
+study, the offline HTML report with a table of contents, drawn in headless Chromium with the
+network cut off."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.browser import DRAWN_JS, offline_page, wait_for_charts
+from tests.support import ROOT
+
+NOTEBOOK = ROOT / "notebooks" / "kartlaggning.ipynb"
+PARAMS = ROOT / "params" / "stockholm_2013.yaml"
+SECTIONS = ["Sammanfattning", "Data och metod", "Organisation", "Utbud", "Användning av medel", "Utfall",
+            "Likställighet", "Vad ett gemensamt uppföljningssystem behöver"]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def studies(tmp_path_factory):
+    from insats.intake.synth import generate
+
+    root = tmp_path_factory.mktemp("kartlaggning")
+    full = root / "stockholm"
+    generate("stockholm", full, seed=2013, persons=5000)
+    survey = root / "enkat"
+    survey.mkdir()
+    for name in ("omraden.csv", "insatser.csv", "medel.csv", "studie.json"):
+        shutil.copy(full / name, survey / name)
+    return {"full": full, "survey": survey, "root": root}
+
+
+def _params() -> dict:
+    import yaml
+
+    return yaml.safe_load(PARAMS.read_text(encoding="utf-8"))
+
+
+def _execute(data_dir: Path, out: Path, **extra):
+    import nbformat
+    import papermill as pm
+
+    params = {**_params(), "data_dir": str(data_dir), **extra}  # korning rides along, as with -f
+    pm.execute_notebook(str(NOTEBOOK), str(out), parameters=params, cwd=str(NOTEBOOK.parent),
+                        kernel_name="python3", progress_bar=False)
+    return nbformat.read(str(out), as_version=4)
+
+
+@pytest.fixture(scope="module")
+def executed(studies):
+    root = studies["root"]
+    return {
+        "full": (_execute(studies["full"], root / "full.ipynb"), root / "full.ipynb"),
+        "survey": (_execute(studies["survey"], root / "survey.ipynb", fokus_omrade="bromma"), root / "survey.ipynb"),
+    }
+
+
+def _outputs(nb):
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+
+
+def _markdown(nb) -> str:
+    return "\n".join(o["data"]["text/markdown"] for o in _outputs(nb) if "text/markdown" in o.get("data", {}))
+
+
+def _chart_count(nb) -> int:
+    return sum('class="insats-chart"' in o["data"]["text/html"] for o in _outputs(nb)
+               if "text/html" in o.get("data", {}))
+
+
+def test_params_file():
+    p = _params()
+    assert {k: p[k] for k in ("data_dir", "fran", "till", "min_cell", "fokus_omrade")} == {
+        "data_dir": "data/exempel/stockholm", "fran": "2012-01", "till": "2013-12", "min_cell": 5, "fokus_omrade": None}
+    assert p["korning"] == {"namn": "stockholm_2013", "notebooks": ["kartlaggning"], "profil": "omradesprofil",
+                            "omraden": "alla", "timeout": 900}
+
+
+def test_notebook_is_committed_clean():
+    import nbformat
+
+    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    assert code[0].metadata.get("tags") == ["parameters"]
+    assert sum("parameters" in c.metadata.get("tags", []) for c in nb.cells) == 1
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    headings = [line[3:].strip() for c in nb.cells if c.cell_type == "markdown"
+                for line in c.source.splitlines() if line.startswith("## ")]
+    assert headings == SECTIONS
+
+
+@pytest.mark.parametrize("kind", ["full", "survey"])
+def test_notebook_runs_without_errors_or_warnings(executed, kind):
+    nb, _ = executed[kind]
+    outs = _outputs(nb)
+    assert not [o for o in outs if o.output_type == "error"]
+    assert not [o.text for o in outs if o.output_type == "stream" and o.name == "stderr"]
+    md = _markdown(nb)
+    assert "Syntetiska exempeldata" in md
+    assert "Kartläggningen omfattar 14 områden och perioden 2012-01 till 2013-12." in md
+
+
+def test_full_study_has_outcomes(executed):
+    nb, _ = executed["full"]
+    md = _markdown(nb)
+    assert "Utfallen kan inte beräknas" not in md
+    assert "I hela studien avslutades" in md
+    assert "bedomningar" in md  # the demo has no assessments: the follow-up section says so
+    assert _chart_count(nb) == 8
+
+
+def test_survey_only_says_what_is_missing(executed):
+    nb, _ = executed["survey"]
+    md = _markdown(nb)
+    assert "**Utfallen kan inte beräknas:** studien saknar tabellerna `personer`" in md
+    assert "**Det justerade utfallet kan inte beräknas:**" in md
+    assert "Fokusområdet Bromma har" in md
+    assert "- **Deltaganden** (`deltaganden`)" in md
+    assert _chart_count(nb) == 4  # utbud matrix and bars, spending, feriejobb
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("kind", ["full", "survey"])
+def test_html_report_offline(executed, studies, kind):
+    from insats.charts import external_script_tags
+    from insats.reports.common import export_report
+
+    nb, path = executed[kind]
+    n_charts = _chart_count(nb)
+    html_path = export_report(path, studies["root"] / f"{kind}.html")
+    body = html_path.read_text(encoding="utf-8")
+    assert "K.show(" not in body and "compute_measures" not in body  # no code
+    assert external_script_tags(body) == []
+    toc = body.split('<nav class="insats-toc"', 1)[1].split("</nav>", 1)[0]
+    assert re.findall(r'<a href="#[^"]+">([^<]+)</a>', toc) == SECTIONS
+    with offline_page() as page:
+        page.goto(html_path.as_uri())
+        assert wait_for_charts(page, n_charts, timeout=90_000) == n_charts
+        page.wait_for_timeout(300)
+        assert page.evaluate(DRAWN_JS) == n_charts
+        assert page.evaluate("document.querySelectorAll('.vega-embed').length") == n_charts
+        # every link of the table of contents leads to its heading
+        assert page.evaluate("""() => Array.from(document.querySelectorAll('nav.insats-toc a')).every(
+            a => document.getElementById(a.hash.slice(1)) !== null)""")
+        assert page.blocked == [], f"requests left the machine: {page.blocked}"
+        assert page.console_errors == []

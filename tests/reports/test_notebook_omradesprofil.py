@@ -1,0 +1,113 @@
+"""notebooks/omradesprofil.ipynb run by papermill, as the batch runner runs it (one area at a time).
+
+A generated Stockholm study (5 000 persons) for its largest and smallest district, and a
+survey-only study (omraden, insatser, medel) whose outcome parts must say what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from tests.support import ROOT
+
+NOTEBOOK = ROOT / "notebooks" / "omradesprofil.ipynb"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def stockholm(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("stockholm") / "studie"
+    subprocess.run([str(Path(sys.executable).parent / "insats"), "generate", "stockholm", "--out", str(out),
+                    "--seed", "2013", "--persons", "5000"], check=True, capture_output=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def survey_only(stockholm, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("enkat") / "studie"
+    out.mkdir()
+    for name in ("omraden.csv", "insatser.csv", "medel.csv", "studie.json"):
+        shutil.copy(stockholm / name, out / name)
+    return out
+
+
+def run(data_dir: Path, omrade: str | None, out: Path) -> dict:
+    import papermill as pm
+
+    pm.execute_notebook(str(NOTEBOOK), str(out), parameters={"data_dir": str(data_dir), "omrade": omrade},
+                        cwd=str(NOTEBOOK.parent), kernel_name="python3", progress_bar=False)
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def texts(nb: dict) -> str:
+    """Every output's text (Markdown, plain, HTML tables, streams, errors), the chart bundle left out."""
+    parts = []
+    for cell in nb["cells"]:
+        for o in cell.get("outputs", []):
+            if o["output_type"] == "stream":
+                parts.append("".join(o["text"]))
+            elif o["output_type"] == "error":
+                parts.append("Traceback " + o.get("ename", "") + " " + "\n".join(o.get("traceback", [])))
+            else:
+                for mime in ("text/markdown", "text/plain", "text/html"):
+                    value = "".join(o.get("data", {}).get(mime, []))
+                    if len(value) < 200_000:  # the inline Vega bundle
+                        parts.append(value)
+    return "\n".join(parts)
+
+
+def names(data_dir: Path) -> dict[str, str]:
+    om = pd.read_csv(data_dir / "omraden.csv", dtype=str)
+    return dict(zip(om["omrade_kod"], om["omrade"]))
+
+
+def test_parameters_cell():
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    tagged = [c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])]
+    assert len(tagged) == 1
+    src = "".join(tagged[0]["source"])
+    for line in ('data_dir = "data/exempel/stockholm"', "omrade = None", "fran = None", "till = None", "min_cell = 5"):
+        assert line in src
+    assert all(c.get("outputs", []) == [] for c in nb["cells"] if c["cell_type"] == "code")  # committed stripped
+    assert "docs/antaganden.md" in json.dumps(nb, ensure_ascii=False)
+
+
+def test_largest_and_smallest_district(stockholm, tmp_path):
+    persons = pd.read_csv(stockholm / "personer.csv", dtype=str)["omrade_kod"].value_counts()
+    area_names = names(stockholm)
+    for code in (persons.index[0], persons.index[-1]):
+        nb = run(stockholm, code, tmp_path / f"{code}.ipynb")
+        text = texts(nb)
+        assert "Traceback" not in text
+        assert nb["metadata"]["papermill"]["exception"] in (None, False)
+        name = area_names[code]
+        assert f"## {name}" in text and f"{name} kan använda" in text
+        assert "Syntetiska exempeldata" in text and "docs/antaganden.md" in text
+        assert "Övriga områden" in text and "trattdiagram" in text
+        assert "Utfallet kan inte beräknas" not in text
+        # charts are offline: the bundle once, each chart a small HTML block
+        assert sum("insatsVega" in "".join(o.get("data", {}).get("text/html", []))
+                   for c in nb["cells"] for o in c.get("outputs", [])) >= 5
+
+
+def test_default_area_is_the_first(stockholm, tmp_path):
+    nb = run(stockholm, None, tmp_path / "forsta.ipynb")
+    first = pd.read_csv(stockholm / "omraden.csv", dtype=str)["omrade"].iloc[0]
+    assert f"## {first}" in texts(nb)
+
+
+def test_survey_only_study(survey_only, tmp_path):
+    nb = run(survey_only, "sodermalm", tmp_path / "enkat.ipynb")
+    text = texts(nb)
+    assert "Traceback" not in text
+    assert "## Södermalm" in text and "Södermalm kan använda" in text and "Södermalm redovisar" in text
+    assert "Utfallet kan inte beräknas:** studien saknar tabellerna `deltaganden`" in text
+    assert "Utfall kan inte jämföras" in text
+    assert "Kan inte beräknas** – studien saknar tabellerna `personer`" in text

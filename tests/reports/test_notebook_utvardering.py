@@ -1,0 +1,131 @@
+"""notebooks/utvardering.ipynb runs with papermill on a generated Sundbyberg study, on a copy
+without ``bedomningar`` and on a copy without LOV providers; the exported HTML draws every chart in
+headless Chromium with the network cut off."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from tests.support.browser import offline_page, wait_for_charts
+from tests.support import ROOT
+
+NOTEBOOK = ROOT / "notebooks" / "utvardering.ipynb"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def studies(tmp_path_factory) -> dict[str, Path]:
+    from insats.intake.synth import generate
+
+    base = tmp_path_factory.mktemp("utv")
+    full = generate("sundbyberg", base / "full", seed=2016)
+    no_bed = base / "utan_bedomningar"
+    shutil.copytree(full, no_bed)
+    (no_bed / "bedomningar.csv").unlink()
+    no_lov = base / "utan_lov"
+    shutil.copytree(full, no_lov)
+    ins = pd.read_csv(no_lov / "insatser.csv", dtype=str, keep_default_na=False)
+    drop = (ins["regi"] == "lov") | (ins["lov"] == "Ja")
+    assert drop.any()
+    ins[~drop].to_csv(no_lov / "insatser.csv", index=False)
+    dl = pd.read_csv(no_lov / "deltaganden.csv", dtype=str, keep_default_na=False)
+    dl[~dl["insats_id"].isin(set(ins.loc[drop, "insats_id"]))].to_csv(no_lov / "deltaganden.csv", index=False)
+    return {"full": full, "utan_bedomningar": no_bed, "utan_lov": no_lov}
+
+
+def _run(data_dir: Path, out: Path) -> nbformat.NotebookNode:
+    import papermill as pm
+
+    pm.execute_notebook(str(NOTEBOOK), str(out), parameters={"data_dir": str(data_dir)},
+                        cwd=str(NOTEBOOK.parent), kernel_name="python3", progress_bar=False)
+    return nbformat.read(str(out), as_version=4)
+
+
+def _section_text(nb: nbformat.NotebookNode, heading: str) -> str:
+    """All markdown outputs of the code cells after the markdown cell starting with ``heading``."""
+    texts, inside = [], False
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            inside = cell.source.startswith(heading)
+            continue
+        if inside:
+            for o in cell.get("outputs", []):
+                data = o.get("data", {})
+                texts.append(data.get("text/markdown", "") + data.get("text/plain", ""))
+    return "\n".join(texts)
+
+
+@pytest.fixture(scope="module")
+def executed(studies, tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("utv_nb")
+    paths = {}
+    for name, data in studies.items():
+        paths[name] = out / f"utvardering_{name}.ipynb"
+        _run(data, paths[name])
+    return paths
+
+
+def test_committed_without_outputs():
+    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    assert 'data_dir = "data/exempel/sundbyberg"' in params[0].source
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+def test_full_study_runs(executed):
+    nb = nbformat.read(str(executed["full"]), as_version=4)
+    summary = _section_text(nb, "## Sammanfattning")
+    assert "Syntetiska exempeldata" in summary
+    assert "Erbjöds" not in summary and "erbjöds en insats" in summary
+    assert "kan inte beräknas" not in _section_text(nb, "## 5. En väg in")
+    lov = _section_text(nb, "## 3. Valfrihet och LOV")
+    assert "LOV-utförare saknas" not in lov and "Frågor kommunen behöver besvara" in lov
+    assert "Närvaron steg med" in _section_text(nb, "## Rekommendationer")
+
+
+def test_without_bedomningar_says_what_is_missing(executed):
+    nb = nbformat.read(str(executed["utan_bedomningar"]), as_version=4)
+    text = _section_text(nb, "## 5. En väg in")
+    assert "En väg in kan inte beräknas" in text and "bedomningar" in text
+    assert "Slutsats" in _section_text(nb, "## 4. Dagens insatser")
+    assert "Rekommendationer" not in text
+
+
+def test_without_lov_says_what_is_missing(executed):
+    nb = nbformat.read(str(executed["utan_lov"]), as_version=4)
+    text = _section_text(nb, "## 3. Valfrihet och LOV")
+    assert "LOV-utförare saknas" in text
+    assert "Utförare och volym per kategori" in text or "Slutsats" in text
+    assert _section_text(nb, "## Rekommendationer").strip()
+
+
+@pytest.mark.browser
+def test_html_report_draws_every_chart_offline(executed, tmp_path):
+    from insats.reports import common as report
+
+    html = tmp_path / "utvardering.html"
+    if hasattr(report, "export_report"):
+        report.export_report(executed["full"], html)
+    else:  # pragma: no cover - before report.export_report existed
+        from insats.charts import export_html
+
+        export_html(executed["full"], html)
+    text = html.read_text(encoding="utf-8")
+    n_charts = text.count('class="insats-chart"')
+    assert n_charts >= 7
+    with offline_page() as page:
+        page.goto(html.as_uri())
+        drawn = wait_for_charts(page, n_charts, timeout=60_000)
+        assert drawn == n_charts
+        assert page.blocked == []
+        assert not [e for e in page.console_errors if "Diagrammet kunde inte ritas" in e]
+        body = page.inner_text("body")
+        assert "Rekommendationer" in body and "Närvarokrav" in body
