@@ -54,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.params:
             base = yaml.safe_load(args.params.read_text(encoding="utf-8")) or {}
             base.pop("korning", None)
-            root = load_params(args.params).root if "korning" in (yaml.safe_load(args.params.read_text()) or {}) else REPO
+            root = (
+                load_params(args.params).root if "korning" in (yaml.safe_load(args.params.read_text()) or {}) else REPO
+            )
             if base.get("data_dir"):
                 base["data_dir"] = str(resolve(base["data_dir"], root))
         else:
@@ -68,8 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.areas:
             areas = areas[: args.areas]
         params = dict(base)
-        params["korning"] = {"namn": "bench", "profil": str(args.notebook.resolve()), "omraden": areas,
-                             "timeout": 900}
+        params["korning"] = {"namn": "bench", "profil": str(args.notebook.resolve()), "omraden": areas, "timeout": 900}
         pfile = work / "params" / "bench.yaml"
         pfile.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
         print(f"notebook: {args.notebook}  rapporter: {len(areas)}")
@@ -81,11 +82,27 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             for code in areas:
                 ipynb = out / f"profil_{code}.ipynb"
-                subprocess.run([str(BIN / "papermill"), str(args.notebook), str(ipynb), "-f", str(pfile),
-                                "-p", "omrade", code, "--no-progress-bar"],
-                               check=True, capture_output=True, cwd=args.notebook.parent)
-                subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(ipynb)],
-                               check=True, capture_output=True)
+                subprocess.run(
+                    [
+                        str(BIN / "papermill"),
+                        str(args.notebook),
+                        str(ipynb),
+                        "-f",
+                        str(pfile),
+                        "-p",
+                        "omrade",
+                        code,
+                        "--no-progress-bar",
+                    ],
+                    check=True,
+                    capture_output=True,
+                    cwd=args.notebook.parent,
+                )
+                subprocess.run(
+                    [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(ipynb)],
+                    check=True,
+                    capture_output=True,
+                )
             t_pm = time.perf_counter() - t
             print(f"(a) papermill + nbconvert, sekventiellt: {t_pm:.1f} s  ({t_pm / len(areas):.2f} s/rapport)")
 
@@ -96,8 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         import json
 
         n_workers = json.loads(result.korning_json.read_text(encoding="utf-8"))["arbetare"]
-        print(f"(b) insats run ({n_workers} arbetare): {t_run:.1f} s  "
-              f"({t_run / len(areas):.2f} s/rapport){'  FEL: ' + ', '.join(bad) if bad else ''}")
+        print(
+            f"(b) insats run ({n_workers} arbetare): {t_run:.1f} s  "
+            f"({t_run / len(areas):.2f} s/rapport){'  FEL: ' + ', '.join(bad) if bad else ''}"
+        )
         times = [r["sekunder"] for r in result.records if r["sekunder"] is not None]
         if times:
             steady = sorted(times)[len(times) // 2]

@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from browser_util import CHROMIUM, CHROMIUM_ARGS, DRAWN_JS, is_local  # noqa: E402
 
-from insats.dashboards.widgets import READY_FILE_ENV  # noqa: E402
 from insats.dashboards.serve import free_port, start, wait_ready  # noqa: E402
+from insats.dashboards.widgets import READY_FILE_ENV  # noqa: E402
 
 FIRST_SVG = """() => { const s = document.querySelector('.vega-embed svg.marks');
                        return s ? s.outerHTML : ''; }"""
@@ -154,12 +154,18 @@ def main(argv=None) -> int:
     print(f"första diagram, förstartad kärna, varm webbläsare : {fmt(warm)}")
     if base:
         print(f"första diagram, utan förstartad kärna (baslinje)  : {fmt(base)}")
-        print(f"kvot baslinje / förstartad (kall)                 : {statistics.median(base) / statistics.median(cold):.1f}×")
-    print(f"kvot kall / varm webbläsare                       : {statistics.median(cold) / statistics.median(warm):.1f}×")
+        print(
+            f"kvot baslinje / förstartad (kall)                 : {statistics.median(base) / statistics.median(cold):.1f}×"
+        )
+    print(
+        f"kvot kall / varm webbläsare                       : {statistics.median(cold) / statistics.median(warm):.1f}×"
+    )
     print(f"byte av område till omritat diagram               : {fmt(changes)}")
-    print(f"mål: första diagram < 3 s ({'uppfyllt' if statistics.median(warm) < 3 else 'ej uppfyllt'} varm, "
-          f"{'uppfyllt' if statistics.median(cold) < 3 else 'ej uppfyllt'} kall); "
-          f"omritning < 0,5 s ({'uppfyllt' if statistics.median(changes) < 0.5 else 'ej uppfyllt'})")
+    print(
+        f"mål: första diagram < 3 s ({'uppfyllt' if statistics.median(warm) < 3 else 'ej uppfyllt'} varm, "
+        f"{'uppfyllt' if statistics.median(cold) < 3 else 'ej uppfyllt'} kall); "
+        f"omritning < 0,5 s ({'uppfyllt' if statistics.median(changes) < 0.5 else 'ej uppfyllt'})"
+    )
     print(f"förfrågningar utanför datorn: {len(blocked)}")
     return 0
 

@@ -78,7 +78,7 @@ def langvarigt_numpy(study, year: int) -> pd.Series:
 
     ctx = Context(study, Params(start=pd.Timestamp(year, 1, 1), end=pd.Timestamp(year, 12, 1)))
     a = ctx.month_index(pd.Timestamp(year, 1, 1))
-    months = ctx.panel[:, a:a + 12].sum(axis=1)
+    months = ctx.panel[:, a : a + 12].sum(axis=1)
     adult = (year - ctx.birth_year[:-1]) >= 18
     sel = (months > 0) & adult
     frame = pd.DataFrame({"area": ctx.person_area[:-1][sel], "long": months[sel] >= 10})
@@ -120,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
 
-    from insats.data.load import load_study
     from insats.analysis.measures import compute_measures
+    from insats.data.load import load_study
     from insats.intake.synth import generate
 
     data = ROOT / "build" / "bench" / f"stockholm_{args.persons}_{args.seed}"
@@ -137,8 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load        {t_load:7.2f} s   peak +mem  {m_load / 2**30:5.2f} GB   {rows / t_load:12,.0f} rows/s")
 
     t_all, m_all, res = timed(lambda: compute_measures(study), args.repeat)
-    print(f"measures    {t_all:7.2f} s   peak +mem  {m_all / 2**30:5.2f} GB   {rows / t_all:12,.0f} rows/s"
-          f"   ({res.table['matt'].nunique()} measures, {len(res.table)} rows; target < 10 s, < 4 GB)")
+    print(
+        f"measures    {t_all:7.2f} s   peak +mem  {m_all / 2**30:5.2f} GB   {rows / t_all:12,.0f} rows/s"
+        f"   ({res.table['matt'].nunique()} measures, {len(res.table)} rows; target < 10 s, < 4 GB)"
+    )
 
     year = int(study["bistand"]["manad"].dt.year.min())
     t_np, m_np, a = timed(lambda: langvarigt_numpy(study, year), args.repeat)

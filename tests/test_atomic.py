@@ -16,10 +16,9 @@ def test_atomic_write_replaces(tmp_path):
 def test_failure_keeps_the_old_output(tmp_path):
     target = tmp_path / "rapport.xlsx"
     target.write_bytes(b"gammal")
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as tmp:
-            assert tmp.suffix == ".xlsx" and tmp.parent == tmp_path
-            tmp.write_bytes(b"halvf")
-            raise RuntimeError("avbrott mitt i skrivningen")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        assert tmp.suffix == ".xlsx" and tmp.parent == tmp_path
+        tmp.write_bytes(b"halvf")
+        raise RuntimeError("avbrott mitt i skrivningen")
     assert target.read_bytes() == b"gammal"
     assert [p.name for p in tmp_path.iterdir()] == ["rapport.xlsx"]

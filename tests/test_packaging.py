@@ -4,7 +4,6 @@ import json
 import re
 import subprocess
 import tomllib
-from pathlib import Path
 
 import yaml
 
@@ -57,8 +56,9 @@ def test_constraints_agree_with_pyproject():
 
 
 def test_no_committed_notebook_has_outputs():
-    files = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     for name in files:
         blob = subprocess.run(["git", "show", f"HEAD:{name}"], cwd=ROOT, capture_output=True, text=True)
         if blob.returncode:  # added but not yet committed
@@ -69,10 +69,21 @@ def test_no_committed_notebook_has_outputs():
 
 
 def test_nbstrip_removes_outputs_and_keeps_tags():
-    nb = {"cells": [{"cell_type": "code", "execution_count": 3, "metadata": {"tags": ["parameters"], "execution": {}},
-                     "outputs": [{"output_type": "stream", "text": "x"}], "source": "a = 1"},
-                    {"cell_type": "markdown", "metadata": {}, "source": "# Rubrik"}],
-          "metadata": {"papermill": {"x": 1}}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": 3,
+                "metadata": {"tags": ["parameters"], "execution": {}},
+                "outputs": [{"output_type": "stream", "text": "x"}],
+                "source": "a = 1",
+            },
+            {"cell_type": "markdown", "metadata": {}, "source": "# Rubrik"},
+        ],
+        "metadata": {"papermill": {"x": 1}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     out = nbstrip.strip(nb)
     assert out["cells"][0]["outputs"] == [] and out["cells"][0]["execution_count"] is None
     assert out["cells"][0]["metadata"] == {"tags": ["parameters"]}

@@ -84,18 +84,26 @@ from functools import lru_cache
 from pathlib import Path
 
 import altair as alt
+import jinja2
+import nbformat
 import numpy as np
 import pandas as pd
+import vl_convert as vlc
+from IPython import get_ipython
+from IPython.display import display
+from nbconvert import HTMLExporter
 
 from insats import contract
-from insats.contract import ALLA, CENTRAL
+from insats.analysis.measures import MEASURES, measure_label
 from insats.analysis.privacy import MINUS, PERCENT_SEP, SUPPRESSED, THOUSANDS_SEP, footnote, format_number
+from insats.analysis.stats import funnel_flags, funnel_limits, wilson_interval
+from insats.contract import ALLA, CENTRAL
 
 __all__ = [
     "BASE_COLOR",
     "CATEGORY_COLORS",
-    "FOCUS_COLOR",
     "FLOW_STEPS",
+    "FOCUS_COLOR",
     "NUMBER_LOCALE",
     "OKABE_ITO",
     "OTHER_COLOR",
@@ -172,8 +180,20 @@ TIME_LOCALE: dict = {
     "periods": ["fm", "em"],
     "days": ["söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag"],
     "shortDays": ["sön", "mån", "tis", "ons", "tor", "fre", "lör"],
-    "months": ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
-               "oktober", "november", "december"],
+    "months": [
+        "januari",
+        "februari",
+        "mars",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "augusti",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ],
     "shortMonths": ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"],
 }
 """d3-time-format locale (Swedish month and day names are written in lower case)."""
@@ -192,13 +212,35 @@ def theme_config() -> dict:
             "font": FONT,
             "background": "#ffffff",
             "padding": 8,
-            "title": {"fontSize": 20, "fontWeight": 600, "anchor": "start", "subtitleFontSize": 14,
-                      "subtitleColor": "#444444", "subtitlePadding": 6, "offset": 14, "color": "#111111"},
-            "axis": {"labelFontSize": label, "titleFontSize": title, "titleFontWeight": 600,
-                     "labelColor": "#222222", "titleColor": "#222222", "gridColor": "#E6E6E6",
-                     "domainColor": "#888888", "tickColor": "#888888", "labelLimit": 280, "titlePadding": 10},
-            "legend": {"labelFontSize": label, "titleFontSize": title, "titleFontWeight": 600,
-                       "labelLimit": 280, "symbolSize": 160},
+            "title": {
+                "fontSize": 20,
+                "fontWeight": 600,
+                "anchor": "start",
+                "subtitleFontSize": 14,
+                "subtitleColor": "#444444",
+                "subtitlePadding": 6,
+                "offset": 14,
+                "color": "#111111",
+            },
+            "axis": {
+                "labelFontSize": label,
+                "titleFontSize": title,
+                "titleFontWeight": 600,
+                "labelColor": "#222222",
+                "titleColor": "#222222",
+                "gridColor": "#E6E6E6",
+                "domainColor": "#888888",
+                "tickColor": "#888888",
+                "labelLimit": 280,
+                "titlePadding": 10,
+            },
+            "legend": {
+                "labelFontSize": label,
+                "titleFontSize": title,
+                "titleFontWeight": 600,
+                "labelLimit": 280,
+                "symbolSize": 160,
+            },
             "header": {"labelFontSize": title, "titleFontSize": title},
             "text": {"fontSize": label, "color": "#222222"},
             "mark": {"color": BASE_COLOR},
@@ -231,8 +273,15 @@ def _ensure_theme() -> None:
 
 # --------------------------------------------------------------------------- formatting
 
-_D3 = {"andel": ".1%", "antal": ",.0f", "kr": "$,.0f", "dagar": ",.0f", "kvot": ",.2f", "index": ",.2f",
-       "per_100": ",.1f"}
+_D3 = {
+    "andel": ".1%",
+    "antal": ",.0f",
+    "kr": "$,.0f",
+    "dagar": ",.0f",
+    "kvot": ",.2f",
+    "index": ",.2f",
+    "per_100": ",.1f",
+}
 _D3_AXIS = {"andel": ".0%", "kr": "$,.0f", "kvot": ",.1f", "index": ",.1f"}
 _UNIT_WORD = {"dagar": "dagar", "per_100": "per 100"}
 
@@ -257,7 +306,6 @@ def format_value(x, unit: str | None) -> str:
 
 
 def _unit(matt: str) -> str | None:
-    from insats.analysis.measures import MEASURES
 
     if matt in MEASURES:
         return MEASURES[matt].unit
@@ -269,7 +317,6 @@ def _unit(matt: str) -> str | None:
 
 
 def _measure_label(matt: str) -> str:
-    from insats.analysis.measures import measure_label
 
     return measure_label(matt)
 
@@ -360,6 +407,7 @@ def _measure_rows(long: pd.DataFrame, matt: str, names: dict[str, str]) -> tuple
 
 # --------------------------------------------------------------------------- ranked bars
 
+
 def ranked_bars(
     long: pd.DataFrame,
     matt: str,
@@ -399,11 +447,10 @@ def ranked_bars(
             for col, mid in (("lo", "justerat_utfall_oe_lo"), ("hi", "justerat_utfall_oe_hi")):
                 src = long[long["matt"] == mid]
                 areas[col] = areas["omrade_kod"].map(
-                    dict(zip(src["omrade_kod"].astype(str), pd.to_numeric(src["varde"], errors="coerce"))))
+                    dict(zip(src["omrade_kod"].astype(str), pd.to_numeric(src["varde"], errors="coerce")))
+                )
             interval_note = "Linjerna: 95 % konfidensintervall (exakt Poisson)."
         elif unit == "andel" and areas["taljare"].notna().any():
-            from insats.analysis.stats import wilson_interval
-
             lo, hi = wilson_interval(areas["taljare"].to_numpy(), areas["namnare"].to_numpy())
             areas["lo"], areas["hi"] = lo, hi
             interval_note = "Linjerna: 95 % konfidensintervall (Wilson)."
@@ -411,11 +458,13 @@ def ranked_bars(
         if not areas["lo"].notna().any():
             interval_note = ""
 
-    areas["varde_text"] = [SUPPRESSED if s else format_value(v, unit)
-                           for v, s in zip(areas["varde"], areas["undertryckt"])]
+    areas["varde_text"] = [
+        SUPPRESSED if s else format_value(v, unit) for v, s in zip(areas["varde"], areas["undertryckt"])
+    ]
     areas["intervall_text"] = [
         f"{format_value(a, unit)} – {format_value(b, unit)}" if np.isfinite(a) and np.isfinite(b) else ""
-        for a, b in zip(areas["lo"], areas["hi"])]
+        for a, b in zip(areas["lo"], areas["hi"])
+    ]
     areas["fokus"] = areas["omrade_kod"] == str(focus) if focus is not None else False
     shown = areas[~areas["undertryckt"] & areas["varde"].notna()].sort_values("varde", ascending=False)
     rest = areas.drop(shown.index).sort_values("omrade")
@@ -431,35 +480,57 @@ def ranked_bars(
     if areas["namnare"].notna().any():
         tooltip.append(alt.Tooltip("taljare:Q", title="Täljare", format=",.0f"))
         tooltip.append(alt.Tooltip("namnare:Q", title="Nämnare", format=",.0f"))
-    color = (alt.condition("datum.fokus", alt.value(FOCUS_COLOR), alt.value(OTHER_COLOR))
-             if focus is not None else alt.value(BASE_COLOR))
+    color = (
+        alt.condition("datum.fokus", alt.value(FOCUS_COLOR), alt.value(OTHER_COLOR))
+        if focus is not None
+        else alt.value(BASE_COLOR)
+    )
     x_title = label + (f" ({_UNIT_WORD[unit]})" if unit in _UNIT_WORD and _UNIT_WORD[unit] not in label else "")
     base = alt.Chart(data)
-    bars = base.mark_bar(height={"band": 0.75}).transform_filter("!datum.undertryckt && isValid(datum.varde)").encode(
-        x=alt.X("varde:Q", title=x_title, axis=alt.Axis(format=d3_format(unit, axis=True)),
-                scale=alt.Scale(zero=True)),
-        y=y, color=color, tooltip=tooltip)
+    bars = (
+        base.mark_bar(height={"band": 0.75})
+        .transform_filter("!datum.undertryckt && isValid(datum.varde)")
+        .encode(
+            x=alt.X(
+                "varde:Q", title=x_title, axis=alt.Axis(format=d3_format(unit, axis=True)), scale=alt.Scale(zero=True)
+            ),
+            y=y,
+            color=color,
+            tooltip=tooltip,
+        )
+    )
     layers: list = [bars]
     if interval_note:
-        layers.append(base.mark_rule(color="#222222", strokeWidth=1.5)
-                      .transform_filter("isValid(datum.lo) && isValid(datum.hi)")
-                      .encode(x="lo:Q", x2="hi:Q", y=y, tooltip=tooltip))
+        layers.append(
+            base.mark_rule(color="#222222", strokeWidth=1.5)
+            .transform_filter("isValid(datum.lo) && isValid(datum.hi)")
+            .encode(x="lo:Q", x2="hi:Q", y=y, tooltip=tooltip)
+        )
     subtitle = []
     if alla is not None and np.isfinite(alla["varde"]):
         total_text = format_value(alla["varde"], unit)
-        tot = _data(pd.DataFrame({"varde": [float(alla["varde"])], "varde_text": [total_text],
-                                  "omrade": ["Alla områden"]}))
-        layers.append(alt.Chart(tot).mark_rule(color=TOTAL_COLOR, strokeDash=[6, 4], strokeWidth=2).encode(
-            x="varde:Q", tooltip=[alt.Tooltip("omrade:N", title="Område"),
-                                  alt.Tooltip("varde_text:N", title=label)]))
+        tot = _data(
+            pd.DataFrame({"varde": [float(alla["varde"])], "varde_text": [total_text], "omrade": ["Alla områden"]})
+        )
+        layers.append(
+            alt.Chart(tot)
+            .mark_rule(color=TOTAL_COLOR, strokeDash=[6, 4], strokeWidth=2)
+            .encode(
+                x="varde:Q", tooltip=[alt.Tooltip("omrade:N", title="Område"), alt.Tooltip("varde_text:N", title=label)]
+            )
+        )
         subtitle.append(f"Streckad linje: alla områden, {total_text}.")
     if areas["undertryckt"].any():
-        layers.append(base.mark_text(align="left", baseline="middle", dx=4, color=MUTED_COLOR, fontSize=15,
-                                     fontWeight="bold")
-                      .transform_filter("datum.undertryckt")
-                      .encode(x=alt.value(0), y=y, text=alt.value(SUPPRESSED),
-                              tooltip=[alt.Tooltip("omrade:N", title="Område"),
-                                       alt.Tooltip("varde_text:N", title=label)]))
+        layers.append(
+            base.mark_text(align="left", baseline="middle", dx=4, color=MUTED_COLOR, fontSize=15, fontWeight="bold")
+            .transform_filter("datum.undertryckt")
+            .encode(
+                x=alt.value(0),
+                y=y,
+                text=alt.value(SUPPRESSED),
+                tooltip=[alt.Tooltip("omrade:N", title="Område"), alt.Tooltip("varde_text:N", title=label)],
+            )
+        )
         subtitle.append(footnote(min_cell) + ".")
     if interval_note:
         subtitle.append(interval_note)
@@ -480,16 +551,6 @@ FUNNEL_FLAG_LABELS = {
 
 
 def _funnel_limits(p0: float, n: np.ndarray) -> pd.DataFrame:
-    try:
-        from insats.analysis.stats import funnel_limits
-    except ImportError:  # pragma: no cover - stats is part of the package
-        from scipy import stats as st
-
-        out = {"n": n}
-        for level, name in ((0.95, "95"), (0.998, "998")):
-            out[f"lo_{name}"] = st.binom.ppf((1 - level) / 2, n, p0) / n
-            out[f"hi_{name}"] = st.binom.ppf((1 + level) / 2, n, p0) / n
-        return pd.DataFrame(out)
     return funnel_limits(p0, n)
 
 
@@ -515,8 +576,11 @@ def funnel_plot(
     label = _measure_label(matt)
     if alla is None:
         raise ValueError(f"Måttet {matt!r} saknar raden för alla områden ({ALLA}).")
-    p0 = (float(alla["taljare"] / alla["namnare"]) if np.isfinite(alla["taljare"]) and alla["namnare"] > 0
-          else float(alla["varde"]))
+    p0 = (
+        float(alla["taljare"] / alla["namnare"])
+        if np.isfinite(alla["taljare"]) and alla["namnare"] > 0
+        else float(alla["varde"])
+    )
     pts = areas[~areas["undertryckt"] & (areas["namnare"] > 0) & areas["varde"].notna()].copy()
     hidden = areas.drop(pts.index)
     n_max = float(pts["namnare"].max()) if len(pts) else float(alla["namnare"] or 100)
@@ -526,55 +590,84 @@ def funnel_plot(
     lines = []
     for level, name, lab in ((0.95, "95", "95 %"), (0.998, "998", "99,8 %")):
         for side in ("lo", "hi"):
-            lines.append(pd.DataFrame({"n": lim["n"], "grans": lab, "sida": f"{side}_{name}",
-                                       "andel": lim[f"{side}_{name}"]}))
+            lines.append(
+                pd.DataFrame({"n": lim["n"], "grans": lab, "sida": f"{side}_{name}", "andel": lim[f"{side}_{name}"]})
+            )
     limits = pd.concat(lines, ignore_index=True)
 
-    from insats.analysis.stats import funnel_flags
-
-    pts["lage"] = [FUNNEL_FLAG_LABELS.get(f, "") if isinstance(f, str) else ""
-                   for f in funnel_flags(pts["taljare"].to_numpy(), pts["namnare"].to_numpy(), p0)]
+    pts["lage"] = [
+        FUNNEL_FLAG_LABELS.get(f, "") if isinstance(f, str) else ""
+        for f in funnel_flags(pts["taljare"].to_numpy(), pts["namnare"].to_numpy(), p0)
+    ]
     pts["varde_text"] = [format_value(v, "andel") for v in pts["varde"]]
     pts["fokus"] = pts["omrade_kod"] == str(focus) if focus is not None else False
 
     x = alt.X("n:Q", title="Antal (nämnare)", axis=alt.Axis(format=",.0f"), scale=alt.Scale(zero=True))
     y_scale = alt.Scale(zero=False, clamp=True)
-    funnel = alt.Chart(_data(limits)).mark_line(color=MUTED_COLOR, strokeWidth=1.5, interpolate="monotone").encode(
-        x=x,
-        y=alt.Y("andel:Q", title=label, axis=alt.Axis(format=".0%"), scale=y_scale),
-        detail="sida:N",
-        strokeDash=alt.StrokeDash("grans:N", title="Kontrollgränser", sort=["95 %", "99,8 %"],
-                                  scale=alt.Scale(domain=["95 %", "99,8 %"], range=[[6, 4], [1, 0]])),
-        tooltip=[alt.Tooltip("grans:N", title="Kontrollgräns"), alt.Tooltip("n:Q", title="Antal", format=",.0f"),
-                 alt.Tooltip("andel:Q", title="Gräns", format=".1%")],
+    funnel = (
+        alt.Chart(_data(limits))
+        .mark_line(color=MUTED_COLOR, strokeWidth=1.5, interpolate="monotone")
+        .encode(
+            x=x,
+            y=alt.Y("andel:Q", title=label, axis=alt.Axis(format=".0%"), scale=y_scale),
+            detail="sida:N",
+            strokeDash=alt.StrokeDash(
+                "grans:N",
+                title="Kontrollgränser",
+                sort=["95 %", "99,8 %"],
+                scale=alt.Scale(domain=["95 %", "99,8 %"], range=[[6, 4], [1, 0]]),
+            ),
+            tooltip=[
+                alt.Tooltip("grans:N", title="Kontrollgräns"),
+                alt.Tooltip("n:Q", title="Antal", format=",.0f"),
+                alt.Tooltip("andel:Q", title="Gräns", format=".1%"),
+            ],
+        )
     )
-    center = alt.Chart(_data(pd.DataFrame({"andel": [p0], "text": [format_value(p0, "andel")]}))).mark_rule(
-        color=TOTAL_COLOR, strokeWidth=1.5).encode(
-        y="andel:Q", tooltip=[alt.Tooltip("text:N", title="Alla områden")])
-    color = (alt.condition("datum.fokus", alt.value(FOCUS_COLOR), alt.value(BASE_COLOR))
-             if focus is not None else alt.value(BASE_COLOR))
-    tooltip = [alt.Tooltip("omrade:N", title="Område"), alt.Tooltip("varde_text:N", title=label),
-               alt.Tooltip("taljare:Q", title="Täljare", format=",.0f"),
-               alt.Tooltip("namnare:Q", title="Nämnare", format=",.0f"), alt.Tooltip("lage:N", title="Läge")]
-    points = alt.Chart(_data(pts)).mark_point(filled=True, size=110, opacity=0.9, stroke="#ffffff",
-                                             strokeWidth=1).encode(
-        x="namnare:Q", y=alt.Y("varde:Q", scale=y_scale), color=color, tooltip=tooltip)
+    center = (
+        alt.Chart(_data(pd.DataFrame({"andel": [p0], "text": [format_value(p0, "andel")]})))
+        .mark_rule(color=TOTAL_COLOR, strokeWidth=1.5)
+        .encode(y="andel:Q", tooltip=[alt.Tooltip("text:N", title="Alla områden")])
+    )
+    color = (
+        alt.condition("datum.fokus", alt.value(FOCUS_COLOR), alt.value(BASE_COLOR))
+        if focus is not None
+        else alt.value(BASE_COLOR)
+    )
+    tooltip = [
+        alt.Tooltip("omrade:N", title="Område"),
+        alt.Tooltip("varde_text:N", title=label),
+        alt.Tooltip("taljare:Q", title="Täljare", format=",.0f"),
+        alt.Tooltip("namnare:Q", title="Nämnare", format=",.0f"),
+        alt.Tooltip("lage:N", title="Läge"),
+    ]
+    points = (
+        alt.Chart(_data(pts))
+        .mark_point(filled=True, size=110, opacity=0.9, stroke="#ffffff", strokeWidth=1)
+        .encode(x="namnare:Q", y=alt.Y("varde:Q", scale=y_scale), color=color, tooltip=tooltip)
+    )
     layers = [funnel, center, points]
     if focus is not None and pts["fokus"].any():
-        layers.append(alt.Chart(_data(pts[pts["fokus"]])).mark_text(align="left", dx=9, fontWeight="bold",
-                                                                   color=FOCUS_COLOR).encode(
-            x="namnare:Q", y="varde:Q", text="omrade:N"))
-    subtitle = [f"Linjen: alla områden, {format_value(p0, 'andel')}. Tratten: 95 % (streckad) och 99,8 % "
-                "(heldragen) gränser för slumpmässig variation."]
+        layers.append(
+            alt.Chart(_data(pts[pts["fokus"]]))
+            .mark_text(align="left", dx=9, fontWeight="bold", color=FOCUS_COLOR)
+            .encode(x="namnare:Q", y="varde:Q", text="omrade:N")
+        )
+    subtitle = [
+        f"Linjen: alla områden, {format_value(p0, 'andel')}. Tratten: 95 % (streckad) och 99,8 % "
+        "(heldragen) gränser för slumpmässig variation."
+    ]
     if len(hidden):
         subtitle.append(f"Visas inte ({SUPPRESSED}): " + ", ".join(hidden["omrade"]) + ".")
         if hidden["undertryckt"].any():
             subtitle.append(footnote(min_cell) + ".")
-    return alt.layer(*layers).properties(title=_title(title or f"{label}: trattdiagram", subtitle),
-                                         width=520, height=340)
+    return alt.layer(*layers).properties(
+        title=_title(title or f"{label}: trattdiagram", subtitle), width=520, height=340
+    )
 
 
 # --------------------------------------------------------------------------- utbud matrix
+
 
 def utbud_matrix(
     insatser_or_places: pd.DataFrame,
@@ -620,32 +713,57 @@ def utbud_matrix(
     y_order = sorted(y_order) + ([area_names[CENTRAL]] if CENTRAL in area_names else [])
     x_order = [contract.label("kategori_medel", c) for c in cat_order]
     focus_name = area_names.get(str(focus)) if focus is not None else None
-    value_title = contract.TABLES["insatser"][value].label if value in contract.TABLES["insatser"] else value.capitalize()
-    x = alt.X("kategori_namn:N", sort=x_order, title="Kategori",
-              axis=alt.Axis(orient="top", labelAngle=-35, labelAlign="left"))
+    value_title = (
+        contract.TABLES["insatser"][value].label if value in contract.TABLES["insatser"] else value.capitalize()
+    )
+    x = alt.X(
+        "kategori_namn:N",
+        sort=x_order,
+        title="Kategori",
+        axis=alt.Axis(orient="top", labelAngle=-35, labelAlign="left"),
+    )
     y = alt.Y("omrade:N", sort=y_order, title=None, axis=alt.Axis(**_bold_expr(focus_name)))
-    tooltip = [alt.Tooltip("omrade:N", title="Område"), alt.Tooltip("kategori_namn:N", title="Kategori"),
-               alt.Tooltip("varde:Q", title=value_title, format=",.0f"),
-               alt.Tooltip("andel:Q", title="Andel av områdets " + value_title.lower(), format=".0%")]
+    tooltip = [
+        alt.Tooltip("omrade:N", title="Område"),
+        alt.Tooltip("kategori_namn:N", title="Kategori"),
+        alt.Tooltip("varde:Q", title=value_title, format=",.0f"),
+        alt.Tooltip("andel:Q", title="Andel av områdets " + value_title.lower(), format=".0%"),
+    ]
     base = alt.Chart(_data(cells)).encode(x=x, y=y, tooltip=tooltip)
     rect = base.mark_rect(stroke="#ffffff", strokeWidth=1.5).encode(
-        color=alt.condition("datum.varde > 0",
-                            alt.Color("varde:Q", title=value_title, scale=alt.Scale(scheme="blues", domainMin=0),
-                                      legend=alt.Legend(format=",.0f", orient="right")),
-                            alt.value("#F4F4F4")))
+        color=alt.condition(
+            "datum.varde > 0",
+            alt.Color(
+                "varde:Q",
+                title=value_title,
+                scale=alt.Scale(scheme="blues", domainMin=0),
+                legend=alt.Legend(format=",.0f", orient="right"),
+            ),
+            alt.value("#F4F4F4"),
+        )
+    )
     text = base.mark_text(fontSize=13).encode(
-        text="text:N", color=alt.condition("datum.mork", alt.value("#ffffff"), alt.value("#222222")))
+        text="text:N", color=alt.condition("datum.mork", alt.value("#ffffff"), alt.value("#222222"))
+    )
     layers = [rect, text]
     if focus_name:
-        layers.append(alt.Chart(_data(cells[cells["omrade"] == focus_name])).mark_rect(
-            fill=None, stroke=FOCUS_COLOR, strokeWidth=2.5).encode(x=x, y=y))
+        layers.append(
+            alt.Chart(_data(cells[cells["omrade"] == focus_name]))
+            .mark_rect(fill=None, stroke=FOCUS_COLOR, strokeWidth=2.5)
+            .encode(x=x, y=y)
+        )
     return alt.layer(*layers).properties(
-        title=_title(title or f"{value_title} per område och kategori",
-                     "Centralt = insatser för hela kommunen." if CENTRAL in area_codes else None),
-        width=alt.Step(64), height=alt.Step(28))
+        title=_title(
+            title or f"{value_title} per område och kategori",
+            "Centralt = insatser för hela kommunen." if CENTRAL in area_codes else None,
+        ),
+        width=alt.Step(64),
+        height=alt.Step(28),
+    )
 
 
 # --------------------------------------------------------------------------- spending
+
 
 def spending_bars(
     medel: pd.DataFrame,
@@ -704,32 +822,59 @@ def spending_bars(
     colors = [CATEGORY_COLORS.get(c, OKABE_ITO[i % len(OKABE_ITO)]) for i, c in enumerate(present)]
     focus_name = area_names.get(str(focus)) if focus is not None else None
     value_field = "andel" if normalize else "belopp"
-    x = alt.X(f"{value_field}:Q", stack="zero",
-              title="Andel av områdets medel" if normalize else "Belopp (kr)",
-              axis=alt.Axis(format=".0%" if normalize else "$,.0f"))
+    x = alt.X(
+        f"{value_field}:Q",
+        stack="zero",
+        title="Andel av områdets medel" if normalize else "Belopp (kr)",
+        axis=alt.Axis(format=".0%" if normalize else "$,.0f"),
+    )
     years = sorted(pd.Series(m["ar"]).dropna().astype(int).unique()) if "ar" in m else []
     year_text = (str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}, summerat") if years else ""
-    chart = alt.Chart(_data(agg)).mark_bar(stroke="#ffffff", strokeWidth=0.5).encode(
-        x=x,
-        y=alt.Y("omrade:N", sort=y_order, title=None, axis=alt.Axis(**_bold_expr(focus_name))),
-        color=alt.Color("kategori_namn:N", title="Kategori", sort=domain,
-                        scale=alt.Scale(domain=domain, range=colors), legend=alt.Legend(orient="right")),
-        order=alt.Order("ordning:Q", sort="ascending"),
-        opacity=alt.Opacity("raknas:N", title="Räknas som insats", sort=["Ja", "Nej"],
-                            scale=alt.Scale(domain=["Ja", "Nej"], range=[1.0, 0.4])),
-        tooltip=[alt.Tooltip("omrade:N", title="Område"), alt.Tooltip("kategori_namn:N", title="Kategori"),
-                 alt.Tooltip("belopp_text:N", title="Belopp"),
-                 alt.Tooltip("andel:Q", title="Andel av områdets medel", format=".1%"),
-                 alt.Tooltip("raknas:N", title="Räknas som insats")],
+    chart = (
+        alt.Chart(_data(agg))
+        .mark_bar(stroke="#ffffff", strokeWidth=0.5)
+        .encode(
+            x=x,
+            y=alt.Y("omrade:N", sort=y_order, title=None, axis=alt.Axis(**_bold_expr(focus_name))),
+            color=alt.Color(
+                "kategori_namn:N",
+                title="Kategori",
+                sort=domain,
+                scale=alt.Scale(domain=domain, range=colors),
+                legend=alt.Legend(orient="right"),
+            ),
+            order=alt.Order("ordning:Q", sort="ascending"),
+            opacity=alt.Opacity(
+                "raknas:N",
+                title="Räknas som insats",
+                sort=["Ja", "Nej"],
+                scale=alt.Scale(domain=["Ja", "Nej"], range=[1.0, 0.4]),
+            ),
+            tooltip=[
+                alt.Tooltip("omrade:N", title="Område"),
+                alt.Tooltip("kategori_namn:N", title="Kategori"),
+                alt.Tooltip("belopp_text:N", title="Belopp"),
+                alt.Tooltip("andel:Q", title="Andel av områdets medel", format=".1%"),
+                alt.Tooltip("raknas:N", title="Räknas som insats"),
+            ],
+        )
     )
-    subtitle = [s for s in (year_text and f"År: {year_text}.",
-                            "Feriejobb närmast axeln; blekare färg = räknas inte som insats.") if s]
-    return chart.properties(title=_title(title or ("Fördelning av medel per område" if normalize
-                                                   else "Medel per område och kategori"), subtitle),
-                            width=480, height=alt.Step(26))
+    subtitle = [
+        s
+        for s in (year_text and f"År: {year_text}.", "Feriejobb närmast axeln; blekare färg = räknas inte som insats.")
+        if s
+    ]
+    return chart.properties(
+        title=_title(
+            title or ("Fördelning av medel per område" if normalize else "Medel per område och kategori"), subtitle
+        ),
+        width=480,
+        height=alt.Step(26),
+    )
 
 
 # --------------------------------------------------------------------------- time series
+
 
 def time_series(
     frame: pd.DataFrame,
@@ -769,17 +914,23 @@ def time_series(
         data["period"] = np.where(data[x] < brk, "Före", "Efter")
     ytitle = y_title or (_measure_label(y) if _unit(y) else y)
     xtitle = x_title if x_title is not None else ("Månad" if temporal else x)
-    x_enc = alt.X(f"{x}:{x_type}", title=xtitle,
-                  axis=alt.Axis(format="%b %Y" if temporal else "d", labelAngle=0 if not temporal else -30))
+    x_enc = alt.X(
+        f"{x}:{x_type}",
+        title=xtitle,
+        axis=alt.Axis(format="%b %Y" if temporal else "d", labelAngle=0 if not temporal else -30),
+    )
     y_enc = alt.Y(f"{y}:Q", title=ytitle, axis=alt.Axis(format=d3_format(unit, axis=True)))
-    tooltip = [alt.Tooltip(f"{x}:{x_type}", title=xtitle, format="%B %Y" if temporal else "d"),
-               alt.Tooltip(f"{y}:Q", title=ytitle, format=d3_format(unit))]
+    tooltip = [
+        alt.Tooltip(f"{x}:{x_type}", title=xtitle, format="%B %Y" if temporal else "d"),
+        alt.Tooltip(f"{y}:Q", title=ytitle, format=d3_format(unit)),
+    ]
     enc: dict = {"x": x_enc, "y": y_enc}
     if color:
         tooltip.insert(0, alt.Tooltip(f"{color}:N", title=color_title))
         if focus is not None:
-            enc["color"] = alt.condition(f"datum[{json.dumps(color)}] === {json.dumps(focus)}",
-                                         alt.value(FOCUS_COLOR), alt.value(OTHER_COLOR))
+            enc["color"] = alt.condition(
+                f"datum[{json.dumps(color)}] === {json.dumps(focus)}", alt.value(FOCUS_COLOR), alt.value(OTHER_COLOR)
+            )
             enc["detail"] = f"{color}:N"
         else:
             enc["color"] = alt.Color(f"{color}:N", title=color_title)
@@ -787,29 +938,45 @@ def time_series(
     lines = base.mark_line(point=alt.OverlayMarkDef(size=40, filled=True)).encode(tooltip=tooltip, **enc)
     layers: list = [lines]
     if focus is not None and color:
-        layers = [lines.transform_filter(f"datum[{json.dumps(color)}] !== {json.dumps(focus)}"),
-                  lines.transform_filter(f"datum[{json.dumps(color)}] === {json.dumps(focus)}")]
+        layers = [
+            lines.transform_filter(f"datum[{json.dumps(color)}] !== {json.dumps(focus)}"),
+            lines.transform_filter(f"datum[{json.dumps(color)}] === {json.dumps(focus)}"),
+        ]
     if trend and brk is not None:
         groups = ["period"] + ([color] if color else [])
-        fit = base.transform_regression(x, y, groupby=groups).mark_line(
-            strokeDash=[2, 2], strokeWidth=2, color=TOTAL_COLOR, opacity=0.8).encode(
-            x=f"{x}:{x_type}", y=f"{y}:Q", detail=[alt.Detail(f"{g}:N") for g in groups])  # one line per segment
+        fit = (
+            base.transform_regression(x, y, groupby=groups)
+            .mark_line(strokeDash=[2, 2], strokeWidth=2, color=TOTAL_COLOR, opacity=0.8)
+            .encode(x=f"{x}:{x_type}", y=f"{y}:Q", detail=[alt.Detail(f"{g}:N") for g in groups])
+        )  # one line per segment
         fit = fit.transform_filter("true")
         layers.append(fit)
     subtitle = None
     if brk is not None:
         when = brk.strftime("%Y-%m-%d") if isinstance(brk, pd.Timestamp) else str(brk)
         rule_frame = pd.DataFrame({x: [when if temporal else brk], "etikett": [break_label]})
-        rule = alt.Chart(_data(rule_frame)).mark_rule(strokeDash=[6, 4], color=TOTAL_COLOR, strokeWidth=2).encode(
-            x=f"{x}:{x_type}", tooltip=[alt.Tooltip("etikett:N", title="Händelse"),
-                                        alt.Tooltip(f"{x}:{x_type}", title="Datum" if temporal else xtitle,
-                                                    format="%-d %B %Y" if temporal else "d")])
-        label_mark = alt.Chart(_data(rule_frame)).mark_text(align="left", dx=5, dy=-4, baseline="bottom",
-                                                            fontWeight="bold").encode(
-            x=f"{x}:{x_type}", y=alt.value(0), text="etikett:N")
+        rule = (
+            alt.Chart(_data(rule_frame))
+            .mark_rule(strokeDash=[6, 4], color=TOTAL_COLOR, strokeWidth=2)
+            .encode(
+                x=f"{x}:{x_type}",
+                tooltip=[
+                    alt.Tooltip("etikett:N", title="Händelse"),
+                    alt.Tooltip(
+                        f"{x}:{x_type}", title="Datum" if temporal else xtitle, format="%-d %B %Y" if temporal else "d"
+                    ),
+                ],
+            )
+        )
+        label_mark = (
+            alt.Chart(_data(rule_frame))
+            .mark_text(align="left", dx=5, dy=-4, baseline="bottom", fontWeight="bold")
+            .encode(x=f"{x}:{x_type}", y=alt.value(0), text="etikett:N")
+        )
         layers += [rule, label_mark]
         subtitle = f"Streckad linje: {break_label.lower()}" + (
-            f" ({format_number(brk.day)} {TIME_LOCALE['months'][brk.month - 1]} {brk.year})." if temporal else ".")
+            f" ({format_number(brk.day)} {TIME_LOCALE['months'][brk.month - 1]} {brk.year})." if temporal else "."
+        )
         if trend:
             subtitle += " Prickade linjer: linjär trend före och efter."
     return alt.layer(*layers).properties(title=_title(title or ytitle, subtitle), width=560, height=300)
@@ -860,32 +1027,49 @@ def flow_steps(
         frame["andel_forsta"] = np.where(first > 0, frame["antal"] / first, np.nan)
         frame["andel_foregaende"] = np.where(prev > 0, frame["antal"] / prev, np.nan)
     frame.loc[0, "andel_foregaende"] = np.nan
-    frame["text"] = [SUPPRESSED if s else f"{format_number(a)} ({format_value(p, 'andel')})" if np.isfinite(p)
-                     else format_number(a) for a, p, s in zip(frame["antal"], frame["andel_forsta"],
-                                                             frame["undertryckt"])]
+    frame["text"] = [
+        SUPPRESSED if s else f"{format_number(a)} ({format_value(p, 'andel')})" if np.isfinite(p) else format_number(a)
+        for a, p, s in zip(frame["antal"], frame["andel_forsta"], frame["undertryckt"])
+    ]
     frame["antal_text"] = [SUPPRESSED if s else format_number(a) for a, s in zip(frame["antal"], frame["undertryckt"])]
     frame["andel_forsta_text"] = [format_value(p, "andel") if np.isfinite(p) else "" for p in frame["andel_forsta"]]
-    frame["andel_foregaende_text"] = [format_value(p, "andel") if np.isfinite(p) else ""
-                                      for p in frame["andel_foregaende"]]
+    frame["andel_foregaende_text"] = [
+        format_value(p, "andel") if np.isfinite(p) else "" for p in frame["andel_foregaende"]
+    ]
     order = list(frame["steg_namn"])
     y = alt.Y("steg_namn:N", sort=order, title=None)
-    tooltip = [alt.Tooltip("steg_namn:N", title="Steg"), alt.Tooltip("antal_text:N", title="Antal"),
-               alt.Tooltip("andel_forsta_text:N", title="Andel av första steget"),
-               alt.Tooltip("andel_foregaende_text:N", title="Andel av föregående steg")]
+    tooltip = [
+        alt.Tooltip("steg_namn:N", title="Steg"),
+        alt.Tooltip("antal_text:N", title="Antal"),
+        alt.Tooltip("andel_forsta_text:N", title="Andel av första steget"),
+        alt.Tooltip("andel_foregaende_text:N", title="Andel av föregående steg"),
+    ]
     base = alt.Chart(_data(frame))
-    bars = base.mark_bar(color=BASE_COLOR, height={"band": 0.7}).transform_filter("!datum.undertryckt").encode(
-        x=alt.X("antal:Q", title="Antal personer", axis=alt.Axis(format=",.0f"), scale=alt.Scale(zero=True)),
-        y=y, tooltip=tooltip)
-    labels = base.mark_text(align="left", dx=6, baseline="middle").transform_filter("!datum.undertryckt").encode(
-        x="antal:Q", y=y, text="text:N")
-    hidden = base.mark_text(align="left", dx=4, baseline="middle", color=MUTED_COLOR, fontWeight="bold",
-                            fontSize=15).transform_filter("datum.undertryckt").encode(
-        x=alt.value(0), y=y, text=alt.value(SUPPRESSED), tooltip=tooltip)
+    bars = (
+        base.mark_bar(color=BASE_COLOR, height={"band": 0.7})
+        .transform_filter("!datum.undertryckt")
+        .encode(
+            x=alt.X("antal:Q", title="Antal personer", axis=alt.Axis(format=",.0f"), scale=alt.Scale(zero=True)),
+            y=y,
+            tooltip=tooltip,
+        )
+    )
+    labels = (
+        base.mark_text(align="left", dx=6, baseline="middle")
+        .transform_filter("!datum.undertryckt")
+        .encode(x="antal:Q", y=y, text="text:N")
+    )
+    hidden = (
+        base.mark_text(align="left", dx=4, baseline="middle", color=MUTED_COLOR, fontWeight="bold", fontSize=15)
+        .transform_filter("datum.undertryckt")
+        .encode(x=alt.value(0), y=y, text=alt.value(SUPPRESSED), tooltip=tooltip)
+    )
     subtitle = ["Procent: andel av dem som ansökte."]
     if frame["undertryckt"].any():
         subtitle.append(footnote(min_cell) + ".")
     return alt.layer(bars, labels, hidden).properties(
-        title=_title(title or "En väg in: från ansökan till insats", subtitle), width=460, height=alt.Step(40))
+        title=_title(title or "En väg in: från ansökan till insats", subtitle), width=460, height=alt.Step(40)
+    )
 
 
 # --------------------------------------------------------------------------- offline rendering
@@ -901,14 +1085,16 @@ EMBED_OPTIONS: dict = {
     "actions": {"export": True, "source": False, "compiled": False, "editor": False},
     "formatLocale": NUMBER_LOCALE,
     "timeFormatLocale": TIME_LOCALE,
-    "i18n": {"PNG_ACTION": "Spara som PNG", "SVG_ACTION": "Spara som SVG",
-             "CLICK_TO_VIEW_ACTIONS": "Klicka för att visa åtgärder"},
+    "i18n": {
+        "PNG_ACTION": "Spara som PNG",
+        "SVG_ACTION": "Spara som SVG",
+        "CLICK_TO_VIEW_ACTIONS": "Klicka för att visa åtgärder",
+    },
 }
 """Options for vega-embed: SVG output, only the export menu (no links to the online editor)."""
 
 
 def _vl_version() -> str | None:
-    import vl_convert as vlc
 
     major, minor = alt.SCHEMA_VERSION.lstrip("v").split(".")[:2]
     wanted = f"{major}.{minor}"
@@ -927,7 +1113,6 @@ def javascript_bundle() -> str:
     Defines ``window.insatsVega = {embed, vega, vegaLite}``. Bundling takes a few seconds, so the
     result is cached in memory and on disk (``~/.cache/insats``, keyed by the vl-convert version).
     """
-    import vl_convert as vlc
 
     vl_version = _vl_version()
     key = hashlib.sha256(f"{vlc.__version__}|{vl_version}|{_JS_GLOBAL}|1".encode()).hexdigest()[:16]
@@ -965,8 +1150,10 @@ def _js_script_safe(text: str) -> str:
 
 def bundle_html() -> str:
     """An invisible ``<script>`` that defines the Vega libraries once (no network)."""
-    return (f'<script type="text/javascript" data-insats="vega-bundle">\n'
-            f"if (!window.{_JS_GLOBAL}) {{ (function () {{\n{_js_script_safe(javascript_bundle())}\n}})(); }}\n</script>")
+    return (
+        f'<script type="text/javascript" data-insats="vega-bundle">\n'
+        f"if (!window.{_JS_GLOBAL}) {{ (function () {{\n{_js_script_safe(javascript_bundle())}\n}})(); }}\n</script>"
+    )
 
 
 def _with_locale(spec: dict) -> dict:
@@ -993,8 +1180,7 @@ def chart_html(chart, *, include_bundle: bool = False, div_id: str | None = None
     div_id = div_id or f"insats-chart-{uuid.uuid4().hex[:12]}"
     spec_json = _json_script_safe(json.dumps(spec, ensure_ascii=False, allow_nan=False, default=str))
     opts_json = _json_script_safe(json.dumps(EMBED_OPTIONS, ensure_ascii=False))
-    note = ("Diagrammet ritas med JavaScript. Syns det inte: kör cellen igen "
-            "(eller välj ”Trust notebook”).")
+    note = "Diagrammet ritas med JavaScript. Syns det inte: kör cellen igen (eller välj ”Trust notebook”)."
     script = f"""
 <div class="insats-chart" id="{div_id}"><span class="insats-chart-note" style="color:#666;font-size:13px">{_html.escape(note)}</span></div>
 <script type="text/javascript">
@@ -1034,8 +1220,7 @@ def _renderer(spec: dict, **metadata) -> dict:
     """Altair renderer: a text/html block per chart; the bundle rides along until it was shown."""
     include = not _STATE["bundle_shown"]
     _STATE["bundle_shown"] = True
-    return {"text/html": chart_html(spec, include_bundle=include),
-            "text/plain": f"<Diagram: {_title_text(spec)}>"}
+    return {"text/html": chart_html(spec, include_bundle=include), "text/plain": f"<Diagram: {_title_text(spec)}>"}
 
 
 def enable_offline(mode: str = "auto", *, display_bundle: bool = True) -> str:
@@ -1061,11 +1246,6 @@ def enable_offline(mode: str = "auto", *, display_bundle: bool = True) -> str:
         alt.renderers.register(RENDERER, _renderer)
     alt.renderers.enable(RENDERER)
     if display_bundle:
-        try:
-            from IPython import get_ipython
-            from IPython.display import display
-        except ImportError:  # pragma: no cover - IPython comes with Jupyter
-            return RENDERER
         if get_ipython() is not None:
             display({"text/html": bundle_html(), "text/plain": ""}, raw=True)
             _STATE["bundle_shown"] = True
@@ -1073,6 +1253,7 @@ def enable_offline(mode: str = "auto", *, display_bundle: bool = True) -> str:
 
 
 # --------------------------------------------------------------------------- files
+
 
 def to_html(charts, *, title: str | None = None) -> str:
     """A self-contained HTML page (bundle inline, no network) with one or more charts."""
@@ -1114,13 +1295,16 @@ def save(chart, path, *, scale: float = 2.0, ppi: float | None = None) -> Path:
     ``.png`` (``scale`` 2 for sharp projector/report images; ``ppi`` sets print resolution),
     ``.svg``, ``.pdf`` via vl-convert; ``.html`` a self-contained page; ``.json`` the spec.
     """
-    import vl_convert as vlc
 
     path = Path(path)
     ext = path.suffix.lower()
     spec = _spec(chart)
-    common = {"vl_version": _vl_version(), "format_locale": NUMBER_LOCALE, "time_format_locale": TIME_LOCALE,
-              "allowed_base_urls": []}
+    common = {
+        "vl_version": _vl_version(),
+        "format_locale": NUMBER_LOCALE,
+        "time_format_locale": TIME_LOCALE,
+        "allowed_base_urls": [],
+    }
     if ext == ".png":
         data = vlc.vegalite_to_png(spec, scale=scale, ppi=ppi, **common)
     elif ext == ".svg":
@@ -1158,8 +1342,6 @@ def offline_html_exporter(**traits):
     ``enable_offline()`` carry their own JavaScript. Keyword arguments set exporter traits, e.g.
     ``exclude_input=True`` for a report without code.
     """
-    import jinja2
-    from nbconvert import HTMLExporter
 
     loader = jinja2.DictLoader({_OFFLINE_TEMPLATE: _OFFLINE_TEMPLATE_SOURCE})
     exporter = HTMLExporter(template_name="lab", extra_loaders=[loader], **traits)
@@ -1172,7 +1354,6 @@ def export_html(notebook, path=None, *, exclude_input: bool = True, **traits) ->
 
     Returns the HTML; writes it to ``path`` too when given.
     """
-    import nbformat
 
     nb = nbformat.read(str(notebook), as_version=4) if isinstance(notebook, (str, os.PathLike)) else notebook
     body, _ = offline_html_exporter(exclude_input=exclude_input, **traits).from_notebook_node(nb)

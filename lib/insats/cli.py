@@ -32,8 +32,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_measures(args: argparse.Namespace) -> int:
-    from insats.data.load import StudyError, load_study
     from insats.analysis.measures import compute_measures, write_measures
+    from insats.data.load import StudyError, load_study
 
     try:
         study = load_study(args.dir)
@@ -91,15 +91,20 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--base-url", default=None, help="API:ets adress (för test eller spegel)")
     k.add_argument("--cache-dir", type=Path, default=None, help="cachemapp")
     k.add_argument("--offline", action="store_true", help="använd bara cachen")
-    k.add_argument("--max-age", type=float, default=None, metavar="DAGAR",
-                   help="hämta om värden äldre än så här många dagar (standard 7)")
+    k.add_argument(
+        "--max-age",
+        type=float,
+        default=None,
+        metavar="DAGAR",
+        help="hämta om värden äldre än så här många dagar (standard 7)",
+    )
     k.set_defaults(func=_cmd_kolada_fetch)
 
-    from insats.runner.batch import add_run_parser
+    from insats.dashboards.serve import add_serve_parser
     from insats.intake.mapping import add_import_parser
     from insats.intake.pseudonymise import add_pseudonymise_parser
-    from insats.dashboards.serve import add_serve_parser
     from insats.intake.survey import add_survey_parser
+    from insats.runner.batch import add_run_parser
 
     add_survey_parser(sub)
     add_pseudonymise_parser(sub)

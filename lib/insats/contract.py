@@ -28,6 +28,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 CENTRAL = "CENTRAL"
 """``omrade_kod`` of an intervention or spending line that serves every area (city-wide)."""
 
@@ -208,7 +210,6 @@ def codes(list_name: str) -> list[str]:
 
 def code_dtype(list_name: str):
     """The categorical dtype a loaded table uses for a coded column."""
-    import pandas as pd
 
     return pd.CategoricalDtype(categories=codes(list_name), ordered=False)
 
@@ -453,7 +454,6 @@ def column_label(table: str, column: str) -> str:
 
 def empty_table(table: str):
     """An empty, correctly typed table (useful for tests and for absent optional columns)."""
-    import pandas as pd
 
     spec = TABLES[table]
     return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in spec.columns})

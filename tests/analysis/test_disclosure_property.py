@@ -18,8 +18,12 @@ def _personal(mid: str) -> bool:
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(kind=st.sampled_from(["stockholm", "sundbyberg"]), seed=st.integers(0, 10_000),
-       persons=st.integers(40, 400), min_cell=st.integers(3, 8))
+@given(
+    kind=st.sampled_from(["stockholm", "sundbyberg"]),
+    seed=st.integers(0, 10_000),
+    persons=st.integers(40, 400),
+    min_cell=st.integers(3, 8),
+)
 def test_no_small_counts_in_published_measures(kind, seed, persons, min_cell):
     tables, _ = generate_tables(kind, seed=seed, persons=persons)
     with warnings.catch_warnings():
@@ -29,8 +33,9 @@ def test_no_small_counts_in_published_measures(kind, seed, persons, min_cell):
     personal = t["matt"].map(_personal).astype(bool)
     visible = t[personal & ~t["undertryckt"]]
     for col in ("namnare",) + (("taljare",)):
-        counts = visible.loc[visible["matt"].map(lambda m: MEASURES[m].count_is_personal if col == "taljare" else True),
-                             col]
+        counts = visible.loc[
+            visible["matt"].map(lambda m: MEASURES[m].count_is_personal if col == "taljare" else True), col
+        ]
         small = counts[(counts >= 1) & (counts < min_cell)]
         assert small.empty, f"visible {col} below {min_cell}: {visible.loc[small.index].to_dict('records')[:3]}"
     # suppressed rows carry no numbers at all
@@ -47,5 +52,6 @@ def test_no_small_counts_in_published_measures(kind, seed, persons, min_cell):
         area_sum = r.drop(index="ALLA")["taljare"].sum()
         additive = np.isclose(area_sum, r.loc["ALLA", "taljare"])
         total_visible = not part.loc[part["omrade_kod"] == "ALLA", "undertryckt"].iloc[0]
-        assert not (additive and total_visible and r.loc[sup["omrade_kod"].iloc[0], "taljare"] > 0), \
+        assert not (additive and total_visible and r.loc[sup["omrade_kod"].iloc[0], "taljare"] > 0), (
             f"{mid}: one suppressed area recoverable from ALLA"
+        )

@@ -20,20 +20,34 @@ def months(*ms):
 
 
 def small_study() -> Study:
-    omraden = pd.DataFrame({
-        "omrade_kod": ["a", "b", "c"], "omrade": ["Område A", "Område B", "Område C"],
-        "kommun_kod": ["0999"] * 3, "ar": [2013] * 3, "folkmangd": [1000, 2000, 3000]})
-    personer = pd.DataFrame({
-        "person_id": ["p1", "p2", "p3", "p4", "p5", "p6", "p7"],
-        "omrade_kod": ["a", "a", "a", "b", "b", "c", "c"],
-        "fodelsear": [1980, 1990, 1996, 1985, 1970, 1975, 1960],  # p3 is 17 in 2013: not adult
-        "kon": ["K", "M", "M", "K", "M", "K", "M"],
-        "utrikes_fodd": [True, False, False, True, False, True, False],
-        "utbildning": ["gymnasial", "forgymnasial", "okand", "eftergymnasial", "gymnasial", "forgymnasial", None],
-        "forsorjningshinder": ["arbetslos_ingen_ersattning", "arbetslos_vantar", "sjukskriven",
-                               "arbetslos_otillracklig", "sociala_skal", "arbetslos_etablering",
-                               "arbetslos_ingen_ersattning"],
-    })
+    omraden = pd.DataFrame(
+        {
+            "omrade_kod": ["a", "b", "c"],
+            "omrade": ["Område A", "Område B", "Område C"],
+            "kommun_kod": ["0999"] * 3,
+            "ar": [2013] * 3,
+            "folkmangd": [1000, 2000, 3000],
+        }
+    )
+    personer = pd.DataFrame(
+        {
+            "person_id": ["p1", "p2", "p3", "p4", "p5", "p6", "p7"],
+            "omrade_kod": ["a", "a", "a", "b", "b", "c", "c"],
+            "fodelsear": [1980, 1990, 1996, 1985, 1970, 1975, 1960],  # p3 is 17 in 2013: not adult
+            "kon": ["K", "M", "M", "K", "M", "K", "M"],
+            "utrikes_fodd": [True, False, False, True, False, True, False],
+            "utbildning": ["gymnasial", "forgymnasial", "okand", "eftergymnasial", "gymnasial", "forgymnasial", None],
+            "forsorjningshinder": [
+                "arbetslos_ingen_ersattning",
+                "arbetslos_vantar",
+                "sjukskriven",
+                "arbetslos_otillracklig",
+                "sociala_skal",
+                "arbetslos_etablering",
+                "arbetslos_ingen_ersattning",
+            ],
+        }
+    )
     aid = {
         "p1": ["2012-12", "2013-01", "2013-02", "2013-03"],  # 2012-12 is outside the period
         "p2": ["2013-03", "2013-04"],
@@ -44,46 +58,85 @@ def small_study() -> Study:
         "p7": ["2013-08"],  # only outside the period: not a recipient
     }
     bistand = pd.DataFrame([{"person_id": p, "manad": m, "belopp": 5000.0} for p, ms in aid.items() for m in ms])
-    insatser = pd.DataFrame({
-        "insats_id": ["i1", "i2", "i3", "i4", "i5"],
-        "omrade_kod": ["a", "b", "CENTRAL", "c", "a"],
-        "namn": ["Träning", "Kurs LOV", "Praktik", "Feriejobb", "Matchning (stängd)"],
-        "kategori": ["arbetstraning", "kurs", "praktik_privat", "feriejobb", "matchning"],
-        "regi": ["egen_omrade", "lov", "egen_central", "egen_omrade", "ideell"],
-        "platser": [10, 5, 8, 20, 4],
-        "narvarokrav": [True, False, True, False, False],
-        "lov": [False, True, False, False, False],
-        "raknas_som_insats": [True, True, True, False, True],
-        "giltig_till": [None, None, None, None, "2012-06-30"],  # i5 closed before the period
-    })
-    deltaganden = pd.DataFrame([
-        # id, person, insats, erbjuden, start, slut, planerade, narvaro, avslut, vald
-        ("d1", "p1", "i1", "2012-12-15", "2013-01-10", "2013-03-31", 100, 90, "arbete", None),
-        ("d2", "p2", "i3", None, "2013-07-15", None, 0, 0, None, None),  # ongoing, zero planned hours
-        ("d3", "p4", "i2", "2013-03-01", "2013-03-15", "2013-05-31", 80, 100, "studier", True),
-        ("d4", "p6", "i2", "2013-02-01", "2013-02-10", "2013-06-30", 50, 30, "avbrott", False),  # c's person in b's intervention
-        ("d5", "p5", "i1", "2013-05-02", "2013-05-10", "2013-05-20", 20, 18, "arbete", None),
-        ("d6", "p1", "i3", "2012-10-01", "2012-10-05", "2012-12-20", 40, 40, "slutford", None),  # before the period
-    ], columns=["deltagande_id", "person_id", "insats_id", "erbjuden_datum", "start_datum", "slut_datum",
-                "planerade_timmar", "narvarotimmar", "avslut", "vald_utforare"])
-    bedomningar = pd.DataFrame([
-        ("p1", "2013-01-05", "2013-01-20", "hel"),  # 15 days; d1 started before the assessment
-        ("p4", "2013-02-01", "2013-03-10", "delvis"),  # 37 days; d3 starts 5 days after
-        ("p6", "2013-06-20", None, None),  # not assessed
-        ("p5", "2013-04-01", "2013-04-11", "ingen"),  # 10 days
-        ("p2", "2012-11-01", "2012-11-05", "hel"),  # outside the period
-    ], columns=["person_id", "ansokan_datum", "bedomning_datum", "resultat"])
-    medel = pd.DataFrame([
-        ("a", 2013, "arbetstraning", 100_000, True),
-        ("a", 2013, "administration", 20_000, False),
-        ("b", 2013, "feriejobb", 50_000, True),
-        ("b", 2013, "kurs", 30_000, True),
-        ("c", 2013, "feriejobb", 40_000, False),
-        ("CENTRAL", 2013, "praktik_privat", 60_000, True),
-        ("a", 2012, "kurs", 99_999, True),  # outside the period's years
-    ], columns=["omrade_kod", "ar", "kategori", "belopp", "raknas_som_insats"])
-    return Study.from_frames(omraden=omraden, personer=personer, bistand=bistand, insatser=insatser,
-                             deltaganden=deltaganden, bedomningar=bedomningar, medel=medel)
+    insatser = pd.DataFrame(
+        {
+            "insats_id": ["i1", "i2", "i3", "i4", "i5"],
+            "omrade_kod": ["a", "b", "CENTRAL", "c", "a"],
+            "namn": ["Träning", "Kurs LOV", "Praktik", "Feriejobb", "Matchning (stängd)"],
+            "kategori": ["arbetstraning", "kurs", "praktik_privat", "feriejobb", "matchning"],
+            "regi": ["egen_omrade", "lov", "egen_central", "egen_omrade", "ideell"],
+            "platser": [10, 5, 8, 20, 4],
+            "narvarokrav": [True, False, True, False, False],
+            "lov": [False, True, False, False, False],
+            "raknas_som_insats": [True, True, True, False, True],
+            "giltig_till": [None, None, None, None, "2012-06-30"],  # i5 closed before the period
+        }
+    )
+    deltaganden = pd.DataFrame(
+        [
+            # id, person, insats, erbjuden, start, slut, planerade, narvaro, avslut, vald
+            ("d1", "p1", "i1", "2012-12-15", "2013-01-10", "2013-03-31", 100, 90, "arbete", None),
+            ("d2", "p2", "i3", None, "2013-07-15", None, 0, 0, None, None),  # ongoing, zero planned hours
+            ("d3", "p4", "i2", "2013-03-01", "2013-03-15", "2013-05-31", 80, 100, "studier", True),
+            (
+                "d4",
+                "p6",
+                "i2",
+                "2013-02-01",
+                "2013-02-10",
+                "2013-06-30",
+                50,
+                30,
+                "avbrott",
+                False,
+            ),  # c's person in b's intervention
+            ("d5", "p5", "i1", "2013-05-02", "2013-05-10", "2013-05-20", 20, 18, "arbete", None),
+            ("d6", "p1", "i3", "2012-10-01", "2012-10-05", "2012-12-20", 40, 40, "slutford", None),  # before the period
+        ],
+        columns=[
+            "deltagande_id",
+            "person_id",
+            "insats_id",
+            "erbjuden_datum",
+            "start_datum",
+            "slut_datum",
+            "planerade_timmar",
+            "narvarotimmar",
+            "avslut",
+            "vald_utforare",
+        ],
+    )
+    bedomningar = pd.DataFrame(
+        [
+            ("p1", "2013-01-05", "2013-01-20", "hel"),  # 15 days; d1 started before the assessment
+            ("p4", "2013-02-01", "2013-03-10", "delvis"),  # 37 days; d3 starts 5 days after
+            ("p6", "2013-06-20", None, None),  # not assessed
+            ("p5", "2013-04-01", "2013-04-11", "ingen"),  # 10 days
+            ("p2", "2012-11-01", "2012-11-05", "hel"),  # outside the period
+        ],
+        columns=["person_id", "ansokan_datum", "bedomning_datum", "resultat"],
+    )
+    medel = pd.DataFrame(
+        [
+            ("a", 2013, "arbetstraning", 100_000, True),
+            ("a", 2013, "administration", 20_000, False),
+            ("b", 2013, "feriejobb", 50_000, True),
+            ("b", 2013, "kurs", 30_000, True),
+            ("c", 2013, "feriejobb", 40_000, False),
+            ("CENTRAL", 2013, "praktik_privat", 60_000, True),
+            ("a", 2012, "kurs", 99_999, True),  # outside the period's years
+        ],
+        columns=["omrade_kod", "ar", "kategori", "belopp", "raknas_som_insats"],
+    )
+    return Study.from_frames(
+        omraden=omraden,
+        personer=personer,
+        bistand=bistand,
+        insatser=insatser,
+        deltaganden=deltaganden,
+        bedomningar=bedomningar,
+        medel=medel,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -112,28 +165,62 @@ NAN = float("nan")
 def test_utbud(raw):
     # open and counted: i1 (a), i2 (b), i3 (CENTRAL); i4 not counted, i5 closed
     check(raw, "utbud_insatser", {"a": (2, 2, NAN), "b": (2, 2, NAN), "c": (1, 1, NAN), "ALLA": (3, 3, NAN)})
-    check(raw, "utbud_kategorier", {"a": (2, None, None), "b": (2, None, None), "c": (1, None, None), "ALLA": (3, None, None)})
+    check(
+        raw,
+        "utbud_kategorier",
+        {"a": (2, None, None), "b": (2, None, None), "c": (1, None, None), "ALLA": (3, None, None)},
+    )
     # unemployed adult recipients: a p1,p2; b p4; c p6 -> CENTRAL's 8 places: a 4, b 2, c 2
     check(raw, "utbud_platser_per_100", {"a": (700, 14, 2), "b": (700, 7, 1), "c": (200, 2, 1), "ALLA": (575, 23, 4)})
-    check(raw, "utbud_andel_narvarokrav", {"a": (1.0, 14, 14), "b": (2 / 7, 2, 7), "c": (1.0, 2, 2), "ALLA": (18 / 23, 18, 23)})
+    check(
+        raw,
+        "utbud_andel_narvarokrav",
+        {"a": (1.0, 14, 14), "b": (2 / 7, 2, 7), "c": (1.0, 2, 2), "ALLA": (18 / 23, 18, 23)},
+    )
     check(raw, "utbud_andel_regi_egen_omrade", {"a": (10 / 14, 10, 14), "b": (0, 0, 7), "ALLA": (10 / 23, 10, 23)})
     check(raw, "utbud_andel_regi_lov", {"b": (5 / 7, 5, 7), "ALLA": (5 / 23, 5, 23)})
     h = -(5 / 7 * math.log(5 / 7) + 2 / 7 * math.log(2 / 7))
     p = np.array([10, 5, 8]) / 23
-    check(raw, "utbud_diversitet", {"a": (h, None, None), "b": (h, None, None), "c": (0.0, None, None),
-                                     "ALLA": (float(-(p * np.log(p)).sum()), None, None)})
+    check(
+        raw,
+        "utbud_diversitet",
+        {
+            "a": (h, None, None),
+            "b": (h, None, None),
+            "c": (0.0, None, None),
+            "ALLA": (float(-(p * np.log(p)).sum()), None, None),
+        },
+    )
 
 
 def test_medel(raw):
-    check(raw, "medel_totalt", {"a": (120_000, None, None), "b": (80_000, None, None), "c": (40_000, None, None),
-                                "CENTRAL": (60_000, None, None), "ALLA": (300_000, None, None)})
-    check(raw, "medel_andel_feriejobb", {"a": (0, 0, 120_000), "b": (0.625, 50_000, 80_000), "c": (1, 40_000, 40_000),
-                                         "ALLA": (0.3, 90_000, 300_000)})
-    check(raw, "medel_andel_raknas_som_insats", {"a": (100 / 120, None, None), "b": (1, None, None), "c": (0, None, None),
-                                                 "ALLA": (0.8, 240_000, 300_000)})
+    check(
+        raw,
+        "medel_totalt",
+        {
+            "a": (120_000, None, None),
+            "b": (80_000, None, None),
+            "c": (40_000, None, None),
+            "CENTRAL": (60_000, None, None),
+            "ALLA": (300_000, None, None),
+        },
+    )
+    check(
+        raw,
+        "medel_andel_feriejobb",
+        {"a": (0, 0, 120_000), "b": (0.625, 50_000, 80_000), "c": (1, 40_000, 40_000), "ALLA": (0.3, 90_000, 300_000)},
+    )
+    check(
+        raw,
+        "medel_andel_raknas_som_insats",
+        {"a": (100 / 120, None, None), "b": (1, None, None), "c": (0, None, None), "ALLA": (0.8, 240_000, 300_000)},
+    )
     # participants who started in the period: a p1; b p4, p5; c p6
-    check(raw, "medel_per_deltagare", {"a": (100_000, 100_000, 1), "b": (40_000, 80_000, 2), "c": (0, 0, 1),
-                                       "ALLA": (60_000, 240_000, 4)})
+    check(
+        raw,
+        "medel_per_deltagare",
+        {"a": (100_000, 100_000, 1), "b": (40_000, 80_000, 2), "c": (0, 0, 1), "ALLA": (60_000, 240_000, 4)},
+    )
 
 
 def test_erbjudande(raw):
@@ -143,8 +230,14 @@ def test_erbjudande(raw):
 
 
 def test_erbjudande_all_groups():
-    res = compute_measures(small_study(), start="2013-01", end="2013-06", min_cell=1, erbjudande_alla_grupper=True,
-                           only=["erbjudande_andel"]).table.set_index(["matt", "omrade_kod"])
+    res = compute_measures(
+        small_study(),
+        start="2013-01",
+        end="2013-06",
+        min_cell=1,
+        erbjudande_alla_grupper=True,
+        only=["erbjudande_andel"],
+    ).table.set_index(["matt", "omrade_kod"])
     # p5 (sociala skäl) joins: day0 2013-05-01, offered 2013-05-02
     check(res, "erbjudande_andel", {"b": (1, 2, 2), "ALLA": (0.8, 4, 5)})
 
@@ -160,7 +253,11 @@ def test_utfall(raw):
     check(raw, "utfall_arbete_studier_andel", {"a": (1, 1, 1), "b": (1, 2, 2), "c": (0, 0, 1), "ALLA": (0.75, 3, 4)})
     # data end 2013-08: d4 (ends 06) lacks 07-09 -> out. d1: p1 none in 04-06 -> yes; d3: p4 has 06-08 -> no;
     # d5: p5 none in 06-08 -> yes
-    check(raw, "utfall_sjalvforsorjning_andel", {"a": (1, 1, 1), "b": (0.5, 1, 2), "c": (NAN, 0, 0), "ALLA": (2 / 3, 2, 3)})
+    check(
+        raw,
+        "utfall_sjalvforsorjning_andel",
+        {"a": (1, 1, 1), "b": (0.5, 1, 2), "c": (NAN, 0, 0), "ALLA": (2 / 3, 2, 3)},
+    )
 
 
 def test_vag_in(raw):
@@ -177,19 +274,29 @@ def test_lov(raw):
 
 
 def test_langvarigt_hand_counted():
-    personer = pd.DataFrame({"person_id": ["q1", "q2", "q3", "q4"], "omrade_kod": ["a", "a", "b", "b"],
-                             "fodelsear": [1980, 1980, 1980, 1995], "kon": ["K"] * 4,
-                             "forsorjningshinder": ["sociala_skal"] * 4})
+    personer = pd.DataFrame(
+        {
+            "person_id": ["q1", "q2", "q3", "q4"],
+            "omrade_kod": ["a", "a", "b", "b"],
+            "fodelsear": [1980, 1980, 1980, 1995],
+            "kon": ["K"] * 4,
+            "forsorjningshinder": ["sociala_skal"] * 4,
+        }
+    )
     ms = {"q1": range(1, 13), "q2": range(1, 11), "q3": range(1, 10), "q4": range(1, 13)}  # q4 is 17 in 2012
-    bistand = pd.DataFrame([{"person_id": p, "manad": f"2012-{m:02d}", "belopp": 1.0} for p, r in ms.items() for m in r])
+    bistand = pd.DataFrame(
+        [{"person_id": p, "manad": f"2012-{m:02d}", "belopp": 1.0} for p, r in ms.items() for m in r]
+    )
     study = Study.from_frames(personer=personer, bistand=bistand)
-    t = compute_measures(study, start="2012-01", end="2012-12", min_cell=1,
-                         only=["langvarigt_andel"]).table.set_index(["matt", "omrade_kod"])
+    t = compute_measures(study, start="2012-01", end="2012-12", min_cell=1, only=["langvarigt_andel"]).table.set_index(
+        ["matt", "omrade_kod"]
+    )
     # q1 12 months, q2 10 -> long-term; q3 9 -> not; q4 not adult
     check(t, "langvarigt_andel", {"a": (1, 2, 2), "b": (0, 0, 1), "ALLA": (2 / 3, 2, 3)})
     # a period without a whole calendar year gives no value
-    t = compute_measures(study, start="2012-01", end="2012-06", min_cell=1,
-                         only=["langvarigt_andel"]).table.set_index(["matt", "omrade_kod"])
+    t = compute_measures(study, start="2012-01", end="2012-06", min_cell=1, only=["langvarigt_andel"]).table.set_index(
+        ["matt", "omrade_kod"]
+    )
     assert math.isnan(t.loc[("langvarigt_andel", "ALLA"), "varde"])
 
 
@@ -211,7 +318,9 @@ def test_disclosure_control_on_small_study():
     personal = t["matt"].map(lambda m: MEASURES[m].personal if m in MEASURES else False)
     # every person-based row of this tiny study with a non-empty base is suppressed and blanked
     base = t.merge(res.raw, on=["matt", "omrade_kod"], suffixes=("", "_raw"))
-    pers = base[base["matt"].map(lambda m: MEASURES[m].personal if m in MEASURES else False) & (base["namnare_raw"] > 0)]
+    pers = base[
+        base["matt"].map(lambda m: MEASURES[m].personal if m in MEASURES else False) & (base["namnare_raw"] > 0)
+    ]
     assert len(pers) > 40
     assert pers["undertryckt"].all()
     assert pers["varde"].isna().all()
@@ -250,6 +359,7 @@ def test_write_measures(tmp_path, ext):
         assert (sheets["Mått"].loc[sheets["Mått"]["Undertryckt"] == "Ja", "Värde"] == "..").all()
     else:
         import json
+
         payload = json.loads(out.read_text(encoding="utf-8"))
         assert payload["parametrar"]["fran"] == "2013-01" and len(payload["matt"]) == len(res.table)
 

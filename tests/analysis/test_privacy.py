@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from insats.contract import ALLA
 from insats.analysis.privacy import (
     FOOTNOTE,
     SUPPRESSED,
@@ -19,6 +18,7 @@ from insats.analysis.privacy import (
     protect_counts,
     protect_measures,
 )
+from insats.contract import ALLA
 
 NNBSP = "\u202f"
 NBSP = "\u00a0"
@@ -92,9 +92,7 @@ def test_min_cell_one_changes_nothing():
 
 
 def test_categorical_axes_get_totals():
-    t = pd.crosstab(
-        pd.Categorical(["a", "a", "b"] * 5), pd.Categorical(["x", "y", "x"] * 5)
-    )
+    t = pd.crosstab(pd.Categorical(["a", "a", "b"] * 5), pd.Categorical(["x", "y", "x"] * 5))
     values, mask = protect_counts(t)
     assert TOTAL in values.index and TOTAL in values.columns
     assert values.loc[TOTAL, TOTAL] == 15
@@ -202,7 +200,11 @@ def test_measures_secondary_against_alla_and_other_columns_kept():
     out = protect_measures(df)
     # A (3) is suppressed; ALLA = A + B + C + D, so the next smallest taljare (C: 8) goes too
     assert out.set_index("omrade_kod")["undertryckt"].to_dict() == {
-        "A": True, "B": False, "C": True, "D": False, ALLA: False,
+        "A": True,
+        "B": False,
+        "C": True,
+        "D": False,
+        ALLA: False,
     }
     assert (out["ar"] == 2016).all()
     assert list(out.columns) == list(df.columns)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from insats.analysis.measures import Context, Params, compute_measures, outcome_frame, OE_CATEGORICAL, OE_NUMERIC
+from insats.analysis.measures import OE_CATEGORICAL, OE_NUMERIC, Context, Params, compute_measures, outcome_frame
 from insats.analysis.stats import observed_expected
 from insats.data.study import Study
 from insats.intake.synth import generate_tables, planted_effects
@@ -58,8 +58,9 @@ def test_category_effects_come_out_in_the_planted_order(stockholm):
     planted = pd.Series(planted_effects("stockholm")["kategori"])
     ctx = Context(stockholm, Params(start=pd.Timestamp("2012-01-01"), end=pd.Timestamp("2013-12-01")))
     frame = outcome_frame(ctx)
-    oe = observed_expected(frame, outcome="arbete_studier", group="kategori",
-                           categorical=OE_CATEGORICAL, numeric=OE_NUMERIC)["oe"]
+    oe = observed_expected(
+        frame, outcome="arbete_studier", group="kategori", categorical=OE_CATEGORICAL, numeric=OE_NUMERIC
+    )["oe"]
     common = planted.index.intersection(oe.index)
     assert len(common) >= 6
     rho = spearmanr(oe[common], planted[common]).statistic

@@ -14,7 +14,6 @@ import pytest
 
 from insats import charts as C
 from insats.analysis.privacy import SUPPRESSED
-
 from tests.support.browser import chart_texts, offline_page, wait_for_charts
 
 NNBSP = "\u202f"
@@ -22,13 +21,15 @@ NBSP = "\u00a0"
 
 # --------------------------------------------------------------------------- synthetic tables
 
-OMRADEN = pd.DataFrame({
-    "omrade_kod": ["A", "B", "C", "D", "E"],
-    "omrade": ["Norrby", "Söderby", "Västby", "Österby", "Mitten"],
-    "kommun_kod": "0999",
-    "ar": 2024,
-    "folkmangd": [10_000, 20_000, 3_000, 15_000, 12_000],
-})
+OMRADEN = pd.DataFrame(
+    {
+        "omrade_kod": ["A", "B", "C", "D", "E"],
+        "omrade": ["Norrby", "Söderby", "Västby", "Österby", "Mitten"],
+        "kommun_kod": "0999",
+        "ar": 2024,
+        "folkmangd": [10_000, 20_000, 3_000, 15_000, 12_000],
+    }
+)
 
 
 def measures_long() -> pd.DataFrame:
@@ -54,20 +55,24 @@ def measures_long() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["matt", "omrade_kod", "varde", "taljare", "namnare", "undertryckt"])
 
 
-INSATSER = pd.DataFrame({
-    "insats_id": [f"I{i}" for i in range(8)],
-    "omrade_kod": ["A", "A", "B", "C", "CENTRAL", "D", "E", "B"],
-    "kategori": ["kurs", "praktik_privat", "kurs", "feriejobb", "matchning", "arbetstraning", "vagledning", "kurs"],
-    "platser": [10, 5, 20, 40, 100, 3, 8, 12],
-})
+INSATSER = pd.DataFrame(
+    {
+        "insats_id": [f"I{i}" for i in range(8)],
+        "omrade_kod": ["A", "A", "B", "C", "CENTRAL", "D", "E", "B"],
+        "kategori": ["kurs", "praktik_privat", "kurs", "feriejobb", "matchning", "arbetstraning", "vagledning", "kurs"],
+        "platser": [10, 5, 20, 40, 100, 3, 8, 12],
+    }
+)
 
-MEDEL = pd.DataFrame({
-    "omrade_kod": ["A", "A", "B", "B", "C", "CENTRAL", "A", "A"],
-    "ar": [2024, 2024, 2024, 2024, 2024, 2024, 2024, 2023],
-    "kategori": ["kurs", "feriejobb", "kurs", "administration", "feriejobb", "matchning", "praktik_privat", "kurs"],
-    "belopp": [1.2e6, 3.4e6, 2e6, 5e5, 1e6, 4e6, 7e5, 9e5],
-    "raknas_som_insats": [True, True, True, False, False, True, True, True],
-})
+MEDEL = pd.DataFrame(
+    {
+        "omrade_kod": ["A", "A", "B", "B", "C", "CENTRAL", "A", "A"],
+        "ar": [2024, 2024, 2024, 2024, 2024, 2024, 2024, 2023],
+        "kategori": ["kurs", "feriejobb", "kurs", "administration", "feriejobb", "matchning", "praktik_privat", "kurs"],
+        "belopp": [1.2e6, 3.4e6, 2e6, 5e5, 1e6, 4e6, 7e5, 9e5],
+        "raknas_som_insats": [True, True, True, False, False, True, True, True],
+    }
+)
 
 
 def layers(spec: dict) -> list[dict]:
@@ -120,6 +125,7 @@ def assert_locale(spec: dict) -> None:
 
 # --------------------------------------------------------------------------- theme and formats
 
+
 def test_theme_registered_and_enabled():
     assert C.use_theme() == "insats"
     assert alt.theme.active == "insats"
@@ -138,6 +144,7 @@ def test_format_value_swedish():
 
 
 # --------------------------------------------------------------------------- builders
+
 
 def test_ranked_bars_spec():
     chart = C.ranked_bars(measures_long(), "erbjudande_andel", focus="B", omraden=OMRADEN)
@@ -179,7 +186,11 @@ def test_ranked_bars_suppressed_is_not_zero():
 
 def test_ranked_bars_suppressed_flag_wins_over_leftover_value():
     long = measures_long()
-    long.loc[(long["matt"] == "erbjudande_andel") & (long["omrade_kod"] == "C"), ["varde", "taljare", "namnare"]] = [0.0, 0, 3]
+    long.loc[(long["matt"] == "erbjudande_andel") & (long["omrade_kod"] == "C"), ["varde", "taljare", "namnare"]] = [
+        0.0,
+        0,
+        3,
+    ]
     spec = C.ranked_bars(long, "erbjudande_andel").to_dict()
     row = next(r for r in values_of(spec, layers(spec)[0]) if r["omrade_kod"] == "C")
     assert row["varde"] is None and row["namnare"] is None
@@ -193,8 +204,10 @@ def test_ranked_bars_oe_and_kronor():
     spec = C.ranked_bars(measures_long(), "medel_totalt", omraden=OMRADEN).to_dict()
     bars = layers(spec)[0]
     assert bars["encoding"]["x"]["axis"]["format"] == "$,.0f"
-    assert {r["varde_text"] for r in values_of(spec, bars)} == {f"1{NNBSP}234{NNBSP}567{NBSP}kr",
-                                                               f"2{NNBSP}000{NNBSP}000{NBSP}kr"}
+    assert {r["varde_text"] for r in values_of(spec, bars)} == {
+        f"1{NNBSP}234{NNBSP}567{NBSP}kr",
+        f"2{NNBSP}000{NNBSP}000{NBSP}kr",
+    }
     assert not any(lay["mark"]["type"] == "rule" and lay["encoding"].get("x2") for lay in layers(spec))
 
 
@@ -226,8 +239,14 @@ def test_utbud_matrix_spec():
     assert_swedish(spec)
     rect = layers(spec)[0]
     assert rect["mark"]["type"] == "rect"
-    assert rect["encoding"]["x"]["sort"] == ["Arbetsträning", "Kurs", "Matchning", "Praktik, privat sektor",
-                                             "Vägledning", "Feriejobb"]
+    assert rect["encoding"]["x"]["sort"] == [
+        "Arbetsträning",
+        "Kurs",
+        "Matchning",
+        "Praktik, privat sektor",
+        "Vägledning",
+        "Feriejobb",
+    ]
     assert rect["encoding"]["y"]["sort"][-1] == "Centralt (hela kommunen)"
     cells = values_of(spec, rect)
     b_kurs = next(c for c in cells if c["omrade_kod"] == "B" and c["kategori"] == "kurs")
@@ -254,11 +273,24 @@ def test_spending_bars_spec():
 
 
 def test_time_series_spec():
-    frame = pd.DataFrame({"manad": pd.date_range("2022-01-01", periods=24, freq="MS"),
-                          "omrade": ["Norrby"] * 12 + ["Söderby"] * 12,
-                          "andel": np.linspace(0.3, 0.5, 24)})
-    chart = C.time_series(frame, "manad", "andel", break_date="2022-07-01", color="omrade", focus="Söderby",
-                          unit="andel", y_title="Andel i arbete", trend=True)
+    frame = pd.DataFrame(
+        {
+            "manad": pd.date_range("2022-01-01", periods=24, freq="MS"),
+            "omrade": ["Norrby"] * 12 + ["Söderby"] * 12,
+            "andel": np.linspace(0.3, 0.5, 24),
+        }
+    )
+    chart = C.time_series(
+        frame,
+        "manad",
+        "andel",
+        break_date="2022-07-01",
+        color="omrade",
+        focus="Söderby",
+        unit="andel",
+        y_title="Andel i arbete",
+        trend=True,
+    )
     spec = chart.to_dict()
     assert_locale(spec)
     assert_swedish(spec)
@@ -275,8 +307,12 @@ def test_flow_steps_suppresses_small_counts():
     assert_locale(spec)
     assert_swedish(spec)
     rows = values_of(spec, layers(spec)[0])
-    assert [r["steg_namn"] for r in rows] == ["Ansökan", "Bedömd", "Hel eller delvis arbetsförmåga",
-                                              "Insats inom 90 dagar"]
+    assert [r["steg_namn"] for r in rows] == [
+        "Ansökan",
+        "Bedömd",
+        "Hel eller delvis arbetsförmåga",
+        "Insats inom 90 dagar",
+    ]
     last = rows[-1]
     assert last["undertryckt"] is True and last["antal"] is None and last["text"] == SUPPRESSED
     assert rows[1]["text"] == f"1{NNBSP}000 (81,0{NBSP}%)"
@@ -291,6 +327,7 @@ def test_builders_are_composable():
 
 
 # --------------------------------------------------------------------------- files
+
 
 def test_save_png_svg_pdf_json(tmp_path):
     chart = C.ranked_bars(measures_long(), "erbjudande_andel", omraden=OMRADEN)
@@ -349,6 +386,7 @@ def test_offline_exporter_drops_cdn_scripts():
 
 # --------------------------------------------------------------------------- browser
 
+
 @pytest.mark.browser
 def test_html_page_draws_offline(tmp_path):
     chart = C.ranked_bars(measures_long(), "erbjudande_andel", omraden=OMRADEN)
@@ -390,12 +428,14 @@ def test_notebook_export_draws_offline(tmp_path):
     from tests.support.browser import require_chromium
 
     require_chromium()
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# Rapport\n\nTvå diagram utan internet."),
-        nbformat.v4.new_code_cell(NOTEBOOK_SETUP),
-        nbformat.v4.new_code_cell(NOTEBOOK_CHARTS),
-        nbformat.v4.new_code_cell(NOTEBOOK_SECOND),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# Rapport\n\nTvå diagram utan internet."),
+            nbformat.v4.new_code_cell(NOTEBOOK_SETUP),
+            nbformat.v4.new_code_cell(NOTEBOOK_CHARTS),
+            nbformat.v4.new_code_cell(NOTEBOOK_SECOND),
+        ]
+    )
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
@@ -435,13 +475,18 @@ def test_voila_draws_offline_also_inside_output_widget(tmp_path):
 
     require_chromium()
     cells = [
-        nbformat.v4.new_code_cell("import ipywidgets as w\nfrom IPython.display import display\n"
-                                  "from insats import charts\ncharts.enable_offline()"),
-        nbformat.v4.new_code_cell("charts.flow_steps({'ansokan': 1234, 'bedomd': 1000, 'arbetsformaga': 612, "
-                                  "'insats_90': 3})"),
-        nbformat.v4.new_code_cell("out = w.Output()\nwith out:\n"
-                                  "    display(charts.flow_steps({'ansokan': 200, 'bedomd': 150}, title='I widget'))\n"
-                                  "out"),
+        nbformat.v4.new_code_cell(
+            "import ipywidgets as w\nfrom IPython.display import display\n"
+            "from insats import charts\ncharts.enable_offline()"
+        ),
+        nbformat.v4.new_code_cell(
+            "charts.flow_steps({'ansokan': 1234, 'bedomd': 1000, 'arbetsformaga': 612, 'insats_90': 3})"
+        ),
+        nbformat.v4.new_code_cell(
+            "out = w.Output()\nwith out:\n"
+            "    display(charts.flow_steps({'ansokan': 200, 'bedomd': 150}, title='I widget'))\n"
+            "out"
+        ),
     ]
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -450,8 +495,12 @@ def test_voila_draws_offline_also_inside_output_widget(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     voila = Path(sys.executable).parent / "voila"
-    proc = subprocess.Popen([str(voila), "panel.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"],
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(voila), "panel.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import offline_page, require_chromium, wait_for_charts
 from tests.support import ROOT
+from tests.support.browser import offline_page, require_chromium, wait_for_charts
 
 pytestmark = [pytest.mark.browser]
 
@@ -95,8 +95,9 @@ def _change_district(page, index: int = 3, timeout: float = 30_000) -> float:
     before = page.evaluate(FIRST_SVG)
     start = time.perf_counter()
     page.locator(".insats-district select").first.select_option(index=index)
-    page.wait_for_function(f"(before) => ({FIRST_SVG})() !== before && ({FIRST_SVG})() !== ''",
-                           arg=before, timeout=timeout)
+    page.wait_for_function(
+        f"(before) => ({FIRST_SVG})() !== before && ({FIRST_SVG})() !== ''", arg=before, timeout=timeout
+    )
     return time.perf_counter() - start
 
 
@@ -122,8 +123,13 @@ def test_start_page_lists_only_the_dashboards(server):
         links = page.locator("ul.insats-dashboards a").all_inner_texts()
         assert [t.splitlines()[0] for t in links] == ["Jämför områden", "Områdesprofil", "Utvärdering"]
         assert page.blocked == []
-    for path in ("/voila/files/jamfor_omraden.ipynb", "/voila/files/../../data/exempel/stockholm/personer.csv",
-                 "/terminals/1", "/lab", "/api/contents/jamfor_omraden.ipynb"):
+    for path in (
+        "/voila/files/jamfor_omraden.ipynb",
+        "/voila/files/../../data/exempel/stockholm/personer.csv",
+        "/terminals/1",
+        "/lab",
+        "/api/contents/jamfor_omraden.ipynb",
+    ):
         with pytest.raises(urllib.error.HTTPError):
             urllib.request.urlopen(server["base"] + path, timeout=10)
     html = urllib.request.urlopen(server["base"] + "/voila/api/contents/jamfor_omraden.ipynb", timeout=10).read()
@@ -137,8 +143,7 @@ def test_jamfor_omraden(server, tmp_path):
         _change_district(page, 3)
         # the focus area is highlighted in the funnel plot too
         page.locator(".lm-TabBar-tab, .p-TabBar-tab").filter(has_text="Trattdiagram").first.click()
-        page.wait_for_function("() => document.querySelectorAll('.vega-embed svg.marks').length >= 2",
-                               timeout=60_000)
+        page.wait_for_function("() => document.querySelectorAll('.vega-embed svg.marks').length >= 2", timeout=60_000)
         page.locator(".lm-TabBar-tab, .p-TabBar-tab").filter(has_text="Rangordning").first.click()
         xlsx = _download(page, "jamfor_rangordning", "xlsx", tmp_path)
         assert xlsx.name == "jamfor_rangordning.xlsx" and xlsx.read_bytes()[:2] == b"PK"
@@ -174,8 +179,11 @@ def test_utvardering(server, tmp_path):
         csv = _download(page, "utvardering_erbjudande", "csv", tmp_path)
         assert "Hela studien" in csv.read_bytes().decode("utf-8-sig")
         page.locator(".lm-TabBar-tab, .p-TabBar-tab").filter(has_text="5. En väg in").first.click()
-        page.wait_for_function("() => Array.from(document.querySelectorAll('.vega-embed svg text'))"
-                               ".some(t => t.textContent.includes('En väg in'))", timeout=60_000)
+        page.wait_for_function(
+            "() => Array.from(document.querySelectorAll('.vega-embed svg text'))"
+            ".some(t => t.textContent.includes('En väg in'))",
+            timeout=60_000,
+        )
         page.locator(".lm-TabBar-tab, .p-TabBar-tab").filter(has_text="1. Erbjudande").first.click()
         page.evaluate(SCROLL_TOP_JS)
         _screenshot(page, "utvardering")

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insats.dashboards import widgets as D
-from insats.dashboards import serve as S
 from insats.analysis.privacy import SUPPRESSED
+from insats.dashboards import serve as S
+from insats.dashboards import widgets as D
 from tests.support import ROOT
 
 SUNDBYBERG = ROOT / "data" / "exempel" / "sundbyberg"

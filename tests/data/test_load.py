@@ -12,7 +12,7 @@ from insats.data.load import StudyError, load_study, read_table
 from insats.data.validate import validate_study
 
 OMRADEN = "omrade_kod,omrade,kommun_kod,ar,folkmangd\nA,Alfa,180,2013,1000\nB,Beta,0180,2013,2000\n"
-PERSONER = "person_id,omrade_kod,fodelsear,kon,forsorjningshinder\nP1,A,1980,K,sjukskriven\nP2,B,1990,Man,\"Arbetslös, väntar på ersättning\"\n"
+PERSONER = 'person_id,omrade_kod,fodelsear,kon,forsorjningshinder\nP1,A,1980,K,sjukskriven\nP2,B,1990,Man,"Arbetslös, väntar på ersättning"\n'
 
 
 def _write(folder, name, text, encoding="utf-8"):
@@ -72,10 +72,17 @@ def test_dot_thousands_kr_suffix_and_excel_serial_dates(tmp_path):
     # what a Swedish Excel export with lost formatting looks like: "1.234,50", "2 000 kr", and a
     # date column whose cells turned into Excel serial numbers (41275 = 2013-01-01)
     _write(tmp_path, "omraden.csv", OMRADEN)
-    _write(tmp_path, "medel.csv", "omrade_kod;ar;kategori;belopp;raknas_som_insats\n"
-                                  "A;2013;kurs;1.234,50;Ja\nB;2013;Kurs;2 000 kr;Nej\n")
-    _write(tmp_path, "insatser.csv", "insats_id,omrade_kod,namn,kategori,regi,platser,narvarokrav,"
-                                     "raknas_som_insats,giltig_fran\nI1,A,Träning,kurs,lov,3,Ja,Ja,41275\n")
+    _write(
+        tmp_path,
+        "medel.csv",
+        "omrade_kod;ar;kategori;belopp;raknas_som_insats\nA;2013;kurs;1.234,50;Ja\nB;2013;Kurs;2 000 kr;Nej\n",
+    )
+    _write(
+        tmp_path,
+        "insatser.csv",
+        "insats_id,omrade_kod,namn,kategori,regi,platser,narvarokrav,"
+        "raknas_som_insats,giltig_fran\nI1,A,Träning,kurs,lov,3,Ja,Ja,41275\n",
+    )
     study = load_study(tmp_path)
     assert study["medel"]["belopp"].tolist() == [1234.5, 2000.0]
     assert study["insatser"]["giltig_fran"].tolist() == [pd.Timestamp("2013-01-01")]
@@ -97,8 +104,12 @@ def test_utf8_bom_and_tab(tmp_path):
 
 def test_bool_without_x_empty_is_missing(tmp_path):
     _write(tmp_path, "omraden.csv", OMRADEN)
-    _write(tmp_path, "personer.csv", "person_id,omrade_kod,fodelsear,kon,forsorjningshinder,utrikes_fodd\n"
-           "P1,A,1980,K,ovrigt,sant\nP2,A,1980,K,ovrigt,\nP3,A,1980,K,ovrigt,0\n")
+    _write(
+        tmp_path,
+        "personer.csv",
+        "person_id,omrade_kod,fodelsear,kon,forsorjningshinder,utrikes_fodd\n"
+        "P1,A,1980,K,ovrigt,sant\nP2,A,1980,K,ovrigt,\nP3,A,1980,K,ovrigt,0\n",
+    )
     assert load_study(tmp_path)["personer"]["utrikes_fodd"].tolist() == [True, pd.NA, False]
 
 
@@ -109,12 +120,25 @@ def _sheet(ws, rows):
 
 def test_xlsx_one_file_per_table(tmp_path):
     wb = Workbook()
-    _sheet(wb.active, [["omrade_kod", "Område", "Kommun kod", "År", "Folkmängd"], ["A", "Alfa", 180, 2013, 1000],
-                       ["B", "Beta", 180, 2013, 1000]])
+    _sheet(
+        wb.active,
+        [
+            ["omrade_kod", "Område", "Kommun kod", "År", "Folkmängd"],
+            ["A", "Alfa", 180, 2013, 1000],
+            ["B", "Beta", 180, 2013, 1000],
+        ],
+    )
     wb.save(tmp_path / "omraden.xlsx")
     wb = Workbook()
-    _sheet(wb.active, [["person_id", "manad", "belopp"], ["P1", dt.datetime(2013, 1, 15), 1234.5],
-                       ["P1", "2013-02", "2 000,50"], ["P1", 201303, 10]])
+    _sheet(
+        wb.active,
+        [
+            ["person_id", "manad", "belopp"],
+            ["P1", dt.datetime(2013, 1, 15), 1234.5],
+            ["P1", "2013-02", "2 000,50"],
+            ["P1", 201303, 10],
+        ],
+    )
     wb.save(tmp_path / "bistand.xlsx")
     _write(tmp_path, "personer.csv", PERSONER)
     study = load_study(tmp_path)
@@ -131,9 +155,14 @@ def test_workbook_with_sheet_per_table(tmp_path):
     ws.title = "Områden"
     _sheet(ws, [["omrade_kod", "omrade", "kommun_kod", "ar", "folkmangd"], ["A", "Alfa", "0183", 2016, 500]])
     ws = wb.create_sheet("Deltaganden")
-    _sheet(ws, [["deltagande_id", "person_id", "insats_id", "start_datum", "slut_datum", "vald_utforare"],
-                ["D1", "P1", "I1", dt.datetime(2016, 3, 1), "2016-04-01", "x"],
-                ["D2", "P1", "I1", dt.datetime(2016, 3, 2), None, None]])
+    _sheet(
+        ws,
+        [
+            ["deltagande_id", "person_id", "insats_id", "start_datum", "slut_datum", "vald_utforare"],
+            ["D1", "P1", "I1", dt.datetime(2016, 3, 1), "2016-04-01", "x"],
+            ["D2", "P1", "I1", dt.datetime(2016, 3, 2), None, None],
+        ],
+    )
     wb.create_sheet("Anteckningar").append(["fritt"])
     wb.save(tmp_path / "min studie.xlsx")
     report = validate_study(tmp_path)
@@ -154,8 +183,15 @@ def test_workbook_row_numbers_and_file_path(tmp_path):
     wb = Workbook()
     ws = wb.active
     ws.title = "omraden"
-    _sheet(ws, [["omrade_kod", "omrade", "kommun_kod", "ar", "folkmangd"], ["A", "Alfa", "0183", 2016, 500],
-                [None], ["B", "Beta", "0183", "tjugo", 500]])
+    _sheet(
+        ws,
+        [
+            ["omrade_kod", "omrade", "kommun_kod", "ar", "folkmangd"],
+            ["A", "Alfa", "0183", 2016, 500],
+            [None],
+            ["B", "Beta", "0183", "tjugo", 500],
+        ],
+    )
     wb.save(tmp_path / "studie.xlsx")
     report = validate_study(tmp_path / "studie.xlsx")  # a workbook file works as a study too
     (problem,) = report.errors
@@ -163,13 +199,20 @@ def test_workbook_row_numbers_and_file_path(tmp_path):
 
 
 def test_parquet_typed(tmp_path):
-    pd.DataFrame({"omrade_kod": ["A"], "omrade": ["Alfa"], "kommun_kod": ["0180"], "ar": [2013], "folkmangd": [10]}) \
-        .to_parquet(tmp_path / "omraden.parquet")
-    pd.DataFrame({"person_id": ["P1"], "omrade_kod": ["A"], "fodelsear": [1980], "kon": ["K"],
-                  "forsorjningshinder": ["ovrigt"]}).to_parquet(tmp_path / "personer.parquet")
-    pd.DataFrame({"person_id": ["P1", "P1"], "manad": pd.to_datetime(["2013-01-01", "2013-02-10"]),
-                  "belopp": [100.0, 200.0], "forsorjningshinder": pd.Categorical(["ovrigt", "Övrigt"])}) \
-        .to_parquet(tmp_path / "bistand.parquet")
+    pd.DataFrame(
+        {"omrade_kod": ["A"], "omrade": ["Alfa"], "kommun_kod": ["0180"], "ar": [2013], "folkmangd": [10]}
+    ).to_parquet(tmp_path / "omraden.parquet")
+    pd.DataFrame(
+        {"person_id": ["P1"], "omrade_kod": ["A"], "fodelsear": [1980], "kon": ["K"], "forsorjningshinder": ["ovrigt"]}
+    ).to_parquet(tmp_path / "personer.parquet")
+    pd.DataFrame(
+        {
+            "person_id": ["P1", "P1"],
+            "manad": pd.to_datetime(["2013-01-01", "2013-02-10"]),
+            "belopp": [100.0, 200.0],
+            "forsorjningshinder": pd.Categorical(["ovrigt", "Övrigt"]),
+        }
+    ).to_parquet(tmp_path / "bistand.parquet")
     study = load_study(tmp_path)
     b = study["bistand"]
     _assert_dtypes(b, "bistand")

@@ -1,11 +1,27 @@
 import pandas as pd
 import pytest
 
-from insats.data.personnummer import find_personnummer, has_personnummer, is_personnummer, redact, series_has_personnummer
+from insats.data.personnummer import (
+    find_personnummer,
+    has_personnummer,
+    is_personnummer,
+    redact,
+    series_has_personnummer,
+)
 
 VALID = ["19121212-1212", "121212-1212", "1212121212", "191212121212", "121212+1212", "701063-2391", "19701063-2391"]
-INVALID = ["19121212-1213", "121212-1213", "1234567890", "701063-2392", "121312-1212", "121200-1212", "2013-01-05",
-           "12121212121", "P000123", ""]
+INVALID = [
+    "19121212-1213",
+    "121212-1213",
+    "1234567890",
+    "701063-2392",
+    "121312-1212",
+    "121200-1212",
+    "2013-01-05",
+    "12121212121",
+    "P000123",
+    "",
+]
 
 
 @pytest.mark.parametrize("text", VALID)

@@ -5,8 +5,10 @@ from insats.data.validate import SHOW_LIMIT, Problem, validate_study
 
 OMRADEN = "omrade_kod,omrade,kommun_kod,ar,folkmangd\nA,Alfa,0180,2013,1000\n"
 PERSONER = "person_id,omrade_kod,fodelsear,kon,forsorjningshinder\nP1,A,1980,K,ovrigt\nP2,A,1985,M,ovrigt\n"
-INSATSER = ("insats_id,omrade_kod,namn,kategori,regi,platser,narvarokrav,raknas_som_insats\n"
-            "I1,A,Träning,arbetstraning,lov,10,Ja,Ja\nI2,CENTRAL,Kurs,kurs,egen_central,5,Nej,Ja\n")
+INSATSER = (
+    "insats_id,omrade_kod,namn,kategori,regi,platser,narvarokrav,raknas_som_insats\n"
+    "I1,A,Träning,arbetstraning,lov,10,Ja,Ja\nI2,CENTRAL,Kurs,kurs,egen_central,5,Nej,Ja\n"
+)
 DELTAGANDEN = "deltagande_id,person_id,insats_id,start_datum,slut_datum,planerade_timmar,narvarotimmar\n"
 
 
@@ -56,8 +58,12 @@ def test_unknown_code_lists_allowed(tmp_path):
     p = _only(report)
     assert (p.severity, p.file, p.row, p.column, p.rule) == ("fel", "insatser.csv", 4, "kategori", "okand_kod")
     assert '"Snickeri"' in p.message and "arbetstraning (Arbetsträning)" in p.message
-    report = _study(tmp_path, insatser=INSATSER.replace("platser,", "platser,malgrupp,")
-                    .replace("10,Ja", "10,unga_18_24;pensionärer,Ja").replace("5,Nej", "5,,Nej"))
+    report = _study(
+        tmp_path,
+        insatser=INSATSER.replace("platser,", "platser,malgrupp,")
+        .replace("10,Ja", "10,unga_18_24;pensionärer,Ja")
+        .replace("5,Nej", "5,,Nej"),
+    )
     p = _only(report)
     assert (p.row, p.column) == (2, "malgrupp") and '"pensionärer"' in p.message
 
@@ -93,13 +99,19 @@ def test_end_before_start(tmp_path):
     report = _study(tmp_path, deltaganden=DELTAGANDEN + "D1,P1,I1,2013-02-01,2013-01-05,,\n")
     p = _only(report)
     assert (p.severity, p.file, p.row, p.column) == ("fel", "deltaganden.csv", 2, "slut_datum")
-    assert str(p) == ('FEL  deltaganden.csv rad 2, kolumn slut_datum: värdet "2013-01-05" är före start_datum '
-                      "(2013-02-01); förväntade ett datum på eller efter startdatum.")
+    assert str(p) == (
+        'FEL  deltaganden.csv rad 2, kolumn slut_datum: värdet "2013-01-05" är före start_datum '
+        "(2013-02-01); förväntade ett datum på eller efter startdatum."
+    )
     report = _study(tmp_path, bedomningar="person_id,ansokan_datum,bedomning_datum\nP1,2013-03-01,2013-02-01\n")
     p = _only(report)
     assert (p.column, p.value) == ("bedomning_datum", "2013-02-01") and "ansökningsdatum" in p.message
-    report = _study(tmp_path, insatser=INSATSER.replace("raknas_som_insats", "raknas_som_insats,giltig_fran,giltig_till")
-                    .replace("Ja,Ja", "Ja,Ja,2013-06-01,2013-01-01").replace("Nej,Ja", "Nej,Ja,,"))
+    report = _study(
+        tmp_path,
+        insatser=INSATSER.replace("raknas_som_insats", "raknas_som_insats,giltig_fran,giltig_till")
+        .replace("Ja,Ja", "Ja,Ja,2013-06-01,2013-01-01")
+        .replace("Nej,Ja", "Nej,Ja,,"),
+    )
     assert _only(report).column == "giltig_till"
 
 
@@ -116,19 +128,27 @@ def test_hours_and_negative(tmp_path):
 
 
 def test_age(tmp_path):
-    report = _study(tmp_path, personer=PERSONER + "P3,A,2005,K,ovrigt\n",
-                    bistand="person_id,manad,belopp\nP3,2012-05,10\nP3,2013-01,10\n")
+    report = _study(
+        tmp_path,
+        personer=PERSONER + "P3,A,2005,K,ovrigt\n",
+        bistand="person_id,manad,belopp\nP3,2012-05,10\nP3,2013-01,10\n",
+    )
     p = _only(report)
     assert (p.severity, p.row, p.column, p.value) == ("varning", 4, "fodelsear", "2005")
     assert "7 år" in p.message and "16 och 100" in p.message
-    assert _study(tmp_path, personer=PERSONER + "P4,A,1900,K,ovrigt\n", bistand="person_id,manad,belopp\n") \
-        .warnings[0].row == 4  # no assistance month: the latest omraden year (2013)
+    assert (
+        _study(tmp_path, personer=PERSONER + "P4,A,1900,K,ovrigt\n", bistand="person_id,manad,belopp\n").warnings[0].row
+        == 4
+    )  # no assistance month: the latest omraden year (2013)
 
 
 def test_personnummer_never_repeated(tmp_path, capsys):
-    report = _study(tmp_path, personer=PERSONER + "19121212-1212,A,1912,K,ovrigt\n",
-                    insatser=INSATSER.replace("Träning", "se 701063-2391"),
-                    bistand="person_id,manad,belopp\nP1,2013-01,1234567890\n")
+    report = _study(
+        tmp_path,
+        personer=PERSONER + "19121212-1212,A,1912,K,ovrigt\n",
+        insatser=INSATSER.replace("Träning", "se 701063-2391"),
+        bistand="person_id,manad,belopp\nP1,2013-01,1234567890\n",
+    )
     pnr = [p for p in report.errors if p.rule == "personnummer"]
     assert {(p.file, p.row, p.column) for p in pnr} == {("personer.csv", 4, "person_id"), ("insatser.csv", 2, "namn")}
     text = report.format()

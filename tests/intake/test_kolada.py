@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 from insats import __version__
-from insats.intake import kolada
 from insats.cli import main as cli_main
+from insats.intake import kolada
 from insats.intake.kolada import KoladaClient, KoladaError
 from tests.support import FIXTURES, REFERENCE
 
@@ -121,7 +121,7 @@ def server():
     fake = FakeKolada()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server API)
+        def do_GET(self) -> None:
             status, headers, body = fake.answer(self.path, self.headers.get("User-Agent", ""))
             data = body.encode("utf-8")
             self.send_response(status)
@@ -201,7 +201,15 @@ def test_parse_years_rejects_with_swedish_message(spec):
 
 def test_kpi_labels_cover_the_study_kpis():
     assert set(kolada.STUDY_KPIS) == {
-        "N31807", "N31814", "N31816", "N31008", "N40011", "U40800", "U40455", "U31482", "U31483"
+        "N31807",
+        "N31814",
+        "N31816",
+        "N31008",
+        "N40011",
+        "U40800",
+        "U40455",
+        "U31482",
+        "U31483",
     }
     assert all(label and label[0].isupper() for label in kolada.KPI_LABELS.values())
 
@@ -352,8 +360,13 @@ def test_connection_error_is_retried_then_reported(tmp_path):
         port = s.getsockname()[1]
     sleeps: list[float] = []
     client = KoladaClient(
-        f"http://127.0.0.1:{port}/v3", cache_dir=tmp_path / "c", min_interval=0, backoff=0.25,
-        retries=2, timeout=2, sleep=sleeps.append,
+        f"http://127.0.0.1:{port}/v3",
+        cache_dir=tmp_path / "c",
+        min_interval=0,
+        backoff=0.25,
+        retries=2,
+        timeout=2,
+        sleep=sleeps.append,
     )
     with pytest.raises(KoladaError, match="nätverksfel"):
         client.values("N03702", "0180", 2015)
@@ -363,8 +376,13 @@ def test_connection_error_is_retried_then_reported(tmp_path):
 
 @pytest.mark.parametrize(
     "body",
-    ["not json{", '["a list"]', '{"data": []}', '{"values": [{"kpi": "N03702"}]}',
-     '{"values": [{"kpi": "N03702", "municipality": "0180", "period": 2015, "values": [{"value": 1.0}]}]}'],
+    [
+        "not json{",
+        '["a list"]',
+        '{"data": []}',
+        '{"values": [{"kpi": "N03702"}]}',
+        '{"values": [{"kpi": "N03702", "municipality": "0180", "period": 2015, "values": [{"value": 1.0}]}]}',
+    ],
 )
 def test_unexpected_shape_raises_koladaerror(server, make_client, body):
     path = "/v3/data/kpi/N03702/municipality/0180/year/2019"
@@ -502,9 +520,21 @@ def test_compare_puts_municipality_beside_peers_with_median(server, make_client)
 def _cli(server, tmp_path, out: Path, *extra: str) -> int:
     return cli_main(
         [
-            "kolada", "fetch", "--kpi", "N03702,N03703", "--kommun", "0180,1280,1480",
-            "--years", "2012-2019", "--out", str(out), "--base-url", server.base,
-            "--cache-dir", str(tmp_path / "cli-cache"), *extra,
+            "kolada",
+            "fetch",
+            "--kpi",
+            "N03702,N03703",
+            "--kommun",
+            "0180,1280,1480",
+            "--years",
+            "2012-2019",
+            "--out",
+            str(out),
+            "--base-url",
+            server.base,
+            "--cache-dir",
+            str(tmp_path / "cli-cache"),
+            *extra,
         ]
     )
 
@@ -521,7 +551,8 @@ def test_cli_fetch_writes_csv_and_summary(server, tmp_path, capsys):
     expected = {
         (r["kpi"], r["municipality"], int(r["period"]), v["gender"]): v["value"]
         for r in load_fixture("data_values_sample.json")["values"]
-        if r["kpi"] in ("N03702", "N03703") and r["municipality"] in ("0180", "1280", "1480")
+        if r["kpi"] in ("N03702", "N03703")
+        and r["municipality"] in ("0180", "1280", "1480")
         and 2012 <= r["period"] <= 2019
         for v in r["values"]
     }
@@ -534,8 +565,10 @@ def test_cli_fetch_writes_csv_and_summary(server, tmp_path, capsys):
         n = len(server.log)
         assert _cli(server, tmp_path, other, "--offline") == 0
         assert len(server.log) == n
-        back = pd.read_json(other, dtype={"kommun_kod": str}) if ext == ".json" else pd.read_excel(
-            other, dtype={"kommun_kod": str}
+        back = (
+            pd.read_json(other, dtype={"kommun_kod": str})
+            if ext == ".json"
+            else pd.read_excel(other, dtype={"kommun_kod": str})
         )
         assert len(back) == 48
 
@@ -544,15 +577,43 @@ def test_cli_fetch_failure_exits_1_with_swedish_error(server, tmp_path, capsys):
     out = tmp_path / "x.csv"
     server.queue("/v3/data/kpi/NOPE1/municipality/0180/year/2015", 404, '{"error": "Not found"}')
     code = cli_main(
-        ["kolada", "fetch", "--kpi", "NOPE1", "--kommun", "0180", "--years", "2015", "--out", str(out),
-         "--base-url", server.base, "--cache-dir", str(tmp_path / "c")]
+        [
+            "kolada",
+            "fetch",
+            "--kpi",
+            "NOPE1",
+            "--kommun",
+            "0180",
+            "--years",
+            "2015",
+            "--out",
+            str(out),
+            "--base-url",
+            server.base,
+            "--cache-dir",
+            str(tmp_path / "c"),
+        ]
     )
     err = capsys.readouterr().err
     assert code == 1 and "HTTP 404" in err and "Fel:" in err
     assert not out.exists()
 
     code = cli_main(
-        ["kolada", "fetch", "--kpi", "N03702", "--kommun", "0180", "--years", "20x5", "--out", str(out),
-         "--base-url", server.base, "--cache-dir", str(tmp_path / "c")]
+        [
+            "kolada",
+            "fetch",
+            "--kpi",
+            "N03702",
+            "--kommun",
+            "0180",
+            "--years",
+            "20x5",
+            "--out",
+            str(out),
+            "--base-url",
+            server.base,
+            "--cache-dir",
+            str(tmp_path / "c"),
+        ]
     )
     assert code == 1 and "Ogiltig årsangivelse" in capsys.readouterr().err

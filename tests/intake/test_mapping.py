@@ -60,8 +60,14 @@ def write_export(d):
         encoding="utf-8-sig",
     )
     pd.DataFrame(
-        {"Kod": ["01", "02"], "Namn": ["Norr", "Söder"], "Kommunkod": ["0183", "0183"], "År": [2015, 2015],
-         "Invånare": [20000, 22000], "Kommentar": ["x", "y"]}
+        {
+            "Kod": ["01", "02"],
+            "Namn": ["Norr", "Söder"],
+            "Kommunkod": ["0183", "0183"],
+            "År": [2015, 2015],
+            "Invånare": [20000, 22000],
+            "Kommentar": ["x", "y"],
+        }
     ).to_excel(d / "Stadsdelar.xlsx", index=False)
     (d / "kolumnmappning.yaml").write_text(MAPPING, encoding="utf-8")
 
@@ -98,22 +104,31 @@ def test_messy_export_mapped_and_validated(tmp_path):
 def test_errors_name_the_yaml_key(tmp_path):
     exp = tmp_path / "export"
     write_export(exp)
-    bad = MAPPING.replace("Stadsdel: omrade_kod", "Stadsdel: stadsdel_kod").replace(
-        "Period: manad", "Period: manad\n    Belopp totalt: belopp_totalt"
-    ).replace("Kön: kon", "Kon: kon\n    Saknas: utbildning")
+    bad = (
+        MAPPING.replace("Stadsdel: omrade_kod", "Stadsdel: stadsdel_kod")
+        .replace("Period: manad", "Period: manad\n    Belopp totalt: belopp_totalt")
+        .replace("Kön: kon", "Kon: kon\n    Saknas: utbildning")
+    )
     (tmp_path / "fel.yaml").write_text(bad + "klienter:\n  kolumner:\n    a: b\n", encoding="utf-8")
     with pytest.raises(MappingError) as exc:
         apply_mapping(exp, tmp_path / "fel.yaml", tmp_path / "ut")
     probs = exc.value.problems
     assert len(probs) == 3
-    assert any("fel.yaml, personer → kolumner → Stadsdel" in p and "'stadsdel_kod' är ingen kolumn i tabellen personer" in p for p in probs)
+    assert any(
+        "fel.yaml, personer → kolumner → Stadsdel" in p and "'stadsdel_kod' är ingen kolumn i tabellen personer" in p
+        for p in probs
+    )
     assert any("fel.yaml, bistand → kolumner → Belopp totalt" in p for p in probs)
     assert any("fel.yaml, klienter" in p and "ingen tabell" in p for p in probs)
     assert not (tmp_path / "ut").exists()
 
     # target columns fine; now the sources: Kon matches Kön only by folding (accepted), Saknas is missing
-    (tmp_path / "fel2.yaml").write_text(MAPPING.replace("Kön: kon", "Kon: kon\n    Saknas: utbildning")
-                                        .replace("fil: utbetalningar.csv", "fil: finns_inte.csv"), encoding="utf-8")
+    (tmp_path / "fel2.yaml").write_text(
+        MAPPING.replace("Kön: kon", "Kon: kon\n    Saknas: utbildning").replace(
+            "fil: utbetalningar.csv", "fil: finns_inte.csv"
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(MappingError) as exc:
         apply_mapping(exp, tmp_path / "fel2.yaml", tmp_path / "ut")
     probs = exc.value.problems
@@ -129,8 +144,9 @@ def test_yaml_syntax_and_structure(tmp_path):
     (tmp_path / "a.yaml").write_text("personer:\n  kolumner: [a, b\n", encoding="utf-8")
     with pytest.raises(MappingError, match="a.yaml .*YAML"):
         apply_mapping(exp, tmp_path / "a.yaml", tmp_path / "ut")
-    (tmp_path / "b.yaml").write_text("personer:\n  file: x.csv\n  kolumner:\n    Klient-ID: person_id\n    "
-                                     "Stadsdel: person_id\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(
+        "personer:\n  file: x.csv\n  kolumner:\n    Klient-ID: person_id\n    Stadsdel: person_id\n", encoding="utf-8"
+    )
     with pytest.raises(MappingError) as exc:
         apply_mapping(exp, tmp_path / "b.yaml", tmp_path / "ut")
     text = str(exc.value)
@@ -145,8 +161,9 @@ def test_cli(tmp_path, capsys):
     write_export(exp)
     parser = argparse.ArgumentParser()
     add_import_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["import", str(exp), "--mapping", str(exp / "kolumnmappning.yaml"),
-                              "--out", str(tmp_path / "s")])
+    args = parser.parse_args(
+        ["import", str(exp), "--mapping", str(exp / "kolumnmappning.yaml"), "--out", str(tmp_path / "s")]
+    )
     assert args.func(args) == 0
     assert "personer.csv" in capsys.readouterr().out
     (exp / "kolumnmappning.yaml").write_text("personer:\n  kolumner:\n    X: y\n", encoding="utf-8")

@@ -125,7 +125,10 @@ def test_pseudonymise(tmp_path, study):
     assert b'"5200,50"' in (out / "bistand.csv").read_bytes()
     for name in ("omraden.csv", "insatser.csv", "studie.json"):
         assert files[name] == (study / name).read_bytes()
-    for name, cols in (("bistand.csv", ["manad", "belopp"]), ("deltaganden.csv", ["deltagande_id", "insats_id", "start_datum", "slut_datum"])):
+    for name, cols in (
+        ("bistand.csv", ["manad", "belopp"]),
+        ("deltaganden.csv", ["deltagande_id", "insats_id", "start_datum", "slut_datum"]),
+    ):
         assert read(out, name)[cols].equals(read(study, name)[cols])
 
     # the summary tells where, never what

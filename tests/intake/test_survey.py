@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from openpyxl import load_workbook
 
-from insats.intake import survey
 from insats.contract import TABLES
+from insats.data.validate import FEL
+from insats.intake import survey
 
 AREAS = [("01", "Rinkeby-Kista"), ("02", "Spånga-Tensta"), ("03", "Södermalm")]
 
@@ -16,38 +17,121 @@ AREAS = [("01", "Rinkeby-Kista"), ("02", "Spånga-Tensta"), ("03", "Södermalm")
 # mixed case, the way a person picks or types them) and the canonical row it must become.
 FILLED = {
     "01": [
-        dict(namn="Jobbtorg Unga", kategori="jobbsökning och coachning", regi="Egen regi, central (jobbtorg)",
-             utforare="Jobbtorg Stockholm", malgrupp="Unga 18–24 år", platser=40, narvarokrav="Ja", lov="Nej",
-             raknas_som_insats="JA", kostnad_per_plats_manad=6500, giltig_fran=dt.datetime(2013, 1, 1)),
-        dict(namn="Feriejobb", kategori="FERIEJOBB", regi="Egen regi, området", malgrupp="unga 18–24 år",
-             platser=120, narvarokrav="nej", raknas_som_insats="Nej"),
+        dict(
+            namn="Jobbtorg Unga",
+            kategori="jobbsökning och coachning",
+            regi="Egen regi, central (jobbtorg)",
+            utforare="Jobbtorg Stockholm",
+            malgrupp="Unga 18–24 år",
+            platser=40,
+            narvarokrav="Ja",
+            lov="Nej",
+            raknas_som_insats="JA",
+            kostnad_per_plats_manad=6500,
+            giltig_fran=dt.datetime(2013, 1, 1),
+        ),
+        dict(
+            namn="Feriejobb",
+            kategori="FERIEJOBB",
+            regi="Egen regi, området",
+            malgrupp="unga 18–24 år",
+            platser=120,
+            narvarokrav="nej",
+            raknas_som_insats="Nej",
+        ),
     ],
     "02": [
-        dict(insats_id="SP-7", namn="Praktik på företag", kategori="Praktik, privat sektor", regi="Upphandlad",
-             malgrupp="Vuxna 25 år och äldre; Långt från arbetsmarknaden", platser=15, narvarokrav="Ja",
-             lov="Ja", raknas_som_insats="Ja", kostnad_per_plats_manad="9 500,50"),
+        dict(
+            insats_id="SP-7",
+            namn="Praktik på företag",
+            kategori="Praktik, privat sektor",
+            regi="Upphandlad",
+            malgrupp="Vuxna 25 år och äldre; Långt från arbetsmarknaden",
+            platser=15,
+            narvarokrav="Ja",
+            lov="Ja",
+            raknas_som_insats="Ja",
+            kostnad_per_plats_manad="9 500,50",
+        ),
     ],
     "03": [
-        dict(namn="Arbetsträning", kategori="arbetsträning", regi="idéburen (iop)", platser=8,
-             narvarokrav="Ja", raknas_som_insats="Ja", giltig_fran=dt.datetime(2013, 3, 1),
-             giltig_till=dt.datetime(2013, 12, 31)),
+        dict(
+            namn="Arbetsträning",
+            kategori="arbetsträning",
+            regi="idéburen (iop)",
+            platser=8,
+            narvarokrav="Ja",
+            raknas_som_insats="Ja",
+            giltig_fran=dt.datetime(2013, 3, 1),
+            giltig_till=dt.datetime(2013, 12, 31),
+        ),
     ],
 }
 EXPECTED_INSATSER = [
-    dict(insats_id="01-1", omrade_kod="01", namn="Jobbtorg Unga", kategori="jobbsok_coachning",
-         regi="egen_central", utforare="Jobbtorg Stockholm", malgrupp="unga_18_24", platser=40,
-         narvarokrav=True, lov=False, raknas_som_insats=True, kostnad_per_plats_manad=6500.0,
-         giltig_fran="2013-01-01", giltig_till=None),
-    dict(insats_id="01-2", omrade_kod="01", namn="Feriejobb", kategori="feriejobb", regi="egen_omrade",
-         utforare=None, malgrupp="unga_18_24", platser=120, narvarokrav=False, lov=None,
-         raknas_som_insats=False, kostnad_per_plats_manad=None, giltig_fran=None, giltig_till=None),
-    dict(insats_id="SP-7", omrade_kod="02", namn="Praktik på företag", kategori="praktik_privat",
-         regi="upphandlad", utforare=None, malgrupp="vuxna_25_plus;langt_fran", platser=15,
-         narvarokrav=True, lov=True, raknas_som_insats=True, kostnad_per_plats_manad=9500.5,
-         giltig_fran=None, giltig_till=None),
-    dict(insats_id="03-1", omrade_kod="03", namn="Arbetsträning", kategori="arbetstraning", regi="ideell",
-         utforare=None, malgrupp=None, platser=8, narvarokrav=True, lov=None, raknas_som_insats=True,
-         kostnad_per_plats_manad=None, giltig_fran="2013-03-01", giltig_till="2013-12-31"),
+    dict(
+        insats_id="01-1",
+        omrade_kod="01",
+        namn="Jobbtorg Unga",
+        kategori="jobbsok_coachning",
+        regi="egen_central",
+        utforare="Jobbtorg Stockholm",
+        malgrupp="unga_18_24",
+        platser=40,
+        narvarokrav=True,
+        lov=False,
+        raknas_som_insats=True,
+        kostnad_per_plats_manad=6500.0,
+        giltig_fran="2013-01-01",
+        giltig_till=None,
+    ),
+    dict(
+        insats_id="01-2",
+        omrade_kod="01",
+        namn="Feriejobb",
+        kategori="feriejobb",
+        regi="egen_omrade",
+        utforare=None,
+        malgrupp="unga_18_24",
+        platser=120,
+        narvarokrav=False,
+        lov=None,
+        raknas_som_insats=False,
+        kostnad_per_plats_manad=None,
+        giltig_fran=None,
+        giltig_till=None,
+    ),
+    dict(
+        insats_id="SP-7",
+        omrade_kod="02",
+        namn="Praktik på företag",
+        kategori="praktik_privat",
+        regi="upphandlad",
+        utforare=None,
+        malgrupp="vuxna_25_plus;langt_fran",
+        platser=15,
+        narvarokrav=True,
+        lov=True,
+        raknas_som_insats=True,
+        kostnad_per_plats_manad=9500.5,
+        giltig_fran=None,
+        giltig_till=None,
+    ),
+    dict(
+        insats_id="03-1",
+        omrade_kod="03",
+        namn="Arbetsträning",
+        kategori="arbetstraning",
+        regi="ideell",
+        utforare=None,
+        malgrupp=None,
+        platser=8,
+        narvarokrav=True,
+        lov=None,
+        raknas_som_insats=True,
+        kostnad_per_plats_manad=None,
+        giltig_fran="2013-03-01",
+        giltig_till="2013-12-31",
+    ),
 ]
 # Medel: (area, category label as picked, amount, counts as intervention)
 MEDEL = {
@@ -148,7 +232,7 @@ def test_round_trip(templates, tmp_path):
     for path, (code, _name) in zip(templates, AREAS):
         _fill(path, FILLED[code], MEDEL[code])
     tables, problems = survey.read_surveys(templates)
-    assert [p for p in problems if survey._is_error(p)] == []
+    assert [p for p in problems if p.severity == FEL] == []
 
     ins = tables["insatser"]
     got = []
@@ -171,8 +255,7 @@ def test_round_trip(templates, tmp_path):
 
     med = tables["medel"]
     got_m = sorted(
-        (r.omrade_kod, int(r.ar), str(r.kategori), float(r.belopp), bool(r.raknas_som_insats))
-        for r in med.itertuples()
+        (r.omrade_kod, int(r.ar), str(r.kategori), float(r.belopp), bool(r.raknas_som_insats)) for r in med.itertuples()
     )
     assert got_m == EXPECTED_MEDEL
 
@@ -190,8 +273,13 @@ def test_round_trip(templates, tmp_path):
     import pandas as pd
 
     pd.DataFrame(
-        {"omrade_kod": [c for c, _ in AREAS], "omrade": [n for _, n in AREAS], "kommun_kod": "0180",
-         "ar": 2013, "folkmangd": 50000}
+        {
+            "omrade_kod": [c for c, _ in AREAS],
+            "omrade": [n for _, n in AREAS],
+            "kommun_kod": "0180",
+            "ar": 2013,
+            "folkmangd": 50000,
+        }
     ).to_csv(out / "omraden.csv", index=False)
     report = validate_study(out)
     assert not report.errors, report.format()
@@ -199,28 +287,48 @@ def test_round_trip(templates, tmp_path):
 
 def test_bad_file_reports_every_cell(templates):
     path = templates[0]
-    _fill(path, [
-        dict(namn="Bra rad", kategori="Kurs", regi="Upphandlad", platser=3, narvarokrav="Ja", raknas_som_insats="Ja"),
-        dict(namn="Fel kategori", kategori="Simskola", regi="Upphandlad", platser=3, narvarokrav="Ja",
-             raknas_som_insats="Ja"),
-        dict(namn="Text i platser", kategori="Kurs", regi="Upphandlad", platser="tio", narvarokrav="Ja",
-             raknas_som_insats="Ja"),
-        dict(namn="Saknar regi och svar", kategori="Kurs", platser=2, narvarokrav="kanske"),
-    ], [])
+    _fill(
+        path,
+        [
+            dict(
+                namn="Bra rad", kategori="Kurs", regi="Upphandlad", platser=3, narvarokrav="Ja", raknas_som_insats="Ja"
+            ),
+            dict(
+                namn="Fel kategori",
+                kategori="Simskola",
+                regi="Upphandlad",
+                platser=3,
+                narvarokrav="Ja",
+                raknas_som_insats="Ja",
+            ),
+            dict(
+                namn="Text i platser",
+                kategori="Kurs",
+                regi="Upphandlad",
+                platser="tio",
+                narvarokrav="Ja",
+                raknas_som_insats="Ja",
+            ),
+            dict(namn="Saknar regi och svar", kategori="Kurs", platser=2, narvarokrav="kanske"),
+        ],
+        [],
+    )
     tables, problems = survey.read_surveys([path])
-    errors = [p for p in problems if survey._is_error(p)]
+    errors = [p for p in problems if p.severity == FEL]
 
     def where(p):
         sheet = getattr(p, "sheet", None) or ("Insatser" if "blad Insatser" in p.file else None)
         return (sheet, p.row, p.column)
 
-    assert sorted(where(p) for p in errors) == sorted([
-        ("Insatser", 4, "Kategori"),
-        ("Insatser", 5, "Platser"),
-        ("Insatser", 6, "Regi"),
-        ("Insatser", 6, "Närvarokrav"),
-        ("Insatser", 6, "Räknas som insats"),
-    ])
+    assert sorted(where(p) for p in errors) == sorted(
+        [
+            ("Insatser", 4, "Kategori"),
+            ("Insatser", 5, "Platser"),
+            ("Insatser", 6, "Regi"),
+            ("Insatser", 6, "Närvarokrav"),
+            ("Insatser", 6, "Räknas som insats"),
+        ]
+    )
     assert all(p.file.startswith("enkat_01.xlsx") for p in errors)
     msgs = {where(p): p.message for p in errors}
     assert "Simskola" in msgs[("Insatser", 4, "Kategori")] and "D4" in msgs[("Insatser", 4, "Kategori")]
@@ -231,8 +339,21 @@ def test_bad_file_reports_every_cell(templates):
 
 def test_bad_malgrupp_and_missing_sheet(tmp_path, templates):
     path = templates[1]
-    _fill(path, [dict(namn="X", kategori="Kurs", regi="Upphandlad", platser=1, narvarokrav="Ja",
-                      raknas_som_insats="Ja", malgrupp="Unga; Pensionärer")], [])
+    _fill(
+        path,
+        [
+            dict(
+                namn="X",
+                kategori="Kurs",
+                regi="Upphandlad",
+                platser=1,
+                narvarokrav="Ja",
+                raknas_som_insats="Ja",
+                malgrupp="Unga; Pensionärer",
+            )
+        ],
+        [],
+    )
     wb = load_workbook(path)
     del wb["Medel"]
     wb.save(path)
@@ -245,19 +366,35 @@ def test_bad_malgrupp_and_missing_sheet(tmp_path, templates):
 
 
 def test_cli_template_and_read(tmp_path, capsys):
-    from insats.intake.survey import add_survey_parser
     import argparse
+
+    from insats.intake.survey import add_survey_parser
 
     parser = argparse.ArgumentParser()
     add_survey_parser(parser.add_subparsers(dest="command"))
     enk = tmp_path / "enk"
-    args = parser.parse_args(["survey", "template", "--areas", "01=Rinkeby-Kista,02=Spånga", "--kommun", "180",
-                              "--year", "2013", "--out", str(enk)])
+    args = parser.parse_args(
+        [
+            "survey",
+            "template",
+            "--areas",
+            "01=Rinkeby-Kista,02=Spånga",
+            "--kommun",
+            "180",
+            "--year",
+            "2013",
+            "--out",
+            str(enk),
+        ]
+    )
     assert args.func(args) == 0
     files = sorted(enk.glob("enkat_*.xlsx"))
     assert len(files) == 2
-    _fill(files[0], [dict(namn="A", kategori="Kurs", regi="Upphandlad", platser="x", narvarokrav="Ja",
-                          raknas_som_insats="Ja")], [])
+    _fill(
+        files[0],
+        [dict(namn="A", kategori="Kurs", regi="Upphandlad", platser="x", narvarokrav="Ja", raknas_som_insats="Ja")],
+        [],
+    )
     out = tmp_path / "ut"
     args = parser.parse_args(["survey", "read", *map(str, files), "--out", str(out)])
     assert args.func(args) == 1
@@ -277,19 +414,40 @@ def test_cli_areas_file(tmp_path):
     from insats.intake.survey import add_survey_parser
 
     omr = tmp_path / "omraden.csv"
-    pd.DataFrame({"omrade_kod": ["01", "02", "01"], "omrade": ["Norr", "Söder", "Norr"], "kommun_kod": "0183",
-                  "ar": [2015, 2015, 2016], "folkmangd": [20000, 22000, 20100]}).to_csv(omr, index=False, sep=";")
+    pd.DataFrame(
+        {
+            "omrade_kod": ["01", "02", "01"],
+            "omrade": ["Norr", "Söder", "Norr"],
+            "kommun_kod": "0183",
+            "ar": [2015, 2015, 2016],
+            "folkmangd": [20000, 22000, 20100],
+        }
+    ).to_csv(omr, index=False, sep=";")
     parser = argparse.ArgumentParser()
     add_survey_parser(parser.add_subparsers(dest="command"))
     enk = tmp_path / "enk"
-    args = parser.parse_args(["survey", "template", "--areas-file", str(omr), "--kommun", "0183", "--year", "2015",
-                              "--out", str(enk)])
+    args = parser.parse_args(
+        ["survey", "template", "--areas-file", str(omr), "--kommun", "0183", "--year", "2015", "--out", str(enk)]
+    )
     assert args.func(args) == 0
     files = sorted(enk.glob("enkat_*.xlsx"))
     assert [f.name for f in files] == ["enkat_01.xlsx", "enkat_02.xlsx"]
     assert load_workbook(files[1])["Instruktioner"]["A2"].value.startswith("Område: Söder (områdeskod 02)")
-    _fill(files[0], [dict(namn="A", kategori="Kurs", regi="LOV-utförare", platser=3, narvarokrav="Nej", lov="Ja",
-                          raknas_som_insats="Ja")], [("Kurs", 1000, "Ja")])
+    _fill(
+        files[0],
+        [
+            dict(
+                namn="A",
+                kategori="Kurs",
+                regi="LOV-utförare",
+                platser=3,
+                narvarokrav="Nej",
+                lov="Ja",
+                raknas_som_insats="Ja",
+            )
+        ],
+        [("Kurs", 1000, "Ja")],
+    )
     out = tmp_path / "studie"
     args = parser.parse_args(["survey", "read", *map(str, files), "--out", str(out), "--areas-file", str(omr)])
     assert args.func(args) == 0

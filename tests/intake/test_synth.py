@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from insats.intake import synth
 from insats.contract import CENTRAL, CODE_LISTS, HINDERGRUPP, TABLES, fold
+from insats.intake import synth
 from tests.support import REFERENCE
 
 LONG_NUMBER = re.compile(r"\d{10,}")
@@ -316,8 +315,15 @@ def test_planted_effects_are_well_formed():
         order = eff["kategori_ordning"]
         assert order[0] == "praktik_privat" and order[-1] == "kurs"
         k = eff["kategori"]
-        chain = ["praktik_privat", "arbetstraning", "praktik_offentlig", "matchning", "jobbsok_coachning",
-                 "vagledning", "kurs"]
+        chain = [
+            "praktik_privat",
+            "arbetstraning",
+            "praktik_offentlig",
+            "matchning",
+            "jobbsok_coachning",
+            "vagledning",
+            "kurs",
+        ]
         assert all(k[a] - k[b] >= 0.2 - 1e-9 for a, b in zip(chain, chain[1:]))
         assert abs(k["arbetstraning"] - k["kommunal_anstallning"]) <= 0.1
 
@@ -410,8 +416,9 @@ def test_sundbyberg_reform_lov_and_assessments(sbg):
     assert set(bd["resultat"].dropna()) == {"hel", "delvis", "ingen", "oklar"}
     capable = bd[bd["resultat"].isin(["hel", "delvis"])]
     m = t["deltaganden"].merge(capable, on="person_id")
-    within = m[(m["start_datum"] >= m["bedomning_datum"])
-               & (m["start_datum"] <= m["bedomning_datum"] + pd.Timedelta(days=90))]
+    within = m[
+        (m["start_datum"] >= m["bedomning_datum"]) & (m["start_datum"] <= m["bedomning_datum"] + pd.Timedelta(days=90))
+    ]
     got = capable["person_id"].isin(within["person_id"]).groupby(capable["resultat"]).mean()
     planted_v = meta["planterade_effekter"]["vagin_andel_insats_90_dagar"]
     assert got["hel"] > got["delvis"]

@@ -88,14 +88,20 @@ def test_load_params_resolves_paths_and_areas(tmp_path):
     assert nb_params["omrade"] == "01" and "korning" not in nb_params
     assert resolve("/abs/x", tmp_path) == Path("/abs/x")
     assert batch.discover_areas(cfg.data_dir) == {
-        "01": "Rinkeby-Kista", "02": "Spånga-Tensta", "03": "Hässelby-Vällingby"}
+        "01": "Rinkeby-Kista",
+        "02": "Spånga-Tensta",
+        "03": "Hässelby-Vällingby",
+    }
 
 
-@pytest.mark.parametrize("korning, extra, key", [
-    ("  okand: 1", "", "korning.okand"),
-    ("", 'fran: "2012-13"', "fran"),
-    ("  cell_timeout: -1", "", "korning.cell_timeout"),
-])
+@pytest.mark.parametrize(
+    "korning, extra, key",
+    [
+        ("  okand: 1", "", "korning.okand"),
+        ("", 'fran: "2012-13"', "fran"),
+        ("  cell_timeout: -1", "", "korning.cell_timeout"),
+    ],
+)
 def test_load_params_errors_name_the_key(tmp_path, korning, extra, key):
     params = make_project(tmp_path, korning=korning)
     if extra:
@@ -132,7 +138,7 @@ def test_run_skip_force_and_partial_rerun(tmp_path, capsys):
     # papermill-style output notebook
     nb = nbformat.read(out / "profil_02.ipynb", as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert len(injected) == 1 and "omrade = \"02\"" in injected[0].source
+    assert len(injected) == 1 and 'omrade = "02"' in injected[0].source
     assert str(tmp_path.resolve() / "data" / "s") in injected[0].source
     assert nb.metadata.papermill["parameters"]["omrade"] == "02"
     assert nb.metadata.papermill["input_path"].endswith("profil.ipynb")
@@ -169,12 +175,20 @@ def test_run_skip_force_and_partial_rerun(tmp_path, capsys):
     nb.cells.append(nbformat.v4.new_markdown_cell("Ny slutsats."))
     nbformat.write(nb, nb_path)
     changed = run_batch(load_params(params), workers=2, progress=False)
-    assert statuses(changed) == {"studie": "ok", "profil_01": "överhoppad", "profil_02": "överhoppad",
-                                 "profil_03": "överhoppad"}
+    assert statuses(changed) == {
+        "studie": "ok",
+        "profil_01": "överhoppad",
+        "profil_02": "överhoppad",
+        "profil_03": "överhoppad",
+    }
     # --only reruns just that area (with --force); a changed input file reruns all
     only = run_batch(load_params(params), workers=1, progress=False, only=["03"], force=True)
-    assert statuses(only) == {"studie": "överhoppad", "profil_01": "överhoppad", "profil_02": "överhoppad",
-                              "profil_03": "ok"}
+    assert statuses(only) == {
+        "studie": "överhoppad",
+        "profil_01": "överhoppad",
+        "profil_02": "överhoppad",
+        "profil_03": "ok",
+    }
     (tmp_path / "data" / "s" / "omraden.csv").write_text(OMRADEN.replace("38000", "38100"), encoding="utf-8")
     rerun = run_batch(load_params(params), workers=2, progress=False)
     assert set(statuses(rerun).values()) == {"ok"}
@@ -182,9 +196,16 @@ def test_run_skip_force_and_partial_rerun(tmp_path, capsys):
     # so does a changed parameter (checked on the keys: no need to run again)
     before = {r["namn"]: r["nyckel"] for r in rerun.records}
     write_params(tmp_path, extra="fokus_omrade: '01'")
-    planned, _ = batch._plan(load_params(params), only=None, force=False, data_param=None,
-                             data_hash=json.loads(rerun.korning_json.read_text())["data"]["sha256"],
-                             previous={}, version=batch._versions()["insats"], preimports=())
+    planned, _ = batch._plan(
+        load_params(params),
+        only=None,
+        force=False,
+        data_param=None,
+        data_hash=json.loads(rerun.korning_json.read_text())["data"]["sha256"],
+        previous={},
+        version=batch._versions()["insats"],
+        preimports=(),
+    )
     assert all(p.record["nyckel"] != before[p.task.name] for p in planned)
 
 
@@ -196,8 +217,11 @@ def test_failure_and_timeout_do_not_stop_the_others(tmp_path):
     assert run_batch(cfg, workers=1, only=["02"], progress=False).exit_code == 0
     good_html = (cfg.out_dir / "profil_02.html").read_text(encoding="utf-8")
 
-    write_params(tmp_path, extra=f'fel_omrade: "02"\nsov_omrade: "03"\nsov_sekunder: 120\npid_fil: {str(pid_file)!r}',
-                 korning="  cell_timeout: 6\n")
+    write_params(
+        tmp_path,
+        extra=f'fel_omrade: "02"\nsov_omrade: "03"\nsov_sekunder: 120\npid_fil: {str(pid_file)!r}',
+        korning="  cell_timeout: 6\n",
+    )
     from insats.runner.batch import add_run_parser
 
     parser = argparse.ArgumentParser()
@@ -208,7 +232,11 @@ def test_failure_and_timeout_do_not_stop_the_others(tmp_path):
     run = json.loads((cfg.out_dir / "korning.json").read_text(encoding="utf-8"))
     recs = {r["namn"]: r for r in run["rapporter"]}
     assert {n: r["status"] for n, r in recs.items()} == {
-        "studie": "ok", "profil_01": "ok", "profil_02": "fel", "profil_03": "fel"}
+        "studie": "ok",
+        "profil_01": "ok",
+        "profil_02": "fel",
+        "profil_03": "fel",
+    }
     err = recs["profil_02"]["fel"]
     assert err["typ"] == "ValueError" and "avsiktligt fel för 02" in err["meddelande"]
     assert err["cell"] == 6 and err["kalla"].startswith("if omrade == fel_omrade")
@@ -242,9 +270,18 @@ def test_failure_and_timeout_do_not_stop_the_others(tmp_path):
 def test_wall_clock_timeout_kills_kernel(tmp_path):
     pid_file = tmp_path / "pid.txt"
     task = ReportTask(
-        name="sov", notebook=str(NOTEBOOKS / "profil.ipynb"), cwd=str(NOTEBOOKS), timeout=4,
-        cell_timeout=100, parameters={"data_dir": str(tmp_path), "omrade": "01", "sov_omrade": "01",
-                                      "sov_sekunder": 100, "pid_fil": str(pid_file)},
+        name="sov",
+        notebook=str(NOTEBOOKS / "profil.ipynb"),
+        cwd=str(NOTEBOOKS),
+        timeout=4,
+        cell_timeout=100,
+        parameters={
+            "data_dir": str(tmp_path),
+            "omrade": "01",
+            "sov_omrade": "01",
+            "sov_sekunder": 100,
+            "pid_fil": str(pid_file),
+        },
         preimports=("pandas",),
     )
     outcome = run_report(task)
@@ -257,8 +294,13 @@ def test_no_variable_leak_between_reports_on_a_reused_kernel(tmp_path):
     (tmp_path / "omraden.csv").write_text(OMRADEN, encoding="utf-8")
 
     def task(area):
-        return ReportTask(name=f"p{area}", notebook=str(NOTEBOOKS / "profil.ipynb"), cwd=str(tmp_path),
-                          parameters={"data_dir": str(tmp_path), "omrade": area}, preimports=("pandas",))
+        return ReportTask(
+            name=f"p{area}",
+            notebook=str(NOTEBOOKS / "profil.ipynb"),
+            cwd=str(tmp_path),
+            parameters={"data_dir": str(tmp_path), "omrade": area},
+            preimports=("pandas",),
+        )
 
     first = run_report(task("01"))
     second = run_report(task("02"))
@@ -298,8 +340,19 @@ def cache_again(src, root):
 def test_external_reference_detection_and_index_escaping():
     html = '<script src="https://cdn.x/require.js"></script><link href="//fonts.x/a.css"><script>var a;</script>'
     assert batch.external_references(html) == ["https://cdn.x/require.js", "//fonts.x/a.css"]
-    page = render_index({"namn": "t", "rapporter": [{"namn": "<b>", "status": "fel", "parametrar": {"a": 1},
-                                                     "fel": {"typ": "ValueError", "meddelande": "x<y", "cell": 3}}]})
+    page = render_index(
+        {
+            "namn": "t",
+            "rapporter": [
+                {
+                    "namn": "<b>",
+                    "status": "fel",
+                    "parametrar": {"a": 1},
+                    "fel": {"typ": "ValueError", "meddelande": "x<y", "cell": 3},
+                }
+            ],
+        }
+    )
     assert "&lt;b&gt;" in page and "x&lt;y" in page and "cell 3" in page and "<script" not in page
 
 
@@ -307,8 +360,7 @@ def test_external_reference_detection_and_index_escaping():
 def test_dask_local_cluster_gives_the_same_statuses(tmp_path):
     distributed = pytest.importorskip("distributed")
     params = make_project(tmp_path, extra='fel_omrade: "02"')
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         result = run_batch(load_params(params), scheduler=cluster.scheduler_address, progress=False)
     assert statuses(result) == {"studie": "ok", "profil_01": "ok", "profil_02": "fel", "profil_03": "ok"}
     assert result.exit_code == 1

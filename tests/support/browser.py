@@ -57,8 +57,9 @@ def offline_page(*, viewport=(1280, 900)):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
-                                          service_workers="block")
+            context = browser.new_context(
+                viewport={"width": viewport[0], "height": viewport[1]}, service_workers="block"
+            )
             blocked: list[str] = []
             errors: list[str] = []
 

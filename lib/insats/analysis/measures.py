@@ -27,15 +27,20 @@ person × month boolean panel, so that the 500,000-person study runs in seconds 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from insats import contract
+from insats.analysis.privacy import protect_measures
+from insats.analysis.stats import funnel_flags, observed_expected, variation
+from insats.atomic import atomic_path
 from insats.contract import ALLA, CENTRAL, HINDERGRUPP
 from insats.data.study import Study
 
@@ -54,7 +59,7 @@ class Measure:
     """True when taljare/namnare count persons (or their participations): disclosure control applies."""
     definition: str
     """Swedish one-line definition for report footnotes."""
-    func: Callable[["Context"], pd.DataFrame] | None = None
+    func: Callable[[Context], pd.DataFrame] | None = None
     count_is_personal: bool = True
     """For personal measures: whether ``taljare`` is a count of persons (else only ``namnare`` is)."""
 
@@ -173,8 +178,6 @@ class Context:
 
         Arrow's hash kernel (``index_in``) is several times faster than ``Index.get_indexer``
         on Arrow strings for the millions of ``bistand`` rows."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
 
         keys = pa.array(self.persons["person_id"].astype("string"), from_pandas=True)
         found = pc.index_in(pa.array(ids.astype("string"), from_pandas=True), value_set=keys)
@@ -320,8 +323,9 @@ class Context:
 # --------------------------------------------------------------------------- helpers
 
 
-def _per_area(ctx: Context, area: np.ndarray, num: np.ndarray | None, den: np.ndarray | None,
-              *, value: str = "share") -> pd.DataFrame:
+def _per_area(
+    ctx: Context, area: np.ndarray, num: np.ndarray | None, den: np.ndarray | None, *, value: str = "share"
+) -> pd.DataFrame:
     """Sum numerator/denominator per area and overall; ``value`` share: num/den."""
     frame = pd.DataFrame({"area": area})
     if num is not None:
@@ -376,16 +380,31 @@ def _area_places(ctx: Context) -> pd.DataFrame:
     ins = open_interventions(ctx)
     own = ins[ins["omrade_kod"] != CENTRAL]
     central = ins[ins["omrade_kod"] == CENTRAL]
-    parts = [pd.DataFrame({"area": own["omrade_kod"].astype(object), "kategori": own["kategori"].astype(object),
-                           "regi": own["regi"].astype(object), "narvarokrav": own["narvarokrav"].fillna(False).astype(bool),
-                           "platser": own["platser"].astype("float64").fillna(0)})]
+    parts = [
+        pd.DataFrame(
+            {
+                "area": own["omrade_kod"].astype(object),
+                "kategori": own["kategori"].astype(object),
+                "regi": own["regi"].astype(object),
+                "narvarokrav": own["narvarokrav"].fillna(False).astype(bool),
+                "platser": own["platser"].astype("float64").fillna(0),
+            }
+        )
+    ]
     if len(central) and ctx.areas:
         weights = _recipient_weights(ctx)
         for code, w in weights.items():
-            parts.append(pd.DataFrame({"area": code, "kategori": central["kategori"].astype(object),
-                                       "regi": central["regi"].astype(object),
-                                       "narvarokrav": central["narvarokrav"].fillna(False).astype(bool),
-                                       "platser": central["platser"].astype("float64").fillna(0) * w}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "area": code,
+                        "kategori": central["kategori"].astype(object),
+                        "regi": central["regi"].astype(object),
+                        "narvarokrav": central["narvarokrav"].fillna(False).astype(bool),
+                        "platser": central["platser"].astype("float64").fillna(0) * w,
+                    }
+                )
+            )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -409,8 +428,14 @@ def _count_unemployed(ctx: Context) -> dict[str, int]:
     return {a: int(counts.get(a, 0)) for a in ctx.areas}
 
 
-@_measure("utbud_insatser", "Antal insatser", "antal", ["insatser"], False,
-          "Insatser som räknas som insats och är öppna under perioden; centrala räknas för alla områden.")
+@_measure(
+    "utbud_insatser",
+    "Antal insatser",
+    "antal",
+    ["insatser"],
+    False,
+    "Insatser som räknas som insats och är öppna under perioden; centrala räknas för alla områden.",
+)
 def utbud_insatser(ctx: Context) -> pd.DataFrame:
     ins = open_interventions(ctx)
     central = int((ins["omrade_kod"] == CENTRAL).sum())
@@ -420,8 +445,14 @@ def utbud_insatser(ctx: Context) -> pd.DataFrame:
     return out.assign(varde=out["taljare"], namnare=np.nan)
 
 
-@_measure("utbud_kategorier", "Antal kategorier", "antal", ["insatser"], False,
-          "Olika kategorier bland insatserna i utbud_insatser.")
+@_measure(
+    "utbud_kategorier",
+    "Antal kategorier",
+    "antal",
+    ["insatser"],
+    False,
+    "Olika kategorier bland insatserna i utbud_insatser.",
+)
 def utbud_kategorier(ctx: Context) -> pd.DataFrame:
     ins = open_interventions(ctx)
     central = set(ins.loc[ins["omrade_kod"] == CENTRAL, "kategori"].astype(object))
@@ -434,16 +465,24 @@ def utbud_kategorier(ctx: Context) -> pd.DataFrame:
     return out.assign(varde=out["taljare"], namnare=np.nan)
 
 
-@_measure("utbud_platser_per_100", "Platser per 100 arbetslösa biståndsmottagare", "per_100",
-          ["insatser", "personer", "bistand"], True,
-          "Platser (centrala fördelade efter områdenas andel) per 100 vuxna biståndsmottagare med "
-          "försörjningshinder arbetslöshet.", count_is_personal=False)
+@_measure(
+    "utbud_platser_per_100",
+    "Platser per 100 arbetslösa biståndsmottagare",
+    "per_100",
+    ["insatser", "personer", "bistand"],
+    True,
+    "Platser (centrala fördelade efter områdenas andel) per 100 vuxna biståndsmottagare med "
+    "försörjningshinder arbetslöshet.",
+    count_is_personal=False,
+)
 def utbud_platser_per_100(ctx: Context) -> pd.DataFrame:
     places = ctx.area_places
     n = _unemployed_recipients(ctx)
     per_area = places.groupby("area")["platser"].sum()
     rows = [(a, float(per_area.get(a, 0.0)), float(n.get(a, 0))) for a in ctx.areas]
-    rows.append((ALLA, float(open_interventions(ctx)["platser"].astype("float64").fillna(0).sum()), float(sum(n.values()))))
+    rows.append(
+        (ALLA, float(open_interventions(ctx)["platser"].astype("float64").fillna(0).sum()), float(sum(n.values())))
+    )
     out = pd.DataFrame(rows, columns=["omrade_kod", "taljare", "namnare"])
     with np.errstate(invalid="ignore", divide="ignore"):
         out["varde"] = np.where(out["namnare"] > 0, 100 * out["taljare"] / out["namnare"], np.nan)
@@ -458,8 +497,14 @@ def _place_share(ctx: Context, mask_col: Callable[[pd.DataFrame], pd.Series]) ->
     return _per_area(ctx, places["area"].to_numpy(dtype=object), num, places["platser"].to_numpy())
 
 
-@_measure("utbud_andel_narvarokrav", "Andel platser med närvarokrav", "andel", ["insatser"], False,
-          "Platser med närvarokrav / alla platser (centrala fördelade på områdena).")
+@_measure(
+    "utbud_andel_narvarokrav",
+    "Andel platser med närvarokrav",
+    "andel",
+    ["insatser"],
+    False,
+    "Platser med närvarokrav / alla platser (centrala fördelade på områdena).",
+)
 def utbud_andel_narvarokrav(ctx: Context) -> pd.DataFrame:
     return _place_share(ctx, lambda p: p["narvarokrav"])
 
@@ -474,13 +519,24 @@ def _regi_measure(regi: str):
 
 
 for _regi in contract.codes("regi"):
-    _measure(f"utbud_andel_regi_{_regi}", f"Andel platser i regi: {contract.label('regi', _regi)}", "andel",
-             ["insatser"], False, f"Platser i regi {contract.label('regi', _regi).lower()} / alla platser.")(
-        _regi_measure(_regi))
+    _measure(
+        f"utbud_andel_regi_{_regi}",
+        f"Andel platser i regi: {contract.label('regi', _regi)}",
+        "andel",
+        ["insatser"],
+        False,
+        f"Platser i regi {contract.label('regi', _regi).lower()} / alla platser.",
+    )(_regi_measure(_regi))
 
 
-@_measure("utbud_diversitet", "Mångfald i utbudet (Shannon)", "index", ["insatser"], False,
-          "Shannons mångfaldsindex (naturlig logaritm) för platsernas fördelning över kategorier.")
+@_measure(
+    "utbud_diversitet",
+    "Mångfald i utbudet (Shannon)",
+    "index",
+    ["insatser"],
+    False,
+    "Shannons mångfaldsindex (naturlig logaritm) för platsernas fördelning över kategorier.",
+)
 def utbud_diversitet(ctx: Context) -> pd.DataFrame:
     """Shannon diversity H = -Σ p_k ln p_k over the places' categories (0 for one category)."""
     places = ctx.area_places
@@ -523,32 +579,61 @@ def _medel_rows(ctx: Context, m: pd.DataFrame, num_mask: pd.Series | None) -> pd
     return pd.DataFrame(rows, columns=["omrade_kod", "taljare", "namnare"])
 
 
-@_measure("medel_totalt", "Medel totalt (kr)", "kr", ["medel"], False,
-          "Summa belopp i medel för periodens år (alla kategorier, även de som inte räknas som insats).")
+@_measure(
+    "medel_totalt",
+    "Medel totalt (kr)",
+    "kr",
+    ["medel"],
+    False,
+    "Summa belopp i medel för periodens år (alla kategorier, även de som inte räknas som insats).",
+)
 def medel_totalt(ctx: Context) -> pd.DataFrame:
     """SEK in the period. ``medel`` is yearly, so every year that overlaps the period counts whole."""
     out = _medel_rows(ctx, _medel(ctx), None)
     return out.assign(varde=out["taljare"], namnare=np.nan)
 
 
-@_measure("medel_andel_feriejobb", "Andel av medlen till feriejobb", "andel", ["medel"], False,
-          "Belopp i kategori feriejobb / alla belopp.")
+@_measure(
+    "medel_andel_feriejobb",
+    "Andel av medlen till feriejobb",
+    "andel",
+    ["medel"],
+    False,
+    "Belopp i kategori feriejobb / alla belopp.",
+)
 def medel_andel_feriejobb(ctx: Context) -> pd.DataFrame:
     m = _medel(ctx)
     out = _medel_rows(ctx, m, m["kategori"].astype(object) == "feriejobb")
-    return out.assign(varde=np.where(out["namnare"] > 0, out["taljare"] / out["namnare"].where(out["namnare"] > 0), np.nan))
+    return out.assign(
+        varde=np.where(out["namnare"] > 0, out["taljare"] / out["namnare"].where(out["namnare"] > 0), np.nan)
+    )
 
 
-@_measure("medel_andel_raknas_som_insats", "Andel av medlen som räknas som insats", "andel", ["medel"], False,
-          "Belopp som räknas som insats / alla belopp.")
+@_measure(
+    "medel_andel_raknas_som_insats",
+    "Andel av medlen som räknas som insats",
+    "andel",
+    ["medel"],
+    False,
+    "Belopp som räknas som insats / alla belopp.",
+)
 def medel_andel_raknas_som_insats(ctx: Context) -> pd.DataFrame:
     m = _medel(ctx)
     out = _medel_rows(ctx, m, m["raknas_som_insats"].fillna(False).astype(bool))
-    return out.assign(varde=np.where(out["namnare"] > 0, out["taljare"] / out["namnare"].where(out["namnare"] > 0), np.nan))
+    return out.assign(
+        varde=np.where(out["namnare"] > 0, out["taljare"] / out["namnare"].where(out["namnare"] > 0), np.nan)
+    )
 
 
-@_measure("medel_per_deltagare", "Medel per deltagare (kr)", "kr", ["medel", "deltaganden", "personer"], True,
-          "Belopp som räknas som insats / personer som började en insats under perioden.", count_is_personal=False)
+@_measure(
+    "medel_per_deltagare",
+    "Medel per deltagare (kr)",
+    "kr",
+    ["medel", "deltaganden", "personer"],
+    True,
+    "Belopp som räknas som insats / personer som började en insats under perioden.",
+    count_is_personal=False,
+)
 def medel_per_deltagare(ctx: Context) -> pd.DataFrame:
     """SEK counted as intervention per participant who started in the period.
 
@@ -571,10 +656,15 @@ def medel_per_deltagare(ctx: Context) -> pd.DataFrame:
 # --------------------------------------------------------------------------- erbjudande
 
 
-@_measure("erbjudande_andel", "Andel som erbjudits insats inom 90 dagar", "andel",
-          ["personer", "bistand", "deltaganden"], True,
-          "Vuxna biståndsmottagare med försörjningshinder arbetslöshet som erbjudits en insats senast "
-          "90 dagar efter första biståndsmånaden under perioden.")
+@_measure(
+    "erbjudande_andel",
+    "Andel som erbjudits insats inom 90 dagar",
+    "andel",
+    ["personer", "bistand", "deltaganden"],
+    True,
+    "Vuxna biståndsmottagare med försörjningshinder arbetslöshet som erbjudits en insats senast "
+    "90 dagar efter första biståndsmånaden under perioden.",
+)
 def erbjudande_andel(ctx: Context) -> pd.DataFrame:
     """Among adult recipients in hinder group arbetsloshet (all groups with
     ``erbjudande_alla_grupper``), the share with a participation whose ``erbjuden_datum`` (else
@@ -603,13 +693,20 @@ def _attendance(ctx: Context) -> pd.DataFrame:
     overlaps = (p["start"] <= ctx.params.last_day) & (p["slut"].isna() | (p["slut"] >= ctx.params.first_day))
     ok = overlaps & (p["planerade"] > 0) & p["narvaro"].notna()
     q = p[ok]
-    return pd.DataFrame({"area": q["area"].to_numpy(dtype=object),
-                         "ratio": np.minimum(q["narvaro"] / q["planerade"], 1.0).to_numpy()})
+    return pd.DataFrame(
+        {"area": q["area"].to_numpy(dtype=object), "ratio": np.minimum(q["narvaro"] / q["planerade"], 1.0).to_numpy()}
+    )
 
 
-@_measure("narvaro_median", "Närvaro, median", "andel", ["deltaganden", "personer"], True,
-          "Median av närvarotimmar / planerade timmar (högst 1) för deltaganden med planerade timmar > 0 "
-          "som pågår under perioden.")
+@_measure(
+    "narvaro_median",
+    "Närvaro, median",
+    "andel",
+    ["deltaganden", "personer"],
+    True,
+    "Median av närvarotimmar / planerade timmar (högst 1) för deltaganden med planerade timmar > 0 "
+    "som pågår under perioden.",
+)
 def narvaro_median(ctx: Context) -> pd.DataFrame:
     """Participations that overlap the period; those with planned hours 0 or empty, or attended
     hours empty, are left out. namnare = number of participations."""
@@ -617,8 +714,14 @@ def narvaro_median(ctx: Context) -> pd.DataFrame:
     return _stat_per_area(ctx, a["area"].to_numpy(), a["ratio"].to_numpy(), np.median)
 
 
-@_measure("narvaro_andel_80", "Andel deltaganden med minst 80 % närvaro", "andel", ["deltaganden", "personer"], True,
-          "Andel av deltagandena i narvaro_median med närvaro minst 0,8.")
+@_measure(
+    "narvaro_andel_80",
+    "Andel deltaganden med minst 80 % närvaro",
+    "andel",
+    ["deltaganden", "personer"],
+    True,
+    "Andel av deltagandena i narvaro_median med närvaro minst 0,8.",
+)
 def narvaro_andel_80(ctx: Context) -> pd.DataFrame:
     a = _attendance(ctx)
     return _per_area(ctx, a["area"].to_numpy(), (a["ratio"] >= 0.8).to_numpy(), np.ones(len(a)))
@@ -636,18 +739,28 @@ def ended_participations(ctx: Context) -> pd.DataFrame:
     return q
 
 
-@_measure("utfall_arbete_studier_andel", "Andel avslut till arbete eller studier", "andel",
-          ["deltaganden", "personer"], True,
-          "Bland deltaganden som avslutades under perioden: andel med avslut arbete eller studier.")
+@_measure(
+    "utfall_arbete_studier_andel",
+    "Andel avslut till arbete eller studier",
+    "andel",
+    ["deltaganden", "personer"],
+    True,
+    "Bland deltaganden som avslutades under perioden: andel med avslut arbete eller studier.",
+)
 def utfall_arbete_studier_andel(ctx: Context) -> pd.DataFrame:
     q = ended_participations(ctx)
     return _per_area(ctx, q["area"].to_numpy(), q["arbete_studier"].to_numpy(), np.ones(len(q)))
 
 
-@_measure("utfall_sjalvforsorjning_andel", "Andel utan bistånd efter avslutad insats", "andel",
-          ["deltaganden", "personer", "bistand"], True,
-          "Bland deltaganden som avslutades under perioden och vars tre följande månader finns i data: "
-          "andel vars person saknar bistånd alla tre månaderna.")
+@_measure(
+    "utfall_sjalvforsorjning_andel",
+    "Andel utan bistånd efter avslutad insats",
+    "andel",
+    ["deltaganden", "personer", "bistand"],
+    True,
+    "Bland deltaganden som avslutades under perioden och vars tre följande månader finns i data: "
+    "andel vars person saknar bistånd alla tre månaderna.",
+)
 def utfall_sjalvforsorjning_andel(ctx: Context) -> pd.DataFrame:
     """Follow-up months are the ``uppfoljning_manader`` calendar months after the end month;
     they must all be inside the data (on or before the last ``bistand`` month)."""
@@ -663,21 +776,30 @@ def utfall_sjalvforsorjning_andel(ctx: Context) -> pd.DataFrame:
     return _per_area(ctx, q["area"].to_numpy(), ~any_aid, np.ones(len(q)))
 
 
-@_measure("langvarigt_andel", "Andel långvarigt biståndsmottagande", "andel", ["personer", "bistand"], True,
-          "Andel av årets vuxna biståndsmottagare med bistånd 10–12 av årets månader (som Koladas N31814), "
-          "för periodens hela kalenderår, sammanvägt över åren.")
+@_measure(
+    "langvarigt_andel",
+    "Andel långvarigt biståndsmottagande",
+    "andel",
+    ["personer", "bistand"],
+    True,
+    "Andel av årets vuxna biståndsmottagare med bistånd 10–12 av årets månader (som Koladas N31814), "
+    "för periodens hela kalenderår, sammanvägt över åren.",
+)
 def langvarigt_andel(ctx: Context) -> pd.DataFrame:
     """Pooled over the calendar years that lie wholly inside the period and inside the data:
     taljare = person-years with 10–12 months, namnare = person-years with ≥ 1 month as an adult
     (turning 18 or more that year). With no whole year the measure is empty (NaN)."""
-    years = [y for y in _period_years(ctx)
-             if pd.Timestamp(y, 1, 1) >= ctx.params.start and pd.Timestamp(y, 12, 1) <= ctx.params.end]
+    years = [
+        y
+        for y in _period_years(ctx)
+        if pd.Timestamp(y, 1, 1) >= ctx.params.start and pd.Timestamp(y, 12, 1) <= ctx.params.end
+    ]
     nums, dens, areas = [], [], []
     for y in years:
         a = ctx.month_index(pd.Timestamp(y, 1, 1))
         if a < 0 or a + 12 > ctx.n_months:
             continue
-        months = ctx.panel[:, a:a + 12].sum(axis=1)
+        months = ctx.panel[:, a : a + 12].sum(axis=1)
         adult = (y - ctx.birth_year[:-1]) >= 18
         sel = (months > 0) & adult
         nums.append(months[sel] >= 10)
@@ -696,48 +818,83 @@ def _assessments(ctx: Context) -> pd.DataFrame:
     b = b[ctx.in_period(b["ansokan_datum"])]
     pos = ctx.person_pos(b["person_id"])
     days = (b["bedomning_datum"] - b["ansokan_datum"]).dt.days.to_numpy(dtype="float64", na_value=np.nan)
-    return pd.DataFrame({"pos": pos, "area": ctx.person_area[pos], "days": days,
-                         "bedomd": b["bedomning_datum"].notna().to_numpy(),
-                         "bedomning": b["bedomning_datum"].to_numpy(),
-                         "resultat": b["resultat"].astype(object).to_numpy()})
+    return pd.DataFrame(
+        {
+            "pos": pos,
+            "area": ctx.person_area[pos],
+            "days": days,
+            "bedomd": b["bedomning_datum"].notna().to_numpy(),
+            "bedomning": b["bedomning_datum"].to_numpy(),
+            "resultat": b["resultat"].astype(object).to_numpy(),
+        }
+    )
 
 
 _NEEDS_VAGIN = ["bedomningar", "personer"]
 
 
-@_measure("vagin_andel_bedomda", "Andel ansökningar med bedömning", "andel", _NEEDS_VAGIN, True,
-          "Bland ansökningar under perioden: andel med bedömningsdatum.")
+@_measure(
+    "vagin_andel_bedomda",
+    "Andel ansökningar med bedömning",
+    "andel",
+    _NEEDS_VAGIN,
+    True,
+    "Bland ansökningar under perioden: andel med bedömningsdatum.",
+)
 def vagin_andel_bedomda(ctx: Context) -> pd.DataFrame:
     a = _assessments(ctx)
     return _per_area(ctx, a["area"].to_numpy(), a["bedomd"].to_numpy(), np.ones(len(a)))
 
 
-@_measure("vagin_dagar_median", "Dagar till bedömning, median", "dagar", _NEEDS_VAGIN, True,
-          "Median av dagar från ansökan till bedömning, för bedömda ansökningar under perioden.")
+@_measure(
+    "vagin_dagar_median",
+    "Dagar till bedömning, median",
+    "dagar",
+    _NEEDS_VAGIN,
+    True,
+    "Median av dagar från ansökan till bedömning, för bedömda ansökningar under perioden.",
+)
 def vagin_dagar_median(ctx: Context) -> pd.DataFrame:
     a = _assessments(ctx)
     a = a[a["bedomd"]]
     return _stat_per_area(ctx, a["area"].to_numpy(), a["days"].to_numpy(), np.median)
 
 
-@_measure("vagin_dagar_p90", "Dagar till bedömning, 90:e percentilen", "dagar", _NEEDS_VAGIN, True,
-          "90:e percentilen av dagar från ansökan till bedömning (linjär interpolation).")
+@_measure(
+    "vagin_dagar_p90",
+    "Dagar till bedömning, 90:e percentilen",
+    "dagar",
+    _NEEDS_VAGIN,
+    True,
+    "90:e percentilen av dagar från ansökan till bedömning (linjär interpolation).",
+)
 def vagin_dagar_p90(ctx: Context) -> pd.DataFrame:
     a = _assessments(ctx)
     a = a[a["bedomd"]]
     return _stat_per_area(ctx, a["area"].to_numpy(), a["days"].to_numpy(), lambda v: np.percentile(v, 90))
 
 
-@_measure("vagin_andel_30_dagar", "Andel bedömda inom 30 dagar", "andel", _NEEDS_VAGIN, True,
-          "Bland alla ansökningar under perioden: andel bedömda inom 30 dagar (ej bedömda räknas som inte inom 30).")
+@_measure(
+    "vagin_andel_30_dagar",
+    "Andel bedömda inom 30 dagar",
+    "andel",
+    _NEEDS_VAGIN,
+    True,
+    "Bland alla ansökningar under perioden: andel bedömda inom 30 dagar (ej bedömda räknas som inte inom 30).",
+)
 def vagin_andel_30_dagar(ctx: Context) -> pd.DataFrame:
     a = _assessments(ctx)
     return _per_area(ctx, a["area"].to_numpy(), (a["bedomd"] & (a["days"] <= 30)).to_numpy(), np.ones(len(a)))
 
 
-@_measure("vagin_andel_insats_90_dagar", "Andel med arbetsförmåga som börjar insats inom 90 dagar", "andel",
-          ["bedomningar", "personer", "deltaganden"], True,
-          "Bland bedömda med hel eller delvis arbetsförmåga: andel som börjar ett deltagande 0–90 dagar efter bedömningen.")
+@_measure(
+    "vagin_andel_insats_90_dagar",
+    "Andel med arbetsförmåga som börjar insats inom 90 dagar",
+    "andel",
+    ["bedomningar", "personer", "deltaganden"],
+    True,
+    "Bland bedömda med hel eller delvis arbetsförmåga: andel som börjar ett deltagande 0–90 dagar efter bedömningen.",
+)
 def vagin_andel_insats_90_dagar(ctx: Context) -> pd.DataFrame:
     """A start on the assessment day counts (0 days); a start before it does not."""
     a = _assessments(ctx)
@@ -753,8 +910,14 @@ def vagin_andel_insats_90_dagar(ctx: Context) -> pd.DataFrame:
 # --------------------------------------------------------------------------- LOV
 
 
-@_measure("lov_andel_valt", "Andel som själva valt utförare (LOV)", "andel", ["deltaganden", "insatser", "personer"], True,
-          "Bland deltaganden som började under perioden hos LOV-utförare: andel där personen själv valt utföraren.")
+@_measure(
+    "lov_andel_valt",
+    "Andel som själva valt utförare (LOV)",
+    "andel",
+    ["deltaganden", "insatser", "personer"],
+    True,
+    "Bland deltaganden som började under perioden hos LOV-utförare: andel där personen själv valt utföraren.",
+)
 def lov_andel_valt(ctx: Context) -> pd.DataFrame:
     """An intervention is at a LOV provider when ``lov`` is Ja or ``regi`` is lov; an empty
     ``vald_utforare`` counts as not chosen."""
@@ -786,42 +949,54 @@ def outcome_frame(ctx: Context) -> pd.DataFrame:
     start_year = pd.DatetimeIndex(q["start"]).year.to_numpy()
     age = start_year - ctx.birth_year[pos]
     t0 = ctx.month_index(q["start"])
-    cums = np.concatenate([np.zeros((len(ctx.persons), 1), np.int32), np.cumsum(ctx.panel, axis=1, dtype=np.int32)], axis=1)
+    cums = np.concatenate(
+        [np.zeros((len(ctx.persons), 1), np.int32), np.cumsum(ctx.panel, axis=1, dtype=np.int32)], axis=1
+    )
     lo = np.clip(t0 - 12, 0, ctx.n_months)
     hi = np.clip(t0, 0, ctx.n_months)
     before = cums[pos, hi] - cums[pos, lo]
     born = pers["utrikes_fodd"].astype("boolean").to_numpy(dtype=object, na_value=None)[pos]
-    return pd.DataFrame({
-        "area": q["area"].to_numpy(),
-        "kategori": q.get("kategori", pd.Series([None] * len(q))).to_numpy(),
-        "arbete_studier": q["arbete_studier"].to_numpy().astype(int),
-        "kon": pers["kon"].astype(object).to_numpy()[pos],
-        "utrikes_fodd": np.array(["ja" if b is True else "nej" if b is False else "okand" for b in born], dtype=object),
-        "utbildning": pers["utbildning"].astype(object).fillna("okand").to_numpy()[pos],
-        "hindergrupp": ctx.person_group[pos],
-        "aldersgrupp": pd.cut(age, [-np.inf, 24, 34, 44, 54, np.inf],
-                              labels=["18_24", "25_34", "35_44", "45_54", "55_plus"]).astype(object),
-        "manader_fore": before.astype(float),
-    })
+    return pd.DataFrame(
+        {
+            "area": q["area"].to_numpy(),
+            "kategori": q.get("kategori", pd.Series([None] * len(q))).to_numpy(),
+            "arbete_studier": q["arbete_studier"].to_numpy().astype(int),
+            "kon": pers["kon"].astype(object).to_numpy()[pos],
+            "utrikes_fodd": np.array(
+                ["ja" if b is True else "nej" if b is False else "okand" for b in born], dtype=object
+            ),
+            "utbildning": pers["utbildning"].astype(object).fillna("okand").to_numpy()[pos],
+            "hindergrupp": ctx.person_group[pos],
+            "aldersgrupp": pd.cut(
+                age, [-np.inf, 24, 34, 44, 54, np.inf], labels=["18_24", "25_34", "35_44", "45_54", "55_plus"]
+            ).astype(object),
+            "manader_fore": before.astype(float),
+        }
+    )
 
 
-@_measure("justerat_utfall_oe", "Avslut till arbete/studier, observerat / förväntat", "kvot",
-          ["deltaganden", "personer", "bistand"], True,
-          "Observerade / förväntade avslut till arbete eller studier; förväntat från en logistisk modell av "
-          "ålder, kön, utrikes född, utbildning, försörjningshinder och bistånd före start, skattad utan område.")
+@_measure(
+    "justerat_utfall_oe",
+    "Avslut till arbete/studier, observerat / förväntat",
+    "kvot",
+    ["deltaganden", "personer", "bistand"],
+    True,
+    "Observerade / förväntade avslut till arbete eller studier; förväntat från en logistisk modell av "
+    "ålder, kön, utrikes född, utbildning, försörjningshinder och bistånd före start, skattad utan område.",
+)
 def justerat_utfall_oe(ctx: Context) -> pd.DataFrame:
     """O/E per area with a 95 % interval; the model is fitted once on all areas (without area).
 
     Extra rows are returned in ``attrs["extra"]`` (ids ``justerat_utfall_oe_lo``/``_hi`` and
     ``justerat_utfall_forvantat``) and stacked by ``compute_measures``.
     """
-    from insats.analysis.stats import observed_expected
 
     frame = outcome_frame(ctx)
     rows = []
     if len(frame) and frame["arbete_studier"].nunique() == 2:
-        oe = observed_expected(frame, outcome="arbete_studier", group="area",
-                               categorical=OE_CATEGORICAL, numeric=OE_NUMERIC)
+        oe = observed_expected(
+            frame, outcome="arbete_studier", group="area", categorical=OE_CATEGORICAL, numeric=OE_NUMERIC
+        )
         oe = oe.reindex(ctx.areas)
         oe[["observed", "n"]] = oe[["observed", "n"]].fillna(0)  # an area with no ended participations
         for a in ctx.areas:
@@ -834,18 +1009,41 @@ def justerat_utfall_oe(ctx: Context) -> pd.DataFrame:
         rows = [(a, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan) for a in ctx.areas + [ALLA]]
     out = pd.DataFrame(rows, columns=["omrade_kod", "varde", "taljare", "namnare", "lo", "hi", "forvantat"])
     extra = []
-    for col, mid in (("lo", "justerat_utfall_oe_lo"), ("hi", "justerat_utfall_oe_hi"), ("forvantat", "justerat_utfall_forvantat")):
-        extra.append(pd.DataFrame({"matt": mid, "omrade_kod": out["omrade_kod"], "varde": out[col],
-                                   "taljare": out["taljare"], "namnare": out["namnare"]}))
+    for col, mid in (
+        ("lo", "justerat_utfall_oe_lo"),
+        ("hi", "justerat_utfall_oe_hi"),
+        ("forvantat", "justerat_utfall_forvantat"),
+    ):
+        extra.append(
+            pd.DataFrame(
+                {
+                    "matt": mid,
+                    "omrade_kod": out["omrade_kod"],
+                    "varde": out[col],
+                    "taljare": out["taljare"],
+                    "namnare": out["namnare"],
+                }
+            )
+        )
     result = out[["omrade_kod", "varde", "taljare", "namnare"]].copy()
     result.attrs["extra"] = extra
     return result
 
 
-for _mid, _label in (("justerat_utfall_oe_lo", "O/E, nedre gräns 95 %"), ("justerat_utfall_oe_hi", "O/E, övre gräns 95 %"),
-                     ("justerat_utfall_forvantat", "Förväntade avslut till arbete/studier")):
-    MEASURES[_mid] = Measure(_mid, _label, "kvot" if "oe" in _mid else "antal", MEASURES["justerat_utfall_oe"].needs,
-                             True, MEASURES["justerat_utfall_oe"].definition, None)
+for _mid, _label in (
+    ("justerat_utfall_oe_lo", "O/E, nedre gräns 95 %"),
+    ("justerat_utfall_oe_hi", "O/E, övre gräns 95 %"),
+    ("justerat_utfall_forvantat", "Förväntade avslut till arbete/studier"),
+):
+    MEASURES[_mid] = Measure(
+        _mid,
+        _label,
+        "kvot" if "oe" in _mid else "antal",
+        MEASURES["justerat_utfall_oe"].needs,
+        True,
+        MEASURES["justerat_utfall_oe"].definition,
+        None,
+    )
 
 
 # --------------------------------------------------------------------------- likställighet
@@ -860,7 +1058,6 @@ def likstallighet(long: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     ``likstallighet_tratt__<m>``: the funnel-plot flag against the whole-study share, coded
     -2 (under the 99.8 % limit), -1 (under 95 %), 0 (inside), 1 (over 95 %), 2 (over 99.8 %).
     """
-    from insats.analysis.stats import funnel_flags, variation
 
     rows = []
     for m in SHARE_MEASURES_FOR_EQUALITY:
@@ -872,15 +1069,36 @@ def likstallighet(long: pd.DataFrame, min_cell: int) -> pd.DataFrame:
         if total.empty or areas.empty or not (total["namnare"].iloc[0] > 0):
             continue
         v = variation(areas["varde"])
-        rows.append({"matt": f"likstallighet_spannvidd__{m}", "omrade_kod": ALLA, "varde": v["range"],
-                     "taljare": np.nan, "namnare": float(v["n"])})
-        rows.append({"matt": f"likstallighet_cv__{m}", "omrade_kod": ALLA, "varde": v["cv"],
-                     "taljare": np.nan, "namnare": float(v["n"])})
+        rows.append(
+            {
+                "matt": f"likstallighet_spannvidd__{m}",
+                "omrade_kod": ALLA,
+                "varde": v["range"],
+                "taljare": np.nan,
+                "namnare": float(v["n"]),
+            }
+        )
+        rows.append(
+            {
+                "matt": f"likstallighet_cv__{m}",
+                "omrade_kod": ALLA,
+                "varde": v["cv"],
+                "taljare": np.nan,
+                "namnare": float(v["n"]),
+            }
+        )
         p0 = float(total["taljare"].iloc[0] / total["namnare"].iloc[0])
         flags = funnel_flags(areas["taljare"].to_numpy(), areas["namnare"].to_numpy(), p0)
         for code, n, flag in zip(areas["omrade_kod"], areas["namnare"], np.asarray(flags)):
-            rows.append({"matt": f"likstallighet_tratt__{m}", "omrade_kod": code, "varde": float(FUNNEL_CODES[flag]),
-                         "taljare": np.nan, "namnare": float(n)})
+            rows.append(
+                {
+                    "matt": f"likstallighet_tratt__{m}",
+                    "omrade_kod": code,
+                    "varde": float(FUNNEL_CODES[flag]),
+                    "taljare": np.nan,
+                    "namnare": float(n),
+                }
+            )
     return pd.DataFrame(rows, columns=["matt", "omrade_kod", "varde", "taljare", "namnare"])
 
 
@@ -888,11 +1106,13 @@ def measure_label(mid: str) -> str:
     """Swedish label of a measure id, including the derived likställighet ids."""
     if mid in MEASURES:
         return MEASURES[mid].label
-    for prefix, text in (("likstallighet_spannvidd__", "Spännvidd mellan områden: "),
-                         ("likstallighet_cv__", "Variationskoefficient mellan områden: "),
-                         ("likstallighet_tratt__", "Trattdiagram, avvikelse: ")):
+    for prefix, text in (
+        ("likstallighet_spannvidd__", "Spännvidd mellan områden: "),
+        ("likstallighet_cv__", "Variationskoefficient mellan områden: "),
+        ("likstallighet_tratt__", "Trattdiagram, avvikelse: "),
+    ):
         if mid.startswith(prefix):
-            return text + measure_label(mid[len(prefix):]).lower()
+            return text + measure_label(mid[len(prefix) :]).lower()
     return mid
 
 
@@ -912,19 +1132,23 @@ class MeasureResult:
     """The table before disclosure control: internal quality checks only, never publish."""
 
 
-def compute_measures(study: Study, *, start=None, end=None, min_cell: int = 5, only: list[str] | None = None,
-                     **options) -> MeasureResult:
+def compute_measures(
+    study: Study, *, start=None, end=None, min_cell: int = 5, only: list[str] | None = None, **options
+) -> MeasureResult:
     """Every measure whose tables are present, in the long format, through disclosure control.
 
     ``start``/``end`` are months (``"YYYY-MM"`` or timestamps); by default the whole study.
     ``options`` set ``Params`` fields (``erbjudande_dagar``, ``erbjudande_alla_grupper``,
     ``uppfoljning_manader``, ``insats_dagar_efter_bedomning``).
     """
-    from insats.analysis.privacy import protect_measures
 
     d_start, d_end = default_period(study) if start is None or end is None else (None, None)
-    params = Params(start=_month(start) if start is not None else d_start,
-                    end=_month(end) if end is not None else d_end, min_cell=min_cell, **options)
+    params = Params(
+        start=_month(start) if start is not None else d_start,
+        end=_month(end) if end is not None else d_end,
+        min_cell=min_cell,
+        **options,
+    )
     if params.end < params.start:
         raise ValueError(f"Perioden slutar ({params.end:%Y-%m}) före sin början ({params.start:%Y-%m}).")
     ctx = Context(study, params)
@@ -943,7 +1167,8 @@ def compute_measures(study: Study, *, start=None, end=None, min_cell: int = 5, o
         parts.extend(res.attrs.get("extra", []))
     long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS[:-1])
     long = long[["matt", "omrade_kod", "varde", "taljare", "namnare"]].astype(
-        {"varde": "float64", "taljare": "float64", "namnare": "float64"})
+        {"varde": "float64", "taljare": "float64", "namnare": "float64"}
+    )
     published = _protect(long, min_cell, protect_measures)
     # likställighet is computed from what is published: suppressed areas take no part in it
     visible = published[~published["undertryckt"]]
@@ -962,8 +1187,16 @@ def _typed(table: pd.DataFrame) -> pd.DataFrame:
     table = table[COLUMNS].reset_index(drop=True)
     # allocated places are sums of fractions: drop floating-point dust (215.00000000000003)
     table[["taljare", "namnare"]] = table[["taljare", "namnare"]].round(9)
-    return table.astype({"matt": object, "omrade_kod": object, "varde": "float64", "taljare": "float64",
-                         "namnare": "float64", "undertryckt": bool})
+    return table.astype(
+        {
+            "matt": object,
+            "omrade_kod": object,
+            "varde": "float64",
+            "taljare": "float64",
+            "namnare": "float64",
+            "undertryckt": bool,
+        }
+    )
 
 
 def _is_personal(mid: str) -> bool:
@@ -984,7 +1217,9 @@ def _protect(long: pd.DataFrame, min_cell: int, protect) -> pd.DataFrame:
         sub.loc[num_not_people, "taljare"] = np.nan
         prot = protect(sub, min_cell=min_cell).set_index(sub.index)
         prot.loc[num_not_people & ~prot["undertryckt"], "taljare"] = kept_num[num_not_people & ~prot["undertryckt"]]
-        out.loc[personal, ["varde", "taljare", "namnare", "undertryckt"]] = prot[["varde", "taljare", "namnare", "undertryckt"]].to_numpy()
+        out.loc[personal, ["varde", "taljare", "namnare", "undertryckt"]] = prot[
+            ["varde", "taljare", "namnare", "undertryckt"]
+        ].to_numpy()
     out["undertryckt"] = out["undertryckt"].astype(bool)
     for col in ("varde", "taljare", "namnare"):
         out[col] = out[col].astype("float64")
@@ -996,12 +1231,19 @@ def _protect(long: pd.DataFrame, min_cell: int, protect) -> pd.DataFrame:
 
 def labels_table() -> pd.DataFrame:
     """Measure ids with Swedish labels, units and definitions (the second sheet of the XLSX)."""
-    return pd.DataFrame([{"Mått": m.id, "Benämning": m.label, "Enhet": m.unit, "Definition": m.definition}
-                         for m in MEASURES.values()])
+    return pd.DataFrame(
+        [{"Mått": m.id, "Benämning": m.label, "Enhet": m.unit, "Definition": m.definition} for m in MEASURES.values()]
+    )
 
 
-SWEDISH_HEADERS = {"matt": "Mått", "omrade_kod": "Områdeskod", "varde": "Värde", "taljare": "Täljare",
-                   "namnare": "Nämnare", "undertryckt": "Undertryckt"}
+SWEDISH_HEADERS = {
+    "matt": "Mått",
+    "omrade_kod": "Områdeskod",
+    "varde": "Värde",
+    "taljare": "Täljare",
+    "namnare": "Nämnare",
+    "undertryckt": "Undertryckt",
+}
 
 
 def write_measures(result: MeasureResult, path: Path | str) -> Path:
@@ -1015,15 +1257,17 @@ def write_measures(result: MeasureResult, path: Path | str) -> Path:
     ext = path.suffix.lower()
     if ext not in (".csv", ".xlsx", ".json"):
         raise ValueError(f"Okänt filformat {path.suffix!r} för {path.name}: välj .csv, .xlsx eller .json.")
-    from insats.atomic import atomic_path
 
     with atomic_path(path) as tmp:
         table = result.table
         if ext == ".csv":
             table.to_csv(tmp, index=False)
         elif ext == ".json":
-            payload = {"parametrar": result.params, "utelamnade": result.skipped,
-                       "matt": json.loads(table.to_json(orient="records", force_ascii=False))}
+            payload = {
+                "parametrar": result.params,
+                "utelamnade": result.skipped,
+                "matt": json.loads(table.to_json(orient="records", force_ascii=False)),
+            }
             tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
         else:
             shown = table.astype({"varde": object, "taljare": object, "namnare": object})
@@ -1034,6 +1278,7 @@ def write_measures(result: MeasureResult, path: Path | str) -> Path:
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
                 shown.rename(columns=SWEDISH_HEADERS).to_excel(xw, sheet_name="Mått", index=False)
                 labels_table().to_excel(xw, sheet_name="Benämningar", index=False)
-                pd.DataFrame({"Parameter": list(result.params), "Värde": [str(v) for v in result.params.values()]}
-                             ).to_excel(xw, sheet_name="Parametrar", index=False)
+                pd.DataFrame(
+                    {"Parameter": list(result.params), "Värde": [str(v) for v in result.params.values()]}
+                ).to_excel(xw, sheet_name="Parametrar", index=False)
     return path

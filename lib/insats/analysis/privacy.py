@@ -220,9 +220,7 @@ def protect_measures(
     taljare = pd.to_numeric(out["taljare"], errors="coerce").astype(float)
     namnare = pd.to_numeric(out["namnare"], errors="coerce").astype(float)
     already = (
-        out["undertryckt"].fillna(False).astype(bool).to_numpy()
-        if "undertryckt" in out
-        else np.zeros(len(out), bool)
+        out["undertryckt"].fillna(False).astype(bool).to_numpy() if "undertryckt" in out else np.zeros(len(out), bool)
     )
     exempt_rows = out["matt"].isin(list(exempt)).to_numpy()
     sup = already | (~exempt_rows & (_small(taljare, min_cell) | _small(namnare, min_cell)))

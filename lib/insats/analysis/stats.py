@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
 from scipy import stats as _st
 
 __all__ = [
@@ -148,8 +149,8 @@ def funnel_flags(k, n, p0) -> pd.Series:
 def garwood_interval(observed, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Garwood) Poisson interval for an observed count ``O``::
 
-        lo = χ²_{(1 − level)/2}(2 O) / 2       (0 when O = 0)
-        hi = χ²_{(1 + level)/2}(2 O + 2) / 2
+    lo = χ²_{(1 − level)/2}(2 O) / 2       (0 when O = 0)
+    hi = χ²_{(1 + level)/2}(2 O + 2) / 2
     """
     o = np.asarray(observed, dtype=float)
     alpha = 1.0 - level
@@ -207,8 +208,6 @@ def observed_expected(
     complete = frame[needed].notna().all(axis=1)
     data = frame.loc[complete, needed]
 
-    import statsmodels.api as sm
-
     # Fit on covariate patterns (per group) with successes/trials: the same maximum-likelihood
     # estimate as one row per person, but a few thousand rows instead of hundreds of thousands.
     keys = [group, *categorical, *numeric]
@@ -226,8 +225,9 @@ def observed_expected(
         p_hat = np.array([], dtype=float)
         coefficients = pd.Series(dtype=float, name="koefficient")
 
-    work = pd.DataFrame({"g": cells[group].to_numpy() if len(cells) else [], "y": succ, "p": p_hat * trials,
-                         "n": trials})
+    work = pd.DataFrame(
+        {"g": cells[group].to_numpy() if len(cells) else [], "y": succ, "p": p_hat * trials, "n": trials}
+    )
     agg = work.groupby("g", sort=True, observed=True).agg(observed=("y", "sum"), expected=("p", "sum"), n=("n", "sum"))
     agg.index.name = group
     agg["n"] = agg["n"].astype("int64")
@@ -237,7 +237,7 @@ def observed_expected(
         agg["lo"] = lo / agg["expected"].to_numpy()
         agg["hi"] = hi / agg["expected"].to_numpy()
     agg.attrs["coefficients"] = coefficients
-    agg.attrs["n_used"] = int(len(data))
+    agg.attrs["n_used"] = len(data)
     agg.attrs["n_dropped"] = int((~complete).sum())
     agg.attrs["n_dropped_by_column"] = missing_by_col
     agg.attrs["level"] = level

@@ -26,12 +26,16 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import webbrowser
 from pathlib import Path
+
+from insats.dashboards.widgets import ENV_DATA
 
 TEMPLATE = "insats"
 DEFAULT_PORT = 8866
@@ -65,8 +69,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
-def voila_command(dashboards: Path, *, port: int = DEFAULT_PORT, ip: str = "127.0.0.1", pool_size: int = 1,
-                  preheat: bool = True) -> list[str]:
+def voila_command(
+    dashboards: Path, *, port: int = DEFAULT_PORT, ip: str = "127.0.0.1", pool_size: int = 1, preheat: bool = True
+) -> list[str]:
     """The Voila command line (``voila`` next to this Python, else ``python -m voila``)."""
     exe = Path(sys.executable).parent / "voila"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "voila"]
@@ -93,7 +98,6 @@ def voila_command(dashboards: Path, *, port: int = DEFAULT_PORT, ip: str = "127.
 
 def voila_env(data: Path | str | None = None) -> dict[str, str]:
     """The environment for Voila: the insats template on ``JUPYTER_PATH``, ``INSATS_DATA``."""
-    from insats.dashboards.widgets import ENV_DATA
 
     env = dict(os.environ)
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in [str(TEMPLATE_ROOT), env.get("JUPYTER_PATH", "")] if p)
@@ -103,18 +107,32 @@ def voila_env(data: Path | str | None = None) -> dict[str, str]:
     return env
 
 
-def start(dashboards: Path | None = None, *, port: int = DEFAULT_PORT, ip: str = "127.0.0.1",
-          data: Path | str | None = None, pool_size: int = 1, preheat: bool = True,
-          stdout=None, stderr=None) -> subprocess.Popen:
+def start(
+    dashboards: Path | None = None,
+    *,
+    port: int = DEFAULT_PORT,
+    ip: str = "127.0.0.1",
+    data: Path | str | None = None,
+    pool_size: int = 1,
+    preheat: bool = True,
+    stdout=None,
+    stderr=None,
+) -> subprocess.Popen:
     """Start Voila as a subprocess (returns at once; see ``wait_ready``)."""
     dashboards = Path(dashboards) if dashboards else find_dashboards()
-    return subprocess.Popen(voila_command(dashboards, port=port, ip=ip, pool_size=pool_size, preheat=preheat),
-                            cwd=dashboards, env=voila_env(data), stdout=stdout, stderr=stderr)
+    return subprocess.Popen(
+        voila_command(dashboards, port=port, ip=ip, pool_size=pool_size, preheat=preheat),
+        cwd=dashboards,
+        env=voila_env(data),
+        stdout=stdout,
+        stderr=stderr,
+    )
 
 
-def wait_ready(port: int, host: str = "127.0.0.1", timeout: float = 120.0, proc: subprocess.Popen | None = None) -> bool:
+def wait_ready(
+    port: int, host: str = "127.0.0.1", timeout: float = 120.0, proc: subprocess.Popen | None = None
+) -> bool:
     """Wait until the server answers HTTP on ``port`` (False on timeout or if ``proc`` died)."""
-    import urllib.request
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -150,14 +168,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         print(f"Fel: {exc}", file=sys.stderr)
         return 1
-    import signal
 
     def _stop(signum, frame):  # SIGTERM ends Voila too (the finally below), not only Ctrl+C
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
-    proc = start(dashboards, port=args.port, ip=args.ip, data=args.data, pool_size=args.pool_size,
-                 preheat=not args.no_preheat)
+    proc = start(
+        dashboards, port=args.port, ip=args.ip, data=args.data, pool_size=args.pool_size, preheat=not args.no_preheat
+    )
     try:
         if not wait_ready(args.port, "127.0.0.1" if args.ip in ("0.0.0.0", "") else args.ip, proc=proc):
             print("Fel: Voila startade inte (är porten upptagen?).", file=sys.stderr)
@@ -193,8 +211,13 @@ def add_serve_parser(sub) -> None:
     """Register ``insats serve`` on the CLI's subparsers."""
     p = sub.add_parser("serve", help="visa instrumentpanelerna i webbläsaren (Voila, utan internet)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (standard {DEFAULT_PORT})")
-    p.add_argument("--data", type=Path, default=None, metavar="MAPP",
-                   help="studiemapp som alla instrumentpaneler visar (standard: exempeldata)")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        metavar="MAPP",
+        help="studiemapp som alla instrumentpaneler visar (standard: exempeldata)",
+    )
     p.add_argument("--no-browser", action="store_true", help="öppna ingen webbläsare")
     p.add_argument("--ip", default="127.0.0.1", help="adress att lyssna på (standard 127.0.0.1, bara den här datorn)")
     p.add_argument("--pool-size", type=int, default=1, help="förstartade kärnor per instrumentpanel (standard 1)")

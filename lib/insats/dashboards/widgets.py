@@ -41,16 +41,27 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import altair as alt
+import ipywidgets
 import numpy as np
 import pandas as pd
+from IPython.display import HTML, display
 
-from insats import charts
-from insats import contract
+from insats import charts, contract
+from insats.analysis.measures import (
+    MEASURES,
+    Context,
+    Params,
+    compute_measures,
+    default_period,
+    measure_label,
+    open_interventions,
+)
+from insats.analysis.privacy import SUPPRESSED, footnote, format_number
 from insats.contract import ALLA, CENTRAL
-from insats.analysis.measures import MEASURES, Context, Params, compute_measures, default_period, measure_label, open_interventions
-from insats.analysis.privacy import SUPPRESSED, footnote
-from insats.reports.common import area_names, load_for_report, measure_table, synthetic_banner
 from insats.data.study import Study
+from insats.reports import utvardering
+from insats.reports.common import area_names, load_for_report, measure_table, synthetic_banner
 
 __all__ = [
     "ENV_DATA",
@@ -73,8 +84,11 @@ __all__ = [
 ENV_DATA = "INSATS_DATA"
 """Environment variable that points every dashboard at another study (``insats serve --data``)."""
 
-DEFAULT_DATA = {"jamfor_omraden": "data/exempel/stockholm", "omradesprofil": "data/exempel/stockholm",
-                "utvardering": "data/exempel/sundbyberg"}
+DEFAULT_DATA = {
+    "jamfor_omraden": "data/exempel/stockholm",
+    "omradesprofil": "data/exempel/stockholm",
+    "utvardering": "data/exempel/sundbyberg",
+}
 
 OUTCOME_RAW = "utfall_arbete_studier_andel"
 OUTCOME_ADJUSTED = "justerat_utfall_oe"
@@ -84,10 +98,22 @@ COMPARE_EXCLUDE_PREFIXES = ("likstallighet_", "justerat_utfall_")
 rå/justerad toggle of the outcome measure)."""
 
 PROFILE_MEASURES = (
-    "erbjudande_andel", "narvaro_andel_80", "utfall_arbete_studier_andel", "utfall_sjalvforsorjning_andel",
-    "justerat_utfall_oe", "langvarigt_andel", "vagin_andel_30_dagar", "vagin_dagar_median",
-    "lov_andel_valt", "utbud_insatser", "utbud_kategorier", "utbud_platser_per_100",
-    "utbud_andel_narvarokrav", "medel_totalt", "medel_andel_feriejobb", "medel_per_deltagare",
+    "erbjudande_andel",
+    "narvaro_andel_80",
+    "utfall_arbete_studier_andel",
+    "utfall_sjalvforsorjning_andel",
+    "justerat_utfall_oe",
+    "langvarigt_andel",
+    "vagin_andel_30_dagar",
+    "vagin_dagar_median",
+    "lov_andel_valt",
+    "utbud_insatser",
+    "utbud_kategorier",
+    "utbud_platser_per_100",
+    "utbud_andel_narvarokrav",
+    "medel_totalt",
+    "medel_andel_feriejobb",
+    "medel_per_deltagare",
 )
 """Key figures of the Områdesprofil, in display order (those the study lacks are left out)."""
 
@@ -183,7 +209,7 @@ class DashboardData:
         self.cache = MeasureCache(self.study, min_cell=self.min_cell)
 
     @classmethod
-    def load(cls, data_dir, *, min_cell: int = 5, default: str = DEFAULT_DATA["jamfor_omraden"]) -> "DashboardData":
+    def load(cls, data_dir, *, min_cell: int = 5, default: str = DEFAULT_DATA["jamfor_omraden"]) -> DashboardData:
         path = resolve_data_dir(data_dir, default)
         return cls(load_for_report(path), path, min_cell)
 
@@ -221,8 +247,9 @@ class DashboardData:
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
     """CSV as Swedish Excel reads it: semicolon, UTF-8 with BOM, the index as first column."""
-    return table.to_csv(sep=";", index=table.index.name is not None or not isinstance(table.index, pd.RangeIndex),
-                        encoding="utf-8-sig").encode("utf-8-sig")
+    return table.to_csv(
+        sep=";", index=table.index.name is not None or not isinstance(table.index, pd.RangeIndex), encoding="utf-8-sig"
+    ).encode("utf-8-sig")
 
 
 def xlsx_bytes(table: pd.DataFrame, sheet: str = "Tabell") -> bytes:
@@ -245,8 +272,11 @@ def png_bytes(chart) -> bytes:
         return path.read_bytes()
 
 
-MIME = {"csv": "text/csv", "png": "image/png",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MIME = {
+    "csv": "text/csv",
+    "png": "image/png",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def data_uri_link(data: bytes, filename: str, text: str | None = None) -> str:
@@ -254,8 +284,10 @@ def data_uri_link(data: bytes, filename: str, text: str | None = None) -> str:
     ext = filename.rsplit(".", 1)[-1].lower()
     uri = f"data:{MIME.get(ext, 'application/octet-stream')};base64,{base64.b64encode(data).decode('ascii')}"
     label = _html.escape(text or f"Spara {filename}")
-    return (f'<a class="insats-download" download="{_html.escape(filename)}" href="{uri}" '
-            f'title="{_html.escape(filename)}">{label}</a>')
+    return (
+        f'<a class="insats-download" download="{_html.escape(filename)}" href="{uri}" '
+        f'title="{_html.escape(filename)}">{label}</a>'
+    )
 
 
 def slug(text: str) -> str:
@@ -273,14 +305,15 @@ def table_html(table: pd.DataFrame, *, focus: str | None = None) -> str:
         cls = ' class="insats-focus"' if focus is not None and str(label) == str(focus) else ""
         cells = "".join(f"<td>{_html.escape('' if pd.isna(v) else str(v))}</td>" for v in row.tolist())
         rows.append(f"<tr{cls}><td>{_html.escape(str(label))}</td>{cells}</tr>")
-    return f'<div class="insats-table"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+    return (
+        f'<div class="insats-table"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+    )
 
 
 # --------------------------------------------------------------------------- widgets
 
 
 def _w():
-    import ipywidgets
 
     return ipywidgets
 
@@ -331,8 +364,10 @@ class ChartView:
         if chart:
             buttons.append(self._button("Diagram (PNG)", "png"))
         self.buttons = buttons
-        self.toolbar = w.HBox([w.HTML('<span class="insats-note">Ladda ner:</span>'), *buttons, self.links],
-                              layout=w.Layout(align_items="center", flex_flow="row wrap"))
+        self.toolbar = w.HBox(
+            [w.HTML('<span class="insats-note">Ladda ner:</span>'), *buttons, self.links],
+            layout=w.Layout(align_items="center", flex_flow="row wrap"),
+        )
         parts = [self.out] if chart else []
         if table:
             parts.append(self.table_out)
@@ -363,16 +398,17 @@ class ChartView:
 
     def _button(self, text: str, kind: str):
         w = _w()
-        b = w.Button(description=text, tooltip=f"Skapa en fil att spara ({kind.upper()})",
-                     layout=w.Layout(width="auto"))
+        b = w.Button(
+            description=text, tooltip=f"Skapa en fil att spara ({kind.upper()})", layout=w.Layout(width="auto")
+        )
         b.add_class(f"insats-dl-{kind}")
         b.on_click(lambda _b, kind=kind: self.download(kind))
         return b
 
-    def show(self, chart=None, table: pd.DataFrame | None = None, *, focus_label: str | None = None,
-             note: str | None = None) -> None:
+    def show(
+        self, chart=None, table: pd.DataFrame | None = None, *, focus_label: str | None = None, note: str | None = None
+    ) -> None:
         """Replace the chart and table in place (no page rebuild) and clear stale links."""
-        from IPython.display import HTML, display
 
         self.chart, self.table, self.focus_label = chart, table, focus_label
         self.links.value = ""
@@ -415,6 +451,7 @@ class ChartView:
 
 def link_tabs(tabs, groups: list[list[ChartView]]) -> None:
     """Only the selected tab's views draw; the others draw when their tab is opened."""
+
     def sync(_change=None):
         for i, views in enumerate(groups):
             for v in views:
@@ -428,10 +465,14 @@ def link_tabs(tabs, groups: list[list[ChartView]]) -> None:
 
 def _page(title: str, lead: str, data: DashboardData, body: list):
     w = _w()
-    head = w.HTML(CSS + banner_html(data.study) + f'<div class="insats-h1">{_html.escape(title)}</div>'
-                  f'<p class="insats-lead">{lead}</p>')
-    foot = w.HTML(f'<p class="insats-note">{_html.escape(footnote(data.min_cell))}. '
-                  f"Data: {_html.escape(Path(data.path).name)}.</p>")
+    head = w.HTML(
+        CSS + banner_html(data.study) + f'<div class="insats-h1">{_html.escape(title)}</div>'
+        f'<p class="insats-lead">{lead}</p>'
+    )
+    foot = w.HTML(
+        f'<p class="insats-note">{_html.escape(footnote(data.min_cell))}. '
+        f"Data: {_html.escape(Path(data.path).name)}.</p>"
+    )
     page = w.VBox([head, *body, foot])
     page.add_class("insats-dash")
     return page
@@ -439,8 +480,13 @@ def _page(title: str, lead: str, data: DashboardData, body: list):
 
 def _dropdown(description: str, options, value=None, width="320px", css: str | None = None):
     w = _w()
-    dd = w.Dropdown(options=options, value=value, description=description,
-                    style={"description_width": "initial"}, layout=w.Layout(width=width))
+    dd = w.Dropdown(
+        options=options,
+        value=value,
+        description=description,
+        style={"description_width": "initial"},
+        layout=w.Layout(width=width),
+    )
     if css:
         dd.add_class(css)
     return dd
@@ -449,9 +495,14 @@ def _dropdown(description: str, options, value=None, width="320px", css: str | N
 def _period_slider(data: DashboardData):
     w = _w()
     months = data.months
-    return w.SelectionRangeSlider(options=months, index=(0, len(months) - 1), description="Period",
-                                  continuous_update=False, style={"description_width": "initial"},
-                                  layout=w.Layout(width="560px"))
+    return w.SelectionRangeSlider(
+        options=months,
+        index=(0, len(months) - 1),
+        description="Period",
+        continuous_update=False,
+        style={"description_width": "initial"},
+        layout=w.Layout(width="560px"),
+    )
 
 
 def _period_text(start: str, end: str) -> str:
@@ -468,8 +519,7 @@ def _period_text(start: str, end: str) -> str:
 def compare_measures(long: pd.DataFrame) -> list[tuple[str, str]]:
     """(Swedish label, id) of the measures offered in *Jämför områden*, in registry order."""
     present = set(long["matt"])
-    return [(measure_label(m), m) for m in MEASURES if m in present
-            and not m.startswith(COMPARE_EXCLUDE_PREFIXES)]
+    return [(measure_label(m), m) for m in MEASURES if m in present and not m.startswith(COMPARE_EXCLUDE_PREFIXES)]
 
 
 def compare_table(long: pd.DataFrame, matt: str, omraden=None) -> pd.DataFrame:
@@ -498,9 +548,12 @@ class CompareDashboard:
         self.measure = _dropdown("Mått", options, default, width="460px", css="insats-measure")
         self.period = _period_slider(data)
         self.district = _dropdown("Område i fokus", [("Inget valt", "")] + data.areas(), "", css="insats-district")
-        self.adjust = w.ToggleButtons(options=[("Rå andel", "ra"), ("Justerad (observerat/förväntat)", "justerad")],
-                                      value="ra", description="Utfall", style={"description_width": "initial",
-                                                                               "button_width": "auto"})
+        self.adjust = w.ToggleButtons(
+            options=[("Rå andel", "ra"), ("Justerad (observerat/förväntat)", "justerad")],
+            value="ra",
+            description="Utfall",
+            style={"description_width": "initial", "button_width": "auto"},
+        )
         self.status = w.HTML()
         self.bars = ChartView("jamfor_rangordning")
         self.funnel = ChartView("jamfor_tratt", table=False)
@@ -516,9 +569,11 @@ class CompareDashboard:
             tabs.set_title(i, t)
         self.tabs = tabs
         link_tabs(tabs, [[self.bars], [self.funnel], [self.matrix]])
-        lead = ("Välj ett mått och en period. Staplarna visar områdena i rangordning med 95 % "
-                "konfidensintervall; den streckade linjen är hela studien. Välj ett område för att "
-                "markera det i alla diagram.")
+        lead = (
+            "Välj ett mått och en period. Staplarna visar områdena i rangordning med 95 % "
+            "konfidensintervall; den streckade linjen är hela studien. Välj ett område för att "
+            "markera det i alla diagram."
+        )
         self.widget = _page("Jämför områden", lead, data, [controls, tabs])
         self.redraw()
 
@@ -553,17 +608,25 @@ class CompareDashboard:
             self.funnel.update(lambda: {"note": note})
         else:
             title = f"{measure_label(matt)}, {period}"
-            self.bars.update(lambda: {
-                "chart": charts.ranked_bars(long, matt, focus=focus, omraden=omraden, min_cell=min_cell, title=title),
-                "table": compare_table(long, matt, omraden), "focus_label": focus_label})
+            self.bars.update(
+                lambda: {
+                    "chart": charts.ranked_bars(
+                        long, matt, focus=focus, omraden=omraden, min_cell=min_cell, title=title
+                    ),
+                    "table": compare_table(long, matt, omraden),
+                    "focus_label": focus_label,
+                }
+            )
             unit = MEASURES[matt].unit if matt in MEASURES else None
             rows = long[(long["matt"] == matt) & (long["omrade_kod"] == ALLA)]
             if unit == "andel" and len(rows) and rows["namnare"].notna().all():
-                self.funnel.update(lambda: {"chart": charts.funnel_plot(long, matt, focus=focus, omraden=omraden,
-                                                                        min_cell=min_cell)})
+                self.funnel.update(
+                    lambda: {"chart": charts.funnel_plot(long, matt, focus=focus, omraden=omraden, min_cell=min_cell)}
+                )
             else:
-                self.funnel.update(lambda: {"note": "Trattdiagrammet visas för andelar (välj rå andel eller "
-                                                    "ett annat andelsmått)."})
+                self.funnel.update(
+                    lambda: {"note": "Trattdiagrammet visas för andelar (välj rå andel eller ett annat andelsmått)."}
+                )
         start, end = self.start, self.end
 
         def matrix():
@@ -571,14 +634,19 @@ class CompareDashboard:
             if not len(ins):
                 return {"note": "Studien har inga insatser öppna under perioden."}
             cells = ins.assign(omrade_kod=ins["omrade_kod"].astype(str))
-            table = (cells.assign(kategori=[contract.label("kategori_medel", str(c)) for c in cells["kategori"]],
-                                  omrade=[names.get(c, c) for c in cells["omrade_kod"]])
-                     .pivot_table(index="omrade", columns="kategori", values="platser", aggfunc="sum", fill_value=0))
+            table = cells.assign(
+                kategori=[contract.label("kategori_medel", str(c)) for c in cells["kategori"]],
+                omrade=[names.get(c, c) for c in cells["omrade_kod"]],
+            ).pivot_table(index="omrade", columns="kategori", values="platser", aggfunc="sum", fill_value=0)
             table.index.name = "Område"
             table = table.map(lambda v: f"{int(round(v))}" if v else "–")
-            return {"chart": charts.utbud_matrix(ins, omraden=omraden, focus=focus,
-                                                 title=f"Platser per område och kategori, {period}"),
-                    "table": table, "focus_label": focus_label}
+            return {
+                "chart": charts.utbud_matrix(
+                    ins, omraden=omraden, focus=focus, title=f"Platser per område och kategori, {period}"
+                ),
+                "table": table,
+                "focus_label": focus_label,
+            }
 
         self.matrix.update(matrix)
         self.timings = {"measures": t1 - t0, "draw": time.perf_counter() - t1}
@@ -589,7 +657,7 @@ def jamfor_omraden(data_dir=None, *, min_cell: int = 5, measure: str | None = No
     charts.enable_offline()
     data = DashboardData.load(data_dir, min_cell=min_cell, default=DEFAULT_DATA["jamfor_omraden"])
     panel = CompareDashboard(data, measure=measure)
-    _mark_ready('jamfor_omraden')
+    _mark_ready("jamfor_omraden")
     return panel
 
 
@@ -612,16 +680,23 @@ def profile_values(long: pd.DataFrame, code: str, measures=PROFILE_MEASURES) -> 
         part = long[long["matt"] == m]
         if part.empty:
             continue
-        areas = part[part["omrade_kod"].astype(str) != ALLA].set_index(part["omrade_kod"].astype(str)
-                                                                         [part["omrade_kod"].astype(str) != ALLA])
+        areas = part[part["omrade_kod"].astype(str) != ALLA].set_index(
+            part["omrade_kod"].astype(str)[part["omrade_kod"].astype(str) != ALLA]
+        )
         shown = areas["varde"].where(~areas["undertryckt"].astype(bool))
         alla = part[part["omrade_kod"] == ALLA]
         alla_v = float(alla["varde"].iloc[0]) if len(alla) and not bool(alla["undertryckt"].iloc[0]) else np.nan
         others = shown.drop(index=code, errors="ignore")
-        rows.append({"matt": m, "omrade": float(shown.get(code, np.nan)) if code in shown.index else np.nan,
-                     "undertryckt": bool(code in areas.index and areas.loc[code, "undertryckt"]),
-                     "alla": alla_v, "median_ovriga": float(others.median()) if others.notna().any() else np.nan,
-                     "plats": _rank(shown, code)})
+        rows.append(
+            {
+                "matt": m,
+                "omrade": float(shown.get(code, np.nan)) if code in shown.index else np.nan,
+                "undertryckt": bool(code in areas.index and areas.loc[code, "undertryckt"]),
+                "alla": alla_v,
+                "median_ovriga": float(others.median()) if others.notna().any() else np.nan,
+                "plats": _rank(shown, code),
+            }
+        )
     return pd.DataFrame(rows, columns=["matt", "omrade", "undertryckt", "alla", "median_ovriga", "plats"])
 
 
@@ -630,8 +705,10 @@ def profile_table(long: pd.DataFrame, code: str, name: str) -> pd.DataFrame:
     vals = profile_values(long, code)
     out = pd.DataFrame(index=pd.Index([measure_label(m) for m in vals["matt"]], name="Mått"))
     unit = [charts._unit(m) for m in vals["matt"]]
-    out[name] = [SUPPRESSED if s else (charts.format_value(v, u) or "–")
-                 for v, s, u in zip(vals["omrade"], vals["undertryckt"], unit)]
+    out[name] = [
+        SUPPRESSED if s else (charts.format_value(v, u) or "–")
+        for v, s, u in zip(vals["omrade"], vals["undertryckt"], unit)
+    ]
     out["Hela studien"] = [charts.format_value(v, u) or SUPPRESSED for v, u in zip(vals["alla"], unit)]
     out["Median, övriga områden"] = [charts.format_value(v, u) or "–" for v, u in zip(vals["median_ovriga"], unit)]
     out["Plats (störst först)"] = list(vals["plats"])
@@ -640,7 +717,6 @@ def profile_table(long: pd.DataFrame, code: str, name: str) -> pd.DataFrame:
 
 def profile_chart(long: pd.DataFrame, code: str, name: str, *, min_cell: int = 5):
     """Bars of the area's shares next to the whole study and the other areas' median."""
-    import altair as alt
 
     vals = profile_values(long, code)
     vals = vals[[charts._unit(m) == "andel" for m in vals["matt"]]]
@@ -650,46 +726,83 @@ def profile_chart(long: pd.DataFrame, code: str, name: str, *, min_cell: int = 5
         for label, col in series:
             v = r[col]
             hidden = bool(col == "omrade" and (r["undertryckt"] or pd.isna(v)))
-            rows.append({"matt": measure_label(r["matt"]), "serie": label, "varde": None if pd.isna(v) else float(v),
-                         "text": SUPPRESSED if hidden else charts.format_value(v, "andel"), "dold": hidden})
+            rows.append(
+                {
+                    "matt": measure_label(r["matt"]),
+                    "serie": label,
+                    "varde": None if pd.isna(v) else float(v),
+                    "text": SUPPRESSED if hidden else charts.format_value(v, "andel"),
+                    "dold": hidden,
+                }
+            )
     frame = pd.DataFrame(rows)
     domain = [s for s, _ in series]
     colors = [charts.FOCUS_COLOR, charts.TOTAL_COLOR, charts.OTHER_COLOR]
     base = alt.Chart()
     y = alt.Y("serie:N", sort=domain, title=None, axis=None)
-    row = alt.Row("matt:N", title=None, sort=list(dict.fromkeys(frame["matt"])) if len(frame) else None,
-                  header=alt.Header(labelAngle=0, labelAlign="left", labelAnchor="start", labelFontSize=14,
-                                    labelLimit=320))
+    row = alt.Row(
+        "matt:N",
+        title=None,
+        sort=list(dict.fromkeys(frame["matt"])) if len(frame) else None,
+        header=alt.Header(labelAngle=0, labelAlign="left", labelAnchor="start", labelFontSize=14, labelLimit=320),
+    )
     x_scale = alt.Scale(domain=[0, 1])
-    bars = base.mark_bar(height={"band": 0.8}).transform_filter("!datum.dold && isValid(datum.varde)").encode(
-        x=alt.X("varde:Q", title="Andel", axis=alt.Axis(format=".0%"), scale=x_scale),
-        y=y, color=alt.Color("serie:N", title=None, sort=domain, scale=alt.Scale(domain=domain, range=colors),
-                             legend=alt.Legend(orient="top")),
-        tooltip=[alt.Tooltip("matt:N", title="Mått"), alt.Tooltip("serie:N", title="Jämförelse"),
-                 alt.Tooltip("text:N", title="Värde")])
-    labels = base.mark_text(align="left", dx=4, baseline="middle", fontSize=12).transform_filter(
-        "!datum.dold && isValid(datum.varde)").encode(x=alt.X("varde:Q", scale=x_scale), y=y, text="text:N")
-    hidden = base.mark_text(align="left", dx=4, baseline="middle", fontSize=14, fontWeight="bold",
-                            color=charts.MUTED_COLOR).transform_filter("datum.dold").encode(
-        x=alt.value(0), y=y, text=alt.value(SUPPRESSED))
+    bars = (
+        base.mark_bar(height={"band": 0.8})
+        .transform_filter("!datum.dold && isValid(datum.varde)")
+        .encode(
+            x=alt.X("varde:Q", title="Andel", axis=alt.Axis(format=".0%"), scale=x_scale),
+            y=y,
+            color=alt.Color(
+                "serie:N",
+                title=None,
+                sort=domain,
+                scale=alt.Scale(domain=domain, range=colors),
+                legend=alt.Legend(orient="top"),
+            ),
+            tooltip=[
+                alt.Tooltip("matt:N", title="Mått"),
+                alt.Tooltip("serie:N", title="Jämförelse"),
+                alt.Tooltip("text:N", title="Värde"),
+            ],
+        )
+    )
+    labels = (
+        base.mark_text(align="left", dx=4, baseline="middle", fontSize=12)
+        .transform_filter("!datum.dold && isValid(datum.varde)")
+        .encode(x=alt.X("varde:Q", scale=x_scale), y=y, text="text:N")
+    )
+    hidden = (
+        base.mark_text(align="left", dx=4, baseline="middle", fontSize=14, fontWeight="bold", color=charts.MUTED_COLOR)
+        .transform_filter("datum.dold")
+        .encode(x=alt.value(0), y=y, text=alt.value(SUPPRESSED))
+    )
     subtitle = [f"Vermiljon: {name}; svart: hela studien; grå: medianen av övriga områden."]
     if len(frame) and frame["dold"].any():
         subtitle.append(footnote(min_cell) + ".")
-    return (alt.layer(bars, labels, hidden, data=alt.Data(values=charts._records(frame)))
-            .properties(width=440, height=alt.Step(14))
-            .facet(row=row, spacing=6)
-            .properties(title=alt.TitleParams(f"{name} jämfört med övriga", subtitle=subtitle, anchor="start"))
-            .resolve_scale(y="independent"))
+    return (
+        alt.layer(bars, labels, hidden, data=alt.Data(values=charts._records(frame)))
+        .properties(width=440, height=alt.Step(14))
+        .facet(row=row, spacing=6)
+        .properties(title=alt.TitleParams(f"{name} jämfört med övriga", subtitle=subtitle, anchor="start"))
+        .resolve_scale(y="independent")
+    )
 
 
-INSATS_COLUMNS = {"namn": "Insats", "kategori": "Kategori", "regi": "Regi", "platser": "Platser",
-                  "narvarokrav": "Närvarokrav", "lov": "LOV", "raknas_som_insats": "Räknas som insats",
-                  "kostnad_per_plats_manad": "Kostnad per plats och månad"}
+INSATS_COLUMNS = {
+    "namn": "Insats",
+    "kategori": "Kategori",
+    "regi": "Regi",
+    "platser": "Platser",
+    "narvarokrav": "Närvarokrav",
+    "lov": "LOV",
+    "raknas_som_insats": "Räknas som insats",
+    "kostnad_per_plats_manad": "Kostnad per plats och månad",
+}
 
 
 def interventions_table(insatser: pd.DataFrame, code: str, names: dict[str, str]) -> pd.DataFrame:
     """The area's own and the city-wide (``CENTRAL``) interventions as a display table."""
-    from insats.analysis.privacy import format_number
 
     ins = insatser[insatser["omrade_kod"].astype(str).isin([code, CENTRAL])].copy()
     ins = ins.sort_values(["omrade_kod", "kategori", "namn"], key=lambda s: s.astype(str))
@@ -712,7 +825,8 @@ def spending_table(medel: pd.DataFrame, code: str) -> pd.DataFrame:
     if m.empty:
         return pd.DataFrame(index=pd.Index([], name="Kategori"))
     piv = m.assign(kategori=[contract.label("kategori_medel", str(c)) for c in m["kategori"]]).pivot_table(
-        index="kategori", columns="ar", values="belopp", aggfunc="sum", fill_value=0)
+        index="kategori", columns="ar", values="belopp", aggfunc="sum", fill_value=0
+    )
     piv.index.name = "Kategori"
     piv.columns = [f"{int(c)}" for c in piv.columns]
     return piv.map(lambda v: charts.format_value(v, "kr"))
@@ -726,8 +840,9 @@ class ProfileDashboard:
         w = _w()
         areas = data.areas()
         codes = [c for _, c in areas]
-        self.district = _dropdown("Område", areas, omrade if omrade in codes else (codes[0] if codes else None),
-                                  css="insats-district")
+        self.district = _dropdown(
+            "Område", areas, omrade if omrade in codes else (codes[0] if codes else None), css="insats-district"
+        )
         self.period = _period_slider(data)
         months = data.months
         self.start, self.end = months[0][1], months[-1][1]
@@ -738,13 +853,26 @@ class ProfileDashboard:
         self.district.observe(lambda _c: self.redraw(), names="value")
         self.period.observe(self._on_period, names="value")
         h = lambda t: w.HTML(f'<div class="insats-h1" style="font-size:20px">{t}</div>')  # noqa: E731
-        lead = ("Välj ett område. Nyckeltalen jämförs med hela studien och med medianen av de "
-                "övriga områdena; därefter områdets insatser och hur medlen används.")
-        self.widget = _page("Områdesprofil", lead, data, [
-            w.HBox([self.district]), self.period, self.status,
-            h("Nyckeltal"), self.figures.widget,
-            h("Insatser"), self.interventions.widget,
-            h("Medel"), self.spending.widget])
+        lead = (
+            "Välj ett område. Nyckeltalen jämförs med hela studien och med medianen av de "
+            "övriga områdena; därefter områdets insatser och hur medlen används."
+        )
+        self.widget = _page(
+            "Områdesprofil",
+            lead,
+            data,
+            [
+                w.HBox([self.district]),
+                self.period,
+                self.status,
+                h("Nyckeltal"),
+                self.figures.widget,
+                h("Insatser"),
+                self.interventions.widget,
+                h("Medel"),
+                self.spending.widget,
+            ],
+        )
         self.timings: dict[str, float] = {}
         self.redraw()
 
@@ -764,18 +892,26 @@ class ProfileDashboard:
         period = _period_text(self.start, self.end)
         self.status.value = f'<span class="insats-note">Period: {period}.</span>'
         min_cell, names, omraden, study = self.data.min_cell, self.data.names, self.data.omraden, self.data.study
-        self.figures.update(lambda: {"chart": profile_chart(long, code, name, min_cell=min_cell),
-                                     "table": profile_table(long, code, name)})
+        self.figures.update(
+            lambda: {
+                "chart": profile_chart(long, code, name, min_cell=min_cell),
+                "table": profile_table(long, code, name),
+            }
+        )
         if "insatser" in study:
             self.interventions.update(lambda: {"table": interventions_table(study["insatser"], code, names)})
         else:
             self.interventions.update(lambda: {"note": "Studien saknar tabellen insatser."})
         if "medel" in study:
             medel = study["medel"]
-            self.spending.update(lambda: {
-                "chart": charts.spending_bars(medel, omraden=omraden, focus=code,
-                                              title=f"Medel per område och kategori ({name} i fetstil)"),
-                "table": spending_table(medel, code)})
+            self.spending.update(
+                lambda: {
+                    "chart": charts.spending_bars(
+                        medel, omraden=omraden, focus=code, title=f"Medel per område och kategori ({name} i fetstil)"
+                    ),
+                    "table": spending_table(medel, code),
+                }
+            )
         else:
             self.spending.update(lambda: {"note": "Studien saknar tabellen medel."})
         self.timings = {"measures": t1 - t0, "draw": time.perf_counter() - t1}
@@ -786,7 +922,7 @@ def omradesprofil(data_dir=None, *, min_cell: int = 5, omrade: str | None = None
     charts.enable_offline()
     data = DashboardData.load(data_dir, min_cell=min_cell, default=DEFAULT_DATA["omradesprofil"])
     panel = ProfileDashboard(data, omrade=omrade)
-    _mark_ready('omradesprofil')
+    _mark_ready("omradesprofil")
     return panel
 
 
@@ -804,30 +940,46 @@ class Section:
 
 
 SECTIONS = (
-    Section("erbjudande", "1. Erbjudande",
-            "Får alla med ekonomiskt bistånd som är arbetslösa en insats? Andelen som erbjudits en insats "
-            "inom 90 dagar från första biståndsmånaden.",
-            ("erbjudande_andel",)),
-    Section("narvarokrav", "2. Närvarokrav",
-            "Hur stor del av de planerade timmarna deltar man, och hur stor del av platserna har närvarokrav?",
-            ("narvaro_andel_80", "narvaro_median", "utbud_andel_narvarokrav")),
-    Section("valfrihet", "3. Valfrihet och LOV",
-            "Väljer deltagarna själva sin utförare när det finns flera, och hur stor del av platserna finns hos "
-            "utförare enligt LOV?",
-            ("lov_andel_valt", "utbud_andel_regi_lov")),
-    Section("resultat", "4. Insatsernas resultat",
-            "Hur många deltaganden slutar i arbete eller studier, och hur står sig områdena när man tar hänsyn "
-            "till deltagarnas förutsättningar (observerat/förväntat)?",
-            ("justerat_utfall_oe", "utfall_arbete_studier_andel", "utfall_sjalvforsorjning_andel")),
-    Section("en_vag_in", "5. En väg in",
-            "Hur snabbt bedöms arbetsförmågan efter ansökan, och hur många med hel eller delvis arbetsförmåga "
-            "börjar en insats inom 90 dagar?",
-            ("vagin_andel_30_dagar", "vagin_dagar_median", "vagin_andel_insats_90_dagar")),
+    Section(
+        "erbjudande",
+        "1. Erbjudande",
+        "Får alla med ekonomiskt bistånd som är arbetslösa en insats? Andelen som erbjudits en insats "
+        "inom 90 dagar från första biståndsmånaden.",
+        ("erbjudande_andel",),
+    ),
+    Section(
+        "narvarokrav",
+        "2. Närvarokrav",
+        "Hur stor del av de planerade timmarna deltar man, och hur stor del av platserna har närvarokrav?",
+        ("narvaro_andel_80", "narvaro_median", "utbud_andel_narvarokrav"),
+    ),
+    Section(
+        "valfrihet",
+        "3. Valfrihet och LOV",
+        "Väljer deltagarna själva sin utförare när det finns flera, och hur stor del av platserna finns hos "
+        "utförare enligt LOV?",
+        ("lov_andel_valt", "utbud_andel_regi_lov"),
+    ),
+    Section(
+        "resultat",
+        "4. Insatsernas resultat",
+        "Hur många deltaganden slutar i arbete eller studier, och hur står sig områdena när man tar hänsyn "
+        "till deltagarnas förutsättningar (observerat/förväntat)?",
+        ("justerat_utfall_oe", "utfall_arbete_studier_andel", "utfall_sjalvforsorjning_andel"),
+    ),
+    Section(
+        "en_vag_in",
+        "5. En väg in",
+        "Hur snabbt bedöms arbetsförmågan efter ansökan, och hur många med hel eller delvis arbetsförmåga "
+        "börjar en insats inom 90 dagar?",
+        ("vagin_andel_30_dagar", "vagin_dagar_median", "vagin_andel_insats_90_dagar"),
+    ),
 )
 
 
 def flow_counts(long: pd.DataFrame) -> dict[str, float] | None:
     """Whole-study counts for ``charts.flow_steps`` from the published "en väg in" measures."""
+
     def alla(m):
         row = long[(long["matt"] == m) & (long["omrade_kod"] == ALLA)]
         return row.iloc[0] if len(row) else None
@@ -835,8 +987,12 @@ def flow_counts(long: pd.DataFrame) -> dict[str, float] | None:
     bed, ins = alla("vagin_andel_bedomda"), alla("vagin_andel_insats_90_dagar")
     if bed is None or ins is None:
         return None
-    return {"ansokan": bed["namnare"], "bedomd": bed["taljare"], "arbetsformaga": ins["namnare"],
-            "insats_90": ins["taljare"]}
+    return {
+        "ansokan": bed["namnare"],
+        "bedomd": bed["taljare"],
+        "arbetsformaga": ins["namnare"],
+        "insats_90": ins["taljare"],
+    }
 
 
 SECTION_CALLS = {
@@ -849,15 +1005,6 @@ SECTION_CALLS = {
 """How each tab calls ``insats.reports.utvardering``'s section function (published tables only)."""
 
 
-def _utvardering_module():
-    """``insats.reports.utvardering`` when it exists (the five areas' own logic), else None."""
-    try:
-        from insats import utvardering  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return utvardering
-
-
 class EvaluationDashboard:
     """*Utvärdering*: Sundbyberg's five areas as tabs; a district in focus is marked everywhere."""
 
@@ -867,8 +1014,12 @@ class EvaluationDashboard:
         months = data.months
         self.start, self.end = months[0][1], months[-1][1]
         codes = [c for _, c in data.areas()]
-        self.district = _dropdown("Område i fokus", [("Inget valt", "")] + data.areas(),
-                                  omrade if omrade in codes else "", css="insats-district")
+        self.district = _dropdown(
+            "Område i fokus",
+            [("Inget valt", "")] + data.areas(),
+            omrade if omrade in codes else "",
+            css="insats-district",
+        )
         self.period = _period_slider(data)
         self.status = w.HTML()
         self.views: dict[str, ChartView] = {}
@@ -887,16 +1038,18 @@ class EvaluationDashboard:
         self.tabs = w.Tab(children=children)
         for i, s in enumerate(SECTIONS):
             self.tabs.set_title(i, s.title)
-        link_tabs(self.tabs, [[self.views[s.key]] + ([self.extra[s.key]] if s.key in self.extra else [])
-                              for s in SECTIONS])
-        self.module = _utvardering_module()
+        link_tabs(
+            self.tabs, [[self.views[s.key]] + ([self.extra[s.key]] if s.key in self.extra else []) for s in SECTIONS]
+        )
         self._sections: dict[tuple, object] = {}
         self._details_period: dict[str, tuple] = {}
         self.tabs.observe(lambda _c: self._draw_details(), names="selected_index")
         self.district.observe(lambda _c: self.redraw(), names="value")
         self.period.observe(self._on_period, names="value")
-        lead = ("Sundbybergs utvärdering i fem delar. Välj ett område för att markera det; varje flik "
-                "har sin tabell och sina diagram att ladda ner.")
+        lead = (
+            "Sundbybergs utvärdering i fem delar. Välj ett område för att markera det; varje flik "
+            "har sin tabell och sina diagram att ladda ner."
+        )
         self.widget = _page("Utvärdering", lead, data, [w.HBox([self.district]), self.period, self.status, self.tabs])
         self.timings: dict[str, float] = {}
         self.redraw()
@@ -925,25 +1078,34 @@ class EvaluationDashboard:
                 note = f"{sec.title}: måtten kan inte beräknas med studiens tabeller."
                 view.update(lambda note=note: {"note": note})
             else:
-                view.update(lambda ids=ids, title=f"{measure_label(ids[0])}, {period}": {
-                    "chart": charts.ranked_bars(long, ids[0], focus=focus, omraden=omraden, min_cell=min_cell,
-                                                title=title),
-                    "table": measure_table(long, ids, omraden=omraden), "focus_label": focus_label})
+                view.update(
+                    lambda ids=ids, title=f"{measure_label(ids[0])}, {period}": {
+                        "chart": charts.ranked_bars(
+                            long, ids[0], focus=focus, omraden=omraden, min_cell=min_cell, title=title
+                        ),
+                        "table": measure_table(long, ids, omraden=omraden),
+                        "focus_label": focus_label,
+                    }
+                )
             if sec.key in self.extra:
                 counts = flow_counts(long)
                 self.extra[sec.key].update(
-                    lambda counts=counts: {"chart": charts.flow_steps(counts, min_cell=min_cell)} if counts
-                    else {"note": "Flödet kräver tabellen bedomningar."})
+                    lambda counts=counts: (
+                        {"chart": charts.flow_steps(counts, min_cell=min_cell)}
+                        if counts
+                        else {"note": "Flödet kräver tabellen bedomningar."}
+                    )
+                )
         self._draw_details()
         self.timings = {"measures": t1 - t0, "draw": time.perf_counter() - t1}
 
     def section(self, key: str):
         """``insats.reports.utvardering``'s section for a tab and the current period (cached), or None."""
-        if self.module is None or key not in SECTION_CALLS:
+        if key not in SECTION_CALLS:
             return None
         cache_key = (key, self.start, self.end)
         if cache_key not in self._sections:
-            U, mc = self.module, self.data.min_cell
+            U, mc = utvardering, self.data.min_cell
             ctx = U.make_context(self.data.study, self.start, self.end, min_cell=mc)
             res = self.data.cache.result(self.start, self.end)
             reform = self.data.study.meta.get("reform_datum")
@@ -953,8 +1115,6 @@ class EvaluationDashboard:
     def _draw_details(self) -> None:
         """The open tab's in-depth part from ``insats.reports.utvardering`` (once per period: a change of
         district does not touch it)."""
-        if self.module is None:
-            return
         w = _w()
         key = SECTIONS[self.tabs.selected_index or 0].key
         period = (self.start, self.end)
@@ -965,8 +1125,9 @@ class EvaluationDashboard:
         try:
             sec = self.section(key)
         except Exception as exc:  # the evaluation module is optional: say so, keep the page
-            box.children = [w.HTML(f'<p class="insats-note">Fördjupningen kunde inte beräknas: '
-                                   f'{_html.escape(str(exc))}</p>')]
+            box.children = [
+                w.HTML(f'<p class="insats-note">Fördjupningen kunde inte beräknas: {_html.escape(str(exc))}</p>')
+            ]
             return
         if sec is None:
             box.children = []
@@ -975,7 +1136,9 @@ class EvaluationDashboard:
         for note in getattr(sec, "notes", []) or []:
             children.append(w.HTML(f'<div class="insats-note">{md_html(note)}</div>'))
         if getattr(sec, "conclusion", ""):
-            children.append(w.HTML(f'<div class="insats-lead"><strong>Slutsats.</strong> {md_html(sec.conclusion)}</div>'))
+            children.append(
+                w.HTML(f'<div class="insats-lead"><strong>Slutsats.</strong> {md_html(sec.conclusion)}</div>')
+            )
         for i, (caption, table) in enumerate((getattr(sec, "tables", {}) or {}).items()):
             view = ChartView(f"utvardering_{key}_tabell_{i + 1}", chart=False)
             view.show(None, table)
@@ -992,5 +1155,5 @@ def utvardering(data_dir=None, *, min_cell: int = 5, omrade: str | None = None):
     charts.enable_offline()
     data = DashboardData.load(data_dir, min_cell=min_cell, default=DEFAULT_DATA["utvardering"])
     panel = EvaluationDashboard(data, omrade=omrade)
-    _mark_ready('utvardering')
+    _mark_ready("utvardering")
     return panel

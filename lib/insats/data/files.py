@@ -20,7 +20,6 @@ same numbering (first record = row 2) so that messages read the same for every f
 
 from __future__ import annotations
 
-
 import io
 import json
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from openpyxl import load_workbook
 
 from insats.atomic import sha256_bytes, sha256_of
 from insats.contract import TABLES, column_name, fold
@@ -153,7 +153,9 @@ def read_csv(path: Path, table: str, sha: str | None = None) -> RawTable:
         except pa.ArrowInvalid:
             arrow = None
         if arrow is not None:
-            header = next(iter(pd.read_csv(io.StringIO(first_line), sep=sep, header=None, dtype=str).itertuples(index=False)))
+            header = next(
+                iter(pd.read_csv(io.StringIO(first_line), sep=sep, header=None, dtype=str).itertuples(index=False))
+            )
             frame = arrow.to_pandas()
             if len(header) == frame.shape[1]:
                 frame.index = pd.RangeIndex(2, 2 + len(frame))
@@ -163,8 +165,15 @@ def read_csv(path: Path, table: str, sha: str | None = None) -> RawTable:
                 return _finish(table, frame, list(header), frame.index, source)
     # The careful path: blank lines keep their row numbers; ragged rows are read as well as can be.
     frame = pd.read_csv(
-        io.BytesIO(body), sep=sep, dtype=str, encoding=encoding, header=None,
-        keep_default_na=False, na_values=[""], skip_blank_lines=False, engine="python",
+        io.BytesIO(body),
+        sep=sep,
+        dtype=str,
+        encoding=encoding,
+        header=None,
+        keep_default_na=False,
+        na_values=[""],
+        skip_blank_lines=False,
+        engine="python",
     )
     header = [None if pd.isna(v) else v for v in frame.iloc[0].tolist()] if len(frame) else []
     frame = frame.iloc[1:]
@@ -204,7 +213,6 @@ def _excel_table(table: str, ws, source: SourceFile) -> RawTable:
 
 
 def _open_workbook(path: Path):
-    from openpyxl import load_workbook
 
     return load_workbook(path, read_only=True, data_only=True)
 
@@ -291,7 +299,7 @@ def _scan_workbook(scan: FolderScan, path: Path) -> None:
         if found:
             scan.files.append(path.name)
         else:
-            scan.ignored[-len(wb.sheetnames):] = [path.name]
+            scan.ignored[-len(wb.sheetnames) :] = [path.name]
     finally:
         wb.close()
 
@@ -327,7 +335,9 @@ def scan_folder(path: Path | str) -> FolderScan:
             else:
                 scan.ignored.append(file.name)
         except ImportError:
-            scan.failures.append((file.name, "gamla Excel-formatet .xls kan inte läsas här; spara filen som .xlsx eller CSV."))
+            scan.failures.append(
+                (file.name, "gamla Excel-formatet .xls kan inte läsas här; spara filen som .xlsx eller CSV.")
+            )
         except Exception as exc:  # noqa: BLE001 — any unreadable file becomes a message, not a crash
             scan.failures.append((file.name, f"filen kunde inte läsas ({type(exc).__name__}: {exc})."))
     return scan

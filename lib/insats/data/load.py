@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 from insats.contract import TABLE_ORDER, TABLES, fold
-from insats.data.files import scan_folder, read_file
+from insats.data.files import read_file, scan_folder
 from insats.data.study import Study
-from insats.data.validate import FEL, Problem, ValidationReport, check_relations, check_table
+from insats.data.validate import FEL, Problem, ValidationReport, check_study, check_table
 
 
 class StudyError(ValueError):
@@ -22,44 +22,6 @@ class StudyError(ValueError):
     def __init__(self, report: ValidationReport):
         self.report = report
         super().__init__(report.format())
-
-
-def check_study(path: Path | str) -> tuple[Study, ValidationReport]:
-    """Read, type and check a study folder (or one workbook): the study and the report."""
-    path = Path(path)
-    report = ValidationReport(path=path)
-    study = Study(tables={}, path=path)
-    if not path.exists():
-        report.add(Problem(FEL, str(path), None, None, None,
-                           f"mappen {path} finns inte; förväntade en mapp med studiens tabeller.", "mapp"))
-        return study, report
-    scan = scan_folder(path)
-    report.files = list(scan.files)
-    study.meta = scan.meta
-    for file, message in scan.failures:
-        report.add(Problem(FEL, file, None, None, None, message, "fil"))
-    for name in scan.ignored:
-        report.info.append(f"{name} hör inte till datakontraktet och hoppas över.")
-    if not scan.tables:
-        if not scan.failures:
-            report.add(Problem(
-                FEL, str(path), None, None, None,
-                "inga tabeller hittades; förväntade filer som omraden.csv, insatser.csv, personer.csv "
-                "(eller .xlsx, .parquet) eller en arbetsbok med ett blad per tabell: "
-                + ", ".join(TABLE_ORDER) + ".", "mapp"))
-        return study, report
-    typed: dict[str, pd.DataFrame] = {}
-    raws = {name: scan.tables[name] for name in TABLE_ORDER if name in scan.tables}
-    for name, raw in raws.items():
-        typed[name] = check_table(raw, report)
-    check_relations(typed, raws, report)
-    missing = [name for name in TABLE_ORDER if name not in typed]
-    if missing:
-        report.info.insert(0, f"tabeller som saknas i studien: {', '.join(missing)}.")
-    study.tables = typed
-    study.sources = {name: raw.source for name, raw in raws.items()}
-    study.warnings = report.warnings
-    return study, report
 
 
 def load_study(path: Path | str, *, strict: bool = True) -> Study:

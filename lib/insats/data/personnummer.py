@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 
 # Digits not preceded or followed by another digit: 12 digits (with century 18/19/20) or 10.
-_PATTERN = r"(?<!\d)(?:(?:18|19|20)\d{2}|\d{2})(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]|6[1-9]|[78]\d|9[01])[-+]?\d{4}(?!\d)"
+_PATTERN = (
+    r"(?<!\d)(?:(?:18|19|20)\d{2}|\d{2})(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]|6[1-9]|[78]\d|9[01])[-+]?\d{4}(?!\d)"
+)
 _RE = re.compile(_PATTERN)
 _FULL_RE = re.compile(rf"^\s*{_PATTERN}\s*$")
 # Superset without look-arounds (RE2, used by pyarrow-backed strings, has none): the pre-filter.

@@ -61,7 +61,7 @@ class Study:
         return [n for n in TABLES if n not in self.tables]
 
     @classmethod
-    def from_frames(cls, **frames: pd.DataFrame) -> "Study":
+    def from_frames(cls, **frames: pd.DataFrame) -> Study:
         """A study from DataFrames that already hold canonical values (tests, generators).
 
         Columns the contract knows are cast to its dtypes; optional columns that are absent are

@@ -14,18 +14,30 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from insats.contract import CENTRAL, KIND_EXPECTED, TABLES, Column, code_dtype, codes, column_label, label, normalise_code
-from insats.data.files import RawTable, to_display_text
+from insats.contract import (
+    CENTRAL,
+    KIND_EXPECTED,
+    TABLE_ORDER,
+    TABLES,
+    Column,
+    code_dtype,
+    codes,
+    column_label,
+    label,
+    normalise_code,
+)
+from insats.data.files import RawTable, scan_folder, to_display_text
 from insats.data.personnummer import has_personnummer, redact, series_has_personnummer
+from insats.data.study import Study
 
 FEL, VARNING = "fel", "varning"
 SHOW_LIMIT = 20
@@ -38,11 +50,16 @@ NONNEGATIVE = {
     "deltaganden": ("planerade_timmar", "narvarotimmar"),
     "omraden": ("folkmangd", "folkmangd_18_64"),
 }
-END_AFTER_START = {"deltaganden": ("start_datum", "slut_datum"), "insatser": ("giltig_fran", "giltig_till"),
-                   "bedomningar": ("ansokan_datum", "bedomning_datum")}
+END_AFTER_START = {
+    "deltaganden": ("start_datum", "slut_datum"),
+    "insatser": ("giltig_fran", "giltig_till"),
+    "bedomningar": ("ansokan_datum", "bedomning_datum"),
+}
 CENTRAL_ALLOWED = {("insatser", "omrade_kod"), ("medel", "omrade_kod")}
-PNR_MESSAGE = ("värdet ser ut som ett personnummer eller samordningsnummer (numret visas inte här); "
-               "förväntade inga personnummer i data — ersätt dem med pseudonymiserade id:n (insats pseudonymise).")
+PNR_MESSAGE = (
+    "värdet ser ut som ett personnummer eller samordningsnummer (numret visas inte här); "
+    "förväntade inga personnummer i data — ersätt dem med pseudonymiserade id:n (insats pseudonymise)."
+)
 
 
 # --------------------------------------------------------------------------- problems and report
@@ -112,8 +129,15 @@ class ValidationReport:
     def add(self, problem: Problem) -> None:
         self.problems.append(problem)
 
-    def add_rows(self, severity: str, file: str, rule: str, column: str | None, rows,
-                 one: Callable[[int], tuple[str | None, str]]) -> None:
+    def add_rows(
+        self,
+        severity: str,
+        file: str,
+        rule: str,
+        column: str | None,
+        rows,
+        one: Callable[[int], tuple[str | None, str]],
+    ) -> None:
         """Problems for many rows of one rule; ``one(row)`` gives (value, message).
 
         The first ``STORE_LIMIT`` become ``Problem`` objects, the rest are only counted.
@@ -131,7 +155,9 @@ class ValidationReport:
         files = _n(len(self.files), "fil", "filer")
         warn = _n(self.n_warnings, "varning", "varningar")
         if self.n_errors:
-            return f"{self.n_errors} fel och {warn} i {files}." if self.n_warnings else f"{self.n_errors} fel i {files}."
+            return (
+                f"{self.n_errors} fel och {warn} i {files}." if self.n_warnings else f"{self.n_errors} fel i {files}."
+            )
         if self.n_warnings:
             return f"Inga fel. {warn[0].upper()}{warn[1:]} i {files}."
         return f"Inga fel eller varningar i {files}."
@@ -203,8 +229,6 @@ def _take(lut: list, fcodes: np.ndarray, fill) -> np.ndarray:
 def is_in(values: pd.Series, allowed: pd.Index) -> np.ndarray:
     """``values.isin(allowed)`` as a boolean array, by Arrow's hash kernel: pandas' isin on
     Arrow strings builds a Python scalar per allowed value, far too slow for 500,000 persons."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     arr = pa.array(values.astype("string"), from_pandas=True)
     keys = pa.array(pd.Series(allowed, dtype="string"), from_pandas=True)
@@ -399,11 +423,12 @@ def coerce_column(raw: pd.Series, col: Column) -> Typed:
 def _type_message(col: Column, value: str | None, why: str | None) -> str:
     expected = KIND_EXPECTED[col.kind]
     if col.kind == "code":
-        return (f'värdet "{value}" är ingen känd kod för {col.name}; förväntade en av: '
-                f"{_allowed_text(col.code_list)}.")  # type: ignore[arg-type]
+        return f'värdet "{value}" är ingen känd kod för {col.name}; förväntade en av: {_allowed_text(col.code_list)}.'  # type: ignore[arg-type]
     if col.kind == "codes":
-        return (f'värdet "{value}" innehåller okänd kod {why}; förväntade koder åtskilda med ; bland: '
-                f"{_allowed_text(col.code_list)}.")  # type: ignore[arg-type]
+        return (
+            f'värdet "{value}" innehåller okänd kod {why}; förväntade koder åtskilda med ; bland: '
+            f"{_allowed_text(col.code_list)}."
+        )  # type: ignore[arg-type]
     if col.kind == "int":
         return f'värdet "{value}" är inte ett heltal; förväntade {expected}.'
     return f'värdet "{value}" kan inte tolkas; förväntade {expected}.'
@@ -430,13 +455,32 @@ def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
             hit_rows = rows[hits.to_numpy()]
             report.add_rows(FEL, file, "personnummer", name, hit_rows, lambda r: (None, PNR_MESSAGE))
     for written in raw.duplicate_headers:
-        report.add(Problem(FEL, file, 1, None, written, f'kolumnen "{written}" finns två gånger; förväntade '
-                           "varje kolumn en gång (den första används).", "dubblett_kolumn"))
+        report.add(
+            Problem(
+                FEL,
+                file,
+                1,
+                None,
+                written,
+                f'kolumnen "{written}" finns två gånger; förväntade varje kolumn en gång (den första används).',
+                "dubblett_kolumn",
+            )
+        )
     found = ", ".join(raw.headers.values()) or "inga"
     for name in spec.required:
         if name not in frame.columns:
-            report.add(Problem(FEL, file, None, name, None, f"den obligatoriska kolumnen {name} "
-                               f"({column_label(spec.name, name)}) saknas; kolumner i filen: {found}.", "kolumn_saknas"))
+            report.add(
+                Problem(
+                    FEL,
+                    file,
+                    None,
+                    name,
+                    None,
+                    f"den obligatoriska kolumnen {name} "
+                    f"({column_label(spec.name, name)}) saknas; kolumner i filen: {found}.",
+                    "kolumn_saknas",
+                )
+            )
     extra = [raw.headers.get(c, c) for c in frame.columns if c not in spec]
     if extra:
         report.info.append(f"{file}: okända kolumner hoppas över: {', '.join(extra)}.")
@@ -444,8 +488,11 @@ def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
     out = {}
     for col in spec.columns:
         if col.name not in frame.columns:
-            out[col.name] = pd.Series(pd.array([None] * len(frame), dtype=col.dtype)) if len(frame) else \
-                pd.Series([], dtype=col.dtype)
+            out[col.name] = (
+                pd.Series(pd.array([None] * len(frame), dtype=col.dtype))
+                if len(frame)
+                else pd.Series([], dtype=col.dtype)
+            )
             continue
         typed = coerce_column(frame[col.name], col)
         out[col.name] = typed.values
@@ -509,8 +556,10 @@ def _check_rows(table: str, raw: RawTable, df: pd.DataFrame, report: ValidationR
 
             def msg(pos, value):
                 shown = ", ".join(_fmt(df.at[pos, k]) for k in key)
-                return (f'värdet "{shown}" förekommer redan på rad {int(rows[first_of[pos]])}; '
-                        f"förväntade en unik nyckel ({names}).")
+                return (
+                    f'värdet "{shown}" förekommer redan på rad {int(rows[first_of[pos]])}; '
+                    f"förväntade en unik nyckel ({names})."
+                )
 
             _emit_mask(report, FEL, raw, "dubblett", key[0] if len(key) == 1 else names, dup, msg)
     if table in END_AFTER_START:
@@ -518,20 +567,45 @@ def _check_rows(table: str, raw: RawTable, df: pd.DataFrame, report: ValidationR
         if start in raw.frame.columns and end in raw.frame.columns:
             mask = (df[end] < df[start]).fillna(False).to_numpy(dtype=bool)
             lab = column_label(table, start).lower()
-            _emit_mask(report, FEL, raw, "fore_start", end, mask,
-                       lambda pos, v: f'värdet "{v}" är före {start} ({_fmt(df.at[pos, start])}); '
-                                      f"förväntade ett datum på eller efter {lab}.")
+            _emit_mask(
+                report,
+                FEL,
+                raw,
+                "fore_start",
+                end,
+                mask,
+                lambda pos, v: (
+                    f'värdet "{v}" är före {start} ({_fmt(df.at[pos, start])}); '
+                    f"förväntade ett datum på eller efter {lab}."
+                ),
+            )
     for name in NONNEGATIVE.get(table, ()):
         if name in raw.frame.columns:
             mask = (df[name] < 0).fillna(False).to_numpy(dtype=bool)
-            _emit_mask(report, FEL, raw, "negativ", name, mask,
-                       lambda pos, v: f'värdet "{v}" är negativt; förväntade 0 eller mer.')
+            _emit_mask(
+                report,
+                FEL,
+                raw,
+                "negativ",
+                name,
+                mask,
+                lambda pos, v: f'värdet "{v}" är negativt; förväntade 0 eller mer.',
+            )
     if table == "deltaganden" and {"narvarotimmar", "planerade_timmar"} <= set(raw.frame.columns):
         over = (df["narvarotimmar"] > df["planerade_timmar"]) & (df["planerade_timmar"] >= 0)
         mask = over.fillna(False).to_numpy(dtype=bool)
-        _emit_mask(report, VARNING, raw, "over_planerat", "narvarotimmar", mask,
-                   lambda pos, v: f'värdet "{v}" är större än planerade_timmar '
-                                  f"({_fmt(df.at[pos, 'planerade_timmar'])}); förväntade högst de planerade timmarna.")
+        _emit_mask(
+            report,
+            VARNING,
+            raw,
+            "over_planerat",
+            "narvarotimmar",
+            mask,
+            lambda pos, v: (
+                f'värdet "{v}" är större än planerade_timmar '
+                f"({_fmt(df.at[pos, 'planerade_timmar'])}); förväntade högst de planerade timmarna."
+            ),
+        )
 
 
 # --------------------------------------------------------------------------- between tables
@@ -543,17 +617,26 @@ def check_relations(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], r
             if column not in raw.frame.columns:
                 continue
             if ref_table not in typed or ref_column not in raws[ref_table].frame.columns:
-                report.info.append(f"{raw.source.display}: {column} kunde inte kontrolleras mot {ref_table}, "
-                                   f"som saknas.")
+                report.info.append(
+                    f"{raw.source.display}: {column} kunde inte kontrolleras mot {ref_table}, som saknas."
+                )
                 continue
             known = pd.Index(typed[ref_table][ref_column].dropna().unique())
             allowed = known.append(pd.Index([CENTRAL])) if (name, column) in CENTRAL_ALLOWED else known
             values = df[column]
             mask = values.notna().to_numpy(dtype=bool) & ~is_in(values, allowed)
             also = f" (eller {CENTRAL})" if (name, column) in CENTRAL_ALLOWED else ""
-            _emit_mask(report, FEL, raw, "referens", column, mask,
-                       lambda pos, v, rt=ref_table, rc=ref_column, a=also:
-                       f'värdet "{v}" finns inte i {rt}.{rc}; förväntade ett {rc} som finns i {rt}{a}.')
+            _emit_mask(
+                report,
+                FEL,
+                raw,
+                "referens",
+                column,
+                mask,
+                lambda pos, v, rt=ref_table, rc=ref_column, a=also: (
+                    f'värdet "{v}" finns inte i {rt}.{rc}; förväntade ett {rc} som finns i {rt}{a}.'
+                ),
+            )
     _check_ages(typed, raws, report)
 
 
@@ -563,7 +646,9 @@ def _check_ages(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], repor
     persons = typed["personer"]
     year = pd.Series(np.nan, index=persons.index)
     if "bistand" in typed and len(typed["bistand"]):
-        first = typed["bistand"].dropna(subset=["person_id", "manad"]).groupby("person_id", observed=True)["manad"].min()
+        first = (
+            typed["bistand"].dropna(subset=["person_id", "manad"]).groupby("person_id", observed=True)["manad"].min()
+        )
         year = persons["person_id"].map(first.dt.year).astype("float64")
     if "omraden" in typed and typed["omraden"]["ar"].notna().any():
         year = year.fillna(float(typed["omraden"]["ar"].max()))
@@ -572,13 +657,76 @@ def _check_ages(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], repor
     age = year - persons["fodelsear"].astype("float64")
     lo, hi = AGE_RANGE
     mask = (age.notna() & ((age < lo) | (age > hi))).to_numpy(dtype=bool)
-    _emit_mask(report, VARNING, raws["personer"], "alder", "fodelsear", mask,
-               lambda pos, v: f'värdet "{v}" ger åldern {int(age.iat[pos])} år ({int(year.iat[pos])}); '
-                              f"förväntade en ålder mellan {lo} och {hi} år.")
+    _emit_mask(
+        report,
+        VARNING,
+        raws["personer"],
+        "alder",
+        "fodelsear",
+        mask,
+        lambda pos, v: (
+            f'värdet "{v}" ger åldern {int(age.iat[pos])} år ({int(year.iat[pos])}); '
+            f"förväntade en ålder mellan {lo} och {hi} år."
+        ),
+    )
+
+
+def check_study(path: Path | str) -> tuple[Study, ValidationReport]:
+    """Read, type and check a study folder (or one workbook): the study and the report."""
+    path = Path(path)
+    report = ValidationReport(path=path)
+    study = Study(tables={}, path=path)
+    if not path.exists():
+        report.add(
+            Problem(
+                FEL,
+                str(path),
+                None,
+                None,
+                None,
+                f"mappen {path} finns inte; förväntade en mapp med studiens tabeller.",
+                "mapp",
+            )
+        )
+        return study, report
+    scan = scan_folder(path)
+    report.files = list(scan.files)
+    study.meta = scan.meta
+    for file, message in scan.failures:
+        report.add(Problem(FEL, file, None, None, None, message, "fil"))
+    for name in scan.ignored:
+        report.info.append(f"{name} hör inte till datakontraktet och hoppas över.")
+    if not scan.tables:
+        if not scan.failures:
+            report.add(
+                Problem(
+                    FEL,
+                    str(path),
+                    None,
+                    None,
+                    None,
+                    "inga tabeller hittades; förväntade filer som omraden.csv, insatser.csv, personer.csv "
+                    "(eller .xlsx, .parquet) eller en arbetsbok med ett blad per tabell: "
+                    + ", ".join(TABLE_ORDER)
+                    + ".",
+                    "mapp",
+                )
+            )
+        return study, report
+    typed: dict[str, pd.DataFrame] = {}
+    raws = {name: scan.tables[name] for name in TABLE_ORDER if name in scan.tables}
+    for name, raw in raws.items():
+        typed[name] = check_table(raw, report)
+    check_relations(typed, raws, report)
+    missing = [name for name in TABLE_ORDER if name not in typed]
+    if missing:
+        report.info.insert(0, f"tabeller som saknas i studien: {', '.join(missing)}.")
+    study.tables = typed
+    study.sources = {name: raw.source for name, raw in raws.items()}
+    study.warnings = report.warnings
+    return study, report
 
 
 def validate_study(path: Path | str) -> ValidationReport:
     """Check a study folder against the data contract; never raises for bad data."""
-    from insats.data.load import check_study
-
     return check_study(path)[1]

@@ -54,6 +54,8 @@ import pandas as pd
 import requests
 
 from insats import __version__
+from insats.analysis.privacy import format_number
+from insats.atomic import atomic_path, atomic_write
 
 DEFAULT_BASE_URL = "https://api.kolada.se/v3"
 MAX_IDS_PER_SEGMENT = 25
@@ -192,12 +194,11 @@ def _retry_after_seconds(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    from insats.atomic import atomic_write
 
     atomic_write(path, data)
 
@@ -244,7 +245,7 @@ class KoladaClient:
         cache_dir: str | os.PathLike[str] | None = None,
         use_cache: bool = True,
         offline: bool = False,
-        max_age: dt.timedelta | float | int | None | object = _DEFAULT,
+        max_age: dt.timedelta | float | int | object | None = _DEFAULT,
         min_interval: float | None = None,
         timeout: float | None = None,
         retries: int | None = None,
@@ -299,9 +300,7 @@ class KoladaClient:
             return
         entry = {"url": resp.url, "hamtad": resp.hamtad.isoformat(), "response": resp.data}
         try:
-            _atomic_write_bytes(
-                self._cache_path(resp.url), json.dumps(entry, ensure_ascii=False).encode("utf-8")
-            )
+            _atomic_write_bytes(self._cache_path(resp.url), json.dumps(entry, ensure_ascii=False).encode("utf-8"))
         except OSError as exc:
             warnings.warn(f"Kunde inte skriva Kolada-cachen i {self.cache_dir}: {exc}", stacklevel=3)
 
@@ -343,8 +342,7 @@ class KoladaClient:
                         ) from exc
                     if not isinstance(data, dict):
                         raise KoladaError(
-                            f"Oväntat svar från Kolada för {url}: JSON-objekt väntades, fick "
-                            f"{type(data).__name__}.",
+                            f"Oväntat svar från Kolada för {url}: JSON-objekt väntades, fick {type(data).__name__}.",
                             url=url,
                             status=200,
                         )
@@ -391,9 +389,7 @@ class KoladaClient:
         except KoladaError as exc:
             if cached is None:
                 raise
-            warnings.warn(
-                f"{exc} Använder cachade värden hämtade {_format_time(cached.hamtad)}.", stacklevel=2
-            )
+            warnings.warn(f"{exc} Använder cachade värden hämtade {_format_time(cached.hamtad)}.", stacklevel=2)
             self.cache_hits += 1
             return cached
         self._cache_write(fresh)
@@ -420,9 +416,7 @@ class KoladaClient:
             pages.append(page)
             link = page.data.get("next_url", page.data.get("next_page"))
             if link is not None and not isinstance(link, str):
-                raise KoladaError(
-                    f"Oväntat svar från Kolada för {next_url}: sidlänken är inte en text.", url=next_url
-                )
+                raise KoladaError(f"Oväntat svar från Kolada för {next_url}: sidlänken är inte en text.", url=next_url)
             next_url = urljoin(next_url, link) if link else None
         return pages
 
@@ -476,9 +470,7 @@ class KoladaClient:
         cols = ["id"] + [c for c in df.columns if c != "id"]
         return df[cols].drop_duplicates("id").reset_index(drop=True)
 
-    def municipality_groups(
-        self, ids: Iterable[str] | str | None = None, *, title: str | None = None
-    ) -> pd.DataFrame:
+    def municipality_groups(self, ids: Iterable[str] | str | None = None, *, title: str | None = None) -> pd.DataFrame:
         """Municipality groups, long: ``grupp_id, grupp, kommun_kod, kommun`` (one row per member).
 
         Assumed shape (rKolada's tests): ``{"id", "title", "members": [{"member_id",
@@ -614,9 +606,7 @@ def _parse_records(page: Response) -> list[dict[str, Any]]:
             continue
         missing = [k for k in ("kpi", "municipality", "period", "values") if k not in rec]
         if missing:
-            raise KoladaError(
-                f"Oväntat svar från Kolada: {where} saknar fälten {', '.join(missing)}.", url=page.url
-            )
+            raise KoladaError(f"Oväntat svar från Kolada: {where} saknar fälten {', '.join(missing)}.", url=page.url)
         try:
             year = int(rec["period"])
         except (TypeError, ValueError):
@@ -672,9 +662,7 @@ def values(
     return KoladaClient(**client_options).values(kpis, municipalities, years, titles=titles)
 
 
-def compare(
-    df: pd.DataFrame, kommun: str, peers: Iterable[str], *, kon: str = "T"
-) -> pd.DataFrame:
+def compare(df: pd.DataFrame, kommun: str, peers: Iterable[str], *, kon: str = "T") -> pd.DataFrame:
     """One municipality beside comparable ones, per KPI and year, with the peers' median.
 
     ``df`` is a table from :meth:`KoladaClient.values`; ``peers`` are municipality codes chosen by
@@ -708,8 +696,16 @@ def compare(
     out["_ordning"] = out["kommun_kod"].map({k: i for i, k in enumerate([kommun, *peer_ids])})
     out = out.sort_values(["kpi", "ar", "_ordning"], kind="stable").reset_index(drop=True)
     cols = [
-        "kpi", "kpi_namn", "ar", "kommun_kod", "kommun", "roll", "varde",
-        "median_jamforelse", "antal_jamforelse", "skillnad_mot_median",
+        "kpi",
+        "kpi_namn",
+        "ar",
+        "kommun_kod",
+        "kommun",
+        "roll",
+        "varde",
+        "median_jamforelse",
+        "antal_jamforelse",
+        "skillnad_mot_median",
     ]
     return out[cols]
 
@@ -732,30 +728,37 @@ def municipality_context(
     try:
         df = KoladaClient(**client_options).values(kpis, [str(kommun), *peers], years)
     except KoladaError as exc:
-        cmd = (f"insats kolada fetch --kpi {','.join(parse_ids(kpis, 'nyckeltal'))} "
-               f"--kommun {','.join([str(kommun), *peers])} --years {years} --out kolada.csv")
-        return None, (f"Inga Koladavärden kunde läsas ({exc}). Hämta dem när datorn har internet med "
-                      f"`{cmd}`; de sparas då i cachen och rapporten fungerar sedan utan nät.")
+        cmd = (
+            f"insats kolada fetch --kpi {','.join(parse_ids(kpis, 'nyckeltal'))} "
+            f"--kommun {','.join([str(kommun), *peers])} --years {years} --out kolada.csv"
+        )
+        return None, (
+            f"Inga Koladavärden kunde läsas ({exc}). Hämta dem när datorn har internet med "
+            f"`{cmd}`; de sparas då i cachen och rapporten fungerar sedan utan nät."
+        )
     if df.empty:
         return None, "Kolada har inga värden för de valda nyckeltalen, kommunerna och åren."
     table = compare(df, str(kommun), peers)
     oldest = df.attrs.get("hamtad_aldst")
     age = f", hämtade {_format_time(oldest)}" if oldest is not None else ""
-    return table, (f"Källa: Kolada ({df.attrs.get('kalla', 'api.kolada.se')}){age}. "
-                   f"{df['varde'].isna().sum()} värden saknas i Kolada.")
+    return table, (
+        f"Källa: Kolada ({df.attrs.get('kalla', 'api.kolada.se')}){age}. "
+        f"{df['varde'].isna().sum()} värden saknas i Kolada."
+    )
 
 
 def comparison_display(table: pd.DataFrame) -> pd.DataFrame:
     """The :func:`compare` rows of the chosen municipality as a Swedish display table."""
-    from insats.analysis.privacy import format_number
 
-    out = pd.DataFrame({
-        "Nyckeltal": table["kpi_namn"].to_numpy(),
-        "År": table["ar"].astype(str).to_numpy(),
-        "Kommunen": [format_number(v, 1) for v in table["varde"]],
-        "Jämförelsekommunernas median": [format_number(v, 1) for v in table["median_jamforelse"]],
-        "Skillnad": [format_number(v, 1) for v in table["skillnad_mot_median"]],
-    })
+    out = pd.DataFrame(
+        {
+            "Nyckeltal": table["kpi_namn"].to_numpy(),
+            "År": table["ar"].astype(str).to_numpy(),
+            "Kommunen": [format_number(v, 1) for v in table["varde"]],
+            "Jämförelsekommunernas median": [format_number(v, 1) for v in table["median_jamforelse"]],
+            "Skillnad": [format_number(v, 1) for v in table["skillnad_mot_median"]],
+        }
+    )
     return out.set_index(["Nyckeltal", "År"])
 
 
@@ -770,7 +773,6 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         for col in out.columns:
             if isinstance(out[col].dtype, pd.DatetimeTZDtype):
                 out[col] = out[col].dt.tz_convert("UTC").dt.tz_localize(None)
-    from insats.atomic import atomic_path
 
     with atomic_path(path) as tmp:
         if ext == ".csv":
@@ -789,9 +791,7 @@ def summary(df: pd.DataFrame) -> str:
     names = dict(zip(df["kommun_kod"], df["kommun"]))
     muni_text = ", ".join(f"{m} {names[m]}" if pd.notna(names.get(m)) else m for m in munis)
     years = sorted(df["ar"].unique())
-    year_text = (
-        "–" if not years else str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
-    )
+    year_text = "–" if not years else str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
     missing = int(df["varde"].isna().sum())
     lines = [
         f"{len(df)} rader: {len(kpis)} nyckeltal ({', '.join(kpis) or '–'}), "
@@ -826,9 +826,7 @@ def fetch_command(args: Any) -> int:
         options: dict[str, Any] = {}
         if max_age is not None:
             options["max_age"] = dt.timedelta(days=float(max_age))
-        client = KoladaClient(
-            args.base_url, cache_dir=args.cache_dir, offline=bool(args.offline), **options
-        )
+        client = KoladaClient(args.base_url, cache_dir=args.cache_dir, offline=bool(args.offline), **options)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             df = client.values(kpis, munis, years)

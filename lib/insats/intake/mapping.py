@@ -23,13 +23,22 @@ Every problem in the mapping is reported at once, in Swedish, naming the YAML ke
 
 from __future__ import annotations
 
+import csv
 import io
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from insats.contract import TABLES, fold
+import pyarrow.parquet as pq
+import yaml
+from openpyxl import load_workbook
 
-__all__ = ["MappingError", "MappingResult", "apply_mapping", "read_mapping", "add_import_parser", "DEFAULT_NAME"]
+from insats.atomic import atomic_path
+from insats.contract import TABLES, fold
+from insats.data.files import to_display_text
+from insats.intake.pseudonymise import read_csv_text
+
+__all__ = ["DEFAULT_NAME", "MappingError", "MappingResult", "add_import_parser", "apply_mapping", "read_mapping"]
 
 DEFAULT_NAME = "kolumnmappning.yaml"
 TABLE_KEYS = ("fil", "blad", "kolumner")
@@ -68,8 +77,10 @@ class MappingResult:
         lines = []
         for path in self.written:
             table = path.stem
-            lines.append(f"{path.name}: {len(self.mapped.get(table, {}))} kolumner"
-                         + (f" (utelämnade: {', '.join(self.dropped[table])})" if self.dropped.get(table) else ""))
+            lines.append(
+                f"{path.name}: {len(self.mapped.get(table, {}))} kolumner"
+                + (f" (utelämnade: {', '.join(self.dropped[table])})" if self.dropped.get(table) else "")
+            )
         lines += [f"Varning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
@@ -80,7 +91,6 @@ def _where(mapping_name: str, *keys) -> str:
 
 def read_mapping(mapping_file: str | Path) -> list[TableMapping]:
     """Parse and check the YAML mapping file (structure and target columns)."""
-    import yaml
 
     path = Path(mapping_file)
     name = path.name
@@ -106,8 +116,9 @@ def read_mapping(mapping_file: str | Path) -> list[TableMapping]:
     for tkey, spec in doc.items():
         table = fold(tkey)
         if table not in TABLES:
-            problems.append(f"{_where(name, tkey)}: {tkey!r} är ingen tabell i datakontraktet. "
-                            f"Möjliga: {', '.join(TABLES)}.")
+            problems.append(
+                f"{_where(name, tkey)}: {tkey!r} är ingen tabell i datakontraktet. Möjliga: {', '.join(TABLES)}."
+            )
             continue
         if table in tables_seen:
             problems.append(f"{_where(name, tkey)}: tabellen {table} mappas redan under {tables_seen[table]!r}.")
@@ -122,8 +133,10 @@ def read_mapping(mapping_file: str | Path) -> list[TableMapping]:
         spec = {fold(k): v for k, v in spec.items()}
         cols = spec.get("kolumner")
         if not isinstance(cols, dict) or not cols:
-            problems.append(f"{_where(name, tkey, 'kolumner')}: saknas eller är tom; ange exportens rubrik: "
-                            "kontraktets kolumn, en per rad.")
+            problems.append(
+                f"{_where(name, tkey, 'kolumner')}: saknas eller är tom; ange exportens rubrik: "
+                "kontraktets kolumn, en per rad."
+            )
             continue
         contract = TABLES[table]
         by_fold = {fold(c.name): c.name for c in contract.columns}
@@ -173,22 +186,14 @@ def _read_source(path: Path, sheet: str | None):
     """(headers, rows as lists, kind, csv format or None, arrow table or None)."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
-        from insats.intake.pseudonymise import read_csv_text
-
         rows, fmt = read_csv_text(path)
         if not rows:
             return [], [], "csv", fmt, None
         return [h.strip() for h in rows[0]], rows[1:], "csv", fmt, None
     if suffix in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
-
         table = pq.read_table(path)
         return list(table.column_names), None, "parquet", None, table
     if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        from insats.data.files import to_display_text
-
         wb = load_workbook(path, read_only=True, data_only=True)
         try:
             if sheet is not None and sheet not in wb.sheetnames:
@@ -212,7 +217,6 @@ def _match_source(src: str, headers: list[str]) -> int | None:
 
 
 def _atomic_write(path: Path, write) -> None:
-    from insats.atomic import atomic_path
 
     with atomic_path(path) as tmp:
         write(str(tmp))
@@ -247,8 +251,10 @@ def apply_mapping(in_dir: str | Path, mapping_file: str | Path | None, out_dir: 
         else:
             src = _find_file(in_dir, m.table)
             if src is None:
-                problems.append(f"{_where(name, m.key)}: ingen fil angiven (fil:) och ingen fil som heter "
-                                f"{m.table}.csv, .xlsx eller .parquet i {in_dir}.")
+                problems.append(
+                    f"{_where(name, m.key)}: ingen fil angiven (fil:) och ingen fil som heter "
+                    f"{m.table}.csv, .xlsx eller .parquet i {in_dir}."
+                )
                 continue
         if src.suffix.lower() not in READABLE:
             problems.append(f"{_where(name, m.key, 'fil')}: {src.name} kan inte läsas; använd CSV, XLSX eller Parquet.")
@@ -266,15 +272,19 @@ def apply_mapping(in_dir: str | Path, mapping_file: str | Path | None, out_dir: 
             idx = _match_source(source, headers)
             if idx is None:
                 shown = ", ".join(repr(h) for h in headers if h) or "(inga)"
-                problems.append(f"{_where(name, m.key, 'kolumner', source)}: kolumnen {source!r} finns inte i "
-                                f"{src.name}. Kolumner i filen: {shown}.")
+                problems.append(
+                    f"{_where(name, m.key, 'kolumner', source)}: kolumnen {source!r} finns inte i "
+                    f"{src.name}. Kolumner i filen: {shown}."
+                )
                 continue
             if target is not None:
                 picks[target] = idx
         missing = [c for c in TABLES[m.table].required if c not in picks]
         if missing:
-            result.warnings.append(f"{_where(name, m.key, 'kolumner')}: obligatoriska kolumner mappas inte: "
-                                   f"{', '.join(missing)}; {m.table} blir ofullständig.")
+            result.warnings.append(
+                f"{_where(name, m.key, 'kolumner')}: obligatoriska kolumner mappas inte: "
+                f"{', '.join(missing)}; {m.table} blir ofullständig."
+            )
         order = [c for c in TABLES[m.table].names if c in picks]
         used = set(picks.values())
         result.mapped[m.table] = {c: headers[picks[c]] for c in order}
@@ -287,15 +297,11 @@ def apply_mapping(in_dir: str | Path, mapping_file: str | Path | None, out_dir: 
     out_dir.mkdir(parents=True, exist_ok=True)
     for m, src, kind, fmt, headers, rows, arrow, order, picks in prepared:
         if kind == "parquet":
-            import pyarrow.parquet as pq
-
             table = arrow.select([picks[c] for c in order]).rename_columns(order)
             table = table.replace_schema_metadata(None)
             path = out_dir / f"{m.table}.parquet"
             _atomic_write(path, lambda tmp, t=table: pq.write_table(t, tmp))
         else:
-            import csv
-
             sep = fmt.sep if fmt is not None else ","
             buf = io.StringIO(newline="")
             w = csv.writer(buf, delimiter=sep, lineterminator="\n")
@@ -312,18 +318,22 @@ def apply_mapping(in_dir: str | Path, mapping_file: str | Path | None, out_dir: 
                     fh.write(data)
 
             _atomic_write(path, _write)
-        others = [p.name for p in out_dir.iterdir()
-                  if p.is_file() and p != path and fold(p.stem) == m.table and p.suffix.lower() in READABLE]
+        others = [
+            p.name
+            for p in out_dir.iterdir()
+            if p.is_file() and p != path and fold(p.stem) == m.table and p.suffix.lower() in READABLE
+        ]
         if others:
-            result.warnings.append(f"{out_dir.name} har redan {', '.join(others)} för tabellen {m.table}; "
-                                   "ta bort den, annars finns tabellen i två filer.")
+            result.warnings.append(
+                f"{out_dir.name} har redan {', '.join(others)} för tabellen {m.table}; "
+                "ta bort den, annars finns tabellen i två filer."
+            )
         result.written.append(path)
     return result
 
 
 # --------------------------------------------------------------------------- CLI
 def _cmd_import(args) -> int:
-    import sys
 
     try:
         result = apply_mapping(args.in_dir, args.mapping, args.out)
@@ -339,9 +349,16 @@ def _cmd_import(args) -> int:
 
 def add_import_parser(subparsers) -> None:
     """Register ``insats import IN_DIR --mapping FILE --out DIR``."""
-    p = subparsers.add_parser("import", help="döp om kolumnerna i en export från verksamhetssystemet enligt en mappning")
+    p = subparsers.add_parser(
+        "import", help="döp om kolumnerna i en export från verksamhetssystemet enligt en mappning"
+    )
     p.add_argument("in_dir", type=Path, metavar="EXPORTMAPP", help="mapp med exporterade filer")
-    p.add_argument("--mapping", type=Path, default=None, metavar="FIL",
-                   help=f"YAML-fil med kolumnmappningen (standard: {DEFAULT_NAME} i exportmappen)")
+    p.add_argument(
+        "--mapping",
+        type=Path,
+        default=None,
+        metavar="FIL",
+        help=f"YAML-fil med kolumnmappningen (standard: {DEFAULT_NAME} i exportmappen)",
+    )
     p.add_argument("--out", required=True, type=Path, metavar="MAPP", help="studiemapp att skriva tabellerna till")
     p.set_defaults(func=_cmd_import)

@@ -44,21 +44,27 @@ import re
 import secrets
 import shutil
 import stat
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+from openpyxl import load_workbook
+
 from insats.contract import TABLES, fold
+from insats.data.personnummer import find_personnummer, has_personnummer, is_personnummer
 
 __all__ = [
+    "CsvFormat",
     "PseudonymiseError",
     "PseudonymiseSummary",
-    "pseudonymise",
+    "add_pseudonymise_parser",
     "load_or_create_key",
+    "pseudonymise",
     "read_csv_text",
     "write_csv_text",
-    "CsvFormat",
-    "add_pseudonymise_parser",
 ]
 
 PREFIX = {"person": "P", "hushall": "H"}
@@ -178,9 +184,8 @@ class _Pseudonymiser:
         hit = self._cache.get(k)
         if hit is not None:
             return hit
-        from insats.data.personnummer import find_personnummer
 
-        msg = f"{kind}\x1f{identifier}".encode("utf-8")
+        msg = f"{kind}\x1f{identifier}".encode()
         for attempt in range(100):
             # A pseudonym must never look like a personnummer (ten decimal digits in a row can
             # occur in hex, ~1 in 2 000): then derive the next one, deterministically.
@@ -203,7 +208,6 @@ class _Pseudonymiser:
         hit = self._raw.get((kind, value))
         if hit is not None:
             return hit
-        from insats.data.personnummer import is_personnummer
 
         text = value.strip()
         out = self.pseudonym(kind, _pnr_key(text) if is_personnummer(text) else text)
@@ -214,7 +218,6 @@ class _Pseudonymiser:
         """Text with every embedded personnummer replaced by the person's pseudonym."""
         if not _CANDIDATE.search(text):
             return text, False
-        from insats.data.personnummer import find_personnummer
 
         found = find_personnummer(text)
         if not found:
@@ -275,8 +278,12 @@ def read_csv_text(path: str | Path):
 
 def write_csv_text(rows: list[list[str]], path: str | Path, fmt: CsvFormat) -> None:
     buf = io.StringIO(newline="")
-    w = csv.writer(buf, delimiter=fmt.sep, lineterminator=fmt.lineterminator,
-                   quoting=csv.QUOTE_ALL if fmt.quote_all else csv.QUOTE_MINIMAL)
+    w = csv.writer(
+        buf,
+        delimiter=fmt.sep,
+        lineterminator=fmt.lineterminator,
+        quoting=csv.QUOTE_ALL if fmt.quote_all else csv.QUOTE_MINIMAL,
+    )
     w.writerows(rows)
     text = buf.getvalue()
     if not fmt.final_newline and text.endswith(fmt.lineterminator):
@@ -330,7 +337,6 @@ def _cell_text(v) -> str | None:
 
 
 def _do_excel(src: Path, dst: Path, ps: _Pseudonymiser, summary: PseudonymiseSummary) -> None:
-    from openpyxl import load_workbook
 
     wb = load_workbook(src, keep_vba=src.suffix.lower() == ".xlsm")
     for ws in wb.worksheets:
@@ -361,8 +367,6 @@ def _do_excel(src: Path, dst: Path, ps: _Pseudonymiser, summary: PseudonymiseSum
 
 
 def _do_parquet(src: Path, dst: Path, ps: _Pseudonymiser, summary: PseudonymiseSummary) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(src)
     compression = "snappy"
@@ -410,7 +414,6 @@ def _do_parquet(src: Path, dst: Path, ps: _Pseudonymiser, summary: PseudonymiseS
 
 def _check_other_file(src: Path, ps: _Pseudonymiser) -> bool:
     """True when a non-table file is text without personnummer (safe to copy unchanged)."""
-    from insats.data.personnummer import has_personnummer
 
     data = src.read_bytes()
     if b"\x00" in data[:8192]:
@@ -465,8 +468,7 @@ def pseudonymise(
     root = _git_root(key_path.parent)
     if root is not None:
         raise PseudonymiseError(
-            f"Nyckelfilen {key_path} ligger i git-arkivet {root}. Nyckeln får inte hamna i ett arkiv; "
-            "lägg den utanför."
+            f"Nyckelfilen {key_path} ligger i git-arkivet {root}. Nyckeln får inte hamna i ett arkiv; lägg den utanför."
         )
     if out_dir.exists() and not out_dir.is_dir():
         raise PseudonymiseError(f"{out_dir} finns redan och är ingen mapp.")
@@ -477,9 +479,7 @@ def pseudonymise(
     summary = PseudonymiseSummary(in_dir, out_dir, key_path, key_created=created)
     mode = stat.S_IMODE(key_path.stat().st_mode)
     if mode & 0o077:
-        summary.warnings.append(
-            f"nyckelfilen kan läsas av andra användare (rättigheter {mode:o}); ändra till 600."
-        )
+        summary.warnings.append(f"nyckelfilen kan läsas av andra användare (rättigheter {mode:o}); ändra till 600.")
     ps = _Pseudonymiser(key)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -508,7 +508,7 @@ def pseudonymise(
                     summary.skipped.append(src.name)
             except PseudonymiseError:
                 raise
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise PseudonymiseError(
                     f"Filen {src.name} kunde inte behandlas ({type(exc).__name__}). Inget har skrivits."
                 ) from exc
@@ -536,7 +536,6 @@ def _umask() -> int:
 
 # --------------------------------------------------------------------------- CLI
 def _cmd_pseudonymise(args) -> int:
-    import sys
 
     try:
         summary = pseudonymise(args.in_dir, args.out_dir, key_file=args.key_file, overwrite=args.overwrite)
@@ -557,7 +556,12 @@ def add_pseudonymise_parser(subparsers) -> None:
     )
     p.add_argument("in_dir", type=Path, metavar="IN_MAPP", help="studiemapp med identiteter")
     p.add_argument("out_dir", type=Path, metavar="UT_MAPP", help="ny mapp för den pseudonymiserade kopian")
-    p.add_argument("--key-file", required=True, type=Path, metavar="FIL",
-                   help="nyckelfil (skapas om den saknas); förvara utanför studiemappen och git")
+    p.add_argument(
+        "--key-file",
+        required=True,
+        type=Path,
+        metavar="FIL",
+        help="nyckelfil (skapas om den saknas); förvara utanför studiemappen och git",
+    )
     p.add_argument("--overwrite", action="store_true", help="ersätt en befintlig utmapp")
     p.set_defaults(func=_cmd_pseudonymise)

@@ -19,24 +19,29 @@ import csv
 import datetime as dt
 import io
 import re
-from dataclasses import dataclass, fields
+import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
-from insats.contract import CENTRAL, CODE_LISTS, TABLES, fold, label, normalise_code
 from insats.atomic import atomic_path, atomic_write
+from insats.contract import CENTRAL, CODE_LISTS, TABLES, fold, label, normalise_code
+from insats.data.study import Study
+from insats.data.validate import FEL, VARNING, Problem
 
 __all__ = [
     "SurveyError",
-    "write_templates",
+    "add_survey_parser",
+    "parse_areas",
+    "read_areas_file",
     "read_surveys",
     "write_survey_tables",
-    "read_areas_file",
-    "parse_areas",
-    "add_survey_parser",
-    "format_problem",
+    "write_templates",
 ]
 
 SHEET_INFO = "Instruktioner"
@@ -87,7 +92,7 @@ HELP: dict[str, dict[str, str]] = {
 FERIEJOBB_TEXT = (
     "Frågan om feriejobb: vissa områden räknar feriejobb (feriearbeten) för ungdomar som en "
     "arbetsmarknadsinsats, andra gör det inte. Ange alltid feriejobb med kategorin Feriejobb, "
-    "och svara i kolumnen \"Räknas som insats\" Ja eller Nej efter hur ni själva redovisar dem. "
+    'och svara i kolumnen "Räknas som insats" Ja eller Nej efter hur ni själva redovisar dem. '
     "Då kan jämförelsen mellan områdena göras både med och utan feriejobb."
 )
 
@@ -106,85 +111,12 @@ class SurveyError(Exception):
 
 
 # --------------------------------------------------------------------------- problems
-@dataclass
-class _FallbackProblem:
-    """Stand-in for ``insats.data.validate.Problem`` while that module does not exist."""
-
-    severity: str
-    file: str
-    row: int | None
-    column: str | None
-    value: object
-    message: str
-    sheet: str | None = None
-
-    def __str__(self) -> str:
-        return format_problem(self)
-
-
-def _problem_class():
-    try:
-        from insats.data.validate import Problem  # type: ignore[attr-defined]
-    except Exception:  # pragma: no cover - depends on the other module's progress
-        return _FallbackProblem
-    return Problem
-
-
-
-
-def _severity(kind: str) -> str:
-    """``error``/``warning`` in the spelling ``insats.data.validate`` uses (``fel``/``varning``)."""
-    try:
-        from insats import validate  # type: ignore[attr-defined]
-
-        return {"error": validate.FEL, "warning": validate.VARNING}[kind]
-    except Exception:  # pragma: no cover - depends on the other module's progress
-        return {"error": "fel", "warning": "varning"}[kind]
-
-
-def _make_problem(kind, file, sheet, row, column, value, message):
-    cls = _problem_class()
-    try:
-        names = {f.name for f in fields(cls)}
-    except TypeError:  # not a dataclass
-        names = {"severity", "file", "row", "column", "value", "message", "sheet"}
-    kw = dict(severity=_severity(kind), file=file, row=row, column=column, value=value, message=message)
-    if "sheet" in names:
-        kw["sheet"] = sheet
-    elif sheet:
-        kw["file"] = f"{file}, blad {sheet}"
-    if "table" in names:
-        kw["table"] = SHEETS.get(sheet or "", None)
-    if "rule" in names:
-        kw["rule"] = "enkat"
+def _problem(kind: str, file: str, sheet: str | None, row, column, value, message) -> Problem:
+    """A ``insats.data.validate.Problem`` for a survey cell: the file shown with its sheet."""
+    where = f"{file}, blad {sheet}" if sheet else file
     if value is not None and not isinstance(value, str):
-        value = _text(value) if not isinstance(value, (dt.date, dt.datetime)) else value.isoformat()[:10]
-        kw["value"] = value
-    kw = {k: v for k, v in kw.items() if k in names}
-    return cls(**kw)
-
-
-def _is_error(p) -> bool:
-    return str(getattr(p, "severity", "fel")).lower() in {"error", "fel"}
-
-
-def format_problem(p) -> str:
-    """One Swedish line: ``enkat_01.xlsx, blad Insatser, rad 5, kolumn Platser: ...``.
-
-    ``insats.data.validate.Problem`` formats itself (the same lines as ``insats validate``).
-    """
-    if not isinstance(p, _FallbackProblem):
-        return str(p)
-    where = [str(p.file)]
-    sheet = getattr(p, "sheet", None)
-    if sheet:
-        where.append(f"blad {sheet}")
-    if getattr(p, "row", None):
-        where.append(f"rad {p.row}")
-    if getattr(p, "column", None):
-        where.append(f"kolumn {p.column}")
-    kind = "Fel" if _is_error(p) else "Varning"
-    return f"{kind}: {', '.join(where)}: {p.message}"
+        value = value.isoformat()[:10] if isinstance(value, (dt.date, dt.datetime)) else _text(value)
+    return Problem(FEL if kind == "error" else VARNING, where, row, column, value, message, "enkat")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -284,10 +216,6 @@ def write_templates(
     kommun: str | None = None,
 ) -> list[Path]:
     """Write one survey workbook ``enkat_<omrade_kod>.xlsx`` per area; returns the paths."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     areas = [(str(c).strip(), str(n).strip()) for c, n in areas]
     if not areas:
@@ -331,8 +259,14 @@ def write_templates(
             for j, v in enumerate(values, start=2):
                 ws_k.cell(row=j, column=i, value=v)
         meta_col = len(layout) + 2
-        meta = [("mall", "insats-enkät"), ("mallversion", TEMPLATE_VERSION), ("omrade_kod", code),
-                ("omrade", name), ("kommun_kod", kommun_kod), ("ar", year)]
+        meta = [
+            ("mall", "insats-enkät"),
+            ("mallversion", TEMPLATE_VERSION),
+            ("omrade_kod", code),
+            ("omrade", name),
+            ("kommun_kod", kommun_kod),
+            ("ar", year),
+        ]
         for j, (k, v) in enumerate(meta, start=1):
             ws_k.cell(row=j, column=meta_col, value=k)
             ws_k.cell(row=j, column=meta_col + 1, value=v)
@@ -362,16 +296,21 @@ def write_templates(
                 elif col.kind == "int":
                     lo = 1900 if col.name == "ar" else 0
                     hi = 2100 if col.name == "ar" else 1000000
-                    dv = DataValidation(type="whole", operator="between", formula1=str(lo),
-                                        formula2=str(hi), allow_blank=True)
+                    dv = DataValidation(
+                        type="whole", operator="between", formula1=str(lo), formula2=str(hi), allow_blank=True
+                    )
                     dv.error = f"{col.label} ska vara ett heltal."
                 elif col.kind == "float":
-                    dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0",
-                                        allow_blank=True)
+                    dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
                     dv.error = f"{col.label} ska vara ett tal (kronor), noll eller mer."
                 elif col.kind == "date":
-                    dv = DataValidation(type="date", operator="between", formula1="DATE(2000,1,1)",
-                                        formula2="DATE(2100,12,31)", allow_blank=True)
+                    dv = DataValidation(
+                        type="date",
+                        operator="between",
+                        formula1="DATE(2000,1,1)",
+                        formula2="DATE(2100,12,31)",
+                        allow_blank=True,
+                    )
                     dv.error = f"{col.label} ska vara ett datum, ÅÅÅÅ-MM-DD."
                 if dv is not None:
                     dv.errorTitle = "Ogiltigt värde"
@@ -406,7 +345,6 @@ def write_templates(
 
 
 def _write_instructions(ws, code, name, kommun_kod, kommun, year, bold, wrap) -> None:
-    from openpyxl.styles import Font
 
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 14
@@ -422,7 +360,7 @@ def _write_instructions(ws, code, name, kommun_kod, kommun, year, bold, wrap) ->
         "1. Bladet Insatser: en rad per insats som ert område erbjuder personer med ekonomiskt bistånd "
         f"under {year}. Områdeskoden är redan ifylld.",
         "2. Bladet Medel: era utgifter för insatser per kategori och år. Kategorierna är förifyllda; fyll i "
-        "belopp och \"Räknas som insats\" på de rader ni har utgifter för. Lägg till rader vid behov.",
+        'belopp och "Räknas som insats" på de rader ni har utgifter för. Lägg till rader vid behov.',
         f"3. Rad 2 i båda bladen är ett exempel, märkt {EXAMPLE_MARK}. Den läses inte in; ni kan låta den vara.",
         "4. Kolumner markerade Ja under Obligatorisk i tabellerna nedan måste fyllas i "
         "(utom Insats-id, som skapas när det lämnas tomt).",
@@ -501,8 +439,13 @@ def _fill_insatser(ws, code, year, example_font, prefill_fill) -> None:
 
 def _fill_medel(ws, code, year, example_font, prefill_fill) -> None:
     spec = TABLES["medel"]
-    example = {"omrade_kod": EXAMPLE_MARK, "ar": year, "kategori": label("kategori_medel", "feriejobb"),
-               "belopp": 250000, "raknas_som_insats": NEJ}
+    example = {
+        "omrade_kod": EXAMPLE_MARK,
+        "ar": year,
+        "kategori": label("kategori_medel", "feriejobb"),
+        "belopp": 250000,
+        "raknas_som_insats": NEJ,
+    }
     for ci, col in enumerate(spec.columns, start=1):
         ws.cell(row=2, column=ci, value=example[col.name]).font = example_font
     idx = {n: i + 1 for i, n in enumerate(spec.names)}
@@ -611,10 +554,6 @@ def read_surveys(files: Iterable[str | Path]):
     it) and a Swedish message. Rows with an error are left out of the tables; callers should not
     write anything when any problem is an error.
     """
-    from openpyxl import load_workbook
-    from openpyxl.utils import get_column_letter
-
-    from insats.data.study import Study
 
     problems: list = []
     rows: dict[str, list[dict]] = {"insatser": [], "medel": []}
@@ -622,22 +561,36 @@ def read_surveys(files: Iterable[str | Path]):
     pending_ids: list[tuple[dict, str, str, int]] = []
 
     def add(kind, file, sheet, row, column, value, message):
-        problems.append(_make_problem(kind, file, sheet, row, column, value, message))
+        problems.append(_problem(kind, file, sheet, row, column, value, message))
 
     for path in [Path(f) for f in files]:
         fname = path.name
         try:
             wb = load_workbook(path, data_only=True, read_only=False)
         except Exception as exc:  # noqa: BLE001 - any unreadable file is a problem to report
-            add("error", fname, None, None, None, None,
-                f"Filen kan inte läsas som en Excel-arbetsbok (.xlsx): {exc.__class__.__name__}.")
+            add(
+                "error",
+                fname,
+                None,
+                None,
+                None,
+                None,
+                f"Filen kan inte läsas som en Excel-arbetsbok (.xlsx): {exc.__class__.__name__}.",
+            )
             continue
         meta = _template_meta(wb)
         file_area = str(meta["omrade_kod"]).strip() if meta.get("omrade_kod") not in (None, "") else None
         for sheet, table in SHEETS.items():
             if sheet not in wb.sheetnames:
-                add("error", fname, sheet, None, None, None,
-                    f"Bladet {sheet} saknas. Använd enkätmallen och ändra inte bladens namn.")
+                add(
+                    "error",
+                    fname,
+                    sheet,
+                    None,
+                    None,
+                    None,
+                    f"Bladet {sheet} saknas. Använd enkätmallen och ändra inte bladens namn.",
+                )
                 continue
             ws = wb[sheet]
             spec = TABLES[table]
@@ -647,23 +600,38 @@ def read_surveys(files: Iterable[str | Path]):
                 name = _match_header(table, h)
                 if name is None:
                     if not _blank(h):
-                        add("warning", fname, sheet, 1, str(h), h,
-                            f"Kolumnen {h!r} finns inte i mallen och läses inte in.")
+                        add(
+                            "warning",
+                            fname,
+                            sheet,
+                            1,
+                            str(h),
+                            h,
+                            f"Kolumnen {h!r} finns inte i mallen och läses inte in.",
+                        )
                     continue
                 if name in colmap.values():
-                    add("error", fname, sheet, 1, str(h), h,
-                        f"Kolumnen {spec[name].label} förekommer två gånger.")
+                    add("error", fname, sheet, 1, str(h), h, f"Kolumnen {spec[name].label} förekommer två gånger.")
                     continue
                 colmap[i] = name
-            missing = [c for c in spec.required if c not in colmap.values()
-                       and not (table == "insatser" and c == "insats_id")]
+            missing = [
+                c for c in spec.required if c not in colmap.values() and not (table == "insatser" and c == "insats_id")
+            ]
             for c in missing:
-                add("error", fname, sheet, 1, spec[c].label, None,
-                    f"Kolumnen {spec[c].label} saknas. Ändra inte rubrikerna i mallen.")
+                add(
+                    "error",
+                    fname,
+                    sheet,
+                    1,
+                    spec[c].label,
+                    None,
+                    f"Kolumnen {spec[c].label} saknas. Ändra inte rubrikerna i mallen.",
+                )
             if missing:
                 continue
-            header_label = {i: (str(header[i]).strip() if not _blank(header[i]) else spec[n].label)
-                            for i, n in colmap.items()}
+            header_label = {
+                i: (str(header[i]).strip() if not _blank(header[i]) else spec[n].label) for i, n in colmap.items()
+            }
             prefilled = set(PREFILLED[table])
             for r_idx, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
                 cells = {n: (values[i] if i < len(values) else None) for i, n in colmap.items()}
@@ -699,8 +667,9 @@ def read_surveys(files: Iterable[str | Path]):
                             code = normalise_code(col.code_list, _text(v))
                             if code is None:
                                 allowed = "; ".join(CODE_LISTS[col.code_list].values())
-                                raise ValueError(f"{_text(v)!r} finns inte i listan för {lab} ({where}). "
-                                                 f"Välj en av: {allowed}.")
+                                raise ValueError(
+                                    f"{_text(v)!r} finns inte i listan för {lab} ({where}). Välj en av: {allowed}."
+                                )
                             out[n] = code
                         elif col.kind == "codes":
                             parts = [p.strip() for p in re.split(r"[;,\n]", _text(v)) if p.strip()]
@@ -712,7 +681,8 @@ def read_surveys(files: Iterable[str | Path]):
                                 allowed = "; ".join(CODE_LISTS[col.code_list].values())
                                 raise ValueError(
                                     f"{', '.join(repr(u) for u in unknown)} finns inte bland de tillåtna "
-                                    f"värdena för {lab} ({where}). Tillåtna: {allowed}; åtskilda med semikolon.")
+                                    f"värdena för {lab} ({where}). Tillåtna: {allowed}; åtskilda med semikolon."
+                                )
                             out[n] = ";".join(dict.fromkeys(got)) or None
                         elif col.kind == "bool":
                             try:
@@ -731,7 +701,9 @@ def read_surveys(files: Iterable[str | Path]):
                             try:
                                 x = _parse_number(v, whole=False)
                             except ValueError:
-                                raise ValueError(f"{lab} ska vara ett tal i kronor; fick {_text(v)!r} ({where}).") from None
+                                raise ValueError(
+                                    f"{lab} ska vara ett tal i kronor; fick {_text(v)!r} ({where})."
+                                ) from None
                             if x < 0:
                                 raise ValueError(f"{lab} kan inte vara negativt ({where}).")
                             out[n] = x
@@ -739,7 +711,9 @@ def read_surveys(files: Iterable[str | Path]):
                             try:
                                 out[n] = _parse_date(v).isoformat()
                             except (ValueError, TypeError):
-                                raise ValueError(f"{lab} ska vara ett datum ÅÅÅÅ-MM-DD; fick {_text(v)!r} ({where}).") from None
+                                raise ValueError(
+                                    f"{lab} ska vara ett datum ÅÅÅÅ-MM-DD; fick {_text(v)!r} ({where})."
+                                ) from None
                         else:
                             out[n] = _text(v)
                     except ValueError as exc:
@@ -751,19 +725,40 @@ def read_surveys(files: Iterable[str | Path]):
                     out.setdefault(n, None)
                 area = out.get("omrade_kod")
                 if file_area and area not in (file_area, CENTRAL):
-                    add("warning", fname, sheet, r_idx, spec["omrade_kod"].label, area,
-                        f"Områdeskoden {area!r} är inte enkätens område ({file_area}) och inte {CENTRAL}.")
+                    add(
+                        "warning",
+                        fname,
+                        sheet,
+                        r_idx,
+                        spec["omrade_kod"].label,
+                        area,
+                        f"Områdeskoden {area!r} är inte enkätens område ({file_area}) och inte {CENTRAL}.",
+                    )
                 if table == "insatser":
                     if out.get("giltig_fran") and out.get("giltig_till") and out["giltig_till"] < out["giltig_fran"]:
-                        add("error", fname, sheet, r_idx, spec["giltig_till"].label, out["giltig_till"],
-                            "Giltig till ligger före Giltig från.")
+                        add(
+                            "error",
+                            fname,
+                            sheet,
+                            r_idx,
+                            spec["giltig_till"].label,
+                            out["giltig_till"],
+                            "Giltig till ligger före Giltig från.",
+                        )
                         continue
                     if out["insats_id"]:
                         iid = out["insats_id"]
                         if iid in id_origin:
                             of, orow = id_origin[iid]
-                            add("error", fname, sheet, r_idx, spec["insats_id"].label, iid,
-                                f"Insats-id {iid!r} finns redan ({of}, rad {orow}).")
+                            add(
+                                "error",
+                                fname,
+                                sheet,
+                                r_idx,
+                                spec["insats_id"].label,
+                                iid,
+                                f"Insats-id {iid!r} finns redan ({of}, rad {orow}).",
+                            )
                             continue
                         id_origin[iid] = (fname, r_idx)
                     else:
@@ -861,7 +856,6 @@ def write_survey_tables(
 
 # --------------------------------------------------------------------------- CLI
 def _cmd_template(args) -> int:
-    import sys
 
     try:
         if args.areas_file:
@@ -878,15 +872,13 @@ def _cmd_template(args) -> int:
 
 
 def _cmd_read(args) -> int:
-    import sys
 
     tables, problems = read_surveys(args.files)
-    errors = [p for p in problems if _is_error(p)]
+    errors = [p for p in problems if p.severity == FEL]
     for p in problems:
-        print(format_problem(p), file=sys.stderr)
+        print(p, file=sys.stderr)
     if errors:
-        print(f"{len(errors)} fel i enkätsvaren; inget skrevs. Rätta filerna och läs in dem igen.",
-              file=sys.stderr)
+        print(f"{len(errors)} fel i enkätsvaren; inget skrevs. Rätta filerna och läs in dem igen.", file=sys.stderr)
         return 1
     try:
         paths = write_survey_tables(tables, args.out, omraden=args.areas_file)
@@ -894,8 +886,7 @@ def _cmd_read(args) -> int:
         print(f"Fel: {exc}", file=sys.stderr)
         return 1
     n_i, n_m = len(tables["insatser"]), len(tables["medel"])
-    print(f"{n_i} insatser och {n_m} utgiftsposter skrivna till {args.out} "
-          f"({', '.join(p.name for p in paths)})")
+    print(f"{n_i} insatser och {n_m} utgiftsposter skrivna till {args.out} ({', '.join(p.name for p in paths)})")
     return 0
 
 
@@ -906,7 +897,11 @@ def add_survey_parser(subparsers) -> None:
 
     t = ssub.add_parser("template", help="skriv en enkät (Excel) per område")
     g = t.add_mutually_exclusive_group(required=True)
-    g.add_argument("--areas", metavar="KOD=Namn,...", help="områden som KOD=Namn, kommaseparerade, t.ex. 01=Rinkeby-Kista,02=Spånga-Tensta")
+    g.add_argument(
+        "--areas",
+        metavar="KOD=Namn,...",
+        help="områden som KOD=Namn, kommaseparerade, t.ex. 01=Rinkeby-Kista,02=Spånga-Tensta",
+    )
     g.add_argument("--areas-file", type=Path, metavar="FIL", help="fil med tabellen omraden (omrade_kod, omrade)")
     t.add_argument("--kommun", required=True, metavar="KOD", help="kommunkod med fyra siffror, t.ex. 0180")
     t.add_argument("--year", required=True, type=int, metavar="ÅR", help="året som enkäten gäller")
@@ -916,6 +911,11 @@ def add_survey_parser(subparsers) -> None:
     r = ssub.add_parser("read", help="läs ifyllda enkäter till tabellerna insatser och medel")
     r.add_argument("files", nargs="+", type=Path, metavar="FIL", help="ifyllda enkäter (.xlsx)")
     r.add_argument("--out", required=True, type=Path, metavar="MAPP", help="studiemapp att skriva till")
-    r.add_argument("--areas-file", type=Path, default=None, metavar="FIL",
-                   help="fil med tabellen omraden att skriva med (omraden.csv)")
+    r.add_argument(
+        "--areas-file",
+        type=Path,
+        default=None,
+        metavar="FIL",
+        help="fil med tabellen omraden att skriva med (omraden.csv)",
+    )
     r.set_defaults(func=_cmd_read)

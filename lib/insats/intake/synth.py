@@ -89,6 +89,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from insats.contract import CENTRAL, HINDERGRUPP, TABLES, fold
 
@@ -143,14 +145,29 @@ SUNDBYBERG_AREAS: tuple[tuple[str, int, float, float], ...] = (
 # District effects (logit), negatively related to composition advantage, mean 0.
 _DISTRICT_EFFECTS = {
     "stockholm": {
-        "rinkeby_kista": 0.60, "spanga_tensta": 0.40, "hasselby_vallingby": 0.20, "bromma": -0.30,
-        "kungsholmen": -0.45, "norrmalm": -0.40, "ostermalm": -0.55, "sodermalm": -0.25,
-        "enskede_arsta_vantor": 0.30, "skarpnack": 0.15, "farsta": 0.05, "alvsjo": -0.10,
-        "hagersten_liljeholmen": -0.15, "skarholmen": 0.50,
+        "rinkeby_kista": 0.60,
+        "spanga_tensta": 0.40,
+        "hasselby_vallingby": 0.20,
+        "bromma": -0.30,
+        "kungsholmen": -0.45,
+        "norrmalm": -0.40,
+        "ostermalm": -0.55,
+        "sodermalm": -0.25,
+        "enskede_arsta_vantor": 0.30,
+        "skarpnack": 0.15,
+        "farsta": 0.05,
+        "alvsjo": -0.10,
+        "hagersten_liljeholmen": -0.15,
+        "skarholmen": 0.50,
     },
     "sundbyberg": {
-        "centrala_sundbyberg": -0.15, "hallonbergen": 0.55, "or": 0.25, "rissne": 0.35,
-        "duvbo": -0.45, "lilla_alby": 0.0, "ursvik": -0.55,
+        "centrala_sundbyberg": -0.15,
+        "hallonbergen": 0.55,
+        "or": 0.25,
+        "rissne": 0.35,
+        "duvbo": -0.45,
+        "lilla_alby": 0.0,
+        "ursvik": -0.55,
     },
 }
 
@@ -181,21 +198,38 @@ OUTCOME_MODEL: dict[str, object] = {
 
 _OFFER_RATES = {
     "stockholm": {
-        "rinkeby_kista": 0.80, "spanga_tensta": 0.75, "hasselby_vallingby": 0.70, "bromma": 0.55,
-        "kungsholmen": 0.45, "norrmalm": 0.50, "ostermalm": 0.40, "sodermalm": 0.55,
-        "enskede_arsta_vantor": 0.70, "skarpnack": 0.60, "farsta": 0.72, "alvsjo": 0.50,
-        "hagersten_liljeholmen": 0.60, "skarholmen": 0.78,
+        "rinkeby_kista": 0.80,
+        "spanga_tensta": 0.75,
+        "hasselby_vallingby": 0.70,
+        "bromma": 0.55,
+        "kungsholmen": 0.45,
+        "norrmalm": 0.50,
+        "ostermalm": 0.40,
+        "sodermalm": 0.55,
+        "enskede_arsta_vantor": 0.70,
+        "skarpnack": 0.60,
+        "farsta": 0.72,
+        "alvsjo": 0.50,
+        "hagersten_liljeholmen": 0.60,
+        "skarholmen": 0.78,
     },
     "sundbyberg": {
-        "centrala_sundbyberg": 0.85, "hallonbergen": 0.90, "or": 0.80, "rissne": 0.88,
-        "duvbo": 0.75, "lilla_alby": 0.80, "ursvik": 0.70,
+        "centrala_sundbyberg": 0.85,
+        "hallonbergen": 0.90,
+        "or": 0.80,
+        "rissne": 0.88,
+        "duvbo": 0.75,
+        "lilla_alby": 0.80,
+        "ursvik": 0.70,
     },
 }
 _OTHER_GROUP_OFFER_FACTOR = 0.30
 _SUCCESS_LEAVES = 0.85
 _LOV_CHOSEN = 0.80
-_ATTENDANCE = {"stockholm": {"med_narvarokrav": 0.80, "utan_narvarokrav": 0.68},
-               "sundbyberg": {"fore_reform": 0.70, "efter_reform": 0.82}}
+_ATTENDANCE = {
+    "stockholm": {"med_narvarokrav": 0.80, "utan_narvarokrav": 0.68},
+    "sundbyberg": {"fore_reform": 0.70, "efter_reform": 0.82},
+}
 _VAGIN = {"hel": 0.70, "delvis": 0.50}
 _REFORM = "2016-01-01"
 _MAX_LINE = 400_000_000  # kr: the largest spending line (see _medel)
@@ -206,9 +240,9 @@ _FERIEJOBB_COUNTED = {"rinkeby_kista", "spanga_tensta", "skarholmen", "hasselby_
 # Stockholm offer per district: kategori:regi (E egen_omrade, U upphandlad, I ideell, A arbetsformedlingen).
 _STHLM_OFFER = {
     "rinkeby_kista": "arbetstraning:E praktik_offentlig:E praktik_privat:A kommunal_anstallning:E matchning:E "
-                     "jobbsok_coachning:U jobbsok_coachning:E vagledning:E kurs:I ovrigt:I",
+    "jobbsok_coachning:U jobbsok_coachning:E vagledning:E kurs:I ovrigt:I",
     "spanga_tensta": "arbetstraning:E praktik_offentlig:E kommunal_anstallning:E jobbsok_coachning:E vagledning:E "
-                     "kurs:I matchning:A",
+    "kurs:I matchning:A",
     "hasselby_vallingby": "arbetstraning:E praktik_privat:U jobbsok_coachning:E vagledning:E kurs:E",
     "bromma": "jobbsok_coachning:U praktik_privat:U vagledning:E",
     "kungsholmen": "vagledning:E",
@@ -216,7 +250,7 @@ _STHLM_OFFER = {
     "ostermalm": "vagledning:E",
     "sodermalm": "vagledning:E praktik_offentlig:E jobbsok_coachning:U",
     "enskede_arsta_vantor": "arbetstraning:E praktik_offentlig:E kommunal_anstallning:E matchning:U "
-                            "jobbsok_coachning:E kurs:U",
+    "jobbsok_coachning:E kurs:U",
     "skarpnack": "arbetstraning:I praktik_privat:A jobbsok_coachning:I kurs:I",
     "farsta": "arbetstraning:E praktik_offentlig:E jobbsok_coachning:U vagledning:E",
     "alvsjo": "jobbsok_coachning:U vagledning:E",
@@ -225,8 +259,14 @@ _STHLM_OFFER = {
 }
 # Share of a district's participations at the central jobbtorg: high where the district has few
 # units of its own.
-_STHLM_CENTRAL_SHARE = {"kungsholmen": 0.7, "ostermalm": 0.7, "norrmalm": 0.6, "sodermalm": 0.5,
-                        "alvsjo": 0.55, "bromma": 0.45}
+_STHLM_CENTRAL_SHARE = {
+    "kungsholmen": 0.7,
+    "ostermalm": 0.7,
+    "norrmalm": 0.6,
+    "sodermalm": 0.5,
+    "alvsjo": 0.55,
+    "bromma": 0.45,
+}
 _REGI_LETTER = {"E": "egen_omrade", "U": "upphandlad", "I": "ideell", "A": "arbetsformedlingen"}
 
 _NAME = {
@@ -247,26 +287,61 @@ _PROVIDERS = {
     "arbetsformedlingen": ["Arbetsförmedlingen"],
 }
 _COST = {  # kr per place and month
-    "arbetstraning": 9000, "praktik_offentlig": 4000, "praktik_privat": 4500, "kommunal_anstallning": 22000,
-    "matchning": 5000, "jobbsok_coachning": 3500, "vagledning": 2500, "kurs": 6000, "ovrigt": 3000,
+    "arbetstraning": 9000,
+    "praktik_offentlig": 4000,
+    "praktik_privat": 4500,
+    "kommunal_anstallning": 22000,
+    "matchning": 5000,
+    "jobbsok_coachning": 3500,
+    "vagledning": 2500,
+    "kurs": 6000,
+    "ovrigt": 3000,
     "feriejobb": 7000,
 }
 _PLACE_FRAC = {  # places per expected unemployed recipient of the area
-    "arbetstraning": 0.06, "praktik_offentlig": 0.04, "praktik_privat": 0.04, "kommunal_anstallning": 0.03,
-    "matchning": 0.05, "jobbsok_coachning": 0.07, "vagledning": 0.05, "kurs": 0.05, "ovrigt": 0.03,
+    "arbetstraning": 0.06,
+    "praktik_offentlig": 0.04,
+    "praktik_privat": 0.04,
+    "kommunal_anstallning": 0.03,
+    "matchning": 0.05,
+    "jobbsok_coachning": 0.07,
+    "vagledning": 0.05,
+    "kurs": 0.05,
+    "ovrigt": 0.03,
 }
 _MALGRUPP = {
-    "arbetstraning": "langt_fran", "praktik_offentlig": "alla", "praktik_privat": "nara",
-    "kommunal_anstallning": "vuxna_25_plus;langt_fran", "matchning": "nara", "jobbsok_coachning": "alla",
-    "vagledning": "alla", "kurs": "nyanlanda;vuxna_25_plus", "ovrigt": "langt_fran", "feriejobb": "unga_18_24",
+    "arbetstraning": "langt_fran",
+    "praktik_offentlig": "alla",
+    "praktik_privat": "nara",
+    "kommunal_anstallning": "vuxna_25_plus;langt_fran",
+    "matchning": "nara",
+    "jobbsok_coachning": "alla",
+    "vagledning": "alla",
+    "kurs": "nyanlanda;vuxna_25_plus",
+    "ovrigt": "langt_fran",
+    "feriejobb": "unga_18_24",
 }
 _DURATION_DAYS = {  # mean duration of a participation
-    "arbetstraning": 130, "praktik_offentlig": 90, "praktik_privat": 90, "kommunal_anstallning": 180,
-    "matchning": 75, "jobbsok_coachning": 60, "vagledning": 45, "kurs": 100, "ovrigt": 60,
+    "arbetstraning": 130,
+    "praktik_offentlig": 90,
+    "praktik_privat": 90,
+    "kommunal_anstallning": 180,
+    "matchning": 75,
+    "jobbsok_coachning": 60,
+    "vagledning": 45,
+    "kurs": 100,
+    "ovrigt": 60,
 }
 _WEEKLY_HOURS = {
-    "arbetstraning": 30, "praktik_offentlig": 30, "praktik_privat": 32, "kommunal_anstallning": 38,
-    "matchning": 8, "jobbsok_coachning": 12, "vagledning": 4, "kurs": 15, "ovrigt": 10,
+    "arbetstraning": 30,
+    "praktik_offentlig": 30,
+    "praktik_privat": 32,
+    "kommunal_anstallning": 38,
+    "matchning": 8,
+    "jobbsok_coachning": 12,
+    "vagledning": 4,
+    "kurs": 15,
+    "ovrigt": 10,
 }
 _DEFAULT_PERSONS = {"stockholm": 25_000, "sundbyberg": 1_500}
 _PERIOD = {"stockholm": (2012, 2), "sundbyberg": (2015, 2)}  # first year, number of years
@@ -288,7 +363,7 @@ def planted_effects(kind: str) -> dict:
     cat_order = sorted(CATEGORY_EFFECTS, key=lambda c: -CATEGORY_EFFECTS[c])
     out = {
         "modell": "P(avslut arbete/studier) = logistic(b0 + individuella effekter + omrade[omrade_kod] "
-                  "+ kategori[kategori]) för varje avslutat deltagande",
+        "+ kategori[kategori]) för varje avslutat deltagande",
         "individuella": json.loads(json.dumps(OUTCOME_MODEL)),
         "omrade": dict(_DISTRICT_EFFECTS[kind]),
         "kategori": dict(CATEGORY_EFFECTS),
@@ -297,13 +372,13 @@ def planted_effects(kind: str) -> dict:
             "arbetsloshet": dict(_OFFER_RATES[kind]),
             "ovriga_grupper_faktor": _OTHER_GROUP_OFFER_FACTOR,
             "anmarkning": "sannolikheten att alls få ett deltagande; måttet erbjudande_andel (inom 90 dagar "
-                          "från första biståndsmånaden) blir lägre",
+            "från första biståndsmånaden) blir lägre",
         },
         "narvaro_medel": dict(_ATTENDANCE[kind]),
         "lov_andel_valt": _LOV_CHOSEN,
         "andel_lamnar_bistand_efter_arbete_studier": _SUCCESS_LEAVES,
         "sammansattning": "områden med högre andel utrikes födda, förgymnasial utbildning och långvarigt "
-                          "bistånd har positiva sanna områdeseffekter",
+        "bistånd har positiva sanna områdeseffekter",
     }
     if kind == "stockholm":
         out["feriejobb_raknas_som_insats"] = sorted(_FERIEJOBB_COUNTED)
@@ -366,9 +441,17 @@ def _areas(kind: str) -> pd.DataFrame:
         weight = np.array([a[3] for a in SUNDBYBERG_AREAS])
         weight = weight / weight.sum()
     codes = [fold(n) for n in names]
-    return pd.DataFrame({"omrade_kod": codes, "omrade": names, "pop": pop, "z": z, "weight": weight,
-                         "effect": [_DISTRICT_EFFECTS[kind][c] for c in codes],
-                         "offer": [_OFFER_RATES[kind][c] for c in codes]})
+    return pd.DataFrame(
+        {
+            "omrade_kod": codes,
+            "omrade": names,
+            "pop": pop,
+            "z": z,
+            "weight": weight,
+            "effect": [_DISTRICT_EFFECTS[kind][c] for c in codes],
+            "offer": [_OFFER_RATES[kind][c] for c in codes],
+        }
+    )
 
 
 def _omraden(kind: str, areas: pd.DataFrame, rng) -> pd.DataFrame:
@@ -380,9 +463,19 @@ def _omraden(kind: str, areas: pd.DataFrame, rng) -> pd.DataFrame:
     base_year = 2011 if kind == "stockholm" else year0
     for y in range(year0, year0 + n_years):
         pop = np.round(areas["pop"].to_numpy() * growth ** (y - base_year)).astype(np.int64)
-        rows.append(pd.DataFrame({
-            "omrade_kod": areas["omrade_kod"], "omrade": areas["omrade"], "kommun_kod": kod, "kommun": kommun,
-            "ar": y, "folkmangd": pop, "folkmangd_18_64": np.round(pop * share).astype(np.int64)}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "omrade_kod": areas["omrade_kod"],
+                    "omrade": areas["omrade"],
+                    "kommun_kod": kod,
+                    "kommun": kommun,
+                    "ar": y,
+                    "folkmangd": pop,
+                    "folkmangd_18_64": np.round(pop * share).astype(np.int64),
+                }
+            )
+        )
     out = pd.concat(rows, ignore_index=True)
     return out.astype({"ar": "Int64", "folkmangd": "Int64", "folkmangd_18_64": "Int64"})
 
@@ -397,29 +490,94 @@ def _catalogue_rows(kind: str, areas: pd.DataFrame) -> list[dict]:
                 cat, letter = item.split(":")
                 regi = _REGI_LETTER[letter]
                 strict = cat in ("arbetstraning", "praktik_offentlig", "praktik_privat", "kommunal_anstallning")
-                rows.append(dict(omrade_kod=code, area_name=name, kategori=cat, regi=regi,
-                                 narvarokrav=strict or z > 0.2, lov=False, raknas_som_insats=True,
-                                 giltig_fran=None, giltig_till=None))
+                rows.append(
+                    dict(
+                        omrade_kod=code,
+                        area_name=name,
+                        kategori=cat,
+                        regi=regi,
+                        narvarokrav=strict or z > 0.2,
+                        lov=False,
+                        raknas_som_insats=True,
+                        giltig_fran=None,
+                        giltig_till=None,
+                    )
+                )
             if code in ("rinkeby_kista", "spanga_tensta", "skarholmen"):
-                rows.append(dict(omrade_kod=code, area_name=name, kategori="jobbsok_coachning", regi="egen_omrade",
-                                 narvarokrav=True, lov=False, raknas_som_insats=True, giltig_fran=None,
-                                 giltig_till=None, unga=True))
-            rows.append(dict(omrade_kod=code, area_name=name, kategori="feriejobb", regi="egen_omrade",
-                             narvarokrav=True, lov=False, raknas_som_insats=code in _FERIEJOBB_COUNTED,
-                             giltig_fran=None, giltig_till=None))
+                rows.append(
+                    dict(
+                        omrade_kod=code,
+                        area_name=name,
+                        kategori="jobbsok_coachning",
+                        regi="egen_omrade",
+                        narvarokrav=True,
+                        lov=False,
+                        raknas_som_insats=True,
+                        giltig_fran=None,
+                        giltig_till=None,
+                        unga=True,
+                    )
+                )
+            rows.append(
+                dict(
+                    omrade_kod=code,
+                    area_name=name,
+                    kategori="feriejobb",
+                    regi="egen_omrade",
+                    narvarokrav=True,
+                    lov=False,
+                    raknas_som_insats=code in _FERIEJOBB_COUNTED,
+                    giltig_fran=None,
+                    giltig_till=None,
+                )
+            )
         for cat in ("jobbsok_coachning", "matchning", "praktik_privat", "kurs", "kommunal_anstallning"):
-            rows.append(dict(omrade_kod=CENTRAL, area_name="Jobbtorg Stockholm", kategori=cat, regi="egen_central",
-                             narvarokrav=cat != "matchning", lov=False, raknas_som_insats=True,
-                             giltig_fran=None, giltig_till=None))
+            rows.append(
+                dict(
+                    omrade_kod=CENTRAL,
+                    area_name="Jobbtorg Stockholm",
+                    kategori=cat,
+                    regi="egen_central",
+                    narvarokrav=cat != "matchning",
+                    lov=False,
+                    raknas_som_insats=True,
+                    giltig_fran=None,
+                    giltig_till=None,
+                )
+            )
     else:
         before, reform = "2015-12-31", _REFORM
         central = [  # name, kategori, regi, utforare, lov, giltig_fran, giltig_till
             ("Jobbcenter – Tvätteri", "arbetstraning", "egen_central", "Jobbcenter Sundbyberg", False, None, None),
             ("Jobbcenter – Städ", "arbetstraning", "egen_central", "Jobbcenter Sundbyberg", False, None, None),
             ("Jobbcenter – Snickeri", "arbetstraning", "egen_central", "Jobbcenter Sundbyberg", False, None, None),
-            ("Praktik i kommunens verksamheter", "praktik_offentlig", "egen_central", "Jobbcenter Sundbyberg", False, None, None),
-            ("Praktik hos privata arbetsgivare", "praktik_privat", "arbetsformedlingen", "Arbetsförmedlingen", False, None, None),
-            ("Visstidsanställning i kommunen", "kommunal_anstallning", "egen_central", "Jobbcenter Sundbyberg", False, None, None),
+            (
+                "Praktik i kommunens verksamheter",
+                "praktik_offentlig",
+                "egen_central",
+                "Jobbcenter Sundbyberg",
+                False,
+                None,
+                None,
+            ),
+            (
+                "Praktik hos privata arbetsgivare",
+                "praktik_privat",
+                "arbetsformedlingen",
+                "Arbetsförmedlingen",
+                False,
+                None,
+                None,
+            ),
+            (
+                "Visstidsanställning i kommunen",
+                "kommunal_anstallning",
+                "egen_central",
+                "Jobbcenter Sundbyberg",
+                False,
+                None,
+                None,
+            ),
             ("Studie- och yrkesvägledning", "vagledning", "egen_central", "Jobbcenter Sundbyberg", False, None, None),
             ("Yrkessvenska", "kurs", "annan_kommunal", "Vuxenutbildningen", False, None, None),
             ("Jobbcoachning", "jobbsok_coachning", "upphandlad", "Jobbsprånget AB", False, None, before),
@@ -434,17 +592,41 @@ def _catalogue_rows(kind: str, areas: pd.DataFrame) -> list[dict]:
         # the catalogue as of the end of 2016: närvarokrav everywhere since the reform, except in the
         # procured contracts that ended before it
         for name, cat, regi, utf, lov, fran, till in central:
-            rows.append(dict(omrade_kod=CENTRAL, name=name, kategori=cat, regi=regi, utforare=utf,
-                             narvarokrav=till != before, lov=lov, raknas_som_insats=cat != "feriejobb",
-                             giltig_fran=fran, giltig_till=till))
-        local = {"hallonbergen": [("Språkcafé och samhällsorientering", "kurs", "ideell", "Föreningen Bryggan")],
-                 "rissne": [("Motivationsgrupp", "ovrigt", "ideell", "Idéburna nätverket Ny Start")],
-                 "centrala_sundbyberg": [("Jobbklubb", "jobbsok_coachning", "egen_omrade", "Socialtjänsten Sundbyberg")]}
+            rows.append(
+                dict(
+                    omrade_kod=CENTRAL,
+                    name=name,
+                    kategori=cat,
+                    regi=regi,
+                    utforare=utf,
+                    narvarokrav=till != before,
+                    lov=lov,
+                    raknas_som_insats=cat != "feriejobb",
+                    giltig_fran=fran,
+                    giltig_till=till,
+                )
+            )
+        local = {
+            "hallonbergen": [("Språkcafé och samhällsorientering", "kurs", "ideell", "Föreningen Bryggan")],
+            "rissne": [("Motivationsgrupp", "ovrigt", "ideell", "Idéburna nätverket Ny Start")],
+            "centrala_sundbyberg": [("Jobbklubb", "jobbsok_coachning", "egen_omrade", "Socialtjänsten Sundbyberg")],
+        }
         for code, items in local.items():
             for name, cat, regi, utf in items:
-                rows.append(dict(omrade_kod=code, name=name, kategori=cat, regi=regi, utforare=utf,
-                                 narvarokrav=True, lov=False, raknas_som_insats=True,
-                                 giltig_fran=None, giltig_till=None))
+                rows.append(
+                    dict(
+                        omrade_kod=code,
+                        name=name,
+                        kategori=cat,
+                        regi=regi,
+                        utforare=utf,
+                        narvarokrav=True,
+                        lov=False,
+                        raknas_som_insats=True,
+                        giltig_fran=None,
+                        giltig_till=None,
+                    )
+                )
     return rows
 
 
@@ -491,11 +673,24 @@ def _insatser(kind: str, areas: pd.DataFrame, n_persons: int, rng) -> pd.DataFra
         malgrupp = "unga_18_24" if r.get("unga") else _MALGRUPP[cat]
         if regi == "ideell" and cat == "kurs":
             malgrupp = "nyanlanda"
-        out.append(dict(insats_id=f"I-{code}-{counters[code]:02d}", omrade_kod=code, namn=namn, kategori=cat,
-                        regi=regi, utforare=utf, malgrupp=malgrupp, platser=platser,
-                        narvarokrav=bool(r["narvarokrav"]), lov=bool(r["lov"]),
-                        raknas_som_insats=bool(r["raknas_som_insats"]), kostnad_per_plats_manad=float(cost),
-                        giltig_fran=r["giltig_fran"], giltig_till=r["giltig_till"]))
+        out.append(
+            dict(
+                insats_id=f"I-{code}-{counters[code]:02d}",
+                omrade_kod=code,
+                namn=namn,
+                kategori=cat,
+                regi=regi,
+                utforare=utf,
+                malgrupp=malgrupp,
+                platser=platser,
+                narvarokrav=bool(r["narvarokrav"]),
+                lov=bool(r["lov"]),
+                raknas_som_insats=bool(r["raknas_som_insats"]),
+                kostnad_per_plats_manad=float(cost),
+                giltig_fran=r["giltig_fran"],
+                giltig_till=r["giltig_till"],
+            )
+        )
     df = pd.DataFrame(out)
     for c in ("giltig_fran", "giltig_till"):
         df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
@@ -512,8 +707,9 @@ def _medel(kind: str, areas: pd.DataFrame, ins: pd.DataFrame, rng) -> pd.DataFra
     for y in range(year0, year0 + n_years):
         f = 1.03 ** (y - year0)
         for code in codes:
-            valid = ((ins["giltig_fran"].isna() | (ins["giltig_fran"].dt.year <= y))
-                     & (ins["giltig_till"].isna() | (ins["giltig_till"].dt.year >= y)))
+            valid = (ins["giltig_fran"].isna() | (ins["giltig_fran"].dt.year <= y)) & (
+                ins["giltig_till"].isna() | (ins["giltig_till"].dt.year >= y)
+            )
             sub = ins[(ins["omrade_kod"] == code) & valid]
             if not len(sub):
                 continue
@@ -521,8 +717,9 @@ def _medel(kind: str, areas: pd.DataFrame, ins: pd.DataFrame, rng) -> pd.DataFra
             for cat, g in sub.groupby("kategori", sort=True, observed=True):
                 months = 2.5 if cat == "feriejobb" else 12.0
                 util = rng.uniform(0.75, 1.0)
-                belopp = float(np.round((g["platser"].astype(float) * g["kostnad_per_plats_manad"]).sum()
-                                        * months * util * f, -3))
+                belopp = float(
+                    np.round((g["platser"].astype(float) * g["kostnad_per_plats_manad"]).sum() * months * util * f, -3)
+                )
                 counted = bool(g["raknas_som_insats"].any())
                 rows.append((code, y, cat, belopp, counted))
                 total += belopp
@@ -538,7 +735,9 @@ def _medel(kind: str, areas: pd.DataFrame, ins: pd.DataFrame, rng) -> pd.DataFra
 
 
 # --------------------------------------------------------------------------- persons and events
-_HINDER_CODES = {g: [c for c, gg in HINDERGRUPP.items() if gg == g] for g in ("arbetsloshet", "ohalsa", "sociala_skal", "ovrigt")}
+_HINDER_CODES = {
+    g: [c for c, gg in HINDERGRUPP.items() if gg == g] for g in ("arbetsloshet", "ohalsa", "sociala_skal", "ovrigt")
+}
 _HINDER_SUB_P = {
     "arbetsloshet": [0.55, 0.20, 0.10, 0.15],  # ingen_ersattning, otillracklig, vantar, etablering
     "ohalsa": [0.7, 0.3],
@@ -561,7 +760,9 @@ def _persons(kind: str, areas: pd.DataFrame, n: int, rng) -> dict[str, np.ndarra
     edu_p = np.exp(edu_logits)
     edu_p = 0.92 * edu_p / edu_p.sum(axis=1, keepdims=True)
     edu_p = np.concatenate([edu_p, np.full((n, 1), 0.08)], axis=1)
-    utbildning = np.array(["forgymnasial", "gymnasial", "eftergymnasial", "okand"], dtype=object)[_choose_rows(rng, edu_p)]
+    utbildning = np.array(["forgymnasial", "gymnasial", "eftergymnasial", "okand"], dtype=object)[
+        _choose_rows(rng, edu_p)
+    ]
     groups = np.array(["arbetsloshet", "ohalsa", "sociala_skal", "ovrigt"], dtype=object)
     g_p = np.stack([np.full(n, 0.50), 0.22 + 0.05 * z, np.full(n, 0.10), 0.18 - 0.05 * z], axis=1)
     grp = groups[_choose_rows(rng, g_p)]
@@ -576,8 +777,18 @@ def _persons(kind: str, areas: pd.DataFrame, n: int, rng) -> dict[str, np.ndarra
     same = np.r_[False, (rng.random(n - 1) < 0.15) & (a[1:] == a[:-1])] if n > 1 else np.zeros(n, bool)
     same[1:] &= ~same[:-1]
     hushall = _ids("H", n)[np.cumsum(~same) - 1]
-    return dict(area=a, z=z, kon=kon, utrikes=utrikes, fodelsear=fodelsear, utbildning=utbildning,
-                grp=grp, hinder=hinder, long=long, hushall=hushall)
+    return dict(
+        area=a,
+        z=z,
+        kon=kon,
+        utrikes=utrikes,
+        fodelsear=fodelsear,
+        utbildning=utbildning,
+        grp=grp,
+        hinder=hinder,
+        long=long,
+        hushall=hushall,
+    )
 
 
 def _months(kind: str):
@@ -634,17 +845,32 @@ def generate_tables(kind: str, *, seed: int = 1, persons: int | None = None) -> 
         bed = ans + days.astype("timedelta64[D]")
         never = (rng.random(len(newp)) < 0.07) | (bed > data_end)
         g = P["grp"][newp]
-        res_p = np.where((g == "arbetsloshet")[:, None], [0.55, 0.25, 0.05, 0.15],
-                         np.where((g == "ohalsa")[:, None], [0.10, 0.35, 0.40, 0.15], [0.35, 0.30, 0.15, 0.20]))
+        res_p = np.where(
+            (g == "arbetsloshet")[:, None],
+            [0.55, 0.25, 0.05, 0.15],
+            np.where((g == "ohalsa")[:, None], [0.10, 0.35, 0.40, 0.15], [0.35, 0.30, 0.15, 0.20]),
+        )
         res = np.array(["hel", "delvis", "ingen", "oklar"], dtype=object)[_choose_rows(rng, res_p)]
-        metod = _choose(rng, ["Kartläggningssamtal", "Arbetsförmågebedömning", "Läkarintyg", "Praktisk arbetsprövning"],
-                        [0.45, 0.30, 0.15, 0.10], len(newp))
+        metod = _choose(
+            rng,
+            ["Kartläggningssamtal", "Arbetsförmågebedömning", "Läkarintyg", "Praktisk arbetsprövning"],
+            [0.45, 0.30, 0.15, 0.10],
+            len(newp),
+        )
         res[never] = None
         metod[never] = None
         bed_out = bed.astype("datetime64[ns]")
         bed_out[never] = np.datetime64("NaT")
-        bedomningar = pd.DataFrame({"person_id": None, "ansokan_datum": ans.astype("datetime64[ns]"),
-                                    "bedomning_datum": bed_out, "metod": metod, "resultat": res, "_pos": newp})
+        bedomningar = pd.DataFrame(
+            {
+                "person_id": None,
+                "ansokan_datum": ans.astype("datetime64[ns]"),
+                "bedomning_datum": bed_out,
+                "metod": metod,
+                "resultat": res,
+                "_pos": newp,
+            }
+        )
         capable = ~never & np.isin(res, ["hel", "delvis"])
         p_go = np.where(res == "hel", _VAGIN["hel"], _VAGIN["delvis"])
         go = capable & (rng.random(len(newp)) < p_go)
@@ -663,8 +889,10 @@ def generate_tables(kind: str, *, seed: int = 1, persons: int | None = None) -> 
     start0 = offer0 + rng.integers(3, 25, n).astype("timedelta64[D]")
     start0 = np.maximum(start0, mstart[np.minimum(entry + 1, M)])
     has_floor = ~np.isnat(late_floor)
-    start0[has_floor] = np.maximum(start0[has_floor],
-                                   late_floor[has_floor] + np.floor(rng.gamma(1.5, 30.0, int(has_floor.sum()))).astype("timedelta64[D]"))
+    start0[has_floor] = np.maximum(
+        start0[has_floor],
+        late_floor[has_floor] + np.floor(rng.gamma(1.5, 30.0, int(has_floor.sum()))).astype("timedelta64[D]"),
+    )
     start0[has_forced] = np.maximum(forced_start[has_forced], mstart[np.minimum(entry[has_forced] + 1, M)])
     offer0[has_forced] = start0[has_forced] - rng.integers(3, 15, int(has_forced.sum())).astype("timedelta64[D]")
     fm = _month_of(start0[has_forced], mstart)
@@ -685,14 +913,16 @@ def generate_tables(kind: str, *, seed: int = 1, persons: int | None = None) -> 
     kon_eff = np.where(P["kon"] == "K", om["kon"]["K"], om["kon"]["M"])
     edu_eff = pd.Series(P["utbildning"]).map(om["utbildning"]).to_numpy(float)
     grp_eff = pd.Series(P["grp"]).map(om["hindergrupp"]).to_numpy(float)
-    ind_fixed = om["b0"] + kon_eff + om["utrikes_fodd"] * P["utrikes"] + edu_eff + grp_eff + areas["effect"].to_numpy()[a]
+    ind_fixed = (
+        om["b0"] + kon_eff + om["utrikes_fodd"] * P["utrikes"] + edu_eff + grp_eff + areas["effect"].to_numpy()[a]
+    )
     reform = np.datetime64(_REFORM)
 
     alive = K > 0
     prev_end = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     parts = []
     for k in range(int(K.max()) if n else 0):
-        idx = np.flatnonzero(alive & (K > k))
+        idx = np.flatnonzero(alive & (k < K))
         if not len(idx):
             break
         if k == 0:
@@ -720,13 +950,19 @@ def generate_tables(kind: str, *, seed: int = 1, persons: int | None = None) -> 
         hi = np.minimum(sm - 1, spell_end[idx])
         before = np.maximum(0, hi - lo + 1)
         age = syear - P["fodelsear"][idx]
-        logit = (ind_fixed[idx] + om["alder_per_10_ar_over_35"] * (age - 35) / 10.0
-                 + om["per_manad_bistand_12_man_fore_start"] * before + cat_eff[which])
+        logit = (
+            ind_fixed[idx]
+            + om["alder_per_10_ar_over_35"] * (age - 35) / 10.0
+            + om["per_manad_bistand_12_man_fore_start"] * before
+            + cat_eff[which]
+        )
         success = ~ongoing & (rng.random(m) < _expit(logit))
         avslut = np.full(m, None, dtype=object)
         avslut[success] = np.where(rng.random(int(success.sum())) < 0.72, "arbete", "studier")
         fail = ~ongoing & ~success
-        avslut[fail] = _choose(rng, ["slutford", "avbrott", "annan_myndighet", "ovrigt"], [0.45, 0.30, 0.12, 0.13], int(fail.sum()))
+        avslut[fail] = _choose(
+            rng, ["slutford", "avbrott", "annan_myndighet", "ovrigt"], [0.45, 0.30, 0.12, 0.13], int(fail.sum())
+        )
         # leaving assistance after work/studies
         leave = success & (rng.random(m) < _SUCCESS_LEAVES)
         li = idx[leave]
@@ -759,20 +995,54 @@ def generate_tables(kind: str, *, seed: int = 1, persons: int | None = None) -> 
         vald = np.full(m, None, dtype=object)
         lov = ins_lov[which]
         vald[lov] = rng.random(int(lov.sum())) < _LOV_CHOSEN
-        parts.append(pd.DataFrame({"_pos": idx, "_k": k, "insats_id": ins["insats_id"].to_numpy()[which],
-                                   "erbjuden_datum": erb, "start_datum": start.astype("datetime64[ns]"),
-                                   "slut_datum": slut, "planerade_timmar": planned, "narvarotimmar": narvaro,
-                                   "avslut": avslut, "vald_utforare": vald}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "_pos": idx,
+                    "_k": k,
+                    "insats_id": ins["insats_id"].to_numpy()[which],
+                    "erbjuden_datum": erb,
+                    "start_datum": start.astype("datetime64[ns]"),
+                    "slut_datum": slut,
+                    "planerade_timmar": planned,
+                    "narvarotimmar": narvaro,
+                    "avslut": avslut,
+                    "vald_utforare": vald,
+                }
+            )
+        )
 
     pid = _ids("P", n)
     # ---- deltaganden
     if parts:
         dl = pd.concat(parts, ignore_index=True).sort_values(["_pos", "_k"], kind="stable", ignore_index=True)
     else:
-        dl = pd.DataFrame(columns=["_pos", "_k", "insats_id", "erbjuden_datum", "start_datum", "slut_datum",
-                                   "planerade_timmar", "narvarotimmar", "avslut", "vald_utforare"])
-    deltaganden = pd.DataFrame({"deltagande_id": _ids("D", len(dl)), "person_id": pid[dl["_pos"].to_numpy(dtype=np.int64)]})
-    for c in ("insats_id", "erbjuden_datum", "start_datum", "slut_datum", "planerade_timmar", "narvarotimmar", "avslut"):
+        dl = pd.DataFrame(
+            columns=[
+                "_pos",
+                "_k",
+                "insats_id",
+                "erbjuden_datum",
+                "start_datum",
+                "slut_datum",
+                "planerade_timmar",
+                "narvarotimmar",
+                "avslut",
+                "vald_utforare",
+            ]
+        )
+    deltaganden = pd.DataFrame(
+        {"deltagande_id": _ids("D", len(dl)), "person_id": pid[dl["_pos"].to_numpy(dtype=np.int64)]}
+    )
+    for c in (
+        "insats_id",
+        "erbjuden_datum",
+        "start_datum",
+        "slut_datum",
+        "planerade_timmar",
+        "narvarotimmar",
+        "avslut",
+    ):
         deltaganden[c] = dl[c].to_numpy()
     deltaganden["vald_utforare"] = pd.array(dl["vald_utforare"].to_numpy(), dtype="boolean")
     for c in ("erbjuden_datum", "start_datum", "slut_datum"):
@@ -789,30 +1059,52 @@ def generate_tables(kind: str, *, seed: int = 1, persons: int | None = None) -> 
     belopp = np.round(np.clip(base[rep] * rng.normal(1.0, 0.07, len(rep)), 4000, 15000))
     # person_id and forsorjningshinder as categoricals: millions of rows, few distinct values
     hinder_codes, hinder_uniques = pd.factorize(P["hinder"], sort=True)
-    bistand = pd.DataFrame({
-        "person_id": pd.Categorical.from_codes(rep, categories=pd.Index(pid, dtype="string")),
-        "manad": mstart[:M].astype("datetime64[ns]")[month_idx],
-        "belopp": belopp,
-        "forsorjningshinder": pd.Categorical.from_codes(hinder_codes[rep], categories=pd.Index(hinder_uniques, dtype="string")),
-    })
+    bistand = pd.DataFrame(
+        {
+            "person_id": pd.Categorical.from_codes(rep, categories=pd.Index(pid, dtype="string")),
+            "manad": mstart[:M].astype("datetime64[ns]")[month_idx],
+            "belopp": belopp,
+            "forsorjningshinder": pd.Categorical.from_codes(
+                hinder_codes[rep], categories=pd.Index(hinder_uniques, dtype="string")
+            ),
+        }
+    )
 
     # ---- avslut (first month without assistance, when inside the data)
     left = np.flatnonzero(spell_end < M - 1)
     reason = exit_reason[left]
     natural = pd.isna(reason)
-    reason[natural] = _choose(rng, ["arbete", "studier", "annan_ersattning", "flyttat", "okand", "ovrigt"],
-                              [0.25, 0.07, 0.25, 0.12, 0.20, 0.11], int(natural.sum()))
-    avslut_t = pd.DataFrame({"person_id": pid[left], "manad": mstart[spell_end[left] + 1].astype("datetime64[ns]"),
-                             "avslutsorsak": reason})
+    reason[natural] = _choose(
+        rng,
+        ["arbete", "studier", "annan_ersattning", "flyttat", "okand", "ovrigt"],
+        [0.25, 0.07, 0.25, 0.12, 0.20, 0.11],
+        int(natural.sum()),
+    )
+    avslut_t = pd.DataFrame(
+        {"person_id": pid[left], "manad": mstart[spell_end[left] + 1].astype("datetime64[ns]"), "avslutsorsak": reason}
+    )
 
-    personer = pd.DataFrame({
-        "person_id": pid, "hushall_id": P["hushall"], "omrade_kod": areas["omrade_kod"].to_numpy()[a],
-        "fodelsear": pd.array(P["fodelsear"], dtype="Int64"), "kon": P["kon"],
-        "utrikes_fodd": pd.array(P["utrikes"], dtype="boolean"), "utbildning": P["utbildning"],
-        "forsorjningshinder": P["hinder"]})
+    personer = pd.DataFrame(
+        {
+            "person_id": pid,
+            "hushall_id": P["hushall"],
+            "omrade_kod": areas["omrade_kod"].to_numpy()[a],
+            "fodelsear": pd.array(P["fodelsear"], dtype="Int64"),
+            "kon": P["kon"],
+            "utrikes_fodd": pd.array(P["utrikes"], dtype="boolean"),
+            "utbildning": P["utbildning"],
+            "forsorjningshinder": P["hinder"],
+        }
+    )
 
-    tables = {"omraden": omraden, "insatser": ins, "personer": personer, "bistand": bistand,
-              "avslut": avslut_t, "deltaganden": deltaganden}
+    tables = {
+        "omraden": omraden,
+        "insatser": ins,
+        "personer": personer,
+        "bistand": bistand,
+        "avslut": avslut_t,
+        "deltaganden": deltaganden,
+    }
     if bedomningar is not None:
         bedomningar["person_id"] = pid[bedomningar.pop("_pos").to_numpy()]
         tables["bedomningar"] = bedomningar
@@ -934,9 +1226,6 @@ def _parquet_form(name: str, df: pd.DataFrame) -> pd.DataFrame:
 def _write_table(name: str, df: pd.DataFrame, folder: Path, fmt: str) -> Path:
     """Write one table into folder (tests monkeypatch this to simulate a failure)."""
     if fmt == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
         frame = _parquet_form(name, df)
         arrow_type = {"date": pa.date32(), "bool": pa.bool_(), "int": pa.int64(), "float": pa.float64()}
         columns = []
@@ -982,8 +1271,9 @@ def generate(kind: str, out: Path | str, *, seed: int = 1, persons: int | None =
         if not out.is_dir():
             raise FileExistsError(f"{out} finns redan och är ingen mapp")
         if not _is_replaceable(out):
-            raise FileExistsError(f"{out} finns redan och innehåller inte syntetiska exempeldata; "
-                                  "välj en ny eller tom mapp")
+            raise FileExistsError(
+                f"{out} finns redan och innehåller inte syntetiska exempeldata; välj en ny eller tom mapp"
+            )
     tables, meta = generate_tables(kind, seed=seed, persons=persons)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.ny-", dir=out.parent))

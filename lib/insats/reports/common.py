@@ -16,6 +16,13 @@ from insats import __version__
 from insats.contract import TABLES
 from insats.analysis.privacy import footnote, format_table
 from insats.data.study import Study
+from insats.data.load import load_study
+from insats.analysis.measures import MEASURES, measure_label
+import html
+import re
+import unicodedata
+from insats.charts import export_html
+from insats.atomic import atomic_write
 
 ANTAGANDEN = "docs/antaganden.md"
 """The assumptions-and-caveats log every report links to (path in the repository)."""
@@ -26,7 +33,6 @@ REPO_URL_HINT = "https://github.com/ (se docs/antaganden.md i paketets källkod)
 def load_for_report(data_dir: str | Path) -> Study:
     """Load a study for a notebook, resolving a relative path against the repository root
     when it is not found from the working directory (notebooks run from ``notebooks/``)."""
-    from insats.data.load import load_study
 
     path = Path(data_dir)
     if not path.is_absolute() and not path.exists():
@@ -81,7 +87,6 @@ def measure_table(long: pd.DataFrame, matt: list[str] | str, *, omraden: pd.Data
                   percent: bool | None = None, decimals: int = 1) -> pd.DataFrame:
     """A display table of one or more measures per area (rows) with Swedish formatting and
     ``..`` for suppressed cells. Shares are shown as percent unless ``percent=False``."""
-    from insats.analysis.measures import MEASURES, measure_label
 
     ids = [matt] if isinstance(matt, str) else list(matt)
     part = long[long["matt"].isin(ids)]
@@ -125,7 +130,6 @@ def privacy_note(min_cell: int) -> str:
 # --------------------------------------------------------------------------- HTML report
 
 def _toc_html(headings: list[tuple[str, str]]) -> str:
-    import html
 
     items = "\n".join(f'<li><a href="#{html.escape(anchor, quote=True)}">{html.escape(text)}</a></li>'
                       for anchor, text in headings)
@@ -149,9 +153,6 @@ def add_table_of_contents(page: str) -> str:
     top of ``<main>``, else of ``<body>``, when there is no title); the page ``<title>`` becomes
     the ``<h1>`` text.
     """
-    import html
-    import re
-    import unicodedata
 
     pattern = re.compile(r"<script\b.*?</script\s*>|<h([12])\b([^>]*)>(.*?)</h\1\s*>", re.S | re.I)
     headings: list[tuple[str, str]] = []
@@ -203,8 +204,6 @@ def export_report(notebook_path: str | Path, html_path: str | Path) -> Path:
     """An executed notebook as an offline HTML report: no code, a table of contents of its
     ``##`` sections, charts drawn with the inline library (``insats.charts.export_html``), no
     request to the internet. Returns the HTML file's path."""
-    from insats.charts import export_html
-    from insats.atomic import atomic_write
 
     page = add_table_of_contents(export_html(notebook_path, exclude_input=True))
     html_path = Path(html_path)

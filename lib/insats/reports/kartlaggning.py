@@ -39,6 +39,12 @@ from insats.analysis.measures import (MEASURES, SHARE_MEASURES_FOR_EQUALITY, Con
 from insats.analysis.privacy import format_number, format_table
 from insats.reports.common import area_names
 from insats.data.study import Study
+from insats.analysis.stats import variation
+from insats.charts import format_value
+from IPython.display import HTML, Markdown, display
+from insats.reports.common import missing_note
+from insats import charts
+from insats.reports.common import measure_table
 
 __all__ = [
     "Note",
@@ -493,7 +499,6 @@ def equality_table(long: pd.DataFrame, measures: Sequence[str] = EQUALITY_MEASUR
     ``min, max, range, cv, n`` (``insats.analysis.stats.variation``) and, for shares with funnel-plot
     flags, ``utanfor_95`` / ``utanfor_998`` (areas outside the 95 % / 99,8 % limits); for
     ``justerat_utfall_oe`` ``utanfor_95`` counts areas whose 95 % interval excludes 1."""
-    from insats.analysis.stats import variation
 
     rows = []
     diff = differing_areas(long)
@@ -516,7 +521,6 @@ def equality_table(long: pd.DataFrame, measures: Sequence[str] = EQUALITY_MEASUR
 
 def equality_display(eq: pd.DataFrame) -> pd.DataFrame:
     """``equality_table`` for display, in each measure's unit."""
-    from insats.charts import format_value
 
     rows = []
     for r in eq.itertuples():
@@ -776,7 +780,6 @@ class Note:
 def show(*items) -> None:
     """Display each item in a notebook: ``str``/``Note`` as Markdown, a DataFrame as a table,
     anything else (charts) as itself; ``None`` is skipped."""
-    from IPython.display import HTML, Markdown, display
 
     for item in items:
         if item is None or (isinstance(item, str) and not item.strip()):
@@ -812,7 +815,6 @@ def _omraden(study: Study):
 
 
 def _missing(study: Study, needs: Sequence[str], what: str) -> list:
-    from insats.reports.common import missing_note
 
     note = missing_note(study, list(needs), what)
     return [Note(note)] if note else []
@@ -830,8 +832,6 @@ def utbud_section(study: Study, long: pd.DataFrame, fran, till, *, fokus: str | 
                   min_cell: int = 5) -> list:
     """Place matrix (chart), the utbud measures per area (table) and a ranked chart of places per
     100 unemployed recipients (diversity when there are no individual data)."""
-    from insats import charts
-    from insats.reports.common import measure_table
 
     missing = _missing(study, ["insatser"], "Utbudet")
     if missing:
@@ -858,8 +858,6 @@ def gaps_section(study: Study, fran, till) -> list:
 
 def medel_section(study: Study, long: pd.DataFrame, fran, till, *, fokus: str | None = None) -> list:
     """Spending by category: the share chart, kronor per area and category, the medel measures."""
-    from insats import charts
-    from insats.reports.common import measure_table
 
     missing = _missing(study, ["medel"], "Användningen av medel")
     if missing:
@@ -878,7 +876,6 @@ def feriejobb_section(study: Study, long: pd.DataFrame, fran, till, *, fokus: st
                       min_cell: int = 5) -> list:
     """The feriejobb question: share of the money to feriejobb (chart), and the ranking by money
     per inhabitant under each area's own and the two common definitions (sentence and table)."""
-    from insats import charts
 
     missing = _missing(study, ["medel", "omraden"], "Jämförelsen av feriejobb")
     if missing:
@@ -896,7 +893,6 @@ def feriejobb_section(study: Study, long: pd.DataFrame, fran, till, *, fokus: st
 
 def utfall_section(study: Study, long: pd.DataFrame, *, fokus: str | None = None, min_cell: int = 5) -> list:
     """Raw outcome: share of ended participations to work or studies, ranked and as a funnel plot."""
-    from insats import charts
 
     missing = _missing(study, OUTCOME_TABLES, "Utfallen")
     if missing:
@@ -910,7 +906,6 @@ def utfall_section(study: Study, long: pd.DataFrame, *, fokus: str | None = None
 
 def justerat_section(study: Study, long: pd.DataFrame, *, fokus: str | None = None, min_cell: int = 5) -> list:
     """Case-mix adjusted outcome: O/E per area with intervals (chart) and which areas differ (table)."""
-    from insats import charts
 
     missing = _missing(study, OUTCOME_TABLES, "Det justerade utfallet")
     if missing:
@@ -925,7 +920,6 @@ def justerat_section(study: Study, long: pd.DataFrame, *, fokus: str | None = No
 def likstallighet_section(study: Study, long: pd.DataFrame, *, fokus: str | None = None, min_cell: int = 5) -> list:
     """Variation across areas of every measure present (table) and the funnel plot of the share
     offered an intervention within 90 days, when it can be computed."""
-    from insats import charts
 
     items: list = []
     eq = equality_table(long)

@@ -39,6 +39,12 @@ from insats.contract import ALLA, CENTRAL, TABLES
 from insats.analysis.measures import MEASURES, Context, MeasureResult, Params, compute_measures, measure_label, open_interventions
 from insats.analysis.privacy import SUPPRESSED, format_number
 from insats.data.study import Study
+from insats.analysis.stats import funnel_flags, wilson_interval
+from insats.analysis.measures import _medel, _period_years
+from insats.charts import ranked_bars
+from insats.reports.common import missing_note
+from insats.charts import funnel_plot
+from insats.charts import spending_bars
 
 __all__ = [
     "CHART_MEASURES",
@@ -243,7 +249,6 @@ def key_figures(long: pd.DataFrame, omrade: str, *, min_cell: int = 5,
     * ``tratt`` — ``insats.analysis.stats.funnel_flags`` code against the whole-study share, for shares of
       persons; ``ki_lo``/``ki_hi`` — the Wilson 95 % interval (O/E: its exact Poisson interval).
     """
-    from insats.analysis.stats import funnel_flags, wilson_interval
 
     ids = list(PROFILE_MEASURES if measures is None else measures)
     present = set(long["matt"])
@@ -467,7 +472,6 @@ def spending_comparison(study: Study, omrade: str, start, end) -> pd.DataFrame:
     ``belopp_omrade, andel_omrade, belopp_studie, andel_studie, raknas_omrade, raknas_studie``
     (the last two: kronor counted as intervention). ``attrs["ar"]``: the years.
     """
-    from insats.analysis.measures import _medel, _period_years
 
     ctx = Context(study, _params(start, end))
     m = _medel(ctx)
@@ -637,7 +641,6 @@ class Profile:
         return out
 
     def ranked_charts(self, n: int = 4) -> list:
-        from insats.charts import ranked_bars
 
         om = self.study["omraden"] if "omraden" in self.study else None
         return [ranked_bars(self.long, m, focus=self.omrade, omraden=om, min_cell=self.min_cell)
@@ -645,7 +648,6 @@ class Profile:
 
     def outcome_note(self) -> str | None:
         """Why the outcome's funnel plot cannot be drawn (Swedish), else None."""
-        from insats.reports.common import missing_note
 
         note = missing_note(self.study, MEASURES[OUTCOME_MEASURE].needs, "Utfallet")
         if note:
@@ -657,7 +659,6 @@ class Profile:
 
     def funnel_chart(self):
         """The outcome's funnel plot with the area highlighted (None when it cannot be drawn)."""
-        from insats.charts import funnel_plot
 
         if self.outcome_note():
             return None
@@ -691,7 +692,6 @@ class Profile:
 
     def spending_chart(self):
         """Each area's spending shares by category, the area highlighted (None without ``medel``)."""
-        from insats.charts import spending_bars
 
         if self.spending is None:
             return None

@@ -35,6 +35,17 @@ from insats.analysis.measures import OE_CATEGORICAL, OE_NUMERIC, Context, Params
 from insats.analysis.privacy import SUPPRESSED, footnote, format_number, protect_measures
 from insats.analysis.stats import funnel_flags, observed_expected, wilson_interval
 from insats.data.study import Study
+import altair as alt
+from insats.charts import _data, _ensure_theme
+import statsmodels.api as sm
+from scipy import stats as st
+from insats.charts import _data, time_series
+from insats.reports.common import area_names
+from insats.reports.common import missing_note
+from insats.charts import ranked_bars
+from insats.charts import funnel_plot, ranked_bars
+from insats.charts import flow_steps
+from IPython.display import Markdown, display
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -324,9 +335,7 @@ def capacity_gap(ctx: Context, offers: pd.DataFrame | None = None) -> pd.DataFra
 
 def capacity_chart(gap: pd.DataFrame):
     """Bars of places needed and places that exist per category (Swedish labels)."""
-    import altair as alt
 
-    from insats.charts import _data, _ensure_theme
 
     _ensure_theme()
     g = gap[gap["kategori"] != ALLA]
@@ -440,8 +449,6 @@ def interrupted_time_series(series: pd.DataFrame, break_date, *, x: str = "manad
     sample correction) with ``maxlags`` = ⌊4·(T/100)^(2/9)⌋ by default (T months); intervals are
     ``estimate ± z·se``. Needs at least 3 months on each side.
     """
-    import statsmodels.api as sm
-    from scipy import stats as st
 
     s = series[[x, y]].dropna().sort_values(x).reset_index(drop=True)
     months = pd.DatetimeIndex(pd.to_datetime(s[x])).to_period("M")
@@ -478,9 +485,7 @@ def its_chart(monthly: pd.DataFrame, its: ItsResult, break_date, *, title: str =
     """``charts.time_series`` of the monthly series with the reform rule and the fitted segments
     (dotted), plus the pre-reform line continued after the reform (grey, dashed: what the model
     expects without the reform)."""
-    import altair as alt
 
-    from insats.charts import _data, time_series
 
     chart = time_series(monthly, "manad", "narvaro", break_date=break_date, trend=True, unit="andel",
                         title=title, y_title="Närvaro (medelvärde)", break_label="Närvarokrav")
@@ -911,13 +916,11 @@ class Section:
 
 
 def _names(ctx: Context) -> dict[str, str]:
-    from insats.reports.common import area_names
 
     return area_names(ctx.study["omraden"] if "omraden" in ctx.study else None)
 
 
 def _missing(study: Study, needs, what: str) -> str | None:
-    from insats.reports.common import missing_note
 
     return missing_note(study, list(needs), what)
 
@@ -930,7 +933,6 @@ def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
         s.notes.append(note)
         s.conclusion = "Erbjudandeandelen kan inte beräknas med de tabeller som finns."
         return s
-    from insats.charts import ranked_bars
 
     frame = offer_frame(ctx)
     names = _names(ctx)
@@ -1143,7 +1145,6 @@ def section_lov(ctx: Context, measures, *, min_cell: int = 5, lov_min_deltagare:
         pr_pub = protect_shares(pr, min_cell, key="regi", values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi"))
         s.tables["Avslut till arbete eller studier per regi"] = format_shown(pr_pub, {**cols, "grupp": ("Regi", "text")})
         s.extra["utfall_regi"] = pr
-        from insats.charts import ranked_bars
 
         long = po_pub.assign(matt="justerat_utfall_oe", omrade_kod=po_pub["utforare"], varde=po_pub["oe"],
                              lo=po_pub["oe_lo"], hi=po_pub["oe_hi"])
@@ -1199,7 +1200,6 @@ def section_interventions(ctx: Context, measures, *, min_cell: int = 5) -> Secti
     shown["Utan bistånd 3 mån efter"] = [SUPPRESSED if u else _pct(v) if pd.notna(v) else ""
                                          for v, u in zip(pub["sf_andel"], pub["sf_sup"])]
     s.tables["Utfall per insats, rangordnat efter andel avslut till arbete eller studier"] = shown
-    from insats.charts import funnel_plot, ranked_bars
 
     long = pub.assign(matt="utfall_arbete_studier_andel", omrade_kod=pub["insats_id"], varde=pub["andel"])
     long = long[["matt", "omrade_kod", "varde", "taljare", "namnare", "undertryckt"]]
@@ -1242,7 +1242,6 @@ def section_path(ctx: Context, measures_raw, *, min_cell: int = 5) -> Section:
         s.conclusion = ("Organisationen kring bedömning av arbetsförmåga kan inte utvärderas utan uppgifter om "
                         "bedömningar.")
         return s
-    from insats.charts import flow_steps
 
     t = path_table(measures_raw)
     names = _names(ctx)
@@ -1302,7 +1301,6 @@ def summary(sections: list[Section], recs: list[Recommendation]) -> str:
 
 def show(section: Section, *, min_cell: int = 5) -> None:
     """Display a section in a notebook: notes, tables (no index), charts, conclusion."""
-    from IPython.display import Markdown, display
 
     for note in section.notes:
         if note:
@@ -1319,7 +1317,6 @@ def show(section: Section, *, min_cell: int = 5) -> None:
 
 def show_recommendations(recs: list[Recommendation]) -> None:
     """Display the recommendations as a numbered list, grouped by area."""
-    from IPython.display import Markdown, display
 
     if not recs:
         display(Markdown("Inga rekommendationer utlöstes av resultaten med de valda målen."))

@@ -73,33 +73,44 @@ import ast
 import contextlib
 import hashlib
 import json
+import multiprocessing as mp
 import os
+import shutil
 import socket
 import sys
 import tempfile
 import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from insats.atomic import atomic_write
-from insats.runner.config import ConfigError, RunConfig
-from insats.runner.execute import (FEL, OK, SKIPPED, ReportOutcome, ReportTask, _now, _warm_worker, export_html,
-                      external_references, format_seconds, run_report)
-from insats.runner.kernels import DEFAULT_PREIMPORTS, KernelPool, close_pool
+from tqdm import tqdm
+
+from insats import __version__
+from insats.atomic import atomic_write, sha256_of
+from insats.contract import fold
+from insats.data.load import StudyError, load_study, read_table
+from insats.runner.config import ConfigError, RunConfig, load_params
+from insats.runner.execute import _warm_worker, export_html, external_references, run_report
+from insats.runner.index import write_index
+from insats.runner.kernels import KernelPool, close_pool
+from insats.runner.tasks import DEFAULT_PREIMPORTS, FEL, OK, SKIPPED, ReportOutcome, ReportTask, format_seconds, now_iso
 
 __all__ = [
-    "ReportTask",
-    "ReportOutcome",
-    "RunResult",
-    "run_batch",
-    "run_report",
-    "cached_study_dir",
-    "hash_folder",
-    "add_run_parser",
     "KernelPool",
+    "ReportOutcome",
+    "ReportTask",
+    "RunResult",
+    "add_run_parser",
+    "cached_study_dir",
     "export_html",
     "external_references",
+    "hash_folder",
+    "run_batch",
+    "run_report",
 ]
 
 FORMAT_VERSION = 1
@@ -151,20 +162,19 @@ def _canonical(obj: Any) -> str:
 
 
 def slug(text: str) -> str:
-    from insats.contract import fold
 
     return fold(text) or "x"
 
 
 def hash_folder(folder: Path | str) -> dict[str, str]:
     """SHA-256 of every data file directly in ``folder`` (hidden and ``~$`` files left out)."""
-    from insats.atomic import sha256_of
 
     folder = Path(folder)
     if folder.is_file():
         return {folder.name: sha256_of(folder)}
-    return {p.name: sha256_of(p) for p in sorted(folder.iterdir())
-            if p.is_file() and not p.name.startswith((".", "~$"))}
+    return {
+        p.name: sha256_of(p) for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith((".", "~$"))
+    }
 
 
 def combined_hash(hashes: dict[str, str]) -> str:
@@ -174,8 +184,10 @@ def combined_hash(hashes: dict[str, str]) -> str:
 def notebook_hash(path: Path | str) -> str:
     """Hash of a notebook's cells (type and source) and kernel; outputs and metadata do not count."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    cells = [(c.get("cell_type"), "".join(c.get("source", "")) if isinstance(c.get("source"), list)
-              else c.get("source", "")) for c in nb.get("cells", [])]
+    cells = [
+        (c.get("cell_type"), "".join(c.get("source", "")) if isinstance(c.get("source"), list) else c.get("source", ""))
+        for c in nb.get("cells", [])
+    ]
     kernel = nb.get("metadata", {}).get("kernelspec", {}).get("name")
     return _sha256_bytes(_canonical({"cells": cells, "kernel": kernel}).encode())
 
@@ -217,7 +229,6 @@ def cached_study_dir(data_dir: Path | str, cache_root: Path | str) -> Path:
     changed file gives a new copy. ``studie.json`` is copied, with the source folder and file
     hashes added under ``"cache"``.
     """
-    from insats.data.load import load_study
 
     data_dir = Path(data_dir).resolve()
     cache_root = Path(cache_root)
@@ -235,7 +246,7 @@ def cached_study_dir(data_dir: Path | str, cache_root: Path | str) -> Path:
         meta = dict(study.meta)
         meta["cache"] = {"kalla": str(data_dir), "filer": hashes}
         (tmp / "studie.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-        (tmp / ".klar").write_text(_now(), encoding="utf-8")
+        (tmp / ".klar").write_text(now_iso(), encoding="utf-8")
         try:
             os.replace(tmp, target)
         except OSError:
@@ -243,8 +254,6 @@ def cached_study_dir(data_dir: Path | str, cache_root: Path | str) -> Path:
                 raise
     finally:
         if tmp.exists():
-            import shutil
-
             shutil.rmtree(tmp, ignore_errors=True)
     return target
 
@@ -261,7 +270,7 @@ class KernelPoolPlugin(_WorkerPlugin):  # type: ignore[misc,valid-type]
 
     name = "insats-karnor"
 
-    def teardown(self, worker) -> None:  # noqa: D401
+    def teardown(self, worker) -> None:
         close_pool()
 
 
@@ -275,7 +284,6 @@ class _Planned:
 
 def discover_areas(data_dir: Path) -> dict[str, str]:
     """``omrade_kod -> omrade`` from the study's ``omraden`` table (the latest year's name)."""
-    from insats.data.load import read_table
 
     df = read_table(data_dir, "omraden")
     if "ar" in df:
@@ -295,13 +303,10 @@ def _read_previous(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def _versions() -> dict[str, str]:
-    from insats import __version__
 
     out = {"insats": __version__, "python": sys.version.split()[0]}
     for pkg in ("papermill", "nbclient", "nbconvert", "jupyter_client", "ipykernel", "pandas"):
         try:
-            from importlib.metadata import version
-
             out[pkg] = version(pkg)
         except Exception:  # noqa: BLE001
             pass
@@ -359,9 +364,17 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _plan(config: RunConfig, *, only: list[str] | None, force: bool, data_param: str | None,
-          data_hash: str | None, previous: dict[str, dict[str, Any]], version: str,
-          preimports: tuple[str, ...]) -> tuple[list[_Planned], dict[str, str]]:
+def _plan(
+    config: RunConfig,
+    *,
+    only: list[str] | None,
+    force: bool,
+    data_param: str | None,
+    data_hash: str | None,
+    previous: dict[str, dict[str, Any]],
+    version: str,
+    preimports: tuple[str, ...],
+) -> tuple[list[_Planned], dict[str, str]]:
     out_dir = config.out_dir
     areas: dict[str, str] = {}
     if config.profile is not None:
@@ -371,8 +384,10 @@ def _plan(config: RunConfig, *, only: list[str] | None, force: bool, data_param:
                 known = discover_areas(config.data_dir)
             except Exception as exc:  # noqa: BLE001
                 if config.areas == "alla":
-                    raise ConfigError(f"{config.path}, nyckeln korning.omraden: områdena kunde inte läsas "
-                                      f"från tabellen omraden i {config.data_dir}: {exc}") from None
+                    raise ConfigError(
+                        f"{config.path}, nyckeln korning.omraden: områdena kunde inte läsas "
+                        f"från tabellen omraden i {config.data_dir}: {exc}"
+                    ) from None
         if config.areas == "alla":
             areas = dict(known or {})
             if not areas:
@@ -380,8 +395,10 @@ def _plan(config: RunConfig, *, only: list[str] | None, force: bool, data_param:
         else:
             for code in config.areas:
                 if known is not None and code not in known:
-                    raise ConfigError(f"{config.path}, nyckeln korning.omraden: området {code!r} finns inte i "
-                                      f"tabellen omraden ({', '.join(known)}).")
+                    raise ConfigError(
+                        f"{config.path}, nyckeln korning.omraden: området {code!r} finns inte i "
+                        f"tabellen omraden ({', '.join(known)})."
+                    )
                 areas[code] = (known or {}).get(code, code)
 
     entries: list[tuple[str, Path, str | None]] = [(nb.stem, nb, None) for nb in config.notebooks]
@@ -400,8 +417,9 @@ def _plan(config: RunConfig, *, only: list[str] | None, force: bool, data_param:
         valid = {e[0] for e in entries} | {e[2] for e in entries if e[2] is not None}
         unknown = sorted(wanted - valid)
         if unknown:
-            raise ConfigError(f"--only: {', '.join(unknown)} finns inte i körningen; välj bland "
-                              f"{', '.join(sorted(valid))}.")
+            raise ConfigError(
+                f"--only: {', '.join(unknown)} finns inte i körningen; välj bland {', '.join(sorted(valid))}."
+            )
         selected = {e[0] for e in entries if e[0] in wanted or (e[2] is not None and e[2] in wanted)}
 
     nb_hashes: dict[Path, str] = {}
@@ -426,9 +444,15 @@ def _plan(config: RunConfig, *, only: list[str] | None, force: bool, data_param:
         }
         key = _sha256_bytes(_canonical(inputs).encode())
         task = ReportTask(
-            name=name, notebook=str(nb_path), parameters=params, cwd=str(nb_path.parent),
-            timeout=config.timeout, cell_timeout=config.cell_timeout, kernel_name=kernels[nb_path],
-            preimports=preimports, restart_every=config.restart_every,
+            name=name,
+            notebook=str(nb_path),
+            parameters=params,
+            cwd=str(nb_path.parent),
+            timeout=config.timeout,
+            cell_timeout=config.cell_timeout,
+            kernel_name=kernels[nb_path],
+            preimports=preimports,
+            restart_every=config.restart_every,
             output_path=str(out_dir / f"{name}.ipynb"),
         )
         prev = previous.get(name) or {}
@@ -483,13 +507,17 @@ def _data_for_run(config: RunConfig) -> tuple[str | None, str | None, dict[str, 
     data_hash = combined_hash(hashes)
     if not config.cache:
         return None, data_hash, hashes, None
-    from insats.data.load import StudyError
 
     try:
         cache = cached_study_dir(data_dir, config.out_dir.parent / ".cache")
     except StudyError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return None, data_hash, hashes, f"ingen Parquet-cache: studien har fel ({first}); notebooks läser originalfilerna."
+        return (
+            None,
+            data_hash,
+            hashes,
+            f"ingen Parquet-cache: studien har fel ({first}); notebooks läser originalfilerna.",
+        )
     return str(cache), data_hash, hashes, None
 
 
@@ -512,10 +540,18 @@ def _progress_line(i: int, n: int, record: dict[str, Any]) -> str:
 
 def _apply_outcome(record: dict[str, Any], outcome: ReportOutcome, out_dir: Path) -> None:
     name = record["namn"]
-    record.update(status=outcome.status, orsak=None, sekunder=round(outcome.seconds, 3), start=outcome.started,
-                  slut=outcome.finished, fel=outcome.error, arbetare=outcome.worker,
-                  karna_ateranvand=outcome.kernel_reused, externa_resurser=outcome.external,
-                  faser=outcome.phases)
+    record.update(
+        status=outcome.status,
+        orsak=None,
+        sekunder=round(outcome.seconds, 3),
+        start=outcome.started,
+        slut=outcome.finished,
+        fel=outcome.error,
+        arbetare=outcome.worker,
+        karna_ateranvand=outcome.kernel_reused,
+        externa_resurser=outcome.external,
+        faser=outcome.phases,
+    )
     if outcome.status == OK:
         if outcome.notebook is not None:
             atomic_write(out_dir / f"{name}.ipynb", outcome.notebook)
@@ -523,9 +559,12 @@ def _apply_outcome(record: dict[str, Any], outcome: ReportOutcome, out_dir: Path
         for stale in (f"{name}.fel.ipynb", f"{name}.fel.html"):
             with contextlib.suppress(OSError):
                 (out_dir / stale).unlink()
-        record.update(html=f"{name}.html", ipynb=f"{name}.ipynb", fel_html=None,
-                      senast_ok={"nyckel": record["nyckel"], "slut": outcome.finished,
-                                 "sekunder": record["sekunder"]})
+        record.update(
+            html=f"{name}.html",
+            ipynb=f"{name}.ipynb",
+            fel_html=None,
+            senast_ok={"nyckel": record["nyckel"], "slut": outcome.finished, "sekunder": record["sekunder"]},
+        )
     else:
         if outcome.notebook is not None:
             atomic_write(out_dir / f"{name}.fel.ipynb", outcome.notebook)
@@ -540,20 +579,31 @@ def _apply_outcome(record: dict[str, Any], outcome: ReportOutcome, out_dir: Path
 
 
 def _outcome_from_exception(task: ReportTask, exc: BaseException) -> ReportOutcome:
-    return ReportOutcome(task.name, FEL, 0.0, _now(), _now(),
-                         error={"cell": None, "exekvering": None, "typ": type(exc).__name__,
-                                "meddelande": f"arbetaren misslyckades: {exc}", "kalla": None})
+    return ReportOutcome(
+        task.name,
+        FEL,
+        0.0,
+        now_iso(),
+        now_iso(),
+        error={
+            "cell": None,
+            "exekvering": None,
+            "typ": type(exc).__name__,
+            "meddelande": f"arbetaren misslyckades: {exc}",
+            "kalla": None,
+        },
+    )
 
 
 def _run_local(tasks: list[ReportTask], workers: int):
     """Yield outcomes as reports finish, from a pool of spawned worker processes."""
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     first = tasks[0]
     executor = ProcessPoolExecutor(
-        max_workers=workers, mp_context=mp.get_context("spawn"),
-        initializer=_warm_worker, initargs=(first.kernel_name, first.preimports, first.cwd),
+        max_workers=workers,
+        mp_context=mp.get_context("spawn"),
+        initializer=_warm_worker,
+        initargs=(first.kernel_name, first.preimports, first.cwd),
     )
     try:
         futures = {executor.submit(run_report, t): t for t in tasks}
@@ -571,7 +621,6 @@ def _run_local(tasks: list[ReportTask], workers: int):
 
 def _run_dask(tasks: list[ReportTask], scheduler: Any):
     """Yield outcomes as reports finish on a Dask distributed cluster."""
-    import uuid
 
     from distributed import Client, as_completed
 
@@ -581,8 +630,9 @@ def _run_dask(tasks: list[ReportTask], scheduler: Any):
         with contextlib.suppress(Exception):
             client.register_plugin(KernelPoolPlugin(), name=KernelPoolPlugin.name)
         token = uuid.uuid4().hex[:8]
-        futures = {client.submit(run_report, t, key=f"insats-run-{t.name}-{token}", pure=False, retries=0): t
-                   for t in tasks}
+        futures = {
+            client.submit(run_report, t, key=f"insats-run-{t.name}-{token}", pure=False, retries=0): t for t in tasks
+        }
         for fut in as_completed(list(futures)):
             try:
                 yield fut.result()
@@ -593,11 +643,17 @@ def _run_dask(tasks: list[ReportTask], scheduler: Any):
             client.close()
 
 
-def run_batch(config: RunConfig, *, workers: int | None = None, only: list[str] | None = None,
-              force: bool = False, scheduler: Any = None, progress: bool = True) -> RunResult:
+def run_batch(
+    config: RunConfig,
+    *,
+    workers: int | None = None,
+    only: list[str] | None = None,
+    force: bool = False,
+    scheduler: Any = None,
+    progress: bool = True,
+) -> RunResult:
     """Run every report of ``config``; see the module docstring. Raises ``ConfigError`` before
     anything runs when the run cannot be planned (unknown area, unreadable ``omraden``, lock)."""
-    from insats.runner.index import write_index
 
     t0 = time.monotonic()
     out_dir = config.out_dir
@@ -607,10 +663,17 @@ def run_batch(config: RunConfig, *, workers: int | None = None, only: list[str] 
         previous = _read_previous(out_dir / "korning.json")
         data_param, data_hash, data_files, cache_note = _data_for_run(config)
         nb_paths = list(config.notebooks) + ([config.profile] if config.profile else [])
-        preimports = tuple(dict.fromkeys(
-            list(DEFAULT_PREIMPORTS) + [m for p in nb_paths for m in notebook_imports(p)]))
-        planned, areas = _plan(config, only=only, force=force, data_param=data_param, data_hash=data_hash,
-                               previous=previous, version=versions["insats"], preimports=preimports)
+        preimports = tuple(dict.fromkeys(list(DEFAULT_PREIMPORTS) + [m for p in nb_paths for m in notebook_imports(p)]))
+        planned, areas = _plan(
+            config,
+            only=only,
+            force=force,
+            data_param=data_param,
+            data_hash=data_hash,
+            previous=previous,
+            version=versions["insats"],
+            preimports=preimports,
+        )
         records = [p.record for p in planned]
         n = len(planned)
         to_run = [p for p in planned if p.skip_reason is None]
@@ -622,19 +685,23 @@ def run_batch(config: RunConfig, *, workers: int | None = None, only: list[str] 
             "params_sha256": _sha256_bytes(config.path.read_bytes()),
             "rot": str(config.root),
             "paket": versions,
-            "start": _now(),
+            "start": now_iso(),
             "slut": None,
             "sekunder": None,
             "klar": False,
             "arbetare": n_workers,
-            "schemalaggare": None if scheduler is None else str(getattr(scheduler, "scheduler", None)
-                                                                and scheduler.scheduler.address or scheduler),
+            "schemalaggare": None
+            if scheduler is None
+            else str((getattr(scheduler, "scheduler", None) and scheduler.scheduler.address) or scheduler),
             "tvingad": force,
             "endast": list(only) if only else None,
             "cache": data_param,
             "cache_anmarkning": cache_note,
-            "data": {"mapp": str(config.data_dir) if config.data_dir else None, "sha256": data_hash,
-                     "filer": data_files},
+            "data": {
+                "mapp": str(config.data_dir) if config.data_dir else None,
+                "sha256": data_hash,
+                "filer": data_files,
+            },
             "omraden": areas,
             "sammanfattning": {},
             "rapporter": records,
@@ -647,11 +714,15 @@ def run_batch(config: RunConfig, *, workers: int | None = None, only: list[str] 
 
         bar = None
         if progress:
-            from tqdm import tqdm
-
             # the bar only on a terminal; in logs (make, CI) the one line per report is enough
-            bar = tqdm(total=n, file=sys.stderr, unit="rapport", dynamic_ncols=True, leave=False,
-                       disable=not sys.stderr.isatty())
+            bar = tqdm(
+                total=n,
+                file=sys.stderr,
+                unit="rapport",
+                dynamic_ncols=True,
+                leave=False,
+                disable=not sys.stderr.isatty(),
+            )
 
         done = 0
 
@@ -683,10 +754,17 @@ def run_batch(config: RunConfig, *, workers: int | None = None, only: list[str] 
         finally:
             for record in records:
                 if record["status"] is None:
-                    record.update(status=FEL, fel={"cell": None, "exekvering": None, "typ": "Avbruten",
-                                                   "meddelande": "körningen avbröts innan rapporten var klar.",
-                                                   "kalla": None})
-            run_info["slut"] = _now()
+                    record.update(
+                        status=FEL,
+                        fel={
+                            "cell": None,
+                            "exekvering": None,
+                            "typ": "Avbruten",
+                            "meddelande": "körningen avbröts innan rapporten var klar.",
+                            "kalla": None,
+                        },
+                    )
+            run_info["slut"] = now_iso()
             run_info["sekunder"] = round(time.monotonic() - t0, 3)
             save()
             if bar is not None:
@@ -696,19 +774,26 @@ def run_batch(config: RunConfig, *, workers: int | None = None, only: list[str] 
 
 # --------------------------------------------------------------------------- CLI
 def _cmd_run(args) -> int:
-    from insats.runner.config import load_params
 
     try:
         config = load_params(args.params)
         if args.workers is not None and args.workers < 1:
             raise ConfigError("--workers måste vara minst 1.")
-        result = run_batch(config, workers=args.workers, only=args.only, force=args.force,
-                           scheduler=args.scheduler, progress=not args.quiet)
+        result = run_batch(
+            config,
+            workers=args.workers,
+            only=args.only,
+            force=args.force,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+        )
     except ConfigError as exc:
         print(f"Fel: {exc}", file=sys.stderr)
         return 2
-    summary = (f"Klart på {format_seconds(result.seconds)}: {result.count(OK)} ok, {result.count(FEL)} fel, "
-               f"{result.count(SKIPPED)} överhoppade. Index: {result.index}")
+    summary = (
+        f"Klart på {format_seconds(result.seconds)}: {result.count(OK)} ok, {result.count(FEL)} fel, "
+        f"{result.count(SKIPPED)} överhoppade. Index: {result.index}"
+    )
     print(summary)
     if result.failed:
         print(f"Misslyckade rapporter: {', '.join(result.failed)}", file=sys.stderr)
@@ -718,14 +803,18 @@ def _cmd_run(args) -> int:
 def add_run_parser(subparsers) -> None:
     """Register ``insats run PARAMS.yaml`` on the CLI's subparsers."""
     p = subparsers.add_parser(
-        "run", help="kör studiens notebooks och en profil per område (parallellt, återupptagbart)")
+        "run", help="kör studiens notebooks och en profil per område (parallellt, återupptagbart)"
+    )
     p.add_argument("params", type=Path, metavar="PARAMS.yaml", help="parameterfil med avsnittet korning:")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="antal parallella arbetare (standard: antal kärnor)")
-    p.add_argument("--only", nargs="+", default=None, metavar="OMRÅDE",
-                   help="kör bara dessa områden (omrade_kod) eller rapporter")
+    p.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="antal parallella arbetare (standard: antal kärnor)"
+    )
+    p.add_argument(
+        "--only", nargs="+", default=None, metavar="OMRÅDE", help="kör bara dessa områden (omrade_kod) eller rapporter"
+    )
     p.add_argument("--force", action="store_true", help="kör om även oförändrade rapporter")
-    p.add_argument("--scheduler", default=None, metavar="ADRESS",
-                   help="kör på ett Dask-kluster, t.ex. tcp://10.0.0.5:8786")
+    p.add_argument(
+        "--scheduler", default=None, metavar="ADRESS", help="kör på ett Dask-kluster, t.ex. tcp://10.0.0.5:8786"
+    )
     p.add_argument("--quiet", action="store_true", help="inga förloppsrader")
     p.set_defaults(func=_cmd_run)

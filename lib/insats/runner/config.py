@@ -18,15 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 __all__ = [
+    "KORNING_KEYS",
+    "PATH_KEYS",
     "ConfigError",
     "RunConfig",
-    "load_params",
     "find_root",
-    "resolve",
+    "load_params",
     "notebook_parameters",
-    "PATH_KEYS",
-    "KORNING_KEYS",
+    "resolve",
 ]
 
 KORNING_KEYS = {
@@ -158,7 +160,6 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
 
     ``root``: the repository root; by default found by walking up from the file (else from cwd).
     """
-    import yaml
 
     path = Path(path).expanduser().resolve()
     if not path.is_file():
@@ -173,7 +174,9 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{path}: filen är inte giltig YAML{where}: {problem}.") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: förväntade nycklar på översta nivån (t.ex. data_dir:, korning:), fick {type(data).__name__}.")
+        raise ConfigError(
+            f"{path}: förväntade nycklar på översta nivån (t.ex. data_dir:, korning:), fick {type(data).__name__}."
+        )
     for key in data:
         if not isinstance(key, str):
             raise _fail(path, str(key), "nycklar måste vara text.")
@@ -182,7 +185,8 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
     if root_path is None:
         raise ConfigError(
             f"{path}: hittade ingen projektrot (en mapp med pyproject.toml eller params/) ovanför filen "
-            "eller den aktuella mappen; relativa sökvägar kan inte tolkas.")
+            "eller den aktuella mappen; relativa sökvägar kan inte tolkas."
+        )
 
     korning = data.get("korning")
     if korning is None:
@@ -191,13 +195,15 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
         raise _fail(path, "korning", "förväntade ett avsnitt med nycklar (namn:, notebooks:, profil: ...).")
     unknown = [k for k in korning if k not in KORNING_KEYS]
     if unknown:
-        raise _fail(path, f"korning.{unknown[0]}",
-                    f"okänd nyckel; tillåtna är {', '.join(KORNING_KEYS)}.")
+        raise _fail(path, f"korning.{unknown[0]}", f"okänd nyckel; tillåtna är {', '.join(KORNING_KEYS)}.")
 
     name = korning.get("namn")
     if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise _fail(path, "korning.namn",
-                    f"förväntade ett namn med bokstäverna a–z, siffror, _ . - (blir mappnamn), fick {name!r}.")
+        raise _fail(
+            path,
+            "korning.namn",
+            f"förväntade ett namn med bokstäverna a–z, siffror, _ . - (blir mappnamn), fick {name!r}.",
+        )
 
     raw_notebooks = korning.get("notebooks") or []
     if isinstance(raw_notebooks, str):
@@ -257,7 +263,7 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
     for key in ("fran", "till"):
         value = parameters.get(key)
         if value is not None and not (isinstance(value, str) and _MONTH_RE.match(value)):
-            raise _fail(path, key, f"förväntade en månad som \"ÅÅÅÅ-MM\" (inom citattecken), fick {value!r}.")
+            raise _fail(path, key, f'förväntade en månad som "ÅÅÅÅ-MM" (inom citattecken), fick {value!r}.')
     if "min_cell" in parameters:
         v = parameters["min_cell"]
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -273,7 +279,17 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
         raise _fail(path, "data_dir", "saknas; behövs för att hitta områdena när omraden är 'alla'.")
 
     return RunConfig(
-        path=path, root=root_path, name=name, parameters=parameters, notebooks=notebooks,
-        profile=profile, areas=areas, timeout=timeout, cell_timeout=cell_timeout, workers=workers,
-        cache=cache, restart_every=restart, reports_root=reports_root,
+        path=path,
+        root=root_path,
+        name=name,
+        parameters=parameters,
+        notebooks=notebooks,
+        profile=profile,
+        areas=areas,
+        timeout=timeout,
+        cell_timeout=cell_timeout,
+        workers=workers,
+        cache=cache,
+        restart_every=restart,
+        reports_root=reports_root,
     )

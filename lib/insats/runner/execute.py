@@ -17,67 +17,19 @@ import re
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
-from insats.runner.kernels import DEFAULT_PREIMPORTS, KERNEL_START_TIMEOUT, _Kernel, kernel_pool
-
-OK, FEL, SKIPPED = "ok", "fel", "överhoppad"
-
-
-def _now() -> str:
-    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-def format_seconds(seconds: float | None) -> str:
-    """``4,2 s`` (Swedish decimal comma)."""
-    if seconds is None:
-        return "–"
-    return f"{seconds:.1f}".replace(".", ",") + " s"
-
-
-# --------------------------------------------------------------------------- data model
-@dataclass(frozen=True)
-class ReportTask:
-    """Everything a worker needs to run one report (picklable; paths absolute)."""
-
-    name: str
-    notebook: str
-    parameters: dict[str, Any]
-    cwd: str
-    timeout: float = 900.0
-    cell_timeout: float | None = None
-    kernel_name: str = "python3"
-    preimports: tuple[str, ...] = DEFAULT_PREIMPORTS
-    restart_every: int = 20
-    output_path: str | None = None
-    """Where the coordinator will write the notebook (recorded in the papermill metadata)."""
-
-
-@dataclass
-class ReportOutcome:
-    """What ``run_report`` gives back: status, timing, error, and the outputs as text."""
-
-    name: str
-    status: str
-    seconds: float
-    started: str
-    finished: str
-    error: dict[str, Any] | None = None
-    notebook: str | None = None
-    html: str | None = None
-    worker: str = ""
-    kernel_reused: bool = False
-    external: list[str] = field(default_factory=list)
-    phases: dict[str, float] = field(default_factory=dict)
-    """Seconds spent preparing, getting a kernel, cleaning it, executing and exporting."""
-
+from insats.charts import offline_html_exporter
+from insats.reports.common import add_table_of_contents
+from insats.runner.kernels import KERNEL_START_TIMEOUT, _Kernel, kernel_pool
+from insats.runner.tasks import FEL, OK, ReportOutcome, ReportTask, format_seconds, now_iso
 
 # --------------------------------------------------------------------------- HTML export
 _EXPORTER = None
 _EXPORTER_LOCK = threading.Lock()
-_EXTERNAL_RE = re.compile(r"""<(?:script|link)\b[^>]*?\b(?:src|href)\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)""",
-                          re.IGNORECASE)
+_EXTERNAL_RE = re.compile(
+    r"""<(?:script|link)\b[^>]*?\b(?:src|href)\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)""", re.IGNORECASE
+)
 
 
 def _exporter():
@@ -85,10 +37,7 @@ def _exporter():
     global _EXPORTER
     with _EXPORTER_LOCK:
         if _EXPORTER is None:
-            from insats.charts import offline_html_exporter
-
-            _EXPORTER = offline_html_exporter(exclude_input=True, exclude_input_prompt=True,
-                                              exclude_output_prompt=True)
+            _EXPORTER = offline_html_exporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
         return _EXPORTER
 
 
@@ -100,7 +49,6 @@ def external_references(html: str) -> list[str]:
 def export_html(nb, title: str) -> str:
     """A notebook as one offline HTML report: no code cells, no CDN, a table of contents of its
     sections (the same page as ``report.export_report``)."""
-    from insats.reports.common import add_table_of_contents
 
     exporter = _exporter()
     with _EXPORTER_LOCK:
@@ -115,8 +63,11 @@ def _prepare_notebook(task: ReportTask):
     from papermill.parameterize import parameterize_notebook
 
     nb = load_notebook_node(task.notebook)
-    language = (nb.metadata.get("language_info", {}).get("name")
-                or nb.metadata.get("kernelspec", {}).get("language") or "python")
+    language = (
+        nb.metadata.get("language_info", {}).get("name")
+        or nb.metadata.get("kernelspec", {}).get("language")
+        or "python"
+    )
     nb = parameterize_notebook(nb, dict(task.parameters), kernel_name=task.kernel_name, language=language)
     nb = prepare_notebook_metadata(nb, task.notebook, task.output_path)
     nb = remove_error_markers(nb)
@@ -130,12 +81,13 @@ def _papermill_start(nb, start: str) -> None:
         if cell.get("cell_type") == "code":
             cell.execution_count = None
             cell.outputs = []
-        cell.metadata["papermill"] = dict(exception=None, start_time=None, end_time=None, duration=None,
-                                          status="pending")
+        cell.metadata["papermill"] = dict(
+            exception=None, start_time=None, end_time=None, duration=None, status="pending"
+        )
 
 
 def _papermill_finish(nb, t0: float, failed_index: int | None) -> None:
-    end = dt.datetime.now(dt.timezone.utc)
+    end = dt.datetime.now(dt.UTC)
     nb.metadata.papermill["end_time"] = end.isoformat()
     nb.metadata.papermill["duration"] = time.monotonic() - t0
     for i, cell in enumerate(nb.cells):
@@ -155,7 +107,7 @@ def _papermill_finish(nb, t0: float, failed_index: int | None) -> None:
 
 def _hooks(state: dict[str, Any]) -> dict[str, Any]:
     def now() -> str:
-        return dt.datetime.now(dt.timezone.utc).isoformat()
+        return dt.datetime.now(dt.UTC).isoformat()
 
     def on_cell_start(cell, cell_index, **_):
         cell.metadata.setdefault("papermill", {}).update(start_time=now(), status="running", exception=False)
@@ -191,24 +143,42 @@ def _error_info(nb, index: int | None, ename: str, evalue: str) -> dict[str, Any
 
 def run_report(task: ReportTask) -> ReportOutcome:
     """Run one report on this process's kernel pool. Never raises: failures are in the outcome."""
-    started = _now()
+    started = now_iso()
     t0 = time.monotonic()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     nb = None
     try:
         nb = _prepare_notebook(task)
     except Exception as exc:  # noqa: BLE001
-        return ReportOutcome(task.name, FEL, time.monotonic() - t0, started, _now(), worker=worker,
-                             error={"cell": None, "exekvering": None, "typ": type(exc).__name__,
-                                    "meddelande": f"notebooken kunde inte förberedas: {exc}", "kalla": None})
+        return ReportOutcome(
+            task.name,
+            FEL,
+            time.monotonic() - t0,
+            started,
+            now_iso(),
+            worker=worker,
+            error={
+                "cell": None,
+                "exekvering": None,
+                "typ": type(exc).__name__,
+                "meddelande": f"notebooken kunde inte förberedas: {exc}",
+                "kalla": None,
+            },
+        )
     phases = {"forbered": time.monotonic() - t0}
     mark = time.monotonic()
     try:
         kernel, reused = kernel_pool().acquire(task)
     except Exception as exc:  # noqa: BLE001
-        return ReportOutcome(task.name, FEL, time.monotonic() - t0, started, _now(), worker=worker,
-                             error={"cell": None, "exekvering": None, "typ": "KernelStartFel",
-                                    "meddelande": str(exc), "kalla": None})
+        return ReportOutcome(
+            task.name,
+            FEL,
+            time.monotonic() - t0,
+            started,
+            now_iso(),
+            worker=worker,
+            error={"cell": None, "exekvering": None, "typ": "KernelStartFel", "meddelande": str(exc), "kalla": None},
+        )
     healthy = False
     error: dict[str, Any] | None = None
     state: dict[str, Any] = {}
@@ -224,7 +194,7 @@ def run_report(task: ReportTask) -> ReportOutcome:
         kernel.reports += 1
         phases["stadning"] = time.monotonic() - mark
         mark = time.monotonic()
-        _papermill_start(nb, dt.datetime.now(dt.timezone.utc).isoformat())
+        _papermill_start(nb, dt.datetime.now(dt.UTC).isoformat())
         error = _execute(kernel, nb, task, state)
         phases["korning"] = time.monotonic() - mark
         healthy = error is None
@@ -240,8 +210,17 @@ def run_report(task: ReportTask) -> ReportOutcome:
     _papermill_finish(nb, t0, state.get("failed") if error else None)
     import nbformat
 
-    outcome = ReportOutcome(task.name, OK if error is None else FEL, 0.0, started, "", error=error,
-                            worker=worker, kernel_reused=reused, phases=phases)
+    outcome = ReportOutcome(
+        task.name,
+        OK if error is None else FEL,
+        0.0,
+        started,
+        "",
+        error=error,
+        worker=worker,
+        kernel_reused=reused,
+        phases=phases,
+    )
     mark = time.monotonic()
     try:
         outcome.notebook = nbformat.writes(nb)
@@ -250,12 +229,17 @@ def run_report(task: ReportTask) -> ReportOutcome:
     except Exception as exc:  # noqa: BLE001
         outcome.status = FEL
         outcome.html = None
-        outcome.error = outcome.error or {"cell": None, "exekvering": None, "typ": type(exc).__name__,
-                                          "meddelande": f"HTML-exporten misslyckades: {exc}", "kalla": None}
+        outcome.error = outcome.error or {
+            "cell": None,
+            "exekvering": None,
+            "typ": type(exc).__name__,
+            "meddelande": f"HTML-exporten misslyckades: {exc}",
+            "kalla": None,
+        }
     phases["export"] = time.monotonic() - mark
     outcome.phases = {k: round(v, 3) for k, v in phases.items()}
     outcome.seconds = time.monotonic() - t0
-    outcome.finished = _now()
+    outcome.finished = now_iso()
     return outcome
 
 
@@ -265,9 +249,14 @@ def _execute(kernel: _Kernel, nb, task: ReportTask, state: dict[str, Any]) -> di
 
     cell_timeout = task.cell_timeout or task.timeout
     client = NotebookClient(
-        nb, km=kernel.km, kernel_name=task.kernel_name, timeout=int(max(1, cell_timeout)),
-        startup_timeout=int(KERNEL_START_TIMEOUT), record_timing=True,
-        resources={"metadata": {"path": task.cwd}}, **_hooks(state),
+        nb,
+        km=kernel.km,
+        kernel_name=task.kernel_name,
+        timeout=int(max(1, cell_timeout)),
+        startup_timeout=int(KERNEL_START_TIMEOUT),
+        record_timing=True,
+        resources={"metadata": {"path": task.cwd}},
+        **_hooks(state),
     )
     client.kc = kernel.kc
 
@@ -293,8 +282,12 @@ def _execute(kernel: _Kernel, nb, task: ReportTask, state: dict[str, Any]) -> di
             if isinstance(exc, Exception):
                 return _classify(exc, nb, state, cell_timeout)
             raise
-        return _error_info(nb, state.get("cell"), "Tidsgräns",
-                           f"rapporten blev inte klar inom {format_seconds(task.timeout)}; kärnan stoppades.")
+        return _error_info(
+            nb,
+            state.get("cell"),
+            "Tidsgräns",
+            f"rapporten blev inte klar inom {format_seconds(task.timeout)}; kärnan stoppades.",
+        )
 
 
 def _classify(exc: Exception, nb, state: dict[str, Any], cell_timeout: float) -> dict[str, Any]:
@@ -303,8 +296,12 @@ def _classify(exc: Exception, nb, state: dict[str, Any], cell_timeout: float) ->
 
     cell = state.get("cell")
     if isinstance(exc, CellTimeoutError):
-        return _error_info(nb, cell, "CellTimeoutError",
-                           f"cellen blev inte klar inom {format_seconds(cell_timeout)}; kärnan stoppades.")
+        return _error_info(
+            nb,
+            cell,
+            "CellTimeoutError",
+            f"cellen blev inte klar inom {format_seconds(cell_timeout)}; kärnan stoppades.",
+        )
     if isinstance(exc, CellExecutionError):
         return _error_info(nb, state.get("failed", cell), exc.ename, exc.evalue)
     if isinstance(exc, DeadKernelError):
@@ -318,10 +315,12 @@ def _warm_worker(kernel_name: str, preimports: tuple[str, ...], cwd: str) -> Non
     The worker's own heavy imports (papermill, nbclient, nbconvert) and the HTML exporter are
     prepared in a thread meanwhile: the kernel starts in its own process, so the two overlap.
     """
+
     def imports() -> None:
         with contextlib.suppress(Exception):
             import nbclient  # noqa: F401
             import papermill.parameterize  # noqa: F401
+
             _exporter()
 
     thread = threading.Thread(target=imports, daemon=True)

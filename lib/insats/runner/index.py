@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-
-from insats.atomic import atomic_write
 from pathlib import Path
 from typing import Any
+
+from insats.atomic import atomic_write
 
 __all__ = ["render_index", "write_index"]
 
@@ -91,18 +91,24 @@ def _row(r: dict[str, Any]) -> str:
         if err.get("exekvering"):
             where.append(f"In [{err['exekvering']}]")
         loc = f" i {', '.join(where)}" if where else ""
-        notes.append(f"<div class='fel'><strong>{_e(err.get('typ'))}</strong>{_e(loc)}: "
-                     f"{_e(err.get('meddelande'))}</div>")
+        notes.append(
+            f"<div class='fel'><strong>{_e(err.get('typ'))}</strong>{_e(loc)}: {_e(err.get('meddelande'))}</div>"
+        )
         if err.get("kalla"):
             notes.append(f"<div class='liten'>Cellen börjar: <code>{_e(err['kalla'])}</code></div>")
         if r.get("senast_ok"):
-            notes.append(f"<div class='liten'>Senaste lyckade körning: {_e(_when(r['senast_ok'].get('slut')))}; "
-                         "den rapporten finns kvar.</div>")
+            notes.append(
+                f"<div class='liten'>Senaste lyckade körning: {_e(_when(r['senast_ok'].get('slut')))}; "
+                "den rapporten finns kvar.</div>"
+            )
     if status == "överhoppad" and r.get("orsak"):
         notes.append(f"<div class='liten'>{_e(r['orsak'])}</div>")
     if r.get("externa_resurser"):
-        notes.append("<div class='fel'>Varning: rapporten hämtar filer från internet: "
-                     + _e(", ".join(r["externa_resurser"])) + "</div>")
+        notes.append(
+            "<div class='fel'>Varning: rapporten hämtar filer från internet: "
+            + _e(", ".join(r["externa_resurser"]))
+            + "</div>"
+        )
     when = _when(r.get("slut") or (r.get("senast_ok") or {}).get("slut"))
     return (
         "<tr>"
@@ -131,26 +137,31 @@ def render_index(run: dict[str, Any]) -> str:
     ]
     data_line = ""
     if data.get("mapp"):
-        data_line = (f"<p class='meta'>Data: <code>{_e(data['mapp'])}</code> "
-                     f"(SHA-256 {_e((data.get('sha256') or '')[:16])}…, {len(data.get('filer') or {})} filer)</p>")
+        data_line = (
+            f"<p class='meta'>Data: <code>{_e(data['mapp'])}</code> "
+            f"(SHA-256 {_e((data.get('sha256') or '')[:16])}…, {len(data.get('filer') or {})} filer)</p>"
+        )
     note = f"<p class='meta'>{_e(run.get('cache_anmarkning'))}</p>" if run.get("cache_anmarkning") else ""
-    summary = (f"<ul class='summa'><li><strong>{counts['ok']}</strong> ok</li>"
-               f"<li><strong>{counts['fel']}</strong> fel</li>"
-               f"<li><strong>{counts['överhoppad']}</strong> överhoppade</li>"
-               + (f"<li><strong>{waiting}</strong> väntar</li>" if waiting else "") + "</ul>")
+    summary = (
+        f"<ul class='summa'><li><strong>{counts['ok']}</strong> ok</li>"
+        f"<li><strong>{counts['fel']}</strong> fel</li>"
+        f"<li><strong>{counts['överhoppad']}</strong> överhoppade</li>"
+        + (f"<li><strong>{waiting}</strong> väntar</li>" if waiting else "")
+        + "</ul>"
+    )
     rows = "\n".join(_row(r) for r in reports)
     return f"""<!DOCTYPE html>
 <html lang="sv">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Rapporter – {_e(run.get('namn'))}</title>
+<title>Rapporter – {_e(run.get("namn"))}</title>
 <style>{_CSS}</style>
 </head>
 <body>
-<h1>Rapporter – {_e(run.get('namn'))}</h1>
-<p class="meta">{', '.join(m for m in meta if m)}.</p>
-<p class="meta">Parameterfil: <code>{_e(run.get('params_fil'))}</code></p>
+<h1>Rapporter – {_e(run.get("namn"))}</h1>
+<p class="meta">{", ".join(m for m in meta if m)}.</p>
+<p class="meta">Parameterfil: <code>{_e(run.get("params_fil"))}</code></p>
 {data_line}{note}{summary}
 <table>
 <thead><tr><th>Rapport</th><th>Status</th><th>Tid</th><th>Parametrar</th><th>Länkar</th></tr></thead>

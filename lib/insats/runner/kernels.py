@@ -23,16 +23,16 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
 
-if TYPE_CHECKING:  # pragma: no cover
-    from insats.runner.execute import ReportTask
+from jupyter_client.manager import AsyncKernelManager
+
+from insats.runner.tasks import ReportTask
 
 KERNEL_START_ATTEMPTS = 4
 KERNEL_START_TIMEOUT = 60.0
 CLEANUP_TIMEOUT = 60.0
-DEFAULT_PREIMPORTS = ("pandas", "numpy", "altair", "insats", "insats.data.load", "insats.analysis.measures")
 
 
 _KERNEL_MODULE = r'''
@@ -168,19 +168,22 @@ class _Kernel:
             except Exception as exc:  # noqa: BLE001 — port collision, slow start, crash: retry
                 last = exc
                 self.loop.run_until_complete(self._kill())
-                time.sleep(0.5 * 2 ** attempt)
-        raise KernelError(f"kärnan {self.kernel_name} startade inte efter {KERNEL_START_ATTEMPTS} försök: "
-                          f"{type(last).__name__}: {last}")
+                time.sleep(0.5 * 2**attempt)
+        raise KernelError(
+            f"kärnan {self.kernel_name} startade inte efter {KERNEL_START_ATTEMPTS} försök: "
+            f"{type(last).__name__}: {last}"
+        )
 
     async def _start(self) -> None:
-        from jupyter_client.manager import AsyncKernelManager
 
         fd, self.log_path = tempfile.mkstemp(prefix="insats-karna-", suffix=".log")
         log = os.fdopen(fd, "wb")
         try:
             self.km = AsyncKernelManager(kernel_name=self.kernel_name)
             await self.km.start_kernel(
-                cwd=self.cwd, stdout=log, stderr=log,
+                cwd=self.cwd,
+                stdout=log,
+                stderr=log,
                 extra_arguments=["--HistoryManager.hist_file=:memory:"],
             )
         finally:
@@ -193,7 +196,8 @@ class _Kernel:
 
     async def _run(self, code: str, timeout: float) -> dict:
         return await self.kc.execute_interactive(
-            code, silent=False, store_history=False, timeout=timeout, output_hook=lambda msg: None)
+            code, silent=False, store_history=False, timeout=timeout, output_hook=lambda msg: None
+        )
 
     @staticmethod
     def _check(reply: dict, what: str) -> None:
@@ -203,9 +207,11 @@ class _Kernel:
 
     def prepare(self, cwd: str) -> None:
         """The cleanup between reports: reset namespace and global state, chdir to ``cwd``."""
+
         async def go():
             reply = await self._run(f"import _insats_karna; _insats_karna.cleanup({cwd!r})", CLEANUP_TIMEOUT)
             self._check(reply, "städningen")
+
         self.loop.run_until_complete(go())
 
     async def _kill(self) -> None:
@@ -297,10 +303,7 @@ class KernelPool:
 
     def warm(self, kernel_name: str, preimports: tuple[str, ...], cwd: str) -> None:
         """Start a kernel ahead of the first report (in a worker's initializer)."""
-        from insats.runner.execute import ReportTask
-
-        task = ReportTask(name="", notebook="", parameters={}, cwd=cwd, kernel_name=kernel_name,
-                          preimports=preimports)
+        task = ReportTask(name="", notebook="", parameters={}, cwd=cwd, kernel_name=kernel_name, preimports=preimports)
         kernel, _ = self.acquire(task)
         self.release(kernel, True)
 

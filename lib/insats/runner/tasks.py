@@ -1,0 +1,65 @@
+"""What a report run is and what it gives back: ``ReportTask`` in, ``ReportOutcome`` out.
+
+Both are plain, picklable data so that the same task runs in a local worker process or on a Dask
+worker; the statuses are the words the index page and ``korning.json`` show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_PREIMPORTS = ("pandas", "numpy", "altair", "insats", "insats.data.load", "insats.analysis.measures")
+"""Modules every report kernel imports once, before its first report."""
+
+OK, FEL, SKIPPED = "ok", "fel", "överhoppad"
+
+
+def now_iso() -> str:
+    """The local time now, ISO 8601 to the second, with its UTC offset."""
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def format_seconds(seconds: float | None) -> str:
+    """``4,2 s`` (Swedish decimal comma)."""
+    if seconds is None:
+        return "–"
+    return f"{seconds:.1f}".replace(".", ",") + " s"
+
+
+# --------------------------------------------------------------------------- data model
+@dataclass(frozen=True)
+class ReportTask:
+    """Everything a worker needs to run one report (picklable; paths absolute)."""
+
+    name: str
+    notebook: str
+    parameters: dict[str, Any]
+    cwd: str
+    timeout: float = 900.0
+    cell_timeout: float | None = None
+    kernel_name: str = "python3"
+    preimports: tuple[str, ...] = DEFAULT_PREIMPORTS
+    restart_every: int = 20
+    output_path: str | None = None
+    """Where the coordinator will write the notebook (recorded in the papermill metadata)."""
+
+
+@dataclass
+class ReportOutcome:
+    """What ``run_report`` gives back: status, timing, error, and the outputs as text."""
+
+    name: str
+    status: str
+    seconds: float
+    started: str
+    finished: str
+    error: dict[str, Any] | None = None
+    notebook: str | None = None
+    html: str | None = None
+    worker: str = ""
+    kernel_reused: bool = False
+    external: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds spent preparing, getting a kernel, cleaning it, executing and exporting."""
