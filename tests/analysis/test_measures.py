@@ -13,6 +13,7 @@ import pytest
 
 from insats.analysis.measures import MEASURES, compute_measures, write_measures
 from insats.data.study import Study
+from insats.errors import InsatsError
 
 
 def months(*ms):
@@ -366,6 +367,6 @@ def test_write_measures(tmp_path, ext):
 
 def test_write_measures_rejects_unknown_extension(tmp_path):
     res = compute_measures(small_study(), start="2013-01", end="2013-06")
-    with pytest.raises(ValueError, match=r"\.csv, \.xlsx eller \.json"):
+    with pytest.raises(InsatsError, match=r"\.csv, \.xlsx eller \.json"):
         write_measures(res, tmp_path / "m.txt")
     assert list(tmp_path.iterdir()) == []

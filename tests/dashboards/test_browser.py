@@ -43,7 +43,7 @@ def _serve_command(port: int) -> list[str]:
         has_serve = exe.exists()
     except SystemExit:
         has_serve = False
-    base = [str(exe), "serve"] if has_serve else [sys.executable, "-m", "insats.dashboards.serve"]
+    base = [str(exe), "serve"] if has_serve else [sys.executable, "-m", "insats.cli", "serve"]
     return base + ["--port", str(port), "--no-browser"]
 
 

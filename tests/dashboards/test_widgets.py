@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from insats.analysis.privacy import SUPPRESSED
+from insats.cli import build_parser
 from insats.dashboards import serve as S
 from insats.dashboards import widgets as D
 from tests.support import ROOT
@@ -234,11 +235,7 @@ def test_template_has_no_cdn_links():
 
 
 def test_serve_parser_registers():
-    import argparse
-
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command")
-    S.add_serve_parser(sub)
+    parser = build_parser()
     args = parser.parse_args(["serve", "--port", "9000", "--data", "x", "--no-browser"])
     assert args.port == 9000 and args.no_browser and args.data == Path("x") and args.ip == "127.0.0.1"
     assert parser.parse_args(["serve"]).port == S.DEFAULT_PORT

@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from insats.contract import TABLES
 from insats.data.load import StudyError, load_study, read_table
 from insats.data.validate import validate_study
+from insats.errors import InsatsError
 
 OMRADEN = "omrade_kod,omrade,kommun_kod,ar,folkmangd\nA,Alfa,180,2013,1000\nB,Beta,0180,2013,2000\n"
 PERSONER = 'person_id,omrade_kod,fodelsear,kon,forsorjningshinder\nP1,A,1980,K,sjukskriven\nP2,B,1990,Man,"Arbetslös, väntar på ersättning"\n'
@@ -237,7 +238,7 @@ def test_strict_raises_with_report(tmp_path):
     _write(tmp_path, "omraden.csv", OMRADEN.replace("1000", "tusen"))
     with pytest.raises(StudyError) as info:
         load_study(tmp_path)
-    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, InsatsError) and info.value.exit_code == 1
     assert info.value.report.errors and "tusen" in str(info.value)
     study = load_study(tmp_path, strict=False)
     assert study["omraden"]["folkmangd"].isna().tolist() == [True, False]

@@ -22,6 +22,7 @@ import pytest
 
 from insats import __version__
 from insats.cli import main as cli_main
+from insats.errors import InsatsError
 from insats.intake import kolada
 from insats.intake.kolada import KoladaClient, KoladaError
 from tests.support import FIXTURES, REFERENCE
@@ -195,7 +196,7 @@ def test_parse_years(spec, years):
 
 @pytest.mark.parametrize("spec", ["", "2018-2013", "13-18", "2013-2015-2017", "år 2015"])
 def test_parse_years_rejects_with_swedish_message(spec):
-    with pytest.raises(ValueError, match="Ogiltig|tomt"):
+    with pytest.raises(InsatsError, match="Ogiltig|tomt"):
         kolada.parse_years(spec)
 
 
@@ -507,7 +508,7 @@ def test_compare_puts_municipality_beside_peers_with_median(server, make_client)
     assert first["antal_jamforelse"].tolist() == [2, 2, 2]
     assert first["skillnad_mot_median"].iloc[0] == pytest.approx(exp[("N03702", "0180", 2012, "T")] - median)
 
-    with pytest.raises(ValueError, match="finns inte"):
+    with pytest.raises(InsatsError, match="finns inte"):
         kolada.compare(df, "0183", ["0180"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -573,7 +574,7 @@ def test_cli_fetch_writes_csv_and_summary(server, tmp_path, capsys):
         assert len(back) == 48
 
 
-def test_cli_fetch_failure_exits_1_with_swedish_error(server, tmp_path, capsys):
+def test_cli_fetch_failure_exits_with_swedish_error(server, tmp_path, capsys):
     out = tmp_path / "x.csv"
     server.queue("/v3/data/kpi/NOPE1/municipality/0180/year/2015", 404, '{"error": "Not found"}')
     code = cli_main(
@@ -595,7 +596,7 @@ def test_cli_fetch_failure_exits_1_with_swedish_error(server, tmp_path, capsys):
         ]
     )
     err = capsys.readouterr().err
-    assert code == 1 and "HTTP 404" in err and "Fel:" in err
+    assert code == 3 and "HTTP 404" in err and "Fel:" in err  # the service said no: exit 3
     assert not out.exists()
 
     code = cli_main(
@@ -616,4 +617,4 @@ def test_cli_fetch_failure_exits_1_with_swedish_error(server, tmp_path, capsys):
             str(tmp_path / "c"),
         ]
     )
-    assert code == 1 and "Ogiltig årsangivelse" in capsys.readouterr().err
+    assert code == 2 and "Ogiltig årsangivelse" in capsys.readouterr().err  # a usage error: exit 2

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import textwrap
 
 import pandas as pd
 import pytest
 
-from insats.intake.mapping import MappingError, add_import_parser, apply_mapping
+from insats.cli import main
+from insats.intake.mapping import MappingError, apply_mapping
 
 MAPPING = textwrap.dedent(
     """\
@@ -159,15 +159,9 @@ def test_yaml_syntax_and_structure(tmp_path):
 def test_cli(tmp_path, capsys):
     exp = tmp_path / "export"
     write_export(exp)
-    parser = argparse.ArgumentParser()
-    add_import_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(
-        ["import", str(exp), "--mapping", str(exp / "kolumnmappning.yaml"), "--out", str(tmp_path / "s")]
-    )
-    assert args.func(args) == 0
+    assert main(["import", str(exp), "--mapping", str(exp / "kolumnmappning.yaml"), "--out", str(tmp_path / "s")]) == 0
     assert "personer.csv" in capsys.readouterr().out
     (exp / "kolumnmappning.yaml").write_text("personer:\n  kolumner:\n    X: y\n", encoding="utf-8")
-    args = parser.parse_args(["import", str(exp), "--out", str(tmp_path / "s2")])
-    assert args.func(args) == 1
+    assert main(["import", str(exp), "--out", str(tmp_path / "s2")]) == 1
     err = capsys.readouterr().err
     assert "kolumnmappning.yaml, personer → kolumner → X" in err and "Inget skrevs" in err

@@ -8,6 +8,7 @@ import stat
 import pandas as pd
 import pytest
 
+from insats.cli import main
 from insats.data.personnummer import find_personnummer
 from insats.intake.pseudonymise import PseudonymiseError, pseudonymise
 
@@ -227,15 +228,9 @@ def test_collision_detected(tmp_path, study, monkeypatch):
 
 
 def test_cli(tmp_path, study, capsys):
-    import argparse
-
-    from insats.intake.pseudonymise import add_pseudonymise_parser
-
-    parser = argparse.ArgumentParser()
-    add_pseudonymise_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["pseudonymise", str(study), str(tmp_path / "ut"), "--key-file", str(tmp_path / "k.key")])
-    assert args.func(args) == 0
+    argv = ["pseudonymise", str(study), str(tmp_path / "ut"), "--key-file", str(tmp_path / "k.key")]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "Ny nyckel skapad" in out and not find_personnummer(out)
-    assert args.func(args) == 1  # the output folder now exists
+    assert main(argv) == 1  # the output folder now exists
     assert "inte tom" in capsys.readouterr().err

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from openpyxl import load_workbook
 
+from insats.cli import main
 from insats.contract import TABLES
 from insats.data.validate import FEL
 from insats.intake import survey
@@ -366,28 +367,24 @@ def test_bad_malgrupp_and_missing_sheet(tmp_path, templates):
 
 
 def test_cli_template_and_read(tmp_path, capsys):
-    import argparse
-
-    from insats.intake.survey import add_survey_parser
-
-    parser = argparse.ArgumentParser()
-    add_survey_parser(parser.add_subparsers(dest="command"))
     enk = tmp_path / "enk"
-    args = parser.parse_args(
-        [
-            "survey",
-            "template",
-            "--areas",
-            "01=Rinkeby-Kista,02=Spånga",
-            "--kommun",
-            "180",
-            "--year",
-            "2013",
-            "--out",
-            str(enk),
-        ]
+    assert (
+        main(
+            [
+                "survey",
+                "template",
+                "--areas",
+                "01=Rinkeby-Kista,02=Spånga",
+                "--kommun",
+                "180",
+                "--year",
+                "2013",
+                "--out",
+                str(enk),
+            ]
+        )
+        == 0
     )
-    assert args.func(args) == 0
     files = sorted(enk.glob("enkat_*.xlsx"))
     assert len(files) == 2
     _fill(
@@ -396,22 +393,17 @@ def test_cli_template_and_read(tmp_path, capsys):
         [],
     )
     out = tmp_path / "ut"
-    args = parser.parse_args(["survey", "read", *map(str, files), "--out", str(out)])
-    assert args.func(args) == 1
+    assert main(["survey", "read", *map(str, files), "--out", str(out)]) == 1
     assert not out.exists()
     err = capsys.readouterr().err
     assert "enkat_01.xlsx" in err and "rad 3" in err and "Platser" in err
     _fill(files[0], [dict(platser=4)], [])
-    assert args.func(args) == 0
+    assert main(["survey", "read", *map(str, files), "--out", str(out)]) == 0
     assert (out / "insatser.csv").exists() and (out / "medel.csv").exists()
 
 
 def test_cli_areas_file(tmp_path):
-    import argparse
-
     import pandas as pd
-
-    from insats.intake.survey import add_survey_parser
 
     omr = tmp_path / "omraden.csv"
     pd.DataFrame(
@@ -423,13 +415,11 @@ def test_cli_areas_file(tmp_path):
             "folkmangd": [20000, 22000, 20100],
         }
     ).to_csv(omr, index=False, sep=";")
-    parser = argparse.ArgumentParser()
-    add_survey_parser(parser.add_subparsers(dest="command"))
     enk = tmp_path / "enk"
-    args = parser.parse_args(
-        ["survey", "template", "--areas-file", str(omr), "--kommun", "0183", "--year", "2015", "--out", str(enk)]
+    assert (
+        main(["survey", "template", "--areas-file", str(omr), "--kommun", "0183", "--year", "2015", "--out", str(enk)])
+        == 0
     )
-    assert args.func(args) == 0
     files = sorted(enk.glob("enkat_*.xlsx"))
     assert [f.name for f in files] == ["enkat_01.xlsx", "enkat_02.xlsx"]
     assert load_workbook(files[1])["Instruktioner"]["A2"].value.startswith("Område: Söder (områdeskod 02)")
@@ -449,8 +439,7 @@ def test_cli_areas_file(tmp_path):
         [("Kurs", 1000, "Ja")],
     )
     out = tmp_path / "studie"
-    args = parser.parse_args(["survey", "read", *map(str, files), "--out", str(out), "--areas-file", str(omr)])
-    assert args.func(args) == 0
+    assert main(["survey", "read", *map(str, files), "--out", str(out), "--areas-file", str(omr)]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["insatser.csv", "medel.csv", "omraden.csv"]
     validate_study = pytest.importorskip("insats.data.validate").validate_study
     report = validate_study(out)

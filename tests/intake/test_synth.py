@@ -15,6 +15,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from insats.contract import CENTRAL, CODE_LISTS, HINDERGRUPP, TABLES, fold
+from insats.errors import InsatsError
 from insats.intake import synth
 from tests.support import REFERENCE
 
@@ -480,7 +481,7 @@ def test_folder_with_other_data_is_not_replaced(tmp_path):
 
 
 def test_unknown_kind_and_format_are_refused(tmp_path):
-    with pytest.raises(ValueError):
+    with pytest.raises(InsatsError):
         synth.generate_tables("goteborg")
-    with pytest.raises(ValueError):
+    with pytest.raises(InsatsError):
         synth.generate("stockholm", tmp_path / "x", fmt="xlsx")

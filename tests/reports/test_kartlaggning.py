@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from insats.errors import InsatsError
 from insats.reports import kartlaggning as K
 from insats.contract import ALLA
 from insats.analysis.measures import MEASURES, compute_measures
@@ -328,11 +329,11 @@ def test_summary_full_quotes_outcomes(full):
 def test_check_parameters(survey):
     p = K.check_parameters(survey, fran="2013-01", till="2013-06", min_cell=5, fokus_omrade="a")
     assert p == {"fran": "2013-01", "till": "2013-06", "min_cell": 5, "fokus_omrade": "a", "sprak": "sv"}
-    with pytest.raises(ValueError, match="finns inte i studien"):
+    with pytest.raises(InsatsError, match="finns inte i studien"):
         K.check_parameters(survey, fran="2013-01", till="2013-06", fokus_omrade="x")
-    with pytest.raises(ValueError, match="före sin början"):
+    with pytest.raises(InsatsError, match="före sin början"):
         K.check_parameters(survey, fran="2013-06", till="2013-01")
-    with pytest.raises(ValueError, match="stöds inte"):
+    with pytest.raises(InsatsError, match="stöds inte"):
         K.check_parameters(survey, fran="2013-01", till="2013-06", sprak="en")
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from insats.errors import InsatsError
 from insats.reports import profil
 from insats.analysis.measures import compute_measures
 from insats.data.study import Study
@@ -105,7 +106,7 @@ def test_choose_area(study):
     assert profil.choose_area(study) == "a"  # the first area of omraden
     assert profil.choose_area(study, "c") == "c"
     assert profil.choose_area(study, "område b") == "b"  # a name, any case
-    with pytest.raises(ValueError, match="finns inte i studien.*a \\(Område A\\)"):
+    with pytest.raises(InsatsError, match="finns inte i studien.*a \\(Område A\\)"):
         profil.choose_area(study, "x")
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from insats.errors import InsatsError
 from insats.reports import utvardering as U
 from insats.contract import ALLA
 from insats.analysis.measures import compute_measures
@@ -80,9 +81,9 @@ def test_make_context_scope_and_errors():
     s = small_study()
     assert U.make_context(s, "2016-01", "2016-12").params.erbjudande_alla_grupper is False
     assert U.make_context(s, "2016-01", "2016-12", omfattning="alla").params.erbjudande_alla_grupper is True
-    with pytest.raises(ValueError, match="omfattning"):
+    with pytest.raises(InsatsError, match="omfattning"):
         U.make_context(s, "2016-01", "2016-12", omfattning="ingen")
-    with pytest.raises(ValueError, match="före sin början"):
+    with pytest.raises(InsatsError, match="före sin början"):
         U.make_context(s, "2016-12", "2016-01")
 
 
@@ -195,7 +196,7 @@ def test_its_recovers_known_level_change():
 
 def test_its_needs_months_on_both_sides():
     months = pd.date_range("2015-01-01", periods=14, freq="MS")
-    with pytest.raises(ValueError, match="tre månader"):
+    with pytest.raises(InsatsError, match="tre månader"):
         U.interrupted_time_series(pd.DataFrame({"manad": months, "narvaro": 0.5}), "2016-02-01")
 
 

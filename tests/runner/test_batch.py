@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -13,8 +12,9 @@ import nbformat
 import pandas as pd
 import pytest
 
+from insats.cli import main
 from insats.runner import batch
-from insats.runner.batch import ReportTask, cached_study_dir, run_batch, run_report
+from insats.runner.batch import ReportTask, cached_study_dir, progress_line, run_batch, run_report
 from insats.runner.config import ConfigError, load_params, resolve
 from insats.runner.index import render_index
 from tests.support import FIXTURES
@@ -125,15 +125,15 @@ def test_load_params_missing_notebook_and_section(tmp_path):
 def test_run_skip_force_and_partial_rerun(tmp_path, capsys):
     params = make_project(tmp_path)
     cfg = load_params(params)
-    result = run_batch(cfg, workers=2)
+    lines: list[str] = []
+    result = run_batch(cfg, workers=2, on_report=lambda i, n, rec: lines.append(progress_line(i, n, rec)))
     assert statuses(result) == dict.fromkeys(ALL, "ok")
     assert result.exit_code == 0
     out = cfg.out_dir
     for name in ALL:
         assert (out / f"{name}.html").is_file() and (out / f"{name}.ipynb").is_file()
-    # progress lines, Swedish, with decimal comma
-    lines = capsys.readouterr().out
-    assert re.search(r"\[\d/4\] profil 02  ok  \d+,\d s", lines)
+    # progress lines, Swedish, with decimal comma, one per report
+    assert len(lines) == 4 and any(re.fullmatch(r"\[\d/4\] profil 02  ok  \d+,\d s", line) for line in lines)
 
     # papermill-style output notebook
     nb = nbformat.read(out / "profil_02.ipynb", as_version=4)
@@ -163,18 +163,18 @@ def test_run_skip_force_and_partial_rerun(tmp_path, capsys):
     assert {r["namn"]: r["indata"]["notebook_sha256"] for r in run["rapporter"]}
 
     # unchanged: everything skipped
-    again = run_batch(load_params(params), workers=2, progress=False)
+    again = run_batch(load_params(params), workers=2)
     assert statuses(again) == dict.fromkeys(ALL, "överhoppad")
     assert "överhoppad" in (out / "index.html").read_text(encoding="utf-8")
     # --force reruns everything
-    forced = run_batch(load_params(params), workers=2, force=True, progress=False)
+    forced = run_batch(load_params(params), workers=2, force=True)
     assert statuses(forced) == dict.fromkeys(ALL, "ok")
     # a changed study notebook reruns only the study report
     nb_path = tmp_path / "notebooks" / "studie.ipynb"
     nb = nbformat.read(nb_path, as_version=4)
     nb.cells.append(nbformat.v4.new_markdown_cell("Ny slutsats."))
     nbformat.write(nb, nb_path)
-    changed = run_batch(load_params(params), workers=2, progress=False)
+    changed = run_batch(load_params(params), workers=2)
     assert statuses(changed) == {
         "studie": "ok",
         "profil_01": "överhoppad",
@@ -182,7 +182,7 @@ def test_run_skip_force_and_partial_rerun(tmp_path, capsys):
         "profil_03": "överhoppad",
     }
     # --only reruns just that area (with --force); a changed input file reruns all
-    only = run_batch(load_params(params), workers=1, progress=False, only=["03"], force=True)
+    only = run_batch(load_params(params), workers=1, only=["03"], force=True)
     assert statuses(only) == {
         "studie": "överhoppad",
         "profil_01": "överhoppad",
@@ -190,7 +190,7 @@ def test_run_skip_force_and_partial_rerun(tmp_path, capsys):
         "profil_03": "ok",
     }
     (tmp_path / "data" / "s" / "omraden.csv").write_text(OMRADEN.replace("38000", "38100"), encoding="utf-8")
-    rerun = run_batch(load_params(params), workers=2, progress=False)
+    rerun = run_batch(load_params(params), workers=2)
     assert set(statuses(rerun).values()) == {"ok"}
     assert "Spånga-Tensta 38100" in (out / "profil_02.html").read_text(encoding="utf-8")
     # so does a changed parameter (checked on the keys: no need to run again)
@@ -214,7 +214,7 @@ def test_failure_and_timeout_do_not_stop_the_others(tmp_path):
     pid_file = tmp_path / "pid.txt"
     params = make_project(tmp_path)
     cfg = load_params(params)
-    assert run_batch(cfg, workers=1, only=["02"], progress=False).exit_code == 0
+    assert run_batch(cfg, workers=1, only=["02"]).exit_code == 0
     good_html = (cfg.out_dir / "profil_02.html").read_text(encoding="utf-8")
 
     write_params(
@@ -222,12 +222,7 @@ def test_failure_and_timeout_do_not_stop_the_others(tmp_path):
         extra=f'fel_omrade: "02"\nsov_omrade: "03"\nsov_sekunder: 120\npid_fil: {str(pid_file)!r}',
         korning="  cell_timeout: 6\n",
     )
-    from insats.runner.batch import add_run_parser
-
-    parser = argparse.ArgumentParser()
-    add_run_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["run", str(params), "--workers", "2", "--quiet"])
-    assert args.func(args) == 1  # non-zero exit when a report failed
+    assert main(["run", str(params), "--workers", "2", "--quiet"]) == 1  # non-zero exit when a report failed
 
     run = json.loads((cfg.out_dir / "korning.json").read_text(encoding="utf-8"))
     recs = {r["namn"]: r for r in run["rapporter"]}
@@ -262,7 +257,7 @@ def test_failure_and_timeout_do_not_stop_the_others(tmp_path):
 
     # the failed reports are rerun next time (never skipped), the good ones are not
     write_params(tmp_path, extra=f'sov_omrade: "03"\nsov_sekunder: 0\npid_fil: {str(pid_file)!r}')
-    fixed = run_batch(load_params(params), workers=2, progress=False, only=["02"])
+    fixed = run_batch(load_params(params), workers=2, only=["02"])
     assert fixed.record("profil_02")["status"] == "ok"
     assert not (cfg.out_dir / "profil_02.fel.html").exists()
 
@@ -361,7 +356,7 @@ def test_dask_local_cluster_gives_the_same_statuses(tmp_path):
     distributed = pytest.importorskip("distributed")
     params = make_project(tmp_path, extra='fel_omrade: "02"')
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        result = run_batch(load_params(params), scheduler=cluster.scheduler_address, progress=False)
+        result = run_batch(load_params(params), scheduler=cluster.scheduler_address)
     assert statuses(result) == {"studie": "ok", "profil_01": "ok", "profil_02": "fel", "profil_03": "ok"}
     assert result.exit_code == 1
     assert result.record("profil_02")["fel"]["typ"] == "ValueError"

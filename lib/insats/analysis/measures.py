@@ -43,6 +43,7 @@ from insats.analysis.stats import funnel_flags, observed_expected, variation
 from insats.atomic import atomic_path
 from insats.contract import ALLA, CENTRAL, HINDERGRUPP
 from insats.data.study import Study
+from insats.errors import DataError, UsageError
 
 # --------------------------------------------------------------------------- registry
 
@@ -137,7 +138,7 @@ def default_period(study: Study) -> tuple[pd.Timestamp, pd.Timestamp]:
         if name in study and len(study[name]):
             years = study[name]["ar"].dropna()
             return pd.Timestamp(int(years.min()), 1, 1), pd.Timestamp(int(years.max()), 12, 1)
-    raise ValueError("Studien har varken bistånd, områden eller medel: perioden kan inte bestämmas.")
+    raise DataError("Studien har varken bistånd, områden eller medel: perioden kan inte bestämmas.")
 
 
 class Context:
@@ -1150,7 +1151,7 @@ def compute_measures(
         **options,
     )
     if params.end < params.start:
-        raise ValueError(f"Perioden slutar ({params.end:%Y-%m}) före sin början ({params.start:%Y-%m}).")
+        raise UsageError(f"Perioden slutar ({params.end:%Y-%m}) före sin början ({params.start:%Y-%m}).")
     ctx = Context(study, params)
     parts, skipped = [], []
     for mid, m in MEASURES.items():
@@ -1256,7 +1257,7 @@ def write_measures(result: MeasureResult, path: Path | str) -> Path:
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in (".csv", ".xlsx", ".json"):
-        raise ValueError(f"Okänt filformat {path.suffix!r} för {path.name}: välj .csv, .xlsx eller .json.")
+        raise UsageError(f"Okänt filformat {path.suffix!r} för {path.name}: välj .csv, .xlsx eller .json.")
 
     with atomic_path(path) as tmp:
         table = result.table

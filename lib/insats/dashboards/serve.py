@@ -23,7 +23,6 @@ What the command sets up, and why:
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import signal
@@ -33,11 +32,14 @@ import sys
 import time
 import urllib.request
 import webbrowser
+from collections.abc import Callable
 from pathlib import Path
 
-from insats.dashboards.widgets import ENV_DATA
+from insats.errors import EnvironmentProblem, UsageError
 
 TEMPLATE = "insats"
+ENV_DATA = "INSATS_DATA"
+"""Environment variable with a study folder that every dashboard reads before its ``data_dir``."""
 DEFAULT_PORT = 8866
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATE_ROOT = PACKAGE_DIR / "voila"
@@ -153,50 +155,67 @@ def url(port: int, host: str = "127.0.0.1", notebook: str | None = None) -> str:
     return base + (f"voila/render/{notebook}" if notebook else "")
 
 
-def _cmd_serve(args: argparse.Namespace) -> int:
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True when nothing listens on ``host:port`` (checked by binding it for a moment)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def serve(
+    *,
+    port: int = DEFAULT_PORT,
+    ip: str = "127.0.0.1",
+    data: Path | str | None = None,
+    pool_size: int = 1,
+    preheat: bool = True,
+    dashboards: Path | str | None = None,
+    open_browser: bool = True,
+    announce: Callable[[list[str]], None] = lambda lines: None,
+) -> int:
+    """Run Voila until it stops or the process is interrupted (Ctrl+C, SIGTERM); returns Voila's
+    exit code (0 after an interruption). Every problem found before the server starts is an
+    ``InsatsError``; ``announce`` gets the Swedish lines to show once the server answers."""
     if shutil.which("voila") is None and not (Path(sys.executable).parent / "voila").exists():
         try:
-            import voila  # noqa: F401
+            import voila  # noqa: F401  (only to say clearly that it is missing)
         except ImportError:
-            print("Fel: Voila är inte installerat (pip install voila).", file=sys.stderr)
-            return 1
-    if args.data is not None and not Path(args.data).is_dir():
-        print(f"Fel: studiemappen {args.data} finns inte.", file=sys.stderr)
-        return 1
+            raise EnvironmentProblem("Voila är inte installerat; kör make setup (eller pip install voila).") from None
+    if data is not None and not Path(data).is_dir():
+        raise UsageError(f"studiemappen {data} finns inte; ange en mapp med studiens tabeller.")
     try:
-        dashboards = Path(args.dashboards) if args.dashboards else find_dashboards()
+        folder = Path(dashboards) if dashboards else find_dashboards()
     except FileNotFoundError as exc:
-        print(f"Fel: {exc}", file=sys.stderr)
-        return 1
+        raise UsageError(str(exc)) from None
+    host = "127.0.0.1" if ip in ("0.0.0.0", "") else ip
+    if not port_free(port, host):
+        raise EnvironmentProblem(f"porten {port} är upptagen; välj en annan med --port, t.ex. --port {port + 1}.")
 
     def _stop(signum, frame):  # SIGTERM ends Voila too (the finally below), not only Ctrl+C
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
-    proc = start(
-        dashboards, port=args.port, ip=args.ip, data=args.data, pool_size=args.pool_size, preheat=not args.no_preheat
-    )
+    proc = start(folder, port=port, ip=ip, data=data, pool_size=pool_size, preheat=preheat)
     try:
-        if not wait_ready(args.port, "127.0.0.1" if args.ip in ("0.0.0.0", "") else args.ip, proc=proc):
-            print("Fel: Voila startade inte (är porten upptagen?).", file=sys.stderr)
-            proc.terminate()
-            return 1
-        home = url(args.port, args.ip)
-        print(f"Instrumentpanelerna finns på {home}")
-        for name, title in DASHBOARDS.items():
-            if (dashboards / name).exists():
-                print(f"  {title}: {url(args.port, args.ip, name)}")
-        if args.data:
-            print(f"Data: {Path(args.data).resolve()}")
-        if args.ip not in ("127.0.0.1", "localhost", "::1"):
-            print(f"Obs: servern lyssnar på {args.ip} och nås från andra datorer.")
-        print("Avsluta med Ctrl+C.")
-        sys.stdout.flush()
-        if not args.no_browser:
+        if not wait_ready(port, host, proc=proc):
+            raise EnvironmentProblem("Voila startade inte; se meddelandena ovan.")
+        home = url(port, ip)
+        lines = [f"Instrumentpanelerna finns på {home}"]
+        lines += [f"  {title}: {url(port, ip, name)}" for name, title in DASHBOARDS.items() if (folder / name).exists()]
+        if data:
+            lines.append(f"Data: {Path(data).resolve()}")
+        if ip not in ("127.0.0.1", "localhost", "::1"):
+            lines.append(f"Obs: servern lyssnar på {ip} och nås från andra datorer.")
+        lines.append("Avsluta med Ctrl+C.")
+        announce(lines)
+        if open_browser:
             webbrowser.open(home)
         return proc.wait()
     except KeyboardInterrupt:
-        print("\nAvslutar …")
+        announce(["Avslutar …"])
         return 0
     finally:
         if proc.poll() is None:
@@ -205,35 +224,3 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-
-
-def add_serve_parser(sub) -> None:
-    """Register ``insats serve`` on the CLI's subparsers."""
-    p = sub.add_parser("serve", help="visa instrumentpanelerna i webbläsaren (Voila, utan internet)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (standard {DEFAULT_PORT})")
-    p.add_argument(
-        "--data",
-        type=Path,
-        default=None,
-        metavar="MAPP",
-        help="studiemapp som alla instrumentpaneler visar (standard: exempeldata)",
-    )
-    p.add_argument("--no-browser", action="store_true", help="öppna ingen webbläsare")
-    p.add_argument("--ip", default="127.0.0.1", help="adress att lyssna på (standard 127.0.0.1, bara den här datorn)")
-    p.add_argument("--pool-size", type=int, default=1, help="förstartade kärnor per instrumentpanel (standard 1)")
-    p.add_argument("--no-preheat", action="store_true", help="starta inga kärnor i förväg")
-    p.add_argument("--dashboards", type=Path, default=None, help=argparse.SUPPRESS)
-    p.set_defaults(func=_cmd_serve)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m insats.dashboards.serve`` (same options as ``insats serve``)."""
-    parser = argparse.ArgumentParser(prog="insats serve")
-    sub = parser.add_subparsers(dest="command")
-    add_serve_parser(sub)
-    args = parser.parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])
-    return args.func(args)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

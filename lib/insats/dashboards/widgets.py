@@ -59,6 +59,7 @@ from insats.analysis.measures import (
 )
 from insats.analysis.privacy import SUPPRESSED, footnote, format_number
 from insats.contract import ALLA, CENTRAL
+from insats.dashboards.serve import ENV_DATA
 from insats.data.study import Study
 from insats.reports import utvardering
 from insats.reports.common import area_names, load_for_report, measure_table, synthetic_banner
@@ -81,7 +82,6 @@ __all__ = [
     "xlsx_bytes",
 ]
 
-ENV_DATA = "INSATS_DATA"
 """Environment variable that points every dashboard at another study (``insats serve --data``)."""
 
 DEFAULT_DATA = {

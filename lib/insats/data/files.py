@@ -36,6 +36,7 @@ from openpyxl import load_workbook
 from insats.atomic import sha256_bytes, sha256_of
 from insats.contract import TABLES, column_name, fold
 from insats.data.study import SourceFile
+from insats.errors import DataError
 
 CSV_SUFFIXES = (".csv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -266,7 +267,7 @@ def read_file(path: Path, table: str) -> RawTable:
         return read_old_excel(path, table)
     if suffix in PARQUET_SUFFIXES:
         return read_parquet(path, table)
-    raise ValueError(f"okänt filformat {path.suffix!r}; förväntade .csv, .txt, .xlsx, .xls eller .parquet")
+    raise DataError(f"okänt filformat {path.suffix!r}; förväntade .csv, .txt, .xlsx, .xls eller .parquet")
 
 
 # --------------------------------------------------------------------------- folder

@@ -14,14 +14,7 @@ from insats.contract import TABLE_ORDER, TABLES, fold
 from insats.data.files import read_file, scan_folder
 from insats.data.study import Study
 from insats.data.validate import FEL, Problem, ValidationReport, check_study, check_table
-
-
-class StudyError(ValueError):
-    """The study has errors; ``str`` is the formatted report, ``.report`` the report itself."""
-
-    def __init__(self, report: ValidationReport):
-        self.report = report
-        super().__init__(report.format())
+from insats.errors import StudyError
 
 
 def load_study(path: Path | str, *, strict: bool = True) -> Study:

@@ -40,7 +40,6 @@ import hashlib
 import json
 import math
 import os
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -56,13 +55,14 @@ import requests
 from insats import __version__
 from insats.analysis.privacy import format_number
 from insats.atomic import atomic_path, atomic_write
+from insats.errors import KoladaError, UsageError
 
 DEFAULT_BASE_URL = "https://api.kolada.se/v3"
 MAX_IDS_PER_SEGMENT = 25
 PER_PAGE = 5000
 MAX_PAGES = 10_000
 
-# Read at call time by KoladaClient/fetch_command, so tests and callers may change them.
+# Read at call time by KoladaClient and the command line, so tests and callers may change them.
 DEFAULT_MIN_INTERVAL = 0.2  # seconds between two requests
 DEFAULT_TIMEOUT = 60.0  # seconds (connect and read)
 DEFAULT_RETRIES = 4  # retries after the first attempt
@@ -91,19 +91,6 @@ KPI_LABELS: dict[str, str] = {
 STUDY_KPIS: tuple[str, ...] = tuple(KPI_LABELS)
 
 _DEFAULT = object()  # "use DEFAULT_MAX_AGE" (None means: any age)
-
-
-class KoladaError(RuntimeError):
-    """A request to Kolada failed, the answer had an unexpected shape, or the cache missed offline.
-
-    ``str(exc)`` is a Swedish message for users; ``url`` and ``status`` (HTTP status or None) are
-    kept for code.
-    """
-
-    def __init__(self, message: str, url: str | None = None, status: int | None = None):
-        super().__init__(message)
-        self.url = url
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -141,16 +128,16 @@ def parse_years(spec: str | int | Iterable[int | str]) -> list[int]:
     years: set[int] = set()
     for part in parts:
         if not part:
-            raise ValueError(f"Ogiltig årsangivelse {spec!r}: tomt år i listan.")
+            raise UsageError(f"Ogiltig årsangivelse {spec!r}: tomt år i listan.")
         bounds = [b.strip() for b in part.replace("–", "-").split("-")]
         if len(bounds) > 2 or not all(b.isdigit() and len(b) == 4 for b in bounds):
-            raise ValueError(
+            raise UsageError(
                 f"Ogiltig årsangivelse {part!r}: ange år som ÅÅÅÅ, intervall som ÅÅÅÅ-ÅÅÅÅ "
                 "eller en kommaseparerad lista, t.ex. 2013-2018 eller 2013,2015."
             )
         lo, hi = int(bounds[0]), int(bounds[-1])
         if lo > hi:
-            raise ValueError(f"Ogiltigt årsintervall {part!r}: första året är större än det sista.")
+            raise UsageError(f"Ogiltigt årsintervall {part!r}: första året är större än det sista.")
         years.update(range(lo, hi + 1))
     return sorted(years)
 
@@ -164,7 +151,7 @@ def parse_ids(spec: str | Iterable[str], what: str = "id") -> list[str]:
         if s and s not in out:
             out.append(s)
     if not out:
-        raise ValueError(f"Inga {what} angivna.")
+        raise UsageError(f"Inga {what} angivna.")
     return out
 
 
@@ -535,7 +522,7 @@ class KoladaClient:
         muni_ids = parse_ids(municipalities, "kommunkoder") if municipalities is not None else None
         year_ids = [str(y) for y in parse_years(years)] if years is not None else None
         if muni_ids is None and year_ids is None:
-            raise ValueError("Ange kommuner eller år (Kolada kräver två av nyckeltal, kommun och år).")
+            raise UsageError("Ange kommuner eller år (Kolada kräver två av nyckeltal, kommun och år).")
         before_req, before_hits = self.requests_made, self.cache_hits
 
         segments: list[list[tuple[str, list[str]]]] = [[("kpi", c) for c in _chunks(kpi_ids)]]
@@ -675,9 +662,9 @@ def compare(df: pd.DataFrame, kommun: str, peers: Iterable[str], *, kon: str = "
     kommun = str(kommun)
     peer_ids = [p for p in parse_ids(peers, "jämförelsekommuner") if p != kommun]
     if not peer_ids:
-        raise ValueError("Ange minst en jämförelsekommun som inte är den valda kommunen.")
+        raise UsageError("Ange minst en jämförelsekommun som inte är den valda kommunen.")
     if kommun not in set(df["kommun_kod"]):
-        raise ValueError(f"Kommunen {kommun} finns inte i tabellen med Kolada-värden.")
+        raise UsageError(f"Kommunen {kommun} finns inte i tabellen med Kolada-värden.")
     absent = [p for p in peer_ids if p not in set(df["kommun_kod"])]
     if absent:
         warnings.warn(f"Jämförelsekommuner utan värden i tabellen: {', '.join(absent)}", stacklevel=2)
@@ -767,7 +754,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in {".csv", ".xlsx", ".json"}:
-        raise ValueError(f"Okänt filformat {path.suffix or '(inget)'} för {path}: använd .csv, .xlsx eller .json.")
+        raise UsageError(f"Okänt filformat {path.suffix or '(inget)'} för {path}: använd .csv, .xlsx eller .json.")
     out = df.copy()
     if ext == ".xlsx":
         for col in out.columns:
@@ -807,38 +794,3 @@ def summary(df: pd.DataFrame) -> str:
         f"{df.attrs.get('fran_cache', 0)} svar från cachen."
     )
     return "\n".join(lines)
-
-
-def fetch_command(args: Any) -> int:
-    """``insats kolada fetch``: fetch values, write ``args.out``, print a Swedish summary.
-
-    ``args`` has ``kpi, kommun, years, out, base_url, cache_dir, offline`` (and optionally
-    ``max_age`` in days). Returns 0, or 1 after printing the Swedish error on stderr.
-    """
-    max_age = getattr(args, "max_age", None)
-    try:
-        kpis = parse_ids(args.kpi, "nyckeltal")
-        munis = parse_ids(args.kommun, "kommunkoder")
-        years = parse_years(args.years)
-        out = Path(args.out)
-        if out.suffix.lower() not in {".csv", ".xlsx", ".json"}:
-            raise ValueError(f"Okänt filformat {out.suffix or '(inget)'} för {out}: använd .csv, .xlsx eller .json.")
-        options: dict[str, Any] = {}
-        if max_age is not None:
-            options["max_age"] = dt.timedelta(days=float(max_age))
-        client = KoladaClient(args.base_url, cache_dir=args.cache_dir, offline=bool(args.offline), **options)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            df = client.values(kpis, munis, years)
-        for w in caught:
-            print(f"Varning: {w.message}", file=sys.stderr)
-        write_table(df, out)
-    except (KoladaError, ValueError, OSError) as exc:
-        print(f"Fel: {exc}", file=sys.stderr)
-        return 1
-    print(f"Kolada-värden skrivna till {out}")
-    print(summary(df))
-    absent = sorted(set(munis) - set(df["kommun_kod"]))
-    if absent:
-        print(f"Inga värden för kommunkoderna: {', '.join(absent)}")
-    return 0

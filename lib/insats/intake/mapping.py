@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,21 +35,14 @@ from openpyxl import load_workbook
 from insats.atomic import atomic_path
 from insats.contract import TABLES, fold
 from insats.data.files import to_display_text
+from insats.errors import MappingError
 from insats.intake.pseudonymise import read_csv_text
 
-__all__ = ["DEFAULT_NAME", "MappingError", "MappingResult", "add_import_parser", "apply_mapping", "read_mapping"]
+__all__ = ["DEFAULT_NAME", "MappingError", "MappingResult", "apply_mapping", "read_mapping"]
 
 DEFAULT_NAME = "kolumnmappning.yaml"
 TABLE_KEYS = ("fil", "blad", "kolumner")
 READABLE = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
-
-
-class MappingError(Exception):
-    """The mapping cannot be applied; ``problems`` lists every reason (Swedish)."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
 
 
 @dataclass
@@ -330,35 +322,3 @@ def apply_mapping(in_dir: str | Path, mapping_file: str | Path | None, out_dir: 
             )
         result.written.append(path)
     return result
-
-
-# --------------------------------------------------------------------------- CLI
-def _cmd_import(args) -> int:
-
-    try:
-        result = apply_mapping(args.in_dir, args.mapping, args.out)
-    except MappingError as exc:
-        for p in exc.problems:
-            print(f"Fel: {p}", file=sys.stderr)
-        print("Inget skrevs. Rätta kolumnmappningen och kör igen.", file=sys.stderr)
-        return 1
-    print(result.format())
-    print(f"Tabellerna skrivna till {args.out}. Kontrollera dem med: insats validate {args.out}")
-    return 0
-
-
-def add_import_parser(subparsers) -> None:
-    """Register ``insats import IN_DIR --mapping FILE --out DIR``."""
-    p = subparsers.add_parser(
-        "import", help="döp om kolumnerna i en export från verksamhetssystemet enligt en mappning"
-    )
-    p.add_argument("in_dir", type=Path, metavar="EXPORTMAPP", help="mapp med exporterade filer")
-    p.add_argument(
-        "--mapping",
-        type=Path,
-        default=None,
-        metavar="FIL",
-        help=f"YAML-fil med kolumnmappningen (standard: {DEFAULT_NAME} i exportmappen)",
-    )
-    p.add_argument("--out", required=True, type=Path, metavar="MAPP", help="studiemapp att skriva tabellerna till")
-    p.set_defaults(func=_cmd_import)

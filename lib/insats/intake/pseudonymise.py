@@ -44,7 +44,6 @@ import re
 import secrets
 import shutil
 import stat
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,12 +54,12 @@ from openpyxl import load_workbook
 
 from insats.contract import TABLES, fold
 from insats.data.personnummer import find_personnummer, has_personnummer, is_personnummer
+from insats.errors import PseudonymiseError
 
 __all__ = [
     "CsvFormat",
     "PseudonymiseError",
     "PseudonymiseSummary",
-    "add_pseudonymise_parser",
     "load_or_create_key",
     "pseudonymise",
     "read_csv_text",
@@ -83,10 +82,6 @@ CSV_SUFFIXES = (".csv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 TEXT_SUFFIXES = (".json", ".yaml", ".yml", ".md", ".tsv")
-
-
-class PseudonymiseError(Exception):
-    """Pseudonymisation cannot be done safely; the message (Swedish) says why. Nothing was written."""
 
 
 @dataclass
@@ -532,36 +527,3 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-# --------------------------------------------------------------------------- CLI
-def _cmd_pseudonymise(args) -> int:
-
-    try:
-        summary = pseudonymise(args.in_dir, args.out_dir, key_file=args.key_file, overwrite=args.overwrite)
-    except PseudonymiseError as exc:
-        print(f"Fel: {exc}", file=sys.stderr)
-        return 1
-    print(summary.format())
-    return 0
-
-
-def add_pseudonymise_parser(subparsers) -> None:
-    """Register ``insats pseudonymise IN_DIR OUT_DIR --key-file FILE``."""
-    p = subparsers.add_parser(
-        "pseudonymise",
-        help="ersätt person- och hushållsidentiteter (och personnummer) med nyckelhashar",
-        description="Skriver en kopia av studiemappen där person_id, hushall_id och alla personnummer "
-        "ersatts med pseudonymer (HMAC-SHA-256 med en hemlig nyckel). Allt annat är oförändrat.",
-    )
-    p.add_argument("in_dir", type=Path, metavar="IN_MAPP", help="studiemapp med identiteter")
-    p.add_argument("out_dir", type=Path, metavar="UT_MAPP", help="ny mapp för den pseudonymiserade kopian")
-    p.add_argument(
-        "--key-file",
-        required=True,
-        type=Path,
-        metavar="FIL",
-        help="nyckelfil (skapas om den saknas); förvara utanför studiemappen och git",
-    )
-    p.add_argument("--overwrite", action="store_true", help="ersätt en befintlig utmapp")
-    p.set_defaults(func=_cmd_pseudonymise)

@@ -19,7 +19,6 @@ import csv
 import datetime as dt
 import io
 import re
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -33,10 +32,10 @@ from insats.atomic import atomic_path, atomic_write
 from insats.contract import CENTRAL, CODE_LISTS, TABLES, fold, label, normalise_code
 from insats.data.study import Study
 from insats.data.validate import FEL, VARNING, Problem
+from insats.errors import SurveyError
 
 __all__ = [
     "SurveyError",
-    "add_survey_parser",
     "parse_areas",
     "read_areas_file",
     "read_surveys",
@@ -104,10 +103,6 @@ INSATS_TEXT = (
     "jobbtorget driver för er, som är upphandlade eller drivs tillsammans med Arbetsförmedlingen "
     "eller idéburna organisationer. Ange en rad per insats."
 )
-
-
-class SurveyError(Exception):
-    """A survey template cannot be written (bad arguments); message in Swedish."""
 
 
 # --------------------------------------------------------------------------- problems
@@ -852,70 +847,3 @@ def write_survey_tables(
         _atomic_write_text(path, text)
         written.append(path)
     return written
-
-
-# --------------------------------------------------------------------------- CLI
-def _cmd_template(args) -> int:
-
-    try:
-        if args.areas_file:
-            areas = read_areas_file(args.areas_file, year=args.year)
-        else:
-            areas = parse_areas(args.areas)
-        paths = write_templates(areas, args.out, kommun_kod=args.kommun, year=args.year)
-    except (SurveyError, OSError) as exc:
-        print(f"Fel: {exc}", file=sys.stderr)
-        return 1
-    for p in paths:
-        print(f"Enkät skriven: {p}")
-    return 0
-
-
-def _cmd_read(args) -> int:
-
-    tables, problems = read_surveys(args.files)
-    errors = [p for p in problems if p.severity == FEL]
-    for p in problems:
-        print(p, file=sys.stderr)
-    if errors:
-        print(f"{len(errors)} fel i enkätsvaren; inget skrevs. Rätta filerna och läs in dem igen.", file=sys.stderr)
-        return 1
-    try:
-        paths = write_survey_tables(tables, args.out, omraden=args.areas_file)
-    except (OSError, SurveyError) as exc:
-        print(f"Fel: {exc}", file=sys.stderr)
-        return 1
-    n_i, n_m = len(tables["insatser"]), len(tables["medel"])
-    print(f"{n_i} insatser och {n_m} utgiftsposter skrivna till {args.out} ({', '.join(p.name for p in paths)})")
-    return 0
-
-
-def add_survey_parser(subparsers) -> None:
-    """Register ``insats survey template|read`` on the CLI's subparsers."""
-    p = subparsers.add_parser("survey", help="kartläggningsenkät: skapa Excelmallar och läs in svaren")
-    ssub = p.add_subparsers(dest="survey_command", required=True, metavar="KOMMANDO")
-
-    t = ssub.add_parser("template", help="skriv en enkät (Excel) per område")
-    g = t.add_mutually_exclusive_group(required=True)
-    g.add_argument(
-        "--areas",
-        metavar="KOD=Namn,...",
-        help="områden som KOD=Namn, kommaseparerade, t.ex. 01=Rinkeby-Kista,02=Spånga-Tensta",
-    )
-    g.add_argument("--areas-file", type=Path, metavar="FIL", help="fil med tabellen omraden (omrade_kod, omrade)")
-    t.add_argument("--kommun", required=True, metavar="KOD", help="kommunkod med fyra siffror, t.ex. 0180")
-    t.add_argument("--year", required=True, type=int, metavar="ÅR", help="året som enkäten gäller")
-    t.add_argument("--out", required=True, type=Path, metavar="MAPP", help="mapp att skriva enkäterna till")
-    t.set_defaults(func=_cmd_template)
-
-    r = ssub.add_parser("read", help="läs ifyllda enkäter till tabellerna insatser och medel")
-    r.add_argument("files", nargs="+", type=Path, metavar="FIL", help="ifyllda enkäter (.xlsx)")
-    r.add_argument("--out", required=True, type=Path, metavar="MAPP", help="studiemapp att skriva till")
-    r.add_argument(
-        "--areas-file",
-        type=Path,
-        default=None,
-        metavar="FIL",
-        help="fil med tabellen omraden att skriva med (omraden.csv)",
-    )
-    r.set_defaults(func=_cmd_read)

@@ -93,6 +93,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from insats.contract import CENTRAL, HINDERGRUPP, TABLES, fold
+from insats.errors import UsageError
 
 __all__ = [
     "KINDS",
@@ -391,7 +392,7 @@ def planted_effects(kind: str) -> dict:
 
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
-        raise ValueError(f"okänd typ {kind!r}: välj stockholm eller sundbyberg")
+        raise UsageError(f"okänd typ {kind!r}: välj stockholm eller sundbyberg")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -811,7 +812,7 @@ def generate_tables(kind: str, *, seed: int = 1, persons: int | None = None) -> 
     _check_kind(kind)
     n = int(persons if persons is not None else _DEFAULT_PERSONS[kind])
     if n < 10:
-        raise ValueError("minst 10 personer behövs")
+        raise UsageError("minst 10 personer behövs")
     rng = np.random.default_rng(seed)
     year0, n_years = _PERIOD[kind]
     areas = _areas(kind)
@@ -1265,7 +1266,7 @@ def generate(kind: str, out: Path | str, *, seed: int = 1, persons: int | None =
     """
     _check_kind(kind)
     if fmt not in ("csv", "parquet"):
-        raise ValueError(f"okänt filformat {fmt!r}: välj csv eller parquet")
+        raise UsageError(f"okänt filformat {fmt!r}: välj csv eller parquet")
     out = Path(out).resolve()
     if out.exists():
         if not out.is_dir():

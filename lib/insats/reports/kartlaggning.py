@@ -45,6 +45,7 @@ from IPython.display import HTML, Markdown, display
 from insats.reports.common import missing_note
 from insats import charts
 from insats.reports.common import measure_table
+from insats.errors import UsageError
 
 __all__ = [
     "Note",
@@ -199,16 +200,16 @@ def check_parameters(study: Study, *, fran: str, till: str, min_cell: int = 5, f
     Returns the parameters as a dict (for the provenance table).
     """
     if sprak not in SUPPORTED_LANGUAGES:
-        raise ValueError(f"Språket {sprak!r} stöds inte ännu; välj sprak = \"sv\".")
+        raise UsageError(f"Språket {sprak!r} stöds inte ännu; välj sprak = \"sv\".")
     start, end = _month(fran), _month(till)
     if end < start:
-        raise ValueError(f"Perioden slutar ({end:%Y-%m}) före sin början ({start:%Y-%m}).")
+        raise UsageError(f"Perioden slutar ({end:%Y-%m}) före sin början ({start:%Y-%m}).")
     if int(min_cell) < 1:
-        raise ValueError(f"min_cell måste vara minst 1, fick {min_cell!r}.")
+        raise UsageError(f"min_cell måste vara minst 1, fick {min_cell!r}.")
     if fokus_omrade is not None:
         areas = _areas(study)
         if str(fokus_omrade) not in areas:
-            raise ValueError(f"fokus_omrade {fokus_omrade!r} finns inte i studien; områdena är: {', '.join(areas)}.")
+            raise UsageError(f"fokus_omrade {fokus_omrade!r} finns inte i studien; områdena är: {', '.join(areas)}.")
     return {"fran": f"{start:%Y-%m}", "till": f"{end:%Y-%m}", "min_cell": int(min_cell),
             "fokus_omrade": fokus_omrade, "sprak": sprak}
 

@@ -45,6 +45,7 @@ from insats.charts import ranked_bars
 from insats.reports.common import missing_note
 from insats.charts import funnel_plot
 from insats.charts import spending_bars
+from insats.errors import DataError, UsageError
 
 __all__ = [
     "CHART_MEASURES",
@@ -160,7 +161,7 @@ def choose_area(study: Study, omrade: str | None = None) -> str:
     first area of ``omraden`` (so the notebook runs as it is)."""
     areas = _area_list(study)
     if not areas:
-        raise ValueError("Studien har inga områden: tabellen omraden saknas eller är tom.")
+        raise DataError("Studien har inga områden: tabellen omraden saknas eller är tom.")
     if omrade is None:
         return areas[0][0]
     wanted = str(omrade).strip()
@@ -171,7 +172,7 @@ def choose_area(study: Study, omrade: str | None = None) -> str:
         if contract.fold(wanted) in (contract.fold(code), contract.fold(name)):
             return code
     listed = ", ".join(f"{c} ({n})" for c, n in areas)
-    raise ValueError(f"Området {omrade!r} finns inte i studien. Områdena är: {listed}.")
+    raise UsageError(f"Området {omrade!r} finns inte i studien. Områdena är: {listed}.")
 
 
 # --------------------------------------------------------------------------- key figures

@@ -46,6 +46,7 @@ from insats.charts import ranked_bars
 from insats.charts import funnel_plot, ranked_bars
 from insats.charts import flow_steps
 from IPython.display import Markdown, display
+from insats.errors import DataError, UsageError
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -105,11 +106,11 @@ def make_context(study: Study, fran: str, till: str, *, min_cell: int = 5, omfat
     recipient). ``options`` set further ``Params`` fields.
     """
     if omfattning not in OMFATTNING:
-        raise ValueError(f"Okänd omfattning {omfattning!r}: välj 'arbetsloshet' eller 'alla'.")
+        raise UsageError(f"Okänd omfattning {omfattning!r}: välj 'arbetsloshet' eller 'alla'.")
     start = pd.Timestamp(fran).to_period("M").to_timestamp()
     end = pd.Timestamp(till).to_period("M").to_timestamp()
     if end < start:
-        raise ValueError(f"Perioden slutar ({till}) före sin början ({fran}).")
+        raise UsageError(f"Perioden slutar ({till}) före sin början ({fran}).")
     params = Params(start=start, end=end, min_cell=min_cell, erbjudande_alla_grupper=omfattning == "alla", **options)
     return Context(study, params)
 
@@ -459,7 +460,7 @@ def interrupted_time_series(series: pd.DataFrame, break_date, *, x: str = "manad
     post = (t >= t0).astype(float)
     n_before, n_after = int((post == 0).sum()), int((post == 1).sum())
     if n_before < 3 or n_after < 3:
-        raise ValueError(f"Tidsserien behöver minst tre månader före och tre efter reformen "
+        raise DataError(f"Tidsserien behöver minst tre månader före och tre efter reformen "
                          f"({brk}); den har {n_before} före och {n_after} efter.")
     X = np.column_stack([np.ones_like(t), t, post, (t - t0) * post])
     T = len(t)
@@ -1047,7 +1048,7 @@ def section_attendance(ctx: Context, measures, reform_datum, *, min_cell: int = 
     s.extra["monthly"] = monthly
     try:
         its = interrupted_time_series(monthly, reform_datum)
-    except ValueError as exc:
+    except DataError as exc:
         s.notes.append(f"**Avbrutna tidsserien kan inte skattas:** {exc}")
         s.conclusion = _conclusion_attendance(s.fynd, None, reform_datum)
         return s

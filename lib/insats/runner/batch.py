@@ -39,7 +39,7 @@ Papermill's traps in parallel use, and what is done about them:
 
 Why reusing a kernel is safe
 ----------------------------
-Before every report the kernel runs a cleanup (``_KERNEL_MODULE.cleanup``):
+Before every report the kernel runs a cleanup (``insats.runner.kernel_side.cleanup``):
 
 * ``InteractiveShell.reset(new_session=True)``: every variable, function and import name the
   previous report defined is deleted from the user namespace, with the output history (``Out``,
@@ -73,6 +73,7 @@ import ast
 import contextlib
 import hashlib
 import json
+import logging
 import multiprocessing as mp
 import os
 import shutil
@@ -81,30 +82,30 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from insats import __version__
 from insats.atomic import atomic_write, sha256_of
 from insats.contract import fold
 from insats.data.load import StudyError, load_study, read_table
-from insats.runner.config import ConfigError, RunConfig, load_params
+from insats.runner.config import ConfigError, RunConfig
 from insats.runner.execute import _warm_worker, export_html, external_references, run_report
 from insats.runner.index import write_index
 from insats.runner.kernels import KernelPool, close_pool
 from insats.runner.tasks import DEFAULT_PREIMPORTS, FEL, OK, SKIPPED, ReportOutcome, ReportTask, format_seconds, now_iso
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "KernelPool",
     "ReportOutcome",
     "ReportTask",
     "RunResult",
-    "add_run_parser",
     "cached_study_dir",
     "export_html",
     "external_references",
@@ -521,7 +522,8 @@ def _data_for_run(config: RunConfig) -> tuple[str | None, str | None, dict[str, 
     return str(cache), data_hash, hashes, None
 
 
-def _progress_line(i: int, n: int, record: dict[str, Any]) -> str:
+def progress_line(i: int, n: int, record: dict[str, Any]) -> str:
+    """One Swedish line per finished report: ``[3/15] omradesprofil 01  ok  4,2 s``."""
     name = record["namn"]
     label = f"{Path(record['notebook']).stem} {record['omrade']}" if record["omrade"] is not None else name
     status = record["status"]
@@ -650,7 +652,7 @@ def run_batch(
     only: list[str] | None = None,
     force: bool = False,
     scheduler: Any = None,
-    progress: bool = True,
+    on_report: Callable[[int, int, dict[str, Any]], None] | None = None,
 ) -> RunResult:
     """Run every report of ``config``; see the module docstring. Raises ``ConfigError`` before
     anything runs when the run cannot be planned (unknown area, unreadable ``omraden``, lock)."""
@@ -712,29 +714,16 @@ def run_batch(
             atomic_write(out_dir / "korning.json", json.dumps(run_info, ensure_ascii=False, indent=2, default=str))
             write_index(out_dir / "index.html", run_info)
 
-        bar = None
-        if progress:
-            # the bar only on a terminal; in logs (make, CI) the one line per report is enough
-            bar = tqdm(
-                total=n,
-                file=sys.stderr,
-                unit="rapport",
-                dynamic_ncols=True,
-                leave=False,
-                disable=not sys.stderr.isatty(),
-            )
-
         done = 0
 
         def report(record: dict[str, Any]) -> None:
             nonlocal done
             done += 1
-            if bar is not None:
-                bar.write(_progress_line(done, n, record), file=sys.stdout)
-                bar.update(1)
+            if on_report is not None:
+                on_report(done, n, record)
 
-        if cache_note and progress:
-            print(f"Obs: {cache_note}", file=sys.stderr)
+        if cache_note:
+            log.warning("Obs: %s", cache_note)
         for p in planned:
             if p.skip_reason is not None:
                 p.record.update(status=SKIPPED, orsak=p.skip_reason, sekunder=None)
@@ -767,54 +756,4 @@ def run_batch(
             run_info["slut"] = now_iso()
             run_info["sekunder"] = round(time.monotonic() - t0, 3)
             save()
-            if bar is not None:
-                bar.close()
     return RunResult(config.name, out_dir, records, time.monotonic() - t0)
-
-
-# --------------------------------------------------------------------------- CLI
-def _cmd_run(args) -> int:
-
-    try:
-        config = load_params(args.params)
-        if args.workers is not None and args.workers < 1:
-            raise ConfigError("--workers måste vara minst 1.")
-        result = run_batch(
-            config,
-            workers=args.workers,
-            only=args.only,
-            force=args.force,
-            scheduler=args.scheduler,
-            progress=not args.quiet,
-        )
-    except ConfigError as exc:
-        print(f"Fel: {exc}", file=sys.stderr)
-        return 2
-    summary = (
-        f"Klart på {format_seconds(result.seconds)}: {result.count(OK)} ok, {result.count(FEL)} fel, "
-        f"{result.count(SKIPPED)} överhoppade. Index: {result.index}"
-    )
-    print(summary)
-    if result.failed:
-        print(f"Misslyckade rapporter: {', '.join(result.failed)}", file=sys.stderr)
-    return result.exit_code
-
-
-def add_run_parser(subparsers) -> None:
-    """Register ``insats run PARAMS.yaml`` on the CLI's subparsers."""
-    p = subparsers.add_parser(
-        "run", help="kör studiens notebooks och en profil per område (parallellt, återupptagbart)"
-    )
-    p.add_argument("params", type=Path, metavar="PARAMS.yaml", help="parameterfil med avsnittet korning:")
-    p.add_argument(
-        "--workers", type=int, default=None, metavar="N", help="antal parallella arbetare (standard: antal kärnor)"
-    )
-    p.add_argument(
-        "--only", nargs="+", default=None, metavar="OMRÅDE", help="kör bara dessa områden (omrade_kod) eller rapporter"
-    )
-    p.add_argument("--force", action="store_true", help="kör om även oförändrade rapporter")
-    p.add_argument(
-        "--scheduler", default=None, metavar="ADRESS", help="kör på ett Dask-kluster, t.ex. tcp://10.0.0.5:8786"
-    )
-    p.add_argument("--quiet", action="store_true", help="inga förloppsrader")
-    p.set_defaults(func=_cmd_run)

@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from insats.errors import ConfigError
+
 __all__ = [
     "KORNING_KEYS",
     "PATH_KEYS",
@@ -51,10 +53,6 @@ PATH_SUFFIXES = ("_dir", "_mapp", "_fil", "_file", "_path")
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-
-class ConfigError(ValueError):
-    """A params file that cannot be used; the message is Swedish and names file and key."""
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 A ``KernelPool`` (one per process, ``kernel_pool()``) starts a kernel, imports the heavy modules
 in it once (pandas, numpy, altair, insats and whatever the run's notebooks import) and hands it to
-report after report. Between reports the kernel runs a cleanup (``_KERNEL_MODULE.cleanup``) that
+report after report. Between reports the kernel runs a cleanup (``insats.runner.kernel_side.cleanup``) that
 resets the user namespace, output history and execution counter and restores the working
 directory, ``sys.path``, ``os.environ``, warning filters, pandas options, altair's settings and
 matplotlib's state; imported modules stay imported, which is the point. See :mod:`insats.runner.batch`
@@ -28,6 +28,7 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
+from insats.errors import KernelError
 from insats.runner.tasks import ReportTask
 
 KERNEL_START_ATTEMPTS = 4
@@ -35,113 +36,9 @@ KERNEL_START_TIMEOUT = 60.0
 CLEANUP_TIMEOUT = 60.0
 
 
-_KERNEL_MODULE = r'''
-"""Runs inside a report kernel (insats.runner.batch): pre-imports, and the cleanup between reports."""
-import importlib, os, sys, warnings
-
-_state = {}
-
-
-def _pandas_options():
-    pd = sys.modules.get("pandas")
-    if pd is None:
-        return None
-    try:
-        from pandas._config.config import _registered_options
-        out = {}
-        for key in _registered_options:
-            try:
-                out[key] = pd.get_option(key)
-            except Exception:
-                pass
-        return out
-    except Exception:
-        return None
-
-
-def _altair_active():
-    alt = sys.modules.get("altair")
-    if alt is None:
-        return None
-    out = {}
-    for reg in ("renderers", "data_transformers", "theme"):
-        try:
-            out[reg] = getattr(alt, reg).active
-        except Exception:
-            pass
-    return out
-
-
-def setup(preimports):
-    failed = []
-    for name in preimports:
-        try:
-            importlib.import_module(name)
-        except BaseException as exc:
-            failed.append(f"{name}: {type(exc).__name__}")
-    _state["path"] = list(sys.path)
-    _state["environ"] = dict(os.environ)
-    _state["filters"] = list(warnings.filters)
-    _state["pandas"] = _pandas_options()
-    _state["altair"] = _altair_active()
-    mpl = sys.modules.get("matplotlib")
-    _state["rc"] = dict(mpl.rcParams) if mpl is not None else None
-    return failed
-
-
-def cleanup(cwd):
-    from IPython import get_ipython
-    get_ipython().reset(new_session=True)  # also collects garbage
-    plt = sys.modules.get("matplotlib.pyplot")
-    if plt is not None:
-        plt.close("all")
-    mpl = sys.modules.get("matplotlib")
-    if mpl is not None and _state.get("rc") is not None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            mpl.rcParams.update(_state["rc"])
-    pd = sys.modules.get("pandas")
-    if pd is not None and _state.get("pandas"):
-        for key, value in _state["pandas"].items():
-            try:
-                if pd.get_option(key) != value:
-                    pd.set_option(key, value)
-            except Exception:
-                pass
-    alt = sys.modules.get("altair")
-    if alt is not None and _state.get("altair"):
-        for reg, name in _state["altair"].items():
-            try:
-                if getattr(alt, reg).active != name:
-                    getattr(alt, reg).enable(name)
-            except Exception:
-                pass
-    sys.path[:] = _state["path"]
-    if dict(os.environ) != _state["environ"]:
-        os.environ.clear()
-        os.environ.update(_state["environ"])
-    warnings.filters[:] = _state["filters"]
-    try:
-        warnings._filters_mutated()
-    except AttributeError:
-        pass
-    os.chdir(cwd)
-'''
-
-
 def _kernel_bootstrap(preimports: Iterable[str]) -> str:
-    return (
-        "import sys as _s, types as _t\n"
-        "_m = _t.ModuleType('_insats_karna')\n"
-        f"exec(compile({_KERNEL_MODULE!r}, '<insats-karna>', 'exec'), _m.__dict__)\n"
-        "_s.modules['_insats_karna'] = _m\n"
-        f"_insats_failed = _m.setup({list(preimports)!r})\n"
-        "del _s, _t, _m\n"
-    )
-
-
-class KernelError(RuntimeError):
-    """A kernel could not be started, did not answer, or its cleanup failed."""
+    """The code a new kernel runs once: import ``insats.runner.kernel_side`` and call its ``setup``."""
+    return f"import insats.runner.kernel_side as _k\n_k.setup({list(preimports)!r})\ndel _k\n"
 
 
 class _Kernel:
@@ -156,7 +53,6 @@ class _Kernel:
         self.kc = None
         self.reports = 0
         self.log_path: str | None = None
-        self.failed_imports: list[str] = []
 
     # -- lifecycle
     def start(self) -> None:
@@ -209,7 +105,7 @@ class _Kernel:
         """The cleanup between reports: reset namespace and global state, chdir to ``cwd``."""
 
         async def go():
-            reply = await self._run(f"import _insats_karna; _insats_karna.cleanup({cwd!r})", CLEANUP_TIMEOUT)
+            reply = await self._run(f"import insats.runner.kernel_side as _k; _k.cleanup({cwd!r})", CLEANUP_TIMEOUT)
             self._check(reply, "städningen")
 
         self.loop.run_until_complete(go())

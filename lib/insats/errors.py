@@ -1,0 +1,121 @@
+"""Every error the package raises on purpose, and the exit code the command line gives it.
+
+Library code raises one of these with a Swedish message written for the user (what is wrong,
+where, what to do); it never prints and never exits. ``insats.cli`` catches ``InsatsError`` once,
+prints ``str(error)`` and ends with ``error.exit_code``. Anything else that escapes is a bug in the
+package: the command line says so in Swedish, without a traceback (``INSATS_DEBUG=1`` shows it).
+
+Exit codes (also in the README):
+
+===  ==================================================================================
+0    everything went well
+1    the data has problems: validation errors, a report or the disclosure audit failed,
+     pseudonymisation refused to finish
+2    usage or configuration: command-line arguments, a params file, a path that does not
+     exist or cannot be written
+3    the environment: a network service (Kolada) unreachable, a port taken, a program missing
+4    an internal error in insats (a bug: please report it)
+130  interrupted (Ctrl+C)
+===  ==================================================================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "EXIT_DATA",
+    "EXIT_ENVIRONMENT",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "ConfigError",
+    "DataError",
+    "EnvironmentProblem",
+    "InsatsError",
+    "KernelError",
+    "KoladaError",
+    "MappingError",
+    "PseudonymiseError",
+    "StudyError",
+    "SurveyError",
+    "UsageError",
+]
+
+EXIT_OK = 0
+EXIT_DATA = 1
+EXIT_USAGE = 2
+EXIT_ENVIRONMENT = 3
+EXIT_INTERNAL = 4
+EXIT_INTERRUPTED = 130
+
+
+class InsatsError(Exception):
+    """Base of every error insats raises on purpose; ``str(error)`` is the Swedish message."""
+
+    exit_code = EXIT_DATA
+
+
+class DataError(InsatsError):
+    """The input data cannot be used as it is (exit 1)."""
+
+    exit_code = EXIT_DATA
+
+
+class UsageError(InsatsError):
+    """A command-line argument or a call's argument is wrong (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(UsageError):
+    """A params file (or the run configuration) is wrong; the message names file and key (exit 2)."""
+
+
+class EnvironmentProblem(InsatsError):
+    """Something outside insats is missing or unreachable: network, port, program (exit 3)."""
+
+    exit_code = EXIT_ENVIRONMENT
+
+
+class StudyError(DataError):
+    """A study has validation errors. ``str`` is the formatted report, ``.report`` the
+    ``insats.data.validate.ValidationReport`` itself."""
+
+    def __init__(self, report: Any):
+        self.report = report
+        super().__init__(report.format())
+
+
+class SurveyError(DataError):
+    """A survey template cannot be written or filled-in surveys cannot be read."""
+
+
+class MappingError(DataError):
+    """A column mapping (``kolumnmappning.yaml``) is wrong; ``.problems`` lists every finding."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        lines = [f"Fel: {p}" for p in self.problems]
+        super().__init__("\n".join([*lines, "Inget skrevs. Rätta kolumnmappningen och kör igen."]))
+
+
+class PseudonymiseError(DataError):
+    """Pseudonymisation refused to start or to finish; nothing was left behind."""
+
+
+class KoladaError(EnvironmentProblem):
+    """A request to Kolada failed, the answer had an unexpected shape, or the cache missed offline.
+
+    ``url`` and ``status`` (HTTP status or None) are kept for code.
+    """
+
+    def __init__(self, message: str, url: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class KernelError(EnvironmentProblem):
+    """A Jupyter kernel could not be started, did not answer, or its cleanup failed."""
