@@ -40,7 +40,7 @@ from insats.analysis.measures import MEASURES, Context, MeasureResult, Params, c
 from insats.analysis.privacy import SUPPRESSED, format_number
 from insats.data.study import Study
 from insats.analysis.stats import funnel_flags, wilson_interval
-from insats.analysis.measures import _medel, _period_years
+from insats.analysis.measures import medel_in_period, period_years
 from insats.charts import ranked_bars
 from insats.reports.common import missing_note
 from insats.charts import funnel_plot
@@ -475,8 +475,8 @@ def spending_comparison(study: Study, omrade: str, start, end) -> pd.DataFrame:
     """
 
     ctx = Context(study, _params(start, end))
-    m = _medel(ctx)
-    years = _period_years(ctx)
+    m = medel_in_period(ctx)
+    years = period_years(ctx)
     belopp = m["belopp"].astype("float64").fillna(0.0)
     raknas = belopp.where(m["raknas_som_insats"].fillna(False).astype(bool), 0.0)
     kat = m["kategori"].astype(object)
