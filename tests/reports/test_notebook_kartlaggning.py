@@ -6,18 +6,25 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.browser import DRAWN_JS, offline_page, wait_for_charts
 from tests.support import ROOT
+from tests.support.browser import DRAWN_JS, offline_page, wait_for_charts
 
 NOTEBOOK = ROOT / "notebooks" / "kartlaggning.ipynb"
 PARAMS = ROOT / "params" / "stockholm_2013.yaml"
-SECTIONS = ["Sammanfattning", "Data och metod", "Organisation", "Utbud", "Användning av medel", "Utfall",
-            "Likställighet", "Vad ett gemensamt uppföljningssystem behöver"]
+SECTIONS = [
+    "Sammanfattning",
+    "Data och metod",
+    "Organisation",
+    "Utbud",
+    "Användning av medel",
+    "Utfall",
+    "Likställighet",
+    "Vad ett gemensamt uppföljningssystem behöver",
+]
 
 pytestmark = pytest.mark.slow
 
@@ -47,8 +54,9 @@ def _execute(data_dir: Path, out: Path, **extra):
     import papermill as pm
 
     params = {**_params(), "data_dir": str(data_dir), **extra}  # korning rides along, as with -f
-    pm.execute_notebook(str(NOTEBOOK), str(out), parameters=params, cwd=str(NOTEBOOK.parent),
-                        kernel_name="python3", progress_bar=False)
+    pm.execute_notebook(
+        str(NOTEBOOK), str(out), parameters=params, cwd=str(NOTEBOOK.parent), kernel_name="python3", progress_bar=False
+    )
     return nbformat.read(str(out), as_version=4)
 
 
@@ -70,16 +78,27 @@ def _markdown(nb) -> str:
 
 
 def _chart_count(nb) -> int:
-    return sum('class="insats-chart"' in o["data"]["text/html"] for o in _outputs(nb)
-               if "text/html" in o.get("data", {}))
+    return sum(
+        'class="insats-chart"' in o["data"]["text/html"] for o in _outputs(nb) if "text/html" in o.get("data", {})
+    )
 
 
 def test_params_file():
     p = _params()
     assert {k: p[k] for k in ("data_dir", "fran", "till", "min_cell", "fokus_omrade")} == {
-        "data_dir": "data/exempel/stockholm", "fran": "2012-01", "till": "2013-12", "min_cell": 5, "fokus_omrade": None}
-    assert p["korning"] == {"namn": "stockholm_2013", "notebooks": ["kartlaggning"], "profil": "omradesprofil",
-                            "omraden": "alla", "timeout": 900}
+        "data_dir": "data/exempel/stockholm",
+        "fran": "2012-01",
+        "till": "2013-12",
+        "min_cell": 5,
+        "fokus_omrade": None,
+    }
+    assert p["korning"] == {
+        "namn": "stockholm_2013",
+        "notebooks": ["kartlaggning"],
+        "profil": "omradesprofil",
+        "omraden": "alla",
+        "timeout": 900,
+    }
 
 
 def test_notebook_is_committed_clean():
@@ -91,8 +110,13 @@ def test_notebook_is_committed_clean():
     assert code[0].metadata.get("tags") == ["parameters"]
     assert sum("parameters" in c.metadata.get("tags", []) for c in nb.cells) == 1
     assert all(not c.outputs and c.execution_count is None for c in code)
-    headings = [line[3:].strip() for c in nb.cells if c.cell_type == "markdown"
-                for line in c.source.splitlines() if line.startswith("## ")]
+    headings = [
+        line[3:].strip()
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for line in c.source.splitlines()
+        if line.startswith("## ")
+    ]
     assert headings == SECTIONS
 
 
@@ -129,15 +153,14 @@ def test_survey_only_says_what_is_missing(executed):
 @pytest.mark.browser
 @pytest.mark.parametrize("kind", ["full", "survey"])
 def test_html_report_offline(executed, studies, kind):
-    from insats.charts import external_script_tags
-    from insats.reports.common import export_report
+    from insats.reports.export import export_report, external_references
 
     nb, path = executed[kind]
     n_charts = _chart_count(nb)
     html_path = export_report(path, studies["root"] / f"{kind}.html")
     body = html_path.read_text(encoding="utf-8")
     assert "K.show(" not in body and "compute_measures" not in body  # no code
-    assert external_script_tags(body) == []
+    assert external_references(body) == []
     toc = body.split('<nav class="insats-toc"', 1)[1].split("</nav>", 1)[0]
     assert re.findall(r'<a href="#[^"]+">([^<]+)</a>', toc) == SECTIONS
     with offline_page() as page:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from tests.support import ROOT
 
 NOTEBOOK = ROOT / "notebooks" / "omradesprofil.ipynb"
@@ -24,8 +25,21 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def stockholm(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("stockholm") / "studie"
-    subprocess.run([str(Path(sys.executable).parent / "insats"), "generate", "stockholm", "--out", str(out),
-                    "--seed", "2013", "--persons", "5000"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "insats"),
+            "generate",
+            "stockholm",
+            "--out",
+            str(out),
+            "--seed",
+            "2013",
+            "--persons",
+            "5000",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
@@ -41,8 +55,14 @@ def survey_only(stockholm, tmp_path_factory) -> Path:
 def run(data_dir: Path, omrade: str | None, out: Path) -> dict:
     import papermill as pm
 
-    pm.execute_notebook(str(NOTEBOOK), str(out), parameters={"data_dir": str(data_dir), "omrade": omrade},
-                        cwd=str(NOTEBOOK.parent), kernel_name="python3", progress_bar=False)
+    pm.execute_notebook(
+        str(NOTEBOOK),
+        str(out),
+        parameters={"data_dir": str(data_dir), "omrade": omrade},
+        cwd=str(NOTEBOOK.parent),
+        kernel_name="python3",
+        progress_bar=False,
+    )
     return json.loads(out.read_text(encoding="utf-8"))
 
 
@@ -93,8 +113,14 @@ def test_largest_and_smallest_district(stockholm, tmp_path):
         assert "Övriga områden" in text and "trattdiagram" in text
         assert "Utfallet kan inte beräknas" not in text
         # charts are offline: the bundle once, each chart a small HTML block
-        assert sum("insatsVega" in "".join(o.get("data", {}).get("text/html", []))
-                   for c in nb["cells"] for o in c.get("outputs", [])) >= 5
+        assert (
+            sum(
+                "insatsVega" in "".join(o.get("data", {}).get("text/html", []))
+                for c in nb["cells"]
+                for o in c.get("outputs", [])
+            )
+            >= 5
+        )
 
 
 def test_default_area_is_the_first(stockholm, tmp_path):

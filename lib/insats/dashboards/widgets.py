@@ -704,7 +704,7 @@ def profile_table(long: pd.DataFrame, code: str, name: str) -> pd.DataFrame:
     """Display table of an area's key figures against the whole study and the other areas."""
     vals = profile_values(long, code)
     out = pd.DataFrame(index=pd.Index([measure_label(m) for m in vals["matt"]], name="Mått"))
-    unit = [charts._unit(m) for m in vals["matt"]]
+    unit = [charts.common.unit_of(m) for m in vals["matt"]]
     out[name] = [
         SUPPRESSED if s else (charts.format_value(v, u) or "–")
         for v, s, u in zip(vals["omrade"], vals["undertryckt"], unit)
@@ -719,7 +719,7 @@ def profile_chart(long: pd.DataFrame, code: str, name: str, *, min_cell: int = 5
     """Bars of the area's shares next to the whole study and the other areas' median."""
 
     vals = profile_values(long, code)
-    vals = vals[[charts._unit(m) == "andel" for m in vals["matt"]]]
+    vals = vals[[charts.common.unit_of(m) == "andel" for m in vals["matt"]]]
     series = [(name, "omrade"), ("Hela studien", "alla"), ("Median, övriga områden", "median_ovriga")]
     rows = []
     for _, r in vals.iterrows():
@@ -781,7 +781,7 @@ def profile_chart(long: pd.DataFrame, code: str, name: str, *, min_cell: int = 5
     if len(frame) and frame["dold"].any():
         subtitle.append(footnote(min_cell) + ".")
     return (
-        alt.layer(bars, labels, hidden, data=alt.Data(values=charts._records(frame)))
+        alt.layer(bars, labels, hidden, data=alt.Data(values=charts.common.records(frame)))
         .properties(width=440, height=alt.Step(14))
         .facet(row=row, spacing=6)
         .properties(title=alt.TitleParams(f"{name} jämfört med övriga", subtitle=subtitle, anchor="start"))

@@ -31,21 +31,25 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from IPython.display import HTML, Markdown, display
 
-from insats import contract
-from insats.contract import ALLA, CENTRAL, TABLES
-from insats.analysis.measures import (MEASURES, SHARE_MEASURES_FOR_EQUALITY, Context, MeasureResult, Params,
-                       measure_label, open_interventions)
+from insats import charts, contract
+from insats.analysis.measures import (
+    MEASURES,
+    SHARE_MEASURES_FOR_EQUALITY,
+    Context,
+    MeasureResult,
+    Params,
+    measure_label,
+    open_interventions,
+)
 from insats.analysis.privacy import format_number, format_table
-from insats.reports.common import area_names
-from insats.data.study import Study
 from insats.analysis.stats import variation
 from insats.charts import format_value
-from IPython.display import HTML, Markdown, display
-from insats.reports.common import missing_note
-from insats import charts
-from insats.reports.common import measure_table
+from insats.contract import ALLA, CENTRAL, TABLES
+from insats.data.study import Study
 from insats.errors import UsageError
+from insats.reports.common import area_names, measure_table, missing_note
 
 __all__ = [
     "Note",
@@ -193,14 +197,15 @@ def _alla(long: pd.DataFrame, matt: str) -> pd.Series | None:
     return part.iloc[0] if len(part) else None
 
 
-def check_parameters(study: Study, *, fran: str, till: str, min_cell: int = 5, fokus_omrade: str | None = None,
-                     sprak: str = "sv") -> dict:
+def check_parameters(
+    study: Study, *, fran: str, till: str, min_cell: int = 5, fokus_omrade: str | None = None, sprak: str = "sv"
+) -> dict:
     """Validate the notebook's parameters against the study; Swedish ``ValueError`` when wrong.
 
     Returns the parameters as a dict (for the provenance table).
     """
     if sprak not in SUPPORTED_LANGUAGES:
-        raise UsageError(f"Språket {sprak!r} stöds inte ännu; välj sprak = \"sv\".")
+        raise UsageError(f'Språket {sprak!r} stöds inte ännu; välj sprak = "sv".')
     start, end = _month(fran), _month(till)
     if end < start:
         raise UsageError(f"Perioden slutar ({end:%Y-%m}) före sin början ({start:%Y-%m}).")
@@ -210,8 +215,13 @@ def check_parameters(study: Study, *, fran: str, till: str, min_cell: int = 5, f
         areas = _areas(study)
         if str(fokus_omrade) not in areas:
             raise UsageError(f"fokus_omrade {fokus_omrade!r} finns inte i studien; områdena är: {', '.join(areas)}.")
-    return {"fran": f"{start:%Y-%m}", "till": f"{end:%Y-%m}", "min_cell": int(min_cell),
-            "fokus_omrade": fokus_omrade, "sprak": sprak}
+    return {
+        "fran": f"{start:%Y-%m}",
+        "till": f"{end:%Y-%m}",
+        "min_cell": int(min_cell),
+        "fokus_omrade": fokus_omrade,
+        "sprak": sprak,
+    }
 
 
 # --------------------------------------------------------------------------- utbud
@@ -221,12 +231,14 @@ def open_places(study: Study, fran, till) -> pd.DataFrame:
     """Places of the interventions counted as intervention and open in the period, unallocated:
     columns ``omrade_kod`` (an area or ``CENTRAL``), ``kategori``, ``regi``, ``platser``."""
     ins = open_interventions(_context(study, fran, till))
-    return pd.DataFrame({
-        "omrade_kod": ins["omrade_kod"].astype(str).to_numpy(),
-        "kategori": ins["kategori"].astype(object).to_numpy(),
-        "regi": ins["regi"].astype(object).to_numpy(),
-        "platser": ins["platser"].astype("float64").fillna(0.0).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "omrade_kod": ins["omrade_kod"].astype(str).to_numpy(),
+            "kategori": ins["kategori"].astype(object).to_numpy(),
+            "regi": ins["regi"].astype(object).to_numpy(),
+            "platser": ins["platser"].astype("float64").fillna(0.0).to_numpy(),
+        }
+    )
 
 
 def place_matrix(study: Study, fran, till) -> pd.DataFrame:
@@ -235,8 +247,9 @@ def place_matrix(study: Study, fran, till) -> pd.DataFrame:
     places = open_places(study, fran, till)
     rows = _areas(study) + ([CENTRAL] if (places["omrade_kod"] == CENTRAL).any() else [])
     cols = [c for c in contract.codes("kategori") if c in set(places["kategori"])]
-    wide = places.pivot_table(index="omrade_kod", columns="kategori", values="platser", aggfunc="sum",
-                              fill_value=0.0, observed=True)
+    wide = places.pivot_table(
+        index="omrade_kod", columns="kategori", values="platser", aggfunc="sum", fill_value=0.0, observed=True
+    )
     wide = wide.reindex(index=rows, columns=cols, fill_value=0.0).astype(float)
     wide.index.name, wide.columns.name = "omrade_kod", "kategori"
     return wide
@@ -255,8 +268,14 @@ def category_gaps(study: Study, fran, till, categories: Sequence[str] = GAP_CATE
     for code in _areas(study):
         own = set(matrix.columns[matrix.loc[code] > 0])
         missing = [c for c in categories if c not in own]
-        rows.append({"omrade_kod": code, "kategorier_egna": len(own & set(categories)),
-                     "saknas_eget": missing, "saknas_helt": [c for c in missing if c not in central]})
+        rows.append(
+            {
+                "omrade_kod": code,
+                "kategorier_egna": len(own & set(categories)),
+                "saknas_eget": missing,
+                "saknas_helt": [c for c in missing if c not in central],
+            }
+        )
     return pd.DataFrame(rows, columns=["omrade_kod", "kategorier_egna", "saknas_eget", "saknas_helt"])
 
 
@@ -267,11 +286,14 @@ def gaps_table(gaps: pd.DataFrame, study: Study) -> pd.DataFrame:
     def labels(codes):
         return ", ".join(contract.label("kategori", c) for c in codes) or "–"
 
-    out = pd.DataFrame({
-        "Kategorier i eget utbud": [f"{n} av {len(GAP_CATEGORIES)}" for n in gaps["kategorier_egna"]],
-        "Saknas i eget utbud": [labels(c) for c in gaps["saknas_eget"]],
-        "Saknas även centralt": [labels(c) for c in gaps["saknas_helt"]],
-    }, index=[names.get(c, c) for c in gaps["omrade_kod"]])
+    out = pd.DataFrame(
+        {
+            "Kategorier i eget utbud": [f"{n} av {len(GAP_CATEGORIES)}" for n in gaps["kategorier_egna"]],
+            "Saknas i eget utbud": [labels(c) for c in gaps["saknas_eget"]],
+            "Saknas även centralt": [labels(c) for c in gaps["saknas_helt"]],
+        },
+        index=[names.get(c, c) for c in gaps["omrade_kod"]],
+    )
     out.index.name = "Område"
     return out
 
@@ -284,8 +306,9 @@ def regi_matrix(study: Study, fran, till) -> pd.DataFrame:
     columns: regi codes in code-list order, all of them); 0 where none."""
     places = open_places(study, fran, till)
     rows = _areas(study) + ([CENTRAL] if (places["omrade_kod"] == CENTRAL).any() else [])
-    wide = places.pivot_table(index="omrade_kod", columns="regi", values="platser", aggfunc="sum",
-                              fill_value=0.0, observed=True)
+    wide = places.pivot_table(
+        index="omrade_kod", columns="regi", values="platser", aggfunc="sum", fill_value=0.0, observed=True
+    )
     wide = wide.reindex(index=rows, columns=contract.codes("regi"), fill_value=0.0).astype(float)
     wide.index.name, wide.columns.name = "omrade_kod", "regi"
     return wide
@@ -302,7 +325,8 @@ def organisation_table(study: Study, fran, till) -> pd.DataFrame:
     for regi in used:
         out[f"andel_{regi}"] = np.where(total > 0, m[regi] / total.where(total > 0, 1), np.nan)
     out["huvudsaklig_regi"] = [
-        ";".join(c for c in m.columns if m.loc[a, c] == m.loc[a].max()) if total[a] > 0 else "" for a in m.index]
+        ";".join(c for c in m.columns if m.loc[a, c] == m.loc[a].max()) if total[a] > 0 else "" for a in m.index
+    ]
     out["antal_regiformer"] = (m > 0).sum(axis=1)
     return out
 
@@ -313,9 +337,10 @@ def organisation_display(org: pd.DataFrame, study: Study) -> pd.DataFrame:
     share_cols = [c for c in org.columns if c.startswith("andel_")]
     values = org[["platser", *share_cols]]
     shown = format_table(values, decimals={c: 0 for c in values.columns}, percent={c: True for c in share_cols})
-    shown.columns = ["Egna platser"] + [contract.label("regi", c[len("andel_"):]) for c in share_cols]
-    shown["Huvudsaklig regi"] = [", ".join(contract.label("regi", r) for r in v.split(";")) if v else "–"
-                                 for v in org["huvudsaklig_regi"]]
+    shown.columns = ["Egna platser"] + [contract.label("regi", c[len("andel_") :]) for c in share_cols]
+    shown["Huvudsaklig regi"] = [
+        ", ".join(contract.label("regi", r) for r in v.split(";")) if v else "–" for v in org["huvudsaklig_regi"]
+    ]
     shown["Antal regiformer"] = [format_number(v) for v in org["antal_regiformer"]]
     shown.index = [names.get(c, c) for c in org.index]
     shown.index.name = "Område"
@@ -328,11 +353,15 @@ def organisation_display(org: pd.DataFrame, study: Study) -> pd.DataFrame:
 def _medel(study: Study, fran, till) -> pd.DataFrame:
     m = study["medel"]
     m = m[m["ar"].isin(period_years(fran, till))]
-    return pd.DataFrame({"omrade_kod": m["omrade_kod"].astype(str).to_numpy(),
-                         "ar": m["ar"].astype("int64").to_numpy(),
-                         "kategori": m["kategori"].astype(object).to_numpy(),
-                         "belopp": m["belopp"].astype("float64").fillna(0.0).to_numpy(),
-                         "raknas": m["raknas_som_insats"].fillna(False).astype(bool).to_numpy()})
+    return pd.DataFrame(
+        {
+            "omrade_kod": m["omrade_kod"].astype(str).to_numpy(),
+            "ar": m["ar"].astype("int64").to_numpy(),
+            "kategori": m["kategori"].astype(object).to_numpy(),
+            "belopp": m["belopp"].astype("float64").fillna(0.0).to_numpy(),
+            "raknas": m["raknas_som_insats"].fillna(False).astype(bool).to_numpy(),
+        }
+    )
 
 
 def spending_by_category(study: Study, fran, till) -> pd.DataFrame:
@@ -364,8 +393,13 @@ def _population(study: Study, years: Iterable[int]) -> tuple[pd.DataFrame, str]:
     o = study["omraden"]
     o = o[o["ar"].isin(list(years))]
     col = "folkmangd_18_64" if "folkmangd_18_64" in o and len(o) and o["folkmangd_18_64"].notna().all() else "folkmangd"
-    pop = pd.DataFrame({"omrade_kod": o["omrade_kod"].astype(str).to_numpy(), "ar": o["ar"].astype("int64").to_numpy(),
-                        "befolkning": o[col].astype("float64").to_numpy()})
+    pop = pd.DataFrame(
+        {
+            "omrade_kod": o["omrade_kod"].astype(str).to_numpy(),
+            "ar": o["ar"].astype("int64").to_numpy(),
+            "befolkning": o[col].astype("float64").to_numpy(),
+        }
+    )
     return pop.groupby(["omrade_kod", "ar"], as_index=False)["befolkning"].sum(), col
 
 
@@ -400,8 +434,12 @@ def feriejobb_comparison(study: Study, fran, till) -> pd.DataFrame:
             "utan_feriejobb": float(mine.loc[no_admin & (mine["kategori"] != "feriejobb"), "belopp"].sum()),
             "med_feriejobb": float(mine.loc[no_admin, "belopp"].sum()),
         }
-        row = {"omrade_kod": code, "raknar_feriejobb": counts, "feriejobb_kr": float(feri["belopp"].sum()),
-               "invanare": inv}
+        row = {
+            "omrade_kod": code,
+            "raknar_feriejobb": counts,
+            "feriejobb_kr": float(feri["belopp"].sum()),
+            "invanare": inv,
+        }
         for key, kr in sums.items():
             row[f"kr_{key}"] = kr
             row[f"per_inv_{key}"] = kr / inv if inv > 0 else np.nan
@@ -431,17 +469,20 @@ def feriejobb_table(comp: pd.DataFrame, study: Study) -> pd.DataFrame:
             return ""
         return "±0" if v == 0 else (f"+{int(v)}" if v > 0 else format_number(int(v)))
 
-    out = pd.DataFrame({
-        "Räknar feriejobb som insats": [mark(v) for v in comp["raknar_feriejobb"]],
-        f"Egen definition, kr per {pop} och år": [format_number(v) for v in comp["per_inv_egen"]],
-        "Plats (egen)": [format_number(v) for v in comp["plats_egen"]],
-        f"Utan feriejobb, kr per {pop} och år": [format_number(v) for v in comp["per_inv_utan_feriejobb"]],
-        "Plats (utan feriejobb)": [format_number(v) for v in comp["plats_utan_feriejobb"]],
-        "Flyttar (utan)": [move(v) for v in comp["flytt_utan"]],
-        f"Med feriejobb, kr per {pop} och år": [format_number(v) for v in comp["per_inv_med_feriejobb"]],
-        "Plats (med feriejobb)": [format_number(v) for v in comp["plats_med_feriejobb"]],
-        "Flyttar (med)": [move(v) for v in comp["flytt_med"]],
-    }, index=[names.get(c, c) for c in comp["omrade_kod"]])
+    out = pd.DataFrame(
+        {
+            "Räknar feriejobb som insats": [mark(v) for v in comp["raknar_feriejobb"]],
+            f"Egen definition, kr per {pop} och år": [format_number(v) for v in comp["per_inv_egen"]],
+            "Plats (egen)": [format_number(v) for v in comp["plats_egen"]],
+            f"Utan feriejobb, kr per {pop} och år": [format_number(v) for v in comp["per_inv_utan_feriejobb"]],
+            "Plats (utan feriejobb)": [format_number(v) for v in comp["plats_utan_feriejobb"]],
+            "Flyttar (utan)": [move(v) for v in comp["flytt_utan"]],
+            f"Med feriejobb, kr per {pop} och år": [format_number(v) for v in comp["per_inv_med_feriejobb"]],
+            "Plats (med feriejobb)": [format_number(v) for v in comp["plats_med_feriejobb"]],
+            "Flyttar (med)": [move(v) for v in comp["flytt_med"]],
+        },
+        index=[names.get(c, c) for c in comp["omrade_kod"]],
+    )
     out.index.name = "Område"
     return out
 
@@ -466,13 +507,26 @@ def differing_areas(long: pd.DataFrame, matt: str = "utfall_arbete_studier_andel
     for code in codes:
         a, b = lo.get(code, np.nan), hi.get(code, np.nan)
         adj = (1 if a > 1 else -1 if b < 1 else 0) if np.isfinite(a) and np.isfinite(b) else np.nan
-        rows.append({"omrade_kod": code, "ratt": flags.get(code, np.nan), "oe": oe.get(code, np.nan),
-                     "oe_lo": a, "oe_hi": b, "justerat": adj})
+        rows.append(
+            {
+                "omrade_kod": code,
+                "ratt": flags.get(code, np.nan),
+                "oe": oe.get(code, np.nan),
+                "oe_lo": a,
+                "oe_hi": b,
+                "justerat": adj,
+            }
+        )
     return pd.DataFrame(rows, columns=["omrade_kod", "ratt", "oe", "oe_lo", "oe_hi", "justerat"])
 
 
-_FLAG_TEXT = {-2: "Lägre (utanför 99,8 %)", -1: "Lägre (utanför 95 %)", 0: "Inom gränserna",
-              1: "Högre (utanför 95 %)", 2: "Högre (utanför 99,8 %)"}
+_FLAG_TEXT = {
+    -2: "Lägre (utanför 99,8 %)",
+    -1: "Lägre (utanför 95 %)",
+    0: "Inom gränserna",
+    1: "Högre (utanför 95 %)",
+    2: "Högre (utanför 99,8 %)",
+}
 
 
 def differing_table(diff: pd.DataFrame, study: Study) -> pd.DataFrame:
@@ -480,17 +534,26 @@ def differing_table(diff: pd.DataFrame, study: Study) -> pd.DataFrame:
     names = _names(study)
 
     def adj(v):
-        return {1: "Högre än förväntat", -1: "Lägre än förväntat", 0: "Som förväntat"}.get(v, "–") \
-            if not pd.isna(v) else "–"
+        return (
+            {1: "Högre än förväntat", -1: "Lägre än förväntat", 0: "Som förväntat"}.get(v, "–")
+            if not pd.isna(v)
+            else "–"
+        )
 
-    out = pd.DataFrame({
-        "Andel till arbete/studier, trattdiagram": [_FLAG_TEXT.get(int(v), "–") if not pd.isna(v) else "–"
-                                                    for v in diff["ratt"]],
-        "Observerat / förväntat": [format_number(v, 2) or "–" for v in diff["oe"]],
-        "95 % intervall": [f"{format_number(a, 2)}–{format_number(b, 2)}" if np.isfinite(a) and np.isfinite(b) else "–"
-                           for a, b in zip(diff["oe_lo"], diff["oe_hi"])],
-        "Efter justering": [adj(v) for v in diff["justerat"]],
-    }, index=[names.get(c, c) for c in diff["omrade_kod"]])
+    out = pd.DataFrame(
+        {
+            "Andel till arbete/studier, trattdiagram": [
+                _FLAG_TEXT.get(int(v), "–") if not pd.isna(v) else "–" for v in diff["ratt"]
+            ],
+            "Observerat / förväntat": [format_number(v, 2) or "–" for v in diff["oe"]],
+            "95 % intervall": [
+                f"{format_number(a, 2)}–{format_number(b, 2)}" if np.isfinite(a) and np.isfinite(b) else "–"
+                for a, b in zip(diff["oe_lo"], diff["oe_hi"])
+            ],
+            "Efter justering": [adj(v) for v in diff["justerat"]],
+        },
+        index=[names.get(c, c) for c in diff["omrade_kod"]],
+    )
     out.index.name = "Område"
     return out
 
@@ -508,8 +571,16 @@ def equality_table(long: pd.DataFrame, measures: Sequence[str] = EQUALITY_MEASUR
         if part.empty:
             continue
         v = variation(part["varde"])
-        row = {"matt": m, "min": v["min"], "max": v["max"], "range": v["range"], "cv": v["cv"], "n": v["n"],
-               "utanfor_95": np.nan, "utanfor_998": np.nan}
+        row = {
+            "matt": m,
+            "min": v["min"],
+            "max": v["max"],
+            "range": v["range"],
+            "cv": v["cv"],
+            "n": v["n"],
+            "utanfor_95": np.nan,
+            "utanfor_998": np.nan,
+        }
         flags = long[long["matt"] == f"likstallighet_tratt__{m}"]["varde"]
         if len(flags):
             row["utanfor_95"] = float((flags.abs() >= 1).sum())
@@ -526,15 +597,18 @@ def equality_display(eq: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in eq.itertuples():
         unit = MEASURES[r.matt].unit if r.matt in MEASURES else None
-        rows.append({
-            "Mått": measure_label(r.matt),
-            "Lägst": format_value(r.min, unit), "Högst": format_value(r.max, unit),
-            "Spännvidd": format_value(r.range, unit),
-            "Variationskoefficient": format_number(r.cv, 2) or "–",
-            "Områden": format_number(r.n),
-            "Utanför 95 %": format_number(r.utanfor_95) or "–",
-            "Utanför 99,8 %": format_number(r.utanfor_998) or "–",
-        })
+        rows.append(
+            {
+                "Mått": measure_label(r.matt),
+                "Lägst": format_value(r.min, unit),
+                "Högst": format_value(r.max, unit),
+                "Spännvidd": format_value(r.range, unit),
+                "Variationskoefficient": format_number(r.cv, 2) or "–",
+                "Områden": format_number(r.n),
+                "Utanför 95 %": format_number(r.utanfor_95) or "–",
+                "Utanför 99,8 %": format_number(r.utanfor_998) or "–",
+            }
+        )
     return pd.DataFrame(rows).set_index("Mått")
 
 
@@ -584,6 +658,7 @@ def uncomputable_measures(study: Study, result: MeasureResult | None = None) -> 
 
 def uncomputable_table(unc: pd.DataFrame) -> pd.DataFrame:
     """``uncomputable_measures`` for display: what the common follow-up system must collect."""
+
     def reason(r):
         if r.skal == "tabell":
             parts = r.saknas.split(", ")
@@ -597,9 +672,13 @@ def uncomputable_table(unc: pd.DataFrame) -> pd.DataFrame:
             return "Kolumnen är tom: " + join_names(cols)
         return "Underlag saknas i perioden (inga observationer att räkna på)"
 
-    out = pd.DataFrame({"Mått": [measure_label(m) for m in unc["matt"]],
-                        "Definition": [MEASURES[m].definition for m in unc["matt"]],
-                        "Vad som saknas": [reason(r) for r in unc.itertuples()]})
+    out = pd.DataFrame(
+        {
+            "Mått": [measure_label(m) for m in unc["matt"]],
+            "Definition": [MEASURES[m].definition for m in unc["matt"]],
+            "Vad som saknas": [reason(r) for r in unc.itertuples()],
+        }
+    )
     return out.set_index("Mått")
 
 
@@ -637,44 +716,65 @@ def summary(study: Study, result: MeasureResult, *, fran, till, fokus_omrade: st
     n = len(areas)
     out: dict[str, str] = {}
     start, end = _month(fran), _month(till)
-    out["omfattning"] = (f"Kartläggningen omfattar {format_number(n)} områden och perioden "
-                         f"{start:%Y-%m} till {end:%Y-%m}.")
+    out["omfattning"] = (
+        f"Kartläggningen omfattar {format_number(n)} områden och perioden {start:%Y-%m} till {end:%Y-%m}."
+    )
 
     if "insatser" in study:
-        s = _range_sentence(long, "utbud_kategorier", names,
-                            "Antalet kategorier av insatser som de boende i ett område kan erbjudas (egna och centrala)",
-                            lambda v: format_number(v))
+        s = _range_sentence(
+            long,
+            "utbud_kategorier",
+            names,
+            "Antalet kategorier av insatser som de boende i ett område kan erbjudas (egna och centrala)",
+            lambda v: format_number(v),
+        )
         if s:
             out["utbud"] = s
         gaps = category_gaps(study, fran, till)
         own = int(sum(len(g) > 0 for g in gaps["saknas_eget"]))
         whole = int(sum(len(g) > 0 for g in gaps["saknas_helt"]))
-        out["luckor"] = (f"{format_number(own)} av {format_number(n)} områden saknar i sitt eget utbud minst en av de "
-                         f"{format_number(len(GAP_CATEGORIES))} kategorierna i den nationella indelningen (feriejobb "
-                         f"och övrigt oräknade); {format_number(whole)} saknar någon kategori helt, "
-                         "även bland de centrala insatserna.")
-        s = _range_sentence(long, "utbud_platser_per_100", names, "Antalet platser per 100 arbetslösa biståndsmottagare",
-                            lambda v: format_number(v, 1))
+        out["luckor"] = (
+            f"{format_number(own)} av {format_number(n)} områden saknar i sitt eget utbud minst en av de "
+            f"{format_number(len(GAP_CATEGORIES))} kategorierna i den nationella indelningen (feriejobb "
+            f"och övrigt oräknade); {format_number(whole)} saknar någon kategori helt, "
+            "även bland de centrala insatserna."
+        )
+        s = _range_sentence(
+            long,
+            "utbud_platser_per_100",
+            names,
+            "Antalet platser per 100 arbetslösa biståndsmottagare",
+            lambda v: format_number(v, 1),
+        )
         if s:
             out["platser"] = s
         org = organisation_table(study, fran, till).reindex(areas)
         share_own = org.get("andel_egen_omrade", pd.Series(0.0, index=org.index)).fillna(0.0)
         k = int((share_own > 0.5).sum())
         mains = pd.Series([r for v in org["huvudsaklig_regi"] for r in v.split(";") if r]).value_counts()
-        common = (f"; den vanligaste huvudsakliga regin är {contract.label('regi', mains.index[0]).lower()} "
-                  f"({format_number(int(mains.iloc[0]))} områden)") if len(mains) else ""
+        common = (
+            (
+                f"; den vanligaste huvudsakliga regin är {contract.label('regi', mains.index[0]).lower()} "
+                f"({format_number(int(mains.iloc[0]))} områden)"
+            )
+            if len(mains)
+            else ""
+        )
         forms = org["antal_regiformer"]
-        out["organisation"] = (f"I {format_number(k)} av {format_number(n)} områden drivs mer än hälften av de egna "
-                               f"platserna i egen regi{common}. Områdena använder mellan {format_number(forms.min())} "
-                               f"och {format_number(forms.max())} olika regiformer.")
+        out["organisation"] = (
+            f"I {format_number(k)} av {format_number(n)} områden drivs mer än hälften av de egna "
+            f"platserna i egen regi{common}. Områdena använder mellan {format_number(forms.min())} "
+            f"och {format_number(forms.max())} olika regiformer."
+        )
     if "medel" in study:
         s = _range_sentence(long, "medel_andel_feriejobb", names, "Andelen av medlen som går till feriejobb", _pct)
         comp = feriejobb_comparison(study, fran, till) if "omraden" in study else pd.DataFrame()
         if len(comp):
             yes = int((comp["raknar_feriejobb"] == True).sum())  # noqa: E712
             no = int((comp["raknar_feriejobb"] == False).sum())  # noqa: E712
-            s = (s + " " if s else "") + (f"{_areas_word(yes)} räknar feriejobb som arbetsmarknadsinsats, "
-                                          f"{format_number(no)} gör det inte.")
+            s = (s + " " if s else "") + (
+                f"{_areas_word(yes)} räknar feriejobb som arbetsmarknadsinsats, {format_number(no)} gör det inte."
+            )
         if s:
             out["medel"] = s
         if len(comp):
@@ -682,8 +782,11 @@ def summary(study: Study, result: MeasureResult, *, fran, till, fokus_omrade: st
 
     missing = [t for t in OUTCOME_TABLES if t not in study]
     if missing:
-        out["utfall"] = ("Utfallen kan inte beräknas: studien saknar " + join_names(missing)
-                         + " (individdata om biståndsmottagare och deltaganden).")
+        out["utfall"] = (
+            "Utfallen kan inte beräknas: studien saknar "
+            + join_names(missing)
+            + " (individdata om biståndsmottagare och deltaganden)."
+        )
     else:
         alla = _alla(long, "utfall_arbete_studier_andel")
         diff = differing_areas(long)
@@ -693,13 +796,19 @@ def summary(study: Study, result: MeasureResult, *, fran, till, fokus_omrade: st
         if len(diff):
             raw = diff[diff["ratt"].abs() >= 1]
             raw_names = [names.get(c, c) for c in raw["omrade_kod"]]
-            parts.append(f"{_areas_word(len(raw))} ligger utanför trattdiagrammets 95 %-gränser"
-                         + (f" ({join_names(raw_names)})" if raw_names else "") + ".")
+            parts.append(
+                f"{_areas_word(len(raw))} ligger utanför trattdiagrammets 95 %-gränser"
+                + (f" ({join_names(raw_names)})" if raw_names else "")
+                + "."
+            )
             adj = diff[diff["justerat"].abs() == 1]
             adj_names = [names.get(c, c) for c in adj["omrade_kod"]]
-            parts.append(f"Efter justering för deltagarnas ålder, kön, bakgrund, utbildning och tid med bistånd skiljer "
-                         f"sig {_areas_word(len(adj))} från det förväntade mer än slumpen förklarar"
-                         + (f" ({join_names(adj_names)})" if adj_names else "") + ".")
+            parts.append(
+                f"Efter justering för deltagarnas ålder, kön, bakgrund, utbildning och tid med bistånd skiljer "
+                f"sig {_areas_word(len(adj))} från det förväntade mer än slumpen förklarar"
+                + (f" ({join_names(adj_names)})" if adj_names else "")
+                + "."
+            )
         if parts:
             out["utfall"] = " ".join(parts)
 
@@ -708,17 +817,22 @@ def summary(study: Study, result: MeasureResult, *, fran, till, fokus_omrade: st
     eq = eq[np.isfinite(eq["cv"]) & (eq["n"] >= 2)]
     if len(eq):
         top = eq.loc[eq["cv"].idxmax()]
-        out["likstallighet"] = (f"Störst skillnad mellan områdena, mätt som variationskoefficient, har "
-                                f"måttet {measure_label(top['matt']).lower()} ({format_number(top['cv'], 2)}).")
+        out["likstallighet"] = (
+            f"Störst skillnad mellan områdena, mätt som variationskoefficient, har "
+            f"måttet {measure_label(top['matt']).lower()} ({format_number(top['cv'], 2)})."
+        )
 
     unc = uncomputable_measures(study, result)
     total = sum(1 for m in MEASURES.values() if m.func is not None)
     if len(unc):
-        tables = sorted({t for s in unc.loc[unc["skal"] == "tabell", "saknas"] for t in s.split(", ")},
-                        key=list(TABLES).index)
+        tables = sorted(
+            {t for s in unc.loc[unc["skal"] == "tabell", "saknas"] for t in s.split(", ")}, key=list(TABLES).index
+        )
         tail = f"; tabeller som saknas: {join_names(tables)}" if tables else ""
-        out["uppfoljning"] = (f"{format_number(len(unc))} av {format_number(total)} mått kan inte beräknas med "
-                              f"dagens data{tail}. Ett gemensamt uppföljningssystem behöver samla in dem.")
+        out["uppfoljning"] = (
+            f"{format_number(len(unc))} av {format_number(total)} mått kan inte beräknas med "
+            f"dagens data{tail}. Ett gemensamt uppföljningssystem behöver samla in dem."
+        )
     else:
         out["uppfoljning"] = f"Alla {format_number(total)} mått kan beräknas med dagens data."
 
@@ -731,18 +845,27 @@ def _feriejobb_sentence(comp: pd.DataFrame, names: Mapping[str, str]) -> str:
     """How the ranking by money per inhabitant changes under the two common definitions."""
     pop = "invånare 18–64 år" if comp.attrs.get("befolkning") == "folkmangd_18_64" else "invånare"
     parts = []
-    for col, plats, text in (("flytt_utan", "plats_utan_feriejobb", "inte räknas någonstans"),
-                             ("flytt_med", "plats_med_feriejobb", "räknas överallt")):
+    for col, plats, text in (
+        ("flytt_utan", "plats_utan_feriejobb", "inte räknas någonstans"),
+        ("flytt_med", "plats_med_feriejobb", "räknas överallt"),
+    ):
         moved = comp[comp[col].fillna(0) != 0]
         if not len(moved):
             parts.append(f"Om feriejobb {text} ändras inte rangordningen.")
             continue
         big = moved.loc[moved[col].abs() == moved[col].abs().max()]
-        who = join_names([f"{names.get(r.omrade_kod, r.omrade_kod)} (från plats {int(r.plats_egen)} till "
-                          f"{int(getattr(r, plats))})" for r in big.itertuples()])
-        parts.append(f"Om feriejobb {text} byter {format_number(len(moved))} av {_areas_word(len(comp))} plats; "
-                     f"störst är flytten för {who}.")
-    return (f"Områdena rangordnas efter insatsmedel per {pop} och år med sin egen definition. " + " ".join(parts))
+        who = join_names(
+            [
+                f"{names.get(r.omrade_kod, r.omrade_kod)} (från plats {int(r.plats_egen)} till "
+                f"{int(getattr(r, plats))})"
+                for r in big.itertuples()
+            ]
+        )
+        parts.append(
+            f"Om feriejobb {text} byter {format_number(len(moved))} av {_areas_word(len(comp))} plats; "
+            f"störst är flytten för {who}."
+        )
+    return f"Områdena rangordnas efter insatsmedel per {pop} och år med sin egen definition. " + " ".join(parts)
 
 
 def _focus_sentence(study, result, fran, till, code, names) -> str:
@@ -798,16 +921,22 @@ def show(*items) -> None:
 def table_html(frame: pd.DataFrame) -> str:
     """A table as HTML for a report: no truncated text, no 0, 1, 2 … row numbers."""
     with pd.option_context("display.max_colwidth", None):
-        return frame.to_html(index=not isinstance(frame.index, pd.RangeIndex), border=0, na_rep="",
-                             classes="insats-table")
+        return frame.to_html(
+            index=not isinstance(frame.index, pd.RangeIndex), border=0, na_rep="", classes="insats-table"
+        )
 
 
 # --------------------------------------------------------------------------- report sections
 # Each returns the items one part of the notebook shows (``show(*items)``): Swedish notes,
 # formatted tables and charts. A part whose tables are missing returns the note that says so.
 
-UTBUD_MEASURES = ("utbud_insatser", "utbud_kategorier", "utbud_platser_per_100", "utbud_diversitet",
-                  "utbud_andel_narvarokrav")
+UTBUD_MEASURES = (
+    "utbud_insatser",
+    "utbud_kategorier",
+    "utbud_platser_per_100",
+    "utbud_diversitet",
+    "utbud_andel_narvarokrav",
+)
 MEDEL_MEASURES = ("medel_totalt", "medel_andel_feriejobb", "medel_andel_raknas_som_insats", "medel_per_deltagare")
 
 
@@ -829,8 +958,7 @@ def organisation_section(study: Study, fran, till) -> list:
     return [organisation_display(organisation_table(study, fran, till), study)]
 
 
-def utbud_section(study: Study, long: pd.DataFrame, fran, till, *, fokus: str | None = None,
-                  min_cell: int = 5) -> list:
+def utbud_section(study: Study, long: pd.DataFrame, fran, till, *, fokus: str | None = None, min_cell: int = 5) -> list:
     """Place matrix (chart), the utbud measures per area (table) and a ranked chart of places per
     100 unemployed recipients (diversity when there are no individual data)."""
 
@@ -865,16 +993,19 @@ def medel_section(study: Study, long: pd.DataFrame, fran, till, *, fokus: str | 
         return missing
     medel = study["medel"]
     medel = medel[medel["ar"].isin(period_years(fran, till))]
-    items: list = [charts.spending_bars(medel, omraden=_omraden(study), normalize=True, focus=fokus),
-                   spending_table(study, fran, till)]
+    items: list = [
+        charts.spending_bars(medel, omraden=_omraden(study), normalize=True, focus=fokus),
+        spending_table(study, fran, till),
+    ]
     ids = present(long, MEDEL_MEASURES)
     if ids:
         items.append(measure_table(long, ids, omraden=_omraden(study)))
     return items
 
 
-def feriejobb_section(study: Study, long: pd.DataFrame, fran, till, *, fokus: str | None = None,
-                      min_cell: int = 5) -> list:
+def feriejobb_section(
+    study: Study, long: pd.DataFrame, fran, till, *, fokus: str | None = None, min_cell: int = 5
+) -> list:
     """The feriejobb question: share of the money to feriejobb (chart), and the ranking by money
     per inhabitant under each area's own and the two common definitions (sentence and table)."""
 
@@ -884,8 +1015,16 @@ def feriejobb_section(study: Study, long: pd.DataFrame, fran, till, *, fokus: st
     items: list = []
     if _has_values(long, "medel_andel_feriejobb"):
         # kronor, not persons: no sampling interval; CENTRAL money belongs to no area
-        items.append(charts.ranked_bars(long[long["omrade_kod"] != CENTRAL], "medel_andel_feriejobb", focus=fokus,
-                                        intervals=False, omraden=_omraden(study), min_cell=min_cell))
+        items.append(
+            charts.ranked_bars(
+                long[long["omrade_kod"] != CENTRAL],
+                "medel_andel_feriejobb",
+                focus=fokus,
+                intervals=False,
+                omraden=_omraden(study),
+                min_cell=min_cell,
+            )
+        )
     comp = feriejobb_comparison(study, fran, till)
     if len(comp):
         items += [Note(_feriejobb_sentence(comp, _names(study))), feriejobb_table(comp, study)]
@@ -901,8 +1040,10 @@ def utfall_section(study: Study, long: pd.DataFrame, *, fokus: str | None = None
     matt = "utfall_arbete_studier_andel"
     if not _has_values(long, matt):
         return [Note("Inga avslutade deltaganden att redovisa under perioden.")]
-    return [charts.ranked_bars(long, matt, focus=fokus, omraden=_omraden(study), min_cell=min_cell),
-            charts.funnel_plot(long, matt, focus=fokus, omraden=_omraden(study), min_cell=min_cell)]
+    return [
+        charts.ranked_bars(long, matt, focus=fokus, omraden=_omraden(study), min_cell=min_cell),
+        charts.funnel_plot(long, matt, focus=fokus, omraden=_omraden(study), min_cell=min_cell),
+    ]
 
 
 def justerat_section(study: Study, long: pd.DataFrame, *, fokus: str | None = None, min_cell: int = 5) -> list:
@@ -912,10 +1053,16 @@ def justerat_section(study: Study, long: pd.DataFrame, *, fokus: str | None = No
     if missing:
         return missing
     if not _has_values(long, "justerat_utfall_oe"):
-        return [Note("Det justerade utfallet kan inte skattas: det behövs avslutade deltaganden med både "
-                     "avslut till arbete eller studier och andra avslut.")]
-    return [charts.ranked_bars(long, "justerat_utfall_oe", focus=fokus, omraden=_omraden(study), min_cell=min_cell),
-            differing_table(differing_areas(long), study)]
+        return [
+            Note(
+                "Det justerade utfallet kan inte skattas: det behövs avslutade deltaganden med både "
+                "avslut till arbete eller studier och andra avslut."
+            )
+        ]
+    return [
+        charts.ranked_bars(long, "justerat_utfall_oe", focus=fokus, omraden=_omraden(study), min_cell=min_cell),
+        differing_table(differing_areas(long), study),
+    ]
 
 
 def likstallighet_section(study: Study, long: pd.DataFrame, *, fokus: str | None = None, min_cell: int = 5) -> list:
@@ -927,8 +1074,9 @@ def likstallighet_section(study: Study, long: pd.DataFrame, *, fokus: str | None
     if len(eq):
         items.append(equality_display(eq))
     if _has_values(long, "erbjudande_andel"):
-        items.append(charts.funnel_plot(long, "erbjudande_andel", focus=fokus, omraden=_omraden(study),
-                                        min_cell=min_cell))
+        items.append(
+            charts.funnel_plot(long, "erbjudande_andel", focus=fokus, omraden=_omraden(study), min_cell=min_cell)
+        )
     items += _missing(study, OUTCOME_TABLES, "Likställigheten i erbjudanden, närvaro och utfall")
     return items
 
@@ -939,10 +1087,15 @@ def uppfoljning_section(study: Study, result: MeasureResult) -> list:
     unc = uncomputable_measures(study, result)
     if unc.empty:
         return [Note("Alla mått i `insats` kan beräknas med dagens data.")]
-    tables = sorted({t for v in unc.loc[unc["skal"] == "tabell", "saknas"] for t in v.split(", ")},
-                    key=list(TABLES).index)
+    tables = sorted(
+        {t for v in unc.loc[unc["skal"] == "tabell", "saknas"] for t in v.split(", ")}, key=list(TABLES).index
+    )
     items: list = [uncomputable_table(unc)]
     if tables:
-        items.append(Note("Ett gemensamt uppföljningssystem behöver samla in:\n\n" + "\n".join(
-            f"- **{TABLES[t].label}** (`{t}`): en rad per {TABLES[t].row}." for t in tables)))
+        items.append(
+            Note(
+                "Ett gemensamt uppföljningssystem behöver samla in:\n\n"
+                + "\n".join(f"- **{TABLES[t].label}** (`{t}`): en rad per {TABLES[t].row}." for t in tables)
+            )
+        )
     return items

@@ -34,18 +34,24 @@ import numpy as np
 import pandas as pd
 
 from insats import contract
-from insats.charts import format_value
-from insats.contract import ALLA, CENTRAL, TABLES
-from insats.analysis.measures import MEASURES, Context, MeasureResult, Params, compute_measures, measure_label, open_interventions
+from insats.analysis.measures import (
+    MEASURES,
+    Context,
+    MeasureResult,
+    Params,
+    compute_measures,
+    measure_label,
+    medel_in_period,
+    open_interventions,
+    period_years,
+)
 from insats.analysis.privacy import SUPPRESSED, format_number
-from insats.data.study import Study
 from insats.analysis.stats import funnel_flags, wilson_interval
-from insats.analysis.measures import medel_in_period, period_years
-from insats.charts import ranked_bars
-from insats.reports.common import missing_note
-from insats.charts import funnel_plot
-from insats.charts import spending_bars
+from insats.charts import format_value, funnel_plot, ranked_bars, spending_bars
+from insats.contract import ALLA, CENTRAL, TABLES
+from insats.data.study import Study
 from insats.errors import DataError, UsageError
+from insats.reports.common import missing_note
 
 __all__ = [
     "CHART_MEASURES",
@@ -103,10 +109,23 @@ OUTCOME_MEASURE = "utfall_arbete_studier_andel"
 """The outcome shown in the profile's funnel plot."""
 
 REST_MEASURES: dict[str, float] = {
-    **{m: 1.0 for m in (
-        "erbjudande_andel", "narvaro_andel_80", "utfall_arbete_studier_andel", "utfall_sjalvforsorjning_andel",
-        "langvarigt_andel", "vagin_andel_bedomda", "vagin_andel_30_dagar", "vagin_andel_insats_90_dagar",
-        "lov_andel_valt", "utbud_andel_narvarokrav", "medel_andel_feriejobb", "medel_andel_raknas_som_insats")},
+    **{
+        m: 1.0
+        for m in (
+            "erbjudande_andel",
+            "narvaro_andel_80",
+            "utfall_arbete_studier_andel",
+            "utfall_sjalvforsorjning_andel",
+            "langvarigt_andel",
+            "vagin_andel_bedomda",
+            "vagin_andel_30_dagar",
+            "vagin_andel_insats_90_dagar",
+            "lov_andel_valt",
+            "utbud_andel_narvarokrav",
+            "medel_andel_feriejobb",
+            "medel_andel_raknas_som_insats",
+        )
+    },
     **{f"utbud_andel_regi_{r}": 1.0 for r in contract.codes("regi")},
     "utbud_platser_per_100": 100.0,
     "medel_totalt": 0.0,
@@ -125,8 +144,11 @@ FLAG_TEXT = {
     "under_998": "under trattdiagrammets 99,8 %-gräns, en skillnad som slumpen nästan aldrig ger",
 }
 FLAG_SHORT = {
-    "over_998": "Över 99,8 %", "over_95": "Över 95 %", "inom": "Inom gränserna",
-    "under_95": "Under 95 %", "under_998": "Under 99,8 %",
+    "over_998": "Över 99,8 %",
+    "over_95": "Över 95 %",
+    "inom": "Inom gränserna",
+    "under_95": "Under 95 %",
+    "under_998": "Under 99,8 %",
 }
 NOT_APPLICABLE = "–"
 """Shown where a figure cannot be computed or does not apply (never for a suppressed one)."""
@@ -228,15 +250,32 @@ def _testable(matt: str) -> bool:
 
 
 FIGURE_COLUMNS = [
-    "matt", "benamning", "enhet", "varde", "taljare", "namnare", "undertryckt",
-    "ovriga_varde", "ovriga_taljare", "ovriga_namnare", "ovriga_undertryckt",
-    "alla_varde", "alla_taljare", "alla_namnare", "alla_undertryckt",
-    "plats", "antal_rankade", "tratt", "ki_lo", "ki_hi",
+    "matt",
+    "benamning",
+    "enhet",
+    "varde",
+    "taljare",
+    "namnare",
+    "undertryckt",
+    "ovriga_varde",
+    "ovriga_taljare",
+    "ovriga_namnare",
+    "ovriga_undertryckt",
+    "alla_varde",
+    "alla_taljare",
+    "alla_namnare",
+    "alla_undertryckt",
+    "plats",
+    "antal_rankade",
+    "tratt",
+    "ki_lo",
+    "ki_hi",
 ]
 
 
-def key_figures(long: pd.DataFrame, omrade: str, *, min_cell: int = 5,
-                measures: list[str] | tuple[str, ...] | None = None) -> pd.DataFrame:
+def key_figures(
+    long: pd.DataFrame, omrade: str, *, min_cell: int = 5, measures: list[str] | tuple[str, ...] | None = None
+) -> pd.DataFrame:
     """The area's key figures against the rest of the study and the whole study, one row per measure.
 
     ``long``: the published measures table. ``measures``: ids in display order (default
@@ -265,8 +304,11 @@ def key_figures(long: pd.DataFrame, omrade: str, *, min_cell: int = 5,
         if area_rows.empty:
             continue
         a = area_rows.iloc[0]
-        tot = alla_rows.iloc[0] if len(alla_rows) else pd.Series(
-            {"varde": np.nan, "taljare": np.nan, "namnare": np.nan, "undertryckt": False})
+        tot = (
+            alla_rows.iloc[0]
+            if len(alla_rows)
+            else pd.Series({"varde": np.nan, "taljare": np.nan, "namnare": np.nan, "undertryckt": False})
+        )
         a_sup, tot_sup = bool(a["undertryckt"]), bool(tot["undertryckt"])
         rest = rest_of_study(matt, a, tot, min_cell)
         others = part[~codes.isin([ALLA, CENTRAL])]
@@ -291,17 +333,30 @@ def key_figures(long: pd.DataFrame, omrade: str, *, min_cell: int = 5,
                         lo = float(src["varde"].iloc[0])
                     else:
                         hi = float(src["varde"].iloc[0])
-        rows.append({
-            "matt": matt, "benamning": measure_label(matt), "enhet": MEASURES[matt].unit if matt in MEASURES else None,
-            "varde": np.nan if a_sup else value, "taljare": np.nan if a_sup else float(a["taljare"]),
-            "namnare": np.nan if a_sup else float(a["namnare"]), "undertryckt": a_sup,
-            "ovriga_varde": rest["varde"], "ovriga_taljare": rest["taljare"], "ovriga_namnare": rest["namnare"],
-            "ovriga_undertryckt": rest["undertryckt"],
-            "alla_varde": np.nan if tot_sup else float(tot["varde"]),
-            "alla_taljare": np.nan if tot_sup else float(tot["taljare"]),
-            "alla_namnare": np.nan if tot_sup else float(tot["namnare"]), "alla_undertryckt": tot_sup,
-            "plats": rank, "antal_rankade": n_ranked, "tratt": flag, "ki_lo": lo, "ki_hi": hi,
-        })
+        rows.append(
+            {
+                "matt": matt,
+                "benamning": measure_label(matt),
+                "enhet": MEASURES[matt].unit if matt in MEASURES else None,
+                "varde": np.nan if a_sup else value,
+                "taljare": np.nan if a_sup else float(a["taljare"]),
+                "namnare": np.nan if a_sup else float(a["namnare"]),
+                "undertryckt": a_sup,
+                "ovriga_varde": rest["varde"],
+                "ovriga_taljare": rest["taljare"],
+                "ovriga_namnare": rest["namnare"],
+                "ovriga_undertryckt": rest["undertryckt"],
+                "alla_varde": np.nan if tot_sup else float(tot["varde"]),
+                "alla_taljare": np.nan if tot_sup else float(tot["taljare"]),
+                "alla_namnare": np.nan if tot_sup else float(tot["namnare"]),
+                "alla_undertryckt": tot_sup,
+                "plats": rank,
+                "antal_rankade": n_ranked,
+                "tratt": flag,
+                "ki_lo": lo,
+                "ki_hi": hi,
+            }
+        )
     return pd.DataFrame(rows, columns=FIGURE_COLUMNS)
 
 
@@ -318,25 +373,40 @@ def key_figure_table(figures: pd.DataFrame, name: str) -> pd.DataFrame:
     rows = []
     for _, r in figures.iterrows():
         unit = r["enhet"]
-        rank = (f"{int(r['plats'])} av {int(r['antal_rankade'])}" if np.isfinite(r["plats"]) else
-                (SUPPRESSED if r["undertryckt"] else NOT_APPLICABLE))
+        rank = (
+            f"{int(r['plats'])} av {int(r['antal_rankade'])}"
+            if np.isfinite(r["plats"])
+            else (SUPPRESSED if r["undertryckt"] else NOT_APPLICABLE)
+        )
         if r["undertryckt"]:
             interval, flag = SUPPRESSED, SUPPRESSED
         else:
-            interval = (f"{format_value(r['ki_lo'], unit)} – {format_value(r['ki_hi'], unit)}"
-                        if np.isfinite(r["ki_lo"]) and np.isfinite(r["ki_hi"]) else NOT_APPLICABLE)
+            interval = (
+                f"{format_value(r['ki_lo'], unit)} – {format_value(r['ki_hi'], unit)}"
+                if np.isfinite(r["ki_lo"]) and np.isfinite(r["ki_hi"])
+                else NOT_APPLICABLE
+            )
             flag = FLAG_SHORT.get(r["tratt"], NOT_APPLICABLE) if isinstance(r["tratt"], str) else NOT_APPLICABLE
-        rows.append({
-            "Mått": r["benamning"],
-            name: _cell(r["varde"], r["undertryckt"], unit),
-            "Övriga områden": _cell(r["ovriga_varde"], r["ovriga_undertryckt"], unit),
-            "Hela studien": _cell(r["alla_varde"], r["alla_undertryckt"], unit),
-            "Plats (1 = högst)": rank,
-            "95 % konfidensintervall": interval,
-            "Trattdiagram": flag,
-        })
-    cols = ["Mått", name, "Övriga områden", "Hela studien", "Plats (1 = högst)", "95 % konfidensintervall",
-            "Trattdiagram"]
+        rows.append(
+            {
+                "Mått": r["benamning"],
+                name: _cell(r["varde"], r["undertryckt"], unit),
+                "Övriga områden": _cell(r["ovriga_varde"], r["ovriga_undertryckt"], unit),
+                "Hela studien": _cell(r["alla_varde"], r["alla_undertryckt"], unit),
+                "Plats (1 = högst)": rank,
+                "95 % konfidensintervall": interval,
+                "Trattdiagram": flag,
+            }
+        )
+    cols = [
+        "Mått",
+        name,
+        "Övriga områden",
+        "Hela studien",
+        "Plats (1 = högst)",
+        "95 % konfidensintervall",
+        "Trattdiagram",
+    ]
     return pd.DataFrame(rows, columns=cols).set_index("Mått")
 
 
@@ -353,18 +423,21 @@ def standout_sentences(figures: pd.DataFrame, name: str) -> list[str]:
     flagged = flagged.assign(_o=flagged["tratt"].map(order)).sort_values("_o", kind="stable")
     out = []
     for _, r in flagged.iterrows():
-        out.append(f"{r['benamning']} är {format_value(r['varde'], r['enhet'])} i {name} mot "
-                   f"{format_value(r['alla_varde'], r['enhet'])} i hela studien – {FLAG_TEXT[r['tratt']]}.")
+        out.append(
+            f"{r['benamning']} är {format_value(r['varde'], r['enhet'])} i {name} mot "
+            f"{format_value(r['alla_varde'], r['enhet'])} i hela studien – {FLAG_TEXT[r['tratt']]}."
+        )
     tested = testable[testable["tratt"].notna()]
     if len(tested) and flagged.empty:
         labels = ", ".join(_lc(m) for m in tested["benamning"])
-        out.append(f"{name} ligger inom trattdiagrammets 95 %-gränser på alla {len(tested)} andelar som kan prövas "
-                   f"({labels}): skillnaderna mot hela studien är inte större än vad slumpen kan ge.")
+        out.append(
+            f"{name} ligger inom trattdiagrammets 95 %-gränser på alla {len(tested)} andelar som kan prövas "
+            f"({labels}): skillnaderna mot hela studien är inte större än vad slumpen kan ge."
+        )
     suppressed = testable[testable["undertryckt"]]
     if len(suppressed):
         labels = ", ".join(_lc(m) for m in suppressed["benamning"])
-        out.append(f"För {labels} är underlaget i {name} för litet för att visas ({SUPPRESSED}); "
-                   "de kan inte prövas.")
+        out.append(f"För {labels} är underlaget i {name} för litet för att visas ({SUPPRESSED}); de kan inte prövas.")
     return out
 
 
@@ -391,8 +464,9 @@ def missing_measures_text(study: Study, measures: list[str] | tuple[str, ...] = 
 
 
 def _params(start, end) -> Params:
-    return Params(start=pd.Timestamp(start).to_period("M").to_timestamp(),
-                  end=pd.Timestamp(end).to_period("M").to_timestamp())
+    return Params(
+        start=pd.Timestamp(start).to_period("M").to_timestamp(), end=pd.Timestamp(end).to_period("M").to_timestamp()
+    )
 
 
 def area_interventions(study: Study, omrade: str, start, end) -> pd.DataFrame:
@@ -415,22 +489,25 @@ def area_interventions(study: Study, omrade: str, start, end) -> pd.DataFrame:
 def interventions_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Display table of ``area_interventions``: Swedish headers and labels. Places are not
     counts of persons, so nothing is suppressed."""
+
     def malgrupp(v) -> str:
         if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or not str(v):
             return ""
         return ", ".join(contract.label("malgrupp", c) for c in str(v).split(";") if c)
 
     yes_no = lambda b: "Ja" if bool(b) else "Nej"  # noqa: E731
-    return pd.DataFrame({
-        "Insats": frame["namn"].astype(str).to_numpy(),
-        "Var": np.where(frame["central"], "Central", "Eget område"),
-        "Kategori": [contract.label("kategori", str(c)) for c in frame["kategori"].astype(object)],
-        "Regi": [contract.label("regi", str(c)) for c in frame["regi"].astype(object)],
-        "Målgrupp": [malgrupp(v) for v in frame["malgrupp"]],
-        "Platser": [format_number(v, missing=NOT_APPLICABLE) for v in frame["platser"]],
-        "Närvarokrav": [yes_no(v) for v in frame["narvarokrav"].fillna(False)],
-        "Räknas som insats": [yes_no(v) for v in frame["raknas_som_insats"]],
-    }).set_index("Insats")
+    return pd.DataFrame(
+        {
+            "Insats": frame["namn"].astype(str).to_numpy(),
+            "Var": np.where(frame["central"], "Central", "Eget område"),
+            "Kategori": [contract.label("kategori", str(c)) for c in frame["kategori"].astype(object)],
+            "Regi": [contract.label("regi", str(c)) for c in frame["regi"].astype(object)],
+            "Målgrupp": [malgrupp(v) for v in frame["malgrupp"]],
+            "Platser": [format_number(v, missing=NOT_APPLICABLE) for v in frame["platser"]],
+            "Närvarokrav": [yes_no(v) for v in frame["narvarokrav"].fillna(False)],
+            "Räknas som insats": [yes_no(v) for v in frame["raknas_som_insats"]],
+        }
+    ).set_index("Insats")
 
 
 def interventions_sentences(frame: pd.DataFrame, name: str) -> list[str]:
@@ -445,10 +522,12 @@ def interventions_sentences(frame: pd.DataFrame, name: str) -> list[str]:
     if counted.empty:
         out = [f"{name} har inga öppna insatser som räknas som insats under perioden."]
     else:
-        out = [f"{name} kan använda {len(counted)} {'insats' if len(counted) == 1 else 'insatser'} under "
-               f"perioden: {len(own)} {'egen' if len(own) == 1 else 'egna'} och {len(central)} "
-               f"{'central' if len(central) == 1 else 'centrala'} (för hela kommunen), i {n_cat} "
-               f"{'kategori' if n_cat == 1 else 'olika kategorier'}."]
+        out = [
+            f"{name} kan använda {len(counted)} {'insats' if len(counted) == 1 else 'insatser'} under "
+            f"perioden: {len(own)} {'egen' if len(own) == 1 else 'egna'} och {len(central)} "
+            f"{'central' if len(central) == 1 else 'centrala'} (för hela kommunen), i {n_cat} "
+            f"{'kategori' if n_cat == 1 else 'olika kategorier'}."
+        ]
         places = lambda f: format_number(float(pd.to_numeric(f["platser"], errors="coerce").fillna(0).sum()))  # noqa: E731
         text = f"De egna insatserna har {places(own)} platser"
         if len(central):
@@ -457,8 +536,10 @@ def interventions_sentences(frame: pd.DataFrame, name: str) -> list[str]:
     other = frame[~frame["raknas_som_insats"]]
     if len(other):
         names = ", ".join(other["namn"].astype(str))
-        out.append(f"Dessutom finns {len(other)} {'verksamhet' if len(other) == 1 else 'verksamheter'} "
-                   f"som inte räknas som insats: {names}.")
+        out.append(
+            f"Dessutom finns {len(other)} {'verksamhet' if len(other) == 1 else 'verksamheter'} "
+            f"som inte räknas som insats: {names}."
+        )
     return out
 
 
@@ -481,12 +562,14 @@ def spending_comparison(study: Study, omrade: str, start, end) -> pd.DataFrame:
     raknas = belopp.where(m["raknas_som_insats"].fillna(False).astype(bool), 0.0)
     kat = m["kategori"].astype(object)
     mine = (m["omrade_kod"].astype(str) == str(omrade)).to_numpy()
-    frame = pd.DataFrame({
-        "belopp_omrade": belopp[mine].groupby(kat[mine]).sum(),
-        "belopp_studie": belopp.groupby(kat).sum(),
-        "raknas_omrade": raknas[mine].groupby(kat[mine]).sum(),
-        "raknas_studie": raknas.groupby(kat).sum(),
-    }).fillna(0.0)
+    frame = pd.DataFrame(
+        {
+            "belopp_omrade": belopp[mine].groupby(kat[mine]).sum(),
+            "belopp_studie": belopp.groupby(kat).sum(),
+            "raknas_omrade": raknas[mine].groupby(kat[mine]).sum(),
+            "raknas_studie": raknas.groupby(kat).sum(),
+        }
+    ).fillna(0.0)
     order = [c for c in contract.codes("kategori_medel") if c in frame.index]
     order += sorted(set(frame.index) - set(order))
     frame = frame.reindex(order)
@@ -509,17 +592,26 @@ def spending_table(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """Display table of ``spending_comparison`` with a total row; kronor are not about persons."""
     rows = []
     for kat, r in frame.iterrows():
-        rows.append((contract.label("kategori_medel", str(kat)), r["belopp_omrade"], r["andel_omrade"],
-                     r["belopp_studie"], r["andel_studie"]))
+        rows.append(
+            (
+                contract.label("kategori_medel", str(kat)),
+                r["belopp_omrade"],
+                r["andel_omrade"],
+                r["belopp_studie"],
+                r["andel_studie"],
+            )
+        )
     tot_o, tot_s = frame["belopp_omrade"].sum(), frame["belopp_studie"].sum()
     rows.append(("Totalt", tot_o, 1.0 if tot_o > 0 else np.nan, tot_s, 1.0 if tot_s > 0 else np.nan))
-    return pd.DataFrame({
-        "Kategori": [r[0] for r in rows],
-        f"{name} (kr)": [format_value(r[1], "kr") for r in rows],
-        f"{name}, andel": [format_value(r[2], "andel") or NOT_APPLICABLE for r in rows],
-        "Hela studien (kr)": [format_value(r[3], "kr") for r in rows],
-        "Hela studien, andel": [format_value(r[4], "andel") or NOT_APPLICABLE for r in rows],
-    }).set_index("Kategori")
+    return pd.DataFrame(
+        {
+            "Kategori": [r[0] for r in rows],
+            f"{name} (kr)": [format_value(r[1], "kr") for r in rows],
+            f"{name}, andel": [format_value(r[2], "andel") or NOT_APPLICABLE for r in rows],
+            "Hela studien (kr)": [format_value(r[3], "kr") for r in rows],
+            "Hela studien, andel": [format_value(r[4], "andel") or NOT_APPLICABLE for r in rows],
+        }
+    ).set_index("Kategori")
 
 
 def spending_sentences(frame: pd.DataFrame, name: str) -> list[str]:
@@ -537,16 +629,20 @@ def spending_sentences(frame: pd.DataFrame, name: str) -> list[str]:
     feri_s = frame["belopp_studie"].get("feriejobb", 0.0) / tot_s
     rak_o = frame["raknas_omrade"].sum() / tot_o
     rak_s = frame["raknas_studie"].sum() / tot_s
-    out = [f"{name} redovisar {format_value(tot_o, 'kr')} i medel för {years}, {pct(tot_o / tot_s)} av hela "
-           f"studiens {format_value(tot_s, 'kr')}.",
-           f"Av områdets medel gick {pct(feri_o)} till feriejobb (hela studien {pct(feri_s)}) och "
-           f"{pct(rak_o)} räknas som insats (hela studien {pct(rak_s)})."]
+    out = [
+        f"{name} redovisar {format_value(tot_o, 'kr')} i medel för {years}, {pct(tot_o / tot_s)} av hela "
+        f"studiens {format_value(tot_s, 'kr')}.",
+        f"Av områdets medel gick {pct(feri_o)} till feriejobb (hela studien {pct(feri_s)}) och "
+        f"{pct(rak_o)} räknas som insats (hela studien {pct(rak_s)}).",
+    ]
     diff = (frame["andel_omrade"] - frame["andel_studie"]).dropna()
     if len(diff):
         kat = diff.abs().idxmax()
         r = frame.loc[kat]
-        out.append(f"Störst skillnad mot hela studien: {_lc(contract.label('kategori_medel', str(kat)))}, "
-                   f"{pct(r['andel_omrade'])} av områdets medel mot {pct(r['andel_studie'])}.")
+        out.append(
+            f"Störst skillnad mot hela studien: {_lc(contract.label('kategori_medel', str(kat)))}, "
+            f"{pct(r['andel_omrade'])} av områdets medel mot {pct(r['andel_studie'])}."
+        )
     return out
 
 
@@ -588,17 +684,24 @@ class Profile:
     def _empty(self) -> pd.Series:
         """Measures with no value at all in the study (nothing to compare, e.g. no LOV providers)."""
         f = self.figures
-        return (f["varde"].isna() & ~f["undertryckt"] & f["alla_varde"].isna() & ~f["alla_undertryckt"]
-                & (f["antal_rankade"] == 0))
+        return (
+            f["varde"].isna()
+            & ~f["undertryckt"]
+            & f["alla_varde"].isna()
+            & ~f["alla_undertryckt"]
+            & (f["antal_rankade"] == 0)
+        )
 
     def key_table(self) -> pd.DataFrame:
         """The key-figure table (measures with no value anywhere in the study left out)."""
         return key_figure_table(self.figures[~self._empty()], self.namn)
 
     def key_notes(self) -> str:
-        text = (f"*Övriga områden* = hela studien utom {self.namn} (för medel ingår centrala medel). "
-                f"{NOT_APPLICABLE} = kan inte beräknas eller gäller inte måttet. Konfidensintervall och "
-                "trattdiagram gäller andelar av personer och deras deltaganden.")
+        text = (
+            f"*Övriga områden* = hela studien utom {self.namn} (för medel ingår centrala medel). "
+            f"{NOT_APPLICABLE} = kan inte beräknas eller gäller inte måttet. Konfidensintervall och "
+            "trattdiagram gäller andelar av personer och deras deltaganden."
+        )
         empty = self.figures.loc[self._empty(), "benamning"]
         if len(empty):
             text += " Utan värden i studien under perioden (visas inte): " + ", ".join(_lc(m) for m in empty) + "."
@@ -612,7 +715,9 @@ class Profile:
 
     def interventions_text(self) -> list[str]:
         if self.interventions is None:
-            return [f"Insatserna kan inte beskrivas: studien saknar tabellen `insatser` ({TABLES['insatser'].label.lower()})."]
+            return [
+                f"Insatserna kan inte beskrivas: studien saknar tabellen `insatser` ({TABLES['insatser'].label.lower()})."
+            ]
         return interventions_sentences(self.interventions, self.namn)
 
     def spending_text(self) -> list[str]:
@@ -626,7 +731,9 @@ class Profile:
         parts = self.standouts()
         outcome_missing = [t for t in MEASURES[OUTCOME_MEASURE].needs if t not in self.study]
         if outcome_missing:
-            parts = parts + [f"Utfall kan inte jämföras: studien saknar {', '.join(f'`{t}`' for t in outcome_missing)}."]
+            parts = parts + [
+                f"Utfall kan inte jämföras: studien saknar {', '.join(f'`{t}`' for t in outcome_missing)}."
+            ]
         return "\n".join(f"- {s}" for s in parts + self.interventions_text() + self.spending_text())
 
     def chart_measures(self, n: int = 4) -> list[str]:
@@ -644,8 +751,10 @@ class Profile:
     def ranked_charts(self, n: int = 4) -> list:
 
         om = self.study["omraden"] if "omraden" in self.study else None
-        return [ranked_bars(self.long, m, focus=self.omrade, omraden=om, min_cell=self.min_cell)
-                for m in self.chart_measures(n)]
+        return [
+            ranked_bars(self.long, m, focus=self.omrade, omraden=om, min_cell=self.min_cell)
+            for m in self.chart_measures(n)
+        ]
 
     def outcome_note(self) -> str | None:
         """Why the outcome's funnel plot cannot be drawn (Swedish), else None."""
@@ -676,14 +785,18 @@ class Profile:
             return f"{self.namn} har inga deltaganden som avslutades under perioden."
         r = row.iloc[0]
         if r["undertryckt"]:
-            return (f"{self.namn} har för få avslutade deltaganden för att visas ({SUPPRESSED}) och "
-                    "finns därför inte i diagrammet.")
+            return (
+                f"{self.namn} har för få avslutade deltaganden för att visas ({SUPPRESSED}) och "
+                "finns därför inte i diagrammet."
+            )
         if not np.isfinite(r["varde"]):
             return f"{self.namn} har inga deltaganden som avslutades under perioden."
         where = FLAG_TEXT.get(r["tratt"], "inom trattdiagrammets 95 %-gränser")
-        return (f"{self.namn}: {format_value(r['varde'], 'andel')} av {format_number(r['namnare'])} avslutade "
-                f"deltaganden ledde till arbete eller studier, mot {format_value(r['alla_varde'], 'andel')} i hela "
-                f"studien – {where}.")
+        return (
+            f"{self.namn}: {format_value(r['varde'], 'andel')} av {format_number(r['namnare'])} avslutade "
+            f"deltaganden ledde till arbete eller studier, mot {format_value(r['alla_varde'], 'andel')} i hela "
+            f"studien – {where}."
+        )
 
     def interventions_display(self) -> pd.DataFrame | None:
         return None if self.interventions is None else interventions_table(self.interventions)
@@ -697,12 +810,20 @@ class Profile:
         if self.spending is None:
             return None
         om = self.study["omraden"] if "omraden" in self.study else None
-        return spending_bars(self.study["medel"], omraden=om, ar=self.spending.attrs["ar"], normalize=True,
-                             focus=self.omrade)
+        return spending_bars(
+            self.study["medel"], omraden=om, ar=self.spending.attrs["ar"], normalize=True, focus=self.omrade
+        )
 
 
-def build_profile(study: Study, omrade: str | None = None, *, fran=None, till=None, min_cell: int = 5,
-                  result: MeasureResult | None = None) -> Profile:
+def build_profile(
+    study: Study,
+    omrade: str | None = None,
+    *,
+    fran=None,
+    till=None,
+    min_cell: int = 5,
+    result: MeasureResult | None = None,
+) -> Profile:
     """One area's profile. ``omrade`` None: the study's first area. ``fran``/``till``: months
     (None: the whole study). ``result``: already computed measures (a dashboard computes them
     once for all areas); otherwise only ``PROFILE_MEASURES`` are computed."""
@@ -714,5 +835,13 @@ def build_profile(study: Study, omrade: str | None = None, *, fran=None, till=No
     start, end = result.params["fran"], result.params["till"]
     interventions = area_interventions(study, code, start, end) if "insatser" in study else None
     spending = spending_comparison(study, code, start, end) if "medel" in study else None
-    return Profile(omrade=code, namn=name, study=study, result=result, figures=figures,
-                   interventions=interventions, spending=spending, min_cell=min_cell)
+    return Profile(
+        omrade=code,
+        namn=name,
+        study=study,
+        result=result,
+        figures=figures,
+        interventions=interventions,
+        spending=spending,
+        min_cell=min_cell,
+    )

@@ -26,27 +26,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import altair as alt
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
+from IPython.display import Markdown, display
+from scipy import stats as st
 
 from insats import contract
-from insats.contract import ALLA
-from insats.analysis.measures import OE_CATEGORICAL, OE_NUMERIC, Context, Params, ended_participations, open_interventions, outcome_frame
+from insats.analysis.measures import (
+    OE_CATEGORICAL,
+    OE_NUMERIC,
+    Context,
+    Params,
+    ended_participations,
+    open_interventions,
+    outcome_frame,
+)
 from insats.analysis.privacy import SUPPRESSED, footnote, format_number, protect_measures
 from insats.analysis.stats import funnel_flags, observed_expected, wilson_interval
+from insats.charts import flow_steps, funnel_plot, ranked_bars, time_series
+from insats.charts.common import chart_data
+from insats.charts.theme import ensure_theme
+from insats.contract import ALLA
 from insats.data.study import Study
-import altair as alt
-from insats.charts import _data, _ensure_theme
-import statsmodels.api as sm
-from scipy import stats as st
-from insats.charts import _data, time_series
-from insats.reports.common import area_names
-from insats.reports.common import missing_note
-from insats.charts import ranked_bars
-from insats.charts import funnel_plot, ranked_bars
-from insats.charts import flow_steps
-from IPython.display import Markdown, display
 from insats.errors import DataError, UsageError
+from insats.reports.common import area_names, missing_note
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -97,8 +102,9 @@ AGE_GROUPS = {"18_24": "18–24 år", "25_plus": "25 år och äldre"}
 # --------------------------------------------------------------------------- setup
 
 
-def make_context(study: Study, fran: str, till: str, *, min_cell: int = 5, omfattning: str = "arbetsloshet",
-                 **options) -> Context:
+def make_context(
+    study: Study, fran: str, till: str, *, min_cell: int = 5, omfattning: str = "arbetsloshet", **options
+) -> Context:
     """A measures ``Context`` for the evaluation period ``fran``–``till`` (``"YYYY-MM"``).
 
     ``omfattning`` is the scope of "every recipient": ``"arbetsloshet"`` (adult recipients in
@@ -149,8 +155,16 @@ def intervention_labels(insatser: pd.DataFrame) -> dict[str, str]:
 # --------------------------------------------------------------------------- privacy helpers
 
 
-def protect_shares(table: pd.DataFrame, min_cell: int = 5, *, key: str, num: str = "taljare", den: str = "namnare",
-                   values: tuple[str, ...] = (), total: str | None = ALLA) -> pd.DataFrame:
+def protect_shares(
+    table: pd.DataFrame,
+    min_cell: int = 5,
+    *,
+    key: str,
+    num: str = "taljare",
+    den: str = "namnare",
+    values: tuple[str, ...] = (),
+    total: str | None = ALLA,
+) -> pd.DataFrame:
     """Disclosure control of a table of shares (one row per group, optionally a total row).
 
     ``num``/``den`` are counts of persons or participations; a row is suppressed when either is
@@ -161,9 +175,15 @@ def protect_shares(table: pd.DataFrame, min_cell: int = 5, *, key: str, num: str
     """
     out = table.copy().reset_index(drop=True)
     is_total = out[key].astype(str) == str(total) if total is not None else pd.Series(False, index=out.index)
-    long = pd.DataFrame({"matt": "x", "omrade_kod": np.where(is_total, ALLA, "g" + out.index.astype(str)),
-                         "varde": 0.0, "taljare": pd.to_numeric(out[num], errors="coerce").astype(float),
-                         "namnare": pd.to_numeric(out[den], errors="coerce").astype(float) if den else np.nan})
+    long = pd.DataFrame(
+        {
+            "matt": "x",
+            "omrade_kod": np.where(is_total, ALLA, "g" + out.index.astype(str)),
+            "varde": 0.0,
+            "taljare": pd.to_numeric(out[num], errors="coerce").astype(float),
+            "namnare": pd.to_numeric(out[den], errors="coerce").astype(float) if den else np.nan,
+        }
+    )
     if "undertryckt" in out:
         # rows already suppressed (e.g. by another table) take part in the secondary suppression
         long["undertryckt"] = out["undertryckt"].fillna(False).astype(bool).to_numpy()
@@ -193,7 +213,11 @@ def format_shown(table: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> pd
     and ``intervall`` (the column holds a pair of columns ``lo``/``hi`` written ``a–b %``; give
     the column name as ``"lo:hi"``). Numbers in suppressed rows (``undertryckt``) become ``..``;
     other missing numbers are empty."""
-    sup = table["undertryckt"].fillna(False).astype(bool).to_numpy() if "undertryckt" in table else np.zeros(len(table), bool)
+    sup = (
+        table["undertryckt"].fillna(False).astype(bool).to_numpy()
+        if "undertryckt" in table
+        else np.zeros(len(table), bool)
+    )
     out = {}
     for col, (header, kind) in columns.items():
         if kind == "text":
@@ -201,12 +225,18 @@ def format_shown(table: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> pd
             continue
         if kind == "intervall":
             lo_c, hi_c = col.split(":")
-            texts = [f"{format_number(a, 1, percent=True)} – {format_number(b, 1, percent=True)}"
-                     if pd.notna(a) and pd.notna(b) else "" for a, b in zip(table[lo_c], table[hi_c])]
+            texts = [
+                f"{format_number(a, 1, percent=True)} – {format_number(b, 1, percent=True)}"
+                if pd.notna(a) and pd.notna(b)
+                else ""
+                for a, b in zip(table[lo_c], table[hi_c])
+            ]
         elif kind == "intervall_kvot":
             lo_c, hi_c = col.split(":")
-            texts = [f"{format_number(a, 2)} – {format_number(b, 2)}" if pd.notna(a) and pd.notna(b) else ""
-                     for a, b in zip(table[lo_c], table[hi_c])]
+            texts = [
+                f"{format_number(a, 2)} – {format_number(b, 2)}" if pd.notna(a) and pd.notna(b) else ""
+                for a, b in zip(table[lo_c], table[hi_c])
+            ]
         else:
             fmt = _KIND_FORMAT[kind]
             texts = [fmt(v) if pd.notna(v) else "" for v in table[col]]
@@ -252,13 +282,15 @@ def offer_frame(ctx: Context, *, all_groups: bool | None = None) -> pd.DataFrame
     pos = np.flatnonzero(scope)
     year0 = pd.DatetimeIndex(ctx.day0[pos]).year.to_numpy()
     age = year0 - ctx.birth_year[pos]
-    return pd.DataFrame({
-        "pos": pos,
-        "omrade_kod": ctx.person_area[pos].astype(object),
-        "aldersgrupp": np.where(age <= 24, "18_24", "25_plus").astype(object),
-        "hindergrupp": ctx.person_group[pos],
-        "erbjuden": offered[pos],
-    })
+    return pd.DataFrame(
+        {
+            "pos": pos,
+            "omrade_kod": ctx.person_area[pos].astype(object),
+            "aldersgrupp": np.where(age <= 24, "18_24", "25_plus").astype(object),
+            "hindergrupp": ctx.person_group[pos],
+            "erbjuden": offered[pos],
+        }
+    )
 
 
 def offer_rates(frame: pd.DataFrame, by: str, *, order: list | None = None) -> pd.DataFrame:
@@ -270,8 +302,13 @@ def offer_rates(frame: pd.DataFrame, by: str, *, order: list | None = None) -> p
     g = frame.groupby(by, sort=True, observed=True)["erbjuden"].agg(["sum", "size"])
     if order is not None:
         g = g.reindex([o for o in order if o in g.index] + [i for i in g.index if i not in order])
-    out = pd.DataFrame({by: list(g.index) + [ALLA], "taljare": list(g["sum"].astype(float)) + [float(frame["erbjuden"].sum())],
-                        "namnare": list(g["size"].astype(float)) + [float(len(frame))]})
+    out = pd.DataFrame(
+        {
+            by: list(g.index) + [ALLA],
+            "taljare": list(g["sum"].astype(float)) + [float(frame["erbjuden"].sum())],
+            "namnare": list(g["size"].astype(float)) + [float(len(frame))],
+        }
+    )
     return _with_wilson(out)
 
 
@@ -307,8 +344,11 @@ def capacity_gap(ctx: Context, offers: pd.DataFrame | None = None) -> pd.DataFra
     fran = ins["giltig_fran"].fillna(first).clip(lower=first)
     till = ins["giltig_till"].fillna(last).clip(upper=last)
     open_days = ((till - fran).dt.days + 1).clip(lower=0)
-    places = (ins["platser"].astype("float64").fillna(0) * open_days / period_days).groupby(
-        ins["kategori"].astype(object)).sum()
+    places = (
+        (ins["platser"].astype("float64").fillna(0) * open_days / period_days)
+        .groupby(ins["kategori"].astype(object))
+        .sum()
+    )
 
     p = _participations(ctx)
     counted = set(ins["insats_id"].astype(str))
@@ -326,40 +366,94 @@ def capacity_gap(ctx: Context, offers: pd.DataFrame | None = None) -> pd.DataFra
         need = n_scope * share * d_c / months if n_c > 0 else 0.0
         have = float(places.get(c, 0.0))
         rows.append((c, n_scope, n_c, share, d_c, need, have, need - have))
-    out = pd.DataFrame(rows, columns=["kategori", "personer", "deltaganden", "andel_deltaganden", "manader_medel",
-                                      "behov", "platser", "gap"])
-    total = pd.DataFrame([(ALLA, n_scope, out["deltaganden"].sum(), 1.0 if n_all > 0 else np.nan, float(dur.mean()) if len(dur) else np.nan,
-                           out["behov"].sum(), out["platser"].sum(), out["behov"].sum() - out["platser"].sum())],
-                         columns=out.columns)
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "kategori",
+            "personer",
+            "deltaganden",
+            "andel_deltaganden",
+            "manader_medel",
+            "behov",
+            "platser",
+            "gap",
+        ],
+    )
+    total = pd.DataFrame(
+        [
+            (
+                ALLA,
+                n_scope,
+                out["deltaganden"].sum(),
+                1.0 if n_all > 0 else np.nan,
+                float(dur.mean()) if len(dur) else np.nan,
+                out["behov"].sum(),
+                out["platser"].sum(),
+                out["behov"].sum() - out["platser"].sum(),
+            )
+        ],
+        columns=out.columns,
+    )
     return pd.concat([out, total], ignore_index=True)
 
 
 def capacity_chart(gap: pd.DataFrame):
     """Bars of places needed and places that exist per category (Swedish labels)."""
 
-
-    _ensure_theme()
+    ensure_theme()
     g = gap[gap["kategori"] != ALLA]
     rows = []
     for _, r in g.iterrows():
         name = contract.label("kategori", r["kategori"])
-        rows.append({"kategori": name, "slag": "Behövs om alla erbjuds", "platser": float(r["behov"]),
-                     "text": format_number(r["behov"], 0)})
-        rows.append({"kategori": name, "slag": "Finns i dag", "platser": float(r["platser"]),
-                     "text": format_number(r["platser"], 0)})
+        rows.append(
+            {
+                "kategori": name,
+                "slag": "Behövs om alla erbjuds",
+                "platser": float(r["behov"]),
+                "text": format_number(r["behov"], 0),
+            }
+        )
+        rows.append(
+            {
+                "kategori": name,
+                "slag": "Finns i dag",
+                "platser": float(r["platser"]),
+                "text": format_number(r["platser"], 0),
+            }
+        )
     frame = pd.DataFrame(rows)
-    return alt.Chart(_data(frame)).mark_bar().encode(
-        y=alt.Y("kategori:N", title=None, sort=list(dict.fromkeys(frame["kategori"]))),
-        yOffset=alt.YOffset("slag:N", sort=["Behövs om alla erbjuds", "Finns i dag"]),
-        x=alt.X("platser:Q", title="Platser (genomsnitt samtidigt)", axis=alt.Axis(format=",.0f")),
-        color=alt.Color("slag:N", title=None, sort=["Behövs om alla erbjuds", "Finns i dag"],
-                        scale=alt.Scale(range=["#D55E00", "#0072B2"]), legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("kategori:N", title="Kategori"), alt.Tooltip("slag:N", title="Platser"),
-                 alt.Tooltip("text:N", title="Antal")],
-    ).properties(title=alt.TitleParams("Platser som behövs om alla erbjuds en insats",
-                                       subtitle=["Behov = personer × kategorins andel av deltagandena × "
-                                                 "genomsnittlig längd i månader / periodens månader."]),
-                 width=460, height=alt.Step(16))
+    return (
+        alt.Chart(chart_data(frame))
+        .mark_bar()
+        .encode(
+            y=alt.Y("kategori:N", title=None, sort=list(dict.fromkeys(frame["kategori"]))),
+            yOffset=alt.YOffset("slag:N", sort=["Behövs om alla erbjuds", "Finns i dag"]),
+            x=alt.X("platser:Q", title="Platser (genomsnitt samtidigt)", axis=alt.Axis(format=",.0f")),
+            color=alt.Color(
+                "slag:N",
+                title=None,
+                sort=["Behövs om alla erbjuds", "Finns i dag"],
+                scale=alt.Scale(range=["#D55E00", "#0072B2"]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("kategori:N", title="Kategori"),
+                alt.Tooltip("slag:N", title="Platser"),
+                alt.Tooltip("text:N", title="Antal"),
+            ],
+        )
+        .properties(
+            title=alt.TitleParams(
+                "Platser som behövs om alla erbjuds en insats",
+                subtitle=[
+                    "Behov = personer × kategorins andel av deltagandena × "
+                    "genomsnittlig längd i månader / periodens månader."
+                ],
+            ),
+            width=460,
+            height=alt.Step(16),
+        )
+    )
 
 
 # --------------------------------------------------------------------------- 2. närvaro
@@ -374,9 +468,14 @@ def attendance_frame(ctx: Context) -> pd.DataFrame:
     overlaps = (p["start"] <= ctx.params.last_day) & (p["slut"].isna() | (p["slut"] >= ctx.params.first_day))
     ok = overlaps & (p["planerade"] > 0) & p["narvaro"].notna() & (p["pos"] >= 0)
     q = p[ok]
-    out = pd.DataFrame({"omrade_kod": q["area"].astype(object).to_numpy(), "insats_id": q["insats_id"].to_numpy(),
-                        "start": q["start"].to_numpy(),
-                        "ratio": np.minimum(q["narvaro"] / q["planerade"], 1.0).to_numpy()})
+    out = pd.DataFrame(
+        {
+            "omrade_kod": q["area"].astype(object).to_numpy(),
+            "insats_id": q["insats_id"].to_numpy(),
+            "start": q["start"].to_numpy(),
+            "ratio": np.minimum(q["narvaro"] / q["planerade"], 1.0).to_numpy(),
+        }
+    )
     for col in ("namn", "kategori", "regi", "utforare"):
         out[col] = q[col].astype(object).to_numpy() if col in q else None
     return out
@@ -388,12 +487,24 @@ def attendance_by(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     (= taljare / namnare, the measure narvaro_andel_80) with a Wilson 95 % interval. Unprotected."""
     f = frame.assign(_80=frame["ratio"] >= 0.8, _k=frame[by].astype(object).fillna("(saknas)"))
     g = f.groupby("_k", sort=True)
-    out = pd.DataFrame({by: list(g.size().index), "namnare": g.size().astype(float).to_numpy(),
-                        "taljare": g["_80"].sum().astype(float).to_numpy(),
-                        "median": g["ratio"].median().to_numpy(), "medel": g["ratio"].mean().to_numpy()})
-    total = pd.DataFrame({by: [ALLA], "namnare": [float(len(f))], "taljare": [float(f["_80"].sum())],
-                          "median": [float(f["ratio"].median()) if len(f) else np.nan],
-                          "medel": [float(f["ratio"].mean()) if len(f) else np.nan]})
+    out = pd.DataFrame(
+        {
+            by: list(g.size().index),
+            "namnare": g.size().astype(float).to_numpy(),
+            "taljare": g["_80"].sum().astype(float).to_numpy(),
+            "median": g["ratio"].median().to_numpy(),
+            "medel": g["ratio"].mean().to_numpy(),
+        }
+    )
+    total = pd.DataFrame(
+        {
+            by: [ALLA],
+            "namnare": [float(len(f))],
+            "taljare": [float(f["_80"].sum())],
+            "median": [float(f["ratio"].median()) if len(f) else np.nan],
+            "medel": [float(f["ratio"].mean()) if len(f) else np.nan],
+        }
+    )
     return _with_wilson(pd.concat([out, total], ignore_index=True))
 
 
@@ -435,8 +546,15 @@ class ItsResult:
     level: float = 0.95
 
 
-def interrupted_time_series(series: pd.DataFrame, break_date, *, x: str = "manad", y: str = "narvaro",
-                            maxlags: int | None = None, level: float = 0.95) -> ItsResult:
+def interrupted_time_series(
+    series: pd.DataFrame,
+    break_date,
+    *,
+    x: str = "manad",
+    y: str = "narvaro",
+    maxlags: int | None = None,
+    level: float = 0.95,
+) -> ItsResult:
     """Segmented regression of a monthly series around a reform (interrupted time series).
 
     With ``t`` = months since the first month (0, 1, …), ``post`` = 1 from the month of
@@ -460,8 +578,10 @@ def interrupted_time_series(series: pd.DataFrame, break_date, *, x: str = "manad
     post = (t >= t0).astype(float)
     n_before, n_after = int((post == 0).sum()), int((post == 1).sum())
     if n_before < 3 or n_after < 3:
-        raise DataError(f"Tidsserien behöver minst tre månader före och tre efter reformen "
-                         f"({brk}); den har {n_before} före och {n_after} efter.")
+        raise DataError(
+            f"Tidsserien behöver minst tre månader före och tre efter reformen "
+            f"({brk}); den har {n_before} före och {n_after} efter."
+        )
     X = np.column_stack([np.ones_like(t), t, post, (t - t0) * post])
     T = len(t)
     if maxlags is None:
@@ -469,17 +589,34 @@ def interrupted_time_series(series: pd.DataFrame, break_date, *, x: str = "manad
     fit = sm.OLS(s[y].to_numpy(float), X).fit(cov_type="HAC", cov_kwds={"maxlags": maxlags, "use_correction": True})
     z = float(st.norm.ppf(0.5 + level / 2))
     params, se = np.asarray(fit.params), np.asarray(fit.bse)
-    coef = pd.DataFrame({"skattning": params, "se": se, "lo": params - z * se, "hi": params + z * se,
-                         "p": np.asarray(fit.pvalues)},
-                        index=["niva_fore", "trend_fore", "nivaforandring", "trendforandring"])
-    fitted = pd.DataFrame({"manad": months.to_timestamp(), "observed": s[y].to_numpy(float),
-                           "fitted": X @ params, "counterfactual": params[0] + params[1] * t,
-                           "period": np.where(post == 1, "Efter", "Före")})
+    coef = pd.DataFrame(
+        {"skattning": params, "se": se, "lo": params - z * se, "hi": params + z * se, "p": np.asarray(fit.pvalues)},
+        index=["niva_fore", "trend_fore", "nivaforandring", "trendforandring"],
+    )
+    fitted = pd.DataFrame(
+        {
+            "manad": months.to_timestamp(),
+            "observed": s[y].to_numpy(float),
+            "fitted": X @ params,
+            "counterfactual": params[0] + params[1] * t,
+            "period": np.where(post == 1, "Efter", "Före"),
+        }
+    )
     r = coef.loc["nivaforandring"]
-    return ItsResult(coefficients=coef, level_change=float(r["skattning"]), level_lo=float(r["lo"]),
-                     level_hi=float(r["hi"]), level_p=float(r["p"]), trend_before=float(params[1]),
-                     trend_change=float(params[3]), fitted=fitted, n_before=n_before, n_after=n_after,
-                     maxlags=int(maxlags), level=level)
+    return ItsResult(
+        coefficients=coef,
+        level_change=float(r["skattning"]),
+        level_lo=float(r["lo"]),
+        level_hi=float(r["hi"]),
+        level_p=float(r["p"]),
+        trend_before=float(params[1]),
+        trend_change=float(params[3]),
+        fitted=fitted,
+        n_before=n_before,
+        n_after=n_after,
+        maxlags=int(maxlags),
+        level=level,
+    )
 
 
 def its_chart(monthly: pd.DataFrame, its: ItsResult, break_date, *, title: str = "Närvaro per startmånad"):
@@ -487,14 +624,30 @@ def its_chart(monthly: pd.DataFrame, its: ItsResult, break_date, *, title: str =
     (dotted), plus the pre-reform line continued after the reform (grey, dashed: what the model
     expects without the reform)."""
 
-
-    chart = time_series(monthly, "manad", "narvaro", break_date=break_date, trend=True, unit="andel",
-                        title=title, y_title="Närvaro (medelvärde)", break_label="Närvarokrav")
+    chart = time_series(
+        monthly,
+        "manad",
+        "narvaro",
+        break_date=break_date,
+        trend=True,
+        unit="andel",
+        title=title,
+        y_title="Närvaro (medelvärde)",
+        break_label="Närvarokrav",
+    )
     cf = its.fitted[its.fitted["period"] == "Efter"][["manad", "counterfactual"]]
-    extra = alt.Chart(_data(cf)).mark_line(color="#888888", strokeDash=[8, 4], strokeWidth=2).encode(
-        x="manad:T", y="counterfactual:Q",
-        tooltip=[alt.Tooltip("manad:T", title="Månad", format="%B %Y"),
-                 alt.Tooltip("counterfactual:Q", title="Utan reform (förlängd trend)", format=".1%")])
+    extra = (
+        alt.Chart(chart_data(cf))
+        .mark_line(color="#888888", strokeDash=[8, 4], strokeWidth=2)
+        .encode(
+            x="manad:T",
+            y="counterfactual:Q",
+            tooltip=[
+                alt.Tooltip("manad:T", title="Månad", format="%B %Y"),
+                alt.Tooltip("counterfactual:Q", title="Utan reform (förlängd trend)", format=".1%"),
+            ],
+        )
+    )
     chart.layer = list(chart.layer) + [extra]
     return chart
 
@@ -520,8 +673,14 @@ def providers_per_category(ctx: Context) -> pd.DataFrame:
     rows = []
     for c in [c for c in contract.codes("kategori") if c in set(ins["kategori"].astype(object))]:
         sel = ins[ins["kategori"].astype(object) == c]
-        rows.append((c, sel["utf"].nunique(), sel.loc[sel["is_lov"], "utf"].nunique(),
-                     ", ".join(contract.label("regi", r) for r in sorted(set(sel["regi"].astype(object))))))
+        rows.append(
+            (
+                c,
+                sel["utf"].nunique(),
+                sel.loc[sel["is_lov"], "utf"].nunique(),
+                ", ".join(contract.label("regi", r) for r in sorted(set(sel["regi"].astype(object)))),
+            )
+        )
     return pd.DataFrame(rows, columns=["kategori", "utforare", "lov_utforare", "regi"])
 
 
@@ -544,7 +703,9 @@ def lov_volume(ctx: Context, min_deltagare: int = 20, providers: pd.DataFrame | 
     out = providers[["kategori", "utforare", "lov_utforare"]].copy()
     out["deltaganden"] = out["kategori"].map(counts).fillna(0).astype(float)
     out["per_ar"] = out["deltaganden"] / years
-    out["per_utforare"] = np.where(out["utforare"] > 0, out["per_ar"] / out["utforare"].where(out["utforare"] > 0), np.nan)
+    out["per_utforare"] = np.where(
+        out["utforare"] > 0, out["per_ar"] / out["utforare"].where(out["utforare"] > 0), np.nan
+    )
     out["max_utforare"] = np.floor(out["per_ar"] / min_deltagare).astype(int)
     out["racker"] = out["max_utforare"] >= 2
     out["min_deltagare"] = min_deltagare
@@ -560,8 +721,13 @@ def chosen_by_provider(ctx: Context) -> pd.DataFrame:
     chosen = np.array([v is True for v in q["vald"]], dtype=bool)
     f = pd.DataFrame({"utforare": q["utforare"].astype(object).fillna("(okänd)").to_numpy(), "valt": chosen})
     g = f.groupby("utforare", sort=True)["valt"].agg(["sum", "size"])
-    out = pd.DataFrame({"utforare": list(g.index) + [ALLA], "taljare": list(g["sum"].astype(float)) + [float(chosen.sum())],
-                        "namnare": list(g["size"].astype(float)) + [float(len(f))]})
+    out = pd.DataFrame(
+        {
+            "utforare": list(g.index) + [ALLA],
+            "taljare": list(g["sum"].astype(float)) + [float(chosen.sum())],
+            "namnare": list(g["size"].astype(float)) + [float(len(f))],
+        }
+    )
     return _with_wilson(out)
 
 
@@ -587,20 +753,37 @@ def outcomes_by_group(ctx: Context, group: str, *, frame: pd.DataFrame | None = 
         frame = _outcome_frame_ext(ctx)
     f = frame.assign(**{group: frame[group].astype(object).fillna("(okänd)")})
     g = f.groupby(group, sort=True)["arbete_studier"].agg(["sum", "size"])
-    out = pd.DataFrame({group: list(g.index), "taljare": g["sum"].astype(float).to_numpy(),
-                        "namnare": g["size"].astype(float).to_numpy()})
+    out = pd.DataFrame(
+        {
+            group: list(g.index),
+            "taljare": g["sum"].astype(float).to_numpy(),
+            "namnare": g["size"].astype(float).to_numpy(),
+        }
+    )
     out = _with_wilson(out)
     out["forvantat"], out["oe"], out["oe_lo"], out["oe_hi"] = np.nan, np.nan, np.nan, np.nan
     if len(f) and f["arbete_studier"].nunique() == 2:
-        oe = observed_expected(f, outcome="arbete_studier", group=group, categorical=OE_CATEGORICAL,
-                               numeric=OE_NUMERIC)
+        oe = observed_expected(f, outcome="arbete_studier", group=group, categorical=OE_CATEGORICAL, numeric=OE_NUMERIC)
         for src, dst in (("expected", "forvantat"), ("oe", "oe"), ("lo", "oe_lo"), ("hi", "oe_hi")):
             out[dst] = out[group].map(oe[src]).astype(float)
     k, n = float(f["arbete_studier"].sum()), float(len(f))
     lo, hi = wilson_interval(k, n)
-    total = pd.DataFrame([{group: ALLA, "taljare": k, "namnare": n, "andel": k / n if n else np.nan,
-                           "lo": float(lo), "hi": float(hi), "forvantat": k, "oe": 1.0 if n else np.nan,
-                           "oe_lo": np.nan, "oe_hi": np.nan}])
+    total = pd.DataFrame(
+        [
+            {
+                group: ALLA,
+                "taljare": k,
+                "namnare": n,
+                "andel": k / n if n else np.nan,
+                "lo": float(lo),
+                "hi": float(hi),
+                "forvantat": k,
+                "oe": 1.0 if n else np.nan,
+                "oe_lo": np.nan,
+                "oe_hi": np.nan,
+            }
+        ]
+    )
     return pd.concat([out, total], ignore_index=True)
 
 
@@ -616,8 +799,14 @@ def _leaky_parents(frame: pd.DataFrame, child_pub: pd.DataFrame, child: str, par
     return out
 
 
-def lov_questions(volume: pd.DataFrame, *, chosen_share: float | None, provider_outcomes: pd.DataFrame | None,
-                  min_deltagare: int, lov_present: bool) -> list[str]:
+def lov_questions(
+    volume: pd.DataFrame,
+    *,
+    chosen_share: float | None,
+    provider_outcomes: pd.DataFrame | None,
+    min_deltagare: int,
+    lov_present: bool,
+) -> list[str]:
     """The questions the municipality must answer before choosing LOV, each with the numbers
     from this study that make it pressing (Swedish)."""
     qs = []
@@ -625,29 +814,43 @@ def lov_questions(volume: pd.DataFrame, *, chosen_share: float | None, provider_
     not_ok = volume[~volume["racker"]]
     names = lambda t: ", ".join(contract.label("kategori", c).lower() for c in t["kategori"])  # noqa: E731
     if len(ok):
-        qs.append(f"Vilka kategorier ska ingå i valfrihetssystemet? Volymen räcker för minst två utförare med "
-                  f"{min_deltagare} deltaganden per år i: {names(ok)}.")
+        qs.append(
+            f"Vilka kategorier ska ingå i valfrihetssystemet? Volymen räcker för minst två utförare med "
+            f"{min_deltagare} deltaganden per år i: {names(ok)}."
+        )
     if len(not_ok):
-        qs.append(f"Hur ska kategorier med liten volym ordnas? I {names(not_ok)} räcker volymen inte till två utförare "
-                  f"med minst {min_deltagare} deltaganden per år; där passar egen regi eller upphandling bättre än LOV.")
+        qs.append(
+            f"Hur ska kategorier med liten volym ordnas? I {names(not_ok)} räcker volymen inte till två utförare "
+            f"med minst {min_deltagare} deltaganden per år; där passar egen regi eller upphandling bättre än LOV."
+        )
     if chosen_share is not None and pd.notna(chosen_share):
-        qs.append(f"Hur ska ickevalsalternativet se ut? {_pct(1 - chosen_share)} av deltagandena hos LOV-utförare "
-                  "började utan att personen själv valt utförare.")
+        qs.append(
+            f"Hur ska ickevalsalternativet se ut? {_pct(1 - chosen_share)} av deltagandena hos LOV-utförare "
+            "började utan att personen själv valt utförare."
+        )
     elif not lov_present:
-        qs.append("Hur ska ickevalsalternativet se ut för dem som inte väljer? Studien har inga LOV-utförare, så det "
-                  "finns inga egna uppgifter om hur många som väljer själva.")
+        qs.append(
+            "Hur ska ickevalsalternativet se ut för dem som inte väljer? Studien har inga LOV-utförare, så det "
+            "finns inga egna uppgifter om hur många som väljer själva."
+        )
     if provider_outcomes is not None and len(provider_outcomes):
         po = provider_outcomes[(provider_outcomes["utforare"] != ALLA) & provider_outcomes["andel"].notna()]
         if len(po) >= 2:
-            qs.append(f"Ska ersättningen vara resultatbaserad? Andelen avslut till arbete eller studier skiljer mellan "
-                      f"utförarna: {_pct(po['andel'].min())}–{_pct(po['andel'].max())}.")
+            qs.append(
+                f"Ska ersättningen vara resultatbaserad? Andelen avslut till arbete eller studier skiljer mellan "
+                f"utförarna: {_pct(po['andel'].min())}–{_pct(po['andel'].max())}."
+            )
     per = volume["per_utforare"].dropna()
     if len(per):
-        qs.append(f"Hur ska utförarna följas upp? Med i median {_num(per.median())} deltaganden per utförare och år "
-                  "blir skillnader mellan utförare osäkra; bestäm mått, uppföljningstid och vad som händer vid "
-                  "svaga resultat innan systemet startar.")
-    qs.append("Vilka krav ställs för godkännande (närvarorapportering, uppgifter till kommunen, kvalitet), och "
-              "hur ska den egna regin konkurrera på samma villkor?")
+        qs.append(
+            f"Hur ska utförarna följas upp? Med i median {_num(per.median())} deltaganden per utförare och år "
+            "blir skillnader mellan utförare osäkra; bestäm mått, uppföljningstid och vad som händer vid "
+            "svaga resultat innan systemet startar."
+        )
+    qs.append(
+        "Vilka krav ställs för godkännande (närvarorapportering, uppgifter till kommunen, kvalitet), och "
+        "hur ska den egna regin konkurrera på samma villkor?"
+    )
     qs.append("Hur får de som står långt från arbetsmarknaden information och stöd för att kunna välja?")
     return qs
 
@@ -683,20 +886,38 @@ def intervention_outcomes(ctx: Context) -> pd.DataFrame:
     else:
         q = q.assign(sf_in=False, sf_ok=False)
     g = q.groupby("insats_id", sort=True)
-    out = pd.DataFrame({"insats_id": list(g.size().index), "taljare": g["arbete_studier"].sum().astype(float).to_numpy(),
-                        "namnare": g.size().astype(float).to_numpy(),
-                        "sf_taljare": g["sf_ok"].sum().astype(float).to_numpy(),
-                        "sf_namnare": g["sf_in"].sum().astype(float).to_numpy()})
-    total = pd.DataFrame([{"insats_id": ALLA, "taljare": float(q["arbete_studier"].sum()), "namnare": float(len(q)),
-                           "sf_taljare": float(q["sf_ok"].sum()), "sf_namnare": float(q["sf_in"].sum())}])
+    out = pd.DataFrame(
+        {
+            "insats_id": list(g.size().index),
+            "taljare": g["arbete_studier"].sum().astype(float).to_numpy(),
+            "namnare": g.size().astype(float).to_numpy(),
+            "sf_taljare": g["sf_ok"].sum().astype(float).to_numpy(),
+            "sf_namnare": g["sf_in"].sum().astype(float).to_numpy(),
+        }
+    )
+    total = pd.DataFrame(
+        [
+            {
+                "insats_id": ALLA,
+                "taljare": float(q["arbete_studier"].sum()),
+                "namnare": float(len(q)),
+                "sf_taljare": float(q["sf_ok"].sum()),
+                "sf_namnare": float(q["sf_in"].sum()),
+            }
+        ]
+    )
     out = _with_wilson(pd.concat([out, total], ignore_index=True))
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["sf_andel"] = np.where(out["sf_namnare"] > 0, out["sf_taljare"] / out["sf_namnare"].where(out["sf_namnare"] > 0), np.nan)
+        out["sf_andel"] = np.where(
+            out["sf_namnare"] > 0, out["sf_taljare"] / out["sf_namnare"].where(out["sf_namnare"] > 0), np.nan
+        )
     p0 = total["taljare"].iloc[0] / total["namnare"].iloc[0] if total["namnare"].iloc[0] > 0 else np.nan
     is_t = out["insats_id"] == ALLA
     out["flagga"] = None
     if np.isfinite(p0):
-        out.loc[~is_t, "flagga"] = funnel_flags(out.loc[~is_t, "taljare"].to_numpy(), out.loc[~is_t, "namnare"].to_numpy(), p0).to_numpy()
+        out.loc[~is_t, "flagga"] = funnel_flags(
+            out.loc[~is_t, "taljare"].to_numpy(), out.loc[~is_t, "namnare"].to_numpy(), p0
+        ).to_numpy()
     if "insatser" in ctx.study:
         ins = ctx.study["insatser"].set_index(ctx.study["insatser"]["insats_id"].astype(str))
         labels = intervention_labels(ctx.study["insatser"])
@@ -731,14 +952,26 @@ def cost_per_outcome(ctx: Context) -> pd.DataFrame:
     q = ended_participations(ctx)
     ids = _participations(ctx).loc[q.index, "insats_id"].astype(object)
     outcomes = q["arbete_studier"].groupby(ids.to_numpy()).sum()
-    g = f.groupby("insats_id", sort=True).agg(manader=("manader", "sum"), kostnad=("kostnad", lambda s: s.sum(min_count=1)))
+    g = f.groupby("insats_id", sort=True).agg(
+        manader=("manader", "sum"), kostnad=("kostnad", lambda s: s.sum(min_count=1))
+    )
     out = g.reset_index()
     out["utfall"] = out["insats_id"].map(outcomes).fillna(0).astype(float)
-    total = pd.DataFrame([{"insats_id": ALLA, "manader": float(f["manader"].sum()),
-                           "kostnad": float(f["kostnad"].sum(min_count=1)), "utfall": float(q["arbete_studier"].sum())}])
+    total = pd.DataFrame(
+        [
+            {
+                "insats_id": ALLA,
+                "manader": float(f["manader"].sum()),
+                "kostnad": float(f["kostnad"].sum(min_count=1)),
+                "utfall": float(q["arbete_studier"].sum()),
+            }
+        ]
+    )
     out = pd.concat([out, total], ignore_index=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["kostnad_per_utfall"] = np.where(out["utfall"] > 0, out["kostnad"] / out["utfall"].where(out["utfall"] > 0), np.nan)
+        out["kostnad_per_utfall"] = np.where(
+            out["utfall"] > 0, out["kostnad"] / out["utfall"].where(out["utfall"] > 0), np.nan
+        )
     return out
 
 
@@ -748,7 +981,7 @@ PATH_STEPS = ("ansokan", "bedomd", "arbetsformaga", "insats_90")
 
 
 def path_table(raw_long: pd.DataFrame) -> pd.DataFrame:
-    """"En väg in" per area and for all, from the *unprotected* measures table
+    """ "En väg in" per area and for all, from the *unprotected* measures table
     (``compute_measures(...).raw``): ``ansokan`` (applications in the period), ``bedomd``
     (assessed), ``arbetsformaga`` (assessed hel or delvis), ``insats_90`` (of those, starting a
     participation within 90 days), ``dagar_median``, ``dagar_p90``, ``andel_30`` (assessed within 30
@@ -814,80 +1047,163 @@ def recommendations(fynd: dict, thresholds: dict | None = None) -> list[Recommen
     out: list[Recommendation] = []
     if ok("erbjudande_andel") and fynd["erbjudande_andel"] < th["erbjudande_mal"]:
         v = fynd["erbjudande_andel"]
-        out.append(Recommendation("Alla erbjuds en insats",
-                                  f"Erbjudandeandelen är {_pct(v)} (mål {_pct(th['erbjudande_mal'])}): inför en rutin "
-                                  "där varje ny biståndsmottagare får ett erbjudande inom 90 dagar och följ upp den "
-                                  "månadsvis per område.", v, th["erbjudande_mal"]))
+        out.append(
+            Recommendation(
+                "Alla erbjuds en insats",
+                f"Erbjudandeandelen är {_pct(v)} (mål {_pct(th['erbjudande_mal'])}): inför en rutin "
+                "där varje ny biståndsmottagare får ett erbjudande inom 90 dagar och följ upp den "
+                "månadsvis per område.",
+                v,
+                th["erbjudande_mal"],
+            )
+        )
     if ok("kapacitet_gap") and fynd["kapacitet_gap"] > 0:
         cats = ", ".join(fynd.get("kapacitet_brist") or [])
-        out.append(Recommendation("Alla erbjuds en insats",
-                                  f"Om alla erbjuds en insats saknas omkring {_num(fynd['kapacitet_gap'])} platser "
-                                  f"(genomsnitt samtidigt){' främst i ' + cats if cats else ''}: planera platserna "
-                                  "innan målet införs.", fynd["kapacitet_gap"], 0.0))
+        out.append(
+            Recommendation(
+                "Alla erbjuds en insats",
+                f"Om alla erbjuds en insats saknas omkring {_num(fynd['kapacitet_gap'])} platser "
+                f"(genomsnitt samtidigt){' främst i ' + cats if cats else ''}: planera platserna "
+                "innan målet införs.",
+                fynd["kapacitet_gap"],
+                0.0,
+            )
+        )
     if ok("narvaro_nivaforandring") and ok("narvaro_lo") and ok("narvaro_hi"):
         v, lo, hi = fynd["narvaro_nivaforandring"], fynd["narvaro_lo"], fynd["narvaro_hi"]
         ci = f"95 % KI {_pp(lo)} till {_pp(hi)}"
         if lo > 0:
-            text = (f"Närvaron steg med {_pp(v)} procentenheter när närvarokravet infördes ({ci}): behåll kravet "
-                    "och följ upp att det inte leder till fler avbrott.")
+            text = (
+                f"Närvaron steg med {_pp(v)} procentenheter när närvarokravet infördes ({ci}): behåll kravet "
+                "och följ upp att det inte leder till fler avbrott."
+            )
         elif hi < 0:
-            text = (f"Närvaron sjönk med {_pp(-v)} procentenheter när närvarokravet infördes ({ci}): utred varför "
-                    "innan kravet behålls.")
+            text = (
+                f"Närvaron sjönk med {_pp(-v)} procentenheter när närvarokravet infördes ({ci}): utred varför "
+                "innan kravet behålls."
+            )
         else:
-            text = (f"Ingen säker förändring av närvaron vid närvarokravet ({_pp(v)} procentenheter, {ci}): "
-                    "följ upp med fler månader innan kravet bedöms.")
+            text = (
+                f"Ingen säker förändring av närvaron vid närvarokravet ({_pp(v)} procentenheter, {ci}): "
+                "följ upp med fler månader innan kravet bedöms."
+            )
         out.append(Recommendation("Närvarokrav", text, v, 0.0))
     if ok("narvaro_andel_80") and fynd["narvaro_andel_80"] < th["narvaro_andel_80_min"]:
         v = fynd["narvaro_andel_80"]
-        out.append(Recommendation("Närvarokrav", f"Bara {_pct(v)} av deltagandena har minst 80 % närvaro (mål "
-                                  f"{_pct(th['narvaro_andel_80_min'])}): följ upp frånvaro tidigt i varje insats.",
-                                  v, th["narvaro_andel_80_min"]))
+        out.append(
+            Recommendation(
+                "Närvarokrav",
+                f"Bara {_pct(v)} av deltagandena har minst 80 % närvaro (mål "
+                f"{_pct(th['narvaro_andel_80_min'])}): följ upp frånvaro tidigt i varje insats.",
+                v,
+                th["narvaro_andel_80_min"],
+            )
+        )
     if fynd.get("lov_racker_inte"):
         cats = ", ".join(fynd["lov_racker_inte"])
-        out.append(Recommendation("Valfrihet och LOV", f"Volymen räcker inte till två utförare med minst "
-                                  f"{_num(fynd.get('lov_min_deltagare'))} deltaganden per år i {cats}: inför inte LOV "
-                                  "där; använd egen regi eller upphandling.", None, fynd.get("lov_min_deltagare")))
+        out.append(
+            Recommendation(
+                "Valfrihet och LOV",
+                f"Volymen räcker inte till två utförare med minst "
+                f"{_num(fynd.get('lov_min_deltagare'))} deltaganden per år i {cats}: inför inte LOV "
+                "där; använd egen regi eller upphandling.",
+                None,
+                fynd.get("lov_min_deltagare"),
+            )
+        )
     if fynd.get("lov_racker"):
         cats = ", ".join(fynd["lov_racker"])
-        out.append(Recommendation("Valfrihet och LOV", f"Volymen räcker för flera utförare i {cats}: LOV är möjligt "
-                                  "där om frågorna i avsnitt 3 besvaras först.", None, fynd.get("lov_min_deltagare")))
+        out.append(
+            Recommendation(
+                "Valfrihet och LOV",
+                f"Volymen räcker för flera utförare i {cats}: LOV är möjligt "
+                "där om frågorna i avsnitt 3 besvaras först.",
+                None,
+                fynd.get("lov_min_deltagare"),
+            )
+        )
     if ok("lov_andel_valt") and fynd["lov_andel_valt"] < th["lov_andel_valt_min"]:
         v = fynd["lov_andel_valt"]
-        out.append(Recommendation("Valfrihet och LOV", f"Bara {_pct(v)} valde själva sin LOV-utförare (mål "
-                                  f"{_pct(th['lov_andel_valt_min'])}): förbättra informationen om utförarna.",
-                                  v, th["lov_andel_valt_min"]))
+        out.append(
+            Recommendation(
+                "Valfrihet och LOV",
+                f"Bara {_pct(v)} valde själva sin LOV-utförare (mål "
+                f"{_pct(th['lov_andel_valt_min'])}): förbättra informationen om utförarna.",
+                v,
+                th["lov_andel_valt_min"],
+            )
+        )
     if fynd.get("insatser_under"):
         names = ", ".join(fynd["insatser_under"])
-        out.append(Recommendation("Dagens insatser", f"{len(fynd['insatser_under'])} insatser har färre avslut till "
-                                  f"arbete eller studier än slumpen förklarar (under 95 %-gränsen i trattdiagrammet): "
-                                  f"{names}. Se över innehåll och målgrupp.", float(len(fynd["insatser_under"])), None))
+        out.append(
+            Recommendation(
+                "Dagens insatser",
+                f"{len(fynd['insatser_under'])} insatser har färre avslut till "
+                f"arbete eller studier än slumpen förklarar (under 95 %-gränsen i trattdiagrammet): "
+                f"{names}. Se över innehåll och målgrupp.",
+                float(len(fynd["insatser_under"])),
+                None,
+            )
+        )
     if fynd.get("insatser_over"):
         names = ", ".join(fynd["insatser_over"])
-        out.append(Recommendation("Dagens insatser", f"{len(fynd['insatser_over'])} insatser har fler avslut till "
-                                  f"arbete eller studier än slumpen förklarar: {names}. Överväg fler platser där.",
-                                  float(len(fynd["insatser_over"])), None))
+        out.append(
+            Recommendation(
+                "Dagens insatser",
+                f"{len(fynd['insatser_over'])} insatser har fler avslut till "
+                f"arbete eller studier än slumpen förklarar: {names}. Överväg fler platser där.",
+                float(len(fynd["insatser_over"])),
+                None,
+            )
+        )
     if ok("kostnad_min") and ok("kostnad_max") and fynd["kostnad_min"] > 0:
         ratio = fynd["kostnad_max"] / fynd["kostnad_min"]
         if ratio > th["kostnad_spridning_max"]:
-            out.append(Recommendation("Dagens insatser", f"Kostnaden per avslut till arbete eller studier skiljer "
-                                      f"{_num(ratio, 1)} gånger mellan insatserna ({_num(fynd['kostnad_min'])}–"
-                                      f"{_num(fynd['kostnad_max'])} kr): pröva att flytta platser till de insatser "
-                                      "som ger mest per krona.", ratio, th["kostnad_spridning_max"]))
+            out.append(
+                Recommendation(
+                    "Dagens insatser",
+                    f"Kostnaden per avslut till arbete eller studier skiljer "
+                    f"{_num(ratio, 1)} gånger mellan insatserna ({_num(fynd['kostnad_min'])}–"
+                    f"{_num(fynd['kostnad_max'])} kr): pröva att flytta platser till de insatser "
+                    "som ger mest per krona.",
+                    ratio,
+                    th["kostnad_spridning_max"],
+                )
+            )
     if ok("vagin_dagar_median") and fynd["vagin_dagar_median"] > th["vagin_dagar_median_max"]:
         v = fynd["vagin_dagar_median"]
-        out.append(Recommendation("En väg in", f"Det tar i median {_num(v)} dagar från ansökan till bedömning (mål "
-                                  f"högst {_num(th['vagin_dagar_median_max'])}): korta väntan till bedömning.",
-                                  v, th["vagin_dagar_median_max"]))
+        out.append(
+            Recommendation(
+                "En väg in",
+                f"Det tar i median {_num(v)} dagar från ansökan till bedömning (mål "
+                f"högst {_num(th['vagin_dagar_median_max'])}): korta väntan till bedömning.",
+                v,
+                th["vagin_dagar_median_max"],
+            )
+        )
     if ok("vagin_andel_bedomda") and fynd["vagin_andel_bedomda"] < th["vagin_andel_bedomda_min"]:
         v = fynd["vagin_andel_bedomda"]
-        out.append(Recommendation("En väg in", f"{_pct(v)} av ansökningarna fick en bedömning av arbetsförmågan (mål "
-                                  f"{_pct(th['vagin_andel_bedomda_min'])}): se till att alla sökande bedöms.",
-                                  v, th["vagin_andel_bedomda_min"]))
+        out.append(
+            Recommendation(
+                "En väg in",
+                f"{_pct(v)} av ansökningarna fick en bedömning av arbetsförmågan (mål "
+                f"{_pct(th['vagin_andel_bedomda_min'])}): se till att alla sökande bedöms.",
+                v,
+                th["vagin_andel_bedomda_min"],
+            )
+        )
     if ok("vagin_andel_insats_90") and fynd["vagin_andel_insats_90"] < th["vagin_andel_insats_90_min"]:
         v = fynd["vagin_andel_insats_90"]
-        out.append(Recommendation("En väg in", f"{_pct(v)} av dem med hel eller delvis arbetsförmåga började en insats "
-                                  f"inom 90 dagar (mål {_pct(th['vagin_andel_insats_90_min'])}): koppla bedömningen "
-                                  "direkt till ett erbjudande om insats.", v, th["vagin_andel_insats_90_min"]))
+        out.append(
+            Recommendation(
+                "En väg in",
+                f"{_pct(v)} av dem med hel eller delvis arbetsförmåga började en insats "
+                f"inom 90 dagar (mål {_pct(th['vagin_andel_insats_90_min'])}): koppla bedömningen "
+                "direkt till ett erbjudande om insats.",
+                v,
+                th["vagin_andel_insats_90_min"],
+            )
+        )
     return out
 
 
@@ -944,20 +1260,40 @@ def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
     # hinder groups are compared over every adult recipient (in scope arbetslöshet there is only one)
     by_grp = offer_rates(offer_frame(ctx, all_groups=True), "hindergrupp", order=contract.codes("hindergrupp"))
     by_grp["grupp"] = by_grp["hindergrupp"].map(lambda c: "Alla" if c == ALLA else contract.label("hindergrupp", c))
-    cols = {"grupp": ("Grupp", "text"), "namnare": ("Personer", "antal"), "taljare": ("Erbjudna", "antal"),
-            "andel": ("Andel erbjudna", "andel"), "lo:hi": ("95 % konfidensintervall", "intervall")}
+    cols = {
+        "grupp": ("Grupp", "text"),
+        "namnare": ("Personer", "antal"),
+        "taljare": ("Erbjudna", "antal"),
+        "andel": ("Andel erbjudna", "andel"),
+        "lo:hi": ("95 % konfidensintervall", "intervall"),
+    }
     pub = {}
-    for caption, t, key in (("Per område", by_area, "omrade_kod"), ("Per åldersgrupp", by_age, "aldersgrupp"),
-                            ("Per försörjningshinder (alla vuxna biståndsmottagare)", by_grp, "hindergrupp")):
+    for caption, t, key in (
+        ("Per område", by_area, "omrade_kod"),
+        ("Per åldersgrupp", by_age, "aldersgrupp"),
+        ("Per försörjningshinder (alla vuxna biståndsmottagare)", by_grp, "hindergrupp"),
+    ):
         pub[caption] = protect_shares(t, min_cell, key=key, values=("andel", "lo", "hi"))
         s.tables[f"Erbjudandeandel {caption.lower()}"] = format_shown(pub[caption], cols)
-    scope = "alla vuxna biståndsmottagare" if ctx.params.erbjudande_alla_grupper else \
-        "vuxna biståndsmottagare med försörjningshinder arbetslöshet"
-    s.notes.append(f"Omfattning: {scope}. Erbjuden = ett deltagande erbjudet (annars påbörjat) senast "
-                   f"{ctx.params.erbjudande_dagar} dagar efter första biståndsmånaden i perioden (måttet erbjudande_andel).")
+    scope = (
+        "alla vuxna biståndsmottagare"
+        if ctx.params.erbjudande_alla_grupper
+        else "vuxna biståndsmottagare med försörjningshinder arbetslöshet"
+    )
+    s.notes.append(
+        f"Omfattning: {scope}. Erbjuden = ett deltagande erbjudet (annars påbörjat) senast "
+        f"{ctx.params.erbjudande_dagar} dagar efter första biståndsmånaden i perioden (måttet erbjudande_andel)."
+    )
     if "erbjudande_andel" in set(measures["matt"]):
-        s.charts.append(ranked_bars(measures, "erbjudande_andel", omraden=ctx.study["omraden"] if "omraden" in ctx.study else None,
-                                    min_cell=min_cell, title="Andel erbjudna en insats inom 90 dagar, per område"))
+        s.charts.append(
+            ranked_bars(
+                measures,
+                "erbjudande_andel",
+                omraden=ctx.study["omraden"] if "omraden" in ctx.study else None,
+                min_cell=min_cell,
+                title="Andel erbjudna en insats inom 90 dagar, per område",
+            )
+        )
     total = pub["Per område"].iloc[-1]
     s.fynd["erbjudande_andel"] = float(total["andel"]) if pd.notna(total["andel"]) else None
     if "insatser" in ctx.study:
@@ -965,13 +1301,26 @@ def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
         s.extra["kapacitet"] = gap
         shown = gap.copy()
         shown["namn"] = [("Alla kategorier" if c == ALLA else contract.label("kategori", c)) for c in shown["kategori"]]
-        gp = protect_shares(shown, min_cell, key="kategori", num="deltaganden", den=None,
-                            values=("andel_deltaganden", "manader_medel", "behov", "gap"))
-        s.tables["Platser som behövs om alla i omfattningen erbjuds en insats"] = format_shown(gp, {
-            "namn": ("Kategori", "text"), "deltaganden": ("Deltaganden i perioden", "antal"),
-            "andel_deltaganden": ("Andel av deltagandena", "andel"), "manader_medel": ("Längd, månader", "tal1"),
-            "behov": ("Platser som behövs", "antal"), "platser": ("Platser i dag", "antal"),
-            "gap": ("Saknas (+) / överskott (−)", "antal")})
+        gp = protect_shares(
+            shown,
+            min_cell,
+            key="kategori",
+            num="deltaganden",
+            den=None,
+            values=("andel_deltaganden", "manader_medel", "behov", "gap"),
+        )
+        s.tables["Platser som behövs om alla i omfattningen erbjuds en insats"] = format_shown(
+            gp,
+            {
+                "namn": ("Kategori", "text"),
+                "deltaganden": ("Deltaganden i perioden", "antal"),
+                "andel_deltaganden": ("Andel av deltagandena", "andel"),
+                "manader_medel": ("Längd, månader", "tal1"),
+                "behov": ("Platser som behövs", "antal"),
+                "platser": ("Platser i dag", "antal"),
+                "gap": ("Saknas (+) / överskott (−)", "antal"),
+            },
+        )
         visible = gp[~gp["undertryckt"] & (gp["kategori"] != ALLA)]
         if len(visible):
             s.charts.append(capacity_chart(visible))
@@ -979,9 +1328,11 @@ def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
         s.fynd["kapacitet_gap"] = float(tot["gap"]) if pd.notna(tot["gap"]) else None
         short = gp[(gp["kategori"] != ALLA) & (gp["gap"] > 0.5)].sort_values("gap", ascending=False)
         s.fynd["kapacitet_brist"] = [contract.label("kategori", c).lower() for c in short["kategori"].head(3)]
-        s.notes.append(f"Kapacitetsgapet: {format_number(len(frame))} personer i omfattningen, var och en med ett "
-                       f"deltagande av dagens kategorimix och längd, utspritt över periodens {_n_months(ctx)} månader "
-                       "(se `docs/antaganden.md`, U2).")
+        s.notes.append(
+            f"Kapacitetsgapet: {format_number(len(frame))} personer i omfattningen, var och en med ett "
+            f"deltagande av dagens kategorimix och längd, utspritt över periodens {_n_months(ctx)} månader "
+            "(se `docs/antaganden.md`, U2)."
+        )
     else:
         s.notes.append(_missing(ctx.study, ["insatser"], "Kapacitetsgapet") or "")
     s.conclusion = _conclusion_offer(pub, s.fynd)
@@ -992,8 +1343,10 @@ def _conclusion_offer(pub: dict, fynd: dict) -> str:
     parts = []
     total = pub["Per område"].iloc[-1]
     if pd.notna(total["andel"]):
-        parts.append(f"{_pct(total['andel'])} av personerna i omfattningen erbjöds en insats inom 90 dagar "
-                     f"(95 % KI {_pct(total['lo'])}–{_pct(total['hi'])}); målet är 100 %.")
+        parts.append(
+            f"{_pct(total['andel'])} av personerna i omfattningen erbjöds en insats inom 90 dagar "
+            f"(95 % KI {_pct(total['lo'])}–{_pct(total['hi'])}); målet är 100 %."
+        )
     areas = pub["Per område"]
     areas = areas[(areas["omrade_kod"] != ALLA) & areas["andel"].notna()]
     if len(areas) >= 2:
@@ -1005,8 +1358,10 @@ def _conclusion_offer(pub: dict, fynd: dict) -> str:
         parts.append(f"Unga 18–24 år: {_pct(age['andel'].iloc[0])}, 25 år och äldre: {_pct(age['andel'].iloc[1])}.")
     if fynd.get("kapacitet_gap") is not None:
         g = fynd["kapacitet_gap"]
-        parts.append(f"Om alla erbjöds en insats skulle omkring {_num(abs(g))} platser "
-                     f"{'saknas' if g > 0 else 'bli över'} (genomsnitt samtidigt).")
+        parts.append(
+            f"Om alla erbjöds en insats skulle omkring {_num(abs(g))} platser "
+            f"{'saknas' if g > 0 else 'bli över'} (genomsnitt samtidigt)."
+        )
     if not parts:
         parts.append("Antalen är för små för att visas utan att röja enskilda (se fotnoten om ..).")
     return " ".join(parts)
@@ -1022,17 +1377,25 @@ def section_attendance(ctx: Context, measures, reform_datum, *, min_cell: int = 
         return s
     frame = attendance_frame(ctx)
     if frame.empty:
-        s.notes.append("**Närvaron kan inte beräknas:** inga deltaganden i perioden har både planerade timmar och "
-                       "närvarotimmar.")
+        s.notes.append(
+            "**Närvaron kan inte beräknas:** inga deltaganden i perioden har både planerade timmar och närvarotimmar."
+        )
         s.conclusion = "Närvaron kan inte beräknas."
         return s
     names = _names(ctx)
     labels = intervention_labels(ctx.study["insatser"]) if "insatser" in ctx.study else {}
-    cols = {"grupp": ("", "text"), "namnare": ("Deltaganden", "antal"), "median": ("Median närvaro", "andel0"),
-            "andel": ("Minst 80 % närvaro", "andel"), "lo:hi": ("95 % konfidensintervall", "intervall")}
-    specs = (("Per insats", "insats_id", lambda c: labels.get(c, c), "Insats"),
-             ("Per utförare", "utforare", lambda c: c, "Utförare"),
-             ("Per område", "omrade_kod", lambda c: names.get(c, c), "Område"))
+    cols = {
+        "grupp": ("", "text"),
+        "namnare": ("Deltaganden", "antal"),
+        "median": ("Median närvaro", "andel0"),
+        "andel": ("Minst 80 % närvaro", "andel"),
+        "lo:hi": ("95 % konfidensintervall", "intervall"),
+    }
+    specs = (
+        ("Per insats", "insats_id", lambda c: labels.get(c, c), "Insats"),
+        ("Per utförare", "utforare", lambda c: c, "Utförare"),
+        ("Per område", "omrade_kod", lambda c: names.get(c, c), "Område"),
+    )
     for caption, by, name, head in specs:
         if by != "omrade_kod" and frame[by].isna().all():
             continue
@@ -1054,21 +1417,33 @@ def section_attendance(ctx: Context, measures, reform_datum, *, min_cell: int = 
         return s
     s.extra["its"] = its
     coef = its.coefficients
-    shown = pd.DataFrame({"Parameter": ["Nivå före (vid periodens början)", "Trend före, per månad",
-                                        "Nivåförändring vid reformen", "Trendförändring, per månad"],
-                          "Skattning": [_pp(v) for v in coef["skattning"]],
-                          "95 % konfidensintervall": [f"{_pp(a)} till {_pp(b)}" for a, b in zip(coef["lo"], coef["hi"])],
-                          "p-värde": [format_number(v, 3) for v in coef["p"]]})
+    shown = pd.DataFrame(
+        {
+            "Parameter": [
+                "Nivå före (vid periodens början)",
+                "Trend före, per månad",
+                "Nivåförändring vid reformen",
+                "Trendförändring, per månad",
+            ],
+            "Skattning": [_pp(v) for v in coef["skattning"]],
+            "95 % konfidensintervall": [f"{_pp(a)} till {_pp(b)}" for a, b in zip(coef["lo"], coef["hi"])],
+            "p-värde": [format_number(v, 3) for v in coef["p"]],
+        }
+    )
     s.tables["Segmenterad regression (procent respektive procentenheter; HAC/Newey–West-standardfel)"] = shown
     published = monthly[monthly["n"] >= min_cell]
     if len(published) < len(monthly):
-        s.notes.append(f"{len(monthly) - len(published)} månader med färre än {min_cell} deltaganden visas inte i "
-                       "diagrammet (de ingår i regressionen).")
+        s.notes.append(
+            f"{len(monthly) - len(published)} månader med färre än {min_cell} deltaganden visas inte i "
+            "diagrammet (de ingår i regressionen)."
+        )
     s.charts.append(its_chart(published, its, reform_datum))
     s.fynd.update({"narvaro_nivaforandring": its.level_change, "narvaro_lo": its.level_lo, "narvaro_hi": its.level_hi})
-    s.notes.append(f"Avbruten tidsserie: medelnärvaron per startmånad ({its.n_before} månader före och {its.n_after} "
-                   f"efter reformen), segmenterad regression med nivå och trend före samt förändring i nivå och trend "
-                   f"vid reformen; standardfel robusta för autokorrelation (Newey–West, {its.maxlags} laggar).")
+    s.notes.append(
+        f"Avbruten tidsserie: medelnärvaron per startmånad ({its.n_before} månader före och {its.n_after} "
+        f"efter reformen), segmenterad regression med nivå och trend före samt förändring i nivå och trend "
+        f"vid reformen; standardfel robusta för autokorrelation (Newey–West, {its.maxlags} laggar)."
+    )
     s.conclusion = _conclusion_attendance(s.fynd, its, reform_datum)
     return s
 
@@ -1076,16 +1451,23 @@ def section_attendance(ctx: Context, measures, reform_datum, *, min_cell: int = 
 def _conclusion_attendance(fynd: dict, its: ItsResult | None, reform_datum) -> str:
     parts = []
     if fynd.get("narvaro_median") is not None:
-        parts.append(f"Mediannärvaron är {_pct(fynd['narvaro_median'])}, och {_pct(fynd.get('narvaro_andel_80'))} av "
-                     "deltagandena har minst 80 % närvaro.")
+        parts.append(
+            f"Mediannärvaron är {_pct(fynd['narvaro_median'])}, och {_pct(fynd.get('narvaro_andel_80'))} av "
+            "deltagandena har minst 80 % närvaro."
+        )
     if its is not None:
         when = pd.Timestamp(reform_datum).strftime("%Y-%m")
         sig = its.level_lo > 0 or its.level_hi < 0
         direction = "steg" if its.level_change > 0 else "sjönk"
-        parts.append(f"När närvarokravet infördes ({when}) {direction} närvaron med {_pp(abs(its.level_change))} "
-                     f"procentenheter (95 % KI {_pp(its.level_lo)} till {_pp(its.level_hi)}), "
-                     + ("en förändring som inte kan förklaras av slumpen eller av trenden före."
-                        if sig else "men förändringen är inte säkerställd."))
+        parts.append(
+            f"När närvarokravet infördes ({when}) {direction} närvaron med {_pp(abs(its.level_change))} "
+            f"procentenheter (95 % KI {_pp(its.level_lo)} till {_pp(its.level_hi)}), "
+            + (
+                "en förändring som inte kan förklaras av slumpen eller av trenden före."
+                if sig
+                else "men förändringen är inte säkerställd."
+            )
+        )
     return " ".join(parts)
 
 
@@ -1101,22 +1483,37 @@ def section_lov(ctx: Context, measures, *, min_cell: int = 5, lov_min_deltagare:
     s.fynd["lov_finns"] = lov
     s.fynd["lov_min_deltagare"] = lov_min_deltagare
     if not lov:
-        s.notes.append("**LOV-utförare saknas:** studien har inga insatser hos LOV-utförare (`regi` lov eller `lov` Ja "
-                       "i `insatser`). Andelen som själva valt utförare och jämförelsen mellan LOV-utförare kan därför "
-                       "inte beräknas; volymen per kategori och frågorna inför ett beslut om LOV visas ändå.")
+        s.notes.append(
+            "**LOV-utförare saknas:** studien har inga insatser hos LOV-utförare (`regi` lov eller `lov` Ja "
+            "i `insatser`). Andelen som själva valt utförare och jämförelsen mellan LOV-utförare kan därför "
+            "inte beräknas; volymen per kategori och frågorna inför ett beslut om LOV visas ändå."
+        )
     prov = providers_per_category(ctx)
     vol = lov_volume(ctx, lov_min_deltagare, prov)
     s.extra["volym"] = vol
-    vol_pub = protect_shares(vol.assign(namn=[contract.label("kategori", c) for c in vol["kategori"]]), min_cell,
-                             key="kategori", num="deltaganden", den=None, values=("per_ar", "per_utforare"),
-                             total=None)
+    vol_pub = protect_shares(
+        vol.assign(namn=[contract.label("kategori", c) for c in vol["kategori"]]),
+        min_cell,
+        key="kategori",
+        num="deltaganden",
+        den=None,
+        values=("per_ar", "per_utforare"),
+        total=None,
+    )
     vol_pub["racker_text"] = np.where(vol_pub["racker"], "Ja", "Nej")
     s.tables["Utförare och volym per kategori"] = format_shown(
         vol_pub.assign(regi=prov["regi"].to_numpy()),
-        {"namn": ("Kategori", "text"), "utforare": ("Utförare", "antal"), "lov_utforare": ("Varav LOV", "antal"),
-         "regi": ("Regi", "text"), "per_ar": ("Deltaganden per år", "antal"),
-         "per_utforare": ("Per utförare och år", "antal"), "max_utforare": (f"Utförare med minst {lov_min_deltagare}/år", "antal"),
-         "racker_text": ("Räcker för flera", "text")})
+        {
+            "namn": ("Kategori", "text"),
+            "utforare": ("Utförare", "antal"),
+            "lov_utforare": ("Varav LOV", "antal"),
+            "regi": ("Regi", "text"),
+            "per_ar": ("Deltaganden per år", "antal"),
+            "per_utforare": ("Per utförare och år", "antal"),
+            "max_utforare": (f"Utförare med minst {lov_min_deltagare}/år", "antal"),
+            "racker_text": ("Räcker för flera", "text"),
+        },
+    )
     s.fynd["lov_racker"] = [contract.label("kategori", c).lower() for c in vol.loc[vol["racker"], "kategori"]]
     s.fynd["lov_racker_inte"] = [contract.label("kategori", c).lower() for c in vol.loc[~vol["racker"], "kategori"]]
     chosen_share = None
@@ -1124,49 +1521,89 @@ def section_lov(ctx: Context, measures, *, min_cell: int = 5, lov_min_deltagare:
         ch = chosen_by_provider(ctx)
         ch["grupp"] = ch["utforare"].replace({ALLA: "Alla LOV-utförare"})
         chp = protect_shares(ch, min_cell, key="utforare", values=("andel", "lo", "hi"))
-        s.tables["Andel som själva valt utförare (LOV)"] = format_shown(chp, {
-            "grupp": ("Utförare", "text"), "namnare": ("Deltaganden", "antal"), "taljare": ("Valde själv", "antal"),
-            "andel": ("Andel", "andel"), "lo:hi": ("95 % konfidensintervall", "intervall")})
+        s.tables["Andel som själva valt utförare (LOV)"] = format_shown(
+            chp,
+            {
+                "grupp": ("Utförare", "text"),
+                "namnare": ("Deltaganden", "antal"),
+                "taljare": ("Valde själv", "antal"),
+                "andel": ("Andel", "andel"),
+                "lo:hi": ("95 % konfidensintervall", "intervall"),
+            },
+        )
         tot = chp.iloc[-1]
         chosen_share = float(tot["andel"]) if pd.notna(tot["andel"]) else None
         s.fynd["lov_andel_valt"] = chosen_share
     frame = _outcome_frame_ext(ctx)
-    cols = {"grupp": ("", "text"), "namnare": ("Avslutade", "antal"), "taljare": ("Arbete/studier", "antal"),
-            "andel": ("Andel", "andel"), "lo:hi": ("95 % KI", "intervall"), "oe": ("O/E justerat", "kvot"),
-            "oe_lo:oe_hi": ("95 % KI för O/E", "intervall_kvot")}
+    cols = {
+        "grupp": ("", "text"),
+        "namnare": ("Avslutade", "antal"),
+        "taljare": ("Arbete/studier", "antal"),
+        "andel": ("Andel", "andel"),
+        "lo:hi": ("95 % KI", "intervall"),
+        "oe": ("O/E justerat", "kvot"),
+        "oe_lo:oe_hi": ("95 % KI för O/E", "intervall_kvot"),
+    }
     po_pub = None
     if len(frame):
         po = outcomes_by_group(ctx, "utforare", frame=frame)
         po["grupp"] = po["utforare"].replace({ALLA: "Alla utförare"})
-        po_pub = protect_shares(po, min_cell, key="utforare", values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi"))
-        s.tables["Avslut till arbete eller studier per utförare"] = format_shown(po_pub, {**cols, "grupp": ("Utförare", "text")})
+        po_pub = protect_shares(
+            po, min_cell, key="utforare", values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi")
+        )
+        s.tables["Avslut till arbete eller studier per utförare"] = format_shown(
+            po_pub, {**cols, "grupp": ("Utförare", "text")}
+        )
         pr = outcomes_by_group(ctx, "regi", frame=frame)
         pr["grupp"] = [("Alla" if c == ALLA else contract.label("regi", c)) for c in pr["regi"]]
         pr["undertryckt"] = pr["regi"].isin(_leaky_parents(frame, po_pub, "utforare", "regi"))
-        pr_pub = protect_shares(pr, min_cell, key="regi", values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi"))
-        s.tables["Avslut till arbete eller studier per regi"] = format_shown(pr_pub, {**cols, "grupp": ("Regi", "text")})
+        pr_pub = protect_shares(
+            pr, min_cell, key="regi", values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi")
+        )
+        s.tables["Avslut till arbete eller studier per regi"] = format_shown(
+            pr_pub, {**cols, "grupp": ("Regi", "text")}
+        )
         s.extra["utfall_regi"] = pr
 
-        long = po_pub.assign(matt="justerat_utfall_oe", omrade_kod=po_pub["utforare"], varde=po_pub["oe"],
-                             lo=po_pub["oe_lo"], hi=po_pub["oe_hi"])
-        s.charts.append(ranked_bars(long[["matt", "omrade_kod", "varde", "taljare", "namnare", "undertryckt", "lo", "hi"]],
-                                    "justerat_utfall_oe", min_cell=min_cell,
-                                    title="Avslut till arbete/studier per utförare, observerat/förväntat"))
-        s.notes.append("O/E: observerade avslut till arbete eller studier delat med förväntade, med förväntat från "
-                       "samma modell av deltagarnas egenskaper som måttet justerat_utfall_oe (ålder, kön, utrikes född, "
-                       "utbildning, försörjningshinder, bistånd före start). Över 1 = bättre än deltagarna väntas klara sig.")
+        long = po_pub.assign(
+            matt="justerat_utfall_oe",
+            omrade_kod=po_pub["utforare"],
+            varde=po_pub["oe"],
+            lo=po_pub["oe_lo"],
+            hi=po_pub["oe_hi"],
+        )
+        s.charts.append(
+            ranked_bars(
+                long[["matt", "omrade_kod", "varde", "taljare", "namnare", "undertryckt", "lo", "hi"]],
+                "justerat_utfall_oe",
+                min_cell=min_cell,
+                title="Avslut till arbete/studier per utförare, observerat/förväntat",
+            )
+        )
+        s.notes.append(
+            "O/E: observerade avslut till arbete eller studier delat med förväntade, med förväntat från "
+            "samma modell av deltagarnas egenskaper som måttet justerat_utfall_oe (ålder, kön, utrikes född, "
+            "utbildning, försörjningshinder, bistånd före start). Över 1 = bättre än deltagarna väntas klara sig."
+        )
     lov_rows = None
     if po_pub is not None and lov:
         lov_prov = set(frame.loc[frame["lov"], "utforare"].dropna())
         lov_rows = po_pub[po_pub["utforare"].isin(lov_prov)]
-    s.extra["fragor"] = lov_questions(vol, chosen_share=chosen_share, provider_outcomes=lov_rows,
-                                      min_deltagare=lov_min_deltagare, lov_present=lov)
-    s.notes.append("**Frågor kommunen behöver besvara innan LOV väljs:**\n\n"
-                   + "\n".join(f"{i}. {q}" for i, q in enumerate(s.extra["fragor"], 1)))
-    parts = [f"{len(vol)} kategorier har insatser i perioden; volymen räcker för minst två utförare med "
-             f"{lov_min_deltagare} deltaganden per år i {len(s.fynd['lov_racker'])} av dem."]
+    s.extra["fragor"] = lov_questions(
+        vol, chosen_share=chosen_share, provider_outcomes=lov_rows, min_deltagare=lov_min_deltagare, lov_present=lov
+    )
+    s.notes.append(
+        "**Frågor kommunen behöver besvara innan LOV väljs:**\n\n"
+        + "\n".join(f"{i}. {q}" for i, q in enumerate(s.extra["fragor"], 1))
+    )
+    parts = [
+        f"{len(vol)} kategorier har insatser i perioden; volymen räcker för minst två utförare med "
+        f"{lov_min_deltagare} deltaganden per år i {len(s.fynd['lov_racker'])} av dem."
+    ]
     if chosen_share is not None:
-        parts.append(f"{_pct(chosen_share)} av deltagandena hos LOV-utförare började efter att personen själv valt utförare.")
+        parts.append(
+            f"{_pct(chosen_share)} av deltagandena hos LOV-utförare började efter att personen själv valt utförare."
+        )
     elif not lov:
         parts.append("Inga LOV-utförare finns i uppgifterna, så valfriheten kan inte utvärderas med egna data.")
     s.conclusion = " ".join(parts)
@@ -1191,45 +1628,85 @@ def section_interventions(ctx: Context, measures, *, min_cell: int = 5) -> Secti
     pub["sf_sup"] = sf["undertryckt"]
     pub = pub.sort_values(["undertryckt", "andel"], ascending=[True, False], na_position="last")
     pub = pd.concat([pub[pub["insats_id"] != ALLA], pub[pub["insats_id"] == ALLA]], ignore_index=True)
-    flag_text = {"over_998": "Över 99,8 %", "over_95": "Över 95 %", "inom": "Inom", "under_95": "Under 95 %",
-                 "under_998": "Under 99,8 %"}
-    pub["flagga_text"] = [("" if u else flag_text.get(f, "")) if isinstance(f, str) else "" for f, u in zip(pub["flagga"], pub["undertryckt"])]
-    shown = format_shown(pub, {"namn": ("Insats", "text"), "namnare": ("Avslutade", "antal"),
-                               "taljare": ("Arbete/studier", "antal"), "andel": ("Andel", "andel"),
-                               "lo:hi": ("95 % KI", "intervall"), "flagga_text": ("Trattdiagram", "text"),
-                               "kostnad_per_utfall": ("Kostnad per utfall", "kr")})
-    shown["Utan bistånd 3 mån efter"] = [SUPPRESSED if u else _pct(v) if pd.notna(v) else ""
-                                         for v, u in zip(pub["sf_andel"], pub["sf_sup"])]
+    flag_text = {
+        "over_998": "Över 99,8 %",
+        "over_95": "Över 95 %",
+        "inom": "Inom",
+        "under_95": "Under 95 %",
+        "under_998": "Under 99,8 %",
+    }
+    pub["flagga_text"] = [
+        ("" if u else flag_text.get(f, "")) if isinstance(f, str) else ""
+        for f, u in zip(pub["flagga"], pub["undertryckt"])
+    ]
+    shown = format_shown(
+        pub,
+        {
+            "namn": ("Insats", "text"),
+            "namnare": ("Avslutade", "antal"),
+            "taljare": ("Arbete/studier", "antal"),
+            "andel": ("Andel", "andel"),
+            "lo:hi": ("95 % KI", "intervall"),
+            "flagga_text": ("Trattdiagram", "text"),
+            "kostnad_per_utfall": ("Kostnad per utfall", "kr"),
+        },
+    )
+    shown["Utan bistånd 3 mån efter"] = [
+        SUPPRESSED if u else _pct(v) if pd.notna(v) else "" for v, u in zip(pub["sf_andel"], pub["sf_sup"])
+    ]
     s.tables["Utfall per insats, rangordnat efter andel avslut till arbete eller studier"] = shown
 
     long = pub.assign(matt="utfall_arbete_studier_andel", omrade_kod=pub["insats_id"], varde=pub["andel"])
     long = long[["matt", "omrade_kod", "varde", "taljare", "namnare", "undertryckt"]]
     labels = dict(zip(pub["insats_id"].astype(str), pub["namn"].astype(str)))
-    s.charts.append(ranked_bars(long, "utfall_arbete_studier_andel", omraden=labels, min_cell=min_cell,
-                                title="Andel avslut till arbete eller studier per insats"))
+    s.charts.append(
+        ranked_bars(
+            long,
+            "utfall_arbete_studier_andel",
+            omraden=labels,
+            min_cell=min_cell,
+            title="Andel avslut till arbete eller studier per insats",
+        )
+    )
     if (~pub["undertryckt"] & (pub["insats_id"] != ALLA)).sum() >= 2:
-        s.charts.append(funnel_plot(long, "utfall_arbete_studier_andel", omraden=labels, min_cell=min_cell,
-                                    title="Avslut till arbete eller studier per insats: trattdiagram"))
+        s.charts.append(
+            funnel_plot(
+                long,
+                "utfall_arbete_studier_andel",
+                omraden=labels,
+                min_cell=min_cell,
+                title="Avslut till arbete eller studier per insats: trattdiagram",
+            )
+        )
     vis = pub[(pub["insats_id"] != ALLA) & ~pub["undertryckt"]]
     s.fynd["insatser_under"] = list(vis.loc[vis["flagga"].isin(["under_95", "under_998"]), "namn"])
     s.fynd["insatser_over"] = list(vis.loc[vis["flagga"].isin(["over_95", "over_998"]), "namn"])
     c = vis["kostnad_per_utfall"].dropna()
     if len(c) >= 2:
         s.fynd["kostnad_min"], s.fynd["kostnad_max"] = float(c.min()), float(c.max())
-    s.notes.append("Kostnad per utfall = kostnad per plats och månad × månader som deltagandena pågick under perioden, "
-                   "delat med antal avslut till arbete eller studier under perioden (se `docs/antaganden.md`, U7). "
-                   "Trattdiagram: insatsens andel jämförs med alla insatsers andel; utanför 95 %-gränsen är skillnaden "
-                   "större än slumpen brukar ge.")
+    s.notes.append(
+        "Kostnad per utfall = kostnad per plats och månad × månader som deltagandena pågick under perioden, "
+        "delat med antal avslut till arbete eller studier under perioden (se `docs/antaganden.md`, U7). "
+        "Trattdiagram: insatsens andel jämförs med alla insatsers andel; utanför 95 %-gränsen är skillnaden "
+        "större än slumpen brukar ge."
+    )
     parts = []
     if len(vis):
         best, worst = vis.iloc[0], vis.iloc[-1]
-        parts.append(f"Andelen avslut till arbete eller studier varierar från {_pct(worst['andel'])} ({worst['namn']}) "
-                     f"till {_pct(best['andel'])} ({best['namn']}).")
+        parts.append(
+            f"Andelen avslut till arbete eller studier varierar från {_pct(worst['andel'])} ({worst['namn']}) "
+            f"till {_pct(best['andel'])} ({best['namn']})."
+        )
     n_out = len(s.fynd["insatser_under"]) + len(s.fynd["insatser_over"])
-    parts.append(f"{n_out} av {len(vis)} insatser skiljer sig från genomsnittet mer än slumpen förklarar." if len(vis)
-                 else "Inga insatser har tillräckligt många avslutade deltaganden för att visas.")
+    parts.append(
+        f"{n_out} av {len(vis)} insatser skiljer sig från genomsnittet mer än slumpen förklarar."
+        if len(vis)
+        else "Inga insatser har tillräckligt många avslutade deltaganden för att visas."
+    )
     if "kostnad_min" in s.fynd:
-        parts.append(f"Kostnaden per utfall går från {_num(s.fynd['kostnad_min'])} till {_num(s.fynd['kostnad_max'])} kr.")
+        parts.append(
+            f"Kostnaden per utfall går från {_num(s.fynd['kostnad_min'])} till {_num(s.fynd['kostnad_max'])} kr."
+        )
     s.conclusion = " ".join(parts)
     return s
 
@@ -1240,8 +1717,9 @@ def section_path(ctx: Context, measures_raw, *, min_cell: int = 5) -> Section:
     note = _missing(ctx.study, ["bedomningar", "personer", "deltaganden"], "En väg in")
     if note:
         s.notes.append(note)
-        s.conclusion = ("Organisationen kring bedömning av arbetsförmåga kan inte utvärderas utan uppgifter om "
-                        "bedömningar.")
+        s.conclusion = (
+            "Organisationen kring bedömning av arbetsförmåga kan inte utvärderas utan uppgifter om bedömningar."
+        )
         return s
 
     t = path_table(measures_raw)
@@ -1249,34 +1727,55 @@ def section_path(ctx: Context, measures_raw, *, min_cell: int = 5) -> Section:
     s.extra["vag_in"] = t
     pub = t.copy()
     # every step is a count of persons whose areas add up to the total: protect each step as a line
-    for step_num, step_den, share in (("bedomd", "ansokan", "andel_bedomda"), ("insats_90", "arbetsformaga", "andel_insats_90")):
+    for step_num, step_den, share in (
+        ("bedomd", "ansokan", "andel_bedomda"),
+        ("insats_90", "arbetsformaga", "andel_insats_90"),
+    ):
         p = protect_shares(t, min_cell, key="omrade_kod", num=step_num, den=step_den, values=(share,))
         pub[step_num], pub[step_den], pub[share] = p[step_num], p[step_den], p[share]
         pub[f"sup_{share}"] = p["undertryckt"]
-    ans = protect_shares(t, min_cell, key="omrade_kod", num="ansokan", den=None, values=("dagar_median", "dagar_p90", "andel_30"))
+    ans = protect_shares(
+        t, min_cell, key="omrade_kod", num="ansokan", den=None, values=("dagar_median", "dagar_p90", "andel_30")
+    )
     for c in ("dagar_median", "dagar_p90", "andel_30"):
         pub[c] = ans[c]
     pub["undertryckt"] = ans["undertryckt"]
     pub["grupp"] = pub["omrade_kod"].map(names).fillna(pub["omrade_kod"])
-    shown = format_shown(pub, {"grupp": ("Område", "text"), "ansokan": ("Ansökningar", "antal"),
-                               "dagar_median": ("Dagar till bedömning, median", "dagar"),
-                               "dagar_p90": ("90:e percentilen", "dagar"), "andel_30": ("Bedömda inom 30 dagar", "andel")})
-    shown["Andel bedömda"] = [SUPPRESSED if u else _pct(v, 1) if pd.notna(v) else ""
-                              for v, u in zip(pub["andel_bedomda"], pub["sup_andel_bedomda"])]
-    shown["Arbetsförmåga, börjar insats inom 90 dagar"] = [SUPPRESSED if u else _pct(v, 1) if pd.notna(v) else ""
-                                                          for v, u in zip(pub["andel_insats_90"], pub["sup_andel_insats_90"])]
+    shown = format_shown(
+        pub,
+        {
+            "grupp": ("Område", "text"),
+            "ansokan": ("Ansökningar", "antal"),
+            "dagar_median": ("Dagar till bedömning, median", "dagar"),
+            "dagar_p90": ("90:e percentilen", "dagar"),
+            "andel_30": ("Bedömda inom 30 dagar", "andel"),
+        },
+    )
+    shown["Andel bedömda"] = [
+        SUPPRESSED if u else _pct(v, 1) if pd.notna(v) else ""
+        for v, u in zip(pub["andel_bedomda"], pub["sup_andel_bedomda"])
+    ]
+    shown["Arbetsförmåga, börjar insats inom 90 dagar"] = [
+        SUPPRESSED if u else _pct(v, 1) if pd.notna(v) else ""
+        for v, u in zip(pub["andel_insats_90"], pub["sup_andel_insats_90"])
+    ]
     s.tables["En väg in per område"] = shown
     tot = t[t["omrade_kod"] == ALLA].iloc[0]
     s.charts.append(flow_steps({k: tot[k] for k in PATH_STEPS}, min_cell=min_cell))
     totp = pub[pub["omrade_kod"] == ALLA].iloc[0]
-    for key, col in (("vagin_dagar_median", "dagar_median"), ("vagin_andel_bedomda", "andel_bedomda"),
-                     ("vagin_andel_insats_90", "andel_insats_90")):
+    for key, col in (
+        ("vagin_dagar_median", "dagar_median"),
+        ("vagin_andel_bedomda", "andel_bedomda"),
+        ("vagin_andel_insats_90", "andel_insats_90"),
+    ):
         s.fynd[key] = float(totp[col]) if pd.notna(totp[col]) else None
     if "vagin_andel_insats_90_dagar" in set(measures_raw["matt"]):
         s.extra["ranked"] = True
-    s.conclusion = (f"Av {_num(totp['ansokan'])} ansökningar bedömdes {_pct(totp['andel_bedomda'])}, i median efter "
-                    f"{_num(totp['dagar_median'])} dagar (90 % inom {_num(totp['dagar_p90'])} dagar). Av dem med hel "
-                    f"eller delvis arbetsförmåga började {_pct(totp['andel_insats_90'])} en insats inom 90 dagar.")
+    s.conclusion = (
+        f"Av {_num(totp['ansokan'])} ansökningar bedömdes {_pct(totp['andel_bedomda'])}, i median efter "
+        f"{_num(totp['dagar_median'])} dagar (90 % inom {_num(totp['dagar_p90'])} dagar). Av dem med hel "
+        f"eller delvis arbetsförmåga började {_pct(totp['andel_insats_90'])} en insats inom 90 dagar."
+    )
     return s
 
 

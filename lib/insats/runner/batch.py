@@ -93,8 +93,9 @@ from insats import __version__
 from insats.atomic import atomic_write, sha256_of
 from insats.contract import fold
 from insats.data.load import StudyError, load_study, read_table
+from insats.reports.export import external_references
 from insats.runner.config import ConfigError, RunConfig
-from insats.runner.execute import _warm_worker, export_html, external_references, run_report
+from insats.runner.execute import _warm_worker, run_report
 from insats.runner.index import write_index
 from insats.runner.kernels import KernelPool, close_pool
 from insats.runner.tasks import DEFAULT_PREIMPORTS, FEL, OK, SKIPPED, ReportOutcome, ReportTask, format_seconds, now_iso
@@ -107,7 +108,6 @@ __all__ = [
     "ReportTask",
     "RunResult",
     "cached_study_dir",
-    "export_html",
     "external_references",
     "hash_folder",
     "run_batch",

@@ -13,47 +13,14 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
-import re
 import socket
 import threading
 import time
 from typing import Any
 
-from insats.charts import offline_html_exporter
-from insats.reports.common import add_table_of_contents
+from insats.reports.export import external_references, notebook_html, report_exporter
 from insats.runner.kernels import KERNEL_START_TIMEOUT, _Kernel, kernel_pool
 from insats.runner.tasks import FEL, OK, ReportOutcome, ReportTask, format_seconds, now_iso
-
-# --------------------------------------------------------------------------- HTML export
-_EXPORTER = None
-_EXPORTER_LOCK = threading.Lock()
-_EXTERNAL_RE = re.compile(
-    r"""<(?:script|link)\b[^>]*?\b(?:src|href)\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)""", re.IGNORECASE
-)
-
-
-def _exporter():
-    """One offline exporter per worker process (``charts.offline_html_exporter``: no CDN scripts)."""
-    global _EXPORTER
-    with _EXPORTER_LOCK:
-        if _EXPORTER is None:
-            _EXPORTER = offline_html_exporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-        return _EXPORTER
-
-
-def external_references(html: str) -> list[str]:
-    """Addresses of scripts and style sheets an HTML page would fetch from the network."""
-    return list(dict.fromkeys(m.group(1) for m in _EXTERNAL_RE.finditer(html)))
-
-
-def export_html(nb, title: str) -> str:
-    """A notebook as one offline HTML report: no code cells, no CDN, a table of contents of its
-    sections (the same page as ``report.export_report``)."""
-
-    exporter = _exporter()
-    with _EXPORTER_LOCK:
-        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    return add_table_of_contents(body)
 
 
 # --------------------------------------------------------------------------- one report
@@ -224,7 +191,7 @@ def run_report(task: ReportTask) -> ReportOutcome:
     mark = time.monotonic()
     try:
         outcome.notebook = nbformat.writes(nb)
-        outcome.html = export_html(nb, task.name)
+        outcome.html = notebook_html(nb, task.name)
         outcome.external = external_references(outcome.html)
     except Exception as exc:  # noqa: BLE001
         outcome.status = FEL
@@ -321,7 +288,7 @@ def _warm_worker(kernel_name: str, preimports: tuple[str, ...], cwd: str) -> Non
             import nbclient  # noqa: F401
             import papermill.parameterize  # noqa: F401
 
-            _exporter()
+            report_exporter()
 
     thread = threading.Thread(target=imports, daemon=True)
     thread.start()
