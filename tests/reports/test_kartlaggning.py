@@ -334,7 +334,7 @@ def _value(table: pd.DataFrame, matt: str, area: str) -> float:
 
 def test_summary_survey_quotes_measures(survey):
     res = compute_measures(survey, start=FRAN, end=TILL, min_cell=5)
-    s = K.summary(survey, res, fran=FRAN, till=TILL)
+    s = K.summary(survey, res, start=FRAN, end=TILL)
     t = res.table
     assert list(s)[:2] == ["omfattning", "utbud"]
     assert s["omfattning"] == "Kartläggningen omfattar 3 områden och perioden 2013-01 till 2013-06."
@@ -369,7 +369,7 @@ def test_summary_survey_quotes_measures(survey):
 
 def test_summary_full_quotes_outcomes(full):
     res = full_measures(full, min_cell=1)
-    s = K.summary(full, res, fran=FRAN, till=TILL, fokus_omrade="b")
+    s = K.summary(full, res, start=FRAN, end=TILL, focus="b")
     t = res.table
     # ended in the period: d1 arbete, d2 avbrott, d3 studier, d4 avbrott, d5 avbrott, d6 arbete -> 3 of 6
     alla = _value(t, "utfall_arbete_studier_andel", ALLA)
@@ -388,23 +388,23 @@ def test_summary_full_quotes_outcomes(full):
 
 
 def test_check_parameters(survey):
-    p = K.check_parameters(survey, fran="2013-01", till="2013-06", min_cell=5, fokus_omrade="a")
+    p = K.check_parameters(survey, start="2013-01", end="2013-06", min_cell=5, focus="a")
     assert p == {"fran": "2013-01", "till": "2013-06", "min_cell": 5, "fokus_omrade": "a", "sprak": "sv"}
     with pytest.raises(InsatsError, match="finns inte i studien"):
-        K.check_parameters(survey, fran="2013-01", till="2013-06", fokus_omrade="x")
+        K.check_parameters(survey, start="2013-01", end="2013-06", focus="x")
     with pytest.raises(InsatsError, match="före sin början"):
-        K.check_parameters(survey, fran="2013-06", till="2013-01")
+        K.check_parameters(survey, start="2013-06", end="2013-01")
     with pytest.raises(InsatsError, match="stöds inte"):
-        K.check_parameters(survey, fran="2013-01", till="2013-06", sprak="en")
+        K.check_parameters(survey, start="2013-01", end="2013-06", language="en")
 
 
 def test_sections_say_what_is_missing(survey):
     res = compute_measures(survey, start=FRAN, end=TILL, min_cell=5)
-    items = K.utfall_section(survey, res.table)
+    items = K.section_utfall(survey, res.table).blocks
     assert len(items) == 1 and isinstance(items[0], K.Note)
     assert "kan inte beräknas" in items[0].text and "`deltaganden`" in items[0].text
-    assert all(isinstance(i, K.Note) for i in K.justerat_section(survey, res.table))
-    utbud = K.utbud_section(survey, res.table, FRAN, TILL)
+    assert all(isinstance(i, K.Note) for i in K.section_justerat(survey, res.table).blocks)
+    utbud = K.section_utbud(survey, res.table, FRAN, TILL).blocks
     assert any(isinstance(i, K.Note) and "personer" in i.text for i in utbud)
 
 

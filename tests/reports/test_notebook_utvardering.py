@@ -11,7 +11,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from tests.support import ROOT
+from tests.support import ROOT, output_text
 from tests.support.browser import offline_page, wait_for_charts
 
 NOTEBOOK = ROOT / "notebooks" / "utvardering.ipynb"
@@ -61,9 +61,7 @@ def _section_text(nb: nbformat.NotebookNode, heading: str) -> str:
             inside = cell.source.startswith(heading)
             continue
         if inside:
-            for o in cell.get("outputs", []):
-                data = o.get("data", {})
-                texts.append(data.get("text/markdown", "") + data.get("text/plain", ""))
+            texts.append(output_text(nb, [cell]))
     return "\n".join(texts)
 
 

@@ -115,7 +115,7 @@ def study():
 
 @pytest.fixture(scope="module")
 def profiles(study):
-    return {a: profil.build_profile(study, a, fran="2013-01", till="2013-06") for a in SIZES}
+    return {a: profil.build_profile(study, a, start="2013-01", end="2013-06") for a in SIZES}
 
 
 def fig(profile, matt) -> pd.Series:
@@ -378,7 +378,7 @@ def test_summary_and_missing_tables(study, profiles):
     (note,) = profiles["a"].missing()
     assert "`bedomningar`" in note and "andel bedömda inom 30 dagar" in note
     survey = Study(tables={k: study[k] for k in ("omraden", "insatser", "medel")})
-    p = profil.build_profile(survey, "b", fran="2013-01", till="2013-06")
+    p = profil.build_profile(survey, "b", start="2013-01", end="2013-06")
     assert "Utfall kan inte jämföras: studien saknar `deltaganden`, `personer`." in p.summary()
     assert p.funnel_chart() is None and "Utfallet kan inte beräknas" in p.outcome_text()
     assert "andel avslut till arbete eller studier" in p.missing()[0]

@@ -302,7 +302,7 @@ def test_no_lov_when_lov_rows_are_dropped():
     assert not U.has_lov(c)
     sec = U.section_lov(c, compute_measures(s, start="2016-01", end="2016-12").table, lov_min_deltagare=1)
     assert any("LOV-utförare saknas" in n for n in sec.notes)
-    assert "lov_andel_valt" not in sec.fynd
+    assert "lov_andel_valt" not in sec.findings
 
 
 def test_outcomes_by_group_counts_and_oe():
@@ -410,7 +410,7 @@ def test_sections_run_on_small_study_and_suppress():
 
 
 def test_recommendations_triggered_by_thresholds():
-    fynd = {
+    findings = {
         "erbjudande_andel": 0.62,
         "kapacitet_gap": 12.4,
         "kapacitet_brist": ["arbetsträning"],
@@ -428,7 +428,7 @@ def test_recommendations_triggered_by_thresholds():
         "vagin_andel_bedomda": 0.95,
         "vagin_andel_insats_90": 0.5,
     }
-    recs = U.recommendations(fynd)
+    recs = U.recommendations(findings)
     texts = "\n".join(r.text for r in recs)
     assert (
         f"Erbjudandeandelen är {format_number(0.62, 0, percent=True)} (mål {format_number(1.0, 0, percent=True)})"
@@ -445,7 +445,7 @@ def test_recommendations_triggered_by_thresholds():
     recs2 = U.recommendations(
         {"narvaro_andel_80": 0.7, "erbjudande_andel": 0.62}, {"narvaro_andel_80_min": 0.8, "erbjudande_mal": 0.6}
     )
-    assert [r.omrade for r in recs2] == ["Närvarokrav"]
+    assert [r.area for r in recs2] == ["Närvarokrav"]
     # an uncertain change says so; missing numbers trigger nothing
     recs3 = U.recommendations(
         {"narvaro_nivaforandring": 0.01, "narvaro_lo": -0.02, "narvaro_hi": 0.04, "erbjudande_andel": None}
@@ -457,4 +457,4 @@ def test_summary_lists_every_section():
     secs = [U.Section("Ett", conclusion="A."), U.Section("Två", conclusion="B.")]
     text = U.summary(secs, [U.Recommendation("Ett", "x")])
     assert "1. **Ett.** A." in text and "2. **Två.** B." in text and "1 rekommendationer" in text
-    assert U.all_findings([U.Section("x", fynd={"a": 1}), U.Section("y", fynd={"b": 2})]) == {"a": 1, "b": 2}
+    assert U.all_findings([U.Section("x", findings={"a": 1}), U.Section("y", findings={"b": 2})]) == {"a": 1, "b": 2}

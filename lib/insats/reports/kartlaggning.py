@@ -26,12 +26,11 @@ Definitional choices made here (logged in ``docs/antaganden.md``, rows K1–K8):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from IPython.display import HTML, Markdown, display
 
 from insats import charts, contract
 from insats.analysis.measures import (
@@ -50,46 +49,47 @@ from insats.contract import ALLA, CENTRAL, TABLES
 from insats.data.study import Study
 from insats.errors import UsageError
 from insats.reports.common import area_names, measure_table, missing_note
+from insats.reports.render import Note, Section, section_of, show
 
 __all__ = [
-    "Note",
-    "differing_table",
-    "equality_display",
-    "organisation_display",
     "COMMON_DEFINITIONS",
     "EQUALITY_MEASURES",
     "GAP_CATEGORIES",
     "OUTCOME_TABLES",
     "SURVEY_TABLES",
+    "Note",
+    "Section",
     "category_gaps",
     "check_parameters",
     "differing_areas",
+    "differing_table",
+    "equality_display",
     "equality_table",
     "feriejobb_comparison",
     "feriejobb_table",
     "gaps_table",
-    "feriejobb_section",
-    "gaps_section",
     "join_names",
-    "justerat_section",
-    "likstallighet_section",
-    "medel_section",
-    "organisation_section",
-    "period_years",
-    "present",
-    "utbud_section",
-    "utfall_section",
-    "uppfoljning_section",
     "open_places",
+    "organisation_display",
     "organisation_table",
+    "period_years",
     "place_matrix",
+    "present",
     "regi_matrix",
+    "section_feriejobb",
+    "section_gaps",
+    "section_justerat",
+    "section_likstallighet",
+    "section_medel",
+    "section_organisation",
+    "section_uppfoljning",
+    "section_utbud",
+    "section_utfall",
     "show",
     "spending_by_category",
     "spending_table",
     "summary",
     "summary_markdown",
-    "table_html",
     "uncomputable_measures",
     "uncomputable_table",
 ]
@@ -129,9 +129,9 @@ SUPPORTED_LANGUAGES = ("sv",)
 # --------------------------------------------------------------------------- helpers
 
 
-def period_years(fran, till) -> list[int]:
+def period_years(start, end) -> list[int]:
     """Calendar years that the period touches (``medel`` is yearly: each counts whole)."""
-    return list(range(_month(fran).year, _month(till).year + 1))
+    return list(range(_month(start).year, _month(end).year + 1))
 
 
 def present(long: pd.DataFrame, ids: Iterable[str]) -> list[str]:
@@ -148,8 +148,8 @@ def _month(value) -> pd.Timestamp:
     return pd.Timestamp(str(value)).to_period("M").to_timestamp()
 
 
-def _context(study: Study, fran, till) -> Context:
-    return Context(study, Params(start=_month(fran), end=_month(till)))
+def _context(study: Study, start, end) -> Context:
+    return Context(study, Params(start=_month(start), end=_month(end)))
 
 
 def _areas(study: Study) -> list[str]:
@@ -198,39 +198,39 @@ def _alla(long: pd.DataFrame, matt: str) -> pd.Series | None:
 
 
 def check_parameters(
-    study: Study, *, fran: str, till: str, min_cell: int = 5, fokus_omrade: str | None = None, sprak: str = "sv"
+    study: Study, *, start: str, end: str, min_cell: int = 5, focus: str | None = None, language: str = "sv"
 ) -> dict:
     """Validate the notebook's parameters against the study; Swedish ``ValueError`` when wrong.
 
     Returns the parameters as a dict (for the provenance table).
     """
-    if sprak not in SUPPORTED_LANGUAGES:
-        raise UsageError(f'Språket {sprak!r} stöds inte ännu; välj sprak = "sv".')
-    start, end = _month(fran), _month(till)
+    if language not in SUPPORTED_LANGUAGES:
+        raise UsageError(f'Språket {language!r} stöds inte ännu; välj sprak = "sv".')
+    start, end = _month(start), _month(end)
     if end < start:
         raise UsageError(f"Perioden slutar ({end:%Y-%m}) före sin början ({start:%Y-%m}).")
     if int(min_cell) < 1:
         raise UsageError(f"min_cell måste vara minst 1, fick {min_cell!r}.")
-    if fokus_omrade is not None:
+    if focus is not None:
         areas = _areas(study)
-        if str(fokus_omrade) not in areas:
-            raise UsageError(f"fokus_omrade {fokus_omrade!r} finns inte i studien; områdena är: {', '.join(areas)}.")
+        if str(focus) not in areas:
+            raise UsageError(f"fokus_omrade {focus!r} finns inte i studien; områdena är: {', '.join(areas)}.")
     return {
         "fran": f"{start:%Y-%m}",
         "till": f"{end:%Y-%m}",
         "min_cell": int(min_cell),
-        "fokus_omrade": fokus_omrade,
-        "sprak": sprak,
+        "fokus_omrade": focus,
+        "sprak": language,
     }
 
 
 # --------------------------------------------------------------------------- utbud
 
 
-def open_places(study: Study, fran, till) -> pd.DataFrame:
+def open_places(study: Study, start, end) -> pd.DataFrame:
     """Places of the interventions counted as intervention and open in the period, unallocated:
     columns ``omrade_kod`` (an area or ``CENTRAL``), ``kategori``, ``regi``, ``platser``."""
-    ins = open_interventions(_context(study, fran, till))
+    ins = open_interventions(_context(study, start, end))
     return pd.DataFrame(
         {
             "omrade_kod": ins["omrade_kod"].astype(str).to_numpy(),
@@ -241,10 +241,10 @@ def open_places(study: Study, fran, till) -> pd.DataFrame:
     )
 
 
-def place_matrix(study: Study, fran, till) -> pd.DataFrame:
+def place_matrix(study: Study, start, end) -> pd.DataFrame:
     """Places per area (rows, every area of the study, then ``CENTRAL`` when it has any) and
     category (columns, code-list order, only categories with places); 0 where none."""
-    places = open_places(study, fran, till)
+    places = open_places(study, start, end)
     rows = _areas(study) + ([CENTRAL] if (places["omrade_kod"] == CENTRAL).any() else [])
     cols = [c for c in contract.codes("kategori") if c in set(places["kategori"])]
     wide = places.pivot_table(
@@ -255,14 +255,14 @@ def place_matrix(study: Study, fran, till) -> pd.DataFrame:
     return wide
 
 
-def category_gaps(study: Study, fran, till, categories: Sequence[str] = GAP_CATEGORIES) -> pd.DataFrame:
+def category_gaps(study: Study, start, end, categories: Sequence[str] = GAP_CATEGORIES) -> pd.DataFrame:
     """Which areas lack which categories (among ``categories``).
 
     One row per area: ``kategorier_egna`` (categories with places in the area's own utbud),
     ``saknas_eget`` (categories missing from its own utbud, list of codes), ``saknas_helt``
     (missing also centrally: nobody in the area can be offered them).
     """
-    matrix = place_matrix(study, fran, till)
+    matrix = place_matrix(study, start, end)
     central = set(matrix.columns[matrix.loc[CENTRAL] > 0]) if CENTRAL in matrix.index else set()
     rows = []
     for code in _areas(study):
@@ -301,10 +301,10 @@ def gaps_table(gaps: pd.DataFrame, study: Study) -> pd.DataFrame:
 # --------------------------------------------------------------------------- organisation
 
 
-def regi_matrix(study: Study, fran, till) -> pd.DataFrame:
+def regi_matrix(study: Study, start, end) -> pd.DataFrame:
     """Places of each area's *own* interventions by regi (rows: areas, then ``CENTRAL``;
     columns: regi codes in code-list order, all of them); 0 where none."""
-    places = open_places(study, fran, till)
+    places = open_places(study, start, end)
     rows = _areas(study) + ([CENTRAL] if (places["omrade_kod"] == CENTRAL).any() else [])
     wide = places.pivot_table(
         index="omrade_kod", columns="regi", values="platser", aggfunc="sum", fill_value=0.0, observed=True
@@ -314,10 +314,10 @@ def regi_matrix(study: Study, fran, till) -> pd.DataFrame:
     return wide
 
 
-def organisation_table(study: Study, fran, till) -> pd.DataFrame:
+def organisation_table(study: Study, start, end) -> pd.DataFrame:
     """Per area: own places, the share of them in each regi that occurs, the main regi (most
     places; ties name every one) and the number of regi forms used. Numeric values."""
-    m = regi_matrix(study, fran, till)
+    m = regi_matrix(study, start, end)
     used = [c for c in m.columns if m[c].sum() > 0]
     total = m.sum(axis=1)
     out = pd.DataFrame(index=m.index)
@@ -336,7 +336,7 @@ def organisation_display(org: pd.DataFrame, study: Study) -> pd.DataFrame:
     names = _names(study)
     share_cols = [c for c in org.columns if c.startswith("andel_")]
     values = org[["platser", *share_cols]]
-    shown = format_table(values, decimals={c: 0 for c in values.columns}, percent={c: True for c in share_cols})
+    shown = format_table(values, decimals=dict.fromkeys(values.columns, 0), percent=dict.fromkeys(share_cols, True))
     shown.columns = ["Egna platser"] + [contract.label("regi", c[len("andel_") :]) for c in share_cols]
     shown["Huvudsaklig regi"] = [
         ", ".join(contract.label("regi", r) for r in v.split(";")) if v else "–" for v in org["huvudsaklig_regi"]
@@ -350,9 +350,9 @@ def organisation_display(org: pd.DataFrame, study: Study) -> pd.DataFrame:
 # --------------------------------------------------------------------------- medel
 
 
-def _medel(study: Study, fran, till) -> pd.DataFrame:
+def _medel(study: Study, start, end) -> pd.DataFrame:
     m = study["medel"]
-    m = m[m["ar"].isin(period_years(fran, till))]
+    m = m[m["ar"].isin(period_years(start, end))]
     return pd.DataFrame(
         {
             "omrade_kod": m["omrade_kod"].astype(str).to_numpy(),
@@ -364,10 +364,10 @@ def _medel(study: Study, fran, till) -> pd.DataFrame:
     )
 
 
-def spending_by_category(study: Study, fran, till) -> pd.DataFrame:
+def spending_by_category(study: Study, start, end) -> pd.DataFrame:
     """Kronor per area (rows; then ``CENTRAL``) and category (columns, ``kategori_medel`` order,
     only categories with money) for the period's years, with a ``Totalt`` column."""
-    m = _medel(study, fran, till)
+    m = _medel(study, start, end)
     rows = _areas(study) + ([CENTRAL] if (m["omrade_kod"] == CENTRAL).any() else [])
     cols = [c for c in contract.codes("kategori_medel") if c in set(m["kategori"])]
     wide = m.pivot_table(index="omrade_kod", columns="kategori", values="belopp", aggfunc="sum", fill_value=0.0)
@@ -377,9 +377,9 @@ def spending_by_category(study: Study, fran, till) -> pd.DataFrame:
     return wide
 
 
-def spending_table(study: Study, fran, till) -> pd.DataFrame:
+def spending_table(study: Study, start, end) -> pd.DataFrame:
     """``spending_by_category`` for display, in thousands of kronor (tkr)."""
-    wide = spending_by_category(study, fran, till) / 1000.0
+    wide = spending_by_category(study, start, end) / 1000.0
     shown = format_table(wide)
     names = _names(study)
     shown.columns = [contract.label("kategori_medel", c) if c != "Totalt" else "Totalt" for c in wide.columns]
@@ -403,7 +403,7 @@ def _population(study: Study, years: Iterable[int]) -> tuple[pd.DataFrame, str]:
     return pop.groupby(["omrade_kod", "ar"], as_index=False)["befolkning"].sum(), col
 
 
-def feriejobb_comparison(study: Study, fran, till) -> pd.DataFrame:
+def feriejobb_comparison(study: Study, start, end) -> pd.DataFrame:
     """Money for interventions per inhabitant and year under the three ``COMMON_DEFINITIONS``,
     and each area's rank under each (1 = most kronor per inhabitant).
 
@@ -418,8 +418,8 @@ def feriejobb_comparison(study: Study, fran, till) -> pd.DataFrame:
     differently in different years: ``"delvis"``). ``flytt_utan``/``flytt_med``: places gained in
     the ranking (positive = moves up) when going from the own definition to the common one.
     """
-    m = _medel(study, fran, till)
-    pop, col = _population(study, period_years(fran, till))
+    m = _medel(study, start, end)
+    pop, col = _population(study, period_years(start, end))
     m = m.merge(pop, on=["omrade_kod", "ar"], how="inner")[["omrade_kod", "ar", "kategori", "belopp", "raknas"]]
     rows = []
     for code in _areas(study):
@@ -705,7 +705,7 @@ def _range_sentence(long, matt, names, what, fmt) -> str | None:
     return f"{what} varierar från {fmt(lo)} ({_name_list(lo_names)}) till {fmt(hi)} ({_name_list(hi_names)})."
 
 
-def summary(study: Study, result: MeasureResult, *, fran, till, fokus_omrade: str | None = None) -> dict[str, str]:
+def summary(study: Study, result: MeasureResult, *, start, end, focus: str | None = None) -> dict[str, str]:
     """The Sammanfattning: Swedish sentences generated from the published measures and the
     functions above, keyed by topic (``omfattning``, ``utbud``, ``luckor``, ``platser``,
     ``organisation``, ``medel``, ``feriejobb``, ``utfall``, ``likstallighet``, ``uppfoljning``,
@@ -715,7 +715,7 @@ def summary(study: Study, result: MeasureResult, *, fran, till, fokus_omrade: st
     areas = _areas(study)
     n = len(areas)
     out: dict[str, str] = {}
-    start, end = _month(fran), _month(till)
+    start, end = _month(start), _month(end)
     out["omfattning"] = (
         f"Kartläggningen omfattar {format_number(n)} områden och perioden {start:%Y-%m} till {end:%Y-%m}."
     )
@@ -730,7 +730,7 @@ def summary(study: Study, result: MeasureResult, *, fran, till, fokus_omrade: st
         )
         if s:
             out["utbud"] = s
-        gaps = category_gaps(study, fran, till)
+        gaps = category_gaps(study, start, end)
         own = int(sum(len(g) > 0 for g in gaps["saknas_eget"]))
         whole = int(sum(len(g) > 0 for g in gaps["saknas_helt"]))
         out["luckor"] = (
@@ -748,7 +748,7 @@ def summary(study: Study, result: MeasureResult, *, fran, till, fokus_omrade: st
         )
         if s:
             out["platser"] = s
-        org = organisation_table(study, fran, till).reindex(areas)
+        org = organisation_table(study, start, end).reindex(areas)
         share_own = org.get("andel_egen_omrade", pd.Series(0.0, index=org.index)).fillna(0.0)
         k = int((share_own > 0.5).sum())
         mains = pd.Series([r for v in org["huvudsaklig_regi"] for r in v.split(";") if r]).value_counts()
@@ -768,7 +768,7 @@ def summary(study: Study, result: MeasureResult, *, fran, till, fokus_omrade: st
         )
     if "medel" in study:
         s = _range_sentence(long, "medel_andel_feriejobb", names, "Andelen av medlen som går till feriejobb", _pct)
-        comp = feriejobb_comparison(study, fran, till) if "omraden" in study else pd.DataFrame()
+        comp = feriejobb_comparison(study, start, end) if "omraden" in study else pd.DataFrame()
         if len(comp):
             yes = int((comp["raknar_feriejobb"] == True).sum())  # noqa: E712
             no = int((comp["raknar_feriejobb"] == False).sum())  # noqa: E712
@@ -836,8 +836,8 @@ def summary(study: Study, result: MeasureResult, *, fran, till, fokus_omrade: st
     else:
         out["uppfoljning"] = f"Alla {format_number(total)} mått kan beräknas med dagens data."
 
-    if fokus_omrade is not None:
-        out["fokus"] = _focus_sentence(study, result, fran, till, str(fokus_omrade), names)
+    if focus is not None:
+        out["fokus"] = _focus_sentence(study, result, start, end, str(focus), names)
     return out
 
 
@@ -868,7 +868,7 @@ def _feriejobb_sentence(comp: pd.DataFrame, names: Mapping[str, str]) -> str:
     return f"Områdena rangordnas efter insatsmedel per {pop} och år med sin egen definition. " + " ".join(parts)
 
 
-def _focus_sentence(study, result, fran, till, code, names) -> str:
+def _focus_sentence(study, result, start, end, code, names) -> str:
     long = result.table
     name = names.get(code, code)
     bits = []
@@ -879,7 +879,7 @@ def _focus_sentence(study, result, fran, till, code, names) -> str:
     if len(row) and pd.notna(row["varde"].iloc[0]):
         bits.append(f"{_pct(row['varde'].iloc[0])} av medlen till feriejobb")
     if "medel" in study and "omraden" in study:
-        comp = feriejobb_comparison(study, fran, till)
+        comp = feriejobb_comparison(study, start, end)
         r = comp[comp["omrade_kod"] == code]
         if len(r) and pd.notna(r["plats_egen"].iloc[0]):
             bits.append(f"plats {int(r['plats_egen'].iloc[0])} av {len(comp)} i insatsmedel per invånare")
@@ -891,44 +891,9 @@ def summary_markdown(sentences: Mapping[str, str]) -> str:
     return "\n".join(f"- {s}" for s in sentences.values())
 
 
-# --------------------------------------------------------------------------- display
-
-
-@dataclass
-class Note:
-    """A Swedish paragraph that ``show`` renders as Markdown."""
-
-    text: str
-
-
-def show(*items) -> None:
-    """Display each item in a notebook: ``str``/``Note`` as Markdown, a DataFrame as a table,
-    anything else (charts) as itself; ``None`` is skipped."""
-
-    for item in items:
-        if item is None or (isinstance(item, str) and not item.strip()):
-            continue
-        if isinstance(item, Note):
-            display(Markdown(item.text))
-        elif isinstance(item, str):
-            display(Markdown(item))
-        elif isinstance(item, pd.DataFrame):
-            display(HTML(table_html(item)))
-        else:
-            display(item)
-
-
-def table_html(frame: pd.DataFrame) -> str:
-    """A table as HTML for a report: no truncated text, no 0, 1, 2 … row numbers."""
-    with pd.option_context("display.max_colwidth", None):
-        return frame.to_html(
-            index=not isinstance(frame.index, pd.RangeIndex), border=0, na_rep="", classes="insats-table"
-        )
-
-
 # --------------------------------------------------------------------------- report sections
-# Each returns the items one part of the notebook shows (``show(*items)``): Swedish notes,
-# formatted tables and charts. A part whose tables are missing returns the note that says so.
+# Each returns the ``Section`` one part of the notebook shows (``show(section)``): Swedish notes,
+# formatted tables and charts, in order. A part whose tables are missing holds the note that says so.
 
 UTBUD_MEASURES = (
     "utbud_insatser",
@@ -940,6 +905,16 @@ UTBUD_MEASURES = (
 MEDEL_MEASURES = ("medel_totalt", "medel_andel_feriejobb", "medel_andel_raknas_som_insats", "medel_per_deltagare")
 
 
+def sectioned(func: Callable[..., list]) -> Callable[..., Section]:
+    """A section function written as a list of items, returned as a ``Section`` (``section_of``)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs) -> Section:
+        return section_of(func(*args, **kwargs))
+
+    return wrapper
+
+
 def _omraden(study: Study):
     return study["omraden"] if "omraden" in study else None
 
@@ -947,55 +922,61 @@ def _omraden(study: Study):
 def _missing(study: Study, needs: Sequence[str], what: str) -> list:
 
     note = missing_note(study, list(needs), what)
-    return [Note(note)] if note else []
+    return [note] if note else []
 
 
-def organisation_section(study: Study, fran, till) -> list:
+@sectioned
+def section_organisation(study: Study, start, end) -> Section:
     """Regi per area: the table of ``organisation_display``."""
     missing = _missing(study, ["insatser"], "Organisationen")
     if missing:
         return missing
-    return [organisation_display(organisation_table(study, fran, till), study)]
+    return [organisation_display(organisation_table(study, start, end), study)]
 
 
-def utbud_section(study: Study, long: pd.DataFrame, fran, till, *, fokus: str | None = None, min_cell: int = 5) -> list:
+@sectioned
+def section_utbud(
+    study: Study, long: pd.DataFrame, start, end, *, focus: str | None = None, min_cell: int = 5
+) -> Section:
     """Place matrix (chart), the utbud measures per area (table) and a ranked chart of places per
     100 unemployed recipients (diversity when there are no individual data)."""
 
     missing = _missing(study, ["insatser"], "Utbudet")
     if missing:
         return missing
-    items: list = [charts.utbud_matrix(open_places(study, fran, till), omraden=_omraden(study), focus=fokus)]
+    items: list = [charts.utbud_matrix(open_places(study, start, end), omraden=_omraden(study), focus=focus)]
     ids = present(long, UTBUD_MEASURES)
     if ids:
         items.append(measure_table(long, ids, omraden=_omraden(study)))
     matt = "utbud_platser_per_100" if _has_values(long, "utbud_platser_per_100") else "utbud_diversitet"
     if _has_values(long, matt):
-        items.append(charts.ranked_bars(long, matt, focus=fokus, omraden=_omraden(study), min_cell=min_cell))
+        items.append(charts.ranked_bars(long, matt, focus=focus, omraden=_omraden(study), min_cell=min_cell))
     if matt == "utbud_diversitet":
         items += _missing(study, ["personer", "bistand"], "Platser per 100 arbetslösa biståndsmottagare")
     return items
 
 
-def gaps_section(study: Study, fran, till) -> list:
+@sectioned
+def section_gaps(study: Study, start, end) -> Section:
     """Which areas lack which categories (table)."""
     missing = _missing(study, ["insatser"], "Luckorna i utbudet")
     if missing:
         return missing
-    return [gaps_table(category_gaps(study, fran, till), study)]
+    return [gaps_table(category_gaps(study, start, end), study)]
 
 
-def medel_section(study: Study, long: pd.DataFrame, fran, till, *, fokus: str | None = None) -> list:
+@sectioned
+def section_medel(study: Study, long: pd.DataFrame, start, end, *, focus: str | None = None) -> Section:
     """Spending by category: the share chart, kronor per area and category, the medel measures."""
 
     missing = _missing(study, ["medel"], "Användningen av medel")
     if missing:
         return missing
     medel = study["medel"]
-    medel = medel[medel["ar"].isin(period_years(fran, till))]
+    medel = medel[medel["ar"].isin(period_years(start, end))]
     items: list = [
-        charts.spending_bars(medel, omraden=_omraden(study), normalize=True, focus=fokus),
-        spending_table(study, fran, till),
+        charts.spending_bars(medel, omraden=_omraden(study), normalize=True, focus=focus),
+        spending_table(study, start, end),
     ]
     ids = present(long, MEDEL_MEASURES)
     if ids:
@@ -1003,9 +984,10 @@ def medel_section(study: Study, long: pd.DataFrame, fran, till, *, fokus: str | 
     return items
 
 
-def feriejobb_section(
-    study: Study, long: pd.DataFrame, fran, till, *, fokus: str | None = None, min_cell: int = 5
-) -> list:
+@sectioned
+def section_feriejobb(
+    study: Study, long: pd.DataFrame, start, end, *, focus: str | None = None, min_cell: int = 5
+) -> Section:
     """The feriejobb question: share of the money to feriejobb (chart), and the ranking by money
     per inhabitant under each area's own and the two common definitions (sentence and table)."""
 
@@ -1019,19 +1001,20 @@ def feriejobb_section(
             charts.ranked_bars(
                 long[long["omrade_kod"] != CENTRAL],
                 "medel_andel_feriejobb",
-                focus=fokus,
+                focus=focus,
                 intervals=False,
                 omraden=_omraden(study),
                 min_cell=min_cell,
             )
         )
-    comp = feriejobb_comparison(study, fran, till)
+    comp = feriejobb_comparison(study, start, end)
     if len(comp):
         items += [Note(_feriejobb_sentence(comp, _names(study))), feriejobb_table(comp, study)]
     return items
 
 
-def utfall_section(study: Study, long: pd.DataFrame, *, fokus: str | None = None, min_cell: int = 5) -> list:
+@sectioned
+def section_utfall(study: Study, long: pd.DataFrame, *, focus: str | None = None, min_cell: int = 5) -> Section:
     """Raw outcome: share of ended participations to work or studies, ranked and as a funnel plot."""
 
     missing = _missing(study, OUTCOME_TABLES, "Utfallen")
@@ -1041,12 +1024,13 @@ def utfall_section(study: Study, long: pd.DataFrame, *, fokus: str | None = None
     if not _has_values(long, matt):
         return [Note("Inga avslutade deltaganden att redovisa under perioden.")]
     return [
-        charts.ranked_bars(long, matt, focus=fokus, omraden=_omraden(study), min_cell=min_cell),
-        charts.funnel_plot(long, matt, focus=fokus, omraden=_omraden(study), min_cell=min_cell),
+        charts.ranked_bars(long, matt, focus=focus, omraden=_omraden(study), min_cell=min_cell),
+        charts.funnel_plot(long, matt, focus=focus, omraden=_omraden(study), min_cell=min_cell),
     ]
 
 
-def justerat_section(study: Study, long: pd.DataFrame, *, fokus: str | None = None, min_cell: int = 5) -> list:
+@sectioned
+def section_justerat(study: Study, long: pd.DataFrame, *, focus: str | None = None, min_cell: int = 5) -> Section:
     """Case-mix adjusted outcome: O/E per area with intervals (chart) and which areas differ (table)."""
 
     missing = _missing(study, OUTCOME_TABLES, "Det justerade utfallet")
@@ -1060,12 +1044,13 @@ def justerat_section(study: Study, long: pd.DataFrame, *, fokus: str | None = No
             )
         ]
     return [
-        charts.ranked_bars(long, "justerat_utfall_oe", focus=fokus, omraden=_omraden(study), min_cell=min_cell),
+        charts.ranked_bars(long, "justerat_utfall_oe", focus=focus, omraden=_omraden(study), min_cell=min_cell),
         differing_table(differing_areas(long), study),
     ]
 
 
-def likstallighet_section(study: Study, long: pd.DataFrame, *, fokus: str | None = None, min_cell: int = 5) -> list:
+@sectioned
+def section_likstallighet(study: Study, long: pd.DataFrame, *, focus: str | None = None, min_cell: int = 5) -> Section:
     """Variation across areas of every measure present (table) and the funnel plot of the share
     offered an intervention within 90 days, when it can be computed."""
 
@@ -1075,13 +1060,14 @@ def likstallighet_section(study: Study, long: pd.DataFrame, *, fokus: str | None
         items.append(equality_display(eq))
     if _has_values(long, "erbjudande_andel"):
         items.append(
-            charts.funnel_plot(long, "erbjudande_andel", focus=fokus, omraden=_omraden(study), min_cell=min_cell)
+            charts.funnel_plot(long, "erbjudande_andel", focus=focus, omraden=_omraden(study), min_cell=min_cell)
         )
     items += _missing(study, OUTCOME_TABLES, "Likställigheten i erbjudanden, närvaro och utfall")
     return items
 
 
-def uppfoljning_section(study: Study, result: MeasureResult) -> list:
+@sectioned
+def section_uppfoljning(study: Study, result: MeasureResult) -> Section:
     """The measures that today's data cannot give (table), and the tables a common follow-up
     system has to collect (sentence)."""
     unc = uncomputable_measures(study, result)

@@ -109,9 +109,8 @@ OUTCOME_MEASURE = "utfall_arbete_studier_andel"
 """The outcome shown in the profile's funnel plot."""
 
 REST_MEASURES: dict[str, float] = {
-    **{
-        m: 1.0
-        for m in (
+    **dict.fromkeys(
+        (
             "erbjudande_andel",
             "narvaro_andel_80",
             "utfall_arbete_studier_andel",
@@ -124,8 +123,9 @@ REST_MEASURES: dict[str, float] = {
             "utbud_andel_narvarokrav",
             "medel_andel_feriejobb",
             "medel_andel_raknas_som_insats",
-        )
-    },
+        ),
+        1.0,
+    ),
     **{f"utbud_andel_regi_{r}": 1.0 for r in contract.codes("regi")},
     "utbud_platser_per_100": 100.0,
     "medel_totalt": 0.0,
@@ -819,8 +819,8 @@ def build_profile(
     study: Study,
     omrade: str | None = None,
     *,
-    fran=None,
-    till=None,
+    start=None,
+    end=None,
     min_cell: int = 5,
     result: MeasureResult | None = None,
 ) -> Profile:
@@ -829,7 +829,7 @@ def build_profile(
     once for all areas); otherwise only ``PROFILE_MEASURES`` are computed."""
     code = choose_area(study, omrade)
     if result is None:
-        result = compute_measures(study, start=fran, end=till, min_cell=min_cell, only=list(PROFILE_MEASURES))
+        result = compute_measures(study, start=start, end=end, min_cell=min_cell, only=list(PROFILE_MEASURES))
     name = area_names(study).get(code, code)
     figures = key_figures(result.table, code, min_cell=min_cell)
     start, end = result.params["fran"], result.params["till"]
