@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from browser_util import CHROMIUM, CHROMIUM_ARGS, DRAWN_JS, is_local  # noqa: E402
 
+from insats.dashboards.common import READY_FILE_ENV  # noqa: E402
 from insats.dashboards.serve import free_port, start, wait_ready  # noqa: E402
-from insats.dashboards.widgets import READY_FILE_ENV  # noqa: E402
 
 FIRST_SVG = """() => { const s = document.querySelector('.vega-embed svg.marks');
                        return s ? s.outerHTML : ''; }"""
