@@ -12,8 +12,9 @@ import pandas as pd
 
 from insats.contract import TABLE_ORDER, TABLES, fold
 from insats.data.files import read_file, scan_folder
+from insats.data.problems import FEL, Problem, ValidationReport
 from insats.data.study import Study
-from insats.data.validate import FEL, Problem, ValidationReport, check_study, check_table
+from insats.data.validate import check_study, check_table
 from insats.errors import StudyError
 
 

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -29,9 +30,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from insats.atomic import atomic_path, atomic_write
-from insats.contract import CENTRAL, CODE_LISTS, TABLES, fold, label, normalise_code
+from insats.contract import CENTRAL, CODE_LISTS, TABLES, fold, label
+from insats.data.files import to_display_text
+from insats.data.parse import coerce_column
+from insats.data.problems import FEL, VARNING, Problem
 from insats.data.study import Study
-from insats.data.validate import FEL, VARNING, Problem
 from insats.errors import SurveyError
 
 __all__ = [
@@ -457,65 +460,94 @@ def _fill_medel(ws, code, year, example_font, prefill_fill) -> None:
 
 
 # --------------------------------------------------------------------------- reading
-_TRUE = {"ja", "j", "1", "x", "sant", "true", "yes", "y"}
-_FALSE = {"nej", "n", "0", "falskt", "false", "no"}
-
-
 def _blank(v) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
-def _parse_bool(v):
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, (int, float)) and v in (0, 1):
-        return bool(v)
-    f = fold(v)
-    if f in _TRUE:
-        return True
-    if f in _FALSE:
-        return False
-    raise ValueError
-
-
-def _parse_number(v, whole: bool):
-    if isinstance(v, bool):
-        raise ValueError
-    if isinstance(v, (int, float)):
-        x = float(v)
-    else:
-        s = str(v).strip().replace("\u00a0", "").replace(" ", "").replace("\u202f", "")
-        s = re.sub(r"(?i)(kr|sek|:-)$", "", s)
-        if re.fullmatch(r"-?\d+,\d+", s):
-            s = s.replace(",", ".")
-        if not re.fullmatch(r"-?\d+(\.\d+)?", s):
-            raise ValueError
-        x = float(s)
-    if x != x:  # NaN
-        raise ValueError
-    if whole:
-        if x != int(x):
-            raise ValueError
-        return int(x)
-    return x
-
-
-def _parse_date(v):
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    s = str(v).strip()
-    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?", s)
-    if not m:
-        raise ValueError
-    return dt.date(int(m[1]), int(m[2]), int(m[3]))
-
-
 def _text(v) -> str:
-    if isinstance(v, float) and v == int(v):
-        v = int(v)
-    return str(v).strip()
+    """A cell as the user sees it (Excel numbers without ``.0``, dates as ÅÅÅÅ-MM-DD)."""
+    return to_display_text(v) or ""
+
+
+_EXPECTED = {
+    "bool": "ska vara Ja eller Nej",
+    "int": "ska vara ett heltal",
+    "float": "ska vara ett tal i kronor",
+    "date": "ska vara ett datum ÅÅÅÅ-MM-DD",
+    "month": "ska vara en månad ÅÅÅÅ-MM",
+    "kommun": "ska vara en kommunkod med fyra siffror",
+}
+
+
+def _cell_message(col, lab: str, value, why: str | None, where: str) -> str:
+    """The Swedish message for a cell that ``coerce_column`` could not type."""
+    if col.kind == "code":
+        allowed = "; ".join(CODE_LISTS[col.code_list].values())
+        return f"{_text(value)!r} finns inte i listan för {lab} ({where}). Välj en av: {allowed}."
+    if col.kind == "codes":
+        allowed = "; ".join(CODE_LISTS[col.code_list].values())
+        unknown = why or repr(_text(value))
+        return (
+            f"{unknown} finns inte bland de tillåtna värdena för {lab} ({where}). "
+            f"Tillåtna: {allowed}; åtskilda med semikolon."
+        )
+    return f"{lab} {_EXPECTED.get(col.kind, 'kan inte tolkas')}; fick {_text(value)!r} ({where})."
+
+
+def _typed_rows(table, raw_rows, colmap, header_label, fname, sheet, add):
+    """Type the survey rows of one sheet column by column with ``insats.data.parse.coerce_column``
+    (the loader's own parser) and yield ``(row as a dict of canonical values, Excel row)`` for the
+    rows without errors; every problem goes to ``add`` with the cell's address."""
+    if not raw_rows:
+        return
+    spec = TABLES[table]
+    numbers = [r for r, _ in raw_rows]
+    raw = pd.DataFrame([cells for _, cells in raw_rows], index=numbers, columns=list(colmap.values()), dtype=object)
+    typed: dict[str, pd.Series] = {}
+    bad_rows: set[int] = set()
+    for i, n in colmap.items():
+        col, lab, letter = spec[n], header_label[i], get_column_letter(i + 1)
+        result = coerce_column(raw[n], col)
+        typed[n] = result.values
+        for pos in np.flatnonzero(result.bad):
+            r = numbers[pos]
+            add(
+                "error",
+                fname,
+                sheet,
+                r,
+                lab,
+                raw[n].iat[pos],
+                _cell_message(col, lab, raw[n].iat[pos], result.why.get(int(pos)), f"cell {letter}{r}"),
+            )
+            bad_rows.add(r)
+        if col.required and not (table == "insatser" and n == "insats_id"):
+            for pos in np.flatnonzero(result.missing):
+                r = numbers[pos]
+                add("error", fname, sheet, r, lab, None, f"{lab} måste fyllas i (cell {letter}{r}).")
+                bad_rows.add(r)
+        if col.kind in ("int", "float"):
+            negative = (result.values < 0).fillna(False).to_numpy(dtype=bool)
+            for pos in np.flatnonzero(negative):
+                r = numbers[pos]
+                add("error", fname, sheet, r, lab, raw[n].iat[pos], f"{lab} kan inte vara negativt (cell {letter}{r}).")
+                bad_rows.add(r)
+    for pos, r in enumerate(numbers):
+        if r in bad_rows:
+            continue
+        out = {n: _plain(typed[n].iat[pos]) if n in typed else None for n in spec.names}
+        yield out, r
+
+
+def _plain(value):
+    """A typed cell as a plain Python value (missing as None, codes as text, dates as Timestamps)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def _match_header(table: str, header) -> str | None:
@@ -628,6 +660,7 @@ def read_surveys(files: Iterable[str | Path]):
                 i: (str(header[i]).strip() if not _blank(header[i]) else spec[n].label) for i, n in colmap.items()
             }
             prefilled = set(PREFILLED[table])
+            raw_rows: list[tuple[int, dict[str, object]]] = []
             for r_idx, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
                 cells = {n: (values[i] if i < len(values) else None) for i, n in colmap.items()}
                 first = values[0] if values else None
@@ -635,89 +668,13 @@ def read_surveys(files: Iterable[str | Path]):
                     continue
                 if all(_blank(v) for n, v in cells.items() if n not in prefilled):
                     continue
-                out: dict[str, object] = {}
-                ok = True
-                for i, n in colmap.items():
-                    col = spec[n]
-                    v = cells[n]
-                    where = f"cell {get_column_letter(i + 1)}{r_idx}"
-                    lab = header_label[i]
-
-                    def bad(msg, _v=v, _lab=lab):
-                        add("error", fname, sheet, r_idx, _lab, _v, msg)
-
-                    if _blank(v):
-                        if n == "omrade_kod" and file_area:
-                            out[n] = file_area
-                        elif n == "ar" and meta.get("ar"):
-                            out[n] = int(meta["ar"])
-                        elif col.required and not (table == "insatser" and n == "insats_id"):
-                            bad(f"{lab} måste fyllas i ({where}).")
-                            ok = False
-                        else:
-                            out[n] = None
-                        continue
-                    try:
-                        if col.kind == "code":
-                            code = normalise_code(col.code_list, _text(v))
-                            if code is None:
-                                allowed = "; ".join(CODE_LISTS[col.code_list].values())
-                                raise ValueError(
-                                    f"{_text(v)!r} finns inte i listan för {lab} ({where}). Välj en av: {allowed}."
-                                )
-                            out[n] = code
-                        elif col.kind == "codes":
-                            parts = [p.strip() for p in re.split(r"[;,\n]", _text(v)) if p.strip()]
-                            got, unknown = [], []
-                            for p in parts:
-                                c = normalise_code(col.code_list, p)
-                                (got if c else unknown).append(c or p)
-                            if unknown:
-                                allowed = "; ".join(CODE_LISTS[col.code_list].values())
-                                raise ValueError(
-                                    f"{', '.join(repr(u) for u in unknown)} finns inte bland de tillåtna "
-                                    f"värdena för {lab} ({where}). Tillåtna: {allowed}; åtskilda med semikolon."
-                                )
-                            out[n] = ";".join(dict.fromkeys(got)) or None
-                        elif col.kind == "bool":
-                            try:
-                                out[n] = _parse_bool(v)
-                            except ValueError:
-                                raise ValueError(f"{lab} ska vara Ja eller Nej; fick {_text(v)!r} ({where}).") from None
-                        elif col.kind == "int":
-                            try:
-                                x = _parse_number(v, whole=True)
-                            except ValueError:
-                                raise ValueError(f"{lab} ska vara ett heltal; fick {_text(v)!r} ({where}).") from None
-                            if x < 0:
-                                raise ValueError(f"{lab} kan inte vara negativt ({where}).")
-                            out[n] = x
-                        elif col.kind == "float":
-                            try:
-                                x = _parse_number(v, whole=False)
-                            except ValueError:
-                                raise ValueError(
-                                    f"{lab} ska vara ett tal i kronor; fick {_text(v)!r} ({where})."
-                                ) from None
-                            if x < 0:
-                                raise ValueError(f"{lab} kan inte vara negativt ({where}).")
-                            out[n] = x
-                        elif col.kind == "date":
-                            try:
-                                out[n] = _parse_date(v).isoformat()
-                            except (ValueError, TypeError):
-                                raise ValueError(
-                                    f"{lab} ska vara ett datum ÅÅÅÅ-MM-DD; fick {_text(v)!r} ({where})."
-                                ) from None
-                        else:
-                            out[n] = _text(v)
-                    except ValueError as exc:
-                        bad(str(exc))
-                        ok = False
-                if not ok:
-                    continue
-                for n in spec.names:
-                    out.setdefault(n, None)
+                cells = {n: (None if _blank(v) else v) for n, v in cells.items()}
+                if cells.get("omrade_kod") is None and file_area:
+                    cells["omrade_kod"] = file_area
+                if "ar" in cells and cells["ar"] is None and meta.get("ar"):
+                    cells["ar"] = int(meta["ar"])
+                raw_rows.append((r_idx, cells))
+            for out, r_idx in _typed_rows(table, raw_rows, colmap, header_label, fname, sheet, add):
                 area = out.get("omrade_kod")
                 if file_area and area not in (file_area, CENTRAL):
                     add(
