@@ -20,9 +20,12 @@ from insats.dashboards import common, jamfor
 from insats.dashboards import profil as profil_mod
 from insats.dashboards import serve as S
 from insats.dashboards import utvardering as utvardering_mod
-from tests.support import ROOT
+from insats.reports import profil
+from insats.reports.render import markdown_html
+from tests.support import ROOT, visible_text
 
 SUNDBYBERG = ROOT / "data" / "exempel" / "sundbyberg"
+STOCKHOLM = ROOT / "data" / "exempel" / "stockholm"
 DASHBOARDS = ROOT / "notebooks" / "dashboards"
 
 
@@ -142,14 +145,23 @@ def test_compare_table_keeps_suppression_in_csv_and_xlsx():
     assert values["Söderby"] == SUPPRESSED and values["Norrby"] == "50,0\u00a0%"
 
 
-def test_profile_rest_is_median_of_published_values_only():
-    vals = profil_mod.profile_values(long_with_suppression(), "a", measures=("erbjudande_andel",)).iloc[0]
-    assert vals["omrade"] == 0.5 and vals["median_ovriga"] == pytest.approx(0.5)  # median(0.3, 0.7)
-    assert vals["plats"] == "2 av 3"
-    hidden = profil_mod.profile_values(long_with_suppression(), "b", measures=("erbjudande_andel",)).iloc[0]
-    assert hidden["undertryckt"] and np.isnan(hidden["omrade"]) and hidden["plats"] == SUPPRESSED
-    table = profil_mod.profile_table(long_with_suppression(), "b", "Söderby")
-    assert table.iloc[0]["Söderby"] == SUPPRESSED
+@pytest.mark.slow
+def test_dashboard_profile_equals_the_printed_profile_for_every_district():
+    """One Områdesprofil: for every district of the Stockholm example, the dashboard shows the
+    printed profile's numbers (key figures, interventions, spending, sentences), period included."""
+    data = common.DashboardData.load(str(STOCKHOLM))
+    dash = profil_mod.ProfileDashboard(data)
+    codes = [code for _label, code in dash.district.options]
+    assert len(codes) == 14
+    for code in codes:
+        dash.district.value = code
+        printed = profil.build_profile(data.study, code)  # as notebooks/omradesprofil.ipynb, whole study
+        assert (dash.start, dash.end) == (printed.result.params["fran"], printed.result.params["till"])
+        pd.testing.assert_frame_equal(dash.figures.table, printed.key_table())
+        pd.testing.assert_frame_equal(dash.interventions.table, printed.interventions_display())
+        pd.testing.assert_frame_equal(dash.spending.table, printed.spending_display())
+        assert visible_text(dash.summary.value) == visible_text(markdown_html(printed.summary()))
+        assert printed.namn in dash.figures.chart.to_dict(validate=False)["title"]["text"]
 
 
 def test_data_uri_link_round_trips():
@@ -173,7 +185,7 @@ def test_profile_dashboard(data):
     dash = profil_mod.ProfileDashboard(data)
     name = dash.data.names[dash.district.value]
     assert name in dash.figures.table.columns
-    assert {"Hela studien", "Median, övriga områden"} <= set(dash.figures.table.columns)
+    assert {"Hela studien", "Övriga områden"} <= set(dash.figures.table.columns)
     assert len(dash.interventions.table) and dash.spending.chart is not None
     before = dash.figures.chart.to_dict(validate=False)["title"]["text"]
     dash.district.value = dash.district.options[-1][1]

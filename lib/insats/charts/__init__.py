@@ -75,6 +75,7 @@ from insats.charts.flow import FLOW_STEPS, flow_steps
 from insats.charts.funnel import FUNNEL_FLAG_LABELS, funnel_plot
 from insats.charts.matrix import utbud_matrix
 from insats.charts.offline import chart_html, enable_offline, javascript_bundle, save, to_html
+from insats.charts.profile import profile_bars
 from insats.charts.series import time_series
 from insats.charts.theme import (
     BASE_COLOR,
@@ -114,6 +115,7 @@ __all__ = [
     "format_value",
     "funnel_plot",
     "javascript_bundle",
+    "profile_bars",
     "ranked_bars",
     "save",
     "spending_bars",

@@ -299,8 +299,8 @@ class ChartView:
                 # the spec without schema validation (the builders are tested): 3–10 times faster
                 spec = chart.to_dict(validate=False) if hasattr(chart, "to_dict") else chart
                 display({"text/html": charts.chart_html(spec), "text/plain": "<Diagram>"}, raw=True)
-            elif note:
-                display(HTML(f'<p class="insats-note">{_html.escape(note)}</p>'))
+            if note:
+                display(HTML(f'<div class="insats-note">{markdown_html(note)}</div>'))
         self.table_out.value = table_html(table, focus=focus_label) if table is not None else ""
         self.draws += 1
 

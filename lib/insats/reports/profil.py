@@ -68,6 +68,7 @@ __all__ = [
     "key_figure_table",
     "key_figures",
     "missing_measures_text",
+    "profile_result",
     "rest_of_study",
     "spending_comparison",
     "spending_sentences",
@@ -815,6 +816,12 @@ class Profile:
         )
 
 
+def profile_result(study: Study, start=None, end=None, min_cell: int = 5) -> MeasureResult:
+    """The published measures a profile shows (``PROFILE_MEASURES`` only: a profile is fast), for
+    the printed profile and the dashboard alike."""
+    return compute_measures(study, start=start, end=end, min_cell=min_cell, only=list(PROFILE_MEASURES))
+
+
 def build_profile(
     study: Study,
     omrade: str | None = None,
@@ -829,7 +836,7 @@ def build_profile(
     once for all areas); otherwise only ``PROFILE_MEASURES`` are computed."""
     code = choose_area(study, omrade)
     if result is None:
-        result = compute_measures(study, start=start, end=end, min_cell=min_cell, only=list(PROFILE_MEASURES))
+        result = profile_result(study, start, end, min_cell)
     name = area_names(study).get(code, code)
     figures = key_figures(result.table, code, min_cell=min_cell)
     start, end = result.params["fran"], result.params["till"]
