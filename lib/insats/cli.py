@@ -13,11 +13,13 @@ rule of module-level imports.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import os
 import re
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -124,7 +126,7 @@ class ProgressPrinter:
         return self
 
     def report(self, i: int, n: int, record: dict) -> None:
-        from insats.runner.batch import progress_line
+        from insats.runner.batch import progress_line  # on use: --help stays fast
 
         if not self.enabled:
             return
@@ -147,7 +149,7 @@ class ProgressPrinter:
 
 # --------------------------------------------------------------------------- commands
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from insats.intake.synth import generate
+    from insats.intake.synth import generate  # on use: --help stays fast
 
     out = generate(args.kind, args.out, seed=args.seed, persons=args.persons, fmt=args.format)
     print(f"Syntetiska exempeldata ({args.kind}, frö {args.seed}) skrivna till {out}")
@@ -155,7 +157,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from insats.data.validate import validate_study
+    from insats.data.validate import validate_study  # on use: --help stays fast
 
     report = validate_study(args.dir)
     print(report.format())
@@ -173,8 +175,8 @@ def _check_suffix(path: Path, allowed: Sequence[str]) -> None:
 
 
 def _cmd_measures(args: argparse.Namespace) -> int:
-    from insats.analysis.measures import compute_measures, write_measures
-    from insats.data.load import load_study
+    from insats.analysis.measures import compute_measures, write_measures  # on use: --help stays fast
+    from insats.data.load import load_study  # on use: --help stays fast
 
     _check_suffix(args.out, MEASURE_SUFFIXES)
     study = load_study(args.dir)
@@ -187,10 +189,7 @@ def _cmd_measures(args: argparse.Namespace) -> int:
 
 
 def _cmd_kolada_fetch(args: argparse.Namespace) -> int:
-    import datetime as dt
-    import warnings
-
-    from insats.intake import kolada
+    from insats.intake import kolada  # on use: --help stays fast
 
     kpis = kolada.parse_ids(args.kpi, "nyckeltal")
     munis = kolada.parse_ids(args.kommun, "kommunkoder")
@@ -213,7 +212,7 @@ def _cmd_kolada_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_survey_template(args: argparse.Namespace) -> int:
-    from insats.intake import survey
+    from insats.intake import survey  # on use: --help stays fast
 
     if args.areas_file:
         areas = survey.read_areas_file(args.areas_file, year=args.year)
@@ -225,8 +224,8 @@ def _cmd_survey_template(args: argparse.Namespace) -> int:
 
 
 def _cmd_survey_read(args: argparse.Namespace) -> int:
-    from insats.data.validate import FEL
-    from insats.intake import survey
+    from insats.data.validate import FEL  # on use: --help stays fast
+    from insats.intake import survey  # on use: --help stays fast
 
     tables, problems = survey.read_surveys(args.files)
     for problem in problems:
@@ -242,7 +241,7 @@ def _cmd_survey_read(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from insats.intake.mapping import apply_mapping
+    from insats.intake.mapping import apply_mapping  # on use: --help stays fast
 
     result = apply_mapping(args.in_dir, args.mapping, args.out)
     print(result.format())
@@ -251,7 +250,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_pseudonymise(args: argparse.Namespace) -> int:
-    from insats.intake.pseudonymise import pseudonymise
+    from insats.intake.pseudonymise import pseudonymise  # on use: --help stays fast
 
     summary = pseudonymise(args.in_dir, args.out_dir, key_file=args.key_file, overwrite=args.overwrite)
     print(summary.format())
@@ -259,9 +258,9 @@ def _cmd_pseudonymise(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from insats.runner.batch import run_batch
-    from insats.runner.config import load_params
-    from insats.runner.tasks import FEL, OK, SKIPPED, format_seconds
+    from insats.runner.batch import run_batch  # on use: --help stays fast
+    from insats.runner.config import load_params  # on use: --help stays fast
+    from insats.runner.tasks import FEL, OK, SKIPPED, format_seconds  # on use: --help stays fast
 
     config = load_params(args.params)
     with ProgressPrinter(enabled=not args.quiet) as progress:
@@ -283,7 +282,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from insats.dashboards.serve import serve
+    from insats.dashboards.serve import serve  # on use: --help stays fast
 
     def announce(lines: list[str]) -> None:
         print("\n".join(lines), flush=True)

@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 
 from insats.analysis.measures import MEASURES, compute_measures
-from insats.analysis.privacy import format_number
 from insats.contract import ALLA
 from insats.data.study import Study
 from insats.errors import InsatsError
 from insats.reports import kartlaggning as K
 from insats.reports.export import add_table_of_contents
+from insats.text import format_number
 
 FRAN, TILL = "2013-01", "2013-06"
 

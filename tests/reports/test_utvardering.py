@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 
 from insats.analysis.measures import compute_measures
-from insats.analysis.privacy import SUPPRESSED, format_number
+from insats.analysis.privacy import SUPPRESSED
 from insats.contract import ALLA
 from insats.data.study import Study
 from insats.errors import InsatsError
 from insats.reports import utvardering as U
+from insats.text import format_number
 
 DPM = 365.25 / 12
 

@@ -27,22 +27,18 @@ Suppressed cells are shown as ``SUPPRESSED`` (``..``) with the footnote ``footno
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
 
 from insats.contract import ALLA
+from insats.text import MINUS, PERCENT_SEP, THOUSANDS_SEP, format_number
 
 __all__ = [
     "FOOTNOTE",
-    "MINUS",
-    "PERCENT_SEP",
     "SUPPRESSED",
-    "THOUSANDS_SEP",
     "TOTAL",
     "footnote",
-    "format_number",
     "format_table",
     "protect_counts",
     "protect_measures",
@@ -53,15 +49,6 @@ SUPPRESSED = ".."
 
 TOTAL = "Totalt"
 """Label of the total row and column that ``protect_counts(..., margins=True)`` adds."""
-
-THOUSANDS_SEP = "\u202f"
-"""Thousands separator: narrow no-break space (Swedish typography; never wraps inside a number)."""
-
-PERCENT_SEP = "\u00a0"
-"""Space between a number and ``%`` (no-break, so ``45 %`` stays on one line)."""
-
-MINUS = "\u2212"
-"""Minus sign (typographic, U+2212)."""
 
 
 def footnote(min_cell: int = 5) -> str:
@@ -276,44 +263,6 @@ def _secondary_measure(is_alla: np.ndarray, idx: np.ndarray, tal: np.ndarray, na
 
 
 # --------------------------------------------------------------------------- formatting
-def format_number(x, decimals: int = 0, percent: bool = False, *, missing: str = "") -> str:
-    """A number in Swedish form: ``1 234 567``, ``12,5``, ``45 %``, ``−3``.
-
-    Decimal comma, a narrow no-break space (``THOUSANDS_SEP``) between groups of three digits, the
-    minus sign U+2212, and rounding half away from zero (2,5 → 3). With ``percent`` the number is a
-    share (0.45) shown as per cent (``45 %``, no-break space before ``%``). Missing values (None,
-    NaN, pd.NA) give ``missing``.
-    """
-    if x is None or x is pd.NA or (isinstance(x, float) and np.isnan(x)):
-        return missing
-    try:
-        if pd.isna(x):
-            return missing
-    except (TypeError, ValueError):
-        pass
-    if isinstance(x, (bool, np.bool_)):
-        x = int(x)
-    value = Decimal(int(x)) if isinstance(x, (int, np.integer)) else Decimal(repr(float(x)))
-    if percent:
-        value *= 100
-    quant = Decimal(1).scaleb(-decimals) if decimals > 0 else Decimal(1)
-    value = value.quantize(quant, rounding=ROUND_HALF_UP)
-    negative = value < 0 and value != 0
-    text = f"{abs(value):.{max(decimals, 0)}f}"
-    whole, _, frac = text.partition(".")
-    groups = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    text = THOUSANDS_SEP.join(groups) + ("," + frac if frac else "")
-    if negative:
-        text = MINUS + text
-    if percent:
-        text += PERCENT_SEP + "%"
-    return text
-
-
 def format_table(
     values: pd.DataFrame,
     mask: pd.DataFrame | None = None,

@@ -8,7 +8,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from insats.analysis.privacy import SUPPRESSED, footnote, format_number
+from insats.analysis.privacy import SUPPRESSED, footnote
 from insats.charts.common import (
     chart_data,
     chart_title,
@@ -19,6 +19,7 @@ from insats.charts.theme import (
     ensure_theme,
     format_value,
 )
+from insats.text import format_number
 
 # --------------------------------------------------------------------------- en väg in
 

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from insats import contract
-from insats.analysis.privacy import format_number
 from insats.charts.common import (
     area_name_map,
     bold_expr,
@@ -22,6 +21,7 @@ from insats.charts.theme import (
     ensure_theme,
 )
 from insats.contract import CENTRAL
+from insats.text import format_number
 
 # --------------------------------------------------------------------------- utbud matrix
 

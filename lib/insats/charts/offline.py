@@ -185,7 +185,7 @@ def enable_offline(mode: str = "auto", *, display_bundle: bool = True) -> str:
         raise UsageError(f"Okänt läge {mode!r}: välj 'auto', 'html' eller 'jupyter'.")
     if mode == "jupyter":
         try:
-            import anywidget  # noqa: F401
+            import anywidget  # noqa: F401  (optional, not a dependency: only mode='jupyter' needs it)
         except ImportError as exc:
             raise ImportError("mode='jupyter' kräver paketet anywidget; använd mode='html'.") from exc
         alt.renderers.enable("jupyter", offline=True)

@@ -8,7 +8,6 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from insats.analysis.privacy import format_number
 from insats.charts.common import (
     chart_data,
     chart_title,
@@ -23,6 +22,7 @@ from insats.charts.theme import (
     d3_format,
     ensure_theme,
 )
+from insats.text import format_number
 
 # --------------------------------------------------------------------------- time series
 

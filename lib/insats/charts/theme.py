@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import altair as alt
 
-from insats.analysis.privacy import MINUS, PERCENT_SEP, SUPPRESSED, THOUSANDS_SEP, format_number
+from insats.analysis.privacy import SUPPRESSED
+from insats.text import MINUS, PERCENT_SEP, THOUSANDS_SEP, format_number
 
 # --------------------------------------------------------------------------- theme
 

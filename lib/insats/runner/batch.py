@@ -624,7 +624,7 @@ def _run_local(tasks: list[ReportTask], workers: int):
 def _run_dask(tasks: list[ReportTask], scheduler: Any):
     """Yield outcomes as reports finish on a Dask distributed cluster."""
 
-    from distributed import Client, as_completed
+    from distributed import Client, as_completed  # heavy (~1 s): only a run with --scheduler needs it
 
     own = not isinstance(scheduler, Client)
     client = Client(scheduler) if own else scheduler

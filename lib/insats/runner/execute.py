@@ -25,6 +25,7 @@ from insats.runner.tasks import FEL, OK, ReportOutcome, ReportTask, format_secon
 
 # --------------------------------------------------------------------------- one report
 def _prepare_notebook(task: ReportTask):
+    # heavy imports, made in a thread while the kernel starts (see _warm_worker)
     from papermill.execute import prepare_notebook_metadata, remove_error_markers
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
@@ -175,6 +176,7 @@ def run_report(task: ReportTask) -> ReportOutcome:
         kernel_pool().release(kernel, healthy)
 
     _papermill_finish(nb, t0, state.get("failed") if error else None)
+    # heavy imports, made in a thread while the kernel starts (see _warm_worker)
     import nbformat
 
     outcome = ReportOutcome(
@@ -212,6 +214,7 @@ def run_report(task: ReportTask) -> ReportOutcome:
 
 def _execute(kernel: _Kernel, nb, task: ReportTask, state: dict[str, Any]) -> dict[str, Any] | None:
     """Execute ``nb`` on ``kernel``; None when every cell ran, else the error (kernel then unhealthy)."""
+    # heavy imports, made in a thread while the kernel starts (see _warm_worker)
     from nbclient import NotebookClient
 
     cell_timeout = task.cell_timeout or task.timeout
@@ -259,7 +262,12 @@ def _execute(kernel: _Kernel, nb, task: ReportTask, state: dict[str, Any]) -> di
 
 def _classify(exc: Exception, nb, state: dict[str, Any], cell_timeout: float) -> dict[str, Any]:
     """The error record for an exception from nbclient."""
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    # heavy imports, made in a thread while the kernel starts (see _warm_worker)
+    from nbclient.exceptions import (
+        CellExecutionError,
+        CellTimeoutError,
+        DeadKernelError,
+    )
 
     cell = state.get("cell")
     if isinstance(exc, CellTimeoutError):
@@ -285,6 +293,7 @@ def _warm_worker(kernel_name: str, preimports: tuple[str, ...], cwd: str) -> Non
 
     def imports() -> None:
         with contextlib.suppress(Exception):
+            # heavy imports, made in a thread while the kernel starts (see _warm_worker)
             import nbclient  # noqa: F401
             import papermill.parameterize  # noqa: F401
 

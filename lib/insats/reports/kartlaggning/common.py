@@ -13,12 +13,12 @@ from insats.analysis.measures import (
     Context,
     Params,
 )
-from insats.analysis.privacy import format_number
 from insats.contract import ALLA, CENTRAL
 from insats.data.study import Study
 from insats.errors import UsageError
 from insats.reports.common import area_names, missing_note
 from insats.reports.render import Section, section_of
+from insats.text import format_number
 
 SURVEY_TABLES = ("omraden", "insatser", "medel")
 """The survey level: what the kartläggning's organisation, utbud and medel sections need."""

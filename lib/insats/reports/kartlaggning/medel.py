@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from insats import charts, contract
-from insats.analysis.privacy import format_number, format_table
+from insats.analysis.privacy import format_table
 from insats.contract import CENTRAL
 from insats.data.study import Study
 from insats.reports.common import measure_table
@@ -27,6 +27,7 @@ from insats.reports.kartlaggning.common import (
     sectioned,
 )
 from insats.reports.render import Note, Section
+from insats.text import format_number
 
 # --------------------------------------------------------------------------- medel
 

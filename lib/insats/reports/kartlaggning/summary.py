@@ -14,7 +14,6 @@ from insats.analysis.measures import (
     MeasureResult,
     measure_label,
 )
-from insats.analysis.privacy import format_number
 from insats.contract import TABLES
 from insats.data.study import Study
 from insats.reports.kartlaggning.common import (
@@ -34,6 +33,7 @@ from insats.reports.kartlaggning.medel import _feriejobb_sentence, feriejobb_com
 from insats.reports.kartlaggning.uppfoljning import uncomputable_measures
 from insats.reports.kartlaggning.utbud import category_gaps, organisation_table
 from insats.reports.kartlaggning.utfall import differing_areas, equality_table
+from insats.text import format_number
 
 # --------------------------------------------------------------------------- summary
 

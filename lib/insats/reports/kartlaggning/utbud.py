@@ -11,7 +11,7 @@ from insats import charts, contract
 from insats.analysis.measures import (
     open_interventions,
 )
-from insats.analysis.privacy import format_number, format_table
+from insats.analysis.privacy import format_table
 from insats.contract import CENTRAL
 from insats.data.study import Study
 from insats.reports.common import measure_table
@@ -28,6 +28,7 @@ from insats.reports.kartlaggning.common import (
     sectioned,
 )
 from insats.reports.render import Section
+from insats.text import format_number
 
 # --------------------------------------------------------------------------- utbud
 

@@ -12,7 +12,6 @@ from insats.analysis.measures import (
     MEASURES,
     measure_label,
 )
-from insats.analysis.privacy import format_number
 from insats.analysis.stats import variation
 from insats.charts import format_value
 from insats.contract import ALLA, CENTRAL
@@ -28,6 +27,7 @@ from insats.reports.kartlaggning.common import (
     sectioned,
 )
 from insats.reports.render import Note, Section
+from insats.text import format_number
 
 # --------------------------------------------------------------------------- utfall and likställighet
 

@@ -9,12 +9,13 @@ from insats.analysis.measures import (
     Context,
     Params,
 )
-from insats.analysis.privacy import SUPPRESSED, format_number, protect_measures
+from insats.analysis.privacy import SUPPRESSED, protect_measures
 from insats.analysis.stats import wilson_interval
 from insats.contract import ALLA
 from insats.data.study import Study
 from insats.errors import UsageError
 from insats.reports.common import area_names, missing_note
+from insats.text import format_number
 
 DAYS_PER_MONTH = 365.25 / 12
 """Days in an average month: durations in days are turned into months by dividing by this."""

@@ -11,7 +11,6 @@ from insats.analysis.measures import (
     Context,
     open_interventions,
 )
-from insats.analysis.privacy import format_number
 from insats.charts import ranked_bars
 from insats.charts.common import chart_data
 from insats.charts.theme import ensure_theme
@@ -30,6 +29,7 @@ from insats.reports.utvardering.common import (
     format_shown,
     protect_shares,
 )
+from insats.text import format_number
 
 # --------------------------------------------------------------------------- 1. erbjudande
 

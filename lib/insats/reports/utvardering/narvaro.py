@@ -13,7 +13,6 @@ from scipy import stats as st
 from insats.analysis.measures import (
     Context,
 )
-from insats.analysis.privacy import format_number
 from insats.charts import time_series
 from insats.charts.common import chart_data
 from insats.contract import ALLA
@@ -30,6 +29,7 @@ from insats.reports.utvardering.common import (
     intervention_labels,
     protect_shares,
 )
+from insats.text import format_number
 
 # --------------------------------------------------------------------------- 2. närvaro
 
