@@ -69,7 +69,12 @@ def test_no_references_to_a_design_file_outside_the_repository():
     """The design lives in docs/design.md; nothing points to a DESIGN.md a user who clones the
     project does not have."""
     offenders = []
-    for path in [*_modules(), ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "notebooks").rglob("*.ipynb")]:
+    for path in [
+        *_modules(),
+        ROOT / "README.md",
+        *(ROOT / "docs").glob("*.md"),
+        *(ROOT / "notebooks").rglob("*.ipynb"),
+    ]:
         if "DESIGN.md" in path.read_text(encoding="utf-8"):
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []

@@ -1,4 +1,4 @@
-"""The data contract: tables, columns, types and code lists of DESIGN.md, in one place.
+"""The data contract: tables, columns, types and code lists of the design (``docs/design.md``), in one place.
 
 Loaders, validation, measures, charts and the survey template all read this module; nothing else
 defines a column name, a code or a Swedish label. Column names are Swedish snake_case in ASCII;
@@ -165,7 +165,7 @@ HINDERGRUPP: dict[str, str] = {
     "studerande": "ovrigt",
     "ovrigt": "ovrigt",
 }
-"""försörjningshinder code -> hinder group (DESIGN.md code list)."""
+"""försörjningshinder code -> hinder group (the design's code list)."""
 
 
 def fold(text: str) -> str:
@@ -426,7 +426,7 @@ TABLES: dict[str, Table] = {
         ),
     )
 }
-"""The eight tables of the data contract, in DESIGN.md order."""
+"""The eight tables of the data contract, in the design's order."""
 
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 

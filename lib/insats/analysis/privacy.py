@@ -1,6 +1,6 @@
 """Disclosure control ("röjandekontroll") for everything published: reports, dashboards, exports.
 
-Every published table goes through this module (DESIGN.md, Privacy). ``min_cell`` (default 5)
+Every published table goes through this module (``docs/design.md``, Privacy). ``min_cell`` (default 5)
 is the smallest count shown; ``min_cell=1`` turns control off.
 
 Rules
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from insats.contract import ALLA
-from insats.text import MINUS, PERCENT_SEP, THOUSANDS_SEP, format_number
+from insats.text import format_number
 
 __all__ = [
     "FOOTNOTE",
@@ -185,7 +185,7 @@ def protect_measures(
     by: Sequence[str] = ("matt",),
     exempt: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Disclosure control of measures in the long format of DESIGN.md.
+    """Disclosure control of measures in the long format (``docs/design.md``, Measures).
 
     Columns used: ``matt, omrade_kod, varde, taljare, namnare, undertryckt`` (``omrade_kod ==
     "ALLA"`` is the whole study); other columns are kept. ``taljare`` and ``namnare`` are counts

@@ -48,7 +48,7 @@ Before every report the kernel runs a cleanup (``insats.runner.kernel_side.clean
   altair's active renderer/data transformer/theme and matplotlib's rcParams are restored to their
   state just after kernel start, and open matplotlib figures are closed;
 * imported modules stay imported (that is the point); they hold no report state as long as
-  notebooks stay thin and call pure library functions, as DESIGN.md requires.
+  notebooks stay thin and call pure library functions, as the design requires (``docs/design.md``).
 
 What a cleanup cannot undo is a notebook changing a module's globals (monkeypatching, mutating a
 module-level cache). To bound that risk the kernel is replaced after any failed report (error,

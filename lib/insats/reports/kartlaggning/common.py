@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
+from typing import Any, Iterable, ParamSpec, Sequence
 
 import pandas as pd
 
@@ -24,7 +25,7 @@ SURVEY_TABLES = ("omraden", "insatser", "medel")
 """The survey level: what the kartläggning's organisation, utbud and medel sections need."""
 
 OUTCOME_TABLES = ("personer", "bistand", "deltaganden")
-"""What the outcome sections need (DESIGN.md: outcome analyses)."""
+"""What the outcome sections need (``docs/design.md``: the data contract)."""
 
 GAP_CATEGORIES: tuple[str, ...] = tuple(c for c in contract.codes("kategori") if c not in ("feriejobb", "ovrigt"))
 """Categories whose absence counts as a gap in an area's utbud (typology without feriejobb and övrigt)."""
@@ -164,11 +165,14 @@ UTBUD_MEASURES = (
 MEDEL_MEASURES = ("medel_totalt", "medel_andel_feriejobb", "medel_andel_raknas_som_insats", "medel_per_deltagare")
 
 
-def sectioned(func: Callable[..., list]) -> Callable[..., Section]:
+P = ParamSpec("P")
+
+
+def sectioned(func: Callable[P, list[Any]]) -> Callable[P, Section]:
     """A section function written as a list of items, returned as a ``Section`` (``section_of``)."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs) -> Section:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Section:
         return section_of(func(*args, **kwargs))
 
     return wrapper

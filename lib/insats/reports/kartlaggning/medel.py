@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ from insats.reports.kartlaggning.common import (
     present,
     sectioned,
 )
-from insats.reports.render import Note, Section
+from insats.reports.render import Note
 from insats.text import format_number
 
 # --------------------------------------------------------------------------- medel
@@ -170,7 +171,7 @@ def feriejobb_table(comp: pd.DataFrame, study: Study) -> pd.DataFrame:
 
 
 @sectioned
-def section_medel(study: Study, long: pd.DataFrame, start, end, *, focus: str | None = None) -> Section:
+def section_medel(study: Study, long: pd.DataFrame, start, end, *, focus: str | None = None) -> list[Any]:
     """Spending by category: the share chart, kronor per area and category, the medel measures."""
 
     missing = _missing(study, ["medel"], "Användningen av medel")
@@ -191,7 +192,7 @@ def section_medel(study: Study, long: pd.DataFrame, start, end, *, focus: str | 
 @sectioned
 def section_feriejobb(
     study: Study, long: pd.DataFrame, start, end, *, focus: str | None = None, min_cell: int = 5
-) -> Section:
+) -> list[Any]:
     """The feriejobb question: share of the money to feriejobb (chart), and the ranking by money
     per inhabitant under each area's own and the two common definitions (sentence and table)."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from insats import contract
@@ -13,7 +15,7 @@ from insats.analysis.measures import (
 from insats.contract import TABLES
 from insats.data.study import Study
 from insats.reports.kartlaggning.common import _alla, join_names, sectioned
-from insats.reports.render import Note, Section
+from insats.reports.render import Note
 
 # --------------------------------------------------------------------------- follow-up system
 
@@ -32,7 +34,7 @@ _COLUMN_NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 def uncomputable_measures(study: Study, result: MeasureResult | None = None) -> pd.DataFrame:
-    """The measures of DESIGN.md that today's data cannot give, and why.
+    """The measures of the design (``docs/design.md``) that today's data cannot give, and why.
 
     One row per measure (those with a function; the derived O/E limits and likställighet rows
     follow their measure): ``matt``, ``skal`` (``tabell`` — a table is missing; ``kolumn`` — an
@@ -86,7 +88,7 @@ def uncomputable_table(unc: pd.DataFrame) -> pd.DataFrame:
 
 
 @sectioned
-def section_uppfoljning(study: Study, result: MeasureResult) -> Section:
+def section_uppfoljning(study: Study, result: MeasureResult) -> list[Any]:
     """The measures that today's data cannot give (table), and the tables a common follow-up
     system has to collect (sentence)."""
     unc = uncomputable_measures(study, result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,6 @@ from insats.reports.kartlaggning.common import (
     present,
     sectioned,
 )
-from insats.reports.render import Section
 from insats.text import format_number
 
 # --------------------------------------------------------------------------- utbud
@@ -154,7 +154,7 @@ def organisation_display(org: pd.DataFrame, study: Study) -> pd.DataFrame:
 
 
 @sectioned
-def section_organisation(study: Study, start, end) -> Section:
+def section_organisation(study: Study, start, end) -> list[Any]:
     """Regi per area: the table of ``organisation_display``."""
     missing = _missing(study, ["insatser"], "Organisationen")
     if missing:
@@ -165,7 +165,7 @@ def section_organisation(study: Study, start, end) -> Section:
 @sectioned
 def section_utbud(
     study: Study, long: pd.DataFrame, start, end, *, focus: str | None = None, min_cell: int = 5
-) -> Section:
+) -> list[Any]:
     """Place matrix (chart), the utbud measures per area (table) and a ranked chart of places per
     100 unemployed recipients (diversity when there are no individual data)."""
 
@@ -185,7 +185,7 @@ def section_utbud(
 
 
 @sectioned
-def section_gaps(study: Study, start, end) -> Section:
+def section_gaps(study: Study, start, end) -> list[Any]:
     """Which areas lack which categories (table)."""
     missing = _missing(study, ["insatser"], "Luckorna i utbudet")
     if missing:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ from insats.reports.kartlaggning.common import (
     _published_areas,
     sectioned,
 )
-from insats.reports.render import Note, Section
+from insats.reports.render import Note
 from insats.text import format_number
 
 # --------------------------------------------------------------------------- utfall and likställighet
@@ -155,7 +156,7 @@ def equality_display(eq: pd.DataFrame) -> pd.DataFrame:
 
 
 @sectioned
-def section_utfall(study: Study, long: pd.DataFrame, *, focus: str | None = None, min_cell: int = 5) -> Section:
+def section_utfall(study: Study, long: pd.DataFrame, *, focus: str | None = None, min_cell: int = 5) -> list[Any]:
     """Raw outcome: share of ended participations to work or studies, ranked and as a funnel plot."""
 
     missing = _missing(study, OUTCOME_TABLES, "Utfallen")
@@ -171,7 +172,7 @@ def section_utfall(study: Study, long: pd.DataFrame, *, focus: str | None = None
 
 
 @sectioned
-def section_justerat(study: Study, long: pd.DataFrame, *, focus: str | None = None, min_cell: int = 5) -> Section:
+def section_justerat(study: Study, long: pd.DataFrame, *, focus: str | None = None, min_cell: int = 5) -> list[Any]:
     """Case-mix adjusted outcome: O/E per area with intervals (chart) and which areas differ (table)."""
 
     missing = _missing(study, OUTCOME_TABLES, "Det justerade utfallet")
@@ -191,7 +192,9 @@ def section_justerat(study: Study, long: pd.DataFrame, *, focus: str | None = No
 
 
 @sectioned
-def section_likstallighet(study: Study, long: pd.DataFrame, *, focus: str | None = None, min_cell: int = 5) -> Section:
+def section_likstallighet(
+    study: Study, long: pd.DataFrame, *, focus: str | None = None, min_cell: int = 5
+) -> list[Any]:
     """Variation across areas of every measure present (table) and the funnel plot of the share
     offered an intervention within 90 days, when it can be computed."""
 

@@ -8,7 +8,7 @@ an ``insats.reports.render.Section``. ``recommendations`` turns the sections' ke
 (``Section.findings``) into a list of recommendations, each naming the number and the threshold
 that triggered it.
 
-Areas (DESIGN.md, "Sundbyberg's utvärdering"):
+Areas (``docs/design.md``, Sundbyberg's utvärdering):
 
 1. *Alla erbjuds en insats* — ``offer_frame``, ``offer_rates``, ``capacity_gap``.
 2. *Närvarokrav* — ``attendance_frame``, ``attendance_by``, ``monthly_attendance``,

@@ -34,7 +34,7 @@ def make_context(
     """A measures ``Context`` for the evaluation period ``fran``–``till`` (``"YYYY-MM"``).
 
     ``omfattning`` is the scope of "every recipient": ``"arbetsloshet"`` (adult recipients in
-    hinder group arbetslöshet, DESIGN.md's default for erbjudande_andel) or ``"alla"`` (every adult
+    hinder group arbetslöshet, the measure erbjudande_andel's default) or ``"alla"`` (every adult
     recipient). ``options`` set further ``Params`` fields.
     """
     if omfattning not in OMFATTNING:

@@ -37,7 +37,7 @@ from insats.text import format_number
 def offer_frame(ctx: Context, *, all_groups: bool | None = None) -> pd.DataFrame:
     """One row per person in scope, with whether the person was offered an intervention in time.
 
-    Scope and "offered" are exactly the measure ``erbjudande_andel`` (DESIGN.md): adult recipients
+    Scope and "offered" are exactly the measure ``erbjudande_andel`` (``analysis.measures.erbjudande``): adult recipients
     in the period (in hinder group arbetslöshet unless ``erbjudande_alla_grupper``), offered when a
     participation's ``erbjuden_datum`` (else ``start_datum``) is on or before day0 +
     ``erbjudande_dagar`` and the participation had not ended before day0. Columns: ``pos``,
