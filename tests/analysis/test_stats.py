@@ -286,7 +286,8 @@ OE_CAT = ["kon", "utrikes_fodd", "utbildning", "hindergrupp", "aldersgrupp"]
 
 def _generator_like(rng, sizes, area_effect=None):
     """Persons per area with covariates like ``intake.synth`` (composition worse in later areas) and an
-    outcome from its ``OUTCOME_MODEL`` (plus ``area_effect`` on the logit scale when given)."""
+    outcome from its ``OUTCOME_MODEL`` (plus ``area_effect`` on the logit scale when given); ``p_true`` is
+    each person's true probability."""
     m = OUTCOME_MODEL
     z = np.linspace(-1, 1, len(sizes))
     edu_codes = np.array(["forgymnasial", "gymnasial", "eftergymnasial", "okand"])
@@ -311,12 +312,14 @@ def _generator_like(rng, sizes, area_effect=None):
             + m["per_manad_bistand_12_man_fore_start"] * before
             + (0.0 if area_effect is None else area_effect[i])
         )
-        y = rng.random(ni) < 1 / (1 + np.exp(-eta))
+        p_true = 1 / (1 + np.exp(-eta))
+        y = rng.random(ni) < p_true
         parts.append(
             pd.DataFrame(
                 {
                     "area": f"A{i:02d}",
                     "y": y.astype(int),
+                    "p_true": p_true,
                     "kon": np.where(woman, "K", "M"),
                     "utrikes_fodd": np.where(abroad, "ja", "nej"),
                     "utbildning": edu_codes[edu],
