@@ -183,7 +183,8 @@ def test_coverage_holds_roughly_when_month_shocks_are_not_proportional_to_1_over
 
 def test_ols_with_hac_and_normal_critical_values_undercovers():
     """Why the old method was replaced: OLS, Newey–West HAC standard errors and ± 1.96 on 12 + 12 months with
-    AR(1) errors of 0.6 cover the level change far less than 95 % (1,000 series, MC SE 0.007)."""
+    AR(1) errors of 0.6 cover the level change far less than 95 % (1,000 series, MC SE 0.015; measured 0.69,
+    and 0.66 with monthly n from 25 to 219, 0.81 with independent errors)."""
     rng = np.random.default_rng(1)
     t = np.arange(24.0)
     X = segmented_design(t, 12.0)
