@@ -54,6 +54,9 @@ limits when no area is an outlier (φ from 3 to 28), against 25–65 % outside t
 posteriors (4,000 draws, fixed seed), and each area gets its mean rank and the 2.5–97.5 % range of its
 ranks: "plats 3–9 av 14" says how little a single rank means.
 
+**Risk-adjusted ratios** (O/E) get the same treatment in ``oe_funnel_table``: z-scores from the score
+test's variance, centre 1, weights E.
+
 **Many tests at once.** With ``m`` areas × measures each tested at 5 %, about ``0.05·m`` flags are
 expected by chance alone even when no area really differs (``expected_false_flags``); Benjamini–Hochberg
 q-values (``benjamini_hochberg``) control the expected share of false flags among the flagged.
@@ -79,6 +82,7 @@ __all__ = [
     "estimate_overdispersion",
     "expected_false_flags",
     "funnel_table",
+    "oe_funnel_table",
     "shrunken_ranks",
     "winsorised_phi",
     "z_scores",
@@ -90,7 +94,6 @@ METHODS = ("additiv", "multiplikativ")
 """Overdispersion models: ``additiv`` (random effects, τ²; the default for flags) and ``multiplikativ`` (φ)."""
 _DRAWS = 2000
 _SEED = 20050401
-_KAPPA = np.concatenate([[0.0], np.geomspace(1e-3, 1e4, 121)])  # τ² / (p0(1 − p0)) grid
 
 
 def z_scores(k, n, p0) -> np.ndarray:
@@ -118,22 +121,50 @@ def _winsorised_phi_rows(z: np.ndarray, fraction: float) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=64)
-def _dispersion_curve(n: tuple, fraction: float) -> np.ndarray:
-    """``E[φ̂_w]`` on the grid ``_KAPPA`` of κ = τ²/(p0(1 − p0)), for areas of sizes ``n`` (simulated).
+def _dispersion_curve(rel_var: tuple, weights: tuple, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """``E[φ̂_w]`` as a function of the between-area variance κ (simulated, ``_DRAWS`` draws, fixed seed).
 
-    Per draw: ``y_i = e_i·sqrt(1/n_i + κ)`` (units of p0(1 − p0)), pooled share ``Σ n_i y_i / Σ n_i``,
-    ``z_i = (y_i − pooled)·sqrt(n_i)``, then the winsorised mean square.
+    Area ``i`` has sampling variance ``rel_var_i``; per draw ``y_i = e_i·sqrt(rel_var_i + κ)``, the centre is
+    the weighted mean ``Σ w_i y_i / Σ w_i`` (the overall share: weights n; O/E: weights E) and
+    ``z_i = (y_i − centre) / sqrt(rel_var_i)``; then the winsorised mean square. Returns the κ grid (0 and
+    ``median(rel_var) · 10^-3 … 10^4``) and the curve (made non-decreasing).
     """
-    nn = np.asarray(n, dtype=float)
+    v = np.asarray(rel_var, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    kappas = np.concatenate([[0.0], np.median(v) * np.geomspace(1e-3, 1e4, 121)])
     rng = np.random.default_rng(_SEED)
-    e = rng.standard_normal((_DRAWS, nn.size))
-    out = np.empty(len(_KAPPA))
-    for j, kappa in enumerate(_KAPPA):
-        y = e * np.sqrt(1.0 / nn + kappa)
-        pooled = (y @ nn) / nn.sum()
-        z = (y - pooled[:, None]) * np.sqrt(nn)
+    e = rng.standard_normal((_DRAWS, v.size))
+    out = np.empty(len(kappas))
+    for j, kappa in enumerate(kappas):
+        y = e * np.sqrt(v + kappa)
+        centre = (y @ w) / w.sum()
+        z = (y - centre[:, None]) / np.sqrt(v)
         out[j] = _winsorised_phi_rows(z, fraction).mean()
-    return np.maximum.accumulate(out)
+    return kappas, np.maximum.accumulate(out)
+
+
+def _estimate(
+    z: np.ndarray, rel_var: np.ndarray, weights: np.ndarray, winsor: float
+) -> tuple[float, float, float, float]:
+    """(φ̂_w, φ, κ, κ_DL) from z-scores with sampling variances ``rel_var`` (module docstring)."""
+    phi_w = winsorised_phi(z, winsor)
+    # the curve depends only on the relative variances and weights: scale both so that the cache serves
+    # every study with the same relative sizes (κ is then in units of the median sampling variance)
+    scale = float(np.median(rel_var))
+    key_v = tuple(float(x) for x in np.round(rel_var / scale, 12))
+    key_w = tuple(float(x) for x in np.round(weights / np.sum(weights), 12))
+    kappas, curve = _dispersion_curve(key_v, key_w, winsor)
+    kappas = kappas * scale
+    phi = max(phi_w / curve[0], 0.0)
+    if phi_w <= curve[0]:
+        kappa = 0.0
+    elif phi_w >= curve[-1]:
+        kappa = float(kappas[-1])
+    else:
+        kappa = float(np.interp(phi_w, curve, kappas))
+    w = 1.0 / rel_var
+    kappa_dl = max(0.0, (z.size * phi_w - (z.size - 1)) / (w.sum() - (w**2).sum() / w.sum()))
+    return float(phi_w), float(phi), kappa, float(kappa_dl)
 
 
 @dataclass(frozen=True)
@@ -187,20 +218,9 @@ def estimate_overdispersion(k, n, p0: float | None = None, *, winsor: float = WI
         p0 = float(k.sum() / n.sum())
     if not 0 < p0 < 1:
         return Overdispersion(float(p0), float("nan"), 1.0, 0.0, 0.0, int(n.size), winsor)
-    z = z_scores(k, n, p0)
-    phi_w = winsorised_phi(z, winsor)
-    curve = _dispersion_curve(tuple(float(v) for v in n), float(winsor))
-    phi = max(phi_w / curve[0], 0.0)
     c = p0 * (1 - p0)
-    if phi_w <= curve[0]:
-        kappa = 0.0
-    elif phi_w >= curve[-1]:
-        kappa = float(_KAPPA[-1])
-    else:
-        kappa = float(np.interp(phi_w, curve, _KAPPA))
-    w = n / c
-    tau2_dl = max(0.0, (n.size * phi_w - (n.size - 1)) / (w.sum() - (w**2).sum() / w.sum()))
-    return Overdispersion(float(p0), float(phi_w), float(phi), kappa * c, float(tau2_dl), int(n.size), winsor)
+    phi_w, phi, kappa, kappa_dl = _estimate(z_scores(k, n, p0), 1.0 / n, n, winsor)
+    return Overdispersion(float(p0), phi_w, phi, kappa * c, kappa_dl * c, int(n.size), winsor)
 
 
 def funnel_table(
@@ -258,6 +278,59 @@ def funnel_table(
     out.attrs["overdispersion"] = od
     out.attrs["method"] = method
     out.attrs["expected_false_flags"] = expected_false_flags(int(np.isfinite(z_adj).sum()))
+    return out
+
+
+def oe_funnel_table(oe: pd.DataFrame, *, winsor: float = WINSOR_FRACTION) -> pd.DataFrame:
+    """Overdispersion-adjusted flags for risk-adjusted ratios (the output of ``stats.observed_expected``).
+
+    With ``y_i = O_i/E_i``, sampling variance ``v_i = V_i / E_i²`` (``varians`` / ``expected``²) and centre 1
+    (``Σ E_i y_i / Σ E_i = ΣO/ΣE = 1``): plain ``z_i = (y_i − 1)/sqrt(v_i)`` (the score test ``z``), φ and the
+    additive ``τ²`` of the ratio as for shares (winsorised, corrected by simulation with weights ``E_i``),
+    and ``z_justerad = (y_i − 1) / sqrt(v_i + τ²)``. Flags from ``z_justerad`` with the normal 95 % and
+    99.8 % limits (``over_998`` … ``under_998``, as ``stats.funnel_flags``), ``p_justerad``, ``q_justerad``
+    (Benjamini–Hochberg). ``attrs["overdispersion"]``: an ``Overdispersion`` with ``p0`` = 1 and ``tau2`` on the
+    ratio scale. Groups without an expected value are left out of the estimate and get NaN.
+
+    Use: the plain O/E interval says whether a group differs from the case-mix model at all; the adjusted
+    flag whether it differs more than groups usually differ from each other (the funnel plot's question).
+    """
+    o = oe["observed"].to_numpy(float)
+    e = oe["expected"].to_numpy(float)
+    var = oe["varians"].to_numpy(float)
+    use = (e > 0) & (var > 0)
+    if use.sum() < 3:
+        raise DataError(
+            f"Överspridning kan inte skattas med {int(use.sum())} grupp(er) med förväntat värde; det behövs minst tre."
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = o / e
+        v = var / e**2
+        z = (y - 1.0) / np.sqrt(v)
+    phi_w, phi, tau2, tau2_dl = _estimate(z[use], v[use], e[use], winsor)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_adj = np.where(use, (y - 1.0) / np.sqrt(v + tau2), np.nan)
+    q95, q998 = _st.norm.ppf(0.975), _st.norm.ppf(0.999)
+    flags = np.select(
+        [z_adj > q998, z_adj > q95, z_adj < -q998, z_adj < -q95],
+        ["over_998", "over_95", "under_998", "under_95"],
+        "inom",
+    ).astype(object)
+    flags[~np.isfinite(z_adj)] = np.nan
+    out = pd.DataFrame(
+        {
+            "oe": y,
+            "z": np.where(use, z, np.nan),
+            "z_justerad": z_adj,
+            "p_justerad": 2 * _st.norm.sf(np.abs(z_adj)),
+            "flagga_justerad": pd.Series(flags, dtype=object).to_numpy(),
+        },
+        index=oe.index,
+    )
+    out["flagga_justerad"] = out["flagga_justerad"].astype(object)
+    out["q_justerad"] = benjamini_hochberg(out["p_justerad"].to_numpy())
+    out.attrs["overdispersion"] = Overdispersion(1.0, phi_w, phi, tau2, tau2_dl, int(use.sum()), winsor)
+    out.attrs["expected_false_flags"] = expected_false_flags(int(use.sum()))
     return out
 
 
