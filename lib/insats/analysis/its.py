@@ -572,7 +572,9 @@ def _placebo(s: pd.DataFrame, brk: pd.Period, y: str, level: float, placebo) -> 
     for m in feasible:
         ts = float((m - s["_m"].min()).n)
         if not (t.min() < ts < t0):
-            raise UsageError(f"Den falska reformmånaden {m} ligger inte mellan seriens första månad och reformen ({brk}).")
+            raise UsageError(
+                f"Den falska reformmånaden {m} ligger inte mellan seriens första månad och reformen ({brk})."
+            )
         X = placebo_design(t, t0, ts)
         L = np.eye(6)[[2]]
         table, _, _ = _fit_design(t, X, L, ["placebo"], w, yv, level)
