@@ -228,9 +228,9 @@ def capacity_from_occupancy(
     unreached = max(n_scope - reached, 0)
 
     cats = list(dict.fromkeys(sorted(d["_kat"].unique(), key=str)))
-    if platser is not None:
-        platser = pd.Series(platser, dtype=float)
-        cats += [c for c in platser.index if c not in cats and c != ALLA]
+    places = pd.Series(platser, dtype=float) if platser is not None else None
+    if places is not None:
+        cats += [c for c in places.index if c not in cats and c != ALLA]
     rows = []
     curves: dict[str, pd.DataFrame] = {}
     for c in cats + [ALLA]:
@@ -268,8 +268,8 @@ def capacity_from_occupancy(
     # ALLA: the sum over categories (each with its own duration), not the overall KM mean
     out.loc[~per_cat, "tillkommande"] = out.loc[per_cat, "tillkommande"].sum()
     out["behov"] = out["belaggning"] + out["tillkommande"]
-    if platser is not None:
-        out["platser"] = out["kategori"].map(platser).astype(float).fillna(0.0)
+    if places is not None:
+        out["platser"] = out["kategori"].map(places).astype(float).fillna(0.0)
         out.loc[~per_cat, "platser"] = out.loc[per_cat, "platser"].sum()
     else:
         out["platser"] = np.nan

@@ -240,8 +240,9 @@ class ItsCalibration:
         of q_γ(ρ) in γ (at γ* = min{γ: W(γ) ≥ level}) and in ρ (at ρ̂; constant beyond the simulated ρ).
         """
         rho_arr = np.asarray(rho_hat, dtype=float)
-        out = np.empty((self.quantiles.shape[2],) + rho_arr.shape)
-        for m in range(out.shape[0]):
+        n_contrasts = int(self.quantiles.shape[2])
+        out = np.empty((n_contrasts, *rho_arr.shape))
+        for m in range(n_contrasts):
             w = self.worst_coverage[:, m]
             if w[-1] < level:
                 raise DataError(
