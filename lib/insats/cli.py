@@ -22,7 +22,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from tqdm import tqdm
 
@@ -195,7 +195,7 @@ def _cmd_kolada_fetch(args: argparse.Namespace) -> int:
     munis = kolada.parse_ids(args.kommun, "kommunkoder")
     years = kolada.parse_years(args.years)
     _check_suffix(args.out, MEASURE_SUFFIXES)
-    options = {} if args.max_age is None else {"max_age": dt.timedelta(days=float(args.max_age))}
+    options: dict[str, Any] = {} if args.max_age is None else {"max_age": dt.timedelta(days=float(args.max_age))}
     client = kolada.KoladaClient(args.base_url, cache_dir=args.cache_dir, offline=args.offline, **options)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

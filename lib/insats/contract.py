@@ -168,7 +168,7 @@ HINDERGRUPP: dict[str, str] = {
 """försörjningshinder code -> hinder group (the design's code list)."""
 
 
-def fold(text: str) -> str:
+def fold(text: object) -> str:
     """Fold a spelling to ASCII snake_case: ``"Jobbsök/Coachning "`` -> ``"jobbsok_coachning"``.
 
     Used to match column headers and code spellings: lower case, å/ä -> a, ö -> o, é -> e, every
@@ -260,7 +260,7 @@ class Column:
             "month": "datetime64[ns]",
             "codes": "string",
             "kommun": "string",
-        }.get(self.kind) or code_dtype(self.code_list)  # type: ignore[arg-type]
+        }.get(self.kind) or code_dtype(self.code_list)
 
 
 @dataclass(frozen=True)

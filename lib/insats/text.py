@@ -38,7 +38,7 @@ def slug(text: object, *, fallback: str = "x", max_length: int = SLUG_MAX) -> st
 
 def swedish_key(text: object) -> str:
     """Sort key in Swedish alphabetical order: å, ä, ö after z (in that order)."""
-    return str(text).lower().translate(str.maketrans({"å": "{", "ä": "|", "ö": "}"}))
+    return str(text).lower().translate(str.maketrans("åäö", "{|}"))
 
 
 THOUSANDS_SEP = "\u202f"
@@ -76,7 +76,7 @@ def format_number(x, decimals: int = 0, percent: bool = False, *, missing: str =
     negative = value < 0 and value != 0
     text = f"{abs(value):.{max(decimals, 0)}f}"
     whole, _, frac = text.partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

@@ -27,7 +27,7 @@ def _outputs(nb_path: Path) -> str:
 
 
 @pytest.mark.slow
-def test_notebook_renders_offline_from_cache(server, tmp_path):  # noqa: F811
+def test_notebook_renders_offline_from_cache(server, tmp_path):  # noqa: F811  (the fixture imported above)
     cache = tmp_path / "cache"
     kpis, munis, years = ["N03702", "N03703"], ["0180", "1280", "1480"], "2012-2016"
     fetched = KoladaClient(base_url=server.base, cache_dir=cache, min_interval=0).values(kpis, munis, years)

@@ -113,7 +113,7 @@ def test_load_params_errors_name_the_key(tmp_path, korning, extra, key):
 def test_load_params_missing_notebook_and_section(tmp_path):
     params = make_project(tmp_path)
     params.write_text(params.read_text().replace("profil: profil", "profil: finnsinte"))
-    with pytest.raises(ConfigError, match="finnsinte.*finns inte"):
+    with pytest.raises(ConfigError, match=r"finnsinte.*finns inte"):
         load_params(params)
     params.write_text("data_dir: data/s\n")
     with pytest.raises(ConfigError, match="korning"):

@@ -71,7 +71,7 @@ def _small(values, min_cell: int) -> np.ndarray:
 def _needs_partner(vals: np.ndarray, sup: np.ndarray) -> bool:
     """A line leaks when exactly one of its cells is suppressed and that cell is not a 0."""
     idx = np.flatnonzero(sup)
-    return idx.size == 1 and not (vals[idx[0]] == 0)
+    return idx.size == 1 and vals[idx[0]] != 0
 
 
 def _pick_partner(vals: np.ndarray, sup: np.ndarray, bonus: np.ndarray) -> int | None:
@@ -105,9 +105,9 @@ def _secondary(vals: np.ndarray, sup: np.ndarray) -> np.ndarray:
         for j in range(ncol):
             if _needs_partner(vals[:, j], sup[:, j]):
                 bonus = np.array([_needs_partner(vals[i], sup[i]) for i in range(nrow)])
-                i = _pick_partner(vals[:, j], sup[:, j], bonus)
-                if i is not None:
-                    sup[i, j] = True
+                row = _pick_partner(vals[:, j], sup[:, j], bonus)
+                if row is not None:
+                    sup[row, j] = True
                     changed = True
         if not changed:
             break
@@ -258,7 +258,7 @@ def _secondary_measure(is_alla: np.ndarray, idx: np.ndarray, tal: np.ndarray, na
             return
         nonzero = cand[(t[cand] != 0) | (m[cand] != 0)]
         pool = nonzero if nonzero.size else cand
-        rank = lambda k: (np.nan_to_num(tal[k], nan=np.inf), np.nan_to_num(nam[k], nan=np.inf), k)  # noqa: E731
+        rank = lambda k: (np.nan_to_num(tal[k], nan=np.inf), np.nan_to_num(nam[k], nan=np.inf), k)  # noqa: E731  (a one-line local helper)
         sup[min(pool, key=rank)] = True
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import altair as alt
 import numpy as np
@@ -166,7 +167,7 @@ def ranked_bars(
     if interval_note:
         subtitle.append(interval_note)
     chart = alt.layer(*layers).properties(title=chart_title(title or label, subtitle), height=alt.Step(26), width=460)
-    return chart
+    return cast(alt.LayerChart, chart)  # no facet encodings in the layers: alt.layer gives a LayerChart
 
 
 # --------------------------------------------------------------------------- spending

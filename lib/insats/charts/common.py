@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import altair as alt
 import numpy as np
@@ -65,7 +66,7 @@ def records(frame: pd.DataFrame) -> list[dict]:
     """JSON-safe rows (NaN/NA -> None, numpy scalars -> Python) for inline chart data."""
     rows = []
     for rec in frame.to_dict(orient="records"):
-        clean = {}
+        clean: dict[str, Any] = {}
         for k, v in rec.items():
             if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
                 clean[k] = None

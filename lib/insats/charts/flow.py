@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import altair as alt
 import numpy as np
@@ -106,6 +107,7 @@ def flow_steps(
     subtitle = ["Procent: andel av dem som ansökte."]
     if frame["undertryckt"].any():
         subtitle.append(footnote(min_cell) + ".")
-    return alt.layer(bars, labels, hidden).properties(
+    chart = alt.layer(bars, labels, hidden).properties(
         title=chart_title(title or "En väg in: från ansökan till insats", subtitle), width=460, height=alt.Step(40)
     )
+    return cast(alt.LayerChart, chart)  # no facet encodings in the layers: alt.layer gives a LayerChart

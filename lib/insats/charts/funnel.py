@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import altair as alt
 import numpy as np
@@ -77,7 +78,7 @@ def funnel_plot(
     grid = np.unique(np.round(np.geomspace(max(1.0, n_min * 0.5), max(n_max * 1.1, 2.0), 160)))
     lim = funnel_limit_lines(p0, grid)
     lines = []
-    for level, name, lab in ((0.95, "95", "95 %"), (0.998, "998", "99,8 %")):
+    for _level, name, lab in ((0.95, "95", "95 %"), (0.998, "998", "99,8 %")):
         for side in ("lo", "hi"):
             lines.append(
                 pd.DataFrame({"n": lim["n"], "grans": lab, "sida": f"{side}_{name}", "andel": lim[f"{side}_{name}"]})
@@ -150,6 +151,7 @@ def funnel_plot(
         subtitle.append(f"Visas inte ({SUPPRESSED}): " + ", ".join(hidden["omrade"]) + ".")
         if hidden["undertryckt"].any():
             subtitle.append(footnote(min_cell) + ".")
-    return alt.layer(*layers).properties(
+    chart = alt.layer(*layers).properties(
         title=chart_title(title or f"{label}: trattdiagram", subtitle), width=520, height=340
     )
+    return cast(alt.LayerChart, chart)  # no facet encodings in the layers: alt.layer gives a LayerChart

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import altair as alt
 import numpy as np
@@ -109,7 +110,7 @@ def utbud_matrix(
             .mark_rect(fill=None, stroke=FOCUS_COLOR, strokeWidth=2.5)
             .encode(x=x, y=y)
         )
-    return alt.layer(*layers).properties(
+    chart = alt.layer(*layers).properties(
         title=chart_title(
             title or f"{value_title} per område och kategori",
             "Centralt = insatser för hela kommunen." if CENTRAL in area_codes else None,
@@ -117,3 +118,4 @@ def utbud_matrix(
         width=alt.Step(64),
         height=alt.Step(28),
     )
+    return cast(alt.LayerChart, chart)  # no facet encodings in the layers: alt.layer gives a LayerChart

@@ -11,6 +11,7 @@ import re
 import uuid
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import altair as alt
 import vl_convert as vlc
@@ -71,7 +72,8 @@ def javascript_bundle() -> str:
     """
 
     vl_version = _vl_version()
-    key = hashlib.sha256(f"{vlc.__version__}|{vl_version}|{_JS_GLOBAL}|1".encode()).hexdigest()[:16]
+    version = vlc.__version__  # type: ignore[attr-defined]  # vl_convert's stub does not declare it
+    key = hashlib.sha256(f"{version}|{vl_version}|{_JS_GLOBAL}|1".encode()).hexdigest()[:16]
     path = _cache_dir() / f"vega-bundle-{key}.js"
     with contextlib.suppress(OSError):  # no cache yet, or an unreadable one: build the bundle
         text = path.read_text(encoding="utf-8")
@@ -193,10 +195,9 @@ def enable_offline(mode: str = "auto", *, display_bundle: bool = True) -> str:
     if RENDERER not in alt.renderers.names():
         alt.renderers.register(RENDERER, _renderer)
     alt.renderers.enable(RENDERER)
-    if display_bundle:
-        if get_ipython() is not None:
-            display({"text/html": bundle_html(), "text/plain": ""}, raw=True)
-            _STATE["bundle_shown"] = True
+    if display_bundle and get_ipython() is not None:
+        display({"text/html": bundle_html(), "text/plain": ""}, raw=True)
+        _STATE["bundle_shown"] = True
     return RENDERER
 
 
@@ -235,7 +236,7 @@ def save(chart, path, *, scale: float = 2.0, ppi: float | None = None) -> Path:
     path = Path(path)
     ext = path.suffix.lower()
     spec = _spec(chart)
-    common = {
+    common: dict[str, Any] = {
         "vl_version": _vl_version(),
         "format_locale": NUMBER_LOCALE,
         "time_format_locale": TIME_LOCALE,

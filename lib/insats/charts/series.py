@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 
 import altair as alt
 import numpy as np
@@ -94,7 +95,7 @@ def time_series(
             lines.transform_filter(f"datum[{json.dumps(color)}] === {json.dumps(focus)}"),
         ]
     if trend and brk is not None:
-        groups = ["period"] + ([color] if color else [])
+        groups: list[Any] = ["period"] + ([color] if color else [])
         fit = (
             base.transform_regression(x, y, groupby=groups)
             .mark_line(strokeDash=[2, 2], strokeWidth=2, color=TOTAL_COLOR, opacity=0.8)
@@ -130,4 +131,5 @@ def time_series(
         )
         if trend:
             subtitle += " Prickade linjer: linjär trend före och efter."
-    return alt.layer(*layers).properties(title=chart_title(title or ytitle, subtitle), width=560, height=300)
+    chart = alt.layer(*layers).properties(title=chart_title(title or ytitle, subtitle), width=560, height=300)
+    return cast(alt.LayerChart, chart)  # no facet encodings in the layers: alt.layer gives a LayerChart

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import cast
+
 import altair as alt
+from altair.theme import ThemeConfig
 
 from insats.analysis.privacy import SUPPRESSED
 from insats.text import MINUS, PERCENT_SEP, THOUSANDS_SEP, format_number
@@ -135,10 +139,15 @@ def theme_config() -> dict:
     }
 
 
+# Vega-Lite accepts the theme (scheme objects in ``range``, a full ``locale``); altair's ThemeConfig
+# TypedDict is narrower, so the registered function is declared as one.
+_theme_config_typed = cast(Callable[[], ThemeConfig], theme_config)
+
+
 def use_theme() -> str:
     """Register (once) and enable the ``"insats"`` Altair theme; returns its name."""
     if THEME not in alt.theme.names():
-        alt.theme.register(THEME, enable=False)(theme_config)
+        alt.theme.register(THEME, enable=False)(_theme_config_typed)
     alt.theme.enable(THEME)
     return THEME
 
@@ -146,7 +155,7 @@ def use_theme() -> str:
 def ensure_theme() -> None:
     """Register the theme; enable it unless the user chose another (non-default) one."""
     if THEME not in alt.theme.names():
-        alt.theme.register(THEME, enable=False)(theme_config)
+        alt.theme.register(THEME, enable=False)(_theme_config_typed)
     if alt.theme.active == "default":
         alt.theme.enable(THEME)
 

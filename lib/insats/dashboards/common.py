@@ -319,7 +319,7 @@ class ChartView:
         """Make the download link for ``kind`` and show it; returns its HTML."""
         try:
             made = self.file(kind)
-        except Exception as exc:  # shown to the user, in Swedish, instead of a traceback
+        except Exception as exc:  # noqa: BLE001  (shown to the user, in Swedish, instead of a traceback)
             self.links.value = f'<span class="insats-note">Filen kunde inte skapas: {_html.escape(str(exc))}</span>'
             return self.links.value
         if made is None:

@@ -160,7 +160,7 @@ class CompareDashboard:
                 omrade=[names.get(c, c) for c in cells["omrade_kod"]],
             ).pivot_table(index="omrade", columns="kategori", values="platser", aggfunc="sum", fill_value=0)
             table.index.name = "Område"
-            table = table.map(lambda v: f"{int(round(v))}" if v else "–")
+            table = table.map(lambda v: f"{round(v)}" if v else "–")
             return {
                 "chart": charts.utbud_matrix(
                     ins, omraden=omraden, focus=focus, title=f"Platser per område och kategori, {period}"

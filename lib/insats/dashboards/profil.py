@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 from insats import charts
+from insats.analysis.measures import MeasureResult
 from insats.dashboards.common import (
     DEFAULT_DATA,
     ChartView,
@@ -43,13 +44,13 @@ class ProfileDashboard:
         self.start, self.end = months[0][1], months[-1][1]
         self.status = w.HTML()
         self.summary = w.HTML()
-        self._results: dict[tuple[str, str], object] = {}
+        self._results: dict[tuple[str, str], MeasureResult] = {}
         self.figures = ChartView("omradesprofil_nyckeltal")
         self.interventions = ChartView("omradesprofil_insatser", chart=False)
         self.spending = ChartView("omradesprofil_medel")
         self.district.observe(lambda _c: self.redraw(), names="value")
         self.period.observe(self._on_period, names="value")
-        h = lambda t: w.HTML(f'<div class="insats-h1" style="font-size:20px">{t}</div>')  # noqa: E731
+        h = lambda t: w.HTML(f'<div class="insats-h1" style="font-size:20px">{t}</div>')  # noqa: E731  (a one-line local helper)
         lead = (
             "Välj ett område. Nyckeltalen jämförs med övriga områden och hela studien, som i den "
             "tryckta områdesprofilen; därefter områdets insatser och hur medlen används."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html as _html
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -127,7 +128,7 @@ class EvaluationDashboard:
         self.status = w.HTML()
         self.views: dict[str, ChartView] = {}
         self.extra: dict[str, ChartView] = {}
-        self.notes: dict[str, object] = {}
+        self.notes: dict[str, Any] = {}
         children = []
         for s in TABS:
             self.views[s.key] = ChartView(f"utvardering_{s.key}")
@@ -179,8 +180,9 @@ class EvaluationDashboard:
                 note = f"{sec.title}: måtten kan inte beräknas med studiens tabeller."
                 view.update(lambda note=note: {"note": note})
             else:
+                title = f"{measure_label(ids[0])}, {period}"
                 view.update(
-                    lambda ids=ids, title=f"{measure_label(ids[0])}, {period}": {
+                    lambda ids=ids, title=title: {
                         "chart": charts.ranked_bars(
                             long, ids[0], focus=focus, omraden=omraden, min_cell=min_cell, title=title
                         ),
@@ -225,7 +227,7 @@ class EvaluationDashboard:
         box = self.notes[key]
         try:
             sec = self.section(key)
-        except Exception as exc:  # the evaluation module is optional: say so, keep the page
+        except Exception as exc:  # noqa: BLE001  (a failing in-depth part becomes a note; the rest of the page stays)
             box.children = [
                 w.HTML(f'<p class="insats-note">Fördjupningen kunde inte beräknas: {_html.escape(str(exc))}</p>')
             ]

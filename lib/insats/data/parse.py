@@ -198,7 +198,8 @@ def _allowed_text(list_name: str) -> str:
 
 def _code_list(raw: pd.Series, list_name: str) -> Typed:
     fcodes, uniq = _factorize(raw)
-    out, unknown = [], []
+    out: list[str | None] = []
+    unknown: list[list[str] | None] = []
     for u in uniq:
         if u is None:
             out.append(None)
@@ -242,9 +243,11 @@ def coerce_column(raw: pd.Series, col: Column) -> Typed:
     elif kind in ("date", "month"):
         typed = _date(raw, month=kind == "month")
     elif kind == "code":
-        typed = _code(raw, col.code_list)  # type: ignore[arg-type]
+        assert col.code_list is not None  # kinds code/codes have a code list (Column.__post_init__)
+        typed = _code(raw, col.code_list)
     elif kind == "codes":
-        typed = _code_list(raw, col.code_list)  # type: ignore[arg-type]
+        assert col.code_list is not None
+        typed = _code_list(raw, col.code_list)
     elif kind == "kommun":
         typed = _kommun(raw)
     else:
@@ -256,12 +259,14 @@ def coerce_column(raw: pd.Series, col: Column) -> Typed:
 def type_message(col: Column, value: str | None, why: str | None) -> str:
     expected = KIND_EXPECTED[col.kind]
     if col.kind == "code":
-        return f'värdet "{value}" är ingen känd kod för {col.name}; förväntade en av: {_allowed_text(col.code_list)}.'  # type: ignore[arg-type]
+        assert col.code_list is not None  # kinds code/codes have a code list (Column.__post_init__)
+        return f'värdet "{value}" är ingen känd kod för {col.name}; förväntade en av: {_allowed_text(col.code_list)}.'
     if col.kind == "codes":
+        assert col.code_list is not None
         return (
             f'värdet "{value}" innehåller okänd kod {why}; förväntade koder åtskilda med ; bland: '
             f"{_allowed_text(col.code_list)}."
-        )  # type: ignore[arg-type]
+        )
     if col.kind == "int":
         return f'värdet "{value}" är inte ett heltal; förväntade {expected}.'
     return f'värdet "{value}" kan inte tolkas; förväntade {expected}.'

@@ -57,7 +57,7 @@ def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
     frame = raw.frame
     rows = frame.index.to_numpy()
     # Privacy first: headers and every raw value of every column, id and free text included.
-    for folded, written in raw.headers.items():
+    for _folded, written in raw.headers.items():
         if has_personnummer(written):
             report.add(Problem(FEL, file, 1, None, None, "en kolumnrubrik " + PNR_MESSAGE, "personnummer"))
     for name in frame.columns:
@@ -121,7 +121,11 @@ def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
             empty = np.flatnonzero(typed.missing)
             if len(empty):
                 msg = f"värdet saknas; kolumnen är obligatorisk och förväntade {KIND_EXPECTED[col.kind]}."
-                report.add_rows(FEL, file, "saknas", col.name, rows[empty], lambda r, m=msg: (None, m))
+
+                def missing(_row: int, m: str = msg) -> tuple[str | None, str]:
+                    return None, m
+
+                report.add_rows(FEL, file, "saknas", col.name, rows[empty], missing)
     typed_frame = pd.DataFrame(out)
     _check_rows(spec.name, raw, typed_frame, report)
     return typed_frame
@@ -237,17 +241,11 @@ def check_relations(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], r
             values = df[column]
             mask = values.notna().to_numpy(dtype=bool) & ~is_in(values, allowed)
             also = f" (eller {CENTRAL})" if (name, column) in CENTRAL_ALLOWED else ""
-            _emit_mask(
-                report,
-                FEL,
-                raw,
-                "referens",
-                column,
-                mask,
-                lambda pos, v, rt=ref_table, rc=ref_column, a=also: (
-                    f'värdet "{v}" finns inte i {rt}.{rc}; förväntade ett {rc} som finns i {rt}{a}.'
-                ),
-            )
+
+            def unknown(_pos: int, v: str, rt: str = ref_table, rc: str = ref_column, a: str = also) -> str:
+                return f'värdet "{v}" finns inte i {rt}.{rc}; förväntade ett {rc} som finns i {rt}{a}.'
+
+            _emit_mask(report, FEL, raw, "referens", column, mask, unknown)
     _check_ages(typed, raws, report)
 
 

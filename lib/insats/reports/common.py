@@ -117,9 +117,9 @@ def measure_table(
     return shown
 
 
-def swedish_key(text: str) -> str:
+def swedish_key(text: object) -> str:
     """Sort key in Swedish alphabetical order: å, ä, ö after z (in that order)."""
-    return str(text).lower().translate(str.maketrans({"å": "{", "ä": "|", "ö": "}"}))
+    return str(text).lower().translate(str.maketrans("åäö", "{|}"))
 
 
 def area_names(omraden: pd.DataFrame | None) -> dict[str, str]:

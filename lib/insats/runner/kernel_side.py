@@ -17,7 +17,7 @@ import importlib
 import os
 import sys
 import warnings
-from typing import Any
+from typing import Any, cast
 
 from IPython import get_ipython
 
@@ -92,7 +92,7 @@ def cleanup(cwd: str) -> None:
     if dict(os.environ) != _state["environ"]:
         os.environ.clear()
         os.environ.update(_state["environ"])
-    warnings.filters[:] = _state["filters"]
+    cast("list[Any]", warnings.filters)[:] = _state["filters"]  # a list at runtime; typeshed says Sequence
     with contextlib.suppress(AttributeError):  # private in CPython; absent elsewhere
-        warnings._filters_mutated()  # type: ignore[attr-defined]
+        warnings._filters_mutated()  # type: ignore[attr-defined]  # private CPython function, not in typeshed
     os.chdir(cwd)

@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
 from insats.errors import KernelError
@@ -49,8 +50,8 @@ class _Kernel:
         self.preimports = preimports
         self.cwd = cwd
         self.loop = asyncio.new_event_loop()
-        self.km = None
-        self.kc = None
+        self.km: AsyncKernelManager | None = None
+        self.kc: AsyncKernelClient | None = None
         self.reports = 0
         self.log_path: str | None = None
 
@@ -91,6 +92,7 @@ class _Kernel:
         self._check(reply, "förberedelsen")
 
     async def _run(self, code: str, timeout: float) -> dict:
+        assert self.kc is not None  # _start sets the client before any code runs
         return await self.kc.execute_interactive(
             code, silent=False, store_history=False, timeout=timeout, output_hook=lambda msg: None
         )
@@ -138,7 +140,7 @@ class _Kernel:
     @property
     def pid(self) -> int | None:
         try:
-            return self.km.provisioner.process.pid  # type: ignore[union-attr]
+            return self.km.provisioner.process.pid  # type: ignore[union-attr]  # no kernel or provisioner: AttributeError below
         except AttributeError:
             return None
 

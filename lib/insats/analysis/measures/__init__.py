@@ -27,14 +27,14 @@ panel (``context.Context``), so that the 500,000-person study runs in seconds
 
 # isort: off
 # The families register their measures on import; this order is the order of the published table.
-from insats.analysis.measures import utbud  # noqa: F401
-from insats.analysis.measures import medel  # noqa: F401
-from insats.analysis.measures import erbjudande  # noqa: F401
-from insats.analysis.measures import narvaro  # noqa: F401
-from insats.analysis.measures import utfall  # noqa: F401
-from insats.analysis.measures import vagin  # noqa: F401
-from insats.analysis.measures import lov  # noqa: F401
-from insats.analysis.measures import justerat  # noqa: F401
+from insats.analysis.measures import utbud  # noqa: F401  (registers the family's measures)
+from insats.analysis.measures import medel  # noqa: F401  (registers the family's measures)
+from insats.analysis.measures import erbjudande  # noqa: F401  (registers the family's measures)
+from insats.analysis.measures import narvaro  # noqa: F401  (registers the family's measures)
+from insats.analysis.measures import utfall  # noqa: F401  (registers the family's measures)
+from insats.analysis.measures import vagin  # noqa: F401  (registers the family's measures)
+from insats.analysis.measures import lov  # noqa: F401  (registers the family's measures)
+from insats.analysis.measures import justerat  # noqa: F401  (registers the family's measures)
 
 # isort: on
 from insats.analysis.measures.compute import COLUMNS, MeasureResult, compute_measures

@@ -74,10 +74,10 @@ def compute_measures(
     raw = long.assign(undertryckt=False)
     raw = pd.concat([raw, likstallighet(raw, 1).assign(undertryckt=False)], ignore_index=True)
     notes = []
-    for missing in dict.fromkeys(m for m, _ in skipped):
-        ids = [mid for m, mid in skipped if m == missing]
-        word = "tabellen" if len(missing) == 1 else "tabellerna"
-        notes.append(f"{', '.join(ids)}: kräver {word} {', '.join(missing)}, som saknas i studien")
+    for needed in dict.fromkeys(m for m, _ in skipped):
+        ids = [mid for m, mid in skipped if m == needed]
+        word = "tabellen" if len(needed) == 1 else "tabellerna"
+        notes.append(f"{', '.join(ids)}: kräver {word} {', '.join(needed)}, som saknas i studien")
     return MeasureResult(table=_typed(published), params=params.as_dict(), skipped=notes, raw=_typed(raw))
 
 

@@ -117,7 +117,7 @@ class Context:
     def person_group(self) -> np.ndarray:
         """Hinder group per person position."""
         g = self.persons["forsorjningshinder"].astype(object).map(HINDERGRUPP)
-        return np.append(g.to_numpy(dtype=object), None)
+        return np.append(g.to_numpy(dtype=object), [None])
 
     @cached_property
     def birth_year(self) -> np.ndarray:
@@ -132,7 +132,7 @@ class Context:
     @cached_property
     def n_months(self) -> int:
         last = month_start(self.study["bistand"]["manad"].max())
-        return self.month_index(last) + 1
+        return int(self.month_index(last)) + 1
 
     def month_index(self, ts) -> np.ndarray | int:
         """Months since ``month0`` for timestamps (vectorised)."""
@@ -147,7 +147,7 @@ class Context:
         ``personer`` are left out; validation reports them)."""
         b = self.study["bistand"]
         pos = self.person_pos(b["person_id"])
-        t = self.month_index(b["manad"])
+        t = np.asarray(self.month_index(b["manad"]))
         ok = pos >= 0
         panel = np.zeros((len(self.persons), self.n_months), dtype=bool)
         panel[pos[ok], t[ok]] = True
@@ -156,8 +156,8 @@ class Context:
     @cached_property
     def period_cols(self) -> tuple[int, int]:
         """Panel column range [a, b) of the period, clipped to the panel."""
-        a = max(self.month_index(self.params.start), 0)
-        b = min(self.month_index(self.params.end) + 1, self.n_months)
+        a = max(int(self.month_index(self.params.start)), 0)
+        b = min(int(self.month_index(self.params.end)) + 1, self.n_months)
         return a, max(a, b)
 
     @cached_property
@@ -171,7 +171,7 @@ class Context:
     @cached_property
     def adult(self) -> np.ndarray:
         """Adult recipient in the period, per person position."""
-        return self.adult_months.any(axis=1)
+        return np.asarray(self.adult_months.any(axis=1))
 
     @cached_property
     def day0(self) -> np.ndarray:
@@ -206,7 +206,7 @@ class Context:
             ipos = pd.Index(ins["insats_id"]).get_indexer(d["insats_id"])
             ok = ipos >= 0
             for col, src in (("kategori", "kategori"), ("regi", "regi"), ("utforare", "utforare")):
-                vals = np.append(ins[src].astype(object).to_numpy(), None)
+                vals = np.append(ins[src].astype(object).to_numpy(), [None])
                 out[col] = vals[np.where(ok, ipos, len(ins))]
             lov = ins["lov"].astype("boolean").fillna(False).to_numpy(dtype=bool)
             is_lov = lov | (ins["regi"].astype(object).to_numpy() == "lov")

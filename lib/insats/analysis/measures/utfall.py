@@ -48,7 +48,7 @@ def utfall_sjalvforsorjning_andel(ctx: Context) -> pd.DataFrame:
     they must all be inside the data (on or before the last ``bistand`` month)."""
     q = ended_participations(ctx)
     k = ctx.params.uppfoljning_manader
-    t_end = ctx.month_index(q["slut"])
+    t_end = np.asarray(ctx.month_index(q["slut"]))
     inside = (t_end + k <= ctx.n_months - 1) & (t_end + 1 >= 0)
     q, t_end = q[inside], t_end[inside]
     pos = q["pos"].to_numpy()

@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -175,7 +176,7 @@ def write_templates(
             for j, v in enumerate(values, start=2):
                 ws_k.cell(row=j, column=i, value=v)
         meta_col = len(layout) + 2
-        meta = [
+        meta: list[tuple[str, Any]] = [
             ("mall", "insats-enkät"),
             ("mallversion", TEMPLATE_VERSION),
             ("omrade_kod", code),
@@ -203,6 +204,7 @@ def write_templates(
                 rng = f"{letter}2:{letter}{DATA_ROWS + 1}"
                 dv = None
                 if col.kind == "code":
+                    assert col.code_list is not None  # kind "code" has a code list (Column.__post_init__)
                     lname = "kategori_medel" if col.code_list == "kategori_medel" else col.code_list
                     dv = DataValidation(type="list", formula1=code_ranges[lname], allow_blank=True)
                     dv.error = f"Välj ett värde ur listan för {col.label}."
@@ -245,6 +247,7 @@ def write_templates(
                 if col.name in ("namn", "utforare", "malgrupp"):
                     width = 34
                 elif col.kind == "code":
+                    assert col.code_list is not None  # kind "code" has a code list (Column.__post_init__)
                     width = max(width, max(len(v) for v in CODE_LISTS[col.code_list].values()) + 3)
                 ws.column_dimensions[letter].width = width
             ws.freeze_panes = "A2"
@@ -295,6 +298,7 @@ def _write_instructions(ws, code, name, kommun_kod, kommun, year, bold, wrap) ->
         for col in TABLES[table].columns:
             text = HELP[table].get(col.name) or col.description or col.label
             if col.kind in ("code",):
+                assert col.code_list is not None  # kind "code" has a code list (Column.__post_init__)
                 lst = "kategori_medel" if col.code_list == "kategori_medel" else col.code_list
                 text += " Värden: " + "; ".join(CODE_LISTS[lst].values()) + "."
             required = col.required and not (table == "insatser" and col.name == "insats_id")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any, Iterable, ParamSpec, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ParamSpec
 
 import pandas as pd
 
@@ -85,7 +85,7 @@ def _areas(study: Study) -> list[str]:
 
 
 def _names(study: Study) -> dict[str, str]:
-    return area_names(study["omraden"] if "omraden" in study else None)
+    return area_names(study.get("omraden"))
 
 
 def join_names(names: Sequence[str]) -> str:
@@ -179,7 +179,7 @@ def sectioned(func: Callable[P, list[Any]]) -> Callable[P, Section]:
 
 
 def _omraden(study: Study):
-    return study["omraden"] if "omraden" in study else None
+    return study.get("omraden")
 
 
 def _missing(study: Study, needs: Sequence[str], what: str) -> list:

@@ -44,7 +44,7 @@ def _extremes(long: pd.DataFrame, matt: str, names: Mapping[str, str]) -> tuple 
     if part.empty:
         return None
     lo, hi = part["varde"].min(), part["varde"].max()
-    at = lambda v: [names.get(c, c) for c in part.loc[np.isclose(part["varde"], v), "omrade_kod"]]  # noqa: E731
+    at = lambda v: [names.get(c, c) for c in part.loc[np.isclose(part["varde"], v), "omrade_kod"]]  # noqa: E731  (a one-line local helper)
     return lo, at(lo), hi, at(hi)
 
 
@@ -123,8 +123,8 @@ def summary(study: Study, result: MeasureResult, *, start, end, focus: str | Non
         s = _range_sentence(long, "medel_andel_feriejobb", names, "Andelen av medlen som går till feriejobb", _pct)
         comp = feriejobb_comparison(study, start, end) if "omraden" in study else pd.DataFrame()
         if len(comp):
-            yes = int((comp["raknar_feriejobb"] == True).sum())  # noqa: E712
-            no = int((comp["raknar_feriejobb"] == False).sum())  # noqa: E712
+            yes = int((comp["raknar_feriejobb"] == True).sum())  # noqa: E712  (elementwise on a nullable boolean column)
+            no = int((comp["raknar_feriejobb"] == False).sum())  # noqa: E712  (elementwise on a nullable boolean column)
             s = (s + " " if s else "") + (
                 f"{_areas_word(yes)} räknar feriejobb som arbetsmarknadsinsats, {format_number(no)} gör det inte."
             )

@@ -106,7 +106,7 @@ def _area_list(study: Study) -> list[tuple[str, str]]:
         codes = list(dict.fromkeys(om["omrade_kod"].astype(str)))
         names = dict(zip(om.sort_values("ar")["omrade_kod"].astype(str), om.sort_values("ar")["omrade"].astype(str)))
         return [(c, names.get(c, c)) for c in codes if c != CENTRAL]
-    codes: list[str] = []
+    codes = []
     for name in ("personer", "insatser", "medel"):
         if name in study:
             codes += [str(c) for c in study[name]["omrade_kod"].dropna().unique()]
@@ -129,7 +129,7 @@ def choose_area(study: Study, omrade: str | None = None) -> str:
     if omrade is None:
         return areas[0][0]
     wanted = str(omrade).strip()
-    for code, name in areas:
+    for code, _name in areas:
         if wanted == code:
             return code
     for code, name in areas:
@@ -168,10 +168,11 @@ def rest_of_study(matt: str, area: pd.Series | dict, alla: pd.Series | dict, min
     t = float(alla["taljare"]) - float(area["taljare"])
     m = MEASURES.get(matt)
     personal = m is not None and m.personal
+    count_personal = m is not None and m.count_is_personal
     if scale == 0.0:  # a sum
         if not np.isfinite(t):
             return out
-        if personal and m.count_is_personal and _is_small(t, min_cell):
+        if personal and count_personal and _is_small(t, min_cell):
             return {**out, "undertryckt": True}
         return {**out, "varde": t, "taljare": t}
     n = float(alla["namnare"]) - float(area["namnare"])
@@ -179,7 +180,7 @@ def rest_of_study(matt: str, area: pd.Series | dict, alla: pd.Series | dict, min
         return out
     # sums of fractions (allocated places) leave floating-point dust
     t, n = round(t, 9), round(n, 9)
-    if personal and (_is_small(n, min_cell) or (m.count_is_personal and _is_small(t, min_cell))):
+    if personal and (_is_small(n, min_cell) or (count_personal and _is_small(t, min_cell))):
         return {**out, "undertryckt": True}
     value = scale * t / n if n > 0 else np.nan
     return {"varde": value, "taljare": t, "namnare": n, "undertryckt": False}

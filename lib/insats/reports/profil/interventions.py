@@ -51,7 +51,7 @@ def interventions_table(frame: pd.DataFrame) -> pd.DataFrame:
             return ""
         return ", ".join(contract.label("malgrupp", c) for c in str(v).split(";") if c)
 
-    yes_no = lambda b: "Ja" if bool(b) else "Nej"  # noqa: E731
+    yes_no = lambda b: "Ja" if bool(b) else "Nej"  # noqa: E731  (a one-line local helper)
     return pd.DataFrame(
         {
             "Insats": frame["namn"].astype(str).to_numpy(),
@@ -84,7 +84,7 @@ def interventions_sentences(frame: pd.DataFrame, name: str) -> list[str]:
             f"{'central' if len(central) == 1 else 'centrala'} (för hela kommunen), i {n_cat} "
             f"{'kategori' if n_cat == 1 else 'olika kategorier'}."
         ]
-        places = lambda f: format_number(float(pd.to_numeric(f["platser"], errors="coerce").fillna(0).sum()))  # noqa: E731
+        places = lambda f: format_number(float(pd.to_numeric(f["platser"], errors="coerce").fillna(0).sum()))  # noqa: E731  (a one-line local helper)
         text = f"De egna insatserna har {places(own)} platser"
         if len(central):
             text += f"; de centrala har {places(central)} platser som delas med alla områden"

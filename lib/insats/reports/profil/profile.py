@@ -139,7 +139,7 @@ class Profile:
 
     def ranked_charts(self, n: int = 4) -> list:
 
-        om = self.study["omraden"] if "omraden" in self.study else None
+        om = self.study.get("omraden")
         return [
             ranked_bars(self.long, m, focus=self.omrade, omraden=om, min_cell=self.min_cell)
             for m in self.chart_measures(n)
@@ -161,7 +161,7 @@ class Profile:
 
         if self.outcome_note():
             return None
-        om = self.study["omraden"] if "omraden" in self.study else None
+        om = self.study.get("omraden")
         return funnel_plot(self.long, OUTCOME_MEASURE, focus=self.omrade, omraden=om, min_cell=self.min_cell)
 
     def outcome_text(self) -> str:
@@ -198,7 +198,7 @@ class Profile:
 
         if self.spending is None:
             return None
-        om = self.study["omraden"] if "omraden" in self.study else None
+        om = self.study.get("omraden")
         return spending_bars(
             self.study["medel"], omraden=om, ar=self.spending.attrs["ar"], normalize=True, focus=self.omrade
         )

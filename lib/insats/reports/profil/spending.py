@@ -97,7 +97,7 @@ def spending_sentences(frame: pd.DataFrame, name: str) -> list[str]:
     tot_o, tot_s = frame["belopp_omrade"].sum(), frame["belopp_studie"].sum()
     if tot_o <= 0:
         return [f"{name} har inga medel redovisade för {years}."]
-    pct = lambda x: format_value(x, "andel")  # noqa: E731
+    pct = lambda x: format_value(x, "andel")  # noqa: E731  (a one-line local helper)
     feri_o = frame["belopp_omrade"].get("feriejobb", 0.0) / tot_o
     feri_s = frame["belopp_studie"].get("feriejobb", 0.0) / tot_s
     rak_o = frame["raknas_omrade"].sum() / tot_o

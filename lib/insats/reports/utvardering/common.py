@@ -87,7 +87,7 @@ def protect_shares(
     *,
     key: str,
     num: str = "taljare",
-    den: str = "namnare",
+    den: str | None = "namnare",
     values: tuple[str, ...] = (),
     total: str | None = ALLA,
 ) -> pd.DataFrame:
@@ -170,11 +170,11 @@ def format_shown(table: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> pd
     return pd.DataFrame(out)
 
 
-def _pct(x: float, decimals: int = 0) -> str:
+def _pct(x: float | None, decimals: int = 0) -> str:
     return format_number(x, decimals, percent=True) if x is not None and pd.notna(x) else SUPPRESSED
 
 
-def _num(x: float, decimals: int = 0) -> str:
+def _num(x: float | None, decimals: int = 0) -> str:
     return format_number(x, decimals) if x is not None and pd.notna(x) else SUPPRESSED
 
 
@@ -193,7 +193,7 @@ def _pp(x: float) -> str:
 
 def _names(ctx: Context) -> dict[str, str]:
 
-    return area_names(ctx.study["omraden"] if "omraden" in ctx.study else None)
+    return area_names(ctx.study.get("omraden"))
 
 
 def _missing(study: Study, needs, what: str) -> str | None:

@@ -274,7 +274,7 @@ def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
             ranked_bars(
                 measures,
                 "erbjudande_andel",
-                omraden=ctx.study["omraden"] if "omraden" in ctx.study else None,
+                omraden=ctx.study.get("omraden"),
                 min_cell=min_cell,
                 title="Andel erbjudna en insats inom 90 dagar, per område",
             )

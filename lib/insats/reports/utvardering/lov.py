@@ -189,7 +189,7 @@ def lov_questions(
     qs = []
     ok = volume[volume["racker"]]
     not_ok = volume[~volume["racker"]]
-    names = lambda t: ", ".join(contract.label("kategori", c).lower() for c in t["kategori"])  # noqa: E731
+    names = lambda t: ", ".join(contract.label("kategori", c).lower() for c in t["kategori"])  # noqa: E731  (a one-line local helper)
     if len(ok):
         qs.append(
             f"Vilka kategorier ska ingå i valfrihetssystemet? Volymen räcker för minst två utförare med "

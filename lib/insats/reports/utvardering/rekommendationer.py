@@ -48,9 +48,12 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
     ``kostnad_max``; ``vagin_dagar_median``; ``vagin_andel_bedomda``; ``vagin_andel_insats_90``.
     """
     th = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
-    ok = lambda k: (
-        k in findings and findings[k] is not None and not (isinstance(findings[k], float) and np.isnan(findings[k]))
-    )
+
+    def ok(k: str) -> bool:
+        return (
+            k in findings and findings[k] is not None and not (isinstance(findings[k], float) and np.isnan(findings[k]))
+        )
+
     out: list[Recommendation] = []
     if ok("erbjudande_andel") and findings["erbjudande_andel"] < th["erbjudande_mal"]:
         v = findings["erbjudande_andel"]
