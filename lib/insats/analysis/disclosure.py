@@ -43,6 +43,7 @@ Secondary suppression
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -267,9 +268,12 @@ class Disclosure:
         for t in targets:
             by_comp.setdefault(comp[t], []).append(t)
         for root, group in by_comp.items():
-            members = sorted(i for i in np.flatnonzero(hidden) if comp[i] == root)
+            members = sorted(int(i) for i in np.flatnonzero(hidden) if comp[i] == root)
             pos = {i: k for k, i in enumerate(members)}
-            rows_eq, b_eq, rows_ub, b_ub = [], [], [], []
+            rows_eq: list[list[tuple[int, float]]] = []
+            rows_ub: list[list[tuple[int, float]]] = []
+            b_eq: list[float] = []
+            b_ub: list[float] = []
             for rel in self.relations:
                 inner = [(i, c) for i, c in rel.terms if i in pos]
                 if not inner:
@@ -300,7 +304,7 @@ class Disclosure:
 
         for rel in self.relations:
             hid = [i for i, _ in rel.terms if hidden[i]]
-            for a, b in zip(hid, hid[1:]):
+            for a, b in itertools.pairwise(hid):
                 ra, rb = find(a), find(b)
                 if ra != rb:
                     parent[ra] = rb
