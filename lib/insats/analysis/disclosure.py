@@ -115,10 +115,14 @@ class Disclosure:
     suppressed: np.ndarray | None = None
     reasons: dict[int, str] = field(default_factory=dict)
     """Cell index → why it is hidden (Swedish): the primary rule or the relation it protects."""
+    _seen: set = field(default_factory=set, repr=False)
+    _solved: dict = field(default_factory=dict, repr=False)
+    """(hidden cells of a component, target) → interval: a component that did not change is not solved again."""
 
     # ------------------------------------------------------------------ building
     def cell(self, key: CellKey, value: float, *, published: bool = True, origin: str = "") -> int:
         """Register a count (once per key); a key registered again must carry the same value."""
+        self._solved.clear()
         value = float(value) if value is not None and np.isfinite(float(value)) else np.nan
         if key in self.index:
             i = self.index[key]
@@ -134,21 +138,37 @@ class Disclosure:
         self.cells.append(Cell(key, value, published, origin))
         return len(self.cells) - 1
 
+    def _relate(self, terms: tuple[tuple[int, float], ...], equality: bool, label: str) -> None:
+        signature = (tuple(sorted(terms)), equality)
+        if signature in self._seen:
+            return
+        self._seen.add(signature)
+        self._solved.clear()
+        self.relations.append(Relation(terms, equality, label))
+
     def add_sum(self, total: int, parts: Sequence[int], *, exact: bool = True, label: str = "") -> None:
-        """``total = Σ parts`` (``exact``), else ``total ≤ Σ parts`` and ``total ≥`` each part."""
+        """``total = Σ parts`` (``exact``), else ``total ≤ Σ parts`` and ``total ≥`` each part
+        (distinct people over groups or years that overlap)."""
         parts = [p for p in dict.fromkeys(parts) if p != total]
         if not parts:
             return
         terms = ((total, 1.0), *((p, -1.0) for p in parts))
-        self.relations.append(Relation(tuple(terms), exact, label or "summa"))
+        self._relate(tuple(terms), exact, label or "summa")
         if not exact:
             for p in parts:
-                self.relations.append(Relation(((p, 1.0), (total, -1.0)), False, label or "del av helhet"))
+                self._relate(((p, 1.0), (total, -1.0)), False, label or "del av helhet")
+
+    def add_parts_within(self, total: int, parts: Sequence[int], *, label: str = "") -> None:
+        """``Σ parts ≤ total`` (groups that leave some of the total out, e.g. people without a
+        known area)."""
+        parts = [p for p in dict.fromkeys(parts) if p != total]
+        if parts:
+            self._relate(((total, -1.0), *((p, 1.0) for p in parts)), False, label or "delar av helhet")
 
     def add_at_most(self, small: int, large: int, *, label: str = "") -> None:
         """``small ≤ large``."""
         if small != large:
-            self.relations.append(Relation(((small, 1.0), (large, -1.0)), False, label or "högst"))
+            self._relate(((small, 1.0), (large, -1.0)), False, label or "högst")
 
     def add_share(self, numerator: int, base: int, *, label: str = "") -> int:
         """Register the complement of a share (``base − numerator``) as a count of its own, with
@@ -267,8 +287,16 @@ class Disclosure:
         by_comp: dict[int, list[int]] = {}
         for t in targets:
             by_comp.setdefault(comp[t], []).append(t)
+        hidden_idx = np.flatnonzero(hidden)
         for root, group in by_comp.items():
-            members = sorted(int(i) for i in np.flatnonzero(hidden) if comp[i] == root)
+            members = sorted(int(i) for i in hidden_idx if comp[i] == root)
+            signature = tuple(members)
+            todo = [t for t in group if (signature, t) not in self._solved]
+            for t in group:
+                if (signature, t) in self._solved:
+                    out[t] = self._solved[(signature, t)]
+            if not todo:
+                continue
             pos = {i: k for k, i in enumerate(members)}
             rows_eq: list[list[tuple[int, float]]] = []
             rows_ub: list[list[tuple[int, float]]] = []
@@ -285,12 +313,12 @@ class Disclosure:
                 (b_eq if rel.equality else b_ub).append(-known)
             a_eq = _matrix(rows_eq, pos, len(members))
             a_ub = _matrix(rows_ub, pos, len(members))
-            for t in group:
+            for t in todo:
                 c = np.zeros(len(members))
                 c[pos[t]] = 1.0
                 lo = _solve(c, a_ub, b_ub, a_eq, b_eq)
                 hi = _solve(-c, a_ub, b_ub, a_eq, b_eq)
-                out[t] = (lo, -hi if np.isfinite(hi) else np.inf)
+                out[t] = self._solved[(signature, t)] = (lo, -hi if np.isfinite(hi) else np.inf)
         return out
 
     def _components(self, hidden: np.ndarray) -> np.ndarray:

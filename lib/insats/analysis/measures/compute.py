@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
+from insats.analysis.disclosure import Disclosure
 from insats.analysis.measures.context import Context, Params, default_period, month_start
 from insats.analysis.measures.likstallighet import likstallighet
+from insats.analysis.measures.publish import period_label, protect_periods
 from insats.analysis.measures.registry import MEASURES
-from insats.analysis.privacy import protect_measures
 from insats.data.study import Study
 from insats.errors import UsageError
 
@@ -28,18 +28,17 @@ class MeasureResult:
     """Swedish notes on measures left out and why."""
     raw: pd.DataFrame | None = field(default=None, repr=False)
     """The table before disclosure control: internal quality checks only, never publish."""
+    disclosure: Disclosure | None = field(default=None, repr=False)
+    """The disclosure model the suppression was decided in (for the log and the audit)."""
+
+    @property
+    def log(self) -> list[dict[str, str]]:
+        """The suppression log: every hidden count and why (never a hidden value)."""
+        return self.disclosure.log() if self.disclosure is not None else []
 
 
-def compute_measures(
-    study: Study, *, start=None, end=None, min_cell: int = 5, only: list[str] | None = None, **options
-) -> MeasureResult:
-    """Every measure whose tables are present, in the long format, through disclosure control.
-
-    ``start``/``end`` are months (``"YYYY-MM"`` or timestamps); by default the whole study.
-    ``options`` set ``Params`` fields (``erbjudande_dagar``, ``erbjudande_alla_grupper``,
-    ``uppfoljning_manader``, ``insats_dagar_efter_bedomning``).
-    """
-
+def make_params(study: Study, start=None, end=None, min_cell: int = 5, **options) -> Params:
+    """The parameters of a period (by default the whole study), checked."""
     d_start, d_end = default_period(study) if start is None or end is None else (None, None)
     params = Params(
         start=month_start(start) if start is not None else d_start,
@@ -49,6 +48,12 @@ def compute_measures(
     )
     if params.end < params.start:
         raise UsageError(f"Perioden slutar ({params.end:%Y-%m}) före sin början ({params.start:%Y-%m}).")
+    return params
+
+
+def raw_measures(study: Study, params: Params, only: list[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Every measure whose tables are present, unprotected, in the long format (without
+    likställighet), and the Swedish notes on measures left out."""
     ctx = Context(study, params)
     parts, skipped = [], []
     for mid, m in MEASURES.items():
@@ -67,18 +72,52 @@ def compute_measures(
     long = long[["matt", "omrade_kod", "varde", "taljare", "namnare"]].astype(
         {"varde": "float64", "taljare": "float64", "namnare": "float64"}
     )
-    published = _protect(long, min_cell, protect_measures)
-    # likställighet is computed from what is published: suppressed areas take no part in it
-    visible = published[~published["undertryckt"]]
-    published = pd.concat([published, likstallighet(visible, min_cell).assign(undertryckt=False)], ignore_index=True)
-    raw = long.assign(undertryckt=False)
-    raw = pd.concat([raw, likstallighet(raw, 1).assign(undertryckt=False)], ignore_index=True)
+    # allocated places are sums of fractions: drop floating-point dust (215.00000000000003)
+    long[["taljare", "namnare"]] = long[["taljare", "namnare"]].round(9)
     notes = []
     for needed in dict.fromkeys(m for m, _ in skipped):
         ids = [mid for m, mid in skipped if m == needed]
         word = "tabellen" if len(needed) == 1 else "tabellerna"
         notes.append(f"{', '.join(ids)}: kräver {word} {', '.join(needed)}, som saknas i studien")
-    return MeasureResult(table=_typed(published), params=params.as_dict(), skipped=notes, raw=_typed(raw))
+    return long, notes
+
+
+def finish(published: pd.DataFrame, raw: pd.DataFrame, min_cell: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add the likställighet rows: from what is published (suppressed areas take no part), and for
+    the raw table from everything."""
+    visible = published[~published["undertryckt"]]
+    published = pd.concat([published, likstallighet(visible, min_cell).assign(undertryckt=False)], ignore_index=True)
+    raw = raw.assign(undertryckt=False)
+    raw = pd.concat([raw, likstallighet(raw, 1).assign(undertryckt=False)], ignore_index=True)
+    return _typed(published), _typed(raw)
+
+
+def compute_measures(
+    study: Study,
+    *,
+    start=None,
+    end=None,
+    min_cell: int = 5,
+    only: list[str] | None = None,
+    protection: float | None = None,
+    **options,
+) -> MeasureResult:
+    """Every measure whose tables are present, in the long format, through disclosure control.
+
+    ``start``/``end`` are months (``"YYYY-MM"`` or timestamps); by default the whole study.
+    ``options`` set ``Params`` fields (``erbjudande_dagar``, ``erbjudande_alla_grupper``,
+    ``uppfoljning_manader``, ``insats_dagar_efter_bedomning``). The period is protected on its
+    own; when a study publishes several periods (its years and the whole period), publish them
+    together with ``insats.analysis.publication.publish``, which protects them jointly.
+    """
+    params = make_params(study, start, end, min_cell, **options)
+    long, notes = raw_measures(study, params, only)
+    period = period_label(params.start, params.end)
+    tables, d = protect_periods(
+        {period: long}, min_cell=min_cell, protection=protection, all_groups=params.erbjudande_alla_grupper
+    )
+    published, raw = finish(tables[period], long, min_cell)
+    return MeasureResult(table=published, params=params.as_dict(), skipped=notes, raw=raw, disclosure=d)
 
 
 def _typed(table: pd.DataFrame) -> pd.DataFrame:
@@ -95,33 +134,6 @@ def _typed(table: pd.DataFrame) -> pd.DataFrame:
             "undertryckt": bool,
         }
     )
-
-
-def _is_personal(mid: str) -> bool:
-    return MEASURES[mid].personal if mid in MEASURES else True
-
-
-def _protect(long: pd.DataFrame, min_cell: int, protect) -> pd.DataFrame:
-    """Disclosure control for person-based measures; counts of interventions and kronor are not
-    about persons and pass unchanged. Where only the denominator counts persons (places per 100,
-    SEK per participant), the numerator is not treated as a count of persons."""
-    personal = long["matt"].map(_is_personal).astype(bool)
-    out = long.copy()
-    out["undertryckt"] = False
-    if personal.any():
-        sub = long[personal].copy()
-        num_not_people = sub["matt"].map(lambda m: m in MEASURES and not MEASURES[m].count_is_personal).astype(bool)
-        kept_num = sub["taljare"].copy()
-        sub.loc[num_not_people, "taljare"] = np.nan
-        prot = protect(sub, min_cell=min_cell).set_index(sub.index)
-        prot.loc[num_not_people & ~prot["undertryckt"], "taljare"] = kept_num[num_not_people & ~prot["undertryckt"]]
-        out.loc[personal, ["varde", "taljare", "namnare", "undertryckt"]] = prot[
-            ["varde", "taljare", "namnare", "undertryckt"]
-        ].to_numpy()
-    out["undertryckt"] = out["undertryckt"].astype(bool)
-    for col in ("varde", "taljare", "namnare"):
-        out[col] = out[col].astype("float64")
-    return out
 
 
 # --------------------------------------------------------------------------- writing

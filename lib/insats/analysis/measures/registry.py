@@ -77,3 +77,95 @@ def labels_table() -> pd.DataFrame:
     return pd.DataFrame(
         [{"Mått": m.id, "Benämning": m.label, "Enhet": m.unit, "Definition": m.definition} for m in MEASURES.values()]
     )
+
+
+# --------------------------------------------------------------------------- counts
+@dataclass(frozen=True)
+class Count:
+    """A count of people (or of their participations, applications …) that measures publish.
+
+    Measures that publish the same count name it the same way, so the count is one cell of the
+    publication's disclosure model (``insats.analysis.disclosure``) and is hidden or shown
+    everywhere at once. ``over_time`` says how the count of a period relates to the counts of the
+    calendar years in it: ``"additiv"`` (events dated in the period: the period's count is the
+    years' sum), ``"union"`` (distinct people or participations that can fall in several years:
+    the period's count is at least each year's and at most their sum) or ``"ingen"`` (no simple
+    relation, e.g. "offered within 90 days of the first month of the period")."""
+
+    id: str
+    label: str
+    over_time: str
+
+
+COUNTS: dict[str, Count] = {
+    c.id: c
+    for c in (
+        Count("vuxna_arbetslosa", "vuxna biståndsmottagare med försörjningshinder arbetslöshet", "union"),
+        Count("vuxna_arbetslosa_erbjudna", "av dem erbjudna en insats inom 90 dagar", "ingen"),
+        Count("vuxna_alla", "vuxna biståndsmottagare", "union"),
+        Count("vuxna_alla_erbjudna", "av dem erbjudna en insats inom 90 dagar", "ingen"),
+        Count("deltagare_startade", "personer som började en insats", "union"),
+        Count("deltaganden_narvaro", "deltaganden med registrerad närvaro", "union"),
+        Count("deltaganden_narvaro_80", "av dem med minst 80 % närvaro", "union"),
+        Count("deltaganden_avslutade", "avslutade deltaganden", "additiv"),
+        Count("deltaganden_arbete_studier", "av dem avslutade till arbete eller studier", "additiv"),
+        Count("deltaganden_uppfoljda", "avslutade deltaganden med tre månaders uppföljning", "additiv"),
+        Count("deltaganden_utan_bistand", "av dem utan bistånd i tre månader", "additiv"),
+        Count("justerat_avslutade", "avslutade deltaganden i den justerade modellen", "additiv"),
+        Count("justerat_arbete_studier", "av dem avslutade till arbete eller studier", "additiv"),
+        Count("personar", "personår med bistånd", "additiv"),
+        Count("personar_langvariga", "av dem med bistånd 10–12 månader", "additiv"),
+        Count("ansokningar", "ansökningar", "additiv"),
+        Count("ansokningar_bedomda", "av dem bedömda", "additiv"),
+        Count("ansokningar_bedomda_30", "av dem bedömda inom 30 dagar", "additiv"),
+        Count("bedomda_arbetsformaga", "bedömda med hel eller delvis arbetsförmåga", "additiv"),
+        Count("bedomda_arbetsformaga_insats_90", "av dem som började en insats inom 90 dagar", "additiv"),
+        Count("lov_deltaganden", "deltaganden hos LOV-utförare", "additiv"),
+        Count("lov_deltaganden_valda", "av dem där personen valde utförare", "additiv"),
+    )
+}
+"""Every count of people the measures publish."""
+
+MEASURE_COUNTS: dict[str, tuple[str | None, str | None]] = {
+    "utbud_platser_per_100": (None, "vuxna_arbetslosa"),
+    "medel_per_deltagare": (None, "deltagare_startade"),
+    "erbjudande_andel": ("{omfattning}_erbjudna", "{omfattning}"),
+    "narvaro_median": (None, "deltaganden_narvaro"),
+    "narvaro_andel_80": ("deltaganden_narvaro_80", "deltaganden_narvaro"),
+    "utfall_arbete_studier_andel": ("deltaganden_arbete_studier", "deltaganden_avslutade"),
+    "utfall_sjalvforsorjning_andel": ("deltaganden_utan_bistand", "deltaganden_uppfoljda"),
+    "langvarigt_andel": ("personar_langvariga", "personar"),
+    "vagin_andel_bedomda": ("ansokningar_bedomda", "ansokningar"),
+    "vagin_dagar_median": (None, "ansokningar_bedomda"),
+    "vagin_dagar_p90": (None, "ansokningar_bedomda"),
+    "vagin_andel_30_dagar": ("ansokningar_bedomda_30", "ansokningar"),
+    "vagin_andel_insats_90_dagar": ("bedomda_arbetsformaga_insats_90", "bedomda_arbetsformaga"),
+    "lov_andel_valt": ("lov_deltaganden_valda", "lov_deltaganden"),
+    "justerat_utfall_oe": ("justerat_arbete_studier", "justerat_avslutade"),
+    "justerat_utfall_oe_lo": ("justerat_arbete_studier", "justerat_avslutade"),
+    "justerat_utfall_oe_hi": ("justerat_arbete_studier", "justerat_avslutade"),
+    "justerat_utfall_forvantat": ("justerat_arbete_studier", "justerat_avslutade"),
+}
+"""The counts a measure's ``taljare`` and ``namnare`` are (None: not a count of people).
+``{omfattning}`` is ``vuxna_arbetslosa`` or ``vuxna_alla`` (the parameter
+``erbjudande_alla_grupper``). A measure about people that is missing here gets counts of its own
+(``<id>.taljare``, ``<id>.namnare``), which is safe but shares nothing."""
+
+
+def counts_of(mid: str, *, all_groups: bool = False) -> tuple[str | None, str | None]:
+    """The counts of a measure's numerator and denominator (see ``MEASURE_COUNTS``)."""
+    m = MEASURES.get(mid)
+    if m is None or not m.personal:
+        return None, None
+    scope = "vuxna_alla" if all_groups else "vuxna_arbetslosa"
+    t, n = MEASURE_COUNTS.get(mid, (f"{mid}.taljare", f"{mid}.namnare"))
+    if not m.count_is_personal:
+        t = None
+    fill = lambda c: c.replace("{omfattning}", scope) if c else None  # noqa: E731
+    return fill(t), fill(n)
+
+
+def over_time(count: str) -> str:
+    """How a count of a period relates to its years (``Count.over_time``; ``ingen`` if unknown)."""
+    c = COUNTS.get(count)
+    return c.over_time if c else "ingen"
