@@ -48,10 +48,40 @@ def test_min_cell_below_one_is_refused(capsys, value):
 
 
 def test_period_backwards_is_a_usage_error(capsys, tmp_path):
+    out = str(tmp_path / "m.csv")
     code, _, err = run(
-        capsys, "measures", str(STUDY), "--out", str(tmp_path / "m.csv"), "--from", "2016-05", "--to", "2015-01"
+        capsys, "measures", str(STUDY), "--out", out, "--from", "2016-05", "--to", "2015-01", "--min-cell", "1"
     )
     assert code == 2 and "före sin början" in err and not (tmp_path / "m.csv").exists()
+
+
+@pytest.mark.parametrize(("start", "end"), [("2015-01", "2016-11"), ("2016-12", "2016-12"), ("2015-03", "2015-12")])
+def test_an_ad_hoc_period_is_refused(capsys, tmp_path, start, end):
+    """Only publication periods: two overlapping periods would give a hidden month by subtraction."""
+    code, _, err = run(capsys, "measures", str(STUDY), "--out", str(tmp_path / "m.csv"), "--from", start, "--to", end)
+    assert code == 2 and "ingen publiceringsperiod" in err and "--min-cell 1" in err
+    assert not (tmp_path / "m.csv").exists()
+
+
+def test_a_year_is_published_and_min_cell_one_is_internal(capsys, tmp_path):
+    code, _, _ = run(
+        capsys, "measures", str(STUDY), "--out", str(tmp_path / "y.csv"), "--from", "2016-01", "--to", "2016-12"
+    )
+    assert code == 0 and (tmp_path / "y.csv").exists()
+    code, _, err = run(
+        capsys,
+        "measures",
+        str(STUDY),
+        "--out",
+        str(tmp_path / "i.csv"),
+        "--from",
+        "2016-12",
+        "--to",
+        "2016-12",
+        "--min-cell",
+        "1",
+    )
+    assert code == 0 and "intern" in err
 
 
 @pytest.mark.parametrize("name", ["x.txt", "x"])

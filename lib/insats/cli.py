@@ -177,10 +177,15 @@ def _check_suffix(path: Path, allowed: Sequence[str]) -> None:
 def _cmd_measures(args: argparse.Namespace) -> int:
     from insats.analysis.measures import compute_measures, write_measures  # on use: --help stays fast
     from insats.data.load import load_study  # on use: --help stays fast
+    from insats.reports.publication import study_publication  # on use: --help stays fast
 
     _check_suffix(args.out, MEASURE_SUFFIXES)
     study = load_study(args.dir)
-    result = compute_measures(study, start=args.start, end=args.end, min_cell=args.min_cell)
+    if args.min_cell == 1:  # internal quality check: any period, nothing hidden, never published
+        result = compute_measures(study, start=args.start, end=args.end, min_cell=1)
+        print("Obs: --min-cell 1 ger en intern fil utan röjandekontroll. Den får inte publiceras.", file=sys.stderr)
+    else:  # only publication periods, protected together with everything else the study publishes
+        result = study_publication(study, min_cell=args.min_cell).result(args.start, args.end)
     for note in result.skipped:
         print(f"Utelämnat: {note}", file=sys.stderr)
     write_measures(result, args.out)

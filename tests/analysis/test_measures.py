@@ -355,7 +355,7 @@ def test_write_measures(tmp_path, ext):
         assert len(back) == len(res.table)
     elif ext == ".xlsx":
         sheets = pd.read_excel(out, sheet_name=None)
-        assert list(sheets) == ["Mått", "Benämningar", "Parametrar"]
+        assert list(sheets) == ["Mått", "Benämningar", "Parametrar", "Undertryckningar"]
         assert "Värde" in sheets["Mått"].columns
         assert (sheets["Mått"].loc[sheets["Mått"]["Undertryckt"] == "Ja", "Värde"] == "..").all()
     else:

@@ -16,6 +16,7 @@ import pytest
 
 from insats.analysis.privacy import SUPPRESSED
 from insats.cli import build_parser
+from insats.errors import InsatsError
 from insats.dashboards import common, jamfor
 from insats.dashboards import profil as profil_mod
 from insats.dashboards import serve as S
@@ -67,10 +68,16 @@ def test_resolve_data_dir_prefers_environment(monkeypatch):
     assert common.resolve_data_dir("x/y") == "/annan/studie"
 
 
-def test_month_options_are_swedish_and_cover_the_study(data):
-    months = data.months
-    assert months[0] == ("jan 2015", "2015-01") and months[-1] == ("dec 2016", "2016-12")
-    assert len(months) == 24
+def test_period_choices_are_the_publication_periods(data):
+    """No free month range: only whole years and spans of them, so two periods on screen can never
+    be subtracted to show a hidden month (the period policy, antaganden R5)."""
+    assert data.periods == [
+        ("2015–2016 (hela perioden)", ("2015-01", "2016-12")),
+        ("2015", ("2015-01", "2015-12")),
+        ("2016", ("2016-01", "2016-12")),
+    ]
+    with pytest.raises(InsatsError, match="ingen publiceringsperiod"):
+        common.MeasureCache(data.study).table("2015-01", "2016-11")
 
 
 def test_measures_are_computed_once_per_period(data):
@@ -119,11 +126,11 @@ def test_compare_period_change_recomputes(data):
     before = data.cache.computations
     dash.period.value = ("2016-01", "2016-12")
     assert data.cache.computations == before + 1
-    assert "jan 2016–dec 2016" in dash.bars.chart.to_dict(validate=False)["title"]["text"]
+    assert dash.bars.chart.to_dict(validate=False)["title"]["text"].endswith(", 2016")
 
 
 def test_compare_measures_offered_have_swedish_labels(data):
-    options = jamfor.compare_measures(data.cache.table(*[m for _, m in (data.months[0], data.months[-1])]))
+    options = jamfor.compare_measures(data.cache.table(*data.periods[0][1]))
     ids = [m for _, m in options]
     assert jamfor.OUTCOME_RAW in ids and jamfor.OUTCOME_ADJUSTED not in ids
     assert not any(m.startswith("likstallighet_") for m in ids)

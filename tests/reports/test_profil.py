@@ -115,7 +115,7 @@ def study():
 
 @pytest.fixture(scope="module")
 def profiles(study):
-    return {a: profil.build_profile(study, a, start="2013-01", end="2013-06") for a in SIZES}
+    return {a: profil.build_profile(study, a, start="2013-01", end="2013-12") for a in SIZES}
 
 
 def fig(profile, matt) -> pd.Series:
@@ -282,7 +282,7 @@ def test_key_table_display(profiles):
 
 
 def test_key_figures_use_the_published_table_only(study):
-    res = compute_measures(study, start="2013-01", end="2013-06", min_cell=5, only=["utfall_arbete_studier_andel"])
+    res = compute_measures(study, start="2013-01", end="2013-12", min_cell=5, only=["utfall_arbete_studier_andel"])
     f = profil.key_figures(res.table, "c", measures=["utfall_arbete_studier_andel"])
     assert f["undertryckt"].iloc[0] and f[["varde", "taljare", "namnare", "ovriga_varde"]].isna().all(axis=None)
 
@@ -378,7 +378,7 @@ def test_summary_and_missing_tables(study, profiles):
     (note,) = profiles["a"].missing()
     assert "`bedomningar`" in note and "andel bedömda inom 30 dagar" in note
     survey = Study(tables={k: study[k] for k in ("omraden", "insatser", "medel")})
-    p = profil.build_profile(survey, "b", start="2013-01", end="2013-06")
+    p = profil.build_profile(survey, "b", start="2013-01", end="2013-12")
     assert "Utfall kan inte jämföras: studien saknar `deltaganden`, `personer`." in p.summary()
     assert p.funnel_chart() is None and "Utfallet kan inte beräknas" in p.outcome_text()
     assert "andel avslut till arbete eller studier" in p.missing()[0]

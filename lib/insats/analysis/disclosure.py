@@ -81,6 +81,9 @@ class Cell:
     """False for a count no table shows (it still takes part in relations, as an unknown)."""
     origin: str = ""
     """Where the count is published first (for the suppression log)."""
+    derived: tuple[int, ...] = ()
+    """For a share's complement: the numerator and base it is computed from. It is shown exactly
+    when they are, and is never hidden on its own (hiding it means hiding one of them)."""
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,7 @@ class Disclosure:
         published = num.published and den.published
         value = den.value - num.value if not (np.isnan(den.value) or np.isnan(num.value)) else np.nan
         c = self.cell(comp_key, value, published=published, origin=den.origin)
+        self.cells[c].derived = (numerator, base)
         self.add_sum(base, [numerator, c], exact=True, label=label or "andel: täljare + resten = nämnare")
         return c
 
@@ -204,6 +208,7 @@ class Disclosure:
         for i in np.flatnonzero(primary):
             self.reasons[int(i)] = "primär: färre än minsta antal"
         hidden |= primary
+        self._derive(hidden)
         self._line_rule(hidden)
         targets = [int(i) for i in np.flatnonzero(primary)]
         for _ in range(4 * n + 10):
@@ -217,13 +222,51 @@ class Disclosure:
                 continue
             hidden[pick[0]] = True
             self.reasons[pick[0]] = f"sekundär: skyddar {self.cells[target].key.describe()} ({pick[1]})"
+            self._derive(hidden)
             self._line_rule(hidden)
         self.suppressed = hidden
         return hidden
 
+    def _derive(self, hidden: np.ndarray) -> None:
+        """A complement is hidden when its numerator or base is (it cannot be shown without both)."""
+        for i, cell in enumerate(self.cells):
+            if cell.derived and not hidden[i] and any(hidden[j] for j in cell.derived):
+                hidden[i] = True
+                self.reasons.setdefault(i, "följer: täljaren eller nämnaren är dold")
+
+    def _siblings(self) -> dict[int, tuple[int, ...]]:
+        """For a share's numerator or base: the other two cells of the share (numerator, base,
+        complement), so that a partner is chosen as a whole group."""
+        out: dict[int, tuple[int, ...]] = {}
+        for i, cell in enumerate(self.cells):
+            if cell.derived:
+                k, n = cell.derived
+                out.setdefault(k, ())
+                out[k] += (n, i)
+                out.setdefault(n, ())
+                out[n] += (k, i)
+        return out
+
+    def _rank(self, j: int, hidden: np.ndarray, values: np.ndarray, siblings: dict[int, tuple[int, ...]]) -> tuple:
+        """How good a partner ``j`` is (smaller is better): one whose share is already partly hidden
+        (the pattern stays coherent), then one whose share has no zero count (a zero protects
+        nothing: a complement of 0 would leave the hidden cell's complement known), then the
+        smallest value, then a stable order."""
+        sib = siblings.get(j, ())
+        return (
+            not any(hidden[s] for s in sib),
+            sum(values[s] == 0 for s in sib),
+            values[j],
+            self.cells[j].key,
+        )
+
+    def _hideable(self, i: int, hidden: np.ndarray, values: np.ndarray) -> bool:
+        return not hidden[i] and np.isfinite(values[i]) and not self.cells[i].derived
+
     def _line_rule(self, hidden: np.ndarray) -> None:
         """No equality may leave exactly one hidden, non-zero cell: it would follow by subtraction."""
         values = np.array([c.value for c in self.cells], dtype=float)
+        siblings = self._siblings()
         changed = True
         while changed:
             changed = False
@@ -234,14 +277,23 @@ class Disclosure:
                 lone = [i for i in members if hidden[i]]
                 if len(lone) != 1 or values[lone[0]] == 0:
                     continue
-                cand = [i for i in members if not hidden[i] and np.isfinite(values[i])]
+                cand = [i for i in members if self._hideable(i, hidden, values)]
+                if not cand:  # only a complement is left: hide its numerator or base instead
+                    cand = [
+                        j
+                        for i in members
+                        if not hidden[i] and self.cells[i].derived
+                        for j in self.cells[i].derived
+                        if self._hideable(j, hidden, values)
+                    ]
                 if not cand:
                     continue
                 nonzero = [i for i in cand if values[i] != 0]
                 pool = nonzero or cand
-                pick = min(pool, key=lambda i: (values[i], self.cells[i].key))
+                pick = min(pool, key=lambda i: self._rank(i, hidden, values, siblings))
                 hidden[pick] = True
                 self.reasons.setdefault(pick, f"sekundär: skyddar {self.cells[lone[0]].key.describe()} ({rel.label})")
+                self._derive(hidden)
                 changed = True
 
     def _partner(self, hidden: np.ndarray, target: int) -> tuple[int, str] | None:
@@ -264,12 +316,17 @@ class Disclosure:
                         if hidden[j]:
                             seen.add(j)
                             nxt.append(j)
+                        elif self.cells[j].derived:  # a shown complement: hide what it is computed from
+                            for k in self.cells[j].derived:
+                                if self._hideable(k, hidden, values):
+                                    cands.setdefault(k, rel.label)
                         elif np.isfinite(values[j]):
                             cands.setdefault(j, rel.label)
             if cands:
                 nonzero = [j for j in cands if values[j] != 0]
                 pool = nonzero or list(cands)
-                j = min(pool, key=lambda k: (values[k], self.cells[k].key))
+                siblings = self._siblings()
+                j = min(pool, key=lambda k: self._rank(k, hidden, values, siblings))
                 return j, cands[j]
             frontier = nxt
         return None

@@ -19,14 +19,15 @@ from insats import charts
 from insats.analysis.measures import (
     Context,
     Params,
-    compute_measures,
     default_period,
     open_interventions,
 )
 from insats.analysis.privacy import footnote
+from insats.analysis.publication import data_years, publication_periods
 from insats.dashboards.serve import ENV_DATA
 from insats.data.study import Study
 from insats.reports.common import area_names, load_for_report, synthetic_banner
+from insats.reports.publication import study_publication
 from insats.reports.render import markdown_html, table_html
 
 DEFAULT_DATA = {
@@ -82,15 +83,20 @@ def resolve_data_dir(data_dir: str | os.PathLike | None, default: str = DEFAULT_
     return str(data_dir) if data_dir else default
 
 
-def month_options(study: Study) -> list[tuple[str, str]]:
-    """(Swedish label, ``YYYY-MM``) for every month of the study's default period."""
-    start, end = default_period(study)
-    months = pd.period_range(start, end, freq="M")
-    return [(f"{MONTHS_SV[p.month - 1]} {p.year}", p.strftime("%Y-%m")) for p in months]
+def period_options(study: Study) -> list[tuple[str, tuple[str, str]]]:
+    """(Swedish label, (first month, last month)) of every publication period of the study: the
+    whole period first, then shorter spans and single years. Only these are published, so that no
+    two periods on the screen can be subtracted to show a hidden count (``docs/antaganden.md``, R5)."""
+    periods = publication_periods(*data_years(study))
+    out = []
+    for i, (a, b) in enumerate(periods):
+        name = str(a.year) if a.year == b.year else f"{a.year}–{b.year}"
+        out.append((f"{name} (hela perioden)" if i == 0 and len(periods) > 1 else name, (f"{a:%Y-%m}", f"{b:%Y-%m}")))
+    return out
 
 
 class MeasureCache:
-    """Published measures, computed once per (start, end) period."""
+    """Published measures of the study's publication periods (one publication per kernel)."""
 
     def __init__(self, study: Study, *, min_cell: int = 5, maxsize: int = 16):
         self.study = study
@@ -101,11 +107,13 @@ class MeasureCache:
         """How many times measures were actually computed (for tests)."""
 
     def result(self, start: str, end: str):
+        """The published measures of a publication period, from the study's one publication."""
         key = (str(start), str(end))
         if key not in self._store:
             if len(self._store) >= self.maxsize:
                 self._store.pop(next(iter(self._store)))
-            self._store[key] = compute_measures(self.study, start=start, end=end, min_cell=self.min_cell)
+            pub = study_publication(self.study, min_cell=self.min_cell)
+            self._store[key] = pub.result(start, end)
             self.computations += 1
         return self._store[key]
 
@@ -149,8 +157,9 @@ class DashboardData:
         return sorted(((names.get(c, c), c) for c in ctx.areas), key=lambda t: t[0])
 
     @property
-    def months(self) -> list[tuple[str, str]]:
-        return month_options(self.study)
+    def periods(self) -> list[tuple[str, tuple[str, str]]]:
+        """The publication periods as (Swedish label, (first month, last month)), the whole first."""
+        return period_options(self.study)
 
     def open_interventions(self, start: str, end: str) -> pd.DataFrame:
         """Interventions counted as intervention and open in the period (``measures`` definition)."""
@@ -373,17 +382,10 @@ def _dropdown(description: str, options, value=None, width="320px", css: str | N
     return dd
 
 
-def _period_slider(data: DashboardData):
-    w = _w()
-    months = data.months
-    return w.SelectionRangeSlider(
-        options=months,
-        index=(0, len(months) - 1),
-        description="Period",
-        continuous_update=False,
-        style={"description_width": "initial"},
-        layout=w.Layout(width="560px"),
-    )
+def _period_choice(data: DashboardData):
+    """The period as a choice among the publication periods (no free range: see ``period_options``)."""
+    options = data.periods
+    return _dropdown("Period", options, options[0][1], css="insats-period")
 
 
 def _period_text(start: str, end: str) -> str:
@@ -391,4 +393,6 @@ def _period_text(start: str, end: str) -> str:
         y, mo = m.split("-")
         return f"{MONTHS_SV[int(mo) - 1]} {y}"
 
+    if start.endswith("-01") and end.endswith("-12"):  # whole years, as the publication periods are
+        return start[:4] if start[:4] == end[:4] else f"{start[:4]}–{end[:4]}"
     return one(start) if start == end else f"{one(start)}–{one(end)}"

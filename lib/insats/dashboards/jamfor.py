@@ -20,7 +20,7 @@ from insats.dashboards.common import (
     _dropdown,
     _mark_ready,
     _page,
-    _period_slider,
+    _period_choice,
     _period_text,
     _w,
     link_tabs,
@@ -60,14 +60,13 @@ class CompareDashboard:
     def __init__(self, data: DashboardData, *, measure: str | None = None):
         self.data = data
         w = _w()
-        months = data.months
-        self.start, self.end = months[0][1], months[-1][1]
+        self.start, self.end = data.periods[0][1]
         long = data.cache.table(self.start, self.end)
         options = compare_measures(long)
         ids = [m for _, m in options]
         default = measure if measure in ids else (OUTCOME_RAW if OUTCOME_RAW in ids else (ids[0] if ids else None))
         self.measure = _dropdown("Mått", options, default, width="460px", css="insats-measure")
-        self.period = _period_slider(data)
+        self.period = _period_choice(data)
         self.district = _dropdown("Område i fokus", [("Inget valt", "")] + data.areas(), "", css="insats-district")
         self.adjust = w.ToggleButtons(
             options=[("Rå andel", "ra"), ("Justerad (observerat/förväntat)", "justerad")],

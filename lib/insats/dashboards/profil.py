@@ -20,7 +20,7 @@ from insats.dashboards.common import (
     _dropdown,
     _mark_ready,
     _page,
-    _period_slider,
+    _period_choice,
     _period_text,
     _w,
 )
@@ -39,9 +39,8 @@ class ProfileDashboard:
         self.district = _dropdown(
             "Område", areas, omrade if omrade in codes else (codes[0] if codes else None), css="insats-district"
         )
-        self.period = _period_slider(data)
-        months = data.months
-        self.start, self.end = months[0][1], months[-1][1]
+        self.period = _period_choice(data)
+        self.start, self.end = data.periods[0][1]
         self.status = w.HTML()
         self.summary = w.HTML()
         self._results: dict[tuple[str, str], MeasureResult] = {}

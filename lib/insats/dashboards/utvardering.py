@@ -21,7 +21,7 @@ from insats.dashboards.common import (
     _dropdown,
     _mark_ready,
     _page,
-    _period_slider,
+    _period_choice,
     _period_text,
     _w,
     link_tabs,
@@ -115,8 +115,7 @@ class EvaluationDashboard:
     def __init__(self, data: DashboardData, *, omrade: str | None = None):
         self.data = data
         w = _w()
-        months = data.months
-        self.start, self.end = months[0][1], months[-1][1]
+        self.start, self.end = data.periods[0][1]
         codes = [c for _, c in data.areas()]
         self.district = _dropdown(
             "Område i fokus",
@@ -124,7 +123,7 @@ class EvaluationDashboard:
             omrade if omrade in codes else "",
             css="insats-district",
         )
-        self.period = _period_slider(data)
+        self.period = _period_choice(data)
         self.status = w.HTML()
         self.views: dict[str, ChartView] = {}
         self.extra: dict[str, ChartView] = {}

@@ -27,8 +27,9 @@ def write_measures(result: MeasureResult, path: Path | str) -> Path:
     """Write the published table as CSV, XLSX or JSON (by extension), atomically.
 
     CSV and JSON are for machines: suppressed values are empty / null with ``undertryckt`` true.
-    XLSX is for people: Swedish headers, ``..`` in suppressed cells, labels on a second sheet and
-    the parameters on a third.
+    XLSX is for people: Swedish headers, ``..`` in suppressed cells, labels on a second sheet, the
+    parameters on a third and the suppression log (which counts are hidden and why, never their
+    values) on a fourth; JSON carries the log too (``undertryckningar``).
     """
     path = Path(path)
     ext = path.suffix.lower()
@@ -44,6 +45,7 @@ def write_measures(result: MeasureResult, path: Path | str) -> Path:
                 "parametrar": result.params,
                 "utelamnade": result.skipped,
                 "matt": json.loads(table.to_json(orient="records", force_ascii=False)),
+                "undertryckningar": result.log,
             }
             tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
         else:
@@ -58,4 +60,19 @@ def write_measures(result: MeasureResult, path: Path | str) -> Path:
                 pd.DataFrame(
                     {"Parameter": list(result.params), "Värde": [str(v) for v in result.params.values()]}
                 ).to_excel(xw, sheet_name="Parametrar", index=False)
+                log_table(result.log).to_excel(xw, sheet_name="Undertryckningar", index=False)
     return path
+
+
+LOG_HEADERS = {
+    "rakning": "Räkning",
+    "grupp": "Grupp",
+    "period": "Period",
+    "skal": "Skäl",
+    "forst_publicerad_i": "Publiceras i",
+}
+
+
+def log_table(log: list[dict[str, str]]) -> pd.DataFrame:
+    """The suppression log as a table with Swedish headers (one row per hidden count)."""
+    return pd.DataFrame(log, columns=list(LOG_HEADERS)).rename(columns=LOG_HEADERS)

@@ -32,7 +32,6 @@ from insats.reports.profil.figures import (
     CHART_MEASURES,
     OUTCOME_MEASURE,
     PROFILE_MEASURES,
-    REST_MEASURES,
     area_names,
     choose_area,
     key_figure_table,
@@ -44,6 +43,7 @@ from insats.reports.profil.figures import (
 from insats.reports.profil.interventions import area_interventions, interventions_sentences, interventions_table
 from insats.reports.profil.profile import Profile, build_profile, profile_result
 from insats.reports.profil.spending import spending_comparison, spending_sentences, spending_table
+from insats.reports.publication import REST_MEASURES
 
 __all__ = [
     "CHART_MEASURES",

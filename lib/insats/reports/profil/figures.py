@@ -16,6 +16,7 @@ from insats.charts import format_value
 from insats.contract import ALLA, CENTRAL, TABLES
 from insats.data.study import Study
 from insats.errors import DataError, UsageError
+from insats.reports.publication import REST_MEASURES
 
 PROFILE_MEASURES: tuple[str, ...] = (
     "utbud_insatser",
@@ -50,34 +51,6 @@ CHART_MEASURES: tuple[str, ...] = (
 OUTCOME_MEASURE = "utfall_arbete_studier_andel"
 """The outcome shown in the profile's funnel plot."""
 
-REST_MEASURES: dict[str, float] = {
-    **dict.fromkeys(
-        (
-            "erbjudande_andel",
-            "narvaro_andel_80",
-            "utfall_arbete_studier_andel",
-            "utfall_sjalvforsorjning_andel",
-            "langvarigt_andel",
-            "vagin_andel_bedomda",
-            "vagin_andel_30_dagar",
-            "vagin_andel_insats_90_dagar",
-            "lov_andel_valt",
-            "utbud_andel_narvarokrav",
-            "medel_andel_feriejobb",
-            "medel_andel_raknas_som_insats",
-        ),
-        1.0,
-    ),
-    **{f"utbud_andel_regi_{r}": 1.0 for r in contract.codes("regi")},
-    "utbud_platser_per_100": 100.0,
-    "medel_totalt": 0.0,
-}
-"""Measures whose ``ALLA`` numerator and denominator are sums over the areas (and ``CENTRAL``),
-so that the rest of the study is ``scale · (T − t) / (N − n)``; scale 0 marks a sum
-(``medel_totalt``: the rest is ``T − t``). Left out on purpose: counts of distinct interventions
-or categories (a central intervention counts in every area), medians, the diversity index, O/E
-(its expected count is model-based) and ``medel_per_deltagare`` (central money is only in
-``ALLA``, so the rest would mix central money with other areas' participants)."""
 
 FLAG_TEXT = {
     "over_998": "över trattdiagrammets 99,8 %-gräns, en skillnad som slumpen nästan aldrig ger",

@@ -10,7 +10,6 @@ import pandas as pd
 from insats.analysis.measures import (
     MEASURES,
     MeasureResult,
-    compute_measures,
 )
 from insats.analysis.privacy import SUPPRESSED
 from insats.charts import format_value, funnel_plot, ranked_bars, spending_bars
@@ -22,7 +21,6 @@ from insats.reports.profil.figures import (
     FLAG_TEXT,
     NOT_APPLICABLE,
     OUTCOME_MEASURE,
-    PROFILE_MEASURES,
     _lc,
     area_names,
     choose_area,
@@ -33,6 +31,7 @@ from insats.reports.profil.figures import (
 )
 from insats.reports.profil.interventions import area_interventions, interventions_sentences, interventions_table
 from insats.reports.profil.spending import spending_comparison, spending_sentences, spending_table
+from insats.reports.publication import study_publication
 from insats.text import format_number
 
 # --------------------------------------------------------------------------- the profile
@@ -205,9 +204,9 @@ class Profile:
 
 
 def profile_result(study: Study, start=None, end=None, min_cell: int = 5) -> MeasureResult:
-    """The published measures a profile shows (``PROFILE_MEASURES`` only: a profile is fast), for
-    the printed profile and the dashboard alike."""
-    return compute_measures(study, start=start, end=end, min_cell=min_cell, only=list(PROFILE_MEASURES))
+    """The published measures a profile shows: the period's table of the study's one publication
+    (``insats.reports.publication``), for the printed profile and the dashboard alike."""
+    return study_publication(study, min_cell=min_cell).result(start, end)
 
 
 def build_profile(

@@ -1,0 +1,121 @@
+"""Everything one study publishes, protected as one: the measures and every report table.
+
+``study_publication`` is what notebooks, profiles, dashboards and the measures file call. It
+builds ``insats.analysis.publication.publish`` with the report tables that go out with the
+measures registered in the same disclosure model:
+
+* the **rest of the study** that every district profile shows beside the district (the whole
+  study minus the district): a total in disguise, so its counts are cells of their own, related to
+  the district and the whole study (``ALLA = district + rest``) and protected like any other;
+* the **utvärdering's tables** (offer by age and hinder group, attendance per intervention and per
+  month, providers, regi, interventions, en väg in), registered by running the five sections once
+  with the publication active (``protect_shares`` then registers instead of deciding), when the
+  study has participations.
+
+The decisions depend only on the data and the parameters, so a report, a profile, a dashboard
+and the measures file made from the same study hide the same counts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from insats import contract
+from insats.analysis.disclosure import CellKey, dims_of
+from insats.analysis.measures.registry import MEASURES, counts_of
+from insats.analysis.publication import Publication, publish
+from insats.contract import ALLA, CENTRAL
+from insats.data.study import Study
+
+__all__ = ["REST_MEASURES", "register_rest_of_study", "study_publication"]
+
+REST_MEASURES: dict[str, float] = {
+    **dict.fromkeys(
+        (
+            "erbjudande_andel",
+            "narvaro_andel_80",
+            "utfall_arbete_studier_andel",
+            "utfall_sjalvforsorjning_andel",
+            "langvarigt_andel",
+            "vagin_andel_bedomda",
+            "vagin_andel_30_dagar",
+            "vagin_andel_insats_90_dagar",
+            "lov_andel_valt",
+            "utbud_andel_narvarokrav",
+            "medel_andel_feriejobb",
+            "medel_andel_raknas_som_insats",
+        ),
+        1.0,
+    ),
+    **{f"utbud_andel_regi_{r}": 1.0 for r in contract.codes("regi")},
+    "utbud_platser_per_100": 100.0,
+    "medel_totalt": 0.0,
+}
+"""Measures whose ``ALLA`` numerator and denominator are sums over the areas (and ``CENTRAL``),
+so that the rest of the study is ``scale · (T − t) / (N − n)``; scale 0 marks a sum
+(``medel_totalt``: the rest is ``T − t``). Left out on purpose: counts of distinct interventions
+or categories (a central intervention counts in every area), medians, the diversity index, O/E
+(its expected count is model-based) and ``medel_per_deltagare`` (central money is only in
+``ALLA``, so the rest would mix central money with other areas' participants)."""
+
+_CACHE: list[tuple[Study, tuple, Publication]] = []
+_CACHE_SIZE = 4
+
+
+def register_rest_of_study(pub: Publication) -> None:
+    """Register, for every area and publication period, the counts of the rest of the study."""
+    d = pub.disclosure
+    all_groups = bool(pub.options.get("erbjudande_alla_grupper", False))
+    for period, long in pub.raws.items():
+        for matt in REST_MEASURES:
+            m = MEASURES.get(matt)
+            if m is None or not m.personal:
+                continue
+            part = long[long["matt"] == matt]
+            if part.empty:
+                continue
+            t_count, n_count = counts_of(matt, all_groups=all_groups)
+            rows = {str(r.omrade_kod): r for r in part.itertuples(index=False)}
+            if ALLA not in rows:
+                continue
+            tot = rows[ALLA]
+            for area, r in rows.items():
+                if area in (ALLA, CENTRAL):
+                    continue
+                cells = {}
+                for count, col in ((t_count, "taljare"), (n_count, "namnare")):
+                    if count is None:
+                        continue
+                    whole = d.index.get(CellKey(count, (), period))
+                    own = d.index.get(CellKey(count, dims_of(omrade=area), period))
+                    if whole is None or own is None:
+                        continue
+                    rest = d.cell(
+                        CellKey(count, dims_of(ovriga=area), period),
+                        float(getattr(tot, col)) - float(getattr(r, col)),
+                        origin=f"områdesprofil: {matt}",
+                    )
+                    d.add_sum(whole, [own, rest], label=f"området och övriga områden är hela studien ({count})")
+                    cells[col] = rest
+                if m.unit == "andel" and len(cells) == 2:
+                    d.add_share(cells["taljare"], cells["namnare"])
+
+
+def study_publication(
+    study: Study,
+    *,
+    min_cell: int = 5,
+    protection: float | None = None,
+    evaluation: dict[str, Any] | None = None,
+    **options: Any,
+) -> Publication:
+    """The study's publication (cached for the study object and the parameters)."""
+    key = (min_cell, protection, tuple(sorted(options.items())), tuple(sorted((evaluation or {}).items())))
+    for cached_study, cached_key, pub in _CACHE:
+        if cached_study is study and cached_key == key:
+            return pub
+    hooks = [register_rest_of_study]
+    pub = publish(study, min_cell=min_cell, protection=protection, hooks=hooks, **options)
+    _CACHE.append((study, key, pub))
+    del _CACHE[:-_CACHE_SIZE]
+    return pub
