@@ -118,6 +118,8 @@ class Disclosure:
     suppressed: np.ndarray | None = None
     reasons: dict[int, str] = field(default_factory=dict)
     """Cell index → why it is hidden (Swedish): the primary rule or the relation it protects."""
+    forced: set[int] = field(default_factory=set)
+    """Cells hidden whatever their value (e.g. hidden already in another table)."""
     _seen: set = field(default_factory=set, repr=False)
     _solved: dict = field(default_factory=dict, repr=False)
     """(hidden cells of a component, target) → interval: a component that did not change is not solved again."""
@@ -207,6 +209,9 @@ class Disclosure:
         primary = self._small()
         for i in np.flatnonzero(primary):
             self.reasons[int(i)] = "primär: färre än minsta antal"
+        for i in self.forced:
+            hidden[i] = True
+            self.reasons.setdefault(i, "dold i en annan tabell")
         hidden |= primary
         self._derive(hidden)
         self._line_rule(hidden)

@@ -88,6 +88,10 @@ class Publication:
     cells: dict[str, list] = field(default_factory=dict, repr=False)
     decided: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    table_period: str = ""
+    """The period report tables are registered in or rendered for (set by ``active``)."""
+    table_state: dict = field(default_factory=dict, repr=False)
+    """Per activation: how many tables of each name were seen (the same order when rendering)."""
 
     @property
     def span(self) -> str:
@@ -121,8 +125,13 @@ class Publication:
         return self.disclosure.log()
 
     @contextmanager
-    def active(self) -> Iterator[Publication]:
-        """Make this the publication report tables register in (``active_publication``)."""
+    def active(self, start=None, end=None) -> Iterator[Publication]:
+        """Make this the publication report tables register in, or are rendered from
+        (``active_publication``), for a publication period (by default the longest)."""
+        self.table_period = (
+            self.span if start is None or end is None else period_label(month_start(start), month_start(end))
+        )
+        self.table_state = {}
         token = _ACTIVE.set(self)
         try:
             yield self

@@ -106,14 +106,18 @@ class MeasureCache:
         self.computations = 0
         """How many times measures were actually computed (for tests)."""
 
+    @property
+    def publication(self):
+        """The study's one publication (``insats.reports.publication.study_publication``)."""
+        return study_publication(self.study, min_cell=self.min_cell)
+
     def result(self, start: str, end: str):
         """The published measures of a publication period, from the study's one publication."""
         key = (str(start), str(end))
         if key not in self._store:
             if len(self._store) >= self.maxsize:
                 self._store.pop(next(iter(self._store)))
-            pub = study_publication(self.study, min_cell=self.min_cell)
-            self._store[key] = pub.result(start, end)
+            self._store[key] = self.publication.result(start, end)
             self.computations += 1
         return self._store[key]
 

@@ -208,10 +208,14 @@ class EvaluationDashboard:
         cache_key = (key, self.start, self.end)
         if cache_key not in self._sections:
             U, mc = evaluation, self.data.min_cell
+            pub = self.data.cache.publication
+            if pub.periods[0] != f"{self.start}:{self.end}":
+                return None  # the in-depth tables are published for the whole period only
             ctx = U.make_context(self.data.study, self.start, self.end, min_cell=mc)
             res = self.data.cache.result(self.start, self.end)
             reform = self.data.study.meta.get("reform_datum")
-            self._sections[cache_key] = TAB_CALLS[key](U, ctx, res, reform, mc)
+            with pub.active(self.start, self.end):  # the tables get the study's one disclosure decision
+                self._sections[cache_key] = TAB_CALLS[key](U, ctx, res, reform, mc)
         return self._sections[cache_key]
 
     def _draw_details(self) -> None:
@@ -232,7 +236,12 @@ class EvaluationDashboard:
             ]
             return
         if sec is None:
-            box.children = []
+            box.children = [
+                w.HTML(
+                    '<p class="insats-note">Fördjupningen (tabeller per insats, utförare och månad) visas för hela '
+                    "perioden; välj den för att se den.</p>"
+                )
+            ]
             return
         children = [w.HTML('<div class="insats-h1" style="font-size:20px">Fördjupning</div>')]
         for note in getattr(sec, "notes", []) or []:

@@ -26,8 +26,15 @@ from insats.analysis.measures.registry import MEASURES, counts_of
 from insats.analysis.publication import Publication, publish
 from insats.contract import ALLA, CENTRAL
 from insats.data.study import Study
+from insats.reports import utvardering as evaluation_module
 
-__all__ = ["REST_MEASURES", "register_rest_of_study", "study_publication"]
+__all__ = [
+    "REST_MEASURES",
+    "evaluation_parameters",
+    "register_evaluation",
+    "register_rest_of_study",
+    "study_publication",
+]
 
 REST_MEASURES: dict[str, float] = {
     **dict.fromkeys(
@@ -101,6 +108,35 @@ def register_rest_of_study(pub: Publication) -> None:
                     d.add_share(cells["taljare"], cells["namnare"])
 
 
+def register_evaluation(pub: Publication, evaluation: dict[str, Any]) -> None:
+    """Register the utvärdering's tables for the longest publication period: the five sections run
+    once with the publication collecting (their output is thrown away; only the counts remain)."""
+    study = pub.study
+    if not study.has("personer", "bistand", "deltaganden"):
+        return
+    start, end = (f"{p[:7]}" for p in pub.span.split(":"))
+    min_cell = pub.disclosure.min_cell
+    ctx = evaluation_module.make_context(study, start, end, min_cell=min_cell, omfattning=evaluation["omfattning"])
+    raw = pub.raws[pub.span]
+    evaluation_module.section_offer(ctx, raw, min_cell=min_cell)
+    if evaluation.get("reform_datum"):
+        evaluation_module.section_attendance(ctx, raw, evaluation["reform_datum"], min_cell=min_cell)
+    evaluation_module.section_lov(ctx, raw, min_cell=min_cell, lov_min_deltagare=evaluation["lov_min_deltagare"])
+    evaluation_module.section_interventions(ctx, raw, min_cell=min_cell)
+    evaluation_module.section_path(ctx, raw, min_cell=min_cell)
+
+
+def evaluation_parameters(study: Study, evaluation: dict[str, Any] | None, *, all_groups: bool) -> dict[str, Any]:
+    """The utvärdering's parameters: given, else the study's own (``studie.json``) and the defaults."""
+    out = {
+        "reform_datum": study.meta.get("reform_datum"),
+        "omfattning": "alla" if all_groups else "arbetsloshet",
+        "lov_min_deltagare": 20,
+    }
+    out.update({k: v for k, v in (evaluation or {}).items() if v is not None})
+    return out
+
+
 def study_publication(
     study: Study,
     *,
@@ -110,11 +146,12 @@ def study_publication(
     **options: Any,
 ) -> Publication:
     """The study's publication (cached for the study object and the parameters)."""
-    key = (min_cell, protection, tuple(sorted(options.items())), tuple(sorted((evaluation or {}).items())))
+    evaluation = evaluation_parameters(study, evaluation, all_groups=bool(options.get("erbjudande_alla_grupper")))
+    key = (min_cell, protection, tuple(sorted(options.items())), tuple(sorted(evaluation.items())))
     for cached_study, cached_key, pub in _CACHE:
         if cached_study is study and cached_key == key:
             return pub
-    hooks = [register_rest_of_study]
+    hooks = [register_rest_of_study, lambda p: register_evaluation(p, evaluation)]
     pub = publish(study, min_cell=min_cell, protection=protection, hooks=hooks, **options)
     _CACHE.append((study, key, pub))
     del _CACHE[:-_CACHE_SIZE]

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 
+from insats.analysis.disclosure import CellKey, Disclosure, dims_of
 from insats.analysis.measures import (
     Context,
     Params,
 )
-from insats.analysis.privacy import SUPPRESSED, protect_measures
+from insats.analysis.privacy import SUPPRESSED
+from insats.analysis.publication import active_publication
 from insats.analysis.stats import wilson_interval
 from insats.contract import ALLA
 from insats.data.study import Study
-from insats.errors import UsageError
+from insats.errors import DataError, UsageError
 from insats.reports.common import area_names, missing_note
 from insats.text import format_number
 
@@ -90,36 +94,152 @@ def protect_shares(
     den: str | None = "namnare",
     values: tuple[str, ...] = (),
     total: str | None = ALLA,
+    count: str | None = None,
 ) -> pd.DataFrame:
     """Disclosure control of a table of shares (one row per group, optionally a total row).
 
-    ``num``/``den`` are counts of persons or participations; a row is suppressed when either is
-    1 … ``min_cell − 1`` (``insats.analysis.privacy.protect_measures``), and, when the groups add up to the
-    ``total`` row (the row whose ``key`` equals ``total``), a second row so that the first cannot
-    be recomputed. Suppressed rows get NaN in ``num``, ``den`` and every column of ``values``, and
-    ``undertryckt`` True.
+    ``num``/``den`` are counts of persons or participations. The table's counts are cells of the
+    publication's disclosure model (``insats.analysis.disclosure``): one per row and column, the
+    groups related to the ``total`` row (the row whose ``key`` equals ``total``), each share to its
+    complement. A table keyed by area whose counts equal, area by area, counts the measures publish
+    *is* those counts, and is decided with them.
+
+    * With a publication active that is still collecting (``insats.reports.publication``), the
+      table is registered and returned as it is (the run that collects is never shown).
+    * With a decided publication active, the table gets the publication's decisions.
+    * With none, the table is protected on its own (unit tests, a section run by hand).
+
+    ``count`` names the table's counts (default: the calling function, the key and the column).
+    Hidden rows get NaN in ``num``, ``den`` and every column of ``values``, and ``undertryckt`` True.
     """
     out = table.copy().reset_index(drop=True)
-    is_total = out[key].astype(str) == str(total) if total is not None else pd.Series(False, index=out.index)
-    long = pd.DataFrame(
-        {
-            "matt": "x",
-            "omrade_kod": np.where(is_total, ALLA, "g" + out.index.astype(str)),
-            "varde": 0.0,
-            "taljare": pd.to_numeric(out[num], errors="coerce").astype(float),
-            "namnare": pd.to_numeric(out[den], errors="coerce").astype(float) if den else np.nan,
-        }
-    )
-    if "undertryckt" in out:
-        # rows already suppressed (e.g. by another table) take part in the secondary suppression
-        long["undertryckt"] = out["undertryckt"].fillna(False).astype(bool).to_numpy()
-    prot = protect_measures(long, min_cell=min_cell)
-    sup = prot["undertryckt"].to_numpy(dtype=bool)
-    cols = [c for c in (num, den, *values) if c and c in out]
-    for c in cols:
-        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float).mask(sup)
-    out["undertryckt"] = sup
+    pub = active_publication()
+    if pub is None:
+        d = Disclosure(min_cell=min_cell)
+        cells = _register_table(d, out, key, num, den, total, count or _caller(), "")
+        d.protect()
+    else:
+        base = count or _caller()
+        state = pub.table_state
+        seen = state.setdefault(("n", base, key, num), 0)
+        state[("n", base, key, num)] = seen + 1
+        name = f"{base}#{seen}" if seen else base
+        if not pub.decided:
+            _register_table(pub.disclosure, out, key, num, den, total, name, pub.table_period)
+            out["undertryckt"] = out.get("undertryckt", pd.Series(False, index=out.index)).fillna(False).astype(bool)
+            return out
+        d = pub.disclosure
+        cells = _table_cells(d, out, key, num, den, total, name, pub.table_period)
+    hidden = np.array([any(i is not None and d.suppressed[i] for i in pair) for pair in cells], dtype=bool)
+    if "undertryckt" in out:  # rows hidden before (e.g. by another table) stay hidden
+        hidden |= out["undertryckt"].fillna(False).astype(bool).to_numpy()
+    for c in [c for c in (num, den, *values) if c and c in out]:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float).mask(hidden)
+    out["undertryckt"] = hidden
     return out
+
+
+def _caller() -> str:
+    """The section function that publishes a table (two levels up: past ``protect_shares``)."""
+    return sys._getframe(2).f_code.co_name
+
+
+def _keys(out: pd.DataFrame, key: str, total: str | None, name: str, col: str, period: str) -> list[CellKey]:
+    is_total = out[key].astype(str) == str(total) if total is not None else pd.Series(False, index=out.index)
+    return [
+        CellKey(f"{name}:{key}.{col}", () if t else dims_of(**{key: v}), period)
+        for v, t in zip(out[key].astype(str), is_total)
+    ]
+
+
+def _alias(d: Disclosure, out: pd.DataFrame, key: str, total: str | None, col: str, period: str) -> str | None:
+    """A count the measures publish that this column of an area table equals, area by area."""
+    if key != "omrade_kod" or not period:
+        return None
+    values = pd.to_numeric(out[col], errors="coerce").astype(float).to_numpy()
+    areas = out[key].astype(str).to_numpy()
+    if len(areas) < 3 or not np.nansum(values) > 0:
+        return None
+    by_count: dict[str, dict[str, float]] = {}
+    for cell in d.cells:
+        if cell.key.period == period and (not cell.key.dims or cell.key.dims[0][0] == "omrade"):
+            area = ALLA if not cell.key.dims else cell.key.dims[0][1]
+            by_count.setdefault(cell.key.count, {})[area] = cell.value
+    for name, got in by_count.items():
+        if all(a in got and np.isclose(got[a], v, equal_nan=True) for a, v in zip(areas, values)):
+            return name
+    return None
+
+
+def _table_keys(d, out, key, num, den, total, name, period) -> list[tuple[CellKey | None, CellKey | None]]:
+    cols = [num, den]
+    keys = []
+    for col in cols:
+        if not col or col not in out:
+            keys.append([None] * len(out))
+            continue
+        alias = _alias(d, out, key, total, col, period)
+        if alias is not None:
+            keys.append(
+                [CellKey(alias, () if str(v) == ALLA else dims_of(omrade=v), period) for v in out[key].astype(str)]
+            )
+        else:
+            keys.append(_keys(out, key, total, name, col, period))
+    return list(zip(*keys))
+
+
+def _register_table(d, out, key, num, den, total, name, period) -> list[tuple[int | None, int | None]]:
+    """Register a table's counts and relations; returns each row's (numerator, base) cells."""
+    cells = []
+    origin = f"utvärdering: {name}"
+    for (k_key, n_key), row in zip(
+        _table_keys(d, out, key, num, den, total, name, period), out.itertuples(index=False)
+    ):
+        k = d.cell(k_key, getattr(row, num), origin=origin) if k_key is not None else None
+        n = d.cell(n_key, getattr(row, den), origin=origin) if n_key is not None else None
+        cells.append((k, n))
+    if "undertryckt" in out:
+        for (k, n), was in zip(cells, out["undertryckt"].fillna(False).astype(bool)):
+            if was:
+                d.forced.update(i for i in (k, n) if i is not None)
+    is_total = (out[key].astype(str) == str(total)).to_numpy() if total is not None else np.zeros(len(out), bool)
+    for j in (0, 1):
+        col = cells and [c[j] for c in cells]
+        if not col or col[0] is None or not is_total.any():
+            continue
+        whole = col[int(np.flatnonzero(is_total)[0])]
+        parts = [c for c, t in zip(col, is_total) if not t and c is not None]
+        s = np.nansum([d.cells[i].value for i in parts])
+        w = d.cells[whole].value
+        if np.isclose(s, w):
+            d.add_sum(whole, parts, label=f"grupperna summerar till totalen ({name})")
+        elif s < w:
+            d.add_parts_within(whole, parts, label=f"grupperna ryms i totalen ({name})")
+        else:  # groups that overlap (a person in two groups)
+            d.add_sum(whole, parts, exact=False, label=f"grupperna täcker totalen ({name})")
+    for k, n in cells:
+        if k is not None and n is not None:
+            d.add_share(k, n)
+    return cells
+
+
+def _table_cells(d, out, key, num, den, total, name, period) -> list[tuple[int | None, int | None]]:
+    """The cells a table was registered with (the run that renders must ask for the same ones)."""
+    cells = []
+    for k_key, n_key in _table_keys(d, out, key, num, den, total, name, period):
+        pair = []
+        for ck in (k_key, n_key):
+            if ck is None:
+                pair.append(None)
+            elif ck in d.index:
+                pair.append(d.index[ck])
+            else:
+                raise DataError(
+                    f"tabellen {name} fanns inte med när röjandekontrollen beslutades ({ck.describe()}); "
+                    "kör rapporten med samma data och parametrar som publiceringen."
+                )
+        cells.append(tuple(pair))
+    return cells
 
 
 _KIND_FORMAT = {
