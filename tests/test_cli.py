@@ -121,3 +121,34 @@ def test_an_internal_error_is_reported_as_a_bug_without_traceback(capsys, monkey
     code = cli.run(boom, None)  # type: ignore[arg-type]  # the handler fails before it reads its arguments
     err = capsys.readouterr().err
     assert code == errors.EXIT_INTERNAL and "Internt fel i insats" in err and "Traceback" not in err
+
+
+def test_audit_passes_a_publication_and_fails_a_weakened_one(capsys, tmp_path):
+    import json
+    import warnings
+
+    from insats.data.load import load_study
+    from insats.reports.publication import MANIFEST_NAME, study_publication, write_manifest
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pub = study_publication(load_study(STUDY))
+    path = write_manifest(pub, tmp_path / "run")
+    text = path.read_text(encoding="utf-8")
+    hidden = [c for c in json.loads(text)["celler"] if c["varde"] is None and c["publicerad"]]
+    assert hidden  # the example hides something, and the record never holds a hidden value
+    code, out, _ = run(capsys, "audit", str(tmp_path / "run"))
+    assert code == 0 and "ingen dold uppgift kan räknas fram" in out
+    # show one hidden count the model chose to protect a small one: the audit must object
+    record = json.loads(text)
+    d = pub.disclosure
+    i = next(i for i, r in d.reasons.items() if r.startswith("sekundär") and d.cells[i].published)
+    record["celler"][i]["varde"] = d.cells[i].value
+    (tmp_path / "run" / MANIFEST_NAME).write_text(json.dumps(record), encoding="utf-8")
+    code, out, err = run(capsys, "audit", str(tmp_path / "run"))
+    assert code == 1 and "tabell" in out and "rad" in out and "kolumn" in out and "kan räknas ut" in out
+
+
+def test_audit_of_a_folder_without_a_record(capsys, tmp_path):
+    code, _, err = run(capsys, "audit", str(tmp_path))
+    assert code == 1 and "publicering.json" in err

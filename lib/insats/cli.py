@@ -193,6 +193,31 @@ def _cmd_measures(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from insats.reports.publication import audit_folder  # on use: --help stays fast
+
+    records, lines = audit_folder(args.folder)
+    if not records:
+        print(
+            f"Fel: ingen publiceringspost (publicering.json) under {args.folder}; granska en mapp som "
+            "insats run skrivit.",
+            file=sys.stderr,
+        )
+        return 1
+    for line in lines:
+        print(line)
+    if lines:
+        print(
+            f"{len(lines)} uppgifter är inte tillräckligt skyddade i {len(records)} publiceringspost(er).",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"Granskat {len(records)} publiceringspost(er): ingen dold uppgift kan räknas fram, och inga små antal visas."
+    )
+    return EXIT_OK
+
+
 def _cmd_kolada_fetch(args: argparse.Namespace) -> int:
     from insats.intake import kolada  # on use: --help stays fast
 
@@ -334,6 +359,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", type=month, default=None, metavar="ÅÅÅÅ-MM", help="periodens sista månad")
     p.add_argument("--min-cell", type=min_cell, default=5, help="minsta redovisade antal (1 = ingen röjandekontroll)")
     p.set_defaults(func=_cmd_measures)
+
+    p = sub.add_parser("audit", help="granska röjandeskyddet i det en körning publicerat")
+    p.add_argument("folder", type=Path, metavar="MAPP", help="mappen en körning skrev, t.ex. reports/stockholm_2013")
+    p.set_defaults(func=_cmd_audit)
 
     p = sub.add_parser("kolada", help="hämta nyckeltal från Kolada")
     ksub = p.add_subparsers(

@@ -215,15 +215,17 @@ class Disclosure:
         hidden |= primary
         self._derive(hidden)
         self._line_rule(hidden)
-        targets = [int(i) for i in np.flatnonzero(primary)]
+        # Every hidden count must end up as the audit requires (``audit_manifest``): certainly not
+        # small, or in an interval at least ``required`` wide. Primary counts first, then the rest.
+        given_up: set[int] = set()
         for _ in range(4 * n + 10):
-            narrow = self._narrow(hidden, targets)
-            if not narrow:
+            exposed = [t for t in self._exposed(hidden) if t not in given_up]
+            if not exposed:
                 break
-            target = narrow[0]
+            target = exposed[0]
             pick = self._partner(hidden, target)
             if pick is None:  # nothing left to hide around it: it is as protected as it can be
-                targets.remove(target)
+                given_up.add(target)
                 continue
             hidden[pick[0]] = True
             self.reasons[pick[0]] = f"sekundär: skyddar {self.cells[target].key.describe()} ({pick[1]})"
@@ -400,23 +402,40 @@ class Disclosure:
                     parent[ra] = rb
         return np.array([find(i) for i in range(len(self.cells))])
 
+    def _exposed(self, hidden: np.ndarray) -> list[int]:
+        """Hidden published counts the audit would flag: their interval reaches below ``min_cell``
+        and is narrower than ``required``. Primary counts first, narrowest first."""
+        small = self._small()
+        targets = [int(i) for i in np.flatnonzero(hidden) if self.cells[int(i)].published]
+        iv = self.intervals(hidden, targets)
+        bad = [
+            (not small[t], hi - lo, self.cells[t].key, t)
+            for t, (lo, hi) in iv.items()
+            if lo < self.min_cell and hi - lo < self.required - 1e-9
+        ]
+        return [t for *_, t in sorted(bad)]
+
     def _narrow(self, hidden: np.ndarray, targets: list[int]) -> list[int]:
         iv = self.intervals(hidden, targets)
         bad = [(hi - lo, t) for t, (lo, hi) in iv.items() if hi - lo < self.required - 1e-9]
         return [t for _, t in sorted(bad, key=lambda x: (x[0], self.cells[x[1]].key))]
 
     def audit(self, hidden: np.ndarray | None = None) -> list[Violation]:
-        """Every primarily suppressed count whose interval is narrower than the protection level."""
+        """Every count too exposed by the publication (the criterion of ``audit_manifest``): a shown
+        count of 1 … ``min_cell − 1``, or a hidden one whose interval reaches below ``min_cell``
+        and is narrower than the protection level."""
         hidden = self.suppressed if hidden is None else hidden
         if hidden is None or self.min_cell <= 1:
             return []
-        primary = [int(i) for i in np.flatnonzero(self._small() & hidden)]
-        shown_small = [int(i) for i in np.flatnonzero(self._small() & ~hidden)]
+        values = np.array([c.value for c in self.cells], dtype=float)
         out = [
-            Violation(self.cells[i].key, self.cells[i].value, self.cells[i].value, self.required) for i in shown_small
+            Violation(self.cells[i].key, values[i], values[i], self.required)
+            for i in range(len(self.cells))
+            if self.cells[i].published and not hidden[i] and 1 <= values[i] < self.min_cell
         ]
-        for t, (lo, hi) in self.intervals(hidden, primary).items():
-            if hi - lo < self.required - 1e-9:
+        targets = [int(i) for i in np.flatnonzero(hidden) if self.cells[int(i)].published]
+        for t, (lo, hi) in self.intervals(hidden, targets).items():
+            if lo < self.min_cell and hi - lo < self.required - 1e-9:
                 out.append(Violation(self.cells[t].key, lo, hi, self.required))
         return out
 
@@ -473,3 +492,86 @@ def _solve(c: np.ndarray, a_ub, b_ub, a_eq, b_eq) -> float:
     if res.status != 0:  # infeasible: the published numbers contradict the relations
         raise ValueError(f"röjandekontrollens modell saknar lösning ({res.message})")
     return float(res.fun)
+
+
+# --------------------------------------------------------------------------- the published record
+MANIFEST_FORMAT = 1
+
+
+def manifest(d: Disclosure) -> dict:
+    """What a publication shows, for ``insats audit``: every count with its published value (None
+    where hidden — a hidden value is never written), where it is published, and every relation."""
+    assert d.suppressed is not None, "protect() first"
+    cells = []
+    for i, cell in enumerate(d.cells):
+        shown = cell.published and not d.suppressed[i]
+        cells.append(
+            {
+                "rakning": cell.key.count,
+                "grupp": [list(p) for p in cell.key.dims],
+                "period": cell.key.period,
+                "varde": (None if not shown or not np.isfinite(cell.value) else float(cell.value)),
+                "publicerad": bool(cell.published),
+                "harledd": list(cell.derived),
+                "publicerad_i": cell.origin,
+            }
+        )
+    relations = [
+        {"termer": [[i, c] for i, c in r.terms], "lika": r.equality, "beskrivning": r.label} for r in d.relations
+    ]
+    return {
+        "format": MANIFEST_FORMAT,
+        "min_cell": d.min_cell,
+        "skyddsniva": d.required,
+        "celler": cells,
+        "relationer": relations,
+    }
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A count the audit finds too exposed (Swedish ``text``), with where it is published."""
+
+    key: CellKey
+    where: str
+    text: str
+
+
+def audit_manifest(data: dict) -> list[Finding]:
+    """Check a publication from what it shows alone (as an attacker would): no published count of
+    1 … ``min_cell − 1`` (complements included), and every hidden count either certainly not small
+    (its lowest possible value is at least ``min_cell``) or in an interval at least ``skyddsniva``
+    wide."""
+    min_cell = int(data["min_cell"])
+    required = float(data["skyddsniva"])
+    d = Disclosure(min_cell=min_cell, protection=required)
+    for c in data["celler"]:
+        key = CellKey(c["rakning"], tuple((k, v) for k, v in c["grupp"]), c["period"])
+        value = c["varde"] if c["varde"] is not None else np.nan
+        i = len(d.cells)
+        d.index[key] = i
+        d.cells.append(Cell(key, value, bool(c["publicerad"]), c.get("publicerad_i", ""), tuple(c.get("harledd", ()))))
+    for r in data["relationer"]:
+        d.relations.append(
+            Relation(tuple((int(i), float(c)) for i, c in r["termer"]), bool(r["lika"]), r["beskrivning"])
+        )
+    hidden = np.array([c["varde"] is None for c in data["celler"]], dtype=bool)
+    findings: list[Finding] = []
+    for i, cell in enumerate(d.cells):
+        if not hidden[i] and 1 <= cell.value < min_cell:
+            what = "resten (nämnaren minus täljaren)" if cell.derived else "antalet"
+            findings.append(
+                Finding(cell.key, cell.origin, f"{what} {cell.key.describe()} visas och är mindre än {min_cell}")
+            )
+    targets = [i for i in np.flatnonzero(hidden) if d.cells[int(i)].published]
+    for t, (lo, hi) in d.intervals(hidden, targets).items():
+        if lo < min_cell and hi - lo < required - 1e-9:
+            findings.append(
+                Finding(
+                    d.cells[t].key,
+                    d.cells[t].origin,
+                    f"det dolda antalet {d.cells[t].key.describe()} kan räknas ut till mellan {lo:.0f} och "
+                    f"{hi:.0f} ur det som publiceras (skyddsnivån kräver ett spann på minst {required:.0f})",
+                )
+            )
+    return findings

@@ -18,22 +18,29 @@ and the measures file made from the same study hide the same counts.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from insats import contract
-from insats.analysis.disclosure import CellKey, dims_of
+from insats.analysis.disclosure import CellKey, audit_manifest, dims_of, manifest
 from insats.analysis.measures.registry import MEASURES, counts_of
 from insats.analysis.publication import Publication, publish
+from insats.atomic import atomic_write
 from insats.contract import ALLA, CENTRAL
 from insats.data.study import Study
+from insats.errors import DataError, UsageError
 from insats.reports import utvardering as evaluation_module
 
 __all__ = [
+    "MANIFEST_NAME",
     "REST_MEASURES",
+    "audit_folder",
     "evaluation_parameters",
     "register_evaluation",
     "register_rest_of_study",
     "study_publication",
+    "write_manifest",
 ]
 
 REST_MEASURES: dict[str, float] = {
@@ -156,3 +163,37 @@ def study_publication(
     _CACHE.append((study, key, pub))
     del _CACHE[:-_CACHE_SIZE]
     return pub
+
+
+MANIFEST_NAME = "publicering.json"
+"""The published record of a run (``insats audit`` reads it): every count, shown or hidden."""
+
+
+def write_manifest(pub: Publication, folder: Path | str) -> Path:
+    """Write the publication's record (published values only, never a hidden one) to ``folder``."""
+    record = manifest(pub.disclosure)
+    record["perioder"] = pub.periods
+    return atomic_write(Path(folder) / MANIFEST_NAME, json.dumps(record, ensure_ascii=False))
+
+
+def audit_folder(folder: Path | str) -> tuple[list[Path], list[str]]:
+    """Audit every publication record under ``folder``: the records found, and one Swedish line per
+    count too exposed (file, table, row, column and why)."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise UsageError(
+            f"mappen {folder} finns inte; ange mappen som en körning publicerade, t.ex. reports/stockholm_2013."
+        )
+    records = sorted(folder.rglob(MANIFEST_NAME)) if folder.is_dir() else [folder]
+    lines = []
+    for path in records:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{path}: publiceringsposten kan inte läsas ({exc}); kör om körningen.") from None
+        for f in audit_manifest(data):
+            group = ", ".join(f"{k} {v}" for k, v in f.key.dims) or "hela studien"
+            lines.append(
+                f"{path}: tabell {f.where or 'okänd'}, rad {group}, kolumn {f.key.count} ({f.key.period}): {f.text}."
+            )
+    return records, lines
