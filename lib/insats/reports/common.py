@@ -131,8 +131,17 @@ def area_names(omraden: pd.DataFrame | None) -> dict[str, str]:
 
 
 def privacy_note(min_cell: int) -> str:
-    """The suppression footnote and the link to the assumptions log, for every report."""
+    """The suppression footnote, how the protection works (for the utredare) and the link to the
+    assumptions log, for every report."""
     return (
-        f"{footnote(min_cell)}. Definitioner och gränsfall: se `{ANTAGANDEN}` "
-        "(antaganden och förbehåll), som den som granskar rapporten bör läsa först."
+        f"{footnote(min_cell)}.\n\n"
+        "**Så skyddas uppgifterna.** Allt som studien publicerar – måttfilen, rapporterna, "
+        "områdesprofilerna och instrumentpanelerna – skyddas tillsammans. Samma antal döljs överallt "
+        "där det förekommer, och fler antal döljs tills ingen kan räkna fram ett dolt antal ur det som "
+        f"visas: inte ur summor, andra tabeller, andra mått, andra perioder eller övriga områden. Antal "
+        f"under {min_cell} visas aldrig, inte heller resten av en andel (som i ”8 av 9”). Siffror "
+        "publiceras bara för hela kalenderår och följder av hela år, så att två perioder inte kan dras "
+        "från varandra. Körningens publicering kan granskas med `insats audit`.\n\n"
+        f"Definitioner och gränsfall: se `{ANTAGANDEN}` (antaganden och förbehåll, R1–R8), som den som "
+        "granskar rapporten bör läsa först."
     )
