@@ -116,7 +116,7 @@ def _check_lines(vals: np.ndarray, sup: np.ndarray) -> None:
             assert s.sum() >= 2, (v, s)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(count_tables(), st.sampled_from([3, 5, 10]))
 def test_protect_counts_property(table, min_cell):
     vals = table.to_numpy(dtype=float)
@@ -129,9 +129,12 @@ def test_protect_counts_property(table, min_cell):
         visible = ~np.isnan(shown)
         assert not ((shown[visible] >= 1) & (shown[visible] < min_cell)).any()
         assert np.array_equal(visible, ~sup)
-        # no suppressed cell can be recovered from its row or column total
-        _check_lines(vals, inner)
-        if margins:
+        # no suppressed cell can be recovered from its row or column total (the totals are known
+        # without margins; with margins they are cells of the table, hidden or shown)
+        if not margins:
+            _check_lines(vals, inner)
+            np.testing.assert_array_equal(shown[visible], vals[visible])
+        else:
             ext = np.zeros((vals.shape[0] + 1, vals.shape[1] + 1))
             ext[:-1, :-1] = vals
             ext[:-1, -1] = vals.sum(axis=1)
@@ -139,11 +142,9 @@ def test_protect_counts_property(table, min_cell):
             ext[-1, -1] = vals.sum()
             np.testing.assert_array_equal(shown[visible], ext[visible])
             _check_lines(ext, sup)
-        else:
-            np.testing.assert_array_equal(shown[visible], vals[visible])
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(count_tables())
 def test_protect_counts_min_cell_one_property(table):
     values, mask = protect_counts(table, 1, margins=False)
@@ -249,7 +250,7 @@ def long_tables(draw):
     return pd.concat(frames, ignore_index=True)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(long_tables(), st.sampled_from([3, 5, 10]))
 def test_protect_measures_property(df, min_cell):
     out = protect_measures(df, min_cell)
@@ -267,7 +268,7 @@ def test_protect_measures_property(df, min_cell):
             assert s.sum() >= 2
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(long_tables())
 def test_protect_measures_min_cell_one_property(df):
     out = protect_measures(df, 1)

@@ -16,11 +16,11 @@ import pytest
 
 from insats.analysis.privacy import SUPPRESSED
 from insats.cli import build_parser
-from insats.errors import InsatsError
 from insats.dashboards import common, jamfor
 from insats.dashboards import profil as profil_mod
 from insats.dashboards import serve as S
 from insats.dashboards import utvardering as utvardering_mod
+from insats.errors import InsatsError
 from insats.reports import profil
 from insats.reports.render import markdown_html
 from tests.support import ROOT, visible_text

@@ -120,6 +120,8 @@ class Disclosure:
     """Cell index → why it is hidden (Swedish): the primary rule or the relation it protects."""
     forced: set[int] = field(default_factory=set)
     """Cells hidden whatever their value (e.g. hidden already in another table)."""
+    known: set[int] = field(default_factory=set)
+    """Cells everybody knows whatever is published (e.g. totals published elsewhere): never hidden."""
     _seen: set = field(default_factory=set, repr=False)
     _solved: dict = field(default_factory=dict, repr=False)
     """(hidden cells of a component, target) → interval: a component that did not change is not solved again."""
@@ -190,7 +192,7 @@ class Disclosure:
     # ------------------------------------------------------------------ deciding
     def _small(self) -> np.ndarray:
         v = np.array([c.value for c in self.cells], dtype=float)
-        pub = np.array([c.published for c in self.cells], dtype=bool)
+        pub = np.array([c.published and i not in self.known for i, c in enumerate(self.cells)], dtype=bool)
         with np.errstate(invalid="ignore"):
             return pub & (v >= 1) & (v < self.min_cell)
 
@@ -268,7 +270,7 @@ class Disclosure:
         )
 
     def _hideable(self, i: int, hidden: np.ndarray, values: np.ndarray) -> bool:
-        return not hidden[i] and np.isfinite(values[i]) and not self.cells[i].derived
+        return not hidden[i] and np.isfinite(values[i]) and not self.cells[i].derived and i not in self.known
 
     def _line_rule(self, hidden: np.ndarray) -> None:
         """No equality may leave exactly one hidden, non-zero cell: it would follow by subtraction."""

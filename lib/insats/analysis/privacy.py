@@ -1,7 +1,7 @@
 """Disclosure control ("röjandekontroll") for everything published: reports, dashboards, exports.
 
-Every published table goes through this module (``docs/design.md``, Privacy). ``min_cell`` (default 5)
-is the smallest count shown; ``min_cell=1`` turns control off.
+The rules of what is hidden, the ``..`` marker and its footnote, and Swedish formatting of published
+tables. ``min_cell`` (default 5) is the smallest count shown; ``min_cell=1`` turns control off.
 
 Rules
 -----
@@ -14,24 +14,22 @@ Rules
 3. **Small numerators.** A share whose numerator (``taljare``) is 1 … ``min_cell − 1`` is also
    suppressed, even when its base is large: the numerator could be recovered as share × base
    (both are published), so showing "3 %" of 100 would show the count 3.
-4. **Secondary suppression.** When a total — a row or column sum of a cross-table, or the
-   whole-study ``ALLA`` row of a measure — would let a suppressed cell be recomputed by
-   subtraction, a second cell in that line is suppressed too: the smallest remaining one (a
-   non-zero one when there is one). This repeats until no line has exactly one suppressed cell
-   that carries risk (a suppressed 0 carries none). Totals are assumed known whether or not they
-   are shown. This is the usual line-by-line rule, not a full linear-programming audit.
+4. **Secondary suppression** is decided for the whole publication by ``insats.analysis.disclosure``
+   (the line rule, then linear-programming checks against a protection level); ``protect_counts``
+   applies it to one cross-table on its own. See ``docs/antaganden.md``, R1–R8.
 
 Suppressed cells are shown as ``SUPPRESSED`` (``..``) with the footnote ``footnote(min_cell)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-from insats.contract import ALLA
+from insats.analysis.disclosure import CellKey, Disclosure, dims_of
+from insats.analysis.measures.publish import apply, register_measures
 from insats.text import format_number
 
 __all__ = [
@@ -60,60 +58,6 @@ FOOTNOTE = footnote(5)
 """The footnote for the default ``min_cell`` of 5."""
 
 
-def _small(values, min_cell: int) -> np.ndarray:
-    """True where a count is 1 … min_cell − 1 (NaN and 0 are never small)."""
-    v = np.asarray(values, dtype=float)
-    with np.errstate(invalid="ignore"):
-        return (v >= 1) & (v < min_cell)
-
-
-# --------------------------------------------------------------------------- secondary suppression
-def _needs_partner(vals: np.ndarray, sup: np.ndarray) -> bool:
-    """A line leaks when exactly one of its cells is suppressed and that cell is not a 0."""
-    idx = np.flatnonzero(sup)
-    return idx.size == 1 and vals[idx[0]] != 0
-
-
-def _pick_partner(vals: np.ndarray, sup: np.ndarray, bonus: np.ndarray) -> int | None:
-    """Index of the cell to suppress next in a line: the smallest visible non-zero cell, else the
-    smallest visible zero; ties go to cells whose crossing line already needs a partner (``bonus``),
-    then to the first position."""
-    visible = ~sup & ~np.isnan(vals)
-    if not visible.any():
-        return None
-    cand = np.flatnonzero(visible)
-    nonzero = cand[vals[cand] != 0]
-    if nonzero.size:
-        cand = nonzero
-    order = sorted(cand, key=lambda i: (vals[i], not bonus[i], i))
-    return int(order[0])
-
-
-def _secondary(vals: np.ndarray, sup: np.ndarray) -> np.ndarray:
-    """Extend a 2-D suppression mask until no row or column leaks a suppressed cell."""
-    sup = sup.copy()
-    nrow, ncol = vals.shape
-    for _ in range(vals.size + 1):
-        changed = False
-        for i in range(nrow):
-            if _needs_partner(vals[i], sup[i]):
-                bonus = np.array([_needs_partner(vals[:, j], sup[:, j]) for j in range(ncol)])
-                j = _pick_partner(vals[i], sup[i], bonus)
-                if j is not None:
-                    sup[i, j] = True
-                    changed = True
-        for j in range(ncol):
-            if _needs_partner(vals[:, j], sup[:, j]):
-                bonus = np.array([_needs_partner(vals[i], sup[i]) for i in range(nrow)])
-                row = _pick_partner(vals[:, j], sup[:, j], bonus)
-                if row is not None:
-                    sup[row, j] = True
-                    changed = True
-        if not changed:
-            break
-    return sup
-
-
 def _as_counts(frame: pd.DataFrame) -> pd.DataFrame:
     """Counts as Int64 when they are whole numbers (NA for missing), else float."""
     try:
@@ -126,140 +70,79 @@ def _as_counts(frame: pd.DataFrame) -> pd.DataFrame:
 def protect_counts(
     table: pd.DataFrame, min_cell: int = 5, *, margins: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Disclosure control of a cross-table of counts (e.g. district × category of participants).
+    """Disclosure control of a cross-table of counts on its own (e.g. district × category of
+    participants), by the publication model (``insats.analysis.disclosure``): every cell is a count,
+    every row and column adds up to its total (taken to be known whether or not it is shown).
 
-    Primary suppression of counts 1 … ``min_cell − 1`` (zeros stay visible), then secondary
-    suppression within every row and column, since their totals — the row and column sums — are
-    taken to be known whether or not they are shown: afterwards every row and column that holds a
-    suppressed non-zero cell holds at least two suppressed cells.
-
-    With ``margins=True`` a total column and a total row (``TOTAL``, "Totalt") are appended,
-    computed from the unsuppressed counts, and protected too: a small total is suppressed, and
-    in the table with its totals every row and column (cells plus their total, including the totals
-    row with the grand total) also holds either no risky suppressed cell or at least two
-    suppressed cells. With ``margins=False`` only the table itself is returned.
-
-    Returns ``(values, mask)``: the counts with suppressed cells as missing (``pd.NA``), and a
-    boolean DataFrame, True where suppressed. ``min_cell=1`` suppresses nothing.
+    With ``margins=True`` a total column and a total row (``TOTAL``, "Totalt") are appended and
+    protected like any other cell. Returns ``(values, mask)``: the counts with hidden cells as
+    missing (``pd.NA``) and a boolean DataFrame, True where hidden. ``min_cell=1`` hides nothing.
+    A table published beside other tables of the same study belongs in the study's publication
+    (``insats.reports.publication``) instead.
     """
     vals = table.to_numpy(dtype=float)
-    sup = _small(vals, min_cell)
-    if not margins:
-        if min_cell > 1 and vals.size:
-            sup = _secondary(vals, sup)
-        mask = pd.DataFrame(sup, index=table.index, columns=table.columns)
-        return _as_counts(table).mask(mask), mask
-
-    # the table with its totals: every row and column of it is an additive line
     nrow, ncol = vals.shape
-    ext = np.full((nrow + 1, ncol + 1), np.nan)
-    ext[:nrow, :ncol] = vals
-    ext[:nrow, ncol] = np.nansum(vals, axis=1) if ncol else 0.0
-    ext[nrow, :ncol] = np.nansum(vals, axis=0) if nrow else 0.0
-    ext[nrow, ncol] = np.nansum(vals)
-    ext_sup = _small(ext, min_cell)
-    if min_cell > 1 and vals.size:
-        # alternate until stable: inside the table (totals known) and with the totals as cells
-        for _ in range(ext.size + 1):
-            before = ext_sup.copy()
-            ext_sup[:nrow, :ncol] = _secondary(vals, ext_sup[:nrow, :ncol])
-            ext_sup = _secondary(ext, ext_sup)
-            if (before == ext_sup).all():
-                break
+    d = Disclosure(min_cell=min_cell)
+    cell = [[d.cell(CellKey("x", dims_of(r=i, c=j)), vals[i, j]) for j in range(ncol)] for i in range(nrow)]
+    row_tot = [d.cell(CellKey("x", dims_of(r=i)), np.nansum(vals[i])) for i in range(nrow)]
+    col_tot = [d.cell(CellKey("x", dims_of(c=j)), np.nansum(vals[:, j])) for j in range(ncol)]
+    grand = d.cell(CellKey("x"), np.nansum(vals))
+    for i in range(nrow):
+        d.add_sum(row_tot[i], cell[i], label="raden summerar till radsumman")
+    for j in range(ncol):
+        d.add_sum(col_tot[j], [cell[i][j] for i in range(nrow)], label="kolumnen summerar till kolumnsumman")
+    d.add_sum(grand, row_tot, label="radsummorna summerar till totalen")
+    d.add_sum(grand, col_tot, label="kolumnsummorna summerar till totalen")
+    if not margins:  # the totals are known, not shown: never hidden, never a small count of their own
+        d.known.update([*row_tot, *col_tot, grand])
+    hidden = d.protect()
+    inner = np.array([[hidden[cell[i][j]] for j in range(ncol)] for i in range(nrow)], dtype=bool)
+    if not margins:
+        mask = pd.DataFrame(inner, index=table.index, columns=table.columns)
+        return _as_counts(table).mask(mask), mask
     values = table.copy()
     if isinstance(values.columns, pd.CategoricalIndex):
         values.columns = values.columns.astype(object)
     if isinstance(values.index, pd.CategoricalIndex):
         values.index = values.index.astype(object)
-    values[TOTAL] = ext[:nrow, ncol]
-    values.loc[TOTAL] = ext[nrow, :]
-    mask = pd.DataFrame(ext_sup, index=values.index, columns=values.columns)
+    values[TOTAL] = [d.cells[i].value for i in row_tot]
+    values.loc[TOTAL] = [*(d.cells[j].value for j in col_tot), d.cells[grand].value]
+    ext = np.zeros((nrow + 1, ncol + 1), dtype=bool)
+    ext[:nrow, :ncol] = inner
+    ext[:nrow, ncol] = [hidden[i] for i in row_tot]
+    ext[nrow, :ncol] = [hidden[j] for j in col_tot]
+    ext[nrow, ncol] = hidden[grand]
+    mask = pd.DataFrame(ext, index=values.index, columns=values.columns)
     return _as_counts(values).mask(mask), mask
 
 
 # --------------------------------------------------------------------------- long measures
-def protect_measures(
-    long: pd.DataFrame,
-    min_cell: int = 5,
-    *,
-    by: Sequence[str] = ("matt",),
-    exempt: Sequence[str] = (),
-) -> pd.DataFrame:
-    """Disclosure control of measures in the long format (``docs/design.md``, Measures).
-
-    Columns used: ``matt, omrade_kod, varde, taljare, namnare, undertryckt`` (``omrade_kod ==
-    "ALLA"`` is the whole study); other columns are kept. ``taljare`` and ``namnare`` are counts
-    of people (or of their participations, assessments …): for a share they are numerator and
-    base; for a median or mean ``namnare`` is the number of observations; for a **count measure**
-    ``namnare`` is NaN and ``taljare`` is the count itself. A measure that is not about people
-    (places, SEK, number of interventions) should leave ``taljare``/``namnare`` empty or be listed
-    in ``exempt`` (ids of ``matt``), and is then never suppressed.
-
-    A row is suppressed (``undertryckt`` True, ``varde``/``taljare``/``namnare`` set to NaN) when
-    its ``taljare`` or its ``namnare`` is 1 … ``min_cell − 1`` (a ``namnare`` of 0 leaves ``varde``
-    empty but is no disclosure), or when ``undertryckt`` was already True. Then, per group of
-    ``by`` (default: per measure), when the areas' ``taljare`` or ``namnare`` add up to the
-    ``ALLA`` row, a lone suppressed area (or a lone suppressed ``ALLA``) could be recomputed by
-    subtraction, so the visible area with the next smallest ``taljare`` (then ``namnare``) is
-    suppressed too, non-zero ones first. ``min_cell=1`` suppresses nothing new.
-    """
-    out = long.copy()
-    taljare = pd.to_numeric(out["taljare"], errors="coerce").astype(float)
-    namnare = pd.to_numeric(out["namnare"], errors="coerce").astype(float)
-    already = (
-        out["undertryckt"].fillna(False).astype(bool).to_numpy() if "undertryckt" in out else np.zeros(len(out), bool)
-    )
-    exempt_rows = out["matt"].isin(list(exempt)).to_numpy()
-    sup = already | (~exempt_rows & (_small(taljare, min_cell) | _small(namnare, min_cell)))
-
-    if min_cell > 1 and len(out):
-        pos = pd.RangeIndex(len(out))
-        keys = [out[c].to_numpy() for c in by]
-        is_alla = out["omrade_kod"].astype(str).to_numpy() == ALLA
-        tal_arr, nam_arr = taljare.to_numpy(), namnare.to_numpy()
-        groups = pd.Series(pos).groupby(keys, sort=False, dropna=False).indices if keys else {None: pos}
-        for idx in groups.values():
-            idx = np.asarray(idx)
-            if exempt_rows[idx].all():
-                continue
-            _secondary_measure(is_alla[idx], idx, tal_arr, nam_arr, sup)
-
+def protect_measures(long: pd.DataFrame, min_cell: int = 5, *, exempt: Sequence[str] = ()) -> pd.DataFrame:
+    """Disclosure control of a long table (``matt, omrade_kod, varde, taljare, namnare``) on its
+    own, by the publication model: ``taljare``/``namnare`` of every measure not in ``exempt`` are
+    counts of people (a measure with both is a share, and its complement is protected too), the
+    areas add up to (or fit within) the ``ALLA`` row. A row is hidden when its numerator or base
+    is. Rows already marked ``undertryckt`` stay hidden. The measures of a study go through
+    ``insats.analysis.publication`` instead, with the registry's names for their counts."""
+    out = long.copy().reset_index(drop=True)
     for col in ("varde", "taljare", "namnare"):
-        if col in out:
-            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float).mask(sup)
-    out["undertryckt"] = sup
-    return out
-
-
-def _secondary_measure(is_alla: np.ndarray, idx: np.ndarray, tal: np.ndarray, nam: np.ndarray, sup: np.ndarray) -> None:
-    """Secondary suppression of one measure (rows ``idx``): the areas plus the ALLA row form one line."""
-    if is_alla.sum() != 1 or (~is_alla).sum() < 1:
-        return
-    alla = idx[is_alla][0]
-    areas = idx[~is_alla]
-
-    def adds_up(col: np.ndarray) -> bool:
-        part = col[areas]
-        # an empty (NaN) area counts as 0: erring towards suppressing more, never less
-        return bool(np.isfinite(col[alla]) and np.isclose(np.nansum(part), col[alla]))
-
-    if not (adds_up(tal) or adds_up(nam)):
-        return
-    t = np.nan_to_num(tal, nan=0.0)
-    m = np.nan_to_num(nam, nan=0.0)
-    line = np.concatenate([areas, [alla]])
-    for _ in range(len(line)):
-        hidden = line[sup[line]]
-        # a lone suppressed row leaks unless it is all zeros (a 0 is no disclosure)
-        if hidden.size != 1 or (t[hidden[0]] == 0 and m[hidden[0]] == 0):
-            return
-        cand = areas[~sup[areas]]
-        if cand.size == 0:
-            return
-        nonzero = cand[(t[cand] != 0) | (m[cand] != 0)]
-        pool = nonzero if nonzero.size else cand
-        rank = lambda k: (np.nan_to_num(tal[k], nan=np.inf), np.nan_to_num(nam[k], nan=np.inf), k)  # noqa: E731  (a one-line local helper)
-        sup[min(pool, key=rank)] = True
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+    d = Disclosure(min_cell=min_cell)
+    skip = set(exempt)
+    cells = register_measures(
+        d, out, "", counts=lambda mid: (None, None) if mid in skip else (f"{mid}.taljare", f"{mid}.namnare")
+    )
+    if "undertryckt" in out:
+        for (k, n), was in zip(cells, out["undertryckt"].fillna(False).astype(bool)):
+            if was:
+                d.forced.update(i for i in (k, n) if i is not None)
+    d.protect()
+    published = apply(d, out, cells)
+    if "undertryckt" in out:
+        published["undertryckt"] = published["undertryckt"] | out["undertryckt"].fillna(False).astype(bool)
+        for col in ("varde", "taljare", "namnare"):
+            published[col] = published[col].mask(published["undertryckt"])
+    return published
 
 
 # --------------------------------------------------------------------------- formatting

@@ -12,7 +12,7 @@ A row is hidden (``..``) when its numerator or its denominator is a hidden count
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -44,16 +44,30 @@ def _same_counts(long: pd.DataFrame, a: str, b: str) -> bool:
 
 
 def register_measures(
-    d: Disclosure, long: pd.DataFrame, period: str, *, all_groups: bool = False, origin: str = "mått"
+    d: Disclosure,
+    long: pd.DataFrame,
+    period: str,
+    *,
+    all_groups: bool = False,
+    origin: str = "mått",
+    counts: Callable[[str], tuple[str | None, str | None]] | None = None,
 ) -> list[tuple[int | None, int | None]]:
     """Register the counts of one period's raw long table; returns per row its (numerator,
-    denominator) cell (None where the column is not a count of people)."""
-    justerat_is_utfall = _same_counts(long, "justerat_utfall_oe", "utfall_arbete_studier_andel")
+    denominator) cell (None where the column is not a count of people). ``counts`` names a
+    measure's counts (default: the registry, ``counts_of``); a measure with both is a share."""
+    registry = counts is None
+    if counts is None:
+        counts = lambda mid: counts_of(mid, all_groups=all_groups)  # noqa: E731
+    justerat_is_utfall = registry and _same_counts(long, "justerat_utfall_oe", "utfall_arbete_studier_andel")
     cells: list[tuple[int | None, int | None]] = []
     lines: dict[str, dict[str, int]] = {}
     shares: set[tuple[int, int]] = set()
     for row in long.itertuples(index=False):
-        t_count, n_count = counts_of(row.matt, all_groups=all_groups)
+        t_count, n_count = counts(row.matt)
+        if not np.isfinite(row.taljare):
+            t_count = None
+        if not np.isfinite(row.namnare):
+            n_count = None
         if justerat_is_utfall and row.matt.startswith("justerat_"):
             t_count, n_count = "deltaganden_arbete_studier", "deltaganden_avslutade"
         area = str(row.omrade_kod)
@@ -67,7 +81,7 @@ def register_measures(
             if count and idx is not None:
                 lines.setdefault(count, {})[area] = idx
         m = MEASURES.get(row.matt)
-        if k is not None and n is not None and m is not None and m.unit == "andel":
+        if k is not None and n is not None and (not registry or (m is not None and m.unit == "andel")):
             shares.add((k, n))
         cells.append((k, n))
     for count, by_area in lines.items():
