@@ -145,7 +145,7 @@ def test_audit_passes_a_publication_and_fails_a_weakened_one(capsys, tmp_path):
     i = next(i for i, r in d.reasons.items() if r.startswith("sekundär") and d.cells[i].published)
     record["celler"][i]["varde"] = d.cells[i].value
     (tmp_path / "run" / MANIFEST_NAME).write_text(json.dumps(record), encoding="utf-8")
-    code, out, err = run(capsys, "audit", str(tmp_path / "run"))
+    code, out, _err = run(capsys, "audit", str(tmp_path / "run"))
     assert code == 1 and "tabell" in out and "rad" in out and "kolumn" in out and "kan räknas ut" in out
 
 

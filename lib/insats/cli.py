@@ -218,6 +218,37 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _report_pages(paths: Sequence[Path]) -> list[Path]:
+    """The report pages named on the command line; a folder stands for its pages (not index.html)."""
+    pages: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.html") if p.name != "index.html" and not p.name.startswith("."))
+            if not found:
+                raise UsageError(f"{path}: mappen har inga rapportsidor (.html).")
+            pages.extend(found)
+        elif path.suffix.lower() in (".html", ".htm") and path.is_file():
+            pages.append(path)
+        elif not path.exists():
+            raise UsageError(f"{path}: filen finns inte.")
+        else:
+            raise UsageError(f"{path}: ange en rapportsida (.html) eller en mapp med sådana.")
+    return pages
+
+
+def _cmd_pdf(args: argparse.Namespace) -> int:
+    from insats.reports.pdf import PdfPrinter  # on use: Playwright loads only when printing
+
+    pages = _report_pages(args.pages)
+    if args.out is not None and len(pages) != 1:
+        raise UsageError("--out går bara med en rapportsida; utan --out skrivs varje PDF bredvid sin sida.")
+    with PdfPrinter() as printer:
+        for page in pages:
+            written = printer.print(page, args.out)
+            print(f"Skrev {written}")
+    return EXIT_OK
+
+
 def _cmd_kolada_fetch(args: argparse.Namespace) -> int:
     from insats.intake import kolada  # on use: --help stays fast
 
@@ -363,6 +394,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("audit", help="granska röjandeskyddet i det en körning publicerat")
     p.add_argument("folder", type=Path, metavar="MAPP", help="mappen en körning skrev, t.ex. reports/stockholm_2013")
     p.set_defaults(func=_cmd_audit)
+
+    p = sub.add_parser("pdf", help="skriv rapportsidor som PDF (A4, för nämndens handlingar)")
+    p.add_argument("pages", nargs="+", type=Path, metavar="RAPPORT.html", help="rapportsidor eller mappar med sådana")
+    p.add_argument("--out", type=Path, default=None, metavar="FIL.pdf", help="PDF-fil (standard: bredvid sidan)")
+    p.set_defaults(func=_cmd_pdf)
 
     p = sub.add_parser("kolada", help="hämta nyckeltal från Kolada")
     ksub = p.add_subparsers(

@@ -12,6 +12,7 @@ import pytest
 
 from tests.support import ROOT, output_text
 from tests.support.browser import DRAWN_JS, offline_page, wait_for_charts
+from tests.support.pdf import missing_from_pdf, pdf_outline
 
 NOTEBOOK = ROOT / "notebooks" / "kartlaggning.ipynb"
 PARAMS = ROOT / "params" / "stockholm_2013.yaml"
@@ -175,3 +176,9 @@ def test_html_report_offline(executed, studies, kind):
             a => document.getElementById(a.hash.slice(1)) !== null)""")
         assert page.blocked == [], f"requests left the machine: {page.blocked}"
         assert page.console_errors == []
+    # the PDF for the nämnd's papers holds every table header and cell of the page
+    from insats.reports.pdf import html_to_pdf
+
+    pdf = html_to_pdf(html_path)
+    assert missing_from_pdf(html_path, pdf) == []
+    assert set(SECTIONS) <= set(pdf_outline(pdf))

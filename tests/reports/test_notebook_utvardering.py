@@ -13,6 +13,7 @@ import pytest
 
 from tests.support import ROOT, output_text
 from tests.support.browser import offline_page, wait_for_charts
+from tests.support.pdf import missing_from_pdf
 
 NOTEBOOK = ROOT / "notebooks" / "utvardering.ipynb"
 
@@ -127,3 +128,8 @@ def test_html_report_draws_every_chart_offline(executed, tmp_path):
         assert not [e for e in page.console_errors if "Diagrammet kunde inte ritas" in e]
         body = page.inner_text("body")
         assert "Rekommendationer" in body and "Närvarokrav" in body
+    # the PDF holds every table column, the LOV verdict and outcome columns included
+    from insats.reports.pdf import html_to_pdf
+
+    pdf = html_to_pdf(html)
+    assert missing_from_pdf(html, pdf) == []

@@ -23,7 +23,7 @@ Suppressed cells are shown as ``SUPPRESSED`` (``..``) with the footnote ``footno
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd

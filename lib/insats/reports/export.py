@@ -35,6 +35,52 @@ _OFFLINE_TEMPLATE_SOURCE = """\
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_css -%}
+<style type="text/css">
+{{ resources.insats_css }}
+</style>
+{%- endblock html_head_css -%}
+"""
+
+REPORT_CSS = """\
+/* insats: screen and paper. Focus visible (WCAG 2.4.7), tables that scroll on screen and fit on paper. */
+:focus-visible { outline: 3px solid #0B3D91; outline-offset: 2px; }
+a:focus-visible { background: #FFF3B0; }
+.insats-tabell { overflow-x: auto; }
+.insats-tabell table { table-layout: auto; }
+.insats-table th { vertical-align: bottom; }
+.insats-table caption { caption-side: top; text-align: left; font-weight: bold; padding-bottom: 0.3em; }
+
+@page { size: A4 portrait; margin: 20mm 14mm 18mm 14mm; }
+@page insats-liggande { size: A4 landscape; margin: 16mm 14mm 16mm 14mm; }
+
+@media print {
+  html, body { background: #fff !important; font-variant-ligatures: no-common-ligatures; }
+  body, main, .jp-Notebook { padding: 0 !important; margin: 0 !important; width: auto !important; }
+  .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea, .jp-OutputArea-child { display: block !important;
+    overflow: visible !important; break-inside: auto !important; page-break-inside: auto !important; }
+  .jp-OutputArea-prompt, .jp-InputPrompt, .jp-OutputPrompt, .jp-Collapser { display: none !important; }
+  .jp-OutputArea-output, .insats-tabell { display: block !important; overflow: visible !important; width: auto !important; }
+  /* interactive chrome does not print */
+  .vega-actions, .vega-embed > details, .vega-embed summary, .vega-bindings, .insats-ingen-utskrift,
+  .jupyter-widgets, .widget-box, .jp-OutputArea-output[data-mime-type*="widget"] { display: none !important; }
+  /* tables: the whole width of the page, columns wrapped, headers on every page, rows not split */
+  table { width: 100% !important; table-layout: auto !important; font-size: 8.5pt !important; margin: 0 0 1em 0 !important; }
+  thead { display: table-header-group; }
+  tfoot { display: table-footer-group; }
+  tr, td, th { break-inside: avoid; page-break-inside: avoid; }
+  th, td { white-space: normal !important; overflow-wrap: break-word; word-break: normal; max-width: none !important;
+           padding: 0.25em 0.35em !important; }
+  table.insats-smal { font-size: 6.8pt !important; }
+  .insats-liggande { page: insats-liggande; }
+  /* charts scale to the page and are not split */
+  .vega-embed { display: block !important; break-inside: avoid; page-break-inside: avoid; max-width: 100% !important; }
+  .vega-embed svg, .vega-embed canvas, img, svg { max-width: 100% !important; height: auto !important; }
+  h1, h2, h3, h4, .insats-tabellrubrik, caption { break-after: avoid; page-break-after: avoid; }
+  p, li { orphans: 3; widows: 3; }
+  a { color: inherit; text-decoration: none; }
+  .insats-toc { break-inside: avoid; }
+}
 """
 
 
@@ -44,6 +90,7 @@ def offline_html_exporter(**traits) -> HTMLExporter:
     Keyword arguments set exporter traits, e.g. ``exclude_input=True`` for a report without code.
     """
     loader = jinja2.DictLoader({_OFFLINE_TEMPLATE: _OFFLINE_TEMPLATE_SOURCE})
+    traits.setdefault("language_code", "sv")
     exporter = HTMLExporter(template_name="lab", extra_loaders=[loader], **traits)
     exporter.template_file = _OFFLINE_TEMPLATE
     return exporter
@@ -66,7 +113,9 @@ def report_exporter() -> HTMLExporter:
 def notebook_html(notebook: nbformat.NotebookNode | str | os.PathLike, title: str | None = None) -> str:
     """An executed notebook (node or path) as one offline report page with a table of contents."""
     nb = nbformat.read(str(notebook), as_version=4) if isinstance(notebook, (str, os.PathLike)) else notebook
-    resources = {"metadata": {"name": title}} if title else None
+    resources: dict = {"insats_css": REPORT_CSS}
+    if title:
+        resources["metadata"] = {"name": title}
     exporter = report_exporter()
     with _EXPORTER_LOCK:  # an exporter is not safe to share between threads mid-export
         body, _ = exporter.from_notebook_node(nb, resources=resources)
