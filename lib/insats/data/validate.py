@@ -15,15 +15,16 @@ import numpy as np
 import pandas as pd
 
 from insats.contract import (
+    ALLA,
     CENTRAL,
     KIND_EXPECTED,
     TABLE_ORDER,
     TABLES,
     column_label,
 )
-from insats.data.files import RawTable, scan_folder, to_display_text
+from insats.data.files import META_FILE, FolderScan, RawTable, scan_folder, to_display_text
 from insats.data.parse import coerce_column, is_in, type_message
-from insats.data.personnummer import has_personnummer, series_has_personnummer
+from insats.data.personnummer import has_personnummer, redact, series_has_personnummer
 from insats.data.problems import FEL, STORE_LIMIT, VARNING, Problem, ValidationReport
 from insats.data.study import Study
 
@@ -39,9 +40,39 @@ END_AFTER_START = {
     "bedomningar": ("ansokan_datum", "bedomning_datum"),
 }
 CENTRAL_ALLOWED = {("insatser", "omrade_kod"), ("medel", "omrade_kod")}
+RESERVED_AREA_CODES = {ALLA: "hela studien", CENTRAL: "insatser och medel för hela kommunen"}
+"""Area codes the measures use themselves: no area of ``omraden`` or ``personer`` may have one,
+and ``ALLA`` is refused in every ``omrade_kod`` (``CENTRAL`` is allowed in insatser and medel)."""
+PLAUSIBLE: dict[tuple[str, str], tuple[float | None, float]] = {
+    ("omraden", "ar"): (1950, 2100),
+    ("medel", "ar"): (1950, 2100),
+    ("personer", "fodelsear"): (1850, 2100),
+    ("omraden", "folkmangd"): (None, 20_000_000),
+    ("omraden", "folkmangd_18_64"): (None, 20_000_000),
+    ("insatser", "platser"): (None, 100_000),
+    ("insatser", "kostnad_per_plats_manad"): (None, 10_000_000),
+    ("bistand", "belopp"): (-10_000_000, 10_000_000),
+    ("deltaganden", "planerade_timmar"): (None, 20_000),
+    ("deltaganden", "narvarotimmar"): (None, 20_000),
+    ("medel", "belopp"): (-1e11, 1e11),
+}
+"""(table, column) -> the range a value can have at all (an error outside it): 20 000 hours is ten
+years of full-time work, 20 million people more than Sweden, 10 million kronor of assistance in a
+month, 100 000 places in one intervention. Far outside means a typing slip or a unit mistake.
+No lower bound (None): below zero is the ``negativ`` rule's."""
+MONTH_WINDOW_YEARS = 5
+"""A month or date more than this many years outside the bulk of the study's ``bistand`` months
+(its 1st to 99th percentile) is implausible: an error in ``bistand`` and ``avslut`` (it would move
+the default period), a warning elsewhere."""
+MONTH_ERRORS = {("bistand", "manad"), ("avslut", "manad")}
 PNR_MESSAGE = (
     "värdet ser ut som ett personnummer eller samordningsnummer (numret visas inte här); "
     "förväntade inga personnummer i data — ersätt dem med pseudonymiserade id:n (insats pseudonymise)."
+)
+PNR_PLACE_MESSAGE = (
+    "{what} ser ut att innehålla ett personnummer eller samordningsnummer (numret visas inte här); "
+    "förväntade inga personnummer någonstans i studiemappen — byt namn, ta bort eller pseudonymisera "
+    "(insats pseudonymise)."
 )
 
 
@@ -50,21 +81,50 @@ def _cell(raw: RawTable, row: int, column: str) -> str | None:
     return to_display_text(raw.frame.at[row, column]) if column in raw.frame else None
 
 
+def _lost_zero(table: str | None, column: str) -> bool:
+    """Whether a whole 9-digit value in this column is checked as a personnummer that lost its
+    leading zero: not in the contract's number columns, where it is a plausible amount."""
+    if table is None or column not in TABLES[table]:
+        return True
+    return TABLES[table][column].kind not in ("int", "float")
+
+
+def check_personnummer(raw: RawTable, report: ValidationReport) -> None:
+    """Privacy first: every header and every raw value of every column, id and free text included."""
+    file = raw.source.display
+    rows = raw.frame.index.to_numpy()
+    for written in [*raw.headers.values(), *raw.duplicate_headers]:
+        if has_personnummer(written):
+            report.add(Problem(FEL, file, 1, None, None, "en kolumnrubrik " + PNR_MESSAGE, "personnummer"))
+    for name in raw.frame.columns:
+        hits = series_has_personnummer(raw.frame[name], lost_zero=_lost_zero(raw.table, name))
+        if hits.any():
+            hit_rows = rows[hits.to_numpy()]
+            report.add_rows(FEL, file, "personnummer", name, hit_rows, lambda r: (None, PNR_MESSAGE))
+
+
 def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
     """Type a raw table (all contract columns, contract order) and report its own problems."""
     spec = TABLES[raw.table]
     file = raw.source.display
     frame = raw.frame
     rows = frame.index.to_numpy()
-    # Privacy first: headers and every raw value of every column, id and free text included.
-    for _folded, written in raw.headers.items():
-        if has_personnummer(written):
-            report.add(Problem(FEL, file, 1, None, None, "en kolumnrubrik " + PNR_MESSAGE, "personnummer"))
-    for name in frame.columns:
-        hits = series_has_personnummer(frame[name])
-        if hits.any():
-            hit_rows = rows[hits.to_numpy()]
-            report.add_rows(FEL, file, "personnummer", name, hit_rows, lambda r: (None, PNR_MESSAGE))
+    check_personnummer(raw, report)
+    for rule, message, bad_rows in raw.row_problems:
+        report.add_rows(FEL, file, rule, None, np.asarray(bad_rows), lambda r, m=message: (None, m))
+    for name, formula_rows in raw.formula_cells.items():
+        report.add_rows(
+            FEL,
+            file,
+            "formel_utan_varde",
+            name,
+            np.asarray(formula_rows),
+            lambda r: (
+                None,
+                "cellen innehåller en formel utan sparat värde (filen har inte sparats av Excel efter att "
+                "formeln skrevs); öppna filen i Excel och spara den, eller klistra in formlernas värden som värden.",
+            ),
+        )
     for written in raw.duplicate_headers:
         report.add(
             Problem(
@@ -118,7 +178,10 @@ def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
 
             report.add_rows(FEL, file, rule, col.name, rows[bad], one)
         if col.required:
-            empty = np.flatnonzero(typed.missing)
+            blank = typed.missing
+            if col.name in raw.formula_cells:  # said above: a formula without a value, not a blank
+                blank = blank & ~np.isin(rows, raw.formula_cells[col.name])
+            empty = np.flatnonzero(blank)
             if len(empty):
                 msg = f"värdet saknas; kolumnen är obligatorisk och förväntade {KIND_EXPECTED[col.kind]}."
 
@@ -127,8 +190,15 @@ def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
 
                 report.add_rows(FEL, file, "saknas", col.name, rows[empty], missing)
     typed_frame = pd.DataFrame(out)
+    if typed_frame.empty and len(frame):
+        typed_frame.index = pd.RangeIndex(len(frame))
     _check_rows(spec.name, raw, typed_frame, report)
     return typed_frame
+
+
+def _number_text(value: float) -> str:
+    """A bound as Swedish text: ``20 000``, ``100 000 000 000``."""
+    return f"{int(value):,}".replace(",", " ")
 
 
 def _fmt(value) -> str:
@@ -206,6 +276,47 @@ def _check_rows(table: str, raw: RawTable, df: pd.DataFrame, report: ValidationR
                 mask,
                 lambda pos, v: f'värdet "{v}" är negativt; förväntade 0 eller mer.',
             )
+    for (t, name), (lo, hi) in PLAUSIBLE.items():
+        if t != table or name not in raw.frame.columns:
+            continue
+        values = df[name].astype("float64")
+        outside = values > hi if lo is None else (values < lo) | (values > hi)
+        mask = (values.notna() & outside).to_numpy(dtype=bool)
+        _emit_mask(
+            report,
+            FEL,
+            raw,
+            "orimligt",
+            name,
+            mask,
+            lambda pos, v, lo=lo, hi=hi, values=values: (
+                f'värdet "{v}" är orimligt {"stort" if values.iat[pos] > hi else "litet"}; förväntade '
+                + (
+                    f"högst {_number_text(hi)}"
+                    if lo is None
+                    else f"ett värde mellan {_number_text(lo)} och {_number_text(hi)}"
+                )
+                + ". Kontrollera enheten och att inga siffror kommit till."
+            ),
+        )
+    if "omrade_kod" in raw.frame.columns and "omrade_kod" in df.columns:
+        codes = df["omrade_kod"].astype("string").str.strip().str.upper()
+        for code, meaning in RESERVED_AREA_CODES.items():
+            if code == CENTRAL and table != "omraden":  # elsewhere a reference to omraden, checked there
+                continue
+            mask = (codes == code).fillna(False).to_numpy(dtype=bool)
+            _emit_mask(
+                report,
+                FEL,
+                raw,
+                "reserverad_kod",
+                "omrade_kod",
+                mask,
+                lambda pos, v, code=code, meaning=meaning: (
+                    f'värdet "{v}" är reserverat: {code} betyder {meaning} i måtten och rapporterna; '
+                    "förväntade en annan områdeskod — byt koden i alla tabeller."
+                ),
+            )
     if table == "deltaganden" and {"narvarotimmar", "planerade_timmar"} <= set(raw.frame.columns):
         over = (df["narvarotimmar"] > df["planerade_timmar"]) & (df["planerade_timmar"] >= 0)
         mask = over.fillna(False).to_numpy(dtype=bool)
@@ -240,6 +351,8 @@ def check_relations(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], r
             allowed = known.append(pd.Index([CENTRAL])) if (name, column) in CENTRAL_ALLOWED else known
             values = df[column]
             mask = values.notna().to_numpy(dtype=bool) & ~is_in(values, allowed)
+            if column == "omrade_kod":  # ALLA is reported once, as reserved
+                mask &= ~(values.astype("string").str.strip().str.upper() == ALLA).fillna(False).to_numpy(dtype=bool)
             also = f" (eller {CENTRAL})" if (name, column) in CENTRAL_ALLOWED else ""
 
             def unknown(_pos: int, v: str, rt: str = ref_table, rc: str = ref_column, a: str = also) -> str:
@@ -247,6 +360,53 @@ def check_relations(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], r
 
             _emit_mask(report, FEL, raw, "referens", column, mask, unknown)
     _check_ages(typed, raws, report)
+    _check_months(typed, raws, report)
+
+
+def _bulk_months(values: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The 1st to the 99th percentile of some dates: where the bulk of the study lies (a few
+    far-off values do not move it)."""
+    values = values.dropna()
+    if values.empty:
+        return None
+    ns = np.sort(values.to_numpy(dtype="datetime64[ns]").astype("int64"))
+    lo = ns[int(np.ceil(0.01 * (len(ns) - 1)))]
+    hi = ns[int(np.floor(0.99 * (len(ns) - 1)))]
+    return pd.Timestamp(lo), pd.Timestamp(hi)
+
+
+def _check_months(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], report: ValidationReport) -> None:
+    """Months and dates far outside the study's bulk of months: errors where they would move
+    the default period (``bistand``, ``avslut``), warnings elsewhere."""
+    reference = None
+    if "bistand" in typed and "manad" in raws["bistand"].frame.columns:
+        reference = _bulk_months(typed["bistand"]["manad"])
+    years = pd.DateOffset(years=MONTH_WINDOW_YEARS)
+    for name, df in typed.items():
+        raw = raws[name]
+        for col in TABLES[name].columns:
+            if col.kind not in ("date", "month") or col.name not in raw.frame.columns:
+                continue
+            bulk = reference or _bulk_months(df[col.name])
+            if bulk is None:
+                continue
+            lo, hi = bulk[0] - years, bulk[1] + years
+            values = df[col.name]
+            mask = (values.notna() & ((values < lo) | (values > hi))).to_numpy(dtype=bool)
+            severity = FEL if (name, col.name) in MONTH_ERRORS else VARNING
+            span = f"{bulk[0]:%Y-%m}–{bulk[1]:%Y-%m}"
+            _emit_mask(
+                report,
+                severity,
+                raw,
+                "utanfor_perioden",
+                col.name,
+                mask,
+                lambda pos, v, span=span: (
+                    f'värdet "{v}" ligger mer än {MONTH_WINDOW_YEARS} år från studiens övriga månader ({span}); '
+                    "förväntade en tidpunkt nära studiens period. Kontrollera årtalet."
+                ),
+            )
 
 
 def _check_ages(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], report: ValidationReport) -> None:
@@ -280,6 +440,70 @@ def _check_ages(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], repor
     )
 
 
+# --------------------------------------------------------------------------- the whole folder
+def _json_scalars(doc) -> list[tuple[str, object]]:
+    """(path, value) of every key and scalar of a JSON document, without recursion."""
+    out, stack = [], [("", doc)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                out.append((where, k))
+                stack.append((f"{where}.{k}" if where else str(k), v))
+        elif isinstance(node, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(node))
+        else:
+            out.append((where, node))
+    return out
+
+
+def check_folder_personnummer(folder: FolderScan, report: ValidationReport) -> None:
+    """Personnummer outside the contract tables: names of files, folders and sheets, the other
+    tables and text files of the folder, ``studie.json`` (each place said, never the number)."""
+    for noun, workbook, name in folder.names:
+        if has_personnummer(name):
+            shown = redact(f"{workbook}, blad {name}" if workbook else name)
+            report.add(Problem(FEL, shown, None, None, None, PNR_PLACE_MESSAGE.format(what=noun), "personnummer"))
+    for raw in folder.others:
+        check_personnummer(raw, report)
+    for file, text in folder.texts:
+        lines = [i for i, line in enumerate(text.splitlines(), start=1) if has_personnummer(line)]
+        message = PNR_PLACE_MESSAGE.format(what="raden")
+        report.add_rows(FEL, file, "personnummer", None, np.asarray(lines, dtype=int), lambda r, m=message: (None, m))
+        if not lines and file.lower() == META_FILE and folder.meta:
+            for where, value in _json_scalars(folder.meta):
+                if has_personnummer(value):
+                    what = f"värdet under {redact(where)}" if where else "ett värde"
+                    report.add(
+                        Problem(FEL, file, None, None, None, PNR_PLACE_MESSAGE.format(what=what), "personnummer")
+                    )
+    for file in folder.unchecked:
+        report.info.append(
+            f"{file} kunde inte kontrolleras för personnummer (ingen tabell eller text); kontrollera den själv "
+            "eller ta bort den ur studiemappen."
+        )
+
+
+def personnummer_places(path: Path | str) -> list[str]:
+    """Every place in a study folder where something looks like a personnummer, as printable
+    Swedish lines that say where and never what: file, folder and sheet names, headers and cells
+    of every table (contract or not), every text file. Files that cannot be read are listed too:
+    they cannot be shown to be free of personnummer. Used by ``insats pseudonymise`` to refuse an
+    output that still holds one."""
+    report = ValidationReport(path=Path(path))
+    scan_ = scan_folder(path)
+    check_folder_personnummer(scan_, report)
+    for raw in scan_.tables.values():
+        check_personnummer(raw, report)
+    places = [str(p) for p in report.problems]
+    places += [
+        f"{n} rader till i {f}{f', kolumn {c}' if c else ''}" for (f, _rule, c, _sev), n in report.more.items() if n
+    ]
+    places += [f"{file}: filen kunde inte läsas och därför inte kontrolleras ({msg})" for file, msg in scan_.failures]
+    places += [f"{file}: filen kunde inte kontrolleras (ingen tabell eller text)" for file in scan_.unchecked]
+    return [redact(p) for p in places]
+
+
 def check_study(path: Path | str) -> tuple[Study, ValidationReport]:
     """Read, type and check a study folder (or one workbook): the study and the report."""
     path = Path(path)
@@ -301,6 +525,7 @@ def check_study(path: Path | str) -> tuple[Study, ValidationReport]:
     scan = scan_folder(path)
     report.files = list(scan.files)
     study.meta = scan.meta
+    check_folder_personnummer(scan, report)
     for file, message in scan.failures:
         report.add(Problem(FEL, file, None, None, None, message, "fil"))
     for name in scan.ignored:
@@ -346,9 +571,12 @@ __all__ = [
     "VARNING",
     "Problem",
     "ValidationReport",
+    "check_folder_personnummer",
+    "check_personnummer",
     "check_relations",
     "check_study",
     "check_table",
     "coerce_column",
+    "personnummer_places",
     "validate_study",
 ]
