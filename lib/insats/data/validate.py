@@ -21,6 +21,7 @@ from insats.contract import (
     TABLE_ORDER,
     TABLES,
     column_label,
+    fold,
 )
 from insats.data.files import META_FILE, FolderScan, RawTable, scan_folder, to_display_text
 from insats.data.parse import coerce_column, is_in, type_message
@@ -81,12 +82,19 @@ def _cell(raw: RawTable, row: int, column: str) -> str | None:
     return to_display_text(raw.frame.at[row, column]) if column in raw.frame else None
 
 
-def _lost_zero(table: str | None, column: str) -> bool:
+NUMBER_COLUMNS = frozenset(
+    name for t in TABLES.values() for c in t.columns if c.kind in ("int", "float") for name in (c.name, fold(c.label))
+)
+"""Names (and folded labels) of the contract's number columns."""
+
+
+def lost_zero_applies(table: str | None, column: str) -> bool:
     """Whether a whole 9-digit value in this column is checked as a personnummer that lost its
-    leading zero: not in the contract's number columns, where it is a plausible amount."""
-    if table is None or column not in TABLES[table]:
-        return True
-    return TABLES[table][column].kind not in ("int", "float")
+    leading zero: everywhere except in the contract's number columns (by name or label, in any
+    table), where it is a plausible amount. ``insats pseudonymise`` follows the same rule."""
+    if table is not None and column in TABLES[table]:
+        return TABLES[table][column].kind not in ("int", "float")
+    return fold(str(column)) not in NUMBER_COLUMNS
 
 
 def check_personnummer(raw: RawTable, report: ValidationReport) -> None:
@@ -97,7 +105,7 @@ def check_personnummer(raw: RawTable, report: ValidationReport) -> None:
         if has_personnummer(written):
             report.add(Problem(FEL, file, 1, None, None, "en kolumnrubrik " + PNR_MESSAGE, "personnummer"))
     for name in raw.frame.columns:
-        hits = series_has_personnummer(raw.frame[name], lost_zero=_lost_zero(raw.table, name))
+        hits = series_has_personnummer(raw.frame[name], lost_zero=lost_zero_applies(raw.table, name))
         if hits.any():
             hit_rows = rows[hits.to_numpy()]
             report.add_rows(FEL, file, "personnummer", name, hit_rows, lambda r: (None, PNR_MESSAGE))
