@@ -24,6 +24,15 @@ What is assumed about the API (no official v3 specification was found; see
   use; the v2-style ``{"id", "title"}`` members are accepted as well. Not verified against the live
   API.
 
+Hostile or broken answers end in a ``KoladaError`` (a Swedish message, exit 3), never a hang or a
+traceback: every request has a total deadline (``DEFAULT_REQUEST_DEADLINE``: connecting, headers
+and body together — a server that sends one byte every few seconds is cut off; ``requests``'
+own timeout only limits the wait for each byte) and every fetch one more (``DEFAULT_FETCH_DEADLINE``:
+all pages and retries of one call); an answer larger than ``MAX_RESPONSE_BYTES`` is refused while
+it streams in; paging stops at ``MAX_PAGES`` pages, when a link repeats, when a page repeats the
+content of an earlier one, when it points to another server, or when it goes beyond the pages the
+answer's own ``count`` needs; JSON nested too deep to read is a message like any broken JSON.
+
 Cache: one JSON file per request URL under the cache directory (default
 ``~/.cache/insats/kolada``, or ``$INSATS_KOLADA_CACHE``), holding the URL, the fetch time (UTC) and
 the response. Files are written atomically. A cached answer younger than ``max_age`` is used
@@ -34,15 +43,19 @@ User-facing messages (errors, CLI output) are Swedish.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import hashlib
 import json
 import math
 import os
+import socket
+import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
@@ -51,16 +64,23 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import pandas as pd
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from insats import __version__
 from insats.atomic import atomic_path, atomic_write
 from insats.errors import KoladaError, UsageError
 from insats.text import format_number
+from insats.xlsx import write_csv, write_xlsx
 
 DEFAULT_BASE_URL = "https://api.kolada.se/v3"
 MAX_IDS_PER_SEGMENT = 25
 PER_PAGE = 5000
-MAX_PAGES = 10_000
+MAX_PAGES = 100
+"""Pages followed for one request at most (at 5 000 values a page: 500 000 values)."""
+MAX_RESPONSE_BYTES = 50 * 1024 * 1024
+"""A larger answer is refused while it streams in (one page of 5 000 values is about 2 MB)."""
 
 # Read at call time by KoladaClient and the command line, so tests and callers may change them.
 DEFAULT_MIN_INTERVAL = 0.2  # seconds between two requests
@@ -69,6 +89,8 @@ DEFAULT_RETRIES = 4  # retries after the first attempt
 DEFAULT_BACKOFF = 1.0  # seconds; doubled for each retry
 DEFAULT_MAX_BACKOFF = 60.0  # cap for backoff and Retry-After
 DEFAULT_MAX_AGE = dt.timedelta(days=7)  # cached answers younger than this are reused
+DEFAULT_REQUEST_DEADLINE = 120.0  # seconds for one request in all: connect, headers and body
+DEFAULT_FETCH_DEADLINE = 900.0  # seconds for one fetch in all: every page, retry and wait
 CACHE_ENV = "INSATS_KOLADA_CACHE"
 
 COLUMNS = ["kpi", "kommun_kod", "kommun", "ar", "kon", "varde", "antal", "status", "hamtad"]
@@ -203,6 +225,110 @@ def _format_time(ts: pd.Timestamp | None) -> str:
     return ts.to_pydatetime().astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+# ------------------------------------------------------------------------------------- transport
+
+
+class _DeadlineExceeded(Exception):
+    """A request (or the fetch) ran past its deadline."""
+
+
+class _TooLarge(Exception):
+    """An answer is larger than the limit."""
+
+
+class _Tracker:
+    """The connections one request uses, so that a watchdog can cut them at the deadline."""
+
+    def __init__(self) -> None:
+        self.connections: list[Any] = []
+        self.sockets: list[Any] = []
+        self.fired = False
+
+    def abort(self) -> None:
+        self.fired = True
+        # a connection that will close hands its socket to the response and forgets it: the
+        # socket recorded when it connected is shut as well
+        for sock in [getattr(c, "sock", None) for c in list(self.connections)] + list(self.sockets):
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)  # wakes a read that waits for the next byte
+
+
+_local = threading.local()
+
+
+class _TrackedPool:
+    """A connection pool that tells the current request's tracker which connection it gets."""
+
+    def _get_conn(self, timeout: float | None = None):  # type: ignore[override]
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        tracker = getattr(_local, "tracker", None)
+        if tracker is not None:
+            tracker.connections.append(conn)
+        return conn
+
+
+class _TrackedConnection:
+    """A connection that tells the current request's tracker its socket when it connects."""
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        tracker = getattr(_local, "tracker", None)
+        if tracker is not None:
+            tracker.sockets.append(self.sock)  # type: ignore[attr-defined]
+
+
+class _TrackedHTTPConnection(_TrackedConnection, HTTPConnection):
+    pass
+
+
+class _TrackedHTTPSConnection(_TrackedConnection, HTTPSConnection):
+    pass
+
+
+class _TrackedHTTPPool(_TrackedPool, HTTPConnectionPool):
+    ConnectionCls = _TrackedHTTPConnection
+
+
+class _TrackedHTTPSPool(_TrackedPool, HTTPSConnectionPool):
+    ConnectionCls = _TrackedHTTPSConnection
+
+
+_POOLS = {"http": _TrackedHTTPPool, "https": _TrackedHTTPSPool}
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """requests' adapter with tracked connections (direct and through a proxy)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any):
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        manager.pool_classes_by_scheme = _POOLS
+        return manager
+
+
+def _parse_json(body: bytes, url: str) -> dict[str, Any]:
+    """The JSON object of an answer; anything else (broken, nested too deep, not an object) is a
+    ``KoladaError``."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        deep = " (för djupt nästlad)" if isinstance(exc, RecursionError) else ""
+        raise KoladaError(
+            f"Kolada svarade inte med giltig JSON{deep} för {url} (HTTP 200).", url=url, status=200
+        ) from None
+    if not isinstance(data, dict):
+        raise KoladaError(
+            f"Oväntat svar från Kolada för {url}: JSON-objekt väntades, fick {type(data).__name__}.",
+            url=url,
+            status=200,
+        )
+    return data
+
+
 # ---------------------------------------------------------------------------------------- client
 
 
@@ -218,7 +344,12 @@ class KoladaClient:
     max_age: reuse cached answers younger than this (timedelta or seconds; default
         ``DEFAULT_MAX_AGE``, 7 days; None = any age; 0 = always ask the API). If a refresh fails, the stale cached answer is used with a warning.
     min_interval: minimum seconds between the starts of two requests.
-    timeout: seconds for connect and for read.
+    timeout: seconds for connect and for each read.
+    request_deadline, fetch_deadline: seconds for one request in all (connect, headers, body) and
+        for one call in all (every page, retry and wait); defaults ``DEFAULT_REQUEST_DEADLINE``
+        and ``DEFAULT_FETCH_DEADLINE``.
+    max_bytes, max_pages: the largest answer accepted and the most pages followed (defaults
+        ``MAX_RESPONSE_BYTES``, ``MAX_PAGES``).
     retries, backoff, max_backoff: retries after the first attempt on connection errors, HTTP 5xx
         and 429; the wait is ``backoff * 2**attempt`` capped at ``max_backoff``, or the server's
         ``Retry-After`` (also capped) when given.
@@ -238,6 +369,10 @@ class KoladaClient:
         retries: int | None = None,
         backoff: float | None = None,
         max_backoff: float | None = None,
+        request_deadline: float | None = None,
+        fetch_deadline: float | None = None,
+        max_bytes: int | None = None,
+        max_pages: int | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -252,12 +387,20 @@ class KoladaClient:
         self.retries = DEFAULT_RETRIES if retries is None else int(retries)
         self.backoff = DEFAULT_BACKOFF if backoff is None else float(backoff)
         self.max_backoff = DEFAULT_MAX_BACKOFF if max_backoff is None else float(max_backoff)
+        self.request_deadline = DEFAULT_REQUEST_DEADLINE if request_deadline is None else float(request_deadline)
+        self.fetch_deadline = DEFAULT_FETCH_DEADLINE if fetch_deadline is None else float(fetch_deadline)
+        self.max_bytes = MAX_RESPONSE_BYTES if max_bytes is None else int(max_bytes)
+        self.max_pages = MAX_PAGES if max_pages is None else int(max_pages)
         self.session = session or requests.Session()
+        adapter = _DeadlineAdapter()
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = f"insats/{__version__}"
         self.session.headers.setdefault("Accept", "application/json")
         self._sleep = sleep
         self._clock = clock
         self._last_request: float | None = None
+        self._deadline: float | None = None  # of the fetch going on
         #: counters for summaries: requests sent over the network, answers taken from the cache
         self.requests_made = 0
         self.cache_hits = 0
@@ -278,7 +421,7 @@ class KoladaClient:
                 return None
             hamtad = pd.Timestamp(entry["hamtad"])
             hamtad = hamtad.tz_localize("UTC") if hamtad.tzinfo is None else hamtad.tz_convert("UTC")
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return None
         return Response(url=url, data=entry["response"], hamtad=hamtad, from_cache=True)
 
@@ -288,7 +431,7 @@ class KoladaClient:
         entry = {"url": resp.url, "hamtad": resp.hamtad.isoformat(), "response": resp.data}
         try:
             _atomic_write_bytes(self._cache_path(resp.url), json.dumps(entry, ensure_ascii=False).encode("utf-8"))
-        except OSError as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             warnings.warn(f"Kunde inte skriva Kolada-cachen i {self.cache_dir}: {exc}", stacklevel=3)
 
     # ------------------------------------------------------------------ HTTP
@@ -300,6 +443,64 @@ class KoladaClient:
                 self._sleep(wait)
         self._last_request = self._clock()
 
+    @contextmanager
+    def _fetch_window(self) -> Iterator[None]:
+        """One fetch: every request inside shares the deadline ``fetch_deadline`` from now (the
+        outermost window counts when calls nest)."""
+        if self._deadline is not None:
+            yield
+            return
+        self._deadline = self._clock() + self.fetch_deadline
+        try:
+            yield
+        finally:
+            self._deadline = None
+
+    def _download(self, url: str) -> tuple[int, str, dict[str, str], bytes]:
+        """GET ``url`` once within the request's (and the fetch's) deadline: status, reason,
+        headers and the body (200 only), at most ``max_bytes``.
+
+        A watchdog shuts the connection's socket when the deadline passes, which ends any read
+        that is waiting (a trickling server). Raises ``_DeadlineExceeded`` then."""
+        deadline = self._clock() + self.request_deadline
+        if self._deadline is not None:
+            deadline = min(deadline, self._deadline)
+        remaining = deadline - self._clock()
+        if remaining <= 0:
+            raise _DeadlineExceeded
+        tracker = _Tracker()
+        timer = threading.Timer(remaining, tracker.abort)
+        timer.daemon = True
+        _local.tracker = tracker
+        timer.start()
+        try:
+            wait = max(0.001, min(self.timeout, remaining))
+            r = self.session.get(url, timeout=(wait, wait), stream=True)
+            try:
+                if r.status_code != 200:
+                    return r.status_code, r.reason or "", dict(r.headers), b""
+                length = r.headers.get("Content-Length", "")
+                if length.isdigit() and int(length) > self.max_bytes:
+                    raise _TooLarge
+                chunks, total = [], 0
+                for chunk in r.iter_content(chunk_size=65536):
+                    total += len(chunk)
+                    if total > self.max_bytes:
+                        raise _TooLarge
+                    chunks.append(chunk)
+                    if tracker.fired or self._clock() > deadline:
+                        raise _DeadlineExceeded
+                return r.status_code, r.reason or "", dict(r.headers), b"".join(chunks)
+            finally:
+                r.close()
+        except (requests.RequestException, OSError, ValueError) as exc:
+            if tracker.fired:
+                raise _DeadlineExceeded from None
+            raise exc
+        finally:
+            timer.cancel()
+            _local.tracker = None
+
     def _fetch(self, url: str) -> Response:
         """GET ``url`` with politeness and retries; returns parsed JSON (a dict)."""
         attempts = self.retries + 1
@@ -310,46 +511,51 @@ class KoladaClient:
             self.requests_made += 1
             retry_after: float | None = None
             try:
-                r = self.session.get(url, timeout=self.timeout)
+                status, reason, headers, body = self._download(url)
+            except _DeadlineExceeded:
+                last_problem = (
+                    f"svaret blev inte färdigt inom tidsgränsen ({self.request_deadline:g} sekunder per anrop, "
+                    f"{self.fetch_deadline:g} sekunder per hämtning)"
+                )
+                last_status = None
+                if self._deadline is not None and self._clock() >= self._deadline:
+                    break
+            except _TooLarge:
+                raise KoladaError(
+                    f"Svaret från Kolada för {url} är större än {self.max_bytes / 1024 / 1024:g} MB; avbryter. "
+                    "Hämta färre nyckeltal, kommuner eller år åt gången.",
+                    url=url,
+                    status=200,
+                ) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last_problem = f"nätverksfel ({type(exc).__name__}: {exc})"
                 last_status = None
-            except requests.RequestException as exc:
+            except (requests.RequestException, OSError, ValueError) as exc:
                 raise KoladaError(f"Kunde inte hämta {url} från Kolada: {exc}", url=url) from exc
             else:
-                last_status = r.status_code
-                if r.status_code == 200:
-                    try:
-                        data = r.json()
-                    except ValueError as exc:
-                        raise KoladaError(
-                            f"Kolada svarade inte med giltig JSON för {url} (HTTP 200).",
-                            url=url,
-                            status=200,
-                        ) from exc
-                    if not isinstance(data, dict):
-                        raise KoladaError(
-                            f"Oväntat svar från Kolada för {url}: JSON-objekt väntades, fick {type(data).__name__}.",
-                            url=url,
-                            status=200,
-                        )
+                last_status = status
+                if status == 200:
+                    data = _parse_json(body, url)
                     now = pd.Timestamp.now(tz="UTC").floor("s")
                     return Response(url=url, data=data, hamtad=now, from_cache=False)
-                if r.status_code == 429 or r.status_code >= 500:
-                    last_problem = f"HTTP {r.status_code}"
-                    retry_after = _retry_after_seconds(r.headers.get("Retry-After"))
+                if status == 429 or status >= 500:
+                    last_problem = f"HTTP {status}"
+                    retry_after = _retry_after_seconds(headers.get("Retry-After"))
                 else:
+                    text = reason.strip()
                     raise KoladaError(
-                        f"Kolada svarade med HTTP {r.status_code} för {url}"
-                        f"{_reason(r)}. Kontrollera nyckeltal, kommunkoder och år.",
+                        f"Kolada svarade med HTTP {status} för {url}"
+                        f"{f' ({text})' if text else ''}. Kontrollera nyckeltal, kommunkoder och år.",
                         url=url,
-                        status=r.status_code,
+                        status=status,
                     )
             if attempt < attempts - 1:
-                wait = retry_after if retry_after is not None else self.backoff * (2**attempt)
-                self._sleep(min(wait, self.max_backoff))
+                wait = min(retry_after if retry_after is not None else self.backoff * (2**attempt), self.max_backoff)
+                if self._deadline is not None and self._clock() + wait >= self._deadline:
+                    break
+                self._sleep(wait)
         raise KoladaError(
-            f"Kunde inte hämta {url} från Kolada efter {attempts} försök: {last_problem}.",
+            f"Kunde inte hämta {url} från Kolada efter {attempt + 1} försök: {last_problem}.",
             url=url,
             status=last_status,
         )
@@ -383,14 +589,38 @@ class KoladaClient:
         return fresh
 
     def get_all(self, url: str) -> list[Response]:
-        """Follow ``next_url`` (or ``next_page``) from ``url`` until there is none."""
+        """Follow ``next_url`` (or ``next_page``) from ``url`` until there is none.
+
+        Stops with a ``KoladaError`` when a link repeats or leads to another server, when a page
+        repeats an earlier page's content, when the pages go beyond what the answer's ``count``
+        (when it is the total) needs, or after ``max_pages`` pages; an empty page ends the data."""
+        with self._fetch_window():
+            return self._get_all(url)
+
+    def _get_all(self, url: str) -> list[Response]:
         pages: list[Response] = []
         seen: set[str] = set()
+        contents: set[str] = set()
+        needed: int | None = None
+        origin = urlsplit(url)[:2]
         next_url: str | None = url
         while next_url:
-            if next_url in seen or len(pages) >= MAX_PAGES:
+            if next_url in seen:
                 raise KoladaError(
                     f"Kolada svarade med en sidlänk som upprepar sig ({next_url}); avbryter.", url=next_url
+                )
+            if len(pages) >= self.max_pages or (needed is not None and len(pages) >= needed):
+                limit = (
+                    f"de {needed} sidor som antalet värden kräver" if needed is not None else f"{self.max_pages} sidor"
+                )
+                raise KoladaError(
+                    f"Kolada svarade med fler sidor än {limit} för {url}; avbryter. Hämta färre nyckeltal, "
+                    "kommuner eller år åt gången.",
+                    url=next_url,
+                )
+            if urlsplit(next_url)[:2] != origin:
+                raise KoladaError(
+                    f"Kolada svarade med en sidlänk till en annan server ({next_url}); avbryter.", url=next_url
                 )
             seen.add(next_url)
             page = self.get(next_url)
@@ -401,10 +631,30 @@ class KoladaClient:
                     url=next_url,
                 )
             pages.append(page)
+            if not values:  # an empty page ends the data, whatever its link says
+                break
+            try:
+                digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+            except (ValueError, RecursionError):
+                digest = None
+            if digest is not None and digest in contents:
+                raise KoladaError(f"Kolada svarade med samma sida igen ({next_url}); avbryter.", url=next_url)
+            contents.add(digest)
+            count = page.data.get("count")
+            if len(pages) == 1 and isinstance(count, int) and not isinstance(count, bool) and count > len(values):
+                needed = math.ceil(count / len(values))  # count is the total: so many pages, no more
             link = page.data.get("next_url", page.data.get("next_page"))
             if link is not None and not isinstance(link, str):
                 raise KoladaError(f"Oväntat svar från Kolada för {next_url}: sidlänken är inte en text.", url=next_url)
             next_url = urljoin(next_url, link) if link else None
+            if next_url and needed is not None:
+                number = dict(parse_qsl(urlsplit(next_url).query)).get("page", "")
+                if number.isdigit() and int(number) > needed:
+                    raise KoladaError(
+                        f"Kolada svarade med en länk till sida {number}, men antalet värden ({count}) ryms på "
+                        f"{needed} sidor; avbryter.",
+                        url=next_url,
+                    )
         return pages
 
     def _paged_values(self, path: str, **params: Any) -> tuple[list[Any], list[Response]]:
@@ -533,12 +783,13 @@ class KoladaClient:
 
         rows: list[dict[str, Any]] = []
         stamps: list[pd.Timestamp] = []
-        for combo in product(*segments):
-            path = "data/" + "/".join(f"{name}/{','.join(ids)}" for name, ids in combo)
-            _, pages = self._paged_values(path)
-            for page in pages:
-                stamps.append(page.hamtad)
-                rows.extend(_parse_records(page))
+        with self._fetch_window():
+            for combo in product(*segments):
+                path = "data/" + "/".join(f"{name}/{','.join(ids)}" for name, ids in combo)
+                _, pages = self._paged_values(path)
+                for page in pages:
+                    stamps.append(page.hamtad)
+                    rows.extend(_parse_records(page))
 
         df = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "kommun"])
         df = df.astype(
@@ -577,11 +828,6 @@ class KoladaClient:
         return df
 
 
-def _reason(r: requests.Response) -> str:
-    text = (r.reason or "").strip()
-    return f" ({text})" if text else ""
-
-
 def _parse_records(page: Response) -> list[dict[str, Any]]:
     """Expand one data page into rows (one per gender); drop ``isdeleted`` records."""
     rows: list[dict[str, Any]] = []
@@ -596,7 +842,9 @@ def _parse_records(page: Response) -> list[dict[str, Any]]:
             raise KoladaError(f"Oväntat svar från Kolada: {where} saknar fälten {', '.join(missing)}.", url=page.url)
         try:
             year = int(rec["period"])
-        except (TypeError, ValueError):
+            if not 1900 <= year <= 2200:
+                raise ValueError(year)
+        except (TypeError, ValueError, OverflowError):
             raise KoladaError(
                 f"Oväntat svar från Kolada: {where} har perioden {rec['period']!r}, inte ett år.", url=page.url
             ) from None
@@ -614,7 +862,9 @@ def _parse_records(page: Response) -> list[dict[str, Any]]:
             else:
                 try:
                     varde = float(value)
-                except (TypeError, ValueError):
+                    if not math.isfinite(varde):
+                        raise ValueError(value)
+                except (TypeError, ValueError, OverflowError):
                     raise KoladaError(
                         f"Oväntat svar från Kolada: värdet {value!r} i {where} är inget tal.", url=page.url
                     ) from None
@@ -627,7 +877,12 @@ def _parse_records(page: Response) -> list[dict[str, Any]]:
                     "ar": year,
                     "kon": str(v["gender"]),
                     "varde": varde,
-                    "antal": int(count) if isinstance(count, (int, float)) and not isinstance(count, bool) else None,
+                    "antal": int(count)
+                    if isinstance(count, (int, float))
+                    and not isinstance(count, bool)
+                    and math.isfinite(count)
+                    and abs(count) < 2**53
+                    else None,
                     "status": "" if status is None else str(status),
                     "hamtad": page.hamtad,
                 }
@@ -750,7 +1005,9 @@ def comparison_display(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write ``df`` as .csv (UTF-8, comma), .xlsx or .json (records) by extension, atomically."""
+    """Write ``df`` as .csv (UTF-8, comma), .xlsx or .json (records) by extension, atomically.
+
+    CSV and XLSX go through ``insats.xlsx``: a name from Kolada's answer is never a formula."""
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in {".csv", ".xlsx", ".json"}:
@@ -761,13 +1018,13 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
             if isinstance(out[col].dtype, pd.DatetimeTZDtype):
                 out[col] = out[col].dt.tz_convert("UTC").dt.tz_localize(None)
 
+    if ext == ".csv":
+        return write_csv(path, out)
+    if ext == ".xlsx":
+        write_xlsx(path, {"kolada": out})
+        return path
     with atomic_path(path) as tmp:
-        if ext == ".csv":
-            out.to_csv(tmp, index=False, encoding="utf-8")
-        elif ext == ".xlsx":
-            out.to_excel(tmp, index=False, sheet_name="kolada")
-        else:
-            out.to_json(tmp, orient="records", date_format="iso", force_ascii=False, indent=1)
+        out.to_json(tmp, orient="records", date_format="iso", force_ascii=False, indent=1)
     return path
 
 
