@@ -69,6 +69,15 @@ def test_header_only_table_with_a_yes_no_column(tmp_path, capsys):
     assert code in (0, 1)
 
 
+def test_header_only_bistand_is_an_error_not_a_crash(tmp_path, capsys):
+    """Found by the fuzz suite: an empty bistand made the measures crash (no months, no period)."""
+    report = _report(tmp_path, bistand__csv="person_id,manad,belopp\n")
+    (p,) = report.errors
+    assert (p.file, p.rule) == ("bistand.csv", "tom_tabell") and "perioden" in p.message
+    code, _, err = _cli(capsys, "measures", str(report.path), "--out", str(tmp_path / "m.csv"))
+    assert code == 1 and "tom_tabell" not in err and "bara en rubrikrad" in err
+
+
 @pytest.mark.parametrize(
     ("table", "text", "column"),
     [

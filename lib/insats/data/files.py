@@ -537,9 +537,16 @@ def _check_sheet_widths(path: Path) -> None:
         return
 
 
+def check_workbook(path: Path | str) -> None:
+    """Refuse, with a Swedish ``DataError``, a file that is not an XLSX workbook (text, an old
+    ``.xls``, an empty file) or that has a sheet wider than ``MAX_COLUMNS`` — before any reader
+    spends minutes on it. Every reader of workbooks calls this first."""
+    _check_xlsx_bytes(Path(path))
+    _check_sheet_widths(Path(path))
+
+
 def _open_workbook(path: Path):
-    _check_xlsx_bytes(path)
-    _check_sheet_widths(path)
+    check_workbook(path)
     try:
         return load_workbook(path, read_only=True, data_only=True)
     except PermissionError:

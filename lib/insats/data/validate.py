@@ -66,6 +66,9 @@ MONTH_WINDOW_YEARS = 5
 (its 1st to 99th percentile) is implausible: an error in ``bistand`` and ``avslut`` (it would move
 the default period), a warning elsewhere."""
 MONTH_ERRORS = {("bistand", "manad"), ("avslut", "manad")}
+NOT_EMPTY = ("personer", "bistand")
+"""Tables that may not be there with a header and no rows (an error): they define who is studied
+and the period. Any other table with a header only is a warning (perhaps a cut-off export)."""
 PNR_MESSAGE = (
     "värdet ser ut som ett personnummer eller samordningsnummer (numret visas inte här); "
     "förväntade inga personnummer i data — ersätt dem med pseudonymiserade id:n (insats pseudonymise)."
@@ -118,6 +121,25 @@ def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
     frame = raw.frame
     rows = frame.index.to_numpy()
     check_personnummer(raw, report)
+    if not len(frame) and raw.headers:
+        needed = spec.name in NOT_EMPTY
+        report.add(
+            Problem(
+                FEL if needed else VARNING,
+                file,
+                None,
+                None,
+                None,
+                "tabellen har bara en rubrikrad och inga rader"
+                + (
+                    f"; förväntade minst en rad — utan {spec.name} kan perioden och måtten inte bestämmas. "
+                    "Fyll i uppgifterna eller ta bort filen."
+                    if needed
+                    else "; kontrollera att uttaget är fullständigt."
+                ),
+                "tom_tabell",
+            )
+        )
     for rule, message, bad_rows in raw.row_problems:
         report.add_rows(FEL, file, rule, None, np.asarray(bad_rows), lambda r, m=message: (None, m))
     for name, formula_rows in raw.formula_cells.items():
@@ -145,7 +167,8 @@ def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
                 "dubblett_kolumn",
             )
         )
-    found = ", ".join(raw.headers.values()) or "inga"
+    written = list(raw.headers.values())
+    found = ", ".join(written[:30]) + (f" … och {len(written) - 30} till" if len(written) > 30 else "") or "inga"
     for name in spec.required:
         if name not in frame.columns:
             report.add(
@@ -162,7 +185,8 @@ def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
             )
     extra = [raw.headers.get(c, c) for c in frame.columns if c not in spec]
     if extra:
-        report.info.append(f"{file}: okända kolumner hoppas över: {', '.join(extra)}.")
+        more = f" … och {len(extra) - 30} till" if len(extra) > 30 else ""
+        report.info.append(f"{file}: okända kolumner hoppas över: {', '.join(extra[:30])}{more}.")
 
     out = {}
     for col in spec.columns:

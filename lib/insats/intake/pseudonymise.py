@@ -72,7 +72,7 @@ from openpyxl import load_workbook
 
 from insats.atomic import TEMP_PREFIX, atomic_dir
 from insats.contract import TABLES, fold
-from insats.data.files import count_formulas_without_value, decode_bytes
+from insats.data.files import check_workbook, count_formulas_without_value, decode_bytes
 from insats.data.personnummer import has_personnummer, number_key, redact, scan
 from insats.data.validate import lost_zero_applies, personnummer_places
 from insats.errors import DataError, PseudonymiseError, printable
@@ -386,6 +386,7 @@ def _cell_text(v) -> str | None:
 
 def _do_excel(src: Path, dst: Path, shown: str, ps: _Pseudonymiser, summary: PseudonymiseSummary) -> None:
     # Stored values, not formulas: a personnummer cannot hide in a formula, and nothing runs.
+    check_workbook(src)
     empty = count_formulas_without_value(src)
     if empty:
         summary.warnings.append(
