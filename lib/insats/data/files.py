@@ -106,7 +106,10 @@ class FolderScan:
     ignored: list[str] = field(default_factory=list)
     """Files (or sheets) that are not a contract table."""
     failures: list[tuple[str, str]] = field(default_factory=list)
-    """(file as displayed, Swedish message) for files that could not be read or clash."""
+    """(file as displayed, Swedish message) for files that could not be read."""
+    unusable: list[tuple[str, str]] = field(default_factory=list)
+    """(file as displayed, Swedish message) for files that were read (and checked for
+    personnummer) but cannot be used: a second copy of a table, ``studie.json`` that is not an object."""
     files: list[str] = field(default_factory=list)
     """Display names of every file read (for the report's summary)."""
     names: list[tuple[str, str, str]] = field(default_factory=list)
@@ -640,9 +643,10 @@ def _add(scan: FolderScan, raw: RawTable) -> None:
     name = raw.table
     if name in scan.tables:
         first = scan.tables[name].source.display
-        scan.failures.append(
+        scan.unusable.append(
             (raw.source.display, f"tabellen {name} finns redan i {first}; en tabell får bara finnas i en fil.")
         )
+        scan.others.append(raw)  # still checked for personnummer
         return
     scan.tables[name] = raw
 
@@ -682,12 +686,12 @@ def _read_meta(scan: FolderScan, file: Path) -> None:
         meta = json.loads(text)
     except (ValueError, RecursionError) as exc:
         where = f" (rad {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
-        scan.failures.append(
+        scan.unusable.append(
             (file.name, f"filen kunde inte läsas som JSON{where}; kontrollera kommatecken och klamrar.")
         )
         return
     if not isinstance(meta, dict):
-        scan.failures.append((file.name, "filen ska innehålla ett JSON-objekt ({ ... }) med studiens uppgifter."))
+        scan.unusable.append((file.name, "filen ska innehålla ett JSON-objekt ({ ... }) med studiens uppgifter."))
         return
     scan.meta = meta
 

@@ -558,12 +558,12 @@ def check_study(path: Path | str) -> tuple[Study, ValidationReport]:
     report.files = list(scan.files)
     study.meta = scan.meta
     check_folder_personnummer(scan, report)
-    for file, message in scan.failures:
+    for file, message in scan.failures + scan.unusable:
         report.add(Problem(FEL, file, None, None, None, message, "fil"))
     for name in scan.ignored:
         report.info.append(f"{name} hör inte till datakontraktet och hoppas över.")
     if not scan.tables:
-        if not scan.failures:
+        if not scan.failures and not scan.unusable:
             report.add(
                 Problem(
                     FEL,
