@@ -174,9 +174,9 @@ def _check_suffix(path: Path, allowed: Sequence[str]) -> None:
         raise UsageError(f"{path} är en mapp; ange en fil, t.ex. {path / ('matt' + allowed[0])}.")
 
 
-def _check_period(study, start: str | None, end: str | None) -> None:
+def _check_period(study: Any, start: str | None, end: str | None) -> None:
     """A period must hold at least one month of ``bistand`` (a period without data has no measures)."""
-    from insats.analysis.measures.context import default_period
+    from insats.analysis.measures.context import default_period  # on use: --help stays fast
 
     if "bistand" not in study or not len(study["bistand"]):
         return
@@ -191,8 +191,8 @@ def _check_period(study, start: str | None, end: str | None) -> None:
         )
 
 
-def _month_ts(text: str):
-    import pandas as pd
+def _month_ts(text: str) -> Any:
+    import pandas as pd  # on use: --help stays fast
 
     return pd.Timestamp(f"{text}-01")
 

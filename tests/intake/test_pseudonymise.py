@@ -219,7 +219,7 @@ def test_personnummer_in_other_file_stops(tmp_path, study):
 
 
 def test_collision_detected(tmp_path, study, monkeypatch):
-    import insats.intake.pseudonymise as mod
+    import insats.intake.pseudonyms as mod
 
     monkeypatch.setattr(mod, "HEX_CHARS", 0)  # every pseudonym is "P": the first two ids collide
     with pytest.raises(PseudonymiseError, match="samma pseudonym"):

@@ -1,5 +1,8 @@
 """Finding and reading the files of a study folder, every value as it was written.
 
+This module reads CSV and Parquet and scans the folder; ``insats.data.workbook`` reads Excel and
+``insats.data.raw`` holds the ``RawTable`` they all give and what they share.
+
 A study folder holds one file per contract table — ``<table>.csv``, ``.txt``, ``.xlsx``, ``.xls``
 or ``.parquet``, the name matched with ``contract.fold`` so ``Insatser.CSV`` works — or one
 workbook (any ``*.xlsx``) with a sheet per table (sheet names folded too), and optionally
@@ -33,28 +36,49 @@ same numbering (first record = row 2) so that messages read the same for every f
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
-import re
-import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from xml.etree import ElementTree
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from openpyxl import load_workbook
 
 from insats.atomic import TEMP_PREFIX, sha256_bytes, sha256_of
-from insats.contract import TABLES, column_name, fold
+from insats.contract import TABLES, fold
+from insats.data.raw import MAX_COLUMNS, RawTable, check_width, decode_bytes, finish_table, to_display_text
 from insats.data.study import SourceFile
+from insats.data.workbook import (
+    check_workbook,
+    count_formulas_without_value,
+    excel_table,
+    open_workbook,
+    read_excel,
+    read_old_excel,
+)
 from insats.errors import DataError
+
+__all__ = [
+    "MAX_COLUMNS",
+    "META_FILE",
+    "CsvFormat",
+    "FolderScan",
+    "RawTable",
+    "check_workbook",
+    "count_formulas_without_value",
+    "decode_bytes",
+    "read_csv",
+    "read_csv_text",
+    "read_excel",
+    "read_file",
+    "read_parquet",
+    "scan_folder",
+    "to_display_text",
+    "write_csv_text",
+]
 
 CSV_SUFFIXES = (".csv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -62,38 +86,10 @@ OLD_EXCEL_SUFFIXES = (".xls",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
 META_FILE = "studie.json"
 
-MAX_COLUMNS = 1000
-"""More columns than this in a table's header is refused before any row is read (the contract's
-tables have at most 14; an export with a few hundred extra columns is still read)."""
-
 MAX_TEXT_BYTES = 100 * 1024 * 1024
 """Files that are not tables are checked for personnummer as text up to this size."""
 
 _CSV_FIELD_LIMIT = csv.field_size_limit()
-
-
-@dataclass
-class RawTable:
-    """One table as read: raw values, folded headers, and where it came from."""
-
-    table: str | None
-    """The contract table, or None for a table the contract does not know (read for checks)."""
-    frame: pd.DataFrame
-    """Raw values; columns are folded headers; the index is the spreadsheet row number."""
-    source: SourceFile
-    headers: dict[str, str] = field(default_factory=dict)
-    """Folded header -> header as written in the file."""
-    duplicate_headers: list[str] = field(default_factory=list)
-    """Headers as written that folded to a column already read (the first one is kept)."""
-    row_problems: list[tuple[str, str, list[int]]] = field(default_factory=list)
-    """(rule, Swedish message, row numbers) for rows that could not be read as they stand."""
-    formula_cells: dict[str, list[int]] = field(default_factory=dict)
-    """Column -> rows of formula cells without a stored value (read as empty)."""
-
-    @staticmethod
-    def row_number(index_label) -> int:
-        """Spreadsheet row number of a frame row (header = 1, first data row = 2)."""
-        return int(index_label)
 
 
 @dataclass
@@ -121,92 +117,6 @@ class FolderScan:
     """(file, text) of the other text files (``studie.json`` included), for the checks."""
     unchecked: list[str] = field(default_factory=list)
     """Files whose content could not be checked (binary, too large)."""
-
-
-# --------------------------------------------------------------------------- decoding
-def decode_bytes(data: bytes, name: str = "filen") -> tuple[str, str]:
-    """The text of a file's bytes and its encoding (a Python codec name that writes it back the
-    same way: ``utf-8``, ``utf-8-sig``, ``utf-16``, ``utf-32``, ``utf-16-le``, ``utf-16-be``,
-    ``cp1252`` or ``latin-1``). Raises ``DataError`` for bytes that are not text."""
-    for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32")):
-        if data.startswith(bom):
-            return _decode(data, codec, name), codec
-    if data.startswith(codecs.BOM_UTF8):
-        return _decode(data, "utf-8-sig", name), "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _decode(data, "utf-16", name), "utf-16"
-    if b"\x00" in data:
-        head = data[:4096]
-        even, odd = head[0::2], head[1::2]
-        if odd.count(0) > 0.3 * len(odd) and even.count(0) == 0:
-            return _decode(data, "utf-16-le", name), "utf-16-le"
-        if even.count(0) > 0.3 * len(even) and odd.count(0) == 0:
-            return _decode(data, "utf-16-be", name), "utf-16-be"
-        raise DataError(
-            f"{name} innehåller NUL-tecken och är ingen textfil (CSV) som går att läsa; spara den från Excel "
-            "som CSV (UTF-8) eller som Excel-arbetsbok (.xlsx)."
-        )
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
-
-
-def _decode(data: bytes, codec: str, name: str) -> str:
-    try:
-        return data.decode(codec)
-    except UnicodeDecodeError:
-        enc = codec.upper().replace("-SIG", "")
-        raise DataError(
-            f"{name} ser ut att vara kodad som {enc} men innehåller ogiltiga tecken (filen är kanske avkortad "
-            "eller skadad); spara den igen som CSV (UTF-8)."
-        ) from None
-
-
-# --------------------------------------------------------------------------- headers
-def _check_width(width: int, what: str = "filen") -> None:
-    if width > MAX_COLUMNS:
-        raise DataError(
-            f"{what} har {width} kolumner i rubrikraden; en tabell i studien har högst några tiotal "
-            f"(gränsen är {MAX_COLUMNS}). Kontrollera att rätt fil eller blad är valt och att rubrikraden "
-            "är den första raden."
-        )
-
-
-def _fold_headers(raw_names: list, table: str | None = None) -> tuple[list[str], dict[str, str], list[str], list[bool]]:
-    """Column names (folded, or the contract column whose Swedish label the header is),
-    name -> written, duplicates, and which positions to keep."""
-    names, written, dups, keep = [], {}, [], []
-    for i, name in enumerate(raw_names):
-        text = "" if name is None else str(name)
-        key = (column_name(table, text) if table else fold(text)) or f"kolumn_{i + 1}"
-        if key in written:
-            dups.append(text)
-            keep.append(False)
-        else:
-            written[key] = text
-            keep.append(True)
-        names.append(key)
-    return names, written, dups, keep
-
-
-def _finish(
-    table: str | None, data: dict[str, list] | pd.DataFrame, raw_names: list, index, source: SourceFile
-) -> RawTable:
-    names, written, dups, keep = _fold_headers(raw_names, table)
-    if isinstance(data, pd.DataFrame):
-        frame = data.iloc[:, [i for i, k in enumerate(keep) if k]]
-        frame.columns = [n for n, k in zip(names, keep) if k]
-        frame.index = index
-    else:
-        frame = pd.DataFrame(
-            {n: pd.Series(col, index=index, dtype=object) for n, col, k in zip(names, data, keep) if k}, index=index
-        )
-    return RawTable(table, frame, source, written, dups)
 
 
 # --------------------------------------------------------------------------- CSV
@@ -262,7 +172,7 @@ def _read_records(records: list[list[str]], table: str | None, source: SourceFil
     while header and not header[-1]:
         header.pop()
     width = len(header)
-    _check_width(width)
+    check_width(width)
     rows, numbers, too_long = [], [], []
     for i, record in enumerate(records[1:], start=2):
         if len(record) > width and any(v.strip() for v in record[width:]):
@@ -275,7 +185,7 @@ def _read_records(records: list[list[str]], table: str | None, source: SourceFil
         rows.append(values)
         numbers.append(i)
     columns = [[r[j] for r in rows] for j in range(width)]
-    raw = _finish(table, columns, header, pd.Index(numbers, dtype="int64"), source)
+    raw = finish_table(table, columns, header, pd.Index(numbers, dtype="int64"), source)
     if too_long:
         raw.row_problems.append(
             (
@@ -300,7 +210,7 @@ def read_csv(path: Path, table: str | None, sha: str | None = None) -> RawTable:
         return RawTable(table, pd.DataFrame(index=pd.RangeIndex(2, 2)), source)
     first_line = text.split("\n", 1)[0].rstrip("\r")
     sep = _sniff_separator(first_line)
-    _check_width(_header_width(first_line, sep))
+    check_width(_header_width(first_line, sep))
     body = data if encoding == "utf-8" else text.encode("utf-8")
     if b"\n\n" not in body and b"\n\r\n" not in body:
         header = _first_record(first_line, sep)
@@ -325,7 +235,7 @@ def read_csv(path: Path, table: str | None, sha: str | None = None) -> RawTable:
             filled = frame.notna().any(axis=1)
             if not filled.all():  # rows of separators only (";;;"), as Excel writes them
                 frame = frame[filled]
-            return _finish(table, frame, [h.strip() for h in header], frame.index, source)
+            return finish_table(table, frame, [h.strip() for h in header], frame.index, source)
     # The careful path: blank lines keep their row numbers; ragged rows are reported.
     return _read_records(_csv_records(text, sep), table, source, sep)
 
@@ -342,250 +252,49 @@ def _header_width(line: str, sep: str) -> int:
     return len(record) if record is not None else line.count(sep) + 1
 
 
-# --------------------------------------------------------------------------- Excel
-_CELL_RE = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
-_REF_RE = re.compile(rb'\br="([A-Z]+)(\d+)"')
-_TYPE_RE = re.compile(rb'\bt="(\w+)"')
-_VALUE_RE = re.compile(rb"<(?:\w+:)?v>\s*[^<\s]", re.S)
-_FORMULA_RE = re.compile(rb"<(?:\w+:)?f\b")
+# --------------------------------------------------------------------------- CSV as text
+@dataclass(frozen=True)
+class CsvFormat:
+    """How a CSV file was written, so that it can be written back the same way."""
+
+    encoding: str  # a codec of insats.data.files.decode_bytes: utf-8, utf-8-sig, utf-16, cp1252 ...
+    sep: str
+    lineterminator: str
+    quote_all: bool
+    final_newline: bool
 
 
-def _column_index(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
+def read_csv_text(path: str | Path):
+    """A CSV file as a list of rows of text (header first) and its :class:`CsvFormat`, for tools that
+    rewrite a file and must keep everything else as it was (pseudonymise, import).
+
+    Raises ``DataError`` (Swedish) for a file that is not text."""
+    text, encoding = decode_bytes(Path(path).read_bytes())
+    first = text.split("\n", 1)[0]
+    counts = {s: first.count(s) for s in (";", ",", "\t")}
+    sep = max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
+    term = "\r\n" if first.endswith("\r") else "\n"
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+    header_fields = first.rstrip("\r").split(sep)
+    quote_all = bool(header_fields) and all(len(f) >= 2 and f[0] == f[-1] == '"' for f in header_fields)
+    final_newline = text.endswith("\n") or text == ""
+    return rows, CsvFormat(encoding, sep, term, quote_all, final_newline)
 
 
-def _formulas_without_value(wb, ws) -> set[tuple[int, int]]:
-    """(row, column) of the formula cells in a sheet that have no stored value.
-
-    A read-only openpyxl workbook gives such a cell as empty; the sheet's XML tells them apart
-    (a ``<f>`` element and no ``<v>`` value; a formula whose stored result is empty text has
-    ``t="str"``). Workbooks saved by Excel or LibreOffice store values; ones written by scripts
-    often do not."""
-    archive, part = getattr(wb, "_archive", None), getattr(ws, "_worksheet_path", None)
-    if archive is None or part is None:
-        return set()
-    try:
-        with archive.open(part) as fh:
-            xml = fh.read()
-    except (KeyError, OSError, zipfile.BadZipFile):
-        return set()
-    return _formula_cells(xml)
-
-
-def _formula_cells(xml: bytes) -> set[tuple[int, int]]:
-    out: set[tuple[int, int]] = set()
-    if not _FORMULA_RE.search(xml):
-        return out
-    for m in _CELL_RE.finditer(xml):
-        inner = m.group(2) or b""
-        if not _FORMULA_RE.search(inner) or _VALUE_RE.search(inner):
-            continue
-        kind = _TYPE_RE.search(m.group(1))
-        if kind and kind.group(1) == b"str":
-            continue
-        ref = _REF_RE.search(m.group(1))
-        if ref:
-            out.add((int(ref.group(2)), _column_index(ref.group(1))))
-    return out
-
-
-def count_formulas_without_value(path: Path | str) -> int:
-    """Formula cells without a stored value in every sheet of a workbook (0 if it cannot be read)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return sum(
-                len(_formula_cells(zf.read(name)))
-                for name in zf.namelist()
-                if name.startswith("xl/worksheets/") and name.endswith(".xml")
-            )
-    except (zipfile.BadZipFile, OSError, KeyError):
-        return 0
-
-
-def _sheet_rows(ws, what: str) -> tuple[list, list[list], list[int], int]:
-    """Header, data rows, their row numbers, and the header's row number of a read-only sheet
-    (empty rows dropped). A header wider than ``MAX_COLUMNS`` is refused before any data row is
-    read, and data rows are read only as wide as the header."""
-    header: list | None = None
-    header_row = 0
-    for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
-        values = [v.strip() if isinstance(v, str) else v for v in row]
-        values = [None if v == "" else v for v in values]
-        if all(v is None for v in values):
-            continue
-        header, header_row = values, number
-        break
-    if header is None:
-        return [], [], [], 0
-    while header and header[-1] is None:
-        header.pop()
-    _check_width(len(header), what)
-    width = len(header)
-    rows: list[list] = []
-    numbers: list[int] = []
-    if width:
-        for number, row in enumerate(
-            ws.iter_rows(min_row=header_row + 1, max_col=width, values_only=True), start=header_row + 1
-        ):
-            values = [v.strip() if isinstance(v, str) else v for v in row]
-            values = [None if v == "" else v for v in values]
-            if all(v is None for v in values):
-                continue
-            values += [None] * (width - len(values))
-            rows.append(values)
-            numbers.append(number)
-    return header, rows, numbers, header_row
-
-
-def _excel_table(table: str | None, wb, ws, source: SourceFile) -> RawTable:
-    header, rows, numbers, header_row = _sheet_rows(ws, f"bladet {source.sheet}" if source.sheet else "filen")
-    width = len(header)
-    columns = [[r[i] for r in rows] for i in range(width)]
-    raw = _finish(table, columns, header, pd.Index(numbers, dtype="int64"), source)
-    formulas = _formulas_without_value(wb, ws)
-    if formulas:
-        names, _, _, keep = _fold_headers(header, table)
-        for row, col in sorted(formulas):
-            if row > header_row and col <= width and keep[col - 1]:
-                raw.formula_cells.setdefault(names[col - 1], []).append(row)
-    return raw
-
-
-_NOT_XLSX = (
-    "filen är ingen Excel-arbetsbok (.xlsx) fast den heter så{what}. Öppna den i Excel och spara den som "
-    "Excel-arbetsbok (.xlsx), eller byt filändelse om den är en CSV-fil."
-)
-
-
-def _check_xlsx_bytes(path: Path) -> None:
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-    if head.startswith(b"PK\x03\x04"):
-        return
-    if not head:
-        raise DataError("filen är tom (0 byte); förväntade en Excel-arbetsbok.")
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise DataError(
-            "filen är i det gamla Excel-formatet (.xls) eller en lösenordsskyddad arbetsbok; öppna den i Excel "
-            "och spara den som Excel-arbetsbok (.xlsx) utan lösenord."
-        )
-    looks_text = all(32 <= b < 127 or b in (9, 10, 13) or b >= 0xC2 for b in head)
-    raise DataError(_NOT_XLSX.format(what=" (den ser ut att vara text)" if looks_text else ""))
-
-
-_ROW_RE = re.compile(rb"<(?:\w+:)?row\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?row>)", re.S)
-_HAS_VALUE_RE = re.compile(rb"<(?:\w+:)?(?:v|is)>\s*[^<\s]|<(?:\w+:)?is>", re.S)
-_PRESCAN_LIMIT = 32 * 1024 * 1024
-
-
-def _sheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
-    """(sheet name, part in the archive) of every worksheet, from the workbook's XML."""
-    ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-    ns_pkg = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-    workbook = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{ns_pkg}Relationship")}
-    out = []
-    for sheet in workbook.iter(f"{ns_main}sheet"):
-        target = targets.get(sheet.get(f"{ns_rel}id"), "")
-        part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        out.append((sheet.get("name", ""), part))
-    return out
-
-
-def _first_row_width(zf: zipfile.ZipFile, part: str) -> int:
-    """Columns of the first row with a value, read from the start of the sheet's XML only
-    (0 when it cannot be told within the first ``_PRESCAN_LIMIT`` bytes)."""
-    buf = b""
-    with zf.open(part) as fh:
-        while len(buf) < _PRESCAN_LIMIT:
-            chunk = fh.read(1 << 20)
-            buf += chunk
-            pos = 0
-            for m in _ROW_RE.finditer(buf):
-                pos = m.end()
-                inner = m.group(1) or b""
-                if not _HAS_VALUE_RE.search(inner):
-                    continue
-                width, counter = 0, 0
-                for cell in _CELL_RE.finditer(inner):
-                    ref = _REF_RE.search(cell.group(1))
-                    counter = _column_index(ref.group(1)) if ref else counter + 1
-                    if _HAS_VALUE_RE.search(cell.group(2) or b""):
-                        width = max(width, counter)
-                return width
-            buf = buf[pos:] if pos else buf
-            if not chunk:
-                break
-    return 0
-
-
-def _check_sheet_widths(path: Path) -> None:
-    """Refuse a workbook with a sheet whose header is wider than ``MAX_COLUMNS`` before openpyxl
-    reads it (openpyxl reads a whole sheet when it opens the workbook if the sheet does not state
-    its size first, which for 16 000 columns takes minutes)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            for name, part in _sheet_parts(zf):
-                width = _first_row_width(zf, part)
-                if width > MAX_COLUMNS:
-                    _check_width(width, f"bladet {name}")
-    except DataError:
-        raise
-    except Exception:  # noqa: BLE001 - a broken workbook is reported when openpyxl opens it
-        return
-
-
-def check_workbook(path: Path | str) -> None:
-    """Refuse, with a Swedish ``DataError``, a file that is not an XLSX workbook (text, an old
-    ``.xls``, an empty file) or that has a sheet wider than ``MAX_COLUMNS`` — before any reader
-    spends minutes on it. Every reader of workbooks calls this first."""
-    _check_xlsx_bytes(Path(path))
-    _check_sheet_widths(Path(path))
-
-
-def _open_workbook(path: Path):
-    check_workbook(path)
-    try:
-        return load_workbook(path, read_only=True, data_only=True)
-    except PermissionError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
-        raise DataError(
-            "filen är skadad eller ingen giltig Excel-arbetsbok (.xlsx); öppna den i Excel och spara den igen "
-            f"(tekniskt fel: {type(exc).__name__})."
-        ) from None
-
-
-def read_excel(path: Path, table: str, sha: str | None = None, sheet: str | None = None) -> RawTable:
-    """An XLSX sheet (the named one, else the one named like the table, else the first)."""
-    sha = sha or sha256_of(path)
-    wb = _open_workbook(path)
-    try:
-        names = {fold(n): n for n in wb.sheetnames}
-        name = sheet or names.get(table) or wb.sheetnames[0]
-        multi = len(wb.sheetnames) > 1
-        source = SourceFile(table, path, "xlsx", sha, name if multi or sheet else None)
-        return _excel_table(table, wb, wb[name], source)
-    finally:
-        wb.close()
-
-
-def read_old_excel(path: Path, table: str, sha: str | None = None) -> RawTable:
-    """An old binary ``.xls`` file (needs the optional ``xlrd`` package)."""
-    sha = sha or sha256_of(path)
-    frame = pd.read_excel(path, header=None, dtype=object)  # raises ImportError without xlrd
-    frame = frame.astype(object).where(frame.notna(), None)
-    header = frame.iloc[0].tolist() if len(frame) else []
-    _check_width(len(header))
-    body = frame.iloc[1:]
-    body.index = pd.Index(np.arange(2, 2 + len(body)))
-    body = body[body.notna().any(axis=1)]
-    return _finish(table, body, header, body.index, SourceFile(table, path, "xls", sha))
+def write_csv_text(rows: list[list[str]], path: str | Path, fmt: CsvFormat) -> None:
+    buf = io.StringIO(newline="")
+    w = csv.writer(
+        buf,
+        delimiter=fmt.sep,
+        lineterminator=fmt.lineterminator,
+        quoting=csv.QUOTE_ALL if fmt.quote_all else csv.QUOTE_MINIMAL,
+    )
+    w.writerows(rows)
+    text = buf.getvalue()
+    if not fmt.final_newline and text.endswith(fmt.lineterminator):
+        text = text[: -len(fmt.lineterminator)]
+    with open(path, "w", encoding=fmt.encoding, newline="") as fh:
+        fh.write(text)
 
 
 # --------------------------------------------------------------------------- Parquet
@@ -605,7 +314,7 @@ def read_parquet(path: Path, table: str | None, sha: str | None = None) -> RawTa
         )
     try:
         schema = pq.read_schema(path)
-        _check_width(len(schema.names))
+        check_width(len(schema.names))
         arrow = pq.read_table(path)
         # dates as datetime64, not Python date objects: typing and the personnummer scan stay vectorised
         frame = arrow.to_pandas(date_as_object=False)
@@ -617,7 +326,7 @@ def read_parquet(path: Path, table: str | None, sha: str | None = None) -> RawTa
             f"(tekniskt fel: {type(exc).__name__})."
         ) from None
     source = SourceFile(table or "", path, "parquet", sha)
-    return _finish(table, frame, list(arrow.column_names), pd.RangeIndex(2, 2 + len(frame)), source)
+    return finish_table(table, frame, list(arrow.column_names), pd.RangeIndex(2, 2 + len(frame)), source)
 
 
 def read_file(path: Path, table: str | None) -> RawTable:
@@ -640,7 +349,7 @@ _READABLE = CSV_SUFFIXES + EXCEL_SUFFIXES + OLD_EXCEL_SUFFIXES + PARQUET_SUFFIXE
 
 
 def _add(scan: FolderScan, raw: RawTable) -> None:
-    name = raw.table
+    name = raw.table or ""
     if name in scan.tables:
         first = scan.tables[name].source.display
         scan.unusable.append(
@@ -653,7 +362,7 @@ def _add(scan: FolderScan, raw: RawTable) -> None:
 
 def _scan_workbook(scan: FolderScan, path: Path) -> None:
     sha = sha256_of(path)
-    wb = _open_workbook(path)
+    wb = open_workbook(path)
     try:
         found = False
         ignored = []
@@ -661,11 +370,11 @@ def _scan_workbook(scan: FolderScan, path: Path) -> None:
             scan.names.append(("bladnamnet", path.name, sheet))
             table = fold(sheet)
             if table in TABLES:
-                _add(scan, _excel_table(table, wb, wb[sheet], SourceFile(table, path, "xlsx", sha, sheet)))
+                _add(scan, excel_table(table, wb, wb[sheet], SourceFile(table, path, "xlsx", sha, sheet)))
                 found = True
             else:
                 ignored.append(f"{path.name}, blad {sheet}")
-                scan.others.append(_excel_table(None, wb, wb[sheet], SourceFile("", path, "xlsx", sha, sheet)))
+                scan.others.append(excel_table(None, wb, wb[sheet], SourceFile("", path, "xlsx", sha, sheet)))
         if found:
             scan.files.append(path.name)
             scan.ignored.extend(ignored)
@@ -777,26 +486,3 @@ def scan_folder(path: Path | str) -> FolderScan:
                 )
             )
     return scan
-
-
-def to_display_text(value) -> str | None:
-    """A raw value as a user wrote it: Excel numbers without ``.0``, dates as ÅÅÅÅ-MM-DD."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        if np.isnan(value):
-            return None
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, np.integer):
-        return str(int(value))
-    if isinstance(value, (datetime, pd.Timestamp)):
-        if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
-            return value.strftime("%Y-%m-%d")
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, (bool, np.bool_)):
-        return "Ja" if value else "Nej"
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    text = str(value).strip()
-    return text or None

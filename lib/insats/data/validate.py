@@ -21,12 +21,15 @@ from insats.contract import (
     TABLE_ORDER,
     TABLES,
     column_label,
-    fold,
 )
-from insats.data.files import META_FILE, FolderScan, RawTable, scan_folder, to_display_text
+from insats.data.files import RawTable, scan_folder, to_display_text
 from insats.data.parse import coerce_column, is_in, type_message
-from insats.data.personnummer import has_personnummer, redact, series_has_personnummer
 from insats.data.problems import FEL, STORE_LIMIT, VARNING, Problem, ValidationReport
+from insats.data.screening import (
+    check_folder_personnummer,
+    check_personnummer,
+    personnummer_places,
+)
 from insats.data.study import Study
 
 AGE_RANGE = (16, 100)
@@ -69,53 +72,32 @@ MONTH_ERRORS = {("bistand", "manad"), ("avslut", "manad")}
 NOT_EMPTY = ("personer", "bistand")
 """Tables that may not be there with a header and no rows (an error): they define who is studied
 and the period. Any other table with a header only is a warning (perhaps a cut-off export)."""
-PNR_MESSAGE = (
-    "värdet ser ut som ett personnummer eller samordningsnummer (numret visas inte här); "
-    "förväntade inga personnummer i data — ersätt dem med pseudonymiserade id:n (insats pseudonymise)."
-)
-PNR_PLACE_MESSAGE = (
-    "{what} ser ut att innehålla ett personnummer eller samordningsnummer (numret visas inte här); "
-    "förväntade inga personnummer någonstans i studiemappen — byt namn, ta bort eller pseudonymisera "
-    "(insats pseudonymise)."
+
+
+FORMULA_MESSAGE = (
+    "cellen innehåller en formel utan sparat värde (filen har inte sparats av Excel efter att formeln skrevs); "
+    "öppna filen i Excel och spara den, eller klistra in formlernas värden som värden."
 )
 
 
 # --------------------------------------------------------------------------- one table
+def _same(message: str) -> Callable[[int], tuple[str | None, str]]:
+    """``add_rows``' callback for a message that is the same on every row (no value shown)."""
+
+    def one(_row: int) -> tuple[str | None, str]:
+        return None, message
+
+    return one
+
+
 def _cell(raw: RawTable, row: int, column: str) -> str | None:
     return to_display_text(raw.frame.at[row, column]) if column in raw.frame else None
 
 
-NUMBER_COLUMNS = frozenset(
-    name for t in TABLES.values() for c in t.columns if c.kind in ("int", "float") for name in (c.name, fold(c.label))
-)
-"""Names (and folded labels) of the contract's number columns."""
-
-
-def lost_zero_applies(table: str | None, column: str) -> bool:
-    """Whether a whole 9-digit value in this column is checked as a personnummer that lost its
-    leading zero: everywhere except in the contract's number columns (by name or label, in any
-    table), where it is a plausible amount. ``insats pseudonymise`` follows the same rule."""
-    if table is not None and column in TABLES[table]:
-        return TABLES[table][column].kind not in ("int", "float")
-    return fold(str(column)) not in NUMBER_COLUMNS
-
-
-def check_personnummer(raw: RawTable, report: ValidationReport) -> None:
-    """Privacy first: every header and every raw value of every column, id and free text included."""
-    file = raw.source.display
-    rows = raw.frame.index.to_numpy()
-    for written in [*raw.headers.values(), *raw.duplicate_headers]:
-        if has_personnummer(written):
-            report.add(Problem(FEL, file, 1, None, None, "en kolumnrubrik " + PNR_MESSAGE, "personnummer"))
-    for name in raw.frame.columns:
-        hits = series_has_personnummer(raw.frame[name], lost_zero=lost_zero_applies(raw.table, name))
-        if hits.any():
-            hit_rows = rows[hits.to_numpy()]
-            report.add_rows(FEL, file, "personnummer", name, hit_rows, lambda r: (None, PNR_MESSAGE))
-
-
 def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
     """Type a raw table (all contract columns, contract order) and report its own problems."""
+    if raw.table is None:
+        raise ValueError("check_table needs a contract table")
     spec = TABLES[raw.table]
     file = raw.source.display
     frame = raw.frame
@@ -141,20 +123,9 @@ def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
             )
         )
     for rule, message, bad_rows in raw.row_problems:
-        report.add_rows(FEL, file, rule, None, np.asarray(bad_rows), lambda r, m=message: (None, m))
+        report.add_rows(FEL, file, rule, None, np.asarray(bad_rows), _same(message))
     for name, formula_rows in raw.formula_cells.items():
-        report.add_rows(
-            FEL,
-            file,
-            "formel_utan_varde",
-            name,
-            np.asarray(formula_rows),
-            lambda r: (
-                None,
-                "cellen innehåller en formel utan sparat värde (filen har inte sparats av Excel efter att "
-                "formeln skrevs); öppna filen i Excel och spara den, eller klistra in formlernas värden som värden.",
-            ),
-        )
+        report.add_rows(FEL, file, "formel_utan_varde", name, np.asarray(formula_rows), _same(FORMULA_MESSAGE))
     for written in raw.duplicate_headers:
         report.add(
             Problem(
@@ -167,8 +138,8 @@ def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
                 "dubblett_kolumn",
             )
         )
-    written = list(raw.headers.values())
-    found = ", ".join(written[:30]) + (f" … och {len(written) - 30} till" if len(written) > 30 else "") or "inga"
+    shown = list(raw.headers.values())
+    found = ", ".join(shown[:30]) + (f" … och {len(shown) - 30} till" if len(shown) > 30 else "") or "inga"
     for name in spec.required:
         if name not in frame.columns:
             report.add(
@@ -226,6 +197,37 @@ def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
         typed_frame.index = pd.RangeIndex(len(frame))
     _check_rows(spec.name, raw, typed_frame, report)
     return typed_frame
+
+
+def _implausible(values: pd.Series, lo: float | None, hi: float) -> Callable[[int, str], str]:
+    def message(pos: int, v: str) -> str:
+        bound = (
+            f"högst {_number_text(hi)}" if lo is None else f"ett värde mellan {_number_text(lo)} och {_number_text(hi)}"
+        )
+        size = "stort" if values.iat[pos] > hi else "litet"
+        return f'värdet "{v}" är orimligt {size}; förväntade {bound}. Kontrollera enheten och att inga siffror kommit till.'
+
+    return message
+
+
+def _reserved(code: str, meaning: str) -> Callable[[int, str], str]:
+    def message(_pos: int, v: str) -> str:
+        return (
+            f'värdet "{v}" är reserverat: {code} betyder {meaning} i måtten och rapporterna; '
+            "förväntade en annan områdeskod — byt koden i alla tabeller."
+        )
+
+    return message
+
+
+def _far_away(span: str) -> Callable[[int, str], str]:
+    def message(_pos: int, v: str) -> str:
+        return (
+            f'värdet "{v}" ligger mer än {MONTH_WINDOW_YEARS} år från studiens övriga månader ({span}); '
+            "förväntade en tidpunkt nära studiens period. Kontrollera årtalet."
+        )
+
+    return message
 
 
 def _number_text(value: float) -> str:
@@ -321,15 +323,7 @@ def _check_rows(table: str, raw: RawTable, df: pd.DataFrame, report: ValidationR
             "orimligt",
             name,
             mask,
-            lambda pos, v, lo=lo, hi=hi, values=values: (
-                f'värdet "{v}" är orimligt {"stort" if values.iat[pos] > hi else "litet"}; förväntade '
-                + (
-                    f"högst {_number_text(hi)}"
-                    if lo is None
-                    else f"ett värde mellan {_number_text(lo)} och {_number_text(hi)}"
-                )
-                + ". Kontrollera enheten och att inga siffror kommit till."
-            ),
+            _implausible(values, lo, hi),
         )
     if "omrade_kod" in raw.frame.columns and "omrade_kod" in df.columns:
         codes = df["omrade_kod"].astype("string").str.strip().str.upper()
@@ -344,10 +338,7 @@ def _check_rows(table: str, raw: RawTable, df: pd.DataFrame, report: ValidationR
                 "reserverad_kod",
                 "omrade_kod",
                 mask,
-                lambda pos, v, code=code, meaning=meaning: (
-                    f'värdet "{v}" är reserverat: {code} betyder {meaning} i måtten och rapporterna; '
-                    "förväntade en annan områdeskod — byt koden i alla tabeller."
-                ),
+                _reserved(code, meaning),
             )
     if table == "deltaganden" and {"narvarotimmar", "planerade_timmar"} <= set(raw.frame.columns):
         over = (df["narvarotimmar"] > df["planerade_timmar"]) & (df["planerade_timmar"] >= 0)
@@ -434,10 +425,7 @@ def _check_months(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], rep
                 "utanfor_perioden",
                 col.name,
                 mask,
-                lambda pos, v, span=span: (
-                    f'värdet "{v}" ligger mer än {MONTH_WINDOW_YEARS} år från studiens övriga månader ({span}); '
-                    "förväntade en tidpunkt nära studiens period. Kontrollera årtalet."
-                ),
+                _far_away(span),
             )
 
 
@@ -470,70 +458,6 @@ def _check_ages(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], repor
             f"förväntade en ålder mellan {lo} och {hi} år."
         ),
     )
-
-
-# --------------------------------------------------------------------------- the whole folder
-def _json_scalars(doc) -> list[tuple[str, object]]:
-    """(path, value) of every key and scalar of a JSON document, without recursion."""
-    out, stack = [], [("", doc)]
-    while stack:
-        where, node = stack.pop()
-        if isinstance(node, dict):
-            for k, v in node.items():
-                out.append((where, k))
-                stack.append((f"{where}.{k}" if where else str(k), v))
-        elif isinstance(node, list):
-            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(node))
-        else:
-            out.append((where, node))
-    return out
-
-
-def check_folder_personnummer(folder: FolderScan, report: ValidationReport) -> None:
-    """Personnummer outside the contract tables: names of files, folders and sheets, the other
-    tables and text files of the folder, ``studie.json`` (each place said, never the number)."""
-    for noun, workbook, name in folder.names:
-        if has_personnummer(name):
-            shown = redact(f"{workbook}, blad {name}" if workbook else name)
-            report.add(Problem(FEL, shown, None, None, None, PNR_PLACE_MESSAGE.format(what=noun), "personnummer"))
-    for raw in folder.others:
-        check_personnummer(raw, report)
-    for file, text in folder.texts:
-        lines = [i for i, line in enumerate(text.splitlines(), start=1) if has_personnummer(line)]
-        message = PNR_PLACE_MESSAGE.format(what="raden")
-        report.add_rows(FEL, file, "personnummer", None, np.asarray(lines, dtype=int), lambda r, m=message: (None, m))
-        if not lines and file.lower() == META_FILE and folder.meta:
-            for where, value in _json_scalars(folder.meta):
-                if has_personnummer(value):
-                    what = f"värdet under {redact(where)}" if where else "ett värde"
-                    report.add(
-                        Problem(FEL, file, None, None, None, PNR_PLACE_MESSAGE.format(what=what), "personnummer")
-                    )
-    for file in folder.unchecked:
-        report.info.append(
-            f"{file} kunde inte kontrolleras för personnummer (ingen tabell eller text); kontrollera den själv "
-            "eller ta bort den ur studiemappen."
-        )
-
-
-def personnummer_places(path: Path | str) -> list[str]:
-    """Every place in a study folder where something looks like a personnummer, as printable
-    Swedish lines that say where and never what: file, folder and sheet names, headers and cells
-    of every table (contract or not), every text file. Files that cannot be read are listed too:
-    they cannot be shown to be free of personnummer. Used by ``insats pseudonymise`` to refuse an
-    output that still holds one."""
-    report = ValidationReport(path=Path(path))
-    scan_ = scan_folder(path)
-    check_folder_personnummer(scan_, report)
-    for raw in scan_.tables.values():
-        check_personnummer(raw, report)
-    places = [str(p) for p in report.problems]
-    places += [
-        f"{n} rader till i {f}{f', kolumn {c}' if c else ''}" for (f, _rule, c, _sev), n in report.more.items() if n
-    ]
-    places += [f"{file}: filen kunde inte läsas och därför inte kontrolleras ({msg})" for file, msg in scan_.failures]
-    places += [f"{file}: filen kunde inte kontrolleras (ingen tabell eller text)" for file in scan_.unchecked]
-    return [redact(p) for p in places]
 
 
 def check_study(path: Path | str) -> tuple[Study, ValidationReport]:

@@ -34,9 +34,8 @@ from openpyxl import load_workbook
 
 from insats.atomic import atomic_path
 from insats.contract import TABLES, fold
-from insats.data.files import check_workbook, to_display_text
+from insats.data.files import check_workbook, read_csv_text, to_display_text
 from insats.errors import DataError, MappingError
-from insats.intake.pseudonymise import read_csv_text
 
 __all__ = ["DEFAULT_NAME", "MappingError", "MappingResult", "apply_mapping", "read_mapping"]
 

@@ -51,19 +51,15 @@ run that was killed (``kill -9``, a power cut) is removed at the start of the ne
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import hmac
-import io
 import json
 import os
 import re
-import secrets
 import shutil
 import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -72,10 +68,18 @@ from openpyxl import load_workbook
 
 from insats.atomic import TEMP_PREFIX, atomic_dir
 from insats.contract import TABLES, fold
-from insats.data.files import check_workbook, count_formulas_without_value, decode_bytes
-from insats.data.personnummer import has_personnummer, number_key, redact, scan
-from insats.data.validate import lost_zero_applies, personnummer_places
+from insats.data.files import (
+    CsvFormat,
+    check_workbook,
+    count_formulas_without_value,
+    decode_bytes,
+    read_csv_text,
+    write_csv_text,
+)
+from insats.data.personnummer import has_personnummer, redact
+from insats.data.screening import lost_zero_applies, personnummer_places
 from insats.errors import DataError, PseudonymiseError, printable
+from insats.intake.pseudonyms import Pseudonymiser, cell_text, load_or_create_key
 from insats.xlsx import save_workbook, sheet_title
 
 __all__ = [
@@ -88,9 +92,6 @@ __all__ = [
     "write_csv_text",
 ]
 
-PREFIX = {"person": "P", "hushall": "H"}
-HEX_CHARS = 16
-KEY_BYTES = 32
 MARKER = ".insats-pseudonymise-pagar"
 """A file in the temporary folder while a run is going on; it holds the run's process id."""
 
@@ -173,166 +174,6 @@ def _git_root(path: Path) -> Path | None:
     return None
 
 
-def load_or_create_key(key_file: str | Path) -> tuple[bytes, bool]:
-    """The key in ``key_file`` (hex); creates it (32 random bytes, mode 0600) when absent."""
-    key_file = Path(key_file)
-    if key_file.is_dir():
-        raise PseudonymiseError(
-            f"Nyckelfilen {key_file} är en mapp. Ange en fil, t.ex. {key_file / 'insats.key'} "
-            "(den skapas om den inte finns)."
-        )
-    if key_file.exists():
-        try:
-            text = key_file.read_text(encoding="ascii").strip()
-            key = bytes.fromhex(text)
-        except (UnicodeDecodeError, ValueError):
-            raise PseudonymiseError(
-                f"Nyckelfilen {key_file} kan inte läsas: den ska innehålla nyckeln i hexadecimal form."
-            ) from None
-        if len(key) < 16:
-            raise PseudonymiseError(f"Nyckeln i {key_file} är för kort (minst 16 byte, helst {KEY_BYTES}).")
-        return key, False
-    key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = secrets.token_bytes(KEY_BYTES)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(key.hex() + "\n")
-    os.chmod(key_file, 0o600)
-    return key, True
-
-
-# --------------------------------------------------------------------------- hashing
-# The rule that re-derives a pseudonym, frozen as it was first written so that a key gives the
-# same pseudonyms in every version: ten digits (or twelve with century 18-20) with month 01-12,
-# day 01-31 or 61-91 and a valid check digit. It flags every hex string the detector flags.
-_DERIVE_RE = re.compile(
-    r"(?<!\d)(?:(?:18|19|20)\d{2}|\d{2})(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]|6[1-9]|[78]\d|9[01])\d{4}(?!\d)"
-)
-
-
-def _luhn_ok(ten: str) -> bool:
-    total = 0
-    for i, ch in enumerate(ten[:9]):
-        d = int(ch) * (2 - i % 2)
-        total += d - 9 if d > 9 else d
-    return (10 - total % 10) % 10 == int(ten[9])
-
-
-def _looks_like_personnummer(text: str) -> bool:
-    return any(_luhn_ok(m.group(0)[-10:]) for m in _DERIVE_RE.finditer(text)) or has_personnummer(text)
-
-
-class _Pseudonymiser:
-    def __init__(self, key: bytes):
-        self._key = key
-        self._cache: dict[tuple[str, str], str] = {}
-        self._owner: dict[str, tuple[str, str]] = {}
-        self._raw: dict[tuple[str, str], str] = {}
-
-    def pseudonym(self, kind: str, identifier: str) -> str:
-        k = (kind, identifier)
-        hit = self._cache.get(k)
-        if hit is not None:
-            return hit
-
-        msg = f"{kind}\x1f{identifier}".encode()
-        for attempt in range(100):
-            # A pseudonym must never look like a personnummer (ten decimal digits in a row can
-            # occur in hex, ~1 in 2 000): then derive the next one, deterministically.
-            data = msg if attempt == 0 else msg + f"\x1f{attempt}".encode()
-            out = PREFIX[kind] + hmac.new(self._key, data, hashlib.sha256).hexdigest()[:HEX_CHARS]
-            if not _looks_like_personnummer(out):
-                break
-        prev = self._owner.get(out)
-        if prev is not None and prev != k:
-            raise PseudonymiseError(
-                "Två olika identiteter fick samma pseudonym (en kollision, mycket osannolik). "
-                "Inget har skrivits. Skapa en ny nyckel och kör igen."
-            )
-        self._owner[out] = k
-        self._cache[k] = out
-        return out
-
-    def identifier(self, kind: str, value: object) -> str:
-        """Pseudonym of an identifier cell's value (a personnummer, in any form, by its 10-digit key)."""
-        raw_key = (kind, value if isinstance(value, str) else repr(value))
-        hit = self._raw.get(raw_key)
-        if hit is not None:
-            return hit
-        text = _cell_text(value) or ""
-        matches = scan(value if not isinstance(value, str) else text)
-        whole = len(matches) == 1 and not text[: matches[0].start].strip() and not text[matches[0].end :].strip()
-        if not isinstance(value, str) and matches:
-            whole = True
-        out = self.pseudonym(kind, "pnr:" + matches[0].key if whole else text.strip())
-        self._raw[raw_key] = out
-        return out
-
-    def scrub(self, text: str, *, lost_zero: bool = True) -> tuple[str, bool]:
-        """Text with every personnummer replaced by the person's pseudonym."""
-        matches = scan(text, lost_zero=lost_zero)
-        if not matches:
-            return text, False
-        for m in reversed(matches):
-            text = text[: m.start] + self.pseudonym("person", "pnr:" + m.key) + text[m.end :]
-        return text, True
-
-    def number(self, value: object, *, lost_zero: bool = True) -> str | None:
-        """The pseudonym when a number is a personnummer written as a number, else None."""
-        key = number_key(value, lost_zero=lost_zero)
-        return None if key is None else self.pseudonym("person", "pnr:" + key)
-
-    def distinct(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for kind, _ in self._cache:
-            out[kind] = out.get(kind, 0) + 1
-        return out
-
-
-# --------------------------------------------------------------------------- CSV as text
-@dataclass(frozen=True)
-class CsvFormat:
-    """How a CSV file was written, so that it can be written back the same way."""
-
-    encoding: str  # a codec of insats.data.files.decode_bytes: utf-8, utf-8-sig, utf-16, cp1252 ...
-    sep: str
-    lineterminator: str
-    quote_all: bool
-    final_newline: bool
-
-
-def read_csv_text(path: str | Path):
-    """A CSV file as a list of rows of text (header first) and its :class:`CsvFormat`.
-
-    Raises ``DataError`` (Swedish) for a file that is not text."""
-    text, encoding = decode_bytes(Path(path).read_bytes())
-    first = text.split("\n", 1)[0]
-    counts = {s: first.count(s) for s in (";", ",", "\t")}
-    sep = max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
-    term = "\r\n" if first.endswith("\r") else "\n"
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
-    header_fields = first.rstrip("\r").split(sep)
-    quote_all = bool(header_fields) and all(len(f) >= 2 and f[0] == f[-1] == '"' for f in header_fields)
-    final_newline = text.endswith("\n") or text == ""
-    return rows, CsvFormat(encoding, sep, term, quote_all, final_newline)
-
-
-def write_csv_text(rows: list[list[str]], path: str | Path, fmt: CsvFormat) -> None:
-    buf = io.StringIO(newline="")
-    w = csv.writer(
-        buf,
-        delimiter=fmt.sep,
-        lineterminator=fmt.lineterminator,
-        quoting=csv.QUOTE_ALL if fmt.quote_all else csv.QUOTE_MINIMAL,
-    )
-    w.writerows(rows)
-    text = buf.getvalue()
-    if not fmt.final_newline and text.endswith(fmt.lineterminator):
-        text = text[: -len(fmt.lineterminator)]
-    with open(path, "w", encoding=fmt.encoding, newline="") as fh:
-        fh.write(text)
-
-
 # --------------------------------------------------------------------------- per format
 def _count(d: dict[str, int], key: str, n: int = 1) -> None:
     if n:
@@ -344,7 +185,7 @@ def _lost_zero(header: object) -> bool:
     return lost_zero_applies(None, str(header))
 
 
-def _do_csv(src: Path, dst: Path, shown: str, ps: _Pseudonymiser, summary: PseudonymiseSummary) -> None:
+def _do_csv(src: Path, dst: Path, shown: str, ps: Pseudonymiser, summary: PseudonymiseSummary) -> None:
     rows, fmt = read_csv_text(src)
     if not rows:
         shutil.copyfile(src, dst)
@@ -374,17 +215,7 @@ def _do_csv(src: Path, dst: Path, shown: str, ps: _Pseudonymiser, summary: Pseud
     summary.files.append(shown)
 
 
-def _cell_text(v) -> str | None:
-    if v is None or isinstance(v, bool):
-        return None
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    if isinstance(v, (int, float, str)):
-        return str(v)
-    return None
-
-
-def _do_excel(src: Path, dst: Path, shown: str, ps: _Pseudonymiser, summary: PseudonymiseSummary) -> None:
+def _do_excel(src: Path, dst: Path, shown: str, ps: Pseudonymiser, summary: PseudonymiseSummary) -> None:
     # Stored values, not formulas: a personnummer cannot hide in a formula, and nothing runs.
     check_workbook(src)
     empty = count_formulas_without_value(src)
@@ -419,7 +250,7 @@ def _do_excel(src: Path, dst: Path, shown: str, ps: _Pseudonymiser, summary: Pse
                 if cell.comment is not None and has_personnummer(cell.comment.text):
                     cell.comment.text, _ = ps.scrub(cell.comment.text)
                     _count(summary.personnummer, f"{where}, kommentarer")
-                text = _cell_text(v)
+                text = cell_text(v)
                 if text is None:
                     continue
                 col_name = header.get(cell.column, cell.column_letter)
@@ -429,6 +260,7 @@ def _do_excel(src: Path, dst: Path, shown: str, ps: _Pseudonymiser, summary: Pse
                     _count(summary.identifiers, f"{where}, kolumn {col_name}")
                     continue
                 lost_zero = _lost_zero(col_name)
+                new: str | None
                 if isinstance(v, str):
                     new, hit = ps.scrub(v, lost_zero=lost_zero)
                 else:
@@ -441,13 +273,15 @@ def _do_excel(src: Path, dst: Path, shown: str, ps: _Pseudonymiser, summary: Pse
     save_workbook(wb, dst)
 
 
-def _replace_column(values: list, kind: str | None, lost_zero: bool, ps: _Pseudonymiser) -> tuple[list, int]:
-    out, changed = [], 0
+def _replace_column(values: list, kind: str | None, lost_zero: bool, ps: Pseudonymiser) -> tuple[list, int]:
+    out: list[Any] = []
+    changed = 0
+    new: Any
     for v in values:
         if v is None or isinstance(v, bool):
             out.append(v)
             continue
-        if kind and (_cell_text(v) or "").strip():
+        if kind and (cell_text(v) or "").strip():
             out.append(ps.identifier(kind, v))
             changed += 1
             continue
@@ -467,7 +301,7 @@ def _replace_column(values: list, kind: str | None, lost_zero: bool, ps: _Pseudo
     return out, changed
 
 
-def _do_parquet(src: Path, dst: Path, shown: str, ps: _Pseudonymiser, summary: PseudonymiseSummary) -> None:
+def _do_parquet(src: Path, dst: Path, shown: str, ps: Pseudonymiser, summary: PseudonymiseSummary) -> None:
     pf = pq.ParquetFile(src)
     compression = "snappy"
     if pf.metadata.num_row_groups and pf.metadata.num_columns:
@@ -508,7 +342,7 @@ def _do_parquet(src: Path, dst: Path, shown: str, ps: _Pseudonymiser, summary: P
         ):
             new_type = value_type
         else:  # pseudonyms are text: a number column becomes a text column
-            out = [None if v is None else (v if isinstance(v, str) else _cell_text(v) or str(v)) for v in out]
+            out = [None if v is None else (v if isinstance(v, str) else cell_text(v) or str(v)) for v in out]
             new_type = pa.string()
         array = pa.array(out, type=new_type)
         if dictionary:
@@ -519,7 +353,7 @@ def _do_parquet(src: Path, dst: Path, shown: str, ps: _Pseudonymiser, summary: P
     summary.files.append(shown)
 
 
-def _json_replace(node, ps: _Pseudonymiser):
+def _json_replace(node, ps: Pseudonymiser):
     """A JSON value with every personnummer (in keys, texts and numbers) pseudonymised."""
     if isinstance(node, dict):
         return {ps.scrub(str(k))[0]: _json_replace(v, ps) for k, v in node.items()}
@@ -532,7 +366,7 @@ def _json_replace(node, ps: _Pseudonymiser):
     return node
 
 
-def _do_other(src: Path, dst: Path, shown: str, ps: _Pseudonymiser, summary: PseudonymiseSummary) -> None:
+def _do_other(src: Path, dst: Path, shown: str, ps: Pseudonymiser, summary: PseudonymiseSummary) -> None:
     """A file that is not a table: copied when it is text without personnummer; a JSON file has
     them pseudonymised; other text with one stops the run; binary files are not copied."""
     data = src.read_bytes()
@@ -593,7 +427,8 @@ def _final_check(folder: Path) -> list[str]:
 def _stale_temp_folders(out_dir: Path) -> tuple[list[Path], list[Path]]:
     """Temporary folders of earlier runs towards ``out_dir``: those whose process is gone, and
     those whose process still runs (another run going on, or a reused process id)."""
-    stale, running = [], []
+    stale: list[Path] = []
+    running: list[Path] = []
     prefix = f"{TEMP_PREFIX}{out_dir.stem[:40]}."
     for p in out_dir.parent.glob(f"{TEMP_PREFIX}*"):
         if not p.is_dir() or not p.name.startswith(prefix):
@@ -622,7 +457,7 @@ def _alive(pid: int) -> bool:
 
 
 # --------------------------------------------------------------------------- main
-def _shown_name(name: str, ps: _Pseudonymiser) -> tuple[str, bool]:
+def _shown_name(name: str, ps: Pseudonymiser) -> tuple[str, bool]:
     """A file name with any personnummer replaced by the pseudonym."""
     new, hit = ps.scrub(name)
     if hit:
@@ -685,7 +520,7 @@ def pseudonymise(
     mode = stat.S_IMODE(key_path.stat().st_mode)
     if mode & 0o077:
         summary.warnings.append(f"nyckelfilen kan läsas av andra användare (rättigheter {mode:o}); ändra till 600.")
-    ps = _Pseudonymiser(key)
+    ps = Pseudonymiser(key)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     stale, running = _stale_temp_folders(out_dir)
