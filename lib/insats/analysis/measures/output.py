@@ -57,7 +57,11 @@ def write_measures(result: MeasureResult, path: Path | str) -> Path:
             shown["undertryckt"] = np.where(table["undertryckt"], "Ja", "Nej")
             shown.insert(1, "Benämning", table["matt"].map(measure_label))
             params = pd.DataFrame({"Parameter": list(result.params), "Värde": [str(v) for v in result.params.values()]})
-            sheets = {"Mått": shown.rename(columns=SWEDISH_HEADERS), "Benämningar": labels_table(), "Parametrar": params}
+            sheets = {
+                "Mått": shown.rename(columns=SWEDISH_HEADERS),
+                "Benämningar": labels_table(),
+                "Parametrar": params,
+            }
             write_xlsx(tmp, {**sheets, "Undertryckningar": log_table(result.log)})
     return path
 
