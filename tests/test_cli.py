@@ -152,3 +152,27 @@ def test_audit_passes_a_publication_and_fails_a_weakened_one(capsys, tmp_path):
 def test_audit_of_a_folder_without_a_record(capsys, tmp_path):
     code, _, err = run(capsys, "audit", str(tmp_path))
     assert code == 1 and "publicering.json" in err
+
+
+def test_an_internal_error_never_prints_a_personnummer_or_a_control_character(capsys, monkeypatch):
+    import insats.cli as cli
+
+    def boom(args):
+        raise ValueError("invalid literal for int(): '850315-1238\x1b[2J'")
+
+    monkeypatch.delenv("INSATS_DEBUG", raising=False)
+    code = cli.run(boom, None)  # type: ignore[arg-type]
+    err = capsys.readouterr().err
+    assert code == errors.EXIT_INTERNAL and "1238" not in err and "[personnummer]" in err
+    assert "\x1b" not in err and "\\x1b[2J" in err
+
+
+def test_error_messages_are_printable(capsys):
+    import insats.cli as cli
+
+    def fail(args):
+        raise errors.DataError("filen ond\x1b]0;titel\x07.csv\nkunde inte läsas")
+
+    code = cli.run(fail, None)  # type: ignore[arg-type]
+    err = capsys.readouterr().err
+    assert code == 1 and "\x1b" not in err and "\x07" not in err and "ond\\x1b]0;titel\\x07.csv\nkunde" in err

@@ -27,7 +27,7 @@ from typing import Any, NoReturn
 from tqdm import tqdm
 
 from insats import __version__
-from insats.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InsatsError, UsageError
+from insats.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InsatsError, UsageError, printable
 
 log = logging.getLogger("insats")
 
@@ -174,6 +174,29 @@ def _check_suffix(path: Path, allowed: Sequence[str]) -> None:
         raise UsageError(f"{path} är en mapp; ange en fil, t.ex. {path / ('matt' + allowed[0])}.")
 
 
+def _check_period(study: Any, start: str | None, end: str | None) -> None:
+    """A period must hold at least one month of ``bistand`` (a period without data has no measures)."""
+    from insats.analysis.measures.context import default_period  # on use: --help stays fast
+
+    if "bistand" not in study or not len(study["bistand"]):
+        return
+    first, last = default_period(study)
+    lo = first if start is None else max(first, _month_ts(start))
+    hi = last if end is None else min(last, _month_ts(end))
+    if lo > hi:
+        asked = f"{start or first.strftime('%Y-%m')}–{end or last.strftime('%Y-%m')}"
+        raise UsageError(
+            f"Perioden {asked} har inga månader med bistånd i studien, som går från {first:%Y-%m} till {last:%Y-%m}; "
+            "välj --from och --to inom den perioden."
+        )
+
+
+def _month_ts(text: str) -> Any:
+    import pandas as pd  # on use: --help stays fast
+
+    return pd.Timestamp(f"{text}-01")
+
+
 def _cmd_measures(args: argparse.Namespace) -> int:
     from insats.analysis.measures import compute_measures, write_measures  # on use: --help stays fast
     from insats.data.load import load_study  # on use: --help stays fast
@@ -181,15 +204,18 @@ def _cmd_measures(args: argparse.Namespace) -> int:
 
     _check_suffix(args.out, MEASURE_SUFFIXES)
     study = load_study(args.dir)
+    if args.start is not None and args.end is not None and args.end < args.start:
+        raise UsageError(f"Perioden slutar ({args.end}) före sin början ({args.start}).")
+    _check_period(study, args.start, args.end)
     if args.min_cell == 1:  # internal quality check: any period, nothing hidden, never published
         result = compute_measures(study, start=args.start, end=args.end, min_cell=1)
         print("Obs: --min-cell 1 ger en intern fil utan röjandekontroll. Den får inte publiceras.", file=sys.stderr)
     else:  # only publication periods, protected together with everything else the study publishes
         result = study_publication(study, min_cell=args.min_cell).result(args.start, args.end)
     for note in result.skipped:
-        print(f"Utelämnat: {note}", file=sys.stderr)
+        print(printable(f"Utelämnat: {note}"), file=sys.stderr)
     write_measures(result, args.out)
-    print(f"{len(result.table)} rader skrivna till {args.out}")
+    print(printable(f"{len(result.table)} rader skrivna till {args.out}"))
     return EXIT_OK
 
 
@@ -262,13 +288,13 @@ def _cmd_kolada_fetch(args: argparse.Namespace) -> int:
         warnings.simplefilter("always")
         df = client.values(kpis, munis, years)
     for w in caught:
-        print(f"Varning: {w.message}", file=sys.stderr)
+        print(printable(f"Varning: {w.message}"), file=sys.stderr)
     kolada.write_table(df, args.out)
-    print(f"Kolada-värden skrivna till {args.out}")
-    print(kolada.summary(df))
+    print(printable(f"Kolada-värden skrivna till {args.out}"))
+    print(printable(kolada.summary(df)))
     absent = sorted(set(munis) - set(df["kommun_kod"]))
     if absent:
-        print(f"Inga värden för kommunkoderna: {', '.join(absent)}")
+        print(printable(f"Inga värden för kommunkoderna: {', '.join(absent)}"))
     return EXIT_OK
 
 
@@ -280,7 +306,7 @@ def _cmd_survey_template(args: argparse.Namespace) -> int:
     else:
         areas = survey.parse_areas(args.areas)
     for path in survey.write_templates(areas, args.out, kommun_kod=args.kommun, year=args.year):
-        print(f"Enkät skriven: {path}")
+        print(printable(f"Enkät skriven: {path}"))
     return EXIT_OK
 
 
@@ -290,14 +316,18 @@ def _cmd_survey_read(args: argparse.Namespace) -> int:
 
     tables, problems = survey.read_surveys(args.files)
     for problem in problems:
-        print(problem, file=sys.stderr)
+        print(printable(problem), file=sys.stderr)
     errors = [p for p in problems if p.severity == FEL]
     if errors:
         print(f"{len(errors)} fel i enkätsvaren; inget skrevs. Rätta filerna och läs in dem igen.", file=sys.stderr)
         return 1
     paths = survey.write_survey_tables(tables, args.out, omraden=args.areas_file)
     n_i, n_m = len(tables["insatser"]), len(tables["medel"])
-    print(f"{n_i} insatser och {n_m} utgiftsposter skrivna till {args.out} ({', '.join(p.name for p in paths)})")
+    print(
+        printable(
+            f"{n_i} insatser och {n_m} utgiftsposter skrivna till {args.out} ({', '.join(p.name for p in paths)})"
+        )
+    )
     return EXIT_OK
 
 
@@ -305,8 +335,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from insats.intake.mapping import apply_mapping  # on use: --help stays fast
 
     result = apply_mapping(args.in_dir, args.mapping, args.out)
-    print(result.format())
-    print(f"Tabellerna skrivna till {args.out}. Kontrollera dem med: insats validate {args.out}")
+    print(printable(result.format()))
+    print(printable(f"Tabellerna skrivna till {args.out}. Kontrollera dem med: insats validate {args.out}"))
     return EXIT_OK
 
 
@@ -522,7 +552,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _describe_os_error(exc: OSError) -> str:
     where = f" {exc.filename}" if exc.filename else ""
     reason = exc.strerror or str(exc)
-    return f"Fel: filen eller mappen{where} kunde inte läsas eller skrivas ({reason}). Kontrollera sökvägen och behörigheten."
+    return printable(
+        f"Fel: filen eller mappen{where} kunde inte läsas eller skrivas ({reason}). Kontrollera sökvägen och behörigheten."
+    )
 
 
 def run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -541,8 +573,13 @@ def run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> 
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, said plainly
         if os.environ.get("INSATS_DEBUG"):
             traceback.print_exc()
+        # imported here, on the error path only: the text of an unexpected error may quote a value
+        # from the data, and a personnummer must not be printed even then
+        from insats.data.personnummer import redact
+
         print(
-            f"Internt fel i insats ({type(exc).__name__}): {exc}\nDet här är ett fel i programmet, inte i dina data. "
+            printable(redact(f"Internt fel i insats ({type(exc).__name__}): {exc}"))
+            + "\nDet här är ett fel i programmet, inte i dina data. "
             "Kör igen med INSATS_DEBUG=1 för detaljer och rapportera felet till projektet.",
             file=sys.stderr,
         )

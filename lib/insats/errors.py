@@ -21,6 +21,7 @@ Exit codes (also in the README):
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "StudyError",
     "SurveyError",
     "UsageError",
+    "printable",
 ]
 
 EXIT_OK = 0
@@ -51,10 +53,38 @@ EXIT_INTERNAL = 4
 EXIT_INTERRUPTED = 130
 
 
+# C0 and C1 control characters (ANSI escape sequences start with ESC, \x1b), DEL, and the
+# Unicode bidirectional controls that can make a terminal show text in another order than it is.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_AND_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match) -> str:
+    ch = match.group(0)
+    return _NAMED.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+
+
+def printable(text: object, *, one_line: bool = False) -> str:
+    """Text that is safe to print on a terminal: control characters (an ANSI escape sequence
+    from a cell, a NUL byte, a bidirectional override) are shown escaped, as ``\\x1b``, never sent
+    raw. Line breaks and tabs are kept unless ``one_line`` (then they are shown as ``\\n``,
+    ``\\t``): a value quoted inside a message must not start a line of its own."""
+    text = str(text)
+    pattern = _CONTROL_AND_BREAKS if one_line else _CONTROL
+    return pattern.sub(_escape, text) if pattern.search(text) else text
+
+
 class InsatsError(Exception):
-    """Base of every error insats raises on purpose; ``str(error)`` is the Swedish message."""
+    """Base of every error insats raises on purpose; ``str(error)`` is the Swedish message.
+
+    The message is made ``printable``: text from a data file quoted in it (a file name, a header,
+    an answer from Kolada) cannot drive the terminal."""
 
     exit_code = EXIT_DATA
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 class DataError(InsatsError):

@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -52,3 +53,122 @@ def test_series_vectorised():
     assert series_has_personnummer(ints).tolist() == [True, False, False]
     short = pd.Series(["P1", "P2"], dtype="str")
     assert not series_has_personnummer(short).any()
+
+
+# --------------------------------------------------------------------------- the forms of issue 14
+# 850315-1238 and 050315-1235 have valid check digits (made up, not real persons).
+FORMS = [
+    "850315-1238",
+    "850315 1238",  # a space instead of the hyphen
+    "850315  1238",
+    "19850315 1238",  # twelve digits with a space
+    "19850315-1238",
+    "850315 - 1238",  # a hyphen with spaces around it
+    "850315\u20131238",  # an en dash, as a word processor writes it
+    "850315\u00a01238",  # a no-break space
+    "\uff18\uff15\uff10\uff13\uff11\uff15\uff0d\uff11\uff12\uff13\uff18",  # full-width digits and hyphen
+    "8503151238.0",  # a number column written as text
+    "8.503151238e+09",  # the same in scientific notation
+    "0503151235",
+    "503151235",  # an Excel number that lost its leading zero
+]
+
+
+@pytest.mark.parametrize("text", FORMS)
+def test_every_form_is_found_and_redacted(text):
+    assert has_personnummer(text)
+    assert redact(f"se {text} här") == "se [personnummer] här" or redact(text) == "[personnummer]"
+    assert series_has_personnummer(pd.Series([text, "x"], dtype="string")).tolist() == [True, False]
+    assert series_has_personnummer(pd.Series([text, "x"], dtype=object)).tolist() == [True, False]
+
+
+@pytest.mark.parametrize("value", [8503151238, 8503151238.0, 198503151238, 503151235, 503151235.0])
+def test_numbers(value):
+    assert has_personnummer(value)
+    for dtype in ("int64", "float64", object):
+        s = pd.Series([value, 7], dtype=dtype)
+        assert series_has_personnummer(s).tolist() == [True, False], dtype
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0.8503151238",  # the decimals of a share
+        "8503151238.5",  # a number with decimals
+        "8.503151e+09",  # a float printed with too few digits: the number is gone
+        "850230-1234",  # 30 February
+        "851315-1238",  # month 13
+        "5031512351",  # not a date
+        "P0000001",
+        "2015-01-31",
+        "1 503151235",  # nine digits inside a text are not a lost zero
+    ],
+)
+def test_not_a_personnummer(text):
+    assert not has_personnummer(text), text
+
+
+def test_lost_zero_can_be_turned_off_for_amounts():
+    assert has_personnummer("503151235") and not has_personnummer("503151235", lost_zero=False)
+    assert not series_has_personnummer(pd.Series([503151235]), lost_zero=False).any()
+    assert has_personnummer("0503151235", lost_zero=False)  # ten digits are always checked
+
+
+def test_categorical_bytes_and_nested_columns():
+    cat = pd.Series(pd.Categorical(["ok", "850315 1238", None, "ok"]))
+    assert series_has_personnummer(cat).tolist() == [False, True, False, False]
+    raw = pd.Series([b"850315-1238", b"ok", None], dtype=object)
+    assert series_has_personnummer(raw).tolist() == [True, False, False]
+    nested = pd.Series([["a", "850315-1238"], ["b"]], dtype=object)
+    assert series_has_personnummer(nested).tolist() == [True, False]
+
+
+def test_samordningsnummer_and_leap_days():
+    assert is_personnummer("701063-2391")  # day 03 + 60
+    # 29 February exists in 2000 (a leap year) and not in 1900; without a century either may be meant
+    ok_2000 = [f"000229-{n:03d}" for n in range(1000)]
+    found = [t for t in ok_2000 for c in "0123456789" if has_personnummer(t + c)]
+    assert len(found) == 1000  # one valid check digit per serial
+    assert not any(has_personnummer(f"19000229{n:03d}{c}") for n in range(0, 1000, 7) for c in "0123456789")
+
+
+# --------------------------------------------------------------------------- false positives
+def _expected_rate() -> float:
+    """The chance that ten random digits pass, counted over every month and day (an independent
+    route: the calendar module, not the matcher)."""
+    import calendar
+
+    valid_dates = 0
+    for yy in range(100):
+        for month in range(1, 13):
+            days = 29 if (month == 2 and yy % 4 == 0) else calendar.monthrange(2001, month)[1]
+            valid_dates += 2 * days  # the day itself, and day + 60 (samordningsnummer)
+    return valid_dates / 100 / 10_000 * 0.1  # YY any; MMDD one of 10 000; check digit one of ten
+
+
+def test_false_positive_rate_on_random_ten_digit_ids():
+    rng = np.random.default_rng(20240514)
+    n = 100_000
+    ids = pd.Series([f"{x:010d}" for x in rng.integers(0, 10**10, n)], dtype="string")
+    rate = series_has_personnummer(ids).mean()
+    expected = _expected_rate()
+    se = (expected * (1 - expected) / n) ** 0.5
+    assert abs(rate - expected) < 4 * se, (rate, expected)
+    assert 0.006 < expected < 0.008  # about 0.7 %: 11 of 1 500 on average (the issue saw 8)
+
+
+def test_ids_that_cannot_be_dates_are_never_taken_for_personnummer():
+    rng = np.random.default_rng(7)
+    # data/README.md's advice: a letter prefix and at most eight digits, or a third digit of 2-9
+    short = pd.Series([f"K{x:08d}" for x in rng.integers(0, 10**8, 20_000)], dtype="string")
+    assert not series_has_personnummer(short).any()
+    no_month = pd.Series(
+        [
+            f"{a:02d}{b}{c:07d}"
+            for a, b, c in zip(
+                rng.integers(0, 100, 20_000), rng.integers(2, 10, 20_000), rng.integers(0, 10**7, 20_000)
+            )
+        ],
+        dtype="string",
+    )
+    assert not series_has_personnummer(no_month).any()

@@ -8,6 +8,7 @@ contacts the real Kolada API.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import socket
@@ -618,3 +619,216 @@ def test_cli_fetch_failure_exits_with_swedish_error(server, tmp_path, capsys):
         ]
     )
     assert code == 2 and "Ogiltig årsangivelse" in capsys.readouterr().err  # a usage error: exit 2
+
+
+# ------------------------------------------------------------------------------ hostile servers (issue 14)
+
+
+class RawServer:
+    """A local server whose answers a test writes byte by byte (``handle(path, wfile)``)."""
+
+    def __init__(self, handle) -> None:
+        outer = self
+        self.requests: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.requests.append(self.path)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    handle(self.path, self)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}/v3"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def raw_server():
+    servers: list[RawServer] = []
+
+    def make(handle) -> RawServer:
+        servers.append(RawServer(handle))
+        return servers[-1]
+
+    yield make
+    for s in servers:
+        s.close()
+
+
+def _hostile_client(server, tmp_path, **kw) -> KoladaClient:
+    options = dict(cache_dir=tmp_path / "cache", min_interval=0, backoff=0, retries=0, timeout=5)
+    options.update(kw)
+    return KoladaClient(server.base, **options)
+
+
+def _send(handler, body: bytes, status: int = 200, length: bool = True) -> None:
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    if length:
+        handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def _page(n: int, link: str | None) -> bytes:
+    rec = {"kpi": "N1", "municipality": "0180", "period": 2000 + n % 100, "values": [{"gender": "T", "value": n}]}
+    return json.dumps({"values": [rec], "count": 1, "next_url": link}).encode()
+
+
+@pytest.mark.parametrize("phase", ["body", "headers"])
+def test_a_trickling_server_meets_the_total_deadline(raw_server, tmp_path, phase):
+    """One byte every 0.3 s never trips requests' per-read timeout (5 s here); the deadline does."""
+    import time
+
+    stop = threading.Event()
+
+    def handle(path, h):
+        if phase == "headers":
+            for ch in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000:
+                if stop.is_set():
+                    return
+                h.wfile.write(bytes([ch]))
+                h.wfile.flush()
+                time.sleep(0.3)
+            return
+        body = _page(1, None)
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        for ch in body:
+            if stop.is_set():
+                return
+            h.wfile.write(bytes([ch]))
+            h.wfile.flush()
+            time.sleep(0.3)
+
+    server = raw_server(handle)
+    client = _hostile_client(server, tmp_path, request_deadline=1.0, retries=1)
+    started = time.monotonic()
+    try:
+        with pytest.raises(KoladaError, match="tidsgränsen") as info:
+            client.values("N1", "0180", 2001, titles=False)
+    finally:
+        stop.set()
+    assert time.monotonic() - started < 4  # two attempts of one second, not 0.3 s × 100 bytes
+    assert len(server.requests) == 2 and "1 sekunder per anrop" in str(info.value)
+
+
+def test_the_fetch_deadline_bounds_retries(raw_server, tmp_path):
+    import time
+
+    def handle(path, h):
+        time.sleep(0.6)
+        _send(h, b"{}", status=503)
+
+    server = raw_server(handle)
+    client = _hostile_client(server, tmp_path, retries=50, fetch_deadline=1.5)
+    started = time.monotonic()
+    with pytest.raises(KoladaError, match=r"HTTP 503|tidsgränsen"):
+        client.values("N1", "0180", 2001, titles=False)
+    assert time.monotonic() - started < 3 and len(server.requests) <= 3
+
+
+def test_ever_rising_pages_stop_at_the_page_cap(raw_server, tmp_path):
+    def handle(path, h):
+        n = int(parse_qs(urlsplit(path).query).get("page", ["1"])[0])
+        _send(h, _page(n, f"{server.base}/data/kpi/N1/municipality/0180/year/2001?page={n + 1}&per_page=5000"))
+
+    server = raw_server(handle)
+    with pytest.raises(KoladaError, match="fler sidor än 7 sidor"):
+        _hostile_client(server, tmp_path, max_pages=7).values("N1", "0180", 2001, titles=False)
+    assert len(server.requests) == 7
+
+
+def test_a_repeated_page_or_a_page_beyond_the_count_stops_paging(raw_server, tmp_path):
+    def same(path, h):
+        n = int(parse_qs(urlsplit(path).query).get("page", ["1"])[0])
+        _send(h, _page(1, f"?page={n + 1}"))  # new link, same content
+
+    server = raw_server(same)
+    with pytest.raises(KoladaError, match="samma sida"):
+        _hostile_client(server, tmp_path).values("N1", "0180", 2001, titles=False)
+    assert len(server.requests) == 2
+
+    def counted(path, h):
+        n = int(parse_qs(urlsplit(path).query).get("page", ["1"])[0])
+        body = json.loads(_page(n, f"?page={n + 1}"))
+        body["count"] = 3  # the total: three pages of one value, no more
+        _send(h, json.dumps(body).encode())
+
+    server = raw_server(counted)
+    with pytest.raises(KoladaError, match="ryms på 3 sidor"):
+        _hostile_client(server, tmp_path).values("N1", "0180", 2001, titles=False)
+    assert len(server.requests) == 3
+
+
+def test_a_link_to_another_server_is_not_followed(raw_server, tmp_path):
+    server = raw_server(lambda path, h: _send(h, _page(1, "http://169.254.169.254/latest/meta-data")))
+    with pytest.raises(KoladaError, match="annan server"):
+        _hostile_client(server, tmp_path).values("N1", "0180", 2001, titles=False)
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("length", [True, False])
+def test_an_answer_over_the_size_limit_is_refused_while_it_streams(raw_server, tmp_path, length):
+    big = json.dumps({"values": [], "pad": "x" * 200_000}).encode()
+    server = raw_server(lambda path, h: _send(h, big, length=length))
+    with pytest.raises(KoladaError, match="större än") as info:
+        _hostile_client(server, tmp_path, max_bytes=100_000).values("N1", "0180", 2001, titles=False)
+    assert info.value.exit_code == 3 and not list((tmp_path / "cache").glob("*.json"))
+
+
+def test_deeply_nested_json_is_a_message(raw_server, tmp_path, capsys):
+    server = raw_server(lambda path, h: _send(h, b'{"values": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"))
+    with pytest.raises(KoladaError, match="djupt nästlad"):
+        _hostile_client(server, tmp_path).values("N1", "0180", 2001, titles=False)
+    code = cli_main(
+        ["kolada", "fetch", "--kpi", "N1", "--kommun", "0180", "--years", "2001", "--out", str(tmp_path / "k.csv")]
+        + ["--base-url", server.base, "--cache-dir", str(tmp_path / "c")]
+    )
+    err = capsys.readouterr().err
+    assert code == 3 and "Traceback" not in err and "RecursionError" not in err
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"kpi": "N1", "municipality": "0180", "period": 1e300, "values": []},
+        {"kpi": "N1", "municipality": "0180", "period": 2001, "values": [{"gender": "T", "value": "1e999"}]},
+        {"kpi": "N1", "municipality": "0180", "period": 2001, "values": [{"gender": "T", "value": 1, "count": 1e300}]},
+    ],
+)
+def test_absurd_numbers_in_an_answer(raw_server, tmp_path, record):
+    server = raw_server(lambda path, h: _send(h, json.dumps({"values": [record]}).encode()))
+    client = _hostile_client(server, tmp_path)
+    if record["values"] and "count" in record["values"][0]:
+        df = client.values("N1", "0180", 2001, titles=False)
+        assert df["antal"].isna().all() and df["varde"].tolist() == [1.0]
+    else:
+        with pytest.raises(KoladaError, match="Oväntat svar"):
+            client.values("N1", "0180", 2001, titles=False)
+
+
+def test_control_characters_from_kolada_are_not_printed(raw_server, tmp_path, capsys):
+    def handle(path, h):
+        if "/municipality/" in path and "/data/" not in path:
+            _send(h, json.dumps({"values": [{"id": "0180", "title": "\x1b[31mStockholm\x1b]0;x\x07"}]}).encode())
+        else:
+            _send(h, _page(1, None))
+
+    server = raw_server(handle)
+    code = cli_main(
+        ["kolada", "fetch", "--kpi", "N1", "--kommun", "0180", "--years", "2001", "--out", str(tmp_path / "k.xlsx")]
+        + ["--base-url", server.base, "--cache-dir", str(tmp_path / "c")]
+    )
+    out = capsys.readouterr().out
+    assert code == 0 and "\x1b" not in out and "\x07" not in out and "\\x1b[31mStockholm" in out

@@ -165,3 +165,18 @@ def test_cli(tmp_path, capsys):
     assert main(["import", str(exp), "--out", str(tmp_path / "s2")]) == 1
     err = capsys.readouterr().err
     assert "kolumnmappning.yaml, personer → kolumner → X" in err and "Inget skrevs" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(b"Kod,Namn\n01,Norr\n", "ingen Excel-arbetsbok"), (b"\x00\x01\x02" * 40, "tom")],
+)
+def test_broken_source_files_are_swedish_messages(tmp_path, content, words):
+    d = tmp_path / "export"
+    d.mkdir()
+    (d / "Stadsdelar.xlsx").write_bytes(content if words != "tom" else b"")
+    (d / "kolumnmappning.yaml").write_text("omraden:\n  fil: Stadsdelar.xlsx\n  kolumner:\n    Kod: omrade_kod\n")
+    with pytest.raises(MappingError) as info:
+        apply_mapping(d, None, tmp_path / "ut")
+    assert words in str(info.value) and "BadZipFile" not in str(info.value)
+    assert not (tmp_path / "ut").exists()

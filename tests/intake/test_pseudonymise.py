@@ -219,7 +219,7 @@ def test_personnummer_in_other_file_stops(tmp_path, study):
 
 
 def test_collision_detected(tmp_path, study, monkeypatch):
-    import insats.intake.pseudonymise as mod
+    import insats.intake.pseudonyms as mod
 
     monkeypatch.setattr(mod, "HEX_CHARS", 0)  # every pseudonym is "P": the first two ids collide
     with pytest.raises(PseudonymiseError, match="samma pseudonym"):
@@ -234,3 +234,165 @@ def test_cli(tmp_path, study, capsys):
     assert "Ny nyckel skapad" in out and not find_personnummer(out)
     assert main(argv) == 1  # the output folder now exists
     assert "inte tom" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- issue 14: hostile input
+PNR = "850315-1238"  # a valid check digit, not a real person
+
+
+def _all_text(folder) -> str:
+    """Every name and every byte of a folder as text (UTF-8, Windows-1252 and UTF-16 readings),
+    for a check that no personnummer is left anywhere."""
+    parts = []
+    for p in sorted(folder.rglob("*")):
+        parts.append(p.name)
+        if p.is_file():
+            data = p.read_bytes()
+            if p.suffix == ".xlsx":
+                import zipfile
+
+                with zipfile.ZipFile(p) as zf:
+                    data = b"".join(zf.read(n) for n in zf.namelist())
+            parts += [data.decode(enc, errors="replace") for enc in ("utf-8", "cp1252", "utf-16")]
+    return "\n".join(parts)
+
+
+def test_every_form_in_every_format_is_replaced(tmp_path, study, capsys):
+    from openpyxl import Workbook, load_workbook
+    from openpyxl.comments import Comment
+
+    from insats.data.personnummer import has_personnummer
+
+    (study / f"brev_{PNR}.txt").write_text("Hej\n", encoding="utf-8")
+    (study / "anteckningar.csv").write_text(
+        "nr,text,belopp\n1,ring 850315 1238,503151235\n2,19850315 1238 eller 850315 - 1238,1\n", encoding="utf-8"
+    )
+    (study / "utf16.csv").write_bytes(f"nr;text\n1;{PNR}\n".encode("utf-16"))
+    wb = Workbook()
+    ws = wb.active
+    ws.title = f"blad {PNR}"
+    ws.append(["nr", "text", "tal"])
+    ws.append([503151235, "\uff18\uff15\uff10\uff13\uff11\uff15\uff0d\uff11\uff12\uff13\uff18", 8503151238.0])
+    ws["B2"].comment = Comment(f"handläggare: {PNR}", "x")
+    wb.properties.creator = PNR
+    wb.save(study / "extra.xlsx")
+    pd.DataFrame(
+        {
+            "kategori": pd.Categorical([PNR.replace("-", " "), "ok", PNR.replace("-", " ")]),
+            "flyttal": [8503151238.0, 1.5, None],
+            "heltal": [503151235, 7, 8],
+            "text": pd.array([f"se {PNR}", None, "x"], dtype="string"),
+        }
+    ).to_parquet(study / "extra.parquet")
+    out = tmp_path / "ut"
+    assert main(["pseudonymise", str(study), str(out), "--key-file", str(tmp_path / "k.key")]) == 0
+    printed = "".join(capsys.readouterr())
+    assert not has_personnummer(printed) and "1238" not in printed and "brev_P" in printed
+    assert not has_personnummer(_all_text(out))
+    names = sorted(p.name for p in out.iterdir())
+    brev = [n for n in names if n.startswith("brev_")]
+    assert len(brev) == 1 and re.fullmatch(r"brev_P[0-9a-f]{16}\.txt", brev[0])
+    a = pd.read_csv(out / "personer.csv", sep=";", dtype=str, encoding="cp1252")["person_id"][0]
+    # the same person (850315-1238) gets one pseudonym in every form and file
+    notes = pd.read_csv(out / "anteckningar.csv", dtype=str)
+    person = notes.loc[0, "text"].split()[1]
+    assert notes.loc[1, "text"] == f"{person} eller {person}" and person != a
+    assert notes.loc[0, "belopp"] == "503151235"  # a 9-digit amount in a number column is not a person
+    wb2 = load_workbook(out / "extra.xlsx")
+    ws2 = wb2.worksheets[0]
+    assert ws2.title == f"blad {person}" and ws2["B2"].value == person and ws2["C2"].value == person
+    assert ws2["B2"].comment.text == f"handläggare: {person}" and wb2.properties.creator == person
+    assert re.fullmatch(r"P[0-9a-f]{16}", ws2["A2"].value)  # 0503151235, another person
+    t = pd.read_parquet(out / "extra.parquet")
+    assert isinstance(t["kategori"].dtype, pd.CategoricalDtype) and list(t["kategori"]) == [person, "ok", person]
+    assert list(t["flyttal"])[:2] == [person, "1.5"] and t["heltal"][0] == ws2["A2"].value
+    assert t["text"][0] == f"se {person}"
+    assert (out / "utf16.csv").read_bytes().startswith(b"\xff\xfe")
+    assert pd.read_csv(out / "utf16.csv", sep=";", encoding="utf-16")["text"][0] == person
+
+
+def test_refuses_what_it_cannot_pseudonymise(tmp_path, study, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"lista": pa.array([["a", PNR], ["b"]])}), study / "nastlad.parquet")
+    out = tmp_path / "ut"
+    code = main(["pseudonymise", str(study), str(out), "--key-file", str(tmp_path / "k.key")])
+    err = capsys.readouterr().err
+    assert code == 1 and "nastlad.parquet" in err and "kolumn lista" in err and "Inget har skrivits" in err
+    assert "1238" not in err and not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_binary_file_is_not_copied_and_a_json_file_is_pseudonymised(tmp_path, study):
+    import json
+
+    (study / "bild.png").write_bytes(b"\x89PNG\x00\x00" + PNR.encode())
+    (study / "studie.json").write_text(json.dumps({"kontakt": PNR, "nr": 503151235, "ok": 1}), encoding="utf-8")
+    summary = pseudonymise(study, tmp_path / "ut", key_file=tmp_path / "k.key")
+    assert "bild.png" in summary.skipped and not (tmp_path / "ut" / "bild.png").exists()
+    meta = json.loads((tmp_path / "ut" / "studie.json").read_text(encoding="utf-8"))
+    assert re.fullmatch(r"P[0-9a-f]{16}", meta["kontakt"]) and re.fullmatch(r"P[0-9a-f]{16}", meta["nr"])
+    assert meta["ok"] == 1
+
+
+def test_key_file_that_is_a_folder_or_a_study_that_is_a_file(tmp_path, study, capsys):
+    code = main(["pseudonymise", str(study), str(tmp_path / "ut"), "--key-file", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1 and "är en mapp" in err and "Traceback" not in err
+    code = main(["pseudonymise", str(study / "personer.csv"), str(tmp_path / "ut"), "--key-file", str(tmp_path / "k")])
+    err = capsys.readouterr().err
+    assert code == 1 and "är en fil" in err and not (tmp_path / "ut").exists()
+
+
+def test_a_killed_run_leaves_no_readable_copy_and_the_next_run_removes_it(tmp_path, study):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from insats.atomic import TEMP_PREFIX
+    from tests.support import ROOT
+
+    out = tmp_path / "ut"
+    script = (
+        "import sys, time\n"
+        "import insats.intake.pseudonymise as m\n"
+        "orig = m._do_csv\n"
+        "def slow(*a):\n"
+        "    orig(*a)\n"
+        "    time.sleep(60)\n"
+        "m._do_csv = slow\n"
+        "m.pseudonymise(sys.argv[1], sys.argv[2], key_file=sys.argv[3])\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "lib"))
+    proc = subprocess.Popen([sys.executable, "-c", script, str(study), str(out), str(tmp_path / "k.key")], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        temp = []
+        while time.monotonic() < deadline:
+            temp = [p for p in tmp_path.iterdir() if p.name.startswith(TEMP_PREFIX) and any(p.glob("*.csv"))]
+            if temp:
+                break
+            time.sleep(0.1)
+        assert temp, "the run never started writing"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    (left,) = temp
+    assert stat.S_IMODE(left.stat().st_mode) == 0o700  # only the owner can read the half-made copy
+    assert not out.exists()
+    summary = pseudonymise(study, out, key_file=tmp_path / "k.key")
+    assert not left.exists() and any("avbruten körning" in w for w in summary.warnings)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(TEMP_PREFIX)]
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~_umask()
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -477,3 +477,17 @@ def test_survey_accepts_what_the_loader_accepts(templates, tmp_path):
 
     col = TABLES["insatser"]["kostnad_per_plats_manad"]
     assert coerce_column(pd.Series(["1.234,50"], dtype=object), col).values.iloc[0] == 1234.5
+
+
+def test_a_file_that_is_not_a_workbook_or_far_too_wide(tmp_path):
+    from openpyxl import Workbook
+
+    (tmp_path / "text.xlsx").write_text("Insats,Område\nA,B\n", encoding="utf-8")
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Insatser")
+    ws.append([f"k{i}" for i in range(5000)])
+    wb.save(tmp_path / "bred.xlsx")
+    tables, problems = survey.read_surveys([tmp_path / "text.xlsx", tmp_path / "bred.xlsx"])
+    messages = {p.file: p.message for p in problems}
+    assert "ingen Excel-arbetsbok" in messages["text.xlsx"] and "5000 kolumner" in messages["bred.xlsx"]
+    assert all(p.severity == FEL for p in problems) and tables["insatser"].empty and tables["medel"].empty

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import html as _html
-import io
 import os
 import tempfile
 import time
@@ -15,7 +14,7 @@ import ipywidgets
 import pandas as pd
 from IPython.display import HTML, display
 
-from insats import charts
+from insats import charts, xlsx
 from insats.analysis.measures import (
     Context,
     Params,
@@ -177,23 +176,17 @@ class DashboardData:
 
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
-    """CSV as Swedish Excel reads it: semicolon, UTF-8 with BOM, the index as first column."""
-    return table.to_csv(
-        sep=";", index=table.index.name is not None or not isinstance(table.index, pd.RangeIndex), encoding="utf-8-sig"
-    ).encode("utf-8-sig")
+    """CSV as Swedish Excel reads it: semicolon, UTF-8 with BOM, the index as first column
+    (``insats.xlsx.csv_text``: no text cell can run as a formula)."""
+    index = table.index.name is not None or not isinstance(table.index, pd.RangeIndex)
+    return xlsx.csv_text(table, sep=";", index=index).encode("utf-8-sig")
 
 
 def xlsx_bytes(table: pd.DataFrame, sheet: str = "Tabell") -> bytes:
-    """An XLSX workbook with one sheet holding the table (as shown: ``..`` stays ``..``)."""
-    buf = io.BytesIO()
+    """An XLSX workbook with one sheet holding the table (as shown: ``..`` stays ``..``), through
+    ``insats.xlsx`` (text as text, never a formula)."""
     index = table.index.name is not None or not isinstance(table.index, pd.RangeIndex)
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name=sheet[:31], index=index)
-        ws = writer.sheets[sheet[:31]]
-        for col in ws.columns:
-            width = max(len(str(c.value or "")) for c in col)
-            ws.column_dimensions[col[0].column_letter].width = min(60, max(10, width + 2))
-    return buf.getvalue()
+    return xlsx.xlsx_bytes({sheet: table}, index=index, widths=True)
 
 
 def png_bytes(chart) -> bytes:

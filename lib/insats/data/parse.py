@@ -79,13 +79,16 @@ def as_text(raw: pd.Series) -> pd.Series:
 
 
 _NUM_RE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+WHOLE_LIMIT = 2.0**53
+"""Whole numbers from this size on are refused: a float holds every whole number only below it."""
 
 
 def _number(raw: pd.Series, whole: bool) -> Typed:
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
         values = raw.astype("float64")
         missing = values.isna().to_numpy()
-        bad = np.zeros(len(raw), dtype=bool)
+        bad = np.isinf(values.to_numpy(dtype="float64", na_value=np.nan))
+        values = values.mask(bad)
     else:
         text = as_text(raw)
         arr = pa.array(text, from_pandas=True, type=pa.large_string())
@@ -104,11 +107,18 @@ def _number(raw: pd.Series, whole: bool) -> Typed:
         values = values.mask(np.isinf(values))  # "inf" is not a number anyone meant
         missing = text.isna().to_numpy()
         bad = ~missing & values.isna().to_numpy()
+    why: dict[int, str] = {}
     if whole:
-        frac = values.notna().to_numpy() & (values.to_numpy() != np.floor(values.to_numpy()))
-        bad |= frac
-        values = values.mask(frac).round().astype("Int64")
-    return Typed(values, bad, missing)
+        arr = values.to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            frac = ~np.isnan(arr) & (arr != np.floor(arr))
+            # beyond 2**53 a float no longer holds every whole number, and Int64 ends at 2**63
+            huge = ~np.isnan(arr) & (np.abs(arr) >= WHOLE_LIMIT)
+        for pos in np.flatnonzero(huge)[:STORE_LIMIT]:
+            why[int(pos)] = "too_large"
+        bad |= frac | huge
+        values = values.mask(frac | huge).round().astype("Int64")
+    return Typed(values, bad, missing, why)
 
 
 _TRUE = {"ja", "j", "1", "x", "sant", "true", "yes", "y", "s", "t"}
@@ -126,7 +136,7 @@ def _boolean(raw: pd.Series) -> Typed:
     empty = False if x_marks else None
     mapped = _take([empty if f is None else v for f, v in zip(folded, lut)], fcodes, empty)
     blank = _take([f is None for f in folded], fcodes, True).astype(bool)
-    bad = np.array([m is None for m in mapped]) & ~blank
+    bad = np.array([m is None for m in mapped], dtype=bool) & ~blank
     values = pd.Series(pd.array([None if b else m for m, b in zip(mapped, bad)], dtype="boolean"), index=raw.index)
     return Typed(values, bad, blank & ~x_marks)
 
@@ -268,5 +278,7 @@ def type_message(col: Column, value: str | None, why: str | None) -> str:
             f"{_allowed_text(col.code_list)}."
         )
     if col.kind == "int":
+        if why == "too_large":
+            return f'värdet "{value}" är ett orimligt stort tal; förväntade {expected} av rimlig storlek.'
         return f'värdet "{value}" är inte ett heltal; förväntade {expected}.'
     return f'värdet "{value}" kan inte tolkas; förväntade {expected}.'

@@ -1,35 +1,116 @@
 """Recognise Swedish personal identity numbers (personnummer and samordningsnummer).
 
-The data contract forbids them anywhere in a study (``docs/design.md``, *Privacy*): the loader checks every
-raw value of every column and reports where one is, never what it is. A value counts as a
-personnummer when it has the shape ``YYMMDD-NNNC``, ``YYMMDD+NNNC``, ``YYMMDDNNNC``,
-``YYYYMMDD-NNNC`` or ``YYYYMMDDNNNC``, a plausible date (month 01–12; day 01–31, or 61–91 for a
-samordningsnummer, whose day is the birth day + 60) and a valid Luhn check digit over the
-10-digit form. ``1234567890`` (an amount, say) fails the check digit and passes.
+The data contract forbids them anywhere in a study (``docs/design.md``, *Privacy*). ``insats validate``
+and ``insats pseudonymise`` both use this module, so what one finds the other finds: every raw
+value of every column, column headers, sheet names, file names and every file of a study folder
+(``studie.json`` included). A place is reported, a number never.
 
-``series_has_personnummer`` is vectorised: a cheap regular expression finds the few candidate
-cells of a Series (it runs over every cell of multi-million-row tables), and only those are
-checked exactly.
+**What counts as one.** A date part ``YYMMDD`` or ``YYYYMMDD`` (century 18, 19 or 20) that is a
+real calendar date — the day may be the birth day + 60 (samordningsnummer) — followed by four
+digits whose last is the Luhn check digit over the ten-digit form ``YYMMDDNNNC``. Between the date
+and the four digits there may be nothing, ``-`` or ``+``, one or two spaces, or a hyphen with
+spaces around it (``850315 - 1238``). Before matching, full-width and other Unicode digits count
+as digits, and Unicode dashes and spaces as ``-`` and space, so ``８５０３１５－１２３８`` is found.
+A match must not continue a longer number: no digit right before or after it, and not the decimals
+of a number (``0.8503151238`` is a share, not a person). Numbers that have gone through a
+spreadsheet are recognised as well: an integer or float with 10 or 12 digits
+(``8503151238.0``, ``8.503151238e+09``) and — when ``lost_zero`` — a whole value of exactly 9
+digits, a ten-digit number that lost its leading zero (``503151235`` for ``0503151235``).
+
+**False positives.** Any ten-digit number passes by chance with probability about 0.7 % (a month
+01–12: 12 %, a day of that month or + 60: about 61 %, the check digit: 10 %). Identifiers that are
+random ten-digit numbers are therefore sometimes taken for personnummer; ``data/README.md`` says
+how to choose identifiers that cannot be.
+
+``series_has_personnummer`` is vectorised for columns of millions of cells: it looks at distinct
+values only, a regular expression (Arrow's) picks the few candidates, and only those are checked
+exactly, by the same code as a single value.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
+import unicodedata
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-# Digits not preceded or followed by another digit: 12 digits (with century 18/19/20) or 10.
-_PATTERN = (
-    r"(?<!\d)(?:(?:18|19|20)\d{2}|\d{2})(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]|6[1-9]|[78]\d|9[01])[-+]?\d{4}(?!\d)"
-)
-_RE = re.compile(_PATTERN)
-_FULL_RE = re.compile(rf"^\s*{_PATTERN}\s*$")
-# Superset without look-arounds (RE2, used by pyarrow-backed strings, has none): the pre-filter.
-_PREFILTER = r"\d{6}[-+]?\d{4}"
+__all__ = [
+    "REDACTED",
+    "Match",
+    "find_personnummer",
+    "has_personnummer",
+    "is_personnummer",
+    "number_key",
+    "redact",
+    "scan",
+    "series_has_personnummer",
+]
 
 REDACTED = "[personnummer]"
 """What ``redact`` puts in place of a number."""
+
+_DATE = r"(?:(?:18|19|20)\d{2}|\d{2})(?:0[1-9]|1[0-2])(?:[0-3]\d|[6-9]\d)"
+_SEP = r"(?: {0,2}[-+] {0,2}| {1,2})?"
+_PATTERN = rf"(?<!\d)(?<!\d[.,])({_DATE}){_SEP}(\d{{4}})(?!\d)(?![.,]0*[1-9])"
+_RE = re.compile(_PATTERN, re.ASCII)
+_WHOLE_DIGITS = re.compile(r"\s*(\d{9,12})(?:[.,]0+)?\s*", re.ASCII)
+_SCIENTIFIC = re.compile(r"\s*([1-9][.,]\d+)[eE]\+?(\d{1,2})\s*", re.ASCII)
+
+# The pre-filter (RE2 syntax, run by Arrow over distinct values): a superset of every form above.
+_SPACE_CLASS = r"\s\x{00a0}\x{2000}-\x{200b}\x{202f}\x{205f}\x{3000}"
+_DASH_CLASS = r"\-+\x{2010}-\x{2015}\x{2212}\x{fe58}\x{fe63}\x{ff0b}\x{ff0d}"
+_PREFILTER = (
+    rf"\d{{6}}[{_SPACE_CLASS}{_DASH_CLASS}]{{0,5}}\d{{4}}"  # the text forms (ASCII digits)
+    r"|^\s*\d{9}"  # a number that lost its leading zero
+    r"|\d[.,]\d+[eE]"  # a number in scientific notation
+    r"|[^\P{Nd}0-9]"  # a digit of another script (full-width …): checked exactly
+)
+_ASCII_DIGIT_RUN = re.compile(r"\d{6}", re.ASCII)
+
+
+def _fold_char(ch: str) -> str:
+    """One character as the matcher sees it: any Unicode digit as its ASCII digit, any dash as
+    ``-``, full-width plus as ``+``, any space as a space; everything else unchanged (one
+    character for one, so positions in the folded text are positions in the original)."""
+    if ch.isascii():
+        return ch
+    digit = unicodedata.decimal(ch, None)
+    if digit is not None:
+        return str(digit)
+    if ch in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d":
+        return "-"
+    if ch == "\uff0b":
+        return "+"
+    if ch.isspace() or ch in "\u200b":
+        return " "
+    return ch
+
+
+def _fold(text: str) -> str:
+    if text.isascii():
+        return text
+    return "".join(_fold_char(c) for c in text)
+
+
+def _valid_date(date: str) -> bool:
+    """``YYMMDD`` or ``YYYYMMDD``: a real date (day + 60 for a samordningsnummer)."""
+    year = int(date[:-4])
+    month, day = int(date[-4:-2]), int(date[-2:])
+    if day > 60:
+        day -= 60
+    if not 1 <= month <= 12 or day < 1:
+        return False
+    if len(date) == 6:  # no century: 29 February is possible when either century allows it
+        leap = year % 4 == 0
+        last = 29 if (month == 2 and leap) else calendar.monthrange(2001, month)[1]
+    else:
+        last = calendar.monthrange(year, month)[1]
+    return day <= last
 
 
 def _luhn_ok(ten: str) -> bool:
@@ -40,86 +121,185 @@ def _luhn_ok(ten: str) -> bool:
     return (10 - total % 10) % 10 == int(ten[9])
 
 
-def _ten_digits(match: str) -> str:
-    digits = re.sub(r"\D", "", match)
-    return digits[-10:]
+def _key(date: str, tail: str) -> str | None:
+    """The ten-digit form ``YYMMDDNNNC`` when date and check digit hold, else None."""
+    if not _valid_date(date):
+        return None
+    ten = date[-6:] + tail
+    return ten if _luhn_ok(ten) else None
+
+
+def _digits_key(digits: str, lost_zero: bool) -> str | None:
+    """The key of a bare run of 9, 10 or 12 digits (a number), else None."""
+    if len(digits) == 9 and lost_zero:
+        digits = "0" + digits
+    if len(digits) == 10:
+        return _key(digits[:6], digits[6:])
+    if len(digits) == 12 and digits[:2] in ("18", "19", "20"):
+        return _key(digits[:8], digits[8:])
+    return None
+
+
+def number_key(value: object, *, lost_zero: bool = True) -> str | None:
+    """The ten-digit key when a number (int or float) is a personnummer written as a number
+    (``8503151238``, ``198503151238``, ``8503151238.0``, ``503151235`` for ``0503151235``)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        if not np.isfinite(value) or value != np.floor(value):
+            return None
+        value = int(value)
+    if not isinstance(value, (int, np.integer)):
+        return None
+    value = abs(int(value))
+    if not 10**8 <= value < 10**12:
+        return None
+    return _digits_key(str(value), lost_zero)
+
+
+@dataclass(frozen=True)
+class Match:
+    """One personnummer in a text: where it is (``text[start:end]``) and its ten-digit key."""
+
+    start: int
+    end: int
+    key: str
+
+
+def scan(text: object, *, lost_zero: bool = True) -> list[Match]:
+    """Every personnummer/samordningsnummer in a value (a cell, a name, a whole file's text).
+
+    A number (int, float) is checked as a number. Text is checked for the written forms anywhere
+    in it, and as a whole for the spreadsheet forms (9/10/12 digits, scientific notation).
+    """
+    if text is None or isinstance(text, bool):
+        return []
+    if isinstance(text, (int, float, np.integer, np.floating)):
+        key = number_key(text, lost_zero=lost_zero)
+        return [Match(0, len(str(text)), key)] if key else []
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    text = str(text)
+    folded = _fold(text)
+    whole = _WHOLE_DIGITS.fullmatch(folded)
+    if whole:
+        key = _digits_key(whole.group(1), lost_zero)
+        if key:
+            return [Match(whole.start(1), whole.end(0), key)]
+    sci = _SCIENTIFIC.fullmatch(folded)
+    if sci:
+        mantissa, exponent = sci.group(1).replace(",", "."), int(sci.group(2))
+        decimals = len(mantissa) - 2
+        if decimals <= exponent:  # an exact whole number
+            key = _digits_key(mantissa.replace(".", "") + "0" * (exponent - decimals), lost_zero)
+            if key:
+                return [Match(sci.start(1), sci.end(2), key)]
+    if not _ASCII_DIGIT_RUN.search(folded):
+        return []
+    out = []
+    for m in _RE.finditer(folded):
+        key = _key(m.group(1), m.group(2))
+        if key:
+            out.append(Match(m.start(), m.end(), key))
+    return out
+
+
+def find_personnummer(text: object, *, lost_zero: bool = True) -> list[str]:
+    """Every valid personnummer/samordningsnummer in a value, as written."""
+    matches = scan(text, lost_zero=lost_zero)
+    if not matches:
+        return []
+    shown = text if isinstance(text, str) else str(text)
+    return [shown[m.start : m.end] for m in matches]
+
+
+def has_personnummer(text: object, *, lost_zero: bool = True) -> bool:
+    """True when a value holds a valid personnummer/samordningsnummer anywhere."""
+    return bool(scan(text, lost_zero=lost_zero))
 
 
 def is_personnummer(text: object) -> bool:
-    """True when the whole value (surrounding blanks aside) is a valid personnummer/samordningsnummer."""
-    if text is None:
+    """True when the whole value (surrounding blanks aside) is one personnummer/samordningsnummer."""
+    matches = scan(text)
+    if len(matches) != 1:
         return False
-    text = str(text)
-    if not _FULL_RE.match(text):
-        return False
-    return _luhn_ok(_ten_digits(text))
-
-
-def find_personnummer(text: object) -> list[str]:
-    """Every valid personnummer/samordningsnummer embedded in a text, as written."""
-    if text is None:
-        return []
-    return [m.group(0) for m in _RE.finditer(str(text)) if _luhn_ok(_ten_digits(m.group(0)))]
-
-
-def has_personnummer(text: object) -> bool:
-    """True when a text contains a valid personnummer/samordningsnummer anywhere."""
-    return bool(find_personnummer(text))
+    shown = str(text)
+    return not shown[: matches[0].start].strip() and not shown[matches[0].end :].strip()
 
 
 def redact(text: str) -> str:
-    """The text with every valid personnummer/samordningsnummer replaced by ``[personnummer]``."""
-    if not text or not re.search(_PREFILTER, text):
+    """The text with every personnummer/samordningsnummer replaced by ``[personnummer]``."""
+    if not text:
         return text
-    return _RE.sub(lambda m: REDACTED if _luhn_ok(_ten_digits(m.group(0))) else m.group(0), text)
+    matches = scan(text)
+    for m in reversed(matches):
+        text = text[: m.start] + REDACTED + text[m.end :]
+    return text
 
 
-def _luhn_vector(ten: np.ndarray) -> np.ndarray:
-    """Luhn check over an (n, 10) array of digits."""
-    weights = np.array([2, 1, 2, 1, 2, 1, 2, 1, 2])
-    prod = ten[:, :9] * weights
-    prod = np.where(prod > 9, prod - 9, prod)
-    check = (10 - prod.sum(axis=1) % 10) % 10
-    return check == ten[:, 9]
+def _text_hits(uniques: list[str], lost_zero: bool) -> np.ndarray:
+    """Which of these distinct texts hold a personnummer: Arrow's regular expression picks the
+    candidates, ``scan`` decides."""
+    arr = pa.array(uniques, type=pa.large_string())
+    cand = pc.match_substring_regex(arr, _PREFILTER).to_numpy(zero_copy_only=False)
+    hits = np.zeros(len(uniques), dtype=bool)
+    for i in np.flatnonzero(cand):
+        hits[i] = bool(scan(uniques[i], lost_zero=lost_zero))
+    return hits
 
 
-def series_has_personnummer(values: pd.Series) -> pd.Series:
-    """Boolean Series: which cells contain a valid personnummer/samordningsnummer anywhere.
+def _as_text(value) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value if isinstance(value, str) else str(value)
 
-    Works on text (any string dtype or object; non-strings are converted) and on numbers
-    (integers of 10 or 12 digits are checked, others cannot be one). Missing cells are False.
+
+def series_has_personnummer(values: pd.Series, *, lost_zero: bool = True) -> pd.Series:
+    """Boolean Series: which cells hold a valid personnummer/samordningsnummer anywhere.
+
+    Works on any column: text (any string dtype, object, bytes), numbers (integers and whole
+    floats of 9, 10 or 12 digits), categoricals (their categories are checked), nested values
+    (checked as their text). Missing cells, booleans and dates are False.
     """
-    out = pd.Series(False, index=values.index)
+    out = np.zeros(len(values), dtype=bool)
     if len(values) == 0:
-        return out
+        return pd.Series(out, index=values.index)
     dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        cats = series_has_personnummer(pd.Series(values.cat.categories), lost_zero=lost_zero).to_numpy()
+        codes = values.cat.codes.to_numpy()
+        out = np.where(codes >= 0, cats[np.maximum(codes, 0)] if len(cats) else False, False)
+        return pd.Series(out.astype(bool), index=values.index)
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
-        return out
+        return pd.Series(out, index=values.index)
     if pd.api.types.is_numeric_dtype(dtype):
-        num = pd.to_numeric(values, errors="coerce")
-        big = num.notna() & (num.abs() >= 1e9) & (num.abs() < 1e12)
-        if pd.api.types.is_float_dtype(num.dtype):
-            big &= num == np.floor(num)
-        if not big.any():
-            return out
-        text = num[big].astype("int64").abs().astype(str)
-    else:
-        if pd.api.types.is_string_dtype(dtype) and dtype != object:
-            text = values
-            if text.str.len().max() < 10:  # too short to hold one: skip the regular expression
-                return out
-        else:
-            text = values.map(lambda v: v if v is None or isinstance(v, str) else str(v)).astype("string")
-        cand = text.str.contains(_PREFILTER, regex=True, na=False)
-        if not cand.any():
-            return out
-        text = text[cand].astype(str)
-    found = text.str.extractall(f"({_PATTERN})")
-    if found.empty:
-        return out
-    digits = found[0].str.replace(r"\D", "", regex=True).str[-10:]
-    arr = np.frombuffer("".join(digits).encode("ascii"), dtype=np.uint8).reshape(-1, 10) - ord("0")
-    ok = _luhn_vector(arr.astype(np.int64))
-    hit_rows = found.index.get_level_values(0)[ok]
-    out.loc[hit_rows.unique()] = True
-    return out
+        num = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+        with np.errstate(invalid="ignore"):
+            big = np.isfinite(num) & (np.abs(num) >= 1e8) & (np.abs(num) < 1e12) & (num == np.floor(num))
+        if big.any():
+            uniq, inverse = np.unique(num[big], return_inverse=True)
+            hits = np.array([number_key(int(u), lost_zero=lost_zero) is not None for u in uniq])
+            out[big] = hits[inverse]
+        return pd.Series(out, index=values.index)
+    if isinstance(dtype, pd.StringDtype) and not (values.str.len() >= 9).any():
+        return pd.Series(out, index=values.index)  # every form has 9 characters or more
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # unhashable cells (lists from a nested Parquet column): as text
+        codes, uniques = pd.factorize(values.map(lambda v: None if v is None else str(v)), use_na_sentinel=True)
+    if len(uniques) == 0:
+        return pd.Series(out, index=values.index)
+    uniques = np.asarray(uniques, dtype=object)
+    numeric = np.array(
+        [isinstance(u, (int, float, np.integer, np.floating)) and not isinstance(u, bool) for u in uniques]
+    )
+    hits = np.zeros(len(uniques), dtype=bool)
+    for i in np.flatnonzero(numeric):
+        hits[i] = number_key(uniques[i], lost_zero=lost_zero) is not None
+    text_pos = np.flatnonzero(~numeric)
+    if len(text_pos):
+        texts = [_as_text(uniques[i]) for i in text_pos]
+        hits[text_pos] = _text_hits(texts, lost_zero)
+    out = np.where(codes >= 0, hits[np.maximum(codes, 0)], False)
+    return pd.Series(out.astype(bool), index=values.index)

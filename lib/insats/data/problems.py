@@ -2,7 +2,10 @@
 
 Every problem names the file, the spreadsheet row (header = row 1), the column, the value as the
 user wrote it and what was expected. A value that looks like a personnummer is never repeated:
-``Problem`` redacts any that slips into a value or a message.
+``Problem`` redacts any that slips into a value, a message, a file or a column name. Control
+characters from the data (an ANSI escape sequence in a cell, a line break in a file name) are
+shown escaped (``\x1b``), so a report printed on a terminal shows what the file holds and cannot
+drive the terminal or fake a line of its own.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from insats.data.personnummer import redact
+from insats.errors import printable
 
 FEL, VARNING = "fel", "varning"
 SHOW_LIMIT = 20
@@ -38,8 +42,11 @@ class Problem:
         if self.severity not in (FEL, VARNING):
             raise ValueError(f"severity must be 'fel' or 'varning', not {self.severity!r}")
         if self.value is not None:
-            object.__setattr__(self, "value", redact(str(self.value)))
-        object.__setattr__(self, "message", redact(self.message))
+            object.__setattr__(self, "value", _clean(self.value))
+        object.__setattr__(self, "message", _clean(self.message))
+        object.__setattr__(self, "file", _clean(self.file))
+        if self.column is not None:
+            object.__setattr__(self, "column", _clean(self.column))
 
     def __str__(self) -> str:
         where = self.file
@@ -48,6 +55,11 @@ class Problem:
         if self.column:
             where += f"{',' if self.row is not None else ''} kolumn {self.column}"
         return f"{'FEL' if self.severity == FEL else 'VARNING'}  {where}: {self.message}"
+
+
+def _clean(text: object) -> str:
+    """One line of text that is safe to show: personnummer redacted, control characters escaped."""
+    return printable(redact(str(text)), one_line=True)
 
 
 def _n(count: int, one: str, many: str) -> str:
@@ -126,7 +138,7 @@ class ValidationReport:
         lines: list[str] = []
         if self.path is not None:
             lines.append(f"Kontroll av {self.path}")
-        lines += [f"Info: {note}" for note in self.info]
+        lines += [f"Info: {printable(note, one_line=True)}" for note in self.info]
         by_file: dict[str, list[Problem]] = {}
         for p in self.problems:
             by_file.setdefault(p.file, []).append(p)
@@ -153,7 +165,7 @@ class ValidationReport:
                     col = f" i kolumn {key[1]}" if key[1] else ""
                     lines.append(f"  … och {hidden[key]} rader till med samma {what}{col}.")
         lines += ["", self.summary()]
-        return redact("\n".join(lines))
+        return printable(redact("\n".join(lines)))
 
     def __str__(self) -> str:
         return self.format()

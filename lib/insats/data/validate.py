@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from insats.contract import (
+    ALLA,
     CENTRAL,
     KIND_EXPECTED,
     TABLE_ORDER,
@@ -23,8 +24,12 @@ from insats.contract import (
 )
 from insats.data.files import RawTable, scan_folder, to_display_text
 from insats.data.parse import coerce_column, is_in, type_message
-from insats.data.personnummer import has_personnummer, series_has_personnummer
 from insats.data.problems import FEL, STORE_LIMIT, VARNING, Problem, ValidationReport
+from insats.data.screening import (
+    check_folder_personnummer,
+    check_personnummer,
+    personnummer_places,
+)
 from insats.data.study import Study
 
 AGE_RANGE = (16, 100)
@@ -39,32 +44,88 @@ END_AFTER_START = {
     "bedomningar": ("ansokan_datum", "bedomning_datum"),
 }
 CENTRAL_ALLOWED = {("insatser", "omrade_kod"), ("medel", "omrade_kod")}
-PNR_MESSAGE = (
-    "värdet ser ut som ett personnummer eller samordningsnummer (numret visas inte här); "
-    "förväntade inga personnummer i data — ersätt dem med pseudonymiserade id:n (insats pseudonymise)."
+RESERVED_AREA_CODES = {ALLA: "hela studien", CENTRAL: "insatser och medel för hela kommunen"}
+"""Area codes the measures use themselves: no area of ``omraden`` or ``personer`` may have one,
+and ``ALLA`` is refused in every ``omrade_kod`` (``CENTRAL`` is allowed in insatser and medel)."""
+PLAUSIBLE: dict[tuple[str, str], tuple[float | None, float]] = {
+    ("omraden", "ar"): (1950, 2100),
+    ("medel", "ar"): (1950, 2100),
+    ("personer", "fodelsear"): (1850, 2100),
+    ("omraden", "folkmangd"): (None, 20_000_000),
+    ("omraden", "folkmangd_18_64"): (None, 20_000_000),
+    ("insatser", "platser"): (None, 100_000),
+    ("insatser", "kostnad_per_plats_manad"): (None, 10_000_000),
+    ("bistand", "belopp"): (-10_000_000, 10_000_000),
+    ("deltaganden", "planerade_timmar"): (None, 20_000),
+    ("deltaganden", "narvarotimmar"): (None, 20_000),
+    ("medel", "belopp"): (-1e11, 1e11),
+}
+"""(table, column) -> the range a value can have at all (an error outside it): 20 000 hours is ten
+years of full-time work, 20 million people more than Sweden, 10 million kronor of assistance in a
+month, 100 000 places in one intervention. Far outside means a typing slip or a unit mistake.
+No lower bound (None): below zero is the ``negativ`` rule's."""
+MONTH_WINDOW_YEARS = 5
+"""A month or date more than this many years outside the bulk of the study's ``bistand`` months
+(its 1st to 99th percentile) is implausible: an error in ``bistand`` and ``avslut`` (it would move
+the default period), a warning elsewhere."""
+MONTH_ERRORS = {("bistand", "manad"), ("avslut", "manad")}
+NOT_EMPTY = ("personer", "bistand")
+"""Tables that may not be there with a header and no rows (an error): they define who is studied
+and the period. Any other table with a header only is a warning (perhaps a cut-off export)."""
+
+
+FORMULA_MESSAGE = (
+    "cellen innehåller en formel utan sparat värde (filen har inte sparats av Excel efter att formeln skrevs); "
+    "öppna filen i Excel och spara den, eller klistra in formlernas värden som värden."
 )
 
 
 # --------------------------------------------------------------------------- one table
+def _same(message: str) -> Callable[[int], tuple[str | None, str]]:
+    """``add_rows``' callback for a message that is the same on every row (no value shown)."""
+
+    def one(_row: int) -> tuple[str | None, str]:
+        return None, message
+
+    return one
+
+
 def _cell(raw: RawTable, row: int, column: str) -> str | None:
     return to_display_text(raw.frame.at[row, column]) if column in raw.frame else None
 
 
 def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
     """Type a raw table (all contract columns, contract order) and report its own problems."""
+    if raw.table is None:
+        raise ValueError("check_table needs a contract table")
     spec = TABLES[raw.table]
     file = raw.source.display
     frame = raw.frame
     rows = frame.index.to_numpy()
-    # Privacy first: headers and every raw value of every column, id and free text included.
-    for _folded, written in raw.headers.items():
-        if has_personnummer(written):
-            report.add(Problem(FEL, file, 1, None, None, "en kolumnrubrik " + PNR_MESSAGE, "personnummer"))
-    for name in frame.columns:
-        hits = series_has_personnummer(frame[name])
-        if hits.any():
-            hit_rows = rows[hits.to_numpy()]
-            report.add_rows(FEL, file, "personnummer", name, hit_rows, lambda r: (None, PNR_MESSAGE))
+    check_personnummer(raw, report)
+    if not len(frame) and raw.headers:
+        needed = spec.name in NOT_EMPTY
+        report.add(
+            Problem(
+                FEL if needed else VARNING,
+                file,
+                None,
+                None,
+                None,
+                "tabellen har bara en rubrikrad och inga rader"
+                + (
+                    f"; förväntade minst en rad — utan {spec.name} kan perioden och måtten inte bestämmas. "
+                    "Fyll i uppgifterna eller ta bort filen."
+                    if needed
+                    else "; kontrollera att uttaget är fullständigt."
+                ),
+                "tom_tabell",
+            )
+        )
+    for rule, message, bad_rows in raw.row_problems:
+        report.add_rows(FEL, file, rule, None, np.asarray(bad_rows), _same(message))
+    for name, formula_rows in raw.formula_cells.items():
+        report.add_rows(FEL, file, "formel_utan_varde", name, np.asarray(formula_rows), _same(FORMULA_MESSAGE))
     for written in raw.duplicate_headers:
         report.add(
             Problem(
@@ -77,7 +138,8 @@ def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
                 "dubblett_kolumn",
             )
         )
-    found = ", ".join(raw.headers.values()) or "inga"
+    shown = list(raw.headers.values())
+    found = ", ".join(shown[:30]) + (f" … och {len(shown) - 30} till" if len(shown) > 30 else "") or "inga"
     for name in spec.required:
         if name not in frame.columns:
             report.add(
@@ -94,7 +156,8 @@ def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
             )
     extra = [raw.headers.get(c, c) for c in frame.columns if c not in spec]
     if extra:
-        report.info.append(f"{file}: okända kolumner hoppas över: {', '.join(extra)}.")
+        more = f" … och {len(extra) - 30} till" if len(extra) > 30 else ""
+        report.info.append(f"{file}: okända kolumner hoppas över: {', '.join(extra[:30])}{more}.")
 
     out = {}
     for col in spec.columns:
@@ -118,7 +181,10 @@ def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
 
             report.add_rows(FEL, file, rule, col.name, rows[bad], one)
         if col.required:
-            empty = np.flatnonzero(typed.missing)
+            blank = typed.missing
+            if col.name in raw.formula_cells:  # said above: a formula without a value, not a blank
+                blank = blank & ~np.isin(rows, raw.formula_cells[col.name])
+            empty = np.flatnonzero(blank)
             if len(empty):
                 msg = f"värdet saknas; kolumnen är obligatorisk och förväntade {KIND_EXPECTED[col.kind]}."
 
@@ -127,8 +193,46 @@ def check_table(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
 
                 report.add_rows(FEL, file, "saknas", col.name, rows[empty], missing)
     typed_frame = pd.DataFrame(out)
+    if typed_frame.empty and len(frame):
+        typed_frame.index = pd.RangeIndex(len(frame))
     _check_rows(spec.name, raw, typed_frame, report)
     return typed_frame
+
+
+def _implausible(values: pd.Series, lo: float | None, hi: float) -> Callable[[int, str], str]:
+    def message(pos: int, v: str) -> str:
+        bound = (
+            f"högst {_number_text(hi)}" if lo is None else f"ett värde mellan {_number_text(lo)} och {_number_text(hi)}"
+        )
+        size = "stort" if values.iat[pos] > hi else "litet"
+        return f'värdet "{v}" är orimligt {size}; förväntade {bound}. Kontrollera enheten och att inga siffror kommit till.'
+
+    return message
+
+
+def _reserved(code: str, meaning: str) -> Callable[[int, str], str]:
+    def message(_pos: int, v: str) -> str:
+        return (
+            f'värdet "{v}" är reserverat: {code} betyder {meaning} i måtten och rapporterna; '
+            "förväntade en annan områdeskod — byt koden i alla tabeller."
+        )
+
+    return message
+
+
+def _far_away(span: str) -> Callable[[int, str], str]:
+    def message(_pos: int, v: str) -> str:
+        return (
+            f'värdet "{v}" ligger mer än {MONTH_WINDOW_YEARS} år från studiens övriga månader ({span}); '
+            "förväntade en tidpunkt nära studiens period. Kontrollera årtalet."
+        )
+
+    return message
+
+
+def _number_text(value: float) -> str:
+    """A bound as Swedish text: ``20 000``, ``100 000 000 000``."""
+    return f"{int(value):,}".replace(",", " ")
 
 
 def _fmt(value) -> str:
@@ -206,6 +310,36 @@ def _check_rows(table: str, raw: RawTable, df: pd.DataFrame, report: ValidationR
                 mask,
                 lambda pos, v: f'värdet "{v}" är negativt; förväntade 0 eller mer.',
             )
+    for (t, name), (lo, hi) in PLAUSIBLE.items():
+        if t != table or name not in raw.frame.columns:
+            continue
+        values = df[name].astype("float64")
+        outside = values > hi if lo is None else (values < lo) | (values > hi)
+        mask = (values.notna() & outside).to_numpy(dtype=bool)
+        _emit_mask(
+            report,
+            FEL,
+            raw,
+            "orimligt",
+            name,
+            mask,
+            _implausible(values, lo, hi),
+        )
+    if "omrade_kod" in raw.frame.columns and "omrade_kod" in df.columns:
+        codes = df["omrade_kod"].astype("string").str.strip().str.upper()
+        for code, meaning in RESERVED_AREA_CODES.items():
+            if code == CENTRAL and table != "omraden":  # elsewhere a reference to omraden, checked there
+                continue
+            mask = (codes == code).fillna(False).to_numpy(dtype=bool)
+            _emit_mask(
+                report,
+                FEL,
+                raw,
+                "reserverad_kod",
+                "omrade_kod",
+                mask,
+                _reserved(code, meaning),
+            )
     if table == "deltaganden" and {"narvarotimmar", "planerade_timmar"} <= set(raw.frame.columns):
         over = (df["narvarotimmar"] > df["planerade_timmar"]) & (df["planerade_timmar"] >= 0)
         mask = over.fillna(False).to_numpy(dtype=bool)
@@ -240,6 +374,8 @@ def check_relations(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], r
             allowed = known.append(pd.Index([CENTRAL])) if (name, column) in CENTRAL_ALLOWED else known
             values = df[column]
             mask = values.notna().to_numpy(dtype=bool) & ~is_in(values, allowed)
+            if column == "omrade_kod":  # ALLA is reported once, as reserved
+                mask &= ~(values.astype("string").str.strip().str.upper() == ALLA).fillna(False).to_numpy(dtype=bool)
             also = f" (eller {CENTRAL})" if (name, column) in CENTRAL_ALLOWED else ""
 
             def unknown(_pos: int, v: str, rt: str = ref_table, rc: str = ref_column, a: str = also) -> str:
@@ -247,6 +383,50 @@ def check_relations(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], r
 
             _emit_mask(report, FEL, raw, "referens", column, mask, unknown)
     _check_ages(typed, raws, report)
+    _check_months(typed, raws, report)
+
+
+def _bulk_months(values: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The 1st to the 99th percentile of some dates: where the bulk of the study lies (a few
+    far-off values do not move it)."""
+    values = values.dropna()
+    if values.empty:
+        return None
+    ns = np.sort(values.to_numpy(dtype="datetime64[ns]").astype("int64"))
+    lo = ns[int(np.ceil(0.01 * (len(ns) - 1)))]
+    hi = ns[int(np.floor(0.99 * (len(ns) - 1)))]
+    return pd.Timestamp(lo), pd.Timestamp(hi)
+
+
+def _check_months(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], report: ValidationReport) -> None:
+    """Months and dates far outside the study's bulk of months: errors where they would move
+    the default period (``bistand``, ``avslut``), warnings elsewhere."""
+    reference = None
+    if "bistand" in typed and "manad" in raws["bistand"].frame.columns:
+        reference = _bulk_months(typed["bistand"]["manad"])
+    years = pd.DateOffset(years=MONTH_WINDOW_YEARS)
+    for name, df in typed.items():
+        raw = raws[name]
+        for col in TABLES[name].columns:
+            if col.kind not in ("date", "month") or col.name not in raw.frame.columns:
+                continue
+            bulk = reference or _bulk_months(df[col.name])
+            if bulk is None:
+                continue
+            lo, hi = bulk[0] - years, bulk[1] + years
+            values = df[col.name]
+            mask = (values.notna() & ((values < lo) | (values > hi))).to_numpy(dtype=bool)
+            severity = FEL if (name, col.name) in MONTH_ERRORS else VARNING
+            span = f"{bulk[0]:%Y-%m}–{bulk[1]:%Y-%m}"
+            _emit_mask(
+                report,
+                severity,
+                raw,
+                "utanfor_perioden",
+                col.name,
+                mask,
+                _far_away(span),
+            )
 
 
 def _check_ages(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], report: ValidationReport) -> None:
@@ -301,12 +481,13 @@ def check_study(path: Path | str) -> tuple[Study, ValidationReport]:
     scan = scan_folder(path)
     report.files = list(scan.files)
     study.meta = scan.meta
-    for file, message in scan.failures:
+    check_folder_personnummer(scan, report)
+    for file, message in scan.failures + scan.unusable:
         report.add(Problem(FEL, file, None, None, None, message, "fil"))
     for name in scan.ignored:
         report.info.append(f"{name} hör inte till datakontraktet och hoppas över.")
     if not scan.tables:
-        if not scan.failures:
+        if not scan.failures and not scan.unusable:
             report.add(
                 Problem(
                     FEL,
@@ -346,9 +527,12 @@ __all__ = [
     "VARNING",
     "Problem",
     "ValidationReport",
+    "check_folder_personnummer",
+    "check_personnummer",
     "check_relations",
     "check_study",
     "check_table",
     "coerce_column",
+    "personnummer_places",
     "validate_study",
 ]

@@ -34,9 +34,8 @@ from openpyxl import load_workbook
 
 from insats.atomic import atomic_path
 from insats.contract import TABLES, fold
-from insats.data.files import to_display_text
-from insats.errors import MappingError
-from insats.intake.pseudonymise import read_csv_text
+from insats.data.files import check_workbook, read_csv_text, to_display_text
+from insats.errors import DataError, MappingError
 
 __all__ = ["DEFAULT_NAME", "MappingError", "MappingResult", "apply_mapping", "read_mapping"]
 
@@ -186,6 +185,7 @@ def _read_source(path: Path, sheet: str | None):
         table = pq.read_table(path)
         return list(table.column_names), None, "parquet", None, table
     if suffix in (".xlsx", ".xlsm"):
+        check_workbook(path)
         wb = load_workbook(path, read_only=True, data_only=True)
         try:
             if sheet is not None and sheet not in wb.sheetnames:
@@ -256,6 +256,9 @@ def apply_mapping(in_dir: str | Path, mapping_file: str | Path | None, out_dir: 
             headers, rows, kind, fmt, arrow = _read_source(src, m.sheet)
         except KeyError:
             problems.append(f"{_where(name, m.key, 'blad')}: bladet {m.sheet!r} finns inte i {src.name}.")
+            continue
+        except DataError as exc:
+            problems.append(f"{_where(name, m.key, 'fil')}: {src.name} kunde inte läsas: {exc}")
             continue
         except Exception as exc:  # noqa: BLE001  (any unreadable file becomes a problem to report, not a crash)
             problems.append(f"{_where(name, m.key, 'fil')}: {src.name} kunde inte läsas ({type(exc).__name__}).")

@@ -8,7 +8,21 @@
   with the pseudonym of that person,
 
 and changes nothing else: each file keeps its format, separator, encoding, quoting, line endings
-and column order (CSV is handled as text, never typed).
+and column order (CSV is handled as text, never typed). Personnummer are found by
+``insats.data.personnummer``, the same code ``insats validate`` uses: the written forms with or
+without spaces and hyphens, full-width digits, numbers (``8503151238.0``, ``503151235`` that lost
+its leading zero, in Excel cells and Parquet columns of any type, categorical included).
+
+**Names too.** A file or sheet whose name holds a personnummer gets the pseudonym in its place
+(``brev_850315-1238.txt`` -> ``brev_P1a2b….txt``). Workbooks are written with their stored
+values (a formula becomes its value, so no personnummer can hide in a formula), through
+``insats.xlsx`` (text stays text).
+
+**Refusing.** Before the copy is put in place, every file, name, sheet, header and cell of it is
+checked again (``insats.data.validate.personnummer_places``, and the raw XML of workbooks). If
+anything still looks like a personnummer — a nested Parquet column, a text file that is not a
+table, a file that cannot be read — ``PseudonymiseError`` says where (never what) and nothing is
+left behind. Nothing that is printed holds a personnummer.
 
 **Pseudonyms.** HMAC-SHA-256 with a secret key over ``"<kind>\\x1f<identifier>"``; the pseudonym is
 ``P`` (person) or ``H`` (household) followed by the first 16 hex characters (64 bits) of the MAC.
@@ -29,32 +43,44 @@ stops with an error (nothing written) if it happens; use a new key then.
 **The key** is a file of 32 random bytes in hex, created (mode 0600) when absent. It must be kept
 outside the output, the input and any git repository; ``pseudonymise`` refuses such paths.
 
-The output is written to a temporary folder next to ``out_dir`` and renamed into place, so an
-interrupted run leaves no half-written study.
+The output is written to a temporary folder next to ``out_dir`` (named with
+``insats.atomic.TEMP_PREFIX``, readable by the owner only, holding a marker file with the process
+id) and renamed into place, so an interrupted run leaves no half-written study; a folder left by a
+run that was killed (``kill -9``, a power cut) is removed at the start of the next run.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import hmac
-import io
+import json
 import os
 import re
-import secrets
 import shutil
 import stat
-import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from openpyxl import load_workbook
 
+from insats.atomic import TEMP_PREFIX, atomic_dir
 from insats.contract import TABLES, fold
-from insats.data.personnummer import find_personnummer, has_personnummer, is_personnummer
-from insats.errors import PseudonymiseError
+from insats.data.files import (
+    CsvFormat,
+    check_workbook,
+    count_formulas_without_value,
+    decode_bytes,
+    read_csv_text,
+    write_csv_text,
+)
+from insats.data.personnummer import has_personnummer, redact
+from insats.data.screening import lost_zero_applies, personnummer_places
+from insats.errors import DataError, PseudonymiseError, printable
+from insats.intake.pseudonyms import Pseudonymiser, cell_text, load_or_create_key
+from insats.xlsx import save_workbook, sheet_title
 
 __all__ = [
     "CsvFormat",
@@ -66,9 +92,8 @@ __all__ = [
     "write_csv_text",
 ]
 
-PREFIX = {"person": "P", "hushall": "H"}
-HEX_CHARS = 16
-KEY_BYTES = 32
+MARKER = ".insats-pseudonymise-pagar"
+"""A file in the temporary folder while a run is going on; it holds the run's process id."""
 
 ID_COLUMNS: dict[str, str] = {}
 """Folded header -> identifier kind (``person``/``hushall``), from contract names and labels."""
@@ -81,7 +106,7 @@ del _t, _c
 CSV_SUFFIXES = (".csv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-TEXT_SUFFIXES = (".json", ".yaml", ".yml", ".md", ".tsv")
+JSON_SUFFIXES = (".json",)
 
 
 @dataclass
@@ -98,6 +123,8 @@ class PseudonymiseSummary:
     """Other files copied unchanged (checked for personnummer first)."""
     skipped: list[str] = field(default_factory=list)
     """Files and folders not copied to the output."""
+    renamed: int = 0
+    """Files and sheets whose name held a personnummer (renamed with the pseudonym)."""
     identifiers: dict[str, int] = field(default_factory=dict)
     """``"personer.csv, kolumn person_id"`` -> number of cells replaced."""
     personnummer: dict[str, int] = field(default_factory=dict)
@@ -118,13 +145,17 @@ class PseudonymiseSummary:
             lines.append(f"  {where}: personnummer i {n} celler ersatta")
         for kind, n in self.distinct.items():
             lines.append(f"  {'personer' if kind == 'person' else 'hushåll'}: {n} olika")
+        if self.renamed:
+            lines.append(
+                f"{self.renamed} filer eller blad hade ett personnummer i namnet och fick pseudonymen i stället."
+            )
         if self.copied:
             lines.append("Kopierade oförändrade: " + ", ".join(self.copied))
         if self.skipped:
             lines.append("Inte kopierade: " + ", ".join(self.skipped))
         for w in self.warnings:
             lines.append(f"Varning: {w}")
-        return "\n".join(lines)
+        return printable(redact("\n".join(lines)))
 
 
 # --------------------------------------------------------------------------- key
@@ -143,199 +174,71 @@ def _git_root(path: Path) -> Path | None:
     return None
 
 
-def load_or_create_key(key_file: str | Path) -> tuple[bytes, bool]:
-    """The key in ``key_file`` (hex); creates it (32 random bytes, mode 0600) when absent."""
-    key_file = Path(key_file)
-    if key_file.exists():
-        try:
-            text = key_file.read_text(encoding="ascii").strip()
-            key = bytes.fromhex(text)
-        except (UnicodeDecodeError, ValueError):
-            raise PseudonymiseError(
-                f"Nyckelfilen {key_file} kan inte läsas: den ska innehålla nyckeln i hexadecimal form."
-            ) from None
-        if len(key) < 16:
-            raise PseudonymiseError(f"Nyckeln i {key_file} är för kort (minst 16 byte, helst {KEY_BYTES}).")
-        return key, False
-    key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = secrets.token_bytes(KEY_BYTES)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(key.hex() + "\n")
-    os.chmod(key_file, 0o600)
-    return key, True
-
-
-# --------------------------------------------------------------------------- hashing
-class _Pseudonymiser:
-    def __init__(self, key: bytes):
-        self._key = key
-        self._cache: dict[tuple[str, str], str] = {}
-        self._owner: dict[str, tuple[str, str]] = {}
-        self._raw: dict[tuple[str, str], str] = {}
-
-    def pseudonym(self, kind: str, identifier: str) -> str:
-        k = (kind, identifier)
-        hit = self._cache.get(k)
-        if hit is not None:
-            return hit
-
-        msg = f"{kind}\x1f{identifier}".encode()
-        for attempt in range(100):
-            # A pseudonym must never look like a personnummer (ten decimal digits in a row can
-            # occur in hex, ~1 in 2 000): then derive the next one, deterministically.
-            data = msg if attempt == 0 else msg + f"\x1f{attempt}".encode()
-            out = PREFIX[kind] + hmac.new(self._key, data, hashlib.sha256).hexdigest()[:HEX_CHARS]
-            if not find_personnummer(out):
-                break
-        prev = self._owner.get(out)
-        if prev is not None and prev != k:
-            raise PseudonymiseError(
-                "Två olika identiteter fick samma pseudonym (en kollision, mycket osannolik). "
-                "Inget har skrivits. Skapa en ny nyckel och kör igen."
-            )
-        self._owner[out] = k
-        self._cache[k] = out
-        return out
-
-    def identifier(self, kind: str, value: str) -> str:
-        """Pseudonym of an identifier cell's value (a personnummer is taken in 10-digit form)."""
-        hit = self._raw.get((kind, value))
-        if hit is not None:
-            return hit
-
-        text = value.strip()
-        out = self.pseudonym(kind, _pnr_key(text) if is_personnummer(text) else text)
-        self._raw[(kind, value)] = out
-        return out
-
-    def scrub(self, text: str) -> tuple[str, bool]:
-        """Text with every embedded personnummer replaced by the person's pseudonym."""
-        if not _CANDIDATE.search(text):
-            return text, False
-
-        found = find_personnummer(text)
-        if not found:
-            return text, False
-        for m in sorted(set(found), key=len, reverse=True):
-            rep = self.pseudonym("person", _pnr_key(m))
-            text = re.sub(rf"(?<!\d){re.escape(m)}(?!\d)", rep, text)
-        return text, True
-
-    def distinct(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for kind, _ in self._cache:
-            out[kind] = out.get(kind, 0) + 1
-        return out
-
-
-_CANDIDATE = re.compile(r"\d{6}[-+]?\d{4}")
-"""Cheap pre-filter: a cell without this cannot hold a personnummer."""
-
-
-def _pnr_key(text: str) -> str:
-    digits = re.sub(r"\D", "", text)
-    return "pnr:" + digits[-10:]
-
-
-# --------------------------------------------------------------------------- CSV as text
-@dataclass(frozen=True)
-class CsvFormat:
-    """How a CSV file was written, so that it can be written back the same way."""
-
-    encoding: str  # utf-8, utf-8-sig (with BOM) or cp1252
-    sep: str
-    lineterminator: str
-    quote_all: bool
-    final_newline: bool
-
-
-def read_csv_text(path: str | Path):
-    """A CSV file as a list of rows of text (header first) and its :class:`CsvFormat`."""
-    data = Path(path).read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        encoding, text = "utf-8-sig", data[3:].decode("utf-8")
-    else:
-        try:
-            encoding, text = "utf-8", data.decode("utf-8")
-        except UnicodeDecodeError:
-            encoding, text = "cp1252", data.decode("cp1252")
-    first = text.split("\n", 1)[0]
-    counts = {s: first.count(s) for s in (";", ",", "\t")}
-    sep = max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
-    term = "\r\n" if first.endswith("\r") else "\n"
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
-    header_fields = first.rstrip("\r").split(sep)
-    quote_all = bool(header_fields) and all(len(f) >= 2 and f[0] == f[-1] == '"' for f in header_fields)
-    final_newline = text.endswith("\n") or text == ""
-    return rows, CsvFormat(encoding, sep, term, quote_all, final_newline)
-
-
-def write_csv_text(rows: list[list[str]], path: str | Path, fmt: CsvFormat) -> None:
-    buf = io.StringIO(newline="")
-    w = csv.writer(
-        buf,
-        delimiter=fmt.sep,
-        lineterminator=fmt.lineterminator,
-        quoting=csv.QUOTE_ALL if fmt.quote_all else csv.QUOTE_MINIMAL,
-    )
-    w.writerows(rows)
-    text = buf.getvalue()
-    if not fmt.final_newline and text.endswith(fmt.lineterminator):
-        text = text[: -len(fmt.lineterminator)]
-    with open(path, "w", encoding=fmt.encoding, newline="") as fh:
-        fh.write(text)
-
-
 # --------------------------------------------------------------------------- per format
 def _count(d: dict[str, int], key: str, n: int = 1) -> None:
     if n:
         d[key] = d.get(key, 0) + n
 
 
-def _do_csv(src: Path, dst: Path, ps: _Pseudonymiser, summary: PseudonymiseSummary) -> None:
+def _lost_zero(header: object) -> bool:
+    """As ``insats validate``: a 9-digit amount in a number column is not a personnummer."""
+    return lost_zero_applies(None, str(header))
+
+
+def _do_csv(src: Path, dst: Path, shown: str, ps: Pseudonymiser, summary: PseudonymiseSummary) -> None:
     rows, fmt = read_csv_text(src)
     if not rows:
-        shutil.copy2(src, dst)
+        shutil.copyfile(src, dst)
+        summary.files.append(shown)
         return
     header = rows[0]
     kinds = {i: ID_COLUMNS.get(fold(h)) for i, h in enumerate(header)}
+    lost_zero = {i: _lost_zero(h) for i, h in enumerate(header)}
     for i, h in enumerate(header):  # a personnummer as a header is still one
         new, hit = ps.scrub(h)
         if hit:
             header[i] = new
-            _count(summary.personnummer, f"{src.name}, rubrikraden")
+            _count(summary.personnummer, f"{shown}, rubrikraden")
     for row in rows[1:]:
         for i, v in enumerate(row):
             kind = kinds.get(i)
             if kind and v.strip():
                 row[i] = ps.identifier(kind, v)
-                _count(summary.identifiers, f"{src.name}, kolumn {header[i]}")
+                _count(summary.identifiers, f"{shown}, kolumn {header[i]}")
             elif v:
-                new, hit = ps.scrub(v)
+                new, hit = ps.scrub(v, lost_zero=lost_zero.get(i, True))
                 if hit:
                     row[i] = new
                     col = header[i] if i < len(header) else f"nr {i + 1}"
-                    _count(summary.personnummer, f"{src.name}, kolumn {col}")
+                    _count(summary.personnummer, f"{shown}, kolumn {col}")
     write_csv_text(rows, dst, fmt)
-    summary.files.append(src.name)
+    summary.files.append(shown)
 
 
-def _cell_text(v) -> str | None:
-    if v is None or isinstance(v, bool):
-        return None
-    if isinstance(v, float) and v == int(v):
-        return str(int(v))
-    if isinstance(v, (int, float, str)):
-        return str(v)
-    return None
-
-
-def _do_excel(src: Path, dst: Path, ps: _Pseudonymiser, summary: PseudonymiseSummary) -> None:
-
-    wb = load_workbook(src, keep_vba=src.suffix.lower() == ".xlsm")
+def _do_excel(src: Path, dst: Path, shown: str, ps: Pseudonymiser, summary: PseudonymiseSummary) -> None:
+    # Stored values, not formulas: a personnummer cannot hide in a formula, and nothing runs.
+    check_workbook(src)
+    empty = count_formulas_without_value(src)
+    if empty:
+        summary.warnings.append(
+            f"{shown}: {empty} {'formelcell' if empty == 1 else 'formelceller'} utan sparat värde blev tomma i "
+            "kopian; öppna originalet i Excel, spara det och kör igen."
+        )
+    wb = load_workbook(src, data_only=True, keep_vba=src.suffix.lower() == ".xlsm")
+    props = wb.properties
+    for name in ("creator", "lastModifiedBy", "title", "subject", "description", "keywords", "category"):
+        value = getattr(props, name, None)
+        if isinstance(value, str) and has_personnummer(value):
+            setattr(props, name, ps.scrub(value)[0])
+            _count(summary.personnummer, f"{shown}, dokumentegenskaper")
+    taken: set[str] = set()
     for ws in wb.worksheets:
-        where = f"{src.name}, blad {ws.title}"
+        title, hit = ps.scrub(ws.title)
+        if hit:
+            ws.title = sheet_title(title, taken | {w.title for w in wb.worksheets if w is not ws})
+            summary.renamed += 1
+        taken.add(ws.title)
+        where = f"{shown}, blad {ws.title}"
         header = {}
         for cell in next(ws.iter_rows(min_row=1, max_row=1), ()):
             if cell.value is not None:
@@ -344,25 +247,61 @@ def _do_excel(src: Path, dst: Path, ps: _Pseudonymiser, summary: PseudonymiseSum
         for row in ws.iter_rows():
             for cell in row:
                 v = cell.value
-                text = _cell_text(v)
+                if cell.comment is not None and has_personnummer(cell.comment.text):
+                    cell.comment.text, _ = ps.scrub(cell.comment.text)
+                    _count(summary.personnummer, f"{where}, kommentarer")
+                text = cell_text(v)
                 if text is None:
                     continue
                 col_name = header.get(cell.column, cell.column_letter)
                 kind = kinds.get(cell.column) if cell.row > 1 else None
                 if kind and text.strip():
-                    cell.value = ps.identifier(kind, text)
+                    cell.value = ps.identifier(kind, v)
                     _count(summary.identifiers, f"{where}, kolumn {col_name}")
                     continue
-                new, hit = ps.scrub(text)
+                lost_zero = _lost_zero(col_name)
+                new: str | None
+                if isinstance(v, str):
+                    new, hit = ps.scrub(v, lost_zero=lost_zero)
+                else:
+                    new = ps.number(v, lost_zero=lost_zero)
+                    hit = new is not None
                 if hit:
                     cell.value = new
                     _count(summary.personnummer, f"{where}, kolumn {col_name}")
         summary.files.append(where)
-    wb.save(dst)
+    save_workbook(wb, dst)
 
 
-def _do_parquet(src: Path, dst: Path, ps: _Pseudonymiser, summary: PseudonymiseSummary) -> None:
+def _replace_column(values: list, kind: str | None, lost_zero: bool, ps: Pseudonymiser) -> tuple[list, int]:
+    out: list[Any] = []
+    changed = 0
+    new: Any
+    for v in values:
+        if v is None or isinstance(v, bool):
+            out.append(v)
+            continue
+        if kind and (cell_text(v) or "").strip():
+            out.append(ps.identifier(kind, v))
+            changed += 1
+            continue
+        if isinstance(v, str):
+            new, hit = ps.scrub(v, lost_zero=lost_zero)
+        elif isinstance(v, bytes):
+            try:
+                new, hit = ps.scrub(v.decode("utf-8"), lost_zero=lost_zero)
+                new = new.encode("utf-8")
+            except UnicodeDecodeError:
+                new, hit = v, False
+        else:
+            new = ps.number(v, lost_zero=lost_zero)
+            hit = new is not None
+        out.append(new if hit else v)
+        changed += hit
+    return out, changed
 
+
+def _do_parquet(src: Path, dst: Path, shown: str, ps: Pseudonymiser, summary: PseudonymiseSummary) -> None:
     pf = pq.ParquetFile(src)
     compression = "snappy"
     if pf.metadata.num_row_groups and pf.metadata.num_columns:
@@ -373,63 +312,159 @@ def _do_parquet(src: Path, dst: Path, ps: _Pseudonymiser, summary: PseudonymiseS
     for i, name in enumerate(table.column_names):
         col = table.column(i)
         typ = col.type
-        kind = ID_COLUMNS.get(fold(name))
-        scannable = pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_integer(typ)
-        if not kind and not scannable:
+        dictionary = pa.types.is_dictionary(typ)
+        value_type = typ.value_type if dictionary else typ
+        if dictionary:
+            col = col.cast(value_type) if col.num_chunks else pa.chunked_array([], value_type)
+        plain = (
+            pa.types.is_string(value_type)
+            or pa.types.is_large_string(value_type)
+            or pa.types.is_integer(value_type)
+            or pa.types.is_floating(value_type)
+            or pa.types.is_decimal(value_type)
+            or pa.types.is_binary(value_type)
+            or pa.types.is_large_binary(value_type)
+        )
+        if not plain:  # nested and other types cannot be rewritten here: the final check decides
             continue
+        kind = ID_COLUMNS.get(fold(name))
         values = col.to_pylist()
-        changed = 0
-        out = []
-        for v in values:
-            text = _cell_text(v)
-            if text is None:
-                out.append(v)
-                continue
-            if kind and text.strip():
-                out.append(ps.identifier(kind, text))
-                changed += 1
-                continue
-            new, hit = ps.scrub(text)
-            out.append(new if hit else v)
-            changed += hit
+        if pa.types.is_decimal(value_type):
+            values = [None if v is None else (int(v) if v == v.to_integral_value() else float(v)) for v in values]
+        out, changed = _replace_column(values, kind, _lost_zero(name), ps)
         if not changed:
             continue
-        key = f"{src.name}, kolumn {name}"
+        key = f"{shown}, kolumn {name}"
         _count(summary.identifiers if kind else summary.personnummer, key, changed)
-        if pa.types.is_integer(typ):  # pseudonyms are text: the column becomes a string column
-            out = [None if v is None else (v if isinstance(v, str) else str(v)) for v in out]
+        if any(
+            f(value_type)
+            for f in (pa.types.is_binary, pa.types.is_large_binary, pa.types.is_string, pa.types.is_large_string)
+        ):
+            new_type = value_type
+        else:  # pseudonyms are text: a number column becomes a text column
+            out = [None if v is None else (v if isinstance(v, str) else cell_text(v) or str(v)) for v in out]
             new_type = pa.string()
-        else:
-            new_type = typ
-        field_ = table.schema.field(i).with_type(new_type)
-        table = table.set_column(i, field_, pa.array(out, type=new_type))
+        array = pa.array(out, type=new_type)
+        if dictionary:
+            array = pc.dictionary_encode(array)
+        field_ = table.schema.field(i).with_type(array.type)
+        table = table.set_column(i, field_, array)
     pq.write_table(table, dst, compression=compression)
-    summary.files.append(src.name)
+    summary.files.append(shown)
 
 
-def _check_other_file(src: Path, ps: _Pseudonymiser) -> bool:
-    """True when a non-table file is text without personnummer (safe to copy unchanged)."""
+def _json_replace(node, ps: Pseudonymiser):
+    """A JSON value with every personnummer (in keys, texts and numbers) pseudonymised."""
+    if isinstance(node, dict):
+        return {ps.scrub(str(k))[0]: _json_replace(v, ps) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_json_replace(v, ps) for v in node]
+    if isinstance(node, str):
+        return ps.scrub(node)[0]
+    if isinstance(node, (int, float)) and not isinstance(node, bool):
+        return ps.number(node) or node
+    return node
 
+
+def _do_other(src: Path, dst: Path, shown: str, ps: Pseudonymiser, summary: PseudonymiseSummary) -> None:
+    """A file that is not a table: copied when it is text without personnummer; a JSON file has
+    them pseudonymised; other text with one stops the run; binary files are not copied."""
     data = src.read_bytes()
-    if b"\x00" in data[:8192]:
-        return False
-    for enc in ("utf-8-sig", "cp1252"):
+    try:
+        text, encoding = decode_bytes(data)
+    except DataError:
+        summary.skipped.append(shown)
+        return
+    if not has_personnummer(text):
+        shutil.copyfile(src, dst)
+        summary.copied.append(shown)
+        return
+    if src.suffix.lower() in JSON_SUFFIXES:
         try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
+            doc = json.loads(text)
+            out = json.dumps(_json_replace(doc, ps), ensure_ascii=False, indent=2) + "\n"
+        except (ValueError, RecursionError):
+            out = None
+        if out is not None and not has_personnummer(out):
+            dst.write_text(out, encoding="utf-8" if encoding.startswith("utf-8") else encoding)
+            _count(summary.personnummer, f"{shown}, text")
+            summary.files.append(shown)
+            return
+    raise PseudonymiseError(
+        f"Filen {shown} är ingen tabell men innehåller något som liknar ett personnummer. "
+        "Ta bort eller rätta filen och kör igen. Inget har skrivits."
+    )
+
+
+# --------------------------------------------------------------------------- the final check
+def _xlsx_parts_places(path: Path, shown: str) -> list[str]:
+    """Every part of a workbook (comments, properties, names ...) as text: a personnummer the
+    cell check cannot see is found here."""
+    places = []
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if not info.filename.endswith((".xml", ".rels", ".vml")):
+                    continue
+                text = zf.read(info).decode("utf-8", errors="replace")
+                text = re.sub(r"<[^>]*>", " ", text)  # the text between the tags, not the markup
+                if has_personnummer(text):
+                    places.append(f"{shown}: delen {info.filename} av arbetsboken")
+    except zipfile.BadZipFile:
+        places.append(f"{shown}: arbetsboken kunde inte öppnas för kontroll")
+    return places
+
+
+def _final_check(folder: Path) -> list[str]:
+    places = personnummer_places(folder)
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.suffix.lower() in EXCEL_SUFFIXES:
+            places += _xlsx_parts_places(path, path.name)
+    return places
+
+
+# --------------------------------------------------------------------------- temp folders
+def _stale_temp_folders(out_dir: Path) -> tuple[list[Path], list[Path]]:
+    """Temporary folders of earlier runs towards ``out_dir``: those whose process is gone, and
+    those whose process still runs (another run going on, or a reused process id)."""
+    stale: list[Path] = []
+    running: list[Path] = []
+    prefix = f"{TEMP_PREFIX}{out_dir.stem[:40]}."
+    for p in out_dir.parent.glob(f"{TEMP_PREFIX}*"):
+        if not p.is_dir() or not p.name.startswith(prefix):
             continue
-    else:
+        marker = p / MARKER
+        if not marker.exists():
+            if p.name.endswith(".old"):
+                stale.append(p)
+            continue
+        try:
+            pid = int(marker.read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            pid = -1
+        (stale if pid <= 0 or not _alive(pid) else running).append(p)
+    return stale, running
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
         return False
-    if has_personnummer(text):
-        raise PseudonymiseError(
-            f"Filen {src.name} är ingen tabell men innehåller något som liknar ett personnummer. "
-            "Ta bort eller rätta filen och kör igen. Inget har skrivits."
-        )
+    except PermissionError:  # a process of another user
+        return True
     return True
 
 
 # --------------------------------------------------------------------------- main
+def _shown_name(name: str, ps: Pseudonymiser) -> tuple[str, bool]:
+    """A file name with any personnummer replaced by the pseudonym."""
+    new, hit = ps.scrub(name)
+    if hit:
+        new = new.replace("/", "_").replace("\x00", "_")
+    return new, hit
+
+
 def pseudonymise(
     in_dir: str | Path,
     out_dir: str | Path,
@@ -441,16 +476,26 @@ def pseudonymise(
 
     Raises :class:`PseudonymiseError` (Swedish message; nothing written) when the paths are
     unsafe (key inside the input, the output or a git repository; output inside the input),
-    when ``out_dir`` exists and is not empty (unless ``overwrite``), when a non-table file holds
-    a personnummer, or when two identifiers collide.
+    when ``out_dir`` exists and is not empty (unless ``overwrite``), when a file cannot be
+    processed, when anything in the finished copy still looks like a personnummer, or when two
+    identifiers collide.
     """
     in_dir = Path(in_dir).resolve()
     out_dir = Path(out_dir).resolve()
     key_path = Path(key_file).expanduser().resolve()
+    if in_dir.is_file():
+        raise PseudonymiseError(
+            f"{in_dir} är en fil; ange studiemappen som innehåller den ({in_dir.parent}). Hela mappen pseudonymiseras."
+        )
     if not in_dir.is_dir():
         raise PseudonymiseError(f"Studiemappen {in_dir} finns inte.")
     if out_dir == in_dir or _inside(out_dir, in_dir) or _inside(in_dir, out_dir):
         raise PseudonymiseError("Utmappen får inte vara studiemappen eller ligga i den (eller tvärtom).")
+    if key_path.is_dir():
+        raise PseudonymiseError(
+            f"Nyckelfilen {key_path} är en mapp. Ange en fil, t.ex. {key_path / 'insats.key'} "
+            "(den skapas om den inte finns), utanför studiemappen, utmappen och git."
+        )
     if _inside(key_path, out_dir):
         raise PseudonymiseError(
             f"Nyckelfilen {key_path} ligger i utmappen {out_dir}. Nyckeln får aldrig följa med de "
@@ -475,55 +520,74 @@ def pseudonymise(
     mode = stat.S_IMODE(key_path.stat().st_mode)
     if mode & 0o077:
         summary.warnings.append(f"nyckelfilen kan läsas av andra användare (rättigheter {mode:o}); ändra till 600.")
-    ps = _Pseudonymiser(key)
+    ps = Pseudonymiser(key)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    try:
+    stale, running = _stale_temp_folders(out_dir)
+    for old in stale:
+        shutil.rmtree(old, ignore_errors=True)
+        summary.warnings.append(
+            f"en ofullständig kopia från en avbruten körning ({old.name}) togs bort innan den här körningen började."
+        )
+    for other in running:
+        summary.warnings.append(
+            f"{other} är en ofullständig kopia från en körning som kanske pågår; ta bort mappen om ingen annan "
+            "pseudonymisering pågår (den kan bara läsas av dig)."
+        )
+    with atomic_dir(out_dir) as tmp:
+        final_mode = stat.S_IMODE(tmp.stat().st_mode)  # as the user's umask wants it
+        os.chmod(tmp, 0o700)  # nobody else reads pseudonymised data while it is being written
+        (tmp / MARKER).write_text(str(os.getpid()), encoding="ascii")
         for src in sorted(in_dir.iterdir()):
+            shown, renamed = _shown_name(src.name, ps)
             if src.name.startswith((".", "~$")):
-                summary.skipped.append(src.name)
+                summary.skipped.append(shown)
                 continue
             if src.is_dir():
-                summary.skipped.append(src.name + "/")
+                summary.skipped.append(shown + "/")
                 continue
-            dst = tmp / src.name
+            summary.renamed += renamed
+            dst = tmp / shown
             suffix = src.suffix.lower()
             try:
                 if suffix in CSV_SUFFIXES:
-                    _do_csv(src, dst, ps, summary)
+                    _do_csv(src, dst, shown, ps, summary)
                 elif suffix in EXCEL_SUFFIXES:
-                    _do_excel(src, dst, ps, summary)
+                    _do_excel(src, dst, shown, ps, summary)
                 elif suffix in PARQUET_SUFFIXES:
-                    _do_parquet(src, dst, ps, summary)
-                elif _check_other_file(src, ps):
-                    shutil.copy2(src, dst)
-                    summary.copied.append(src.name)
+                    _do_parquet(src, dst, shown, ps, summary)
                 else:
-                    summary.skipped.append(src.name)
+                    _do_other(src, dst, shown, ps, summary)
             except PseudonymiseError:
                 raise
-            except Exception as exc:
+            except DataError as exc:
+                raise PseudonymiseError(f"Filen {shown} kunde inte behandlas: {exc} Inget har skrivits.") from None
+            except Exception as exc:  # noqa: BLE001 - any file that cannot be processed stops the run
                 raise PseudonymiseError(
-                    f"Filen {src.name} kunde inte behandlas ({type(exc).__name__}). Inget har skrivits."
-                ) from exc
+                    f"Filen {shown} kunde inte behandlas (tekniskt fel: {type(exc).__name__}); kontrollera att den "
+                    "är en giltig CSV-, Excel- eller Parquet-fil. Inget har skrivits."
+                ) from None
+        unknown = [
+            name
+            for name in summary.files
+            if ", blad " not in name and fold(Path(name).stem) not in TABLES and not name.endswith(JSON_SUFFIXES)
+        ]
+        if unknown:
+            summary.warnings.append(
+                "filer som inte är tabeller i datakontraktet behandlades (person_id, hushall_id och personnummer "
+                f"ersattes): {', '.join(unknown)}. Kontrollera att de inte har andra identiteter, t.ex. "
+                "ärendenummer, innan kopian lämnas ut."
+            )
+        (tmp / MARKER).unlink()
+        places = _final_check(tmp)
+        if places:
+            shown_places = "\n".join(f"  {p}" for p in places[:20])
+            more = f"\n  … och {len(places) - 20} ställen till." if len(places) > 20 else ""
+            raise PseudonymiseError(
+                "Pseudonymiseringen avbröts: något i kopian ser fortfarande ut som ett personnummer (eller kunde "
+                f"inte kontrolleras), och det kan insats inte ersätta:\n{shown_places}{more}\n"
+                "Rätta eller ta bort det i studiemappen och kör igen. Inget har skrivits."
+            )
         summary.distinct = ps.distinct()
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
-            old.rmdir()
-            os.replace(out_dir, old)
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out_dir)
-        os.chmod(out_dir, 0o755 & ~_umask())
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        os.chmod(tmp, final_mode)
     return summary
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -12,6 +12,7 @@ from insats.analysis.measures.compute import MeasureResult
 from insats.analysis.measures.registry import labels_table, measure_label
 from insats.atomic import atomic_path
 from insats.errors import UsageError
+from insats.xlsx import csv_text, write_xlsx
 
 SWEDISH_HEADERS = {
     "matt": "Mått",
@@ -29,7 +30,8 @@ def write_measures(result: MeasureResult, path: Path | str) -> Path:
     CSV and JSON are for machines: suppressed values are empty / null with ``undertryckt`` true.
     XLSX is for people: Swedish headers, ``..`` in suppressed cells, labels on a second sheet, the
     parameters on a third and the suppression log (which counts are hidden and why, never their
-    values) on a fourth; JSON carries the log too (``undertryckningar``).
+    values) on a fourth; JSON carries the log too (``undertryckningar``). XLSX and CSV go through
+    ``insats.xlsx``: text from the data (an area code) is never a formula.
     """
     path = Path(path)
     ext = path.suffix.lower()
@@ -39,7 +41,7 @@ def write_measures(result: MeasureResult, path: Path | str) -> Path:
     with atomic_path(path) as tmp:
         table = result.table
         if ext == ".csv":
-            table.to_csv(tmp, index=False)
+            tmp.write_text(csv_text(table), encoding="utf-8", newline="")
         elif ext == ".json":
             payload = {
                 "parametrar": result.params,
@@ -54,13 +56,13 @@ def write_measures(result: MeasureResult, path: Path | str) -> Path:
                 shown.loc[table["undertryckt"], col] = ".."
             shown["undertryckt"] = np.where(table["undertryckt"], "Ja", "Nej")
             shown.insert(1, "Benämning", table["matt"].map(measure_label))
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-                shown.rename(columns=SWEDISH_HEADERS).to_excel(xw, sheet_name="Mått", index=False)
-                labels_table().to_excel(xw, sheet_name="Benämningar", index=False)
-                pd.DataFrame(
-                    {"Parameter": list(result.params), "Värde": [str(v) for v in result.params.values()]}
-                ).to_excel(xw, sheet_name="Parametrar", index=False)
-                log_table(result.log).to_excel(xw, sheet_name="Undertryckningar", index=False)
+            params = pd.DataFrame({"Parameter": list(result.params), "Värde": [str(v) for v in result.params.values()]})
+            sheets = {
+                "Mått": shown.rename(columns=SWEDISH_HEADERS),
+                "Benämningar": labels_table(),
+                "Parametrar": params,
+            }
+            write_xlsx(tmp, {**sheets, "Undertryckningar": log_table(result.log)})
     return path
 
 

@@ -14,10 +14,11 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from insats.contract import CENTRAL, CODE_LISTS, TABLES, fold
-from insats.data.files import to_display_text
+from insats.data.files import check_workbook, to_display_text
 from insats.data.parse import coerce_column
 from insats.data.problems import FEL, VARNING, Problem
 from insats.data.study import Study
+from insats.errors import DataError
 from insats.intake.survey.layout import (
     EXAMPLE_MARK,
     JA,
@@ -172,7 +173,11 @@ def read_surveys(files: Iterable[str | Path]):
     for path in [Path(f) for f in files]:
         fname = path.name
         try:
+            check_workbook(path)
             wb = load_workbook(path, data_only=True, read_only=False)
+        except DataError as exc:
+            add("error", fname, None, None, None, None, f"Filen kan inte läsas: {exc}")
+            continue
         except Exception as exc:  # noqa: BLE001 - any unreadable file is a problem to report
             add(
                 "error",

@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from insats.atomic import atomic_path, atomic_write
+from insats.atomic import atomic_write
 from insats.contract import CODE_LISTS, TABLES, fold, label
 from insats.errors import SurveyError
 from insats.intake.survey.layout import (
@@ -34,12 +34,13 @@ from insats.intake.survey.layout import (
     SHEET_MEDEL,
     TEMPLATE_VERSION,
 )
+from insats.xlsx import save_workbook
 
 
 # --------------------------------------------------------------------------- helpers
 def _atomic_save_workbook(wb, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    """Through the one writer: an area name from the user is text, never a formula."""
+    save_workbook(wb, path)
 
 
 def _atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
