@@ -232,6 +232,17 @@ def long_table() -> pd.DataFrame:
         ("likstallighet_tratt__utfall_arbete_studier_andel", "a", 1.0, np.nan, 100, False),
         ("likstallighet_tratt__utfall_arbete_studier_andel", "b", -2.0, np.nan, 100, False),
         ("likstallighet_tratt__utfall_arbete_studier_andel", "c", 0.0, np.nan, 100, False),
+        # the plain limits flag every area; the O/E's adjusted limits flag c only
+        ("likstallighet_tratt_vanlig__utfall_arbete_studier_andel", "a", 2.0, np.nan, 100, False),
+        ("likstallighet_tratt_vanlig__utfall_arbete_studier_andel", "b", -2.0, np.nan, 100, False),
+        ("likstallighet_tratt_vanlig__utfall_arbete_studier_andel", "c", -1.0, np.nan, 100, False),
+        ("likstallighet_phi__utfall_arbete_studier_andel", ALLA, 12.5, np.nan, 3, False),
+        ("likstallighet_tratt__justerat_utfall_oe", "a", 0.0, np.nan, 100, False),
+        ("likstallighet_tratt__justerat_utfall_oe", "b", 0.0, np.nan, 100, False),
+        ("likstallighet_tratt__justerat_utfall_oe", "c", -1.0, np.nan, 100, False),
+        ("likstallighet_tratt_vanlig__justerat_utfall_oe", "a", 1.0, np.nan, 100, False),
+        ("likstallighet_tratt_vanlig__justerat_utfall_oe", "b", 0.0, np.nan, 100, False),
+        ("likstallighet_tratt_vanlig__justerat_utfall_oe", "c", -2.0, np.nan, 100, False),
         ("justerat_utfall_oe", "a", 1.5, 60, 100, False),
         ("justerat_utfall_oe", "b", 0.9, 10, 100, False),
         ("justerat_utfall_oe", "c", 0.5, 30, 100, False),
@@ -256,6 +267,27 @@ def test_differing_areas():
     # a's interval 1.1-2.0 lies above 1, b's 0.5-1.4 contains 1, c's 0.3-0.8 lies below
     assert d["justerat"].tolist() == [1, 0, -1]
     assert d.loc["a", "oe"] == 1.5
+    assert d["ratt_vanlig"].tolist() == [2, -2, -1]
+    assert d["justerat_od"].tolist() == [0, 0, -1]
+    # a: both higher; b: lower raw, as expected adjusted; c: inside raw, lower adjusted
+    assert K.raw_and_adjusted(d.reset_index()) == {"motsatt": [], "bara_ratt": ["b"], "bara_justerat": ["c"]}
+
+
+def test_outcome_sentences_say_where_raw_and_adjusted_differ_and_which_to_trust():
+    diff = K.differing_areas(long_table())
+    text = " ".join(K.outcome_sentences(diff, {"a": "Norrby", "b": "Söderby", "c": "Västby"}))
+    assert "2 områden ligger utanför trattdiagrammets 95 %-gränser" in text and "Norrby och Söderby" in text
+    assert "med de vanliga gränserna för enbart slump är det 3" in text
+    assert "skiljer sig 2 områden från det förväntade mer än slumpen förklarar (Norrby och Västby)" in text
+    assert "med 3 områden väntas ungefär 0,2 sådana av en slump" in text  # 3 × 0.05 = 0.15
+    assert "Av dem skiljer sig Västby också mer än områden brukar skilja sig åt." in text
+    assert "För Söderby förklaras skillnaden i rå andel av vilka deltagare området har." in text
+    assert "För Västby syns skillnaden först när deltagarna räknas in." in text
+    assert "Lita på den justerade jämförelsen" in text
+    # opposite directions are named as such
+    flipped = diff.assign(ratt=[1.0, -2.0, 0.0], justerat=[-1.0, 0.0, 0.0])
+    text2 = " ".join(K.outcome_sentences(flipped, {"a": "Norrby"}))
+    assert "För Norrby pekar bilderna åt olika håll: andelen är högre än i hela studien, men lägre" in text2
 
 
 def test_equality_table():
@@ -269,7 +301,12 @@ def test_equality_table():
     # shares .6 .1 .3 (d suppressed); a and b outside 95 %, b also outside 99.8 %
     r = eq.loc["utfall_arbete_studier_andel"]
     assert r["range"] == pytest.approx(0.5) and r["n"] == 3 and r["utanfor_95"] == 2 and r["utanfor_998"] == 1
-    assert eq.loc["justerat_utfall_oe", "utanfor_95"] == 2
+    assert r["utanfor_95_vanlig"] == 3 and r["phi"] == 12.5
+    # the O/E: one area outside the adjusted limits, two outside the plain ones (its score interval)
+    assert eq.loc["justerat_utfall_oe", "utanfor_95"] == 1 and eq.loc["justerat_utfall_oe", "utanfor_95_vanlig"] == 2
+    ff = K.false_flags(eq.reset_index())
+    assert ff == {"tests": 6, "measures": 2, "flagged": 3, "flagged_plain": 5, "expected": pytest.approx(0.3)}
+    assert "ungefär 0,3 av dem hamna utanför 95 %-gränserna av en slump" in K.false_flags_sentence(ff)
 
 
 # --------------------------------------------------------------------------- follow-up system

@@ -524,7 +524,8 @@ def test_outcomes_by_group_counts_and_oe():
             "utbildning": "gymnasial",
             "hindergrupp": "arbetsloshet",
             "aldersgrupp": rng.choice(["18_24", "25_34"], n),
-            "manader_fore": rng.integers(0, 12, n).astype(float),
+            "andel_fore": rng.integers(0, 13, n) / 12,
+            "fore_fonster": "12",
             "regi": rng.choice(["lov", "egen_central"], n),
         }
     )
