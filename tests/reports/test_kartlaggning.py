@@ -468,3 +468,52 @@ def test_table_of_contents():
     assert out.index("insats-toc") > out.index("<h1") and out.index("insats-toc") < out.index("<script>")
     assert "<title>Rubrik</title>" in out
     assert add_table_of_contents("<html><body><p>x</p></body></html>") == "<html><body><p>x</p></body></html>"
+
+
+# --------------------------------------------------------------------------- method part
+
+
+def test_method_part_reports_the_model_checks_and_protects_small_tenths():
+    cal = pd.DataFrame(
+        {
+            "n": [100.0, 100.0, 100.0, 100.0],
+            "observerat": [3.0, 20.0, 30.0, 50.0],
+            "forvantat": [5.0, 18.0, 32.0, 48.0],
+        },
+        index=pd.Index([1, 2, 3, 4], name="grupp"),
+    )
+    oe = pd.DataFrame({"observed": [1.0]})
+    oe.attrs.update(
+        {
+            "calibration": cal,
+            "c_statistic": 0.712,
+            "c_statistic_cv": 0.70,
+            "calibration_slope_cv": 0.95,
+            "calibration_in_the_large_cv": 0.01,
+            "hosmer_lemeshow": {"chi2": 1.0, "df": 2, "p": 0.6},
+            "folds": 5,
+            "n_dropped": 0,
+        }
+    )
+    t = K.calibration_table(oe, 5)
+    # tenth 1 has 3 outcomes: suppressed with its expected count, and a second tenth (the smallest other
+    # count, tenth 2 with 20) so that it cannot be read off the total
+    assert t.iloc[0, 2:].tolist() == [".."] * 4 and t.iloc[1, 2] == ".."
+    assert t.iloc[-1, 0] == "Alla" and t.iloc[-1, 2] == "103"
+    text = " ".join(K.model_sentences(oe))
+    assert "c-statistik): 0,71" in text and "71\u00a0% av paren" in text and "korsvalidering) 0,70" in text
+    assert "lutning 0,95" in text and "p = 0,60" in text and "ingen säker skillnad" in text
+
+
+@pytest.mark.slow
+def test_method_section_on_a_generated_study():
+    from insats.intake.synth import generate_tables
+
+    tables, _ = generate_tables("stockholm", seed=3, persons=3000)
+    study = Study.from_frames(**tables)
+    res = compute_measures(study, start="2012-01", end="2013-12")
+    sec = K.section_metod(study, res.table, "2012-01", "2013-12")
+    text = " ".join(sec.notes)
+    assert "c-statistik" in text and "Kalibrering" in text and "överspridning" in text
+    (table,) = sec.tables.values()
+    assert len(table) == 11  # ten tenths and the total

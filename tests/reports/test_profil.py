@@ -246,12 +246,20 @@ def test_utbud_and_medel_figures(profiles):
     assert (fig(c, "utbud_insatser")["varde"], fig(c, "utbud_insatser")["plats"]) == (1, 3)
     assert np.isnan(fig(a, "utbud_insatser")["ovriga_varde"])  # distinct counts do not subtract
     # places per 100: CENTRAL's 8 places shared by unemployed recipients (a 20, b 40, c 3, d 30 of 93).
-    # c's base is 3 -> suppressed; then a (smallest base, 20) -> suppressed
+    # M2: average places per 100 average monthly recipients; everyone has assistance in one of the period's
+    # six months, so the average monthly recipients are a 20/6, b 40/6, c 3/6, d 30/6 (the published base is
+    # the recipient-months 20, 40, 3, 30). c's base is 3 -> suppressed; then a (smallest base, 20) -> suppressed
     assert fig(a, "utbud_platser_per_100")["undertryckt"] and fig(a, "utbud_platser_per_100")["ovriga_undertryckt"]
     rb = fig(b, "utbud_platser_per_100")
-    assert rb["varde"] == pytest.approx(100 * (5 + 8 * 40 / 93) / 40)
-    assert rb["ovriga_varde"] == pytest.approx(100 * (23 - 5 - 8 * 40 / 93) / 53)
-    assert rb["alla_varde"] == pytest.approx(100 * 23 / 93)
+    assert rb["varde"] == pytest.approx(100 * (5 + 8 * 40 / 93) / (40 / 6))
+    assert rb["ovriga_varde"] == pytest.approx(100 * (23 - 5 - 8 * 40 / 93) / (53 / 6))
+    assert rb["alla_varde"] == pytest.approx(100 * 23 / (93 / 6))
+    # money per participant and month (M4): counted money without feriejobb for 6 of 12 months, a 50 000,
+    # b 25 000 (CENTRAL's 15 000 is its own row, not in ALLA); participant-months: i1 runs Jan–Mar for
+    # everyone, so a 60, b 120, c 9, d 90 (279). The rest of the study for a: (75 000 − 50 000) / (279 − 60)
+    md = fig(a, "medel_per_deltagare")
+    assert (md["varde"], md["alla_varde"]) == pytest.approx((50_000 / 60, 75_000 / 279))
+    assert md["ovriga_varde"] == pytest.approx(25_000 / 219)
     # money: a 120 000 (100 000 counted, 20 000 feriejobb), b 50 000, CENTRAL 30 000; total 200 000
     m = fig(a, "medel_totalt")
     assert (m["varde"], m["ovriga_varde"], m["alla_varde"]) == (120_000, 80_000, 200_000)
@@ -260,7 +268,7 @@ def test_utbud_and_medel_figures(profiles):
     r = fig(a, "medel_andel_raknas_som_insats")
     assert (r["varde"], r["ovriga_varde"], r["alla_varde"]) == pytest.approx((5 / 6, 1.0, 0.9))
     assert pd.isna(f["tratt"]) and np.isnan(f["ki_lo"])  # kronor are not persons: no funnel, no interval
-    assert np.isnan(fig(a, "medel_per_deltagare")["ovriga_varde"])  # central money is only in ALLA
+    assert np.isfinite(fig(a, "medel_per_deltagare")["ovriga_varde"])  # ALLA is the areas' own money only
 
 
 def test_key_table_display(profiles):
