@@ -211,8 +211,8 @@ def equality_table(long: pd.DataFrame, measures: Sequence[str] = EQUALITY_MEASUR
     """Variation across areas of each measure present (published, non-suppressed area values):
     ``min, max, range, cv, n`` (``insats.analysis.stats.variation``) and, for shares and the O/E with
     funnel-plot flags, ``utanfor_95`` / ``utanfor_998`` (areas outside the 95 % / 99,8 % limits adjusted for
-    overdispersion), ``utanfor_95_vanlig`` (outside the plain 95 % limits) and ``phi`` (the between-area
-    variance as a multiple of the binomial)."""
+    overdispersion), ``utanfor_95_vanlig`` (outside the plain 95 % limits), ``phi`` (the between-area
+    variance as a multiple of the binomial) and ``provade`` (areas with a flag)."""
 
     rows = []
     for m in measures:
@@ -231,9 +231,11 @@ def equality_table(long: pd.DataFrame, measures: Sequence[str] = EQUALITY_MEASUR
             "utanfor_998": np.nan,
             "utanfor_95_vanlig": np.nan,
             "phi": np.nan,
+            "provade": np.nan,
         }
         flags = long[long["matt"] == f"likstallighet_tratt__{m}"]["varde"]
         if len(flags):
+            row["provade"] = float(len(flags))
             row["utanfor_95"] = float((flags.abs() >= 1).sum())
             row["utanfor_998"] = float((flags.abs() >= 2).sum())
         plain = long[long["matt"] == f"likstallighet_tratt_vanlig__{m}"]["varde"]
@@ -245,7 +247,19 @@ def equality_table(long: pd.DataFrame, measures: Sequence[str] = EQUALITY_MEASUR
         rows.append(row)
     return pd.DataFrame(
         rows,
-        columns=["matt", "min", "max", "range", "cv", "n", "utanfor_95", "utanfor_998", "utanfor_95_vanlig", "phi"],
+        columns=[
+            "matt",
+            "min",
+            "max",
+            "range",
+            "cv",
+            "n",
+            "utanfor_95",
+            "utanfor_998",
+            "utanfor_95_vanlig",
+            "phi",
+            "provade",
+        ],
     )
 
 
@@ -276,7 +290,7 @@ def false_flags(eq: pd.DataFrame) -> dict:
     """How many area × measure comparisons the likställighet table makes, how many are flagged (adjusted
     95 % limits) and how many flags chance alone would give (``overdispersion.expected_false_flags``)."""
     tested = eq[eq["utanfor_95"].notna()]
-    n_tests = int(tested["n"].sum())
+    n_tests = int(tested["provade"].sum())
     return {
         "tests": n_tests,
         "measures": len(tested),

@@ -58,7 +58,7 @@ def attendance_frame(ctx: Context) -> pd.DataFrame:
     for col in ("namn", "kategori", "regi", "utforare"):
         out[col] = q[col].astype(object).to_numpy() if col in q else None
     out["narvarokrav"] = None
-    if "insatser" in ctx.study:
+    if "insatser" in ctx.study and "narvarokrav" in ctx.study["insatser"]:
         ins = ctx.study["insatser"]
         req = dict(zip(ins["insats_id"].astype(str), ins["narvarokrav"].astype("boolean")))
         values = [req.get(str(i), pd.NA) for i in out["insats_id"]]
