@@ -123,7 +123,7 @@ def model_sentences(oe: pd.DataFrame) -> list[str]:
 
 
 @sectioned
-def section_metod(study: Study, long: pd.DataFrame, start, end, *, min_cell: int = 5) -> list[Any]:
+def section_metod(study: Study, start, end, *, min_cell: int = 5) -> list[Any]:
     """The method part: the case-mix model's discrimination and calibration (table by tenths), and how the
     funnel plots' limits handle overdispersion and many comparisons at once."""
     items: list[Any] = [
