@@ -235,6 +235,51 @@ def test_capacity_gap_adds_the_unreached_by_hand():
     assert gap.loc[ALLA, "behov"] == pytest.approx((30 + 91 + 321) / 366 + 0.5 * 60.5 / 366 + 0.5)
 
 
+def test_who_uses_the_places_is_hidden_where_a_part_rests_on_few_participations():
+    """Arbetsträning: 10 participations in scope and 2 outside it; kurs: 10 and 10. With min_cell 5 the
+    split of arbetsträning is hidden (2 outside), and so is kurs's (else it would follow from the total
+    row); the categories' whole occupancy stays visible."""
+    personer, bistand, deltaganden = [], [], []
+    k = 0
+    for kat, n_in, n_out in (("I1", 10, 2), ("I2", 10, 10)):
+        for j in range(n_in + n_out):
+            k += 1
+            pid = f"P{k}"
+            hinder = "arbetslos_vantar" if j < n_in else "sjukskriven"
+            personer.append((pid, "A", 1980, "K", hinder))
+            bistand += [(pid, m, 1000.0) for m in _months("2016-01", "2016-12")]
+            deltaganden.append((f"D{k}", pid, kat, "2016-02-01", "2016-04-30"))
+    study = Study.from_frames(
+        omraden=pd.DataFrame(
+            {"omrade_kod": ["A"], "omrade": ["Norrby"], "kommun_kod": "0999", "ar": 2016, "folkmangd": 1}
+        ),
+        insatser=pd.DataFrame(
+            {
+                "insats_id": ["I1", "I2"],
+                "omrade_kod": ["A", "A"],
+                "namn": ["Träning", "Kurs"],
+                "kategori": ["arbetstraning", "kurs"],
+                "regi": ["egen_omrade", "egen_omrade"],
+                "platser": [5, 5],
+                "raknas_som_insats": [True, True],
+            }
+        ),
+        personer=pd.DataFrame(personer, columns=["person_id", "omrade_kod", "fodelsear", "kon", "forsorjningshinder"]),
+        bistand=pd.DataFrame(bistand, columns=["person_id", "manad", "belopp"]),
+        deltaganden=pd.DataFrame(
+            deltaganden, columns=["deltagande_id", "person_id", "insats_id", "start_datum", "slut_datum"]
+        ),
+    )
+    c = U.make_context(study, "2016-01", "2016-12", min_cell=5)
+    sec = U.section_offer(c, compute_measures(study, start="2016-01", end="2016-12").table, min_cell=5)
+    t = sec.tables["Platser i bruk i dag och platser som behövs om alla i omfattningen nås"].set_index("Kategori")
+    for kat in ("Arbetsträning", "Kurs"):
+        assert t.loc[kat, "varav personer i omfattningen"] == ".." and t.loc[kat, "varav andra"] == ".."
+        assert t.loc[kat, "I bruk i dag"] not in ("..", "")
+    assert t.loc["Alla kategorier", "varav andra"] != ".."  # 12 outside in all: shown
+    assert "kapacitet_utanfor" in sec.findings
+
+
 SUNDBYBERG = Path(__file__).resolve().parents[2] / "data" / "exempel" / "sundbyberg"
 
 

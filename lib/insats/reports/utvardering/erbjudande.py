@@ -317,15 +317,19 @@ def _capacity_part(s: Section, ctx: Context, frame: pd.DataFrame, min_cell: int)
     )
     gp = protect_shares(shown, min_cell, key="kategori", num="deltaganden", den=None, values=values)
     # who uses the places: the split is shown only where neither part rests on 1 … min_cell − 1
-    # participations, and never so that a hidden part follows from the total row
-    sp = protect_shares(
-        shown.assign(undertryckt=gp["undertryckt"]),
-        min_cell,
-        key="kategori",
-        num="deltaganden_i_omfattning",
-        den="deltaganden_utanfor",
-        values=("belaggning_i_omfattning", "belaggning_utanfor"),
-    )
+    # participations, and never so that a hidden part follows from the total row. Each part is a share of
+    # the category's participations (its complement is the other part), protected on its own; a row's split
+    # is hidden when either part is.
+    base = shown.assign(undertryckt=gp["undertryckt"])
+    parts = [
+        protect_shares(base, min_cell, key="kategori", num=col, den="deltaganden")["undertryckt"].to_numpy(dtype=bool)
+        for col in ("deltaganden_i_omfattning", "deltaganden_utanfor")
+    ]
+    split_hidden = parts[0] | parts[1]
+    sp = base.copy()
+    for col in ("belaggning_i_omfattning", "belaggning_utanfor"):
+        sp[col] = sp[col].astype(float).mask(split_hidden)
+    sp["undertryckt"] = split_hidden
     cols = {
         "namn": ("Kategori", "text"),
         "deltaganden": ("Deltaganden i perioden", "antal"),
