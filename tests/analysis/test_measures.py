@@ -172,7 +172,19 @@ def test_utbud(raw):
         {"a": (2, None, None), "b": (2, None, None), "c": (1, None, None), "ALLA": (3, None, None)},
     )
     # unemployed adult recipients: a p1,p2; b p4; c p6 -> CENTRAL's 8 places: a 4, b 2, c 2
-    check(raw, "utbud_platser_per_100", {"a": (700, 14, 2), "b": (700, 7, 1), "c": (200, 2, 1), "ALLA": (575, 23, 4)})
+    # Places per 100 (M2): average places open on a day (i1, i2, i3 open all six months: a 14, b 7, c 2) per 100
+    # average monthly unemployed adult recipients. taljare = place-months (places × 6 months), namnare =
+    # recipient-months in 2013-01..06: a p1 01-03 (3) + p2 03-04 (2) = 5; b p4 02-06 = 5; c p6 01, 02, 06 = 3.
+    check(
+        raw,
+        "utbud_platser_per_100",
+        {
+            "a": (100 * 84 / 5, 84, 5),
+            "b": (100 * 42 / 5, 42, 5),
+            "c": (100 * 12 / 3, 12, 3),
+            "ALLA": (100 * 138 / 13, 138, 13),
+        },
+    )
     check(
         raw,
         "utbud_andel_narvarokrav",
@@ -216,12 +228,76 @@ def test_medel(raw):
         "medel_andel_raknas_som_insats",
         {"a": (100 / 120, None, None), "b": (1, None, None), "c": (0, None, None), "ALLA": (0.8, 240_000, 300_000)},
     )
-    # participants who started in the period: a p1; b p4, p5; c p6
+    # Money per participant and month (M3, M4): 2013's money counted as intervention, feriejobb left out, for
+    # the period's 6 of 12 months: a 100 000 / 2 = 50 000; b kurs 30 000 / 2 = 15 000 (b's feriejobb 50 000
+    # is left out); c 0; CENTRAL 60 000 / 2 = 30 000 on its own row. Participant-months (persons with a
+    # participation in an intervention counted as intervention, not feriejobb, some day of the month):
+    # a p1 d1 Jan-Mar = 3; b p4 d3 Mar-May (3) + p5 d5 May (1) = 4; c p6 d4 Feb-Jun = 5; d2 starts in July.
+    # ALLA: the areas' own money (65 000) over all 12 participant-months; CENTRAL over the same 12.
     check(
         raw,
         "medel_per_deltagare",
-        {"a": (100_000, 100_000, 1), "b": (40_000, 80_000, 2), "c": (0, 0, 1), "ALLA": (60_000, 240_000, 4)},
+        {
+            "a": (50_000 / 3, 50_000, 3),
+            "b": (15_000 / 4, 15_000, 4),
+            "c": (0, 0, 5),
+            "CENTRAL": (30_000 / 12, 30_000, 12),
+            "ALLA": (65_000 / 12, 65_000, 12),
+        },
     )
+
+
+def test_places_and_money_per_participant_do_not_depend_on_the_period_length():
+    """A steady study: 12 unemployed recipients in area a, person k on assistance and in an intervention
+    only in month k of 2013; 10 places all year, 120 000 kr counted as intervention for 2013 (and 50 000 for
+    feriejobb, which is left out). Every month looks the same, so a quarter and the year must agree: 10
+    places per 1 recipient a month (1 000 per 100), 10 000 kr per 1 participant a month. The earlier
+    definitions gave 333 and 83 places per 100, and 40 000 and 10 000 kr per participant."""
+    ids = [f"q{k}" for k in range(1, 13)]
+    study = Study.from_frames(
+        omraden=pd.DataFrame(
+            {"omrade_kod": ["a"], "omrade": ["A"], "kommun_kod": ["0999"], "ar": [2013], "folkmangd": [1]}
+        ),
+        personer=pd.DataFrame(
+            {
+                "person_id": ids,
+                "omrade_kod": "a",
+                "fodelsear": 1980,
+                "kon": "K",
+                "forsorjningshinder": "arbetslos_vantar",
+            }
+        ),
+        bistand=pd.DataFrame({"person_id": ids, "manad": [f"2013-{k:02d}" for k in range(1, 13)], "belopp": 1.0}),
+        insatser=pd.DataFrame(
+            {
+                "insats_id": ["i1"],
+                "omrade_kod": ["a"],
+                "namn": ["Träning"],
+                "kategori": ["arbetstraning"],
+                "regi": ["egen_omrade"],
+                "platser": [10],
+                "raknas_som_insats": [True],
+            }
+        ),
+        deltaganden=pd.DataFrame(
+            {
+                "deltagande_id": [f"d{k}" for k in range(1, 13)],
+                "person_id": ids,
+                "insats_id": "i1",
+                "start_datum": [f"2013-{k:02d}-05" for k in range(1, 13)],
+                "slut_datum": [f"2013-{k:02d}-25" for k in range(1, 13)],
+            }
+        ),
+        medel=pd.DataFrame(
+            [("a", 2013, "arbetstraning", 120_000, True), ("a", 2013, "feriejobb", 50_000, True)],
+            columns=["omrade_kod", "ar", "kategori", "belopp", "raknas_som_insats"],
+        ),
+    )
+    only = ["utbud_platser_per_100", "medel_per_deltagare"]
+    for start, end, months in (("2013-01", "2013-03", 3), ("2013-01", "2013-12", 12)):
+        t = compute_measures(study, start=start, end=end, min_cell=1, only=only).table.set_index(["matt", "omrade_kod"])
+        check(t, "utbud_platser_per_100", {"a": (1000, 10 * months, months), "ALLA": (1000, 10 * months, months)})
+        check(t, "medel_per_deltagare", {"a": (10_000, 10_000 * months, months)})
 
 
 def test_erbjudande(raw):
@@ -317,10 +393,16 @@ def test_disclosure_control_on_small_study():
     res = compute_measures(small_study(), start="2013-01", end="2013-06", min_cell=5)
     t = res.table
     personal = t["matt"].map(lambda m: MEASURES[m].personal if m in MEASURES else False)
-    # every person-based row of this tiny study with a non-empty base is suppressed and blanked
+    # every person-based row of this tiny study with a non-empty base is suppressed and blanked, except the
+    # two whose bases are person-months (places per 100, money per participant and month: c's p6 alone has
+    # 5 participant-months). They are protected as counts of person-months here; protecting the distinct
+    # persons behind them is the disclosure model's (issue 12).
     base = t.merge(res.raw, on=["matt", "omrade_kod"], suffixes=("", "_raw"))
+    per_month = base["matt"].isin(["utbud_platser_per_100", "medel_per_deltagare"])
     pers = base[
-        base["matt"].map(lambda m: MEASURES[m].personal if m in MEASURES else False) & (base["namnare_raw"] > 0)
+        base["matt"].map(lambda m: MEASURES[m].personal if m in MEASURES else False)
+        & (base["namnare_raw"] > 0)
+        & ~per_month
     ]
     assert len(pers) > 40
     assert pers["undertryckt"].all()

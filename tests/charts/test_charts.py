@@ -219,21 +219,38 @@ def test_funnel_plot_spec():
     assert_locale(spec)
     assert_swedish(spec)
     funnel, center, points = layers(spec)[:3]
-    assert funnel["encoding"]["strokeDash"]["title"] == "Kontrollgränser"
+    assert funnel["encoding"]["color"]["title"] == "Kontrollgränser"
+    assert funnel["encoding"]["color"]["scale"]["domain"] == [C.PLAIN_LIMITS, C.ADJUSTED_LIMITS]
     assert funnel["encoding"]["strokeDash"]["scale"]["domain"] == ["95 %", "99,8 %"]
     lim = values_of(spec, funnel)
-    assert {r["sida"] for r in lim} == {"lo_95", "hi_95", "lo_998", "hi_998"}
+    assert {r["sida"] for r in lim} == {
+        f"{side}_{level}_{kind}" for side in ("lo", "hi") for level in ("95", "998") for kind in ("vanlig", "justerad")
+    }
+    from insats.analysis.overdispersion import funnel_table
     from insats.analysis.stats import funnel_limits
 
-    ref = funnel_limits(190 / 403, [100])
-    hi95 = next(r["andel"] for r in lim if r["sida"] == "hi_95" and r["n"] == 100)
-    assert hi95 == pytest.approx(float(ref["hi_95"].iloc[0]))
-    assert values_of(spec, center)[0]["andel"] == pytest.approx(190 / 403)
+    p0 = 190 / 403
+    # the overdispersion of the four published areas (C is suppressed and takes no part)
+    ft = funnel_table([50, 62, 30, 45], [100, 100, 100, 100], p0)
+    tau2 = ft.attrs["overdispersion"].tau2
+    assert tau2 > 0
+    for kind, ref in (("vanlig", funnel_limits(p0, [100])), ("justerad", funnel_limits(p0, [100], tau2=tau2))):
+        hi95 = next(r["andel"] for r in lim if r["sida"] == f"hi_95_{kind}" and r["n"] == 100)
+        assert hi95 == pytest.approx(float(ref["hi_95"].iloc[0]))
+    assert values_of(spec, center)[0]["andel"] == pytest.approx(p0)
     pts = values_of(spec, points)
     assert {p["omrade_kod"] for p in pts} == {"A", "B", "D", "E"}  # C suppressed: not a point
-    assert next(p for p in pts if p["omrade_kod"] == "D")["lage"] == "Under 99,8 %-gränsen"
+    d = next(p for p in pts if p["omrade_kod"] == "D")
+    assert d["lage_vanlig"] == "Under 99,8 %-gränsen"
+    assert d["lage"] == C.FUNNEL_FLAG_LABELS[ft["flagga_justerad"].iloc[2]] != d["lage_vanlig"]
     assert any("Västby" in s for s in spec["title"]["subtitle"])
+    assert any("överspridning" in s for s in spec["title"]["subtitle"])
     assert points["encoding"]["x"]["field"] == "namnare" and funnel["encoding"]["y"]["axis"]["format"] == ".0%"
+    # with fewer than three published areas only the plain limits are drawn
+    two = measures_long()
+    two = two[~((two["matt"] == "erbjudande_andel") & two["omrade_kod"].isin(["D", "E"]))]
+    lim2 = values_of(spec2 := C.funnel_plot(two, "erbjudande_andel").to_dict(), layers(spec2)[0])
+    assert {r["slag"] for r in lim2} == {C.PLAIN_LIMITS}
 
 
 def test_utbud_matrix_spec():

@@ -232,6 +232,17 @@ def long_table() -> pd.DataFrame:
         ("likstallighet_tratt__utfall_arbete_studier_andel", "a", 1.0, np.nan, 100, False),
         ("likstallighet_tratt__utfall_arbete_studier_andel", "b", -2.0, np.nan, 100, False),
         ("likstallighet_tratt__utfall_arbete_studier_andel", "c", 0.0, np.nan, 100, False),
+        # the plain limits flag every area; the O/E's adjusted limits flag c only
+        ("likstallighet_tratt_vanlig__utfall_arbete_studier_andel", "a", 2.0, np.nan, 100, False),
+        ("likstallighet_tratt_vanlig__utfall_arbete_studier_andel", "b", -2.0, np.nan, 100, False),
+        ("likstallighet_tratt_vanlig__utfall_arbete_studier_andel", "c", -1.0, np.nan, 100, False),
+        ("likstallighet_phi__utfall_arbete_studier_andel", ALLA, 12.5, np.nan, 3, False),
+        ("likstallighet_tratt__justerat_utfall_oe", "a", 0.0, np.nan, 100, False),
+        ("likstallighet_tratt__justerat_utfall_oe", "b", 0.0, np.nan, 100, False),
+        ("likstallighet_tratt__justerat_utfall_oe", "c", -1.0, np.nan, 100, False),
+        ("likstallighet_tratt_vanlig__justerat_utfall_oe", "a", 1.0, np.nan, 100, False),
+        ("likstallighet_tratt_vanlig__justerat_utfall_oe", "b", 0.0, np.nan, 100, False),
+        ("likstallighet_tratt_vanlig__justerat_utfall_oe", "c", -2.0, np.nan, 100, False),
         ("justerat_utfall_oe", "a", 1.5, 60, 100, False),
         ("justerat_utfall_oe", "b", 0.9, 10, 100, False),
         ("justerat_utfall_oe", "c", 0.5, 30, 100, False),
@@ -256,6 +267,27 @@ def test_differing_areas():
     # a's interval 1.1-2.0 lies above 1, b's 0.5-1.4 contains 1, c's 0.3-0.8 lies below
     assert d["justerat"].tolist() == [1, 0, -1]
     assert d.loc["a", "oe"] == 1.5
+    assert d["ratt_vanlig"].tolist() == [2, -2, -1]
+    assert d["justerat_od"].tolist() == [0, 0, -1]
+    # a: both higher; b: lower raw, as expected adjusted; c: inside raw, lower adjusted
+    assert K.raw_and_adjusted(d.reset_index()) == {"motsatt": [], "bara_ratt": ["b"], "bara_justerat": ["c"]}
+
+
+def test_outcome_sentences_say_where_raw_and_adjusted_differ_and_which_to_trust():
+    diff = K.differing_areas(long_table())
+    text = " ".join(K.outcome_sentences(diff, {"a": "Norrby", "b": "Söderby", "c": "Västby"}))
+    assert "2 områden ligger utanför trattdiagrammets 95 %-gränser" in text and "Norrby och Söderby" in text
+    assert "med de vanliga gränserna för enbart slump är det 3" in text
+    assert "skiljer sig 2 områden från det förväntade mer än slumpen förklarar (Norrby och Västby)" in text
+    assert "med 3 områden väntas ungefär 0,2 sådana av en slump" in text  # 3 × 0.05 = 0.15
+    assert "Av dem skiljer sig Västby också mer än områden brukar skilja sig åt." in text
+    assert "För Söderby förklaras skillnaden i rå andel av vilka deltagare området har." in text
+    assert "För Västby syns skillnaden först när deltagarna räknas in." in text
+    assert "Lita på den justerade jämförelsen" in text
+    # opposite directions are named as such
+    flipped = diff.assign(ratt=[1.0, -2.0, 0.0], justerat=[-1.0, 0.0, 0.0])
+    text2 = " ".join(K.outcome_sentences(flipped, {"a": "Norrby"}))
+    assert "För Norrby pekar bilderna åt olika håll: andelen är högre än i hela studien, men lägre" in text2
 
 
 def test_equality_table():
@@ -269,7 +301,12 @@ def test_equality_table():
     # shares .6 .1 .3 (d suppressed); a and b outside 95 %, b also outside 99.8 %
     r = eq.loc["utfall_arbete_studier_andel"]
     assert r["range"] == pytest.approx(0.5) and r["n"] == 3 and r["utanfor_95"] == 2 and r["utanfor_998"] == 1
-    assert eq.loc["justerat_utfall_oe", "utanfor_95"] == 2
+    assert r["utanfor_95_vanlig"] == 3 and r["phi"] == 12.5
+    # the O/E: one area outside the adjusted limits, two outside the plain ones (its score interval)
+    assert eq.loc["justerat_utfall_oe", "utanfor_95"] == 1 and eq.loc["justerat_utfall_oe", "utanfor_95_vanlig"] == 2
+    ff = K.false_flags(eq.reset_index())
+    assert ff == {"tests": 6, "measures": 2, "flagged": 3, "flagged_plain": 5, "expected": pytest.approx(0.3)}
+    assert "ungefär 0,3 av dem hamna utanför 95 %-gränserna av en slump" in K.false_flags_sentence(ff)
 
 
 # --------------------------------------------------------------------------- follow-up system
@@ -431,3 +468,51 @@ def test_table_of_contents():
     assert out.index("insats-toc") > out.index("<h1") and out.index("insats-toc") < out.index("<script>")
     assert "<title>Rubrik</title>" in out
     assert add_table_of_contents("<html><body><p>x</p></body></html>") == "<html><body><p>x</p></body></html>"
+
+
+# --------------------------------------------------------------------------- method part
+
+
+def test_method_part_reports_the_model_checks_and_protects_small_tenths():
+    cal = pd.DataFrame(
+        {
+            "n": [100.0, 100.0, 100.0, 100.0],
+            "observerat": [3.0, 20.0, 30.0, 50.0],
+            "forvantat": [5.0, 18.0, 32.0, 48.0],
+        },
+        index=pd.Index([1, 2, 3, 4], name="grupp"),
+    )
+    oe = pd.DataFrame({"observed": [1.0]})
+    oe.attrs.update(
+        {
+            "calibration": cal,
+            "c_statistic": 0.712,
+            "c_statistic_cv": 0.70,
+            "calibration_slope_cv": 0.95,
+            "calibration_in_the_large_cv": 0.01,
+            "hosmer_lemeshow": {"chi2": 1.0, "df": 2, "p": 0.6},
+            "folds": 5,
+            "n_dropped": 0,
+        }
+    )
+    t = K.calibration_table(oe, 5)
+    # tenth 1 has 3 outcomes: suppressed with its expected count, and a second tenth (the smallest other
+    # count, tenth 2 with 20) so that it cannot be read off the total
+    assert t.iloc[0, 2:].tolist() == [".."] * 4 and t.iloc[1, 2] == ".."
+    assert t.iloc[-1, 0] == "Alla" and t.iloc[-1, 2] == "103"
+    text = " ".join(K.model_sentences(oe))
+    assert "c-statistik): 0,71" in text and "71\u00a0% av paren" in text and "korsvalidering) 0,70" in text
+    assert "lutning 0,95" in text and "p = 0,60" in text and "ingen säker skillnad" in text
+
+
+@pytest.mark.slow
+def test_method_section_on_a_generated_study():
+    from insats.intake.synth import generate_tables
+
+    tables, _ = generate_tables("stockholm", seed=3, persons=3000)
+    study = Study.from_frames(**tables)
+    sec = K.section_metod(study, "2012-01", "2013-12")
+    text = " ".join(sec.notes)
+    assert "c-statistik" in text and "Kalibrering" in text and "överspridning" in text
+    (table,) = sec.tables.values()
+    assert len(table) == 11  # ten tenths and the total

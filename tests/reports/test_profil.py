@@ -150,18 +150,20 @@ def test_outcome_figures_by_hand(profiles):
     assert a["varde"] == 1.0 and (a["taljare"], a["namnare"]) == (20, 20)
     assert a["alla_varde"] == pytest.approx(40 / 93)
     assert a["ovriga_varde"] == pytest.approx(20 / 73)  # (40 - 20) / (93 - 20): b, c and d together
-    assert (a["plats"], a["antal_rankade"]) == (1, 2)  # only a and b are published
+    # only a and b are published: too few areas for a rank interval, and a share gets no plain rank
+    assert np.isnan(a["plats"]) and np.isnan(a["plats_lo"]) and np.isnan(a["krympt"]) and a["antal_rankade"] == 2
     # Wilson for 20/20: lo = 1 / (1 + z²/20), hi = 1
     assert a["ki_lo"] == pytest.approx(1 / (1 + Z * Z / 20), abs=1e-9)
     assert a["ki_hi"] == pytest.approx(1.0)
     # P(R = 20 | n = 20, p0 = 40/93) = (40/93)^20 ≈ 5e-8 < 0.001, so the 99.8 % upper limit is
-    # below 20/20: a lies above it
-    assert a["tratt"] == "over_998"
+    # below 20/20: a lies above it (with two published areas the overdispersion cannot be estimated, and the
+    # adjusted limits are the plain ones)
+    assert a["tratt"] == "over_998" and a["tratt_vanlig"] == "over_998"
 
     b = fig(profiles["b"], "utfall_arbete_studier_andel")
     assert b["varde"] == 0.25
     assert b["ovriga_varde"] == pytest.approx(30 / 53)
-    assert (b["plats"], b["antal_rankade"]) == (2, 2)
+    assert np.isnan(b["plats"]) and b["antal_rankade"] == 2
     lo, hi = wilson(10, 40)
     assert (b["ki_lo"], b["ki_hi"]) == pytest.approx((lo, hi), abs=1e-9)
     # z = (0.25 - 0.4301) / sqrt(0.4301 · 0.5699 / 40) = -2.30: beyond 1.96, well inside 3.09
@@ -175,6 +177,7 @@ def test_suppressed_area_and_its_rest_stay_suppressed(profiles):
         # ALLA (40/93) is published: a rest of (40 - t)/(93 - n) would give t and n back
         assert r["ovriga_undertryckt"] and np.isnan(r["ovriga_varde"]) and np.isnan(r["ovriga_namnare"])
         assert np.isnan(r["plats"]) and pd.isna(r["tratt"]) and np.isnan(r["ki_lo"])
+        assert np.isnan(r["plats_lo"]) and np.isnan(r["krympt"])  # no shrunken value of a suppressed area
         row = profiles[area].key_table().loc["Andel avslut till arbete eller studier"]
         name = profiles[area].namn
         assert row[name] == ".." and row["Övriga områden"] == ".."
@@ -243,12 +246,20 @@ def test_utbud_and_medel_figures(profiles):
     assert (fig(c, "utbud_insatser")["varde"], fig(c, "utbud_insatser")["plats"]) == (1, 3)
     assert np.isnan(fig(a, "utbud_insatser")["ovriga_varde"])  # distinct counts do not subtract
     # places per 100: CENTRAL's 8 places shared by unemployed recipients (a 20, b 40, c 3, d 30 of 93).
-    # c's base is 3 -> suppressed; then a (smallest base, 20) -> suppressed
+    # M2: average places per 100 average monthly recipients; everyone has assistance in one of the period's
+    # six months, so the average monthly recipients are a 20/6, b 40/6, c 3/6, d 30/6 (the published base is
+    # the recipient-months 20, 40, 3, 30). c's base is 3 -> suppressed; then a (smallest base, 20) -> suppressed
     assert fig(a, "utbud_platser_per_100")["undertryckt"] and fig(a, "utbud_platser_per_100")["ovriga_undertryckt"]
     rb = fig(b, "utbud_platser_per_100")
-    assert rb["varde"] == pytest.approx(100 * (5 + 8 * 40 / 93) / 40)
-    assert rb["ovriga_varde"] == pytest.approx(100 * (23 - 5 - 8 * 40 / 93) / 53)
-    assert rb["alla_varde"] == pytest.approx(100 * 23 / 93)
+    assert rb["varde"] == pytest.approx(100 * (5 + 8 * 40 / 93) / (40 / 6))
+    assert rb["ovriga_varde"] == pytest.approx(100 * (23 - 5 - 8 * 40 / 93) / (53 / 6))
+    assert rb["alla_varde"] == pytest.approx(100 * 23 / (93 / 6))
+    # money per participant and month (M4): counted money without feriejobb for 6 of 12 months, a 50 000,
+    # b 25 000 (CENTRAL's 15 000 is its own row, not in ALLA); participant-months: i1 runs Jan–Mar for
+    # everyone, so a 60, b 120, c 9, d 90 (279). The rest of the study for a: (75 000 − 50 000) / (279 − 60)
+    md = fig(a, "medel_per_deltagare")
+    assert (md["varde"], md["alla_varde"]) == pytest.approx((50_000 / 60, 75_000 / 279))
+    assert md["ovriga_varde"] == pytest.approx(25_000 / 219)
     # money: a 120 000 (100 000 counted, 20 000 feriejobb), b 50 000, CENTRAL 30 000; total 200 000
     m = fig(a, "medel_totalt")
     assert (m["varde"], m["ovriga_varde"], m["alla_varde"]) == (120_000, 80_000, 200_000)
@@ -257,7 +268,7 @@ def test_utbud_and_medel_figures(profiles):
     r = fig(a, "medel_andel_raknas_som_insats")
     assert (r["varde"], r["ovriga_varde"], r["alla_varde"]) == pytest.approx((5 / 6, 1.0, 0.9))
     assert pd.isna(f["tratt"]) and np.isnan(f["ki_lo"])  # kronor are not persons: no funnel, no interval
-    assert np.isnan(fig(a, "medel_per_deltagare")["ovriga_varde"])  # central money is only in ALLA
+    assert np.isfinite(fig(a, "medel_per_deltagare")["ovriga_varde"])  # ALLA is the areas' own money only
 
 
 def test_key_table_display(profiles):
@@ -267,12 +278,15 @@ def test_key_table_display(profiles):
         "Övriga områden",
         "Hela studien",
         "Plats (1 = högst)",
+        "Krympt skattning",
         "95 % konfidensintervall",
         "Trattdiagram",
     ]
     row = t.loc["Andel avslut till arbete eller studier"]
     assert row["Område A"] == "100,0\u00a0%" and row["Övriga områden"] == "27,4\u00a0%"
-    assert row["Plats (1 = högst)"] == "1 av 2" and row["Trattdiagram"] == "Över 99,8 %"
+    # two published areas: no rank interval can be estimated, and a share is never ranked on its raw value
+    assert row["Plats (1 = högst)"] == "–" and row["Krympt skattning"] == "–" and row["Trattdiagram"] == "Över 99,8 %"
+    assert t.loc["Antal insatser", "Plats (1 = högst)"] == "1 av 4"  # counts of interventions keep their rank
     assert row["95 % konfidensintervall"] == "83,9\u00a0% – 100,0\u00a0%"
     assert t.loc["Medel totalt (kr)", "Övriga områden"] == "80\u202f000\u00a0kr"
     assert t.loc["Antal insatser", "Övriga områden"] == "–"
@@ -285,6 +299,90 @@ def test_key_figures_use_the_published_table_only(study):
     res = compute_measures(study, start="2013-01", end="2013-12", min_cell=5, only=["utfall_arbete_studier_andel"])
     f = profil.key_figures(res.table, "c", measures=["utfall_arbete_studier_andel"])
     assert f["undertryckt"].iloc[0] and f[["varde", "taljare", "namnare", "ovriga_varde"]].isna().all(axis=None)
+
+
+def _five_areas(sup_e: tuple[float, float] = (15.0, 50.0)) -> pd.DataFrame:
+    """A published long table of one share: a–d published, e suppressed (its counts are not published),
+    ALLA the sum including e, with the likställighet rows computed from the published areas."""
+    from insats.analysis.measures import likstallighet
+
+    m = "utfall_arbete_studier_andel"
+    k = {"a": 30.0, "b": 50.0, "c": 20.0, "d": 45.0}
+    n = {"a": 100.0, "b": 100.0, "c": 60.0, "d": 90.0}
+    rows = [(m, c, k[c] / n[c], k[c], n[c], False) for c in k]
+    rows.append((m, "e", np.nan, np.nan, np.nan, True))
+    tk, tn = sum(k.values()) + sup_e[0], sum(n.values()) + sup_e[1]
+    rows.append((m, "ALLA", tk / tn, tk, tn, False))
+    long = pd.DataFrame(rows, columns=["matt", "omrade_kod", "varde", "taljare", "namnare", "undertryckt"])
+    lik = likstallighet(long[~long["undertryckt"]], 5).assign(undertryckt=False)
+    return pd.concat([long, lik], ignore_index=True)
+
+
+def test_shares_get_rank_intervals_and_shrunken_values_from_published_areas_only():
+    from insats.analysis.overdispersion import shrunken_ranks
+
+    long = _five_areas()
+    m = "utfall_arbete_studier_andel"
+    tau2 = long.loc[long["matt"] == f"likstallighet_tau2__{m}", "varde"].iloc[0]
+    ref = shrunken_ranks([30, 50, 20, 45], [100, 100, 60, 90], 160 / 400, tau2=tau2, index=list("abcd"))
+    for area in "abcd":
+        f = profil.key_figures(long, area, measures=[m]).iloc[0]
+        assert np.isnan(f["plats"])  # a share is not ranked on its raw value
+        assert (f["plats_lo"], f["plats_hi"]) == (ref.loc[area, "rang_lo"], ref.loc[area, "rang_hi"])
+        assert f["krympt"] == pytest.approx(ref.loc[area, "skattning"])
+        assert f["plats_lo"] <= f["plats_hi"] and f["antal_rankade"] == 4
+    # the shrunken share lies between the area's own share and the whole study's
+    b = profil.key_figures(long, "b", measures=[m]).iloc[0]
+    assert 160 / 400 < b["krympt"] < 0.5
+    e = profil.key_figures(long, "e", measures=[m]).iloc[0]
+    assert e["undertryckt"] and np.isnan(e["krympt"]) and np.isnan(e["plats_lo"]) and pd.isna(e["tratt"])
+    row = profil.key_figure_table(profil.key_figures(long, "e", measures=[m]), "E").iloc[0]
+    assert row["Krympt skattning"] == ".." and row["Plats (1 = högst)"] == ".."
+    # a suppressed row takes no part, whatever it holds
+    other = long.copy()
+    other.loc[(other["matt"] == m) & (other["omrade_kod"] == "e"), ["varde", "taljare", "namnare"]] = [0.9, 45, 50]
+    pd.testing.assert_frame_equal(
+        profil.key_figures(other, "a", measures=[m]), profil.key_figures(long, "a", measures=[m])
+    )
+
+
+def test_flags_use_the_adjusted_limits_and_say_where_the_plain_ones_differ():
+    long = _five_areas()
+    m = "utfall_arbete_studier_andel"
+    f = profil.key_figures(long, "b", measures=[m])
+    flags = long[long["matt"].str.startswith("likstallighet_tratt")].set_index(["matt", "omrade_kod"])["varde"]
+    code = {v: k for k, v in profil.figures.FUNNEL_CODES.items()}
+    assert f["tratt"].iloc[0] == code[int(flags[(f"likstallighet_tratt__{m}", "b")])]
+    assert f["tratt_vanlig"].iloc[0] == code[int(flags[(f"likstallighet_tratt_vanlig__{m}", "b")])]
+    # b (50/100 against 40 %) is outside the plain limits only: the sentence says the difference is of the
+    # size areas usually have
+    assert f["tratt_vanlig"].iloc[0] == "over_95" and f["tratt"].iloc[0] == "inom"
+    (s,) = [x for x in profil.standout_sentences(f, "B") if "brukar" in x]
+    assert "mer än slumpen ger, men inte mer än områden brukar skilja sig åt" in s
+
+
+def test_outcome_sentence_when_raw_and_adjusted_point_different_ways():
+    base = {"undertryckt": False, "enhet": None, "benamning": "", "alla_varde": np.nan}
+    figures = pd.DataFrame(
+        [
+            {
+                **base,
+                "matt": "utfall_arbete_studier_andel",
+                "varde": 0.28,
+                "tratt": "over_95",
+                "ki_lo": 0.2,
+                "ki_hi": 0.35,
+            },
+            {**base, "matt": "justerat_utfall_oe", "varde": 0.76, "tratt": None, "ki_lo": 0.59, "ki_hi": 0.95},
+        ]
+    )
+    s = profil.figures.outcome_sentence(figures, "Norrby")
+    assert s.startswith("Andelen avslut till arbete eller studier i Norrby är högre än i hela studien")
+    assert "lägre än väntat" in s and "0,76" in s and "Lita på den justerade jämförelsen" in s
+    agree = figures.assign(ki_lo=[0.2, 1.05], ki_hi=[0.35, 1.3], varde=[0.28, 1.2])
+    assert profil.figures.outcome_sentence(agree, "Norrby") is None
+    hidden = figures.assign(undertryckt=[False, True])
+    assert profil.figures.outcome_sentence(hidden, "Norrby") is None
 
 
 # --------------------------------------------------------------------------- sentences
@@ -321,6 +419,8 @@ def test_standout_sentences_for_suppressed_and_unremarkable_areas(profiles):
     assert not re.search(r"\d+,\d", sc[0])  # no number of a suppressed area
     figures = profiles["b"].figures.copy()
     figures["tratt"] = figures["tratt"].where(figures["tratt"].isna(), "inom")
+    figures["tratt_vanlig"] = figures["tratt_vanlig"].where(figures["tratt_vanlig"].isna(), "inom")
+    figures = figures[figures["matt"] != "justerat_utfall_oe"]
     (s,) = profil.standout_sentences(figures, "Område B")
     assert s.startswith("Område B ligger inom trattdiagrammets 95 %-gränser på alla 2 andelar som kan prövas")
 
@@ -388,7 +488,8 @@ def test_summary_and_missing_tables(study, profiles):
 def test_outcome_text_and_charts(profiles):
     assert profiles["a"].outcome_text() == (
         "Område A: 100,0\u00a0% av 20 avslutade deltaganden ledde till arbete eller studier, mot 43,0\u00a0% i hela "
-        "studien – över trattdiagrammets 99,8 %-gräns, en skillnad som slumpen nästan aldrig ger."
+        "studien – över trattdiagrammets 99,8 %-gräns, en skillnad som varken slumpen eller de vanliga skillnaderna "
+        "mellan områden nästan någonsin ger."
     )
     assert "för få avslutade deltaganden" in profiles["c"].outcome_text()
     assert profiles["a"].chart_measures() == [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -196,20 +198,144 @@ def test_offer_rates_with_wilson(ctx):
 
 
 def test_capacity_gap_equals_hand_count(ctx):
+    """Capacity from occupancy (antaganden S14–S16), period 2016 (P = 366 days), scope P1, P2, P3.
+
+    D1 (P1, arbetsträning) 02-01 … 03-01: 30 days; D4 (P4, outside the scope) 01-15 … 04-14: 91 days;
+    D2 (P2, jobbsök at I2) 07-05 … 08-04: 31 days; D3 (P3, jobbsök at I3) 02-15 … ongoing: 321 days.
+    Everyone in scope is reached, so nothing is added: the need is today's occupancy."""
     gap = U.capacity_gap(ctx).set_index("kategori")
-    n, months = 3, 12
-    # arbetsträning: D1 (29 days) and D4 (90 days) of 4 participations; 2 places all year
-    need_at = n * (2 / 4) * ((29 + 90) / 2 / DPM) / months
-    # jobbsök: D2 (30 days) and D3 (ongoing: no length) of 4; I2's 3 places open 184 of 366 days, I3's 1 all year
-    need_js = n * (2 / 4) * (30 / DPM) / months
-    places_js = 3 * 184 / 366 + 1
-    assert gap.loc["arbetstraning", "behov"] == pytest.approx(need_at)
+    assert gap.loc["arbetstraning", "belaggning_i_omfattning"] == pytest.approx(30 / 366)
+    assert gap.loc["arbetstraning", "belaggning_utanfor"] == pytest.approx(91 / 366)
+    assert gap.loc["jobbsok_coachning", "belaggning"] == pytest.approx((31 + 321) / 366)
+    assert gap.loc["arbetstraning", ["deltaganden_i_omfattning", "deltaganden_utanfor"]].tolist() == [1, 1]
+    assert (gap["tillkommande"] == 0).all() and gap.loc[ALLA, "ej_nadda"] == 0
+    places_js = 3 * 184 / 366 + 1  # I2's 3 places open 184 of 366 days, I3's 1 all year
     assert gap.loc["arbetstraning", "platser"] == pytest.approx(2.0)
-    assert gap.loc["jobbsok_coachning", "behov"] == pytest.approx(need_js)
     assert gap.loc["jobbsok_coachning", "platser"] == pytest.approx(places_js)
-    assert gap.loc["jobbsok_coachning", "gap"] == pytest.approx(need_js - places_js)
-    assert gap.loc[ALLA, "gap"] == pytest.approx(need_at + need_js - 2 - places_js)
-    assert gap.loc[ALLA, "personer"] == 3
+    assert gap.loc["jobbsok_coachning", "gap"] == pytest.approx(352 / 366 - places_js)
+    assert gap.loc[ALLA, "gap"] == pytest.approx((30 + 91 + 352) / 366 - 2 - places_js)
+    assert gap.loc[ALLA, "personer_i_omfattning"] == 3
+
+
+def test_capacity_gap_adds_the_unreached_by_hand():
+    """Without D2, P2 is not reached (N − R = 1 of N = 3, R = 2: P1 and P3).
+
+    arbetsträning: participations per reached person 1 (D1) / 2; Kaplan–Meier over D1 (30 days) and D4
+    (91 days), both ended: mean 60.5 days; added = 1 · 0.5 · 60.5 / 366.
+    jobbsök: 1 (D3) / 2; D3 is censored at the data's end 12-31 after 321 days and nothing ends, so the
+    survival stays 1 and the mean restricted to the period is 366 days; added = 1 · 0.5 · 366 / 366."""
+    s = small_study()
+    s.tables["deltaganden"] = s["deltaganden"][s["deltaganden"]["deltagande_id"] != "D2"].reset_index(drop=True)
+    gap = U.capacity_gap(U.make_context(s, "2016-01", "2016-12", min_cell=1)).set_index("kategori")
+    assert (gap.loc[ALLA, "nadda"], gap.loc[ALLA, "ej_nadda"]) == (2, 1)
+    assert gap.loc["arbetstraning", "dagar_km"] == pytest.approx(60.5)
+    assert gap.loc["arbetstraning", "tillkommande"] == pytest.approx(0.5 * 60.5 / 366)
+    assert gap.loc["jobbsok_coachning", "dagar_km"] == pytest.approx(366)
+    assert gap.loc["jobbsok_coachning", "tillkommande"] == pytest.approx(0.5)
+    assert gap.loc[ALLA, "behov"] == pytest.approx((30 + 91 + 321) / 366 + 0.5 * 60.5 / 366 + 0.5)
+
+
+def test_who_uses_the_places_is_hidden_where_a_part_rests_on_few_participations():
+    """Arbetsträning: 10 participations in scope and 2 outside it; kurs: 10 and 10. With min_cell 5 the
+    split of arbetsträning is hidden (2 outside), and so is kurs's (else it would follow from the total
+    row); the categories' whole occupancy stays visible."""
+    personer, bistand, deltaganden = [], [], []
+    k = 0
+    for kat, n_in, n_out in (("I1", 10, 2), ("I2", 10, 10)):
+        for j in range(n_in + n_out):
+            k += 1
+            pid = f"P{k}"
+            hinder = "arbetslos_vantar" if j < n_in else "sjukskriven"
+            personer.append((pid, "A", 1980, "K", hinder))
+            bistand += [(pid, m, 1000.0) for m in _months("2016-01", "2016-12")]
+            deltaganden.append((f"D{k}", pid, kat, "2016-02-01", "2016-04-30"))
+    study = Study.from_frames(
+        omraden=pd.DataFrame(
+            {"omrade_kod": ["A"], "omrade": ["Norrby"], "kommun_kod": "0999", "ar": 2016, "folkmangd": 1}
+        ),
+        insatser=pd.DataFrame(
+            {
+                "insats_id": ["I1", "I2"],
+                "omrade_kod": ["A", "A"],
+                "namn": ["Träning", "Kurs"],
+                "kategori": ["arbetstraning", "kurs"],
+                "regi": ["egen_omrade", "egen_omrade"],
+                "platser": [5, 5],
+                "raknas_som_insats": [True, True],
+            }
+        ),
+        personer=pd.DataFrame(personer, columns=["person_id", "omrade_kod", "fodelsear", "kon", "forsorjningshinder"]),
+        bistand=pd.DataFrame(bistand, columns=["person_id", "manad", "belopp"]),
+        deltaganden=pd.DataFrame(
+            deltaganden, columns=["deltagande_id", "person_id", "insats_id", "start_datum", "slut_datum"]
+        ),
+    )
+    c = U.make_context(study, "2016-01", "2016-12", min_cell=5)
+    sec = U.section_offer(c, compute_measures(study, start="2016-01", end="2016-12").table, min_cell=5)
+    t = sec.tables["Platser i bruk i dag och platser som behövs om alla i omfattningen nås"].set_index("Kategori")
+    for kat in ("Arbetsträning", "Kurs"):
+        assert t.loc[kat, "varav personer i omfattningen"] == ".." and t.loc[kat, "varav andra"] == ".."
+        assert t.loc[kat, "I bruk i dag"] not in ("..", "")
+    assert t.loc["Alla kategorier", "varav andra"] != ".."  # 12 outside in all: shown
+    assert "kapacitet_utanfor" in sec.findings
+
+
+SUNDBYBERG = Path(__file__).resolve().parents[2] / "data" / "exempel" / "sundbyberg"
+
+
+@pytest.mark.slow
+def test_capacity_gap_on_sundbyberg_agrees_with_occupancy_counted_from_deltaganden():
+    """The capacity table of the report against a day-by-day count straight from the tables: which persons
+    are in scope (adult arbetslöshet recipients in the period), which participations count (interventions
+    counted as intervention and open in the period), how many run each day, and the places open each day."""
+    if not SUNDBYBERG.exists():
+        pytest.skip("the example study is not linked (data/exempel)")
+    from insats.contract import HINDERGRUPP
+    from insats.data.load import load_study
+
+    study = load_study(SUNDBYBERG)
+    ctx = U.make_context(study, "2015-01", "2016-12")
+    gap = U.capacity_gap(ctx).set_index("kategori")
+    first, last = pd.Timestamp("2015-01-01"), pd.Timestamp("2016-12-31")
+    days = pd.date_range(first, last, freq="D")
+    # scope: a month of assistance in the period in a year the person turns 18 or more, hinder arbetslöshet
+    pers = study["personer"].set_index("person_id")
+    b = study["bistand"]
+    b = b[(b["manad"] >= first) & (b["manad"] <= last)]
+    age = b["manad"].dt.year - b["person_id"].map(pers["fodelsear"]).astype(float)
+    adults = set(b.loc[age >= 18, "person_id"])
+    group = pers["forsorjningshinder"].astype(object).map(HINDERGRUPP)
+    scope = {p for p in adults if group.get(p) == "arbetsloshet"}
+    assert gap.loc[ALLA, "personer_i_omfattning"] == len(scope)
+    ins = study["insatser"]
+    open_ = (ins["giltig_fran"].isna() | (ins["giltig_fran"] <= last)) & (
+        ins["giltig_till"].isna() | (ins["giltig_till"] >= first)
+    )
+    counted = ins[open_ & ins["raknas_som_insats"].fillna(False).astype(bool)]
+    d = study["deltaganden"].merge(counted[["insats_id", "kategori"]], on="insats_id")
+    d = d[d["person_id"].isin(pers.index)]
+    end = d["slut_datum"].fillna(pd.Timestamp("2100-01-01")).to_numpy()
+    running = (d["start_datum"].to_numpy()[None, :] <= days.to_numpy()[:, None]) & (
+        end[None, :] >= days.to_numpy()[:, None]
+    )
+    in_scope = d["person_id"].isin(scope).to_numpy()
+    cats = d["kategori"].astype(object).to_numpy()
+    for cat in set(cats):
+        col = cats == cat
+        assert gap.loc[cat, "belaggning_i_omfattning"] == pytest.approx(running[:, col & in_scope].sum(axis=1).mean())
+        assert gap.loc[cat, "belaggning_utanfor"] == pytest.approx(running[:, col & ~in_scope].sum(axis=1).mean())
+        # places open each day, averaged over the period's days
+        c = counted[counted["kategori"].astype(object) == cat]
+        fran = c["giltig_fran"].fillna(first).to_numpy()
+        till = c["giltig_till"].fillna(last).to_numpy()
+        is_open = (fran[None, :] <= days.to_numpy()[:, None]) & (till[None, :] >= days.to_numpy()[:, None])
+        places = (is_open * c["platser"].astype(float).to_numpy()[None, :]).sum(axis=1).mean()
+        assert gap.loc[cat, "platser"] == pytest.approx(places)
+    assert gap.loc[ALLA, "belaggning"] == pytest.approx(running.sum(axis=1).mean())
+    assert gap.loc[ALLA, "gap"] == pytest.approx(gap.drop(ALLA)["behov"].sum() - gap.drop(ALLA)["platser"].sum())
+    # today's users outside the scope hold places too; reaching everyone adds to today's occupancy
+    assert gap.loc[ALLA, "belaggning_utanfor"] > 0
+    assert gap.loc[ALLA, "behov"] > gap.loc[ALLA, "belaggning"]
 
 
 # --------------------------------------------------------------------------- 2. närvaro
@@ -232,28 +358,37 @@ def test_monthly_attendance_by_start_month(ctx):
     assert m["n"].tolist() == [2, 1]
 
 
+def test_its_is_the_calibrated_analysis_function():
+    from insats.analysis import its
+
+    assert U.interrupted_time_series is its.interrupted_time_series
+
+
 def test_its_recovers_known_level_change():
     rng = np.random.default_rng(7)
     months = pd.date_range("2015-01-01", periods=24, freq="MS")
     t = np.arange(24)
     post = (t >= 12).astype(float)
     y = 0.70 + 0.002 * t + 0.10 * post - 0.003 * (t - 12) * post + rng.normal(0, 0.01, 24)
-    res = U.interrupted_time_series(pd.DataFrame({"manad": months, "narvaro": y}), "2016-01-01")
+    res = U.interrupted_time_series(pd.DataFrame({"manad": months, "narvaro": y}), "2016-01-01", n=None, placebo=False)
     assert res.level_change == pytest.approx(0.10, abs=0.03)
     assert res.level_lo < 0.10 < res.level_hi and res.level_lo > 0
     assert res.trend_before == pytest.approx(0.002, abs=0.002)
     assert res.trend_change == pytest.approx(-0.003, abs=0.003)
-    assert (res.n_before, res.n_after, res.maxlags) == (12, 12, 2)
+    assert (res.n_before, res.n_after) == (12, 12)
+    assert list(res.effects.index) == [0, 6, 12] and res.effects.loc[12, "extrapolerad"]
     # without noise the fit is exact
-    exact = U.interrupted_time_series(pd.DataFrame({"manad": months, "narvaro": 0.5 + 0.05 * post}), "2016-01-01")
+    exact = U.interrupted_time_series(
+        pd.DataFrame({"manad": months, "narvaro": 0.5 + 0.05 * post}), "2016-01-01", n=None, placebo=False
+    )
     assert exact.level_change == pytest.approx(0.05)
     assert exact.fitted["counterfactual"].iloc[-1] == pytest.approx(0.5)
 
 
 def test_its_needs_months_on_both_sides():
     months = pd.date_range("2015-01-01", periods=14, freq="MS")
-    with pytest.raises(InsatsError, match="tre månader"):
-        U.interrupted_time_series(pd.DataFrame({"manad": months, "narvaro": 0.5}), "2016-02-01")
+    with pytest.raises(InsatsError, match="minst 6 månader"):
+        U.interrupted_time_series(pd.DataFrame({"manad": months, "narvaro": 0.5, "n": 10}), "2016-02-01")
 
 
 @pytest.mark.slow
@@ -269,6 +404,122 @@ def test_its_finds_planted_attendance_jump_in_sundbyberg():
     assert res.level_change > 0 and res.level_lo > 0
     # the planted means are of the raw ratio; capping at 1 shrinks the jump a little
     assert res.level_lo < truth["efter_reform"] - truth["fore_reform"] + 0.03
+
+
+@pytest.mark.slow
+def test_comparison_series_from_interventions_without_the_requirement():
+    """Participations in interventions without närvarokrav make a comparison series: the difference in
+    differences recovers the jump planted only where the requirement applies, while a change common to
+    both series (here a drop of 0.05 at the same month) cancels."""
+    from insats.reports.utvardering.narvaro import _comparison
+
+    rng = np.random.default_rng(11)
+    rows = []
+    for m in pd.date_range("2015-01-01", periods=24, freq="MS"):
+        post = m >= pd.Timestamp("2016-01-01")
+        for req, n in ((True, 40), (False, 30)):
+            mean = 0.7 - 0.05 * post + (0.12 * post if req else 0.0)
+            for r in np.clip(rng.normal(mean, 0.1, n), 0, 1):
+                rows.append({"start": m + pd.Timedelta(days=3), "ratio": r, "narvarokrav": req})
+    frame = pd.DataFrame(rows)
+    monthly, res, note = _comparison(frame, "2015-01", "2016-12", "2016-01-01")
+    assert res is not None and note == ""
+    assert monthly["n"].eq(40).all()  # the treated series: interventions with the requirement only
+    assert res.comparison.level_lo < 0.12 < res.comparison.level_hi and res.comparison.level_lo > 0
+    # without interventions lacking the requirement there is no comparison
+    monthly2, res2, _ = _comparison(frame[frame["narvarokrav"]], "2015-01", "2016-12", "2016-01-01")
+    assert res2 is None and monthly2["n"].eq(40).all()
+
+
+@pytest.mark.slow
+def test_attendance_section_speaks_plainly():
+    """The section reports the effect at the reform, 6 and 12 months and the placebo check, and keeps method
+    words and p-values out of the text a nämnd reads (they are in the method note and table)."""
+    rng = np.random.default_rng(5)
+    months = pd.date_range("2015-01-01", periods=24, freq="MS")
+    deltaganden, bistand, personer = [], [], []
+    k = 0
+    for m in months:
+        for _ in range(12):
+            k += 1
+            pid = f"P{k}"
+            personer.append((pid, "A", 1980, "K", "arbetslos_ingen_ersattning"))
+            bistand.append((pid, m.strftime("%Y-%m"), 1000.0))
+            ratio = float(np.clip(rng.normal(0.7 + 0.15 * (m >= pd.Timestamp("2016-01-01")), 0.1), 0.05, 1))
+            deltaganden.append(
+                (f"D{k}", pid, "I1", m + pd.Timedelta(days=2), m + pd.Timedelta(days=20), 100.0, 100 * ratio)
+            )
+    study = Study.from_frames(
+        omraden=pd.DataFrame(
+            {"omrade_kod": ["A"], "omrade": ["Norrby"], "kommun_kod": "0999", "ar": 2016, "folkmangd": 1}
+        ),
+        insatser=pd.DataFrame(
+            {
+                "insats_id": ["I1"],
+                "omrade_kod": ["A"],
+                "namn": ["Träning"],
+                "kategori": ["arbetstraning"],
+                "regi": ["egen_omrade"],
+                "platser": [10],
+                "narvarokrav": [True],
+                "raknas_som_insats": [True],
+            }
+        ),
+        personer=pd.DataFrame(personer, columns=["person_id", "omrade_kod", "fodelsear", "kon", "forsorjningshinder"]),
+        bistand=pd.DataFrame(bistand, columns=["person_id", "manad", "belopp"]),
+        deltaganden=pd.DataFrame(
+            deltaganden,
+            columns=[
+                "deltagande_id",
+                "person_id",
+                "insats_id",
+                "start_datum",
+                "slut_datum",
+                "planerade_timmar",
+                "narvarotimmar",
+            ],
+        ),
+    )
+    c = U.make_context(study, "2015-01", "2016-12")
+    sec = U.section_attendance(c, compute_measures(study, start="2015-01", end="2016-12").table, "2016-01-01")
+    eff = sec.tables["Närvarokravets effekt på närvaron (procentenheter, nivå och trend tillsammans)"]
+    assert eff["Tid efter närvarokravet"].str.startswith(("Vid reformen", "Efter 6", "Efter 12")).all()
+    assert "Kontroll: förändring vid falska reformdatum före närvarokravet" in sec.tables
+    reader_text = sec.conclusion + " ".join(U.recommendations_markdown(U.recommendations(sec.findings)).split("\n"))
+    for word in ("HAC", "Newey", "p-värde", "0,000", "REML"):
+        assert word not in reader_text
+    assert "steg närvaron med" in sec.conclusion
+    assert any("Om metoden" in n for n in sec.notes)
+    p_values = sec.tables["Metod: modellens skattningar"]["p-värde"]
+    assert not p_values.str.fullmatch("0,000").any()
+
+
+def test_adjusted_flags_use_published_groups_and_control_for_their_number():
+    """Flags from the O/E score test's p-values with Benjamini–Hochberg over the published groups only: a
+    suppressed group takes no part (its value does not change anyone's q-value) and gets no flag."""
+    from insats.analysis.overdispersion import benjamini_hochberg
+    from insats.reports.utvardering.utfall import adjusted_flags
+
+    pub = pd.DataFrame(
+        {
+            "g": ["a", "b", "c", "d", "e", ALLA],
+            "taljare": [30.0, 12.0, 20.0, 21.0, np.nan, 100.0],
+            "namnare": [100.0, 100.0, 100.0, 100.0, np.nan, 500.0],
+            "forvantat": [20.0, 20.0, 20.0, 20.0, np.nan, 100.0],
+            "p": [0.001, 0.03, 1.0, 0.8, np.nan, np.nan],
+            "undertryckt": [False, False, False, False, True, False],
+        }
+    )
+    f = adjusted_flags(pub, "g")
+    q = benjamini_hochberg([0.001, 0.03, 1.0, 0.8])
+    np.testing.assert_allclose(f["q_justerad"].iloc[:4], q)
+    assert f["avviker_justerat"].iloc[:4].tolist() == [1.0, 0.0, 0.0, 0.0]  # b: p 0.03 but q 0.06
+    assert f.loc[4:].isna().all().all() and f.attrs["tested"] == 4
+    pub2 = pub.copy()
+    pub2.loc[4, ["taljare", "namnare", "forvantat", "p"]] = [90.0, 100.0, 20.0, 1e-9]
+    pub2.loc[4, "undertryckt"] = True
+    pd.testing.assert_frame_equal(adjusted_flags(pub2, "g"), f)
+    assert adjusted_flags(pub.iloc[[0, 1, 5]], "g")["avviker_justerat"].isna().all()  # fewer than three
 
 
 # --------------------------------------------------------------------------- 3. LOV
@@ -318,7 +569,8 @@ def test_outcomes_by_group_counts_and_oe():
             "utbildning": "gymnasial",
             "hindergrupp": "arbetsloshet",
             "aldersgrupp": rng.choice(["18_24", "25_34"], n),
-            "manader_fore": rng.integers(0, 12, n).astype(float),
+            "andel_fore": rng.integers(0, 13, n) / 12,
+            "fore_fonster": "12",
             "regi": rng.choice(["lov", "egen_central"], n),
         }
     )
@@ -354,7 +606,9 @@ def test_intervention_outcomes_hand_count(ctx):
     assert t.loc["I2", ["sf_taljare", "sf_namnare"]].tolist() == [0, 1]
     assert t.loc[ALLA, "andel"] == pytest.approx(2 / 3)
     assert t.loc["I2", "namn"] == "Coachning – L1"
-    assert set(t.loc[["I1", "I2"], "flagga"]) <= {"inom", "over_95", "under_95", "over_998", "under_998"}
+    # O/E from the case-mix model: the expected outcomes add up to the observed over all interventions
+    assert t.loc[["I1", "I2"], "forvantat"].sum() == pytest.approx(2)
+    assert "flagga" not in t  # interventions are flagged after disclosure control, on the adjusted test
 
 
 def test_cost_per_outcome_hand_count(ctx):
@@ -367,6 +621,12 @@ def test_cost_per_outcome_hand_count(ctx):
     assert c.loc["I2", "kostnad_per_utfall"] == pytest.approx(i2)
     assert c.loc["I3", "utfall"] == 0 and np.isnan(c.loc["I3", "kostnad_per_utfall"])
     assert c.loc[ALLA, "kostnad_per_utfall"] == pytest.approx((i1 + i2 + i3) / 2)
+    # the interval: cost / (ended · Wilson limits of outcomes / ended); I1 has 1 outcome of 2 ended
+    from insats.analysis.stats import wilson_interval
+
+    lo, hi = wilson_interval(1, 2)
+    assert (c.loc["I1", "kpu_lo"], c.loc["I1", "kpu_hi"]) == pytest.approx((i1 / (2 * hi), i1 / (2 * lo)))
+    assert c.loc["I3", "avslutade"] == 0 and np.isnan(c.loc["I3", "kpu_lo"])
 
 
 # --------------------------------------------------------------------------- 5. en väg in
@@ -418,13 +678,20 @@ def test_recommendations_triggered_by_thresholds():
         "narvaro_nivaforandring": 0.12,
         "narvaro_lo": 0.08,
         "narvaro_hi": 0.16,
+        "narvaro_effekt_12": 0.10,
+        "narvaro_effekt_12_lo": 0.02,
+        "narvaro_effekt_12_hi": 0.18,
         "narvaro_andel_80": 0.7,
         "lov_racker_inte": ["kurs"],
         "lov_min_deltagare": 20,
         "lov_andel_valt": 0.4,
         "insatser_under": ["Yrkessvenska"],
-        "kostnad_min": 10_000.0,
-        "kostnad_max": 50_000.0,
+        "insatser_provade": 15,
+        "kostnad_saker_kvot": 5.0,
+        "kostnad_dyr_namn": "Dyr",
+        "kostnad_dyr_lo": 50_000.0,
+        "kostnad_billig_namn": "Billig",
+        "kostnad_billig_hi": 10_000.0,
         "vagin_dagar_median": 45.0,
         "vagin_andel_bedomda": 0.95,
         "vagin_andel_insats_90": 0.5,
@@ -436,10 +703,11 @@ def test_recommendations_triggered_by_thresholds():
         in texts
     )
     assert "12 platser" in texts and "arbetsträning" in texts
-    assert "steg med 12,0 procentenheter" in texts
+    assert "steg med 12,0 procentenheter" in texts and "efter 12 månader 10,0 procentenheter" in texts
+    assert "behåll kravet och" in texts
     assert "minst 80 %" not in texts  # 70 % is above the 60 % threshold
-    assert "kurs" in texts and "Yrkessvenska" in texts
-    assert "5,0 gånger" in texts
+    assert "kurs" in texts and "Yrkessvenska" in texts and "15 insatser jämförs" in texts
+    assert "minst 5,0 gånger" in texts and "Dyr" in texts
     assert "45 dagar" in texts and format_number(0.5, 0, percent=True) in texts
     assert "bedömning av arbetsförmågan" not in texts  # 95 % assessed is above 90 %
     # with other thresholds other rules fire
@@ -452,6 +720,44 @@ def test_recommendations_triggered_by_thresholds():
         {"narvaro_nivaforandring": 0.01, "narvaro_lo": -0.02, "narvaro_hi": 0.04, "erbjudande_andel": None}
     )
     assert len(recs3) == 1 and "Ingen säker förändring" in recs3[0].text
+    # costs whose intervals overlap within the threshold trigger nothing, however far apart the point values
+    assert not U.recommendations({"kostnad_saker_kvot": 1.5, "kostnad_min": 10_000.0, "kostnad_max": 90_000.0})
+
+
+def _its(lo, hi, lo12=None, hi12=None, placebo=0):
+    f = {
+        "narvaro_nivaforandring": (lo + hi) / 2,
+        "narvaro_lo": lo,
+        "narvaro_hi": hi,
+        "narvaro_placebo_utanfor": placebo,
+    }
+    if lo12 is not None:
+        f.update({"narvaro_effekt_12": (lo12 + hi12) / 2, "narvaro_effekt_12_lo": lo12, "narvaro_effekt_12_hi": hi12})
+    return f
+
+
+@pytest.mark.parametrize(
+    ("findings", "kind", "words"),
+    [
+        (_its(0.05, 0.15, 0.02, 0.2), "okning", "behåll kravet och"),
+        (_its(-0.15, -0.05, -0.2, -0.02), "minskning", "utred varför innan"),
+        (_its(0.05, 0.15, -0.1, 0.3), "osaker_varaktighet", "om ökningen håller i sig är osäkert"),
+        (_its(-0.02, 0.1, 0.05, 0.3), "gradvis", "steg gradvis"),
+        (_its(0.05, 0.15, -0.3, -0.05), "motsagelse", "ingen slutsats"),
+        (_its(0.05, 0.15, 0.02, 0.2, placebo=2), "placebo", "påhittade reformdatum"),
+        (_its(-0.05, 0.1, -0.2, 0.3), "ingen", "Ingen säker förändring"),
+        (_its(0.05, 0.15), "okning", "behåll kravet och"),
+    ],
+)
+def test_attendance_recommendation_fires_on_both_calibrated_intervals(findings, kind, words):
+    assert U.attendance_verdict(findings)["kind"] == kind
+    recs = [r for r in U.recommendations(findings) if r.area == "Närvarokrav"]
+    assert len(recs) == 1 and words in recs[0].text
+    if kind != "okning":
+        assert "behåll kravet och" not in recs[0].text
+    one_placebo = U.recommendations({**findings, "narvaro_placebo_utanfor": 1})
+    if kind not in ("ingen", "motsagelse", "placebo"):
+        assert "läs resultatet med försiktighet" in one_placebo[0].text
 
 
 def test_summary_lists_every_section():

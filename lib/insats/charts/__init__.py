@@ -9,7 +9,8 @@ Builders
 --------
 ``ranked_bars(long, matt)``     areas sorted by a measure, with 95 % intervals and the whole-study
                                 (``ALLA``) value as a rule; suppressed areas are drawn as ``..``.
-``funnel_plot(long, matt)``     share against its base with exact binomial 95 % / 99,8 % limits.
+``funnel_plot(long, matt)``     share against its base with exact binomial 95 % / 99,8 % limits and the
+                                same limits adjusted for overdispersion.
 ``utbud_matrix(insatser)``      area × category heat map of places.
 ``spending_bars(medel)``        money per area stacked by category, feriejobb at the base.
 ``time_series(frame, x, y)``    lines for an interrupted time series, a rule at the reform.
@@ -72,7 +73,7 @@ from __future__ import annotations
 from insats.charts import common  # noqa: F401  (builders elsewhere in the package use its helpers)
 from insats.charts.bars import ranked_bars, spending_bars
 from insats.charts.flow import FLOW_STEPS, flow_steps
-from insats.charts.funnel import FUNNEL_FLAG_LABELS, funnel_plot
+from insats.charts.funnel import ADJUSTED_LIMITS, FUNNEL_FLAG_LABELS, PLAIN_LIMITS, funnel_plot
 from insats.charts.matrix import utbud_matrix
 from insats.charts.offline import chart_html, enable_offline, javascript_bundle, save, to_html
 from insats.charts.profile import profile_bars
@@ -96,6 +97,7 @@ from insats.charts.theme import (
 )
 
 __all__ = [
+    "ADJUSTED_LIMITS",
     "BASE_COLOR",
     "CATEGORY_COLORS",
     "FLOW_STEPS",
@@ -105,6 +107,7 @@ __all__ = [
     "NUMBER_LOCALE",
     "OKABE_ITO",
     "OTHER_COLOR",
+    "PLAIN_LIMITS",
     "THEME",
     "TIME_LOCALE",
     "TOTAL_COLOR",

@@ -1,4 +1,5 @@
-"""Funnel plots: a share against its base, with exact binomial control limits."""
+"""Funnel plots: a share against its base, with exact binomial control limits and limits adjusted for
+overdispersion."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from insats.analysis.overdispersion import funnel_table
 from insats.analysis.privacy import SUPPRESSED, footnote
 from insats.analysis.stats import funnel_flags, funnel_limits
 from insats.charts.common import (
@@ -22,11 +24,14 @@ from insats.charts.theme import (
     BASE_COLOR,
     FOCUS_COLOR,
     MUTED_COLOR,
+    OTHER_COLOR,
     TOTAL_COLOR,
     ensure_theme,
     format_value,
 )
 from insats.contract import ALLA
+from insats.errors import DataError
+from insats.text import format_number
 
 # --------------------------------------------------------------------------- funnel plot
 
@@ -39,9 +44,26 @@ FUNNEL_FLAG_LABELS = {
 }
 """Swedish labels of ``insats.analysis.stats.funnel_flags`` codes."""
 
+PLAIN_LIMITS = "Vanliga gränser (slumpen)"
+ADJUSTED_LIMITS = "Justerade för överspridning"
+"""Legend labels of the two sets of limits."""
 
-def funnel_limit_lines(p0: float, n: np.ndarray) -> pd.DataFrame:
-    return funnel_limits(p0, n)
+
+def funnel_limit_lines(p0: float, n: np.ndarray, tau2: float | None = None) -> pd.DataFrame:
+    """Funnel limits at ``n``: the plain exact binomial ones, or with ``tau2`` those adjusted for overdispersion."""
+    return funnel_limits(p0, n, tau2=tau2)
+
+
+def _overdispersion(pts: pd.DataFrame, p0: float):
+    """The overdispersion of the published points (``overdispersion.funnel_table``), or None with fewer than
+    three points (or a share of 0 or 1): then only the plain limits can be drawn."""
+    if len(pts) < 3 or not 0 < p0 < 1:
+        return None
+    try:
+        ft = funnel_table(pts["taljare"].to_numpy(float), pts["namnare"].to_numpy(float), p0)
+    except DataError:
+        return None
+    return ft
 
 
 def funnel_plot(
@@ -55,10 +77,15 @@ def funnel_plot(
 ) -> alt.LayerChart:
     """Funnel plot of a share: each area's ``varde`` against its base ``namnare``.
 
-    The horizontal line is the whole study's share ``p0`` (``ALLA``: ``taljare / namnare``); the
-    funnels are exact binomial 95 % (dashed) and 99,8 % (solid) limits from
-    ``insats.analysis.stats.funnel_limits``. An area outside them differs from the whole study by more than
-    chance would explain. Suppressed areas cannot be placed and are named in the subtitle.
+    The horizontal line is the whole study's share ``p0`` (``ALLA``: ``taljare / namnare``). Two funnels,
+    each at 95 % (dashed) and 99,8 % (solid): the plain exact binomial limits
+    (``insats.analysis.stats.funnel_limits``), which say whether an area differs from the whole study more
+    than chance would explain, and the limits adjusted for overdispersion (Spiegelhalter 2005, additive τ²
+    estimated from the published areas, ``insats.analysis.overdispersion.funnel_table``), which say whether
+    it differs more than areas usually differ from each other. The points' ``lage`` uses the adjusted limits
+    (as the reports' flags do), ``lage_vanlig`` the plain ones. With fewer than three published areas only
+    the plain limits are drawn. Suppressed areas cannot be placed, take no part in the overdispersion and
+    are named in the subtitle.
     """
     ensure_theme()
     names = area_name_map(omraden)
@@ -76,39 +103,62 @@ def funnel_plot(
     n_max = float(pts["namnare"].max()) if len(pts) else float(alla["namnare"] or 100)
     n_min = float(pts["namnare"].min()) if len(pts) else 1.0
     grid = np.unique(np.round(np.geomspace(max(1.0, n_min * 0.5), max(n_max * 1.1, 2.0), 160)))
-    lim = funnel_limit_lines(p0, grid)
+    ft = _overdispersion(pts, p0)
+    sets = [(PLAIN_LIMITS, None)]
+    if ft is not None:
+        sets.append((ADJUSTED_LIMITS, ft.attrs["overdispersion"].tau2))
     lines = []
-    for _level, name, lab in ((0.95, "95", "95 %"), (0.998, "998", "99,8 %")):
-        for side in ("lo", "hi"):
-            lines.append(
-                pd.DataFrame({"n": lim["n"], "grans": lab, "sida": f"{side}_{name}", "andel": lim[f"{side}_{name}"]})
-            )
+    for kind, tau2 in sets:
+        lim = funnel_limit_lines(p0, grid, tau2)
+        for name, lab in (("95", "95 %"), ("998", "99,8 %")):
+            for side in ("lo", "hi"):
+                lines.append(
+                    pd.DataFrame(
+                        {
+                            "n": lim["n"],
+                            "grans": lab,
+                            "slag": kind,
+                            "sida": f"{side}_{name}_{'justerad' if tau2 is not None else 'vanlig'}",
+                            "andel": lim[f"{side}_{name}"],
+                        }
+                    )
+                )
     limits = pd.concat(lines, ignore_index=True)
 
-    pts["lage"] = [
-        FUNNEL_FLAG_LABELS.get(f, "") if isinstance(f, str) else ""
-        for f in funnel_flags(pts["taljare"].to_numpy(), pts["namnare"].to_numpy(), p0)
-    ]
+    plain_flags = funnel_flags(pts["taljare"].to_numpy(), pts["namnare"].to_numpy(), p0)
+    adjusted = ft["flagga_justerad"].to_numpy(object) if ft is not None else plain_flags.to_numpy(object)
+    pts["lage"] = [FUNNEL_FLAG_LABELS.get(f, "") if isinstance(f, str) else "" for f in adjusted]
+    pts["lage_vanlig"] = [FUNNEL_FLAG_LABELS.get(f, "") if isinstance(f, str) else "" for f in plain_flags]
     pts["varde_text"] = [format_value(v, "andel") for v in pts["varde"]]
     pts["fokus"] = pts["omrade_kod"] == str(focus) if focus is not None else False
 
     x = alt.X("n:Q", title="Antal (nämnare)", axis=alt.Axis(format=",.0f"), scale=alt.Scale(zero=True))
     y_scale = alt.Scale(zero=False, clamp=True)
+    kinds = [k for k, _ in sets]
     funnel = (
         alt.Chart(chart_data(limits))
-        .mark_line(color=MUTED_COLOR, strokeWidth=1.5, interpolate="monotone")
+        .mark_line(strokeWidth=1.5, interpolate="monotone")
         .encode(
             x=x,
             y=alt.Y("andel:Q", title=label, axis=alt.Axis(format=".0%"), scale=y_scale),
             detail="sida:N",
+            color=alt.Color(
+                "slag:N",
+                title="Kontrollgränser",
+                sort=kinds,
+                scale=alt.Scale(domain=kinds, range=[OTHER_COLOR, MUTED_COLOR][: len(kinds)]),
+                legend=alt.Legend(orient="bottom", direction="vertical"),
+            ),
             strokeDash=alt.StrokeDash(
                 "grans:N",
-                title="Kontrollgränser",
+                title="Nivå",
                 sort=["95 %", "99,8 %"],
                 scale=alt.Scale(domain=["95 %", "99,8 %"], range=[[6, 4], [1, 0]]),
+                legend=alt.Legend(orient="bottom", direction="vertical"),
             ),
             tooltip=[
-                alt.Tooltip("grans:N", title="Kontrollgräns"),
+                alt.Tooltip("slag:N", title="Gränser"),
+                alt.Tooltip("grans:N", title="Nivå"),
                 alt.Tooltip("n:Q", title="Antal", format=",.0f"),
                 alt.Tooltip("andel:Q", title="Gräns", format=".1%"),
             ],
@@ -129,8 +179,10 @@ def funnel_plot(
         alt.Tooltip("varde_text:N", title=label),
         alt.Tooltip("taljare:Q", title="Täljare", format=",.0f"),
         alt.Tooltip("namnare:Q", title="Nämnare", format=",.0f"),
-        alt.Tooltip("lage:N", title="Läge"),
+        alt.Tooltip("lage:N", title="Läge, justerade gränser" if ft is not None else "Läge"),
     ]
+    if ft is not None:
+        tooltip.append(alt.Tooltip("lage_vanlig:N", title="Läge, vanliga gränser"))
     points = (
         alt.Chart(chart_data(pts))
         .mark_point(filled=True, size=110, opacity=0.9, stroke="#ffffff", strokeWidth=1)
@@ -143,10 +195,16 @@ def funnel_plot(
             .mark_text(align="left", dx=9, fontWeight="bold", color=FOCUS_COLOR)
             .encode(x="namnare:Q", y="varde:Q", text="omrade:N")
         )
-    subtitle = [
-        f"Linjen: alla områden, {format_value(p0, 'andel')}. Tratten: 95 % (streckad) och 99,8 % "
-        "(heldragen) gränser för slumpmässig variation."
-    ]
+    subtitle = [f"Linjen: alla områden, {format_value(p0, 'andel')}. Streckat: 95 %, heldraget: 99,8 %."]
+    if ft is not None:
+        od = ft.attrs["overdispersion"]
+        subtitle.append(
+            "Ljusgrå tratt: vanliga gränser för slumpen. Mörkgrå tratt: gränser som också tar hänsyn till att områdena "
+            f"skiljer sig {format_number(od.phi, 1)} gånger mer än slumpen ger (överspridning); "
+            "avvikelser räknas mot den mörkgrå."
+        )
+    else:
+        subtitle.append("Tratten: vanliga gränser för slumpen (för få områden visas för att skatta överspridning).")
     if len(hidden):
         subtitle.append(f"Visas inte ({SUPPRESSED}): " + ", ".join(hidden["omrade"]) + ".")
         if hidden["undertryckt"].any():

@@ -63,14 +63,15 @@ REST_MEASURES: dict[str, float] = {
     ),
     **{f"utbud_andel_regi_{r}": 1.0 for r in contract.codes("regi")},
     "utbud_platser_per_100": 100.0,
+    "medel_per_deltagare": 1.0,
     "medel_totalt": 0.0,
 }
 """Measures whose ``ALLA`` numerator and denominator are sums over the areas (and ``CENTRAL``),
 so that the rest of the study is ``scale · (T − t) / (N − n)``; scale 0 marks a sum
 (``medel_totalt``: the rest is ``T − t``). Left out on purpose: counts of distinct interventions
 or categories (a central intervention counts in every area), medians, the diversity index, O/E
-(its expected count is model-based) and ``medel_per_deltagare`` (central money is only in
-``ALLA``, so the rest would mix central money with other areas' participants)."""
+(its expected count is model-based). ``medel_per_deltagare`` is in: its ``ALLA`` row is the areas'
+own money over their participant-months (central money is a row of its own)."""
 
 _CACHE: list[tuple[Study, tuple, Publication]] = []
 _CACHE_SIZE = 4

@@ -48,7 +48,7 @@ from insats.analysis.measures.context import (
     period_years,
     stat_per_area,
 )
-from insats.analysis.measures.justerat import OE_CATEGORICAL, OE_NUMERIC, outcome_frame
+from insats.analysis.measures.justerat import OE_CATEGORICAL, OE_NUMERIC, outcome_frame, outcome_model
 from insats.analysis.measures.likstallighet import likstallighet
 from insats.analysis.measures.medel import medel_in_period
 from insats.analysis.measures.output import SWEDISH_HEADERS, write_measures
@@ -84,6 +84,7 @@ __all__ = [
     "month_start",
     "open_interventions",
     "outcome_frame",
+    "outcome_model",
     "per_area",
     "period_years",
     "stat_per_area",

@@ -240,6 +240,18 @@ class Context:
     def area_places(self) -> pd.DataFrame:
         return _area_places(self)
 
+    @cached_property
+    def area_places_in_period(self) -> pd.DataFrame:
+        """``area_places`` with each intervention's places weighted by the share of the period's days it is
+        open: the average number of places available on a day of the period."""
+        return _area_places(self, weight_by_open_days=True)
+
+    @cached_property
+    def period_months(self) -> int:
+        """Calendar months in the period."""
+        p = self.params
+        return (p.end.year - p.start.year) * 12 + p.end.month - p.start.month + 1
+
     def in_period(self, dates) -> np.ndarray:
         d = pd.DatetimeIndex(dates)
         return np.asarray((d >= self.params.first_day) & (d <= self.params.last_day + pd.Timedelta(hours=23)))
@@ -293,13 +305,26 @@ def open_interventions(ctx: Context) -> pd.DataFrame:
     return ins[open_ & counted]
 
 
-def _area_places(ctx: Context) -> pd.DataFrame:
+def open_share(ctx: Context, ins: pd.DataFrame) -> pd.Series:
+    """Share of the period's days each intervention of ``ins`` is open (``giltig_fran`` … ``giltig_till``,
+    empty = open), 0 … 1."""
+    first, last = ctx.params.first_day, ctx.params.last_day
+    days = (last - first).days + 1
+    fran = ins["giltig_fran"].fillna(first).clip(lower=first)
+    till = ins["giltig_till"].fillna(last).clip(upper=last)
+    return (((till - fran).dt.days + 1).clip(lower=0) / days).astype("float64")
+
+
+def _area_places(ctx: Context, *, weight_by_open_days: bool = False) -> pd.DataFrame:
     """Places per area, with CENTRAL places allocated to areas in proportion to the areas'
-    adult recipients in hinder group arbetsloshet (equally when that is unknown).
+    adult recipients in hinder group arbetsloshet (equally when that is unknown). With
+    ``weight_by_open_days`` each intervention's places count for the share of the period it is open.
 
     Columns: area, kategori, regi, narvarokrav, platser (float after allocation).
     """
     ins = open_interventions(ctx)
+    if weight_by_open_days:
+        ins = ins.assign(platser=ins["platser"].astype("float64").fillna(0) * open_share(ctx, ins))
     own = ins[ins["omrade_kod"] != CENTRAL]
     central = ins[ins["omrade_kod"] == CENTRAL]
     parts = [
@@ -337,6 +362,40 @@ def _recipient_weights(ctx: Context) -> dict[str, float]:
         if total > 0:
             return {a: n.get(a, 0) / total for a in ctx.areas}
     return {a: 1 / len(ctx.areas) for a in ctx.areas}
+
+
+def unemployed_recipient_months(ctx: Context) -> dict[str, int]:
+    """Person-months of adult recipients in hinder group arbetsloshet, per area: Σ over the period's months
+    of the area's such recipients with assistance that month (the monthly stock, summed)."""
+    months = ctx.adult_months[ctx.person_group[:-1] == "arbetsloshet"].sum(axis=1)
+    areas = ctx.person_area[:-1][ctx.person_group[:-1] == "arbetsloshet"]
+    counts = pd.Series(months, dtype="int64").groupby(pd.Series(areas, dtype=object)).sum()
+    return {a: int(counts.get(a, 0)) for a in ctx.areas}
+
+
+def participant_months(ctx: Context, participations: pd.DataFrame) -> pd.Series:
+    """Person-months of participation per area: Σ over the period's months of the distinct persons with a
+    participation of ``participations`` (rows of ``ctx.participations``) going on some day of that month
+    (an ongoing participation runs to the period's end)."""
+    p = participations[(participations["pos"] >= 0) & participations["start"].notna()]
+    first = ctx.params.start
+    n_months = ctx.period_months
+
+    def month_no(dates) -> np.ndarray:
+        d = pd.DatetimeIndex(dates)
+        return np.asarray((d.year - first.year) * 12 + d.month - first.month, dtype=np.int64)
+
+    lo = np.maximum(month_no(p["start"]), 0)
+    hi = np.minimum(month_no(p["slut"].fillna(ctx.params.last_day)), n_months - 1)
+    ok = lo <= hi
+    pos = p["pos"].to_numpy(dtype=np.int64)[ok]
+    # a difference array per person: +1 at the first month, −1 after the last; running sum > 0 = busy
+    diff = np.zeros((len(ctx.persons), n_months + 1), dtype=np.int32)
+    np.add.at(diff, (pos, lo[ok]), 1)
+    np.add.at(diff, (pos, hi[ok] + 1), -1)
+    per_person = (np.cumsum(diff[:, :n_months], axis=1) > 0).sum(axis=1)
+    counts = pd.Series(per_person, dtype="int64").groupby(pd.Series(ctx.person_area[:-1], dtype=object)).sum()
+    return pd.Series({a: float(counts.get(a, 0)) for a in ctx.areas}, dtype="float64")
 
 
 def _count_unemployed(ctx: Context) -> dict[str, int]:

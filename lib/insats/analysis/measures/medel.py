@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from insats.analysis.measures.context import Context, period_years
+from insats.analysis.measures.context import Context, participant_months, period_years
 from insats.analysis.measures.registry import register
 from insats.contract import ALLA, CENTRAL
 
@@ -77,26 +77,48 @@ def medel_andel_raknas_som_insats(ctx: Context) -> pd.DataFrame:
 
 @register(
     "medel_per_deltagare",
-    "Medel per deltagare (kr)",
+    "Medel per deltagare och månad (kr)",
     "kr",
     ["medel", "deltaganden", "personer"],
     True,
-    "Belopp som räknas som insats / personer som började en insats under perioden.",
+    "Medel som räknas som insats (utom feriejobb) per månad i perioden / personer som deltar i en insats som "
+    "räknas som insats (utom feriejobb) en genomsnittlig månad. Centrala medel redovisas på en egen rad och "
+    "ingår inte i hela studiens värde.",
     count_is_personal=False,
 )
 def medel_per_deltagare(ctx: Context) -> pd.DataFrame:
-    """SEK counted as intervention per participant who started in the period.
+    """SEK counted as intervention per participant and month: the same months in numerator and denominator.
 
-    Participants are distinct persons, counted in their own area; CENTRAL spending is in the
-    whole-study row only (it cannot be attributed to one area).
+    ``taljare`` = Σ over the period's months of a twelfth of that calendar year's ``medel`` counted as
+    intervention (``raknas_som_insats``), feriejobb left out (summer jobs for school youth have no
+    participants among the recipients); ``namnare`` = participant-months: Σ over the period's months of the
+    distinct persons of the area with a participation going on some day of the month, in interventions
+    counted as intervention and not feriejobb (all participations without ``insatser``). ``varde`` =
+    taljare / namnare, kronor per participant and month, which does not depend on the period's length
+    (the earlier definition divided a whole year's money by one period's starters).
+
+    ``CENTRAL`` money is a row of its own (against every area's participant-months: the central money per
+    participant and month); ``ALLA`` is the areas' own money against their participants, without central
+    money, so that it can be compared with the areas (and the rest of the study is ``ALLA`` minus the area).
     """
     m = medel_in_period(ctx)
-    sek = _medel_rows(ctx, m, m["raknas_som_insats"].fillna(False).astype(bool)).set_index("omrade_kod")["taljare"]
+    counted = m["raknas_som_insats"].fillna(False).astype(bool) & (m["kategori"].astype(object) != "feriejobb")
+    months = pd.Series(pd.period_range(ctx.params.start, ctx.params.end, freq="M").year, dtype="int64").value_counts()
+    share = m["ar"].map(months).fillna(0).astype("float64") / 12.0
+    sek = (m["belopp"].astype("float64").fillna(0) * share).where(counted, 0.0)
+    area = m["omrade_kod"].astype(object)
     p = ctx.participations
-    started = p[ctx.in_period(p["start"]) & (p["pos"] >= 0)].drop_duplicates("pos")
-    counts = started["area"].value_counts()
-    rows = [(a, float(sek.get(a, 0.0)), float(counts.get(a, 0))) for a in ctx.areas]
-    rows.append((ALLA, float(sek.get(ALLA, 0.0)), float(len(started))))
+    if "kategori" in p and "insatser" in ctx.study:
+        ins = ctx.study["insatser"]
+        counts_as = dict(zip(ins["insats_id"].astype(str), ins["raknas_som_insats"].fillna(False).astype(bool)))
+        ids = ctx.study["deltaganden"]["insats_id"].astype(str).map(counts_as).fillna(False).to_numpy(dtype=bool)
+        p = p[ids & (p["kategori"].astype(object) != "feriejobb").to_numpy()]
+    pm = participant_months(ctx, p)
+    rows = [(a, float(sek[(area == a).to_numpy()].sum()), float(pm.get(a, 0.0))) for a in ctx.areas]
+    total_den = float(pm.sum())
+    rows.append((ALLA, float(sum(r[1] for r in rows)), total_den))
+    if (area == CENTRAL).any():
+        rows.insert(len(ctx.areas), (CENTRAL, float(sek[(area == CENTRAL).to_numpy()].sum()), total_den))
     out = pd.DataFrame(rows, columns=["omrade_kod", "taljare", "namnare"])
     with np.errstate(invalid="ignore", divide="ignore"):
         out["varde"] = np.where(out["namnare"] > 0, out["taljare"] / out["namnare"], np.nan)

@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 
 from insats import contract
-from insats.analysis.measures.context import Context, open_interventions, per_area
+from insats.analysis.measures.context import (
+    Context,
+    open_interventions,
+    open_share,
+    per_area,
+    unemployed_recipient_months,
+)
 from insats.analysis.measures.registry import register
 from insats.contract import ALLA, CENTRAL
 
@@ -58,18 +64,29 @@ def utbud_kategorier(ctx: Context) -> pd.DataFrame:
     "per_100",
     ["insatser", "personer", "bistand"],
     True,
-    "Platser (centrala fördelade efter områdenas andel) per 100 vuxna biståndsmottagare med "
-    "försörjningshinder arbetslöshet.",
+    "Genomsnittligt antal platser per dag (centrala fördelade efter områdenas andel; en insats räknas för den "
+    "del av perioden den är öppen) per 100 vuxna biståndsmottagare med försörjningshinder arbetslöshet som får "
+    "bistånd en genomsnittlig månad.",
     count_is_personal=False,
 )
 def utbud_platser_per_100(ctx: Context) -> pd.DataFrame:
-    places = ctx.area_places
-    n = ctx.unemployed_recipients
+    """Places per 100 unemployed adult recipients, both as averages over the period (same time base).
+
+    ``taljare`` = place-months: the average places open on a day of the period (``area_places_in_period``:
+    each intervention weighted by the share of the period's days it is open, central places allocated as
+    in M2) × the period's months; ``namnare`` = recipient-months: Σ over the period's months of the adult
+    recipients in hinder group arbetslöshet with assistance that month. ``varde = 100 · taljare / namnare``
+    = 100 × average places / average monthly recipients, which does not grow or shrink with the period's
+    length (the earlier definition divided by everyone with assistance at any time in the period).
+    """
+    places = ctx.area_places_in_period
+    months = ctx.period_months
+    n = unemployed_recipient_months(ctx)
     per_area = places.groupby("area")["platser"].sum()
-    rows = [(a, float(per_area.get(a, 0.0)), float(n.get(a, 0))) for a in ctx.areas]
-    rows.append(
-        (ALLA, float(open_interventions(ctx)["platser"].astype("float64").fillna(0).sum()), float(sum(n.values())))
-    )
+    rows = [(a, float(per_area.get(a, 0.0)) * months, float(n.get(a, 0))) for a in ctx.areas]
+    ins = open_interventions(ctx)
+    total_places = float((ins["platser"].astype("float64").fillna(0) * open_share(ctx, ins)).sum())  # each once
+    rows.append((ALLA, total_places * months, float(sum(n.values()))))
     out = pd.DataFrame(rows, columns=["omrade_kod", "taljare", "namnare"])
     with np.errstate(invalid="ignore", divide="ignore"):
         out["varde"] = np.where(out["namnare"] > 0, 100 * out["taljare"] / out["namnare"], np.nan)

@@ -32,7 +32,13 @@ from insats.reports.kartlaggning.common import (
 from insats.reports.kartlaggning.medel import _feriejobb_sentence, feriejobb_comparison
 from insats.reports.kartlaggning.uppfoljning import uncomputable_measures
 from insats.reports.kartlaggning.utbud import category_gaps, organisation_table
-from insats.reports.kartlaggning.utfall import differing_areas, equality_table
+from insats.reports.kartlaggning.utfall import (
+    differing_areas,
+    equality_table,
+    false_flags,
+    false_flags_sentence,
+    outcome_sentences,
+)
 from insats.text import format_number
 
 # --------------------------------------------------------------------------- summary
@@ -142,31 +148,17 @@ def summary(study: Study, result: MeasureResult, *, start, end, focus: str | Non
         )
     else:
         alla = _alla(long, "utfall_arbete_studier_andel")
-        diff = differing_areas(long)
         parts = []
         if alla is not None and pd.notna(alla["varde"]):
             parts.append(f"I hela studien avslutades {_pct(alla['varde'])} av deltagandena med arbete eller studier.")
-        if len(diff):
-            raw = diff[diff["ratt"].abs() >= 1]
-            raw_names = [names.get(c, c) for c in raw["omrade_kod"]]
-            parts.append(
-                f"{_areas_word(len(raw))} ligger utanför trattdiagrammets 95 %-gränser"
-                + (f" ({join_names(raw_names)})" if raw_names else "")
-                + "."
-            )
-            adj = diff[diff["justerat"].abs() == 1]
-            adj_names = [names.get(c, c) for c in adj["omrade_kod"]]
-            parts.append(
-                f"Efter justering för deltagarnas ålder, kön, bakgrund, utbildning och tid med bistånd skiljer "
-                f"sig {_areas_word(len(adj))} från det förväntade mer än slumpen förklarar"
-                + (f" ({join_names(adj_names)})" if adj_names else "")
-                + "."
-            )
+        parts += outcome_sentences(differing_areas(long), names)
         if parts:
             out["utfall"] = " ".join(parts)
 
-    eq = equality_table(long)
-    eq = eq[eq["matt"].isin(SHARE_MEASURES_FOR_EQUALITY) | eq["matt"].str.startswith(("utbud_", "medel_andel"))]
+    eq_all = equality_table(long)
+    eq = eq_all[
+        eq_all["matt"].isin(SHARE_MEASURES_FOR_EQUALITY) | eq_all["matt"].str.startswith(("utbud_", "medel_andel"))
+    ]
     eq = eq[np.isfinite(eq["cv"]) & (eq["n"] >= 2)]
     if len(eq):
         top = eq.loc[eq["cv"].idxmax()]
@@ -174,6 +166,10 @@ def summary(study: Study, result: MeasureResult, *, start, end, focus: str | Non
             f"Störst skillnad mellan områdena, mätt som variationskoefficient, har "
             f"måttet {measure_label(top['matt']).lower()} ({format_number(top['cv'], 2)})."
         )
+        if eq_all["utanfor_95"].notna().any():
+            out["likstallighet"] += " " + false_flags_sentence(false_flags(eq_all)).replace(
+                "Tabellen gör", "Likställighetstabellen gör"
+            )
 
     unc = uncomputable_measures(study, result)
     total = sum(1 for m in MEASURES.values() if m.func is not None)

@@ -7,11 +7,13 @@ import pandas as pd
 
 from insats import contract
 from insats.analysis.measures import (
+    FUNNEL_CODES,
     MEASURES,
     measure_label,
 )
+from insats.analysis.overdispersion import shrunken_ranks
 from insats.analysis.privacy import SUPPRESSED
-from insats.analysis.stats import funnel_flags, wilson_interval
+from insats.analysis.stats import wilson_interval
 from insats.charts import format_value
 from insats.contract import ALLA, CENTRAL, TABLES
 from insats.data.study import Study
@@ -53,11 +55,16 @@ OUTCOME_MEASURE = "utfall_arbete_studier_andel"
 
 
 FLAG_TEXT = {
-    "over_998": "över trattdiagrammets 99,8 %-gräns, en skillnad som slumpen nästan aldrig ger",
-    "over_95": "över trattdiagrammets 95 %-gräns (men inom 99,8 %-gränsen)",
-    "under_95": "under trattdiagrammets 95 %-gräns (men inom 99,8 %-gränsen)",
-    "under_998": "under trattdiagrammets 99,8 %-gräns, en skillnad som slumpen nästan aldrig ger",
+    "over_998": "över trattdiagrammets 99,8 %-gräns, en skillnad som varken slumpen eller de vanliga skillnaderna "
+    "mellan områden nästan någonsin ger",
+    "over_95": "över trattdiagrammets 95 %-gräns (men inom 99,8 %-gränsen), mer än områden brukar skilja sig åt",
+    "under_95": "under trattdiagrammets 95 %-gräns (men inom 99,8 %-gränsen), mer än områden brukar skilja sig åt",
+    "under_998": "under trattdiagrammets 99,8 %-gräns, en skillnad som varken slumpen eller de vanliga skillnaderna "
+    "mellan områden nästan någonsin ger",
 }
+"""Where an area lies in the funnel plot whose limits are adjusted for overdispersion (the flags of
+``likstallighet_tratt__<matt>``: the plain limits are widened by how much areas usually differ)."""
+_FLAG_OF_CODE = {v: k for k, v in FUNNEL_CODES.items()}
 FLAG_SHORT = {
     "over_998": "Över 99,8 %",
     "over_95": "Över 95 %",
@@ -65,6 +72,8 @@ FLAG_SHORT = {
     "under_95": "Under 95 %",
     "under_998": "Under 99,8 %",
 }
+UNRANKED = ("justerat_utfall_oe",)
+"""Measures given no rank: a ratio to a model's expectation ranks mostly on chance (its interval says more)."""
 NOT_APPLICABLE = "–"
 """Shown where a figure cannot be computed or does not apply (never for a suppressed one)."""
 
@@ -183,7 +192,11 @@ FIGURE_COLUMNS = [
     "alla_undertryckt",
     "plats",
     "antal_rankade",
+    "plats_lo",
+    "plats_hi",
+    "krympt",
     "tratt",
+    "tratt_vanlig",
     "ki_lo",
     "ki_hi",
 ]
@@ -201,9 +214,16 @@ def key_figures(
     * ``ovriga_*`` — the rest of the study (``rest_of_study``);
     * ``alla_*`` — the whole study (``ALLA``);
     * ``plats`` — rank among the areas with a published value (1 = highest; ties share the best
-      rank), ``antal_rankade`` — how many areas were ranked (``CENTRAL`` is not an area);
-    * ``tratt`` — ``insats.analysis.stats.funnel_flags`` code against the whole-study share, for shares of
-      persons; ``ki_lo``/``ki_hi`` — the Wilson 95 % interval (O/E: its exact Poisson interval).
+      rank), ``antal_rankade`` — how many areas were ranked (``CENTRAL`` is not an area); for shares of
+      persons ``plats`` is NaN and the rank is an interval instead (a rank of shares that rest on few
+      persons is mostly chance): ``plats_lo``/``plats_hi`` — the central 95 % of the area's rank under the
+      empirical-Bayes model, and ``krympt`` — its shrunken share (``overdispersion.shrunken_ranks`` over the
+      published areas, τ² from ``likstallighet_tau2__<matt>``); NaN with fewer than three published areas;
+    * ``tratt`` — the funnel-plot code against the whole-study share with limits adjusted for
+      overdispersion (``likstallighet_tratt__<matt>``), ``tratt_vanlig`` against the plain limits, for
+      shares of persons; ``ki_lo``/``ki_hi`` — the Wilson 95 % interval (O/E: its score interval).
+
+    Nothing is given for a suppressed area: no rank, no shrunken share, no flag, no interval.
     """
 
     ids = list(PROFILE_MEASURES if measures is None else measures)
@@ -231,16 +251,18 @@ def key_figures(
         visible = others[~others["undertryckt"].astype(bool) & others["varde"].notna()]
         value = float(a["varde"])
         rank, n_ranked = np.nan, float(len(visible))
-        if not a_sup and np.isfinite(value):
+        rank_lo, rank_hi, shrunk = np.nan, np.nan, np.nan
+        if not a_sup and np.isfinite(value) and matt not in UNRANKED:
             rank = float(1 + (visible["varde"] > value).sum())
-        flag, lo, hi = None, np.nan, np.nan
+        flag, flag_plain, lo, hi = None, None, np.nan, np.nan
         if not a_sup and _testable(matt) and np.isfinite(a["taljare"]) and a["namnare"] > 0:
             l_, h_ = wilson_interval(a["taljare"], a["namnare"])
             lo, hi = float(l_), float(h_)
+            flag = _published_flag(long, f"likstallighet_tratt__{matt}", omrade)
+            flag_plain = _published_flag(long, f"likstallighet_tratt_vanlig__{matt}", omrade)
+            rank = np.nan
             if not tot_sup and np.isfinite(tot["taljare"]) and tot["namnare"] > 0:
-                p0 = float(tot["taljare"]) / float(tot["namnare"])
-                f = funnel_flags(np.array([a["taljare"]]), np.array([a["namnare"]]), p0).iloc[0]
-                flag = f if isinstance(f, str) else None
+                rank_lo, rank_hi, shrunk = _rank_interval(long, matt, visible, omrade, tot)
         if matt == "justerat_utfall_oe" and not a_sup:
             for col, mid in (("lo", "justerat_utfall_oe_lo"), ("hi", "justerat_utfall_oe_hi")):
                 src = long[(long["matt"] == mid) & (long["omrade_kod"].astype(str) == omrade)]
@@ -268,12 +290,49 @@ def key_figures(
                 "alla_undertryckt": tot_sup,
                 "plats": rank,
                 "antal_rankade": n_ranked,
+                "plats_lo": rank_lo,
+                "plats_hi": rank_hi,
+                "krympt": shrunk,
                 "tratt": flag,
+                "tratt_vanlig": flag_plain,
                 "ki_lo": lo,
                 "ki_hi": hi,
             }
         )
     return pd.DataFrame(rows, columns=FIGURE_COLUMNS)
+
+
+def _published_flag(long: pd.DataFrame, mid: str, omrade: str) -> str | None:
+    """The funnel flag of a published likställighet row (``FUNNEL_CODES`` back to its code), or None."""
+    row = long[(long["matt"] == mid) & (long["omrade_kod"].astype(str) == omrade)]
+    if row.empty or not np.isfinite(row["varde"].iloc[0]):
+        return None
+    return _FLAG_OF_CODE.get(int(row["varde"].iloc[0]))
+
+
+def _rank_interval(
+    long: pd.DataFrame, matt: str, visible: pd.DataFrame, omrade: str, tot: pd.Series
+) -> tuple[float, float, float]:
+    """(rank low, rank high, shrunken share) of the area among the published areas (``shrunken_ranks``);
+    NaN with fewer than three of them (the between-area variance cannot be estimated)."""
+    ok = visible[np.isfinite(visible["taljare"].astype(float)) & (visible["namnare"] > 0)]
+    if len(ok) < 3 or omrade not in set(ok["omrade_kod"].astype(str)):
+        return np.nan, np.nan, np.nan
+    p0 = float(tot["taljare"]) / float(tot["namnare"])
+    tau = long[(long["matt"] == f"likstallighet_tau2__{matt}") & (long["omrade_kod"] == ALLA)]["varde"]
+    tau2 = float(tau.iloc[0]) if len(tau) and np.isfinite(tau.iloc[0]) else None
+    try:
+        sr = shrunken_ranks(
+            ok["taljare"].to_numpy(float),
+            ok["namnare"].to_numpy(float),
+            p0,
+            tau2=tau2,
+            index=ok["omrade_kod"].astype(str).to_numpy(),
+        )
+    except DataError:
+        return np.nan, np.nan, np.nan
+    r = sr.loc[omrade]
+    return float(r["rang_lo"]), float(r["rang_hi"]), float(r["skattning"])
 
 
 def _cell(value: float, suppressed: bool, unit: str | None) -> str:
@@ -289,11 +348,15 @@ def key_figure_table(figures: pd.DataFrame, name: str) -> pd.DataFrame:
     rows = []
     for _, r in figures.iterrows():
         unit = r["enhet"]
-        rank = (
-            f"{int(r['plats'])} av {int(r['antal_rankade'])}"
-            if np.isfinite(r["plats"])
-            else (SUPPRESSED if r["undertryckt"] else NOT_APPLICABLE)
-        )
+        if r["undertryckt"]:
+            rank = SUPPRESSED
+        elif np.isfinite(r["plats_lo"]) and np.isfinite(r["plats_hi"]):
+            lo_, hi_ = int(r["plats_lo"]), int(r["plats_hi"])
+            rank = f"{lo_} av {int(r['antal_rankade'])}" if lo_ == hi_ else f"{lo_}–{hi_} av {int(r['antal_rankade'])}"
+        elif np.isfinite(r["plats"]):
+            rank = f"{int(r['plats'])} av {int(r['antal_rankade'])}"
+        else:
+            rank = NOT_APPLICABLE
         if r["undertryckt"]:
             interval, flag = SUPPRESSED, SUPPRESSED
         else:
@@ -310,6 +373,9 @@ def key_figure_table(figures: pd.DataFrame, name: str) -> pd.DataFrame:
                 "Övriga områden": _cell(r["ovriga_varde"], r["ovriga_undertryckt"], unit),
                 "Hela studien": _cell(r["alla_varde"], r["alla_undertryckt"], unit),
                 "Plats (1 = högst)": rank,
+                "Krympt skattning": SUPPRESSED
+                if r["undertryckt"]
+                else (format_value(r["krympt"], unit) if np.isfinite(r["krympt"]) else NOT_APPLICABLE),
                 "95 % konfidensintervall": interval,
                 "Trattdiagram": flag,
             }
@@ -320,6 +386,7 @@ def key_figure_table(figures: pd.DataFrame, name: str) -> pd.DataFrame:
         "Övriga områden",
         "Hela studien",
         "Plats (1 = högst)",
+        "Krympt skattning",
         "95 % konfidensintervall",
         "Trattdiagram",
     ]
@@ -329,9 +396,12 @@ def key_figure_table(figures: pd.DataFrame, name: str) -> pd.DataFrame:
 def standout_sentences(figures: pd.DataFrame, name: str) -> list[str]:
     """Swedish sentences on where the area lies beyond the funnel plot's 95 % / 99,8 % limits.
 
-    One sentence per flagged measure (99,8 % first), quoting the area's and the whole study's
-    values as the key-figure table shows them; then one sentence when nothing stands out, and one
-    naming the measures whose area value is suppressed (they cannot be tested).
+    The limits are those adjusted for overdispersion (``tratt``). One sentence per flagged measure (99,8 %
+    first), quoting the area's and the whole study's values as the key-figure table shows them; one naming
+    the measures outside only the plain limits (a difference beyond chance, but of the size areas usually
+    have); one when nothing stands out; one where the raw outcome and the case-mix adjusted O/E point
+    different ways, saying which to trust (``outcome_sentence``); and one naming the measures whose area
+    value is suppressed (they cannot be tested).
     """
     testable = figures[figures["matt"].map(_testable)]
     flagged = testable[testable["tratt"].isin(list(FLAG_TEXT))]
@@ -348,13 +418,57 @@ def standout_sentences(figures: pd.DataFrame, name: str) -> list[str]:
         labels = ", ".join(_lc(m) for m in tested["benamning"])
         out.append(
             f"{name} ligger inom trattdiagrammets 95 %-gränser på alla {len(tested)} andelar som kan prövas "
-            f"({labels}): skillnaderna mot hela studien är inte större än vad slumpen kan ge."
+            f"({labels}): skillnaderna mot hela studien är inte större än vad slumpen och de vanliga skillnaderna "
+            "mellan områden ger."
         )
+    plain_only = testable[testable["tratt"].isin(["inom"]) & testable["tratt_vanlig"].isin(list(FLAG_TEXT))]
+    if len(plain_only):
+        labels = ", ".join(_lc(m) for m in plain_only["benamning"])
+        out.append(
+            f"För {labels} skiljer sig {name} från hela studien mer än slumpen ger, men inte mer än områden brukar "
+            "skilja sig åt: en sådan skillnad finns mellan de flesta områden och pekar inte ut området."
+        )
+    adjusted = outcome_sentence(figures, name)
+    if adjusted:
+        out.append(adjusted)
     suppressed = testable[testable["undertryckt"]]
     if len(suppressed):
         labels = ", ".join(_lc(m) for m in suppressed["benamning"])
         out.append(f"För {labels} är underlaget i {name} för litet för att visas ({SUPPRESSED}); de kan inte prövas.")
     return out
+
+
+def outcome_sentence(figures: pd.DataFrame, name: str) -> str | None:
+    """Where the raw outcome (its funnel flag) and the case-mix adjusted O/E (its 95 % interval) point
+    different ways, a Swedish sentence saying so and that the adjusted comparison is the one to trust;
+    None when they agree or either is missing or suppressed."""
+    f = figures.set_index("matt")
+    if OUTCOME_MEASURE not in f.index or "justerat_utfall_oe" not in f.index:
+        return None
+    raw, oe = f.loc[OUTCOME_MEASURE], f.loc["justerat_utfall_oe"]
+    if raw["undertryckt"] or oe["undertryckt"] or not isinstance(raw["tratt"], str):
+        return None
+    if not (np.isfinite(oe["ki_lo"]) and np.isfinite(oe["ki_hi"]) and np.isfinite(oe["varde"])):
+        return None
+    raw_sign = {"over_998": 1, "over_95": 1, "under_95": -1, "under_998": -1}.get(raw["tratt"], 0)
+    adj_sign = 1 if oe["ki_lo"] > 1 else -1 if oe["ki_hi"] < 1 else 0
+    if raw_sign == adj_sign:
+        return None
+    ratio = (
+        f"observerat/förväntat är {format_value(oe['varde'], 'kvot')} (95 % konfidensintervall "
+        f"{format_value(oe['ki_lo'], 'kvot')}–{format_value(oe['ki_hi'], 'kvot')})"
+    )
+    word = {1: "högre än", -1: "lägre än", 0: "som"}
+    if raw_sign == 0:
+        head = f"Andelen avslut till arbete eller studier i {name} skiljer sig inte från hela studiens mer än väntat"
+    else:
+        head = f"Andelen avslut till arbete eller studier i {name} är {word[raw_sign]} i hela studien"
+    tail = "som väntat för områdets deltagare" if adj_sign == 0 else f"{word[adj_sign]} väntat för områdets deltagare"
+    return (
+        f"{head}, men justerat för deltagarnas ålder, kön, bakgrund, utbildning och tid med bistånd är "
+        f"utfallet {tail}: {ratio}. Lita på den justerade jämförelsen; den råa andelen speglar också vilka "
+        "deltagare området har."
+    )
 
 
 def missing_measures_text(study: Study, measures: list[str] | tuple[str, ...] = PROFILE_MEASURES) -> list[str]:

@@ -12,15 +12,16 @@ Areas (``docs/design.md``, Sundbyberg's utvärdering):
 
 1. *Alla erbjuds en insats* — ``offer_frame``, ``offer_rates``, ``capacity_gap``.
 2. *Närvarokrav* — ``attendance_frame``, ``attendance_by``, ``monthly_attendance``,
-   ``interrupted_time_series``.
+   ``interrupted_time_series`` (``insats.analysis.its``), ``attendance_verdict``.
 3. *Valfrihet och LOV* — ``has_lov``, ``providers_per_category``, ``lov_volume``, ``chosen_by_provider``,
    ``outcomes_by_group``, ``lov_questions``.
-4. *Dagens insatser* — ``intervention_outcomes``, ``cost_per_outcome``.
+4. *Dagens insatser* — ``intervention_outcomes``, ``cost_per_outcome``; outcomes per group with the
+   adjusted flags are in ``utfall`` (``outcomes_by_group``, ``adjusted_flags``).
 5. *En väg in* — ``path_table``.
 
 Definitions reuse ``insats.analysis.measures`` (``Context``, ``ended_participations``, ``outcome_frame``
 and the measures' definitions); choices this module makes are in the docstrings and in
-``docs/antaganden.md`` (rows U1–U10).
+``docs/antaganden.md`` (rows U1–U10 and S1–S18).
 """
 
 from __future__ import annotations
@@ -42,13 +43,14 @@ from insats.reports.utvardering.lov import (
     has_lov,
     lov_questions,
     lov_volume,
-    outcomes_by_group,
     providers_per_category,
     section_lov,
 )
 from insats.reports.utvardering.narvaro import (
+    ItsResult,
     attendance_by,
     attendance_frame,
+    attendance_verdict,
     interrupted_time_series,
     its_chart,
     monthly_attendance,
@@ -63,6 +65,7 @@ from insats.reports.utvardering.rekommendationer import (
     show_recommendations,
     summary,
 )
+from insats.reports.utvardering.utfall import adjusted_flags, outcome_frame_ext, outcomes_by_group
 from insats.reports.utvardering.vagin import PATH_STEPS, path_table, section_path
 
 __all__ = [
@@ -71,11 +74,14 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "OMFATTNING",
     "PATH_STEPS",
+    "ItsResult",
     "Recommendation",
     "Section",
+    "adjusted_flags",
     "all_findings",
     "attendance_by",
     "attendance_frame",
+    "attendance_verdict",
     "capacity_gap",
     "chosen_by_provider",
     "cost_per_outcome",
@@ -91,6 +97,7 @@ __all__ = [
     "monthly_attendance",
     "offer_frame",
     "offer_rates",
+    "outcome_frame_ext",
     "outcomes_by_group",
     "path_table",
     "protect_shares",

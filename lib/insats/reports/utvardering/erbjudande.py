@@ -7,10 +7,12 @@ import numpy as np
 import pandas as pd
 
 from insats import contract
+from insats.analysis.capacity import capacity_from_occupancy
 from insats.analysis.measures import (
     Context,
     open_interventions,
 )
+from insats.analysis.privacy import SUPPRESSED
 from insats.charts import ranked_bars
 from insats.charts.common import chart_data
 from insats.charts.theme import ensure_theme
@@ -18,9 +20,7 @@ from insats.contract import ALLA
 from insats.reports.render import Section
 from insats.reports.utvardering.common import (
     AGE_GROUPS,
-    DAYS_PER_MONTH,
     _missing,
-    _n_months,
     _names,
     _num,
     _participations,
@@ -84,31 +84,33 @@ def offer_rates(frame: pd.DataFrame, by: str, *, order: list | None = None) -> p
 
 
 def capacity_gap(ctx: Context, offers: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The places each category would need if every person in scope were offered one intervention,
-    against the places that exist.
+    """The places each category would need if every person in scope were reached, against the places
+    that exist: ``insats.analysis.capacity.capacity_from_occupancy`` (``docs/antaganden.md``, S14–S16).
 
-    Per category ``c`` (only interventions counted as intervention, ``raknas_som_insats``)::
+    * participations: those in interventions counted as intervention (``raknas_som_insats``) of persons
+      in ``personer``, whoever they are — people outside the scope use places too;
+    * scope: the persons of ``offer_frame`` (the denominator of erbjudande_andel);
+    * occupancy: person-days in the period / its days (the mean number of participations going on at
+      the same time), split into persons in and outside the scope;
+    * need at full coverage: occupancy + (persons in scope not reached) × participations per reached
+      person × mean duration (Kaplan–Meier, ongoing participations censored at the data's end) / the
+      period's days, per category;
+    * ``platser`` = Σ places × (days the intervention is open in the period / days in the period), open
+      interventions only (``measures.open_interventions``): procured contracts that ended and LOV
+      providers that started during the period count for their part;
+    * ``gap = behov − platser`` (> 0: places missing).
 
-        N      = persons in scope (``offer_frame``: the denominator of erbjudande_andel)
-        s_c    = participations started in the period in c / all participations started in the period
-        d_c    = mean length in months of the participations in c started in the period that have an
-                 end date: (slut_datum − start_datum) in days / (365,25 / 12)
-        M      = months in the period
-        behov_c  = N · s_c · d_c / M            (places needed, on average at any time)
-        platser_c = Σ platser · (days the intervention is open in the period / days in the period)
-        gap_c    = behov_c − platser_c          (> 0: places missing)
-
-    i.e. N people each get one participation of the category mix and average length of today,
-    spread evenly over the period. ``platser`` count whole-municipality capacity, open
-    interventions only (``measures.open_interventions``), weighted by how much of the period they
-    were open (procured contracts that ended and LOV providers that started during the period count
-    for their part). A last row ``ALLA`` sums the categories. Columns: ``kategori``, ``personer``,
-    ``deltaganden``, ``andel_deltaganden``, ``manader_medel``, ``behov``, ``platser``, ``gap``.
+    The data's end (for censoring) is the later of the period's last day and the end of the last month
+    in ``bistand``. Columns: those of ``capacity_from_occupancy``'s table (``kategori``, ``belaggning``,
+    ``belaggning_i_omfattning``, ``belaggning_utanfor``, ``deltaganden``, ``deltaganden_startade``,
+    ``pagaende``, ``dagar_km``, ``manader_km``, ``deltaganden_per_person``, ``personer_i_omfattning``,
+    ``nadda``, ``ej_nadda``, ``tillkommande``, ``behov``, ``platser``, ``gap``) plus ``deltaganden_i_omfattning``
+    and ``deltaganden_utanfor`` (participations overlapping the period by persons in and outside the scope,
+    the counts behind the split of the occupancy), categories in the contract's order and a last row
+    ``ALLA``. Unprotected.
     """
     if offers is None:
         offers = offer_frame(ctx)
-    n_scope = float(len(offers))
-    months = _n_months(ctx)
     first, last = ctx.params.first_day, ctx.params.last_day
     ins = open_interventions(ctx)
     period_days = (last - first).days + 1
@@ -120,109 +122,117 @@ def capacity_gap(ctx: Context, offers: pd.DataFrame | None = None) -> pd.DataFra
         .groupby(ins["kategori"].astype(object))
         .sum()
     )
-
     p = _participations(ctx)
     counted = set(ins["insats_id"].astype(str))
-    p = p[(p["pos"] >= 0) & ctx.in_period(p["start"]) & p["insats_id"].astype(str).isin(counted)]
-    n_all = float(len(p))
-    dur = (p["slut"] - p["start"]).dt.days / DAYS_PER_MONTH
-    per = pd.DataFrame({"kategori": p["kategori"].astype(object), "dur": dur})
-    cats = [c for c in contract.codes("kategori") if c in set(per["kategori"]) | set(places.index)]
-    rows = []
-    for c in cats:
-        sel = per[per["kategori"] == c]
-        n_c = float(len(sel))
-        share = n_c / n_all if n_all > 0 else np.nan
-        d_c = float(sel["dur"].mean()) if sel["dur"].notna().any() else np.nan
-        need = n_scope * share * d_c / months if n_c > 0 else 0.0
-        have = float(places.get(c, 0.0))
-        rows.append((c, n_scope, n_c, share, d_c, need, have, need - have))
-    out = pd.DataFrame(
-        rows,
-        columns=[
-            "kategori",
-            "personer",
-            "deltaganden",
-            "andel_deltaganden",
-            "manader_medel",
-            "behov",
-            "platser",
-            "gap",
-        ],
+    p = p[(p["pos"] >= 0) & p["insats_id"].astype(str).isin(counted) & p["start"].notna()]
+    person_ids = ctx.persons["person_id"].astype(object).to_numpy()
+    d = pd.DataFrame(
+        {
+            "person_id": person_ids[p["pos"].to_numpy()],
+            "start_datum": p["start"].to_numpy(),
+            "slut_datum": p["slut"].to_numpy(),
+            "kategori": p["kategori"].astype(object).to_numpy(),
+        }
     )
-    total = pd.DataFrame(
-        [
-            (
-                ALLA,
-                n_scope,
-                out["deltaganden"].sum(),
-                1.0 if n_all > 0 else np.nan,
-                float(dur.mean()) if len(dur) else np.nan,
-                out["behov"].sum(),
-                out["platser"].sum(),
-                out["behov"].sum() - out["platser"].sum(),
-            )
-        ],
-        columns=out.columns,
-    )
-    return pd.concat([out, total], ignore_index=True)
+    scope = person_ids[offers["pos"].to_numpy()]
+    data_end = last
+    if "bistand" in ctx.study and len(ctx.study["bistand"]):
+        data_end = max(last, ctx.month0 + pd.DateOffset(months=ctx.n_months - 1) + pd.offsets.MonthEnd(0))
+    res = capacity_from_occupancy(d, first, last, in_scope=scope, data_end=data_end, platser=places)
+    out = res.table
+    overlaps = (d["start_datum"] <= last) & (d["slut_datum"].isna() | (d["slut_datum"] >= first))
+    in_scope = d["person_id"].isin(set(scope))
+    for col, mask in (("deltaganden_i_omfattning", in_scope), ("deltaganden_utanfor", ~in_scope)):
+        counts = d.loc[overlaps & mask, "kategori"].value_counts()
+        out[col] = out["kategori"].map(counts).fillna(0.0).astype(float)
+        out.loc[out["kategori"] == ALLA, col] = float((overlaps & mask).sum())
+    order = [c for c in contract.codes("kategori") if c in set(out["kategori"])]
+    order += [c for c in out["kategori"] if c not in order and c != ALLA]
+    out = out.set_index("kategori").loc[[*order, ALLA]].reset_index()
+    out.attrs["capacity"] = res
+    return out
 
 
-def capacity_chart(gap: pd.DataFrame):
-    """Bars of places needed and places that exist per category (Swedish labels)."""
+_CAP_PARTS = (
+    ("belaggning_i_omfattning", "I bruk i dag: personer i omfattningen", "#0072B2"),
+    ("belaggning_utanfor", "I bruk i dag: andra personer", "#56B4E9"),
+    ("belaggning", "I bruk i dag", "#0072B2"),
+    ("tillkommande", "Tillkommer om alla i omfattningen nås", "#D55E00"),
+    ("platser", "Platser i dag", "#009E73"),
+)
+_NEED, _HAVE = "Behövs", "Finns"
+
+
+def capacity_chart(gap: pd.DataFrame, split: pd.Series | None = None):
+    """Per category two bars: the places needed at full coverage (stacked: in use today by persons in the
+    scope, by others, and what reaching everyone adds) and the places that exist.
+
+    ``gap``: published rows of ``capacity_gap`` (no suppressed row). ``split``: per row whether the
+    occupancy may be shown split by who uses the places (False: one part "I bruk i dag")."""
 
     ensure_theme()
     g = gap[gap["kategori"] != ALLA]
+    split = split.reindex(g.index).fillna(False) if split is not None else pd.Series(True, index=g.index)
+    labels = {key: text for key, text, _ in _CAP_PARTS}
     rows = []
-    for _, r in g.iterrows():
+    for i, r in g.iterrows():
         name = contract.label("kategori", r["kategori"])
+        parts = ("belaggning_i_omfattning", "belaggning_utanfor") if split[i] else ("belaggning",)
+        for order, key in enumerate((*parts, "tillkommande")):
+            rows.append(
+                {
+                    "kategori": name,
+                    "stapel": _NEED,
+                    "del": labels[key],
+                    "ordning": order,
+                    "platser": float(r[key]),
+                    "text": format_number(r[key], 1),
+                }
+            )
         rows.append(
             {
                 "kategori": name,
-                "slag": "Behövs om alla erbjuds",
-                "platser": float(r["behov"]),
-                "text": format_number(r["behov"], 0),
-            }
-        )
-        rows.append(
-            {
-                "kategori": name,
-                "slag": "Finns i dag",
+                "stapel": _HAVE,
+                "del": labels["platser"],
+                "ordning": 0,
                 "platser": float(r["platser"]),
-                "text": format_number(r["platser"], 0),
+                "text": format_number(r["platser"], 1),
             }
         )
     frame = pd.DataFrame(rows)
+    domain = [text for key, text, _ in _CAP_PARTS if text in set(frame["del"])]
+    colors = [c for _, text, c in _CAP_PARTS if text in set(frame["del"])]
     return (
         alt.Chart(chart_data(frame))
         .mark_bar()
         .encode(
             y=alt.Y("kategori:N", title=None, sort=list(dict.fromkeys(frame["kategori"]))),
-            yOffset=alt.YOffset("slag:N", sort=["Behövs om alla erbjuds", "Finns i dag"]),
-            x=alt.X("platser:Q", title="Platser (genomsnitt samtidigt)", axis=alt.Axis(format=",.0f")),
+            yOffset=alt.YOffset("stapel:N", sort=[_NEED, _HAVE]),
+            x=alt.X("platser:Q", title="Platser (genomsnitt samtidigt)", axis=alt.Axis(format=",.0f"), stack="zero"),
             color=alt.Color(
-                "slag:N",
+                "del:N",
                 title=None,
-                sort=["Behövs om alla erbjuds", "Finns i dag"],
-                scale=alt.Scale(range=["#D55E00", "#0072B2"]),
-                legend=alt.Legend(orient="bottom"),
+                sort=domain,
+                scale=alt.Scale(domain=domain, range=colors),
+                legend=alt.Legend(orient="bottom", columns=2),
             ),
+            order=alt.Order("ordning:Q"),
             tooltip=[
                 alt.Tooltip("kategori:N", title="Kategori"),
-                alt.Tooltip("slag:N", title="Platser"),
-                alt.Tooltip("text:N", title="Antal"),
+                alt.Tooltip("del:N", title="Del"),
+                alt.Tooltip("text:N", title="Platser"),
             ],
         )
         .properties(
             title=alt.TitleParams(
-                "Platser som behövs om alla erbjuds en insats",
+                "Platser som behövs om alla i omfattningen nås, och platser som finns",
                 subtitle=[
-                    "Behov = personer × kategorins andel av deltagandena × "
-                    "genomsnittlig längd i månader / periodens månader."
+                    "Övre stapeln: platser i bruk i dag (medelantal pågående deltaganden) och det som tillkommer om "
+                    "alla i omfattningen får insatser som de som redan nåtts. Undre stapeln: platser i dag."
                 ],
             ),
             width=460,
-            height=alt.Step(16),
+            height=alt.Step(14),
         )
     )
 
@@ -282,49 +292,92 @@ def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
     total = pub["Per område"].iloc[-1]
     s.findings["erbjudande_andel"] = float(total["andel"]) if pd.notna(total["andel"]) else None
     if "insatser" in ctx.study:
-        gap = capacity_gap(ctx, frame)
-        s.extra["kapacitet"] = gap
-        shown = gap.copy()
-        shown["namn"] = [("Alla kategorier" if c == ALLA else contract.label("kategori", c)) for c in shown["kategori"]]
-        gp = protect_shares(
-            shown,
-            min_cell,
-            key="kategori",
-            num="deltaganden",
-            den=None,
-            values=("andel_deltaganden", "manader_medel", "behov", "gap"),
-        )
-        s.table(
-            "Platser som behövs om alla i omfattningen erbjuds en insats",
-            format_shown(
-                gp,
-                {
-                    "namn": ("Kategori", "text"),
-                    "deltaganden": ("Deltaganden i perioden", "antal"),
-                    "andel_deltaganden": ("Andel av deltagandena", "andel"),
-                    "manader_medel": ("Längd, månader", "tal1"),
-                    "behov": ("Platser som behövs", "antal"),
-                    "platser": ("Platser i dag", "antal"),
-                    "gap": ("Saknas (+) / överskott (−)", "antal"),
-                },
-            ),
-        )
-        visible = gp[~gp["undertryckt"] & (gp["kategori"] != ALLA)]
-        if len(visible):
-            s.chart(capacity_chart(visible))
-        tot = gp.iloc[-1]
-        s.findings["kapacitet_gap"] = float(tot["gap"]) if pd.notna(tot["gap"]) else None
-        short = gp[(gp["kategori"] != ALLA) & (gp["gap"] > 0.5)].sort_values("gap", ascending=False)
-        s.findings["kapacitet_brist"] = [contract.label("kategori", c).lower() for c in short["kategori"].head(3)]
-        s.note(
-            f"Kapacitetsgapet: {format_number(len(frame))} personer i omfattningen, var och en med ett "
-            f"deltagande av dagens kategorimix och längd, utspritt över periodens {_n_months(ctx)} månader "
-            "(se `docs/antaganden.md`, U2)."
-        )
+        _capacity_part(s, ctx, frame, min_cell)
     else:
         s.note(_missing(ctx.study, ["insatser"], "Kapacitetsgapet") or "")
     s.conclusion = _conclusion_offer(pub, s.findings)
     return s
+
+
+def _capacity_part(s: Section, ctx: Context, frame: pd.DataFrame, min_cell: int) -> None:
+    """The capacity table, chart, note and findings of ``section_offer`` (published values only)."""
+    gap = capacity_gap(ctx, frame)
+    s.extra["kapacitet"] = gap
+    shown = gap.copy()
+    shown["namn"] = [("Alla kategorier" if c == ALLA else contract.label("kategori", c)) for c in shown["kategori"]]
+    values = (
+        "belaggning",
+        "belaggning_i_omfattning",
+        "belaggning_utanfor",
+        "manader_km",
+        "deltaganden_per_person",
+        "tillkommande",
+        "behov",
+        "gap",
+    )
+    gp = protect_shares(shown, min_cell, key="kategori", num="deltaganden", den=None, values=values)
+    # who uses the places: the split is shown only where neither part rests on 1 … min_cell − 1
+    # participations, and never so that a hidden part follows from the total row. Each part is a share of
+    # the category's participations (its complement is the other part), protected on its own; a row's split
+    # is hidden when either part is.
+    base = shown.assign(undertryckt=gp["undertryckt"])
+    parts = [
+        protect_shares(base, min_cell, key="kategori", num=col, den="deltaganden")["undertryckt"].to_numpy(dtype=bool)
+        for col in ("deltaganden_i_omfattning", "deltaganden_utanfor")
+    ]
+    split_hidden = parts[0] | parts[1]
+    sp = base.copy()
+    for col in ("belaggning_i_omfattning", "belaggning_utanfor"):
+        sp[col] = sp[col].astype(float).mask(split_hidden)
+    sp["undertryckt"] = split_hidden
+    cols = {
+        "namn": ("Kategori", "text"),
+        "deltaganden": ("Deltaganden i perioden", "antal"),
+        "belaggning": ("I bruk i dag", "tal1"),
+        "belaggning_i_omfattning": ("varav personer i omfattningen", "tal1"),
+        "belaggning_utanfor": ("varav andra", "tal1"),
+        "manader_km": ("Längd, månader", "tal1"),
+        "deltaganden_per_person": ("Deltaganden per person", "tal1"),
+        "tillkommande": ("Tillkommer om alla nås", "tal1"),
+        "behov": ("Platser som behövs", "antal"),
+        "platser": ("Platser i dag", "antal"),
+        "gap": ("Saknas (+) / överskott (−)", "antal"),
+    }
+    table = format_shown(gp, cols)
+    split_cols = {k: cols[k] for k in ("belaggning_i_omfattning", "belaggning_utanfor")}
+    split_shown = format_shown(sp, split_cols)
+    for _, (header, _kind) in split_cols.items():
+        table[header] = split_shown[header]
+    s.table("Platser i bruk i dag och platser som behövs om alla i omfattningen nås", table)
+    visible = ~gp["undertryckt"] & (gp["kategori"] != ALLA)
+    if visible.any():
+        s.chart(capacity_chart(gp[visible], split=~sp["undertryckt"]))
+    tot = gp.iloc[-1]
+    s.findings["kapacitet_gap"] = float(tot["gap"]) if pd.notna(tot["gap"]) else None
+    s.findings["kapacitet_behov"] = float(tot["behov"]) if pd.notna(tot["behov"]) else None
+    s.findings["kapacitet_belaggning"] = float(tot["belaggning"]) if pd.notna(tot["belaggning"]) else None
+    s.findings["kapacitet_platser"] = float(tot["platser"]) if pd.notna(tot["platser"]) else None
+    s.findings["kapacitet_utanfor"] = (
+        float(sp.iloc[-1]["belaggning_utanfor"]) if pd.notna(sp.iloc[-1]["belaggning_utanfor"]) else None
+    )
+    short = gp[(gp["kategori"] != ALLA) & (gp["gap"] > 0.5)].sort_values("gap", ascending=False)
+    s.findings["kapacitet_brist"] = [contract.label("kategori", c).lower() for c in short["kategori"].head(3)]
+    n_scope, reached = float(tot["personer_i_omfattning"]), float(gap.iloc[-1]["nadda"])
+    small = any(1 <= x < min_cell for x in (reached, n_scope - reached))
+    reach = (
+        f"{format_number(reached)} av dem har haft en insats under perioden"
+        if not small
+        else f"för få av dem har eller saknar en insats under perioden för att antalet ska visas ({SUPPRESSED})"
+    )
+    s.note(
+        f"Kapaciteten räknas från hur platserna används i dag. *I bruk i dag* är medelantalet deltaganden som "
+        f"pågår samtidigt under perioden, uppdelat på personer i omfattningen och andra (personer utanför "
+        f"omfattningen använder också platserna). Omfattningen är {format_number(n_scope)} personer; {reach}. "
+        "De som inte nåtts antas få lika många och lika långa insatser som de som nåtts: *Längd* räknar också "
+        "med deltaganden som pågår (Kaplan–Meier), och *Deltaganden per person* är påbörjade deltaganden per "
+        "person som nåtts. *Platser som behövs* = i bruk i dag + det som tillkommer. Det är ett räknat behov om "
+        "alla nås, inte en prognos (se `docs/antaganden.md`, S14–S16)."
+    )
 
 
 def _conclusion_offer(pub: dict, findings: dict) -> str:
@@ -346,8 +399,20 @@ def _conclusion_offer(pub: dict, findings: dict) -> str:
         parts.append(f"Unga 18–24 år: {_pct(age['andel'].iloc[0])}, 25 år och äldre: {_pct(age['andel'].iloc[1])}.")
     if findings.get("kapacitet_gap") is not None:
         g = findings["kapacitet_gap"]
+        use = ""
+        if findings.get("kapacitet_belaggning") is not None and findings.get("kapacitet_platser") is not None:
+            use = (
+                f"I dag är i genomsnitt {_num(findings['kapacitet_belaggning'])} av {_num(findings['kapacitet_platser'])} "
+                "platser i bruk"
+                + (
+                    f", varav {_num(findings['kapacitet_utanfor'])} av personer utanför omfattningen"
+                    if findings.get("kapacitet_utanfor") is not None
+                    else ""
+                )
+                + ". "
+            )
         parts.append(
-            f"Om alla erbjöds en insats skulle omkring {_num(abs(g))} platser "
+            use + f"Om alla i omfattningen nåddes skulle omkring {_num(abs(g))} platser "
             f"{'saknas' if g > 0 else 'bli över'} (genomsnitt samtidigt)."
         )
     if not parts:

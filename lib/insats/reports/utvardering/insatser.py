@@ -1,16 +1,22 @@
-"""4. Dagens insatser: outcomes and cost per outcome per intervention."""
+"""4. Dagens insatser: outcomes and cost per outcome per intervention, raw and adjusted for the participants.
+
+An intervention is flagged only on the case-mix adjusted comparison with overdispersion-adjusted limits
+(``utvardering.utfall.adjusted_flags``); costs per outcome carry intervals (``analysis.costs``), and the
+recommendation on costs fires only when the intervals of two interventions are apart by more than the
+threshold (``docs/antaganden.md``, U7, U8, U10).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from insats.analysis import costs
 from insats.analysis.measures import (
     Context,
     ended_participations,
 )
 from insats.analysis.privacy import SUPPRESSED
-from insats.analysis.stats import funnel_flags
 from insats.charts import funnel_plot, ranked_bars
 from insats.contract import ALLA
 from insats.reports.render import Section
@@ -20,11 +26,18 @@ from insats.reports.utvardering.common import (
     _num,
     _participations,
     _pct,
-    _with_wilson,
     format_shown,
     intervention_labels,
     protect_shares,
 )
+from insats.reports.utvardering.utfall import (
+    adjusted_flags,
+    false_flags_sentence,
+    flag_text,
+    outcome_frame_ext,
+    outcomes_by_group,
+)
+from insats.text import format_number
 
 # --------------------------------------------------------------------------- 4. dagens insatser
 
@@ -33,13 +46,15 @@ def intervention_outcomes(ctx: Context) -> pd.DataFrame:
     """Outcomes per intervention, with the measures' definitions.
 
     * ``taljare``/``namnare``: ended participations in the period with avslut arbete or studier /
-      all ended (utfall_arbete_studier_andel), share, Wilson interval, and the funnel flag
-      (``stats.funnel_flags``) against the share over all interventions;
+      all ended (utfall_arbete_studier_andel), share and Wilson interval;
+    * ``forvantat``, ``oe``, ``oe_lo``/``oe_hi``, ``varians``, ``p``: case-mix adjusted observed/expected
+      (``utvardering.utfall.outcomes_by_group`` with the intervention as the group);
     * ``sf_taljare``/``sf_namnare``: of those whose ``uppfoljning_manader`` following months are in
       the data, the number without assistance in all of them (utfall_sjalvforsorjning_andel),
       ``sf_andel``.
 
-    Rows per ``insats_id`` (with ``namn``, ``kategori``, ``regi``) and a last row ``ALLA``.
+    Rows per ``insats_id`` (with ``namn``, ``kategori``, ``regi``) and a last row ``ALLA``. Flags are
+    computed after disclosure control (``section_interventions``), over the published interventions.
     """
     q = ended_participations(ctx)
     p = _participations(ctx)
@@ -56,39 +71,16 @@ def intervention_outcomes(ctx: Context) -> pd.DataFrame:
         q = q.assign(sf_in=inside, sf_ok=inside & ~any_aid)
     else:
         q = q.assign(sf_in=False, sf_ok=False)
+    out = outcomes_by_group(ctx, "insats_id", frame=outcome_frame_ext(ctx))
     g = q.groupby("insats_id", sort=True)
-    out = pd.DataFrame(
-        {
-            "insats_id": list(g.size().index),
-            "taljare": g["arbete_studier"].sum().astype(float).to_numpy(),
-            "namnare": g.size().astype(float).to_numpy(),
-            "sf_taljare": g["sf_ok"].sum().astype(float).to_numpy(),
-            "sf_namnare": g["sf_in"].sum().astype(float).to_numpy(),
-        }
-    )
-    total = pd.DataFrame(
-        [
-            {
-                "insats_id": ALLA,
-                "taljare": float(q["arbete_studier"].sum()),
-                "namnare": float(len(q)),
-                "sf_taljare": float(q["sf_ok"].sum()),
-                "sf_namnare": float(q["sf_in"].sum()),
-            }
-        ]
-    )
-    out = _with_wilson(pd.concat([out, total], ignore_index=True))
+    sf = pd.DataFrame({"sf_taljare": g["sf_ok"].sum().astype(float), "sf_namnare": g["sf_in"].sum().astype(float)})
+    sf.loc[ALLA] = [float(q["sf_ok"].sum()), float(q["sf_in"].sum())]
+    out = out.join(sf, on="insats_id")
     with np.errstate(invalid="ignore", divide="ignore"):
         out["sf_andel"] = np.where(
             out["sf_namnare"] > 0, out["sf_taljare"] / out["sf_namnare"].where(out["sf_namnare"] > 0), np.nan
         )
-    p0 = total["taljare"].iloc[0] / total["namnare"].iloc[0] if total["namnare"].iloc[0] > 0 else np.nan
     is_t = out["insats_id"] == ALLA
-    out["flagga"] = None
-    if np.isfinite(p0):
-        out.loc[~is_t, "flagga"] = funnel_flags(
-            out.loc[~is_t, "taljare"].to_numpy(), out.loc[~is_t, "namnare"].to_numpy(), p0
-        ).to_numpy()
     if "insatser" in ctx.study:
         ins = ctx.study["insatser"].set_index(ctx.study["insatser"]["insats_id"].astype(str))
         labels = intervention_labels(ctx.study["insatser"])
@@ -102,15 +94,18 @@ def intervention_outcomes(ctx: Context) -> pd.DataFrame:
 
 
 def cost_per_outcome(ctx: Context) -> pd.DataFrame:
-    """Cost per exit to work or studies, per intervention.
+    """Cost per exit to work or studies, per intervention, with a 95 % interval.
 
     ``manader`` = Σ over participations overlapping the period of the months they ran inside it:
     (min(slut_datum or the period's last day, last day) − max(start_datum, first day) + 1 day) in
     days / (365,25 / 12); ``kostnad`` = ``kostnad_per_plats_manad`` × ``manader`` (a place is paid
     for while someone uses it); ``utfall`` = participations ended in the period with avslut
-    arbete or studier; ``kostnad_per_utfall`` = kostnad / utfall (empty when utfall is 0 or the
-    cost is unknown). Rows per ``insats_id`` and ``ALLA``. ``utfall`` is a count of persons and is
-    protected when published (with it the cost per outcome).
+    arbete or studier, of ``avslutade`` ended in the period; ``kostnad_per_utfall`` = kostnad / utfall
+    (empty when utfall is 0 or the cost unknown) and its interval ``kpu_lo``–``kpu_hi`` =
+    kostnad / (avslutade · p_hi) – kostnad / (avslutade · p_lo) from the Wilson interval of utfall /
+    avslutade (``analysis.costs.cost_per_outcome``; ``kpu_hi`` infinite when utfall is 0). Rows per
+    ``insats_id`` and ``ALLA``. ``utfall`` and ``avslutade`` are counts of persons' participations and are
+    protected when published (with them the cost per outcome).
     """
     p = _participations(ctx)
     first, last = ctx.params.first_day, ctx.params.last_day
@@ -121,13 +116,15 @@ def cost_per_outcome(ctx: Context) -> pd.DataFrame:
     cost = months * p["kostnad"] if "kostnad" in p else months * np.nan
     f = pd.DataFrame({"insats_id": p["insats_id"].astype(object), "manader": months, "kostnad": cost})
     q = ended_participations(ctx)
-    ids = _participations(ctx).loc[q.index, "insats_id"].astype(object)
-    outcomes = q["arbete_studier"].groupby(ids.to_numpy()).sum()
+    ids = _participations(ctx).loc[q.index, "insats_id"].astype(object).to_numpy()
+    outcomes = q["arbete_studier"].groupby(ids).sum()
+    ended = q["arbete_studier"].groupby(ids).size()
     g = f.groupby("insats_id", sort=True).agg(
         manader=("manader", "sum"), kostnad=("kostnad", lambda s: s.sum(min_count=1))
     )
     out = g.reset_index()
     out["utfall"] = out["insats_id"].map(outcomes).fillna(0).astype(float)
+    out["avslutade"] = out["insats_id"].map(ended).fillna(0).astype(float)
     total = pd.DataFrame(
         [
             {
@@ -135,19 +132,43 @@ def cost_per_outcome(ctx: Context) -> pd.DataFrame:
                 "manader": float(f["manader"].sum()),
                 "kostnad": float(f["kostnad"].sum(min_count=1)),
                 "utfall": float(q["arbete_studier"].sum()),
+                "avslutade": float(len(q)),
             }
         ]
     )
     out = pd.concat([out, total], ignore_index=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["kostnad_per_utfall"] = np.where(
-            out["utfall"] > 0, out["kostnad"] / out["utfall"].where(out["utfall"] > 0), np.nan
-        )
+    cpo = costs.cost_per_outcome(out["kostnad"], out["utfall"], out["avslutade"])
+    out["kostnad_per_utfall"] = cpo["kostnad_per_utfall"].to_numpy()
+    out["kpu_lo"] = cpo["lo"].to_numpy()
+    out["kpu_hi"] = cpo["hi"].to_numpy()
     return out
 
 
+def _kr_interval(lo: float, hi: float) -> str:
+    """A cost interval in kronor: ``a – b kr``, ``minst a kr`` when the upper limit is infinite."""
+    if not np.isfinite(lo):
+        return ""
+    if not np.isfinite(hi):
+        return f"minst {format_number(lo, 0)}\u00a0kr"
+    return f"{format_number(lo, 0)} – {format_number(hi, 0)}\u00a0kr"
+
+
+_HIDDEN = (
+    "varians",
+    "p",
+    "kostnad_per_utfall",
+    "kpu_lo",
+    "kpu_hi",
+    "kpu_justerad",
+    "kpu_justerad_lo",
+    "kpu_justerad_hi",
+)
+"""Values blanked with a suppressed row (the cost columns and the test statistics behind the flags)."""
+
+
 def section_interventions(ctx: Context, measures, *, min_cell: int = 5) -> Section:
-    """Area 4: outcome and cost per outcome per intervention, ranked with intervals; funnel flags."""
+    """Area 4: outcome and cost per outcome per intervention, raw and adjusted, with intervals; flags from
+    the adjusted comparison only."""
     s = Section("Dagens insatser")
     note = _missing(ctx.study, ["deltaganden", "personer", "insatser"], "Utfallet per insats")
     if note:
@@ -156,25 +177,35 @@ def section_interventions(ctx: Context, measures, *, min_cell: int = 5) -> Secti
         return s
     out = intervention_outcomes(ctx)
     cost = cost_per_outcome(ctx)
-    t = out.merge(cost[["insats_id", "manader", "kostnad", "utfall", "kostnad_per_utfall"]], on="insats_id", how="left")
+    t = out.merge(
+        cost[["insats_id", "manader", "kostnad", "utfall", "kostnad_per_utfall", "kpu_lo", "kpu_hi"]],
+        on="insats_id",
+        how="left",
+    )
+    total = t[t["insats_id"] == ALLA].iloc[0]
+    p_ref = float(total["taljare"] / total["namnare"]) if total["namnare"] > 0 else np.nan
+    adj = costs.adjusted_cost_per_outcome(t["kostnad"], t["namnare"], t["oe"], t["oe_lo"], t["oe_hi"], p_ref)
+    t["kpu_justerad"] = adj["kostnad_per_utfall_justerad"].to_numpy()
+    t["kpu_justerad_lo"] = adj["lo_justerad"].to_numpy()
+    t["kpu_justerad_hi"] = adj["hi_justerad"].to_numpy()
+    is_t = (t["insats_id"] == ALLA).to_numpy()
+    # the whole study's own cost per outcome is the reference (its O/E is 1 by construction)
+    t.loc[is_t, ["kpu_justerad", "kpu_justerad_lo", "kpu_justerad_hi"]] = np.nan
     s.extra["utfall"] = t
-    pub = protect_shares(t, min_cell, key="insats_id", values=("andel", "lo", "hi", "kostnad_per_utfall", "utfall"))
+    pub = protect_shares(
+        t,
+        min_cell,
+        key="insats_id",
+        values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi", "utfall", *_HIDDEN),
+    )
     sf = protect_shares(t, min_cell, key="insats_id", num="sf_taljare", den="sf_namnare", values=("sf_andel",))
     pub["sf_andel"] = sf["sf_andel"]
     pub["sf_sup"] = sf["undertryckt"]
-    pub = pub.sort_values(["undertryckt", "andel"], ascending=[True, False], na_position="last")
+    flags = adjusted_flags(pub, "insats_id")
+    pub = pub.join(flags)
+    pub = pub.sort_values(["undertryckt", "oe"], ascending=[True, False], na_position="last")
     pub = pd.concat([pub[pub["insats_id"] != ALLA], pub[pub["insats_id"] == ALLA]], ignore_index=True)
-    flag_text = {
-        "over_998": "Över 99,8 %",
-        "over_95": "Över 95 %",
-        "inom": "Inom",
-        "under_95": "Under 95 %",
-        "under_998": "Under 99,8 %",
-    }
-    pub["flagga_text"] = [
-        ("" if u else flag_text.get(f, "")) if isinstance(f, str) else ""
-        for f, u in zip(pub["flagga"], pub["undertryckt"])
-    ]
+    pub["flagga_text"] = [flag_text(f, u) for f, u in zip(pub["avviker_justerat"], pub["undertryckt"])]
     shown = format_shown(
         pub,
         {
@@ -183,25 +214,49 @@ def section_interventions(ctx: Context, measures, *, min_cell: int = 5) -> Secti
             "taljare": ("Arbete/studier", "antal"),
             "andel": ("Andel", "andel"),
             "lo:hi": ("95 % KI", "intervall"),
-            "flagga_text": ("Trattdiagram", "text"),
-            "kostnad_per_utfall": ("Kostnad per utfall", "kr"),
+            "oe": ("O/E justerat", "kvot"),
+            "oe_lo:oe_hi": ("95 % KI för O/E", "intervall_kvot"),
+            "flagga_text": ("Avviker, justerat", "text"),
         },
     )
     shown["Utan bistånd 3 mån efter"] = [
         SUPPRESSED if u else _pct(v) if pd.notna(v) else "" for v, u in zip(pub["sf_andel"], pub["sf_sup"])
     ]
-    s.table("Utfall per insats, rangordnat efter andel avslut till arbete eller studier", shown)
+    s.table("Utfall per insats, rått och justerat för deltagarnas egenskaper (ordnat efter O/E)", shown)
+    costs_shown = format_shown(
+        pub,
+        {
+            "namn": ("Insats", "text"),
+            "kostnad": ("Kostnad i perioden", "kr"),
+            "taljare": ("Avslut till arbete/studier", "antal"),
+            "kostnad_per_utfall": ("Kostnad per utfall", "kr"),
+        },
+    )
+    costs_shown.insert(
+        4,
+        "95 % KI",
+        [SUPPRESSED if u else _kr_interval(a, b) for a, b, u in zip(pub["kpu_lo"], pub["kpu_hi"], pub["undertryckt"])],
+    )
+    costs_shown["Justerad för deltagarna"] = format_shown(pub, {"kpu_justerad": ("x", "kr")})["x"].to_numpy()
+    costs_shown["95 % KI, justerad"] = [
+        SUPPRESSED if u else _kr_interval(a, b)
+        for a, b, u in zip(pub["kpu_justerad_lo"], pub["kpu_justerad_hi"], pub["undertryckt"])
+    ]
+    s.table("Kostnad per avslut till arbete eller studier, med osäkerhet", costs_shown)
 
     long = pub.assign(matt="utfall_arbete_studier_andel", omrade_kod=pub["insats_id"], varde=pub["andel"])
     long = long[["matt", "omrade_kod", "varde", "taljare", "namnare", "undertryckt"]]
     labels = dict(zip(pub["insats_id"].astype(str), pub["namn"].astype(str)))
+    oe_long = pub.assign(
+        matt="justerat_utfall_oe", omrade_kod=pub["insats_id"], varde=pub["oe"], lo=pub["oe_lo"], hi=pub["oe_hi"]
+    )
     s.chart(
         ranked_bars(
-            long,
-            "utfall_arbete_studier_andel",
+            oe_long[["matt", "omrade_kod", "varde", "taljare", "namnare", "undertryckt", "lo", "hi"]],
+            "justerat_utfall_oe",
             omraden=labels,
             min_cell=min_cell,
-            title="Andel avslut till arbete eller studier per insats",
+            title="Avslut till arbete eller studier per insats, observerat/förväntat",
         )
     )
     if (~pub["undertryckt"] & (pub["insats_id"] != ALLA)).sum() >= 2:
@@ -211,37 +266,103 @@ def section_interventions(ctx: Context, measures, *, min_cell: int = 5) -> Secti
                 "utfall_arbete_studier_andel",
                 omraden=labels,
                 min_cell=min_cell,
-                title="Avslut till arbete eller studier per insats: trattdiagram",
+                title="Avslut till arbete eller studier per insats (rå andel): trattdiagram",
             )
         )
     vis = pub[(pub["insats_id"] != ALLA) & ~pub["undertryckt"]]
-    s.findings["insatser_under"] = list(vis.loc[vis["flagga"].isin(["under_95", "under_998"]), "namn"])
-    s.findings["insatser_over"] = list(vis.loc[vis["flagga"].isin(["over_95", "over_998"]), "namn"])
-    c = vis["kostnad_per_utfall"].dropna()
-    if len(c) >= 2:
-        s.findings["kostnad_min"], s.findings["kostnad_max"] = float(c.min()), float(c.max())
+    tested = int(flags.attrs["tested"])
+    adj_sign = vis["avviker_justerat"].fillna(0)
+    raw_sign = vis["avviker_ratt"].fillna(0)
+    s.findings["insatser_under"] = list(vis.loc[adj_sign < 0, "namn"])
+    s.findings["insatser_over"] = list(vis.loc[adj_sign > 0, "namn"])
+    s.findings["insatser_provade"] = tested
+    differ = vis[(raw_sign != adj_sign) & vis["avviker_justerat"].notna()]
+    s.findings["insatser_ratt_annat"] = list(differ["namn"])
+    _cost_findings(s, vis)
     s.note(
-        "Kostnad per utfall = kostnad per plats och månad × månader som deltagandena pågick under perioden, "
-        "delat med antal avslut till arbete eller studier under perioden (se `docs/antaganden.md`, U7). "
-        "Trattdiagram: insatsens andel jämförs med alla insatsers andel; utanför 95 %-gränsen är skillnaden "
-        "större än slumpen brukar ge."
+        "*O/E justerat*: observerade avslut till arbete eller studier delat med dem som insatsens deltagare väntas "
+        "få enligt samma modell som måttet justerat_utfall_oe (ålder, kön, utrikes född, utbildning, "
+        "försörjningshinder och bistånd före start). *Avviker, justerat*: kvoten skiljer sig från 1 mer än "
+        "slumpen förklarar; bara den justerade jämförelsen används för att peka ut insatser, eftersom den råa "
+        "andelen också speglar vilka deltagare insatsen har. Trattdiagrammet visar den råa andelen. "
+        + (false_flags_sentence(tested, int((adj_sign != 0).sum()), "insatser") + " " if tested else "")
+        + "Kostnad per utfall = kostnad per plats och månad × månader som deltagandena pågick under perioden, "
+        "delat med antal avslut till arbete eller studier; intervallet visar osäkerheten i antalet avslut. Den "
+        "justerade kostnaden är kostnaden per utfall om insatsen hade haft deltagare som hela studiens (se "
+        "`docs/antaganden.md`, U7 och U8)."
     )
+    s.conclusion = _conclusion_interventions(s.findings, vis, tested)
+    return s
+
+
+def _cost_findings(s: Section, vis: pd.DataFrame) -> None:
+    """The cheapest and dearest adjusted cost per outcome, and the pair whose intervals are furthest apart."""
+    c = vis[np.isfinite(vis["kpu_justerad"].astype(float))]
+    if len(c) < 2:
+        return
+    lo_i, hi_i = c["kpu_justerad"].idxmin(), c["kpu_justerad"].idxmax()
+    s.findings.update(
+        {
+            "kostnad_min": float(c.loc[lo_i, "kpu_justerad"]),
+            "kostnad_min_namn": str(c.loc[lo_i, "namn"]),
+            "kostnad_max": float(c.loc[hi_i, "kpu_justerad"]),
+            "kostnad_max_namn": str(c.loc[hi_i, "namn"]),
+        }
+    )
+    upper = c["kpu_justerad_hi"].astype(float)
+    lower = c["kpu_justerad_lo"].astype(float)
+    cheap, dear = upper.idxmin(), lower.idxmax()
+    if cheap != dear and np.isfinite(upper[cheap]) and upper[cheap] > 0:
+        s.findings.update(
+            {
+                "kostnad_saker_kvot": float(lower[dear] / upper[cheap]),
+                "kostnad_billig_namn": str(c.loc[cheap, "namn"]),
+                "kostnad_billig_hi": float(upper[cheap]),
+                "kostnad_dyr_namn": str(c.loc[dear, "namn"]),
+                "kostnad_dyr_lo": float(lower[dear]),
+            }
+        )
+
+
+def _conclusion_interventions(findings: dict, vis: pd.DataFrame, tested: int) -> str:
     parts = []
     if len(vis):
-        best, worst = vis.iloc[0], vis.iloc[-1]
+        ordered = vis.sort_values("andel")
+        worst, best = ordered.iloc[0], ordered.iloc[-1]
         parts.append(
             f"Andelen avslut till arbete eller studier varierar från {_pct(worst['andel'])} ({worst['namn']}) "
             f"till {_pct(best['andel'])} ({best['namn']})."
         )
-    n_out = len(s.findings["insatser_under"]) + len(s.findings["insatser_over"])
-    parts.append(
-        f"{n_out} av {len(vis)} insatser skiljer sig från genomsnittet mer än slumpen förklarar."
-        if len(vis)
-        else "Inga insatser har tillräckligt många avslutade deltaganden för att visas."
-    )
-    if "kostnad_min" in s.findings:
+    else:
+        parts.append("Inga insatser har tillräckligt många avslutade deltaganden för att visas.")
+    if tested:
+        n_out = len(findings["insatser_under"]) + len(findings["insatser_over"])
         parts.append(
-            f"Kostnaden per utfall går från {_num(s.findings['kostnad_min'])} till {_num(s.findings['kostnad_max'])} kr."
+            f"Justerat för deltagarnas egenskaper avviker {n_out} av {tested} insatser mer än slumpen förklarar"
+            + (f": lägre i {', '.join(findings['insatser_under'])}" if findings["insatser_under"] else "")
+            + (
+                f"{';' if findings['insatser_under'] else ':'} högre i {', '.join(findings['insatser_over'])}"
+                if findings["insatser_over"]
+                else ""
+            )
+            + "."
         )
-    s.conclusion = " ".join(parts)
-    return s
+        if findings.get("insatser_ratt_annat"):
+            names = findings["insatser_ratt_annat"]
+            parts.append(
+                f"För {', '.join(names)} pekar den råa andelen och den justerade jämförelsen åt olika håll: "
+                "skillnaden i rå andel beror till stor del på vilka deltagare insatsen har. Lita på den justerade "
+                "jämförelsen, som jämför insatsen med vad just dess deltagare kunde väntas nå."
+            )
+    if "kostnad_min" in findings:
+        parts.append(
+            f"Kostnaden per utfall, justerad för deltagarna, går från {_num(findings['kostnad_min'])} kr "
+            f"({findings['kostnad_min_namn']}) till {_num(findings['kostnad_max'])} kr ({findings['kostnad_max_namn']})"
+            + (
+                f"; även med osäkerheten räknad kostar {findings['kostnad_dyr_namn']} minst "
+                f"{_num(findings['kostnad_saker_kvot'], 1)} gånger så mycket per utfall som {findings['kostnad_billig_namn']}."
+                if findings.get("kostnad_saker_kvot", 0) > 1
+                else ", men intervallen överlappar: skillnaderna kan vara slumpen."
+            )
+        )
+    return " ".join(parts)

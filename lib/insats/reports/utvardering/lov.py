@@ -7,14 +7,9 @@ import pandas as pd
 
 from insats import contract
 from insats.analysis.measures import (
-    OE_CATEGORICAL,
-    OE_NUMERIC,
     Context,
-    ended_participations,
     open_interventions,
-    outcome_frame,
 )
-from insats.analysis.stats import observed_expected, wilson_interval
 from insats.charts import ranked_bars
 from insats.contract import ALLA
 from insats.reports.render import Section
@@ -28,6 +23,16 @@ from insats.reports.utvardering.common import (
     format_shown,
     protect_shares,
 )
+from insats.reports.utvardering.utfall import (
+    adjusted_flags,
+    false_flags_sentence,
+    flag_text,
+    outcome_frame_ext,
+    outcomes_by_group,
+)
+
+_HIDDEN = ("varians", "p")
+"""Columns of ``outcomes_by_group`` that are never shown but must be blanked with a suppressed row."""
 
 # --------------------------------------------------------------------------- 3. LOV
 
@@ -108,62 +113,6 @@ def chosen_by_provider(ctx: Context) -> pd.DataFrame:
     return _with_wilson(out)
 
 
-def _outcome_frame_ext(ctx: Context) -> pd.DataFrame:
-    """``measures.outcome_frame`` plus the intervention's id, provider, regi and LOV flag."""
-    frame = outcome_frame(ctx)
-    q = ended_participations(ctx)
-    p = _participations(ctx)
-    for col in ("insats_id", "utforare", "regi", "namn"):
-        frame[col] = p.loc[q.index, col].astype(object).to_numpy() if col in p else None
-    frame["lov"] = p.loc[q.index, "lov"].to_numpy(dtype=bool) if "lov" in p else False
-    return frame
-
-
-def outcomes_by_group(ctx: Context, group: str, *, frame: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Exits to work or studies per ``group`` (``utforare``, ``regi``, ``insats_id``,
-    ``kategori`` or ``area``) among participations ended in the period (the measure
-    utfall_arbete_studier_andel), with a Wilson interval, and case-mix adjusted observed/expected
-    (``stats.observed_expected`` with the covariates of ``justerat_utfall_oe``, ``group`` as the
-    group). Columns: ``group``, ``taljare`` (O), ``namnare`` (n), ``andel``, ``lo``, ``hi``,
-    ``forvantat`` (E), ``oe``, ``oe_lo``, ``oe_hi``; a last row ``ALLA``. Unprotected."""
-    if frame is None:
-        frame = _outcome_frame_ext(ctx)
-    f = frame.assign(**{group: frame[group].astype(object).fillna("(okänd)")})
-    g = f.groupby(group, sort=True)["arbete_studier"].agg(["sum", "size"])
-    out = pd.DataFrame(
-        {
-            group: list(g.index),
-            "taljare": g["sum"].astype(float).to_numpy(),
-            "namnare": g["size"].astype(float).to_numpy(),
-        }
-    )
-    out = _with_wilson(out)
-    out["forvantat"], out["oe"], out["oe_lo"], out["oe_hi"] = np.nan, np.nan, np.nan, np.nan
-    if len(f) and f["arbete_studier"].nunique() == 2:
-        oe = observed_expected(f, outcome="arbete_studier", group=group, categorical=OE_CATEGORICAL, numeric=OE_NUMERIC)
-        for src, dst in (("expected", "forvantat"), ("oe", "oe"), ("lo", "oe_lo"), ("hi", "oe_hi")):
-            out[dst] = out[group].map(oe[src]).astype(float)
-    k, n = float(f["arbete_studier"].sum()), float(len(f))
-    lo, hi = wilson_interval(k, n)
-    total = pd.DataFrame(
-        [
-            {
-                group: ALLA,
-                "taljare": k,
-                "namnare": n,
-                "andel": k / n if n else np.nan,
-                "lo": float(lo),
-                "hi": float(hi),
-                "forvantat": k,
-                "oe": 1.0 if n else np.nan,
-                "oe_lo": np.nan,
-                "oe_hi": np.nan,
-            }
-        ]
-    )
-    return pd.concat([out, total], ignore_index=True)
-
-
 def _leaky_parents(frame: pd.DataFrame, child_pub: pd.DataFrame, child: str, parent: str) -> set:
     """Parent groups (e.g. regi) whose row would reveal a suppressed child row (e.g. a provider) by
     subtraction: parents with exactly one suppressed child that has participations."""
@@ -211,11 +160,20 @@ def lov_questions(
             "finns inga egna uppgifter om hur många som väljer själva."
         )
     if provider_outcomes is not None and len(provider_outcomes):
-        po = provider_outcomes[(provider_outcomes["utforare"] != ALLA) & provider_outcomes["andel"].notna()]
+        po = provider_outcomes[(provider_outcomes["utforare"] != ALLA) & provider_outcomes["oe"].notna()]
         if len(po) >= 2:
+            flags = po["avviker_justerat"] if "avviker_justerat" in po else pd.Series(np.nan, index=po.index)
+            differ = po[flags.fillna(0) != 0]
+            tail = (
+                f"{len(differ)} av dem ({', '.join(map(str, differ['utforare']))}) avviker mer än slumpen förklarar."
+                if len(differ)
+                else "ingen av dem avviker mer än slumpen förklarar, så uppgifterna räcker inte för att belöna eller "
+                "straffa någon utförare."
+            )
             qs.append(
-                f"Ska ersättningen vara resultatbaserad? Andelen avslut till arbete eller studier skiljer mellan "
-                f"utförarna: {_pct(po['andel'].min())}–{_pct(po['andel'].max())}."
+                "Ska ersättningen vara resultatbaserad? Justerat för deltagarnas egenskaper går kvoten observerade/"
+                f"förväntade avslut till arbete eller studier från {_num(po['oe'].min(), 2)} till "
+                f"{_num(po['oe'].max(), 2)} mellan LOV-utförarna; {tail}"
             )
     per = volume["per_utforare"].dropna()
     if len(per):
@@ -301,7 +259,7 @@ def section_lov(ctx: Context, measures, *, min_cell: int = 5, lov_min_deltagare:
         tot = chp.iloc[-1]
         chosen_share = float(tot["andel"]) if pd.notna(tot["andel"]) else None
         s.findings["lov_andel_valt"] = chosen_share
-    frame = _outcome_frame_ext(ctx)
+    frame = outcome_frame_ext(ctx)
     cols = {
         "grupp": ("", "text"),
         "namnare": ("Avslutade", "antal"),
@@ -316,17 +274,24 @@ def section_lov(ctx: Context, measures, *, min_cell: int = 5, lov_min_deltagare:
         po = outcomes_by_group(ctx, "utforare", frame=frame)
         po["grupp"] = po["utforare"].replace({ALLA: "Alla utförare"})
         po_pub = protect_shares(
-            po, min_cell, key="utforare", values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi")
+            po, min_cell, key="utforare", values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi", *_HIDDEN)
         )
+        flags = adjusted_flags(po_pub, "utforare")
+        po_pub = po_pub.join(flags)
+        po_pub["flagga_text"] = [flag_text(f, u) for f, u in zip(po_pub["avviker_justerat"], po_pub["undertryckt"])]
         s.table(
             "Avslut till arbete eller studier per utförare",
-            format_shown(po_pub, {**cols, "grupp": ("Utförare", "text")}),
+            format_shown(po_pub, {**cols, "grupp": ("Utförare", "text"), "flagga_text": ("Avviker, justerat", "text")}),
         )
+        tested = int(flags.attrs["tested"])
+        flagged = po_pub[po_pub["avviker_justerat"].fillna(0) != 0]
+        s.findings["utforare_avviker"] = list(flagged["utforare"])
+        s.findings["utforare_provade"] = tested
         pr = outcomes_by_group(ctx, "regi", frame=frame)
         pr["grupp"] = [("Alla" if c == ALLA else contract.label("regi", c)) for c in pr["regi"]]
         pr["undertryckt"] = pr["regi"].isin(_leaky_parents(frame, po_pub, "utforare", "regi"))
         pr_pub = protect_shares(
-            pr, min_cell, key="regi", values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi")
+            pr, min_cell, key="regi", values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi", *_HIDDEN)
         )
         s.table("Avslut till arbete eller studier per regi", format_shown(pr_pub, {**cols, "grupp": ("Regi", "text")}))
         s.extra["utfall_regi"] = pr
@@ -349,7 +314,9 @@ def section_lov(ctx: Context, measures, *, min_cell: int = 5, lov_min_deltagare:
         s.note(
             "O/E: observerade avslut till arbete eller studier delat med förväntade, med förväntat från "
             "samma modell av deltagarnas egenskaper som måttet justerat_utfall_oe (ålder, kön, utrikes född, "
-            "utbildning, försörjningshinder, bistånd före start). Över 1 = bättre än deltagarna väntas klara sig."
+            "utbildning, försörjningshinder, bistånd före start). Över 1 = bättre än deltagarna väntas klara sig. "
+            "*Avviker, justerat*: kvoten skiljer sig från 1 mer än slumpen förklarar (se `docs/antaganden.md`, U8)."
+            + (" " + false_flags_sentence(tested, len(flagged), "utförare") if tested else " " + flags.attrs["note"])
         )
     lov_rows = None
     if po_pub is not None and lov:
@@ -372,5 +339,18 @@ def section_lov(ctx: Context, measures, *, min_cell: int = 5, lov_min_deltagare:
         )
     elif not lov:
         parts.append("Inga LOV-utförare finns i uppgifterna, så valfriheten kan inte utvärderas med egna data.")
+    if s.findings.get("utforare_provade"):
+        differ = s.findings["utforare_avviker"]
+        parts.append(
+            (
+                f"Justerat för deltagarnas egenskaper avviker {len(differ)} av {s.findings['utforare_provade']} "
+                f"utförare mer än slumpen förklarar ({', '.join(map(str, differ))})."
+            )
+            if differ
+            else (
+                f"Justerat för deltagarnas egenskaper avviker ingen av {s.findings['utforare_provade']} utförare mer "
+                "än slumpen förklarar."
+            )
+        )
     s.conclusion = " ".join(parts)
     return s

@@ -1,20 +1,23 @@
-"""2. Närvarokrav: attendance by area and intervention, and the interrupted time series at the reform."""
+"""2. Närvarokrav: attendance by area and intervention, and the interrupted time series at the reform.
+
+The time series is ``insats.analysis.its.interrupted_time_series`` (weighted by each month's number of
+participations, AR(1) errors, critical values calibrated by simulation for the series' own design);
+it is re-exported here under its public name.
+"""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import altair as alt
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats as st
 
+from insats.analysis.its import ItsResult, interrupted_time_series
 from insats.analysis.measures import (
     Context,
 )
 from insats.charts import time_series
-from insats.charts.common import chart_data
+from insats.charts.common import chart_data, chart_title
+from insats.charts.theme import TOTAL_COLOR
 from insats.contract import ALLA
 from insats.errors import DataError
 from insats.reports.render import Section
@@ -38,7 +41,8 @@ def attendance_frame(ctx: Context) -> pd.DataFrame:
     """Participations with an attendance ratio, as the measures ``narvaro_*`` define it:
     participations overlapping the period with planned hours > 0 and attended hours given;
     ``ratio = min(narvarotimmar / planerade_timmar, 1)``. Columns: ``omrade_kod``, ``insats_id``,
-    ``namn``, ``kategori``, ``regi``, ``utforare``, ``start``, ``ratio``."""
+    ``namn``, ``kategori``, ``regi``, ``utforare``, ``start``, ``ratio``, ``narvarokrav`` (the
+    intervention's ``narvarokrav`` in ``insatser``; None when unknown)."""
     p = _participations(ctx)
     overlaps = (p["start"] <= ctx.params.last_day) & (p["slut"].isna() | (p["slut"] >= ctx.params.first_day))
     ok = overlaps & (p["planerade"] > 0) & p["narvaro"].notna() & (p["pos"] >= 0)
@@ -53,6 +57,12 @@ def attendance_frame(ctx: Context) -> pd.DataFrame:
     )
     for col in ("namn", "kategori", "regi", "utforare"):
         out[col] = q[col].astype(object).to_numpy() if col in q else None
+    out["narvarokrav"] = None
+    if "insatser" in ctx.study and "narvarokrav" in ctx.study["insatser"]:
+        ins = ctx.study["insatser"]
+        req = dict(zip(ins["insats_id"].astype(str), ins["narvarokrav"].astype("boolean")))
+        values = [req.get(str(i), pd.NA) for i in out["insats_id"]]
+        out["narvarokrav"] = [None if pd.isna(v) else bool(v) for v in values]
     return out
 
 
@@ -100,117 +110,38 @@ def monthly_attendance(frame: pd.DataFrame, start, end) -> pd.DataFrame:
     return pd.DataFrame({"manad": g["manad"], "narvaro": g["mean"].astype(float), "n": g["size"].astype(int)})
 
 
-@dataclass
-class ItsResult:
-    """Result of ``interrupted_time_series``."""
-
-    coefficients: pd.DataFrame
-    """Rows niva_fore (intercept), trend_fore, nivaforandring, trendforandring; columns skattning,
-    se, lo, hi, p (HAC standard errors)."""
-    level_change: float
-    level_lo: float
-    level_hi: float
-    level_p: float
-    trend_before: float
-    trend_change: float
-    fitted: pd.DataFrame
-    """manad, observed, fitted, counterfactual (the pre-reform line continued), period."""
-    n_before: int
-    n_after: int
-    maxlags: int
-    level: float = 0.95
-
-
-def interrupted_time_series(
-    series: pd.DataFrame,
-    break_date,
-    *,
-    x: str = "manad",
-    y: str = "narvaro",
-    maxlags: int | None = None,
-    level: float = 0.95,
-) -> ItsResult:
-    """Segmented regression of a monthly series around a reform (interrupted time series).
-
-    With ``t`` = months since the first month (0, 1, …), ``post`` = 1 from the month of
-    ``break_date`` on, and ``t0`` = that month's ``t``::
-
-        y_t = b0 + b1·t + b2·post_t + b3·(t − t0)·post_t + e_t
-
-    fitted by OLS (statsmodels); ``b0``/``b1`` are the level and monthly trend before, ``b2`` the
-    change in level at the reform and ``b3`` the change in trend. Standard errors are
-    heteroskedasticity- and autocorrelation-consistent (HAC, Newey–West, Bartlett kernel, small-
-    sample correction) with ``maxlags`` = ⌊4·(T/100)^(2/9)⌋ by default (T months); intervals are
-    ``estimate ± z·se``. Needs at least 3 months on each side.
-    """
-
-    s = series[[x, y]].dropna().sort_values(x).reset_index(drop=True)
-    months = pd.DatetimeIndex(pd.to_datetime(s[x])).to_period("M")
-    brk = pd.Timestamp(break_date).to_period("M")
-    first = months.min()
-    t = np.asarray([(m - first).n for m in months], dtype=float)
-    t0 = float((brk - first).n)
-    post = (t >= t0).astype(float)
-    n_before, n_after = int((post == 0).sum()), int((post == 1).sum())
-    if n_before < 3 or n_after < 3:
-        raise DataError(
-            f"Tidsserien behöver minst tre månader före och tre efter reformen "
-            f"({brk}); den har {n_before} före och {n_after} efter."
-        )
-    X = np.column_stack([np.ones_like(t), t, post, (t - t0) * post])
-    T = len(t)
-    if maxlags is None:
-        maxlags = int(np.floor(4 * (T / 100) ** (2 / 9)))
-    fit = sm.OLS(s[y].to_numpy(float), X).fit(cov_type="HAC", cov_kwds={"maxlags": maxlags, "use_correction": True})
-    z = float(st.norm.ppf(0.5 + level / 2))
-    params, se = np.asarray(fit.params), np.asarray(fit.bse)
-    coef = pd.DataFrame(
-        {"skattning": params, "se": se, "lo": params - z * se, "hi": params + z * se, "p": np.asarray(fit.pvalues)},
-        index=["niva_fore", "trend_fore", "nivaforandring", "trendforandring"],
-    )
-    fitted = pd.DataFrame(
-        {
-            "manad": months.to_timestamp(),
-            "observed": s[y].to_numpy(float),
-            "fitted": X @ params,
-            "counterfactual": params[0] + params[1] * t,
-            "period": np.where(post == 1, "Efter", "Före"),
-        }
-    )
-    r = coef.loc["nivaforandring"]
-    return ItsResult(
-        coefficients=coef,
-        level_change=float(r["skattning"]),
-        level_lo=float(r["lo"]),
-        level_hi=float(r["hi"]),
-        level_p=float(r["p"]),
-        trend_before=float(params[1]),
-        trend_change=float(params[3]),
-        fitted=fitted,
-        n_before=n_before,
-        n_after=n_after,
-        maxlags=int(maxlags),
-        level=level,
-    )
-
-
 def its_chart(monthly: pd.DataFrame, its: ItsResult, break_date, *, title: str = "Närvaro per startmånad"):
-    """``charts.time_series`` of the monthly series with the reform rule and the fitted segments
-    (dotted), plus the pre-reform line continued after the reform (grey, dashed: what the model
-    expects without the reform)."""
+    """``charts.time_series`` of the monthly series with the reform rule, the model's fitted level and
+    trend before and after the reform (dotted: the weighted fit of ``its``, not a line through the
+    points shown), and the pre-reform line continued after the reform (grey, dashed: what the model
+    expects without the reform). Only the months of ``monthly`` are drawn (the caller leaves out
+    months with too few participations)."""
 
     chart = time_series(
         monthly,
         "manad",
         "narvaro",
         break_date=break_date,
-        trend=True,
         unit="andel",
         title=title,
         y_title="Närvaro (medelvärde)",
         break_label="Närvarokrav",
     )
-    cf = its.fitted[its.fitted["period"] == "Efter"][["manad", "counterfactual"]]
+    shown = its.fitted[its.fitted["manad"].isin(pd.to_datetime(monthly["manad"]))]
+    fit = (
+        alt.Chart(chart_data(shown[["manad", "fitted", "period"]]))
+        .mark_line(strokeDash=[2, 2], strokeWidth=2, color=TOTAL_COLOR, opacity=0.8)
+        .encode(
+            x="manad:T",
+            y="fitted:Q",
+            detail="period:N",
+            tooltip=[
+                alt.Tooltip("manad:T", title="Månad", format="%B %Y"),
+                alt.Tooltip("fitted:Q", title="Modellens nivå", format=".1%"),
+            ],
+        )
+    )
+    cf = shown[shown["period"] == "Efter"][["manad", "counterfactual"]]
     extra = (
         alt.Chart(chart_data(cf))
         .mark_line(color="#888888", strokeDash=[8, 4], strokeWidth=2)
@@ -223,8 +154,116 @@ def its_chart(monthly: pd.DataFrame, its: ItsResult, break_date, *, title: str =
             ],
         )
     )
-    chart.layer = list(chart.layer) + [extra]
+    chart.layer = [*chart.layer, fit, extra]
+    chart.title = chart_title(
+        title,
+        [
+            *list(chart.title.subtitle),
+            "Prickade linjer: modellens nivå och trend före och efter (vägd med antalet deltaganden per månad). "
+            "Grå streckad linje: trenden före, förlängd.",
+        ],
+    )
     return chart
+
+
+EFFECT_LABELS = {0: "Vid reformen", 6: "Efter 6 månader", 12: "Efter 12 månader"}
+"""Swedish row labels of ``ItsResult.effects`` (months after the reform)."""
+
+
+def _ci(lo: float, hi: float) -> str:
+    return f"{_pp(lo)} till {_pp(hi)}"
+
+
+def _excludes_zero(lo: float, hi: float) -> int:
+    """+1 when the interval lies wholly above 0, −1 wholly below, 0 when it contains 0."""
+    return 1 if lo > 0 else -1 if hi < 0 else 0
+
+
+def _p_text(p: float, at_floor: bool) -> str:
+    """A p-value for the method table: three decimals, or "< floor" at the simulation's resolution."""
+    return f"< {format_number(p, 3)}" if at_floor else format_number(p, 3)
+
+
+def effects_table(its: ItsResult) -> pd.DataFrame:
+    """The effect of the reform at 0, 6 and 12 months (level and trend change together) for display."""
+    rows = []
+    for k, r in its.effects.iterrows():
+        verdict = {
+            1: "Säker ökning",
+            -1: "Säker minskning",
+            0: "Kan vara slumpen",
+        }[_excludes_zero(r["lo"], r["hi"])]
+        label = EFFECT_LABELS.get(int(k), f"Efter {int(k)} månader")
+        if r["extrapolerad"]:
+            label += " (bortom uppgifterna: trenden förlängd)"
+        rows.append(
+            {
+                "Tid efter närvarokravet": label,
+                "Förändring, procentenheter": _pp(r["skattning"]),
+                "95 % konfidensintervall": _ci(r["lo"], r["hi"]),
+                "Bedömning": verdict,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def coefficients_table(its: ItsResult) -> pd.DataFrame:
+    """The model's four coefficients with calibrated intervals and p-values (for the method note)."""
+    coef = its.coefficients
+    return pd.DataFrame(
+        {
+            "Parameter": [
+                "Nivå före (vid seriens första månad), procent",
+                "Trend före, procentenheter per månad",
+                "Nivåförändring vid reformen, procentenheter",
+                "Trendförändring, procentenheter per månad",
+            ],
+            "Skattning": [_pp(v) for v in coef["skattning"]],
+            "95 % konfidensintervall": [_ci(a, b) for a, b in zip(coef["lo"], coef["hi"])],
+            "p-värde": [_p_text(p, g) for p, g in zip(coef["p"], coef["p_golv"])],
+        }
+    )
+
+
+def placebo_table(its: ItsResult) -> pd.DataFrame | None:
+    """False reform dates in the pre-period: the change the model finds there (should be none)."""
+    if its.placebo is None or its.placebo.empty:
+        return None
+    pl = its.placebo
+    return pd.DataFrame(
+        {
+            "Falskt reformdatum": [pd.Timestamp(m).strftime("%Y-%m") for m in pl["manad"]],
+            "Förändring, procentenheter": [_pp(v) for v in pl["skattning"]],
+            "95 % konfidensintervall": [_ci(a, b) for a, b in zip(pl["lo"], pl["hi"])],
+            "Bedömning": ["Förändring utöver slumpen" if u else "Ingen säker förändring" for u in pl["utanfor"]],
+        }
+    )
+
+
+def _comparison(frame: pd.DataFrame, start, end, reform_datum) -> tuple[pd.DataFrame, ItsResult | None, str]:
+    """The series the ITS is fitted to, and, where the data has one, a comparison series.
+
+    Participations in interventions without the attendance requirement (``narvarokrav`` Nej) are a
+    comparison series when they have enough months on both sides of the reform; the treated series is
+    then the participations in interventions with the requirement, and the model is also fitted to the
+    difference (``ItsResult.comparison``). Otherwise the series is every participation and there is no
+    comparison. Returns (treated monthly series, result or None, a Swedish note)."""
+    req = frame["narvarokrav"]
+    without = frame[req.map(lambda v: v is False)]
+    with_req = frame[req.map(lambda v: v is True)]
+    if without.empty or with_req.empty:
+        return monthly_attendance(frame, start, end), None, ""
+    treated = monthly_attendance(with_req, start, end)
+    control = monthly_attendance(without, start, end)
+    try:
+        res = interrupted_time_series(treated, reform_datum, comparison=control)
+    except DataError as exc:
+        note = (
+            "Jämförelseserie saknas: insatserna utan närvarokrav har för få månader med deltaganden på "
+            f"någon sida om reformen ({exc})"
+        )
+        return monthly_attendance(frame, start, end), None, note
+    return treated, res, ""
 
 
 def section_attendance(ctx: Context, measures, reform_datum, *, min_cell: int = 5) -> Section:
@@ -267,47 +306,125 @@ def section_attendance(ctx: Context, measures, reform_datum, *, min_cell: int = 
             tot = pub.iloc[-1]
             s.findings["narvaro_andel_80"] = float(tot["andel"]) if pd.notna(tot["andel"]) else None
             s.findings["narvaro_median"] = float(tot["median"]) if pd.notna(tot["median"]) else None
-    monthly = monthly_attendance(frame, ctx.params.start, ctx.params.end)
+    monthly, its, comp_note = _comparison(frame, ctx.params.start, ctx.params.end, reform_datum)
     s.extra["monthly"] = monthly
     try:
-        its = interrupted_time_series(monthly, reform_datum)
+        if its is None:
+            its = interrupted_time_series(monthly, reform_datum)
     except DataError as exc:
         s.note(f"**Avbrutna tidsserien kan inte skattas:** {exc}")
         s.conclusion = _conclusion_attendance(s.findings, None, reform_datum)
         return s
     s.extra["its"] = its
-    coef = its.coefficients
-    shown = pd.DataFrame(
-        {
-            "Parameter": [
-                "Nivå före (vid periodens början)",
-                "Trend före, per månad",
-                "Nivåförändring vid reformen",
-                "Trendförändring, per månad",
-            ],
-            "Skattning": [_pp(v) for v in coef["skattning"]],
-            "95 % konfidensintervall": [f"{_pp(a)} till {_pp(b)}" for a, b in zip(coef["lo"], coef["hi"])],
-            "p-värde": [format_number(v, 3) for v in coef["p"]],
-        }
-    )
-    s.table("Segmenterad regression (procent respektive procentenheter; HAC/Newey–West-standardfel)", shown)
+    s.table("Närvarokravets effekt på närvaron (procentenheter, nivå och trend tillsammans)", effects_table(its))
     published = monthly[monthly["n"] >= min_cell]
     if len(published) < len(monthly):
         s.note(
             f"{len(monthly) - len(published)} månader med färre än {min_cell} deltaganden visas inte i "
-            "diagrammet (de ingår i regressionen)."
+            "diagrammet (de ingår i beräkningen)."
         )
     s.chart(its_chart(published, its, reform_datum))
-    s.findings.update(
-        {"narvaro_nivaforandring": its.level_change, "narvaro_lo": its.level_lo, "narvaro_hi": its.level_hi}
-    )
+    pl = placebo_table(its)
+    if pl is not None:
+        s.table("Kontroll: förändring vid falska reformdatum före närvarokravet", pl)
+    elif its.placebo_note:
+        s.note(its.placebo_note)
+    if its.comparison is not None:
+        c = its.comparison.effects
+        s.table(
+            "Jämfört med insatser utan närvarokrav (skillnad i förändring, procentenheter)",
+            effects_table(its.comparison),
+        )
+        s.findings["narvaro_jamforelse_effekt"] = float(c.loc[0, "skattning"])
+        s.findings["narvaro_jamforelse_lo"] = float(c.loc[0, "lo"])
+        s.findings["narvaro_jamforelse_hi"] = float(c.loc[0, "hi"])
+    elif comp_note:
+        s.note(comp_note)
+    s.findings.update(_its_findings(its))
     s.note(
-        f"Avbruten tidsserie: medelnärvaron per startmånad ({its.n_before} månader före och {its.n_after} "
-        f"efter reformen), segmenterad regression med nivå och trend före samt förändring i nivå och trend "
-        f"vid reformen; standardfel robusta för autokorrelation (Newey–West, {its.maxlags} laggar)."
+        "**Om metoden.** "
+        + its.method
+        + (
+            " Serien är deltaganden i insatser med närvarokrav; jämförelseserien är deltaganden i insatser utan "
+            "närvarokrav, och modellen skattas också på skillnaden mellan serierna."
+            if its.comparison is not None
+            else ""
+        )
+        + " Effekten efter 6 och 12 månader är nivåförändringen plus trendförändringen under så många månader. "
+        "Kontrollen med falska reformdatum lägger till ett påhittat reformdatum före det verkliga; där ska ingen "
+        "förändring synas. Modellens skattningar står i tabellen nedan (se `docs/antaganden.md`, S1–S6)."
     )
+    s.table("Metod: modellens skattningar", coefficients_table(its))
     s.conclusion = _conclusion_attendance(s.findings, its, reform_datum)
     return s
+
+
+def _its_findings(its: ItsResult) -> dict:
+    """The key numbers of the time series for conclusions and recommendations."""
+    eff = its.effects
+    out: dict = {
+        "narvaro_nivaforandring": its.level_change,
+        "narvaro_lo": its.level_lo,
+        "narvaro_hi": its.level_hi,
+    }
+    if 12 in eff.index:
+        r = eff.loc[12]
+        out.update(
+            {
+                "narvaro_effekt_12": float(r["skattning"]),
+                "narvaro_effekt_12_lo": float(r["lo"]),
+                "narvaro_effekt_12_hi": float(r["hi"]),
+                "narvaro_effekt_12_extrapolerad": bool(r["extrapolerad"]),
+            }
+        )
+    if its.placebo is not None and len(its.placebo):
+        out["narvaro_placebo_antal"] = len(its.placebo)
+        out["narvaro_placebo_utanfor"] = int(its.placebo["utanfor"].sum())
+    return out
+
+
+def attendance_verdict(findings: dict) -> dict | None:
+    """What the calibrated time series says about the attendance requirement, from ``findings``.
+
+    ``niva`` and ``tolv``: +1 / −1 / 0 when the 95 % interval of the effect at the reform / after 12
+    months lies wholly above 0 / wholly below / contains 0 (``tolv`` None without the 12-month effect);
+    ``placebo``: false reform dates with a change beyond chance (0 without the check); ``kind``:
+
+    * ``"okning"`` / ``"minskning"``: both intervals on the same side of 0 (or only the reform's, when
+      the 12-month effect is missing), and at most one false date with a change;
+    * ``"osaker_varaktighet"``: a change at the reform, but the 12-month interval contains 0;
+    * ``"gradvis"``: no change at the reform, a change after 12 months (a trend);
+    * ``"motsagelse"``: the two point different ways;
+    * ``"ingen"``: neither excludes 0;
+    * ``"placebo"``: a change, but two or more false dates show changes too (the series moves by
+      itself as much as at the reform).
+
+    None when the level change is missing."""
+
+    def num(k):
+        v = findings.get(k)
+        return None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
+
+    lo, hi = num("narvaro_lo"), num("narvaro_hi")
+    if lo is None or hi is None:
+        return None
+    niva = _excludes_zero(lo, hi)
+    lo12, hi12 = num("narvaro_effekt_12_lo"), num("narvaro_effekt_12_hi")
+    tolv = _excludes_zero(lo12, hi12) if lo12 is not None and hi12 is not None else None
+    placebo = int(findings.get("narvaro_placebo_utanfor") or 0)
+    if niva == 0 and not tolv:
+        kind = "ingen"
+    elif placebo >= 2:
+        kind = "placebo"
+    elif tolv is None or niva == tolv:
+        kind = "okning" if niva > 0 else "minskning"
+    elif tolv == 0:
+        kind = "osaker_varaktighet"
+    elif niva == 0:
+        kind = "gradvis"
+    else:
+        kind = "motsagelse"
+    return {"kind": kind, "niva": niva, "tolv": tolv, "placebo": placebo}
 
 
 def _conclusion_attendance(findings: dict, its: ItsResult | None, reform_datum) -> str:
@@ -317,17 +434,59 @@ def _conclusion_attendance(findings: dict, its: ItsResult | None, reform_datum) 
             f"Mediannärvaron är {_pct(findings['narvaro_median'])}, och {_pct(findings.get('narvaro_andel_80'))} av "
             "deltagandena har minst 80 % närvaro."
         )
-    if its is not None:
+    verdict = attendance_verdict(findings) if its is not None else None
+    if its is not None and verdict is not None:
         when = pd.Timestamp(reform_datum).strftime("%Y-%m")
-        sig = its.level_lo > 0 or its.level_hi < 0
-        direction = "steg" if its.level_change > 0 else "sjönk"
-        parts.append(
-            f"När närvarokravet infördes ({when}) {direction} närvaron med {_pp(abs(its.level_change))} "
-            f"procentenheter (95 % KI {_pp(its.level_lo)} till {_pp(its.level_hi)}), "
-            + (
-                "en förändring som inte kan förklaras av slumpen eller av trenden före."
-                if sig
-                else "men förändringen är inte säkerställd."
-            )
+        v, lo, hi = findings["narvaro_nivaforandring"], findings["narvaro_lo"], findings["narvaro_hi"]
+        direction = "steg" if v > 0 else "sjönk"
+        at_reform = (
+            f"När närvarokravet infördes ({when}) {direction} närvaron med {_pp(abs(v))} procentenheter "
+            f"(95 % konfidensintervall {_ci(lo, hi)})"
         )
+        twelve = ""
+        if findings.get("narvaro_effekt_12") is not None:
+            e = findings["narvaro_effekt_12"]
+            twelve = (
+                f"efter 12 månader är skillnaden mot trenden före {_pp(e)} procentenheter "
+                f"({_ci(findings['narvaro_effekt_12_lo'], findings['narvaro_effekt_12_hi'])}"
+                + ("; trenden förlängd bortom uppgifterna" if findings.get("narvaro_effekt_12_extrapolerad") else "")
+                + ")"
+            )
+        kind = verdict["kind"]
+        if kind in ("okning", "minskning"):
+            parts.append(
+                f"{at_reform}, {twelve + ', ' if twelve else ''}en förändring som är större än slumpen och "
+                "trenden före kan förklara."
+            )
+        elif kind == "osaker_varaktighet":
+            parts.append(
+                f"{at_reform}, mer än slumpen kan förklara. Om förändringen håller i sig är däremot osäkert: "
+                f"{twelve}, och det intervallet rymmer både ingen förändring och en större."
+            )
+        elif kind == "gradvis":
+            parts.append(
+                f"Vid reformen ({when}) syns ingen säker förändring ({_pp(v)} procentenheter, {_ci(lo, hi)}), "
+                f"men närvaron ändrades gradvis: {twelve}."
+            )
+        elif kind == "motsagelse":
+            parts.append(
+                f"{at_reform}, men {twelve}: förändringen vid reformen och efter ett år pekar åt olika håll, så "
+                "ingen slutsats om kravets effekt kan dras."
+            )
+        elif kind == "placebo":
+            parts.append(
+                f"{at_reform}, men lika stora förändringar syns vid {verdict['placebo']} påhittade reformdatum före "
+                "kravet: serien rör sig av sig själv, och förändringen kan inte säkert tillskrivas kravet."
+            )
+        else:
+            parts.append(
+                f"När närvarokravet infördes ({when}) ändrades närvaron med {_pp(v)} procentenheter ({_ci(lo, hi)})"
+                + (f" och {twelve}" if twelve else "")
+                + ": ingen förändring som är större än slumpen kan förklara."
+            )
+        if verdict["placebo"] == 1 and kind != "placebo":
+            parts.append(
+                "Vid ett av de påhittade reformdatumen före kravet syns också en förändring; det kan vara slumpen, "
+                "men resultatet bör läsas med försiktighet."
+            )
     return " ".join(parts)

@@ -12,6 +12,7 @@ from insats.reports.utvardering.common import (
     _pct,
     _pp,
 )
+from insats.reports.utvardering.narvaro import attendance_verdict
 
 # --------------------------------------------------------------------------- recommendations
 
@@ -42,10 +43,14 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
 
     Keys read (each optional; absent or NaN means the rule is not evaluated): ``erbjudande_andel``;
     ``kapacitet_gap`` (places missing in total) and ``kapacitet_brist`` (categories short of
-    places); ``narvaro_nivaforandring``/``_lo``/``_hi``; ``narvaro_andel_80``; ``lov_finns``;
+    places); ``narvaro_nivaforandring``/``_lo``/``_hi`` and ``narvaro_effekt_12``/``_lo``/``_hi`` (the
+    calibrated effect at the reform and after 12 months; ``narvaro.attendance_verdict`` decides on both) and
+    ``narvaro_placebo_utanfor``; ``narvaro_andel_80``; ``lov_finns``;
     ``lov_racker``/``lov_racker_inte`` (category lists); ``lov_andel_valt``; ``insatser_under``/
-    ``insatser_over`` (interventions outside the 95 % funnel limits); ``kostnad_min``/
-    ``kostnad_max``; ``vagin_dagar_median``; ``vagin_andel_bedomda``; ``vagin_andel_insats_90``.
+    ``insatser_over`` (interventions whose case-mix adjusted O/E differs from 1 at a Benjamini–Hochberg
+    q-value of at most 0.05, ``utvardering.utfall.adjusted_flags``) and ``insatser_provade`` (how many were compared); ``kostnad_saker_kvot`` (the ratio of the
+    dearest intervention's lower limit to the cheapest's upper limit of the adjusted cost per outcome) with
+    ``kostnad_dyr_namn``/``_lo`` and ``kostnad_billig_namn``/``_hi``; ``vagin_dagar_median``; ``vagin_andel_bedomda``; ``vagin_andel_insats_90``.
     """
     th = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
 
@@ -72,32 +77,18 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
         out.append(
             Recommendation(
                 "Alla erbjuds en insats",
-                f"Om alla erbjuds en insats saknas omkring {_num(findings['kapacitet_gap'])} platser "
+                f"Om alla i omfattningen nås saknas omkring {_num(findings['kapacitet_gap'])} platser "
                 f"(genomsnitt samtidigt){' främst i ' + cats if cats else ''}: planera platserna "
                 "innan målet införs.",
                 findings["kapacitet_gap"],
                 0.0,
             )
         )
-    if ok("narvaro_nivaforandring") and ok("narvaro_lo") and ok("narvaro_hi"):
-        v, lo, hi = findings["narvaro_nivaforandring"], findings["narvaro_lo"], findings["narvaro_hi"]
-        ci = f"95 % KI {_pp(lo)} till {_pp(hi)}"
-        if lo > 0:
-            text = (
-                f"Närvaron steg med {_pp(v)} procentenheter när närvarokravet infördes ({ci}): behåll kravet "
-                "och följ upp att det inte leder till fler avbrott."
-            )
-        elif hi < 0:
-            text = (
-                f"Närvaron sjönk med {_pp(-v)} procentenheter när närvarokravet infördes ({ci}): utred varför "
-                "innan kravet behålls."
-            )
-        else:
-            text = (
-                f"Ingen säker förändring av närvaron vid närvarokravet ({_pp(v)} procentenheter, {ci}): "
-                "följ upp med fler månader innan kravet bedöms."
-            )
-        out.append(Recommendation("Närvarokrav", text, v, 0.0))
+    verdict = attendance_verdict(findings)
+    if verdict is not None and ok("narvaro_nivaforandring"):
+        out.append(
+            Recommendation("Närvarokrav", _attendance_text(findings, verdict), findings["narvaro_nivaforandring"], 0.0)
+        )
     if ok("narvaro_andel_80") and findings["narvaro_andel_80"] < th["narvaro_andel_80_min"]:
         v = findings["narvaro_andel_80"]
         out.append(
@@ -143,14 +134,21 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
                 th["lov_andel_valt_min"],
             )
         )
+    tested = findings.get("insatser_provade")
+    chance = (
+        f" Avvikelsen håller även med hänsyn till att {tested} insatser jämförs samtidigt; se den ändå som en fråga "
+        "att utreda, inte som ett bevis på vad insatsen gör."
+        if tested
+        else ""
+    )
     if findings.get("insatser_under"):
         names = ", ".join(findings["insatser_under"])
         out.append(
             Recommendation(
                 "Dagens insatser",
-                f"{len(findings['insatser_under'])} insatser har färre avslut till "
-                f"arbete eller studier än slumpen förklarar (under 95 %-gränsen i trattdiagrammet): "
-                f"{names}. Se över innehåll och målgrupp.",
+                f"{len(findings['insatser_under'])} insatser har färre avslut till arbete eller studier än deras "
+                f"deltagare väntas få, mer än slumpen förklarar: {names}. Se "
+                "över innehåll och målgrupp." + chance,
                 float(len(findings["insatser_under"])),
                 None,
             )
@@ -160,26 +158,28 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
         out.append(
             Recommendation(
                 "Dagens insatser",
-                f"{len(findings['insatser_over'])} insatser har fler avslut till "
-                f"arbete eller studier än slumpen förklarar: {names}. Överväg fler platser där.",
+                f"{len(findings['insatser_over'])} insatser har fler avslut till arbete eller studier än deras "
+                f"deltagare väntas få, mer än slumpen förklarar: {names}. "
+                "Överväg fler platser där." + chance,
                 float(len(findings["insatser_over"])),
                 None,
             )
         )
-    if ok("kostnad_min") and ok("kostnad_max") and findings["kostnad_min"] > 0:
-        ratio = findings["kostnad_max"] / findings["kostnad_min"]
-        if ratio > th["kostnad_spridning_max"]:
-            out.append(
-                Recommendation(
-                    "Dagens insatser",
-                    f"Kostnaden per avslut till arbete eller studier skiljer "
-                    f"{_num(ratio, 1)} gånger mellan insatserna ({_num(findings['kostnad_min'])}–"
-                    f"{_num(findings['kostnad_max'])} kr): pröva att flytta platser till de insatser "
-                    "som ger mest per krona.",
-                    ratio,
-                    th["kostnad_spridning_max"],
-                )
+    if ok("kostnad_saker_kvot") and findings["kostnad_saker_kvot"] > th["kostnad_spridning_max"]:
+        ratio = findings["kostnad_saker_kvot"]
+        out.append(
+            Recommendation(
+                "Dagens insatser",
+                f"Kostnaden per avslut till arbete eller studier, justerad för deltagarna, skiljer mer än "
+                f"{_num(th['kostnad_spridning_max'], 1)} gånger mellan insatserna även när osäkerheten räknas in: "
+                f"{findings['kostnad_dyr_namn']} kostar minst {_num(findings['kostnad_dyr_lo'])} kr per utfall och "
+                f"{findings['kostnad_billig_namn']} högst {_num(findings['kostnad_billig_hi'])} kr (minst "
+                f"{_num(ratio, 1)} gånger så mycket): pröva att flytta platser till de insatser som ger mest per "
+                "krona.",
+                ratio,
+                th["kostnad_spridning_max"],
             )
+        )
     if ok("vagin_dagar_median") and findings["vagin_dagar_median"] > th["vagin_dagar_median_max"]:
         v = findings["vagin_dagar_median"]
         out.append(
@@ -215,6 +215,72 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
             )
         )
     return out
+
+
+def _attendance_text(findings: dict, verdict: dict) -> str:
+    """The recommendation on the attendance requirement: it fires on the calibrated intervals of the effect
+    at the reform and after 12 months together (``narvaro.attendance_verdict``), and says how sure it is."""
+    v, lo, hi = findings["narvaro_nivaforandring"], findings["narvaro_lo"], findings["narvaro_hi"]
+    ci = f"95 % KI {_pp(lo)} till {_pp(hi)}"
+    twelve = ""
+    if findings.get("narvaro_effekt_12") is not None:
+        twelve = (
+            f"efter 12 månader {_pp(findings['narvaro_effekt_12'])} procentenheter, 95 % KI "
+            f"{_pp(findings['narvaro_effekt_12_lo'])} till {_pp(findings['narvaro_effekt_12_hi'])}"
+        )
+    kind = verdict["kind"]
+    caution = (
+        " Vid ett påhittat reformdatum före kravet syns också en förändring, så läs resultatet med försiktighet."
+        if verdict["placebo"] == 1
+        else ""
+    )
+    if kind == "okning":
+        return (
+            f"Närvaron steg med {_pp(v)} procentenheter när närvarokravet infördes ({ci})"
+            + (f" och låg kvar ({twelve})" if twelve else "")
+            + ": behåll kravet och följ upp att det inte leder till fler avbrott."
+            + caution
+        )
+    if kind == "minskning":
+        return (
+            f"Närvaron sjönk med {_pp(-v)} procentenheter när närvarokravet infördes ({ci})"
+            + (f" och låg kvar lägre ({twelve})" if twelve else "")
+            + ": utred varför innan kravet behålls."
+            + caution
+        )
+    if kind == "osaker_varaktighet":
+        if v > 0:
+            return (
+                f"Närvaron steg med {_pp(v)} procentenheter när närvarokravet infördes ({ci}), men om ökningen håller "
+                f"i sig är osäkert ({twelve}): behåll kravet tills vidare och följ upp närvaron månad för månad "
+                "under ett år till innan kravet bedöms slutligt." + caution
+            )
+        return (
+            f"Närvaron sjönk med {_pp(-v)} procentenheter när närvarokravet infördes ({ci}), men om minskningen "
+            f"håller i sig är osäkert ({twelve}): utred varför och följ upp närvaron innan kravet behålls." + caution
+        )
+    if kind == "gradvis":
+        word = "steg" if findings["narvaro_effekt_12"] > 0 else "sjönk"
+        return (
+            f"Närvaron ändrades inte säkert när närvarokravet infördes ({_pp(v)} procentenheter, {ci}) men {word} "
+            f"gradvis efteråt ({twelve}): följ upp närvaron under ett år till innan kravet bedöms." + caution
+        )
+    if kind == "motsagelse":
+        return (
+            f"Närvaron ändrades med {_pp(v)} procentenheter när närvarokravet infördes ({ci}) men åt andra hållet "
+            f"efter ett år ({twelve}): ingen slutsats om kravet kan dras; följ upp med fler månader."
+        )
+    if kind == "placebo":
+        return (
+            f"Närvaron ändrades med {_pp(v)} procentenheter när närvarokravet infördes ({ci}), men lika stora "
+            f"förändringar syns vid {verdict['placebo']} påhittade reformdatum före kravet: förändringen kan inte "
+            "säkert tillskrivas kravet; följ upp med fler månader och om möjligt en jämförelsegrupp utan krav."
+        )
+    return (
+        f"Ingen säker förändring av närvaron vid närvarokravet ({_pp(v)} procentenheter, {ci}"
+        + (f"; {twelve}" if twelve else "")
+        + "): följ upp med fler månader innan kravet bedöms."
+    )
 
 
 # --------------------------------------------------------------------------- summary and display
