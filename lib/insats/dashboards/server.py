@@ -1,0 +1,320 @@
+"""The Voila server behind ``insats serve``, run as its own process (``python -m insats.dashboards.server``).
+
+It is Voila 0.5's standalone application with four changes, so that dashboards last a whole
+meeting on a laptop (issue 16):
+
+* **A kernel ends when its viewer leaves.** Voila's page already sends a beacon to
+  ``/voila/api/shutdown/<kernel>`` on ``beforeunload``, but the request always failed with
+  *403 '_xsrf' argument missing* because Voila never set the ``_xsrf`` cookie that the beacon copies
+  (voila-dashboards/voila#1458): every kernel lived until the server stopped. ``DashboardHandler``
+  sets the cookie with the page, the ``insats`` template sends the same beacon on ``pagehide`` as
+  well (mobile Safari fires no ``beforeunload``), and ``LeaveHandler`` answers a second beacon for
+  the same kernel quietly.
+* **Kernels nobody uses are culled** (``ViewerKernelManager``): a kernel without a connected page
+  ends ``left_timeout`` seconds after its last page went away (the fallback when no beacon came: a
+  crashed browser, a closed lid, a lost network), and a kernel whose page is open but untouched
+  for ``idle_timeout`` seconds ends too. Pre-started kernels in Voila's pool are never culled.
+* **A cap on viewers**: with ``max_viewers`` pages open, the next request gets HTTP 503 and a
+  Swedish page (``fullt.html``: *fullt, försök igen om en stund*) instead of a new kernel, so the
+  laptop cannot run out of memory. Pre-started kernels do not count; Voila refills its pool in
+  the background after each hand-out.
+* **Only the chosen dashboards**: ``dashboards`` lists the notebooks that have a study; the start
+  page lists them (titles from ``insats.dashboards.serve.DASHBOARDS``), any other path is a Swedish
+  404, and error pages anywhere on the server are the template's Swedish ones.
+
+``GET /insats/status`` answers JSON counts (kernels, pre-started, viewers, cap) for tests and the
+load benchmark; it holds no data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import jinja2
+import tornado.web
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from jupyter_server.utils import url_path_join
+from traitlets import Integer, List, default
+from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
+from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+from voila.tornado.handler import TornadoVoilaHandler
+from voila.tornado.treehandler import TornadoVoilaTreeHandler
+
+from insats.dashboards.serve import DASHBOARDS, RETRY_AFTER_SECONDS
+
+NEVER_CONNECTED_GRACE = 120
+"""Seconds a kernel handed to a page may wait for that page to connect (rendering on a busy
+machine, a slow browser) before it counts as left; the ``left_timeout`` applies when longer."""
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class ViewerKernelManager(AsyncMappingKernelManager):
+    """Voila's kernel manager base (``VoilaConfiguration.multi_kernel_manager_class``): kernels
+    end when their viewer has left or has not used them for a long time.
+
+    Voila wraps this class in its pre-heating manager, which keeps a pool of started kernels per
+    notebook in ``_pools``; those kernels are left alone here. Jupyter server's own culler (one
+    timeout for all) is replaced by ``cull_kernels``; ``cull_idle_timeout`` only switches the
+    periodic scan on, every ``cull_interval`` seconds.
+    """
+
+    left_timeout = Integer(
+        60,
+        config=True,
+        help="Seconds a viewer's kernel lives on after its page has gone without a goodbye (no connection).",
+    )
+    idle_timeout = Integer(
+        4 * 3600,
+        config=True,
+        help="Seconds an open page may go unused before its kernel is shut down (0: never).",
+    )
+
+    @default("cull_idle_timeout")
+    def _default_cull_idle_timeout(self) -> int:
+        return 1  # > 0 starts jupyter_server's periodic scan, which calls our cull_kernels
+
+    @default("cull_interval")
+    def _default_cull_interval(self) -> int:
+        return max(1, min(10, self.left_timeout // 2 or 1))
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._unconnected_since: dict[str, dt.datetime] = {}
+        self._ever_connected: set[str] = set()
+        self._stopping: set[str] = set()
+        self.clock = _utcnow
+        """The time now (UTC); tests replace it."""
+
+    # ---- what is pre-started, what is a viewer's
+    def pooled_kernel_ids(self) -> set[str]:
+        """Kernels waiting in Voila's pre-heated pool (not yet handed to a page)."""
+        ids: set[str] = set()
+        for pool in getattr(self, "_pools", {}).values():
+            for task in pool:
+                if task.done() and not task.cancelled() and task.exception() is None:
+                    ids.add(task.result()["kernel_id"])
+        return ids
+
+    def pool_starting(self) -> int:
+        """Pool kernels being started (their id is not known yet)."""
+        return sum(1 for pool in getattr(self, "_pools", {}).values() for task in pool if not task.done())
+
+    def viewer_kernel_ids(self) -> set[str]:
+        """Kernels handed to a page (or started for one): every kernel not in the pool."""
+        return set(self.list_kernel_ids()) - self.pooled_kernel_ids() - self._stopping
+
+    def viewer_count(self) -> int:
+        """Pages holding a kernel. A pool kernel being started may already be listed without its
+        pool entry being done; subtracting those keeps them from counting as viewers."""
+        return max(0, len(self.viewer_kernel_ids()) - self.pool_starting())
+
+    # ---- connections
+    def notify_connect(self, kernel_id):
+        super().notify_connect(kernel_id)
+        self._ever_connected.add(kernel_id)
+        self._unconnected_since.pop(kernel_id, None)
+
+    def notify_disconnect(self, kernel_id):
+        super().notify_disconnect(kernel_id)
+        if self._kernel_connections.get(kernel_id, 0) <= 0:
+            self._unconnected_since[kernel_id] = self.clock()
+
+    # ---- culling
+    def cull_reason(self, kernel_id: str, now: dt.datetime) -> str | None:
+        """Why the viewer kernel ``kernel_id`` should end now, or None to keep it."""
+        kernel = self._kernels.get(kernel_id)
+        if kernel is None:
+            return None
+        state = getattr(kernel, "execution_state", None)
+        if state == "dead":
+            return "kärnan har dött"
+        if self._kernel_connections.get(kernel_id, 0) > 0:
+            last = getattr(kernel, "last_activity", None)
+            if self.idle_timeout > 0 and last is not None and state != "busy":
+                idle = (now - last).total_seconds()
+                if idle > self.idle_timeout:
+                    return f"sidan har inte använts på {idle / 60:.0f} minuter"
+            return None
+        # No page connected: since its page went, or since it left the pool (first seen here).
+        since = self._unconnected_since.setdefault(kernel_id, now)
+        grace = (
+            self.left_timeout if kernel_id in self._ever_connected else max(self.left_timeout, NEVER_CONNECTED_GRACE)
+        )
+        gone = (now - since).total_seconds()
+        if gone > grace:
+            return f"ingen sida har varit ansluten på {gone:.0f} sekunder"
+        return None
+
+    async def cull_kernels(self):
+        now = self.clock()
+        pooled = self.pooled_kernel_ids()
+        for kernel_id in list(self._kernels):
+            if kernel_id in pooled:
+                self._unconnected_since.pop(kernel_id, None)  # the clock starts when it leaves the pool
+                continue
+            try:
+                reason = self.cull_reason(kernel_id, now)
+                if reason:
+                    self.log.info("Stänger kärnan %s: %s.", kernel_id, reason)
+                    await self.shutdown_kernel(kernel_id)
+            except Exception:  # one failing kernel must not stop the scan
+                self.log.exception("Kunde inte kontrollera eller stänga kärnan %s", kernel_id)
+
+    def is_stopping(self, kernel_id: str) -> bool:
+        """True while ``kernel_id`` is being shut down (two leave beacons arrive together)."""
+        return kernel_id in self._stopping
+
+    async def shutdown_kernel(self, kernel_id, *args, **kwargs):
+        if kernel_id in self._stopping:
+            return None
+        self._stopping.add(kernel_id)
+        self._unconnected_since.pop(kernel_id, None)
+        self._ever_connected.discard(kernel_id)
+        RequestInfoSocketHandler._cache.pop(kernel_id, None)  # Voila keeps each hand-out's request info
+        try:
+            return await super().shutdown_kernel(kernel_id, *args, **kwargs)
+        finally:
+            self._stopping.discard(kernel_id)
+
+
+def _server(handler: tornado.web.RequestHandler) -> DashboardServer:
+    return handler.settings["insats_server"]
+
+
+class DashboardHandler(TornadoVoilaHandler):
+    """A dashboard page: only the chosen notebooks, a 503 page when full, the ``_xsrf`` cookie set."""
+
+    @tornado.web.authenticated
+    async def get(self, path=None):
+        server = _server(self)
+        if path not in server.dashboards:
+            raise tornado.web.HTTPError(404)
+        km = self.kernel_manager
+        if km.viewer_count() >= server.max_viewers:
+            self.log.warning("Fullt: %d sidor öppna (högst %d); %s nekas.", km.viewer_count(), server.max_viewers, path)
+            self.set_status(503)
+            self.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
+            self.set_header("Cache-Control", "no-store")
+            self.finish(
+                self.render_template("fullt.html", retry_after=RETRY_AFTER_SECONDS, max_viewers=server.max_viewers)
+            )
+            return
+        # Tornado sets the _xsrf cookie when the token is first read; the page's leave beacon sends
+        # it back, which the shutdown handler's XSRF check requires.
+        self.xsrf_token  # noqa: B018 - read for its side effect
+        await super().get(path)
+
+
+class StartPageHandler(TornadoVoilaTreeHandler):
+    """The start page: the chosen dashboards with their Swedish titles; no folders, no files."""
+
+    @tornado.web.authenticated
+    async def get(self, path=""):
+        if path.strip("/"):
+            raise tornado.web.HTTPError(404)
+        await super().get("")
+
+    def render_template(self, name, **ns):
+        server = _server(self)
+        ns["insats_dashboards"] = [
+            (nb, DASHBOARDS[nb].title, DASHBOARDS[nb].description) for nb in DASHBOARDS if nb in server.dashboards
+        ]
+        return super().render_template(name, **ns)
+
+
+class LeaveHandler(VoilaShutdownKernelHandler):
+    """The page's leave beacon: shut its kernel down. A second beacon for the same kernel
+    (``beforeunload`` and ``pagehide`` both fire) or an unknown id is answered quietly; a
+    pre-started kernel is never shut down from here."""
+
+    @tornado.web.authenticated
+    async def post(self, kernel_id):
+        km = self.kernel_manager
+        if kernel_id in km and not km.is_stopping(kernel_id) and kernel_id not in km.pooled_kernel_ids():
+            self.log.info("Sidan lämnades; stänger kärnan %s.", kernel_id)
+            await km.shutdown_kernel(kernel_id)
+        self.set_status(204)
+        self.finish()
+
+
+class StatusHandler(tornado.web.RequestHandler):
+    """``GET /insats/status``: how many kernels run, are pre-started, hold a page; the cap."""
+
+    def get(self):
+        server = _server(self)
+        km = server.kernel_manager
+        pooled = km.pooled_kernel_ids()
+        body = {
+            "kernels": len(km.list_kernel_ids()),
+            "pooled": len(pooled),
+            "pool_starting": km.pool_starting(),
+            "viewers": km.viewer_count(),
+            "max_viewers": server.max_viewers,
+            "dashboards": list(server.dashboards),
+        }
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(body))
+
+
+class NotFoundHandler(tornado.web.RequestHandler):
+    """Any path no handler serves: the template's Swedish 404 page."""
+
+    def prepare(self):
+        raise tornado.web.HTTPError(404)
+
+    def write_error(self, status_code, **kwargs):
+        env = self.settings["voila_jinja2_env"]
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.finish(env.get_template("404.html").render(base_url=self.settings.get("base_url", "/"), status_code=404))
+
+
+class DashboardServer(Voila):
+    """Voila with the handlers and the kernel manager described in the module docstring."""
+
+    name = "insats-serve"
+    description = "insats: instrumentpanelerna (Voila)"
+
+    max_viewers = Integer(12, config=True, help="Pages open at the same time before new viewers get the 'full' page.")
+    dashboards = List(
+        config=True,
+        help="Notebook files (relative to the served folder) to serve; the others answer 404.",
+    )
+
+    @default("dashboards")
+    def _default_dashboards(self):
+        return list(DASHBOARDS)
+
+    def init_settings(self):
+        settings = super().init_settings()
+        settings["insats_server"] = self
+        settings["default_handler_class"] = NotFoundHandler
+        # Error pages of jupyter_server's handlers (files, static) come from the template's Swedish
+        # error.html/404.html first; anything else jupyter_server renders is found where it was.
+        server_env = settings["jinja2_env"]
+        server_env.loader = jinja2.ChoiceLoader([settings["voila_jinja2_env"].loader, server_env.loader])
+        return settings
+
+    def init_handlers(self):
+        replace = {
+            TornadoVoilaHandler: DashboardHandler,
+            TornadoVoilaTreeHandler: StartPageHandler,
+            VoilaShutdownKernelHandler: LeaveHandler,
+        }
+        handlers = [(url_path_join(self.server_url, r"/insats/status"), StatusHandler)]
+        for spec in super().init_handlers():
+            if isinstance(spec, tuple) and len(spec) >= 2 and spec[1] in replace:
+                spec = (spec[0], replace[spec[1]], *spec[2:])
+            handlers.append(spec)
+        return handlers
+
+
+main = DashboardServer.launch_instance
+
+if __name__ == "__main__":
+    main()
