@@ -212,11 +212,32 @@ def test_server_command_has_the_lifecycle_and_only_the_served_dashboards():
     assert [c for c in cmd if c.startswith("--DashboardServer.dashboards=")] == [
         "--DashboardServer.dashboards=utvardering.ipynb"
     ]
-    denied = [c.split("=", 1)[1] for c in cmd if "preheat_denylist" in c]
-    assert len(denied) == 2 and all(
-        re.match(p, nb) for p, nb in zip(denied, ["jamfor_omraden.ipynb", "omradesprofil.ipynb"])
-    )
     assert f"--pool_size={S.DEFAULT_POOL_SIZE}" in cmd and "--show_tracebacks=False" in cmd
+
+
+def test_server_reads_its_command_line_typed():
+    server = pytest.importorskip("insats.dashboards.server")
+    app = server.DashboardServer()
+    cmd = S.voila_command(DASHBOARDS, left_timeout=7, notebooks=["jamfor_omraden.ipynb", "utvardering.ipynb"])
+    app.parse_command_line(cmd[4:])
+    assert app.dashboards == ["jamfor_omraden.ipynb", "utvardering.ipynb"]
+    assert app.max_viewers == S.DEFAULT_MAX_VIEWERS
+    km = server.ViewerKernelManager(config=app.config)
+    assert (km.left_timeout, km.idle_timeout) == (7, S.DEFAULT_IDLE_MINUTES * 60)
+    assert km.cull_interval == 3  # scans often enough for a short left_timeout
+
+
+def test_only_served_notebooks_get_pre_started_kernels():
+    server = pytest.importorskip("insats.dashboards.server")
+    [pattern] = server.preheat_denylist(["jamfor_omraden.ipynb", "utvardering.ipynb"])
+    folder = str(DASHBOARDS) + "/"
+    for prefix in ("", folder):  # Voila tests both the absolute path and the name
+        assert re.match(pattern, prefix + "omradesprofil.ipynb")
+        assert not re.match(pattern, prefix + "jamfor_omraden.ipynb") and not re.match(
+            pattern, prefix + "utvardering.ipynb"
+        )
+        assert pattern not in prefix + "omradesprofil.ipynb"  # ... and the pattern as a substring
+    assert re.match(pattern, folder + "gammal_utvardering.ipynb")
 
 
 def test_env_carries_each_dashboards_study_and_nothing_stale(tmp_path, monkeypatch):

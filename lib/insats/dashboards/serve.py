@@ -377,10 +377,7 @@ def voila_command(
         f"--ViewerKernelManager.left_timeout={left_timeout}",
         f"--ViewerKernelManager.idle_timeout={idle_minutes * 60}",
     ]
-    cmd += [f"--DashboardServer.dashboards={nb}" for nb in served]
-    # Notebooks in the folder that are not served get no pre-started kernels.
-    skipped = [nb for nb in DASHBOARDS if nb not in served]
-    cmd += [f"--VoilaKernelManager.preheat_denylist={re.escape(nb)}" for nb in skipped]
+    cmd += [f"--DashboardServer.dashboards={nb}" for nb in served]  # the others: no page, no pre-started kernel
     if preheat and pool_size > 0:
         cmd += ["--preheat_kernel=True", f"--pool_size={pool_size}"]
     else:

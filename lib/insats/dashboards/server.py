@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from typing import ClassVar
 
 import jinja2
 import tornado.web
@@ -91,18 +93,25 @@ class ViewerKernelManager(AsyncMappingKernelManager):
         """The time now (UTC); tests replace it."""
 
     # ---- what is pre-started, what is a viewer's
+    def _pool_tasks(self) -> list:
+        """Voila's pool: per notebook, tasks that start a kernel and give ``{"kernel_id", "task"
+        (the notebook's run), "renderer"}``. Only the pre-heating subclass has ``_pools``."""
+        return [task for pool in getattr(self, "_pools", {}).values() for task in pool]
+
+    def _pool_entries(self) -> list[dict]:
+        return [t.result() for t in self._pool_tasks() if t.done() and not t.cancelled() and t.exception() is None]
+
     def pooled_kernel_ids(self) -> set[str]:
         """Kernels waiting in Voila's pre-heated pool (not yet handed to a page)."""
-        ids: set[str] = set()
-        for pool in getattr(self, "_pools", {}).values():
-            for task in pool:
-                if task.done() and not task.cancelled() and task.exception() is None:
-                    ids.add(task.result()["kernel_id"])
-        return ids
+        return {entry["kernel_id"] for entry in self._pool_entries()}
+
+    def pool_rendered(self) -> int:
+        """Pool kernels that have finished running their notebook (a page gets them at once)."""
+        return sum(1 for entry in self._pool_entries() if entry["task"].done())
 
     def pool_starting(self) -> int:
         """Pool kernels being started (their id is not known yet)."""
-        return sum(1 for pool in getattr(self, "_pools", {}).values() for task in pool if not task.done())
+        return sum(1 for task in self._pool_tasks() if not task.done())
 
     def viewer_kernel_ids(self) -> set[str]:
         """Kernels handed to a page (or started for one): every kernel not in the pool."""
@@ -243,7 +252,8 @@ class LeaveHandler(VoilaShutdownKernelHandler):
 
 
 class StatusHandler(tornado.web.RequestHandler):
-    """``GET /insats/status``: how many kernels run, are pre-started, hold a page; the cap."""
+    """``GET /insats/status``: how many kernels run, are pre-started (being started, rendered),
+    hold a page; the cap."""
 
     def get(self):
         server = _server(self)
@@ -253,6 +263,7 @@ class StatusHandler(tornado.web.RequestHandler):
             "kernels": len(km.list_kernel_ids()),
             "pooled": len(pooled),
             "pool_starting": km.pool_starting(),
+            "pool_rendered": km.pool_rendered(),
             "viewers": km.viewer_count(),
             "max_viewers": server.max_viewers,
             "dashboards": list(server.dashboards),
@@ -274,6 +285,14 @@ class NotFoundHandler(tornado.web.RequestHandler):
         self.finish(env.get_template("404.html").render(base_url=self.settings.get("base_url", "/"), status_code=404))
 
 
+def preheat_denylist(dashboards: list[str]) -> list[str]:
+    """Voila pre-heats every notebook in the folder unless its path (absolute, or relative to the
+    folder) matches a pattern of ``VoilaKernelManager.preheat_denylist`` (or contains it): one
+    pattern matching any path that does not end in a served dashboard's file name."""
+    served = "|".join(re.escape(nb) for nb in dashboards)
+    return [rf"^(?!(?:.*[/\\])?(?:{served})$)"]
+
+
 class DashboardServer(Voila):
     """Voila with the handlers and the kernel manager described in the module docstring."""
 
@@ -290,7 +309,11 @@ class DashboardServer(Voila):
     def _default_dashboards(self):
         return list(DASHBOARDS)
 
+    classes: ClassVar[list] = [*Voila.classes, ViewerKernelManager]
+    """Known to the command line, so that ``--ViewerKernelManager.left_timeout=…`` is typed."""
+
     def init_settings(self):
+        self.config.VoilaKernelManager.preheat_denylist = preheat_denylist(self.dashboards)
         settings = super().init_settings()
         settings["insats_server"] = self
         settings["default_handler_class"] = NotFoundHandler
