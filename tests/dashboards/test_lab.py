@@ -59,34 +59,35 @@ def _all_ran(prompts: list[str]) -> bool:
     return bool(prompts) and all(re.fullmatch(r"\[\d+\]:", p) for p in prompts)
 
 
-def _click_run_all(page) -> None:
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).first.click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).first.click()
+def _wait_kernel_connected(page, base: str, token: str, timeout: float = 90) -> None:
+    """Until the notebook's session has a kernel that is idle and connected to the page (the
+    toolbar's indicator says idle before JupyterLab has a kernel at all). Waits with the page's
+    own timer: the page's requests pass through the offline route only while Playwright runs."""
+    deadline = time.monotonic() + timeout
+    sessions: list = []
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=5) as resp:
+            sessions = json.load(resp)
+        kernels = [s["kernel"] for s in sessions if s.get("path", "").endswith(NOTEBOOK.name) and s.get("kernel")]
+        if any(k.get("execution_state") == "idle" and k.get("connections", 0) >= 1 for k in kernels):
+            return
+        page.wait_for_timeout(500)
+    pytest.fail(f"notebookens kärna blev aldrig ansluten: {sessions}")
 
 
 def _run_all(page, log: Path, timeout: float = 150) -> None:
-    """Run → Run All Cells, until every code cell has run. On a loaded machine JupyterLab may
-    still be connecting its new kernel when the menu is used, and the queued cells are dropped
-    (seen once: the first cell ran, the others never started); when nothing runs and nothing has
-    changed for 30 s, the menu is used again (at most three times in all)."""
-    clicks, last, changed = 0, None, time.monotonic()
+    """Run → Run All Cells, then wait (with the page's timer) until every code cell has run."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).first.click()
     deadline = time.monotonic() + timeout
-    while True:
-        prompts = page.evaluate(PROMPTS_JS)
-        if _all_ran(prompts):
-            return
-        if prompts != last:
-            last, changed = prompts, time.monotonic()
-        idle = "[*]:" not in prompts
-        if clicks == 0 or (idle and clicks < 3 and time.monotonic() - changed > 30):
-            page.keyboard.press("Escape")
-            _click_run_all(page)
-            clicks, changed = clicks + 1, time.monotonic()
+    while not _all_ran(prompts := page.evaluate(PROMPTS_JS)):
         if time.monotonic() > deadline:
+            dialog = page.locator(".jp-Dialog")
+            shown = dialog.first.inner_text() if dialog.count() else "ingen"
             pytest.fail(
-                f"alla celler kördes inte ({clicks} försök): {prompts}\n" + log.read_text(errors="replace")[-3000:]
+                f"alla celler kördes inte: {prompts}; dialog: {shown!r}\n" + log.read_text(errors="replace")[-3000:]
             )
-        time.sleep(0.5)
+        page.wait_for_timeout(500)
 
 
 @pytest.mark.browser
@@ -141,10 +142,7 @@ def test_kartlaggning_runs_and_draws_in_jupyterlab_offline(tmp_path):
         with offline_page(viewport=(1400, 1000)) as page:
             page.goto(f"{base}/lab/tree/notebooks/{NOTEBOOK.name}?token={token}", timeout=60_000)
             page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
-            page.wait_for_function(
-                "() => document.querySelector('.jp-Notebook-ExecutionIndicator[data-status=\"idle\"]')",
-                timeout=60_000,
-            )
+            _wait_kernel_connected(page, base, token)
             _run_all(page, log)
             code_cells = len(page.evaluate(PROMPTS_JS))
             outputs = page.evaluate(OUTPUT_TEXT_JS)

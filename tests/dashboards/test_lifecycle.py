@@ -2,9 +2,9 @@
 
 ``insats serve`` runs for real with a small cap and a short ``--left-timeout``; headless Chromium
 plays the viewers. Checked: a full server answers HTTP 503 with a Swedish page; every viewer's
-kernel ends when the viewer leaves — by navigating away, by closing the tab, or silently (its
-leave beacon blocked, as for a crashed browser or a lost network) — and the kernel count returns
-to the pool size, counted both by the server and as kernel processes. The test checks counts with
+kernel ends when the viewer leaves — by navigating away (or closing the tab: the same unload
+events), or silently (no leave beacon, as from a crashed browser or a lost network) — and the
+kernel count returns to the pool size, counted both by the server and as kernel processes. The test checks counts with
 a generous deadline, never a time.
 """
 
@@ -24,7 +24,7 @@ POOL = 1
 def test_viewers_leave_and_kernels_return_to_the_pool(tmp_path):
     require_chromium()
     with running_serve(*ARGS, log_dir=tmp_path) as server, offline_browser() as browser:
-        server.wait(lambda s: s["pooled"] == POOL and s["pool_rendered"] == POOL, timeout=120)
+        server.wait(lambda s: s["pooled"] == POOL and s["pool_rendered"] == POOL, timeout=120, sleep=browser.pause)
         assert len(server.kernel_processes()) == POOL
 
         viewers = [browser.new_page(), browser.new_page()]
@@ -46,24 +46,18 @@ def test_viewers_leave_and_kernels_return_to_the_pool(tmp_path):
         assert server.status()["viewers"] == 2
         third.context.close()
 
-        # leaving: one navigates away (its leave beacon), one goes silently (beacon blocked: the
-        # server notices the closed connection and ends the kernel after --left-timeout)
-        viewers[1].context.route("**/voila/api/shutdown/**", lambda route: route.abort())
+        # leaving: one navigates away (its leave beacon), one goes silently (no beacon, as from a
+        # crashed browser or a lost network: the server sees the connection close and ends the
+        # kernel after --left-timeout)
+        viewers[1].evaluate("() => { navigator.sendBeacon = () => true; }")
         viewers[0].goto("about:blank")
         viewers[1].context.close()
-        final = server.wait(lambda s: s["viewers"] == 0 and s["kernels"] == POOL, timeout=90)
+        final = server.wait(lambda s: s["viewers"] == 0 and s["kernels"] == POOL, timeout=90, sleep=browser.pause)
         assert final["pooled"] == POOL
-        server.wait(lambda s: len(server.kernel_processes()) == POOL, timeout=30)
+        server.wait(lambda s: len(server.kernel_processes()) == POOL, timeout=30, sleep=browser.pause)
         assert viewers[0].blocked == []
 
         log = server.log_text()
         assert "Sidan lämnades; stänger kärnan" in log  # the beacon
         assert "ingen sida har varit ansluten" in log  # the silent one, culled
         assert "_xsrf' argument missing" not in log
-
-        # a fourth viewer gets in again, and closing the tab ends its kernel too
-        fourth = browser.new_page()
-        fourth.goto(server.url("utvardering"), wait_until="commit", timeout=60_000)
-        wait_for_charts(fourth, 1, timeout=90_000)
-        fourth.close(run_before_unload=True)
-        server.wait(lambda s: s["viewers"] == 0 and s["kernels"] == POOL, timeout=90)

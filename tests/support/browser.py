@@ -85,13 +85,24 @@ def _offline_context(browser, viewport=(1280, 900)):
 
 
 class OfflineBrowser:
-    """One Chromium; ``new_page()`` opens a viewer in a context of its own."""
+    """One Chromium; ``new_page()`` opens a viewer in a context of its own.
+
+    Playwright's synchronous API handles the pages' requests (the offline route) only while the
+    test is inside a Playwright call: wait with ``pause()``, never ``time.sleep``, while pages live.
+    """
 
     def __init__(self, browser):
         self.browser = browser
+        self._idle = None
 
     def new_page(self, *, viewport=(1280, 900)):
         return _offline_context(self.browser, viewport)
+
+    def pause(self, seconds: float) -> None:
+        """Wait ``seconds`` while the pages keep loading and sending (their requests are served)."""
+        if self._idle is None or self._idle.is_closed():
+            self._idle = self.browser.new_page()
+        self._idle.wait_for_timeout(seconds * 1000)
 
 
 @contextlib.contextmanager
@@ -166,14 +177,15 @@ class Serve:
                 total += p.memory_info().rss
         return total
 
-    def wait(self, predicate, timeout: float, interval: float = 0.5) -> dict:
-        """Poll the status until ``predicate(status)`` holds; returns it (or fails with the last one)."""
+    def wait(self, predicate, timeout: float, interval: float = 0.5, sleep=time.sleep) -> dict:
+        """Poll the status until ``predicate(status)`` holds; returns it (or fails with the last one).
+        With pages open, pass ``sleep=browser.pause`` (see ``OfflineBrowser``)."""
         deadline = time.monotonic() + timeout
         status = self.status()
         while not predicate(status):
             if time.monotonic() > deadline:
                 raise AssertionError(f"servern nådde inte målet inom {timeout:.0f} s; status: {status}")
-            time.sleep(interval)
+            sleep(interval)
             status = self.status()
         return status
 
