@@ -534,9 +534,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-viewers",
         type=positive_int,
-        default=DEFAULT_MAX_VIEWERS,
+        default=None,
         metavar="N",
-        help=f"högst så många öppna sidor samtidigt, ungefär 0,45 GB minne var (standard {DEFAULT_MAX_VIEWERS})",
+        help=f"högst så många öppna sidor samtidigt, ungefär 0,5 GB minne var (standard {DEFAULT_MAX_VIEWERS}, "
+        "färre om datorns minne inte räcker till dem)",
     )
     p.add_argument(
         "--pool-size",

@@ -139,7 +139,7 @@ def test_utvardering_needs_deltaganden_the_others_do_not(tmp_path):
     study = tmp_path / "utan_deltaganden"
     study.mkdir()
     for f in STOCKHOLM.iterdir():
-        if f.name != "deltaganden.csv":
+        if f.is_file() and f.name != "deltaganden.csv":
             (study / f.name).write_bytes(f.read_bytes())
     S.check_studies(
         S.plan_studies([], [f"jamfor_omraden={study}", f"omradesprofil={study}", f"utvardering={SUNDBYBERG}"])
@@ -182,7 +182,7 @@ def test_cli_serve_options(tmp_path):
     assert args.data == ["x", "utvardering=y"] and args.max_viewers == 3 and args.idle_timeout == 0
     defaults = build_parser().parse_args(["serve"])
     assert (defaults.max_viewers, defaults.pool_size, defaults.left_timeout, defaults.idle_timeout) == (
-        S.DEFAULT_MAX_VIEWERS,
+        None,  # from the computer's memory: default_max_viewers
         S.DEFAULT_POOL_SIZE,
         S.DEFAULT_LEFT_TIMEOUT,
         S.DEFAULT_IDLE_MINUTES,
@@ -198,6 +198,14 @@ def test_cli_serve_help_is_swedish(capsys):
         assert flag in out
     assert "Fullt – försök igen om en stund" in out and "användning:" in out
     assert not re.search(r"\b(the|default|seconds|minutes)\b", out)
+
+
+def test_the_viewer_cap_fits_the_memory():
+    gib = 2**30
+    assert S.default_max_viewers(6, total_memory=8 * gib) == 6  # 6 GB / 0.5 GB = 12 kernels, 6 pre-started
+    assert S.default_max_viewers(6, total_memory=24 * gib) == S.DEFAULT_MAX_VIEWERS
+    assert S.default_max_viewers(3, total_memory=2 * gib) == 2  # never fewer than two
+    assert S.default_max_viewers(0, total_memory=int(6.5 * gib)) == 9
 
 
 # --------------------------------------------------------------------------- command line and environment

@@ -42,6 +42,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 from insats.contract import fold
 from insats.errors import EnvironmentProblem, UsageError
 
@@ -59,7 +61,11 @@ TEMPLATE_ROOT = PACKAGE_DIR / "voila"
 DEFAULT_POOL_SIZE = 2
 """Pre-started kernels per dashboard: two viewers arriving together both get a ready page."""
 DEFAULT_MAX_VIEWERS = 12
-"""Pages open at once; with 3 × 2 pre-started kernels at most 18 kernels (~8 GB)."""
+"""Pages open at once, unless the memory holds fewer (``default_max_viewers``)."""
+KERNEL_BYTES = 500 * 2**20
+"""Memory of one dashboard kernel (measured: 0.45–0.5 GB resident, most of it the imports)."""
+MEMORY_SHARE = 0.75
+"""Share of the computer's memory the kernels may use (the rest: the system, the browser)."""
 DEFAULT_LEFT_TIMEOUT = 60
 """Seconds a kernel outlives its page when the browser said no goodbye (lost network, closed lid)."""
 DEFAULT_IDLE_MINUTES = 240
@@ -113,6 +119,15 @@ DASHBOARDS: dict[str, Dashboard] = {
 
 DEFAULT_PARAMS = ("params/stockholm_2013.yaml", "params/sundbyberg_2016.yaml")
 """The example studies' params files, used when neither ``--params`` nor a bare ``--data`` is given."""
+
+
+def default_max_viewers(prestarted: int, total_memory: int | None = None) -> int:
+    """``DEFAULT_MAX_VIEWERS``, or fewer when ``MEMORY_SHARE`` of the computer's memory, less the
+    ``prestarted`` kernels, holds fewer kernels of ``KERNEL_BYTES`` (at least 2): a laptop with
+    8 GB and six pre-started kernels gets 6."""
+    total = psutil.virtual_memory().total if total_memory is None else total_memory
+    fits = int(total * MEMORY_SHARE // KERNEL_BYTES) - prestarted
+    return max(2, min(DEFAULT_MAX_VIEWERS, fits))
 
 
 # --------------------------------------------------------------------------- the kernel side
@@ -468,7 +483,7 @@ def serve(
     ip: str = "127.0.0.1",
     pool_size: int = DEFAULT_POOL_SIZE,
     preheat: bool = True,
-    max_viewers: int = DEFAULT_MAX_VIEWERS,
+    max_viewers: int | None = None,
     left_timeout: int = DEFAULT_LEFT_TIMEOUT,
     idle_minutes: int = DEFAULT_IDLE_MINUTES,
     dashboards: Path | str | None = None,
@@ -478,7 +493,7 @@ def serve(
     """Check the studies of ``plan``, then run the dashboard server until it stops or the process
     is interrupted (Ctrl+C, SIGTERM); returns the server's exit code (0 after an interruption).
     Every problem found before the server starts is an ``InsatsError``; ``announce`` gets the
-    Swedish lines to show once the server answers."""
+    Swedish lines to show once the server answers. ``max_viewers`` None: ``default_max_viewers``."""
     if importlib.util.find_spec("voila") is None:
         raise EnvironmentProblem("Voila är inte installerat; kör make setup (eller pip install voila).")
     try:
@@ -489,6 +504,9 @@ def serve(
     if not port_free(port, host):
         raise EnvironmentProblem(f"porten {port} är upptagen; välj en annan med --port, t.ex. --port {port + 1}.")
     check_studies(plan)
+    prestarted = pool_size * len(plan.studies) if preheat else 0
+    if max_viewers is None:
+        max_viewers = default_max_viewers(prestarted)
 
     def _stop(signum, frame):  # SIGTERM ends the server too (the finally below), not only Ctrl+C
         raise KeyboardInterrupt
