@@ -30,12 +30,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from browser_util import CHROMIUM, CHROMIUM_ARGS, DRAWN_JS, is_local  # noqa: E402
+sys.path.insert(0, str(ROOT))
 
 from insats.dashboards.serve import free_port, start, wait_ready  # noqa: E402
 from insats.dashboards.widgets import READY_FILE_ENV  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DRAWN_JS, is_local  # noqa: E402
 
 FIRST_SVG = """() => { const s = document.querySelector('.vega-embed svg.marks');
                        return s ? s.outerHTML : ''; }"""
@@ -48,7 +47,7 @@ class Server:
         self.fh = open(self.log, "wb")
         self.ready = Path(tempfile.mkstemp(prefix="insats-ready-", suffix=".txt")[1])
         os.environ[READY_FILE_ENV] = str(self.ready)  # inherited by Voila and its kernels
-        self.proc = start(port=self.port, preheat=preheat, stdout=self.fh, stderr=subprocess.STDOUT)
+        self.proc = start(port=self.port, preheat=preheat, pool_size=1, stdout=self.fh, stderr=subprocess.STDOUT)
         if not wait_ready(self.port, timeout=120, proc=self.proc):
             raise SystemExit("Voila startade inte:\n" + self.log.read_text(errors="replace")[-2000:])
 

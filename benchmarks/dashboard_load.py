@@ -58,19 +58,41 @@ def median(values: list[float]) -> float:
 
 
 class Sampler(threading.Thread):
-    """Samples the server's process tree every second: RSS and kernel count."""
+    """Samples every second: the server's process tree (RSS, kernel count) and the CPU seconds
+    used by the server's tree and by the browsers (this process's children: Playwright, Chromium),
+    per process, so that processes that have ended still count."""
 
     def __init__(self, server):
         super().__init__(daemon=True)
         self.server = server
         self.samples: list[tuple[float, int, int]] = []
+        self.cpu: dict[str, dict[int, float]] = {"server": {}, "browsers": {}}
         self.stopped = threading.Event()
 
+    def _cpu(self, kind: str, processes) -> None:
+        for p in processes:
+            with contextlib.suppress(psutil.Error):
+                t = p.cpu_times()
+                self.cpu[kind][p.pid] = t.user + t.system
+
     def run(self):
+        me = psutil.Process()
+        first = True
         while not self.stopped.is_set():
             with contextlib.suppress(psutil.Error):
+                processes = self.server.processes()
                 self.samples.append((time.monotonic(), self.server.rss(), len(self.server.kernel_processes())))
+                self._cpu("server", processes)
+                server_pids = {p.pid for p in processes}
+                self._cpu("browsers", [p for p in me.children(recursive=True) if p.pid not in server_pids])
+            if first:  # CPU used before the viewers came (pre-starting) does not count
+                self.base = {kind: dict(values) for kind, values in self.cpu.items()}
+                first = False
             self.stopped.wait(1.0)
+
+    def cpu_seconds(self, kind: str) -> float:
+        base = getattr(self, "base", {}).get(kind, {})
+        return sum(v - base.get(pid, 0.0) for pid, v in self.cpu[kind].items())
 
     def stop(self):
         self.stopped.set()
@@ -98,6 +120,11 @@ async def viewer(i: int, browser, url: str, args, results: dict, blocked: list[s
         return
     await page.wait_for_function(f"() => ({DRAWN_JS})() >= 1", timeout=300_000)
     results["first"].append(time.perf_counter() - t0)
+    nav = await page.evaluate(
+        "() => { const n = performance.getEntriesByType('navigation')[0]; return [n.responseStart, n.responseEnd]; }"
+    )
+    results["ttfb"].append(nav[0] / 1000)
+    results["html"].append(nav[1] / 1000)
     district = page.locator(".insats-district select").first
     measure = page.locator(".insats-measure select").first
     n_districts = await district.locator("option").count()
@@ -127,7 +154,7 @@ async def viewer(i: int, browser, url: str, args, results: dict, blocked: list[s
 async def run_viewers(url: str, args) -> dict:
     from playwright.async_api import async_playwright
 
-    results = {"first": [], "redraw": [], "refused": 0, "no_redraw": 0}
+    results = {"first": [], "ttfb": [], "html": [], "redraw": [], "refused": 0, "no_redraw": 0}
     blocked: list[str] = []
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -180,6 +207,11 @@ def one_run(n: int, args, log_dir: Path) -> dict:
         "idle_kernels": idle_kernels,
         "idle_rss": idle_rss,
         "first": results["first"],
+        "ttfb": results["ttfb"],
+        "html": results["html"],
+        "cpu_server": sampler.cpu_seconds("server"),
+        "cpu_browsers": sampler.cpu_seconds("browsers"),
+        "active_seconds": active,
         "redraw": results["redraw"],
         "refused": results["refused"],
         "no_redraw": results["no_redraw"],
@@ -215,12 +247,16 @@ def report(r: dict) -> list[str]:
         + "):",
         f"  första diagram   median {s(median(r['first']))}, p95 {s(first_p95)}  ({len(r['first'])} st, "
         f"{r['refused']} nekade)",
+        f"  varav sidan      första byte median {s(median(r['ttfb']))}, hela sidan (HTML) median "
+        f"{s(median(r['html']))}, p95 {s(p95(r['html']))}",
         f"  omritning        median {s(median(r['redraw']))}, p95 {s(redraw_p95)}  ({len(r['redraw'])} st, "
         f"{r['no_redraw']} utan ny bild)",
         f"  minne            vila {gb(r['idle_rss'])}, topp {gb(r['peak_rss'])}, efter {gb(r['final_rss'])} "
         f"({pct(mem_change)} mot vila)",
         f"  kärnor           vila {r['idle_kernels']}, topp {r['peak_kernels']}, efter {r['final_kernels']} "
         f"(tillbaka till poolen: {'ja' if r['back_to_pool'] else 'NEJ'}, efter {s(r['seconds_to_pool'])})",
+        f"  processortid     servern med kärnor {r['cpu_server']:.0f} s, webbläsarna {r['cpu_browsers']:.0f} s "
+        f"(under {r['active_seconds']:.0f} s)",
         f"  förfrågningar utanför datorn: {len(r['blocked'])}",
     ]
     if r["viewers"] >= 10:
@@ -244,6 +280,7 @@ def main(argv=None) -> int:
     ap.add_argument("--pool-size", type=int, default=DEFAULT_POOL_SIZE)
     ap.add_argument("--max-viewers", type=int, default=12)
     ap.add_argument("--json", type=Path, default=None, help="write the raw figures here")
+    ap.add_argument("--log-dir", type=Path, default=None, help="keep the servers' logs here (default: removed)")
     args = ap.parse_args(argv)
 
     print(
@@ -254,8 +291,10 @@ def main(argv=None) -> int:
     )
     runs = []
     with tempfile.TemporaryDirectory(prefix="insats-load-") as tmp:
+        log_dir = args.log_dir or Path(tmp)
+        log_dir.mkdir(parents=True, exist_ok=True)
         for n in args.viewers:
-            r = one_run(n, args, Path(tmp))
+            r = one_run(n, args, log_dir)
             runs.append(r)
             print("\n".join(report(r)), flush=True)
     if args.json:

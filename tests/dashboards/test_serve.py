@@ -317,8 +317,11 @@ def manager():
             self.shut.append(kernel_id)
             self._kernels.pop(kernel_id, None)
 
+        def fill_if_needed(self, delay=None, notebook_name=None, **kwargs):  # Voila's pool refill
+            self.filled.append(notebook_name)
+
     km = Recording(left_timeout=60, idle_timeout=3600)
-    km.shut = []
+    km.shut, km.filled = [], []
     km.clock = Clock()
     return km
 
@@ -365,8 +368,10 @@ def test_pooled_kernels_are_never_culled_and_do_not_count_as_viewers(manager):
 
     async def scenario():
         loop = asyncio.get_running_loop()
+        rendered = loop.create_future()
+        rendered.set_result(([], None))
         done = loop.create_future()
-        done.set_result({"kernel_id": "pool"})
+        done.set_result({"kernel_id": "pool", "task": rendered})
         starting = loop.create_future()
         manager._pools = {"jamfor_omraden.ipynb": [done, starting]}
         for kid in ("pool", "viewer", "left"):
@@ -381,5 +386,41 @@ def test_pooled_kernels_are_never_culled_and_do_not_count_as_viewers(manager):
         assert manager.shut == ["left"]
         assert set(manager._kernels) == {"pool", "viewer"}
         starting.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_failed_or_stalled_pre_started_kernels_are_replaced(manager):
+    import asyncio
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+
+        def done(value=None, error=None):
+            f = loop.create_future()
+            f.set_exception(error) if error else f.set_result(value)
+            return f
+
+        stalled_run, good_run = loop.create_future(), done(([], None))
+        failed_run = done(error=RuntimeError("Kernel didn't respond in 60 seconds"))
+        entries = {
+            "ok": done({"kernel_id": "ok", "task": good_run}),
+            "stalled": done({"kernel_id": "stalled", "task": stalled_run}),
+            "failed": done({"kernel_id": "failed", "task": failed_run}),
+            "no_start": done(error=RuntimeError("could not start")),
+        }
+        manager._pools = {"jamfor_omraden.ipynb": list(entries.values())}
+        for kid in ("ok", "stalled", "failed"):
+            add(manager, kid)
+        await manager.cull_kernels()  # at T0: the failures go at once, the stalled run gets time
+        assert sorted(manager.shut) == ["failed"] and len(manager.filled) == 2
+        manager.clock.now = at(299)
+        await manager.cull_kernels()
+        assert "stalled" not in manager.shut
+        manager.clock.now = at(301)
+        await manager.cull_kernels()
+        assert sorted(manager.shut) == ["failed", "stalled"] and stalled_run.cancelled()
+        assert manager._pools["jamfor_omraden.ipynb"] == [entries["ok"]]
+        assert manager.filled == ["jamfor_omraden.ipynb"] * 3
 
     asyncio.run(scenario())

@@ -391,6 +391,9 @@ def voila_command(
         f"--DashboardServer.max_viewers={max_viewers}",
         f"--ViewerKernelManager.left_timeout={left_timeout}",
         f"--ViewerKernelManager.idle_timeout={idle_minutes * 60}",
+        # A kernel may take longer than Voila's 60 s to start when many start at once on 2 cores;
+        # waiting is better than a failed page.
+        "--VoilaExecutor.startup_timeout=180",
     ]
     cmd += [f"--DashboardServer.dashboards={nb}" for nb in served]  # the others: no page, no pre-started kernel
     if preheat and pool_size > 0:

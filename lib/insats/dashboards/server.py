@@ -46,6 +46,10 @@ from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
 from insats.dashboards.serve import DASHBOARDS, RETRY_AFTER_SECONDS
 
+RENDER_TIMEOUT = 300
+"""Seconds a pre-started kernel may take to run its notebook; after that (a stalled execution,
+seen under heavy load) it is replaced, so that no viewer is handed a page that never arrives."""
+
 NEVER_CONNECTED_GRACE = 120
 """Seconds a kernel handed to a page may wait for that page to connect (rendering on a busy
 machine, a slow browser) before it counts as left; the ``left_timeout`` applies when longer."""
@@ -91,6 +95,7 @@ class ViewerKernelManager(AsyncMappingKernelManager):
         self._stopping: set[str] = set()
         self.clock = _utcnow
         """The time now (UTC); tests replace it."""
+        self._pooled_since: dict[str, dt.datetime] = {}
 
     # ---- what is pre-started, what is a viewer's
     def _pool_tasks(self) -> list:
@@ -159,9 +164,39 @@ class ViewerKernelManager(AsyncMappingKernelManager):
             return f"ingen sida har varit ansluten på {gone:.0f} sekunder"
         return None
 
+    async def replace_failed_pool_kernels(self, now: dt.datetime) -> None:
+        """Pre-started kernels whose start or notebook run failed, or whose run has not finished
+        after ``RENDER_TIMEOUT`` s, leave the pool (and are shut down); Voila starts replacements."""
+        for notebook, pool in list(getattr(self, "_pools", {}).items()):
+            for task in [t for t in pool if t.done()]:
+                entry = None if task.cancelled() or task.exception() is not None else task.result()
+                render = entry["task"] if entry else None
+                if entry is not None and not render.done():
+                    since = self._pooled_since.setdefault(entry["kernel_id"], now)
+                    if (now - since).total_seconds() <= RENDER_TIMEOUT:
+                        continue
+                    why = f"har inte kört klart notebooken på {RENDER_TIMEOUT} s"
+                elif entry is None or render.cancelled() or render.exception() is not None:
+                    why = "kunde inte starta eller köra notebooken"
+                else:
+                    continue
+                pool.remove(task)
+                self.log.warning("Förstartad kärna för %s %s; den ersätts.", notebook, why)
+                if entry is not None:
+                    self._pooled_since.pop(entry["kernel_id"], None)
+                    if not render.done():
+                        render.cancel()
+                    if entry["kernel_id"] in self:
+                        await self.shutdown_kernel(entry["kernel_id"])
+                self.fill_if_needed(delay=0, notebook_name=notebook)
+
     async def cull_kernels(self):
         now = self.clock()
+        await self.replace_failed_pool_kernels(now)
         pooled = self.pooled_kernel_ids()
+        for kernel_id in list(self._pooled_since):
+            if kernel_id not in pooled:  # handed to a page
+                self._pooled_since.pop(kernel_id, None)
         for kernel_id in list(self._kernels):
             if kernel_id in pooled:
                 self._unconnected_since.pop(kernel_id, None)  # the clock starts when it leaves the pool
