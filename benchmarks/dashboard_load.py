@@ -148,6 +148,7 @@ async def viewer(i: int, browser, url: str, args, results: dict, blocked: list[s
             results["no_redraw"] += 1
         step += 1
     await page.goto("about:blank")  # leaving: the page's leave beacon goes
+    await asyncio.sleep(1)  # let the beacon through the route before the context goes
     await context.close()
 
 
@@ -177,7 +178,9 @@ def settle_rss(server, seconds: float = 5.0) -> int:
 
 def one_run(n: int, args, log_dir: Path) -> dict:
     args.n = n
-    serve_args = ["--pool-size", str(args.pool_size), "--max-viewers", str(max(args.max_viewers, n))]
+    serve_args = ["--max-viewers", str(max(args.max_viewers, n))]
+    for size in args.pool_size:
+        serve_args += ["--pool-size", size]
     with running_serve(*serve_args, log_dir=log_dir) as server:
         start = server.wait(lambda s: s["pool_starting"] == 0 and s["pool_rendered"] == s["pooled"] > 0, timeout=300)
         pool = start["pooled"]
@@ -277,7 +280,12 @@ def main(argv=None) -> int:
     ap.add_argument("--ramp", type=float, default=10, help="seconds over which the viewers arrive")
     ap.add_argument("--think", type=float, default=2, help="seconds between a viewer's changes")
     ap.add_argument("--notebook", default="jamfor_omraden")
-    ap.add_argument("--pool-size", type=int, default=DEFAULT_POOL_SIZE)
+    ap.add_argument(
+        "--pool-size",
+        nargs="+",
+        default=[str(DEFAULT_POOL_SIZE)],
+        help="as insats serve --pool-size: N, or NAME=N (e.g. jamfor_omraden=10)",
+    )
     ap.add_argument("--max-viewers", type=int, default=12)
     ap.add_argument("--json", type=Path, default=None, help="write the raw figures here")
     ap.add_argument("--log-dir", type=Path, default=None, help="keep the servers' logs here (default: removed)")
@@ -286,7 +294,7 @@ def main(argv=None) -> int:
     print(
         f"Maskin: {psutil.cpu_count()} kärnor, {psutil.virtual_memory().total / 2**30:.0f} GB minne; "
         f"{args.notebook}, {args.duration:.0f} s per tittare, ankomst inom {args.ramp:.0f} s, "
-        f"en ändring var {args.think:.0f}:e s, pool {args.pool_size} per instrumentpanel",
+        f"en ändring var {args.think:.0f}:e s, förstartade kärnor (--pool-size) {' '.join(args.pool_size)}",
         flush=True,
     )
     runs = []

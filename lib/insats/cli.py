@@ -299,7 +299,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from insats.dashboards.serve import StudySource, default_params_files, parse_data_option, plan_studies, serve
+    from insats.dashboards.serve import (
+        StudySource,
+        default_params_files,
+        parse_data_option,
+        plan_studies,
+        pool_sizes,
+        serve,
+    )
     from insats.runner.config import load_params
 
     bare_data = any(parse_data_option(text)[0] is None for text in args.data)
@@ -333,7 +340,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         plan=plan,
         port=args.port,
         ip=args.ip,
-        pool_size=args.pool_size,
+        pool_size=pool_sizes(args.pool_size),
         preheat=not args.no_preheat,
         max_viewers=args.max_viewers,
         left_timeout=args.left_timeout,
@@ -503,14 +510,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "serve",
         help="visa instrumentpanelerna i webbläsaren (Voila, utan internet)",
-        description="Startar instrumentpanelerna på den här datorn. Varje instrumentpanel visar sin studie: "
-        "Jämför områden och Områdesprofil studien i en parameterfil med notebooken kartlaggning, Utvärdering "
-        "den med utvardering (standard: exempelstudierna i params/stockholm_2013.yaml och "
-        "params/sundbyberg_2016.yaml). Studiemapparna kontrolleras innan något startar. En kärna (det "
-        "som räknar åt en sida) stängs när sidan lämnas; när max-viewers sidor är öppna får nästa tittare "
-        "sidan ”Fullt – försök igen om en stund”.",
-        epilog="Exempel: insats serve --data utvardering=data/exempel/sundbyberg   "
-        "insats serve --params params/min_studie.yaml   insats serve --max-viewers 20 --pool-size 3",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Startar instrumentpanelerna på den här datorn. Varje instrumentpanel visar sin studie:\n"
+        "Jämför områden och Områdesprofil studien i en parameterfil med notebooken kartlaggning,\n"
+        "Utvärdering den med utvardering (standard: exempelstudierna i params/stockholm_2013.yaml\n"
+        "och params/sundbyberg_2016.yaml). Studiemapparna kontrolleras innan något startar.\n\n"
+        "En kärna (det som räknar åt en sida) stängs när sidan lämnas. När --max-viewers sidor är\n"
+        "öppna får nästa tittare sidan ”Fullt – försök igen om en stund”.",
+        epilog="exempel:\n"
+        "  insats serve --data utvardering=data/exempel/sundbyberg\n"
+        "  insats serve --params params/min_studie.yaml\n"
+        "  insats serve --max-viewers 20 --pool-size 3",
     )
     p.add_argument("--port", type=port, default=8866, help="port (standard 8866)")
     p.add_argument(
@@ -541,11 +551,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--pool-size",
-        type=positive_int,
-        default=DEFAULT_POOL_SIZE,
-        metavar="N",
-        help=f"förstartade kärnor per instrumentpanel, fylls på i bakgrunden (standard "
-        f"{DEFAULT_POOL_SIZE}); lika många tittare som kommer samtidigt får sidan direkt",
+        action="append",
+        default=[],
+        metavar="[NAMN=]N",
+        help=f"förstartade kärnor per instrumentpanel, fylls på i bakgrunden (standard {DEFAULT_POOL_SIZE}); så "
+        "många tittare som kommer samtidigt får sidan direkt. NAMN=N för en av dem, t.ex. jamfor_omraden=10 "
+        "när alla ska öppna den; ungefär 0,5 GB minne per kärna",
     )
     p.add_argument(
         "--left-timeout",

@@ -183,7 +183,7 @@ def test_cli_serve_options(tmp_path):
     defaults = build_parser().parse_args(["serve"])
     assert (defaults.max_viewers, defaults.pool_size, defaults.left_timeout, defaults.idle_timeout) == (
         None,  # from the computer's memory: default_max_viewers
-        S.DEFAULT_POOL_SIZE,
+        [],  # pool_sizes: DEFAULT_POOL_SIZE for each
         S.DEFAULT_LEFT_TIMEOUT,
         S.DEFAULT_IDLE_MINUTES,
     )
@@ -198,6 +198,19 @@ def test_cli_serve_help_is_swedish(capsys):
         assert flag in out
     assert "Fullt – försök igen om en stund" in out and "användning:" in out
     assert not re.search(r"\b(the|default|seconds|minutes)\b", out)
+
+
+def test_pool_sizes_for_all_and_for_one():
+    assert S.pool_sizes([]) == dict.fromkeys(S.DASHBOARDS, S.DEFAULT_POOL_SIZE)
+    assert S.pool_sizes(["jamfor_omraden=10", "1"]) == {
+        "jamfor_omraden.ipynb": 10,
+        "omradesprofil.ipynb": 1,
+        "utvardering.ipynb": 1,
+    }
+    assert S.pool_sizes(["Utvärdering=0"])["utvardering.ipynb"] == 0
+    for bad in ("många", "foo=3", "jamfor_omraden=-1"):
+        with pytest.raises(UsageError):
+            S.pool_sizes([bad])
 
 
 def test_the_viewer_cap_fits_the_memory():
@@ -221,6 +234,7 @@ def test_server_command_has_the_lifecycle_and_only_the_served_dashboards():
         "--DashboardServer.dashboards=utvardering.ipynb"
     ]
     assert f"--pool_size={S.DEFAULT_POOL_SIZE}" in cmd and "--show_tracebacks=False" in cmd
+    assert f"--DashboardServer.pool_sizes=utvardering.ipynb={S.DEFAULT_POOL_SIZE}" in cmd
 
 
 def test_server_reads_its_command_line_typed():
@@ -229,6 +243,15 @@ def test_server_reads_its_command_line_typed():
     cmd = S.voila_command(DASHBOARDS, left_timeout=7, notebooks=["jamfor_omraden.ipynb", "utvardering.ipynb"])
     app.parse_command_line(cmd[4:])
     assert app.dashboards == ["jamfor_omraden.ipynb", "utvardering.ipynb"]
+    sized = S.voila_command(DASHBOARDS, pool_size={"jamfor_omraden.ipynb": 6, "utvardering.ipynb": 1})
+    app2 = server.DashboardServer()
+    app2.parse_command_line(sized[4:])
+    assert app2.pool_sizes == {
+        "jamfor_omraden.ipynb": 6,
+        "omradesprofil.ipynb": S.DEFAULT_POOL_SIZE,  # not named: the default
+        "utvardering.ipynb": 1,
+    }
+    assert "--pool_size=6" in sized
     assert app.max_viewers == S.DEFAULT_MAX_VIEWERS
     km = server.ViewerKernelManager(config=app.config)
     assert (km.left_timeout, km.idle_timeout) == (7, S.DEFAULT_IDLE_MINUTES * 60)

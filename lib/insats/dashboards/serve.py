@@ -218,16 +218,36 @@ def parse_data_option(text: str) -> tuple[Dashboard | None, Path]:
         if not text.strip():
             raise UsageError("--data behöver en mapp, t.ex. --data data/exempel/stockholm.")
         return None, Path(text.strip())
-    key, folder = fold(m.group(1)), m.group(2).strip()
+    dashboard, folder = _dashboard_named(m.group(1), f"--data {text}"), m.group(2).strip()
+    if not folder:
+        raise UsageError(f"--data {m.group(1)}= saknar mapp; skriv t.ex. --data {dashboard.name}=data/exempel/…")
+    return dashboard, Path(folder)
+
+
+def _dashboard_named(text: str, option: str) -> Dashboard:
+    key = fold(text)
     for d in DASHBOARDS.values():
         if key in (d.name, fold(d.title)):
-            if not folder:
-                raise UsageError(f"--data {m.group(1)}= saknar mapp; skriv t.ex. --data {d.name}=data/exempel/…")
-            return d, Path(folder)
+            return d
     names = ", ".join(d.name for d in DASHBOARDS.values())
-    raise UsageError(
-        f"--data {text}: okänd instrumentpanel {m.group(1)!r}; välj bland {names} (t.ex. --data utvardering=MAPP)."
-    )
+    raise UsageError(f"{option}: okänd instrumentpanel {text!r}; välj bland {names}.")
+
+
+def pool_sizes(options: Sequence[str], default: int = DEFAULT_POOL_SIZE) -> dict[str, int]:
+    """``--pool-size`` as ``N`` (every dashboard) or ``NAME=N`` (one; e.g. ``jamfor_omraden=10``
+    when everyone will open that one): the number of pre-started kernels per notebook file."""
+    sizes = dict.fromkeys(DASHBOARDS, default)
+    for text in sorted(options, key=lambda t: "=" in t):  # the bare number first, then per dashboard
+        name, _, number = text.rpartition("=")
+        if not number.strip().isdigit():
+            raise UsageError(
+                f"--pool-size {text}: ange ett antal, t.ex. --pool-size 2 eller --pool-size jamfor_omraden=6."
+            )
+        if name:
+            sizes[_dashboard_named(name, f"--pool-size {text}").notebook] = int(number)
+        else:
+            sizes = dict.fromkeys(DASHBOARDS, int(number))
+    return sizes
 
 
 def plan_studies(sources: Sequence[StudySource], data: Sequence[str] = ()) -> ServePlan:
@@ -364,7 +384,7 @@ def voila_command(
     *,
     port: int = DEFAULT_PORT,
     ip: str = "127.0.0.1",
-    pool_size: int = DEFAULT_POOL_SIZE,
+    pool_size: int | Mapping[str, int] = DEFAULT_POOL_SIZE,
     preheat: bool = True,
     max_viewers: int = DEFAULT_MAX_VIEWERS,
     left_timeout: int = DEFAULT_LEFT_TIMEOUT,
@@ -372,7 +392,8 @@ def voila_command(
     notebooks: Sequence[str] | None = None,
 ) -> list[str]:
     """The command line of the dashboard server (``insats.dashboards.server``: Voila plus the
-    kernel lifecycle). ``notebooks``: the dashboards served (default all)."""
+    kernel lifecycle). ``notebooks``: the dashboards served (default all); ``pool_size``: one
+    number for all, or per notebook file (``pool_sizes``)."""
     served = list(DASHBOARDS) if notebooks is None else list(notebooks)
     cmd = [sys.executable, "-m", "insats.dashboards.server", str(dashboards)]
     cmd += [
@@ -396,8 +417,13 @@ def voila_command(
         "--VoilaExecutor.startup_timeout=180",
     ]
     cmd += [f"--DashboardServer.dashboards={nb}" for nb in served]  # the others: no page, no pre-started kernel
-    if preheat and pool_size > 0:
-        cmd += ["--preheat_kernel=True", f"--pool_size={pool_size}"]
+    if isinstance(pool_size, int):
+        sizes = dict.fromkeys(served, pool_size)
+    else:
+        sizes = {nb: pool_size.get(nb, DEFAULT_POOL_SIZE) for nb in served}
+    if preheat and any(sizes.values()):
+        cmd += ["--preheat_kernel=True", f"--pool_size={max(sizes.values())}"]
+        cmd += [f"--DashboardServer.pool_sizes={nb}={n}" for nb, n in sizes.items()]
     else:
         cmd += ["--preheat_kernel=False"]
     return cmd
@@ -484,7 +510,7 @@ def serve(
     plan: ServePlan,
     port: int = DEFAULT_PORT,
     ip: str = "127.0.0.1",
-    pool_size: int = DEFAULT_POOL_SIZE,
+    pool_size: int | Mapping[str, int] = DEFAULT_POOL_SIZE,
     preheat: bool = True,
     max_viewers: int | None = None,
     left_timeout: int = DEFAULT_LEFT_TIMEOUT,
@@ -507,7 +533,8 @@ def serve(
     if not port_free(port, host):
         raise EnvironmentProblem(f"porten {port} är upptagen; välj en annan med --port, t.ex. --port {port + 1}.")
     check_studies(plan)
-    prestarted = pool_size * len(plan.studies) if preheat else 0
+    sizes = {nb: pool_size if isinstance(pool_size, int) else pool_size[nb] for nb in plan.notebooks}
+    prestarted = sum(sizes.values()) if preheat else 0
     if max_viewers is None:
         max_viewers = default_max_viewers(prestarted)
 
@@ -520,7 +547,7 @@ def serve(
         port=port,
         ip=ip,
         plan=plan,
-        pool_size=pool_size,
+        pool_size=sizes,
         preheat=preheat,
         max_viewers=max_viewers,
         left_timeout=left_timeout,
@@ -534,11 +561,12 @@ def serve(
         for nb, study in plan.studies.items():
             lines.append(f"  {study.dashboard.title}: {url(port, ip, nb)}")
             lines.append(f"    studie: {study.data_dir.absolute()} (från {study.source})")
-        pool = (
-            f"{pool_size} förstartade kärnor per instrumentpanel"
-            if preheat and pool_size
-            else "inga förstartade kärnor"
-        )
+        if not prestarted:
+            pool = "inga förstartade kärnor"
+        elif len(set(sizes.values())) == 1:
+            pool = f"{next(iter(sizes.values()))} förstartade kärnor per instrumentpanel"
+        else:
+            pool = "förstartade kärnor: " + ", ".join(f"{DASHBOARDS[nb].title} {n}" for nb, n in sizes.items())
         lines.append(
             f"Högst {max_viewers} sidor samtidigt; {pool}. En kärna stängs när sidan lämnas "
             f"(senast efter {left_timeout} s) eller efter {idle_minutes} minuter utan användning."

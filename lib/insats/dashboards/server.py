@@ -37,7 +37,7 @@ import jinja2
 import tornado.web
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.utils import url_path_join
-from traitlets import Integer, List, default
+from traitlets import Dict, Integer, List, default
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
@@ -340,6 +340,12 @@ class DashboardServer(Voila):
         help="Notebook files (relative to the served folder) to serve; the others answer 404.",
     )
 
+    pool_sizes = Dict(
+        value_trait=Integer(),
+        config=True,
+        help="Pre-started kernels per notebook file (default: Voila's --pool_size for all).",
+    )
+
     @default("dashboards")
     def _default_dashboards(self):
         return list(DASHBOARDS)
@@ -349,6 +355,12 @@ class DashboardServer(Voila):
 
     def init_settings(self):
         self.config.VoilaKernelManager.preheat_denylist = preheat_denylist(self.dashboards)
+        if self.pool_sizes:  # Voila's own per-notebook pool sizes (a Dict it cannot take on the command line)
+            default_size = self.voila_configuration.default_pool_size
+            self.config.VoilaKernelManager.kernel_pools_config = {
+                "default": {"pool_size": default_size},
+                **{nb: {"pool_size": n} for nb, n in self.pool_sizes.items()},
+            }
         settings = super().init_settings()
         settings["insats_server"] = self
         settings["default_handler_class"] = NotFoundHandler
