@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 from insats.cli import build_parser, main
@@ -447,3 +448,16 @@ def test_failed_or_stalled_pre_started_kernels_are_replaced(manager):
         assert manager.filled == ["jamfor_omraden.ipynb"] * 3
 
     asyncio.run(scenario())
+
+
+def test_pool_kernels_run_below_normal_priority():
+    server = pytest.importorskip("insats.dashboards.server")
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert server.lower_priority(proc)
+        assert psutil.Process(proc.pid).nice() == server.POOL_NICE
+    finally:
+        proc.kill()
+        proc.wait()
+    assert server.lower_priority(None) is False
+    assert server.lower_priority(proc) is False  # gone

@@ -34,6 +34,7 @@ import re
 from typing import ClassVar
 
 import jinja2
+import psutil
 import tornado.web
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.utils import url_path_join
@@ -49,6 +50,11 @@ from insats.dashboards.serve import DASHBOARDS, RETRY_AFTER_SECONDS
 RENDER_TIMEOUT = 300
 """Seconds a pre-started kernel may take to run its notebook; after that (a stalled execution,
 seen under heavy load) it is replaced, so that no viewer is handed a page that never arrives."""
+
+POOL_NICE = 10
+"""Scheduling priority (Unix nice) of pre-started kernels: refilling the pool runs on idle CPU
+and never slows down a page that a viewer is waiting for (a kernel started for a request, the
+server itself). A pre-started kernel keeps it when handed to a viewer; so do all its peers."""
 
 NEVER_CONNECTED_GRACE = 120
 """Seconds a kernel handed to a page may wait for that page to connect (rendering on a busy
@@ -126,6 +132,13 @@ class ViewerKernelManager(AsyncMappingKernelManager):
         """Pages holding a kernel. A pool kernel being started may already be listed without its
         pool entry being done; subtracting those keeps them from counting as viewers."""
         return max(0, len(self.viewer_kernel_ids()) - self.pool_starting())
+
+    # ---- starting
+    async def start_kernel(self, *args, **kwargs):
+        kernel_id = await super().start_kernel(*args, **kwargs)
+        if (kwargs.get("env") or {}).get("VOILA_PREHEAT") == "True":  # a pool kernel (Voila sets this)
+            lower_priority(getattr(getattr(self.get_kernel(kernel_id), "provisioner", None), "process", None))
+        return kernel_id
 
     # ---- connections
     def notify_connect(self, kernel_id):
@@ -224,6 +237,22 @@ class ViewerKernelManager(AsyncMappingKernelManager):
             return await super().shutdown_kernel(kernel_id, *args, **kwargs)
         finally:
             self._stopping.discard(kernel_id)
+
+
+def lower_priority(process) -> bool:
+    """Give ``process`` (a ``Popen``, or None) the priority ``POOL_NICE`` (below normal on
+    Windows); False when it cannot be done (the kernel runs at normal priority then)."""
+    if process is None:
+        return False
+    try:
+        target = psutil.Process(process.pid)
+        if psutil.WINDOWS:
+            target.nice(psutil.BELOW_NORMAL_PRIORITY_CLASS)
+        else:
+            target.nice(max(target.nice(), POOL_NICE))
+    except (psutil.Error, OSError):
+        return False
+    return True
 
 
 def _server(handler: tornado.web.RequestHandler) -> DashboardServer:
