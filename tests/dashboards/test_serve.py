@@ -425,27 +425,37 @@ def test_failed_or_stalled_pre_started_kernels_are_replaced(manager):
             f.set_exception(error) if error else f.set_result(value)
             return f
 
-        stalled_run, good_run = loop.create_future(), done(([], None))
+        stalled_run, slow_run, quiet_run = loop.create_future(), loop.create_future(), loop.create_future()
+        good_run = done(([], None))
         failed_run = done(error=RuntimeError("Kernel didn't respond in 60 seconds"))
         entries = {
             "ok": done({"kernel_id": "ok", "task": good_run}),
             "stalled": done({"kernel_id": "stalled", "task": stalled_run}),
+            "slow": done({"kernel_id": "slow", "task": slow_run}),
+            "quiet": done({"kernel_id": "quiet", "task": quiet_run}),
             "failed": done({"kernel_id": "failed", "task": failed_run}),
             "no_start": done(error=RuntimeError("could not start")),
         }
         manager._pools = {"jamfor_omraden.ipynb": list(entries.values())}
-        for kid in ("ok", "stalled", "failed"):
-            add(manager, kid)
-        await manager.cull_kernels()  # at T0: the failures go at once, the stalled run gets time
+        for kid in ("ok", "stalled", "failed", "slow", "quiet"):
+            add(manager, kid, last=0)
+        manager._kernels["stalled"].execution_state = "busy"  # a long cell: only the time limit applies
+        manager._kernels["slow"].execution_state = "busy"
+        await manager.cull_kernels()  # at T0: the failures go at once, the runs get time
         assert sorted(manager.shut) == ["failed"] and len(manager.filled) == 2
+        manager.clock.now = at(31)  # "quiet" is idle and silent: it has lost a message
+        await manager.cull_kernels()
+        assert sorted(manager.shut) == ["failed", "quiet"] and quiet_run.cancelled()
+        manager._kernels["slow"].last_activity = at(290)
+        manager._kernels["slow"].execution_state = "idle"  # between two cells
         manager.clock.now = at(299)
         await manager.cull_kernels()
-        assert "stalled" not in manager.shut
+        assert sorted(manager.shut) == ["failed", "quiet"]
         manager.clock.now = at(301)
         await manager.cull_kernels()
-        assert sorted(manager.shut) == ["failed", "stalled"] and stalled_run.cancelled()
+        assert sorted(manager.shut) == ["failed", "quiet", "slow", "stalled"] and stalled_run.cancelled()
         assert manager._pools["jamfor_omraden.ipynb"] == [entries["ok"]]
-        assert manager.filled == ["jamfor_omraden.ipynb"] * 3
+        assert manager.filled == ["jamfor_omraden.ipynb"] * 5
 
     asyncio.run(scenario())
 

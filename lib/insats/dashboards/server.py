@@ -48,8 +48,12 @@ from voila.tornado.treehandler import TornadoVoilaTreeHandler
 from insats.dashboards.serve import DASHBOARDS, RETRY_AFTER_SECONDS
 
 RENDER_TIMEOUT = 300
-"""Seconds a pre-started kernel may take to run its notebook; after that (a stalled execution,
-seen under heavy load) it is replaced, so that no viewer is handed a page that never arrives."""
+"""Seconds a pre-started kernel may take to run its notebook; after that it is replaced, so that
+no viewer is handed a page that never arrives."""
+STALL_SECONDS = 30
+"""A pre-started kernel that is idle and silent this long while its notebook run has not finished
+has lost a message and will never finish (seen with many kernels starting at once on a busy
+machine: about 2 in 14); it is replaced at once rather than after ``RENDER_TIMEOUT``."""
 
 POOL_NICE = 10
 """Scheduling priority (Unix nice) of pre-started kernels: refilling the pool runs on idle CPU
@@ -120,6 +124,25 @@ class ViewerKernelManager(AsyncMappingKernelManager):
         """Pool kernels that have finished running their notebook (a page gets them at once)."""
         return sum(1 for entry in self._pool_entries() if entry["task"].done())
 
+    def pool_running(self) -> list[dict]:
+        """Pool kernels still running their notebook: id, execution state, seconds since the
+        kernel last said anything (for ``/insats/status``: a stalled run shows here)."""
+        now = self.clock()
+        out = []
+        for entry in self._pool_entries():
+            if entry["task"].done():
+                continue
+            kernel = self._kernels.get(entry["kernel_id"])
+            last = getattr(kernel, "last_activity", None)
+            out.append(
+                {
+                    "kernel": entry["kernel_id"],
+                    "state": getattr(kernel, "execution_state", None),
+                    "quiet_seconds": round((now - last).total_seconds()) if last else None,
+                }
+            )
+        return out
+
     def pool_starting(self) -> int:
         """Pool kernels being started (their id is not known yet)."""
         return sum(1 for task in self._pool_tasks() if not task.done())
@@ -186,9 +209,15 @@ class ViewerKernelManager(AsyncMappingKernelManager):
                 render = entry["task"] if entry else None
                 if entry is not None and not render.done():
                     since = self._pooled_since.setdefault(entry["kernel_id"], now)
-                    if (now - since).total_seconds() <= RENDER_TIMEOUT:
+                    kernel = self._kernels.get(entry["kernel_id"])
+                    last = getattr(kernel, "last_activity", None)
+                    quiet = (now - last).total_seconds() if last is not None else 0.0
+                    if getattr(kernel, "execution_state", None) == "idle" and quiet > STALL_SECONDS:
+                        why = f"har stannat mitt i notebooken (tyst i {quiet:.0f} s)"
+                    elif (now - since).total_seconds() > RENDER_TIMEOUT:
+                        why = f"har inte kört klart notebooken på {RENDER_TIMEOUT} s"
+                    else:
                         continue
-                    why = f"har inte kört klart notebooken på {RENDER_TIMEOUT} s"
                 elif entry is None or render.cancelled() or render.exception() is not None:
                     why = "kunde inte starta eller köra notebooken"
                 else:
@@ -328,6 +357,7 @@ class StatusHandler(tornado.web.RequestHandler):
             "pooled": len(pooled),
             "pool_starting": km.pool_starting(),
             "pool_rendered": km.pool_rendered(),
+            "pool_running": km.pool_running(),
             "viewers": km.viewer_count(),
             "max_viewers": server.max_viewers,
             "dashboards": list(server.dashboards),
