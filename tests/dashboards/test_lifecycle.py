@@ -10,6 +10,9 @@ a generous deadline, never a time.
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
+
 import pytest
 
 from tests.support.browser import offline_browser, require_chromium, running_serve, wait_for_charts
@@ -21,11 +24,29 @@ ARGS = ("--params", "params/sundbyberg_2016.yaml", "--pool-size", "1", "--max-vi
 POOL = 1
 
 
+def _error_pages_are_swedish(server) -> None:
+    """Any wrong address gets a Swedish page without technical detail: a dashboard that is not
+    served, a path nobody serves, a file Voila will not give out."""
+    for path, status in (
+        ("/voila/render/jamfor_omraden.ipynb", 404),  # only Utvärdering is served here
+        ("/finns/inte", 404),
+        ("/voila/files/utvardering.ipynb", 403),
+    ):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(server.base + path, timeout=30)
+        assert info.value.code == status, path
+        page = info.value.read().decode("utf-8")
+        assert '<html lang="sv">' in page and "Till instrumentpanelerna" in page, path
+        for english in ("Not Found", "Forbidden", "Traceback", "does not exist", "You are requesting"):
+            assert english not in page, (path, english)
+
+
 def test_viewers_leave_and_kernels_return_to_the_pool(tmp_path):
     require_chromium()
     with running_serve(*ARGS, log_dir=tmp_path) as server, offline_browser() as browser:
         server.wait(lambda s: s["pooled"] == POOL and s["pool_rendered"] == POOL, timeout=120, sleep=browser.pause)
         assert len(server.kernel_processes()) == POOL
+        _error_pages_are_swedish(server)
 
         viewers = [browser.new_page(), browser.new_page()]
         for page in viewers:  # both load at the same time

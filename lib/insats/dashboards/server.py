@@ -20,7 +20,7 @@ meeting on a laptop (issue 16):
   the background after each hand-out.
 * **Only the chosen dashboards**: ``dashboards`` lists the notebooks that have a study; the start
   page lists them (titles from ``insats.dashboards.serve.DASHBOARDS``), any other path is a Swedish
-  404, and error pages anywhere on the server are the template's Swedish ones.
+  404, and error pages (pages, files, unknown paths) are the template's Swedish ones.
 
 ``GET /insats/status`` answers JSON counts (kernels, pre-started, viewers, cap) for tests and the
 load benchmark; it holds no data.
@@ -42,6 +42,7 @@ from traitlets import Dict, Integer, List, default
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+from voila.static_file_handler import AllowListFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
@@ -367,16 +368,27 @@ class StatusHandler(tornado.web.RequestHandler):
         self.finish(json.dumps(body))
 
 
-class NotFoundHandler(tornado.web.RequestHandler):
+class SwedishErrors:
+    """``write_error`` for plain tornado handlers (files, unknown paths): the template's Swedish
+    page for the status (``404.html``, else ``error.html``) instead of tornado's English one."""
+
+    def write_error(self, status_code, **kwargs):
+        env = self.settings["voila_jinja2_env"]
+        name = "404.html" if status_code == 404 else "error.html"
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.finish(env.get_template(name).render(base_url=self.settings.get("base_url", "/"), status_code=status_code))
+
+
+class NotFoundHandler(SwedishErrors, tornado.web.RequestHandler):
     """Any path no handler serves: the template's Swedish 404 page."""
 
     def prepare(self):
         raise tornado.web.HTTPError(404)
 
-    def write_error(self, status_code, **kwargs):
-        env = self.settings["voila_jinja2_env"]
-        self.set_header("Content-Type", "text/html; charset=UTF-8")
-        self.finish(env.get_template("404.html").render(base_url=self.settings.get("base_url", "/"), status_code=404))
+
+class FileHandler(SwedishErrors, AllowListFileHandler):
+    """``/voila/files/``: Voila's allow-list file handler (``file_allowlist`` is empty, so it
+    serves nothing) with Swedish error pages."""
 
 
 def preheat_denylist(dashboards: list[str]) -> list[str]:
@@ -434,6 +446,7 @@ class DashboardServer(Voila):
             TornadoVoilaHandler: DashboardHandler,
             TornadoVoilaTreeHandler: StartPageHandler,
             VoilaShutdownKernelHandler: LeaveHandler,
+            AllowListFileHandler: FileHandler,
         }
         handlers = [(url_path_join(self.server_url, r"/insats/status"), StatusHandler)]
         for spec in super().init_handlers():
