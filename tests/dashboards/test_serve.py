@@ -119,6 +119,7 @@ def test_check_refuses_a_folder_of_several_studies_naming_them():
     assert info.value.exit_code == 2
 
 
+@pytest.mark.slow
 @needs_examples
 def test_check_refuses_missing_folders_files_and_missing_tables(tmp_path):
     (tmp_path / "fil.csv").write_text("x\n1\n", encoding="utf-8")
@@ -135,6 +136,7 @@ def test_check_refuses_missing_folders_files_and_missing_tables(tmp_path):
             S.check_studies(S.plan_studies(EXAMPLE_SOURCES, [option]))
 
 
+@pytest.mark.slow
 @needs_examples
 def test_utvardering_needs_deltaganden_the_others_do_not(tmp_path):
     study = tmp_path / "utan_deltaganden"

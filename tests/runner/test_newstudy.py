@@ -86,7 +86,7 @@ def test_unsafe_names_are_refused(name, tmp_path):
 
 @pytest.mark.parametrize("name", ["solna_2024", "2024", "true", "null", "A-1"])
 def test_names_yaml_would_read_as_other_types_stay_text(name, tmp_path):
-    result = new_study(name, STOCKHOLM, params_dir=tmp_path)
+    result = new_study(name, SUNDBYBERG, params_dir=tmp_path)  # the small example: quick
     assert load_params(result.path, root=ROOT).name == name
 
 
