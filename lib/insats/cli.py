@@ -299,7 +299,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from insats.dashboards.serve import (
+    from insats.dashboards.serve import (  # on use: --help stays fast
         StudySource,
         default_params_files,
         parse_data_option,
@@ -307,7 +307,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         pool_sizes,
         serve,
     )
-    from insats.runner.config import load_params
+    from insats.runner.config import load_params  # on use: --help stays fast
 
     bare_data = any(parse_data_option(text)[0] is None for text in args.data)
     if args.params:
@@ -360,7 +360,7 @@ def _display_path(path: Path) -> str:
 
 
 def _cmd_new_study(args: argparse.Namespace) -> int:
-    from insats.runner.newstudy import new_study
+    from insats.runner.newstudy import new_study  # on use: --help stays fast
 
     result = new_study(args.name, args.data, params_dir=args.params_dir)
     print(f"Parameterfil skriven: {_display_path(result.path)}")

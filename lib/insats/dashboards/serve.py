@@ -3,7 +3,7 @@ sized for a meeting room.
 
 What the command sets up, and why:
 
-* **127.0.0.1 only** (``--Voila.ip``), unless ``--ip`` says otherwise (DESIGN.md, Privacy).
+* **127.0.0.1 only** (``--Voila.ip``), unless ``--ip`` says otherwise (``docs/design.md``, Privacy).
 * **No code**: ``--strip_sources=True``; the ``insats`` template also hides input areas in CSS.
   **No tracebacks** to the browser (``show_tracebacks=False``); error pages are Swedish.
 * **No file browser, no terminal**: the start page is a Swedish list of the dashboards that have a
@@ -45,7 +45,7 @@ from pathlib import Path
 import psutil
 
 from insats.contract import fold
-from insats.errors import EnvironmentProblem, UsageError
+from insats.errors import EnvironmentProblem, StudyError, UsageError
 
 TEMPLATE = "insats"
 ENV_DATA = "INSATS_DATA"
@@ -307,7 +307,6 @@ def check_study_folder(path: str) -> tuple[str | None, list[str]]:
     # Imported here: this runs in a short-lived child process (check_studies), so that the
     # long-lived ``insats serve`` process never holds pandas and a loaded study (~300 MB).
     from insats.data.load import load_study
-    from insats.errors import StudyError
 
     folder = Path(path)
     if not folder.exists():

@@ -38,7 +38,7 @@ import psutil
 import tornado.web
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.utils import url_path_join
-from traitlets import Dict, Integer, List, default
+from traitlets import Dict, Integer, List, Unicode, default
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
@@ -201,37 +201,44 @@ class ViewerKernelManager(AsyncMappingKernelManager):
             return f"ingen sida har varit ansluten på {gone:.0f} sekunder"
         return None
 
+    def _pool_problem(self, entry: dict | None, now: dt.datetime) -> str | None:
+        """Why the pool entry ``entry`` (None: its kernel did not start) must be replaced, or None."""
+        if entry is None:
+            return "kunde inte starta"
+        render = entry["task"]
+        if render.done():
+            return "kunde inte köra notebooken" if render.cancelled() or render.exception() is not None else None
+        since = self._pooled_since.setdefault(entry["kernel_id"], now)
+        kernel = self._kernels.get(entry["kernel_id"])
+        last = getattr(kernel, "last_activity", None)
+        quiet = (now - last).total_seconds() if last is not None else 0.0
+        if getattr(kernel, "execution_state", None) == "idle" and quiet > STALL_SECONDS:
+            return f"har stannat mitt i notebooken (tyst i {quiet:.0f} s)"
+        if (now - since).total_seconds() > RENDER_TIMEOUT:
+            return f"har inte kört klart notebooken på {RENDER_TIMEOUT} s"
+        return None
+
     async def replace_failed_pool_kernels(self, now: dt.datetime) -> None:
-        """Pre-started kernels whose start or notebook run failed, or whose run has not finished
-        after ``RENDER_TIMEOUT`` s, leave the pool (and are shut down); Voila starts replacements."""
+        """Pre-started kernels whose start or notebook run failed, that stalled, or whose run has
+        not finished after ``RENDER_TIMEOUT`` s, leave the pool (and are shut down); Voila starts
+        replacements (``fill_if_needed``, a method of its pre-heating subclass)."""
+        refill = getattr(self, "fill_if_needed", None)
         for notebook, pool in list(getattr(self, "_pools", {}).items()):
             for task in [t for t in pool if t.done()]:
                 entry = None if task.cancelled() or task.exception() is not None else task.result()
-                render = entry["task"] if entry else None
-                if entry is not None and not render.done():
-                    since = self._pooled_since.setdefault(entry["kernel_id"], now)
-                    kernel = self._kernels.get(entry["kernel_id"])
-                    last = getattr(kernel, "last_activity", None)
-                    quiet = (now - last).total_seconds() if last is not None else 0.0
-                    if getattr(kernel, "execution_state", None) == "idle" and quiet > STALL_SECONDS:
-                        why = f"har stannat mitt i notebooken (tyst i {quiet:.0f} s)"
-                    elif (now - since).total_seconds() > RENDER_TIMEOUT:
-                        why = f"har inte kört klart notebooken på {RENDER_TIMEOUT} s"
-                    else:
-                        continue
-                elif entry is None or render.cancelled() or render.exception() is not None:
-                    why = "kunde inte starta eller köra notebooken"
-                else:
+                why = self._pool_problem(entry, now)
+                if why is None:
                     continue
                 pool.remove(task)
                 self.log.warning("Förstartad kärna för %s %s; den ersätts.", notebook, why)
                 if entry is not None:
                     self._pooled_since.pop(entry["kernel_id"], None)
-                    if not render.done():
-                        render.cancel()
+                    if not entry["task"].done():
+                        entry["task"].cancel()
                     if entry["kernel_id"] in self:
                         await self.shutdown_kernel(entry["kernel_id"])
-                self.fill_if_needed(delay=0, notebook_name=notebook)
+                if refill is not None:
+                    refill(delay=0, notebook_name=notebook)
 
     async def cull_kernels(self):
         now = self.clock()
@@ -407,6 +414,7 @@ class DashboardServer(Voila):
 
     max_viewers = Integer(12, config=True, help="Pages open at the same time before new viewers get the 'full' page.")
     dashboards = List(
+        Unicode(),
         config=True,
         help="Notebook files (relative to the served folder) to serve; the others answer 404.",
     )
