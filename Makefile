@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   := data/exempel
 
-.PHONY: setup demo test test-fast dashboard data clean bench
+.PHONY: setup demo test test-fast dashboard lab data clean bench
 
 setup: $(STAMP)
 
@@ -41,6 +41,13 @@ demo: $(STAMP) data
 # The Voila dashboards for nämnd meetings, on 127.0.0.1 (no internet needed).
 dashboard: $(STAMP) data
 	$(BIN)/insats serve
+
+# JupyterLab, where utredare work on the notebooks: 127.0.0.1 only, a token (printed below, in the
+# address to open), the project's kernel (JUPYTER_PREFER_ENV_PATH: this .venv before a personal
+# kernel), notebooks/ open, nothing fetched from the internet (no news, no update check, no
+# extension listing: lib/insats/dashboards/lab/jupyter_lab_config.json; tests/dashboards/test_lab.py).
+lab: $(STAMP) data
+	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab --config=lib/insats/dashboards/lab/jupyter_lab_config.json
 
 # Lint (ruff), format check, types (mypy), then unit, architecture (import-linter), notebook (nbval
 # runs every notebook with its default parameters) and browser tests.

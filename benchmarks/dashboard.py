@@ -47,7 +47,7 @@ class Server:
         self.fh = open(self.log, "wb")  # noqa: SIM115  (open while the server runs; stop() closes it)
         self.ready = Path(tempfile.mkstemp(prefix="insats-ready-", suffix=".txt")[1])
         os.environ[READY_FILE_ENV] = str(self.ready)  # inherited by Voila and its kernels
-        self.proc = start(port=self.port, preheat=preheat, stdout=self.fh, stderr=subprocess.STDOUT)
+        self.proc = start(port=self.port, preheat=preheat, pool_size=1, stdout=self.fh, stderr=subprocess.STDOUT)
         if not wait_ready(self.port, timeout=120, proc=self.proc):
             raise SystemExit("Voila startade inte:\n" + self.log.read_text(errors="replace")[-2000:])
 

@@ -27,6 +27,12 @@ from typing import Any, NoReturn
 from tqdm import tqdm
 
 from insats import __version__
+from insats.dashboards.serve import (  # light (standard library only): the defaults shown by insats serve --help
+    DEFAULT_IDLE_MINUTES,
+    DEFAULT_LEFT_TIMEOUT,
+    DEFAULT_MAX_VIEWERS,
+    DEFAULT_POOL_SIZE,
+)
 from insats.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InsatsError, UsageError, printable
 
 log = logging.getLogger("insats")
@@ -64,6 +70,16 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} är inget heltal") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} måste vara minst 1")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} är inget heltal") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} får inte vara negativt")
     return value
 
 
@@ -373,21 +389,83 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from insats.dashboards.serve import serve  # on use: --help stays fast
+    from insats.dashboards.serve import (  # on use: --help stays fast
+        StudySource,
+        default_params_files,
+        parse_data_option,
+        plan_studies,
+        pool_sizes,
+        serve,
+    )
+    from insats.runner.config import load_params  # on use: --help stays fast
+
+    bare_data = any(parse_data_option(text)[0] is None for text in args.data)
+    if args.params:
+        files = list(args.params)
+    elif bare_data:
+        files = []  # one folder for every dashboard: no params file needed
+    else:
+        files = default_params_files()
+    sources = []
+    for path in files:
+        try:
+            config = load_params(path)
+        except UsageError as exc:
+            hint = "" if args.params else " (exempelstudierna skapas med make data)"
+            raise UsageError(f"{exc}{hint}") from None
+        sources.append(
+            StudySource(
+                source=_display_path(config.path),
+                notebooks=tuple(nb.stem for nb in config.notebooks),
+                data_dir=config.data_dir,
+                min_cell=config.parameters.get("min_cell"),
+            )
+        )
+    plan = plan_studies(sources, args.data)
 
     def announce(lines: list[str]) -> None:
         print("\n".join(lines), flush=True)
 
     return serve(
+        plan=plan,
         port=args.port,
         ip=args.ip,
-        data=args.data,
-        pool_size=args.pool_size,
+        pool_size=pool_sizes(args.pool_size),
         preheat=not args.no_preheat,
+        max_viewers=args.max_viewers,
+        left_timeout=args.left_timeout,
+        idle_minutes=args.idle_timeout,
         dashboards=args.dashboards,
         open_browser=not args.no_browser,
         announce=announce,
     )
+
+
+def _display_path(path: Path) -> str:
+    """``path`` relative to the current folder when it is below it (shorter messages), else as is."""
+    try:
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _cmd_new_study(args: argparse.Namespace) -> int:
+    from insats.runner.newstudy import new_study  # on use: --help stays fast
+
+    result = new_study(args.name, args.data, params_dir=args.params_dir)
+    print(f"Parameterfil skriven: {_display_path(result.path)}")
+    print(
+        f"  kopierad från {_display_path(result.example)} ({result.kind}); period {result.start}–{result.end} ur data"
+    )
+    for note in result.notes:
+        print(f"  Obs: {note}")
+    params = _display_path(result.path)
+    print("Nästa steg:")
+    print(f"  1. insats validate {_display_path(result.data_dir)}   kontrollera studiens data")
+    print(f"  2. insats run {params}   kör rapporterna (de hamnar i reports/{result.run_name}/)")
+    print("  3. make lab   öppna notebooks/ i JupyterLab och arbeta vidare med studien")
+    print(f"  Instrumentpanelerna med studien: insats serve --params {params}")
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------- the parser
@@ -528,23 +606,93 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="inga förloppsrader")
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("serve", help="visa instrumentpanelerna i webbläsaren (Voila, utan internet)")
+    p = sub.add_parser(
+        "serve",
+        help="visa instrumentpanelerna i webbläsaren (Voila, utan internet)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Startar instrumentpanelerna på den här datorn. Varje instrumentpanel visar sin studie:\n"
+        "Jämför områden och Områdesprofil studien i en parameterfil med notebooken kartlaggning,\n"
+        "Utvärdering den med utvardering (standard: exempelstudierna i params/stockholm_2013.yaml\n"
+        "och params/sundbyberg_2016.yaml). Studiemapparna kontrolleras innan något startar.\n\n"
+        "En kärna (det som räknar åt en sida) stängs när sidan lämnas. När --max-viewers sidor är\n"
+        "öppna får nästa tittare sidan ”Fullt – försök igen om en stund”.",
+        epilog="exempel:\n"
+        "  insats serve --data utvardering=data/exempel/sundbyberg\n"
+        "  insats serve --params params/min_studie.yaml\n"
+        "  insats serve --max-viewers 20 --pool-size 3",
+    )
     p.add_argument("--port", type=port, default=8866, help="port (standard 8866)")
     p.add_argument(
-        "--data",
+        "--params",
+        nargs="+",
         type=Path,
         default=None,
-        metavar="MAPP",
-        help="studiemapp som alla instrumentpaneler visar (standard: exempeldata)",
+        metavar="FIL",
+        help="parameterfiler med studierna (standard: params/stockholm_2013.yaml och params/sundbyberg_2016.yaml)",
+    )
+    p.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="[NAMN=]MAPP",
+        help="studiemapp för alla instrumentpaneler (MAPP) eller för en (jamfor_omraden=MAPP, omradesprofil=MAPP, "
+        "utvardering=MAPP); kan upprepas och går före --params",
     )
     p.add_argument("--no-browser", action="store_true", help="öppna ingen webbläsare")
     p.add_argument("--ip", default="127.0.0.1", help="adress att lyssna på (standard 127.0.0.1, bara den här datorn)")
     p.add_argument(
-        "--pool-size", type=positive_int, default=1, help="förstartade kärnor per instrumentpanel (standard 1)"
+        "--max-viewers",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help=f"högst så många öppna sidor samtidigt, ungefär 0,5 GB minne var (standard {DEFAULT_MAX_VIEWERS}, "
+        "färre om datorns minne inte räcker till dem)",
+    )
+    p.add_argument(
+        "--pool-size",
+        action="append",
+        default=[],
+        metavar="[NAMN=]N",
+        help=f"förstartade kärnor per instrumentpanel, fylls på i bakgrunden (standard {DEFAULT_POOL_SIZE}); så "
+        "många tittare som kommer samtidigt får sidan direkt. NAMN=N för en av dem, t.ex. jamfor_omraden=10 "
+        "när alla ska öppna den; ungefär 0,5 GB minne per kärna",
+    )
+    p.add_argument(
+        "--left-timeout",
+        type=positive_int,
+        default=DEFAULT_LEFT_TIMEOUT,
+        metavar="SEK",
+        help="sekunder en kärna finns kvar när sidan försvunnit utan att säga till, t.ex. vid tappat nät "
+        f"(standard {DEFAULT_LEFT_TIMEOUT})",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=non_negative_int,
+        default=DEFAULT_IDLE_MINUTES,
+        metavar="MIN",
+        help=f"minuter en öppen men oanvänd sida behåller sin kärna; 0 = ingen gräns (standard {DEFAULT_IDLE_MINUTES})",
     )
     p.add_argument("--no-preheat", action="store_true", help="starta inga kärnor i förväg")
     p.add_argument("--dashboards", type=Path, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser(
+        "new-study",
+        help="börja en ny studie: skriv params/NAMN.yaml för en studiemapp",
+        description="Skriver params/NAMN.yaml, en kopia av det exempel som liknar studien mest "
+        "(kartläggning som Stockholm 2013, eller utvärdering som Sundbyberg 2016 när studien har tabellen "
+        "bedomningar), med studiemappen och studiens period ur data. En befintlig fil skrivs aldrig över.",
+    )
+    p.add_argument("name", metavar="NAMN", help="studiens namn: bokstäver a–z, siffror, _ och -, t.ex. solna_2024")
+    p.add_argument("--data", required=True, type=Path, metavar="MAPP", help="studiemappen")
+    p.add_argument(
+        "--params-dir",
+        type=Path,
+        default=None,
+        metavar="MAPP",
+        help="mapp att skriva parameterfilen i (standard: params/ i projektet)",
+    )
+    p.set_defaults(func=_cmd_new_study)
     return parser
 
 

@@ -44,7 +44,7 @@ def _serve_command(port: int) -> list[str]:
     except SystemExit:
         has_serve = False
     base = [str(exe), "serve"] if has_serve else [sys.executable, "-m", "insats.cli", "serve"]
-    return base + ["--port", str(port), "--no-browser"]
+    return base + ["--port", str(port), "--no-browser", "--pool-size", "1"]  # one pre-started kernel each: enough here
 
 
 @pytest.fixture(scope="module")

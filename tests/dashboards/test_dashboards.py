@@ -7,7 +7,6 @@ import base64
 import io
 import json
 import re
-from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -258,7 +257,7 @@ def test_template_has_no_cdn_links():
 def test_serve_parser_registers():
     parser = build_parser()
     args = parser.parse_args(["serve", "--port", "9000", "--data", "x", "--no-browser"])
-    assert args.port == 9000 and args.no_browser and args.data == Path("x") and args.ip == "127.0.0.1"
+    assert args.port == 9000 and args.no_browser and args.data == ["x"] and args.ip == "127.0.0.1"
     assert parser.parse_args(["serve"]).port == S.DEFAULT_PORT
 
 

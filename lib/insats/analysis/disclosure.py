@@ -209,8 +209,8 @@ class Disclosure:
             self.suppressed = hidden
             return hidden
         primary = self._small()
-        for i in np.flatnonzero(primary):
-            self.reasons[int(i)] = "primär: färre än minsta antal"
+        for p in np.flatnonzero(primary):
+            self.reasons[int(p)] = "primär: färre än minsta antal"
         for i in self.forced:
             hidden[i] = True
             self.reasons.setdefault(i, "dold i en annan tabell")
@@ -565,7 +565,7 @@ def audit_manifest(data: dict) -> list[Finding]:
             findings.append(
                 Finding(cell.key, cell.origin, f"{what} {cell.key.describe()} visas och är mindre än {min_cell}")
             )
-    targets = [i for i in np.flatnonzero(hidden) if d.cells[int(i)].published]
+    targets = [int(i) for i in np.flatnonzero(hidden) if d.cells[int(i)].published]
     for t, (lo, hi) in d.intervals(hidden, targets).items():
         if lo < min_cell and hi - lo < required - 1e-9:
             findings.append(

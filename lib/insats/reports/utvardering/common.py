@@ -130,7 +130,9 @@ def protect_shares(
             return out
         d = pub.disclosure
         cells = _table_cells(d, out, key, num, den, total, name, pub.table_period)
-    hidden = np.array([any(i is not None and d.suppressed[i] for i in pair) for pair in cells], dtype=bool)
+    suppressed = d.suppressed
+    assert suppressed is not None  # decided above
+    hidden: np.ndarray = np.array([any(i is not None and suppressed[i] for i in pair) for pair in cells], dtype=bool)
     if "undertryckt" in out:  # rows hidden before (e.g. by another table) stay hidden
         hidden |= out["undertryckt"].fillna(False).astype(bool).to_numpy()
     for c in [c for c in (num, den, *values) if c and c in out]:
@@ -173,7 +175,7 @@ def _alias(d: Disclosure, out: pd.DataFrame, key: str, total: str | None, col: s
 
 def _table_keys(d, out, key, num, den, total, name, period) -> list[tuple[CellKey | None, CellKey | None]]:
     cols = [num, den]
-    keys = []
+    keys: list[list[CellKey | None]] = []
     for col in cols:
         if not col or col not in out:
             keys.append([None] * len(out))
@@ -184,13 +186,13 @@ def _table_keys(d, out, key, num, den, total, name, period) -> list[tuple[CellKe
                 [CellKey(alias, () if str(v) == ALLA else dims_of(omrade=v), period) for v in out[key].astype(str)]
             )
         else:
-            keys.append(_keys(out, key, total, name, col, period))
-    return list(zip(*keys))
+            keys.append(list(_keys(out, key, total, name, col, period)))
+    return [(k, n) for k, n in zip(*keys)]
 
 
 def _register_table(d, out, key, num, den, total, name, period) -> list[tuple[int | None, int | None]]:
     """Register a table's counts and relations; returns each row's (numerator, base) cells."""
-    cells = []
+    cells: list[tuple[int | None, int | None]] = []
     origin = f"utvärdering: {name}"
     for (k_key, n_key), row in zip(
         _table_keys(d, out, key, num, den, total, name, period), out.itertuples(index=False)
@@ -204,7 +206,7 @@ def _register_table(d, out, key, num, den, total, name, period) -> list[tuple[in
                 d.forced.update(i for i in (k, n) if i is not None)
     is_total = (out[key].astype(str) == str(total)).to_numpy() if total is not None else np.zeros(len(out), bool)
     for j in (0, 1):
-        col = cells and [c[j] for c in cells]
+        col = [c[j] for c in cells]
         if not col or col[0] is None or not is_total.any():
             continue
         whole = col[int(np.flatnonzero(is_total)[0])]
@@ -225,9 +227,9 @@ def _register_table(d, out, key, num, den, total, name, period) -> list[tuple[in
 
 def _table_cells(d, out, key, num, den, total, name, period) -> list[tuple[int | None, int | None]]:
     """The cells a table was registered with (the run that renders must ask for the same ones)."""
-    cells = []
+    cells: list[tuple[int | None, int | None]] = []
     for k_key, n_key in _table_keys(d, out, key, num, den, total, name, period):
-        pair = []
+        pair: list[int | None] = []
         for ck in (k_key, n_key):
             if ck is None:
                 pair.append(None)
@@ -238,7 +240,7 @@ def _table_cells(d, out, key, num, den, total, name, period) -> list[tuple[int |
                     f"tabellen {name} fanns inte med när röjandekontrollen beslutades ({ck.describe()}); "
                     "kör rapporten med samma data och parametrar som publiceringen."
                 )
-        cells.append(tuple(pair))
+        cells.append((pair[0], pair[1]))
     return cells
 
 
