@@ -165,7 +165,7 @@ def test_run_skip_force_and_partial_rerun(tmp_path, capsys):
     # unchanged: everything skipped
     again = run_batch(load_params(params), workers=2)
     assert statuses(again) == dict.fromkeys(ALL, "överhoppad")
-    assert "överhoppad" in (out / "index.html").read_text(encoding="utf-8")
+    assert "överhoppad" in (out / "korning.html").read_text(encoding="utf-8")
     # --force reruns everything
     forced = run_batch(load_params(params), workers=2, force=True)
     assert statuses(forced) == dict.fromkeys(ALL, "ok")
@@ -250,7 +250,7 @@ def test_failure_and_timeout_do_not_stop_the_others(tmp_path):
     # the good HTML from the earlier run is kept; the failed run is next to it
     assert (cfg.out_dir / "profil_02.html").read_text(encoding="utf-8") == good_html
     assert (cfg.out_dir / "profil_02.fel.html").is_file()
-    index = (cfg.out_dir / "index.html").read_text(encoding="utf-8")
+    index = (cfg.out_dir / "korning.html").read_text(encoding="utf-8")
     assert "ValueError" in index and "avsiktligt fel för 02" in index and "cell 6" in index
     assert "CellTimeoutError" in index and "fel" in index
     assert not EXTERNAL.search((cfg.out_dir / "profil_02.fel.html").read_text(encoding="utf-8"))

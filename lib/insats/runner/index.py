@@ -1,8 +1,17 @@
-"""The index page of a batch run: ``reports/<namn>/index.html``, in Swedish, offline.
+"""The pages of a batch run, in Swedish, offline: ``reports/<namn>/index.html`` and ``korning.html``.
 
-Rendered from the same dictionary that is written to ``korning.json`` (see ``insats.runner.batch``):
-every report with status (ok / fel / överhoppad), time, parameters and a link; for a failure the
-cell and the error. Plain HTML with inline CSS, no scripts, nothing fetched from the network.
+``index.html`` is the **front page** a reader starts from: the study's title, the synthetic-data
+marker when the data is generated, each study report with its one-line summary (the first finding
+of its summary) and links to the report, its PDF and its Excel workbook, the district profiles by
+district name (Swedish alphabetical order), the Kolada comparison or why there is none, and a link
+to the run log.
+
+``korning.html`` is the **run log**: rendered from the same dictionary that is written to
+``korning.json`` (see ``insats.runner.batch``): every report with status (ok / fel / överhoppad),
+time, parameters and a link; for a failure the cell and the error.
+
+Both are plain HTML with inline CSS, no scripts, nothing fetched from the network; every value
+from the run (names, paths, messages) is escaped.
 """
 
 from __future__ import annotations
@@ -10,12 +19,18 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from insats.atomic import atomic_write
+from insats.reports.pdf import pdf_path_for
+from insats.text import swedish_key
 
-__all__ = ["render_index", "write_index"]
+__all__ = ["LOG_PAGE", "read_report_page", "render_front_page", "render_index", "write_index"]
+
+LOG_PAGE = "korning.html"
+"""The run log's file name, beside the front page."""
 
 STATUS_LABEL = {"ok": "ok", "fel": "fel", "överhoppad": "överhoppad", None: "väntar"}
 
@@ -122,7 +137,7 @@ def _row(r: dict[str, Any]) -> str:
 
 
 def render_index(run: dict[str, Any]) -> str:
-    """The index page for a run dictionary (the content of ``korning.json``)."""
+    """The run log page for a run dictionary (the content of ``korning.json``)."""
     reports = run.get("rapporter", [])
     counts = {s: sum(r.get("status") == s for r in reports) for s in ("ok", "fel", "överhoppad")}
     waiting = sum(r.get("status") is None for r in reports)
@@ -155,11 +170,12 @@ def render_index(run: dict[str, Any]) -> str:
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Rapporter – {_e(run.get("namn"))}</title>
+<title>Körningslogg – {_e(run.get("namn"))}</title>
 <style>{_CSS}</style>
 </head>
 <body>
-<h1>Rapporter – {_e(run.get("namn"))}</h1>
+<p><a href="index.html">Till framsidan</a></p>
+<h1>Körningslogg – {_e(run.get("namn"))}</h1>
 <p class="meta">{", ".join(m for m in meta if m)}.</p>
 <p class="meta">Parameterfil: <code>{_e(run.get("params_fil"))}</code></p>
 {data_line}{note}{summary}
@@ -178,6 +194,206 @@ En rapport hoppas över när notebook, parametrar och data är oförändrade sed
 
 
 def write_index(path: Path | str, run: dict[str, Any]) -> None:
-    """Write the index page atomically."""
+    """Write the front page to ``path`` and the run log beside it (``korning.html``), each atomically."""
+    path = Path(path)
+    atomic_write(path.with_name(LOG_PAGE), render_index(run))
+    atomic_write(path, render_front_page(run, path.parent))
 
-    atomic_write(Path(path), render_index(run))
+
+# ---------------------------------------------------------------- the front page
+
+SUMMARY_HEADINGS = ("nämndsammanfattning", "sammanfattning")
+"""Headings whose first list item is a report's one-line summary (the Nämndsammanfattning first)."""
+SUMMARY_MAX = 280
+"""A one-line summary longer than this is cut at a word and ends with an ellipsis."""
+
+_FRONT_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; margin: 2rem;
+       color: #1a1a1a; max-width: 60rem; line-height: 1.45; }
+h1 { font-size: 1.7rem; margin-bottom: .3rem; }
+h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ccc; padding-bottom: .2rem; }
+.notis { border-left: 4px solid #8a5a00; background: #fff5d6; padding: .5rem .8rem; }
+.rapport { margin: 1rem 0 1.4rem; }
+.rapport h3 { font-size: 1.1rem; margin: 0 0 .2rem; }
+.rapport p { margin: .2rem 0; }
+ul.omraden { columns: 2 18rem; padding-left: 1.2rem; }
+.liten { color: #555; font-size: .92em; }
+a:focus-visible { outline: 3px solid #1a55a8; outline-offset: 2px; }
+"""
+
+
+class _ReportPage(HTMLParser):
+    """What the front page needs from a report page: its title (first ``h1``), the first finding
+    under its summary heading, and whether it carries the synthetic-data notice."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.title = ""
+        self.summary = ""
+        self.synthetic = False
+        self._stack: list[str] = []
+        self._text: list[str] | None = None
+        self._in_summary_level = 0
+        self._notice: list[str] | None = None
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = dict(attrs)
+        if tag in ("script", "style") or "anchor-link" in (attr.get("class") or ""):
+            self._skip += 1
+            self._stack.append(tag)
+            return
+        if tag in ("h1", "h2", "h3", "h4"):
+            level = int(tag[1])
+            if self._in_summary_level and level <= self._in_summary_level:
+                self._in_summary_level = -1  # the summary section ended without a list item
+            self._text = []
+        elif tag == "li" and self._in_summary_level > 0 and not self.summary:
+            self._text = []
+        elif tag == "div" and "insats-notis" in (attr.get("class") or ""):
+            self._notice = []
+        self._stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self._stack:
+            return
+        while self._stack and self._stack[-1] != tag:
+            self._stack.pop()
+        self._stack.pop()
+        if tag in ("script", "style") or (self._skip and tag == "a"):
+            self._skip = max(0, self._skip - 1)
+            return
+        text = " ".join("".join(self._text or []).split())
+        if tag in ("h1", "h2", "h3", "h4") and self._text is not None:
+            if tag == "h1" and not self.title:
+                self.title = text
+            if self._in_summary_level == 0 and text.casefold().startswith(SUMMARY_HEADINGS):
+                self._in_summary_level = int(tag[1])
+            self._text = None
+        elif tag == "li" and self._text is not None and self._in_summary_level > 0:
+            self.summary = text
+            self._in_summary_level = -1
+            self._text = None
+        elif tag == "div" and self._notice is not None:
+            if " ".join("".join(self._notice).split()).startswith("Syntetiska exempeldata"):
+                self.synthetic = True
+            self._notice = None
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        if self._text is not None:
+            self._text.append(data)
+        if self._notice is not None:
+            self._notice.append(data)
+
+
+def read_report_page(path: Path) -> dict[str, Any]:
+    """A report page's title, one-line summary and synthetic marker (empty when it cannot be read)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {"titel": "", "sammanfattning": "", "syntetisk": False}
+    page = _ReportPage()
+    page.feed(text)
+    page.close()
+    summary = page.summary
+    if len(summary) > SUMMARY_MAX:
+        summary = summary[:SUMMARY_MAX].rsplit(" ", 1)[0] + " …"
+    return {"titel": page.title, "sammanfattning": summary, "syntetisk": page.synthetic}
+
+
+def _links(r: dict[str, Any], folder: Path) -> str:
+    page = folder / str(r["html"])
+    links = [f"<a href='{_e(r['html'])}'>Rapport (webbsida)</a>"]
+    pdf = pdf_path_for(page)
+    if pdf.is_file():
+        links.append(f"<a href='{_e(pdf.name)}'>PDF för utskrift</a>")
+    xlsx = page.with_suffix(".xlsx")
+    if xlsx.is_file():
+        links.append(f"<a href='{_e(xlsx.name)}'>Tabellerna i Excel</a>")
+    return " · ".join(links)
+
+
+def render_front_page(run: dict[str, Any], folder: Path | str) -> str:
+    """The front page of a run whose files are in ``folder``: what a reader starts from."""
+    folder = Path(folder)
+    reports = [r for r in run.get("rapporter", []) if r.get("html") and (folder / str(r["html"])).is_file()]
+    studies = [r for r in reports if r.get("typ") != "profil"]
+    profiles = sorted(
+        (r for r in reports if r.get("typ") == "profil"),
+        key=lambda r: swedish_key(r.get("omrade_namn") or r.get("omrade") or r.get("namn")),
+    )
+    pages = {r["namn"]: read_report_page(folder / str(r["html"])) for r in reports}
+    synthetic = any(p["syntetisk"] for p in pages.values())
+    title = next((pages[r["namn"]]["titel"] for r in studies if pages[r["namn"]]["titel"]), "")
+    title = title or f"Rapporter – {run.get('namn')}"
+    parts = []
+    if synthetic:
+        parts.append(
+            "<p class='notis' role='note'><strong>Syntetiska exempeldata.</strong> Siffrorna är "
+            "framtagna av en slumpgenerator och beskriver inga verkliga personer.</p>"
+        )
+    when = _when(run.get("slut") or run.get("start"))
+    parts.append(f"<p class='liten'>Körning {_e(run.get('namn'))}, {_e(when)}.</p>")
+    failed = [r for r in run.get("rapporter", []) if r.get("status") == "fel"]
+    if failed:
+        parts.append(
+            f"<p class='notis' role='note'>{len(failed)} av rapporterna kunde inte skapas i denna körning; "
+            f"se <a href='{LOG_PAGE}'>körningsloggen</a>. Där det finns en tidigare lyckad version visas den.</p>"
+        )
+    if studies:
+        parts.append("<h2>Rapporter</h2>")
+        for r in studies:
+            page = pages[r["namn"]]
+            name = page["titel"] or str(r["namn"])
+            summary = f"<p>{_e(page['sammanfattning'])}</p>" if page["sammanfattning"] else ""
+            parts.append(f"<div class='rapport'><h3>{_e(name)}</h3>{summary}<p>{_links(r, folder)}</p></div>")
+    if profiles:
+        parts.append("<h2>Områdesprofiler</h2>")
+        parts.append("<p>En sida per område med nyckeltal, jämförelse med övriga områden, insatser och medel.</p>")
+        items = []
+        for r in profiles:
+            area = r.get("omrade_namn") or r.get("omrade") or r.get("namn")
+            items.append(f"<li><a href='{_e(r['html'])}'>{_e(area)}</a>{_profile_extra(r, folder)}</li>")
+        parts.append(f"<ul class='omraden'>{''.join(items)}</ul>")
+    parts.append("<h2>Nationell jämförelse (Kolada)</h2>")
+    parts.append(f"<p>{_kolada_text(run, reports, folder)}</p>")
+    parts.append("<h2>Om körningen</h2>")
+    parts.append(
+        f"<p><a href='{LOG_PAGE}'>Körningslogg</a>: status, tider, parametrar och kontrollsummor för varje "
+        "rapport (maskinläsbart i <a href='korning.json'>korning.json</a>).</p>"
+    )
+    body = "\n".join(parts)
+    return f"""<!DOCTYPE html>
+<html lang="sv">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(title)}</title>
+<style>{_FRONT_CSS}</style>
+</head>
+<body>
+<main>
+<h1>{_e(title)}</h1>
+{body}
+</main>
+</body>
+</html>
+"""
+
+
+def _profile_extra(r: dict[str, Any], folder: Path) -> str:
+    pdf = pdf_path_for(folder / str(r["html"]))
+    return f" <span class='liten'>(<a href='{_e(pdf.name)}'>PDF</a>)</span>" if pdf.is_file() else ""
+
+
+def _kolada_text(run: dict[str, Any], reports: list[dict[str, Any]], folder: Path) -> str:
+    kolada = [r for r in reports if Path(str(r.get("notebook") or "")).stem == "kolada"]
+    if kolada:
+        return f"Kommunen jämförd med andra kommuner: {_links(kolada[0], folder)}."
+    reason = run.get("kolada_anmarkning") or (
+        "Ingen Kolada-jämförelse i denna körning: det finns inga sparade nyckeltal från Kolada på den här "
+        "datorn. Hämta dem med kommandot insats kolada fetch när datorn har internet och kör igen."
+    )
+    return _e(reason)

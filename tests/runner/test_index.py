@@ -1,0 +1,162 @@
+"""The run's front page (index.html) and run log (korning.html): what a reader starts from."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from insats.runner.index import LOG_PAGE, read_report_page, render_front_page, write_index
+
+REPORT = """<!DOCTYPE html><html lang="sv"><head><title>x</title><style>h1 {{}}</style></head><body>
+<div class="insats-notis" role="note"><p>Syntetiska exempeldata – inga verkliga personer.</p></div>
+<h1 id="k">{title}<a class="anchor-link" href="#k">¶</a></h1>
+<p>Inledning.</p>
+<h2>{heading}<a class="anchor-link" href="#s">¶</a></h2>
+<ul><li>{first}</li><li>Andra fyndet.</li></ul>
+<h2>Utbud</h2><ul><li>Inte en sammanfattning.</li></ul>
+</body></html>"""
+
+
+def _report(path, title="Kartläggning av insatser", heading="Nämndsammanfattning", first="Första fyndet: 21,7 %."):
+    path.write_text(REPORT.format(title=title, heading=heading, first=first), encoding="utf-8")
+    return path
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self._href: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self._href = dict(attrs).get("href")
+            self._text = []
+
+    def handle_data(self, data):
+        if self._href is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._href is not None:
+            self.links.append((self._href, "".join(self._text)))
+            self._href = None
+
+
+def _links(page: str) -> list[tuple[str, str]]:
+    parser = _Links()
+    parser.feed(page)
+    return parser.links
+
+
+def _run(reports):
+    return {
+        "namn": "stockholm_2013",
+        "start": "2026-12-01T10:00:00",
+        "slut": "2026-12-01T10:05:00",
+        "rapporter": reports,
+    }
+
+
+def test_report_page_is_read_for_title_summary_and_marker(tmp_path):
+    got = read_report_page(_report(tmp_path / "k.html"))
+    assert got == {"titel": "Kartläggning av insatser", "sammanfattning": "Första fyndet: 21,7 %.", "syntetisk": True}
+    # an older report with a plain "Sammanfattning" heading still gives its first finding
+    assert read_report_page(_report(tmp_path / "u.html", heading="Sammanfattning"))["sammanfattning"] == (
+        "Första fyndet: 21,7 %."
+    )
+    # a long finding is cut at a word
+    long = " ".join(["ord"] * 200)
+    cut = read_report_page(_report(tmp_path / "l.html", first=long))["sammanfattning"]
+    assert cut.endswith(" …") and len(cut) <= 285
+    # a missing page gives empty fields, not an error
+    assert read_report_page(tmp_path / "saknas.html")["titel"] == ""
+
+
+def test_front_page_links_reports_pdf_excel_and_profiles_by_name(tmp_path):
+    _report(tmp_path / "kartlaggning.html")
+    (tmp_path / "kartlaggning.pdf").write_bytes(b"%PDF-1.7")
+    (tmp_path / "kartlaggning.xlsx").write_bytes(b"PK")
+    names = {"01": "Östermalm", "02": "Bromma", "03": "Älvsjö", "04": "Hägersten-Liljeholmen"}
+    profiles = []
+    for code, name in names.items():
+        _report(tmp_path / f"omradesprofil_{code}.html", title=f"Områdesprofil {name}")
+        profiles.append(
+            {
+                "namn": f"omradesprofil_{code}",
+                "typ": "profil",
+                "omrade": code,
+                "omrade_namn": name,
+                "html": f"omradesprofil_{code}.html",
+                "status": "ok",
+            }
+        )
+    (tmp_path / "omradesprofil_02.pdf").write_bytes(b"%PDF-1.7")
+    study = {
+        "namn": "kartlaggning",
+        "typ": "studie",
+        "notebook": "notebooks/kartlaggning.ipynb",
+        "html": "kartlaggning.html",
+        "status": "ok",
+    }
+    write_index(tmp_path / "index.html", _run([study, *profiles]))
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    links = _links(page)
+    assert ("kartlaggning.html", "Rapport (webbsida)") in links
+    assert ("kartlaggning.pdf", "PDF för utskrift") in links
+    assert ("kartlaggning.xlsx", "Tabellerna i Excel") in links
+    # profiles in Swedish alphabetical order (å, ä, ö last), linked by district name
+    shown = [text for href, text in links if href.startswith("omradesprofil_") and href.endswith(".html")]
+    assert shown == ["Bromma", "Hägersten-Liljeholmen", "Älvsjö", "Östermalm"]
+    # a PDF link only where the PDF exists
+    assert ("omradesprofil_02.pdf", "PDF") in links and ("omradesprofil_01.pdf", "PDF") not in links
+    assert "Första fyndet: 21,7 %." in page and "Syntetiska exempeldata" in page
+    assert "<h1>Kartläggning av insatser</h1>" in page
+    # the run log is its own page, linked both ways
+    assert (LOG_PAGE, "Körningslogg") in links
+    log = (tmp_path / LOG_PAGE).read_text(encoding="utf-8")
+    assert ("index.html", "Till framsidan") in _links(log) and "Körningslogg – stockholm_2013" in log
+    # no run-log detail on the front page
+    assert "Parametrar" not in page and "sha256" not in page.lower()
+    assert not re.search(r"(?:src|href)=['\"]?(?:https?:)?//", page)
+
+
+def test_front_page_says_why_kolada_is_missing_and_links_it_when_present(tmp_path):
+    _report(tmp_path / "utvardering.html", title="Utvärdering")
+    study = {
+        "namn": "utvardering",
+        "typ": "studie",
+        "notebook": "notebooks/utvardering.ipynb",
+        "html": "utvardering.html",
+        "status": "ok",
+    }
+    without = render_front_page(_run([study]), tmp_path)
+    assert "Ingen Kolada-jämförelse" in without and "insats kolada fetch" in without
+    _report(tmp_path / "kolada.html", title="Kommunen i nationell jämförelse")
+    kolada = {
+        "namn": "kolada",
+        "typ": "studie",
+        "notebook": "notebooks/kolada.ipynb",
+        "html": "kolada.html",
+        "status": "ok",
+    }
+    with_it = render_front_page(_run([study, kolada]), tmp_path)
+    assert "Ingen Kolada-jämförelse" not in with_it
+    assert ("kolada.html", "Rapport (webbsida)") in _links(with_it)
+
+
+def test_front_page_escapes_hostile_names_and_mentions_failures(tmp_path):
+    hostile = "<script>alert(1)</script>"
+    _report(tmp_path / "k.html", title=hostile.replace("<", "&lt;"), first="x &lt;img src=x onerror=alert(1)&gt;")
+    reports = [
+        {"namn": "k", "typ": "studie", "html": "k.html", "status": "ok"},
+        {"namn": "p", "typ": "profil", "omrade": "x", "omrade_namn": hostile, "html": "k.html", "status": "ok"},
+        {"namn": "q", "typ": "profil", "omrade": "y", "omrade_namn": "Kista", "html": None, "status": "fel"},
+    ]
+    page = render_front_page(_run(reports), tmp_path)
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "1 av rapporterna kunde inte skapas" in page
+    # a report that has no page (failed, never succeeded) has no link
+    assert "Kista" not in page
