@@ -362,6 +362,32 @@ def test_uncomputable_empty_column_and_no_basis(full):
     assert shown.loc[MEASURES["narvaro_median"].label, "Vad som saknas"].startswith("Kolumnen är tom")
 
 
+def test_follow_up_proposal_is_the_registry_and_the_contract(survey):
+    """The proposed indicator set and data flow are generated from the measure registry and the
+    contract: every computed measure is an indicator, every table a data-flow row whose count of
+    dependent measures is recounted here from the registry; a survey-only study marks as 'nej'
+    exactly the measures that cannot be computed."""
+    from insats.contract import TABLES
+    from insats.reports.kartlaggning.uppfoljning import SOURCES, data_flow, indicator_set, section_uppfoljning
+
+    computed = [m for m in MEASURES.values() if m.func is not None]
+    ind = indicator_set(survey)
+    assert sorted(ind["Mått"]) == sorted(m.label for m in computed)
+    assert "Övrigt" not in set(ind["Tema"])  # every measure id has a theme
+    unc = set(K.uncomputable_measures(survey)["matt"])
+    no = set(ind.loc[ind["Med dagens data"] == "nej", "Mått"])
+    assert no == {MEASURES[m].label for m in unc}
+    assert set(SOURCES) == set(TABLES)  # a new table cannot join the contract without a source
+    flow = data_flow().set_index("Uppgift")
+    for name, table in TABLES.items():
+        row = flow.loc[f"{table.label} (en rad per {table.row})"]
+        assert row["Antal mått som bygger på uppgiften"] == sum(1 for m in computed if name in m.needs)
+        assert row["Källa (förslag)"] == SOURCES[name][0]
+    section = section_uppfoljning(survey, compute_measures(survey, start=FRAN, end=TILL))
+    text = " ".join(getattr(b, "text", "") for b in section.blocks)
+    assert f"följer {len(computed)} mått" in text and "Varje månad" in text and "Varje år" in text
+
+
 # --------------------------------------------------------------------------- summary sentences
 
 

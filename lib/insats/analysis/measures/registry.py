@@ -102,9 +102,10 @@ COUNTS: dict[str, Count] = {
     for c in (
         Count("vuxna_arbetslosa", "vuxna biståndsmottagare med försörjningshinder arbetslöshet", "union"),
         Count("vuxna_arbetslosa_erbjudna", "av dem erbjudna en insats inom 90 dagar", "ingen"),
+        Count("manader_arbetslosa", "månader med bistånd för vuxna med försörjningshinder arbetslöshet", "additiv"),
         Count("vuxna_alla", "vuxna biståndsmottagare", "union"),
         Count("vuxna_alla_erbjudna", "av dem erbjudna en insats inom 90 dagar", "ingen"),
-        Count("deltagare_startade", "personer som började en insats", "union"),
+        Count("deltagarmanader", "månader i insats för biståndsmottagare", "additiv"),
         Count("deltaganden_narvaro", "deltaganden med registrerad närvaro", "union"),
         Count("deltaganden_narvaro_80", "av dem med minst 80 % närvaro", "union"),
         Count("deltaganden_avslutade", "avslutade deltaganden", "additiv"),
@@ -127,8 +128,8 @@ COUNTS: dict[str, Count] = {
 """Every count of people the measures publish."""
 
 MEASURE_COUNTS: dict[str, tuple[str | None, str | None]] = {
-    "utbud_platser_per_100": (None, "vuxna_arbetslosa"),
-    "medel_per_deltagare": (None, "deltagare_startade"),
+    "utbud_platser_per_100": (None, "manader_arbetslosa"),
+    "medel_per_deltagare": (None, "deltagarmanader"),
     "erbjudande_andel": ("{omfattning}_erbjudna", "{omfattning}"),
     "narvaro_median": (None, "deltaganden_narvaro"),
     "narvaro_andel_80": ("deltaganden_narvaro_80", "deltaganden_narvaro"),
