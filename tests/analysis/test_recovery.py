@@ -119,3 +119,23 @@ def test_a_later_extract_start_moves_the_adjusted_outcome_less_with_the_observed
     flipped = flag(new_full) != flag(new_late)
     edge = np.minimum((new_full["lo"] - 1).abs(), (new_full["hi"] - 1).abs())
     assert (edge[flipped] < 0.03).all()
+
+
+def test_small_districts_have_a_narrower_own_utbud(stockholm):
+    """The generator gives the districts with few recipients a narrow own utbud (the 2013
+    kartläggning's 'underlaget är för litet'); the kartläggning's size-and-breadth comparison finds
+    it, on published counts, and says so in its sentence. Independent route: the breadth is
+    recounted here from the generated insatser table."""
+    from insats.reports.kartlaggning import size_and_breadth, size_breadth_sentence
+    from insats.reports.kartlaggning.common import GAP_CATEGORIES
+
+    long = compute_measures(stockholm, start="2012-01", end="2013-12", only=["erbjudande_andel"]).table
+    sb = size_and_breadth(stockholm, long, "2012-01", "2013-12")
+    assert sb.attrs["n"] == len(sb) >= 12 and sb.attrs["rho"] > 0.5 and sb.attrs["p"] < 0.05
+    ins = stockholm["insatser"]
+    own = ins[ins["kategori"].isin(GAP_CATEGORIES) & ins["raknas_som_insats"].astype(bool) & (ins["platser"] > 0)]
+    recount = own.groupby(own["omrade_kod"].astype(str))["kategori"].nunique()
+    got = sb.set_index("omrade_kod")["kategorier_egna"]
+    assert (got == recount.reindex(got.index, fill_value=0)).all()
+    text = size_breadth_sentence(sb, stockholm)
+    assert "desto bredare eget utbud" in text and "sällan" in text

@@ -47,7 +47,13 @@ from insats.reports.kartlaggning.medel import (
 )
 from insats.reports.kartlaggning.metod import calibration_table, model_checks, model_sentences, section_metod
 from insats.reports.kartlaggning.summary import summary, summary_markdown
-from insats.reports.kartlaggning.uppfoljning import section_uppfoljning, uncomputable_measures, uncomputable_table
+from insats.reports.kartlaggning.uppfoljning import (
+    data_flow,
+    indicator_set,
+    section_uppfoljning,
+    uncomputable_measures,
+    uncomputable_table,
+)
 from insats.reports.kartlaggning.utbud import (
     category_gaps,
     gaps_table,
@@ -59,6 +65,8 @@ from insats.reports.kartlaggning.utbud import (
     section_gaps,
     section_organisation,
     section_utbud,
+    size_and_breadth,
+    size_breadth_sentence,
 )
 from insats.reports.kartlaggning.utfall import (
     differing_areas,
@@ -86,6 +94,7 @@ __all__ = [
     "calibration_table",
     "category_gaps",
     "check_parameters",
+    "data_flow",
     "differing_areas",
     "differing_table",
     "equality_display",
@@ -95,6 +104,7 @@ __all__ = [
     "feriejobb_comparison",
     "feriejobb_table",
     "gaps_table",
+    "indicator_set",
     "join_names",
     "model_checks",
     "model_sentences",
@@ -118,6 +128,8 @@ __all__ = [
     "section_utbud",
     "section_utfall",
     "show",
+    "size_and_breadth",
+    "size_breadth_sentence",
     "spending_by_category",
     "spending_table",
     "summary",

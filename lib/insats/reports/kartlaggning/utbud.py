@@ -13,6 +13,7 @@ from insats.analysis.measures import (
     open_interventions,
 )
 from insats.analysis.privacy import format_table
+from insats.analysis.stats import rank_correlation
 from insats.contract import CENTRAL
 from insats.data.study import Study
 from insats.reports.common import measure_table
@@ -25,9 +26,11 @@ from insats.reports.kartlaggning.common import (
     _missing,
     _names,
     _omraden,
+    _published_areas,
     present,
     sectioned,
 )
+from insats.reports.render import Note
 from insats.text import format_number
 
 # --------------------------------------------------------------------------- utbud
@@ -102,6 +105,69 @@ def gaps_table(gaps: pd.DataFrame, study: Study) -> pd.DataFrame:
     )
     out.index.name = "Område"
     return out
+
+
+SIZE_MEASURE = "erbjudande_andel"
+"""The measure whose published denominator is an area's number of adult recipients (its
+``underlag``): the size in the size-and-breadth comparison (docs/antaganden.md K10)."""
+
+
+def size_and_breadth(study: Study, long: pd.DataFrame, start, end) -> pd.DataFrame:
+    """Does a small district have a narrower utbud? One row per area whose recipient count is
+    published: ``omrade_kod``, ``mottagare`` (the published denominator of ``SIZE_MEASURE``: adult
+    recipients in the period), ``kategorier_egna`` (categories of the area's own utbud, K2).
+    ``attrs``: ``rho``, ``p``, ``n`` of ``stats.rank_correlation`` (size against breadth)."""
+    size = _published_areas(long, SIZE_MEASURE)
+    gaps = category_gaps(study, start, end).set_index("omrade_kod")
+    out = pd.DataFrame(
+        {
+            "omrade_kod": size["omrade_kod"].astype(str).to_numpy(),
+            "mottagare": size["namnare"].astype(float).to_numpy(),
+        }
+    )
+    out = out[out["omrade_kod"].isin(gaps.index) & out["mottagare"].notna()].reset_index(drop=True)
+    out["kategorier_egna"] = out["omrade_kod"].map(gaps["kategorier_egna"]).astype(int)
+    out.attrs.update(rank_correlation(out["mottagare"], out["kategorier_egna"]))
+    return out
+
+
+def size_breadth_sentence(sb: pd.DataFrame, study: Study) -> str:
+    """The plain-Swedish reading of ``size_and_breadth``: how size and breadth go together, and
+    how likely a pairing at random would give as strong a pattern."""
+    rho, p, n = sb.attrs.get("rho"), sb.attrs.get("p"), sb.attrs.get("n", 0)
+    if rho is None or not np.isfinite(rho):
+        return (
+            "Sambandet mellan områdenas storlek och bredden i deras eget utbud kan inte bedömas: det behövs "
+            "minst fyra områden med publicerat antal biståndsmottagare och skillnader i utbudet."
+        )
+    names = _names(study)
+    small = sb.nsmallest(3, "mottagare")
+    big = sb.nlargest(3, "mottagare")
+
+    def listing(part: pd.DataFrame) -> str:
+        return ", ".join(
+            f"{names.get(c, c)} ({k} av {len(GAP_CATEGORIES)})"
+            for c, k in zip(part["omrade_kod"], part["kategorier_egna"])
+        )
+
+    strength = "starkt" if abs(rho) >= 0.6 else "måttligt" if abs(rho) >= 0.3 else "svagt"
+    direction = (
+        "ju fler biståndsmottagare, desto bredare eget utbud"
+        if rho > 0
+        else ("ju fler biståndsmottagare, desto smalare eget utbud")
+    )
+    chance = (
+        "Ett så tydligt mönster uppstår sällan om storlek och utbud inte hänger ihop"
+        if p < 0.05
+        else "Mönstret kan lika gärna vara slumpen"
+    )
+    return (
+        f"**Storlek och bredd.** Bland {n} områden är sambandet {strength}: {direction} "
+        f"(rangkorrelation {format_number(rho, 2)}). {chance} (p = {format_number(p, 3)}). "
+        f"De tre minsta områdena har {listing(small)} kategorier i eget utbud, de tre största {listing(big)}. "
+        "Sambandet visar inte orsaken, men stöder kartläggningens iakttagelse att underlaget i små "
+        "stadsdelar är för litet för ett brett eget utbud; de boende där är mer beroende av centrala insatser."
+    )
 
 
 # --------------------------------------------------------------------------- organisation
@@ -185,9 +251,16 @@ def section_utbud(
 
 
 @sectioned
-def section_gaps(study: Study, start, end) -> list[Any]:
-    """Which areas lack which categories (table)."""
+def section_gaps(study: Study, start, end, *, long: pd.DataFrame | None = None) -> list[Any]:
+    """Which areas lack which categories (table); given the published measures ``long``, whether
+    small areas have a narrower own utbud (``size_and_breadth``, a sentence)."""
     missing = _missing(study, ["insatser"], "Luckorna i utbudet")
     if missing:
         return missing
-    return [gaps_table(category_gaps(study, start, end), study)]
+    items: list[Any] = [gaps_table(category_gaps(study, start, end), study)]
+    if long is not None:
+        if _has_values(long, SIZE_MEASURE):
+            items.append(Note(size_breadth_sentence(size_and_breadth(study, long, start, end), study)))
+        else:
+            items += _missing(study, ["personer", "bistand"], "Sambandet mellan storlek och utbud")
+    return items
