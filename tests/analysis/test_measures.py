@@ -350,6 +350,60 @@ def test_lov(raw):
     check(raw, "lov_andel_valt", {"a": (NAN, 0, 0), "b": (1, 1, 1), "c": (0, 0, 1), "ALLA": (0.5, 1, 2)})
 
 
+def test_samverkan(raw):
+    # started in the period: d1 (a's person, a's i1: own), d3 (b's person, b's i2: own), d4 (c's person in
+    # b's i2: another district's), d5 (b's person in a's i1: another district's); none central
+    check(raw, "samverkan_andel_eget_omrade", {"a": (1, 1, 1), "b": (0.5, 1, 2), "c": (0, 0, 1), "ALLA": (0.5, 2, 4)})
+    check(raw, "samverkan_andel_central", {"a": (0, 0, 1), "b": (0, 0, 2), "c": (0, 0, 1), "ALLA": (0, 0, 4)})
+    check(raw, "samverkan_andel_annat_omrade", {"a": (0, 0, 1), "b": (0.5, 1, 2), "c": (1, 1, 1), "ALLA": (0.5, 2, 4)})
+
+
+def test_samverkan_parts_hide_together():
+    """Own + central + other district = all participations that started: a small 'other' count
+    hidden in its share must not come back as the whole minus the other two parts. Shown by an
+    attacker's computation on the published table; without the partition relation it would."""
+    from insats.analysis import disclosure
+    from insats.analysis.measures import publish, registry
+
+    parts = {"a": (60, 30, 2), "b": (40, 45, 9), "c": (70, 20, 12), "d": (55, 35, 6)}
+    rows = []
+    for area, (own, central, other) in [*parts.items(), ("ALLA", tuple(map(sum, zip(*parts.values()))))]:
+        whole = own + central + other
+        for mid, k in (
+            ("samverkan_andel_eget_omrade", own),
+            ("samverkan_andel_central", central),
+            ("samverkan_andel_annat_omrade", other),
+        ):
+            rows.append({"matt": mid, "omrade_kod": area, "varde": k / whole, "taljare": k, "namnare": whole})
+    long = pd.DataFrame(rows)
+
+    def recovered(partitions) -> dict[str, float]:
+        d = disclosure.Disclosure(min_cell=5)
+        old = registry.PARTITIONS.copy()
+        registry.PARTITIONS.clear()
+        registry.PARTITIONS.update(partitions)
+        try:
+            cells = publish.register_measures(d, long, "2013-01:2013-12")
+        finally:
+            registry.PARTITIONS.clear()
+            registry.PARTITIONS.update(old)
+        d.protect()
+        shown = publish.apply(d, long, cells).set_index(["omrade_kod", "matt"])
+        found = {}
+        for area in parts:
+            own = shown.loc[(area, "samverkan_andel_eget_omrade"), "taljare"]
+            central = shown.loc[(area, "samverkan_andel_central"), "taljare"]
+            whole = shown.loc[(area, "samverkan_andel_eget_omrade"), "namnare"]
+            if np.isnan(shown.loc[(area, "samverkan_andel_annat_omrade"), "taljare"]) and not any(
+                np.isnan([own, central, whole])
+            ):
+                found[area] = whole - own - central
+        return found
+
+    assert recovered({}), "the attack needs the partition relation to be stopped"
+    assert recovered(dict(registry.PARTITIONS)) == {}
+
+
 def test_langvarigt_hand_counted():
     personer = pd.DataFrame(
         {

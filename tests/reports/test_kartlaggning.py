@@ -330,6 +330,9 @@ def test_uncomputable_survey_only(survey):
         "vagin_andel_30_dagar",
         "vagin_andel_insats_90_dagar",
         "lov_andel_valt",
+        "samverkan_andel_eget_omrade",
+        "samverkan_andel_central",
+        "samverkan_andel_annat_omrade",
         "justerat_utfall_oe",
     }
     assert set(unc["matt"]) == expected and set(unc["skal"]) == {"tabell"}
@@ -386,6 +389,28 @@ def test_follow_up_proposal_is_the_registry_and_the_contract(survey):
     section = section_uppfoljning(survey, compute_measures(survey, start=FRAN, end=TILL))
     text = " ".join(getattr(b, "text", "") for b in section.blocks)
     assert f"följer {len(computed)} mått" in text and "Varje månad" in text and "Varje år" in text
+
+
+def test_samverkan_section_reads_the_published_shares(full, survey):
+    """The samverkan sentences quote the published whole-study shares and name the districts whose
+    residents use central interventions most — recomputed here from the deltaganden."""
+    res = full_measures(full, min_cell=1)
+    long = res.table
+    section = K.section_samverkan(full, long)
+    text = " ".join(getattr(b, "text", "") for b in section.blocks)
+    d = full["deltaganden"]
+    d = d[
+        (d["start_datum"] >= pd.Timestamp(FRAN + "-01"))
+        & (d["start_datum"] <= pd.Timestamp(TILL + "-01") + pd.offsets.MonthEnd(0))
+    ]
+    ins = full["insatser"].set_index("insats_id")["omrade_kod"].astype(str)
+    home = full["personer"].set_index("person_id")["omrade_kod"].astype(str)
+    run = d["insats_id"].map(ins)
+    own = (run == d["person_id"].map(home)).mean()
+    assert f"var {format_number(own, 0, percent=True)} av deltagandena" in text
+    # a study without participations says what is missing
+    none = K.section_samverkan(survey, K.uncomputable_measures(survey).assign(omrade_kod="ALLA"))
+    assert "studien saknar tabellerna" in " ".join(getattr(b, "text", "") for b in none.blocks)
 
 
 # --------------------------------------------------------------------------- summary sentences

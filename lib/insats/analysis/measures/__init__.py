@@ -34,6 +34,7 @@ from insats.analysis.measures import narvaro  # noqa: F401  (registers the famil
 from insats.analysis.measures import utfall  # noqa: F401  (registers the family's measures)
 from insats.analysis.measures import vagin  # noqa: F401  (registers the family's measures)
 from insats.analysis.measures import lov  # noqa: F401  (registers the family's measures)
+from insats.analysis.measures import samverkan  # noqa: F401  (registers the family's measures)
 from insats.analysis.measures import justerat  # noqa: F401  (registers the family's measures)
 
 # isort: on

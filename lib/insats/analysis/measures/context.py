@@ -205,7 +205,12 @@ class Context:
             ins = self.study["insatser"]
             ipos = pd.Index(ins["insats_id"]).get_indexer(d["insats_id"])
             ok = ipos >= 0
-            for col, src in (("kategori", "kategori"), ("regi", "regi"), ("utforare", "utforare")):
+            for col, src in (
+                ("kategori", "kategori"),
+                ("regi", "regi"),
+                ("utforare", "utforare"),
+                ("ins_area", "omrade_kod"),
+            ):
                 vals = np.append(ins[src].astype(object).to_numpy(), [None])
                 out[col] = vals[np.where(ok, ipos, len(ins))]
             lov = ins["lov"].astype("boolean").fillna(False).to_numpy(dtype=bool)

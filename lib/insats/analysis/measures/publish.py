@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from insats.analysis.disclosure import CellKey, Disclosure, dims_of
-from insats.analysis.measures.registry import MEASURES, counts_of, over_time
+from insats.analysis.measures.registry import MEASURES, PARTITIONS, counts_of, over_time
 from insats.contract import ALLA, CENTRAL
 
 __all__ = ["period_label", "protect_periods", "register_measures"]
@@ -94,6 +94,16 @@ def register_measures(
             d.add_sum(total, parts, label=f"områdena summerar till hela studien ({count})")
         else:  # some people have no known area: the areas add up to at most the whole
             d.add_parts_within(total, parts, label=f"områdena ryms i hela studien ({count})")
+    for whole, parts_of in PARTITIONS.items():
+        for area, w in lines.get(whole, {}).items():
+            got = [lines.get(p, {}).get(area) for p in parts_of]
+            if any(g is None for g in got):
+                continue
+            parts = [g for g in got if g is not None]
+            if np.isclose(np.nansum([d.cells[i].value for i in parts]), d.cells[w].value):
+                d.add_sum(w, parts, label=f"delarna summerar till helheten ({whole})")
+            else:
+                d.add_parts_within(w, parts, label=f"delarna ryms i helheten ({whole})")
     for k, n in sorted(shares):
         d.add_share(k, n)
     return cells

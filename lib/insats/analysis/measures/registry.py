@@ -121,6 +121,10 @@ COUNTS: dict[str, Count] = {
         Count("ansokningar_bedomda_30", "av dem bedömda inom 30 dagar", "additiv"),
         Count("bedomda_arbetsformaga", "bedömda med hel eller delvis arbetsförmåga", "additiv"),
         Count("bedomda_arbetsformaga_insats_90", "av dem som började en insats inom 90 dagar", "additiv"),
+        Count("deltaganden_startade", "deltaganden som började i perioden", "additiv"),
+        Count("deltaganden_eget_omrade", "av dem i områdets egna insatser", "additiv"),
+        Count("deltaganden_centrala", "av dem i centrala insatser", "additiv"),
+        Count("deltaganden_annat_omrade", "av dem i andra områdens insatser", "additiv"),
         Count("lov_deltaganden", "deltaganden hos LOV-utförare", "additiv"),
         Count("lov_deltaganden_valda", "av dem där personen valde utförare", "additiv"),
     )
@@ -142,6 +146,9 @@ MEASURE_COUNTS: dict[str, tuple[str | None, str | None]] = {
     "vagin_andel_30_dagar": ("ansokningar_bedomda_30", "ansokningar"),
     "vagin_andel_insats_90_dagar": ("bedomda_arbetsformaga_insats_90", "bedomda_arbetsformaga"),
     "lov_andel_valt": ("lov_deltaganden_valda", "lov_deltaganden"),
+    "samverkan_andel_eget_omrade": ("deltaganden_eget_omrade", "deltaganden_startade"),
+    "samverkan_andel_central": ("deltaganden_centrala", "deltaganden_startade"),
+    "samverkan_andel_annat_omrade": ("deltaganden_annat_omrade", "deltaganden_startade"),
     "justerat_utfall_oe": ("justerat_arbete_studier", "justerat_avslutade"),
     "justerat_utfall_oe_lo": ("justerat_arbete_studier", "justerat_avslutade"),
     "justerat_utfall_oe_hi": ("justerat_arbete_studier", "justerat_avslutade"),
@@ -151,6 +158,14 @@ MEASURE_COUNTS: dict[str, tuple[str | None, str | None]] = {
 ``{omfattning}`` is ``vuxna_arbetslosa`` or ``vuxna_alla`` (the parameter
 ``erbjudande_alla_grupper``). A measure about people that is missing here gets counts of its own
 (``<id>.taljare``, ``<id>.namnare``), which is safe but shares nothing."""
+
+
+PARTITIONS: dict[str, tuple[str, ...]] = {
+    "deltaganden_startade": ("deltaganden_eget_omrade", "deltaganden_centrala", "deltaganden_annat_omrade"),
+}
+"""Counts that split a whole into parts with nothing left over (per area and period): the
+disclosure model relates them, so a part hidden in one share cannot be recovered as the whole
+minus the others."""
 
 
 def counts_of(mid: str, *, all_groups: bool = False) -> tuple[str | None, str | None]:

@@ -46,6 +46,7 @@ from insats.reports.kartlaggning.medel import (
     spending_table,
 )
 from insats.reports.kartlaggning.metod import calibration_table, model_checks, model_sentences, section_metod
+from insats.reports.kartlaggning.samverkan import SAMVERKAN_MEASURES, samverkan_sentences, section_samverkan
 from insats.reports.kartlaggning.summary import summary, summary_markdown
 from insats.reports.kartlaggning.uppfoljning import (
     data_flow,
@@ -88,6 +89,7 @@ __all__ = [
     "EQUALITY_MEASURES",
     "GAP_CATEGORIES",
     "OUTCOME_TABLES",
+    "SAMVERKAN_MEASURES",
     "SURVEY_TABLES",
     "Note",
     "Section",
@@ -117,6 +119,7 @@ __all__ = [
     "present",
     "raw_and_adjusted",
     "regi_matrix",
+    "samverkan_sentences",
     "section_feriejobb",
     "section_gaps",
     "section_justerat",
@@ -124,6 +127,7 @@ __all__ = [
     "section_medel",
     "section_metod",
     "section_organisation",
+    "section_samverkan",
     "section_uppfoljning",
     "section_utbud",
     "section_utfall",
