@@ -9,12 +9,11 @@ import shutil
 from pathlib import Path
 
 import nbformat
-import pandas as pd
 import pytest
 
 from insats.cli import main
 from insats.runner import batch
-from insats.runner.batch import ReportTask, cached_study_dir, progress_line, run_batch, run_report
+from insats.runner.batch import ReportTask, progress_line, run_batch, run_report
 from insats.runner.config import ConfigError, load_params, resolve
 from insats.runner.index import render_index
 from tests.support import FIXTURES
@@ -113,7 +112,7 @@ def test_load_params_errors_name_the_key(tmp_path, korning, extra, key):
 def test_load_params_missing_notebook_and_section(tmp_path):
     params = make_project(tmp_path)
     params.write_text(params.read_text().replace("profil: profil", "profil: finnsinte"))
-    with pytest.raises(ConfigError, match="finnsinte.*finns inte"):
+    with pytest.raises(ConfigError, match=r"finnsinte.*finns inte"):
         load_params(params)
     params.write_text("data_dir: data/s\n")
     with pytest.raises(ConfigError, match="korning"):
@@ -193,20 +192,17 @@ def test_run_skip_force_and_partial_rerun(tmp_path, capsys):
     rerun = run_batch(load_params(params), workers=2)
     assert set(statuses(rerun).values()) == {"ok"}
     assert "Spånga-Tensta 38100" in (out / "profil_02.html").read_text(encoding="utf-8")
-    # so does a changed parameter (checked on the keys: no need to run again)
-    before = {r["namn"]: r["nyckel"] for r in rerun.records}
+    # a parameter only the study notebook declares reruns only the study report, and says so
     write_params(tmp_path, extra="fokus_omrade: '01'")
-    planned, _ = batch._plan(
-        load_params(params),
-        only=None,
-        force=False,
-        data_param=None,
-        data_hash=json.loads(rerun.korning_json.read_text())["data"]["sha256"],
-        previous={},
-        version=batch._versions()["insats"],
-        preimports=(),
-    )
-    assert all(p.record["nyckel"] != before[p.task.name] for p in planned)
+    param = run_batch(load_params(params), workers=2)
+    assert statuses(param) == {
+        "studie": "ok",
+        "profil_01": "överhoppad",
+        "profil_02": "överhoppad",
+        "profil_03": "överhoppad",
+    }
+    assert param.record("studie")["orsak"] == "parametrarna fokus_omrade har ändrats"
+    assert "fokus_omrade" not in param.record("profil_01")["parametrar"]
 
 
 @pytest.mark.slow
@@ -308,28 +304,6 @@ def test_no_variable_leak_between_reports_on_a_reused_kernel(tmp_path):
     # execution counts start over, as in a fresh kernel
     counts = [c.execution_count for c in nb2.cells if c.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1))
-
-
-def test_parquet_cache_gives_identical_typed_tables(tmp_path):
-    from insats.data.load import load_study
-    from insats.intake.synth import generate
-
-    src = generate("stockholm", tmp_path / "studie", persons=300)
-    cache = cached_study_dir(src, tmp_path / "cache")
-    assert cache_again(src, tmp_path / "cache") == cache  # made once
-    original, cached = load_study(src), load_study(cache)
-    assert original.tables.keys() == cached.tables.keys()
-    for name in original.tables:
-        pd.testing.assert_frame_equal(original[name], cached[name], check_exact=True)
-    assert cached.synthetic == original.synthetic
-    # a changed input gives a new cache folder
-    csv = src / "omraden.csv"
-    csv.write_text(csv.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    assert cached_study_dir(src, tmp_path / "cache") != cache
-
-
-def cache_again(src, root):
-    return cached_study_dir(src, root)
 
 
 def test_external_reference_detection_and_index_escaping():

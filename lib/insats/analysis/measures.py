@@ -42,6 +42,7 @@ from insats.analysis.privacy import protect_measures
 from insats.analysis.stats import funnel_flags, observed_expected, variation
 from insats.atomic import atomic_path
 from insats.contract import ALLA, CENTRAL, HINDERGRUPP
+from insats.data.cache import memoize
 from insats.data.study import Study
 from insats.errors import DataError, UsageError
 
@@ -1133,6 +1134,7 @@ class MeasureResult:
     """The table before disclosure control: internal quality checks only, never publish."""
 
 
+@memoize
 def compute_measures(
     study: Study, *, start=None, end=None, min_cell: int = 5, only: list[str] | None = None, **options
 ) -> MeasureResult:

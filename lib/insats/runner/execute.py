@@ -1,17 +1,19 @@
 """One report: inject parameters as papermill does, execute on a warm kernel, export to HTML.
 
 ``run_report(task)`` never raises: it returns a ``ReportOutcome`` with the executed notebook, its
-offline HTML (no code, a table of contents, no CDN) and, on failure, the cell and the error. The
-same function runs in a local worker process and on a Dask worker; the coordinator
-(:mod:`insats.runner.batch`) is the only one that writes files. Each cell has a timeout and each report a
-wall-clock timeout; on either the kernel is killed and the report marked failed.
+offline HTML (no code, a table of contents, no CDN), what the report read (tables and their
+files' SHA-256, asked from the kernel after the last cell) and, on failure, the cell and the
+error. The same function runs in a thread of the coordinator and on a Dask worker; the
+coordinator (:mod:`insats.runner.batch`) is the only one that writes files. Parameters are
+injected as checked literals (:mod:`insats.runner.parameters`). Each cell has a timeout and each
+report a wall-clock timeout; on either the kernel is killed and the report marked failed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
+import logging
 import os
 import re
 import socket
@@ -19,9 +21,14 @@ import threading
 import time
 from typing import Any
 
-from insats.charts import offline_html_exporter
-from insats.reports.common import add_table_of_contents
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from papermill.execute import remove_error_markers
+from papermill.iorw import load_notebook_node
+
 from insats.runner.kernels import KERNEL_START_TIMEOUT, _Kernel, kernel_pool
+from insats.runner.parameters import inject
 from insats.runner.tasks import FEL, OK, ReportOutcome, ReportTask, format_seconds, now_iso
 
 # --------------------------------------------------------------------------- HTML export
@@ -32,13 +39,26 @@ _EXTERNAL_RE = re.compile(
 )
 
 
+_NBCLIENT_LOG = logging.getLogger("insats.runner.nbclient")
+_NBCLIENT_LOG.setLevel(logging.WARNING)  # not "Executing notebook with kernel" once per report
+
+
 def _exporter():
-    """One offline exporter per worker process (``charts.offline_html_exporter``: no CDN scripts)."""
+    """One offline exporter per process (``charts.offline_html_exporter``: no CDN scripts)."""
     global _EXPORTER
     with _EXPORTER_LOCK:
         if _EXPORTER is None:
+            # imported here, not at module level: Altair and the report modules take seconds to import,
+            # and the coordinator starts its kernels first (``prepare_exporter`` runs in a thread)
+            from insats.charts import offline_html_exporter
+
             _EXPORTER = offline_html_exporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
         return _EXPORTER
+
+
+def prepare_exporter() -> None:
+    """Build the HTML exporter ahead of the first report (e.g. in a thread while kernels start)."""
+    _exporter()
 
 
 def external_references(html: str) -> list[str]:
@@ -50,6 +70,8 @@ def export_html(nb, title: str) -> str:
     """A notebook as one offline HTML report: no code cells, no CDN, a table of contents of its
     sections (the same page as ``report.export_report``)."""
 
+    from insats.reports.common import add_table_of_contents  # imported with the exporter, see _exporter
+
     exporter = _exporter()
     with _EXPORTER_LOCK:
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
@@ -58,20 +80,9 @@ def export_html(nb, title: str) -> str:
 
 # --------------------------------------------------------------------------- one report
 def _prepare_notebook(task: ReportTask):
-    from papermill.execute import prepare_notebook_metadata, remove_error_markers
-    from papermill.iorw import load_notebook_node
-    from papermill.parameterize import parameterize_notebook
-
     nb = load_notebook_node(task.notebook)
-    language = (
-        nb.metadata.get("language_info", {}).get("name")
-        or nb.metadata.get("kernelspec", {}).get("language")
-        or "python"
-    )
-    nb = parameterize_notebook(nb, dict(task.parameters), kernel_name=task.kernel_name, language=language)
-    nb = prepare_notebook_metadata(nb, task.notebook, task.output_path)
-    nb = remove_error_markers(nb)
-    return nb
+    nb = inject(nb, dict(task.parameters), input_path=task.notebook, output_path=task.output_path)
+    return remove_error_markers(nb)
 
 
 def _papermill_start(nb, start: str) -> None:
@@ -181,6 +192,7 @@ def run_report(task: ReportTask) -> ReportOutcome:
         )
     healthy = False
     error: dict[str, Any] | None = None
+    reads: list[dict] | None = None
     state: dict[str, Any] = {}
     phases["karna"] = time.monotonic() - mark
     mark = time.monotonic()
@@ -198,6 +210,8 @@ def run_report(task: ReportTask) -> ReportOutcome:
         error = _execute(kernel, nb, task, state)
         phases["korning"] = time.monotonic() - mark
         healthy = error is None
+        if healthy:
+            reads = kernel.reads()
     except Exception as exc:  # noqa: BLE001
         error = {"cell": None, "exekvering": None, "typ": type(exc).__name__, "meddelande": str(exc), "kalla": None}
     finally:
@@ -208,8 +222,6 @@ def run_report(task: ReportTask) -> ReportOutcome:
         kernel_pool().release(kernel, healthy)
 
     _papermill_finish(nb, t0, state.get("failed") if error else None)
-    import nbformat
-
     outcome = ReportOutcome(
         task.name,
         OK if error is None else FEL,
@@ -220,6 +232,7 @@ def run_report(task: ReportTask) -> ReportOutcome:
         worker=worker,
         kernel_reused=reused,
         phases=phases,
+        reads=reads,
     )
     mark = time.monotonic()
     try:
@@ -245,7 +258,6 @@ def run_report(task: ReportTask) -> ReportOutcome:
 
 def _execute(kernel: _Kernel, nb, task: ReportTask, state: dict[str, Any]) -> dict[str, Any] | None:
     """Execute ``nb`` on ``kernel``; None when every cell ran, else the error (kernel then unhealthy)."""
-    from nbclient import NotebookClient
 
     cell_timeout = task.cell_timeout or task.timeout
     client = NotebookClient(
@@ -255,6 +267,7 @@ def _execute(kernel: _Kernel, nb, task: ReportTask, state: dict[str, Any]) -> di
         timeout=int(max(1, cell_timeout)),
         startup_timeout=int(KERNEL_START_TIMEOUT),
         record_timing=True,
+        log=_NBCLIENT_LOG,
         resources={"metadata": {"path": task.cwd}},
         **_hooks(state),
     )
@@ -292,7 +305,6 @@ def _execute(kernel: _Kernel, nb, task: ReportTask, state: dict[str, Any]) -> di
 
 def _classify(exc: Exception, nb, state: dict[str, Any], cell_timeout: float) -> dict[str, Any]:
     """The error record for an exception from nbclient."""
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     cell = state.get("cell")
     if isinstance(exc, CellTimeoutError):
@@ -307,24 +319,3 @@ def _classify(exc: Exception, nb, state: dict[str, Any], cell_timeout: float) ->
     if isinstance(exc, DeadKernelError):
         return _error_info(nb, cell, "DeadKernelError", "kärnan dog under körningen.")
     return _error_info(nb, cell, type(exc).__name__, str(exc))
-
-
-def _warm_worker(kernel_name: str, preimports: tuple[str, ...], cwd: str) -> None:
-    """ProcessPoolExecutor initializer: start this worker's kernel while the others start theirs.
-
-    The worker's own heavy imports (papermill, nbclient, nbconvert) and the HTML exporter are
-    prepared in a thread meanwhile: the kernel starts in its own process, so the two overlap.
-    """
-
-    def imports() -> None:
-        with contextlib.suppress(Exception):
-            import nbclient  # noqa: F401
-            import papermill.parameterize  # noqa: F401
-
-            _exporter()
-
-    thread = threading.Thread(target=imports, daemon=True)
-    thread.start()
-    with contextlib.suppress(Exception):
-        kernel_pool().warm(kernel_name, preimports, cwd)
-    thread.join()

@@ -16,10 +16,13 @@ memory so parallel kernels do not lock its SQLite file.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import atexit
 import contextlib
+import json
 import os
+import signal
 import tempfile
 import threading
 import time
@@ -44,10 +47,11 @@ def _kernel_bootstrap(preimports: Iterable[str]) -> str:
 class _Kernel:
     """One Jupyter kernel with its own event loop, reused for report after report."""
 
-    def __init__(self, kernel_name: str, preimports: tuple[str, ...], cwd: str):
+    def __init__(self, kernel_name: str, preimports: tuple[str, ...], cwd: str, env: tuple[tuple[str, str], ...] = ()):
         self.kernel_name = kernel_name
         self.preimports = preimports
         self.cwd = cwd
+        self.env = env
         self.loop = asyncio.new_event_loop()
         self.km = None
         self.kc = None
@@ -80,6 +84,7 @@ class _Kernel:
                 cwd=self.cwd,
                 stdout=log,
                 stderr=log,
+                env={**os.environ, **dict(self.env)},
                 extra_arguments=["--HistoryManager.hist_file=:memory:"],
             )
         finally:
@@ -109,6 +114,39 @@ class _Kernel:
             self._check(reply, "städningen")
 
         self.loop.run_until_complete(go())
+
+    def reads(self) -> list[dict] | None:
+        """What the last report read (``kernel_side.reads_json``); None when it is not known."""
+
+        async def go():
+            return await self.kc.execute_interactive(
+                "",
+                silent=True,
+                store_history=False,
+                user_expressions={"lasta": "__import__('insats.runner.kernel_side', fromlist=['_']).reads_json()"},
+                timeout=CLEANUP_TIMEOUT,
+                output_hook=lambda msg: None,
+            )
+
+        try:
+            reply = self.loop.run_until_complete(go())
+            value = reply["content"]["user_expressions"]["lasta"]
+            if value.get("status") != "ok":
+                return None
+            data = json.loads(ast.literal_eval(value["data"]["text/plain"]))
+        except Exception:  # noqa: BLE001 — unknown reads only cost a rerun later
+            return None
+        return data if isinstance(data, list) else None
+
+    def kill(self) -> None:
+        """Kill the kernel process and its group at once (from any thread; ``close`` cleans up)."""
+        pid = self.pid
+        if pid is None:
+            return
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
     async def _kill(self) -> None:
         with contextlib.suppress(Exception):
@@ -167,7 +205,7 @@ class KernelPool:
 
     def acquire(self, task: ReportTask) -> tuple[_Kernel, bool]:
         """A started kernel for ``task`` and whether it was reused."""
-        key = (task.kernel_name, task.preimports)
+        key = (task.kernel_name, task.preimports, task.env)
         with self._lock:
             idle = self._idle.get(key, [])
             kernel = idle.pop() if idle else None
@@ -175,7 +213,7 @@ class KernelPool:
             if kernel.reports < task.restart_every:
                 return kernel, True
             self.discard(kernel)
-        kernel = _Kernel(task.kernel_name, task.preimports, task.cwd)
+        kernel = _Kernel(task.kernel_name, task.preimports, task.cwd, task.env)
         with self._lock:
             self._all.add(kernel)
         try:
@@ -190,18 +228,24 @@ class KernelPool:
             self.discard(kernel)
             return
         with self._lock:
-            self._idle.setdefault((kernel.kernel_name, kernel.preimports), []).append(kernel)
+            self._idle.setdefault((kernel.kernel_name, kernel.preimports, kernel.env), []).append(kernel)
 
     def discard(self, kernel: _Kernel) -> None:
         with self._lock:
             self._all.discard(kernel)
         kernel.close()
 
-    def warm(self, kernel_name: str, preimports: tuple[str, ...], cwd: str) -> None:
-        """Start a kernel ahead of the first report (in a worker's initializer)."""
-        task = ReportTask(name="", notebook="", parameters={}, cwd=cwd, kernel_name=kernel_name, preimports=preimports)
+    def warm(self, task: ReportTask) -> None:
+        """Make sure a started kernel for ``task`` is idle (start one when none is)."""
         kernel, _ = self.acquire(task)
         self.release(kernel, True)
+
+    def kill_all(self) -> None:
+        """Kill every kernel's process now, busy ones included (an interrupted run)."""
+        with self._lock:
+            kernels = list(self._all)
+        for kernel in kernels:
+            kernel.kill()
 
     def close(self) -> None:
         with self._lock:

@@ -44,6 +44,8 @@ class ReportTask:
     restart_every: int = 20
     output_path: str | None = None
     """Where the coordinator will write the notebook (recorded in the papermill metadata)."""
+    env: tuple[tuple[str, str], ...] = ()
+    """Environment variables the kernel gets on top of the worker's (e.g. ``INSATS_CACHE=0``)."""
 
 
 @dataclass
@@ -63,3 +65,5 @@ class ReportOutcome:
     external: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
     """Seconds spent preparing, getting a kernel, cleaning it, executing and exporting."""
+    reads: list[dict] | None = None
+    """What a successful report read (``insats.data.study.READS`` entries); None when unknown."""
