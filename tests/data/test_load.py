@@ -100,7 +100,7 @@ def test_implausible_year_in_a_month_is_an_error_not_a_crash(tmp_path):
 def test_utf8_bom_and_tab(tmp_path):
     _write(tmp_path, "omraden.txt", "\ufeff" + OMRADEN.replace(",", "\t"))
     df = load_study(tmp_path)["omraden"]
-    assert list(df.columns)[0] == "omrade_kod" and df["omrade"].tolist() == ["Alfa", "Beta"]
+    assert next(iter(df.columns)) == "omrade_kod" and df["omrade"].tolist() == ["Alfa", "Beta"]
 
 
 def test_bool_without_x_empty_is_missing(tmp_path):

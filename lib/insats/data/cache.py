@@ -59,7 +59,7 @@ import sys
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,6 +106,11 @@ MAX_STUDIES = 4
 MAX_RESULTS = 32
 """Memoised results kept per process."""
 STALE_TEMP_SECONDS = 3600
+
+COUNTS: Counter = Counter()
+"""What this process did: ``validerad`` (sources read and checked), ``kopia`` (read from the
+validated copy), ``minne`` (a study handed out from memory), ``berakning`` / ``minne_resultat``
+(a memoised function computed / served from memory). For benchmarks and tests."""
 
 
 # --------------------------------------------------------------------------- settings
@@ -459,6 +464,7 @@ def load_validated(path: Path | str, *, strict: bool = True) -> Study:
         except OSError:
             continue
     study, report = check_study(path)
+    COUNTS["validerad"] += 1
     if report.errors:
         if usable:
             shutil.rmtree(target, ignore_errors=True)  # an old copy must not outlive a broken source
@@ -490,6 +496,7 @@ def _from_manifest(target: Path, manifest: dict, folder: Path, files: list[Path]
     study = _read_copy(target, manifest, path)
     if study is None:
         return None
+    COUNTS["kopia"] += 1
     with _KNOWN_LOCK:
         _KNOWN[str(folder)] = states
     if states != recorded:  # newly trusted stat values: save them, so the next load reads nothing
@@ -595,6 +602,7 @@ def load_cached(path: Path | str) -> Study:
                 n: dataclasses.replace(s, path=_rebase(s.path, kept.path, path)) for n, s in kept.sources.items()
             }
             study.record_loaded()
+            COUNTS["minne"] += 1
             return _hand_out(study)
     study = load_validated(path)
     if study.content_key is not None:
@@ -670,9 +678,11 @@ def memoize(func: Callable) -> Callable:
                 _RESULTS.move_to_end(key)
         if kept is not None:
             READS.replay(kept.reads)
+            COUNTS["minne_resultat"] += 1
             return detach(kept.value)
         with READS.capture() as reads:
             value = func(*args, **kwargs)
+        COUNTS["berakning"] += 1
         if _unchanged_since_handout(study):  # the call did not change the study
             with _MEMORY_LOCK:
                 _RESULTS[key] = _Kept(detach(value), frozenset(reads))

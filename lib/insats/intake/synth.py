@@ -21,6 +21,13 @@ Kinds
     Jobbcenter, a reform on 2016-01-01 (närvarokrav and LOV providers) and work-capacity
     assessments (``bedomningar``).
 
+``generate_municipalities(out, count)`` (``insats generate kommuner --count N``) writes N
+generated municipalities of varied size into ``out/kommun_01 …``, for testing runs over many
+studies: each is the Stockholm model on a random subset of 3–14 of its districts, with a
+log-uniform number of persons around ``persons`` (a quarter to four times it), its own seed and
+a made-up name and code (``Exempelkommun 1``, ``9001``; codes from 9001 are not used by any
+Swedish municipality).
+
 Model
 -----
 *Areas* have a disadvantage score ``z`` in [-1, 1] (Stockholm: from the district's 2015 share of
@@ -101,6 +108,7 @@ __all__ = [
     "STOCKHOLM_DISTRICTS",
     "SUNDBYBERG_AREAS",
     "generate",
+    "generate_municipalities",
     "generate_tables",
     "planted_effects",
 ]
@@ -390,6 +398,17 @@ def planted_effects(kind: str) -> dict:
     return out
 
 
+def _planted_for(kind: str, codes: list[str]) -> dict:
+    """``planted_effects(kind)`` with the per-area effects of ``codes`` only."""
+    out = planted_effects(kind)
+    out["omrade"] = {c: v for c, v in out["omrade"].items() if c in codes}
+    rates = out["sannolikhet_deltagande"]
+    rates["arbetsloshet"] = {c: v for c, v in rates["arbetsloshet"].items() if c in codes}
+    if "feriejobb_raknas_som_insats" in out:
+        out["feriejobb_raknas_som_insats"] = [c for c in out["feriejobb_raknas_som_insats"] if c in codes]
+    return out
+
+
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
         raise UsageError(f"okänd typ {kind!r}: välj stockholm eller sundbyberg")
@@ -455,9 +474,9 @@ def _areas(kind: str) -> pd.DataFrame:
     )
 
 
-def _omraden(kind: str, areas: pd.DataFrame, rng) -> pd.DataFrame:
+def _omraden(kind: str, areas: pd.DataFrame, rng, kommun_kod: tuple[str, str] | None = None) -> pd.DataFrame:
     year0, n_years = _PERIOD[kind]
-    kod, kommun = _KOMMUN[kind]
+    kod, kommun = kommun_kod or _KOMMUN[kind]
     rows = []
     growth = 1 + rng.uniform(0.005, 0.02, len(areas))
     share = rng.uniform(0.66, 0.70, len(areas))
@@ -803,11 +822,20 @@ def _month_of(days: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.searchsorted(starts, days, side="right") - 1
 
 
-def generate_tables(kind: str, *, seed: int = 1, persons: int | None = None) -> tuple[dict[str, pd.DataFrame], dict]:
+def generate_tables(
+    kind: str,
+    *,
+    seed: int = 1,
+    persons: int | None = None,
+    areas: list[str] | None = None,
+    kommun: tuple[str, str] | None = None,
+) -> tuple[dict[str, pd.DataFrame], dict]:
     """All tables of a synthetic study as typed DataFrames, and the ``studie.json`` metadata.
 
     Dates and months are ``datetime64[ns]`` (months on day 1), booleans ``boolean``, codes plain
     text; the frames can be passed to ``Study.from_frames``. Deterministic for a seed.
+    ``areas``: only these area codes of the kind (their shares of recipients renormalised);
+    ``kommun``: (code, name) of the municipality instead of the kind's.
     """
     _check_kind(kind)
     n = int(persons if persons is not None else _DEFAULT_PERSONS[kind])
@@ -815,12 +843,19 @@ def generate_tables(kind: str, *, seed: int = 1, persons: int | None = None) -> 
         raise UsageError("minst 10 personer behövs")
     rng = np.random.default_rng(seed)
     year0, n_years = _PERIOD[kind]
-    areas = _areas(kind)
+    all_areas = _areas(kind)
+    if areas is not None:
+        unknown = sorted(set(areas) - set(all_areas["omrade_kod"]))
+        if unknown or not areas:
+            raise UsageError(f"okända områden för {kind}: {', '.join(unknown) or 'inga valda'}")
+        all_areas = all_areas[all_areas["omrade_kod"].isin(areas)].reset_index(drop=True)
+        all_areas["weight"] = all_areas["weight"] / all_areas["weight"].sum()
+    areas = all_areas
     n_areas = len(areas)
     M, mstart = _months(kind)
     data_end = mstart[M] - np.timedelta64(1, "D")
 
-    omraden = _omraden(kind, areas, rng)
+    omraden = _omraden(kind, areas, rng, kommun)
     ins = _insatser(kind, areas, n, rng)
     medel = _medel(kind, areas, ins, rng)
     P = _persons(kind, areas, n, rng)
@@ -1119,8 +1154,8 @@ def generate_tables(kind: str, *, seed: int = 1, persons: int | None = None) -> 
         "seed": int(seed),
         "personer": n,
         "period": {"fran": f"{year0}-01", "till": f"{year0 + n_years - 1}-12"},
-        "kommun_kod": _KOMMUN[kind][0],
-        "planterade_effekter": planted_effects(kind),
+        "kommun_kod": (kommun or _KOMMUN[kind])[0],
+        "planterade_effekter": _planted_for(kind, list(areas["omrade_kod"])),
         "anmarkningar": [
             "Ungefär 1 % av personerna flyttar mellan områden: deras senare deltaganden kan vara i ett annat "
             "områdes insatser, men personer.omrade_kod anger det första området.",
@@ -1268,6 +1303,12 @@ def generate(kind: str, out: Path | str, *, seed: int = 1, persons: int | None =
     if fmt not in ("csv", "parquet"):
         raise UsageError(f"okänt filformat {fmt!r}: välj csv eller parquet")
     out = Path(out).resolve()
+    _check_replaceable(out)
+    tables, meta = generate_tables(kind, seed=seed, persons=persons)
+    return _write_study(out, tables, meta, fmt)
+
+
+def _check_replaceable(out: Path) -> None:
     if out.exists():
         if not out.is_dir():
             raise FileExistsError(f"{out} finns redan och är ingen mapp")
@@ -1275,7 +1316,10 @@ def generate(kind: str, out: Path | str, *, seed: int = 1, persons: int | None =
             raise FileExistsError(
                 f"{out} finns redan och innehåller inte syntetiska exempeldata; välj en ny eller tom mapp"
             )
-    tables, meta = generate_tables(kind, seed=seed, persons=persons)
+
+
+def _write_study(out: Path, tables: dict[str, pd.DataFrame], meta: dict, fmt: str) -> Path:
+    """Write a generated study into ``out`` (built beside it and renamed into place)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.ny-", dir=out.parent))
     umask = os.umask(0)
@@ -1302,3 +1346,46 @@ def generate(kind: str, out: Path | str, *, seed: int = 1, persons: int | None =
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+MUNICIPALITY_PERSONS = 1_500
+"""Median number of persons of a generated municipality (``generate_municipalities``)."""
+MAX_MUNICIPALITIES = 999
+
+
+def generate_municipalities(
+    out: Path | str, *, count: int, seed: int = 1, persons: int | None = None, fmt: str = "csv"
+) -> list[Path]:
+    """Write ``count`` generated municipalities of varied size into ``out/kommun_01`` … (see the
+    module docstring) and return their folders. Existing folders are replaced only when they hold
+    generated data, as in ``generate``. Deterministic for a seed."""
+    if fmt not in ("csv", "parquet"):
+        raise UsageError(f"okänt filformat {fmt!r}: välj csv eller parquet")
+    if not 1 <= count <= MAX_MUNICIPALITIES:
+        raise UsageError(f"antalet kommuner måste vara 1–{MAX_MUNICIPALITIES}, fick {count}")
+    median = int(persons if persons is not None else MUNICIPALITY_PERSONS)
+    if median < 40:
+        raise UsageError("minst 40 personer per kommun behövs (--persons)")
+    out = Path(out).resolve()
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} finns redan och är ingen mapp")
+    codes = list(_areas("stockholm")["omrade_kod"])
+    width = max(2, len(str(count)))
+    plans = []
+    for i in range(count):
+        rng = np.random.default_rng([seed, i])
+        k = int(rng.integers(3, len(codes) + 1))
+        chosen = sorted(rng.choice(len(codes), size=k, replace=False))
+        n = max(10, round(median * float(np.exp(rng.uniform(np.log(0.25), np.log(4.0))))))
+        folder = out / f"kommun_{i + 1:0{width}d}"
+        _check_replaceable(folder)
+        plans.append((folder, [codes[j] for j in chosen], n, int(rng.integers(2**31)), i))
+    written = []
+    for folder, areas, n, study_seed, i in plans:
+        kommun = (f"{9001 + i}", f"Exempelkommun {i + 1}")
+        tables, meta = generate_tables("stockholm", seed=study_seed, persons=n, areas=areas, kommun=kommun)
+        meta["typ"] = "kommuner"
+        meta["kommun"] = kommun[1]
+        meta["serie"] = {"seed": int(seed), "nummer": i + 1, "antal": count}
+        written.append(_write_study(folder, tables, meta, fmt))
+    return written

@@ -40,8 +40,13 @@ ul.summa { list-style: none; padding: 0; display: flex; gap: 1.5rem; }
 """
 
 
+def _visible(text: str) -> str:
+    """Control characters (from a data or params file) shown as ``\\x07`` instead of passed on."""
+    return "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in text)
+
+
 def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    return html.escape(_visible("" if value is None else str(value)), quote=True)
 
 
 def _time(seconds: Any) -> str:
