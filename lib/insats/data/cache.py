@@ -87,6 +87,7 @@ __all__ = [
     "current_hashes",
     "detach",
     "enabled",
+    "ensure_validated",
     "forget",
     "load_cached",
     "load_validated",
@@ -481,6 +482,32 @@ def load_validated(path: Path | str, *, strict: bool = True) -> Study:
         _start_writer(target, folder, study, states)
     study.record_loaded()
     return study
+
+
+def ensure_validated(path: Path | str) -> bool:
+    """Make sure the study at ``path`` has a current validated copy (validating and writing one
+    when not), without reading the copy. False when the study has errors (then there is none)."""
+    folder = Path(path).resolve()
+    files = source_files(folder)
+    if not enabled() or not files:
+        return False
+    target = copy_dir(folder)
+    _wait_for_writer(target)
+    manifest = _read_manifest(target)
+    if manifest is not None:
+        recorded = _states_from_json(manifest.get("filer", {}))
+        if {f.name for f in files} == set(recorded):
+            try:
+                states = _current_states(files, recorded)
+            except OSError:
+                states = {}
+            if states and all(states[n].sha256 == recorded[n].sha256 for n in recorded):
+                with _KNOWN_LOCK:
+                    _KNOWN[str(folder)] = states
+                return all((target / f"{name}.parquet").is_file() for name in manifest.get("tabeller", {}))
+    study = load_validated(path, strict=False)
+    wait_for_copies()
+    return study.content_key is not None
 
 
 def _from_manifest(target: Path, manifest: dict, folder: Path, files: list[Path], path: Path) -> Study | None:

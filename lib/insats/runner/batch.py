@@ -115,7 +115,7 @@ from typing import Any
 from insats import __version__
 from insats.atomic import atomic_write
 from insats.contract import fold
-from insats.data.cache import combined_hash, current_hashes, load_validated, source_files, wait_for_copies
+from insats.data.cache import combined_hash, current_hashes, ensure_validated, source_files
 from insats.data.files import CSV_SUFFIXES, EXCEL_SUFFIXES, META_FILE, OLD_EXCEL_SUFFIXES, PARQUET_SUFFIXES
 from insats.data.load import read_table
 from insats.errors import InsatsError
@@ -736,6 +736,9 @@ def _outcome_from_exception(task: ReportTask, exc: BaseException) -> ReportOutco
 class _Job:
     task: ReportTask
     ready: threading.Event
+    """Set when the report's study is prepared."""
+    stop: threading.Event
+    """Set when the run is interrupted: a report not yet started is not started."""
 
 
 def _prepare_studies(order: list[tuple[StudySpec, threading.Event]], cache: bool, note: Callable[[str], None]) -> None:
@@ -745,8 +748,7 @@ def _prepare_studies(order: list[tuple[StudySpec, threading.Event]], cache: bool
         for study, ready in order:
             if cache and study.path is not None:
                 try:
-                    load_validated(study.path, strict=False)
-                    wait_for_copies()
+                    ensure_validated(study.path)
                 except Exception as exc:  # noqa: BLE001 — the reports then read the sources themselves
                     note(f"studien {study.path} kunde inte förberedas ({type(exc).__name__}: {exc}).")
             ready.set()
@@ -764,9 +766,15 @@ def _quietly(func: Callable[[], None]) -> Callable[[], None]:
 
 
 def _local_job(job: _Job) -> ReportOutcome:
-    with contextlib.suppress(Exception):  # start (or find) this thread's kernel while studies are prepared
-        kernel_pool().warm(job.task)
-    job.ready.wait()
+    if not job.stop.is_set():
+        with contextlib.suppress(Exception):  # start (or find) this thread's kernel while studies are prepared
+            kernel_pool().warm(job.task)
+    while not job.ready.wait(0.2) and not job.stop.is_set():
+        pass
+    if job.stop.is_set():
+        return ReportOutcome(
+            job.task.name, FEL, 0.0, now_iso(), now_iso(), error=_error("Avbruten", "körningen avbröts.")
+        )
     return run_report(job.task)
 
 
@@ -789,7 +797,9 @@ def _run_local(jobs: list[_Job], workers: int) -> Iterator[ReportOutcome]:
                     yield _outcome_from_exception(futures[fut], exc)
         finished = True
     finally:
-        if not finished:  # interrupted: stop the kernels so the threads end now
+        if not finished:  # interrupted: nothing new starts, and running kernels stop now
+            for job in jobs:
+                job.stop.set()
             kernel_pool().kill_all()
         executor.shutdown(wait=True, cancel_futures=True)
         kernel_pool().close()
@@ -1024,12 +1034,13 @@ def run_batch(
                 gates: dict[str | None, threading.Event] = {}
                 order: list[tuple[StudySpec, threading.Event]] = []
                 jobs = []
+                stop = threading.Event()
                 # the study notebooks first (they take longest), studies in the order given
                 for p in sorted(to_run, key=lambda p: (config.studies.index(p.study), p.record["typ"] != "studie")):
                     if p.study.name not in gates:
                         gates[p.study.name] = threading.Event()
                         order.append((p.study, gates[p.study.name]))
-                    jobs.append(_Job(p.task, gates[p.study.name]))
+                    jobs.append(_Job(p.task, gates[p.study.name], stop))
                 preparer = threading.Thread(
                     target=_prepare_studies,
                     args=(order, config.cache, lambda text: log.warning("Obs: %s", text)),
