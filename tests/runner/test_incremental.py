@@ -121,7 +121,7 @@ def test_a_change_to_one_table_reruns_only_the_reports_that_read_it(tmp_path, sm
     }
     assert second.record("las_b")["orsak"] == "tabellen medel har ändrats"
     assert f"medel {len(lines) - 3}" in _texts(second.out_dir, "las_b")
-    assert second.record("las_a")["orsak"].startswith("oförändrad: läser tabellerna insatser, omraden")
+    assert second.record("las_a")["orsak"].startswith("oförändrad: läser tabellerna insatser, omraden; inget av")
     # insatser and a parameter only las_a declares: only las_a, with the new value
     _edit(data / "insatser.csv", "Rinkeby-Kista", "Rinkeby–Kista")
     write_params_extra(params, "fokus: rinkeby_kista")
@@ -213,7 +213,10 @@ def test_area_codes_are_made_safe_and_one_district_never_stops_the_batch(tmp_pat
     assert result.record("studie")["status"] == "ok"
     assert {p.parent for p in tmp_path.rglob("*.html")} == {cfg.out_dir}  # nothing outside the report folder
     index = (cfg.out_dir / "index.html").read_text(encoding="utf-8")
-    assert "Skrivfel" in index and "\x07" not in index
+    assert "Skrivfel" in index and "\x07" not in index and "c\\x07d" in index
+    line = batch.progress_line(1, 1, by_code["c\x07d"])
+    assert "\x07" not in line and "c\\x07d" in line
+    assert len(batch.progress_line(1, 1, by_code[long_code])) < 120
 
 
 def test_many_studies_in_one_run(tmp_path):

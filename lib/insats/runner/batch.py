@@ -121,7 +121,7 @@ from insats.data.load import read_table
 from insats.errors import InsatsError
 from insats.runner.config import ConfigError, RunConfig, StudySpec, safe_name
 from insats.runner.execute import export_html, external_references, prepare_exporter, run_report
-from insats.runner.index import write_index
+from insats.runner.index import visible, write_index
 from insats.runner.kernels import KernelPool, kernel_pool
 from insats.runner.tasks import DEFAULT_PREIMPORTS, FEL, OK, SKIPPED, ReportOutcome, ReportTask, format_seconds, now_iso
 
@@ -512,8 +512,8 @@ def _decide(
         reasons += _what_changed(last, hashes)
     if reasons:
         return None, "; ".join(reasons)
-    when = last_ok.get("slut", "")
-    return f"oförändrad: läser {_tables_text(last)}, inget av det har ändrats sedan {when}".strip(), ""
+    when = str(last_ok.get("slut") or "")[:16].replace("T", " ")
+    return f"oförändrad: läser {_tables_text(last)}; inget av det har ändrats sedan {when}".strip(), ""
 
 
 def _plan(
@@ -640,24 +640,26 @@ def _plan(
 
 
 def progress_line(i: int, n: int, record: dict[str, Any]) -> str:
-    """One Swedish line per finished report: ``[3/15] omradesprofil 01  ok  4,2 s``."""
+    """One Swedish line per finished report: ``[3/15] omradesprofil 01  ok  4,2 s``. Text from data
+    (area codes, error messages) is shown without control characters and cut to a line."""
     name = record["namn"]
     label = name
     if record["omrade"] is not None:
-        label = f"{Path(record['notebook']).stem} {record['omrade'][:60]}"
+        code = visible(str(record["omrade"]))
+        label = f"{Path(record['notebook']).stem} {code[:60] + ('…' if len(code) > 60 else '')}"
         if record.get("studie"):
             label = f"{record['studie']}: {label}"
     status = record["status"]
     line = f"[{i}/{n}] {label}  {status}"
     if status == SKIPPED:
-        line += f"  ({record['orsak']})"
+        line += f"  ({visible(str(record['orsak']))})"
     else:
         line += f"  {format_seconds(record['sekunder'])}"
     if status == FEL and record.get("fel"):
         err = record["fel"]
         where = f"cell {err['cell']}: " if err.get("cell") else ""
-        msg = (err.get("meddelande") or "").strip().splitlines()
-        line += f"  ({where}{err.get('typ')}: {msg[0][:120] if msg else ''})"
+        msg = visible((err.get("meddelande") or "").strip()).splitlines()
+        line += f"  ({where}{visible(str(err.get('typ')))}: {msg[0][:120] if msg else ''})"
     return line
 
 
@@ -791,10 +793,12 @@ def _run_local(jobs: list[_Job], workers: int) -> Iterator[ReportOutcome]:
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
+                task = futures.pop(fut)  # a finished report's outputs are not kept after they are written
                 try:
-                    yield fut.result()
+                    outcome = fut.result()
                 except Exception as exc:  # noqa: BLE001
-                    yield _outcome_from_exception(futures[fut], exc)
+                    outcome = _outcome_from_exception(task, exc)
+                yield outcome
         finished = True
     finally:
         if not finished:  # interrupted: nothing new starts, and running kernels stop now
@@ -869,9 +873,11 @@ def _run_dask(
             for fut in [f for f in pending if f.done()]:
                 pending.discard(fut)
                 try:
-                    yield fut.result()
+                    outcome = fut.result()
                 except Exception as exc:  # noqa: BLE001
-                    yield _outcome_from_exception(by_key[fut.key], exc)
+                    outcome = _outcome_from_exception(by_key[fut.key], exc)
+                fut.release()  # the cluster may forget the result once it is here
+                yield outcome
             if not pending:
                 continue
             try:

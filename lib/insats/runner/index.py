@@ -15,7 +15,7 @@ from typing import Any
 
 from insats.atomic import atomic_write
 
-__all__ = ["render_index", "write_index"]
+__all__ = ["render_index", "visible", "write_index"]
 
 STATUS_LABEL = {"ok": "ok", "fel": "fel", "överhoppad": "överhoppad", None: "väntar"}
 
@@ -40,13 +40,14 @@ ul.summa { list-style: none; padding: 0; display: flex; gap: 1.5rem; }
 """
 
 
-def _visible(text: str) -> str:
-    """Control characters (from a data or params file) shown as ``\\x07`` instead of passed on."""
+def visible(text: str) -> str:
+    """Control characters (from a data or params file: a bell, a terminal escape code) shown as
+    ``\\x07`` instead of passed on to a page or a terminal."""
     return "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in text)
 
 
 def _e(value: Any) -> str:
-    return html.escape(_visible("" if value is None else str(value)), quote=True)
+    return html.escape(visible("" if value is None else str(value)), quote=True)
 
 
 def _time(seconds: Any) -> str:

@@ -183,6 +183,15 @@ class _Kernel:
     def close(self) -> None:
         if self.loop.is_closed():
             return
+        if _in_event_loop():
+            # called from inside a running event loop (a Dask worker's teardown), where this
+            # kernel's own loop cannot run: close from a thread of its own
+            closer = threading.Thread(target=self.close, name="insats-karna-stang", daemon=True)
+            closer.start()
+            closer.join(CLEANUP_TIMEOUT)
+            if closer.is_alive():
+                self.kill()
+            return
         try:
             self.loop.run_until_complete(self._kill())
             pending = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
@@ -192,6 +201,14 @@ class _Kernel:
                 self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         finally:
             self.loop.close()
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class KernelPool:
