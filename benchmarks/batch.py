@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -63,9 +64,20 @@ def _params(work: Path, name: str, data: dict, korning: dict) -> Path:
     return path
 
 
+def _children_cpu() -> float:
+    """Processor time (user + system) of every finished child process and their children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _insats_run(params: Path, *extra: str) -> float:
     t = time.perf_counter()
-    subprocess.run([str(BIN / "insats"), "run", str(params), "--quiet", *extra], check=True, env=_env())
+    subprocess.run(
+        [str(BIN / "insats"), "run", str(params), "--quiet", *extra],
+        check=True,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - t
 
 
@@ -94,7 +106,7 @@ def bench_profiles(work: Path, persons: int | None) -> None:
     out = work / "papermill"
     out.mkdir()
     shutil.rmtree(data / COPY, ignore_errors=True)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), _children_cpu()
     for code in areas:
         ipynb = out / f"omradesprofil_{code}.ipynb"
         subprocess.run(
@@ -111,21 +123,27 @@ def bench_profiles(work: Path, persons: int | None) -> None:
             capture_output=True,
             env=_env(),
         )
-    t_pm = time.perf_counter() - t
-    print(f"(a) papermill + nbconvert, sekventiellt: {t_pm:.1f} s ({t_pm / len(areas):.2f} s/rapport)")
+    t_pm, cpu_pm = time.perf_counter() - t, _children_cpu() - cpu
+    print(
+        f"(a) papermill + nbconvert, sekventiellt: {t_pm:.1f} s ({t_pm / len(areas):.2f} s/rapport), "
+        f"processortid {cpu_pm:.1f} s"
+    )
 
     shutil.rmtree(data / COPY, ignore_errors=True)
+    cpu = _children_cpu()
     t_run = _insats_run(pfile)
+    cpu_run = _children_cpu() - cpu
     run = _korning(work, "profiler")
     bad = [r["namn"] for r in run["rapporter"] if r["status"] != "ok"]
     steady = sorted(r["sekunder"] for r in run["rapporter"])[len(areas) // 2]
     print(
-        f"(b) insats run ({run['arbetare']} arbetare, kall start): {t_run:.1f} s "
+        f"(b) insats run ({run['arbetare']} arbetare, kall start): {t_run:.1f} s, processortid {cpu_run:.1f} s "
         f"(median {steady:.2f} s per rapport i en kärna){'  FEL: ' + ', '.join(bad) if bad else ''}"
     )
     t_warm = _insats_run(pfile, "--force")
     print(f"    insats run --force igen (validerad kopia finns): {t_warm:.1f} s")
-    print(f"förhållande (a)/(b): {t_pm / t_run:.1f}×  (mål ≥ 15×)")
+    print(f"förhållande (a)/(b): {t_pm / t_run:.1f}× i väggtid (mål ≥ 15×), {cpu_pm / cpu_run:.1f}× i processortid")
+    print(f"maskinens belastning (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 def bench_medel(work: Path, persons: int | None) -> None:

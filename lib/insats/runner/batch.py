@@ -120,7 +120,7 @@ from insats.data.files import CSV_SUFFIXES, EXCEL_SUFFIXES, META_FILE, OLD_EXCEL
 from insats.data.load import read_table
 from insats.errors import InsatsError
 from insats.runner.config import ConfigError, RunConfig, StudySpec, safe_name
-from insats.runner.execute import export_html, external_references, prepare_exporter, run_report
+from insats.runner.execute import export_html, export_outcome, external_references, prepare_exporter, run_report
 from insats.runner.index import visible, write_index
 from insats.runner.kernels import KernelPool, kernel_pool
 from insats.runner.tasks import DEFAULT_PREIMPORTS, FEL, OK, SKIPPED, ReportOutcome, ReportTask, format_seconds, now_iso
@@ -211,7 +211,10 @@ def notebook_hash(path: Path | str) -> str:
 
 
 def notebook_imports(path: Path | str) -> list[str]:
-    """Modules a notebook imports (``import a.b``, ``from a.b import c``), found without running it."""
+    """Modules a notebook imports (``import a.b``, ``from a.b import c``), found without running it.
+
+    For ``from a.b import c`` both ``a.b`` and ``a.b.c`` are listed: ``c`` may be a submodule
+    (``from insats.reports import profil``); a name that is not a module is skipped by the kernel."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
     found: list[str] = []
     for cell in nb.get("cells", []):
@@ -229,6 +232,7 @@ def notebook_imports(path: Path | str) -> list[str]:
                 found += [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 found.append(node.module)
+                found += [f"{node.module}.{a.name}" for a in node.names if a.name != "*"]
     return list(dict.fromkeys(found))
 
 
@@ -777,7 +781,7 @@ def _local_job(job: _Job) -> ReportOutcome:
         return ReportOutcome(
             job.task.name, FEL, 0.0, now_iso(), now_iso(), error=_error("Avbruten", "körningen avbröts.")
         )
-    return run_report(job.task)
+    return run_report(job.task, export=False)  # exported by the main thread, while this kernel goes on
 
 
 def _run_local(jobs: list[_Job], workers: int) -> Iterator[ReportOutcome]:
@@ -798,6 +802,8 @@ def _run_local(jobs: list[_Job], workers: int) -> Iterator[ReportOutcome]:
                     outcome = fut.result()
                 except Exception as exc:  # noqa: BLE001
                     outcome = _outcome_from_exception(task, exc)
+                if outcome.notebook is not None and outcome.html is None:
+                    export_outcome(outcome)
                 yield outcome
         finished = True
     finally:

@@ -152,8 +152,11 @@ def _error_info(nb, index: int | None, ename: str, evalue: str) -> dict[str, Any
     return info
 
 
-def run_report(task: ReportTask) -> ReportOutcome:
-    """Run one report on this process's kernel pool. Never raises: failures are in the outcome."""
+def run_report(task: ReportTask, *, export: bool = True) -> ReportOutcome:
+    """Run one report on this process's kernel pool. Never raises: failures are in the outcome.
+
+    ``export=False`` leaves the HTML to the caller (``export_outcome``): the local runner exports
+    in its main thread while the kernel already runs the next report."""
     started = now_iso()
     t0 = time.monotonic()
     worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -234,10 +237,23 @@ def run_report(task: ReportTask) -> ReportOutcome:
         phases=phases,
         reads=reads,
     )
+    outcome.phases = {k: round(v, 3) for k, v in phases.items()}
+    outcome.notebook = nbformat.writes(nb)
+    if export:
+        export_outcome(outcome, nb)
+    outcome.seconds = time.monotonic() - t0
+    outcome.finished = now_iso()
+    return outcome
+
+
+def export_outcome(outcome: ReportOutcome, nb=None) -> ReportOutcome:
+    """Add the offline HTML of an executed report to its outcome (``run_report(export=False)``);
+    a failed export fails the report, with the reason."""
     mark = time.monotonic()
     try:
-        outcome.notebook = nbformat.writes(nb)
-        outcome.html = export_html(nb, task.name)
+        if nb is None:
+            nb = nbformat.reads(outcome.notebook, as_version=4)
+        outcome.html = export_html(nb, outcome.name)
         outcome.external = external_references(outcome.html)
     except Exception as exc:  # noqa: BLE001
         outcome.status = FEL
@@ -249,10 +265,7 @@ def run_report(task: ReportTask) -> ReportOutcome:
             "meddelande": f"HTML-exporten misslyckades: {exc}",
             "kalla": None,
         }
-    phases["export"] = time.monotonic() - mark
-    outcome.phases = {k: round(v, 3) for k, v in phases.items()}
-    outcome.seconds = time.monotonic() - t0
-    outcome.finished = now_iso()
+    outcome.phases = {**outcome.phases, "export": round(time.monotonic() - mark, 3)}
     return outcome
 
 
