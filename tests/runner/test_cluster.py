@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 START_TIMEOUT = 60.0
 
-SLOW_ONCE = '''import os, time
+SLOW_ONCE = """import os, time
 if omrade == sov_omrade:
     try:  # only the first attempt sleeps (the marker says which kernel runs it)
         fd = os.open(markor, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
@@ -33,7 +33,7 @@ if omrade == sov_omrade:
         time.sleep(60)
     except FileExistsError:
         pass
-'''
+"""
 
 
 def _profile(path: Path) -> None:
@@ -48,7 +48,11 @@ def _profile(path: Path) -> None:
 def _start(args: list[str], log: Path) -> subprocess.Popen:
     with open(log, "wb") as fh:
         return subprocess.Popen(
-            [str(BIN / "dask"), *args], stdout=fh, stderr=subprocess.STDOUT, start_new_session=True, env=dict(os.environ)
+            [str(BIN / "dask"), *args],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=dict(os.environ),
         )
 
 

@@ -319,3 +319,35 @@ def test_kill_9_of_the_coordinator_leaves_no_kernel_running(tmp_path):
                 os.kill(pid, signal.SIGKILL)
         if coordinator.poll() is None:
             coordinator.kill()
+
+
+def test_a_kernel_with_the_chart_modules_exports_the_same_page(tmp_path):
+    from insats.runner.export import export_html
+
+    params = nbformat.v4.new_code_cell('titel = "x"')
+    params.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            params,
+            nbformat.v4.new_code_cell(
+                "from IPython.display import Markdown, display\n"
+                "from insats import charts\n"
+                "from insats.reports import common\n"
+                'display(Markdown(f"## Avsnitt {titel}\\n\\nText <b>fet</b>"))'
+            ),
+        ]
+    )
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "diagram.ipynb"
+    nbformat.write(nb, path)
+    task = ReportTask(
+        name="diagram",
+        notebook=str(path),
+        cwd=str(tmp_path),
+        parameters={"titel": "ett"},
+        preimports=("insats.charts", "insats.reports.common"),
+    )
+    outcome = run_report(task, export=False)  # no export here: the kernel made the page
+    assert outcome.status == "ok" and outcome.html is not None and "export" in outcome.phases
+    assert outcome.html == export_html(nbformat.reads(outcome.notebook, as_version=4), "diagram")
+    assert "Avsnitt ett" in outcome.html and outcome.external == []

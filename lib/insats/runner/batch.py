@@ -28,7 +28,9 @@ only writer of files, so ``reports/`` is consistent whatever runs the reports:
 Kernels are reused from report to report (``insats.runner.kernels``): a kernel starts, imports
 the heavy modules once (pandas, numpy, altair, insats and whatever the run's notebooks import)
 and then runs report after report. Kernel start and those imports take seconds; paying them once
-per worker instead of once per report is where most of the speed comes from.
+per worker instead of once per report is where most of the speed comes from. A kernel that has
+the chart modules loaded also turns its report into HTML (``insats.runner.export``), so the
+coordinator never loads Altair and the report modules and the exports run in parallel.
 
 Work done once per run
 ----------------------
@@ -120,7 +122,8 @@ from insats.data.files import CSV_SUFFIXES, EXCEL_SUFFIXES, META_FILE, OLD_EXCEL
 from insats.data.load import read_table
 from insats.errors import InsatsError
 from insats.runner.config import ConfigError, RunConfig, StudySpec, safe_name
-from insats.runner.execute import export_html, export_outcome, external_references, prepare_exporter, run_report
+from insats.runner.execute import export_outcome, run_report
+from insats.runner.export import export_html, external_references
 from insats.runner.index import visible, write_index
 from insats.runner.kernels import KernelPool, kernel_pool
 from insats.runner.tasks import DEFAULT_PREIMPORTS, FEL, OK, SKIPPED, ReportOutcome, ReportTask, format_seconds, now_iso
@@ -763,14 +766,6 @@ def _prepare_studies(order: list[tuple[StudySpec, threading.Event]], cache: bool
             ready.set()
 
 
-def _quietly(func: Callable[[], None]) -> Callable[[], None]:
-    def run() -> None:
-        with contextlib.suppress(Exception):  # the first export tries again and reports the problem
-            func()
-
-    return run
-
-
 def _local_job(job: _Job) -> ReportOutcome:
     if not job.stop.is_set():
         with contextlib.suppress(Exception):  # start (or find) this thread's kernel while studies are prepared
@@ -791,8 +786,6 @@ def _run_local(jobs: list[_Job], workers: int) -> Iterator[ReportOutcome]:
     finished = False
     try:
         futures = {executor.submit(_local_job, job): job.task for job in jobs}
-        # the HTML exporter (Altair, nbconvert) is imported while the kernels start
-        threading.Thread(target=_quietly(prepare_exporter), name="insats-exportor", daemon=True).start()
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -1,7 +1,8 @@
 """One report: inject parameters as papermill does, execute on a warm kernel, export to HTML.
 
 ``run_report(task)`` never raises: it returns a ``ReportOutcome`` with the executed notebook, its
-offline HTML (no code, a table of contents, no CDN), what the report read (tables and their
+offline HTML (no code, a table of contents, no CDN; made by the kernel when it has the chart
+modules loaded, see :mod:`insats.runner.export`), what the report read (tables and their
 files' SHA-256, asked from the kernel after the last cell) and, on failure, the cell and the
 error. The same function runs in a thread of the coordinator and on a Dask worker; the
 coordinator (:mod:`insats.runner.batch`) is the only one that writes files. Parameters are
@@ -15,9 +16,7 @@ import asyncio
 import datetime as dt
 import logging
 import os
-import re
 import socket
-import threading
 import time
 from typing import Any
 
@@ -27,55 +26,13 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from papermill.execute import remove_error_markers
 from papermill.iorw import load_notebook_node
 
+from insats.runner.export import export_html, external_references
 from insats.runner.kernels import KERNEL_START_TIMEOUT, _Kernel, kernel_pool
 from insats.runner.parameters import inject
 from insats.runner.tasks import FEL, OK, ReportOutcome, ReportTask, format_seconds, now_iso
 
-# --------------------------------------------------------------------------- HTML export
-_EXPORTER = None
-_EXPORTER_LOCK = threading.Lock()
-_EXTERNAL_RE = re.compile(
-    r"""<(?:script|link)\b[^>]*?\b(?:src|href)\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)""", re.IGNORECASE
-)
-
-
 _NBCLIENT_LOG = logging.getLogger("insats.runner.nbclient")
 _NBCLIENT_LOG.setLevel(logging.WARNING)  # not "Executing notebook with kernel" once per report
-
-
-def _exporter():
-    """One offline exporter per process (``charts.offline_html_exporter``: no CDN scripts)."""
-    global _EXPORTER
-    with _EXPORTER_LOCK:
-        if _EXPORTER is None:
-            # imported here, not at module level: Altair and the report modules take seconds to import,
-            # and the coordinator starts its kernels first (``prepare_exporter`` runs in a thread)
-            from insats.charts import offline_html_exporter
-
-            _EXPORTER = offline_html_exporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-        return _EXPORTER
-
-
-def prepare_exporter() -> None:
-    """Build the HTML exporter ahead of the first report (e.g. in a thread while kernels start)."""
-    _exporter()
-
-
-def external_references(html: str) -> list[str]:
-    """Addresses of scripts and style sheets an HTML page would fetch from the network."""
-    return list(dict.fromkeys(m.group(1) for m in _EXTERNAL_RE.finditer(html)))
-
-
-def export_html(nb, title: str) -> str:
-    """A notebook as one offline HTML report: no code cells, no CDN, a table of contents of its
-    sections (the same page as ``report.export_report``)."""
-
-    from insats.reports.common import add_table_of_contents  # imported with the exporter, see _exporter
-
-    exporter = _exporter()
-    with _EXPORTER_LOCK:
-        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    return add_table_of_contents(body)
 
 
 # --------------------------------------------------------------------------- one report
@@ -155,8 +112,9 @@ def _error_info(nb, index: int | None, ename: str, evalue: str) -> dict[str, Any
 def run_report(task: ReportTask, *, export: bool = True) -> ReportOutcome:
     """Run one report on this process's kernel pool. Never raises: failures are in the outcome.
 
-    ``export=False`` leaves the HTML to the caller (``export_outcome``): the local runner exports
-    in its main thread while the kernel already runs the next report."""
+    A healthy kernel that has the chart modules loaded exports the report itself; otherwise
+    ``export=True`` exports here and ``export=False`` leaves it to the caller (``export_outcome``;
+    the local runner does it in its main thread while the kernel goes on)."""
     started = now_iso()
     t0 = time.monotonic()
     worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -196,6 +154,8 @@ def run_report(task: ReportTask, *, export: bool = True) -> ReportOutcome:
     healthy = False
     error: dict[str, Any] | None = None
     reads: list[dict] | None = None
+    notebook: str | None = None
+    html: str | None = None
     state: dict[str, Any] = {}
     phases["karna"] = time.monotonic() - mark
     mark = time.monotonic()
@@ -215,6 +175,12 @@ def run_report(task: ReportTask, *, export: bool = True) -> ReportOutcome:
         healthy = error is None
         if healthy:
             reads = kernel.reads()
+            _papermill_finish(nb, t0, None)
+            mark = time.monotonic()
+            notebook = nbformat.writes(nb)
+            html = kernel.export(notebook, task.name)
+            if html is not None:
+                phases["export"] = time.monotonic() - mark
     except Exception as exc:  # noqa: BLE001
         error = {"cell": None, "exekvering": None, "typ": type(exc).__name__, "meddelande": str(exc), "kalla": None}
     finally:
@@ -224,7 +190,8 @@ def run_report(task: ReportTask, *, export: bool = True) -> ReportOutcome:
                 error["kärnlogg"] = tail
         kernel_pool().release(kernel, healthy)
 
-    _papermill_finish(nb, t0, state.get("failed") if error else None)
+    if notebook is None:
+        _papermill_finish(nb, t0, state.get("failed") if error else None)
     outcome = ReportOutcome(
         task.name,
         OK if error is None else FEL,
@@ -238,8 +205,11 @@ def run_report(task: ReportTask, *, export: bool = True) -> ReportOutcome:
         reads=reads,
     )
     outcome.phases = {k: round(v, 3) for k, v in phases.items()}
-    outcome.notebook = nbformat.writes(nb)
-    if export:
+    outcome.notebook = notebook if notebook is not None else nbformat.writes(nb)
+    if html is not None:
+        outcome.html = html
+        outcome.external = external_references(html)
+    elif export:
         export_outcome(outcome, nb)
     outcome.seconds = time.monotonic() - t0
     outcome.finished = now_iso()

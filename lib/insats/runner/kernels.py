@@ -22,6 +22,7 @@ import atexit
 import contextlib
 import json
 import os
+import shutil
 import signal
 import tempfile
 import threading
@@ -137,6 +138,39 @@ class _Kernel:
         except Exception:  # noqa: BLE001 — unknown reads only cost a rerun later
             return None
         return data if isinstance(data, list) else None
+
+    def export(self, notebook: str, title: str) -> str | None:
+        """The report's offline HTML, made in this kernel (``kernel_side.export_file``); None when
+        the kernel does not have the chart modules loaded or the export fails (then the caller
+        exports)."""
+        folder = tempfile.mkdtemp(prefix="insats-export-")
+        nb_path, html_path = Path(folder) / "rapport.ipynb", Path(folder) / "rapport.html"
+        try:
+            nb_path.write_text(notebook, encoding="utf-8")
+            call = (
+                "__import__('insats.runner.kernel_side', fromlist=['_'])"
+                f".export_file({str(nb_path)!r}, {title!r}, {str(html_path)!r})"
+            )
+
+            async def go():
+                return await self.kc.execute_interactive(
+                    "",
+                    silent=True,
+                    store_history=False,
+                    user_expressions={"html": call},
+                    timeout=CLEANUP_TIMEOUT,
+                    output_hook=lambda msg: None,
+                )
+
+            reply = self.loop.run_until_complete(go())
+            value = reply["content"]["user_expressions"]["html"]
+            if value.get("status") != "ok" or value["data"]["text/plain"] != "True":
+                return None
+            return html_path.read_text(encoding="utf-8")
+        except Exception:  # noqa: BLE001 — the caller exports instead
+            return None
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def kill(self) -> None:
         """Kill the kernel process and its group at once (from any thread; ``close`` cleans up)."""
