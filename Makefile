@@ -42,14 +42,19 @@ demo: $(STAMP) data
 dashboard: $(STAMP) data
 	$(BIN)/insats serve
 
-# Unit, notebook (nbval runs every notebook with its default parameters) and browser tests.
+# Lint (ruff), format check, types (mypy), then unit, architecture (import-linter), notebook (nbval
+# runs every notebook with its default parameters) and browser tests.
 test: $(STAMP) data
+	$(BIN)/ruff check lib tests benchmarks
+	$(BIN)/ruff format --check lib tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest --nbval-lax tests notebooks
 
 test-fast: $(STAMP) data
 	$(BIN)/python -m pytest -m "not slow and not browser" tests
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]'
 	$(BIN)/python benchmarks/measures.py
 
 clean:

@@ -30,12 +30,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))  # a script: the repository root makes the tests package importable
 
-from browser_util import CHROMIUM, CHROMIUM_ARGS, DRAWN_JS, is_local  # noqa: E402
-
-from insats.dashboards.serve import free_port, start, wait_ready  # noqa: E402
-from insats.dashboards.widgets import READY_FILE_ENV  # noqa: E402
+from insats.dashboards.common import READY_FILE_ENV  # noqa: E402  (after the sys.path line above)
+from insats.dashboards.serve import free_port, start, wait_ready  # noqa: E402  (after the sys.path line above)
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DRAWN_JS, is_local  # noqa: E402  (after the sys.path line above)
 
 FIRST_SVG = """() => { const s = document.querySelector('.vega-embed svg.marks');
                        return s ? s.outerHTML : ''; }"""
@@ -45,7 +44,7 @@ class Server:
     def __init__(self, preheat: bool):
         self.port = free_port()
         self.log = Path(tempfile.mkstemp(prefix="insats-bench-", suffix=".log")[1])
-        self.fh = open(self.log, "wb")
+        self.fh = open(self.log, "wb")  # noqa: SIM115  (open while the server runs; stop() closes it)
         self.ready = Path(tempfile.mkstemp(prefix="insats-ready-", suffix=".txt")[1])
         os.environ[READY_FILE_ENV] = str(self.ready)  # inherited by Voila and its kernels
         self.proc = start(port=self.port, preheat=preheat, stdout=self.fh, stderr=subprocess.STDOUT)
@@ -83,7 +82,7 @@ def new_context(browser):
             r.abort()
 
     ctx.route("**/*", route)
-    ctx.blocked = blocked  # type: ignore[attr-defined]
+    ctx.blocked = blocked  # type: ignore[attr-defined]  # the blocked URLs travel with the context
     return ctx
 
 
@@ -140,7 +139,7 @@ def main(argv=None) -> int:
             server = Server(preheat=False)
             try:
                 url = f"http://127.0.0.1:{server.port}/voila/render/{nb}.ipynb"
-                for run in range(args.runs):
+                for _run in range(args.runs):
                     ctx = new_context(browser)
                     base.append(load(ctx.new_page(), url))
                     blocked += ctx.blocked

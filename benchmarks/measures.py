@@ -57,7 +57,7 @@ def timed(fn, repeat: int):
         peak = [base]
         done = threading.Event()
 
-        def sample():
+        def sample(done=done, peak=peak):
             while not done.wait(0.01):
                 peak[0] = max(peak[0], rss())
 

@@ -88,6 +88,6 @@ def test_an_internal_error_is_reported_as_a_bug_without_traceback(capsys, monkey
         raise RuntimeError("oväntat")
 
     monkeypatch.delenv("INSATS_DEBUG", raising=False)
-    code = cli.run(boom, None)  # type: ignore[arg-type]
+    code = cli.run(boom, None)  # type: ignore[arg-type]  # the handler fails before it reads its arguments
     err = capsys.readouterr().err
     assert code == errors.EXIT_INTERNAL and "Internt fel i insats" in err and "Traceback" not in err

@@ -1,5 +1,7 @@
 """Set-up stays reproducible: pins agree everywhere, notebooks are committed without outputs."""
 
+import ast
+import importlib.util
 import json
 import re
 import subprocess
@@ -88,3 +90,59 @@ def test_nbstrip_removes_outputs_and_keeps_tags():
     assert out["cells"][0]["outputs"] == [] and out["cells"][0]["execution_count"] is None
     assert out["cells"][0]["metadata"] == {"tags": ["parameters"]}
     assert "papermill" not in out["metadata"]
+
+
+def _first_party_file(module):
+    """The source file of an ``insats`` or ``tests`` module, or None when it does not exist."""
+    parts = module.split(".")
+    path = (ROOT / "lib" if parts[0] == "insats" else ROOT).joinpath(*parts)
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _top_level_names(path):
+    names = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def test_benchmark_scripts_import_what_exists():
+    """The benchmarks are scripts no test runs: what they import from the project (``insats``,
+    ``tests``) must exist after a module moves, and they import no module that is neither the
+    project's, nor installed, nor a declared dependency (a stale ``sys.path`` helper such as
+    ``browser_util``)."""
+    declared = set(pyproject_pins())
+    problems = []
+    for script in sorted((ROOT / "benchmarks").glob("*.py")):
+        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module != "__future__":
+                modules = [(node.module, [a.name for a in node.names])]
+            elif isinstance(node, ast.Import):
+                modules = [(a.name, []) for a in node.names]
+            else:
+                continue
+            for module, names in modules:
+                where = f"{script.name}:{node.lineno} {module}"
+                if module.split(".")[0] in ("insats", "tests"):
+                    path = _first_party_file(module)
+                    if path is None:
+                        problems.append(f"{where}: no such module")
+                        continue
+                    missing = [
+                        n for n in names if n not in _top_level_names(path) and not _first_party_file(f"{module}.{n}")
+                    ]
+                    if missing:
+                        problems.append(f"{where}: no {', '.join(missing)}")
+                elif module.split(".")[0] not in declared and importlib.util.find_spec(module.split(".")[0]) is None:
+                    problems.append(f"{where}: neither installed nor a dependency")
+    assert not problems, problems

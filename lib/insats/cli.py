@@ -13,14 +13,16 @@ rule of module-level imports.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import os
 import re
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from tqdm import tqdm
 
@@ -124,7 +126,7 @@ class ProgressPrinter:
         return self
 
     def report(self, i: int, n: int, record: dict) -> None:
-        from insats.runner.batch import progress_line
+        from insats.runner.batch import progress_line  # on use: --help stays fast
 
         if not self.enabled:
             return
@@ -147,7 +149,7 @@ class ProgressPrinter:
 
 # --------------------------------------------------------------------------- commands
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from insats.intake.synth import generate, generate_municipalities
+    from insats.intake.synth import generate, generate_municipalities  # on use: --help stays fast
 
     if args.kind == "kommuner":
         if args.count is None:
@@ -165,7 +167,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from insats.data.validate import validate_study
+    from insats.data.validate import validate_study  # on use: --help stays fast
 
     report = validate_study(args.dir)
     print(report.format())
@@ -183,8 +185,8 @@ def _check_suffix(path: Path, allowed: Sequence[str]) -> None:
 
 
 def _cmd_measures(args: argparse.Namespace) -> int:
-    from insats.analysis.measures import compute_measures, write_measures
-    from insats.data.load import load_study
+    from insats.analysis.measures import compute_measures, write_measures  # on use: --help stays fast
+    from insats.data.load import load_study  # on use: --help stays fast
 
     _check_suffix(args.out, MEASURE_SUFFIXES)
     study = load_study(args.dir)
@@ -197,16 +199,13 @@ def _cmd_measures(args: argparse.Namespace) -> int:
 
 
 def _cmd_kolada_fetch(args: argparse.Namespace) -> int:
-    import datetime as dt
-    import warnings
-
-    from insats.intake import kolada
+    from insats.intake import kolada  # on use: --help stays fast
 
     kpis = kolada.parse_ids(args.kpi, "nyckeltal")
     munis = kolada.parse_ids(args.kommun, "kommunkoder")
     years = kolada.parse_years(args.years)
     _check_suffix(args.out, MEASURE_SUFFIXES)
-    options = {} if args.max_age is None else {"max_age": dt.timedelta(days=float(args.max_age))}
+    options: dict[str, Any] = {} if args.max_age is None else {"max_age": dt.timedelta(days=float(args.max_age))}
     client = kolada.KoladaClient(args.base_url, cache_dir=args.cache_dir, offline=args.offline, **options)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -223,7 +222,7 @@ def _cmd_kolada_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_survey_template(args: argparse.Namespace) -> int:
-    from insats.intake import survey
+    from insats.intake import survey  # on use: --help stays fast
 
     if args.areas_file:
         areas = survey.read_areas_file(args.areas_file, year=args.year)
@@ -235,8 +234,8 @@ def _cmd_survey_template(args: argparse.Namespace) -> int:
 
 
 def _cmd_survey_read(args: argparse.Namespace) -> int:
-    from insats.data.validate import FEL
-    from insats.intake import survey
+    from insats.data.validate import FEL  # on use: --help stays fast
+    from insats.intake import survey  # on use: --help stays fast
 
     tables, problems = survey.read_surveys(args.files)
     for problem in problems:
@@ -252,7 +251,7 @@ def _cmd_survey_read(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from insats.intake.mapping import apply_mapping
+    from insats.intake.mapping import apply_mapping  # on use: --help stays fast
 
     result = apply_mapping(args.in_dir, args.mapping, args.out)
     print(result.format())
@@ -261,7 +260,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_pseudonymise(args: argparse.Namespace) -> int:
-    from insats.intake.pseudonymise import pseudonymise
+    from insats.intake.pseudonymise import pseudonymise  # on use: --help stays fast
 
     summary = pseudonymise(args.in_dir, args.out_dir, key_file=args.key_file, overwrite=args.overwrite)
     print(summary.format())
@@ -269,9 +268,9 @@ def _cmd_pseudonymise(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from insats.runner.batch import run_batch
-    from insats.runner.config import load_params
-    from insats.runner.tasks import FEL, OK, SKIPPED, format_seconds
+    from insats.runner.batch import run_batch  # on use: --help stays fast
+    from insats.runner.config import load_params  # on use: --help stays fast
+    from insats.runner.tasks import FEL, OK, SKIPPED, format_seconds  # on use: --help stays fast
 
     config = load_params(args.params)
     with ProgressPrinter(enabled=not args.quiet) as progress:
@@ -293,7 +292,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from insats.dashboards.serve import serve
+    from insats.dashboards.serve import serve  # on use: --help stays fast
 
     def announce(lines: list[str]) -> None:
         print("\n".join(lines), flush=True)

@@ -1,4 +1,4 @@
-"""The data contract: tables, columns, types and code lists of DESIGN.md, in one place.
+"""The data contract: tables, columns, types and code lists of the design (``docs/design.md``), in one place.
 
 Loaders, validation, measures, charts and the survey template all read this module; nothing else
 defines a column name, a code or a Swedish label. Column names are Swedish snake_case in ASCII;
@@ -165,10 +165,10 @@ HINDERGRUPP: dict[str, str] = {
     "studerande": "ovrigt",
     "ovrigt": "ovrigt",
 }
-"""försörjningshinder code -> hinder group (DESIGN.md code list)."""
+"""försörjningshinder code -> hinder group (the design's code list)."""
 
 
-def fold(text: str) -> str:
+def fold(text: object) -> str:
     """Fold a spelling to ASCII snake_case: ``"Jobbsök/Coachning "`` -> ``"jobbsok_coachning"``.
 
     Used to match column headers and code spellings: lower case, å/ä -> a, ö -> o, é -> e, every
@@ -260,7 +260,7 @@ class Column:
             "month": "datetime64[ns]",
             "codes": "string",
             "kommun": "string",
-        }.get(self.kind) or code_dtype(self.code_list)  # type: ignore[arg-type]
+        }.get(self.kind) or code_dtype(self.code_list)
 
 
 @dataclass(frozen=True)
@@ -426,7 +426,7 @@ TABLES: dict[str, Table] = {
         ),
     )
 }
-"""The eight tables of the data contract, in DESIGN.md order."""
+"""The eight tables of the data contract, in the design's order."""
 
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 

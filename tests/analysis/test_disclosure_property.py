@@ -34,7 +34,7 @@ def test_no_small_counts_in_published_measures(kind, seed, persons, min_cell):
     visible = t[personal & ~t["undertryckt"]]
     for col in ("namnare",) + (("taljare",)):
         counts = visible.loc[
-            visible["matt"].map(lambda m: MEASURES[m].count_is_personal if col == "taljare" else True), col
+            visible["matt"].map(lambda m, col=col: MEASURES[m].count_is_personal if col == "taljare" else True), col
         ]
         small = counts[(counts >= 1) & (counts < min_cell)]
         assert small.empty, f"visible {col} below {min_cell}: {visible.loc[small.index].to_dict('records')[:3]}"

@@ -93,7 +93,7 @@ def test_min_cell_one_changes_nothing():
 
 def test_categorical_axes_get_totals():
     t = pd.crosstab(pd.Categorical(["a", "a", "b"] * 5), pd.Categorical(["x", "y", "x"] * 5))
-    values, mask = protect_counts(t)
+    values, _mask = protect_counts(t)
     assert TOTAL in values.index and TOTAL in values.columns
     assert values.loc[TOTAL, TOTAL] == 15
 

@@ -7,11 +7,13 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from scipy import stats as st
 from statsmodels.stats.proportion import proportion_confint
 
 from insats.analysis.stats import (
     FUNNEL_FLAGS,
+    c_statistic,
     funnel_flags,
     funnel_limits,
     garwood_interval,
@@ -19,6 +21,7 @@ from insats.analysis.stats import (
     variation,
     wilson_interval,
 )
+from insats.intake.synth import OUTCOME_MODEL
 
 
 # --------------------------------------------------------------------------- Wilson
@@ -169,21 +172,21 @@ def test_oe_recovers_planted_ranking_where_raw_shares_fail():
     assert rho_oe >= 0.9
     assert rho_raw < 0.5
     assert oe["observed"].sum() == pytest.approx(oe["expected"].sum(), rel=1e-6)
-    assert list(oe.columns) == ["observed", "expected", "n", "oe", "lo", "hi"]
+    assert list(oe.columns) == ["observed", "expected", "n", "oe", "lo", "hi", "varians", "z", "p"]
     assert (oe["lo"] < oe["oe"]).all() and (oe["oe"] < oe["hi"]).all()
     coef = oe.attrs["coefficients"]
     # reference level: eftergymnasial (first in sorted order)
     assert coef["utbildning=forgymnasial"] < coef["utbildning=gymnasial"] < 0
     assert coef["alder"] == pytest.approx(-0.02, abs=0.01)
-
-
-def test_oe_without_group_effect_intervals_cover_one():
-    rng = np.random.default_rng(7)
-    effects = {f"O{i}": 0.0 for i in range(20)}
-    df = _simulate(rng, effects, n_per_group=800)
-    oe = observed_expected(df, outcome="arbete", group="omrade", categorical=["utbildning"], numeric=["alder"])
-    covered = ((oe["lo"] <= 1) & (oe["hi"] >= 1)).mean()
-    assert covered >= 0.85
+    # model checks for the method section: a real but imperfect discrimination, a well calibrated model
+    assert 0.6 < oe.attrs["c_statistic"] < 0.9
+    assert oe.attrs["c_statistic_cv"] == pytest.approx(oe.attrs["c_statistic"], abs=0.02)
+    assert oe.attrs["calibration_slope_cv"] == pytest.approx(1.0, abs=0.1)
+    assert oe.attrs["calibration_in_the_large_cv"] == pytest.approx(0.0, abs=0.1)
+    cal = oe.attrs["calibration"]
+    assert len(cal) == 10 and cal["n"].sum() == len(df)
+    assert cal["observerat"].sum() == pytest.approx(cal["forvantat"].sum())
+    assert cal["andel_forvantad"].is_monotonic_increasing
 
 
 def test_oe_intercept_only_hand_case():
@@ -193,17 +196,142 @@ def test_oe_intercept_only_hand_case():
             "y": [1, 1, 1, 0] + [1, 0, 0, 0, 0, 1],
         }
     )
-    oe = observed_expected(df, outcome="y", group="g", categorical=[], numeric=[])
+    oe = observed_expected(df, outcome="y", group="g", categorical=[], numeric=[], folds=0)
     overall = 5 / 10
     assert oe.loc["a", "expected"] == pytest.approx(4 * overall)
     assert oe.loc["b", "expected"] == pytest.approx(6 * overall)
     assert oe.loc["a", "oe"] == pytest.approx((3 / 4) / overall)
     assert oe.loc["b", "oe"] == pytest.approx((2 / 6) / overall)
-    lo, hi = garwood_interval([3, 2])
-    assert oe.loc["a", "lo"] == pytest.approx(lo[0] / 2.0)
-    assert oe.loc["b", "hi"] == pytest.approx(hi[1] / 3.0)
+    # V = Σ p(1 − p) − a² / I with a = Σ_g p(1 − p), I = Σ_all p(1 − p): n_g·p(1 − p)·(1 − n_g / N)
+    assert oe.loc["a", "varians"] == pytest.approx(4 * 0.25 * (1 - 4 / 10))
+    assert oe.loc["b", "varians"] == pytest.approx(6 * 0.25 * (1 - 6 / 10))
+    assert oe.loc["a", "z"] == pytest.approx((3 - 2) / math.sqrt(0.6))
+    assert oe.loc["a", "p"] == pytest.approx(2 * st.norm.sf(1 / math.sqrt(0.6)))
+    # the interval's ends solve |O − E(δ)| = 1.96·sqrt(V(δ)) with p(δ) = expit(δ), V(δ) = 4 p(1 − p)·0.6
+    z = st.norm.ppf(0.975)
+    for end, sign in (("lo", 1), ("hi", -1)):
+        e_end = oe.loc["a", end] * 2.0
+        p_end = e_end / 4
+        assert 3 - e_end == pytest.approx(sign * z * math.sqrt(4 * p_end * (1 - p_end) * 0.6), abs=1e-8)
     assert list(oe.attrs["coefficients"].index) == ["const"]
     assert oe.attrs["coefficients"]["const"] == pytest.approx(0.0, abs=1e-8)  # logit(0.5)
+
+
+def test_oe_z_is_the_score_test_for_adding_the_group():
+    """z² equals statsmodels' score test for adding the group's indicator to the fitted model."""
+    rng = np.random.default_rng(31)
+    df = _simulate(rng, {"A": 0.0, "B": 0.3, "C": -0.2}, n_per_group=700)
+    oe = observed_expected(df, outcome="arbete", group="omrade", categorical=["utbildning"], numeric=["alder"], folds=0)
+    x = pd.get_dummies(df["utbildning"], prefix="utbildning", prefix_sep="=", drop_first=True, dtype=float)
+    x = sm.add_constant(pd.concat([df[["alder"]].astype(float), x], axis=1))
+    model = sm.GLM(df["arbete"].astype(float), x, family=sm.families.Binomial())
+    fit = model.fit()
+    for g in ("A", "B", "C"):
+        chi2 = model.score_test(fit.params, exog_extra=(df["omrade"] == g).astype(float).to_numpy()[:, None])[0]
+        assert oe.loc[g, "z"] ** 2 == pytest.approx(float(np.squeeze(chi2)), rel=1e-5)
+
+
+def test_oe_interval_excludes_one_exactly_when_p_is_below_5_percent():
+    rng = np.random.default_rng(41)
+    df = _simulate(rng, {f"O{i}": e for i, e in enumerate(np.linspace(-0.3, 0.3, 12))}, n_per_group=300)
+    oe = observed_expected(df, outcome="arbete", group="omrade", categorical=["utbildning"], numeric=["alder"], folds=0)
+    excludes = (oe["lo"] > 1) | (oe["hi"] < 1)
+    assert ((oe["p"] < 0.05) == excludes).all()
+    assert excludes.any() and not excludes.all()
+
+
+def test_oe_zero_outcomes_gives_lower_limit_zero():
+    df = pd.DataFrame({"g": ["a"] * 5 + ["b"] * 20, "y": [0] * 5 + [1] * 8 + [0] * 12})
+    oe = observed_expected(df, outcome="y", group="g", folds=0)
+    assert oe.loc["a", "observed"] == 0 and oe.loc["a", "lo"] == 0 and oe.loc["a", "hi"] > 0
+
+
+def test_c_statistic_equals_mann_whitney_on_rows():
+    rng = np.random.default_rng(2)
+    score = np.round(rng.random(400), 1)  # many ties
+    y = rng.random(400) < score
+    cells = pd.DataFrame({"s": score, "y": y}).groupby("s")["y"].agg(["sum", "size"]).reset_index()
+    c = c_statistic(cells["s"], cells["sum"], cells["size"])
+    u = st.mannwhitneyu(score[y], score[~y]).statistic
+    assert c == pytest.approx(u / (y.sum() * (~y).sum()))
+    assert math.isnan(c_statistic([0.2, 0.4], [0, 0], [3, 4]))
+
+
+@pytest.mark.slow
+def test_oe_interval_covers_one_in_95_percent_of_areas_without_area_effect():
+    """14 areas sized like the Stockholm example's ended participations (halved: 76–1,906), covariates as the
+    generator draws them (sex, born abroad, education, hinder group, age, months on assistance before), their
+    mix depending on the area, outcomes from the generator's individual model with NO area effect.
+    120 studies × 14 areas = 1,680 area-replications; Monte Carlo SE from the studies' spread 0.0048.
+    Measured 0.958 (0.951 with another seed and 400 studies at these sizes). The old interval (Garwood
+    Poisson for O, E known) covered 1 in 0.995 of areas here: it hid real differences."""
+    rng = np.random.default_rng(2013)
+    n = np.maximum(STOCKHOLM_SIZES // 2, 20)
+    covered, old = [], []
+    for _ in range(120):
+        df = _generator_like(rng, n)
+        oe = observed_expected(df, outcome="y", group="area", categorical=OE_CAT, numeric=["manader_fore"], folds=0)
+        covered.append(((oe["lo"] <= 1) & (oe["hi"] >= 1)).to_numpy())
+        lo, hi = garwood_interval(oe["observed"].to_numpy())
+        old.append(((lo <= oe["expected"]) & (hi >= oe["expected"])).to_numpy())
+    cov = np.mean(covered)
+    assert 0.93 <= cov <= 0.97, cov
+    assert np.mean(old) > 0.975
+
+
+STOCKHOLM_SIZES = np.array([184, 567, 2429, 1392, 718, 2367, 157, 152, 160, 3812, 1870, 889, 638, 2490])
+"""Ended participations per district in the generated Stockholm example (utfall_arbete_studier_andel)."""
+OE_CAT = ["kon", "utrikes_fodd", "utbildning", "hindergrupp", "aldersgrupp"]
+
+
+def _generator_like(rng, sizes, area_effect=None):
+    """Persons per area with covariates like ``intake.synth`` (composition worse in later areas) and an
+    outcome from its ``OUTCOME_MODEL`` (plus ``area_effect`` on the logit scale when given); ``p_true`` is
+    each person's true probability."""
+    m = OUTCOME_MODEL
+    z = np.linspace(-1, 1, len(sizes))
+    edu_codes = np.array(["forgymnasial", "gymnasial", "eftergymnasial", "okand"])
+    hg_codes = np.array(["arbetsloshet", "ovrigt", "sociala_skal", "ohalsa"])
+    edu_eff = np.array([m["utbildning"][c] for c in edu_codes])
+    hg_eff = np.array([m["hindergrupp"][c] for c in hg_codes])
+    parts = []
+    for i, (ni, zi) in enumerate(zip(sizes, z)):
+        woman = rng.random(ni) < 0.5
+        abroad = rng.random(ni) < 0.35 + 0.25 * zi
+        edu = rng.choice(4, ni, p=[0.3 + 0.15 * zi, 0.4, 0.25 - 0.15 * zi, 0.05])
+        hg = rng.choice(4, ni, p=[0.6, 0.15, 0.12, 0.13])
+        age = rng.integers(18, 65, ni) + round(3 * zi)
+        before = np.clip(rng.poisson(5 + 3 * zi, ni), 0, 12)
+        eta = (
+            m["b0"]
+            + m["alder_per_10_ar_over_35"] * (age - 35) / 10
+            + np.where(woman, m["kon"]["K"], m["kon"]["M"])
+            + m["utrikes_fodd"] * abroad
+            + edu_eff[edu]
+            + hg_eff[hg]
+            + m["per_manad_bistand_12_man_fore_start"] * before
+            + (0.0 if area_effect is None else area_effect[i])
+        )
+        p_true = 1 / (1 + np.exp(-eta))
+        y = rng.random(ni) < p_true
+        parts.append(
+            pd.DataFrame(
+                {
+                    "area": f"A{i:02d}",
+                    "y": y.astype(int),
+                    "p_true": p_true,
+                    "kon": np.where(woman, "K", "M"),
+                    "utrikes_fodd": np.where(abroad, "ja", "nej"),
+                    "utbildning": edu_codes[edu],
+                    "hindergrupp": hg_codes[hg],
+                    "aldersgrupp": pd.cut(
+                        age, [-np.inf, 24, 34, 44, 54, np.inf], labels=["18_24", "25_34", "35_44", "45_54", "55_plus"]
+                    ).astype(object),
+                    "manader_fore": before.astype(float),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
 @pytest.mark.filterwarnings("ignore::Warning")  # four rows: the model is separated

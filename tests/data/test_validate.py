@@ -1,7 +1,8 @@
 """Each validation rule: a bad file, and the problem it gives (severity, file, row, column, text)."""
 
 from insats.cli import main
-from insats.data.validate import SHOW_LIMIT, Problem, validate_study
+from insats.data.problems import SHOW_LIMIT, Problem
+from insats.data.validate import validate_study
 
 OMRADEN = "omrade_kod,omrade,kommun_kod,ar,folkmangd\nA,Alfa,0180,2013,1000\n"
 PERSONER = "person_id,omrade_kod,fodelsear,kon,forsorjningshinder\nP1,A,1980,K,ovrigt\nP2,A,1985,M,ovrigt\n"

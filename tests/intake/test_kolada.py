@@ -196,7 +196,7 @@ def test_parse_years(spec, years):
 
 @pytest.mark.parametrize("spec", ["", "2018-2013", "13-18", "2013-2015-2017", "år 2015"])
 def test_parse_years_rejects_with_swedish_message(spec):
-    with pytest.raises(InsatsError, match="Ogiltig|tomt"):
+    with pytest.raises(InsatsError, match=r"Ogiltig|tomt"):
         kolada.parse_years(spec)
 
 
@@ -436,7 +436,7 @@ def test_stale_cache_is_used_with_warning_when_refresh_fails(server, make_client
 
 
 def test_offline_with_empty_cache_errors_clearly(server, make_client):
-    with pytest.raises(KoladaError, match="Offlineläge.*finns inte i Kolada-cachen"):
+    with pytest.raises(KoladaError, match=r"Offlineläge.*finns inte i Kolada-cachen"):
         make_client(offline=True).values("N03702", "0180", 2015)
     assert server.log == []
 

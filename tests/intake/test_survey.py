@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
@@ -363,7 +364,7 @@ def test_bad_malgrupp_and_missing_sheet(tmp_path, templates):
     cols = sorted(str(p.column) for p in problems)
     assert cols == ["Målgrupp", "None"]
     mal = next(p for p in problems if p.column == "Målgrupp")
-    assert "'Unga'" in mal.message and "'Pensionärer'" in mal.message
+    assert '"Unga"' in mal.message and '"Pensionärer"' in mal.message
 
 
 def test_cli_template_and_read(tmp_path, capsys):
@@ -444,3 +445,35 @@ def test_cli_areas_file(tmp_path):
     validate_study = pytest.importorskip("insats.data.validate").validate_study
     report = validate_study(out)
     assert not report.errors, report.format()
+
+
+def test_survey_accepts_what_the_loader_accepts(templates, tmp_path):
+    """One parser (insats.data.parse): spellings the loader takes are taken in a survey too.
+
+    Before the survey reader used validate's parser, it refused "1.234,50" kronor and the booleans
+    "s"/"t" ("sant"), which `insats validate` accepts."""
+    path = templates[0]
+    row = dict(
+        namn="Kurs A",
+        kategori="Kurs",
+        regi="Upphandlad",
+        platser="12",
+        narvarokrav="s",
+        raknas_som_insats="t",
+        kostnad_per_plats_manad="1.234,50",
+        malgrupp="Unga 18–24 år\nAlla",
+    )
+    _fill(path, [row], [("Kurs", "2 000 kr", "Ja")])
+    tables, problems = survey.read_surveys([path])
+    assert [p for p in problems if p.severity == FEL] == []
+    ins = tables["insatser"].iloc[0]
+    assert ins["kostnad_per_plats_manad"] == 1234.5 and bool(ins["narvarokrav"]) and bool(ins["raknas_som_insats"])
+    assert ins["malgrupp"] == "unga_18_24;alla"  # a line break inside the cell separates codes too
+    kurs = tables["medel"][tables["medel"]["kategori"] == "kurs"].iloc[0]
+    assert kurs["belopp"] == 2000.0
+
+    # the same spellings through the loader give the same values
+    from insats.data.parse import coerce_column
+
+    col = TABLES["insatser"]["kostnad_per_plats_manad"]
+    assert coerce_column(pd.Series(["1.234,50"], dtype=object), col).values.iloc[0] == 1234.5

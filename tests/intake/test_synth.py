@@ -6,6 +6,7 @@ statsmodels logistic model for the case-mix adjustment), independently of insats
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -245,7 +246,7 @@ def test_constants_match_reference():
 
 
 def test_people_and_assistance_are_plausible(both):
-    kind, (t, _) = both
+    _kind, (t, _) = both
     p, b = t["personer"], t["bistand"]
     year0 = int(b["manad"].dt.year.min())
     age = year0 - p["fodelsear"].astype(int)
@@ -325,7 +326,7 @@ def test_planted_effects_are_well_formed():
             "vagledning",
             "kurs",
         ]
-        assert all(k[a] - k[b] >= 0.2 - 1e-9 for a, b in zip(chain, chain[1:]))
+        assert all(k[a] - k[b] >= 0.2 - 1e-9 for a, b in itertools.pairwise(chain))
         assert abs(k["arbetstraning"] - k["kommunal_anstallning"]) <= 0.1
 
 

@@ -13,68 +13,85 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from insats.analysis.measures import MEASURES, compute_measures
+from insats.contract import ALLA
+from insats.data.study import Study
 from insats.errors import InsatsError
 from insats.reports import kartlaggning as K
-from insats.contract import ALLA
-from insats.analysis.measures import MEASURES, compute_measures
-from insats.analysis.privacy import format_number
-from insats.reports.common import add_table_of_contents
-from insats.data.study import Study
+from insats.reports.export import add_table_of_contents
+from insats.text import format_number
 
 FRAN, TILL = "2013-01", "2013-06"
 
 
 def survey_frames() -> dict[str, pd.DataFrame]:
-    omraden = pd.DataFrame({
-        "omrade_kod": ["a", "b", "c", "a", "b", "c"], "omrade": ["Område A", "Område B", "Område C"] * 2,
-        "kommun_kod": ["0999"] * 6, "ar": [2013] * 3 + [2012] * 3,
-        "folkmangd": [1000, 2000, 3000, 1000, 2000, 3000], "folkmangd_18_64": [500, 1000, 2000, 9, 9, 9]})
-    insatser = pd.DataFrame({
-        "insats_id": ["i1", "i2", "i3", "i4", "i5", "i6", "i7"],
-        "omrade_kod": ["a", "b", "CENTRAL", "c", "a", "a", "b"],
-        "namn": ["Träning", "Kurs LOV", "Praktik", "Feriejobb C", "Matchning (stängd)", "Kurs A", "Feriejobb B"],
-        "kategori": ["arbetstraning", "kurs", "praktik_privat", "feriejobb", "matchning", "kurs", "feriejobb"],
-        "regi": ["egen_omrade", "lov", "egen_central", "egen_omrade", "ideell", "upphandlad", "egen_omrade"],
-        "platser": [10, 5, 8, 20, 4, 10, 6],
-        "narvarokrav": [True, False, True, False, False, True, False],
-        "lov": [False, True, False, False, False, False, False],
-        "raknas_som_insats": [True, True, True, False, True, True, True],  # c does not count its feriejobb
-        "giltig_till": [None, None, None, None, "2012-06-30", None, None],  # i5 closed before the period
-    })
-    medel = pd.DataFrame([
-        ("a", 2013, "arbetstraning", 100_000, True),
-        ("a", 2013, "administration", 20_000, False),
-        ("a", 2013, "feriejobb", 30_000, False),   # a does not count feriejobb
-        ("b", 2013, "feriejobb", 50_000, True),    # b does
-        ("b", 2013, "kurs", 30_000, True),
-        ("c", 2013, "feriejobb", 40_000, False),
-        ("c", 2013, "kurs", 80_000, False),        # c counts nothing: its own definition gives 0
-        ("CENTRAL", 2013, "praktik_privat", 60_000, True),
-        ("a", 2012, "kurs", 99_999, True),         # outside the period's years
-    ], columns=["omrade_kod", "ar", "kategori", "belopp", "raknas_som_insats"])
+    omraden = pd.DataFrame(
+        {
+            "omrade_kod": ["a", "b", "c", "a", "b", "c"],
+            "omrade": ["Område A", "Område B", "Område C"] * 2,
+            "kommun_kod": ["0999"] * 6,
+            "ar": [2013] * 3 + [2012] * 3,
+            "folkmangd": [1000, 2000, 3000, 1000, 2000, 3000],
+            "folkmangd_18_64": [500, 1000, 2000, 9, 9, 9],
+        }
+    )
+    insatser = pd.DataFrame(
+        {
+            "insats_id": ["i1", "i2", "i3", "i4", "i5", "i6", "i7"],
+            "omrade_kod": ["a", "b", "CENTRAL", "c", "a", "a", "b"],
+            "namn": ["Träning", "Kurs LOV", "Praktik", "Feriejobb C", "Matchning (stängd)", "Kurs A", "Feriejobb B"],
+            "kategori": ["arbetstraning", "kurs", "praktik_privat", "feriejobb", "matchning", "kurs", "feriejobb"],
+            "regi": ["egen_omrade", "lov", "egen_central", "egen_omrade", "ideell", "upphandlad", "egen_omrade"],
+            "platser": [10, 5, 8, 20, 4, 10, 6],
+            "narvarokrav": [True, False, True, False, False, True, False],
+            "lov": [False, True, False, False, False, False, False],
+            "raknas_som_insats": [True, True, True, False, True, True, True],  # c does not count its feriejobb
+            "giltig_till": [None, None, None, None, "2012-06-30", None, None],  # i5 closed before the period
+        }
+    )
+    medel = pd.DataFrame(
+        [
+            ("a", 2013, "arbetstraning", 100_000, True),
+            ("a", 2013, "administration", 20_000, False),
+            ("a", 2013, "feriejobb", 30_000, False),  # a does not count feriejobb
+            ("b", 2013, "feriejobb", 50_000, True),  # b does
+            ("b", 2013, "kurs", 30_000, True),
+            ("c", 2013, "feriejobb", 40_000, False),
+            ("c", 2013, "kurs", 80_000, False),  # c counts nothing: its own definition gives 0
+            ("CENTRAL", 2013, "praktik_privat", 60_000, True),
+            ("a", 2012, "kurs", 99_999, True),  # outside the period's years
+        ],
+        columns=["omrade_kod", "ar", "kategori", "belopp", "raknas_som_insats"],
+    )
     return {"omraden": omraden, "insatser": insatser, "medel": medel}
 
 
 def individual_frames() -> dict[str, pd.DataFrame]:
-    personer = pd.DataFrame({
-        "person_id": ["p1", "p2", "p3", "p4", "p5", "p6"],
-        "omrade_kod": ["a", "a", "b", "b", "c", "c"],
-        "fodelsear": [1980, 1990, 1985, 1970, 1975, 1960],
-        "kon": ["K", "M", "K", "M", "K", "M"],
-        "utrikes_fodd": [True, False, True, False, True, False],
-        "utbildning": ["gymnasial", "forgymnasial", "eftergymnasial", "gymnasial", "forgymnasial", "gymnasial"],
-        "forsorjningshinder": ["arbetslos_ingen_ersattning"] * 6,
-    })
-    bistand = pd.DataFrame([{"person_id": p, "manad": f"2013-0{m}", "belopp": 5000.0}
-                            for p in personer["person_id"] for m in range(1, 7)])
-    deltaganden = pd.DataFrame([
-        ("d1", "p1", "i1", "2013-01-10", "2013-03-31", "arbete"),
-        ("d2", "p2", "i6", "2013-01-10", "2013-04-30", "avbrott"),
-        ("d3", "p3", "i2", "2013-02-01", "2013-05-31", "studier"),
-        ("d4", "p4", "i2", "2013-02-01", "2013-05-31", "avbrott"),
-        ("d5", "p5", "i3", "2013-02-01", "2013-05-31", "avbrott"),
-        ("d6", "p6", "i3", "2013-02-01", "2013-05-31", "arbete"),
-    ], columns=["deltagande_id", "person_id", "insats_id", "start_datum", "slut_datum", "avslut"])
+    personer = pd.DataFrame(
+        {
+            "person_id": ["p1", "p2", "p3", "p4", "p5", "p6"],
+            "omrade_kod": ["a", "a", "b", "b", "c", "c"],
+            "fodelsear": [1980, 1990, 1985, 1970, 1975, 1960],
+            "kon": ["K", "M", "K", "M", "K", "M"],
+            "utrikes_fodd": [True, False, True, False, True, False],
+            "utbildning": ["gymnasial", "forgymnasial", "eftergymnasial", "gymnasial", "forgymnasial", "gymnasial"],
+            "forsorjningshinder": ["arbetslos_ingen_ersattning"] * 6,
+        }
+    )
+    bistand = pd.DataFrame(
+        [{"person_id": p, "manad": f"2013-0{m}", "belopp": 5000.0} for p in personer["person_id"] for m in range(1, 7)]
+    )
+    deltaganden = pd.DataFrame(
+        [
+            ("d1", "p1", "i1", "2013-01-10", "2013-03-31", "arbete"),
+            ("d2", "p2", "i6", "2013-01-10", "2013-04-30", "avbrott"),
+            ("d3", "p3", "i2", "2013-02-01", "2013-05-31", "studier"),
+            ("d4", "p4", "i2", "2013-02-01", "2013-05-31", "avbrott"),
+            ("d5", "p5", "i3", "2013-02-01", "2013-05-31", "avbrott"),
+            ("d6", "p6", "i3", "2013-02-01", "2013-05-31", "arbete"),
+        ],
+        columns=["deltagande_id", "person_id", "insats_id", "start_datum", "slut_datum", "avslut"],
+    )
     return {"personer": personer, "bistand": bistand, "deltaganden": deltaganden}
 
 
@@ -108,13 +125,32 @@ def test_category_gaps(survey):
     assert len(K.GAP_CATEGORIES) == 8 and "feriejobb" not in K.GAP_CATEGORIES and "ovrigt" not in K.GAP_CATEGORIES
     # a has arbetsträning and kurs: 6 missing, praktik privat is central -> 5 missing altogether
     assert g.loc["a", "kategorier_egna"] == 2
-    assert g.loc["a", "saknas_eget"] == ["jobbsok_coachning", "matchning", "praktik_offentlig", "praktik_privat",
-                                         "vagledning", "kommunal_anstallning"]
-    assert g.loc["a", "saknas_helt"] == ["jobbsok_coachning", "matchning", "praktik_offentlig", "vagledning",
-                                         "kommunal_anstallning"]
+    assert g.loc["a", "saknas_eget"] == [
+        "jobbsok_coachning",
+        "matchning",
+        "praktik_offentlig",
+        "praktik_privat",
+        "vagledning",
+        "kommunal_anstallning",
+    ]
+    assert g.loc["a", "saknas_helt"] == [
+        "jobbsok_coachning",
+        "matchning",
+        "praktik_offentlig",
+        "vagledning",
+        "kommunal_anstallning",
+    ]
     # b: kurs only (its feriejobb is not a gap category); c: nothing
-    assert g.loc["b", "kategorier_egna"] == 1 and len(g.loc["b", "saknas_eget"]) == 7 and len(g.loc["b", "saknas_helt"]) == 6
-    assert g.loc["c", "kategorier_egna"] == 0 and len(g.loc["c", "saknas_eget"]) == 8 and len(g.loc["c", "saknas_helt"]) == 7
+    assert (
+        g.loc["b", "kategorier_egna"] == 1
+        and len(g.loc["b", "saknas_eget"]) == 7
+        and len(g.loc["b", "saknas_helt"]) == 6
+    )
+    assert (
+        g.loc["c", "kategorier_egna"] == 0
+        and len(g.loc["c", "saknas_eget"]) == 8
+        and len(g.loc["c", "saknas_helt"]) == 7
+    )
     shown = K.gaps_table(K.category_gaps(survey, FRAN, TILL), survey)
     assert shown.loc["Område A", "Kategorier i eget utbud"] == "2 av 8"
     assert "Praktik, privat sektor" in shown.loc["Område A", "Saknas i eget utbud"]
@@ -130,11 +166,17 @@ def test_regi_and_organisation(survey):
     assert r.loc["b", "lov"] == 5 and r.loc["b", "egen_omrade"] == 6
     assert r.loc["c"].sum() == 0 and r.loc["CENTRAL", "egen_central"] == 8
     org = K.organisation_table(survey, FRAN, TILL)
-    assert [c for c in org.columns if c.startswith("andel_")] == ["andel_egen_omrade", "andel_egen_central",
-                                                                   "andel_upphandlad", "andel_lov"]
+    assert [c for c in org.columns if c.startswith("andel_")] == [
+        "andel_egen_omrade",
+        "andel_egen_central",
+        "andel_upphandlad",
+        "andel_lov",
+    ]
     assert org.loc["a", "platser"] == 20 and org.loc["a", "andel_egen_omrade"] == 0.5
     assert org.loc["a", "huvudsaklig_regi"] == "egen_omrade;upphandlad"  # a tie names both
-    assert org.loc["b", "andel_egen_omrade"] == pytest.approx(6 / 11) and org.loc["b", "andel_lov"] == pytest.approx(5 / 11)
+    assert org.loc["b", "andel_egen_omrade"] == pytest.approx(6 / 11) and org.loc["b", "andel_lov"] == pytest.approx(
+        5 / 11
+    )
     assert org.loc["b", "huvudsaklig_regi"] == "egen_omrade" and org.loc["b", "antal_regiformer"] == 2
     assert org.loc["c", "platser"] == 0 and math.isnan(org.loc["c", "andel_egen_omrade"])
     assert org.loc["c", "huvudsaklig_regi"] == "" and org.loc["c", "antal_regiformer"] == 0
@@ -236,10 +278,23 @@ def test_equality_table():
 def test_uncomputable_survey_only(survey):
     unc = K.uncomputable_measures(survey)
     # every measure needing individual data or assessments; the survey-level ones are computable
-    expected = {"utbud_platser_per_100", "medel_per_deltagare", "erbjudande_andel", "narvaro_median",
-                "narvaro_andel_80", "utfall_arbete_studier_andel", "utfall_sjalvforsorjning_andel",
-                "langvarigt_andel", "vagin_andel_bedomda", "vagin_dagar_median", "vagin_dagar_p90",
-                "vagin_andel_30_dagar", "vagin_andel_insats_90_dagar", "lov_andel_valt", "justerat_utfall_oe"}
+    expected = {
+        "utbud_platser_per_100",
+        "medel_per_deltagare",
+        "erbjudande_andel",
+        "narvaro_median",
+        "narvaro_andel_80",
+        "utfall_arbete_studier_andel",
+        "utfall_sjalvforsorjning_andel",
+        "langvarigt_andel",
+        "vagin_andel_bedomda",
+        "vagin_dagar_median",
+        "vagin_dagar_p90",
+        "vagin_andel_30_dagar",
+        "vagin_andel_insats_90_dagar",
+        "lov_andel_valt",
+        "justerat_utfall_oe",
+    }
     assert set(unc["matt"]) == expected and set(unc["skal"]) == {"tabell"}
     row = unc.set_index("matt").loc["utbud_platser_per_100"]
     assert row["saknas"] == "personer, bistand"
@@ -279,7 +334,7 @@ def _value(table: pd.DataFrame, matt: str, area: str) -> float:
 
 def test_summary_survey_quotes_measures(survey):
     res = compute_measures(survey, start=FRAN, end=TILL, min_cell=5)
-    s = K.summary(survey, res, fran=FRAN, till=TILL)
+    s = K.summary(survey, res, start=FRAN, end=TILL)
     t = res.table
     assert list(s)[:2] == ["omfattning", "utbud"]
     assert s["omfattning"] == "Kartläggningen omfattar 3 områden och perioden 2013-01 till 2013-06."
@@ -292,13 +347,17 @@ def test_summary_survey_quotes_measures(survey):
     # feriejobb shares quoted from medel_andel_feriejobb: a .2, b .625, c 1/3
     lo, hi = _value(t, "medel_andel_feriejobb", "a"), _value(t, "medel_andel_feriejobb", "b")
     assert (lo, hi) == (0.2, 0.625)
-    assert s["medel"].startswith(f"Andelen av medlen som går till feriejobb varierar från "
-                                 f"{format_number(lo, 0, percent=True)} (Område A) till "
-                                 f"{format_number(hi, 0, percent=True)} (Område B).")
+    assert s["medel"].startswith(
+        f"Andelen av medlen som går till feriejobb varierar från "
+        f"{format_number(lo, 0, percent=True)} (Område A) till "
+        f"{format_number(hi, 0, percent=True)} (Område B)."
+    )
     assert "63\u00a0%" in s["medel"]  # 62.5 rounds half up
     assert "1 område räknar feriejobb som arbetsmarknadsinsats, 2 gör det inte." in s["medel"]
-    assert ("Om feriejobb inte räknas någonstans byter 2 av 3 områden plats; störst är flytten för "
-            "Område B (från plats 2 till 3) och Område C (från plats 3 till 2).") in s["feriejobb"]
+    assert (
+        "Om feriejobb inte räknas någonstans byter 2 av 3 områden plats; störst är flytten för "
+        "Område B (från plats 2 till 3) och Område C (från plats 3 till 2)."
+    ) in s["feriejobb"]
     assert "Om feriejobb räknas överallt ändras inte rangordningen." in s["feriejobb"]
     # own places in own regi: a exactly half (10 of 20) does not count, b 6 of 11 does, c has none
     assert s["organisation"].startswith("I 1 av 3 områden drivs mer än hälften av de egna platserna i egen regi")
@@ -310,7 +369,7 @@ def test_summary_survey_quotes_measures(survey):
 
 def test_summary_full_quotes_outcomes(full):
     res = full_measures(full, min_cell=1)
-    s = K.summary(full, res, fran=FRAN, till=TILL, fokus_omrade="b")
+    s = K.summary(full, res, start=FRAN, end=TILL, focus="b")
     t = res.table
     # ended in the period: d1 arbete, d2 avbrott, d3 studier, d4 avbrott, d5 avbrott, d6 arbete -> 3 of 6
     alla = _value(t, "utfall_arbete_studier_andel", ALLA)
@@ -322,28 +381,30 @@ def test_summary_full_quotes_outcomes(full):
     # places per 100 unemployed recipients are quoted from the measure
     lo = _value(t, "utbud_platser_per_100", "c")
     assert format_number(lo, 1) in s["platser"]
-    assert s["fokus"].startswith("Fokusområdet Område B har 3 kategorier av insatser, 63\u00a0% av medlen till feriejobb")
+    assert s["fokus"].startswith(
+        "Fokusområdet Område B har 3 kategorier av insatser, 63\u00a0% av medlen till feriejobb"
+    )
     assert "plats 2 av 3 i insatsmedel per invånare" in s["fokus"]
 
 
 def test_check_parameters(survey):
-    p = K.check_parameters(survey, fran="2013-01", till="2013-06", min_cell=5, fokus_omrade="a")
+    p = K.check_parameters(survey, start="2013-01", end="2013-06", min_cell=5, focus="a")
     assert p == {"fran": "2013-01", "till": "2013-06", "min_cell": 5, "fokus_omrade": "a", "sprak": "sv"}
     with pytest.raises(InsatsError, match="finns inte i studien"):
-        K.check_parameters(survey, fran="2013-01", till="2013-06", fokus_omrade="x")
+        K.check_parameters(survey, start="2013-01", end="2013-06", focus="x")
     with pytest.raises(InsatsError, match="före sin början"):
-        K.check_parameters(survey, fran="2013-06", till="2013-01")
+        K.check_parameters(survey, start="2013-06", end="2013-01")
     with pytest.raises(InsatsError, match="stöds inte"):
-        K.check_parameters(survey, fran="2013-01", till="2013-06", sprak="en")
+        K.check_parameters(survey, start="2013-01", end="2013-06", language="en")
 
 
 def test_sections_say_what_is_missing(survey):
     res = compute_measures(survey, start=FRAN, end=TILL, min_cell=5)
-    items = K.utfall_section(survey, res.table)
+    items = K.section_utfall(survey, res.table).blocks
     assert len(items) == 1 and isinstance(items[0], K.Note)
     assert "kan inte beräknas" in items[0].text and "`deltaganden`" in items[0].text
-    assert all(isinstance(i, K.Note) for i in K.justerat_section(survey, res.table))
-    utbud = K.utbud_section(survey, res.table, FRAN, TILL)
+    assert all(isinstance(i, K.Note) for i in K.section_justerat(survey, res.table).blocks)
+    utbud = K.section_utbud(survey, res.table, FRAN, TILL).blocks
     assert any(isinstance(i, K.Note) and "personer" in i.text for i in utbud)
 
 

@@ -27,31 +27,51 @@ def _outputs(nb_path: Path) -> str:
 
 
 @pytest.mark.slow
-def test_notebook_renders_offline_from_cache(server, tmp_path):  # noqa: F811
+def test_notebook_renders_offline_from_cache(server, tmp_path):  # noqa: F811  (the fixture imported above)
     cache = tmp_path / "cache"
     kpis, munis, years = ["N03702", "N03703"], ["0180", "1280", "1480"], "2012-2016"
     fetched = KoladaClient(base_url=server.base, cache_dir=cache, min_interval=0).values(kpis, munis, years)
     assert len(fetched) > 0
     before = len(server.log)
     out = tmp_path / "kolada.ipynb"
-    pm.execute_notebook(str(NOTEBOOK), str(out), cwd=str(NOTEBOOK.parent), kernel_name="python3", progress_bar=False,
-                        parameters={"kommun": "0180", "jamforelse": ["1280", "1480"], "nyckeltal": kpis,
-                                    "ar": years, "offline": True, "cache_dir": str(cache), "base_url": server.base})
+    pm.execute_notebook(
+        str(NOTEBOOK),
+        str(out),
+        cwd=str(NOTEBOOK.parent),
+        kernel_name="python3",
+        progress_bar=False,
+        parameters={
+            "kommun": "0180",
+            "jamforelse": ["1280", "1480"],
+            "nyckeltal": kpis,
+            "ar": years,
+            "offline": True,
+            "cache_dir": str(cache),
+            "base_url": server.base,
+        },
+    )
     assert len(server.log) == before, "the notebook must not send a request in offline mode"
     text = _outputs(out)
     assert "Källa: Kolada" in text and "hämtade" in text
     assert "Inga Koladavärden" not in text
     assert text.count('class="insats-chart"') == len(kpis)  # one chart per KPI
     # the comparison table holds Stockholm's own value for a year, formatted the Swedish way
-    stockholm_2012 = fetched[(fetched.kpi == "N03702") & (fetched.kommun_kod == "0180") & (fetched.ar == 2012)
-                             & (fetched.kon == "T")]["varde"].iloc[0]
+    stockholm_2012 = fetched[
+        (fetched.kpi == "N03702") & (fetched.kommun_kod == "0180") & (fetched.ar == 2012) & (fetched.kon == "T")
+    ]["varde"].iloc[0]
     assert f"{stockholm_2012:.1f}".replace(".", ",") in text
 
 
 @pytest.mark.slow
 def test_notebook_explains_an_empty_cache(tmp_path):
     out = tmp_path / "kolada.ipynb"
-    pm.execute_notebook(str(NOTEBOOK), str(out), cwd=str(NOTEBOOK.parent), kernel_name="python3", progress_bar=False,
-                        parameters={"offline": True, "cache_dir": str(tmp_path / "tom")})
+    pm.execute_notebook(
+        str(NOTEBOOK),
+        str(out),
+        cwd=str(NOTEBOOK.parent),
+        kernel_name="python3",
+        progress_bar=False,
+        parameters={"offline": True, "cache_dir": str(tmp_path / "tom")},
+    )
     text = _outputs(out)
     assert "Inga Koladavärden" in text and "insats kolada fetch" in text

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.support import ROOT
+
+from tests.support import ROOT, output_headings, output_text
 
 NOTEBOOK = ROOT / "notebooks" / "omradesprofil.ipynb"
 
@@ -24,8 +25,21 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def stockholm(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("stockholm") / "studie"
-    subprocess.run([str(Path(sys.executable).parent / "insats"), "generate", "stockholm", "--out", str(out),
-                    "--seed", "2013", "--persons", "5000"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "insats"),
+            "generate",
+            "stockholm",
+            "--out",
+            str(out),
+            "--seed",
+            "2013",
+            "--persons",
+            "5000",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
@@ -41,26 +55,26 @@ def survey_only(stockholm, tmp_path_factory) -> Path:
 def run(data_dir: Path, omrade: str | None, out: Path) -> dict:
     import papermill as pm
 
-    pm.execute_notebook(str(NOTEBOOK), str(out), parameters={"data_dir": str(data_dir), "omrade": omrade},
-                        cwd=str(NOTEBOOK.parent), kernel_name="python3", progress_bar=False)
+    pm.execute_notebook(
+        str(NOTEBOOK),
+        str(out),
+        parameters={"data_dir": str(data_dir), "omrade": omrade},
+        cwd=str(NOTEBOOK.parent),
+        kernel_name="python3",
+        progress_bar=False,
+    )
     return json.loads(out.read_text(encoding="utf-8"))
 
 
 def texts(nb: dict) -> str:
-    """Every output's text (Markdown, plain, HTML tables, streams, errors), the chart bundle left out."""
-    parts = []
-    for cell in nb["cells"]:
-        for o in cell.get("outputs", []):
-            if o["output_type"] == "stream":
-                parts.append("".join(o["text"]))
-            elif o["output_type"] == "error":
-                parts.append("Traceback " + o.get("ename", "") + " " + "\n".join(o.get("traceback", [])))
-            else:
-                for mime in ("text/markdown", "text/plain", "text/html"):
-                    value = "".join(o.get("data", {}).get(mime, []))
-                    if len(value) < 200_000:  # the inline Vega bundle
-                        parts.append(value)
-    return "\n".join(parts)
+    """Every output's text as a reader sees it (the chart bundle left out), errors as "Traceback"."""
+    errors = [
+        "Traceback " + o.get("ename", "")
+        for c in nb["cells"]
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
+    return "\n".join([output_text(nb), *errors])
 
 
 def names(data_dir: Path) -> dict[str, str]:
@@ -88,26 +102,32 @@ def test_largest_and_smallest_district(stockholm, tmp_path):
         assert "Traceback" not in text
         assert nb["metadata"]["papermill"]["exception"] in (None, False)
         name = area_names[code]
-        assert f"## {name}" in text and f"{name} kan använda" in text
+        assert name in output_headings(nb) and f"{name} kan använda" in text
         assert "Syntetiska exempeldata" in text and "docs/antaganden.md" in text
         assert "Övriga områden" in text and "trattdiagram" in text
         assert "Utfallet kan inte beräknas" not in text
         # charts are offline: the bundle once, each chart a small HTML block
-        assert sum("insatsVega" in "".join(o.get("data", {}).get("text/html", []))
-                   for c in nb["cells"] for o in c.get("outputs", [])) >= 5
+        assert (
+            sum(
+                "insatsVega" in "".join(o.get("data", {}).get("text/html", []))
+                for c in nb["cells"]
+                for o in c.get("outputs", [])
+            )
+            >= 5
+        )
 
 
 def test_default_area_is_the_first(stockholm, tmp_path):
     nb = run(stockholm, None, tmp_path / "forsta.ipynb")
     first = pd.read_csv(stockholm / "omraden.csv", dtype=str)["omrade"].iloc[0]
-    assert f"## {first}" in texts(nb)
+    assert first in output_headings(nb)
 
 
 def test_survey_only_study(survey_only, tmp_path):
     nb = run(survey_only, "sodermalm", tmp_path / "enkat.ipynb")
     text = texts(nb)
     assert "Traceback" not in text
-    assert "## Södermalm" in text and "Södermalm kan använda" in text and "Södermalm redovisar" in text
-    assert "Utfallet kan inte beräknas:** studien saknar tabellerna `deltaganden`" in text
+    assert "Södermalm" in output_headings(nb) and "Södermalm kan använda" in text and "Södermalm redovisar" in text
+    assert "Utfallet kan inte beräknas: studien saknar tabellerna deltaganden" in text
     assert "Utfall kan inte jämföras" in text
-    assert "Kan inte beräknas** – studien saknar tabellerna `personer`" in text
+    assert "Kan inte beräknas – studien saknar tabellerna personer" in text

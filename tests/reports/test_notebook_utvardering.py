@@ -5,15 +5,14 @@ headless Chromium with the network cut off."""
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
 
+from tests.support import ROOT, output_text
 from tests.support.browser import offline_page, wait_for_charts
-from tests.support import ROOT
 
 NOTEBOOK = ROOT / "notebooks" / "utvardering.ipynb"
 
@@ -43,8 +42,14 @@ def studies(tmp_path_factory) -> dict[str, Path]:
 def _run(data_dir: Path, out: Path) -> nbformat.NotebookNode:
     import papermill as pm
 
-    pm.execute_notebook(str(NOTEBOOK), str(out), parameters={"data_dir": str(data_dir)},
-                        cwd=str(NOTEBOOK.parent), kernel_name="python3", progress_bar=False)
+    pm.execute_notebook(
+        str(NOTEBOOK),
+        str(out),
+        parameters={"data_dir": str(data_dir)},
+        cwd=str(NOTEBOOK.parent),
+        kernel_name="python3",
+        progress_bar=False,
+    )
     return nbformat.read(str(out), as_version=4)
 
 
@@ -56,9 +61,7 @@ def _section_text(nb: nbformat.NotebookNode, heading: str) -> str:
             inside = cell.source.startswith(heading)
             continue
         if inside:
-            for o in cell.get("outputs", []):
-                data = o.get("data", {})
-                texts.append(data.get("text/markdown", "") + data.get("text/plain", ""))
+            texts.append(output_text(nb, [cell]))
     return "\n".join(texts)
 
 
@@ -109,15 +112,10 @@ def test_without_lov_says_what_is_missing(executed):
 
 @pytest.mark.browser
 def test_html_report_draws_every_chart_offline(executed, tmp_path):
-    from insats.reports import common as report
+    from insats.reports.export import export_report
 
     html = tmp_path / "utvardering.html"
-    if hasattr(report, "export_report"):
-        report.export_report(executed["full"], html)
-    else:  # pragma: no cover - before report.export_report existed
-        from insats.charts import export_html
-
-        export_html(executed["full"], html)
+    export_report(executed["full"], html)
     text = html.read_text(encoding="utf-8")
     n_charts = text.count('class="insats-chart"')
     assert n_charts >= 7

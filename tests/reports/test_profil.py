@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insats.errors import InsatsError
-from insats.reports import profil
 from insats.analysis.measures import compute_measures
 from insats.data.study import Study
+from insats.errors import InsatsError
+from insats.reports import profil
 
 Z = 1.959963984540054  # standard normal 97.5 % quantile
 
@@ -40,40 +40,72 @@ TO_WORK = {"a": 20, "b": 10, "c": 1, "d": 9}
 
 
 def small_study() -> Study:
-    omraden = pd.DataFrame({"omrade_kod": list(SIZES), "omrade": [f"Område {k.upper()}" for k in SIZES],
-                            "kommun_kod": ["0999"] * 4, "ar": [2013] * 4, "folkmangd": [1000] * 4})
+    omraden = pd.DataFrame(
+        {
+            "omrade_kod": list(SIZES),
+            "omrade": [f"Område {k.upper()}" for k in SIZES],
+            "kommun_kod": ["0999"] * 4,
+            "ar": [2013] * 4,
+            "folkmangd": [1000] * 4,
+        }
+    )
     persons, aid, parts = [], [], []
     for area, n in SIZES.items():
         for i in range(n):
             pid = f"{area}{i}"
-            persons.append({"person_id": pid, "omrade_kod": area, "fodelsear": 1980, "kon": "K",
-                            "forsorjningshinder": "arbetslos_ingen_ersattning"})
+            persons.append(
+                {
+                    "person_id": pid,
+                    "omrade_kod": area,
+                    "fodelsear": 1980,
+                    "kon": "K",
+                    "forsorjningshinder": "arbetslos_ingen_ersattning",
+                }
+            )
             aid.append({"person_id": pid, "manad": "2013-01", "belopp": 5000.0})
-            parts.append({"deltagande_id": f"d{pid}", "person_id": pid, "insats_id": "i1",
-                          "start_datum": "2013-01-10", "slut_datum": "2013-03-31",
-                          "avslut": "arbete" if i < TO_WORK[area] else "avbrott"})
-    insatser = pd.DataFrame({
-        "insats_id": ["i1", "i2", "i3", "i4", "i5", "i6"],
-        "omrade_kod": ["a", "b", "CENTRAL", "a", "a", "CENTRAL"],
-        "namn": ["Träning A", "Kurs B", "Jobbtorg praktik", "Feriejobb A", "Matchning A (stängd)", "Jobbtorg ny"],
-        "kategori": ["arbetstraning", "kurs", "praktik_privat", "feriejobb", "matchning", "matchning"],
-        "regi": ["egen_omrade", "lov", "egen_central", "egen_omrade", "ideell", "egen_central"],
-        "malgrupp": ["alla", "nyanlanda;unga_18_24", None, "unga_18_24", None, None],
-        "platser": [10, 5, 8, 20, 4, 6],
-        "narvarokrav": [True, False, True, False, False, True],
-        "raknas_som_insats": [True, True, True, False, True, True],
-        "giltig_fran": [None, None, None, None, None, "2014-01-01"],  # i6 opens after the period
-        "giltig_till": [None, None, None, None, "2012-06-30", None],  # i5 closed before it
-    })
-    medel = pd.DataFrame([
-        ("a", 2013, "arbetstraning", 100_000, True),
-        ("a", 2013, "feriejobb", 20_000, False),
-        ("b", 2013, "kurs", 50_000, True),
-        ("CENTRAL", 2013, "praktik_privat", 30_000, True),
-        ("a", 2012, "kurs", 99_999, True),  # outside the period's years
-    ], columns=["omrade_kod", "ar", "kategori", "belopp", "raknas_som_insats"])
-    return Study.from_frames(omraden=omraden, personer=pd.DataFrame(persons), bistand=pd.DataFrame(aid),
-                             deltaganden=pd.DataFrame(parts), insatser=insatser, medel=medel)
+            parts.append(
+                {
+                    "deltagande_id": f"d{pid}",
+                    "person_id": pid,
+                    "insats_id": "i1",
+                    "start_datum": "2013-01-10",
+                    "slut_datum": "2013-03-31",
+                    "avslut": "arbete" if i < TO_WORK[area] else "avbrott",
+                }
+            )
+    insatser = pd.DataFrame(
+        {
+            "insats_id": ["i1", "i2", "i3", "i4", "i5", "i6"],
+            "omrade_kod": ["a", "b", "CENTRAL", "a", "a", "CENTRAL"],
+            "namn": ["Träning A", "Kurs B", "Jobbtorg praktik", "Feriejobb A", "Matchning A (stängd)", "Jobbtorg ny"],
+            "kategori": ["arbetstraning", "kurs", "praktik_privat", "feriejobb", "matchning", "matchning"],
+            "regi": ["egen_omrade", "lov", "egen_central", "egen_omrade", "ideell", "egen_central"],
+            "malgrupp": ["alla", "nyanlanda;unga_18_24", None, "unga_18_24", None, None],
+            "platser": [10, 5, 8, 20, 4, 6],
+            "narvarokrav": [True, False, True, False, False, True],
+            "raknas_som_insats": [True, True, True, False, True, True],
+            "giltig_fran": [None, None, None, None, None, "2014-01-01"],  # i6 opens after the period
+            "giltig_till": [None, None, None, None, "2012-06-30", None],  # i5 closed before it
+        }
+    )
+    medel = pd.DataFrame(
+        [
+            ("a", 2013, "arbetstraning", 100_000, True),
+            ("a", 2013, "feriejobb", 20_000, False),
+            ("b", 2013, "kurs", 50_000, True),
+            ("CENTRAL", 2013, "praktik_privat", 30_000, True),
+            ("a", 2012, "kurs", 99_999, True),  # outside the period's years
+        ],
+        columns=["omrade_kod", "ar", "kategori", "belopp", "raknas_som_insats"],
+    )
+    return Study.from_frames(
+        omraden=omraden,
+        personer=pd.DataFrame(persons),
+        bistand=pd.DataFrame(aid),
+        deltaganden=pd.DataFrame(parts),
+        insatser=insatser,
+        medel=medel,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +115,7 @@ def study():
 
 @pytest.fixture(scope="module")
 def profiles(study):
-    return {a: profil.build_profile(study, a, fran="2013-01", till="2013-06") for a in SIZES}
+    return {a: profil.build_profile(study, a, start="2013-01", end="2013-06") for a in SIZES}
 
 
 def fig(profile, matt) -> pd.Series:
@@ -106,7 +138,7 @@ def test_choose_area(study):
     assert profil.choose_area(study) == "a"  # the first area of omraden
     assert profil.choose_area(study, "c") == "c"
     assert profil.choose_area(study, "område b") == "b"  # a name, any case
-    with pytest.raises(InsatsError, match="finns inte i studien.*a \\(Område A\\)"):
+    with pytest.raises(InsatsError, match=r"finns inte i studien.*a \(Område A\)"):
         profil.choose_area(study, "x")
 
 
@@ -178,18 +210,29 @@ def test_rest_of_study_rules():
     r = profil.rest_of_study(share, area, {"varde": np.nan, "taljare": np.nan, "namnare": np.nan, "undertryckt": True})
     assert r["undertryckt"]
     # places per 100: the numerator is places, not persons; only the base (persons) counts
-    r = profil.rest_of_study("utbud_platser_per_100", {"taljare": 10.0, "namnare": 20.0, "undertryckt": False},
-                             {"taljare": 12.0, "namnare": 30.0, "undertryckt": False})
+    r = profil.rest_of_study(
+        "utbud_platser_per_100",
+        {"taljare": 10.0, "namnare": 20.0, "undertryckt": False},
+        {"taljare": 12.0, "namnare": 30.0, "undertryckt": False},
+    )
     assert not r["undertryckt"] and r["varde"] == pytest.approx(100 * 2 / 10)
-    r = profil.rest_of_study("utbud_platser_per_100", {"taljare": 10.0, "namnare": 20.0, "undertryckt": False},
-                             {"taljare": 30.0, "namnare": 22.0, "undertryckt": False})
+    r = profil.rest_of_study(
+        "utbud_platser_per_100",
+        {"taljare": 10.0, "namnare": 20.0, "undertryckt": False},
+        {"taljare": 30.0, "namnare": 22.0, "undertryckt": False},
+    )
     assert r["undertryckt"]
     # kronor are not about persons: small sums are shown
-    r = profil.rest_of_study("medel_totalt", {"taljare": 100.0, "namnare": np.nan, "undertryckt": False},
-                             {"taljare": 103.0, "namnare": np.nan, "undertryckt": False})
+    r = profil.rest_of_study(
+        "medel_totalt",
+        {"taljare": 100.0, "namnare": np.nan, "undertryckt": False},
+        {"taljare": 103.0, "namnare": np.nan, "undertryckt": False},
+    )
     assert r["varde"] == 3.0 and not r["undertryckt"]
     # not a ratio of sums: no rest, and nothing marked suppressed
-    r = profil.rest_of_study("utbud_insatser", {"taljare": 2.0, "undertryckt": False}, {"taljare": 3.0, "undertryckt": False})
+    r = profil.rest_of_study(
+        "utbud_insatser", {"taljare": 2.0, "undertryckt": False}, {"taljare": 3.0, "undertryckt": False}
+    )
     assert np.isnan(r["varde"]) and not r["undertryckt"]
 
 
@@ -219,8 +262,14 @@ def test_utbud_and_medel_figures(profiles):
 
 def test_key_table_display(profiles):
     t = profiles["a"].key_table()
-    assert list(t.columns) == ["Område A", "Övriga områden", "Hela studien", "Plats (1 = högst)",
-                               "95 % konfidensintervall", "Trattdiagram"]
+    assert list(t.columns) == [
+        "Område A",
+        "Övriga områden",
+        "Hela studien",
+        "Plats (1 = högst)",
+        "95 % konfidensintervall",
+        "Trattdiagram",
+    ]
     row = t.loc["Andel avslut till arbete eller studier"]
     assert row["Område A"] == "100,0\u00a0%" and row["Övriga områden"] == "27,4\u00a0%"
     assert row["Plats (1 = högst)"] == "1 av 2" and row["Trattdiagram"] == "Över 99,8 %"
@@ -243,15 +292,21 @@ def test_key_figures_use_the_published_table_only(study):
 
 def test_standout_sentences_quote_their_numbers(profiles):
     (s,) = [x for x in profiles["a"].standouts() if x.startswith("Andel avslut")]
-    m = re.match(r"Andel avslut till arbete eller studier är (.+?) i Område A mot (.+?) i hela studien – över "
-                 r"trattdiagrammets 99,8 %-gräns", s)
+    m = re.match(
+        r"Andel avslut till arbete eller studier är (.+?) i Område A mot (.+?) i hela studien – över "
+        r"trattdiagrammets 99,8 %-gräns",
+        s,
+    )
     assert m, s
     assert number(m.group(1)) == pytest.approx(1.0) and number(m.group(2)) == pytest.approx(40 / 93, abs=5e-4)
 
     sb = profiles["b"].standouts()
     assert len(sb) == 1  # offers: b 40/40 = whole study 100 %: inside
-    m = re.match(r"Andel avslut till arbete eller studier är (.+?) i Område B mot (.+?) i hela studien – under "
-                 r"trattdiagrammets 95 %-gräns \(men inom 99,8 %-gränsen\)", sb[0])
+    m = re.match(
+        r"Andel avslut till arbete eller studier är (.+?) i Område B mot (.+?) i hela studien – under "
+        r"trattdiagrammets 95 %-gräns \(men inom 99,8 %-gränsen\)",
+        sb[0],
+    )
     assert m, sb[0]
     assert number(m.group(1)) == pytest.approx(0.25) and number(m.group(2)) == pytest.approx(40 / 93, abs=5e-4)
 
@@ -259,8 +314,10 @@ def test_standout_sentences_quote_their_numbers(profiles):
 def test_standout_sentences_for_suppressed_and_unremarkable_areas(profiles):
     sc = profiles["c"].standouts()
     assert len(sc) == 1
-    assert sc[0].startswith("För andel som erbjudits insats inom 90 dagar, andel avslut till arbete eller studier "
-                            "är underlaget i Område C för litet")
+    assert sc[0].startswith(
+        "För andel som erbjudits insats inom 90 dagar, andel avslut till arbete eller studier "
+        "är underlaget i Område C för litet"
+    )
     assert not re.search(r"\d+,\d", sc[0])  # no number of a suppressed area
     figures = profiles["b"].figures.copy()
     figures["tratt"] = figures["tratt"].where(figures["tratt"].isna(), "inom")
@@ -273,8 +330,10 @@ def test_interventions(study, profiles):
     assert list(a["insats_id"]) == ["i1", "i4", "i3"]  # own (by category: arbetsträning, feriejobb), then central
     assert list(a["central"]) == [False, False, True] and list(a["raknas_som_insats"]) == [True, False, True]
     text = profiles["a"].interventions_text()
-    assert text[0] == ("Område A kan använda 2 insatser under perioden: 1 egen och 1 central (för hela kommunen), "
-                       "i 2 olika kategorier.")
+    assert text[0] == (
+        "Område A kan använda 2 insatser under perioden: 1 egen och 1 central (för hela kommunen), "
+        "i 2 olika kategorier."
+    )
     # the sentence agrees with the measures
     assert fig(profiles["a"], "utbud_insatser")["varde"] == 2 and fig(profiles["a"], "utbud_kategorier")["varde"] == 2
     assert text[1] == "De egna insatserna har 10 platser; de centrala har 8 platser som delas med alla områden."
@@ -282,7 +341,11 @@ def test_interventions(study, profiles):
     shown = profiles["b"].interventions_display()
     assert shown.loc["Kurs B", "Målgrupp"] == "Nyanlända, Unga 18–24 år"
     assert shown.loc["Kurs B", "Regi"] == "LOV-utförare" and shown.loc["Jobbtorg praktik", "Var"] == "Central"
-    assert profiles["c"].interventions_text()[0].startswith("Område C kan använda 1 insats under perioden: 0 egna och 1 central")
+    assert (
+        profiles["c"]
+        .interventions_text()[0]
+        .startswith("Område C kan använda 1 insats under perioden: 0 egna och 1 central")
+    )
 
 
 def test_spending(profiles):
@@ -290,7 +353,8 @@ def test_spending(profiles):
     assert list(sp.index) == ["arbetstraning", "kurs", "praktik_privat", "feriejobb"]  # code-list order
     assert sp.loc["arbetstraning", "belopp_omrade"] == 100_000 and sp.loc["kurs", "belopp_omrade"] == 0
     assert sp["andel_studie"].to_dict() == pytest.approx(
-        {"arbetstraning": 0.5, "kurs": 0.25, "praktik_privat": 0.15, "feriejobb": 0.1})
+        {"arbetstraning": 0.5, "kurs": 0.25, "praktik_privat": 0.15, "feriejobb": 0.1}
+    )
     assert sp.attrs["ar"] == [2013]
     s = profiles["a"].spending_text()
     assert s == [
@@ -302,7 +366,9 @@ def test_spending(profiles):
     # the sentence agrees with the measures medel_andel_feriejobb / medel_andel_raknas_som_insats
     assert number("16,7 %") == pytest.approx(fig(profiles["a"], "medel_andel_feriejobb")["varde"], abs=5e-4)
     t = profiles["a"].spending_display()
-    assert t.loc["Totalt", "Område A (kr)"] == "120\u202f000\u00a0kr" and t.loc["Kurs", "Område A, andel"] == "0,0\u00a0%"
+    assert (
+        t.loc["Totalt", "Område A (kr)"] == "120\u202f000\u00a0kr" and t.loc["Kurs", "Område A, andel"] == "0,0\u00a0%"
+    )
     assert profiles["c"].spending_text() == ["Område C har inga medel redovisade för 2013."]
 
 
@@ -312,7 +378,7 @@ def test_summary_and_missing_tables(study, profiles):
     (note,) = profiles["a"].missing()
     assert "`bedomningar`" in note and "andel bedömda inom 30 dagar" in note
     survey = Study(tables={k: study[k] for k in ("omraden", "insatser", "medel")})
-    p = profil.build_profile(survey, "b", fran="2013-01", till="2013-06")
+    p = profil.build_profile(survey, "b", start="2013-01", end="2013-06")
     assert "Utfall kan inte jämföras: studien saknar `deltaganden`, `personer`." in p.summary()
     assert p.funnel_chart() is None and "Utfallet kan inte beräknas" in p.outcome_text()
     assert "andel avslut till arbete eller studier" in p.missing()[0]
@@ -322,10 +388,15 @@ def test_summary_and_missing_tables(study, profiles):
 def test_outcome_text_and_charts(profiles):
     assert profiles["a"].outcome_text() == (
         "Område A: 100,0\u00a0% av 20 avslutade deltaganden ledde till arbete eller studier, mot 43,0\u00a0% i hela "
-        "studien – över trattdiagrammets 99,8 %-gräns, en skillnad som slumpen nästan aldrig ger.")
+        "studien – över trattdiagrammets 99,8 %-gräns, en skillnad som slumpen nästan aldrig ger."
+    )
     assert "för få avslutade deltaganden" in profiles["c"].outcome_text()
-    assert profiles["a"].chart_measures() == ["erbjudande_andel", "utfall_arbete_studier_andel",
-                                              "utbud_platser_per_100", "medel_andel_feriejobb"]
+    assert profiles["a"].chart_measures() == [
+        "erbjudande_andel",
+        "utfall_arbete_studier_andel",
+        "utbud_platser_per_100",
+        "medel_andel_feriejobb",
+    ]
     assert len(profiles["a"].ranked_charts()) == 4
     assert profiles["a"].funnel_chart() is not None and profiles["a"].spending_chart() is not None
     assert profiles["a"].params["omrade"] == "a" and profiles["a"].params["fran"] == "2013-01"

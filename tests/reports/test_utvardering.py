@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from insats.analysis.measures import compute_measures
+from insats.analysis.privacy import SUPPRESSED
+from insats.contract import ALLA
+from insats.data.study import Study
 from insats.errors import InsatsError
 from insats.reports import utvardering as U
-from insats.contract import ALLA
-from insats.analysis.measures import compute_measures
-from insats.analysis.privacy import SUPPRESSED, format_number
-from insats.data.study import Study
+from insats.text import format_number
 
 DPM = 365.25 / 12
 
@@ -32,40 +33,84 @@ def small_study(*, bedomningar: bool = True) -> Study:
                                                           planned hours 0
     P5 (B, 16 years)             assistance 2016-01       not an adult recipient
     """
-    omraden = pd.DataFrame({"omrade_kod": ["A", "B"], "omrade": ["Norrby", "Söderby"], "kommun_kod": "0999",
-                            "ar": 2016, "folkmangd": [1000, 2000]})
-    insatser = pd.DataFrame({
-        "insats_id": ["I1", "I2", "I3"], "omrade_kod": ["A", "CENTRAL", "CENTRAL"],
-        "namn": ["Arbetsträning", "Coachning", "Coachning"], "kategori": ["arbetstraning", "jobbsok_coachning", "jobbsok_coachning"],
-        "regi": ["egen_omrade", "lov", "lov"], "utforare": ["X", "L1", "L2"], "platser": [2, 3, 1],
-        "narvarokrav": [True, True, True], "lov": [False, True, True], "raknas_som_insats": [True, True, True],
-        "kostnad_per_plats_manad": [1000.0, 2000.0, 500.0],
-        "giltig_fran": [None, "2016-07-01", None], "giltig_till": [None, None, None]})
-    personer = pd.DataFrame({
-        "person_id": ["P1", "P2", "P3", "P4", "P5"], "omrade_kod": ["A", "A", "B", "B", "B"],
-        "fodelsear": [1990, 1995, 1980, 1970, 2000], "kon": ["K", "M", "K", "M", "K"],
-        "utrikes_fodd": [True, False, True, False, False], "utbildning": ["gymnasial"] * 5,
-        "forsorjningshinder": ["arbetslos_ingen_ersattning", "arbetslos_vantar", "arbetslos_otillracklig",
-                               "sjukskriven", "arbetslos_ingen_ersattning"]})
-    spells = {"P1": ("2016-01", "2016-06"), "P2": ("2016-03", "2016-12"), "P3": ("2016-01", "2016-12"),
-              "P4": ("2016-01", "2016-04"), "P5": ("2016-01", "2016-01")}
-    bistand = pd.DataFrame([(p, m, 5000.0) for p, (a, b) in spells.items() for m in _months(a, b)],
-                           columns=["person_id", "manad", "belopp"])
-    deltaganden = pd.DataFrame({
-        "deltagande_id": ["D1", "D2", "D3", "D4"], "person_id": ["P1", "P2", "P3", "P4"],
-        "insats_id": ["I1", "I2", "I3", "I1"],
-        "erbjuden_datum": ["2016-01-20", "2016-07-01", None, "2016-01-10"],
-        "start_datum": ["2016-02-01", "2016-07-05", "2016-02-15", "2016-01-15"],
-        "slut_datum": ["2016-03-01", "2016-08-04", None, "2016-04-14"],
-        "planerade_timmar": [100.0, 50.0, 80.0, 0.0], "narvarotimmar": [90.0, 50.0, 40.0, 0.0],
-        "avslut": ["arbete", "studier", None, "avbrott"], "vald_utforare": [None, True, False, None]})
+    omraden = pd.DataFrame(
+        {
+            "omrade_kod": ["A", "B"],
+            "omrade": ["Norrby", "Söderby"],
+            "kommun_kod": "0999",
+            "ar": 2016,
+            "folkmangd": [1000, 2000],
+        }
+    )
+    insatser = pd.DataFrame(
+        {
+            "insats_id": ["I1", "I2", "I3"],
+            "omrade_kod": ["A", "CENTRAL", "CENTRAL"],
+            "namn": ["Arbetsträning", "Coachning", "Coachning"],
+            "kategori": ["arbetstraning", "jobbsok_coachning", "jobbsok_coachning"],
+            "regi": ["egen_omrade", "lov", "lov"],
+            "utforare": ["X", "L1", "L2"],
+            "platser": [2, 3, 1],
+            "narvarokrav": [True, True, True],
+            "lov": [False, True, True],
+            "raknas_som_insats": [True, True, True],
+            "kostnad_per_plats_manad": [1000.0, 2000.0, 500.0],
+            "giltig_fran": [None, "2016-07-01", None],
+            "giltig_till": [None, None, None],
+        }
+    )
+    personer = pd.DataFrame(
+        {
+            "person_id": ["P1", "P2", "P3", "P4", "P5"],
+            "omrade_kod": ["A", "A", "B", "B", "B"],
+            "fodelsear": [1990, 1995, 1980, 1970, 2000],
+            "kon": ["K", "M", "K", "M", "K"],
+            "utrikes_fodd": [True, False, True, False, False],
+            "utbildning": ["gymnasial"] * 5,
+            "forsorjningshinder": [
+                "arbetslos_ingen_ersattning",
+                "arbetslos_vantar",
+                "arbetslos_otillracklig",
+                "sjukskriven",
+                "arbetslos_ingen_ersattning",
+            ],
+        }
+    )
+    spells = {
+        "P1": ("2016-01", "2016-06"),
+        "P2": ("2016-03", "2016-12"),
+        "P3": ("2016-01", "2016-12"),
+        "P4": ("2016-01", "2016-04"),
+        "P5": ("2016-01", "2016-01"),
+    }
+    bistand = pd.DataFrame(
+        [(p, m, 5000.0) for p, (a, b) in spells.items() for m in _months(a, b)],
+        columns=["person_id", "manad", "belopp"],
+    )
+    deltaganden = pd.DataFrame(
+        {
+            "deltagande_id": ["D1", "D2", "D3", "D4"],
+            "person_id": ["P1", "P2", "P3", "P4"],
+            "insats_id": ["I1", "I2", "I3", "I1"],
+            "erbjuden_datum": ["2016-01-20", "2016-07-01", None, "2016-01-10"],
+            "start_datum": ["2016-02-01", "2016-07-05", "2016-02-15", "2016-01-15"],
+            "slut_datum": ["2016-03-01", "2016-08-04", None, "2016-04-14"],
+            "planerade_timmar": [100.0, 50.0, 80.0, 0.0],
+            "narvarotimmar": [90.0, 50.0, 40.0, 0.0],
+            "avslut": ["arbete", "studier", None, "avbrott"],
+            "vald_utforare": [None, True, False, None],
+        }
+    )
     frames = dict(omraden=omraden, insatser=insatser, personer=personer, bistand=bistand, deltaganden=deltaganden)
     if bedomningar:
-        frames["bedomningar"] = pd.DataFrame({
-            "person_id": ["P1", "P2", "P3", "P4"],
-            "ansokan_datum": ["2016-01-05", "2016-02-20", "2016-01-10", "2016-01-03"],
-            "bedomning_datum": ["2016-01-15", "2016-03-20", None, "2016-02-12"],
-            "resultat": ["hel", "delvis", None, "ingen"]})
+        frames["bedomningar"] = pd.DataFrame(
+            {
+                "person_id": ["P1", "P2", "P3", "P4"],
+                "ansokan_datum": ["2016-01-05", "2016-02-20", "2016-01-10", "2016-01-03"],
+                "bedomning_datum": ["2016-01-15", "2016-03-20", None, "2016-02-12"],
+                "resultat": ["hel", "delvis", None, "ingen"],
+            }
+        )
     return Study.from_frames(**frames)
 
 
@@ -93,7 +138,9 @@ def test_intervention_labels_make_duplicates_unique():
 
 
 def test_protect_shares_primary_and_secondary():
-    t = pd.DataFrame({"g": ["a", "b", "c", ALLA], "taljare": [3.0, 10.0, 20.0, 33.0], "namnare": [10.0, 40.0, 50.0, 100.0]})
+    t = pd.DataFrame(
+        {"g": ["a", "b", "c", ALLA], "taljare": [3.0, 10.0, 20.0, 33.0], "namnare": [10.0, 40.0, 50.0, 100.0]}
+    )
     t["andel"] = t["taljare"] / t["namnare"]
     out = U.protect_shares(t, 5, key="g", values=("andel",))
     assert out["undertryckt"].tolist() == [True, True, False, False]  # a small, b its partner
@@ -103,10 +150,19 @@ def test_protect_shares_primary_and_secondary():
 
 
 def test_format_shown_uses_dots_for_suppressed_rows():
-    t = pd.DataFrame({"g": ["a", "b"], "andel": [0.5, np.nan], "lo": [0.4, np.nan], "hi": [0.6, np.nan],
-                      "n": [10.0, np.nan], "undertryckt": [False, True]})
-    shown = U.format_shown(t, {"g": ("Grupp", "text"), "andel": ("Andel", "andel"), "lo:hi": ("KI", "intervall"),
-                               "n": ("Antal", "antal")})
+    t = pd.DataFrame(
+        {
+            "g": ["a", "b"],
+            "andel": [0.5, np.nan],
+            "lo": [0.4, np.nan],
+            "hi": [0.6, np.nan],
+            "n": [10.0, np.nan],
+            "undertryckt": [False, True],
+        }
+    )
+    shown = U.format_shown(
+        t, {"g": ("Grupp", "text"), "andel": ("Andel", "andel"), "lo:hi": ("KI", "intervall"), "n": ("Antal", "antal")}
+    )
     assert shown.iloc[1].tolist() == ["b", SUPPRESSED, SUPPRESSED, SUPPRESSED]
     assert shown.loc[0, "Andel"] == format_number(0.5, 1, percent=True)
     assert shown.loc[0, "KI"] == f"{format_number(0.4, 1, percent=True)} – {format_number(0.6, 1, percent=True)}"
@@ -224,7 +280,12 @@ def test_lov_providers_volume_and_choice(ctx):
     assert prov.loc["arbetstraning", ["utforare", "lov_utforare"]].tolist() == [1, 0]
     assert prov.loc["jobbsok_coachning", ["utforare", "lov_utforare"]].tolist() == [2, 2]
     vol = U.lov_volume(ctx, 1).set_index("kategori")
-    assert vol.loc["jobbsok_coachning", ["deltaganden", "per_ar", "per_utforare", "max_utforare"]].tolist() == [2, 2, 1, 2]
+    assert vol.loc["jobbsok_coachning", ["deltaganden", "per_ar", "per_utforare", "max_utforare"]].tolist() == [
+        2,
+        2,
+        1,
+        2,
+    ]
     assert vol["racker"].all()
     vol2 = U.lov_volume(ctx, 2).set_index("kategori")
     assert vol2["max_utforare"].tolist() == [1, 1] and not vol2["racker"].any()
@@ -242,17 +303,25 @@ def test_no_lov_when_lov_rows_are_dropped():
     assert not U.has_lov(c)
     sec = U.section_lov(c, compute_measures(s, start="2016-01", end="2016-12").table, lov_min_deltagare=1)
     assert any("LOV-utförare saknas" in n for n in sec.notes)
-    assert "lov_andel_valt" not in sec.fynd
+    assert "lov_andel_valt" not in sec.findings
 
 
 def test_outcomes_by_group_counts_and_oe():
     rng = np.random.default_rng(3)
     n = 200
-    frame = pd.DataFrame({
-        "area": "A", "arbete_studier": (rng.random(n) < 0.3).astype(int),
-        "kon": rng.choice(["K", "M"], n), "utrikes_fodd": rng.choice(["ja", "nej"], n), "utbildning": "gymnasial",
-        "hindergrupp": "arbetsloshet", "aldersgrupp": rng.choice(["18_24", "25_34"], n),
-        "manader_fore": rng.integers(0, 12, n).astype(float), "regi": rng.choice(["lov", "egen_central"], n)})
+    frame = pd.DataFrame(
+        {
+            "area": "A",
+            "arbete_studier": (rng.random(n) < 0.3).astype(int),
+            "kon": rng.choice(["K", "M"], n),
+            "utrikes_fodd": rng.choice(["ja", "nej"], n),
+            "utbildning": "gymnasial",
+            "hindergrupp": "arbetsloshet",
+            "aldersgrupp": rng.choice(["18_24", "25_34"], n),
+            "manader_fore": rng.integers(0, 12, n).astype(float),
+            "regi": rng.choice(["lov", "egen_central"], n),
+        }
+    )
     t = U.outcomes_by_group(None, "regi", frame=frame).set_index("regi")
     for r in ("lov", "egen_central"):
         sel = frame[frame["regi"] == r]
@@ -329,8 +398,12 @@ def test_sections_run_on_small_study_and_suppress():
     shown = sec.tables["Erbjudandeandel per område"]
     assert (shown["Andel erbjudna"] == SUPPRESSED).all()  # every count is 1–4
     assert sec.conclusion
-    for sec in (U.section_attendance(c, m.table, "2016-07-01"), U.section_interventions(c, m.table),
-                U.section_path(c, m.raw), U.section_lov(c, m.table)):
+    for sec in (
+        U.section_attendance(c, m.table, "2016-07-01"),
+        U.section_interventions(c, m.table),
+        U.section_path(c, m.raw),
+        U.section_lov(c, m.table),
+    ):
         assert sec.conclusion or sec.notes
 
 
@@ -338,14 +411,30 @@ def test_sections_run_on_small_study_and_suppress():
 
 
 def test_recommendations_triggered_by_thresholds():
-    fynd = {"erbjudande_andel": 0.62, "kapacitet_gap": 12.4, "kapacitet_brist": ["arbetsträning"],
-            "narvaro_nivaforandring": 0.12, "narvaro_lo": 0.08, "narvaro_hi": 0.16, "narvaro_andel_80": 0.7,
-            "lov_racker_inte": ["kurs"], "lov_min_deltagare": 20, "lov_andel_valt": 0.4,
-            "insatser_under": ["Yrkessvenska"], "kostnad_min": 10_000.0, "kostnad_max": 50_000.0,
-            "vagin_dagar_median": 45.0, "vagin_andel_bedomda": 0.95, "vagin_andel_insats_90": 0.5}
-    recs = U.recommendations(fynd)
+    findings = {
+        "erbjudande_andel": 0.62,
+        "kapacitet_gap": 12.4,
+        "kapacitet_brist": ["arbetsträning"],
+        "narvaro_nivaforandring": 0.12,
+        "narvaro_lo": 0.08,
+        "narvaro_hi": 0.16,
+        "narvaro_andel_80": 0.7,
+        "lov_racker_inte": ["kurs"],
+        "lov_min_deltagare": 20,
+        "lov_andel_valt": 0.4,
+        "insatser_under": ["Yrkessvenska"],
+        "kostnad_min": 10_000.0,
+        "kostnad_max": 50_000.0,
+        "vagin_dagar_median": 45.0,
+        "vagin_andel_bedomda": 0.95,
+        "vagin_andel_insats_90": 0.5,
+    }
+    recs = U.recommendations(findings)
     texts = "\n".join(r.text for r in recs)
-    assert f"Erbjudandeandelen är {format_number(0.62, 0, percent=True)} (mål {format_number(1.0, 0, percent=True)})" in texts
+    assert (
+        f"Erbjudandeandelen är {format_number(0.62, 0, percent=True)} (mål {format_number(1.0, 0, percent=True)})"
+        in texts
+    )
     assert "12 platser" in texts and "arbetsträning" in texts
     assert "steg med 12,0 procentenheter" in texts
     assert "minst 80 %" not in texts  # 70 % is above the 60 % threshold
@@ -354,12 +443,14 @@ def test_recommendations_triggered_by_thresholds():
     assert "45 dagar" in texts and format_number(0.5, 0, percent=True) in texts
     assert "bedömning av arbetsförmågan" not in texts  # 95 % assessed is above 90 %
     # with other thresholds other rules fire
-    recs2 = U.recommendations({"narvaro_andel_80": 0.7, "erbjudande_andel": 0.62},
-                              {"narvaro_andel_80_min": 0.8, "erbjudande_mal": 0.6})
-    assert [r.omrade for r in recs2] == ["Närvarokrav"]
+    recs2 = U.recommendations(
+        {"narvaro_andel_80": 0.7, "erbjudande_andel": 0.62}, {"narvaro_andel_80_min": 0.8, "erbjudande_mal": 0.6}
+    )
+    assert [r.area for r in recs2] == ["Närvarokrav"]
     # an uncertain change says so; missing numbers trigger nothing
-    recs3 = U.recommendations({"narvaro_nivaforandring": 0.01, "narvaro_lo": -0.02, "narvaro_hi": 0.04,
-                               "erbjudande_andel": None})
+    recs3 = U.recommendations(
+        {"narvaro_nivaforandring": 0.01, "narvaro_lo": -0.02, "narvaro_hi": 0.04, "erbjudande_andel": None}
+    )
     assert len(recs3) == 1 and "Ingen säker förändring" in recs3[0].text
 
 
@@ -367,4 +458,4 @@ def test_summary_lists_every_section():
     secs = [U.Section("Ett", conclusion="A."), U.Section("Två", conclusion="B.")]
     text = U.summary(secs, [U.Recommendation("Ett", "x")])
     assert "1. **Ett.** A." in text and "2. **Två.** B." in text and "1 rekommendationer" in text
-    assert U.all_findings([U.Section("x", fynd={"a": 1}), U.Section("y", fynd={"b": 2})]) == {"a": 1, "b": 2}
+    assert U.all_findings([U.Section("x", findings={"a": 1}), U.Section("y", findings={"b": 2})]) == {"a": 1, "b": 2}

@@ -10,3 +10,53 @@ FIXTURES = ROOT / "tests" / "fixtures"
 
 REFERENCE = ROOT.parent / "shared" / "reference"
 """Real published figures beside the repository (optional: tests that need them skip without)."""
+
+
+def visible_text(html_or_markdown: str) -> str:
+    """The text a reader sees in an HTML (or Markdown) output: tags dropped, entities decoded,
+    white space folded."""
+    import html
+    import re
+
+    text = re.sub(r"<(script|style)\b.*?</\1\s*>", " ", html_or_markdown, flags=re.S | re.I)
+    text = re.sub(r"<[^>]+>", " ", text)
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+def output_text(nb, cells=None) -> str:
+    """The visible text of a notebook's outputs (Markdown, HTML and plain text; the inline chart
+    library left out), one output per line. ``cells`` limits it to some cells."""
+    parts = []
+    for cell in cells if cells is not None else nb["cells"]:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            for mime in ("text/markdown", "text/html"):
+                value = data.get(mime)
+                if value:
+                    value = "".join(value) if isinstance(value, list) else value
+                    if len(value) < 200_000:
+                        parts.append(visible_text(value))
+                    break
+            else:
+                value = data.get("text/plain") or (out.get("text") if out.get("output_type") == "stream" else None)
+                if value:
+                    parts.append("".join(value) if isinstance(value, list) else value)
+    return "\n".join(parts)
+
+
+def output_headings(nb) -> list[str]:
+    """The text of every heading (``<h1>``–``<h4>``) in a notebook's HTML outputs."""
+    import html
+    import re
+
+    found = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            value = out.get("data", {}).get("text/html")
+            if value:
+                value = "".join(value) if isinstance(value, list) else value
+                found += [
+                    html.unescape(re.sub(r"<[^>]+>", "", m))
+                    for m in re.findall(r"<h[1-4][^>]*>(.*?)</h[1-4]>", value, re.S)
+                ]
+    return found

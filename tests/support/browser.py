@@ -35,7 +35,7 @@ def require_chromium() -> None:
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         pytest.skip(f"Chromium saknas ({CHROMIUM}); installera med apt-get install chromium")
     try:
-        import playwright.sync_api  # noqa: F401
+        import playwright.sync_api  # noqa: F401  (only to learn whether it is installed)
     except ImportError:
         pytest.skip("Python-paketet playwright saknas")
 
@@ -77,8 +77,8 @@ def offline_page(*, viewport=(1280, 900)):
             page.on("websocket", lambda ws: None if is_local(ws.url) else blocked.append(ws.url))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.blocked = blocked  # type: ignore[attr-defined]
-            page.console_errors = errors  # type: ignore[attr-defined]
+            page.blocked = blocked  # type: ignore[attr-defined]  # the findings travel with the page
+            page.console_errors = errors  # type: ignore[attr-defined]  # (read by the tests)
             yield page
         finally:
             browser.close()

@@ -1,6 +1,6 @@
 """Disclosure control ("röjandekontroll") for everything published: reports, dashboards, exports.
 
-Every published table goes through this module (DESIGN.md, Privacy). ``min_cell`` (default 5)
+Every published table goes through this module (``docs/design.md``, Privacy). ``min_cell`` (default 5)
 is the smallest count shown; ``min_cell=1`` turns control off.
 
 Rules
@@ -27,22 +27,18 @@ Suppressed cells are shown as ``SUPPRESSED`` (``..``) with the footnote ``footno
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
 
 from insats.contract import ALLA
+from insats.text import format_number
 
 __all__ = [
     "FOOTNOTE",
-    "MINUS",
-    "PERCENT_SEP",
     "SUPPRESSED",
-    "THOUSANDS_SEP",
     "TOTAL",
     "footnote",
-    "format_number",
     "format_table",
     "protect_counts",
     "protect_measures",
@@ -53,15 +49,6 @@ SUPPRESSED = ".."
 
 TOTAL = "Totalt"
 """Label of the total row and column that ``protect_counts(..., margins=True)`` adds."""
-
-THOUSANDS_SEP = "\u202f"
-"""Thousands separator: narrow no-break space (Swedish typography; never wraps inside a number)."""
-
-PERCENT_SEP = "\u00a0"
-"""Space between a number and ``%`` (no-break, so ``45 %`` stays on one line)."""
-
-MINUS = "\u2212"
-"""Minus sign (typographic, U+2212)."""
 
 
 def footnote(min_cell: int = 5) -> str:
@@ -84,7 +71,7 @@ def _small(values, min_cell: int) -> np.ndarray:
 def _needs_partner(vals: np.ndarray, sup: np.ndarray) -> bool:
     """A line leaks when exactly one of its cells is suppressed and that cell is not a 0."""
     idx = np.flatnonzero(sup)
-    return idx.size == 1 and not (vals[idx[0]] == 0)
+    return idx.size == 1 and vals[idx[0]] != 0
 
 
 def _pick_partner(vals: np.ndarray, sup: np.ndarray, bonus: np.ndarray) -> int | None:
@@ -118,9 +105,9 @@ def _secondary(vals: np.ndarray, sup: np.ndarray) -> np.ndarray:
         for j in range(ncol):
             if _needs_partner(vals[:, j], sup[:, j]):
                 bonus = np.array([_needs_partner(vals[i], sup[i]) for i in range(nrow)])
-                i = _pick_partner(vals[:, j], sup[:, j], bonus)
-                if i is not None:
-                    sup[i, j] = True
+                row = _pick_partner(vals[:, j], sup[:, j], bonus)
+                if row is not None:
+                    sup[row, j] = True
                     changed = True
         if not changed:
             break
@@ -198,7 +185,7 @@ def protect_measures(
     by: Sequence[str] = ("matt",),
     exempt: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Disclosure control of measures in the long format of DESIGN.md.
+    """Disclosure control of measures in the long format (``docs/design.md``, Measures).
 
     Columns used: ``matt, omrade_kod, varde, taljare, namnare, undertryckt`` (``omrade_kod ==
     "ALLA"`` is the whole study); other columns are kept. ``taljare`` and ``namnare`` are counts
@@ -271,49 +258,11 @@ def _secondary_measure(is_alla: np.ndarray, idx: np.ndarray, tal: np.ndarray, na
             return
         nonzero = cand[(t[cand] != 0) | (m[cand] != 0)]
         pool = nonzero if nonzero.size else cand
-        rank = lambda k: (np.nan_to_num(tal[k], nan=np.inf), np.nan_to_num(nam[k], nan=np.inf), k)  # noqa: E731
+        rank = lambda k: (np.nan_to_num(tal[k], nan=np.inf), np.nan_to_num(nam[k], nan=np.inf), k)  # noqa: E731  (a one-line local helper)
         sup[min(pool, key=rank)] = True
 
 
 # --------------------------------------------------------------------------- formatting
-def format_number(x, decimals: int = 0, percent: bool = False, *, missing: str = "") -> str:
-    """A number in Swedish form: ``1 234 567``, ``12,5``, ``45 %``, ``−3``.
-
-    Decimal comma, a narrow no-break space (``THOUSANDS_SEP``) between groups of three digits, the
-    minus sign U+2212, and rounding half away from zero (2,5 → 3). With ``percent`` the number is a
-    share (0.45) shown as per cent (``45 %``, no-break space before ``%``). Missing values (None,
-    NaN, pd.NA) give ``missing``.
-    """
-    if x is None or x is pd.NA or (isinstance(x, float) and np.isnan(x)):
-        return missing
-    try:
-        if pd.isna(x):
-            return missing
-    except (TypeError, ValueError):
-        pass
-    if isinstance(x, (bool, np.bool_)):
-        x = int(x)
-    value = Decimal(int(x)) if isinstance(x, (int, np.integer)) else Decimal(repr(float(x)))
-    if percent:
-        value *= 100
-    quant = Decimal(1).scaleb(-decimals) if decimals > 0 else Decimal(1)
-    value = value.quantize(quant, rounding=ROUND_HALF_UP)
-    negative = value < 0 and value != 0
-    text = f"{abs(value):.{max(decimals, 0)}f}"
-    whole, _, frac = text.partition(".")
-    groups = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    text = THOUSANDS_SEP.join(groups) + ("," + frac if frac else "")
-    if negative:
-        text = MINUS + text
-    if percent:
-        text += PERCENT_SEP + "%"
-    return text
-
-
 def format_table(
     values: pd.DataFrame,
     mask: pd.DataFrame | None = None,

@@ -2,7 +2,7 @@
 
 What the command sets up, and why:
 
-* **127.0.0.1 only** (``--Voila.ip``), unless ``--ip`` says otherwise (DESIGN.md, Privacy).
+* **127.0.0.1 only** (``--Voila.ip``), unless ``--ip`` says otherwise (``docs/design.md``, Privacy).
 * **No code**: ``--strip_sources=True``; the ``insats`` template also hides input areas in CSS.
   **No tracebacks** to the browser (``show_tracebacks=False``).
 * **No file browser, no terminal**: Voila's standalone server has neither; its start page is

@@ -73,8 +73,9 @@ import pyarrow.parquet as pq
 from insats import __version__
 from insats.atomic import TEMP_PREFIX, atomic_dir, atomic_write, sha256_of
 from insats.contract import fold
+from insats.data.problems import Problem
 from insats.data.study import READS, SourceFile, Study
-from insats.data.validate import Problem, check_study
+from insats.data.validate import check_study
 from insats.errors import StudyError
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,8 @@ COPY_FOLDER = ".insats-kopia"
 _CODE_MODULES = (
     "insats.contract",
     "insats.data.files",
+    "insats.data.parse",
+    "insats.data.problems",
     "insats.data.validate",
     "insats.data.personnummer",
     "insats.data.study",

@@ -16,8 +16,9 @@ import pandas as pd
 from insats.contract import TABLE_ORDER, TABLES, fold
 from insats.data.cache import load_cached, load_validated
 from insats.data.files import read_file, scan_folder
+from insats.data.problems import FEL, Problem, ValidationReport
 from insats.data.study import READS, Study
-from insats.data.validate import FEL, Problem, ValidationReport, check_study, check_table
+from insats.data.validate import check_study, check_table
 from insats.errors import StudyError
 
 __all__ = ["load_cached", "load_study", "read_table"]

@@ -1,6 +1,6 @@
 """Recognise Swedish personal identity numbers (personnummer and samordningsnummer).
 
-The data contract forbids them anywhere in a study (DESIGN.md, *Privacy*): the loader checks every
+The data contract forbids them anywhere in a study (``docs/design.md``, *Privacy*): the loader checks every
 raw value of every column and reports where one is, never what it is. A value counts as a
 personnummer when it has the shape ``YYMMDD-NNNC``, ``YYMMDD+NNNC``, ``YYMMDDNNNC``,
 ``YYYYMMDD-NNNC`` or ``YYYYMMDDNNNC``, a plausible date (month 01–12; day 01–31, or 61–91 for a

@@ -229,6 +229,10 @@ class Study:
     def __contains__(self, name: object) -> bool:
         return name in self.tables
 
+    def get(self, name: str) -> pd.DataFrame | None:
+        """The table, or None when the study does not have it."""
+        return self.tables.get(name)
+
     def has(self, *names: str) -> bool:
         """True when every named table is present."""
         return all(n in self.tables for n in names)

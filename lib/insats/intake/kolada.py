@@ -53,9 +53,9 @@ import pandas as pd
 import requests
 
 from insats import __version__
-from insats.analysis.privacy import format_number
 from insats.atomic import atomic_path, atomic_write
 from insats.errors import KoladaError, UsageError
+from insats.text import format_number
 
 DEFAULT_BASE_URL = "https://api.kolada.se/v3"
 MAX_IDS_PER_SEGMENT = 25

@@ -241,13 +241,14 @@ def apply_mapping(in_dir: str | Path, mapping_file: str | Path | None, out_dir: 
                 problems.append(f"{_where(name, m.key, 'fil')}: filen {m.file!r} finns inte i {in_dir}.")
                 continue
         else:
-            src = _find_file(in_dir, m.table)
-            if src is None:
+            found = _find_file(in_dir, m.table)
+            if found is None:
                 problems.append(
                     f"{_where(name, m.key)}: ingen fil angiven (fil:) och ingen fil som heter "
                     f"{m.table}.csv, .xlsx eller .parquet i {in_dir}."
                 )
                 continue
+            src = found
         if src.suffix.lower() not in READABLE:
             problems.append(f"{_where(name, m.key, 'fil')}: {src.name} kan inte läsas; använd CSV, XLSX eller Parquet.")
             continue
@@ -256,7 +257,7 @@ def apply_mapping(in_dir: str | Path, mapping_file: str | Path | None, out_dir: 
         except KeyError:
             problems.append(f"{_where(name, m.key, 'blad')}: bladet {m.sheet!r} finns inte i {src.name}.")
             continue
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001  (any unreadable file becomes a problem to report, not a crash)
             problems.append(f"{_where(name, m.key, 'fil')}: {src.name} kunde inte läsas ({type(exc).__name__}).")
             continue
         picks: dict[str, int] = {}
@@ -287,7 +288,7 @@ def apply_mapping(in_dir: str | Path, mapping_file: str | Path | None, out_dir: 
         raise MappingError(problems)
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    for m, src, kind, fmt, headers, rows, arrow, order, picks in prepared:
+    for m, _src, kind, fmt, _headers, rows, arrow, order, picks in prepared:
         if kind == "parquet":
             table = arrow.select([picks[c] for c in order]).rename_columns(order)
             table = table.replace_schema_metadata(None)

@@ -92,7 +92,9 @@ import math
 import os
 import shutil
 import tempfile
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -194,7 +196,7 @@ CATEGORY_EFFECTS: dict[str, float] = {
 """Planted category effects (logit); the order is praktik_privat > arbetstraning ≈
 kommunal_anstallning > praktik_offentlig > matchning > jobbsok_coachning > vagledning > kurs."""
 
-OUTCOME_MODEL: dict[str, object] = {
+OUTCOME_MODEL: dict[str, Any] = {
     "b0": -0.35,
     "alder_per_10_ar_over_35": -0.35,
     "kon": {"K": -0.05, "M": 0.0},
@@ -428,8 +430,8 @@ def _choose_rows(rng, probs: np.ndarray) -> np.ndarray:
 
 
 def _choose(rng, codes: list[str], p: list[float], n: int) -> np.ndarray:
-    p = np.asarray(p, float)
-    return np.asarray(codes, dtype=object)[rng.choice(len(codes), size=n, p=p / p.sum())]
+    probs = np.asarray(p, float)
+    return np.asarray(codes, dtype=object)[rng.choice(len(codes), size=n, p=probs / probs.sum())]
 
 
 def _ids(prefix: str, n: int, start: int = 1) -> np.ndarray:
@@ -671,7 +673,7 @@ def _insatser(kind: str, areas: pd.DataFrame, n_persons: int, rng) -> pd.DataFra
             base = n_persons * weight[code] * 0.5 * _PLACE_FRAC[cat] * jitter
             if kind == "sundbyberg":
                 base *= 0.5
-        platser = max(3, int(round(base * (scale if cat == "feriejobb" else 1.0))))
+        platser = max(3, round(base * (scale if cat == "feriejobb" else 1.0)))
         cost = round(_COST[cat] * rng.uniform(0.85, 1.2) / 100) * 100
         if "name" in r:
             namn = r["name"]
@@ -1213,7 +1215,7 @@ class _InterventionChooser:
         order = np.argsort(key, kind="stable")
         ks = key[order]
         bounds = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1], True])
-        for s, e in zip(bounds[:-1], bounds[1:]):
+        for s, e in pairwise(bounds):
             sel = order[s:e]
             out[sel] = np.minimum(np.searchsorted(flat[ks[s]], u[sel], side="right"), flat.shape[1] - 1)
         return out

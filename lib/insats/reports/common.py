@@ -13,16 +13,11 @@ from pathlib import Path
 import pandas as pd
 
 from insats import __version__
-from insats.contract import TABLES
-from insats.analysis.privacy import footnote, format_table
-from insats.data.study import Study
-from insats.data.load import load_cached
 from insats.analysis.measures import MEASURES, measure_label
-import html
-import re
-import unicodedata
-from insats.charts import export_html
-from insats.atomic import atomic_write
+from insats.analysis.privacy import footnote, format_table
+from insats.contract import TABLES
+from insats.data.load import load_cached
+from insats.data.study import Study
 
 ANTAGANDEN = "docs/antaganden.md"
 """The assumptions-and-caveats log every report links to (path in the repository)."""
@@ -49,8 +44,10 @@ def synthetic_banner(study: Study) -> str:
         return ""
     seed = study.meta.get("seed")
     extra = f" (frö {seed})" if seed is not None else ""
-    return (f"> **Syntetiska exempeldata{extra}.** Uppgifterna är skapade av `insats generate` och "
-            "beskriver inga verkliga personer. Siffrorna visar metoden, inte verkligheten.")
+    return (
+        f"> **Syntetiska exempeldata{extra}.** Uppgifterna är skapade av `insats generate` och "
+        "beskriver inga verkliga personer. Siffrorna visar metoden, inte verkligheten."
+    )
 
 
 def missing_note(study: Study, needs: list[str] | tuple[str, ...], what: str) -> str | None:
@@ -63,8 +60,10 @@ def missing_note(study: Study, needs: list[str] | tuple[str, ...], what: str) ->
         return None
     names = ", ".join(f"`{t}` ({TABLES[t].label.lower()})" for t in missing)
     word = "tabellen" if len(missing) == 1 else "tabellerna"
-    return (f"**{what} kan inte beräknas:** studien saknar {word} {names}. "
-            "Se `data/README.md` för vad tabellerna ska innehålla; resten av rapporten påverkas inte.")
+    return (
+        f"**{what} kan inte beräknas:** studien saknar {word} {names}. "
+        "Se `data/README.md` för vad tabellerna ska innehålla; resten av rapporten påverkas inte."
+    )
 
 
 def provenance(study: Study, params: dict) -> pd.DataFrame:
@@ -83,8 +82,14 @@ def provenance(study: Study, params: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Slag", "Vad", "Värde"])
 
 
-def measure_table(long: pd.DataFrame, matt: list[str] | str, *, omraden: pd.DataFrame | None = None,
-                  percent: bool | None = None, decimals: int = 1) -> pd.DataFrame:
+def measure_table(
+    long: pd.DataFrame,
+    matt: list[str] | str,
+    *,
+    omraden: pd.DataFrame | None = None,
+    percent: bool | None = None,
+    decimals: int = 1,
+) -> pd.DataFrame:
     """A display table of one or more measures per area (rows) with Swedish formatting and
     ``..`` for suppressed cells. Shares are shown as percent unless ``percent=False``."""
 
@@ -95,12 +100,16 @@ def measure_table(long: pd.DataFrame, matt: list[str] | str, *, omraden: pd.Data
     mask = mask.fillna(False).astype(bool)
     names = area_names(omraden)
     # districts by name (as the charts order them), then central lines, then the whole study
-    areas = sorted((c for c in values.index if c not in ("ALLA", "CENTRAL")), key=lambda c: swedish_key(names.get(c, c)))
+    areas = sorted(
+        (c for c in values.index if c not in ("ALLA", "CENTRAL")), key=lambda c: swedish_key(names.get(c, c))
+    )
     order = areas + [c for c in ("CENTRAL", "ALLA") if c in values.index]
     values, mask = values.reindex(order), mask.reindex(order)
     pct = {m: (MEASURES[m].unit == "andel") if percent is None else percent for m in ids}
-    dec = {m: (decimals if MEASURES.get(m) is None or MEASURES[m].unit in ("andel", "kvot", "index", "per_100")
-               else 0) for m in ids}
+    dec = {
+        m: (decimals if MEASURES.get(m) is None or MEASURES[m].unit in ("andel", "kvot", "index", "per_100") else 0)
+        for m in ids
+    }
     shown = format_table(values, mask, decimals=dec, percent=pct)
     shown.index = [names.get(c, "Hela studien" if c == "ALLA" else c) for c in shown.index]
     shown.index.name = "Område"
@@ -108,9 +117,9 @@ def measure_table(long: pd.DataFrame, matt: list[str] | str, *, omraden: pd.Data
     return shown
 
 
-def swedish_key(text: str) -> str:
+def swedish_key(text: object) -> str:
     """Sort key in Swedish alphabetical order: å, ä, ö after z (in that order)."""
-    return str(text).lower().translate(str.maketrans({"å": "{", "ä": "|", "ö": "}"}))
+    return str(text).lower().translate(str.maketrans("åäö", "{|}"))
 
 
 def area_names(omraden: pd.DataFrame | None) -> dict[str, str]:
@@ -123,89 +132,7 @@ def area_names(omraden: pd.DataFrame | None) -> dict[str, str]:
 
 def privacy_note(min_cell: int) -> str:
     """The suppression footnote and the link to the assumptions log, for every report."""
-    return (f"{footnote(min_cell)}. Definitioner och gränsfall: se `{ANTAGANDEN}` "
-            "(antaganden och förbehåll), som den som granskar rapporten bör läsa först.")
-
-
-# --------------------------------------------------------------------------- HTML report
-
-def _toc_html(headings: list[tuple[str, str]]) -> str:
-
-    items = "\n".join(f'<li><a href="#{html.escape(anchor, quote=True)}">{html.escape(text)}</a></li>'
-                      for anchor, text in headings)
-    nav = ('<nav class="insats-toc" aria-label="Innehåll" style="padding:0.4em 1.2em;'
-           'border-left:4px solid #0072B2;background:#F5F8FB">\n'
-           '<p><strong>Innehåll</strong></p>\n'
-           f'<ol>\n{items}\n</ol>\n</nav>')
-    # the same structure as nbconvert's markdown cells, so the list gets the report's typography
-    return ('<div class="jp-Cell jp-MarkdownCell jp-Notebook-cell insats-toc-cell">\n'
-            '<div class="jp-Cell-inputWrapper"><div class="jp-Collapser jp-InputCollapser jp-Cell-inputCollapser">'
-            '</div>\n<div class="jp-InputArea jp-Cell-inputArea"><div class="jp-InputPrompt jp-InputArea-prompt">'
-            '</div>\n<div class="jp-RenderedHTMLCommon jp-RenderedMarkdown jp-MarkdownOutput">\n'
-            f'{nav}\n</div>\n</div>\n</div>\n</div>\n')
-
-
-def add_table_of_contents(page: str) -> str:
-    """An nbconvert HTML page with a linked list of its ``<h2>`` headings after the title cell.
-
-    Headings inside ``<script>`` blocks (the inline chart library) are ignored; a heading without
-    an ``id`` gets one. The list goes just before the cell that follows the first ``<h1>`` (at the
-    top of ``<main>``, else of ``<body>``, when there is no title); the page ``<title>`` becomes
-    the ``<h1>`` text.
-    """
-
-    pattern = re.compile(r"<script\b.*?</script\s*>|<h([12])\b([^>]*)>(.*?)</h\1\s*>", re.S | re.I)
-    headings: list[tuple[str, str]] = []
-    title = None
-    pieces, last = [], 0
-    used: set[str] = set()
-    for m in pattern.finditer(page):
-        if m.group(1) is None:
-            continue
-        text = html.unescape(re.sub(r"<[^>]+>", "", m.group(3))).replace("¶", "").strip()
-        if m.group(1) == "1":
-            if title is None:
-                title = text
-            continue
-        ident = re.search(r"""\bid\s*=\s*["']([^"']+)["']""", m.group(2))
-        if ident:
-            anchor = ident.group(1)
-        else:
-            base = unicodedata.normalize("NFKD", text)
-            base = re.sub(r"[^\w]+", "-", "".join(c for c in base if not unicodedata.combining(c))).strip("-") or "avsnitt"
-            anchor, k = base, 2
-            while anchor in used:
-                anchor, k = f"{base}-{k}", k + 1
-            pieces.append(page[last:m.start()])
-            pieces.append(f'<h2 id="{anchor}"{m.group(2)}>{m.group(3)}</h2>')
-            last = m.end()
-        used.add(anchor)
-        headings.append((anchor, text))
-    pieces.append(page[last:])
-    page = "".join(pieces)
-    if not headings:
-        return page
-    toc = _toc_html(headings)
-    pos = None
-    if title is not None:
-        h1 = re.search(r"<h1\b", page)
-        nxt = page.find('<div class="jp-Cell ', h1.end()) if h1 else -1
-        pos = nxt if nxt >= 0 else None
-    if pos is None:
-        top = re.search(r"<main\b[^>]*>", page) or re.search(r"<body\b[^>]*>", page)
-        pos = top.end() if top else 0
-    page = page[:pos] + toc + page[pos:]
-    if title:
-        page = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", page, count=1, flags=re.S)
-    return page
-
-
-def export_report(notebook_path: str | Path, html_path: str | Path) -> Path:
-    """An executed notebook as an offline HTML report: no code, a table of contents of its
-    ``##`` sections, charts drawn with the inline library (``insats.charts.export_html``), no
-    request to the internet. Returns the HTML file's path."""
-
-    page = add_table_of_contents(export_html(notebook_path, exclude_input=True))
-    html_path = Path(html_path)
-    atomic_write(html_path, page)
-    return html_path
+    return (
+        f"{footnote(min_cell)}. Definitioner och gränsfall: se `{ANTAGANDEN}` "
+        "(antaganden och förbehåll), som den som granskar rapporten bör läsa först."
+    )

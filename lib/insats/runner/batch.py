@@ -28,9 +28,9 @@ only writer of files, so ``reports/`` is consistent whatever runs the reports:
 Kernels are reused from report to report (``insats.runner.kernels``): a kernel starts, imports
 the heavy modules once (pandas, numpy, altair, insats and whatever the run's notebooks import)
 and then runs report after report. Kernel start and those imports take seconds; paying them once
-per worker instead of once per report is where most of the speed comes from. A kernel that has
-the chart modules loaded also turns its report into HTML (``insats.runner.export``), so the
-coordinator never loads Altair and the report modules and the exports run in parallel.
+per worker instead of once per report is where most of the speed comes from. The coordinator's
+main thread turns each finished report into HTML (``insats.reports.export``) while its kernel
+already runs the next one.
 
 Work done once per run
 ----------------------
@@ -67,8 +67,8 @@ Before every report the kernel runs a cleanup (``insats.runner.kernel_side.clean
   altair's active renderer/data transformer/theme and matplotlib's rcParams are restored to their
   state just after kernel start, and open matplotlib figures are closed;
 * imported modules stay imported (that is the point); they hold no report state as long as
-  notebooks stay thin and call pure library functions, as DESIGN.md requires. The studies and
-  results ``insats.data.cache`` keeps are keyed by content and handed out as copies.
+  notebooks stay thin and call pure library functions, as the design requires (``docs/design.md``).
+  The studies and results ``insats.data.cache`` keeps are keyed by content and handed out as copies.
 
 What a cleanup cannot undo is a notebook changing a module's globals (monkeypatching, mutating a
 module-level cache). To bound that risk the kernel is replaced after any failed report (error,
@@ -121,9 +121,9 @@ from insats.data.cache import combined_hash, current_hashes, ensure_validated, s
 from insats.data.files import CSV_SUFFIXES, EXCEL_SUFFIXES, META_FILE, OLD_EXCEL_SUFFIXES, PARQUET_SUFFIXES
 from insats.data.load import read_table
 from insats.errors import InsatsError
+from insats.reports.export import external_references
 from insats.runner.config import ConfigError, RunConfig, StudySpec, safe_name
 from insats.runner.execute import export_outcome, run_report
-from insats.runner.export import export_html, external_references
 from insats.runner.index import visible, write_index
 from insats.runner.kernels import KernelPool, kernel_pool
 from insats.runner.tasks import DEFAULT_PREIMPORTS, FEL, OK, SKIPPED, ReportOutcome, ReportTask, format_seconds, now_iso
@@ -136,7 +136,6 @@ __all__ = [
     "ReportTask",
     "RunResult",
     "discover_areas",
-    "export_html",
     "external_references",
     "hash_folder",
     "run_batch",
@@ -832,7 +831,7 @@ def _run_dask(
 ) -> Iterator[ReportOutcome]:
     """Yield outcomes as reports finish on a Dask distributed cluster; note lost workers."""
 
-    from distributed import Client  # only a run with --scheduler needs distributed loaded
+    from distributed import Client  # heavy (~1 s): only a run with --scheduler needs it
 
     own = not isinstance(scheduler, Client)
     client = Client(scheduler) if own else scheduler

@@ -1,8 +1,8 @@
 """One report: inject parameters as papermill does, execute on a warm kernel, export to HTML.
 
 ``run_report(task)`` never raises: it returns a ``ReportOutcome`` with the executed notebook, its
-offline HTML (no code, a table of contents, no CDN; made by the kernel when it has the chart
-modules loaded, see :mod:`insats.runner.export`), what the report read (tables and their
+offline HTML (no code, a table of contents, no CDN: ``insats.reports.export.notebook_html``), what
+the report read (tables and their
 files' SHA-256, asked from the kernel after the last cell) and, on failure, the cell and the
 error. The same function runs in a thread of the coordinator and on a Dask worker; the
 coordinator (:mod:`insats.runner.batch`) is the only one that writes files. Parameters are
@@ -26,7 +26,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from papermill.execute import remove_error_markers
 from papermill.iorw import load_notebook_node
 
-from insats.runner.export import export_html, external_references
+from insats.reports.export import external_references, notebook_html
 from insats.runner.kernels import KERNEL_START_TIMEOUT, _Kernel, kernel_pool
 from insats.runner.parameters import inject
 from insats.runner.tasks import FEL, OK, ReportOutcome, ReportTask, format_seconds, now_iso
@@ -112,9 +112,8 @@ def _error_info(nb, index: int | None, ename: str, evalue: str) -> dict[str, Any
 def run_report(task: ReportTask, *, export: bool = True) -> ReportOutcome:
     """Run one report on this process's kernel pool. Never raises: failures are in the outcome.
 
-    A healthy kernel that has the chart modules loaded exports the report itself; otherwise
-    ``export=True`` exports here and ``export=False`` leaves it to the caller (``export_outcome``;
-    the local runner does it in its main thread while the kernel goes on)."""
+    ``export=False`` leaves the HTML to the caller (``export_outcome``): the local runner exports
+    in its main thread while the kernel already runs the next report."""
     started = now_iso()
     t0 = time.monotonic()
     worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -154,8 +153,6 @@ def run_report(task: ReportTask, *, export: bool = True) -> ReportOutcome:
     healthy = False
     error: dict[str, Any] | None = None
     reads: list[dict] | None = None
-    notebook: str | None = None
-    html: str | None = None
     state: dict[str, Any] = {}
     phases["karna"] = time.monotonic() - mark
     mark = time.monotonic()
@@ -175,12 +172,6 @@ def run_report(task: ReportTask, *, export: bool = True) -> ReportOutcome:
         healthy = error is None
         if healthy:
             reads = kernel.reads()
-            _papermill_finish(nb, t0, None)
-            mark = time.monotonic()
-            notebook = nbformat.writes(nb)
-            html = kernel.export(notebook, task.name)
-            if html is not None:
-                phases["export"] = time.monotonic() - mark
     except Exception as exc:  # noqa: BLE001
         error = {"cell": None, "exekvering": None, "typ": type(exc).__name__, "meddelande": str(exc), "kalla": None}
     finally:
@@ -190,8 +181,7 @@ def run_report(task: ReportTask, *, export: bool = True) -> ReportOutcome:
                 error["kärnlogg"] = tail
         kernel_pool().release(kernel, healthy)
 
-    if notebook is None:
-        _papermill_finish(nb, t0, state.get("failed") if error else None)
+    _papermill_finish(nb, t0, state.get("failed") if error else None)
     outcome = ReportOutcome(
         task.name,
         OK if error is None else FEL,
@@ -205,11 +195,8 @@ def run_report(task: ReportTask, *, export: bool = True) -> ReportOutcome:
         reads=reads,
     )
     outcome.phases = {k: round(v, 3) for k, v in phases.items()}
-    outcome.notebook = notebook if notebook is not None else nbformat.writes(nb)
-    if html is not None:
-        outcome.html = html
-        outcome.external = external_references(html)
-    elif export:
+    outcome.notebook = nbformat.writes(nb)
+    if export:
         export_outcome(outcome, nb)
     outcome.seconds = time.monotonic() - t0
     outcome.finished = now_iso()
@@ -223,7 +210,7 @@ def export_outcome(outcome: ReportOutcome, nb=None) -> ReportOutcome:
     try:
         if nb is None:
             nb = nbformat.reads(outcome.notebook, as_version=4)
-        outcome.html = export_html(nb, outcome.name)
+        outcome.html = notebook_html(nb, outcome.name)
         outcome.external = external_references(outcome.html)
     except Exception as exc:  # noqa: BLE001
         outcome.status = FEL

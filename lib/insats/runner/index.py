@@ -65,7 +65,7 @@ def _when(iso: Any) -> str:
         return str(iso)
 
 
-def _params(params: dict[str, Any]) -> str:
+def _params(params: dict[str, Any] | None) -> str:
     items = []
     for key, value in (params or {}).items():
         shown = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else value
@@ -74,7 +74,7 @@ def _params(params: dict[str, Any]) -> str:
 
 
 def _row(r: dict[str, Any]) -> str:
-    status = r.get("status")
+    status: Any = r.get("status")
     label = STATUS_LABEL.get(status, str(status))
     css = {"ok": "s-ok", "fel": "s-fel", "överhoppad": "s-overhoppad"}.get(status, "s-vantar")
     title = _e(r.get("namn"))

@@ -8,8 +8,7 @@ the working directory, ``sys.path``, ``os.environ``, warning filters, pandas opt
 settings and matplotlib's state. Imported modules stay imported, which is the point; so do the
 studies and measures ``insats.data.cache`` keeps (keyed by content, so never stale). ``cleanup``
 also empties the read log (``insats.data.study.READS``) that ``reads_json`` hands to the runner
-after the report. ``export_file`` writes the report's HTML in the kernel when the report loaded
-the chart modules (``insats.runner.export``).
+after the report.
 
 Three settings make a batch kernel faster without changing what a report shows. Before the
 imports, ``insats.runner.startup.skip_unused_imports`` keeps ``jsonschema`` from loading a module
@@ -40,7 +39,7 @@ import sys
 import threading
 import time
 import warnings
-from typing import Any
+from typing import Any, cast
 
 from IPython import get_ipython
 
@@ -143,32 +142,13 @@ def cleanup(cwd: str) -> None:
     if dict(os.environ) != _state["environ"]:
         os.environ.clear()
         os.environ.update(_state["environ"])
-    warnings.filters[:] = _state["filters"]
+    cast("list[Any]", warnings.filters)[:] = _state["filters"]  # a list at runtime; typeshed says Sequence
     with contextlib.suppress(AttributeError):  # private in CPython; absent elsewhere
-        warnings._filters_mutated()  # type: ignore[attr-defined]
+        warnings._filters_mutated()  # type: ignore[attr-defined]  # private CPython function, not in typeshed
     study = sys.modules.get("insats.data.study")
     if study is not None:
         study.READS.clear()
     os.chdir(cwd)
-
-
-EXPORT_NEEDS = ("insats.charts", "insats.reports.common")
-"""A kernel exports its own report only when the report loaded these (the rest of the exporter,
-nbconvert, is loaded on the first export): a kernel of a report without charts stays light."""
-
-
-def export_file(nb_path: str, title: str, html_path: str) -> bool:
-    """Write the offline HTML of the executed notebook at ``nb_path`` to ``html_path``
-    (``insats.runner.export``); False, doing nothing, when the modules it needs are not loaded."""
-    if any(name not in sys.modules for name in EXPORT_NEEDS):
-        return False
-    nbformat = importlib.import_module("nbformat")
-    export = importlib.import_module("insats.runner.export")
-    nb = nbformat.read(nb_path, as_version=4)
-    html = export.export_html(nb, title)
-    with open(html_path, "w", encoding="utf-8") as fh:
-        fh.write(html)
-    return True
 
 
 def reads_json() -> str:

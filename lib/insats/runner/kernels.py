@@ -22,7 +22,6 @@ import atexit
 import contextlib
 import json
 import os
-import shutil
 import signal
 import tempfile
 import threading
@@ -30,6 +29,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
 from insats.errors import KernelError
@@ -54,8 +54,8 @@ class _Kernel:
         self.cwd = cwd
         self.env = env
         self.loop = asyncio.new_event_loop()
-        self.km = None
-        self.kc = None
+        self.km: AsyncKernelManager | None = None
+        self.kc: AsyncKernelClient | None = None
         self.reports = 0
         self.log_path: str | None = None
 
@@ -97,6 +97,7 @@ class _Kernel:
         self._check(reply, "förberedelsen")
 
     async def _run(self, code: str, timeout: float) -> dict:
+        assert self.kc is not None  # _start sets the client before any code runs
         return await self.kc.execute_interactive(
             code, silent=False, store_history=False, timeout=timeout, output_hook=lambda msg: None
         )
@@ -139,39 +140,6 @@ class _Kernel:
             return None
         return data if isinstance(data, list) else None
 
-    def export(self, notebook: str, title: str) -> str | None:
-        """The report's offline HTML, made in this kernel (``kernel_side.export_file``); None when
-        the kernel does not have the chart modules loaded or the export fails (then the caller
-        exports)."""
-        folder = tempfile.mkdtemp(prefix="insats-export-")
-        nb_path, html_path = Path(folder) / "rapport.ipynb", Path(folder) / "rapport.html"
-        try:
-            nb_path.write_text(notebook, encoding="utf-8")
-            call = (
-                "__import__('insats.runner.kernel_side', fromlist=['_'])"
-                f".export_file({str(nb_path)!r}, {title!r}, {str(html_path)!r})"
-            )
-
-            async def go():
-                return await self.kc.execute_interactive(
-                    "",
-                    silent=True,
-                    store_history=False,
-                    user_expressions={"html": call},
-                    timeout=CLEANUP_TIMEOUT,
-                    output_hook=lambda msg: None,
-                )
-
-            reply = self.loop.run_until_complete(go())
-            value = reply["content"]["user_expressions"]["html"]
-            if value.get("status") != "ok" or value["data"]["text/plain"] != "True":
-                return None
-            return html_path.read_text(encoding="utf-8")
-        except Exception:  # noqa: BLE001 — the caller exports instead
-            return None
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-
     def kill(self) -> None:
         """Kill the kernel process and its group at once (from any thread; ``close`` cleans up)."""
         pid = self.pid
@@ -210,7 +178,7 @@ class _Kernel:
     @property
     def pid(self) -> int | None:
         try:
-            return self.km.provisioner.process.pid  # type: ignore[union-attr]
+            return self.km.provisioner.process.pid  # type: ignore[union-attr]  # no kernel or provisioner: AttributeError below
         except AttributeError:
             return None
 

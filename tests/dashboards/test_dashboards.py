@@ -1,4 +1,4 @@
-"""Unit tests of insats.dashboards.widgets and insats.dashboards.serve (no browser; the browser tests are in
+"""Unit tests of insats.dashboards (common, jamfor, profil, utvardering) and insats.dashboards.serve (no browser; the browser tests are in
 test_dashboard_browser.py)."""
 
 from __future__ import annotations
@@ -16,22 +16,27 @@ import pytest
 
 from insats.analysis.privacy import SUPPRESSED
 from insats.cli import build_parser
+from insats.dashboards import common, jamfor
+from insats.dashboards import profil as profil_mod
 from insats.dashboards import serve as S
-from insats.dashboards import widgets as D
-from tests.support import ROOT
+from insats.dashboards import utvardering as utvardering_mod
+from insats.reports import profil
+from insats.reports.render import markdown_html
+from tests.support import ROOT, visible_text
 
 SUNDBYBERG = ROOT / "data" / "exempel" / "sundbyberg"
+STOCKHOLM = ROOT / "data" / "exempel" / "stockholm"
 DASHBOARDS = ROOT / "notebooks" / "dashboards"
 
 
 @pytest.fixture(scope="module")
 def data():
-    return D.DashboardData.load(str(SUNDBYBERG))
+    return common.DashboardData.load(str(SUNDBYBERG))
 
 
 @pytest.fixture()
 def no_env(monkeypatch):
-    monkeypatch.delenv(D.ENV_DATA, raising=False)
+    monkeypatch.delenv(S.ENV_DATA, raising=False)
 
 
 def long_with_suppression() -> pd.DataFrame:
@@ -55,11 +60,11 @@ OMRADEN = pd.DataFrame({"omrade_kod": ["a", "b", "c", "d"], "omrade": ["Norrby",
 
 
 def test_resolve_data_dir_prefers_environment(monkeypatch):
-    monkeypatch.delenv(D.ENV_DATA, raising=False)
-    assert D.resolve_data_dir("x/y") == "x/y"
-    assert D.resolve_data_dir(None) == D.DEFAULT_DATA["jamfor_omraden"]
-    monkeypatch.setenv(D.ENV_DATA, "/annan/studie")
-    assert D.resolve_data_dir("x/y") == "/annan/studie"
+    monkeypatch.delenv(S.ENV_DATA, raising=False)
+    assert common.resolve_data_dir("x/y") == "x/y"
+    assert common.resolve_data_dir(None) == common.DEFAULT_DATA["jamfor_omraden"]
+    monkeypatch.setenv(S.ENV_DATA, "/annan/studie")
+    assert common.resolve_data_dir("x/y") == "/annan/studie"
 
 
 def test_month_options_are_swedish_and_cover_the_study(data):
@@ -69,7 +74,7 @@ def test_month_options_are_swedish_and_cover_the_study(data):
 
 
 def test_measures_are_computed_once_per_period(data):
-    cache = D.MeasureCache(data.study)
+    cache = common.MeasureCache(data.study)
     a = cache.table("2015-01", "2016-12")
     b = cache.table("2015-01", "2016-12")
     assert a is b and cache.computations == 1
@@ -81,7 +86,7 @@ def test_measures_are_computed_once_per_period(data):
 
 
 def test_compare_district_change_only_redraws(data, no_env):
-    dash = D.CompareDashboard(data)
+    dash = jamfor.CompareDashboard(data)
     computed = data.cache.computations
     draws = dash.bars.draws
     spec_before = json.dumps(dash.bars.chart.to_dict(validate=False))
@@ -98,10 +103,10 @@ def test_compare_district_change_only_redraws(data, no_env):
 
 
 def test_compare_raw_and_adjusted_outcome(data):
-    dash = D.CompareDashboard(data, measure=D.OUTCOME_RAW)
-    assert dash.matt == D.OUTCOME_RAW and dash.adjust.layout.display is None
+    dash = jamfor.CompareDashboard(data, measure=jamfor.OUTCOME_RAW)
+    assert dash.matt == jamfor.OUTCOME_RAW and dash.adjust.layout.display is None
     dash.adjust.value = "justerad"
-    assert dash.matt == D.OUTCOME_ADJUSTED
+    assert dash.matt == jamfor.OUTCOME_ADJUSTED
     assert "95 % KI, nedre" in dash.bars.table.columns
     dash.tabs.selected_index = 1
     assert dash.funnel.chart is None  # the ratio has no funnel; a Swedish note instead
@@ -110,7 +115,7 @@ def test_compare_raw_and_adjusted_outcome(data):
 
 
 def test_compare_period_change_recomputes(data):
-    dash = D.CompareDashboard(data)
+    dash = jamfor.CompareDashboard(data)
     before = data.cache.computations
     dash.period.value = ("2016-01", "2016-12")
     assert data.cache.computations == before + 1
@@ -118,9 +123,9 @@ def test_compare_period_change_recomputes(data):
 
 
 def test_compare_measures_offered_have_swedish_labels(data):
-    options = D.compare_measures(data.cache.table(*[m for _, m in (data.months[0], data.months[-1])]))
+    options = jamfor.compare_measures(data.cache.table(*[m for _, m in (data.months[0], data.months[-1])]))
     ids = [m for _, m in options]
-    assert D.OUTCOME_RAW in ids and D.OUTCOME_ADJUSTED not in ids
+    assert jamfor.OUTCOME_RAW in ids and jamfor.OUTCOME_ADJUSTED not in ids
     assert not any(m.startswith("likstallighet_") for m in ids)
     assert all(label != mid for label, mid in options)
 
@@ -129,36 +134,45 @@ def test_compare_measures_offered_have_swedish_labels(data):
 
 
 def test_compare_table_keeps_suppression_in_csv_and_xlsx():
-    table = D.compare_table(long_with_suppression(), "erbjudande_andel", OMRADEN)
+    table = jamfor.compare_table(long_with_suppression(), "erbjudande_andel", OMRADEN)
     assert table.loc["Söderby"].iloc[0] == SUPPRESSED
-    text = D.csv_bytes(table).decode("utf-8-sig")
+    text = common.csv_bytes(table).decode("utf-8-sig")
     assert "Söderby;.." in text and text.splitlines()[0].startswith("Område;")
     from openpyxl import load_workbook
 
-    ws = load_workbook(io.BytesIO(D.xlsx_bytes(table))).active
+    ws = load_workbook(io.BytesIO(common.xlsx_bytes(table))).active
     values = {row[0]: row[1] for row in ws.iter_rows(values_only=True)}
     assert values["Söderby"] == SUPPRESSED and values["Norrby"] == "50,0\u00a0%"
 
 
-def test_profile_rest_is_median_of_published_values_only():
-    vals = D.profile_values(long_with_suppression(), "a", measures=("erbjudande_andel",)).iloc[0]
-    assert vals["omrade"] == 0.5 and vals["median_ovriga"] == pytest.approx(0.5)  # median(0.3, 0.7)
-    assert vals["plats"] == "2 av 3"
-    hidden = D.profile_values(long_with_suppression(), "b", measures=("erbjudande_andel",)).iloc[0]
-    assert hidden["undertryckt"] and np.isnan(hidden["omrade"]) and hidden["plats"] == SUPPRESSED
-    table = D.profile_table(long_with_suppression(), "b", "Söderby")
-    assert table.iloc[0]["Söderby"] == SUPPRESSED
+@pytest.mark.slow
+def test_dashboard_profile_equals_the_printed_profile_for_every_district():
+    """One Områdesprofil: for every district of the Stockholm example, the dashboard shows the
+    printed profile's numbers (key figures, interventions, spending, sentences), period included."""
+    data = common.DashboardData.load(str(STOCKHOLM))
+    dash = profil_mod.ProfileDashboard(data)
+    codes = [code for _label, code in dash.district.options]
+    assert len(codes) == 14
+    for code in codes:
+        dash.district.value = code
+        printed = profil.build_profile(data.study, code)  # as notebooks/omradesprofil.ipynb, whole study
+        assert (dash.start, dash.end) == (printed.result.params["fran"], printed.result.params["till"])
+        pd.testing.assert_frame_equal(dash.figures.table, printed.key_table())
+        pd.testing.assert_frame_equal(dash.interventions.table, printed.interventions_display())
+        pd.testing.assert_frame_equal(dash.spending.table, printed.spending_display())
+        assert visible_text(dash.summary.value) == visible_text(markdown_html(printed.summary()))
+        assert printed.namn in dash.figures.chart.to_dict(validate=False)["title"]["text"]
 
 
 def test_data_uri_link_round_trips():
-    link = D.data_uri_link(b"a;b\n1;2\n", "tabell.csv")
+    link = common.data_uri_link(b"a;b\n1;2\n", "tabell.csv")
     assert 'download="tabell.csv"' in link
     payload = re.search(r'href="data:text/csv;base64,([^"]+)"', link).group(1)
     assert base64.b64decode(payload) == b"a;b\n1;2\n"
 
 
 def test_chartview_downloads(data):
-    dash = D.CompareDashboard(data)
+    dash = jamfor.CompareDashboard(data)
     for kind, magic in (("xlsx", b"PK"), ("csv", None), ("png", b"\x89PNG")):
         made, name = dash.bars.file(kind)
         assert name.endswith("." + kind) and made
@@ -168,10 +182,10 @@ def test_chartview_downloads(data):
 
 
 def test_profile_dashboard(data):
-    dash = D.ProfileDashboard(data)
+    dash = profil_mod.ProfileDashboard(data)
     name = dash.data.names[dash.district.value]
     assert name in dash.figures.table.columns
-    assert {"Hela studien", "Median, övriga områden"} <= set(dash.figures.table.columns)
+    assert {"Hela studien", "Övriga områden"} <= set(dash.figures.table.columns)
     assert len(dash.interventions.table) and dash.spending.chart is not None
     before = dash.figures.chart.to_dict(validate=False)["title"]["text"]
     dash.district.value = dash.district.options[-1][1]
@@ -180,19 +194,19 @@ def test_profile_dashboard(data):
 
 
 def test_evaluation_dashboard_has_five_tabs(data):
-    dash = D.EvaluationDashboard(data)
+    dash = utvardering_mod.EvaluationDashboard(data)
     titles = [dash.tabs.get_title(i) for i in range(len(dash.tabs.children))]
-    assert titles == [s.title for s in D.SECTIONS] and len(titles) == 5
+    assert titles == [s.title for s in utvardering_mod.TABS] and len(titles) == 5
     assert dash.views["erbjudande"].chart is not None
     assert dash.views["en_vag_in"].draws == 0  # drawn when its tab is opened
     dash.tabs.selected_index = 4
     assert dash.extra["en_vag_in"].chart is not None
-    counts = D.flow_counts(data.cache.table("2015-01", "2016-12"))
+    counts = utvardering_mod.flow_counts(data.cache.table("2015-01", "2016-12"))
     assert counts["ansokan"] >= counts["bedomd"] >= counts["arbetsformaga"] >= counts["insats_90"]
 
 
 def test_banner_marks_synthetic_data(data):
-    assert "Syntetiska exempeldata" in D.banner_html(data.study)
+    assert "Syntetiska exempeldata" in common.banner_html(data.study)
 
 
 # --------------------------------------------------------------------------- notebooks and serve
@@ -205,7 +219,7 @@ def test_dashboard_notebooks_are_thin_and_parameterised(name):
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1 and "data_dir" in params[0].source
     assert all(not c.outputs for c in code)
-    assert f"dashboard.{name}(data_dir" in "".join(c.source for c in code)
+    assert f"{name}(data_dir" in "".join(c.source for c in code)
     assert len(code) <= 3
 
 
@@ -222,7 +236,7 @@ def test_voila_command_is_locked_down():
 def test_voila_env_sets_template_path_and_data(tmp_path):
     env = S.voila_env(tmp_path)
     assert env["JUPYTER_PATH"].split(":")[0] == str(S.TEMPLATE_ROOT)
-    assert env[D.ENV_DATA] == str(tmp_path.resolve())
+    assert env[S.ENV_DATA] == str(tmp_path.resolve())
 
 
 def test_template_has_no_cdn_links():

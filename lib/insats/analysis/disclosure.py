@@ -1,0 +1,385 @@
+"""The disclosure model of a publication: counts, the relations between them, and which are hidden.
+
+Everything one study publishes (the measures file, every report table and chart, each profile,
+every dashboard view and download) is built from *counts of people* (or of their participations,
+applications …). The same count often appears in several places: the base of two measures, the
+total row of a report table and the whole-study row of a measure, a year and the two-year period
+that contains it. And counts are related: areas add up to the whole study, interventions to their
+provider, providers to their regi, years to the period, a share's numerator and its complement to
+its base. A count hidden in one place must not be recoverable from all the rest, so suppression is
+decided once for the whole publication, over all these relations together (the approach of
+τ-Argus and sdcTable: a primary rule, then secondary suppression checked by linear programming).
+
+Cells
+    A ``Cell`` is one count, identified by ``CellKey(count, dims, period)``: ``count`` names what
+    is counted (``"deltaganden_avslutade"``), ``dims`` the group (``(("omrade", "01"),)``; the
+    empty tuple is the whole study) and ``period`` the months (``"2015-01:2016-12"``). Two tables
+    that publish the same count register the same key, and then share one decision.
+
+Relations
+    Linear, between cells: ``total = Σ parts`` (areas of the study, interventions of a provider,
+    additive counts of the years of a period), ``total ≤ Σ parts`` and ``total ≥ part`` (distinct
+    people over overlapping groups, or over the years of a period), and ``base = numerator +
+    complement`` for every share (so "8 of 9" cannot show that one person did not get there).
+
+Primary suppression
+    A published count of 1 … ``min_cell − 1`` (a 0 is shown: "nobody" is no disclosure about a
+    person). The complement of a share counts too.
+
+Protection level
+    For every primarily suppressed count, the values consistent with everything published — the
+    interval [lo, hi] from minimising and maximising it by linear programming over the hidden
+    cells, subject to the relations and to counts being ≥ 0 — must be at least ``protection``
+    wide (default: ``min_cell``). An interval of width ≥ ``min_cell`` holds at least
+    ``min_cell + 1`` whole numbers, so it always contains a value outside 1 … ``min_cell − 1``:
+    nobody can tell from the publication that the count is small, let alone its value.
+
+Secondary suppression
+    First the line rule (no relation may hold exactly one hidden non-zero cell); then, while the
+    LP audit finds a primary cell with too narrow an interval, the smallest published non-zero
+    count in a relation with it (or with a hidden cell connected to it) is hidden too. The result
+    is checked by the same audit that ``insats audit`` runs on a published folder.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
+
+__all__ = ["Cell", "CellKey", "Disclosure", "Relation", "Violation", "dims_of"]
+
+
+@dataclass(frozen=True, order=True)
+class CellKey:
+    """What a count is: ``count`` (what is counted), ``dims`` (the group), ``period`` (months)."""
+
+    count: str
+    dims: tuple[tuple[str, str], ...] = ()
+    period: str = ""
+
+    def describe(self) -> str:
+        """Swedish-readable description for the suppression log: ``antal (område 01, 2015-01:2016-12)``."""
+        where = ", ".join(f"{k} {v}" for k, v in self.dims) or "hela studien"
+        return f"{self.count} ({where}{', ' + self.period if self.period else ''})"
+
+
+def dims_of(**dims: object) -> tuple[tuple[str, str], ...]:
+    """A ``dims`` tuple from keyword arguments, sorted, values as text; ``ALLA`` means no dims."""
+    return tuple(sorted((k, str(v)) for k, v in dims.items() if v is not None and str(v) != "ALLA"))
+
+
+@dataclass
+class Cell:
+    key: CellKey
+    value: float
+    published: bool = True
+    """False for a count no table shows (it still takes part in relations, as an unknown)."""
+    origin: str = ""
+    """Where the count is published first (for the suppression log)."""
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``Σ coef · x  (= 0 | ≤ 0)`` over cell indices; ``label`` says what it is, in Swedish."""
+
+    terms: tuple[tuple[int, float], ...]
+    equality: bool
+    label: str
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A primarily suppressed count whose interval is narrower than the protection level."""
+
+    key: CellKey
+    lo: float
+    hi: float
+    required: float
+
+
+@dataclass
+class Disclosure:
+    """The cells and relations of one publication, and the suppression decided over them."""
+
+    min_cell: int = 5
+    protection: float | None = None
+    """Required interval width for a primarily suppressed count (None: ``min_cell``)."""
+    cells: list[Cell] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    index: dict[CellKey, int] = field(default_factory=dict)
+    suppressed: np.ndarray | None = None
+    reasons: dict[int, str] = field(default_factory=dict)
+    """Cell index → why it is hidden (Swedish): the primary rule or the relation it protects."""
+
+    # ------------------------------------------------------------------ building
+    def cell(self, key: CellKey, value: float, *, published: bool = True, origin: str = "") -> int:
+        """Register a count (once per key); a key registered again must carry the same value."""
+        value = float(value) if value is not None and np.isfinite(float(value)) else np.nan
+        if key in self.index:
+            i = self.index[key]
+            old = self.cells[i]
+            if published and not old.published:
+                old.published, old.origin = True, origin or old.origin
+                if np.isnan(old.value):
+                    old.value = value
+            elif not (np.isnan(value) or np.isnan(old.value) or np.isclose(value, old.value, atol=1e-6)):
+                raise ValueError(f"räkningen {key.describe()} har två olika värden: {old.value} och {value}")
+            return i
+        self.index[key] = len(self.cells)
+        self.cells.append(Cell(key, value, published, origin))
+        return len(self.cells) - 1
+
+    def add_sum(self, total: int, parts: Sequence[int], *, exact: bool = True, label: str = "") -> None:
+        """``total = Σ parts`` (``exact``), else ``total ≤ Σ parts`` and ``total ≥`` each part."""
+        parts = [p for p in dict.fromkeys(parts) if p != total]
+        if not parts:
+            return
+        terms = ((total, 1.0), *((p, -1.0) for p in parts))
+        self.relations.append(Relation(tuple(terms), exact, label or "summa"))
+        if not exact:
+            for p in parts:
+                self.relations.append(Relation(((p, 1.0), (total, -1.0)), False, label or "del av helhet"))
+
+    def add_at_most(self, small: int, large: int, *, label: str = "") -> None:
+        """``small ≤ large``."""
+        if small != large:
+            self.relations.append(Relation(((small, 1.0), (large, -1.0)), False, label or "högst"))
+
+    def add_share(self, numerator: int, base: int, *, label: str = "") -> int:
+        """Register the complement of a share (``base − numerator``) as a count of its own, with
+        ``base = numerator + complement``; returns the complement's index."""
+        num, den = self.cells[numerator], self.cells[base]
+        comp_key = CellKey(f"{num.key.count}|ej", num.key.dims, num.key.period)
+        published = num.published and den.published
+        value = den.value - num.value if not (np.isnan(den.value) or np.isnan(num.value)) else np.nan
+        c = self.cell(comp_key, value, published=published, origin=den.origin)
+        self.add_sum(base, [numerator, c], exact=True, label=label or "andel: täljare + resten = nämnare")
+        return c
+
+    # ------------------------------------------------------------------ deciding
+    def _small(self) -> np.ndarray:
+        v = np.array([c.value for c in self.cells], dtype=float)
+        pub = np.array([c.published for c in self.cells], dtype=bool)
+        with np.errstate(invalid="ignore"):
+            return pub & (v >= 1) & (v < self.min_cell)
+
+    @property
+    def required(self) -> float:
+        return float(self.min_cell if self.protection is None else self.protection)
+
+    def protect(self) -> np.ndarray:
+        """Decide the suppression (primary, line rule, then LP-checked secondary); returns the mask
+        (True = hidden) over ``cells``. ``min_cell ≤ 1`` hides nothing."""
+        n = len(self.cells)
+        hidden = np.array([not c.published for c in self.cells], dtype=bool)
+        if self.min_cell <= 1 or n == 0:
+            self.suppressed = hidden
+            return hidden
+        primary = self._small()
+        for i in np.flatnonzero(primary):
+            self.reasons[int(i)] = "primär: färre än minsta antal"
+        hidden |= primary
+        self._line_rule(hidden)
+        targets = [int(i) for i in np.flatnonzero(primary)]
+        for _ in range(4 * n + 10):
+            narrow = self._narrow(hidden, targets)
+            if not narrow:
+                break
+            target = narrow[0]
+            pick = self._partner(hidden, target)
+            if pick is None:  # nothing left to hide around it: it is as protected as it can be
+                targets.remove(target)
+                continue
+            hidden[pick[0]] = True
+            self.reasons[pick[0]] = f"sekundär: skyddar {self.cells[target].key.describe()} ({pick[1]})"
+            self._line_rule(hidden)
+        self.suppressed = hidden
+        return hidden
+
+    def _line_rule(self, hidden: np.ndarray) -> None:
+        """No equality may leave exactly one hidden, non-zero cell: it would follow by subtraction."""
+        values = np.array([c.value for c in self.cells], dtype=float)
+        changed = True
+        while changed:
+            changed = False
+            for rel in self.relations:
+                if not rel.equality:
+                    continue
+                members = [i for i, _ in rel.terms]
+                lone = [i for i in members if hidden[i]]
+                if len(lone) != 1 or values[lone[0]] == 0:
+                    continue
+                cand = [i for i in members if not hidden[i] and np.isfinite(values[i])]
+                if not cand:
+                    continue
+                nonzero = [i for i in cand if values[i] != 0]
+                pool = nonzero or cand
+                pick = min(pool, key=lambda i: (values[i], self.cells[i].key))
+                hidden[pick] = True
+                self.reasons.setdefault(pick, f"sekundär: skyddar {self.cells[lone[0]].key.describe()} ({rel.label})")
+                changed = True
+
+    def _partner(self, hidden: np.ndarray, target: int) -> tuple[int, str] | None:
+        """The cell to hide next for ``target``: the smallest published non-zero count in a relation
+        with the target or with a hidden cell connected to it (zeros only when nothing else is left)."""
+        values = np.array([c.value for c in self.cells], dtype=float)
+        seen, frontier = {target}, [target]
+        by_cell: dict[int, list[Relation]] = {}
+        for rel in self.relations:
+            for i, _ in rel.terms:
+                by_cell.setdefault(i, []).append(rel)
+        while frontier:
+            cands: dict[int, str] = {}
+            nxt = []
+            for i in frontier:
+                for rel in by_cell.get(i, []):
+                    for j, _ in rel.terms:
+                        if j in seen:
+                            continue
+                        if hidden[j]:
+                            seen.add(j)
+                            nxt.append(j)
+                        elif np.isfinite(values[j]):
+                            cands.setdefault(j, rel.label)
+            if cands:
+                nonzero = [j for j in cands if values[j] != 0]
+                pool = nonzero or list(cands)
+                j = min(pool, key=lambda k: (values[k], self.cells[k].key))
+                return j, cands[j]
+            frontier = nxt
+        return None
+
+    # ------------------------------------------------------------------ auditing
+    def intervals(self, hidden: np.ndarray, targets: Iterable[int]) -> dict[int, tuple[float, float]]:
+        """For each target (a hidden cell), the min and max of its value over everything consistent
+        with the published cells, the relations and ``x ≥ 0``."""
+        targets = [t for t in targets if hidden[t]]
+        if not targets:
+            return {}
+        values = np.array([c.value for c in self.cells], dtype=float)
+        comp = self._components(hidden)
+        out: dict[int, tuple[float, float]] = {}
+        by_comp: dict[int, list[int]] = {}
+        for t in targets:
+            by_comp.setdefault(comp[t], []).append(t)
+        for root, group in by_comp.items():
+            members = sorted(int(i) for i in np.flatnonzero(hidden) if comp[i] == root)
+            pos = {i: k for k, i in enumerate(members)}
+            rows_eq: list[list[tuple[int, float]]] = []
+            rows_ub: list[list[tuple[int, float]]] = []
+            b_eq: list[float] = []
+            b_ub: list[float] = []
+            for rel in self.relations:
+                inner = [(i, c) for i, c in rel.terms if i in pos]
+                if not inner:
+                    continue
+                known = sum(c * values[i] for i, c in rel.terms if i not in pos and not hidden[i])
+                if any(i not in pos and hidden[i] for i, _ in rel.terms):
+                    continue  # touches another component: cannot happen for a connected component
+                (rows_eq if rel.equality else rows_ub).append(inner)
+                (b_eq if rel.equality else b_ub).append(-known)
+            a_eq = _matrix(rows_eq, pos, len(members))
+            a_ub = _matrix(rows_ub, pos, len(members))
+            for t in group:
+                c = np.zeros(len(members))
+                c[pos[t]] = 1.0
+                lo = _solve(c, a_ub, b_ub, a_eq, b_eq)
+                hi = _solve(-c, a_ub, b_ub, a_eq, b_eq)
+                out[t] = (lo, -hi if np.isfinite(hi) else np.inf)
+        return out
+
+    def _components(self, hidden: np.ndarray) -> np.ndarray:
+        parent = np.arange(len(self.cells))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = int(parent[i])
+            return i
+
+        for rel in self.relations:
+            hid = [i for i, _ in rel.terms if hidden[i]]
+            for a, b in itertools.pairwise(hid):
+                ra, rb = find(a), find(b)
+                if ra != rb:
+                    parent[ra] = rb
+        return np.array([find(i) for i in range(len(self.cells))])
+
+    def _narrow(self, hidden: np.ndarray, targets: list[int]) -> list[int]:
+        iv = self.intervals(hidden, targets)
+        bad = [(hi - lo, t) for t, (lo, hi) in iv.items() if hi - lo < self.required - 1e-9]
+        return [t for _, t in sorted(bad, key=lambda x: (x[0], self.cells[x[1]].key))]
+
+    def audit(self, hidden: np.ndarray | None = None) -> list[Violation]:
+        """Every primarily suppressed count whose interval is narrower than the protection level."""
+        hidden = self.suppressed if hidden is None else hidden
+        if hidden is None or self.min_cell <= 1:
+            return []
+        primary = [int(i) for i in np.flatnonzero(self._small() & hidden)]
+        shown_small = [int(i) for i in np.flatnonzero(self._small() & ~hidden)]
+        out = [
+            Violation(self.cells[i].key, self.cells[i].value, self.cells[i].value, self.required) for i in shown_small
+        ]
+        for t, (lo, hi) in self.intervals(hidden, primary).items():
+            if hi - lo < self.required - 1e-9:
+                out.append(Violation(self.cells[t].key, lo, hi, self.required))
+        return out
+
+    def is_hidden(self, key: CellKey) -> bool:
+        assert self.suppressed is not None, "protect() first"
+        i = self.index.get(key)
+        return bool(self.suppressed[i]) if i is not None else False
+
+    def log(self) -> list[dict[str, str]]:
+        """The suppression log: every hidden published count and why (never its value)."""
+        assert self.suppressed is not None, "protect() first"
+        rows = []
+        for i in np.flatnonzero(self.suppressed):
+            cell = self.cells[int(i)]
+            if not cell.published or cell.key.count.endswith("|ej"):
+                continue
+            rows.append(
+                {
+                    "rakning": cell.key.count,
+                    "grupp": ", ".join(f"{k} {v}" for k, v in cell.key.dims) or "hela studien",
+                    "period": cell.key.period,
+                    "skal": self.reasons.get(int(i), "sekundär"),
+                    "forst_publicerad_i": cell.origin,
+                }
+            )
+        return rows
+
+
+def _matrix(rows: list[list[tuple[int, float]]], pos: dict[int, int], width: int) -> csr_matrix | None:
+    if not rows:
+        return None
+    data, ri, ci = [], [], []
+    for r, row in enumerate(rows):
+        for i, c in row:
+            data.append(c)
+            ri.append(r)
+            ci.append(pos[i])
+    return csr_matrix((data, (ri, ci)), shape=(len(rows), width))
+
+
+def _solve(c: np.ndarray, a_ub, b_ub, a_eq, b_eq) -> float:
+    """min c·x subject to the constraints and x ≥ 0 (HiGHS); +inf when unbounded."""
+    res = linprog(
+        c,
+        A_ub=a_ub,
+        b_ub=np.array(b_ub) if a_ub is not None else None,
+        A_eq=a_eq,
+        b_eq=np.array(b_eq) if a_eq is not None else None,
+        bounds=(0, None),
+        method="highs",
+    )
+    if res.status == 3:  # unbounded
+        return -np.inf
+    if res.status != 0:  # infeasible: the published numbers contradict the relations
+        raise ValueError(f"röjandekontrollens modell saknar lösning ({res.message})")
+    return float(res.fun)

@@ -1,0 +1,114 @@
+"""What the chart builders share: measure rows, area names, records, titles."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from insats.analysis.measures import MEASURES, measure_label
+from insats.contract import ALLA, CENTRAL
+
+
+def unit_of(matt: str) -> str | None:
+
+    if matt in MEASURES:
+        return MEASURES[matt].unit
+    if matt.startswith("likstallighet_cv__"):
+        return "kvot"
+    if matt.startswith("likstallighet_spannvidd__"):
+        return unit_of(matt.split("__", 1)[1])
+    return None
+
+
+def label_of(matt: str) -> str:
+
+    return measure_label(matt)
+
+
+def area_name_map(omraden: pd.DataFrame | Mapping | None) -> dict[str, str]:
+    """omrade_kod -> Swedish name (latest year's name when the table has several years)."""
+    names: dict[str, str] = {CENTRAL: "Centralt (hela kommunen)", ALLA: "Alla områden"}
+    if omraden is None:
+        return names
+    if isinstance(omraden, Mapping):
+        names.update({str(k): str(v) for k, v in omraden.items()})
+        return names
+    frame = omraden
+    if "ar" in frame:
+        frame = frame.sort_values("ar")
+    for code, name in zip(frame["omrade_kod"].astype(str), frame["omrade"].astype(str)):
+        names[code] = name
+    return names
+
+
+def names_of(codes: Sequence[str], names: dict[str, str]) -> list[str]:
+    """Display names for area codes; a name shared by two codes gets the code appended."""
+    out = [names.get(str(c), str(c)) for c in codes]
+    seen: dict[str, int] = {}
+    for n in out:
+        seen[n] = seen.get(n, 0) + 1
+    return [f"{n} ({c})" if seen[n] > 1 else n for n, c in zip(out, codes)]
+
+
+def bold_expr(name: str | None) -> dict:
+    """Axis label weight: bold for the focus area."""
+    if not name:
+        return {}
+    return {"labelFontWeight": {"expr": f"datum.value === {json.dumps(name)} ? 'bold' : 'normal'"}}
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """JSON-safe rows (NaN/NA -> None, numpy scalars -> Python) for inline chart data."""
+    rows = []
+    for rec in frame.to_dict(orient="records"):
+        clean: dict[str, Any] = {}
+        for k, v in rec.items():
+            if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+                clean[k] = None
+            elif isinstance(v, (np.bool_, bool)):
+                clean[k] = bool(v)
+            elif isinstance(v, np.integer):
+                clean[k] = int(v)
+            elif isinstance(v, np.floating):
+                clean[k] = None if np.isnan(v) else float(v)
+            elif isinstance(v, pd.Timestamp):
+                clean[k] = v.strftime("%Y-%m-%d")
+            else:
+                clean[k] = v
+        rows.append(clean)
+    return rows
+
+
+def chart_data(frame: pd.DataFrame) -> alt.Data:
+    return alt.Data(values=records(frame))
+
+
+def chart_title(text: str, subtitle: Sequence[str] | str | None = None) -> alt.TitleParams:
+    sub = [s for s in ([subtitle] if isinstance(subtitle, str) else list(subtitle or [])) if s]
+    return alt.TitleParams(text=text, subtitle=sub) if sub else alt.TitleParams(text=text)
+
+
+def measure_rows(long: pd.DataFrame, matt: str, names: dict[str, str]) -> tuple[pd.DataFrame, pd.Series | None]:
+    """The areas' rows of one measure (with display names) and the ALLA row (or None)."""
+    part = long[long["matt"] == matt].copy()
+    if part.empty:
+        raise ValueError(f"Måttet {matt!r} finns inte i tabellen.")
+    for col in ("varde", "taljare", "namnare"):
+        part[col] = pd.to_numeric(part[col], errors="coerce").astype(float) if col in part else np.nan
+    if "undertryckt" in part:
+        sup = part["undertryckt"].fillna(False).astype(bool)
+    else:
+        sup = pd.Series(False, index=part.index)
+    part["undertryckt"] = sup.to_numpy()
+    # a suppressed row never shows a number, whatever was left in it
+    part.loc[part["undertryckt"], ["varde", "taljare", "namnare"]] = np.nan
+    part["omrade_kod"] = part["omrade_kod"].astype(str)
+    alla = part[part["omrade_kod"] == ALLA]
+    areas = part[part["omrade_kod"] != ALLA].reset_index(drop=True)
+    areas["omrade"] = names_of(list(areas["omrade_kod"]), names)
+    return areas, (alla.iloc[0] if len(alla) else None)

@@ -1,0 +1,394 @@
+"""What every dashboard shares: the study and its measures per period, chart views with downloads, page layout."""
+
+from __future__ import annotations
+
+import base64
+import html as _html
+import io
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ipywidgets
+import pandas as pd
+from IPython.display import HTML, display
+
+from insats import charts
+from insats.analysis.measures import (
+    Context,
+    Params,
+    compute_measures,
+    default_period,
+    open_interventions,
+)
+from insats.analysis.privacy import footnote
+from insats.dashboards.serve import ENV_DATA
+from insats.data.study import Study
+from insats.reports.common import area_names, load_for_report, synthetic_banner
+from insats.reports.render import markdown_html, table_html
+
+DEFAULT_DATA = {
+    "jamfor_omraden": "data/exempel/stockholm",
+    "omradesprofil": "data/exempel/stockholm",
+    "utvardering": "data/exempel/sundbyberg",
+}
+
+MONTHS_SV = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+
+CSS = """
+<style>
+.insats-dash { font-family: 'Source Sans 3','Segoe UI',Arial,sans-serif; }
+.insats-banner { background:#FFF4D6; border-left:6px solid #E69F00; padding:10px 14px; margin:4px 0 12px 0;
+  font-size:15px; color:#222; }
+.insats-h1 { font-size:26px; font-weight:600; margin:6px 0 2px 0; color:#111; }
+.insats-lead { font-size:15px; color:#333; margin:0 0 10px 0; max-width:60em; }
+.insats-note { font-size:13px; color:#555; }
+.insats-links a { margin-right:16px; font-weight:600; }
+.insats-table table { border-collapse:collapse; font-size:14px; }
+.insats-table th, .insats-table td { padding:3px 10px; border-bottom:1px solid #ddd; text-align:right; }
+.insats-table th:first-child, .insats-table td:first-child { text-align:left; }
+.insats-table tr.insats-focus td { background:#FBE3D6; font-weight:600; }
+.insats-dash .lm-TabBar-tab, .insats-dash .p-TabBar-tab { flex: 0 0 auto !important; min-width: fit-content !important;
+  max-width: none !important; font-size: 14px; }
+</style>
+"""
+
+
+READY_FILE_ENV = "INSATS_READY_FILE"
+"""When set, every dashboard appends ``<name> <unix time>`` to this file once built — how
+``benchmarks/dashboard.py`` knows that a pre-started Voila kernel has finished the notebook."""
+
+
+def _mark_ready(name: str) -> None:
+    path = os.environ.get(READY_FILE_ENV)
+    if path:
+        try:
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(f"{name} {time.time():.3f}\n")
+        except OSError:
+            pass
+
+
+# --------------------------------------------------------------------------- data
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None, default: str = DEFAULT_DATA["jamfor_omraden"]) -> str:
+    """The study folder to show: ``$INSATS_DATA`` when set, else the notebook's parameter."""
+    env = os.environ.get(ENV_DATA, "").strip()
+    if env:
+        return env
+    return str(data_dir) if data_dir else default
+
+
+def month_options(study: Study) -> list[tuple[str, str]]:
+    """(Swedish label, ``YYYY-MM``) for every month of the study's default period."""
+    start, end = default_period(study)
+    months = pd.period_range(start, end, freq="M")
+    return [(f"{MONTHS_SV[p.month - 1]} {p.year}", p.strftime("%Y-%m")) for p in months]
+
+
+class MeasureCache:
+    """Published measures, computed once per (start, end) period."""
+
+    def __init__(self, study: Study, *, min_cell: int = 5, maxsize: int = 16):
+        self.study = study
+        self.min_cell = min_cell
+        self.maxsize = maxsize
+        self._store: dict[tuple[str, str], object] = {}
+        self.computations = 0
+        """How many times measures were actually computed (for tests)."""
+
+    def result(self, start: str, end: str):
+        key = (str(start), str(end))
+        if key not in self._store:
+            if len(self._store) >= self.maxsize:
+                self._store.pop(next(iter(self._store)))
+            self._store[key] = compute_measures(self.study, start=start, end=end, min_cell=self.min_cell)
+            self.computations += 1
+        return self._store[key]
+
+    def table(self, start: str, end: str) -> pd.DataFrame:
+        """The published long table (disclosure control applied) for the period."""
+        return self.result(start, end).table
+
+
+@dataclass
+class DashboardData:
+    """A loaded study with its names, months and measure cache (one per kernel)."""
+
+    study: Study
+    path: str
+    min_cell: int = 5
+    cache: MeasureCache = field(init=False)
+
+    def __post_init__(self):
+        self.cache = MeasureCache(self.study, min_cell=self.min_cell)
+
+    @classmethod
+    def load(cls, data_dir, *, min_cell: int = 5, default: str = DEFAULT_DATA["jamfor_omraden"]) -> DashboardData:
+        path = resolve_data_dir(data_dir, default)
+        return cls(load_for_report(path), path, min_cell)
+
+    @property
+    def omraden(self) -> pd.DataFrame | None:
+        if "omraden" not in self.study:
+            return None
+        om = self.study["omraden"]
+        return om.sort_values("ar") if "ar" in om else om
+
+    @property
+    def names(self) -> dict[str, str]:
+        return area_names(self.omraden)
+
+    def areas(self) -> list[tuple[str, str]]:
+        """(name, code) of the study's areas, sorted by name."""
+        ctx = Context(self.study, Params(*default_period(self.study)))
+        names = self.names
+        return sorted(((names.get(c, c), c) for c in ctx.areas), key=lambda t: t[0])
+
+    @property
+    def months(self) -> list[tuple[str, str]]:
+        return month_options(self.study)
+
+    def open_interventions(self, start: str, end: str) -> pd.DataFrame:
+        """Interventions counted as intervention and open in the period (``measures`` definition)."""
+        if "insatser" not in self.study:
+            return pd.DataFrame(columns=["omrade_kod", "kategori", "platser"])
+        params = Params(pd.Timestamp(start + "-01"), pd.Timestamp(end + "-01"), min_cell=self.min_cell)
+        return open_interventions(Context(self.study, params))
+
+
+# --------------------------------------------------------------------------- files
+
+
+def csv_bytes(table: pd.DataFrame) -> bytes:
+    """CSV as Swedish Excel reads it: semicolon, UTF-8 with BOM, the index as first column."""
+    return table.to_csv(
+        sep=";", index=table.index.name is not None or not isinstance(table.index, pd.RangeIndex), encoding="utf-8-sig"
+    ).encode("utf-8-sig")
+
+
+def xlsx_bytes(table: pd.DataFrame, sheet: str = "Tabell") -> bytes:
+    """An XLSX workbook with one sheet holding the table (as shown: ``..`` stays ``..``)."""
+    buf = io.BytesIO()
+    index = table.index.name is not None or not isinstance(table.index, pd.RangeIndex)
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        table.to_excel(writer, sheet_name=sheet[:31], index=index)
+        ws = writer.sheets[sheet[:31]]
+        for col in ws.columns:
+            width = max(len(str(c.value or "")) for c in col)
+            ws.column_dimensions[col[0].column_letter].width = min(60, max(10, width + 2))
+    return buf.getvalue()
+
+
+def png_bytes(chart) -> bytes:
+    """The chart as PNG via ``insats.charts.save`` (vl-convert, Swedish locale, no network)."""
+    with tempfile.TemporaryDirectory(prefix="insats-png-") as tmp:
+        path = charts.save(chart, Path(tmp) / "diagram.png")
+        return path.read_bytes()
+
+
+MIME = {
+    "csv": "text/csv",
+    "png": "image/png",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def data_uri_link(data: bytes, filename: str, text: str | None = None) -> str:
+    """An ``<a download>`` link carrying the file as a ``data:`` URI (works offline in Voila)."""
+    ext = filename.rsplit(".", 1)[-1].lower()
+    uri = f"data:{MIME.get(ext, 'application/octet-stream')};base64,{base64.b64encode(data).decode('ascii')}"
+    label = _html.escape(text or f"Spara {filename}")
+    return (
+        f'<a class="insats-download" download="{_html.escape(filename)}" href="{uri}" '
+        f'title="{_html.escape(filename)}">{label}</a>'
+    )
+
+
+# --------------------------------------------------------------------------- widgets
+
+
+def _w():
+
+    return ipywidgets
+
+
+def banner_html(study: Study) -> str:
+    """``report.synthetic_banner`` as HTML for an HTML widget ('' for real data)."""
+    text = synthetic_banner(study)
+    return f'<div class="insats-banner" role="note">{markdown_html(text.lstrip("> "))}</div>' if text else ""
+
+
+class ChartView:
+    """One chart (in an ``Output`` replaced in place), an optional table, and download buttons.
+
+    ``show(chart, table)`` redraws; the buttons *Tabell (Excel)*, *Tabell (CSV)* and
+    *Diagram (PNG)* put a download link for the current content in ``links``.
+    """
+
+    def __init__(self, stem: str, *, table: bool = True, chart: bool = True):
+        w = _w()
+        self.stem = stem
+        self.chart = None
+        self.table: pd.DataFrame | None = None
+        self.focus_label: str | None = None
+        self.out = w.Output(layout=w.Layout(min_height="120px"))
+        self.table_out = w.HTML()
+        self.links = w.HTML(value="")
+        self.links.add_class("insats-links")
+        buttons = []
+        if table:
+            buttons += [self._button("Tabell (Excel)", "xlsx"), self._button("Tabell (CSV)", "csv")]
+        if chart:
+            buttons.append(self._button("Diagram (PNG)", "png"))
+        self.buttons = buttons
+        self.toolbar = w.HBox(
+            [w.HTML('<span class="insats-note">Ladda ner:</span>'), *buttons, self.links],
+            layout=w.Layout(align_items="center", flex_flow="row wrap"),
+        )
+        parts = [self.out] if chart else []
+        if table:
+            parts.append(self.table_out)
+        parts.append(self.toolbar)
+        self.widget = w.VBox(parts, layout=w.Layout(margin="0 0 18px 0"))
+        self.widget.add_class(f"insats-view-{stem}")
+        self.draws = 0
+        self.active = True
+        self._build = None
+        self._dirty = False
+
+    def update(self, build) -> None:
+        """Set what to show: ``build()`` returns ``show``'s keyword arguments. Drawn now when the
+        view is visible, else when it becomes visible (``activate``) — a hidden tab costs nothing."""
+        self._build, self._dirty = build, True
+        if self.active:
+            self.render()
+
+    def render(self) -> None:
+        if self._dirty and self._build is not None:
+            self._dirty = False
+            self.show(**self._build())
+
+    def activate(self, active: bool = True) -> None:
+        self.active = active
+        if active:
+            self.render()
+
+    def _button(self, text: str, kind: str):
+        w = _w()
+        b = w.Button(
+            description=text, tooltip=f"Skapa en fil att spara ({kind.upper()})", layout=w.Layout(width="auto")
+        )
+        b.add_class(f"insats-dl-{kind}")
+        b.on_click(lambda _b, kind=kind: self.download(kind))
+        return b
+
+    def show(
+        self, chart=None, table: pd.DataFrame | None = None, *, focus_label: str | None = None, note: str | None = None
+    ) -> None:
+        """Replace the chart and table in place (no page rebuild) and clear stale links."""
+
+        self.chart, self.table, self.focus_label = chart, table, focus_label
+        self.links.value = ""
+        with self.out:
+            self.out.clear_output(wait=True)
+            if chart is not None:
+                # the spec without schema validation (the builders are tested): 3–10 times faster
+                spec = chart.to_dict(validate=False) if hasattr(chart, "to_dict") else chart
+                display({"text/html": charts.chart_html(spec), "text/plain": "<Diagram>"}, raw=True)
+            if note:
+                display(HTML(f'<div class="insats-note">{markdown_html(note)}</div>'))
+        self.table_out.value = table_html(table, focus=focus_label) if table is not None else ""
+        self.draws += 1
+
+    def file(self, kind: str) -> tuple[bytes, str] | None:
+        """The current content as (bytes, filename) for ``xlsx``/``csv``/``png``; None if empty."""
+        self.render()
+        if kind == "png":
+            return (png_bytes(self.chart), f"{self.stem}.png") if self.chart is not None else None
+        if self.table is None:
+            return None
+        if kind == "xlsx":
+            return xlsx_bytes(self.table), f"{self.stem}.xlsx"
+        return csv_bytes(self.table), f"{self.stem}.csv"
+
+    def download(self, kind: str) -> str:
+        """Make the download link for ``kind`` and show it; returns its HTML."""
+        try:
+            made = self.file(kind)
+        except Exception as exc:  # noqa: BLE001  (shown to the user, in Swedish, instead of a traceback)
+            self.links.value = f'<span class="insats-note">Filen kunde inte skapas: {_html.escape(str(exc))}</span>'
+            return self.links.value
+        if made is None:
+            self.links.value = '<span class="insats-note">Inget att spara.</span>'
+        else:
+            data, name = made
+            self.links.value = data_uri_link(data, name, f"Spara {name}")
+        return self.links.value
+
+
+def link_tabs(tabs, groups: list[list[ChartView]]) -> None:
+    """Only the selected tab's views draw; the others draw when their tab is opened."""
+
+    def sync(_change=None):
+        for i, views in enumerate(groups):
+            for v in views:
+                v.activate(i == tabs.selected_index)
+
+    for i, views in enumerate(groups):
+        for v in views:
+            v.active = i == (tabs.selected_index or 0)
+    tabs.observe(sync, names="selected_index")
+
+
+def _page(title: str, lead: str, data: DashboardData, body: list):
+    w = _w()
+    head = w.HTML(
+        CSS + banner_html(data.study) + f'<div class="insats-h1">{_html.escape(title)}</div>'
+        f'<p class="insats-lead">{lead}</p>'
+    )
+    foot = w.HTML(
+        f'<p class="insats-note">{_html.escape(footnote(data.min_cell))}. '
+        f"Data: {_html.escape(Path(data.path).name)}.</p>"
+    )
+    page = w.VBox([head, *body, foot])
+    page.add_class("insats-dash")
+    return page
+
+
+def _dropdown(description: str, options, value=None, width="320px", css: str | None = None):
+    w = _w()
+    dd = w.Dropdown(
+        options=options,
+        value=value,
+        description=description,
+        style={"description_width": "initial"},
+        layout=w.Layout(width=width),
+    )
+    if css:
+        dd.add_class(css)
+    return dd
+
+
+def _period_slider(data: DashboardData):
+    w = _w()
+    months = data.months
+    return w.SelectionRangeSlider(
+        options=months,
+        index=(0, len(months) - 1),
+        description="Period",
+        continuous_update=False,
+        style={"description_width": "initial"},
+        layout=w.Layout(width="560px"),
+    )
+
+
+def _period_text(start: str, end: str) -> str:
+    def one(m):
+        y, mo = m.split("-")
+        return f"{MONTHS_SV[int(mo) - 1]} {y}"
+
+    return one(start) if start == end else f"{one(start)}–{one(end)}"

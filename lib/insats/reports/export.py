@@ -1,0 +1,168 @@
+"""From an executed notebook to the report a reader opens: one offline HTML exporter for every report.
+
+``notebook_html`` is the one way a notebook becomes a report page, used by ``insats run``
+(``insats.runner.execute``) and by ``export_report`` for a notebook run by hand: nbconvert's
+``lab`` look without code cells or prompts, a linked table of contents of the ``##`` sections, and
+nothing fetched from the internet. nbconvert's stock ``lab`` template puts CDN scripts in the page
+head (require.js, MathJax, mermaid, and the widget manager when a notebook has widget state); the
+template here extends ``lab`` with those blocks emptied, and the charts carry their own JavaScript
+(``insats.charts.enable_offline``). ``external_references`` is the one check that a page fetches
+nothing from elsewhere.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import threading
+import unicodedata
+from pathlib import Path
+
+import jinja2
+import nbformat
+from nbconvert import HTMLExporter
+
+from insats.atomic import atomic_write
+
+__all__ = ["add_table_of_contents", "export_report", "external_references", "notebook_html", "offline_html_exporter"]
+
+_OFFLINE_TEMPLATE = "insats_offline.html.j2"
+_OFFLINE_TEMPLATE_SOURCE = """\
+{%- extends 'lab/index.html.j2' -%}
+{#- insats: the lab template without CDN scripts, so that reports open with no internet -#}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+"""
+
+
+def offline_html_exporter(**traits) -> HTMLExporter:
+    """An nbconvert ``HTMLExporter`` (lab look) whose page loads nothing from the internet.
+
+    Keyword arguments set exporter traits, e.g. ``exclude_input=True`` for a report without code.
+    """
+    loader = jinja2.DictLoader({_OFFLINE_TEMPLATE: _OFFLINE_TEMPLATE_SOURCE})
+    exporter = HTMLExporter(template_name="lab", extra_loaders=[loader], **traits)
+    exporter.template_file = _OFFLINE_TEMPLATE
+    return exporter
+
+
+_EXPORTER: HTMLExporter | None = None
+_EXPORTER_LOCK = threading.Lock()
+
+
+def report_exporter() -> HTMLExporter:
+    """The exporter of report pages (no code, no prompts), made once per process: building it
+    loads the templates, which takes longer than exporting one notebook."""
+    global _EXPORTER
+    with _EXPORTER_LOCK:
+        if _EXPORTER is None:
+            _EXPORTER = offline_html_exporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+        return _EXPORTER
+
+
+def notebook_html(notebook: nbformat.NotebookNode | str | os.PathLike, title: str | None = None) -> str:
+    """An executed notebook (node or path) as one offline report page with a table of contents."""
+    nb = nbformat.read(str(notebook), as_version=4) if isinstance(notebook, (str, os.PathLike)) else notebook
+    resources = {"metadata": {"name": title}} if title else None
+    exporter = report_exporter()
+    with _EXPORTER_LOCK:  # an exporter is not safe to share between threads mid-export
+        body, _ = exporter.from_notebook_node(nb, resources=resources)
+    return add_table_of_contents(body)
+
+
+def export_report(notebook_path: str | Path, html_path: str | Path) -> Path:
+    """Write ``notebook_html`` of an executed notebook to ``html_path`` atomically; returns the path."""
+    return atomic_write(Path(html_path), notebook_html(notebook_path))
+
+
+_EXTERNAL_RE = re.compile(
+    r"""<(?:script|link|img|iframe|source)\b[^>]*?\b(?:src|href)\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)""",
+    re.IGNORECASE,
+)
+
+
+def external_references(page: str) -> list[str]:
+    """Addresses of scripts, style sheets, images and frames a page would fetch from the network."""
+    return list(dict.fromkeys(m.group(1) for m in _EXTERNAL_RE.finditer(page)))
+
+
+# --------------------------------------------------------------------------- table of contents
+def _toc_html(headings: list[tuple[str, str]]) -> str:
+
+    items = "\n".join(
+        f'<li><a href="#{html.escape(anchor, quote=True)}">{html.escape(text)}</a></li>' for anchor, text in headings
+    )
+    nav = (
+        '<nav class="insats-toc" aria-label="Innehåll" style="padding:0.4em 1.2em;'
+        'border-left:4px solid #0072B2;background:#F5F8FB">\n'
+        "<p><strong>Innehåll</strong></p>\n"
+        f"<ol>\n{items}\n</ol>\n</nav>"
+    )
+    # the same structure as nbconvert's markdown cells, so the list gets the report's typography
+    return (
+        '<div class="jp-Cell jp-MarkdownCell jp-Notebook-cell insats-toc-cell">\n'
+        '<div class="jp-Cell-inputWrapper"><div class="jp-Collapser jp-InputCollapser jp-Cell-inputCollapser">'
+        '</div>\n<div class="jp-InputArea jp-Cell-inputArea"><div class="jp-InputPrompt jp-InputArea-prompt">'
+        '</div>\n<div class="jp-RenderedHTMLCommon jp-RenderedMarkdown jp-MarkdownOutput">\n'
+        f"{nav}\n</div>\n</div>\n</div>\n</div>\n"
+    )
+
+
+def add_table_of_contents(page: str) -> str:
+    """An nbconvert HTML page with a linked list of its ``<h2>`` headings after the title cell.
+
+    Headings inside ``<script>`` blocks (the inline chart library) are ignored; a heading without
+    an ``id`` gets one. The list goes just before the cell that follows the first ``<h1>`` (at the
+    top of ``<main>``, else of ``<body>``, when there is no title); the page ``<title>`` becomes
+    the ``<h1>`` text.
+    """
+
+    pattern = re.compile(r"<script\b.*?</script\s*>|<h([12])\b([^>]*)>(.*?)</h\1\s*>", re.S | re.I)
+    headings: list[tuple[str, str]] = []
+    title = None
+    pieces, last = [], 0
+    used: set[str] = set()
+    for m in pattern.finditer(page):
+        if m.group(1) is None:
+            continue
+        text = html.unescape(re.sub(r"<[^>]+>", "", m.group(3))).replace("¶", "").strip()
+        if m.group(1) == "1":
+            if title is None:
+                title = text
+            continue
+        ident = re.search(r"""\bid\s*=\s*["']([^"']+)["']""", m.group(2))
+        if ident:
+            anchor = ident.group(1)
+        else:
+            base = unicodedata.normalize("NFKD", text)
+            base = (
+                re.sub(r"[^\w]+", "-", "".join(c for c in base if not unicodedata.combining(c))).strip("-") or "avsnitt"
+            )
+            anchor, k = base, 2
+            while anchor in used:
+                anchor, k = f"{base}-{k}", k + 1
+            pieces.append(page[last : m.start()])
+            pieces.append(f'<h2 id="{anchor}"{m.group(2)}>{m.group(3)}</h2>')
+            last = m.end()
+        used.add(anchor)
+        headings.append((anchor, text))
+    pieces.append(page[last:])
+    page = "".join(pieces)
+    if not headings:
+        return page
+    toc = _toc_html(headings)
+    pos = None
+    if title is not None:
+        h1 = re.search(r"<h1\b", page)
+        nxt = page.find('<div class="jp-Cell ', h1.end()) if h1 else -1
+        pos = nxt if nxt >= 0 else None
+    if pos is None:
+        top = re.search(r"<main\b[^>]*>", page) or re.search(r"<body\b[^>]*>", page)
+        pos = top.end() if top else 0
+    page = page[:pos] + toc + page[pos:]
+    if title:
+        page = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", page, count=1, flags=re.S)
+    return page

@@ -1,0 +1,193 @@
+"""Organisation and utbud: regi per area, places per area and category, and the gaps in the utbud."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from insats import charts, contract
+from insats.analysis.measures import (
+    open_interventions,
+)
+from insats.analysis.privacy import format_table
+from insats.contract import CENTRAL
+from insats.data.study import Study
+from insats.reports.common import measure_table
+from insats.reports.kartlaggning.common import (
+    GAP_CATEGORIES,
+    UTBUD_MEASURES,
+    _areas,
+    _context,
+    _has_values,
+    _missing,
+    _names,
+    _omraden,
+    present,
+    sectioned,
+)
+from insats.text import format_number
+
+# --------------------------------------------------------------------------- utbud
+
+
+def open_places(study: Study, start, end) -> pd.DataFrame:
+    """Places of the interventions counted as intervention and open in the period, unallocated:
+    columns ``omrade_kod`` (an area or ``CENTRAL``), ``kategori``, ``regi``, ``platser``."""
+    ins = open_interventions(_context(study, start, end))
+    return pd.DataFrame(
+        {
+            "omrade_kod": ins["omrade_kod"].astype(str).to_numpy(),
+            "kategori": ins["kategori"].astype(object).to_numpy(),
+            "regi": ins["regi"].astype(object).to_numpy(),
+            "platser": ins["platser"].astype("float64").fillna(0.0).to_numpy(),
+        }
+    )
+
+
+def place_matrix(study: Study, start, end) -> pd.DataFrame:
+    """Places per area (rows, every area of the study, then ``CENTRAL`` when it has any) and
+    category (columns, code-list order, only categories with places); 0 where none."""
+    places = open_places(study, start, end)
+    rows = _areas(study) + ([CENTRAL] if (places["omrade_kod"] == CENTRAL).any() else [])
+    cols = [c for c in contract.codes("kategori") if c in set(places["kategori"])]
+    wide = places.pivot_table(
+        index="omrade_kod", columns="kategori", values="platser", aggfunc="sum", fill_value=0.0, observed=True
+    )
+    wide = wide.reindex(index=rows, columns=cols, fill_value=0.0).astype(float)
+    wide.index.name, wide.columns.name = "omrade_kod", "kategori"
+    return wide
+
+
+def category_gaps(study: Study, start, end, categories: Sequence[str] = GAP_CATEGORIES) -> pd.DataFrame:
+    """Which areas lack which categories (among ``categories``).
+
+    One row per area: ``kategorier_egna`` (categories with places in the area's own utbud),
+    ``saknas_eget`` (categories missing from its own utbud, list of codes), ``saknas_helt``
+    (missing also centrally: nobody in the area can be offered them).
+    """
+    matrix = place_matrix(study, start, end)
+    central = set(matrix.columns[matrix.loc[CENTRAL] > 0]) if CENTRAL in matrix.index else set()
+    rows = []
+    for code in _areas(study):
+        own = set(matrix.columns[matrix.loc[code] > 0])
+        missing = [c for c in categories if c not in own]
+        rows.append(
+            {
+                "omrade_kod": code,
+                "kategorier_egna": len(own & set(categories)),
+                "saknas_eget": missing,
+                "saknas_helt": [c for c in missing if c not in central],
+            }
+        )
+    return pd.DataFrame(rows, columns=["omrade_kod", "kategorier_egna", "saknas_eget", "saknas_helt"])
+
+
+def gaps_table(gaps: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """``category_gaps`` for display: Swedish labels, one row per area."""
+    names = _names(study)
+
+    def labels(codes):
+        return ", ".join(contract.label("kategori", c) for c in codes) or "–"
+
+    out = pd.DataFrame(
+        {
+            "Kategorier i eget utbud": [f"{n} av {len(GAP_CATEGORIES)}" for n in gaps["kategorier_egna"]],
+            "Saknas i eget utbud": [labels(c) for c in gaps["saknas_eget"]],
+            "Saknas även centralt": [labels(c) for c in gaps["saknas_helt"]],
+        },
+        index=[names.get(c, c) for c in gaps["omrade_kod"]],
+    )
+    out.index.name = "Område"
+    return out
+
+
+# --------------------------------------------------------------------------- organisation
+
+
+def regi_matrix(study: Study, start, end) -> pd.DataFrame:
+    """Places of each area's *own* interventions by regi (rows: areas, then ``CENTRAL``;
+    columns: regi codes in code-list order, all of them); 0 where none."""
+    places = open_places(study, start, end)
+    rows = _areas(study) + ([CENTRAL] if (places["omrade_kod"] == CENTRAL).any() else [])
+    wide = places.pivot_table(
+        index="omrade_kod", columns="regi", values="platser", aggfunc="sum", fill_value=0.0, observed=True
+    )
+    wide = wide.reindex(index=rows, columns=contract.codes("regi"), fill_value=0.0).astype(float)
+    wide.index.name, wide.columns.name = "omrade_kod", "regi"
+    return wide
+
+
+def organisation_table(study: Study, start, end) -> pd.DataFrame:
+    """Per area: own places, the share of them in each regi that occurs, the main regi (most
+    places; ties name every one) and the number of regi forms used. Numeric values."""
+    m = regi_matrix(study, start, end)
+    used = [c for c in m.columns if m[c].sum() > 0]
+    total = m.sum(axis=1)
+    out = pd.DataFrame(index=m.index)
+    out["platser"] = total
+    for regi in used:
+        out[f"andel_{regi}"] = np.where(total > 0, m[regi] / total.where(total > 0, 1), np.nan)
+    out["huvudsaklig_regi"] = [
+        ";".join(c for c in m.columns if m.loc[a, c] == m.loc[a].max()) if total[a] > 0 else "" for a in m.index
+    ]
+    out["antal_regiformer"] = (m > 0).sum(axis=1)
+    return out
+
+
+def organisation_display(org: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """``organisation_table`` for display (Swedish headers, per cent, area names)."""
+    names = _names(study)
+    share_cols = [c for c in org.columns if c.startswith("andel_")]
+    values = org[["platser", *share_cols]]
+    shown = format_table(values, decimals=dict.fromkeys(values.columns, 0), percent=dict.fromkeys(share_cols, True))
+    shown.columns = ["Egna platser"] + [contract.label("regi", c[len("andel_") :]) for c in share_cols]
+    shown["Huvudsaklig regi"] = [
+        ", ".join(contract.label("regi", r) for r in v.split(";")) if v else "–" for v in org["huvudsaklig_regi"]
+    ]
+    shown["Antal regiformer"] = [format_number(v) for v in org["antal_regiformer"]]
+    shown.index = [names.get(c, c) for c in org.index]
+    shown.index.name = "Område"
+    return shown
+
+
+@sectioned
+def section_organisation(study: Study, start, end) -> list[Any]:
+    """Regi per area: the table of ``organisation_display``."""
+    missing = _missing(study, ["insatser"], "Organisationen")
+    if missing:
+        return missing
+    return [organisation_display(organisation_table(study, start, end), study)]
+
+
+@sectioned
+def section_utbud(
+    study: Study, long: pd.DataFrame, start, end, *, focus: str | None = None, min_cell: int = 5
+) -> list[Any]:
+    """Place matrix (chart), the utbud measures per area (table) and a ranked chart of places per
+    100 unemployed recipients (diversity when there are no individual data)."""
+
+    missing = _missing(study, ["insatser"], "Utbudet")
+    if missing:
+        return missing
+    items: list = [charts.utbud_matrix(open_places(study, start, end), omraden=_omraden(study), focus=focus)]
+    ids = present(long, UTBUD_MEASURES)
+    if ids:
+        items.append(measure_table(long, ids, omraden=_omraden(study)))
+    matt = "utbud_platser_per_100" if _has_values(long, "utbud_platser_per_100") else "utbud_diversitet"
+    if _has_values(long, matt):
+        items.append(charts.ranked_bars(long, matt, focus=focus, omraden=_omraden(study), min_cell=min_cell))
+    if matt == "utbud_diversitet":
+        items += _missing(study, ["personer", "bistand"], "Platser per 100 arbetslösa biståndsmottagare")
+    return items
+
+
+@sectioned
+def section_gaps(study: Study, start, end) -> list[Any]:
+    """Which areas lack which categories (table)."""
+    missing = _missing(study, ["insatser"], "Luckorna i utbudet")
+    if missing:
+        return missing
+    return [gaps_table(category_gaps(study, start, end), study)]

@@ -1,0 +1,246 @@
+"""How report content becomes HTML: the one renderer of text, tables and sections.
+
+Everything a report or dashboard shows passes through here, and every value is escaped on the way:
+a name such as ``<script>…</script>`` or ``[klicka](http://…)`` in ``insatser.csv`` is shown as
+text, never run or turned into a link. Text is written in a small, safe subset of Markdown
+(``markdown_html``); tables are plain HTML (``table_html``); a report section (``Section``) is an
+ordered list of blocks with a conclusion, shown by ``show``.
+
+The subset of Markdown: paragraphs (blank line), ``**bold**``, ``*italic*``, `` `code` ``,
+``- `` bullet lists, ``1. `` numbered lists, ``> `` notes, ``### `` headings, and links
+``[text](target)`` whose target is inside the project (a relative path or ``#anchor``): a link to
+another host is shown as its text. Raw HTML in the text is escaped, never passed through.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from IPython.display import HTML, display
+
+from insats.analysis.privacy import footnote
+
+__all__ = ["Note", "Section", "Table", "markdown_html", "show", "table_html"]
+
+
+# --------------------------------------------------------------------------- text
+def _inline(text: str) -> str:
+    """Inline Markdown of one escaped line."""
+    t = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+    t = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", t)
+    t = re.sub(r"(?<![*\w])\*(?!\s)(.+?)(?<!\s)\*(?!\w)", r"<em>\1</em>", t)
+
+    def link(m: re.Match[str]) -> str:
+        label, target = m.group(1), m.group(2)
+        if re.match(r"^(?:[a-z][a-z0-9+.-]*:|//)", target, re.I):  # another host or scheme: text only
+            return label
+        return f'<a href="{target}">{label}</a>'
+
+    return re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", link, t)
+
+
+_BULLET = re.compile(r"^\s*[-*] ")
+_HEADING = re.compile(r"^(#{1,4}) (.*)$")
+_QUOTE = re.compile(r"^\s*&gt; ?")
+_NUMBERED = re.compile(r"^\s*\d+\. ")
+
+
+def markdown_html(text: str | None) -> str:
+    """The safe Markdown subset (see the module docstring) as HTML; every character of the text is
+    escaped first, so nothing in it can become markup of its own."""
+    if not text:
+        return ""
+    out: list[str] = []
+    for block in re.split(r"\n\s*\n", str(text).strip()):
+        lines = [html.escape(line.rstrip(), quote=False) for line in block.strip("\n").split("\n")]
+        if lines[0].lstrip().startswith("&gt;"):
+            body = " ".join(_QUOTE.sub("", ln) for ln in lines)
+            out.append(f'<div class="insats-notis" role="note"><p>{_inline(body)}</p></div>')
+            continue
+        para: list[str] = []
+        items: list[str] = []
+        kind = ""
+
+        def flush() -> None:
+            nonlocal para, items, kind
+            if para:
+                out.append(f"<p>{_inline(' '.join(para))}</p>")
+            if items:
+                out.append(f"<{kind}>{''.join(f'<li>{_inline(i)}</li>' for i in items)}</{kind}>")
+            para, items, kind = [], [], ""
+
+        for line in lines:
+            heading = _HEADING.match(line)
+            if heading:
+                flush()
+                level = len(heading.group(1))
+                out.append(f"<h{level}>{_inline(heading.group(2))}</h{level}>")
+            elif _BULLET.match(line) or _NUMBERED.match(line):
+                new_kind = "ul" if _BULLET.match(line) else "ol"
+                if para or (kind and kind != new_kind):
+                    flush()
+                kind = new_kind
+                items.append((_BULLET if new_kind == "ul" else _NUMBERED).sub("", line))
+            elif items and line.startswith("  "):  # a continuation of the last item
+                items[-1] += " " + line.strip()
+            else:
+                if items:
+                    flush()
+                para.append(line.strip())
+        flush()
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- tables
+def table_html(frame: pd.DataFrame, *, focus: str | None = None, caption: str | None = None) -> str:
+    """A display table as accessible HTML: header cells with ``scope``, the row labels as row
+    headers (left out for a plain 0, 1, 2 … index), every value escaped, missing values empty, and
+    the row whose label is ``focus`` marked (``class="insats-fokus"``, and ``aria-current``)."""
+    show_index = not isinstance(frame.index, pd.RangeIndex)
+    head_cells = ([str(frame.index.name or "")] if show_index else []) + [str(c) for c in frame.columns]
+    head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in head_cells)
+    rows = []
+    for label, row in zip(frame.index, frame.itertuples(index=False)):
+        marked = focus is not None and str(label) == str(focus)
+        attrs = ' class="insats-fokus" aria-current="true"' if marked else ""
+        label_cell = f'<th scope="row">{html.escape(str(label))}</th>' if show_index else ""
+        cells = "".join(f"<td>{html.escape(_cell_text(v))}</td>" for v in row)
+        rows.append(f"<tr{attrs}>{label_cell}{cells}</tr>")
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return (
+        f'<div class="insats-tabell"><table class="insats-table">{cap}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):  # lists and other containers are not NA
+        pass
+    return str(value)
+
+
+# --------------------------------------------------------------------------- sections
+@dataclass(frozen=True)
+class Note:
+    """A paragraph (or list) of text in the safe Markdown subset."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A display table (strings, ``..`` where suppressed) with its caption."""
+
+    caption: str
+    frame: pd.DataFrame
+
+
+@dataclass
+class Section:
+    """One part of a report: a title, its blocks in the order they are shown, a conclusion.
+
+    Blocks are ``Note``, ``Table`` or a chart (any object IPython can display). ``findings`` holds
+    the section's key numbers for conclusions and recommendations (from published values only);
+    ``extra`` holds unpublished intermediate results for tests and follow-up, never displayed.
+    """
+
+    title: str = ""
+    blocks: list[Any] = field(default_factory=list)
+    conclusion: str = ""
+    findings: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    footnote: str | None = None
+    """Shown under the section's tables (the ``..`` footnote when anything can be suppressed)."""
+
+    def note(self, text: str | None) -> None:
+        if text:
+            self.blocks.append(Note(text))
+
+    def table(self, caption: str, frame: pd.DataFrame) -> None:
+        self.blocks.append(Table(caption, frame))
+
+    def chart(self, chart: Any) -> None:
+        if chart is not None:
+            self.blocks.append(chart)
+
+    @property
+    def notes(self) -> list[str]:
+        return [b.text for b in self.blocks if isinstance(b, Note)]
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {b.caption: b.frame for b in self.blocks if isinstance(b, Table)}
+
+    @property
+    def charts(self) -> list[Any]:
+        return [b for b in self.blocks if not isinstance(b, (Note, Table))]
+
+
+def section_of(items: Iterable[Any], title: str = "") -> Section:
+    """A ``Section`` from loose items: text becomes a ``Note``, a DataFrame a ``Table`` without a
+    caption, anything else (charts) stays as it is; ``None`` and empty text are skipped."""
+    sec = Section(title=title)
+    for item in items:
+        if item is None or (isinstance(item, str) and not item.strip()):
+            continue
+        if isinstance(item, str):
+            sec.note(item)
+        elif isinstance(item, (Note, Table)):
+            sec.blocks.append(item)
+        elif isinstance(item, pd.DataFrame):
+            sec.table("", item)
+        else:
+            sec.chart(item)
+    return sec
+
+
+def block_html(block: Any) -> str | None:
+    """HTML of a text or table block (None for a chart, which displays itself)."""
+    if isinstance(block, Note):
+        return markdown_html(block.text)
+    if isinstance(block, Table):
+        caption = (
+            f'<p class="insats-tabellrubrik"><strong>{html.escape(block.caption)}</strong></p>' if block.caption else ""
+        )
+        return caption + table_html(block.frame)
+    if isinstance(block, pd.DataFrame):
+        return table_html(block)
+    if isinstance(block, str):
+        return markdown_html(block)
+    return None
+
+
+def show(*items: Any, min_cell: int | None = None) -> None:
+    """Display sections or loose items in a notebook: text and tables as escaped HTML, charts as
+    themselves. A ``Section`` shows its title (``###``), blocks, footnote and conclusion."""
+    for item in items:
+        if item is None or (isinstance(item, str) and not item.strip()):
+            continue
+        if isinstance(item, Section):
+            _show_section(item, min_cell)
+            continue
+        piece = block_html(item)
+        display(HTML(piece) if piece is not None else item)
+
+
+def _show_section(sec: Section, min_cell: int | None) -> None:
+    if sec.title:
+        display(HTML(markdown_html(f"### {sec.title}")))
+    for block in sec.blocks:
+        piece = block_html(block)
+        display(HTML(piece) if piece is not None else block)
+    note = sec.footnote or (footnote(min_cell) + "." if min_cell and sec.tables else None)
+    if note:
+        display(HTML(f'<p class="insats-fotnot"><small>{html.escape(note)}</small></p>'))
+    if sec.conclusion:
+        display(HTML(markdown_html(f"**Slutsats.** {sec.conclusion}")))

@@ -1,0 +1,108 @@
+"""Sundbyberg's evaluation (2016) in five areas, as pure functions over a loaded study.
+
+The notebook ``notebooks/utvardering.ipynb`` is a thin report over this package: one module per
+area. Each area has analysis functions (tables with counts, shares and intervals, unprotected), and
+a ``section_*`` function that runs them, sends every published table through disclosure control
+(``insats.analysis.privacy``), builds the charts and writes a short Swedish conclusion, returned as
+an ``insats.reports.render.Section``. ``recommendations`` turns the sections' key numbers
+(``Section.findings``) into a list of recommendations, each naming the number and the threshold
+that triggered it.
+
+Areas (``docs/design.md``, Sundbyberg's utvärdering):
+
+1. *Alla erbjuds en insats* — ``offer_frame``, ``offer_rates``, ``capacity_gap``.
+2. *Närvarokrav* — ``attendance_frame``, ``attendance_by``, ``monthly_attendance``,
+   ``interrupted_time_series``.
+3. *Valfrihet och LOV* — ``has_lov``, ``providers_per_category``, ``lov_volume``, ``chosen_by_provider``,
+   ``outcomes_by_group``, ``lov_questions``.
+4. *Dagens insatser* — ``intervention_outcomes``, ``cost_per_outcome``.
+5. *En väg in* — ``path_table``.
+
+Definitions reuse ``insats.analysis.measures`` (``Context``, ``ended_participations``, ``outcome_frame``
+and the measures' definitions); choices this module makes are in the docstrings and in
+``docs/antaganden.md`` (rows U1–U10).
+"""
+
+from __future__ import annotations
+
+from insats.reports.render import Section, show
+from insats.reports.utvardering.common import (
+    AGE_GROUPS,
+    DAYS_PER_MONTH,
+    OMFATTNING,
+    format_shown,
+    intervention_labels,
+    make_context,
+    protect_shares,
+)
+from insats.reports.utvardering.erbjudande import capacity_gap, offer_frame, offer_rates, section_offer
+from insats.reports.utvardering.insatser import cost_per_outcome, intervention_outcomes, section_interventions
+from insats.reports.utvardering.lov import (
+    chosen_by_provider,
+    has_lov,
+    lov_questions,
+    lov_volume,
+    outcomes_by_group,
+    providers_per_category,
+    section_lov,
+)
+from insats.reports.utvardering.narvaro import (
+    attendance_by,
+    attendance_frame,
+    interrupted_time_series,
+    its_chart,
+    monthly_attendance,
+    section_attendance,
+)
+from insats.reports.utvardering.rekommendationer import (
+    DEFAULT_THRESHOLDS,
+    Recommendation,
+    all_findings,
+    recommendations,
+    recommendations_markdown,
+    show_recommendations,
+    summary,
+)
+from insats.reports.utvardering.vagin import PATH_STEPS, path_table, section_path
+
+__all__ = [
+    "AGE_GROUPS",
+    "DAYS_PER_MONTH",
+    "DEFAULT_THRESHOLDS",
+    "OMFATTNING",
+    "PATH_STEPS",
+    "Recommendation",
+    "Section",
+    "all_findings",
+    "attendance_by",
+    "attendance_frame",
+    "capacity_gap",
+    "chosen_by_provider",
+    "cost_per_outcome",
+    "format_shown",
+    "has_lov",
+    "interrupted_time_series",
+    "intervention_labels",
+    "intervention_outcomes",
+    "its_chart",
+    "lov_questions",
+    "lov_volume",
+    "make_context",
+    "monthly_attendance",
+    "offer_frame",
+    "offer_rates",
+    "outcomes_by_group",
+    "path_table",
+    "protect_shares",
+    "providers_per_category",
+    "recommendations",
+    "recommendations_markdown",
+    "section_attendance",
+    "section_interventions",
+    "section_lov",
+    "section_offer",
+    "section_path",
+    "show",
+    "show_recommendations",
+    "summary",
+]

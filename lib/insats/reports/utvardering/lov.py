@@ -1,0 +1,376 @@
+"""3. Valfrihet och LOV: providers per category, the volume LOV needs, choice, outcomes per provider."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from insats import contract
+from insats.analysis.measures import (
+    OE_CATEGORICAL,
+    OE_NUMERIC,
+    Context,
+    ended_participations,
+    open_interventions,
+    outcome_frame,
+)
+from insats.analysis.stats import observed_expected, wilson_interval
+from insats.charts import ranked_bars
+from insats.contract import ALLA
+from insats.reports.render import Section
+from insats.reports.utvardering.common import (
+    _missing,
+    _n_months,
+    _num,
+    _participations,
+    _pct,
+    _with_wilson,
+    format_shown,
+    protect_shares,
+)
+
+# --------------------------------------------------------------------------- 3. LOV
+
+
+def has_lov(ctx: Context) -> bool:
+    """True when the study has an intervention at a LOV provider (``lov`` Ja or ``regi`` lov)."""
+    if "insatser" not in ctx.study:
+        return False
+    ins = ctx.study["insatser"]
+    return bool((ins["lov"].astype("boolean").fillna(False).astype(bool) | (ins["regi"].astype(object) == "lov")).any())
+
+
+def providers_per_category(ctx: Context) -> pd.DataFrame:
+    """Per category: distinct providers (``utforare``; an empty provider counts as the
+    intervention's own id) of interventions open in the period and counted as intervention, of
+    which LOV providers, and the regi forms present. Counts of providers are not about persons."""
+    ins = open_interventions(ctx).copy()
+    ins["utf"] = ins["utforare"].astype(object).fillna(ins["insats_id"].astype(object))
+    ins["is_lov"] = ins["lov"].astype("boolean").fillna(False).astype(bool) | (ins["regi"].astype(object) == "lov")
+    rows = []
+    for c in [c for c in contract.codes("kategori") if c in set(ins["kategori"].astype(object))]:
+        sel = ins[ins["kategori"].astype(object) == c]
+        rows.append(
+            (
+                c,
+                sel["utf"].nunique(),
+                sel.loc[sel["is_lov"], "utf"].nunique(),
+                ", ".join(contract.label("regi", r) for r in sorted(set(sel["regi"].astype(object)))),
+            )
+        )
+    return pd.DataFrame(rows, columns=["kategori", "utforare", "lov_utforare", "regi"])
+
+
+def lov_volume(ctx: Context, min_deltagare: int = 20, providers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Can the volume of each category sustain several providers?
+
+    Per category: ``per_ar`` = participations started in the period / (months in the period / 12)
+    (participations per year); ``utforare`` = providers today (``providers_per_category``);
+    ``per_utforare`` = per_ar / utforare; ``max_utforare`` = ⌊per_ar / min_deltagare⌋, the number of
+    providers that could each get the stated minimum; ``racker`` = max_utforare ≥ 2 (the volume can
+    carry a choice between at least two providers). ``deltaganden`` is the count behind per_ar
+    (a count of participations, protected when published).
+    """
+    if providers is None:
+        providers = providers_per_category(ctx)
+    years = _n_months(ctx) / 12
+    p = _participations(ctx)
+    p = p[(p["pos"] >= 0) & ctx.in_period(p["start"])]
+    counts = p["kategori"].astype(object).value_counts()
+    out = providers[["kategori", "utforare", "lov_utforare"]].copy()
+    out["deltaganden"] = out["kategori"].map(counts).fillna(0).astype(float)
+    out["per_ar"] = out["deltaganden"] / years
+    out["per_utforare"] = np.where(
+        out["utforare"] > 0, out["per_ar"] / out["utforare"].where(out["utforare"] > 0), np.nan
+    )
+    out["max_utforare"] = np.floor(out["per_ar"] / min_deltagare).astype(int)
+    out["racker"] = out["max_utforare"] >= 2
+    out["min_deltagare"] = min_deltagare
+    return out
+
+
+def chosen_by_provider(ctx: Context) -> pd.DataFrame:
+    """Per LOV provider and for all (``ALLA``): participations started in the period (``namnare``)
+    and those where the person chose the provider (``taljare``; empty counts as not chosen, as in
+    the measure lov_andel_valt), share and Wilson interval. Unprotected."""
+    p = _participations(ctx)
+    q = p[p["lov"] & ctx.in_period(p["start"]) & (p["pos"] >= 0)]
+    chosen = np.array([v is True for v in q["vald"]], dtype=bool)
+    f = pd.DataFrame({"utforare": q["utforare"].astype(object).fillna("(okänd)").to_numpy(), "valt": chosen})
+    g = f.groupby("utforare", sort=True)["valt"].agg(["sum", "size"])
+    out = pd.DataFrame(
+        {
+            "utforare": list(g.index) + [ALLA],
+            "taljare": list(g["sum"].astype(float)) + [float(chosen.sum())],
+            "namnare": list(g["size"].astype(float)) + [float(len(f))],
+        }
+    )
+    return _with_wilson(out)
+
+
+def _outcome_frame_ext(ctx: Context) -> pd.DataFrame:
+    """``measures.outcome_frame`` plus the intervention's id, provider, regi and LOV flag."""
+    frame = outcome_frame(ctx)
+    q = ended_participations(ctx)
+    p = _participations(ctx)
+    for col in ("insats_id", "utforare", "regi", "namn"):
+        frame[col] = p.loc[q.index, col].astype(object).to_numpy() if col in p else None
+    frame["lov"] = p.loc[q.index, "lov"].to_numpy(dtype=bool) if "lov" in p else False
+    return frame
+
+
+def outcomes_by_group(ctx: Context, group: str, *, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Exits to work or studies per ``group`` (``utforare``, ``regi``, ``insats_id``,
+    ``kategori`` or ``area``) among participations ended in the period (the measure
+    utfall_arbete_studier_andel), with a Wilson interval, and case-mix adjusted observed/expected
+    (``stats.observed_expected`` with the covariates of ``justerat_utfall_oe``, ``group`` as the
+    group). Columns: ``group``, ``taljare`` (O), ``namnare`` (n), ``andel``, ``lo``, ``hi``,
+    ``forvantat`` (E), ``oe``, ``oe_lo``, ``oe_hi``; a last row ``ALLA``. Unprotected."""
+    if frame is None:
+        frame = _outcome_frame_ext(ctx)
+    f = frame.assign(**{group: frame[group].astype(object).fillna("(okänd)")})
+    g = f.groupby(group, sort=True)["arbete_studier"].agg(["sum", "size"])
+    out = pd.DataFrame(
+        {
+            group: list(g.index),
+            "taljare": g["sum"].astype(float).to_numpy(),
+            "namnare": g["size"].astype(float).to_numpy(),
+        }
+    )
+    out = _with_wilson(out)
+    out["forvantat"], out["oe"], out["oe_lo"], out["oe_hi"] = np.nan, np.nan, np.nan, np.nan
+    if len(f) and f["arbete_studier"].nunique() == 2:
+        oe = observed_expected(f, outcome="arbete_studier", group=group, categorical=OE_CATEGORICAL, numeric=OE_NUMERIC)
+        for src, dst in (("expected", "forvantat"), ("oe", "oe"), ("lo", "oe_lo"), ("hi", "oe_hi")):
+            out[dst] = out[group].map(oe[src]).astype(float)
+    k, n = float(f["arbete_studier"].sum()), float(len(f))
+    lo, hi = wilson_interval(k, n)
+    total = pd.DataFrame(
+        [
+            {
+                group: ALLA,
+                "taljare": k,
+                "namnare": n,
+                "andel": k / n if n else np.nan,
+                "lo": float(lo),
+                "hi": float(hi),
+                "forvantat": k,
+                "oe": 1.0 if n else np.nan,
+                "oe_lo": np.nan,
+                "oe_hi": np.nan,
+            }
+        ]
+    )
+    return pd.concat([out, total], ignore_index=True)
+
+
+def _leaky_parents(frame: pd.DataFrame, child_pub: pd.DataFrame, child: str, parent: str) -> set:
+    """Parent groups (e.g. regi) whose row would reveal a suppressed child row (e.g. a provider) by
+    subtraction: parents with exactly one suppressed child that has participations."""
+    pairs = frame[[child, parent]].astype(object).fillna("(okänd)").drop_duplicates()
+    hidden = set(child_pub.loc[child_pub["undertryckt"], child])
+    out = set()
+    for par, grp in pairs.groupby(parent):
+        if sum(c in hidden for c in grp[child]) == 1:
+            out.add(par)
+    return out
+
+
+def lov_questions(
+    volume: pd.DataFrame,
+    *,
+    chosen_share: float | None,
+    provider_outcomes: pd.DataFrame | None,
+    min_deltagare: int,
+    lov_present: bool,
+) -> list[str]:
+    """The questions the municipality must answer before choosing LOV, each with the numbers
+    from this study that make it pressing (Swedish)."""
+    qs = []
+    ok = volume[volume["racker"]]
+    not_ok = volume[~volume["racker"]]
+    names = lambda t: ", ".join(contract.label("kategori", c).lower() for c in t["kategori"])  # noqa: E731  (a one-line local helper)
+    if len(ok):
+        qs.append(
+            f"Vilka kategorier ska ingå i valfrihetssystemet? Volymen räcker för minst två utförare med "
+            f"{min_deltagare} deltaganden per år i: {names(ok)}."
+        )
+    if len(not_ok):
+        qs.append(
+            f"Hur ska kategorier med liten volym ordnas? I {names(not_ok)} räcker volymen inte till två utförare "
+            f"med minst {min_deltagare} deltaganden per år; där passar egen regi eller upphandling bättre än LOV."
+        )
+    if chosen_share is not None and pd.notna(chosen_share):
+        qs.append(
+            f"Hur ska ickevalsalternativet se ut? {_pct(1 - chosen_share)} av deltagandena hos LOV-utförare "
+            "började utan att personen själv valt utförare."
+        )
+    elif not lov_present:
+        qs.append(
+            "Hur ska ickevalsalternativet se ut för dem som inte väljer? Studien har inga LOV-utförare, så det "
+            "finns inga egna uppgifter om hur många som väljer själva."
+        )
+    if provider_outcomes is not None and len(provider_outcomes):
+        po = provider_outcomes[(provider_outcomes["utforare"] != ALLA) & provider_outcomes["andel"].notna()]
+        if len(po) >= 2:
+            qs.append(
+                f"Ska ersättningen vara resultatbaserad? Andelen avslut till arbete eller studier skiljer mellan "
+                f"utförarna: {_pct(po['andel'].min())}–{_pct(po['andel'].max())}."
+            )
+    per = volume["per_utforare"].dropna()
+    if len(per):
+        qs.append(
+            f"Hur ska utförarna följas upp? Med i median {_num(per.median())} deltaganden per utförare och år "
+            "blir skillnader mellan utförare osäkra; bestäm mått, uppföljningstid och vad som händer vid "
+            "svaga resultat innan systemet startar."
+        )
+    qs.append(
+        "Vilka krav ställs för godkännande (närvarorapportering, uppgifter till kommunen, kvalitet), och "
+        "hur ska den egna regin konkurrera på samma villkor?"
+    )
+    qs.append("Hur får de som står långt från arbetsmarknaden information och stöd för att kunna välja?")
+    return qs
+
+
+def section_lov(ctx: Context, measures, *, min_cell: int = 5, lov_min_deltagare: int = 20) -> Section:
+    """Area 3: providers per category, chosen share, outcomes per provider and regi, volume, questions."""
+    s = Section("Valfrihet och LOV")
+    note = _missing(ctx.study, ["insatser", "deltaganden", "personer"], "Valfrihet och LOV")
+    if note:
+        s.note(note)
+        s.conclusion = "Avsnittet kan inte beräknas med de tabeller som finns."
+        return s
+    lov = has_lov(ctx)
+    s.findings["lov_finns"] = lov
+    s.findings["lov_min_deltagare"] = lov_min_deltagare
+    if not lov:
+        s.note(
+            "**LOV-utförare saknas:** studien har inga insatser hos LOV-utförare (`regi` lov eller `lov` Ja "
+            "i `insatser`). Andelen som själva valt utförare och jämförelsen mellan LOV-utförare kan därför "
+            "inte beräknas; volymen per kategori och frågorna inför ett beslut om LOV visas ändå."
+        )
+    prov = providers_per_category(ctx)
+    vol = lov_volume(ctx, lov_min_deltagare, prov)
+    s.extra["volym"] = vol
+    vol_pub = protect_shares(
+        vol.assign(namn=[contract.label("kategori", c) for c in vol["kategori"]]),
+        min_cell,
+        key="kategori",
+        num="deltaganden",
+        den=None,
+        values=("per_ar", "per_utforare"),
+        total=None,
+    )
+    vol_pub["racker_text"] = np.where(vol_pub["racker"], "Ja", "Nej")
+    s.table(
+        "Utförare och volym per kategori",
+        format_shown(
+            vol_pub.assign(regi=prov["regi"].to_numpy()),
+            {
+                "namn": ("Kategori", "text"),
+                "utforare": ("Utförare", "antal"),
+                "lov_utforare": ("Varav LOV", "antal"),
+                "regi": ("Regi", "text"),
+                "per_ar": ("Deltaganden per år", "antal"),
+                "per_utforare": ("Per utförare och år", "antal"),
+                "max_utforare": (f"Utförare med minst {lov_min_deltagare}/år", "antal"),
+                "racker_text": ("Räcker för flera", "text"),
+            },
+        ),
+    )
+    s.findings["lov_racker"] = [contract.label("kategori", c).lower() for c in vol.loc[vol["racker"], "kategori"]]
+    s.findings["lov_racker_inte"] = [contract.label("kategori", c).lower() for c in vol.loc[~vol["racker"], "kategori"]]
+    chosen_share = None
+    if lov:
+        ch = chosen_by_provider(ctx)
+        ch["grupp"] = ch["utforare"].replace({ALLA: "Alla LOV-utförare"})
+        chp = protect_shares(ch, min_cell, key="utforare", values=("andel", "lo", "hi"))
+        s.table(
+            "Andel som själva valt utförare (LOV)",
+            format_shown(
+                chp,
+                {
+                    "grupp": ("Utförare", "text"),
+                    "namnare": ("Deltaganden", "antal"),
+                    "taljare": ("Valde själv", "antal"),
+                    "andel": ("Andel", "andel"),
+                    "lo:hi": ("95 % konfidensintervall", "intervall"),
+                },
+            ),
+        )
+        tot = chp.iloc[-1]
+        chosen_share = float(tot["andel"]) if pd.notna(tot["andel"]) else None
+        s.findings["lov_andel_valt"] = chosen_share
+    frame = _outcome_frame_ext(ctx)
+    cols = {
+        "grupp": ("", "text"),
+        "namnare": ("Avslutade", "antal"),
+        "taljare": ("Arbete/studier", "antal"),
+        "andel": ("Andel", "andel"),
+        "lo:hi": ("95 % KI", "intervall"),
+        "oe": ("O/E justerat", "kvot"),
+        "oe_lo:oe_hi": ("95 % KI för O/E", "intervall_kvot"),
+    }
+    po_pub = None
+    if len(frame):
+        po = outcomes_by_group(ctx, "utforare", frame=frame)
+        po["grupp"] = po["utforare"].replace({ALLA: "Alla utförare"})
+        po_pub = protect_shares(
+            po, min_cell, key="utforare", values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi")
+        )
+        s.table(
+            "Avslut till arbete eller studier per utförare",
+            format_shown(po_pub, {**cols, "grupp": ("Utförare", "text")}),
+        )
+        pr = outcomes_by_group(ctx, "regi", frame=frame)
+        pr["grupp"] = [("Alla" if c == ALLA else contract.label("regi", c)) for c in pr["regi"]]
+        pr["undertryckt"] = pr["regi"].isin(_leaky_parents(frame, po_pub, "utforare", "regi"))
+        pr_pub = protect_shares(
+            pr, min_cell, key="regi", values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi")
+        )
+        s.table("Avslut till arbete eller studier per regi", format_shown(pr_pub, {**cols, "grupp": ("Regi", "text")}))
+        s.extra["utfall_regi"] = pr
+
+        long = po_pub.assign(
+            matt="justerat_utfall_oe",
+            omrade_kod=po_pub["utforare"],
+            varde=po_pub["oe"],
+            lo=po_pub["oe_lo"],
+            hi=po_pub["oe_hi"],
+        )
+        s.chart(
+            ranked_bars(
+                long[["matt", "omrade_kod", "varde", "taljare", "namnare", "undertryckt", "lo", "hi"]],
+                "justerat_utfall_oe",
+                min_cell=min_cell,
+                title="Avslut till arbete/studier per utförare, observerat/förväntat",
+            )
+        )
+        s.note(
+            "O/E: observerade avslut till arbete eller studier delat med förväntade, med förväntat från "
+            "samma modell av deltagarnas egenskaper som måttet justerat_utfall_oe (ålder, kön, utrikes född, "
+            "utbildning, försörjningshinder, bistånd före start). Över 1 = bättre än deltagarna väntas klara sig."
+        )
+    lov_rows = None
+    if po_pub is not None and lov:
+        lov_prov = set(frame.loc[frame["lov"], "utforare"].dropna())
+        lov_rows = po_pub[po_pub["utforare"].isin(lov_prov)]
+    s.extra["fragor"] = lov_questions(
+        vol, chosen_share=chosen_share, provider_outcomes=lov_rows, min_deltagare=lov_min_deltagare, lov_present=lov
+    )
+    s.note(
+        "**Frågor kommunen behöver besvara innan LOV väljs:**\n\n"
+        + "\n".join(f"{i}. {q}" for i, q in enumerate(s.extra["fragor"], 1))
+    )
+    parts = [
+        f"{len(vol)} kategorier har insatser i perioden; volymen räcker för minst två utförare med "
+        f"{lov_min_deltagare} deltaganden per år i {len(s.findings['lov_racker'])} av dem."
+    ]
+    if chosen_share is not None:
+        parts.append(
+            f"{_pct(chosen_share)} av deltagandena hos LOV-utförare började efter att personen själv valt utförare."
+        )
+    elif not lov:
+        parts.append("Inga LOV-utförare finns i uppgifterna, så valfriheten kan inte utvärderas med egna data.")
+    s.conclusion = " ".join(parts)
+    return s

@@ -1,0 +1,157 @@
+"""The publication's disclosure model: primary rule, relations, LP audit, secondary suppression.
+
+Intervals are checked against brute force: every integer assignment of the hidden cells that
+satisfies the relations, enumerated (an independent route to the LP's min and max)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from insats.analysis.disclosure import CellKey, Disclosure, dims_of
+
+
+def key(count: str, area: str | None = None, period: str = "P") -> CellKey:
+    return CellKey(count, dims_of(omrade=area), period)
+
+
+def line(d: Disclosure, count: str, values: dict[str, float], total: float) -> tuple[int, list[int]]:
+    t = d.cell(key(count), total)
+    parts = [d.cell(key(count, a), v) for a, v in values.items()]
+    d.add_sum(t, parts)
+    return t, parts
+
+
+def brute_interval(d: Disclosure, hidden: np.ndarray, target: int, top: int = 40) -> tuple[int, int]:
+    """min and max of the target over all integer assignments 0..top of the hidden cells
+    (vectorised enumeration; keep the hidden cells few)."""
+    hid = [int(i) for i in np.flatnonzero(hidden)]
+    vals = np.array([c.value for c in d.cells], dtype=float)
+    grids = np.stack(np.meshgrid(*[np.arange(top + 1)] * len(hid), indexing="ij"), axis=-1).reshape(-1, len(hid))
+    ok = np.ones(len(grids), dtype=bool)
+    col = {i: k for k, i in enumerate(hid)}
+    for rel in d.relations:
+        s = np.zeros(len(grids))
+        for i, c in rel.terms:
+            s += c * (grids[:, col[i]] if i in col else vals[i])
+        ok &= (np.abs(s) <= 1e-9) if rel.equality else (s <= 1e-9)
+    values = grids[ok, col[target]]
+    return int(values.min()), int(values.max())
+
+
+def test_a_lone_small_cell_gets_a_partner_and_a_wide_interval():
+    d = Disclosure(min_cell=5)
+    t, (a, b, c) = line(d, "n", {"a": 3, "b": 10, "c": 12}, 25)
+    hidden = d.protect()
+    assert hidden[a] and hidden[b] and not hidden[c] and not hidden[t]
+    lo, hi = d.intervals(hidden, [a])[a]
+    assert (lo, hi) == (0, 13) == brute_interval(d, hidden, a)
+    assert d.audit() == []
+    assert any("primär" in r["skal"] for r in d.log()) and any("sekundär" in r["skal"] for r in d.log())
+
+
+def test_two_small_cells_are_not_enough_for_each_other():
+    """1 and 2 hidden together still say "both are small" (1 + 2 = 3): a third cell is hidden."""
+    d = Disclosure(min_cell=5)
+    _, (a, b, c) = line(d, "n", {"a": 1, "b": 2, "c": 20}, 23)
+    hidden = d.protect()
+    assert hidden[a] and hidden[b] and hidden[c]
+    assert d.intervals(hidden, [a])[a] == (0, 23)
+    assert d.audit() == []
+
+
+def test_protection_level_is_a_parameter():
+    d = Disclosure(min_cell=5, protection=2)
+    line(d, "n", {"a": 1, "b": 2, "c": 20}, 23)
+    hidden = d.protect()
+    assert hidden.sum() == 2  # an interval of width 3 is enough at level 2
+
+
+def test_complement_of_a_share_is_protected():
+    """8 of 9: the 1 person without the outcome is a small count too."""
+    d = Disclosure(min_cell=5)
+    k_t, (k_a, k_b) = line(d, "k", {"a": 8, "b": 30}, 38)
+    n_t, (n_a, n_b) = line(d, "n", {"a": 9, "b": 40}, 49)
+    comps = [d.add_share(k, n) for k, n in ((k_a, n_a), (k_b, n_b), (k_t, n_t))]
+    hidden = d.protect()
+    assert hidden[comps[0]] and (hidden[k_a] or hidden[n_a])
+    lo, hi = d.intervals(hidden, [comps[0]])[comps[0]]
+    assert hi - lo >= 5
+    assert d.audit() == []
+
+
+def test_a_count_shared_by_two_measures_is_one_decision():
+    d = Disclosure(min_cell=5)
+    n_t, n_parts = line(d, "ansokningar", {"a": 20, "b": 3, "c": 30}, 53)
+    again = [d.cell(key("ansokningar", a), v) for a, v in {"a": 20, "b": 3, "c": 30}.items()]
+    assert again == n_parts and d.cell(key("ansokningar"), 53) == n_t
+    with pytest.raises(ValueError, match="två olika värden"):
+        d.cell(key("ansokningar", "a"), 21)
+
+
+def test_years_add_up_to_the_period():
+    """A small count in one year is protected against the period minus the other year."""
+    d = Disclosure(min_cell=5)
+    span = d.cell(CellKey("avslutade", dims_of(omrade="a"), "2015-01:2016-12"), 14)
+    y1 = d.cell(CellKey("avslutade", dims_of(omrade="a"), "2015-01:2015-12"), 12)
+    y2 = d.cell(CellKey("avslutade", dims_of(omrade="a"), "2016-01:2016-12"), 2)
+    d.add_sum(span, [y1, y2])
+    hidden = d.protect()
+    assert hidden[y2] and (hidden[y1] or hidden[span])
+    assert d.audit() == []
+
+
+def test_union_counts_give_bounds_not_sums():
+    """Distinct people over two years: period ≤ year1 + year2 and ≥ each year."""
+    d = Disclosure(min_cell=5)
+    span = d.cell(CellKey("personer", (), "S"), 30)
+    y1 = d.cell(CellKey("personer", (), "Y1"), 28)
+    y2 = d.cell(CellKey("personer", (), "Y2"), 3)
+    d.add_sum(span, [y1, y2], exact=False)
+    hidden = d.protect()
+    assert hidden[y2]
+    lo, hi = d.intervals(hidden, [y2])[y2]
+    assert lo == 2 and hi == 30  # y2 ≥ span − y1 = 2 and y2 ≤ span: wide enough
+    assert (lo, hi) == brute_interval(d, hidden, y2, top=35)
+    assert d.audit() == []
+
+
+def test_lp_intervals_match_brute_force_on_random_tables():
+    rng = np.random.default_rng(7)
+    checked = 0
+    for _ in range(25):
+        d = Disclosure(min_cell=5)
+        rows, cols = 3, 3
+        grid = rng.integers(0, 12, size=(rows, cols))
+        cell = {(r, c): d.cell(CellKey("x", dims_of(r=r, c=c)), grid[r, c]) for r in range(rows) for c in range(cols)}
+        for r in range(rows):
+            d.add_sum(d.cell(CellKey("x", dims_of(r=r)), grid[r].sum()), [cell[r, c] for c in range(cols)])
+        for c in range(cols):
+            d.add_sum(d.cell(CellKey("x", dims_of(c=c)), grid[:, c].sum()), [cell[r, c] for r in range(rows)])
+        hidden = d.protect()
+        targets = [int(i) for i in np.flatnonzero(hidden)][:2]
+        if hidden.sum() > 4:  # keep the enumeration small (37 ** 4 assignments)
+            continue
+        for t in targets:
+            lo, hi = d.intervals(hidden, [t])[t]
+            assert (round(lo), round(hi) if np.isfinite(hi) else hi) == brute_interval(d, hidden, t, top=36)
+            checked += 1
+        assert d.audit() == []
+    assert checked >= 10
+
+
+def test_audit_finds_a_weak_pattern():
+    d = Disclosure(min_cell=5)
+    _, (a, b, c) = line(d, "n", {"a": 1, "b": 2, "c": 20}, 23)
+    d.protect()
+    weak = d.suppressed.copy()
+    weak[c] = False  # only the two small ones hidden: 1 + 2 = 3 is known
+    found = d.audit(weak)
+    assert {v.key for v in found} == {d.cells[a].key, d.cells[b].key}
+    assert all(v.hi - v.lo == 3 for v in found)
+
+
+def test_min_cell_one_hides_nothing():
+    d = Disclosure(min_cell=1)
+    line(d, "n", {"a": 1, "b": 2}, 3)
+    assert not d.protect().any()
