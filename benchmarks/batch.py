@@ -194,24 +194,24 @@ def _tables(record: dict) -> set[str]:
 _LOAD_ONE = """
 import json, shutil, sys, time
 from pathlib import Path
-from insats.data import cache
+from insats.data import validated
 from insats.data.load import load_study
 data, mode = Path(sys.argv[1]), sys.argv[2]
 if mode != "copy":
     shutil.rmtree(data / ".insats-kopia", ignore_errors=True)
 checking = []
-check_study = cache.check_study
+check_study = validated.check_study
 def timed_check(path):  # the validation itself, to tell it from what the copy adds
     t = time.perf_counter()
     try:
         return check_study(path)
     finally:
         checking.append(time.perf_counter() - t)
-cache.check_study = timed_check
+validated.check_study = timed_check
 t, cpu = time.perf_counter(), time.thread_time()
 study = load_study(data, cache=mode != "old")
 loaded, cpu = time.perf_counter() - t, time.thread_time() - cpu
-cache.wait_for_copies()
+validated.wait_for_copies()
 rows = sum(map(len, study.tables.values()))
 extra = loaded - sum(checking) if checking else None
 print(json.dumps({"laddad": loaded, "cpu": cpu, "kopia": time.perf_counter() - t, "rader": rows, "tillagt": extra}))
@@ -295,7 +295,7 @@ def bench_kommuner(work: Path, count: int, persons: int | None) -> None:
     lokal = _params(work, "lokal", base, korning)
     dask = _params(work, "dask", base, korning)
     os.environ.pop("INSATS_CACHE_DIR", None)
-    from insats.data.cache import ensure_validated
+    from insats.data.validated import ensure_validated
 
     t = time.perf_counter()
     for folder in folders:  # both measured runs find the validated copies

@@ -3,7 +3,7 @@
 ``load_study`` gives a typed ``Study`` and raises ``StudyError`` (with the whole report) when the
 data has errors; ``validate_study`` runs the same pass and only returns the report. A study that
 passed validation is read from its validated copy until a source file changes
-(``insats.data.cache``): the same tables, warnings and provenance, without parsing and checking
+(``insats.data.validated``): the same tables, warnings and provenance, without parsing and checking
 everything again. ``load_cached`` also keeps the study in memory for the next caller in the process.
 """
 
@@ -14,11 +14,12 @@ from pathlib import Path
 import pandas as pd
 
 from insats.contract import TABLE_ORDER, TABLES, fold
-from insats.data.cache import load_cached, load_validated
+from insats.data.cache import load_cached
 from insats.data.files import read_file, scan_folder
 from insats.data.problems import FEL, Problem, ValidationReport
 from insats.data.study import READS, Study
 from insats.data.validate import check_study, check_table
+from insats.data.validated import load_validated
 from insats.errors import StudyError
 
 __all__ = ["load_cached", "load_study", "read_table"]
@@ -29,7 +30,7 @@ def load_study(path: Path | str, *, strict: bool = True, cache: bool = True) -> 
 
     ``Study.warnings`` holds the warnings (without ``strict``: every problem, errors included).
     ``cache``: read the validated copy when the sources are unchanged, and write one after a
-    successful validation (``insats.data.cache``); ``False`` reads and checks the sources.
+    successful validation (``insats.data.validated``); ``False`` reads and checks the sources.
     """
     if cache:
         return load_validated(path, strict=strict)

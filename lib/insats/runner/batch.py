@@ -117,7 +117,7 @@ from typing import Any
 from insats import __version__
 from insats.atomic import atomic_write
 from insats.contract import fold
-from insats.data.cache import combined_hash, current_hashes, ensure_validated, source_files
+from insats.data.validated import combined_hash, current_hashes, ensure_validated, source_files
 from insats.data.files import CSV_SUFFIXES, EXCEL_SUFFIXES, META_FILE, OLD_EXCEL_SUFFIXES, PARQUET_SUFFIXES
 from insats.data.load import read_table
 from insats.errors import InsatsError
