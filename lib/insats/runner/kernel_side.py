@@ -131,7 +131,7 @@ def cleanup(cwd: str) -> None:
                     pd.set_option(key, value)
     schemapi = sys.modules.get("altair.utils.schemapi")
     if schemapi is not None and "altair_debug" in _state:
-        schemapi.DEBUG_MODE = _state["altair_debug"]
+        (schemapi.enable_debug_mode if _state["altair_debug"] else schemapi.disable_debug_mode)()
     alt = sys.modules.get("altair")
     if alt is not None and _state.get("altair"):
         for reg, name in _state["altair"].items():

@@ -92,7 +92,7 @@ def declared_parameters(nb_or_path) -> dict[str, str]:
         value = getattr(node, "value", None)
         for target in targets:
             if isinstance(target, ast.Name):
-                out[target.id] = ast.get_source_segment(code, value) if value is not None else ""
+                out[target.id] = (ast.get_source_segment(code, value) or "") if value is not None else ""
     return out
 
 
