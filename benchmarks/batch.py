@@ -95,7 +95,7 @@ def _stockholm(work: Path, persons: int | None) -> Path:
 
 
 def bench_profiles(work: Path, persons: int | None) -> None:
-    from insats.runner.batch import discover_areas
+    from insats.runner.plan import discover_areas
 
     data = _stockholm(work, persons)
     areas = list(discover_areas(data))

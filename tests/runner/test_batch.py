@@ -1,4 +1,4 @@
-"""Batch runner (insats run): params files, parallel runs, resume, failures, timeouts, Dask."""
+"""Batch runs (insats run, insats.runner.batch): parallel runs, resume, failures, timeouts, Dask."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import pytest
 
 from insats.cli import main
 from insats.runner import batch
-from insats.runner.batch import ReportTask, progress_line, run_batch, run_report
-from insats.runner.config import ConfigError, load_params, resolve
-from insats.runner.index import render_index
+from insats.runner.batch import progress_line, run_batch
+from insats.runner.config import load_params
+from insats.runner.execute import run_report
+from insats.runner.tasks import ReportTask
 from tests.support import FIXTURES
 
 NOTEBOOKS = FIXTURES / "notebooks"
@@ -71,52 +72,6 @@ def statuses(result) -> dict[str, str]:
 
 
 ALL = ["studie", "profil_01", "profil_02", "profil_03"]
-
-
-# --------------------------------------------------------------------------- config
-def test_load_params_resolves_paths_and_areas(tmp_path):
-    params = make_project(tmp_path)
-    cfg = load_params(params)
-    assert cfg.root == tmp_path.resolve()
-    assert cfg.notebooks == [tmp_path.resolve() / "notebooks" / "studie.ipynb"]
-    assert cfg.profile.name == "profil.ipynb"
-    assert cfg.out_dir == tmp_path.resolve() / "reports" / "test"
-    nb_params = cfg.notebook_parameters(omrade="01")
-    assert nb_params["data_dir"] == str(tmp_path.resolve() / "data" / "s")
-    assert Path(nb_params["data_dir"]).is_absolute()
-    assert nb_params["omrade"] == "01" and "korning" not in nb_params
-    assert resolve("/abs/x", tmp_path) == Path("/abs/x")
-    assert batch.discover_areas(cfg.data_dir) == {
-        "01": "Rinkeby-Kista",
-        "02": "Spånga-Tensta",
-        "03": "Hässelby-Vällingby",
-    }
-
-
-@pytest.mark.parametrize(
-    "korning, extra, key",
-    [
-        ("  okand: 1", "", "korning.okand"),
-        ("", 'fran: "2012-13"', "fran"),
-        ("  cell_timeout: -1", "", "korning.cell_timeout"),
-    ],
-)
-def test_load_params_errors_name_the_key(tmp_path, korning, extra, key):
-    params = make_project(tmp_path, korning=korning)
-    if extra:
-        params.write_text(params.read_text().replace('fran: "2012-01"', extra))
-    with pytest.raises(ConfigError, match=re.escape(key)):
-        load_params(params)
-
-
-def test_load_params_missing_notebook_and_section(tmp_path):
-    params = make_project(tmp_path)
-    params.write_text(params.read_text().replace("profil: profil", "profil: finnsinte"))
-    with pytest.raises(ConfigError, match=r"finnsinte.*finns inte"):
-        load_params(params)
-    params.write_text("data_dir: data/s\n")
-    with pytest.raises(ConfigError, match="korning"):
-        load_params(params)
 
 
 # --------------------------------------------------------------------------- runs
@@ -304,25 +259,6 @@ def test_no_variable_leak_between_reports_on_a_reused_kernel(tmp_path):
     # execution counts start over, as in a fresh kernel
     counts = [c.execution_count for c in nb2.cells if c.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1))
-
-
-def test_external_reference_detection_and_index_escaping():
-    html = '<script src="https://cdn.x/require.js"></script><link href="//fonts.x/a.css"><script>var a;</script>'
-    assert batch.external_references(html) == ["https://cdn.x/require.js", "//fonts.x/a.css"]
-    page = render_index(
-        {
-            "namn": "t",
-            "rapporter": [
-                {
-                    "namn": "<b>",
-                    "status": "fel",
-                    "parametrar": {"a": 1},
-                    "fel": {"typ": "ValueError", "meddelande": "x<y", "cell": 3},
-                }
-            ],
-        }
-    )
-    assert "&lt;b&gt;" in page and "x&lt;y" in page and "cell 3" in page and "<script" not in page
 
 
 @pytest.mark.slow

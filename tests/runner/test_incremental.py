@@ -19,8 +19,11 @@ import pytest
 
 from insats.intake.synth import generate
 from insats.runner import batch
-from insats.runner.batch import ReportTask, run_batch, run_report
+from insats.runner.batch import run_batch
 from insats.runner.config import load_params
+from insats.runner.execute import run_report
+from insats.runner.inputs import FolderHashes, what_changed
+from insats.runner.tasks import ReportTask
 from tests.runner.test_batch import NOTEBOOKS, OMRADEN, make_project, statuses
 
 pytestmark = pytest.mark.slow
@@ -41,12 +44,12 @@ def _notebook(path: Path, reads: list[str], extra: str = "", show: str = "") -> 
     params = nbformat.v4.new_code_cell('data_dir = None\nfran = "2012-01"\ntill = "2013-12"\nmin_cell = 5' + extra)
     params.metadata["tags"] = ["parameters"]
     body = nbformat.v4.new_code_cell(
-        "from insats.data import cache\n"
+        "from insats.data import validated\n"
         "from insats.data.load import load_cached\n"
         "studie = load_cached(data_dir)\n"
         + "".join(f'print("{t}", len(studie["{t}"]), studie["{t}"].iloc[:, -1].astype(str).iloc[0])\n' for t in reads)
         + (f'print("{show} =", {show})\n' if show else "")
-        + 'print("räkning", dict(cache.COUNTS))\n'
+        + 'print("räkning", dict(validated.COUNTS))\n'
     )
     nb = nbformat.v4.new_notebook(cells=[params, body])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -131,12 +134,12 @@ def test_a_change_to_one_table_reruns_only_the_reports_that_read_it(tmp_path, sm
     assert "fokus = rinkeby_kista" in _texts(third.out_dir, "las_a")
     assert set(statuses(run_batch(load_params(params), workers=2)).values()) == {"överhoppad"}
     # studie.json (the metadata of every report) and a new file in the folder: every report
-    hashes = batch._Hashes()
+    hashes = FolderHashes()
     last = {r["namn"]: r["lasta"] for r in third.records}
     _edit(data / "studie.json", '"syntetisk": true', '"syntetisk": true, "x": 1')
     (data / "las_mig.txt").write_text("anteckningar\n", encoding="utf-8")
     for name in ALL:
-        assert batch._what_changed(last[name], hashes) == [
+        assert what_changed(last[name], hashes) == [
             "filerna i studien har ändrats (ny fil las_mig.txt)",
             "filen studie.json har ändrats",
         ]

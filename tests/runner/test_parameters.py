@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 
 from insats.cli import main
 from insats.errors import EXIT_USAGE, ConfigError
-from insats.runner import batch
 from insats.runner.config import load_params
 from insats.runner.execute import _prepare_notebook
+from insats.runner.inputs import FolderHashes
 from insats.runner.parameters import check_injected, declared_parameters, inject, injected_source, literal
+from insats.runner.plan import plan
 from tests.runner.test_batch import NOTEBOOKS, make_project
 
 HOSTILE = "x = 1; __import__('os').system('touch pwned'); y"
@@ -132,9 +133,7 @@ def test_every_plain_value_round_trips_as_a_literal(value):
 def test_a_run_injects_exactly_the_declared_parameters(tmp_path):
     params = make_project(tmp_path, extra='fokus_omrade: "01"\nsov_sekunder: 0')
     cfg = load_params(params)
-    planned, _ = batch._plan(
-        cfg, only=None, force=True, previous={}, version="x", preimports=(), hashes=batch._Hashes()
-    )
+    planned, _ = plan(cfg, only=None, force=True, previous={}, version="x", preimports=(), hashes=FolderHashes())
     names = {}
     for p in planned:
         nb = _prepare_notebook(p.task)

@@ -28,9 +28,9 @@ from typing import Any
 
 import yaml
 
-from insats.contract import fold
 from insats.errors import ConfigError
 from insats.runner.parameters import declared_parameters, is_name, value_problem
+from insats.text import slug
 
 __all__ = [
     "KORNING_KEYS",
@@ -66,21 +66,7 @@ PATH_SUFFIXES = ("_dir", "_mapp", "_fil", "_file", "_path")
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-NAME_LIMIT = 60
-"""Longest file-name part made from a code or a folder name (a hash keeps longer ones apart)."""
 RUN_NAME_LIMIT = 100
-
-
-def safe_name(text: object, limit: int = NAME_LIMIT) -> str:
-    """``text`` as a file-name part: ASCII snake_case (``contract.fold``: no ``/``, ``..`` or control
-    characters), at most ``limit`` characters; a longer or empty one is cut and given a short hash
-    of the original, so different codes never share a name by being cut."""
-    raw = str(text)
-    base = fold(raw)
-    if base and len(base) <= limit:
-        return base
-    digest = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    return f"{(base[: limit - 9].rstrip('_') or 'x')}_{digest}"
 
 
 @dataclass(frozen=True)
@@ -427,9 +413,9 @@ def _studies(value: Any, path: Path, root: Path) -> list[StudySpec]:
         if folder in seen_paths:
             continue
         seen_paths.add(folder)
-        name = safe_name(folder.stem if folder.is_file() else folder.name)
+        name = slug(folder.stem if folder.is_file() else folder.name)
         if name in names:
-            name = safe_name(f"{name}_{hashlib.sha256(str(folder).encode()).hexdigest()[:8]}")
+            name = slug(f"{name}_{hashlib.sha256(str(folder).encode()).hexdigest()[:8]}")
         names.add(name)
         out.append(StudySpec(name, folder, written))
     return out
