@@ -20,10 +20,10 @@ $(STAMP): pyproject.toml constraints.txt
 # The synthetic example studies (deterministic: the same seed gives the same files).
 data: $(DATA)/stockholm/studie.json $(DATA)/sundbyberg/studie.json
 
-$(DATA)/stockholm/studie.json: $(STAMP) lib/insats/synth.py
+$(DATA)/stockholm/studie.json: $(STAMP) $(wildcard lib/insats/intake/synth/*.py)
 	$(BIN)/insats generate stockholm --out $(DATA)/stockholm --seed 2013
 
-$(DATA)/sundbyberg/studie.json: $(STAMP) lib/insats/synth.py
+$(DATA)/sundbyberg/studie.json: $(STAMP) $(wildcard lib/insats/intake/synth/*.py)
 	$(BIN)/insats generate sundbyberg --out $(DATA)/sundbyberg --seed 2016
 
 # The main job on the embedded example data: generate and validate the studies, compute every
