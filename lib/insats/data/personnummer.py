@@ -104,7 +104,7 @@ def series_has_personnummer(values: pd.Series) -> pd.Series:
             return out
         text = num[big].astype("int64").abs().astype(str)
     else:
-        if pd.api.types.is_string_dtype(dtype) and dtype != object:
+        if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
             text = values
             if text.str.len().max() < 10:  # too short to hold one: skip the regular expression
                 return out
