@@ -97,6 +97,32 @@ def _hooks(state: dict[str, Any]) -> dict[str, Any]:
     return dict(on_cell_start=on_cell_start, on_cell_executed=on_cell_executed, on_cell_error=on_cell_error)
 
 
+def merge_adjacent_streams(nb) -> None:
+    """Join consecutive ``stdout`` (or ``stderr``) outputs of a cell into one, as Jupyter shows them.
+
+    The kernel sends what a cell prints in pieces as its buffer is flushed, so one ``print`` can
+    arrive as two outputs when the machine is busy; each becomes its own block in the report page,
+    breaking a printed line in two. Only neighbours are joined: the order of text, tables and
+    charts stays as the cell made it (``NotebookClient.coalesce_streams`` would move text past them)."""
+    for cell in nb.cells:
+        outputs = cell.get("outputs") if cell.get("cell_type") == "code" else None
+        if not outputs:
+            continue
+        merged: list = []
+        for out in outputs:
+            last = merged[-1] if merged else None
+            if (
+                last is not None
+                and out.get("output_type") == "stream"
+                and last.get("output_type") == "stream"
+                and last.get("name") == out.get("name")
+            ):
+                last["text"] = "".join(last["text"]) + "".join(out["text"])
+            else:
+                merged.append(out)
+        cell["outputs"] = merged
+
+
 def _error_info(nb, index: int | None, ename: str, evalue: str) -> dict[str, Any]:
     info: dict[str, Any] = {"cell": None, "exekvering": None, "typ": ename, "meddelande": evalue, "kalla": None}
     if index is not None and 0 <= index < len(nb.cells):
@@ -195,6 +221,7 @@ def run_report(task: ReportTask, *, export: bool = True) -> ReportOutcome:
         reads=reads,
     )
     outcome.phases = {k: round(v, 3) for k, v in phases.items()}
+    merge_adjacent_streams(nb)
     outcome.notebook = nbformat.writes(nb)
     if export:
         export_outcome(outcome, nb)
