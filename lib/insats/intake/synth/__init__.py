@@ -88,8 +88,8 @@ Modules
 -------
 ``model`` (kinds, real figures, planted effects and rates), ``draws`` (random-draw helpers),
 ``catalogue`` (areas, interventions, money), ``tables`` (persons and events; ``generate_tables``),
-``files`` (CSV/Parquet forms; ``generate``), ``kommuner`` (``generate_municipalities``). Names with
-a leading underscore are private to this package.
+``files`` (CSV/Parquet forms; ``generate``), ``kommuner`` (``generate_municipalities``). What the
+modules share beyond the names below is the package's own, not an interface for other code.
 """
 
 from __future__ import annotations

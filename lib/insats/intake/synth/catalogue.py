@@ -11,28 +11,28 @@ import pandas as pd
 
 from insats.contract import CENTRAL, fold
 from insats.intake.synth.model import (
-    _COST,
-    _DEFAULT_PERSONS,
-    _DISTRICT_EFFECTS,
-    _FERIEJOBB_COUNTED,
-    _KOMMUN,
-    _MALGRUPP,
-    _MAX_LINE,
-    _NAME,
-    _OFFER_RATES,
-    _PERIOD,
-    _PLACE_FRAC,
-    _PROVIDERS,
-    _REFORM,
-    _REGI_LETTER,
-    _STHLM_OFFER,
+    CATEGORY_NAMES,
+    COST,
+    DEFAULT_PERSONS,
+    DISTRICT_EFFECTS,
+    FERIEJOBB_COUNTED,
+    KOMMUN,
+    MALGRUPP,
+    MAX_LINE,
+    OFFER_RATES,
+    PERIOD,
+    PLACE_FRAC,
+    PROVIDERS,
+    REFORM,
+    REGI_LETTER,
+    STHLM_OFFER,
     STOCKHOLM_DISTRICTS,
     SUNDBYBERG_AREAS,
 )
 
 
 # --------------------------------------------------------------------------- areas and catalogues
-def _areas(kind: str) -> pd.DataFrame:
+def area_table(kind: str) -> pd.DataFrame:
     if kind == "stockholm":
         names = [d[0] for d in STOCKHOLM_DISTRICTS]
         pop = np.array([d[1] for d in STOCKHOLM_DISTRICTS], float)
@@ -54,15 +54,15 @@ def _areas(kind: str) -> pd.DataFrame:
             "pop": pop,
             "z": z,
             "weight": weight,
-            "effect": [_DISTRICT_EFFECTS[kind][c] for c in codes],
-            "offer": [_OFFER_RATES[kind][c] for c in codes],
+            "effect": [DISTRICT_EFFECTS[kind][c] for c in codes],
+            "offer": [OFFER_RATES[kind][c] for c in codes],
         }
     )
 
 
-def _omraden(kind: str, areas: pd.DataFrame, rng, kommun_kod: tuple[str, str] | None = None) -> pd.DataFrame:
-    year0, n_years = _PERIOD[kind]
-    kod, kommun = kommun_kod or _KOMMUN[kind]
+def omraden_table(kind: str, areas: pd.DataFrame, rng, kommun_kod: tuple[str, str] | None = None) -> pd.DataFrame:
+    year0, n_years = PERIOD[kind]
+    kod, kommun = kommun_kod or KOMMUN[kind]
     rows = []
     growth = 1 + rng.uniform(0.005, 0.02, len(areas))
     share = rng.uniform(0.66, 0.70, len(areas))
@@ -92,9 +92,9 @@ def _catalogue_rows(kind: str, areas: pd.DataFrame) -> list[dict]:
     if kind == "stockholm":
         for code, name in zip(areas["omrade_kod"], areas["omrade"]):
             z = float(areas.loc[areas["omrade_kod"] == code, "z"].iloc[0])
-            for item in _STHLM_OFFER[code].split():
+            for item in STHLM_OFFER[code].split():
                 cat, letter = item.split(":")
-                regi = _REGI_LETTER[letter]
+                regi = REGI_LETTER[letter]
                 strict = cat in ("arbetstraning", "praktik_offentlig", "praktik_privat", "kommunal_anstallning")
                 rows.append(
                     dict(
@@ -132,7 +132,7 @@ def _catalogue_rows(kind: str, areas: pd.DataFrame) -> list[dict]:
                     regi="egen_omrade",
                     narvarokrav=True,
                     lov=False,
-                    raknas_som_insats=code in _FERIEJOBB_COUNTED,
+                    raknas_som_insats=code in FERIEJOBB_COUNTED,
                     giltig_fran=None,
                     giltig_till=None,
                 )
@@ -152,7 +152,7 @@ def _catalogue_rows(kind: str, areas: pd.DataFrame) -> list[dict]:
                 )
             )
     else:
-        before, reform = "2015-12-31", _REFORM
+        before, reform = "2015-12-31", REFORM
         central = [  # name, kategori, regi, utforare, lov, giltig_fran, giltig_till
             ("Jobbcenter – Tvätteri", "arbetstraning", "egen_central", "Jobbcenter Sundbyberg", False, None, None),
             ("Jobbcenter – Städ", "arbetstraning", "egen_central", "Jobbcenter Sundbyberg", False, None, None),
@@ -236,11 +236,11 @@ def _catalogue_rows(kind: str, areas: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _insatser(kind: str, areas: pd.DataFrame, n_persons: int, rng) -> pd.DataFrame:
+def insatser_table(kind: str, areas: pd.DataFrame, n_persons: int, rng) -> pd.DataFrame:
     rows = _catalogue_rows(kind, areas)
     weight = dict(zip(areas["omrade_kod"], areas["weight"]))
     pop = dict(zip(areas["omrade_kod"], areas["pop"]))
-    scale = n_persons / _DEFAULT_PERSONS[kind]
+    scale = n_persons / DEFAULT_PERSONS[kind]
     counters: dict[str, int] = {}
     out = []
     for r in rows:
@@ -252,21 +252,21 @@ def _insatser(kind: str, areas: pd.DataFrame, n_persons: int, rng) -> pd.DataFra
             z_area = 0.0 if code == CENTRAL else float(areas.loc[areas["omrade_kod"] == code, "z"].iloc[0])
             base = (sum(pop.values()) if code == CENTRAL else pop[code]) * 0.002 * np.exp(0.6 * z_area) * jitter
         elif code == CENTRAL:
-            base = n_persons * 0.5 * _PLACE_FRAC[cat] * (0.6 if kind == "stockholm" else 0.4) * jitter
+            base = n_persons * 0.5 * PLACE_FRAC[cat] * (0.6 if kind == "stockholm" else 0.4) * jitter
         else:
-            base = n_persons * weight[code] * 0.5 * _PLACE_FRAC[cat] * jitter
+            base = n_persons * weight[code] * 0.5 * PLACE_FRAC[cat] * jitter
             if kind == "sundbyberg":
                 base *= 0.5
         platser = max(3, round(base * (scale if cat == "feriejobb" else 1.0)))
-        cost = round(_COST[cat] * rng.uniform(0.85, 1.2) / 100) * 100
+        cost = round(COST[cat] * rng.uniform(0.85, 1.2) / 100) * 100
         if "name" in r:
             namn = r["name"]
         elif r.get("unga"):
             namn = f"Ungdomsjobb och coachning 18–24 – {r['area_name']}"
         elif code == CENTRAL:
-            namn = f"Jobbtorg Stockholm – {_NAME[cat].lower()}"
+            namn = f"Jobbtorg Stockholm – {CATEGORY_NAMES[cat].lower()}"
         else:
-            namn = f"{_NAME[cat]} – {r['area_name']}"
+            namn = f"{CATEGORY_NAMES[cat]} – {r['area_name']}"
         if "utforare" in r:
             utf = r["utforare"]
         elif regi == "egen_omrade":
@@ -274,9 +274,9 @@ def _insatser(kind: str, areas: pd.DataFrame, n_persons: int, rng) -> pd.DataFra
         elif regi == "egen_central":
             utf = "Jobbtorg Stockholm"
         else:
-            prov = _PROVIDERS[regi]
+            prov = PROVIDERS[regi]
             utf = prov[int(rng.integers(len(prov)))]
-        malgrupp = "unga_18_24" if r.get("unga") else _MALGRUPP[cat]
+        malgrupp = "unga_18_24" if r.get("unga") else MALGRUPP[cat]
         if regi == "ideell" and cat == "kurs":
             malgrupp = "nyanlanda"
         out.append(
@@ -306,8 +306,8 @@ def _insatser(kind: str, areas: pd.DataFrame, n_persons: int, rng) -> pd.DataFra
     return df
 
 
-def _medel(kind: str, areas: pd.DataFrame, ins: pd.DataFrame, rng) -> pd.DataFrame:
-    year0, n_years = _PERIOD[kind]
+def medel_table(kind: str, areas: pd.DataFrame, ins: pd.DataFrame, rng) -> pd.DataFrame:
+    year0, n_years = PERIOD[kind]
     rows = []
     codes = list(areas["omrade_kod"]) + [CENTRAL]
     for y in range(year0, year0 + n_years):
@@ -334,7 +334,7 @@ def _medel(kind: str, areas: pd.DataFrame, ins: pd.DataFrame, rng) -> pd.DataFra
     # large lines (only in studies of hundreds of thousands of persons) into equal parts.
     split = []
     for code, y, cat, belopp, counted in rows:
-        parts = max(1, math.ceil(belopp / _MAX_LINE))
+        parts = max(1, math.ceil(belopp / MAX_LINE))
         split.extend([(code, y, cat, float(np.round(belopp / parts, -3)), counted)] * parts)
     df = pd.DataFrame(split, columns=["omrade_kod", "ar", "kategori", "belopp", "raknas_som_insats"])
     return df.astype({"ar": "Int64", "raknas_som_insats": "boolean"})

@@ -6,11 +6,11 @@ import numpy as np
 
 
 # --------------------------------------------------------------------------- helpers
-def _expit(x):
+def expit(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _choose_rows(rng, probs: np.ndarray) -> np.ndarray:
+def choose_rows(rng, probs: np.ndarray) -> np.ndarray:
     """Index of a categorical draw per row of a (n, k) probability matrix."""
     cum = np.cumsum(probs, axis=1)
     cum /= cum[:, -1:]
@@ -18,12 +18,12 @@ def _choose_rows(rng, probs: np.ndarray) -> np.ndarray:
     return np.minimum((u > cum).sum(axis=1), probs.shape[1] - 1)
 
 
-def _choose(rng, codes: list[str], p: list[float], n: int) -> np.ndarray:
+def choose(rng, codes: list[str], p: list[float], n: int) -> np.ndarray:
     probs = np.asarray(p, float)
     return np.asarray(codes, dtype=object)[rng.choice(len(codes), size=n, p=probs / probs.sum())]
 
 
-def _ids(prefix: str, n: int, start: int = 1) -> np.ndarray:
+def make_ids(prefix: str, n: int, start: int = 1) -> np.ndarray:
     """``prefix`` + zero-padded numbers (at least 7 digits): ``P0000001``, ``P0000002``, ...
 
     Vectorised: the numbers are offset by a power of ten and the leading ``1`` replaced by the

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from insats.contract import TABLES
 from insats.errors import UsageError
-from insats.intake.synth.model import _check_kind
+from insats.intake.synth.model import check_kind
 from insats.intake.synth.tables import generate_tables
 
 
@@ -100,16 +100,16 @@ def generate(kind: str, out: Path | str, *, seed: int = 1, persons: int | None =
     example data (its ``studie.json`` says ``"syntetisk": true``), so a folder of real data is
     never overwritten.
     """
-    _check_kind(kind)
+    check_kind(kind)
     if fmt not in ("csv", "parquet"):
         raise UsageError(f"okänt filformat {fmt!r}: välj csv eller parquet")
     out = Path(out).resolve()
-    _check_replaceable(out)
+    check_replaceable(out)
     tables, meta = generate_tables(kind, seed=seed, persons=persons)
-    return _write_study(out, tables, meta, fmt)
+    return write_study(out, tables, meta, fmt)
 
 
-def _check_replaceable(out: Path) -> None:
+def check_replaceable(out: Path) -> None:
     if out.exists():
         if not out.is_dir():
             raise FileExistsError(f"{out} finns redan och är ingen mapp")
@@ -119,7 +119,7 @@ def _check_replaceable(out: Path) -> None:
             )
 
 
-def _write_study(out: Path, tables: dict[str, pd.DataFrame], meta: dict, fmt: str) -> Path:
+def write_study(out: Path, tables: dict[str, pd.DataFrame], meta: dict, fmt: str) -> Path:
     """Write a generated study into ``out`` (built beside it and renamed into place)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.ny-", dir=out.parent))

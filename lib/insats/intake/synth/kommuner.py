@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from insats.errors import UsageError
-from insats.intake.synth.catalogue import _areas
-from insats.intake.synth.files import _check_replaceable, _write_study
+from insats.intake.synth.catalogue import area_table
+from insats.intake.synth.files import check_replaceable, write_study
 from insats.intake.synth.tables import generate_tables
 
 MUNICIPALITY_PERSONS = 1_500
@@ -33,7 +33,7 @@ def generate_municipalities(
     out = Path(out).resolve()
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} finns redan och är ingen mapp")
-    codes = list(_areas("stockholm")["omrade_kod"])
+    codes = list(area_table("stockholm")["omrade_kod"])
     width = max(2, len(str(count)))
     plans = []
     for i in range(count):
@@ -42,7 +42,7 @@ def generate_municipalities(
         chosen = sorted(rng.choice(len(codes), size=k, replace=False))
         n = max(10, round(median * float(np.exp(rng.uniform(np.log(0.25), np.log(4.0))))))
         folder = out / f"kommun_{i + 1:0{width}d}"
-        _check_replaceable(folder)
+        check_replaceable(folder)
         plans.append((folder, [codes[j] for j in chosen], n, int(rng.integers(2**31)), i))
     written = []
     for folder, areas, n, study_seed, i in plans:
@@ -51,5 +51,5 @@ def generate_municipalities(
         meta["typ"] = "kommuner"
         meta["kommun"] = kommun[1]
         meta["serie"] = {"seed": int(seed), "nummer": i + 1, "antal": count}
-        written.append(_write_study(folder, tables, meta, fmt))
+        written.append(write_study(folder, tables, meta, fmt))
     return written

@@ -2,8 +2,8 @@
 (Stockholm's districts, Sundbyberg's areas, with their sources) and every planted effect and rate.
 
 ``planted_effects(kind)`` is what ``studie.json`` records and what the tests and analyses check
-their estimates against; the underscore constants are the package's own (rates, costs, durations)
-and are read only by the other modules of ``insats.intake.synth``.
+their estimates against; the other constants (rates, costs, durations, names) are read only by
+the other modules of ``insats.intake.synth``.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ SUNDBYBERG_AREAS: tuple[tuple[str, int, float, float], ...] = (
 
 # --------------------------------------------------------------------------- planted effects
 # District effects (logit), negatively related to composition advantage, mean 0.
-_DISTRICT_EFFECTS = {
+DISTRICT_EFFECTS = {
     "stockholm": {
         "rinkeby_kista": 0.60,
         "spanga_tensta": 0.40,
@@ -105,7 +105,7 @@ OUTCOME_MODEL: dict[str, Any] = {
 }
 """Individual coefficients (logit) of the planted outcome model (see the package docstring)."""
 
-_OFFER_RATES = {
+OFFER_RATES = {
     "stockholm": {
         "rinkeby_kista": 0.80,
         "spanga_tensta": 0.75,
@@ -132,22 +132,22 @@ _OFFER_RATES = {
         "ursvik": 0.70,
     },
 }
-_OTHER_GROUP_OFFER_FACTOR = 0.30
-_SUCCESS_LEAVES = 0.85
-_LOV_CHOSEN = 0.80
-_ATTENDANCE = {
+OTHER_GROUP_OFFER_FACTOR = 0.30
+SUCCESS_LEAVES = 0.85
+LOV_CHOSEN = 0.80
+ATTENDANCE = {
     "stockholm": {"med_narvarokrav": 0.80, "utan_narvarokrav": 0.68},
     "sundbyberg": {"fore_reform": 0.70, "efter_reform": 0.82},
 }
-_VAGIN = {"hel": 0.70, "delvis": 0.50}
-_REFORM = "2016-01-01"
-_MAX_LINE = 400_000_000  # kr: the largest spending line (see _medel)
+VAGIN = {"hel": 0.70, "delvis": 0.50}
+REFORM = "2016-01-01"
+MAX_LINE = 400_000_000  # kr: the largest spending line (see medel_table)
 
 # Stockholm: districts that count feriejobb as an intervention (the 2013 kartläggning found both practices).
-_FERIEJOBB_COUNTED = {"rinkeby_kista", "spanga_tensta", "skarholmen", "hasselby_vallingby", "farsta"}
+FERIEJOBB_COUNTED = {"rinkeby_kista", "spanga_tensta", "skarholmen", "hasselby_vallingby", "farsta"}
 
 # Stockholm offer per district: kategori:regi (E egen_omrade, U upphandlad, I ideell, A arbetsformedlingen).
-_STHLM_OFFER = {
+STHLM_OFFER = {
     "rinkeby_kista": "arbetstraning:E praktik_offentlig:E praktik_privat:A kommunal_anstallning:E matchning:E "
     "jobbsok_coachning:U jobbsok_coachning:E vagledning:E kurs:I ovrigt:I",
     "spanga_tensta": "arbetstraning:E praktik_offentlig:E kommunal_anstallning:E jobbsok_coachning:E vagledning:E "
@@ -168,7 +168,7 @@ _STHLM_OFFER = {
 }
 # Share of a district's participations at the central jobbtorg: high where the district has few
 # units of its own.
-_STHLM_CENTRAL_SHARE = {
+STHLM_CENTRAL_SHARE = {
     "kungsholmen": 0.7,
     "ostermalm": 0.7,
     "norrmalm": 0.6,
@@ -176,9 +176,9 @@ _STHLM_CENTRAL_SHARE = {
     "alvsjo": 0.55,
     "bromma": 0.45,
 }
-_REGI_LETTER = {"E": "egen_omrade", "U": "upphandlad", "I": "ideell", "A": "arbetsformedlingen"}
+REGI_LETTER = {"E": "egen_omrade", "U": "upphandlad", "I": "ideell", "A": "arbetsformedlingen"}
 
-_NAME = {
+CATEGORY_NAMES = {
     "arbetstraning": "Arbetsträning",
     "praktik_offentlig": "Praktik i kommunal verksamhet",
     "praktik_privat": "Praktik i privat sektor",
@@ -190,12 +190,12 @@ _NAME = {
     "ovrigt": "Motivationsgrupp",
     "feriejobb": "Feriejobb för ungdomar",
 }
-_PROVIDERS = {
+PROVIDERS = {
     "upphandlad": ["Jobbsprånget AB", "Framtidsvägen AB", "Kompetensporten AB", "Nästa Steg AB"],
     "ideell": ["Föreningen Bryggan", "Idéburna nätverket Ny Start", "Kvinnocentrum i samverkan"],
     "arbetsformedlingen": ["Arbetsförmedlingen"],
 }
-_COST = {  # kr per place and month
+COST = {  # kr per place and month
     "arbetstraning": 9000,
     "praktik_offentlig": 4000,
     "praktik_privat": 4500,
@@ -207,7 +207,7 @@ _COST = {  # kr per place and month
     "ovrigt": 3000,
     "feriejobb": 7000,
 }
-_PLACE_FRAC = {  # places per expected unemployed recipient of the area
+PLACE_FRAC = {  # places per expected unemployed recipient of the area
     "arbetstraning": 0.06,
     "praktik_offentlig": 0.04,
     "praktik_privat": 0.04,
@@ -218,7 +218,7 @@ _PLACE_FRAC = {  # places per expected unemployed recipient of the area
     "kurs": 0.05,
     "ovrigt": 0.03,
 }
-_MALGRUPP = {
+MALGRUPP = {
     "arbetstraning": "langt_fran",
     "praktik_offentlig": "alla",
     "praktik_privat": "nara",
@@ -230,7 +230,7 @@ _MALGRUPP = {
     "ovrigt": "langt_fran",
     "feriejobb": "unga_18_24",
 }
-_DURATION_DAYS = {  # mean duration of a participation
+DURATION_DAYS = {  # mean duration of a participation
     "arbetstraning": 130,
     "praktik_offentlig": 90,
     "praktik_privat": 90,
@@ -241,7 +241,7 @@ _DURATION_DAYS = {  # mean duration of a participation
     "kurs": 100,
     "ovrigt": 60,
 }
-_WEEKLY_HOURS = {
+WEEKLY_HOURS = {
     "arbetstraning": 30,
     "praktik_offentlig": 30,
     "praktik_privat": 32,
@@ -252,10 +252,10 @@ _WEEKLY_HOURS = {
     "kurs": 15,
     "ovrigt": 10,
 }
-_DEFAULT_PERSONS = {"stockholm": 25_000, "sundbyberg": 1_500}
-_PERIOD = {"stockholm": (2012, 2), "sundbyberg": (2015, 2)}  # first year, number of years
-_KOMMUN = {"stockholm": ("0180", "Stockholm"), "sundbyberg": ("0183", "Sundbyberg")}
-_DESCRIPTION = "Syntetiska exempeldata – inga verkliga personer"
+DEFAULT_PERSONS = {"stockholm": 25_000, "sundbyberg": 1_500}
+PERIOD = {"stockholm": (2012, 2), "sundbyberg": (2015, 2)}  # first year, number of years
+KOMMUN = {"stockholm": ("0180", "Stockholm"), "sundbyberg": ("0183", "Sundbyberg")}
+DESCRIPTION = "Syntetiska exempeldata – inga verkliga personer"
 
 
 def planted_effects(kind: str) -> dict:
@@ -268,37 +268,37 @@ def planted_effects(kind: str) -> dict:
     ``lov_andel_valt``, ``andel_lamnar_bistand_efter_arbete_studier``; Sundbyberg also
     ``vagin_andel_insats_90_dagar`` and ``bedomning_dagar``.
     """
-    _check_kind(kind)
+    check_kind(kind)
     cat_order = sorted(CATEGORY_EFFECTS, key=lambda c: -CATEGORY_EFFECTS[c])
     out = {
         "modell": "P(avslut arbete/studier) = logistic(b0 + individuella effekter + omrade[omrade_kod] "
         "+ kategori[kategori]) för varje avslutat deltagande",
         "individuella": json.loads(json.dumps(OUTCOME_MODEL)),
-        "omrade": dict(_DISTRICT_EFFECTS[kind]),
+        "omrade": dict(DISTRICT_EFFECTS[kind]),
         "kategori": dict(CATEGORY_EFFECTS),
         "kategori_ordning": cat_order,
         "sannolikhet_deltagande": {
-            "arbetsloshet": dict(_OFFER_RATES[kind]),
-            "ovriga_grupper_faktor": _OTHER_GROUP_OFFER_FACTOR,
+            "arbetsloshet": dict(OFFER_RATES[kind]),
+            "ovriga_grupper_faktor": OTHER_GROUP_OFFER_FACTOR,
             "anmarkning": "sannolikheten att alls få ett deltagande; måttet erbjudande_andel (inom 90 dagar "
             "från första biståndsmånaden) blir lägre",
         },
-        "narvaro_medel": dict(_ATTENDANCE[kind]),
-        "lov_andel_valt": _LOV_CHOSEN,
-        "andel_lamnar_bistand_efter_arbete_studier": _SUCCESS_LEAVES,
+        "narvaro_medel": dict(ATTENDANCE[kind]),
+        "lov_andel_valt": LOV_CHOSEN,
+        "andel_lamnar_bistand_efter_arbete_studier": SUCCESS_LEAVES,
         "sammansattning": "områden med högre andel utrikes födda, förgymnasial utbildning och långvarigt "
         "bistånd har positiva sanna områdeseffekter",
     }
     if kind == "stockholm":
-        out["feriejobb_raknas_som_insats"] = sorted(_FERIEJOBB_COUNTED)
+        out["feriejobb_raknas_som_insats"] = sorted(FERIEJOBB_COUNTED)
     else:
-        out["vagin_andel_insats_90_dagar"] = dict(_VAGIN)
+        out["vagin_andel_insats_90_dagar"] = dict(VAGIN)
         out["bedomning_dagar"] = {"fordelning": "gamma(2, 12)", "median_ungefar": 20, "andel_aldrig": 0.07}
-        out["reform_datum"] = _REFORM
+        out["reform_datum"] = REFORM
     return out
 
 
-def _planted_for(kind: str, codes: list[str]) -> dict:
+def planted_for(kind: str, codes: list[str]) -> dict:
     """``planted_effects(kind)`` with the per-area effects of ``codes`` only."""
     out = planted_effects(kind)
     out["omrade"] = {c: v for c, v in out["omrade"].items() if c in codes}
@@ -309,6 +309,6 @@ def _planted_for(kind: str, codes: list[str]) -> dict:
     return out
 
 
-def _check_kind(kind: str) -> None:
+def check_kind(kind: str) -> None:
     if kind not in KINDS:
         raise UsageError(f"okänd typ {kind!r}: välj stockholm eller sundbyberg")

@@ -12,26 +12,26 @@ import pandas as pd
 
 from insats.contract import CENTRAL, HINDERGRUPP, TABLES
 from insats.errors import UsageError
-from insats.intake.synth.catalogue import _areas, _insatser, _medel, _omraden
-from insats.intake.synth.draws import _choose, _choose_rows, _expit, _ids
+from insats.intake.synth.catalogue import area_table, insatser_table, medel_table, omraden_table
+from insats.intake.synth.draws import choose, choose_rows, expit, make_ids
 from insats.intake.synth.model import (
-    _ATTENDANCE,
-    _DEFAULT_PERSONS,
-    _DESCRIPTION,
-    _DURATION_DAYS,
-    _KOMMUN,
-    _LOV_CHOSEN,
-    _OTHER_GROUP_OFFER_FACTOR,
-    _PERIOD,
-    _REFORM,
-    _STHLM_CENTRAL_SHARE,
-    _SUCCESS_LEAVES,
-    _VAGIN,
-    _WEEKLY_HOURS,
+    ATTENDANCE,
     CATEGORY_EFFECTS,
+    DEFAULT_PERSONS,
+    DESCRIPTION,
+    DURATION_DAYS,
+    KOMMUN,
+    LOV_CHOSEN,
+    OTHER_GROUP_OFFER_FACTOR,
     OUTCOME_MODEL,
-    _check_kind,
-    _planted_for,
+    PERIOD,
+    REFORM,
+    STHLM_CENTRAL_SHARE,
+    SUCCESS_LEAVES,
+    VAGIN,
+    WEEKLY_HOURS,
+    check_kind,
+    planted_for,
 )
 
 # --------------------------------------------------------------------------- persons and events
@@ -47,11 +47,11 @@ _HINDER_SUB_P = {
 
 
 def _persons(kind: str, areas: pd.DataFrame, n: int, rng) -> dict[str, np.ndarray]:
-    year0, _ = _PERIOD[kind]
+    year0, _ = PERIOD[kind]
     a = np.sort(rng.choice(len(areas), size=n, p=areas["weight"].to_numpy()))
     z = areas["z"].to_numpy()[a]
     kon = np.where(rng.random(n) < 0.48, "M", "K").astype(object)
-    utrikes = rng.random(n) < _expit(-0.1 + 2.2 * z)
+    utrikes = rng.random(n) < expit(-0.1 + 2.2 * z)
     age = 18 + np.floor(46 * rng.beta(2.0, 2.6 - 0.9 * z)).astype(np.int64)
     old = rng.random(n) < 0.01
     age[old] = rng.integers(65, 76, int(old.sum()))
@@ -61,22 +61,22 @@ def _persons(kind: str, areas: pd.DataFrame, n: int, rng) -> dict[str, np.ndarra
     edu_p = 0.92 * edu_p / edu_p.sum(axis=1, keepdims=True)
     edu_p = np.concatenate([edu_p, np.full((n, 1), 0.08)], axis=1)
     utbildning = np.array(["forgymnasial", "gymnasial", "eftergymnasial", "okand"], dtype=object)[
-        _choose_rows(rng, edu_p)
+        choose_rows(rng, edu_p)
     ]
     groups = np.array(["arbetsloshet", "ohalsa", "sociala_skal", "ovrigt"], dtype=object)
     g_p = np.stack([np.full(n, 0.50), 0.22 + 0.05 * z, np.full(n, 0.10), 0.18 - 0.05 * z], axis=1)
-    grp = groups[_choose_rows(rng, g_p)]
+    grp = groups[choose_rows(rng, g_p)]
     hinder = np.empty(n, dtype=object)
     for g in groups:
         m = grp == g
-        hinder[m] = _choose(rng, _HINDER_CODES[g], _HINDER_SUB_P[g], int(m.sum()))
+        hinder[m] = choose(rng, _HINDER_CODES[g], _HINDER_SUB_P[g], int(m.sum()))
     # etableringsersättning only for persons born abroad
     hinder[(hinder == "arbetslos_etablering") & ~utrikes] = "arbetslos_ingen_ersattning"
     long = rng.random(n) < 0.30 + 0.25 * z
     # households: about 15 % of persons share a household with the person before them (same area)
     same = np.r_[False, (rng.random(n - 1) < 0.15) & (a[1:] == a[:-1])] if n > 1 else np.zeros(n, bool)
     same[1:] &= ~same[:-1]
-    hushall = _ids("H", n)[np.cumsum(~same) - 1]
+    hushall = make_ids("H", n)[np.cumsum(~same) - 1]
     return dict(
         area=a,
         z=z,
@@ -92,7 +92,7 @@ def _persons(kind: str, areas: pd.DataFrame, n: int, rng) -> dict[str, np.ndarra
 
 
 def _months(kind: str):
-    year0, n_years = _PERIOD[kind]
+    year0, n_years = PERIOD[kind]
     m = 12 * n_years
     starts = np.array([np.datetime64(f"{year0 + i // 12}-{i % 12 + 1:02d}-01") for i in range(m + 1)])
     return m, starts
@@ -117,13 +117,13 @@ def generate_tables(
     ``area_codes``: only these areas of the kind (their shares of recipients renormalised);
     ``kommun``: (code, name) of the municipality instead of the kind's.
     """
-    _check_kind(kind)
-    n = int(persons if persons is not None else _DEFAULT_PERSONS[kind])
+    check_kind(kind)
+    n = int(persons if persons is not None else DEFAULT_PERSONS[kind])
     if n < 10:
         raise UsageError("minst 10 personer behövs")
     rng = np.random.default_rng(seed)
-    year0, n_years = _PERIOD[kind]
-    areas = _areas(kind)
+    year0, n_years = PERIOD[kind]
+    areas = area_table(kind)
     if area_codes is not None:
         unknown = sorted(set(area_codes) - set(areas["omrade_kod"]))
         if unknown or not area_codes:
@@ -134,9 +134,9 @@ def generate_tables(
     M, mstart = _months(kind)
     data_end = mstart[M] - np.timedelta64(1, "D")
 
-    omraden = _omraden(kind, areas, rng, kommun)
-    ins = _insatser(kind, areas, n, rng)
-    medel = _medel(kind, areas, ins, rng)
+    omraden = omraden_table(kind, areas, rng, kommun)
+    ins = insatser_table(kind, areas, n, rng)
+    medel = medel_table(kind, areas, ins, rng)
     P = _persons(kind, areas, n, rng)
     a = P["area"]
     arb = P["grp"] == "arbetsloshet"
@@ -165,8 +165,8 @@ def generate_tables(
             [0.55, 0.25, 0.05, 0.15],
             np.where((g == "ohalsa")[:, None], [0.10, 0.35, 0.40, 0.15], [0.35, 0.30, 0.15, 0.20]),
         )
-        res = np.array(["hel", "delvis", "ingen", "oklar"], dtype=object)[_choose_rows(rng, res_p)]
-        metod = _choose(
+        res = np.array(["hel", "delvis", "ingen", "oklar"], dtype=object)[choose_rows(rng, res_p)]
+        metod = choose(
             rng,
             ["Kartläggningssamtal", "Arbetsförmågebedömning", "Läkarintyg", "Praktisk arbetsprövning"],
             [0.45, 0.30, 0.15, 0.10],
@@ -187,7 +187,7 @@ def generate_tables(
             }
         )
         capable = ~never & np.isin(res, ["hel", "delvis"])
-        p_go = np.where(res == "hel", _VAGIN["hel"], _VAGIN["delvis"])
+        p_go = np.where(res == "hel", VAGIN["hel"], VAGIN["delvis"])
         go = capable & (rng.random(len(newp)) < p_go)
         fs = bed + rng.integers(7, 85, len(newp)).astype("timedelta64[D]")
         forced_start[newp[go]] = fs[go]
@@ -195,7 +195,7 @@ def generate_tables(
         late_floor[newp[nogo]] = bed[nogo] + np.timedelta64(91, "D")
 
     # ---- participations
-    rate = areas["offer"].to_numpy()[a] * np.where(arb, 1.0, _OTHER_GROUP_OFFER_FACTOR)
+    rate = areas["offer"].to_numpy()[a] * np.where(arb, 1.0, OTHER_GROUP_OFFER_FACTOR)
     K = (rng.random(n) < rate) * (1 + rng.poisson(np.where(arb, 3.0, 0.8)))
     K = np.minimum(K, 8)
     has_forced = ~np.isnat(forced_start)
@@ -222,8 +222,8 @@ def generate_tables(
     ins_lov = ins["lov"].to_numpy(dtype=bool)
     ins_nk = ins["narvarokrav"].to_numpy(dtype=bool)
     cat_eff = np.array([CATEGORY_EFFECTS.get(c, 0.0) for c in ins_cat])
-    dur_mean = np.array([_DURATION_DAYS.get(c, 60) for c in ins_cat], float)
-    weekly = np.array([_WEEKLY_HOURS.get(c, 10) for c in ins_cat], float)
+    dur_mean = np.array([DURATION_DAYS.get(c, 60) for c in ins_cat], float)
+    weekly = np.array([WEEKLY_HOURS.get(c, 10) for c in ins_cat], float)
     om = OUTCOME_MODEL
     kon_eff = np.where(P["kon"] == "K", om["kon"]["K"], om["kon"]["M"])
     edu_eff = pd.Series(P["utbildning"]).map(om["utbildning"]).to_numpy(float)
@@ -231,7 +231,7 @@ def generate_tables(
     ind_fixed = (
         om["b0"] + kon_eff + om["utrikes_fodd"] * P["utrikes"] + edu_eff + grp_eff + areas["effect"].to_numpy()[a]
     )
-    reform = np.datetime64(_REFORM)
+    reform = np.datetime64(REFORM)
 
     alive = K > 0
     prev_end = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
@@ -271,15 +271,15 @@ def generate_tables(
             + om["per_manad_bistand_12_man_fore_start"] * before
             + cat_eff[which]
         )
-        success = ~ongoing & (rng.random(m) < _expit(logit))
+        success = ~ongoing & (rng.random(m) < expit(logit))
         avslut = np.full(m, None, dtype=object)
         avslut[success] = np.where(rng.random(int(success.sum())) < 0.72, "arbete", "studier")
         fail = ~ongoing & ~success
-        avslut[fail] = _choose(
+        avslut[fail] = choose(
             rng, ["slutford", "avbrott", "annan_myndighet", "ovrigt"], [0.45, 0.30, 0.12, 0.13], int(fail.sum())
         )
         # leaving assistance after work/studies
-        leave = success & (rng.random(m) < _SUCCESS_LEAVES)
+        leave = success & (rng.random(m) < SUCCESS_LEAVES)
         li = idx[leave]
         spell_end[li] = np.minimum(spell_end[li], em[leave])
         exit_reason[li] = avslut[leave]
@@ -290,9 +290,9 @@ def generate_tables(
         weeks = (eff_end - start).astype(np.int64) / 7.0
         planned = np.round(weekly[which] * weeks * rng.uniform(0.8, 1.1, m))
         if kind == "sundbyberg":
-            mean = np.where(start >= reform, _ATTENDANCE[kind]["efter_reform"], _ATTENDANCE[kind]["fore_reform"])
+            mean = np.where(start >= reform, ATTENDANCE[kind]["efter_reform"], ATTENDANCE[kind]["fore_reform"])
         else:
-            mean = np.where(ins_nk[which], _ATTENDANCE[kind]["med_narvarokrav"], _ATTENDANCE[kind]["utan_narvarokrav"])
+            mean = np.where(ins_nk[which], ATTENDANCE[kind]["med_narvarokrav"], ATTENDANCE[kind]["utan_narvarokrav"])
         share = rng.beta(mean * 8.0, (1 - mean) * 8.0)
         over = rng.random(m) < 0.015
         share[over] = rng.uniform(1.02, 1.2, int(over.sum()))
@@ -309,7 +309,7 @@ def generate_tables(
         slut[ongoing] = np.datetime64("NaT")
         vald = np.full(m, None, dtype=object)
         lov = ins_lov[which]
-        vald[lov] = rng.random(int(lov.sum())) < _LOV_CHOSEN
+        vald[lov] = rng.random(int(lov.sum())) < LOV_CHOSEN
         parts.append(
             pd.DataFrame(
                 {
@@ -327,7 +327,7 @@ def generate_tables(
             )
         )
 
-    pid = _ids("P", n)
+    pid = make_ids("P", n)
     # ---- deltaganden
     if parts:
         dl = pd.concat(parts, ignore_index=True).sort_values(["_pos", "_k"], kind="stable", ignore_index=True)
@@ -347,7 +347,7 @@ def generate_tables(
             ]
         )
     deltaganden = pd.DataFrame(
-        {"deltagande_id": _ids("D", len(dl)), "person_id": pid[dl["_pos"].to_numpy(dtype=np.int64)]}
+        {"deltagande_id": make_ids("D", len(dl)), "person_id": pid[dl["_pos"].to_numpy(dtype=np.int64)]}
     )
     for c in (
         "insats_id",
@@ -389,7 +389,7 @@ def generate_tables(
     left = np.flatnonzero(spell_end < M - 1)
     reason = exit_reason[left]
     natural = pd.isna(reason)
-    reason[natural] = _choose(
+    reason[natural] = choose(
         rng,
         ["arbete", "studier", "annan_ersattning", "flyttat", "okand", "ovrigt"],
         [0.25, 0.07, 0.25, 0.12, 0.20, 0.11],
@@ -428,13 +428,13 @@ def generate_tables(
 
     meta = {
         "syntetisk": True,
-        "beskrivning": _DESCRIPTION,
+        "beskrivning": DESCRIPTION,
         "typ": kind,
         "seed": int(seed),
         "personer": n,
         "period": {"fran": f"{year0}-01", "till": f"{year0 + n_years - 1}-12"},
-        "kommun_kod": (kommun or _KOMMUN[kind])[0],
-        "planterade_effekter": _planted_for(kind, list(areas["omrade_kod"])),
+        "kommun_kod": (kommun or KOMMUN[kind])[0],
+        "planterade_effekter": planted_for(kind, list(areas["omrade_kod"])),
         "anmarkningar": [
             "Ungefär 1 % av personerna flyttar mellan områden: deras senare deltaganden kan vara i ett annat "
             "områdes insatser, men personer.omrade_kod anger det första området.",
@@ -443,7 +443,7 @@ def generate_tables(
         ],
     }
     if kind == "sundbyberg":
-        meta["reform_datum"] = _REFORM
+        meta["reform_datum"] = REFORM
     return tables, meta
 
 
@@ -465,7 +465,7 @@ class _InterventionChooser:
         central = where == CENTRAL
         self.cum = np.zeros((n_a, 2, n_years, n_i))
         for ai, code in enumerate(codes):
-            share_c = _STHLM_CENTRAL_SHARE.get(code, 0.25) if kind == "stockholm" else 0.85
+            share_c = STHLM_CENTRAL_SHARE.get(code, 0.25) if kind == "stockholm" else 0.85
             own = where == code
             for yg in (0, 1):
                 age_ok = ~adult_only if yg else ~young_only
