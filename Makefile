@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   := data/exempel
 
-.PHONY: setup demo test test-fast dashboard lab data clean bench
+.PHONY: setup demo test test-fast dashboard data clean bench
 
 setup: $(STAMP)
 
@@ -20,10 +20,10 @@ $(STAMP): pyproject.toml constraints.txt
 # The synthetic example studies (deterministic: the same seed gives the same files).
 data: $(DATA)/stockholm/studie.json $(DATA)/sundbyberg/studie.json
 
-$(DATA)/stockholm/studie.json: $(STAMP) lib/insats/intake/synth.py
+$(DATA)/stockholm/studie.json: $(STAMP) $(wildcard lib/insats/intake/synth/*.py)
 	$(BIN)/insats generate stockholm --out $(DATA)/stockholm --seed 2013
 
-$(DATA)/sundbyberg/studie.json: $(STAMP) lib/insats/intake/synth.py
+$(DATA)/sundbyberg/studie.json: $(STAMP) $(wildcard lib/insats/intake/synth/*.py)
 	$(BIN)/insats generate sundbyberg --out $(DATA)/sundbyberg --seed 2016
 
 # The main job on the embedded example data: generate and validate the studies, compute every
@@ -41,13 +41,6 @@ demo: $(STAMP) data
 # The Voila dashboards for nämnd meetings, on 127.0.0.1 (no internet needed).
 dashboard: $(STAMP) data
 	$(BIN)/insats serve
-
-# JupyterLab, where utredare work on the notebooks: 127.0.0.1 only, a token (printed below, in the
-# address to open), the project's kernel (JUPYTER_PREFER_ENV_PATH: this .venv before a personal
-# kernel), notebooks/ open, nothing fetched from the internet (no news, no update check, no
-# extension listing: lib/insats/dashboards/lab/jupyter_lab_config.json; tests/dashboards/test_lab.py).
-lab: $(STAMP) data
-	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab --config=lib/insats/dashboards/lab/jupyter_lab_config.json
 
 # Lint (ruff), format check, types (mypy), then unit, architecture (import-linter), notebook (nbval
 # runs every notebook with its default parameters) and browser tests.

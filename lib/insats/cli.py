@@ -165,8 +165,18 @@ class ProgressPrinter:
 
 # --------------------------------------------------------------------------- commands
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from insats.intake.synth import generate  # on use: --help stays fast
+    from insats.intake.synth import generate, generate_municipalities  # on use: --help stays fast
 
+    if args.kind == "kommuner":
+        if args.count is None:
+            raise UsageError("ange antalet kommuner med --count, t.ex. insats generate kommuner --count 20 --out DIR")
+        folders = generate_municipalities(
+            args.out, count=args.count, seed=args.seed, persons=args.persons, fmt=args.format
+        )
+        print(f"{len(folders)} syntetiska kommuner (frö {args.seed}) skrivna till {args.out}")
+        return EXIT_OK
+    if args.count is not None:
+        raise UsageError("--count gäller bara insats generate kommuner.")
     out = generate(args.kind, args.out, seed=args.seed, persons=args.persons, fmt=args.format)
     print(f"Syntetiska exempeldata ({args.kind}, frö {args.seed}) skrivna till {out}")
     return EXIT_OK
@@ -480,10 +490,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="KOMMANDO", parser_class=SwedishArgumentParser)
 
     p = sub.add_parser("generate", help="skapa syntetiska exempeldata")
-    p.add_argument("kind", choices=["stockholm", "sundbyberg"], help="vilken studie")
+    p.add_argument(
+        "kind",
+        choices=["stockholm", "sundbyberg", "kommuner"],
+        help="vilken studie; kommuner = flera påhittade kommuner av olika storlek (med --count)",
+    )
     p.add_argument("--out", required=True, type=Path, help="mapp att skriva till")
     p.add_argument("--seed", type=int, default=1, help="slumpfrö (samma frö ger samma data)")
-    p.add_argument("--persons", type=positive_int, default=None, help="antal vuxna biståndsmottagare")
+    p.add_argument(
+        "--persons",
+        type=positive_int,
+        default=None,
+        help="antal vuxna biståndsmottagare (för kommuner: medianen, standard 1500)",
+    )
+    p.add_argument("--count", type=positive_int, default=None, metavar="N", help="antal kommuner (bara för kommuner)")
     p.add_argument("--format", choices=["csv", "parquet"], default="csv", help="filformat (standard csv)")
     p.set_defaults(func=_cmd_generate)
 

@@ -31,7 +31,7 @@ def slug(text: object, *, fallback: str = "x", max_length: int = SLUG_MAX) -> st
     """
     stem = fold(str(text)) or fallback
     if len(stem) > max_length:
-        digest = hashlib.sha256(str(text).encode("utf-8")).hexdigest()[:8]
+        digest = hashlib.sha256(str(text).encode("utf-8", "surrogatepass")).hexdigest()[:8]
         stem = f"{stem[: max_length - 9].rstrip('_')}_{digest}"
     return stem
 

@@ -1,4 +1,4 @@
-"""Batch runner (insats run): params files, parallel runs, resume, failures, timeouts, Dask."""
+"""Batch runs (insats run, insats.runner.batch): parallel runs, resume, failures, timeouts, Dask."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import shutil
 from pathlib import Path
 
 import nbformat
-import pandas as pd
 import pytest
 
 from insats.cli import main
 from insats.runner import batch
-from insats.runner.batch import ReportTask, cached_study_dir, progress_line, run_batch, run_report
-from insats.runner.config import ConfigError, load_params, resolve
-from insats.runner.index import render_index
+from insats.runner.batch import progress_line, run_batch
+from insats.runner.config import load_params
+from insats.runner.execute import run_report
+from insats.runner.tasks import ReportTask
 from tests.support import FIXTURES
 
 NOTEBOOKS = FIXTURES / "notebooks"
@@ -72,52 +72,6 @@ def statuses(result) -> dict[str, str]:
 
 
 ALL = ["studie", "profil_01", "profil_02", "profil_03"]
-
-
-# --------------------------------------------------------------------------- config
-def test_load_params_resolves_paths_and_areas(tmp_path):
-    params = make_project(tmp_path)
-    cfg = load_params(params)
-    assert cfg.root == tmp_path.resolve()
-    assert cfg.notebooks == [tmp_path.resolve() / "notebooks" / "studie.ipynb"]
-    assert cfg.profile.name == "profil.ipynb"
-    assert cfg.out_dir == tmp_path.resolve() / "reports" / "test"
-    nb_params = cfg.notebook_parameters(omrade="01")
-    assert nb_params["data_dir"] == str(tmp_path.resolve() / "data" / "s")
-    assert Path(nb_params["data_dir"]).is_absolute()
-    assert nb_params["omrade"] == "01" and "korning" not in nb_params
-    assert resolve("/abs/x", tmp_path) == Path("/abs/x")
-    assert batch.discover_areas(cfg.data_dir) == {
-        "01": "Rinkeby-Kista",
-        "02": "Spånga-Tensta",
-        "03": "Hässelby-Vällingby",
-    }
-
-
-@pytest.mark.parametrize(
-    "korning, extra, key",
-    [
-        ("  okand: 1", "", "korning.okand"),
-        ("", 'fran: "2012-13"', "fran"),
-        ("  cell_timeout: -1", "", "korning.cell_timeout"),
-    ],
-)
-def test_load_params_errors_name_the_key(tmp_path, korning, extra, key):
-    params = make_project(tmp_path, korning=korning)
-    if extra:
-        params.write_text(params.read_text().replace('fran: "2012-01"', extra))
-    with pytest.raises(ConfigError, match=re.escape(key)):
-        load_params(params)
-
-
-def test_load_params_missing_notebook_and_section(tmp_path):
-    params = make_project(tmp_path)
-    params.write_text(params.read_text().replace("profil: profil", "profil: finnsinte"))
-    with pytest.raises(ConfigError, match=r"finnsinte.*finns inte"):
-        load_params(params)
-    params.write_text("data_dir: data/s\n")
-    with pytest.raises(ConfigError, match="korning"):
-        load_params(params)
 
 
 # --------------------------------------------------------------------------- runs
@@ -193,20 +147,17 @@ def test_run_skip_force_and_partial_rerun(tmp_path, capsys):
     rerun = run_batch(load_params(params), workers=2)
     assert set(statuses(rerun).values()) == {"ok"}
     assert "Spånga-Tensta 38100" in (out / "profil_02.html").read_text(encoding="utf-8")
-    # so does a changed parameter (checked on the keys: no need to run again)
-    before = {r["namn"]: r["nyckel"] for r in rerun.records}
+    # a parameter only the study notebook declares reruns only the study report, and says so
     write_params(tmp_path, extra="fokus_omrade: '01'")
-    planned, _ = batch._plan(
-        load_params(params),
-        only=None,
-        force=False,
-        data_param=None,
-        data_hash=json.loads(rerun.korning_json.read_text())["data"]["sha256"],
-        previous={},
-        version=batch._versions()["insats"],
-        preimports=(),
-    )
-    assert all(p.record["nyckel"] != before[p.task.name] for p in planned)
+    param = run_batch(load_params(params), workers=2)
+    assert statuses(param) == {
+        "studie": "ok",
+        "profil_01": "överhoppad",
+        "profil_02": "överhoppad",
+        "profil_03": "överhoppad",
+    }
+    assert param.record("studie")["orsak"] == "parametrarna fokus_omrade har ändrats"
+    assert "fokus_omrade" not in param.record("profil_01")["parametrar"]
 
 
 @pytest.mark.slow
@@ -308,47 +259,6 @@ def test_no_variable_leak_between_reports_on_a_reused_kernel(tmp_path):
     # execution counts start over, as in a fresh kernel
     counts = [c.execution_count for c in nb2.cells if c.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1))
-
-
-def test_parquet_cache_gives_identical_typed_tables(tmp_path):
-    from insats.data.load import load_study
-    from insats.intake.synth import generate
-
-    src = generate("stockholm", tmp_path / "studie", persons=300)
-    cache = cached_study_dir(src, tmp_path / "cache")
-    assert cache_again(src, tmp_path / "cache") == cache  # made once
-    original, cached = load_study(src), load_study(cache)
-    assert original.tables.keys() == cached.tables.keys()
-    for name in original.tables:
-        pd.testing.assert_frame_equal(original[name], cached[name], check_exact=True)
-    assert cached.synthetic == original.synthetic
-    # a changed input gives a new cache folder
-    csv = src / "omraden.csv"
-    csv.write_text(csv.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    assert cached_study_dir(src, tmp_path / "cache") != cache
-
-
-def cache_again(src, root):
-    return cached_study_dir(src, root)
-
-
-def test_external_reference_detection_and_index_escaping():
-    html = '<script src="https://cdn.x/require.js"></script><link href="//fonts.x/a.css"><script>var a;</script>'
-    assert batch.external_references(html) == ["https://cdn.x/require.js", "//fonts.x/a.css"]
-    page = render_index(
-        {
-            "namn": "t",
-            "rapporter": [
-                {
-                    "namn": "<b>",
-                    "status": "fel",
-                    "parametrar": {"a": 1},
-                    "fel": {"typ": "ValueError", "meddelande": "x<y", "cell": 3},
-                }
-            ],
-        }
-    )
-    assert "&lt;b&gt;" in page and "x&lt;y" in page and "cell 3" in page and "<script" not in page
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from insats.runner.index import LOG_PAGE, read_report_page, render_front_page, write_index
+from insats.runner.index import LOG_PAGE, read_report_page, render_front_page, render_index, write_index
 
 REPORT = """<!DOCTYPE html><html lang="sv"><head><title>x</title><style>h1 {{}}</style></head><body>
 <div class="insats-notis" role="note"><p>Syntetiska exempeldata – inga verkliga personer.</p></div>
@@ -160,3 +160,20 @@ def test_front_page_escapes_hostile_names_and_mentions_failures(tmp_path):
     assert "1 av rapporterna kunde inte skapas" in page
     # a report that has no page (failed, never succeeded) has no link
     assert "Kista" not in page
+
+
+def test_run_log_escapes_text_from_data():
+    page = render_index(
+        {
+            "namn": "t",
+            "rapporter": [
+                {
+                    "namn": "<b>",
+                    "status": "fel",
+                    "parametrar": {"a": 1},
+                    "fel": {"typ": "ValueError", "meddelande": "x<y", "cell": 3},
+                }
+            ],
+        }
+    )
+    assert "&lt;b&gt;" in page and "x&lt;y" in page and "cell 3" in page and "<script" not in page

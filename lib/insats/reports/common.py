@@ -16,7 +16,7 @@ from insats import __version__
 from insats.analysis.measures import MEASURES, measure_label
 from insats.analysis.privacy import footnote, format_table
 from insats.contract import TABLES
-from insats.data.load import load_study
+from insats.data.load import load_cached
 from insats.data.study import Study
 
 ANTAGANDEN = "docs/antaganden.md"
@@ -35,7 +35,7 @@ def load_for_report(data_dir: str | Path) -> Study:
             if (parent / path).exists():
                 path = parent / path
                 break
-    return load_study(path)
+    return load_cached(path)
 
 
 def synthetic_banner(study: Study) -> str:

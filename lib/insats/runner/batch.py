@@ -1,30 +1,47 @@
-"""Batch reruns: the study notebooks and one profile per area, in parallel, resumable.
+"""Batch reruns: the study notebooks and one profile per area, for one or many studies, in
+parallel, rerunning only what changed.
 
 ``run_batch(config)`` (the ``insats run PARAMS.yaml`` command) turns a validated params file
-(:mod:`insats.runner.config`) into *reports*: one per study notebook and one per area for the profile
-notebook. For each it injects the parameters the way papermill does
-(``papermill.parameterize.parameterize_notebook``: an ``injected-parameters`` cell after the
+(:mod:`insats.runner.config`) into *reports*: one per study notebook and one per area for the
+profile notebook, for every study of the run (``data_dir``, or several with ``korning.studier``).
+For each it injects the parameters the notebook declares, as checked literals under papermill's
+convention (:mod:`insats.runner.parameters`: an ``injected-parameters`` cell after the
 ``parameters`` cell, papermill metadata on notebook and cells), executes the notebook, writes
-``reports/<namn>/<rapport>.ipynb`` and an offline HTML file without code, and keeps
-``reports/<namn>/korning.json`` (the audit trail: parameters, input hashes, package versions,
-times, errors) and ``reports/<namn>/index.html`` (the same, in Swedish, for people) up to date
-after every report.
+``reports/<namn>/[<studie>/]<rapport>.ipynb`` and an offline HTML file without code, and keeps
+``reports/<namn>/korning.json`` (the audit trail: parameters, what each report read, why it ran
+or was skipped, package versions, times, errors, what happened to workers) and
+``reports/<namn>/index.html`` (the same, in Swedish, for people) up to date after every report.
 
 Execution model
 ---------------
 ``run_report(task)`` runs one report and never raises: it returns a ``ReportOutcome`` holding
-the executed notebook and its HTML. The coordinator (``run_batch``) is the only writer of files,
-so ``reports/`` is consistent whatever runs the reports:
+the executed notebook, its HTML and what the report read. The coordinator (``run_batch``) is the
+only writer of files, so ``reports/`` is consistent whatever runs the reports:
 
-* locally, a ``ProcessPoolExecutor`` (spawned processes, ``--workers`` of them, default the
-  number of cores) calls ``run_report``;
+* locally, ``--workers`` threads of the coordinator (default the number of cores) each drive one
+  Jupyter kernel (a separate process, where the work happens) through ``run_report``;
 * with ``--scheduler ADDRESS``, the same function is submitted to a Dask distributed cluster
   (the workers need the package and the same paths to notebooks and data, i.e. a shared disk).
+  When a worker dies, the scheduler runs its reports again on another worker; the run records
+  which worker was lost and which reports were run again.
 
-Each process keeps a module-level ``KernelPool``: a worker starts one Jupyter kernel, imports the
-heavy modules in it once (pandas, numpy, altair, insats and whatever the run's notebooks
-import), and then runs report after report on it. Kernel start and those imports take seconds;
-paying them once per worker instead of once per report is where most of the speed comes from.
+Kernels are reused from report to report (``insats.runner.kernels``): a kernel starts, imports
+the heavy modules once (pandas, numpy, altair, insats and whatever the run's notebooks import)
+and then runs report after report. Kernel start and those imports take seconds; paying them once
+per worker instead of once per report is where most of the speed comes from. The coordinator's
+main thread turns each finished report into HTML (``insats.reports.export``) while its kernel
+already runs the next one.
+
+Work done once per run
+----------------------
+Before a study's reports start, the coordinator makes sure the study has a validated copy
+(``insats.data.validated``: typed Parquet beside a manifest of source hashes), so no kernel parses
+and checks the sources again. In the kernels, ``insats.data.cache.load_cached`` keeps the loaded
+study and ``memoize`` the computed measures (per period, ``min_cell`` and options), keyed by the
+data's content hash and the arguments: the first report of a kernel loads and computes, the
+others reuse, and a changed file or parameter gives a new key, never a stale result. Each report
+gets its own copies (copy-on-write), and a notebook run alone by hand takes the same path, so its
+output is the same.
 
 Papermill's traps in parallel use, and what is done about them:
 
@@ -36,6 +53,8 @@ Papermill's traps in parallel use, and what is done about them:
 * *a kernel that hangs* (in a cell, or after the last one): each cell has a timeout
   (``cell_timeout``) and each report a wall-clock timeout (``timeout``); on either, the kernel is
   killed and the report marked failed. A dead kernel fails only its own report.
+* *a coordinator killed with kill -9*: kernels watch their parent and end their process group
+  when it is gone (``kernel_side.setup``), so nothing is left running.
 
 Why reusing a kernel is safe
 ----------------------------
@@ -49,6 +68,7 @@ Before every report the kernel runs a cleanup (``insats.runner.kernel_side.clean
   state just after kernel start, and open matplotlib figures are closed;
 * imported modules stay imported (that is the point); they hold no report state as long as
   notebooks stay thin and call pure library functions, as the design requires (``docs/design.md``).
+  The studies and results ``insats.data.cache`` keeps are keyed by content and handed out as copies.
 
 What a cleanup cannot undo is a notebook changing a module's globals (monkeypatching, mutating a
 module-level cache). To bound that risk the kernel is replaced after any failed report (error,
@@ -57,64 +77,67 @@ default 20); ``kernel_omstart: 1`` gives every report a fresh kernel (papermill'
 without its per-report start cost in the coordinator). Pre-importing a notebook's imports before
 its first cell differs from a fresh run only for modules whose import depends on earlier cells.
 
-Resuming
---------
-A report's *key* is the hash of the notebook's cells (sources, not outputs), its parameters (as
-written in the params file, plus ``omrade``), the input data files' SHA-256 and the package
-version. A report whose key equals that of its last successful run, and whose HTML is still in
-place, is skipped (``överhoppad``) unless ``force``. A failed report keeps the previous good
-``<rapport>.html``; its own output goes to ``<rapport>.fel.ipynb`` / ``.fel.html``. Every file is
-written to a temporary file and renamed into place.
+Rerunning only what changed
+---------------------------
+After a report succeeds its kernel is asked what it read (``insats.data.study.READS``): which
+tables of which study folders, with the SHA-256 of the file each came from. ``korning.json``
+keeps that (``lasta``) with the report's *key*: the hash of the notebook's cells (sources, not
+outputs), its parameters (those it declares, as given to it) and the package version. The next
+run skips a report (``överhoppad``) when its key is unchanged, none of the files it read changed,
+no file was added to or removed from the folders it read, and its HTML is in place; otherwise it
+runs, and ``orsak`` says why (e.g. *tabellen medel har ändrats*). A study's ``studie.json`` counts
+as read by every report that read the study. A report that read no study through the package
+(e.g. read files with pandas directly) counts as having read every file of its ``data_dir``.
+``--force`` reruns everything. A failed report keeps the previous good ``<rapport>.html``; its own
+output goes to ``<rapport>.fel.ipynb`` / ``.fel.html``. Every file is written to a temporary file
+and renamed into place; a report whose files cannot be written fails alone.
 """
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import hashlib
 import json
 import logging
-import multiprocessing as mp
 import os
-import shutil
 import socket
 import sys
-import tempfile
+import threading
 import time
-import uuid
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from insats import __version__
 from insats.atomic import atomic_write, sha256_of
-from insats.contract import fold
-from insats.data.load import StudyError, load_study, read_table
-from insats.reports.export import external_references
-from insats.runner.config import ConfigError, RunConfig
-from insats.runner.execute import _warm_worker, run_report
-from insats.runner.index import write_index
-from insats.runner.kernels import KernelPool, close_pool
-from insats.runner.tasks import DEFAULT_PREIMPORTS, FEL, OK, SKIPPED, ReportOutcome, ReportTask, format_seconds, now_iso
+from insats.data.validated import combined_hash, ensure_validated
+from insats.runner.cluster import run_dask
+from insats.runner.config import ConfigError, RunConfig, StudySpec
+from insats.runner.execute import export_outcome, run_report
+from insats.runner.index import visible, write_index
+from insats.runner.inputs import FolderHashes, inputs_read
+from insats.runner.kernels import kernel_pool
+from insats.runner.plan import notebook_imports, plan
+from insats.runner.tasks import (
+    DEFAULT_PREIMPORTS,
+    FEL,
+    OK,
+    SKIPPED,
+    Job,
+    ReportOutcome,
+    error_record,
+    format_seconds,
+    now_iso,
+    outcome_from_exception,
+)
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "KernelPool",
-    "ReportOutcome",
-    "ReportTask",
-    "RunResult",
-    "cached_study_dir",
-    "external_references",
-    "hash_folder",
-    "run_batch",
-    "run_report",
-]
+__all__ = ["RunResult", "progress_line", "run_batch"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 # --------------------------------------------------------------------------- run result
@@ -126,6 +149,8 @@ class RunResult:
     out_dir: Path
     records: list[dict[str, Any]]
     seconds: float
+    events: list[dict[str, Any]] = field(default_factory=list)
+    """What happened to the run beyond the reports (e.g. a Dask worker lost)."""
 
     @property
     def index(self) -> Path:
@@ -153,164 +178,24 @@ class RunResult:
         raise KeyError(name)
 
 
-# --------------------------------------------------------------------------- small helpers
-def _sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _canonical(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
-
-
-def slug(text: str) -> str:
-
-    return fold(text) or "x"
-
-
-def hash_folder(folder: Path | str) -> dict[str, str]:
-    """SHA-256 of every data file directly in ``folder`` (hidden and ``~$`` files left out)."""
-
-    folder = Path(folder)
-    if folder.is_file():
-        return {folder.name: sha256_of(folder)}
-    return {
-        p.name: sha256_of(p) for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith((".", "~$"))
-    }
-
-
-def combined_hash(hashes: dict[str, str]) -> str:
-    return _sha256_bytes("\n".join(f"{k}:{v}" for k, v in sorted(hashes.items())).encode())
-
-
-def notebook_hash(path: Path | str) -> str:
-    """Hash of a notebook's cells (type and source) and kernel; outputs and metadata do not count."""
-    nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    cells = [
-        (c.get("cell_type"), "".join(c.get("source", "")) if isinstance(c.get("source"), list) else c.get("source", ""))
-        for c in nb.get("cells", [])
-    ]
-    kernel = nb.get("metadata", {}).get("kernelspec", {}).get("name")
-    return _sha256_bytes(_canonical({"cells": cells, "kernel": kernel}).encode())
-
-
-def notebook_imports(path: Path | str) -> list[str]:
-    """Modules a notebook imports (``import a.b``, ``from a.b import c``), found without running it."""
-    nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    found: list[str] = []
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        src = cell.get("source", "")
-        src = "".join(src) if isinstance(src, list) else src
-        src = "\n".join(line for line in src.splitlines() if not line.lstrip().startswith(("%", "!")))
-        try:
-            tree = ast.parse(src)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                found += [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                found.append(node.module)
-    return list(dict.fromkeys(found))
-
-
-def _kernel_name(path: Path | str) -> str:
-    nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    return nb.get("metadata", {}).get("kernelspec", {}).get("name") or "python3"
-
-
-# --------------------------------------------------------------------------- Parquet cache
-def cached_study_dir(data_dir: Path | str, cache_root: Path | str) -> Path:
-    """A Parquet copy of a study folder, made once per content: ``cache_root/<name>-<hash>/``.
-
-    The study is loaded with ``insats.data.load.load_study`` (strict: a study with errors raises
-    ``StudyError``) and each typed table is written as Parquet; loading the copy gives the same
-    typed tables, without parsing CSV again. The key is the SHA-256 of the input files, so a
-    changed file gives a new copy. ``studie.json`` is copied, with the source folder and file
-    hashes added under ``"cache"``.
-    """
-
-    data_dir = Path(data_dir).resolve()
-    cache_root = Path(cache_root)
-    hashes = hash_folder(data_dir)
-    key = combined_hash(hashes)[:16]
-    target = cache_root / f"{slug(data_dir.name)}-{key}"
-    if (target / ".klar").is_file():
-        return target
-    study = load_study(data_dir)
-    cache_root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=cache_root))
-    try:
-        for name, df in study.tables.items():
-            df.to_parquet(tmp / f"{name}.parquet", index=False)
-        meta = dict(study.meta)
-        meta["cache"] = {"kalla": str(data_dir), "filer": hashes}
-        (tmp / "studie.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-        (tmp / ".klar").write_text(now_iso(), encoding="utf-8")
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if not (target / ".klar").is_file():  # neither a finished copy by someone else
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return target
-
-
-# --------------------------------------------------------------------------- Dask
-try:  # the plugin class needs distributed; the rest of the module does not
-    from distributed.diagnostics.plugin import WorkerPlugin as _WorkerPlugin
-except Exception:  # noqa: BLE001
-    _WorkerPlugin = object  # type: ignore[assignment,misc]
-
-
-class KernelPoolPlugin(_WorkerPlugin):  # type: ignore[misc,valid-type]
-    """Closes a Dask worker's kernels when the worker stops."""
-
-    name = "insats-karnor"
-
-    def teardown(self, worker) -> None:
-        close_pool()
-
-
-# --------------------------------------------------------------------------- the run
-@dataclass
-class _Planned:
-    task: ReportTask
-    record: dict[str, Any]
-    skip_reason: str | None = None
-
-
-def discover_areas(data_dir: Path) -> dict[str, str]:
-    """``omrade_kod -> omrade`` from the study's ``omraden`` table (the latest year's name)."""
-
-    df = read_table(data_dir, "omraden")
-    if "ar" in df:
-        df = df.sort_values("ar", kind="stable")
-    out: dict[str, str] = {}
-    for code, name in zip(df["omrade_kod"], df["omrade"]):
-        out[str(code)] = str(name)
-    return dict(sorted(out.items()))
-
-
-def _read_previous(path: Path) -> dict[str, dict[str, Any]]:
+def _read_previous(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {r["namn"]: r for r in data.get("rapporter", []) if isinstance(r, dict) and "namn" in r}
-    except (OSError, ValueError, TypeError, KeyError):
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
         return {}
+
+
+def _previous_records(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["namn"]: r for r in run.get("rapporter", []) if isinstance(r, dict) and "namn" in r}
 
 
 def _versions() -> dict[str, str]:
 
     out = {"insats": __version__, "python": sys.version.split()[0]}
-    for pkg in ("papermill", "nbclient", "nbconvert", "jupyter_client", "ipykernel", "pandas"):
-        try:
+    for pkg in ("papermill", "nbclient", "nbconvert", "jupyter_client", "ipykernel", "pandas", "distributed"):
+        with contextlib.suppress(Exception):  # a package that is not installed is left out
             out[pkg] = version(pkg)
-        except Exception:  # noqa: BLE001
-            pass
     return out
 
 
@@ -332,7 +217,9 @@ class _RunLock:
                 except (OSError, ValueError):
                     alive = False
                 if alive:
-                    raise ConfigError(f"en annan körning pågår redan i {self.path.parent} (låsfil {self.path}).")
+                    raise ConfigError(
+                        f"en annan körning pågår redan i {self.path.parent} (låsfil {self.path})."
+                    ) from None
                 with contextlib.suppress(OSError):
                     self.path.unlink()
                 continue
@@ -358,193 +245,37 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return str(Path(path).relative_to(root))
-    except ValueError:
-        return str(path)
-
-
-def _plan(
-    config: RunConfig,
-    *,
-    only: list[str] | None,
-    force: bool,
-    data_param: str | None,
-    data_hash: str | None,
-    previous: dict[str, dict[str, Any]],
-    version: str,
-    preimports: tuple[str, ...],
-) -> tuple[list[_Planned], dict[str, str]]:
-    out_dir = config.out_dir
-    areas: dict[str, str] = {}
-    if config.profile is not None:
-        known: dict[str, str] | None = None
-        if config.data_dir is not None:
-            try:
-                known = discover_areas(config.data_dir)
-            except Exception as exc:  # noqa: BLE001
-                if config.areas == "alla":
-                    raise ConfigError(
-                        f"{config.path}, nyckeln korning.omraden: områdena kunde inte läsas "
-                        f"från tabellen omraden i {config.data_dir}: {exc}"
-                    ) from None
-        if config.areas == "alla":
-            areas = dict(known or {})
-            if not areas:
-                raise ConfigError(f"{config.path}: tabellen omraden i {config.data_dir} har inga områden.")
-        else:
-            for code in config.areas:
-                if known is not None and code not in known:
-                    raise ConfigError(
-                        f"{config.path}, nyckeln korning.omraden: området {code!r} finns inte i "
-                        f"tabellen omraden ({', '.join(known)})."
-                    )
-                areas[code] = (known or {}).get(code, code)
-
-    entries: list[tuple[str, Path, str | None]] = [(nb.stem, nb, None) for nb in config.notebooks]
-    if config.profile is not None:
-        names = {}
-        for code in areas:
-            name = f"{config.profile.stem}_{slug(code)}"
-            if name in names:
-                raise ConfigError(f"{config.path}: områdena {names[name]!r} och {code!r} ger samma rapportnamn {name}.")
-            names[name] = code
-            entries.append((name, config.profile, code))
-
-    selected = None
-    if only:
-        wanted = {str(o) for o in only}
-        valid = {e[0] for e in entries} | {e[2] for e in entries if e[2] is not None}
-        unknown = sorted(wanted - valid)
-        if unknown:
-            raise ConfigError(
-                f"--only: {', '.join(unknown)} finns inte i körningen; välj bland {', '.join(sorted(valid))}."
-            )
-        selected = {e[0] for e in entries if e[0] in wanted or (e[2] is not None and e[2] in wanted)}
-
-    nb_hashes: dict[Path, str] = {}
-    kernels: dict[Path, str] = {}
-    planned = []
-    for name, nb_path, code in entries:
-        if nb_path not in nb_hashes:
-            nb_hashes[nb_path] = notebook_hash(nb_path)
-            kernels[nb_path] = _kernel_name(nb_path)
-        user_params = dict(config.parameters)
-        if code is not None:
-            user_params["omrade"] = code
-        extra = {"omrade": code} if code is not None else {}
-        params = config.notebook_parameters(**extra)
-        if data_param is not None:
-            params["data_dir"] = data_param
-        inputs = {
-            "notebook_sha256": nb_hashes[nb_path],
-            "parametrar_sha256": _sha256_bytes(_canonical(user_params).encode()),
-            "data_sha256": data_hash,
-            "insats_version": version,
-        }
-        key = _sha256_bytes(_canonical(inputs).encode())
-        task = ReportTask(
-            name=name,
-            notebook=str(nb_path),
-            parameters=params,
-            cwd=str(nb_path.parent),
-            timeout=config.timeout,
-            cell_timeout=config.cell_timeout,
-            kernel_name=kernels[nb_path],
-            preimports=preimports,
-            restart_every=config.restart_every,
-            output_path=str(out_dir / f"{name}.ipynb"),
-        )
-        prev = previous.get(name) or {}
-        last_ok = prev.get("senast_ok")
-        record = {
-            "namn": name,
-            "notebook": _rel(nb_path, config.root),
-            "typ": "profil" if code is not None else "studie",
-            "omrade": code,
-            "omrade_namn": areas.get(code) if code is not None else None,
-            "parametrar": user_params,
-            "status": None,
-            "orsak": None,
-            "sekunder": None,
-            "start": None,
-            "slut": None,
-            "fel": None,
-            "html": None,
-            "ipynb": None,
-            "fel_html": None,
-            "indata": inputs,
-            "nyckel": key,
-            "senast_ok": last_ok,
-            "arbetare": None,
-            "karna_ateranvand": None,
-            "externa_resurser": [],
-            "faser": None,
-        }
-        html_ok = (out_dir / f"{name}.html").is_file()
-        if html_ok and last_ok:
-            record["html"] = f"{name}.html"
-            record["ipynb"] = f"{name}.ipynb"
-        skip = None
-        if selected is not None and name not in selected:
-            skip = "inte vald i denna körning (--only)"
-            if prev.get("status") == FEL:
-                skip += "; förra körningen misslyckades"
-                record["fel"] = prev.get("fel")
-                record["fel_html"] = prev.get("fel_html")
-        elif not force and last_ok and last_ok.get("nyckel") == key and html_ok:
-            skip = f"oförändrad sedan lyckad körning {last_ok.get('slut', '')}".strip()
-        planned.append(_Planned(task, record, skip))
-    return planned, areas
-
-
-def _data_for_run(config: RunConfig) -> tuple[str | None, str | None, dict[str, str], str | None]:
-    """(data_dir for notebooks, combined data hash, file hashes, cache note)."""
-    data_dir = config.data_dir
-    if data_dir is None:
-        return None, None, {}, None
-    hashes = hash_folder(data_dir)
-    data_hash = combined_hash(hashes)
-    if not config.cache:
-        return None, data_hash, hashes, None
-
-    try:
-        cache = cached_study_dir(data_dir, config.out_dir.parent / ".cache")
-    except StudyError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return (
-            None,
-            data_hash,
-            hashes,
-            f"ingen Parquet-cache: studien har fel ({first}); notebooks läser originalfilerna.",
-        )
-    return str(cache), data_hash, hashes, None
-
-
 def progress_line(i: int, n: int, record: dict[str, Any]) -> str:
-    """One Swedish line per finished report: ``[3/15] omradesprofil 01  ok  4,2 s``."""
+    """One Swedish line per finished report: ``[3/15] omradesprofil 01  ok  4,2 s``. Text from data
+    (area codes, error messages) is shown without control characters and cut to a line."""
     name = record["namn"]
-    label = f"{Path(record['notebook']).stem} {record['omrade']}" if record["omrade"] is not None else name
+    label = name
+    if record["omrade"] is not None:
+        code = visible(str(record["omrade"]))
+        label = f"{Path(record['notebook']).stem} {code[:60] + ('…' if len(code) > 60 else '')}"
+        if record.get("studie"):
+            label = f"{record['studie']}: {label}"
     status = record["status"]
     line = f"[{i}/{n}] {label}  {status}"
     if status == SKIPPED:
-        line += f"  ({record['orsak']})"
+        line += f"  ({visible(str(record['orsak']))})"
     else:
         line += f"  {format_seconds(record['sekunder'])}"
     if status == FEL and record.get("fel"):
         err = record["fel"]
         where = f"cell {err['cell']}: " if err.get("cell") else ""
-        msg = (err.get("meddelande") or "").strip().splitlines()
-        line += f"  ({where}{err.get('typ')}: {msg[0][:120] if msg else ''})"
+        msg = visible((err.get("meddelande") or "").strip()).splitlines()
+        line += f"  ({where}{visible(str(err.get('typ')))}: {msg[0][:120] if msg else ''})"
     return line
 
 
-def _apply_outcome(record: dict[str, Any], outcome: ReportOutcome, out_dir: Path) -> None:
+# --------------------------------------------------------------------------- outcomes
+def _apply_outcome(
+    record: dict[str, Any], outcome: ReportOutcome, out_dir: Path, data_dir: Path | None, hashes: FolderHashes
+) -> None:
     name = record["namn"]
     record.update(
         status=outcome.status,
-        orsak=None,
         sekunder=round(outcome.seconds, 3),
         start=outcome.started,
         slut=outcome.finished,
@@ -554,20 +285,30 @@ def _apply_outcome(record: dict[str, Any], outcome: ReportOutcome, out_dir: Path
         externa_resurser=outcome.external,
         faser=outcome.phases,
     )
-    if outcome.status == OK:
-        if outcome.notebook is not None:
-            atomic_write(out_dir / f"{name}.ipynb", outcome.notebook)
-        atomic_write(out_dir / f"{name}.html", outcome.html or "")
-        for stale in (f"{name}.fel.ipynb", f"{name}.fel.html"):
-            with contextlib.suppress(OSError):
-                (out_dir / stale).unlink()
-        record.update(
-            html=f"{name}.html",
-            ipynb=f"{name}.ipynb",
-            fel_html=None,
-            senast_ok={"nyckel": record["nyckel"], "slut": outcome.finished, "sekunder": record["sekunder"]},
-        )
-    else:
+    try:
+        if outcome.status == OK:
+            last = inputs_read(outcome.reads, data_dir, hashes)
+            if outcome.notebook is not None:
+                atomic_write(out_dir / f"{name}.ipynb", outcome.notebook)
+            atomic_write(out_dir / f"{name}.html", outcome.html or "")
+            for stale in (f"{name}.fel.ipynb", f"{name}.fel.html"):
+                with contextlib.suppress(OSError):
+                    (out_dir / stale).unlink()
+            record.update(
+                html=f"{name}.html",
+                ipynb=f"{name}.ipynb",
+                fel_html=None,
+                lasta=last,
+                senast_ok={
+                    "nyckel": record["nyckel"],
+                    "indata": record["indata"],
+                    "parametrar": record["parametrar"],
+                    "lasta": last,
+                    "slut": outcome.finished,
+                    "sekunder": record["sekunder"],
+                },
+            )
+            return
         if outcome.notebook is not None:
             atomic_write(out_dir / f"{name}.fel.ipynb", outcome.notebook)
         if outcome.html is not None:
@@ -575,74 +316,73 @@ def _apply_outcome(record: dict[str, Any], outcome: ReportOutcome, out_dir: Path
             record["fel_html"] = f"{name}.fel.html"
         else:
             record["fel_html"] = None
-        # the previous good report (if any) stays; the index says it is older
-        if not (out_dir / f"{name}.html").is_file():
-            record.update(html=None, ipynb=None)
+    except OSError as exc:
+        record.update(
+            status=FEL,
+            fel=error_record("Skrivfel", f"rapportens filer kunde inte skrivas i {out_dir} ({exc.strerror or exc})."),
+            fel_html=None,
+        )
+    # the previous good report (if any) stays; the index says it is older
+    if not (out_dir / f"{name}.html").is_file():
+        record.update(html=None, ipynb=None)
 
 
-def _outcome_from_exception(task: ReportTask, exc: BaseException) -> ReportOutcome:
-    return ReportOutcome(
-        task.name,
-        FEL,
-        0.0,
-        now_iso(),
-        now_iso(),
-        error={
-            "cell": None,
-            "exekvering": None,
-            "typ": type(exc).__name__,
-            "meddelande": f"arbetaren misslyckades: {exc}",
-            "kalla": None,
-        },
-    )
-
-
-def _run_local(tasks: list[ReportTask], workers: int):
-    """Yield outcomes as reports finish, from a pool of spawned worker processes."""
-
-    first = tasks[0]
-    executor = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=mp.get_context("spawn"),
-        initializer=_warm_worker,
-        initargs=(first.kernel_name, first.preimports, first.cwd),
-    )
+def _prepare_studies(order: list[tuple[StudySpec, threading.Event]], cache: bool, note: Callable[[str], None]) -> None:
+    """Give each study a validated copy before its reports start (so no kernel checks the
+    sources again), in the order the reports run; open each study's gate when done."""
     try:
-        futures = {executor.submit(run_report, t): t for t in tasks}
+        for study, ready in order:
+            if cache and study.path is not None:
+                try:
+                    ensure_validated(study.path)
+                except Exception as exc:  # noqa: BLE001 — the reports then read the sources themselves
+                    note(f"studien {study.path} kunde inte förberedas ({type(exc).__name__}: {exc}).")
+            ready.set()
+    finally:
+        for _, ready in order:
+            ready.set()
+
+
+def _local_job(job: Job) -> ReportOutcome:
+    if not job.stop.is_set():
+        with contextlib.suppress(Exception):  # start (or find) this thread's kernel while studies are prepared
+            kernel_pool().warm(job.task)
+    while not job.ready.wait(0.2) and not job.stop.is_set():
+        pass
+    if job.stop.is_set():
+        return ReportOutcome(
+            job.task.name, FEL, 0.0, now_iso(), now_iso(), error=error_record("Avbruten", "körningen avbröts.")
+        )
+    return run_report(job.task, export=False)  # exported by the main thread, while this kernel goes on
+
+
+def _run_local(jobs: list[Job], workers: int) -> Iterator[ReportOutcome]:
+    """Yield outcomes as reports finish, from ``workers`` threads each driving a kernel."""
+
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="insats-rapport")
+    finished = False
+    try:
+        futures = {executor.submit(_local_job, job): job.task for job in jobs}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
+                task = futures.pop(fut)  # a finished report's outputs are not kept after they are written
                 try:
-                    yield fut.result()
-                except BaseException as exc:  # noqa: BLE001 — e.g. a worker process died
-                    yield _outcome_from_exception(futures[fut], exc)
+                    outcome = fut.result()
+                except Exception as exc:  # noqa: BLE001
+                    outcome = outcome_from_exception(task, exc)
+                if outcome.notebook is not None and outcome.html is None:
+                    export_outcome(outcome)
+                yield outcome
+        finished = True
     finally:
+        if not finished:  # interrupted: nothing new starts, and running kernels stop now
+            for job in jobs:
+                job.stop.set()
+            kernel_pool().kill_all()
         executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _run_dask(tasks: list[ReportTask], scheduler: Any):
-    """Yield outcomes as reports finish on a Dask distributed cluster."""
-
-    from distributed import Client, as_completed  # heavy (~1 s): only a run with --scheduler needs it
-
-    own = not isinstance(scheduler, Client)
-    client = Client(scheduler) if own else scheduler
-    try:
-        with contextlib.suppress(Exception):
-            client.register_plugin(KernelPoolPlugin(), name=KernelPoolPlugin.name)
-        token = uuid.uuid4().hex[:8]
-        futures = {
-            client.submit(run_report, t, key=f"insats-run-{t.name}-{token}", pure=False, retries=0): t for t in tasks
-        }
-        for fut in as_completed(list(futures)):
-            try:
-                yield fut.result()
-            except BaseException as exc:  # noqa: BLE001
-                yield _outcome_from_exception(futures[fut], exc)
-    finally:
-        if own:
-            client.close()
+        kernel_pool().close()
 
 
 def run_batch(
@@ -655,36 +395,50 @@ def run_batch(
     on_report: Callable[[int, int, dict[str, Any]], None] | None = None,
 ) -> RunResult:
     """Run every report of ``config``; see the module docstring. Raises ``ConfigError`` before
-    anything runs when the run cannot be planned (unknown area, unreadable ``omraden``, lock)."""
+    anything runs when the run cannot be planned (unknown area, unreadable ``omraden`` in a run over
+    one study, lock). In a run over several studies a study whose areas cannot be read fails its
+    own profile and the others run."""
 
     t0 = time.monotonic()
     out_dir = config.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     versions = _versions()
     with _RunLock(out_dir):
-        previous = _read_previous(out_dir / "korning.json")
-        data_param, data_hash, data_files, cache_note = _data_for_run(config)
+        previous_run = _read_previous(out_dir / "korning.json")
+        previous = _previous_records(previous_run)
+        hashes = FolderHashes()
         nb_paths = list(config.notebooks) + ([config.profile] if config.profile else [])
         preimports = tuple(dict.fromkeys(list(DEFAULT_PREIMPORTS) + [m for p in nb_paths for m in notebook_imports(p)]))
-        planned, areas = _plan(
+        planned, studies = plan(
             config,
             only=only,
             force=force,
-            data_param=data_param,
-            data_hash=data_hash,
             previous=previous,
             version=versions["insats"],
             preimports=preimports,
+            hashes=hashes,
         )
         records = [p.record for p in planned]
         n = len(planned)
-        to_run = [p for p in planned if p.skip_reason is None]
+        to_run = [p for p in planned if p.skip_reason is None and p.task is not None]
         n_workers = max(1, min(workers or config.workers or os.cpu_count() or 1, max(1, len(to_run))))
+        events: list[dict[str, Any]] = []
+        study_info = {
+            (s.name or ""): {
+                "mapp": str(s.path) if s.path else None,
+                "sha256": combined_hash(hashes.of(s.path.resolve())) if s.path else None,
+                "filer": hashes.of(s.path.resolve()) if s.path else {},
+                "omraden": studies[s.name]["areas"],
+                "problem": studies[s.name]["problem"],
+            }
+            for s in config.studies
+        }
+        single = study_info.get("", {}) if not config.multi else {}
         run_info: dict[str, Any] = {
             "format": FORMAT_VERSION,
             "namn": config.name,
             "params_fil": str(config.path),
-            "params_sha256": _sha256_bytes(config.path.read_bytes()),
+            "params_sha256": sha256_of(config.path),
             "rot": str(config.root),
             "paket": versions,
             "start": now_iso(),
@@ -697,14 +451,11 @@ def run_batch(
             else str((getattr(scheduler, "scheduler", None) and scheduler.scheduler.address) or scheduler),
             "tvingad": force,
             "endast": list(only) if only else None,
-            "cache": data_param,
-            "cache_anmarkning": cache_note,
-            "data": {
-                "mapp": str(config.data_dir) if config.data_dir else None,
-                "sha256": data_hash,
-                "filer": data_files,
-            },
-            "omraden": areas,
+            "cache": config.cache,
+            "data": {"mapp": single.get("mapp"), "sha256": single.get("sha256"), "filer": single.get("filer", {})},
+            "studier": {k: v for k, v in study_info.items() if k} if config.multi else None,
+            "omraden": single.get("omraden", {}) if not config.multi else None,
+            "handelser": events,
             "sammanfattning": {},
             "rapporter": records,
         }
@@ -722,21 +473,47 @@ def run_batch(
             if on_report is not None:
                 on_report(done, n, record)
 
-        if cache_note:
-            log.warning("Obs: %s", cache_note)
+        def event(item: dict[str, Any]) -> None:
+            events.append(item)
+            log.warning("Obs: %s", item["meddelande"])
+            for name in item.get("rapporter", []):
+                by_name[name]["omkord_efter_forlorad_arbetare"] += 1
+            save()
+
         for p in planned:
-            if p.skip_reason is not None:
+            if p.task is None:
+                p.record.update(status=FEL, orsak="kunde inte planeras")
+                report(p.record)
+            elif p.skip_reason is not None:
                 p.record.update(status=SKIPPED, orsak=p.skip_reason, sekunder=None)
                 report(p.record)
         save()
-        by_name = {p.task.name: p.record for p in to_run}
+        by_name = {p.record["namn"]: p.record for p in to_run}
+        study_dir = {p.record["namn"]: (p.study.path.resolve() if p.study.path else None) for p in to_run}
         try:
             if to_run:
-                tasks = [p.task for p in to_run]
-                outcomes = _run_dask(tasks, scheduler) if scheduler is not None else _run_local(tasks, n_workers)
+                gates: dict[str | None, threading.Event] = {}
+                order: list[tuple[StudySpec, threading.Event]] = []
+                jobs = []
+                stop = threading.Event()
+                # the study notebooks first (they take longest), studies in the order given
+                for p in sorted(to_run, key=lambda p: (config.studies.index(p.study), p.record["typ"] != "studie")):
+                    if p.study.name not in gates:
+                        gates[p.study.name] = threading.Event()
+                        order.append((p.study, gates[p.study.name]))
+                    assert p.task is not None  # to_run holds only planned reports
+                    jobs.append(Job(p.task, gates[p.study.name], stop))
+                preparer = threading.Thread(
+                    target=_prepare_studies,
+                    args=(order, config.cache, lambda text: log.warning("Obs: %s", text)),
+                    name="insats-forbered",
+                    daemon=True,
+                )
+                preparer.start()
+                outcomes = run_dask(jobs, scheduler, event) if scheduler is not None else _run_local(jobs, n_workers)
                 for outcome in outcomes:
                     record = by_name[outcome.name]
-                    _apply_outcome(record, outcome, out_dir)
+                    _apply_outcome(record, outcome, out_dir, study_dir[outcome.name], hashes)
                     report(record)
                     save()
             run_info["klar"] = True
@@ -744,16 +521,9 @@ def run_batch(
             for record in records:
                 if record["status"] is None:
                     record.update(
-                        status=FEL,
-                        fel={
-                            "cell": None,
-                            "exekvering": None,
-                            "typ": "Avbruten",
-                            "meddelande": "körningen avbröts innan rapporten var klar.",
-                            "kalla": None,
-                        },
+                        status=FEL, fel=error_record("Avbruten", "körningen avbröts innan rapporten var klar.")
                     )
             run_info["slut"] = now_iso()
             run_info["sekunder"] = round(time.monotonic() - t0, 3)
             save()
-    return RunResult(config.name, out_dir, records, time.monotonic() - t0)
+    return RunResult(config.name, out_dir, records, time.monotonic() - t0, events)

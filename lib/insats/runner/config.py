@@ -3,6 +3,12 @@
 A params file is both papermill's ``-f`` file (its top-level keys are notebook parameters) and the
 batch runner's configuration (the ``korning:`` section). See ``params/README.md`` for the format.
 
+Parameters are data, never code (:mod:`insats.runner.parameters`): every top-level key must be a
+parameter that a notebook of the run declares in its ``parameters`` cell, and every value plain
+data; each notebook is given only the parameters it declares. ``korning.studier`` names several
+studies (folders, or patterns such as ``data/kommuner/*``): the run then makes every report once
+per study.
+
 Relative paths are relative to the *repository root*: the nearest folder, walking up from the
 params file (else from the current directory), that holds ``pyproject.toml`` or a ``params/``
 folder. Parameters handed to notebooks hold absolute paths, so a notebook gives the same result
@@ -13,6 +19,8 @@ Error messages name the file and the key, in Swedish: the analyst who edits the 
 
 from __future__ import annotations
 
+import glob
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +29,15 @@ from typing import Any
 import yaml
 
 from insats.errors import ConfigError
+from insats.runner.parameters import declared_parameters, is_name, value_problem
+from insats.text import slug
 
 __all__ = [
     "KORNING_KEYS",
     "PATH_KEYS",
     "ConfigError",
     "RunConfig",
+    "StudySpec",
     "find_root",
     "load_params",
     "notebook_parameters",
@@ -41,7 +52,9 @@ KORNING_KEYS = {
     "timeout": "längsta tid i sekunder för en rapport (standard 900)",
     "cell_timeout": "längsta tid i sekunder för en cell (standard samma som timeout)",
     "workers": "antal parallella arbetare (standard antal kärnor)",
-    "cache": "true: läs studien en gång och ge notebooks en Parquet-kopia (standard false)",
+    "cache": "true (standard): studien kontrolleras en gång, läses sedan från sin validerade kopia och "
+    "återanvänds av alla rapporter i en kärna; false: varje rapport läser och kontrollerar källfilerna",
+    "studier": "flera studier i en körning: mappar eller mönster som data/kommuner/* (i stället för data_dir)",
     "kernel_omstart": "starta om kärnan efter så här många rapporter (standard 20; 1 = ny kärna per rapport)",
     "rapportmapp": "mapp för rapporterna (standard reports)",
 }
@@ -53,6 +66,17 @@ PATH_SUFFIXES = ("_dir", "_mapp", "_fil", "_file", "_path")
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+RUN_NAME_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """One study of a run: its name in report names (None in a run over one study) and folder."""
+
+    name: str | None
+    path: Path | None
+    written: str | None = None
+    """The folder as the params file names it (for messages)."""
 
 
 @dataclass
@@ -75,14 +99,23 @@ class RunConfig:
     timeout: float = 900.0
     cell_timeout: float | None = None
     workers: int | None = None
-    cache: bool = False
+    cache: bool = True
     restart_every: int = 20
     reports_root: Path | None = None
+    studies: list[StudySpec] = field(default_factory=list)
+    """The studies of the run; one with name None when the file has ``data_dir`` (or no data)."""
+    declared: dict[Path, dict[str, str]] = field(default_factory=dict)
+    """Per notebook, the parameters its ``parameters`` cell declares."""
 
     @property
     def data_dir(self) -> Path | None:
         value = self.parameters.get("data_dir")
         return resolve(value, self.root) if value else None
+
+    @property
+    def multi(self) -> bool:
+        """True when the run covers several studies (``korning.studier``)."""
+        return any(s.name is not None for s in self.studies)
 
     @property
     def out_dir(self) -> Path:
@@ -92,6 +125,18 @@ class RunConfig:
     def notebook_parameters(self, **extra: Any) -> dict[str, Any]:
         """The parameters given to a notebook: path parameters made absolute, plus ``extra``."""
         return notebook_parameters(self.parameters, self.root, **extra)
+
+    def parameters_for(self, notebook: Path, study: StudySpec | None = None, **extra: Any) -> dict[str, Any]:
+        """What ``notebook`` is given: the params it declares (paths absolute), the study's
+        ``data_dir`` and ``extra`` (e.g. ``omrade``)."""
+        declared = self.declared.get(notebook)
+        if declared is None:
+            declared = self.declared[notebook] = declared_parameters(notebook)
+        out = {k: v for k, v in notebook_parameters(self.parameters, self.root).items() if k in declared}
+        if study is not None and study.path is not None and "data_dir" in declared:
+            out["data_dir"] = str(study.path)
+        out.update({k: v for k, v in extra.items() if k in declared})
+        return out
 
 
 def find_root(start: Path | str | None = None) -> Path | None:
@@ -178,6 +223,13 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
     for key in data:
         if not isinstance(key, str):
             raise _fail(path, str(key), "nycklar måste vara text.")
+        if key != "korning" and not is_name(key):
+            raise _fail(
+                path,
+                repr(key)[:80],
+                "är inget giltigt parameternamn; ett namn består av bokstäverna a–z, siffror och _, "
+                "börjar inte med en siffra och måste finnas i notebookens parametercell.",
+            )
 
     root_path = Path(root).resolve() if root is not None else (find_root(path) or find_root())
     if root_path is None:
@@ -196,11 +248,12 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
         raise _fail(path, f"korning.{unknown[0]}", f"okänd nyckel; tillåtna är {', '.join(KORNING_KEYS)}.")
 
     name = korning.get("namn")
-    if not isinstance(name, str) or not _NAME_RE.match(name):
+    if not isinstance(name, str) or not _NAME_RE.match(name) or len(name) > RUN_NAME_LIMIT:
         raise _fail(
             path,
             "korning.namn",
-            f"förväntade ett namn med bokstäverna a–z, siffror, _ . - (blir mappnamn), fick {name!r}.",
+            f"förväntade ett namn med bokstäverna a–z, siffror, _ . - (blir mappnamn, högst {RUN_NAME_LIMIT} "
+            f"tecken), fick {name!r}.",
         )
 
     raw_notebooks = korning.get("notebooks") or []
@@ -246,7 +299,7 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
     if workers is not None:
         workers = int(_positive_number(workers, "korning.workers", path, integer=True))
     restart = int(_positive_number(korning.get("kernel_omstart", 20), "korning.kernel_omstart", path, integer=True))
-    cache = korning.get("cache", False)
+    cache = korning.get("cache", True)
     if not isinstance(cache, bool):
         raise _fail(path, "korning.cache", f"förväntade true eller false, fick {cache!r}.")
     reports_root = korning.get("rapportmapp")
@@ -258,6 +311,24 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
     parameters = {k: v for k, v in data.items() if k != "korning"}
     if "omrade" in parameters and profile is not None:
         raise _fail(path, "omrade", "sätts av körningen för varje område; ta bort nyckeln.")
+    run_notebooks = notebooks + ([profile] if profile is not None else [])
+    declared = {nb: declared_parameters(nb) for nb in run_notebooks}
+    if profile is not None and "omrade" not in declared[profile]:
+        raise _fail(
+            path, "korning.profil", f"notebooken {profile.name} har ingen parameter omrade i sin parametercell."
+        )
+    for key, value in parameters.items():
+        if not any(key in d for d in declared.values()):
+            names = sorted({n for d in declared.values() for n in d})
+            raise _fail(
+                path,
+                key,
+                f"ingen notebook i körningen har parametern {key} i sin parametercell "
+                f"(parametrar: {', '.join(names) or 'inga'}); ta bort nyckeln eller rätta stavningen.",
+            )
+        problem = value_problem(value)
+        if problem:
+            raise _fail(path, key, f"{problem}.")
     for key in ("fran", "till"):
         value = parameters.get(key)
         if value is not None and not (isinstance(value, str) and _MONTH_RE.match(value)):
@@ -270,11 +341,23 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
         if is_path_key(key) and value is not None and not isinstance(value, str):
             raise _fail(path, key, f"förväntade en sökväg, fick {value!r}.")
     data_dir = parameters.get("data_dir")
-    if data_dir:
+    studies = _studies(korning.get("studier"), path, root_path)
+    if studies:
+        if data_dir:
+            raise _fail(path, "data_dir", "ange antingen data_dir eller korning.studier, inte båda.")
+        lacking = [nb.name for nb in run_notebooks if "data_dir" not in declared[nb]]
+        if lacking:
+            raise _fail(
+                path, "korning.studier", f"notebooken {lacking[0]} har ingen parameter data_dir i sin parametercell."
+            )
+    elif data_dir:
         if not resolve(data_dir, root_path).exists():
             raise _fail(path, "data_dir", f"mappen {resolve(data_dir, root_path)} finns inte.")
+        studies = [StudySpec(None, resolve(data_dir, root_path), data_dir)]
     elif profile is not None and areas == "alla":
         raise _fail(path, "data_dir", "saknas; behövs för att hitta områdena när omraden är 'alla'.")
+    else:
+        studies = [StudySpec(None, None, None)]
 
     return RunConfig(
         path=path,
@@ -290,4 +373,49 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
         cache=cache,
         restart_every=restart,
         reports_root=reports_root,
+        studies=studies,
+        declared=declared,
     )
+
+
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+def _studies(value: Any, path: Path, root: Path) -> list[StudySpec]:
+    """``korning.studier``: folders (or workbooks), patterns expanded; names unique and safe."""
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(isinstance(v, str) and v.strip() for v in items):
+        raise _fail(path, "korning.studier", f"förväntade en lista med mappar eller mönster, fick {value!r}.")
+    found: list[tuple[Path, str]] = []
+    for item in items:
+        item = item.strip()
+        full = resolve(item, root)
+        if _GLOB_CHARS.search(item):
+            matches = sorted(Path(m) for m in glob.glob(str(full)))
+            matches = [
+                m.resolve()
+                for m in matches
+                if not m.name.startswith(".") and (m.is_dir() or m.suffix.lower() == ".xlsx")
+            ]
+            if not matches:
+                raise _fail(path, "korning.studier", f"mönstret {item!r} matchar ingen studiemapp ({full}).")
+            found += [(m, item) for m in matches]
+        else:
+            if not full.exists():
+                raise _fail(path, "korning.studier", f"mappen {full} finns inte.")
+            found.append((full, item))
+    out: list[StudySpec] = []
+    seen_paths: set[Path] = set()
+    names: set[str] = set()
+    for folder, written in found:
+        if folder in seen_paths:
+            continue
+        seen_paths.add(folder)
+        name = slug(folder.stem if folder.is_file() else folder.name)
+        if name in names:
+            name = slug(f"{name}_{hashlib.sha256(str(folder).encode()).hexdigest()[:8]}")
+        names.add(name)
+        out.append(StudySpec(name, folder, written))
+    return out

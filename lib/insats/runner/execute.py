@@ -1,45 +1,45 @@
 """One report: inject parameters as papermill does, execute on a warm kernel, export to HTML.
 
 ``run_report(task)`` never raises: it returns a ``ReportOutcome`` with the executed notebook, its
-offline HTML (no code, a table of contents, no CDN) and, on failure, the cell and the error. The
-same function runs in a local worker process and on a Dask worker; the coordinator
-(:mod:`insats.runner.batch`) is the only one that writes files. Each cell has a timeout and each report a
-wall-clock timeout; on either the kernel is killed and the report marked failed.
+offline HTML (no code, a table of contents, no CDN: ``insats.reports.export.notebook_html``), what
+the report read (tables and their
+files' SHA-256, asked from the kernel after the last cell) and, on failure, the cell and the
+error. The same function runs in a thread of the coordinator and on a Dask worker; the
+coordinator (:mod:`insats.runner.batch`) is the only one that writes files. Parameters are
+injected as checked literals (:mod:`insats.runner.parameters`). Each cell has a timeout and each
+report a wall-clock timeout; on either the kernel is killed and the report marked failed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
+import logging
 import os
 import socket
-import threading
 import time
 from typing import Any
 
-from insats.reports.export import external_references, notebook_html, report_exporter
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from papermill.execute import remove_error_markers
+from papermill.iorw import load_notebook_node
+
+from insats.reports.export import external_references, notebook_html
 from insats.runner.kernels import KERNEL_START_TIMEOUT, _Kernel, kernel_pool
+from insats.runner.parameters import inject
 from insats.runner.tasks import FEL, OK, ReportOutcome, ReportTask, format_seconds, now_iso
+
+_NBCLIENT_LOG = logging.getLogger("insats.runner.nbclient")
+_NBCLIENT_LOG.setLevel(logging.WARNING)  # not "Executing notebook with kernel" once per report
 
 
 # --------------------------------------------------------------------------- one report
 def _prepare_notebook(task: ReportTask):
-    # heavy imports, made in a thread while the kernel starts (see _warm_worker)
-    from papermill.execute import prepare_notebook_metadata, remove_error_markers
-    from papermill.iorw import load_notebook_node
-    from papermill.parameterize import parameterize_notebook
-
     nb = load_notebook_node(task.notebook)
-    language = (
-        nb.metadata.get("language_info", {}).get("name")
-        or nb.metadata.get("kernelspec", {}).get("language")
-        or "python"
-    )
-    nb = parameterize_notebook(nb, dict(task.parameters), kernel_name=task.kernel_name, language=language)
-    nb = prepare_notebook_metadata(nb, task.notebook, task.output_path)
-    nb = remove_error_markers(nb)
-    return nb
+    nb = inject(nb, dict(task.parameters), input_path=task.notebook, output_path=task.output_path)
+    return remove_error_markers(nb)
 
 
 def _papermill_start(nb, start: str) -> None:
@@ -97,6 +97,32 @@ def _hooks(state: dict[str, Any]) -> dict[str, Any]:
     return dict(on_cell_start=on_cell_start, on_cell_executed=on_cell_executed, on_cell_error=on_cell_error)
 
 
+def merge_adjacent_streams(nb) -> None:
+    """Join consecutive ``stdout`` (or ``stderr``) outputs of a cell into one, as Jupyter shows them.
+
+    The kernel sends what a cell prints in pieces as its buffer is flushed, so one ``print`` can
+    arrive as two outputs when the machine is busy; each becomes its own block in the report page,
+    breaking a printed line in two. Only neighbours are joined: the order of text, tables and
+    charts stays as the cell made it (``NotebookClient.coalesce_streams`` would move text past them)."""
+    for cell in nb.cells:
+        outputs = cell.get("outputs") if cell.get("cell_type") == "code" else None
+        if not outputs:
+            continue
+        merged: list = []
+        for out in outputs:
+            last = merged[-1] if merged else None
+            if (
+                last is not None
+                and out.get("output_type") == "stream"
+                and last.get("output_type") == "stream"
+                and last.get("name") == out.get("name")
+            ):
+                last["text"] = "".join(last["text"]) + "".join(out["text"])
+            else:
+                merged.append(out)
+        cell["outputs"] = merged
+
+
 def _error_info(nb, index: int | None, ename: str, evalue: str) -> dict[str, Any]:
     info: dict[str, Any] = {"cell": None, "exekvering": None, "typ": ename, "meddelande": evalue, "kalla": None}
     if index is not None and 0 <= index < len(nb.cells):
@@ -109,8 +135,11 @@ def _error_info(nb, index: int | None, ename: str, evalue: str) -> dict[str, Any
     return info
 
 
-def run_report(task: ReportTask) -> ReportOutcome:
-    """Run one report on this process's kernel pool. Never raises: failures are in the outcome."""
+def run_report(task: ReportTask, *, export: bool = True) -> ReportOutcome:
+    """Run one report on this process's kernel pool. Never raises: failures are in the outcome.
+
+    ``export=False`` leaves the HTML to the caller (``export_outcome``): the local runner exports
+    in its main thread while the kernel already runs the next report."""
     started = now_iso()
     t0 = time.monotonic()
     worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -149,6 +178,7 @@ def run_report(task: ReportTask) -> ReportOutcome:
         )
     healthy = False
     error: dict[str, Any] | None = None
+    reads: list[dict] | None = None
     state: dict[str, Any] = {}
     phases["karna"] = time.monotonic() - mark
     mark = time.monotonic()
@@ -166,6 +196,8 @@ def run_report(task: ReportTask) -> ReportOutcome:
         error = _execute(kernel, nb, task, state)
         phases["korning"] = time.monotonic() - mark
         healthy = error is None
+        if healthy:
+            reads = kernel.reads()
     except Exception as exc:  # noqa: BLE001
         error = {"cell": None, "exekvering": None, "typ": type(exc).__name__, "meddelande": str(exc), "kalla": None}
     finally:
@@ -176,9 +208,6 @@ def run_report(task: ReportTask) -> ReportOutcome:
         kernel_pool().release(kernel, healthy)
 
     _papermill_finish(nb, t0, state.get("failed") if error else None)
-    # heavy imports, made in a thread while the kernel starts (see _warm_worker)
-    import nbformat
-
     outcome = ReportOutcome(
         task.name,
         OK if error is None else FEL,
@@ -189,11 +218,26 @@ def run_report(task: ReportTask) -> ReportOutcome:
         worker=worker,
         kernel_reused=reused,
         phases=phases,
+        reads=reads,
     )
+    outcome.phases = {k: round(v, 3) for k, v in phases.items()}
+    merge_adjacent_streams(nb)
+    outcome.notebook = nbformat.writes(nb)
+    if export:
+        export_outcome(outcome, nb)
+    outcome.seconds = time.monotonic() - t0
+    outcome.finished = now_iso()
+    return outcome
+
+
+def export_outcome(outcome: ReportOutcome, nb=None) -> ReportOutcome:
+    """Add the offline HTML of an executed report to its outcome (``run_report(export=False)``);
+    a failed export fails the report, with the reason."""
     mark = time.monotonic()
     try:
-        outcome.notebook = nbformat.writes(nb)
-        outcome.html = notebook_html(nb, task.name)
+        if nb is None:
+            nb = nbformat.reads(outcome.notebook, as_version=4)
+        outcome.html = notebook_html(nb, outcome.name)
         outcome.external = external_references(outcome.html)
     except Exception as exc:  # noqa: BLE001
         outcome.status = FEL
@@ -205,17 +249,12 @@ def run_report(task: ReportTask) -> ReportOutcome:
             "meddelande": f"HTML-exporten misslyckades: {exc}",
             "kalla": None,
         }
-    phases["export"] = time.monotonic() - mark
-    outcome.phases = {k: round(v, 3) for k, v in phases.items()}
-    outcome.seconds = time.monotonic() - t0
-    outcome.finished = now_iso()
+    outcome.phases = {**outcome.phases, "export": round(time.monotonic() - mark, 3)}
     return outcome
 
 
 def _execute(kernel: _Kernel, nb, task: ReportTask, state: dict[str, Any]) -> dict[str, Any] | None:
     """Execute ``nb`` on ``kernel``; None when every cell ran, else the error (kernel then unhealthy)."""
-    # heavy imports, made in a thread while the kernel starts (see _warm_worker)
-    from nbclient import NotebookClient
 
     cell_timeout = task.cell_timeout or task.timeout
     client = NotebookClient(
@@ -225,6 +264,7 @@ def _execute(kernel: _Kernel, nb, task: ReportTask, state: dict[str, Any]) -> di
         timeout=int(max(1, cell_timeout)),
         startup_timeout=int(KERNEL_START_TIMEOUT),
         record_timing=True,
+        log=_NBCLIENT_LOG,
         resources={"metadata": {"path": task.cwd}},
         **_hooks(state),
     )
@@ -262,12 +302,6 @@ def _execute(kernel: _Kernel, nb, task: ReportTask, state: dict[str, Any]) -> di
 
 def _classify(exc: Exception, nb, state: dict[str, Any], cell_timeout: float) -> dict[str, Any]:
     """The error record for an exception from nbclient."""
-    # heavy imports, made in a thread while the kernel starts (see _warm_worker)
-    from nbclient.exceptions import (
-        CellExecutionError,
-        CellTimeoutError,
-        DeadKernelError,
-    )
 
     cell = state.get("cell")
     if isinstance(exc, CellTimeoutError):
@@ -282,25 +316,3 @@ def _classify(exc: Exception, nb, state: dict[str, Any], cell_timeout: float) ->
     if isinstance(exc, DeadKernelError):
         return _error_info(nb, cell, "DeadKernelError", "kärnan dog under körningen.")
     return _error_info(nb, cell, type(exc).__name__, str(exc))
-
-
-def _warm_worker(kernel_name: str, preimports: tuple[str, ...], cwd: str) -> None:
-    """ProcessPoolExecutor initializer: start this worker's kernel while the others start theirs.
-
-    The worker's own heavy imports (papermill, nbclient, nbconvert) and the HTML exporter are
-    prepared in a thread meanwhile: the kernel starts in its own process, so the two overlap.
-    """
-
-    def imports() -> None:
-        with contextlib.suppress(Exception):
-            # heavy imports, made in a thread while the kernel starts (see _warm_worker)
-            import nbclient  # noqa: F401
-            import papermill.parameterize  # noqa: F401
-
-            report_exporter()
-
-    thread = threading.Thread(target=imports, daemon=True)
-    thread.start()
-    with contextlib.suppress(Exception):
-        kernel_pool().warm(kernel_name, preimports, cwd)
-    thread.join()

@@ -27,7 +27,7 @@ from insats.atomic import atomic_write
 from insats.reports.pdf import pdf_path_for
 from insats.text import swedish_key
 
-__all__ = ["LOG_PAGE", "read_report_page", "render_front_page", "render_index", "write_index"]
+__all__ = ["LOG_PAGE", "read_report_page", "render_front_page", "render_index", "visible", "write_index"]
 
 LOG_PAGE = "korning.html"
 """The run log's file name, beside the front page."""
@@ -55,8 +55,14 @@ ul.summa { list-style: none; padding: 0; display: flex; gap: 1.5rem; }
 """
 
 
+def visible(text: str) -> str:
+    """Control characters (from a data or params file: a bell, a terminal escape code) shown as
+    ``\\x07`` instead of passed on to a page or a terminal."""
+    return "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in text)
+
+
 def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    return html.escape(visible("" if value is None else str(value)), quote=True)
 
 
 def _time(seconds: Any) -> str:
@@ -118,6 +124,13 @@ def _row(r: dict[str, Any]) -> str:
             )
     if status == "överhoppad" and r.get("orsak"):
         notes.append(f"<div class='liten'>{_e(r['orsak'])}</div>")
+    elif status in ("ok", "fel") and r.get("orsak"):
+        notes.append(f"<div class='liten'>Kördes: {_e(r['orsak'])}</div>")
+    if r.get("omkord_efter_forlorad_arbetare"):
+        notes.append(
+            "<div class='liten'>Kördes om på en annan arbetare efter att en arbetare försvann "
+            f"({_e(r['omkord_efter_forlorad_arbetare'])} gång{'er' if r['omkord_efter_forlorad_arbetare'] > 1 else ''}).</div>"
+        )
     if r.get("externa_resurser"):
         notes.append(
             "<div class='fel'>Varning: rapporten hämtar filer från internet: "
@@ -156,7 +169,16 @@ def render_index(run: dict[str, Any]) -> str:
             f"<p class='meta'>Data: <code>{_e(data['mapp'])}</code> "
             f"(SHA-256 {_e((data.get('sha256') or '')[:16])}…, {len(data.get('filer') or {})} filer)</p>"
         )
-    note = f"<p class='meta'>{_e(run.get('cache_anmarkning'))}</p>" if run.get("cache_anmarkning") else ""
+    if run.get("studier"):
+        data_line = (
+            f"<p class='meta'>{len(run['studier'])} studier: "
+            + ", ".join(f"<code>{_e(name)}</code>" for name in run["studier"])
+            + "</p>"
+        )
+    note = "".join(
+        f"<p class='meta fel'>{_e(_when(e.get('tid')))}: {_e(e.get('meddelande'))}</p>"
+        for e in run.get("handelser") or []
+    )
     summary = (
         f"<ul class='summa'><li><strong>{counts['ok']}</strong> ok</li>"
         f"<li><strong>{counts['fel']}</strong> fel</li>"
@@ -164,7 +186,14 @@ def render_index(run: dict[str, Any]) -> str:
         + (f"<li><strong>{waiting}</strong> väntar</li>" if waiting else "")
         + "</ul>"
     )
-    rows = "\n".join(_row(r) for r in reports)
+    rows_html = []
+    current = object()
+    for r in reports:
+        if r.get("studie") and r.get("studie") != current:
+            current = r.get("studie")
+            rows_html.append(f"<tr><th colspan='5'>Studie {_e(current)}</th></tr>")
+        rows_html.append(_row(r))
+    rows = "\n".join(rows_html)
     return f"""<!DOCTYPE html>
 <html lang="sv">
 <head>
@@ -186,8 +215,8 @@ def render_index(run: dict[str, Any]) -> str:
 </tbody>
 </table>
 <p class="liten">Maskinläsbar förteckning med indatas kontrollsummor: <a href="korning.json">korning.json</a>.
-En rapport hoppas över när notebook, parametrar och data är oförändrade sedan den senast lyckades
-(kör med <code>--force</code> för att köra om allt).</p>
+En rapport hoppas över när notebook, parametrar och de tabeller den läste är oförändrade sedan den
+senast lyckades (kör med <code>--force</code> för att köra om allt).</p>
 </body>
 </html>
 """

@@ -16,10 +16,13 @@ memory so parallel kernels do not lock its SQLite file.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import atexit
 import contextlib
+import json
 import os
+import signal
 import tempfile
 import threading
 import time
@@ -45,10 +48,11 @@ def _kernel_bootstrap(preimports: Iterable[str]) -> str:
 class _Kernel:
     """One Jupyter kernel with its own event loop, reused for report after report."""
 
-    def __init__(self, kernel_name: str, preimports: tuple[str, ...], cwd: str):
+    def __init__(self, kernel_name: str, preimports: tuple[str, ...], cwd: str, env: tuple[tuple[str, str], ...] = ()):
         self.kernel_name = kernel_name
         self.preimports = preimports
         self.cwd = cwd
+        self.env = env
         self.loop = asyncio.new_event_loop()
         self.km: AsyncKernelManager | None = None
         self.kc: AsyncKernelClient | None = None
@@ -81,6 +85,7 @@ class _Kernel:
                 cwd=self.cwd,
                 stdout=log,
                 stderr=log,
+                env={**os.environ, **dict(self.env)},
                 extra_arguments=["--HistoryManager.hist_file=:memory:"],
             )
         finally:
@@ -111,6 +116,39 @@ class _Kernel:
             self._check(reply, "städningen")
 
         self.loop.run_until_complete(go())
+
+    def reads(self) -> list[dict] | None:
+        """What the last report read (``kernel_side.reads_json``); None when it is not known."""
+
+        async def go():
+            return await self.kc.execute_interactive(
+                "",
+                silent=True,
+                store_history=False,
+                user_expressions={"lasta": "__import__('insats.runner.kernel_side', fromlist=['_']).reads_json()"},
+                timeout=CLEANUP_TIMEOUT,
+                output_hook=lambda msg: None,
+            )
+
+        try:
+            reply = self.loop.run_until_complete(go())
+            value = reply["content"]["user_expressions"]["lasta"]
+            if value.get("status") != "ok":
+                return None
+            data = json.loads(ast.literal_eval(value["data"]["text/plain"]))
+        except Exception:  # noqa: BLE001 — unknown reads only cost a rerun later
+            return None
+        return data if isinstance(data, list) else None
+
+    def kill(self) -> None:
+        """Kill the kernel process and its group at once (from any thread; ``close`` cleans up)."""
+        pid = self.pid
+        if pid is None:
+            return
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
     async def _kill(self) -> None:
         with contextlib.suppress(Exception):
@@ -147,6 +185,15 @@ class _Kernel:
     def close(self) -> None:
         if self.loop.is_closed():
             return
+        if _in_event_loop():
+            # called from inside a running event loop (a Dask worker's teardown), where this
+            # kernel's own loop cannot run: close from a thread of its own
+            closer = threading.Thread(target=self.close, name="insats-karna-stang", daemon=True)
+            closer.start()
+            closer.join(CLEANUP_TIMEOUT)
+            if closer.is_alive():
+                self.kill()
+            return
         try:
             self.loop.run_until_complete(self._kill())
             pending = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
@@ -156,6 +203,14 @@ class _Kernel:
                 self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         finally:
             self.loop.close()
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class KernelPool:
@@ -169,7 +224,7 @@ class KernelPool:
 
     def acquire(self, task: ReportTask) -> tuple[_Kernel, bool]:
         """A started kernel for ``task`` and whether it was reused."""
-        key = (task.kernel_name, task.preimports)
+        key = (task.kernel_name, task.preimports, task.env)
         with self._lock:
             idle = self._idle.get(key, [])
             kernel = idle.pop() if idle else None
@@ -177,7 +232,7 @@ class KernelPool:
             if kernel.reports < task.restart_every:
                 return kernel, True
             self.discard(kernel)
-        kernel = _Kernel(task.kernel_name, task.preimports, task.cwd)
+        kernel = _Kernel(task.kernel_name, task.preimports, task.cwd, task.env)
         with self._lock:
             self._all.add(kernel)
         try:
@@ -192,18 +247,24 @@ class KernelPool:
             self.discard(kernel)
             return
         with self._lock:
-            self._idle.setdefault((kernel.kernel_name, kernel.preimports), []).append(kernel)
+            self._idle.setdefault((kernel.kernel_name, kernel.preimports, kernel.env), []).append(kernel)
 
     def discard(self, kernel: _Kernel) -> None:
         with self._lock:
             self._all.discard(kernel)
         kernel.close()
 
-    def warm(self, kernel_name: str, preimports: tuple[str, ...], cwd: str) -> None:
-        """Start a kernel ahead of the first report (in a worker's initializer)."""
-        task = ReportTask(name="", notebook="", parameters={}, cwd=cwd, kernel_name=kernel_name, preimports=preimports)
+    def warm(self, task: ReportTask) -> None:
+        """Make sure a started kernel for ``task`` is idle (start one when none is)."""
         kernel, _ = self.acquire(task)
         self.release(kernel, True)
+
+    def kill_all(self) -> None:
+        """Kill every kernel's process now, busy ones included (an interrupted run)."""
+        with self._lock:
+            kernels = list(self._all)
+        for kernel in kernels:
+            kernel.kill()
 
     def close(self) -> None:
         with self._lock:

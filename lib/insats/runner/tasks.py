@@ -7,6 +7,7 @@ worker; the statuses are the words the index page and ``korning.json`` show.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,8 @@ class ReportTask:
     restart_every: int = 20
     output_path: str | None = None
     """Where the coordinator will write the notebook (recorded in the papermill metadata)."""
+    env: tuple[tuple[str, str], ...] = ()
+    """Environment variables the kernel gets on top of the worker's (e.g. ``INSATS_CACHE=0``)."""
 
 
 @dataclass
@@ -63,3 +66,35 @@ class ReportOutcome:
     external: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
     """Seconds spent preparing, getting a kernel, cleaning it, executing and exporting."""
+    reads: list[dict] | None = None
+    """What a successful report read (``insats.data.study.READS`` entries); None when unknown."""
+
+
+def error_record(kind: str, message: str, **where: Any) -> dict[str, Any]:
+    """The error of a report as ``korning.json`` and the index show it (cell and source when known)."""
+    return {"cell": None, "exekvering": None, "typ": kind, "meddelande": message, "kalla": None, **where}
+
+
+def outcome_from_exception(task: ReportTask, exc: BaseException) -> ReportOutcome:
+    """The outcome of a report whose worker failed (not the report itself): a lost Dask worker
+    too often, a broken thread."""
+    kind = type(exc).__name__
+    if kind == "KilledWorker":
+        message = (
+            "rapporten avbröts för att arbetarna som körde den dog flera gånger (för lite minne, "
+            f"eller ett fel som stoppar processen): {exc}"
+        )
+    else:
+        message = f"arbetaren misslyckades: {exc}"
+    return ReportOutcome(task.name, FEL, 0.0, now_iso(), now_iso(), error=error_record(kind, message))
+
+
+@dataclass
+class Job:
+    """A report to run, with the gate of its study and the run's stop signal."""
+
+    task: ReportTask
+    ready: threading.Event
+    """Set when the report's study is prepared (its validated copy made)."""
+    stop: threading.Event
+    """Set when the run is interrupted: a report not yet started is not started."""

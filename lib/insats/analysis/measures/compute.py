@@ -11,6 +11,7 @@ from insats.analysis.measures.context import Context, Params, default_period, mo
 from insats.analysis.measures.likstallighet import likstallighet
 from insats.analysis.measures.publish import period_label, protect_periods
 from insats.analysis.measures.registry import MEASURES
+from insats.data.cache import memoize
 from insats.data.study import Study
 from insats.errors import UsageError
 
@@ -92,6 +93,7 @@ def finish(published: pd.DataFrame, raw: pd.DataFrame, min_cell: int) -> tuple[p
     return _typed(published), _typed(raw)
 
 
+@memoize
 def compute_measures(
     study: Study,
     *,

@@ -1,0 +1,152 @@
+"""Batch reports on a Dask distributed cluster (``insats run --scheduler tcp://HOST:8786``).
+
+``run_dask`` submits each report (``insats.runner.execute.run_report``) as its study becomes
+ready and yields the outcomes as they finish. The workers need the package and the same paths to
+notebooks and data (a shared disk); each keeps its own warm kernels, closed by
+``KernelPoolPlugin`` when the worker stops. When a worker dies, the scheduler runs its reports
+again on another worker (a report that kills its worker three times fails with ``KilledWorker``);
+the run polls the cluster and reports which worker was lost and which reports it held, so
+``korning.json`` and the index can say what happened. A cluster without workers for
+``DASK_NO_WORKERS_SECONDS`` fails the reports still waiting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from insats.runner.execute import run_report
+from insats.runner.tasks import FEL, Job, ReportOutcome, ReportTask, error_record, now_iso, outcome_from_exception
+from insats.text import slug
+
+__all__ = ["DASK_NO_WORKERS_SECONDS", "DASK_POLL_SECONDS", "KernelPoolPlugin", "run_dask"]
+
+DASK_POLL_SECONDS = 0.5
+DASK_NO_WORKERS_SECONDS = 120.0
+"""A Dask run gives up on its remaining reports when the cluster has had no worker this long."""
+
+
+try:  # the plugin class needs distributed; the rest of the module does not
+    from distributed.diagnostics.plugin import WorkerPlugin as _WorkerPlugin
+except Exception:  # noqa: BLE001
+    _WorkerPlugin = object  # type: ignore[assignment,misc]
+
+
+class KernelPoolPlugin(_WorkerPlugin):
+    """Closes a Dask worker's kernels when the worker stops."""
+
+    name = "insats-karnor"
+
+    def teardown(self, worker) -> None:
+        from insats.runner.kernels import close_pool  # in the worker process
+
+        close_pool()
+
+
+def run_dask(
+    jobs: list[Job],
+    scheduler: Any,
+    on_event: Callable[[dict[str, Any]], None],
+) -> Iterator[ReportOutcome]:
+    """Yield outcomes as reports finish on a Dask distributed cluster; note lost workers."""
+
+    from distributed import Client  # heavy (~1 s): only a run with --scheduler needs it
+
+    own = not isinstance(scheduler, Client)
+    client = Client(scheduler) if own else scheduler
+    token = uuid.uuid4().hex[:8]
+    submitted: queue.Queue = queue.Queue()
+    by_key: dict[str, ReportTask] = {}
+
+    def submit_all() -> None:
+        for job in jobs:
+            job.ready.wait()
+            key = f"insats-{slug(job.task.name, max_length=80)}-{token}"
+            fut = client.submit(run_report, job.task, key=key, pure=False)
+            by_key[key] = job.task
+            submitted.put(fut)
+        submitted.put(None)
+
+    try:
+        with contextlib.suppress(Exception):
+            client.register_plugin(KernelPoolPlugin(), name=KernelPoolPlugin.name)
+        feeder = threading.Thread(target=submit_all, name="insats-dask-sandare", daemon=True)
+        feeder.start()
+        pending: set = set()
+        all_submitted = False
+        where: dict[str, str] = {}
+        known: set[str] = set(client.scheduler_info().get("workers", {}))
+        no_workers_since: float | None = None
+        while pending or not all_submitted:
+            while True:
+                try:
+                    fut = submitted.get(timeout=0 if pending else DASK_POLL_SECONDS)
+                except queue.Empty:
+                    break
+                if fut is None:
+                    all_submitted = True
+                    break
+                pending.add(fut)
+            for fut in [f for f in pending if f.done()]:
+                pending.discard(fut)
+                try:
+                    outcome = fut.result()
+                except Exception as exc:  # noqa: BLE001
+                    outcome = outcome_from_exception(by_key[fut.key], exc)
+                fut.release()  # the cluster may forget the result once it is here
+                yield outcome
+            if not pending:
+                continue
+            try:
+                workers_now = set(client.scheduler_info().get("workers", {}))
+                processing = client.processing()
+            except Exception:  # noqa: BLE001 — the scheduler is busy; ask again next round
+                time.sleep(DASK_POLL_SECONDS)
+                continue
+            open_keys = {f.key for f in pending}
+            for lost in sorted(known - workers_now):
+                names = sorted(by_key[k].name for k, w in where.items() if w == lost and k in open_keys)
+                on_event(
+                    {
+                        "tid": now_iso(),
+                        "typ": "arbetare_forlorad",
+                        "arbetare": lost,
+                        "rapporter": names,
+                        "meddelande": f"arbetaren {lost} försvann under körningen"
+                        + (f"; {', '.join(names)} körs om på en annan arbetare." if names else "."),
+                    }
+                )
+            known = workers_now
+            for worker, keys in (processing or {}).items():
+                for k in keys:
+                    where[str(k)] = worker
+            if workers_now:
+                no_workers_since = None
+            else:
+                no_workers_since = no_workers_since or time.monotonic()
+                if time.monotonic() - no_workers_since > DASK_NO_WORKERS_SECONDS:
+                    for fut in list(pending):
+                        pending.discard(fut)
+                        fut.cancel()
+                        yield ReportOutcome(
+                            by_key[fut.key].name,
+                            FEL,
+                            0.0,
+                            now_iso(),
+                            now_iso(),
+                            error=error_record(
+                                "IngenArbetare",
+                                f"klustret har inte haft någon arbetare på {DASK_NO_WORKERS_SECONDS:.0f} s; "
+                                "rapporten kördes inte.",
+                            ),
+                        )
+                    break
+            time.sleep(DASK_POLL_SECONDS)
+    finally:
+        if own:
+            client.close()

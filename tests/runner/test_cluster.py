@@ -1,0 +1,174 @@
+"""A real Dask cluster (issue 18): `dask scheduler` and two `dask worker` processes started as a
+user would, a run over two studies with `insats run --scheduler tcp://…`, and a worker killed
+while it runs a report: the report runs again on the other worker and the run says so."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.runner.test_batch import NOTEBOOKS, OMRADEN
+
+pytestmark = pytest.mark.slow
+
+BIN = Path(sys.executable).parent
+START_TIMEOUT = 60.0
+
+SLOW_ONCE = """import os, time
+if omrade == sov_omrade:
+    try:  # only the first attempt sleeps (the marker says which kernel runs it)
+        fd = os.open(markor, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        time.sleep(60)
+    except FileExistsError:
+        pass
+"""
+
+
+def _profile(path: Path) -> None:
+    """The test profile notebook with one more cell: a report that sleeps on its first attempt."""
+    nb = nbformat.read(NOTEBOOKS / "profil.ipynb", as_version=4)
+    params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    params.source += "\nmarkor = None"
+    nb.cells.insert(2, nbformat.v4.new_code_cell(SLOW_ONCE))
+    nbformat.write(nb, path)
+
+
+def _start(args: list[str], log: Path) -> subprocess.Popen:
+    with open(log, "wb") as fh:
+        return subprocess.Popen(
+            [str(BIN / "dask"), *args],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=dict(os.environ),
+        )
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        proc.wait(10)
+
+
+@contextlib.contextmanager
+def cluster(tmp: Path) -> Iterator[tuple[str, list[subprocess.Popen]]]:
+    """A scheduler and two single-threaded workers on 127.0.0.1, free ports, folders under
+    ``tmp``; every process is killed at the end, also when the test fails."""
+    from distributed import Client
+
+    procs: list[subprocess.Popen] = []
+    scheduler_file = tmp / "scheduler.json"
+    try:
+        procs.append(
+            _start(
+                ["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
+                + ["--scheduler-file", str(scheduler_file)],
+                tmp / "scheduler.log",
+            )
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert scheduler_file.exists(), (tmp / "scheduler.log").read_text(errors="replace")
+        for i in (1, 2):
+            (tmp / f"w{i}").mkdir()
+            procs.append(
+                _start(
+                    ["worker", "--scheduler-file", str(scheduler_file), "--host", "127.0.0.1", "--nthreads", "1"]
+                    + ["--no-nanny", "--no-dashboard", "--name", f"w{i}", "--local-directory", str(tmp / f"w{i}")],
+                    tmp / f"w{i}.log",
+                )
+            )
+        with Client(scheduler_file=str(scheduler_file), timeout=START_TIMEOUT) as client:
+            client.wait_for_workers(2, timeout=START_TIMEOUT)
+            address = client.scheduler.address
+        yield address, procs
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as fh:
+        return int(fh.read().rsplit(")", 1)[1].split()[1])
+
+
+def test_two_studies_on_a_real_cluster_survive_a_killed_worker(tmp_path):
+    root = tmp_path / "projekt"
+    (root / "params").mkdir(parents=True)
+    (root / "notebooks").mkdir()
+    for name in ("alfa", "beta"):
+        (root / "data" / name).mkdir(parents=True)
+        (root / "data" / name / "omraden.csv").write_text(OMRADEN, encoding="utf-8")
+    nbformat.write(nbformat.read(NOTEBOOKS / "studie.ipynb", as_version=4), root / "notebooks" / "studie.ipynb")
+    _profile(root / "notebooks" / "profil.ipynb")
+    marker = tmp_path / "markor.txt"
+    params = root / "params" / "kluster.yaml"
+    params.write_text(
+        f'fran: "2012-01"\nsov_omrade: "02"\nmarkor: {str(marker)!r}\n'
+        "korning:\n  namn: kluster\n  studier: [data/alfa, data/beta]\n  notebooks: [studie]\n  profil: profil\n"
+        "  omraden: alla\n  timeout: 120\n",
+        encoding="utf-8",
+    )
+    with cluster(tmp_path) as (address, procs):
+        run = subprocess.Popen(
+            [str(BIN / "insats"), "run", str(params), "--scheduler", address],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ),
+        )
+        try:
+            deadline = time.monotonic() + 90
+            while not (marker.exists() and marker.read_text()) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert marker.exists(), "no report started sleeping"
+            kernel = int(marker.read_text())
+            worker = _parent(kernel)
+            assert worker in {p.pid for p in procs[1:]}
+            os.kill(worker, signal.SIGKILL)  # the worker running the sleeping report
+            _, err = run.communicate(timeout=90)
+        finally:
+            if run.poll() is None:
+                run.kill()
+    assert run.returncode == 0, err
+    report_dir = root / "reports" / "kluster"
+    korning = json.loads((report_dir / "korning.json").read_text(encoding="utf-8"))
+    statuses = {r["namn"]: r["status"] for r in korning["rapporter"]}
+    assert statuses == {
+        f"{s}/{r}": "ok" for s in ("alfa", "beta") for r in ("studie", "profil_01", "profil_02", "profil_03")
+    }
+    assert korning["schemalaggare"] == address
+    (lost,) = [e for e in korning["handelser"] if e["typ"] == "arbetare_forlorad"]
+    # every report the lost worker held (running or queued there) ran again, the sleeping one included
+    again = {r["namn"] for r in korning["rapporter"] if r["omkord_efter_forlorad_arbetare"]}
+    assert again == set(lost["rapporter"]) and any(n.endswith("profil_02") for n in again)
+    assert "försvann" in err and all(n in err for n in again)
+    finished_on = {r["namn"]: int(r["arbetare"].split(":")[1]) for r in korning["rapporter"]}
+    assert all(finished_on[n] != worker for n in again)  # finished on the other worker
+    index = (report_dir / "index.html").read_text(encoding="utf-8")
+    assert "försvann" in index and "Kördes om på en annan arbetare" in index
+    for s in ("alfa", "beta"):
+        assert "Spånga-Tensta 38000" in (report_dir / s / "profil_02.html").read_text(encoding="utf-8")
+    assert not _alive(kernel)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
