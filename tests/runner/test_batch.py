@@ -60,6 +60,7 @@ korning:
   profil: profil
   omraden: alla
   timeout: 60
+  pdf: false
 {korning}
 """
     path = tmp / "params" / "run.yaml"

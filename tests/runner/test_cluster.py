@@ -120,7 +120,7 @@ def test_two_studies_on_a_real_cluster_survive_a_killed_worker(tmp_path):
     params.write_text(
         f'fran: "2012-01"\nsov_omrade: "02"\nmarkor: {str(marker)!r}\n'
         "korning:\n  namn: kluster\n  studier: [data/alfa, data/beta]\n  notebooks: [studie]\n  profil: profil\n"
-        "  omraden: alla\n  timeout: 120\n",
+        "  omraden: alla\n  timeout: 120\n  pdf: false\n",
         encoding="utf-8",
     )
     with cluster(tmp_path) as (address, procs):

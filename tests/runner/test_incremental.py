@@ -81,6 +81,7 @@ korning:
   profil: profil
   omraden: [rinkeby_kista, bromma]
   timeout: 120
+  pdf: false
 {korning}
 """,
         encoding="utf-8",
@@ -236,7 +237,7 @@ def test_many_studies_in_one_run(tmp_path):
     params = tmp_path / "params" / "m.yaml"
     params.write_text(
         'fran: "2012-01"\nkorning:\n  namn: m\n  studier: ["data/kommuner/*"]\n'
-        "  notebooks: [studie]\n  profil: profil\n  omraden: alla\n",
+        "  notebooks: [studie]\n  profil: profil\n  omraden: alla\n  pdf: false\n",
         encoding="utf-8",
     )
     cfg = load_params(params)

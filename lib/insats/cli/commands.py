@@ -286,10 +286,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     print(
         f"Klart på {format_seconds(result.seconds)}: {result.count(OK)} ok, {result.count(FEL)} fel, "
-        f"{result.count(SKIPPED)} överhoppade. Index: {result.index}"
+        f"{result.count(SKIPPED)} överhoppade. Framsida: {result.index}"
     )
     if result.failed:
         print(f"Misslyckade rapporter: {', '.join(result.failed)}", file=sys.stderr)
+    for line in result.audit[:20]:
+        print(printable(f"Granskning: {line}"), file=sys.stderr)
+    if result.audit:
+        print(
+            f"Granskningen fann {len(result.audit)} uppgifter som inte är tillräckligt skyddade; "
+            "publicera inte rapporterna förrän det är rättat (se körningsloggen).",
+            file=sys.stderr,
+        )
     return result.exit_code
 
 

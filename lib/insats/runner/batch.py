@@ -113,6 +113,7 @@ from typing import Any
 from insats import __version__
 from insats.atomic import atomic_write, sha256_of
 from insats.data.validated import combined_hash, ensure_validated
+from insats.errors import InsatsError
 from insats.runner.cluster import run_dask
 from insats.runner.config import ConfigError, RunConfig, StudySpec
 from insats.runner.execute import export_outcome, run_report
@@ -120,6 +121,7 @@ from insats.runner.index import visible, write_index
 from insats.runner.inputs import FolderHashes, inputs_read
 from insats.runner.kernels import kernel_pool
 from insats.runner.plan import notebook_imports, plan
+from insats.runner.publish import print_pdfs, publishes, write_publication
 from insats.runner.tasks import (
     DEFAULT_PREIMPORTS,
     FEL,
@@ -167,9 +169,12 @@ class RunResult:
     def failed(self) -> list[str]:
         return [r["namn"] for r in self.records if r["status"] == FEL]
 
+    audit: list[str] = field(default_factory=list)
+    """Findings of the audit of the run's publication records (``runner.publish``): counts too exposed."""
+
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed else 0
+        return 1 if self.failed or self.audit else 0
 
     def record(self, name: str) -> dict[str, Any]:
         for r in self.records:
@@ -327,6 +332,44 @@ def _apply_outcome(
         record.update(html=None, ipynb=None)
 
 
+def _after_reports(
+    config: RunConfig, records: list[dict[str, Any]], out_dir: Path, run_info: dict[str, Any]
+) -> list[str]:
+    """The PDFs of the run's report pages and each study's publication record with its audit
+    (``runner.publish``); notes go into the run log. Returns the audit's findings."""
+    notes: list[str] = run_info.setdefault("anmarkningar", [])
+
+    def note(text: str) -> None:
+        notes.append(text)
+        log.warning("Obs: %s", text)
+
+    if config.pdf:
+        pages = [out_dir / r["html"] for r in records if r.get("html") and (out_dir / r["html"]).is_file()]
+        pdfs = print_pdfs(pages, note)
+        for r in records:
+            pdf = pdfs.get(out_dir / r["html"]) if r.get("html") else None
+            r["pdf"] = pdf.relative_to(out_dir).as_posix() if pdf is not None else None
+    findings: list[str] = []
+    if publishes(config):
+        published: dict[str, Any] = {}
+        for study in config.studies:
+            if study.path is None:
+                continue
+            folder = out_dir / study.name if study.name is not None else out_dir
+            try:
+                got = write_publication(config, study, folder)
+            except InsatsError as exc:
+                note(f"publiceringsposten för {study.name or 'studien'} kunde inte skrivas: {exc}")
+                continue
+            got["fil"] = Path(got["fil"]).relative_to(out_dir).as_posix()
+            published[study.name or ""] = got
+            findings += [f"{got['fil']}: {line}" for line in got["granskning"]]
+        run_info["publicering"] = published
+        if findings:
+            note(f"granskningen av publiceringen fann {len(findings)} uppgifter som inte är tillräckligt skyddade")
+    return findings
+
+
 def _prepare_studies(order: list[tuple[StudySpec, threading.Event]], cache: bool, note: Callable[[str], None]) -> None:
     """Give each study a validated copy before its reports start (so no kernel checks the
     sources again), in the order the reports run; open each study's gate when done."""
@@ -400,6 +443,7 @@ def run_batch(
     own profile and the others run."""
 
     t0 = time.monotonic()
+    audit: list[str] = []
     out_dir = config.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     versions = _versions()
@@ -516,6 +560,7 @@ def run_batch(
                     _apply_outcome(record, outcome, out_dir, study_dir[outcome.name], hashes)
                     report(record)
                     save()
+            audit = _after_reports(config, records, out_dir, run_info)
             run_info["klar"] = True
         finally:
             for record in records:
@@ -526,4 +571,4 @@ def run_batch(
             run_info["slut"] = now_iso()
             run_info["sekunder"] = round(time.monotonic() - t0, 3)
             save()
-    return RunResult(config.name, out_dir, records, time.monotonic() - t0, events)
+    return RunResult(config.name, out_dir, records, time.monotonic() - t0, events, audit)

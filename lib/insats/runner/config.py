@@ -57,6 +57,7 @@ KORNING_KEYS = {
     "studier": "flera studier i en körning: mappar eller mönster som data/kommuner/* (i stället för data_dir)",
     "kernel_omstart": "starta om kärnan efter så här många rapporter (standard 20; 1 = ny kärna per rapport)",
     "rapportmapp": "mapp för rapporterna (standard reports)",
+    "pdf": "true (standard): varje rapport skrivs också som PDF för utskrift (kräver Chromium); false: bara HTML",
 }
 """Keys allowed under ``korning:`` and what they mean (used in error messages)."""
 
@@ -100,6 +101,8 @@ class RunConfig:
     cell_timeout: float | None = None
     workers: int | None = None
     cache: bool = True
+    pdf: bool = True
+    """Print every report page to a PDF beside it after the run (``runner.publish.print_pdfs``)."""
     restart_every: int = 20
     reports_root: Path | None = None
     studies: list[StudySpec] = field(default_factory=list)
@@ -302,6 +305,9 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
     cache = korning.get("cache", True)
     if not isinstance(cache, bool):
         raise _fail(path, "korning.cache", f"förväntade true eller false, fick {cache!r}.")
+    pdf = korning.get("pdf", True)
+    if not isinstance(pdf, bool):
+        raise _fail(path, "korning.pdf", f"förväntade true eller false, fick {pdf!r}.")
     reports_root = korning.get("rapportmapp")
     if reports_root is not None:
         if not isinstance(reports_root, str) or not reports_root.strip():
@@ -371,6 +377,7 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
         cell_timeout=cell_timeout,
         workers=workers,
         cache=cache,
+        pdf=pdf,
         restart_every=restart,
         reports_root=reports_root,
         studies=studies,

@@ -194,6 +194,7 @@ def render_index(run: dict[str, Any]) -> str:
             rows_html.append(f"<tr><th colspan='5'>Studie {_e(current)}</th></tr>")
         rows_html.append(_row(r))
     rows = "\n".join(rows_html)
+    extra = _publication_block(run) + _notes_block(run)
     return f"""<!DOCTYPE html>
 <html lang="sv">
 <head>
@@ -207,7 +208,7 @@ def render_index(run: dict[str, Any]) -> str:
 <h1>Körningslogg – {_e(run.get("namn"))}</h1>
 <p class="meta">{", ".join(m for m in meta if m)}.</p>
 <p class="meta">Parameterfil: <code>{_e(run.get("params_fil"))}</code></p>
-{data_line}{note}{summary}
+{data_line}{note}{summary}{extra}
 <table>
 <thead><tr><th>Rapport</th><th>Status</th><th>Tid</th><th>Parametrar</th><th>Länkar</th></tr></thead>
 <tbody>
@@ -220,6 +221,36 @@ senast lyckades (kör med <code>--force</code> för att köra om allt).</p>
 </body>
 </html>
 """
+
+
+def _notes_block(run: dict[str, Any]) -> str:
+    notes = run.get("anmarkningar") or []
+    if not notes:
+        return ""
+    return "<h2>Anmärkningar</h2><ul>" + "".join(f"<li>{_e(visible(str(n)))}</li>" for n in notes) + "</ul>"
+
+
+def _publication_block(run: dict[str, Any]) -> str:
+    """The publication records of the run and their audit (``runner.publish``)."""
+    published = run.get("publicering") or {}
+    if not published:
+        return ""
+    items = []
+    for study, rec in published.items():
+        who = f"{_e(study)}: " if study else ""
+        findings = rec.get("granskning") or []
+        verdict = (
+            "granskad: ingen dold uppgift kan räknas fram och inga små antal visas"
+            if not findings
+            else f"<strong class='fel'>granskningen fann {len(findings)} uppgifter som inte är tillräckligt "
+            "skyddade</strong>"
+        )
+        lines = "".join(f"<li>{_e(visible(str(f)))}</li>" for f in findings[:50])
+        items.append(
+            f"<li>{who}<a href='{_e(rec.get('fil'))}'>{_e(rec.get('fil'))}</a> "
+            f"({_e(rec.get('antal'))} antal), {verdict}{f'<ul>{lines}</ul>' if lines else ''}</li>"
+        )
+    return "<h2>Publicering</h2><ul>" + "".join(items) + "</ul>"
 
 
 def write_index(path: Path | str, run: dict[str, Any]) -> None:
@@ -337,10 +368,10 @@ def _links(r: dict[str, Any], folder: Path) -> str:
     links = [f"<a href='{_e(r['html'])}'>Rapport (webbsida)</a>"]
     pdf = pdf_path_for(page)
     if pdf.is_file():
-        links.append(f"<a href='{_e(pdf.name)}'>PDF för utskrift</a>")
+        links.append(f"<a href='{_e(_beside(r, pdf))}'>PDF för utskrift</a>")
     xlsx = page.with_suffix(".xlsx")
     if xlsx.is_file():
-        links.append(f"<a href='{_e(xlsx.name)}'>Tabellerna i Excel</a>")
+        links.append(f"<a href='{_e(_beside(r, xlsx))}'>Tabellerna i Excel</a>")
     return " · ".join(links)
 
 
@@ -365,6 +396,13 @@ def render_front_page(run: dict[str, Any], folder: Path | str) -> str:
         )
     when = _when(run.get("slut") or run.get("start"))
     parts.append(f"<p class='liten'>Körning {_e(run.get('namn'))}, {_e(when)}.</p>")
+    exposed = sum(len(rec.get("granskning") or []) for rec in (run.get("publicering") or {}).values())
+    if exposed:
+        parts.append(
+            f"<p class='notis' role='note'><strong>Får inte publiceras ännu:</strong> granskningen av "
+            f"röjandekontrollen fann {exposed} uppgifter som inte är tillräckligt skyddade; se "
+            f"<a href='{LOG_PAGE}'>körningsloggen</a>.</p>"
+        )
     failed = [r for r in run.get("rapporter", []) if r.get("status") == "fel"]
     if failed:
         parts.append(
@@ -412,9 +450,14 @@ def render_front_page(run: dict[str, Any], folder: Path | str) -> str:
 """
 
 
+def _beside(r: dict[str, Any], path: Path) -> str:
+    """The link to ``path``, a file beside the report page ``r["html"]`` (same folder)."""
+    return str(Path(str(r["html"])).with_name(path.name).as_posix())
+
+
 def _profile_extra(r: dict[str, Any], folder: Path) -> str:
     pdf = pdf_path_for(folder / str(r["html"]))
-    return f" <span class='liten'>(<a href='{_e(pdf.name)}'>PDF</a>)</span>" if pdf.is_file() else ""
+    return f" <span class='liten'>(<a href='{_e(_beside(r, pdf))}'>PDF</a>)</span>" if pdf.is_file() else ""
 
 
 def _kolada_text(run: dict[str, Any], reports: list[dict[str, Any]], folder: Path) -> str:

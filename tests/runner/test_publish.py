@@ -1,0 +1,95 @@
+"""After the reports (insats.runner.publish): PDFs beside the pages, the publication record and its audit."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from insats.cli import main
+from insats.intake.synth import generate
+from insats.runner.config import RunConfig, StudySpec
+from insats.runner.index import render_front_page, render_index
+from insats.runner.publish import print_pdfs, publishes, write_publication
+from tests.support.browser import require_chromium
+
+PAGE = """<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><title>{t}</title></head>
+<body><h1>{t}</h1><table><thead><tr><th>Område</th><th>Andel</th></tr></thead>
+<tbody><tr><td>Bromma</td><td>21,7 %</td></tr></tbody></table></body></html>"""
+
+
+@pytest.mark.browser
+def test_pdfs_are_printed_for_new_and_changed_pages_only(tmp_path):
+    require_chromium()
+    pages = []
+    for name in ("a", "b"):
+        page = tmp_path / f"{name}.html"
+        page.write_text(PAGE.format(t=f"Rapport {name}"), encoding="utf-8")
+        pages.append(page)
+    notes: list[str] = []
+    first = print_pdfs(pages, notes.append)
+    assert notes == [] and set(first) == set(pages)
+    assert all(p.read_bytes().startswith(b"%PDF") for p in first.values())
+    before = {p: first[p].stat().st_mtime_ns for p in pages}
+    # page b changes: only its PDF is printed again
+    time.sleep(0.05)
+    pages[1].write_text(PAGE.format(t="Rapport b, ny"), encoding="utf-8")
+    os.utime(pages[1], None)
+    second = print_pdfs(pages, notes.append)
+    assert second[pages[0]].stat().st_mtime_ns == before[pages[0]]
+    assert second[pages[1]].stat().st_mtime_ns > before[pages[1]]
+
+
+def test_without_chromium_the_run_notes_it_and_has_no_pdfs(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSATS_CHROMIUM", str(tmp_path / "ingen-chromium"))
+    page = tmp_path / "a.html"
+    page.write_text(PAGE.format(t="A"), encoding="utf-8")
+    notes: list[str] = []
+    assert print_pdfs([page], notes.append) == {}
+    assert len(notes) == 1 and notes[0].startswith("Inga PDF-filer i denna körning") and "Chromium" in notes[0]
+    assert not (tmp_path / "a.pdf").exists()
+
+
+@pytest.fixture(scope="module")
+def small_sundbyberg(tmp_path_factory):
+    return generate("sundbyberg", tmp_path_factory.mktemp("s") / "sundbyberg", seed=3, persons=1200)
+
+
+def _config(root: Path, study: Path, **params) -> RunConfig:
+    return RunConfig(
+        path=root / "params.yaml",
+        root=root,
+        name="t",
+        parameters={"data_dir": str(study), "min_cell": 5, **params},
+        declared={root / "n.ipynb": {"min_cell": "5", **dict.fromkeys(params, "")}},
+        studies=[StudySpec(None, study)],
+    )
+
+
+@pytest.mark.slow
+def test_publication_record_is_written_and_passes_the_audit(tmp_path, small_sundbyberg):
+    """The run writes publicering.json and audits it; the record passes ``insats audit`` (an
+    independent reading of the same file) and shows no hidden value."""
+    config = _config(tmp_path, small_sundbyberg, reform_datum="2016-01-01", omfattning="arbetsloshet")
+    assert publishes(config)
+    got = write_publication(config, config.studies[0], tmp_path)
+    assert got["granskning"] == [] and got["antal"] > 100
+    record = json.loads(Path(got["fil"]).read_text(encoding="utf-8"))
+    hidden = [c for c in record["celler"] if c["varde"] is None]
+    assert hidden, "a small study hides some counts"
+    assert main(["audit", str(tmp_path)]) == 0
+    # the run log and front page say it
+    run = {"namn": "t", "rapporter": [], "publicering": {"": {**got, "fil": "publicering.json"}}}
+    assert "granskad: ingen dold uppgift kan räknas fram" in render_index(run)
+    run["publicering"][""]["granskning"] = ["tabell x, rad omrade a, kolumn k (2016): visas och är mindre än 5"]
+    assert "granskningen fann 1 uppgifter" in render_index(run)
+    assert "Får inte publiceras ännu" in render_front_page(run, tmp_path)
+
+
+def test_a_run_without_min_cell_publishes_nothing(tmp_path):
+    config = _config(tmp_path, tmp_path)
+    config.declared = {tmp_path / "n.ipynb": {"fran": "x"}}
+    assert not publishes(config)
