@@ -49,3 +49,46 @@ def test_load_params_missing_notebook_and_section(tmp_path):
     params.write_text("data_dir: data/s\n")
     with pytest.raises(ConfigError, match="korning"):
         load_params(params)
+
+
+def _with_kolada(tmp_path, monkeypatch, *, cached: str | None, korning: str = ""):
+    """A project with the real Kolada notebook, a study whose studie.json names municipality 0180,
+    and a Kolada cache (INSATS_KOLADA_CACHE) holding an answer for ``cached`` (or none)."""
+    import json
+    import shutil
+
+    from tests.support import ROOT
+
+    params = make_project(tmp_path, korning=korning)
+    shutil.copy(ROOT / "notebooks" / "kolada.ipynb", tmp_path / "notebooks" / "kolada.ipynb")
+    (tmp_path / "data" / "s" / "studie.json").write_text(json.dumps({"kommun_kod": "0180"}), encoding="utf-8")
+    cache = tmp_path / "kolada-cache"
+    cache.mkdir()
+    monkeypatch.setenv("INSATS_KOLADA_CACHE", str(cache))
+    if cached is not None:
+        url = f"https://api.kolada.se/v3/data/kpi/N31807/municipality/1280,{cached}/year/2013"
+        (cache / "a.json").write_text(json.dumps({"url": url, "hamtad": "2026-01-01", "response": {}}))
+    # an answer that is not values (metadata), naming the code only in its query, never counts
+    (cache / "b.json").write_text(json.dumps({"url": "https://api.kolada.se/v3/municipality?id=0180", "response": {}}))
+    return params
+
+
+def test_kolada_joins_the_run_when_its_values_are_cached(tmp_path, monkeypatch):
+    cfg = load_params(_with_kolada(tmp_path, monkeypatch, cached="0180"))
+    assert [nb.stem for nb in cfg.notebooks] == ["studie", "kolada"] and cfg.kolada_note is None
+    assert cfg.parameters["kommun"] == "0180" and cfg.parameters["offline"] is True
+    assert {"kommun", "offline"} <= set(cfg.declared[cfg.notebooks[1]])
+
+
+@pytest.mark.parametrize(
+    "cached, korning, says",
+    [
+        (None, "", "inga sparade nyckeltal från Kolada för kommunen (kod 0180)"),
+        ("1480", "", "inga sparade nyckeltal från Kolada för kommunen (kod 0180)"),
+        ("0180", "  kolada: false", "avstängd i parameterfilen"),
+    ],
+)
+def test_kolada_stays_out_and_the_run_says_why(tmp_path, monkeypatch, cached, korning, says):
+    cfg = load_params(_with_kolada(tmp_path, monkeypatch, cached=cached, korning=korning))
+    assert [nb.stem for nb in cfg.notebooks] == ["studie"]
+    assert says in cfg.kolada_note and "kommun" not in cfg.parameters

@@ -502,6 +502,7 @@ def run_batch(
             "handelser": events,
             "sammanfattning": {},
             "rapporter": records,
+            "kolada_anmarkning": config.kolada_note,
         }
 
         def save() -> None:

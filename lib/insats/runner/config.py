@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,8 @@ KORNING_KEYS = {
     "studier": "flera studier i en körning: mappar eller mönster som data/kommuner/* (i stället för data_dir)",
     "kernel_omstart": "starta om kärnan efter så här många rapporter (standard 20; 1 = ny kärna per rapport)",
     "rapportmapp": "mapp för rapporterna (standard reports)",
+    "kolada": "auto (standard): jämförelsen med andra kommuner (notebooks/kolada.ipynb) körs med när Koladas "
+    "värden för kommunen finns sparade på datorn; false: aldrig",
     "pdf": "true (standard): varje rapport skrivs också som PDF för utskrift (kräver Chromium); false: bara HTML",
 }
 """Keys allowed under ``korning:`` and what they mean (used in error messages)."""
@@ -101,6 +104,8 @@ class RunConfig:
     cell_timeout: float | None = None
     workers: int | None = None
     cache: bool = True
+    kolada_note: str | None = None
+    """Why the Kolada comparison is not in the run (None when it is, or was asked for by name)."""
     pdf: bool = True
     """Print every report page to a PDF beside it after the run (``runner.publish.print_pdfs``)."""
     restart_every: int = 20
@@ -365,6 +370,11 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
     else:
         studies = [StudySpec(None, None, None)]
 
+    kolada = korning.get("kolada", "auto")
+    if kolada not in ("auto", False):
+        raise _fail(path, "korning.kolada", f"förväntade auto eller false, fick {kolada!r}.")
+    kolada_note = _join_kolada(kolada, notebooks, parameters, declared, studies, root_path)
+
     return RunConfig(
         path=path,
         root=root_path,
@@ -378,11 +388,67 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
         workers=workers,
         cache=cache,
         pdf=pdf,
+        kolada_note=kolada_note,
         restart_every=restart,
         reports_root=reports_root,
         studies=studies,
         declared=declared,
     )
+
+
+KOLADA_NOTEBOOK = "kolada"
+"""The Kolada comparison's notebook (``notebooks/kolada.ipynb``)."""
+
+
+def _join_kolada(
+    setting: Any,
+    notebooks: list[Path],
+    parameters: dict[str, Any],
+    declared: dict[Path, dict[str, str]],
+    studies: list[StudySpec],
+    root: Path,
+) -> str | None:
+    """Add the Kolada comparison to a run over one study when Kolada's values for its municipality
+    are cached (it then runs offline); otherwise say why it is not there (the front page shows it)."""
+    if any(nb.stem == KOLADA_NOTEBOOK for nb in notebooks):
+        return None
+    if setting is False:
+        return "Kolada-jämförelsen är avstängd i parameterfilen (korning.kolada: false)."
+    nb = root / "notebooks" / f"{KOLADA_NOTEBOOK}.ipynb"
+    if not nb.is_file():
+        return None
+    if len(studies) != 1 or studies[0].path is None:
+        return "Kolada-jämförelsen körs bara i körningar över en studie."
+    code = parameters.get("kommun") or _study_municipality(studies[0].path)
+    if not code:
+        return (
+            "Ingen Kolada-jämförelse: studien anger ingen kommunkod (kommun_kod i studie.json eller "
+            "kommun: i parameterfilen)."
+        )
+    # imported on use: the Kolada package loads pandas, which the run's planning does not need
+    from insats.intake.kolada import has_cached_values
+
+    if not has_cached_values(str(code)):
+        return (
+            f"Ingen Kolada-jämförelse i denna körning: det finns inga sparade nyckeltal från Kolada för kommunen "
+            f"(kod {code}) på den här datorn. Hämta dem med kommandot insats kolada fetch när datorn har internet "
+            "och kör igen."
+        )
+    notebooks.append(nb)
+    declared[nb] = declared_parameters(nb)
+    parameters.setdefault("kommun", str(code))
+    parameters.setdefault("offline", True)
+    return None
+
+
+def _study_municipality(folder: Path) -> str | None:
+    """The municipality code a study's ``studie.json`` gives (``kommun_kod``), if any."""
+    try:
+        meta = json.loads((folder / "studie.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    code = meta.get("kommun_kod") if isinstance(meta, dict) else None
+    return str(code) if isinstance(code, (str, int)) and re.fullmatch(r"\d{4}", str(code)) else None
 
 
 _GLOB_CHARS = re.compile(r"[*?\[]")

@@ -90,7 +90,13 @@ STUDY_KPIS: tuple[str, ...] = tuple(KPI_LABELS)
 
 # The API after the settings: its modules read the settings above from this package when they run.
 from insats.errors import KoladaError  # noqa: E402
-from insats.intake.kolada.answers import Response, default_cache_dir, parse_ids, parse_years  # noqa: E402
+from insats.intake.kolada.answers import (  # noqa: E402
+    Response,
+    default_cache_dir,
+    has_cached_values,
+    parse_ids,
+    parse_years,
+)
 from insats.intake.kolada.client import KoladaClient  # noqa: E402
 from insats.intake.kolada.tables import (  # noqa: E402
     compare,
@@ -112,6 +118,7 @@ __all__ = [
     "compare",
     "comparison_display",
     "default_cache_dir",
+    "has_cached_values",
     "municipality_context",
     "parse_ids",
     "parse_years",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import json
 import math
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,26 @@ def default_cache_dir() -> Path:
     if env:
         return Path(env).expanduser()
     return Path.home() / ".cache" / "insats" / "kolada"
+
+
+def has_cached_values(kommun: str, cache_dir: Path | str | None = None) -> bool:
+    """Whether the cache holds an answer with values for municipality ``kommun`` (a cached
+    ``/data/.../municipality/<ids>`` request naming it): then a report can run offline."""
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if not folder.is_dir():
+        return False
+    for path in folder.glob("*.json"):
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            continue
+        url = entry.get("url") if isinstance(entry, dict) else None
+        if not isinstance(url, str) or "/data/" not in url:
+            continue
+        for part in re.findall(r"/municipality/([0-9,]+)", urlsplit(url).path):
+            if str(kommun) in part.split(","):
+                return True
+    return False
 
 
 def parse_years(spec: str | int | Iterable[int | str]) -> list[int]:
