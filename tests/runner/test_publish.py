@@ -93,3 +93,36 @@ def test_a_run_without_min_cell_publishes_nothing(tmp_path):
     config = _config(tmp_path, tmp_path)
     config.declared = {tmp_path / "n.ipynb": {"fran": "x"}}
     assert not publishes(config)
+
+
+@pytest.mark.slow
+def test_a_run_whose_publication_fails_the_audit_fails_its_reports(tmp_path, monkeypatch):
+    """insats run audits its own publication: on a finding every report of the study fails, its
+    pages are moved aside (nothing unsafe under a published name) and the run exits 1."""
+    from insats.runner import batch
+    from insats.runner.config import load_params
+    from tests.runner.test_batch import make_project
+
+    monkeypatch.setattr(batch, "DEFAULT_PREIMPORTS", ("pandas", "insats.data.load"))
+    finding = "tabell utbud, rad omrade 02, kolumn k (2013-01:2013-12): antalet visas och är mindre än 5"
+
+    def fake(config, study, folder):
+        path = folder / "publicering.json"
+        path.write_text("{}", encoding="utf-8")
+        return {"fil": path, "antal": 1, "granskning": [finding]}
+
+    monkeypatch.setattr(batch, "write_publication", fake)
+    result = batch.run_batch(load_params(make_project(tmp_path)), workers=1)
+    assert result.exit_code == 1 and result.audit == [f"publicering.json: {finding}"]
+    assert {r["status"] for r in result.records} == {"fel"}
+    out = result.out_dir
+    assert not list(out.glob("*[!l].html")) or sorted(p.name for p in out.glob("*.html")) == sorted(
+        ["index.html", "korning.html", *(f"{r['namn']}.fel.html" for r in result.records)]
+    )
+    assert all(
+        (out / f"{r['namn']}.fel.html").is_file() and not (out / f"{r['namn']}.html").exists() for r in result.records
+    )
+    log = (out / "korning.html").read_text(encoding="utf-8")
+    assert "granskningen fann 1 uppgifter" in log and "Granskning" in log
+    front = (out / "index.html").read_text(encoding="utf-8")
+    assert "Får inte publiceras ännu" in front and "Rapport (webbsida)" not in front

@@ -335,20 +335,16 @@ def _apply_outcome(
 def _after_reports(
     config: RunConfig, records: list[dict[str, Any]], out_dir: Path, run_info: dict[str, Any]
 ) -> list[str]:
-    """The PDFs of the run's report pages and each study's publication record with its audit
-    (``runner.publish``); notes go into the run log. Returns the audit's findings."""
+    """Each study's publication record with its audit, then the PDFs of the run's report pages
+    (``runner.publish``); notes go into the run log. A study whose publication fails the audit has
+    every report failed and its pages moved aside (``<namn>.fel.html``): nothing unsafe is left
+    under a name that gets published. Returns the audit's findings."""
     notes: list[str] = run_info.setdefault("anmarkningar", [])
 
     def note(text: str) -> None:
         notes.append(text)
         log.warning("Obs: %s", text)
 
-    if config.pdf:
-        pages = [out_dir / r["html"] for r in records if r.get("html") and (out_dir / r["html"]).is_file()]
-        pdfs = print_pdfs(pages, note)
-        for r in records:
-            pdf = pdfs.get(out_dir / r["html"]) if r.get("html") else None
-            r["pdf"] = pdf.relative_to(out_dir).as_posix() if pdf is not None else None
     findings: list[str] = []
     if publishes(config):
         published: dict[str, Any] = {}
@@ -363,11 +359,42 @@ def _after_reports(
                 continue
             got["fil"] = Path(got["fil"]).relative_to(out_dir).as_posix()
             published[study.name or ""] = got
-            findings += [f"{got['fil']}: {line}" for line in got["granskning"]]
+            if got["granskning"]:
+                findings += [f"{got['fil']}: {line}" for line in got["granskning"]]
+                _fail_study_reports(records, study.name, out_dir, len(got["granskning"]))
         run_info["publicering"] = published
         if findings:
             note(f"granskningen av publiceringen fann {len(findings)} uppgifter som inte är tillräckligt skyddade")
+    if config.pdf:
+        pages = [out_dir / r["html"] for r in records if r.get("html") and (out_dir / r["html"]).is_file()]
+        pdfs = print_pdfs(pages, note)
+        for r in records:
+            pdf = pdfs.get(out_dir / r["html"]) if r.get("html") else None
+            r["pdf"] = pdf.relative_to(out_dir).as_posix() if pdf is not None else None
     return findings
+
+
+def _fail_study_reports(records: list[dict[str, Any]], study: str | None, out_dir: Path, n: int) -> None:
+    """Fail every report of ``study`` that has a page, and move its files aside (``.fel``)."""
+    for r in records:
+        if r.get("studie") != study or not r.get("html"):
+            continue
+        name = r["namn"]
+        for suffix in (".html", ".ipynb", ".pdf"):
+            src = out_dir / f"{name}{suffix}"
+            if src.is_file():
+                src.replace(out_dir / f"{name}.fel{suffix}")
+        r.update(
+            status=FEL,
+            html=None,
+            ipynb=None,
+            fel_html=f"{name}.fel.html",
+            fel=error_record(
+                "Granskning",
+                f"granskningen av röjandekontrollen fann {n} uppgifter i studiens publicering som kan räknas fram "
+                "eller är för små; rapporten får inte publiceras (se Publicering i körningsloggen).",
+            ),
+        )
 
 
 def _prepare_studies(order: list[tuple[StudySpec, threading.Event]], cache: bool, note: Callable[[str], None]) -> None:
