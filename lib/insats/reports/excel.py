@@ -26,6 +26,7 @@ is set.
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -162,6 +163,15 @@ def _write_table(ws, frame: pd.DataFrame, *, has_labels: bool) -> None:
         ws.auto_filter.ref = f"A1:{get_column_letter(frame.shape[1])}{max(1, len(frame) + 1)}"
 
 
+def _funnel_codes(header: Any, values: pd.Series) -> bool:
+    """A funnel-plot column that holds the codes −2 … 2 (the reports show words instead)."""
+    if "tratt" not in _header_text(header).lower():
+        return False
+    numbers = [v if isinstance(v, (int, float)) else (shown_number(v) or (None,))[0] for v in values.tolist()]
+    numbers = [v for v in numbers if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return bool(numbers) and all(v in FUNNEL_LEGEND for v in numbers)
+
+
 def _uses(tables: Sequence[tuple[str, pd.DataFrame]], mark: str) -> bool:
     return any((frame.astype(str) == mark).to_numpy().any() for _, frame in tables if frame.size)
 
@@ -186,13 +196,15 @@ def write_report_workbook(
     synthetic: bool = False,
     min_cell: int = 5,
     legends: Mapping[str, Mapping[Any, str]] | None = None,
+    open_at_table: bool = False,
 ) -> Path | None:
     """Write a report's display tables as a workbook (see the module docstring); returns the path.
 
     ``tables``: (sheet title, display table) in report order — the title may be long (the sheet
     name is cut to Excel's 31 characters, the full title is listed on *Om filen*). ``provenance``:
     ``insats.reports.common.provenance`` of the report (columns Slag, Vad, Värde). ``legends``:
-    column header → {code: meaning} for coded columns, listed on *Teckenförklaring*."""
+    column header → {code: meaning} for coded columns, listed on *Teckenförklaring*.
+    ``open_at_table``: the file opens at the first table (a one-table download), else at *Om filen*."""
     items = list(tables.items()) if isinstance(tables, Mapping) else list(tables)
     wb = Workbook()
     about = wb.active
@@ -230,7 +242,7 @@ def write_report_workbook(
         rows.append(("–", "uppgiften kan inte beräknas eller saknas", "alla blad"))
     rows.append(("(tom cell)", "uppgiften saknas eller är inte tillämplig", "alla blad"))
     coded = dict(legends or {})
-    if any("trattdiagram" in _header_text(c).lower() for _, f in items for c in f.columns):
+    if any(_funnel_codes(f.columns[j], f.iloc[:, j]) for _, f in items for j in range(f.shape[1])):
         coded.setdefault("Trattdiagram (kod −2 … 2)", FUNNEL_LEGEND)
     for column, codes in coded.items():
         rows.extend((str(code), meaning, column) for code, meaning in codes.items())
@@ -239,6 +251,11 @@ def write_report_workbook(
     for col, width in zip("ABC", (20, 80, 30)):
         legend.column_dimensions[col].width = width
     legend.freeze_panes = "A2"
+    if open_at_table and items:
+        for ws in wb.worksheets:  # one selected tab, or Excel opens the sheets grouped
+            ws.sheet_view.tabSelected = False
+        wb.active = 2
+        wb.active.sheet_view.tabSelected = True
     return save_workbook(wb, target)
 
 
@@ -280,7 +297,9 @@ class ReportTables:
             elif item is None or isinstance(item, (str, Note)):
                 continue
         for caption, frame in found:
-            self.tables.append((f"{blad} – {caption}" if caption else blad, frame))
+            title = f"{blad} – {caption}" if caption else blad
+            same = sum(1 for t, _ in self.tables if t == title or t.startswith(f"{title} ("))
+            self.tables.append((f"{title} ({same + 1})" if same else title, frame))
 
     def show(self, *items: Any, blad: str = "Tabell", min_cell: int | None = None) -> None:
         """Show ``items`` in the notebook and remember their tables."""
