@@ -9,7 +9,7 @@ into a value with a number format (``21,7 %`` → 0.217 as ``0.0%``, ``1 234`` �
 ``–``, intervals, names, years, codes with a leading zero) stays text, exactly as shown. A hidden
 count never reaches this module, so it cannot reach the file.
 
-Each sheet has its header row frozen (and the row labels, when the table has them), a filter on
+Each sheet has its header row frozen (and the first column, when it holds the row labels), a filter on
 the header, and columns as wide as their text. The sheet *Om filen* comes first: the synthetic-data
 marker, the report's provenance (``insats.reports.common.provenance``: parameters, every input
 file with its full SHA-256, version, run date) and the list of sheets with their full titles;
@@ -214,8 +214,11 @@ def write_report_workbook(
     names = []
     for full, frame in items:
         ws = wb.create_sheet(sheet_title(full or "Tabell", taken))
-        has_labels = not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None)
-        _write_table(ws, _display_frame(frame), has_labels=has_labels)
+        shown = _display_frame(frame)
+        has_labels = not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None) or (
+            shown.shape[1] > 1 and all(shown_number(v) is None for v in shown.iloc[:, 0].tolist())
+        )
+        _write_table(ws, shown, has_labels=has_labels)
         names.append((ws.title, full or ws.title))
 
     # Om filen: marker, title, provenance, the sheets
