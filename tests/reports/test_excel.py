@@ -49,11 +49,11 @@ def books(study, tmp_path_factory):
     for area in ("a", "c"):
         p = profil.build_profile(study, area, start="2013-01", end="2013-12")
         bok = ReportTables(f"Områdesprofil: {p.namn}", study, p.params, min_cell=5)
-        bok.add(p.key_table(), blad="Nyckeltal")
+        bok.add(p.key_table(), sheet="Nyckeltal")
         if p.interventions_display() is not None:
-            bok.add(p.interventions_display(), blad="Insatser")
+            bok.add(p.interventions_display(), sheet="Insatser")
         if p.spending_display() is not None:
-            bok.add(p.spending_display(), blad="Medel")
+            bok.add(p.spending_display(), sheet="Medel")
         path = bok.write(root / f"profil_{area}.xlsx")
         out[area] = (p, bok, load_workbook(path))
     return out

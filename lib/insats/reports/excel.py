@@ -18,7 +18,7 @@ file with its full SHA-256, version, run date) and the list of sheets with their
 (an area called ``=HYPERLINK(…)``) is stored as text, never as a formula.
 
 In a notebook, ``ReportTables`` collects the tables while they are shown (``bok.show(section,
-blad="Utbud")`` shows like ``insats.reports.render.show`` and remembers the tables) and
+sheet="Utbud")`` shows like ``insats.reports.render.show`` and remembers the tables) and
 ``bok.write(path)`` writes the workbook; the notebooks do this when their parameter ``excel_fil``
 is set.
 """
@@ -36,16 +36,15 @@ from typing import IO, Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Font
 
-from insats.analysis.measures.registry import FUNNEL_CODES
+from insats.analysis.measures.registry import FUNNEL_LABELS
 from insats.analysis.privacy import SUPPRESSED, footnote
 from insats.data.study import Study
 from insats.reports.common import provenance as report_provenance
 from insats.reports.render import Note, Section, Table, show
 from insats.text import MINUS
-from insats.xlsx import save_workbook, set_value, sheet_title
+from insats.xlsx import fit_sheet, save_workbook, set_value, sheet_title
 
 __all__ = [
     "ABOUT_SHEET",
@@ -66,13 +65,7 @@ FORMAT_COUNT = "#,##0"
 FORMAT_MONEY = '#,##0 "kr"'
 SYNTHETIC_MARK = "SYNTETISKA EXEMPELDATA – uppgifterna beskriver inga verkliga personer"
 
-FUNNEL_LEGEND: dict[int, str] = {
-    FUNNEL_CODES["under_998"]: "under den nedre 99,8 %-gränsen (tydligt lägre än hela studien)",
-    FUNNEL_CODES["under_95"]: "under den nedre 95 %-gränsen men inom 99,8 %-gränsen",
-    FUNNEL_CODES["inom"]: "inom 95 %-gränserna (skillnaden kan vara slump)",
-    FUNNEL_CODES["over_95"]: "över den övre 95 %-gränsen men inom 99,8 %-gränsen",
-    FUNNEL_CODES["over_998"]: "över den övre 99,8 %-gränsen (tydligt högre än hela studien)",
-}
+FUNNEL_LEGEND = FUNNEL_LABELS
 """Swedish meaning of the funnel-plot codes stored in ``likstallighet_tratt__<matt>``."""
 
 _SPACE = "[\u202f\u00a0 ]"
@@ -80,7 +73,6 @@ _SHOWN = re.compile(
     rf"^(?P<sign>[{MINUS}-])?(?P<int>0|[1-9]\d{{0,2}}(?:{_SPACE}\d{{3}})*)(?:,(?P<dec>\d+))?"
     rf"(?:{_SPACE}(?P<unit>%|kr))?$"
 )
-_WIDTH_MIN, _WIDTH_MAX, _HEADER_WRAP = 8, 60, 40
 
 
 def number_format(decimals: int, unit: str | None = None) -> str:
@@ -137,30 +129,19 @@ def _header_text(label: Any) -> str:
 
 
 def _write_table(ws, frame: pd.DataFrame, *, has_labels: bool) -> None:
-    """One display table from A1: bold header (wrapped), numbers as numbers, frozen header, filter."""
-    headers = [_header_text(c) for c in frame.columns]
-    for j, name in enumerate(headers, start=1):
-        cell = set_value(ws, 1, j, name)
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="bottom")
-    widths = [min(len(h), _HEADER_WRAP) for h in headers]
+    """One display table from A1: numbers as numbers, the rest as shown; header frozen, filter, widths."""
+    for j, name in enumerate(frame.columns, start=1):
+        set_value(ws, 1, j, _header_text(name))
     for i, row in enumerate(frame.itertuples(index=False), start=2):
         for j, value in enumerate(row, start=1):
             parsed = shown_number(value)
             if parsed is not None:
-                cell = set_value(ws, i, j, parsed[0])
-                cell.number_format = parsed[1]
-            else:
-                cell = set_value(ws, i, j, value)
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and cell.value is not None:
-                    cell.number_format = FORMAT_COUNT if float(value).is_integer() else "#,##0.0##"
-            text = "" if cell.value is None else (value if isinstance(value, str) else str(cell.value))
-            widths[j - 1] = max(widths[j - 1], len(text))
-    for j, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = min(_WIDTH_MAX, max(_WIDTH_MIN, width + 2))
-    ws.freeze_panes = "B2" if has_labels and frame.shape[1] > 1 else "A2"
-    if frame.shape[1]:
-        ws.auto_filter.ref = f"A1:{get_column_letter(frame.shape[1])}{max(1, len(frame) + 1)}"
+                set_value(ws, i, j, parsed[0]).number_format = parsed[1]
+                continue
+            cell = set_value(ws, i, j, value)
+            if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                cell.number_format = FORMAT_COUNT if float(cell.value).is_integer() else "#,##0.0##"
+    fit_sheet(ws, freeze="B2" if has_labels and frame.shape[1] > 1 else "A2", autofilter=frame.shape[1] > 0)
 
 
 def _funnel_codes(header: Any, values: pd.Series) -> bool:
@@ -274,9 +255,9 @@ def workbook_bytes(tables, **kwargs: Any) -> bytes:
 class ReportTables:
     """The tables a report shows, collected while it is shown, for its workbook.
 
-    ``show(*items, blad=...)`` displays like ``insats.reports.render.show`` and remembers every
+    ``show(*items, sheet=...)`` displays like ``insats.reports.render.show`` and remembers every
     table in the items (a ``Section``'s tables, a ``Table`` block, a loose DataFrame) under the
-    sheet title ``blad`` (plus the table's caption, if it has one)."""
+    sheet title ``sheet`` (plus the table's caption, if it has one)."""
 
     title: str
     study: Study
@@ -285,7 +266,7 @@ class ReportTables:
     tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
     legends: dict[str, dict[Any, str]] = field(default_factory=dict)
 
-    def add(self, *items: Any, blad: str = "Tabell") -> None:
+    def add(self, *items: Any, sheet: str = "Tabell") -> None:
         """Remember the tables in ``items`` (without showing them)."""
         found: list[tuple[str, pd.DataFrame]] = []
         for item in items:
@@ -296,17 +277,17 @@ class ReportTables:
             elif isinstance(item, pd.DataFrame):
                 found.append(("", item))
             elif isinstance(item, (list, tuple)):
-                self.add(*item, blad=blad)
+                self.add(*item, sheet=sheet)
             elif item is None or isinstance(item, (str, Note)):
                 continue
         for caption, frame in found:
-            title = f"{blad} – {caption}" if caption else blad
+            title = f"{sheet} – {caption}" if caption else sheet
             same = sum(1 for t, _ in self.tables if t == title or t.startswith(f"{title} ("))
             self.tables.append((f"{title} ({same + 1})" if same else title, frame))
 
-    def show(self, *items: Any, blad: str = "Tabell", min_cell: int | None = None) -> None:
+    def show(self, *items: Any, sheet: str = "Tabell", min_cell: int | None = None) -> None:
         """Show ``items`` in the notebook and remember their tables."""
-        self.add(*items, blad=blad)
+        self.add(*items, sheet=sheet)
         show(*items, min_cell=min_cell)
 
     def provenance(self) -> pd.DataFrame:
