@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from insats.atomic import atomic_path
@@ -42,6 +43,7 @@ __all__ = [
     "EXCEL_MAX_TEXT",
     "csv_safe",
     "csv_text",
+    "fit_sheet",
     "save_workbook",
     "set_value",
     "sheet_title",
@@ -152,6 +154,42 @@ def write_frame(ws, frame: pd.DataFrame, *, index: bool = False, widths: bool = 
         for j, values in enumerate(columns, start=1):
             longest = max([len(str(header[j - 1]))] + [len(str(v)) for v in values if v is not None] or [0])
             ws.column_dimensions[get_column_letter(j)].width = min(60, max(10, longest + 2))
+
+
+def _shown_width(cell) -> int:
+    """About how many characters a cell shows (a number in its format: ``0.217`` as ``21,7 %``)."""
+    value = cell.value
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return len(str(value))
+    fmt = cell.number_format or "General"
+    body = fmt.split('"')[0]
+    decimals = len(body.split(".")[1].rstrip("%")) if "." in body else (0 if fmt != "General" else 3)
+    shown = value * 100 if fmt.endswith("%") else value
+    return len(f"{shown:,.{decimals}f}") + (2 if fmt.endswith("%") else 0) + (3 if '"kr"' in fmt else 0)
+
+
+def fit_sheet(
+    ws, *, freeze: str | None = "A2", autofilter: bool = True, min_width: int = 8, max_width: int = 60
+) -> None:
+    """Make a sheet holding one table (header in row 1) ready to read and filter: the header bold,
+    wrapped and frozen (``freeze``: the first cell that scrolls, e.g. ``"B2"`` to keep the row
+    labels too), a filter on the header, and each column as wide as its text (header counted up to
+    40 characters, since it wraps), between ``min_width`` and ``max_width``."""
+    if ws.max_column == 1 and ws.max_row == 1 and ws["A1"].value is None:  # an empty sheet
+        return
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="bottom")
+    for j, column in enumerate(ws.iter_cols(), start=1):
+        header = min(_shown_width(column[0]), 40)
+        longest = max([header, *(_shown_width(c) for c in column[1:])])
+        ws.column_dimensions[get_column_letter(j)].width = min(max_width, max(min_width, longest + 2))
+    if freeze:
+        ws.freeze_panes = freeze
+    if autofilter:
+        ws.auto_filter.ref = f"A1:{get_column_letter(ws.max_column)}{ws.max_row}"
 
 
 def _no_formulas(wb) -> None:

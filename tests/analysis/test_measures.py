@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 from insats.analysis.measures import MEASURES, compute_measures, write_measures
 from insats.data.study import Study
@@ -491,14 +492,41 @@ def test_write_measures(tmp_path, ext):
         assert len(back) == len(res.table)
     elif ext == ".xlsx":
         sheets = pd.read_excel(out, sheet_name=None)
-        assert list(sheets) == ["Mått", "Benämningar", "Parametrar", "Undertryckningar"]
+        assert list(sheets) == ["Mått", "Benämningar", "Teckenförklaring", "Parametrar", "Undertryckningar"]
         assert "Värde" in sheets["Mått"].columns
         assert (sheets["Mått"].loc[sheets["Mått"]["Undertryckt"] == "Ja", "Värde"] == "..").all()
+        # numbers as numbers in the measure's format, header frozen with a filter, funnel codes explained
+        ws = load_workbook(out)["Mått"]
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:G{len(res.table) + 1}"
+        table = res.table.reset_index(drop=True)
+        for i, rec in table.iterrows():
+            cell = ws.cell(i + 2, 4)  # Mått, Benämning, Områdeskod, Värde
+            if rec["undertryckt"]:
+                assert cell.value == ".."
+            elif pd.notna(rec["varde"]):
+                assert cell.value == pytest.approx(rec["varde"]) and cell.data_type == "n"
+                if MEASURES.get(rec["matt"]) is not None and MEASURES[rec["matt"]].unit == "andel":
+                    assert cell.number_format == "0.0%"
+        assert set(sheets["Teckenförklaring"]["Tecken eller kod"].astype(str)) >= {"..", "-2", "0", "2"}
     else:
         import json
 
         payload = json.loads(out.read_text(encoding="utf-8"))
         assert payload["parametrar"]["fran"] == "2013-01" and len(payload["matt"]) == len(res.table)
+
+
+def test_write_measures_xlsx_names_and_provenance(tmp_path):
+    study = small_study()
+    res = compute_measures(study, start="2013-01", end="2013-06", min_cell=5)
+    about = pd.DataFrame([("Program", "insats", "9.9"), ("Data", "Typ", "syntetiska exempeldata")])
+    about.columns = ["Slag", "Vad", "Värde"]
+    names = dict(zip(study["omraden"]["omrade_kod"], study["omraden"]["omrade"]))
+    wb = load_workbook(write_measures(res, tmp_path / "m.xlsx", names=names, about=about))
+    assert wb.sheetnames[:2] == ["Mått", "Om filen"]
+    rows = list(wb["Mått"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("Mått", "Benämning", "Områdeskod", "Område")
+    assert {(r[2], r[3]) for r in rows[1:]} >= set(names.items())
+    assert ("Data", "Typ", "syntetiska exempeldata") in list(wb["Om filen"].iter_rows(values_only=True))
 
 
 def test_write_measures_rejects_unknown_extension(tmp_path):

@@ -12,7 +12,9 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
+from insats.analysis.measures import measure_label
 from insats.analysis.privacy import SUPPRESSED
 from insats.cli import build_parser
 from insats.dashboards import common, jamfor
@@ -144,11 +146,47 @@ def test_compare_table_keeps_suppression_in_csv_and_xlsx():
     assert table.loc["Söderby"].iloc[0] == SUPPRESSED
     text = common.csv_bytes(table).decode("utf-8-sig")
     assert "Söderby;.." in text and text.splitlines()[0].startswith("Område;")
-    from openpyxl import load_workbook
+    wb = load_workbook(io.BytesIO(common.xlsx_bytes(table)))
+    ws = wb.active  # the download opens at the table
+    assert ws.title == "Tabell" and wb.sheetnames == ["Om filen", "Teckenförklaring", "Tabell"]
+    cells = {row[0].value: row[1] for row in ws.iter_rows()}
+    assert cells["Söderby"].value == SUPPRESSED and cells["Söderby"].data_type == "s"
+    # numbers as numbers (the share as a fraction in a percent format), not the text "50,0 %"
+    assert cells["Norrby"].value == 0.5 and cells["Norrby"].data_type == "n"
+    assert cells["Norrby"].number_format == "0.0%"
+    assert ws.freeze_panes == "B2" and ws.auto_filter.ref == "A1:B6"
 
-    ws = load_workbook(io.BytesIO(common.xlsx_bytes(table))).active
-    values = {row[0]: row[1] for row in ws.iter_rows(values_only=True)}
-    assert values["Söderby"] == SUPPRESSED and values["Norrby"] == "50,0\u00a0%"
+
+def test_dashboard_xlsx_download_round_trips_numbers_and_says_where_they_come_from(data):
+    """The Jämför områden table downloaded: every number equals the published measure (the
+    publication's long table, an independent route), hidden cells are ``..``, and *Om filen*
+    carries the study's hashes and the synthetic-data marker."""
+    dash = jamfor.CompareDashboard(data)
+    made, _name = dash.bars.file("xlsx")
+    wb = load_workbook(io.BytesIO(made))
+    ws = wb.active
+    header = [c.value for c in next(ws.iter_rows())]
+    long = data.cache.table(dash.start, dash.end)
+    codes = {n: c for c, n in data.names.items()}
+    matt = dash.matt
+    numbers = hidden = 0
+    for row in list(ws.iter_rows())[1:]:
+        rec = long[(long["matt"] == matt) & (long["omrade_kod"] == codes[row[0].value])].iloc[0]
+        cell = row[header.index(measure_label(matt))]
+        if rec["undertryckt"]:
+            assert cell.value == SUPPRESSED
+            hidden += 1
+        else:
+            fmt = cell.number_format
+            decimals = len(fmt.split(".")[1].rstrip("%")) if "." in fmt else 0
+            step = 10.0**-decimals / (100 if fmt.endswith("%") else 1)
+            assert cell.data_type == "n" and abs(cell.value - rec["varde"]) <= step / 2 + 1e-12
+            numbers += 1
+    assert numbers >= 3
+    about = [str(v) for r in wb["Om filen"].iter_rows(values_only=True) for v in r if v is not None]
+    assert about[0].startswith("SYNTETISKA EXEMPELDATA") == data.study.synthetic
+    for src in data.study.sources.values():
+        assert any(src.sha256 in v for v in about)
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 from tests.support import ROOT, output_headings, output_text
 
@@ -52,13 +53,13 @@ def survey_only(stockholm, tmp_path_factory) -> Path:
     return out
 
 
-def run(data_dir: Path, omrade: str | None, out: Path) -> dict:
+def run(data_dir: Path, omrade: str | None, out: Path, **extra) -> dict:
     import papermill as pm
 
     pm.execute_notebook(
         str(NOTEBOOK),
         str(out),
-        parameters={"data_dir": str(data_dir), "omrade": omrade},
+        parameters={"data_dir": str(data_dir), "omrade": omrade, **extra},
         cwd=str(NOTEBOOK.parent),
         kernel_name="python3",
         progress_bar=False,
@@ -97,7 +98,8 @@ def test_largest_and_smallest_district(stockholm, tmp_path):
     persons = pd.read_csv(stockholm / "personer.csv", dtype=str)["omrade_kod"].value_counts()
     area_names = names(stockholm)
     for code in (persons.index[0], persons.index[-1]):
-        nb = run(stockholm, code, tmp_path / f"{code}.ipynb")
+        workbook = tmp_path / f"{code}.xlsx"
+        nb = run(stockholm, code, tmp_path / f"{code}.ipynb", excel_fil=str(workbook))
         text = texts(nb)
         assert "Traceback" not in text
         assert nb["metadata"]["papermill"]["exception"] in (None, False)
@@ -106,6 +108,10 @@ def test_largest_and_smallest_district(stockholm, tmp_path):
         assert "Syntetiska exempeldata" in text and "docs/antaganden.md" in text
         assert "Övriga områden" in text and "trattdiagram" in text
         assert "Utfallet kan inte beräknas" not in text
+        # the workbook beside it: the tables the page shows (reports.excel; checked in test_excel.py)
+        wb = load_workbook(workbook)
+        assert wb.sheetnames == ["Om filen", "Teckenförklaring", "Nyckeltal", "Insatser", "Medel"]
+        assert wb["Nyckeltal"]["B1"].value == name and wb["Om filen"]["A2"].value == f"Områdesprofil: {name}"
         # charts are offline: the bundle once, each chart a small HTML block
         assert (
             sum(

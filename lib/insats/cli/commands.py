@@ -121,6 +121,7 @@ def _month_ts(text: str) -> Any:
 def _cmd_measures(args: argparse.Namespace) -> int:
     from insats.analysis.measures import compute_measures, write_measures  # on use: --help stays fast
     from insats.data.load import load_study  # on use: --help stays fast
+    from insats.reports.common import area_names, provenance  # on use: --help stays fast
     from insats.reports.publication import study_publication  # on use: --help stays fast
 
     _check_suffix(args.out, MEASURE_SUFFIXES)
@@ -135,7 +136,8 @@ def _cmd_measures(args: argparse.Namespace) -> int:
         result = study_publication(study, min_cell=args.min_cell).result(args.start, args.end)
     for note in result.skipped:
         print(printable(f"Utelämnat: {note}"), file=sys.stderr)
-    write_measures(result, args.out)
+    about = provenance(study, {"data": str(args.dir), **result.params}, full_hashes=True)
+    write_measures(result, args.out, names=area_names(study.get("omraden")), about=about)
     print(printable(f"{len(result.table)} rader skrivna till {args.out}"))
     return EXIT_OK
 

@@ -25,7 +25,8 @@ from insats.analysis.privacy import footnote
 from insats.analysis.publication import data_years, publication_periods
 from insats.dashboards.serve import ENV_DATA
 from insats.data.study import Study
-from insats.reports.common import area_names, load_for_report, synthetic_banner
+from insats.reports import excel
+from insats.reports.common import area_names, load_for_report, provenance, synthetic_banner
 from insats.reports.publication import study_publication
 from insats.reports.render import markdown_html, table_html
 
@@ -136,6 +137,12 @@ class DashboardData:
 
     def __post_init__(self):
         self.cache = MeasureCache(self.study, min_cell=self.min_cell)
+        global _KERNEL_DATA
+        _KERNEL_DATA = self
+
+    def provenance(self) -> pd.DataFrame:
+        """``insats.reports.common.provenance`` of the dashboard's study (full hashes), for downloads."""
+        return provenance(self.study, {"data": Path(self.path).name, "min_cell": self.min_cell}, full_hashes=True)
 
     @classmethod
     def load(cls, data_dir, *, min_cell: int = 5, default: str = DEFAULT_DATA["jamfor_omraden"]) -> DashboardData:
@@ -172,6 +179,11 @@ class DashboardData:
         return open_interventions(Context(self.study, params))
 
 
+_KERNEL_DATA: DashboardData | None = None
+"""The study last loaded in this kernel (Voila runs one dashboard per kernel): the provenance of
+a download from a view that was not given its ``DashboardData``."""
+
+
 # --------------------------------------------------------------------------- files
 
 
@@ -182,11 +194,19 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
     return xlsx.csv_text(table, sep=";", index=index).encode("utf-8-sig")
 
 
-def xlsx_bytes(table: pd.DataFrame, sheet: str = "Tabell") -> bytes:
-    """An XLSX workbook with one sheet holding the table (as shown: ``..`` stays ``..``), through
-    ``insats.xlsx`` (text as text, never a formula)."""
-    index = table.index.name is not None or not isinstance(table.index, pd.RangeIndex)
-    return xlsx.xlsx_bytes({sheet: table}, index=index, widths=True)
+def xlsx_bytes(table: pd.DataFrame, sheet: str = "Tabell", data: DashboardData | None = None) -> bytes:
+    """The table as the reports' workbooks are written (``insats.reports.excel``): the table as
+    shown (``..`` stays ``..``) with numbers as numbers in Swedish formats, frozen header, filter,
+    the sheets *Om filen* (synthetic-data marker and the provenance of ``data``'s study) and
+    *Teckenförklaring*; the workbook opens at the table."""
+    return excel.workbook_bytes(
+        [(sheet, table)],
+        title=f"Tabell från instrumentpanelen: {sheet}",
+        provenance=data.provenance() if data is not None else None,
+        synthetic=bool(data is not None and data.study.synthetic),
+        min_cell=data.min_cell if data is not None else 5,
+        open_at_table=True,
+    )
 
 
 def png_bytes(chart) -> bytes:
@@ -238,6 +258,8 @@ class ChartView:
     def __init__(self, stem: str, *, table: bool = True, chart: bool = True):
         w = _w()
         self.stem = stem
+        self.data: DashboardData | None = None
+        """The study for a download's provenance (else the kernel's: ``_KERNEL_DATA``)."""
         self.chart = None
         self.table: pd.DataFrame | None = None
         self.focus_label: str | None = None
@@ -318,7 +340,7 @@ class ChartView:
         if self.table is None:
             return None
         if kind == "xlsx":
-            return xlsx_bytes(self.table), f"{self.stem}.xlsx"
+            return xlsx_bytes(self.table, self.stem, self.data or _KERNEL_DATA), f"{self.stem}.xlsx"
         return csv_bytes(self.table), f"{self.stem}.csv"
 
     def download(self, kind: str) -> str:

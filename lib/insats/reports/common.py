@@ -66,12 +66,19 @@ def missing_note(study: Study, needs: list[str] | tuple[str, ...], what: str) ->
     )
 
 
-def provenance(study: Study, params: dict) -> pd.DataFrame:
+def provenance(study: Study, params: dict, *, full_hashes: bool = False) -> pd.DataFrame:
     """The data's provenance: parameters, every input file with its SHA-256, package version,
-    when the report was made. Shown in every report ("Data och metod")."""
+    when the report was made. Shown in every report ("Data och metod"); the page shows the first
+    16 hex digits of each hash, the workbook (``full_hashes``) all 64."""
     rows = [("Parameter", k, str(v)) for k, v in params.items()]
     for name, src in study.sources.items():
-        rows.append(("Fil", f"{TABLES[name].label} ({src.display})", f"SHA-256 {src.sha256[:16]}…"))
+        rows.append(
+            (
+                "Fil",
+                f"{TABLES[name].label} ({src.display})",
+                f"SHA-256 {src.sha256 if full_hashes else src.sha256[:16] + '…'}",
+            )
+        )
     for name in study.missing:
         rows.append(("Fil", TABLES[name].label, "saknas"))
     rows.append(("Program", "insats", __version__))

@@ -57,6 +57,15 @@ SHARE_MEASURES_FOR_EQUALITY = (
 FUNNEL_CODES = {"under_998": -2, "under_95": -1, "inom": 0, "over_95": 1, "over_998": 2}
 """How funnel-plot flags are stored in ``varde`` of ``likstallighet_tratt__<matt>`` rows."""
 
+FUNNEL_LABELS: dict[int, str] = {
+    -2: "under den nedre 99,8 %-gränsen (tydligt lägre än hela studien)",
+    -1: "under den nedre 95 %-gränsen men inom 99,8 %-gränsen",
+    0: "inom 95 %-gränserna (skillnaden kan vara slump)",
+    1: "över den övre 95 %-gränsen men inom 99,8 %-gränsen",
+    2: "över den övre 99,8 %-gränsen (tydligt högre än hela studien)",
+}
+"""Swedish meaning of each ``FUNNEL_CODES`` value (the legend of the XLSX files)."""
+
 
 def measure_label(mid: str) -> str:
     """Swedish label of a measure id, including the derived likställighet ids."""
