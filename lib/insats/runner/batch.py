@@ -380,7 +380,7 @@ def _fail_study_reports(records: list[dict[str, Any]], study: str | None, out_di
         if r.get("studie") != study or not r.get("html"):
             continue
         name = r["namn"]
-        for suffix in (".html", ".ipynb", ".pdf"):
+        for suffix in (".html", ".ipynb", ".pdf", ".xlsx"):
             src = out_dir / f"{name}{suffix}"
             if src.is_file():
                 src.replace(out_dir / f"{name}.fel{suffix}")

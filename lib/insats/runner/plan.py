@@ -211,6 +211,11 @@ def decide(
     return f"oförändrad: läser {tables_text(last)}; inget av det har ändrats sedan {when}".strip(), ""
 
 
+EXCEL_PARAMETER = "excel_fil"
+"""A report notebook declaring this parameter writes its tables as a workbook there
+(``insats.reports.excel``): the run gives it ``<namn>.xlsx`` beside the page."""
+
+
 def plan(
     config: RunConfig,
     *,
@@ -256,7 +261,8 @@ def plan(
         if nb_path not in nb_hashes:
             nb_hashes[nb_path] = notebook_hash(nb_path)
             kernels[nb_path] = kernel_name(nb_path)
-        extra = {"omrade": code} if code is not None else {}
+        extra: dict[str, Any] = {"omrade": code} if code is not None else {}
+        extra[EXCEL_PARAMETER] = str(out_dir / f"{name}.xlsx")  # given only to notebooks that declare it
         params = config.parameters_for(nb_path, study, **extra)
         inputs = {
             "notebook_sha256": nb_hashes[nb_path],
