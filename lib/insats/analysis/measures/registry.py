@@ -127,7 +127,6 @@ COUNTS: dict[str, Count] = {
 """Every count of people the measures publish."""
 
 MEASURE_COUNTS: dict[str, tuple[str | None, str | None]] = {
-    "utbud_platser_per_100": (None, "vuxna_arbetslosa"),
     "medel_per_deltagare": (None, "deltagare_startade"),
     "erbjudande_andel": ("{omfattning}_erbjudna", "{omfattning}"),
     "narvaro_median": (None, "deltaganden_narvaro"),
