@@ -47,7 +47,7 @@ REPORT_CSS = """\
 :focus-visible { outline: 3px solid #0B3D91; outline-offset: 2px; }
 a:focus-visible { background: #FFF3B0; }
 /* links are told from text by more than colour (WCAG 1.4.1) */
-.jp-RenderedHTMLCommon a, main a { text-decoration: underline; }
+a[href] { text-decoration: underline !important; }
 /* a chart's reading and its data table (insats.charts.accessible) */
 .insats-lasning { font-size: 0.95em; }
 .insats-diagramtabell > summary { cursor: pointer; color: #0B3D91; text-decoration: underline; width: fit-content; }
