@@ -217,3 +217,19 @@ def test_theme_graphics_colours_reach_3_to_1():
     marks = [theme.BASE_COLOR, theme.FOCUS_COLOR, theme.OTHER_COLOR, theme.TOTAL_COLOR, theme.MUTED_COLOR]
     low = {c: round(contrast(c), 2) for c in marks if contrast(c) < 3.0}
     assert low == {}
+
+
+def test_capacity_reading_from_the_places():
+    frame = pd.DataFrame(
+        {
+            "kategori": ["Kurs", "Kurs", "Kurs", "Praktik", "Praktik", "Praktik"],
+            "stapel": ["Behövs", "Behövs", "Finns", "Behövs", "Behövs", "Finns"],
+            "platser": [10.0, 5.0, 12.0, 20.0, 8.5, 9.0],
+        }
+    )
+    reading = A.capacity_reading(frame, need="Behövs", have="Finns")
+    # by hand: need 15 + 28,5 = 43,5 against 21; shortfall Kurs 3, Praktik 19,5
+    assert reading == (
+        "Om alla i omfattningen nås behövs i genomsnitt 43,5 platser samtidigt, mot 21,0 i dag; "
+        "störst brist i Praktik (19,5 platser för lite)."
+    )

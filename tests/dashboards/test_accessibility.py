@@ -56,6 +56,9 @@ def test_dashboard_is_accessible_and_keyboard_operable(server, name):
         assert [h for h in headings if h.startswith("H1")] and len([h for h in headings if h.startswith("H2")]) >= 2
 
         assert_accessible(page, f"i {name} när sidan öppnas")
+        # the chart says what it shows: a name for screen readers and a sentence under it
+        assert page.evaluate("document.querySelectorAll('.insats-dash [role=graphics-document][aria-label]').length")
+        assert page.evaluate("document.querySelectorAll('.insats-dash figcaption.insats-lasning').length")
 
         # Tab alone reaches every control on the page
         controls = page.evaluate(MARK_JS)

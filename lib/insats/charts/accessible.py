@@ -205,3 +205,21 @@ def series_reading(frame: pd.DataFrame, x: str, y: str, *, series: str | None, x
         parts.append(f"{who}{y_text(a[y])} ({x_text(a[x])}) till {y_text(b[y])} ({x_text(b[x])})")
     more = f"; ytterligare {len(groups) - 3} serier i tabellen" if len(groups) > 3 else ""
     return "Från " + "; ".join(parts) + more + "."
+
+
+def capacity_reading(frame: pd.DataFrame, *, need: str, have: str) -> str:
+    """Places needed against places that exist, per category (``kategori``, ``stapel`` = ``need`` or
+    ``have``, ``platser``): the totals and the category with the largest shortfall."""
+    per = frame.pivot_table(index="kategori", columns="stapel", values="platser", aggfunc="sum", sort=False)
+    per = per.reindex(columns=[need, have]).fillna(0.0)
+    if not len(per):
+        return "Inga platser att visa."
+    gap = per[need] - per[have]
+    sentence = (
+        f"Om alla i omfattningen nås behövs i genomsnitt {format_number(per[need].sum(), 1)} platser samtidigt, "
+        f"mot {format_number(per[have].sum(), 1)} i dag"
+    )
+    if gap.max() > 0:
+        top = gap.idxmax()
+        sentence += f"; störst brist i {top} ({format_number(gap[top], 1)} platser för lite)"
+    return sentence + "."
