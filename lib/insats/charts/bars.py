@@ -172,14 +172,14 @@ def ranked_bars(
     table = pd.DataFrame({"Område": ordered["omrade"], label: ordered["varde_text"]})
     if interval_note:
         table["95 % konfidensintervall"] = ordered["intervall_text"]
-    total_text = format_value(alla["varde"], unit) if alla is not None and np.isfinite(alla["varde"]) else None
-    if total_text:
-        table = pd.concat([table, pd.DataFrame({"Område": ["Alla områden"], label: [total_text]})]).fillna("")
+    total_shown = format_value(alla["varde"], unit) if alla is not None and np.isfinite(alla["varde"]) else None
+    if total_shown:
+        table = pd.concat([table, pd.DataFrame({"Område": ["Alla områden"], label: [total_shown]})]).fillna("")
     reading = ranking_reading(
         shown.set_index("omrade")["varde"],
         shown.set_index("omrade")["varde_text"],
         label=label,
-        total=total_text,
+        total=total_shown,
         hidden=len(rest),
     )
     what = f"Stapeldiagram: {label.lower()} per område, från högst till lägst" + (

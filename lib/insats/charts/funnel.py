@@ -222,13 +222,19 @@ def funnel_plot(
     # every point carries its district's name, so the chart reads on paper and in grey
     label_enc = {"x": "namnare:Q", "y": alt.Y("varde:Q", scale=y_scale), "text": "omrade:N"}
     layers = [funnel, center, points]
-    for part, weight in ((pts[~pts["fokus"]], "normal"), (pts[pts["fokus"]], "bold")):
-        if len(part):
-            layers.append(
-                alt.Chart(chart_data(part))
-                .mark_text(align="left", dx=8, dy=-2, fontSize=11, fontWeight=weight, color="#333333")
-                .encode(**label_enc)
-            )
+    others, focused = pts[~pts["fokus"]], pts[pts["fokus"]]
+    if len(others):
+        layers.append(
+            alt.Chart(chart_data(others))
+            .mark_text(align="left", dx=8, dy=-2, fontSize=11, color="#333333", fontWeight="normal")
+            .encode(**label_enc)
+        )
+    if len(focused):
+        layers.append(
+            alt.Chart(chart_data(focused))
+            .mark_text(align="left", dx=8, dy=-2, fontSize=11, color="#333333", fontWeight="bold")
+            .encode(**label_enc)
+        )
     subtitle = [f"Linjen: alla områden, {format_value(p0, 'andel')}. Streckat: 95 %, heldraget: 99,8 %."]
     if ft is not None:
         od = ft.attrs["overdispersion"]
