@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import ROOT, output_text
+from tests.support.axe import assert_accessible
 from tests.support.browser import DRAWN_JS, offline_page, wait_for_charts
 from tests.support.pdf import missing_from_pdf, pdf_outline
 
@@ -176,6 +177,10 @@ def test_html_report_offline(executed, studies, kind):
             a => document.getElementById(a.hash.slice(1)) !== null)""")
         assert page.blocked == [], f"requests left the machine: {page.blocked}"
         assert page.console_errors == []
+        # WCAG 2.1 AA: nothing serious; every chart has its reading and table
+        assert_accessible(page, f"i kartläggningen ({kind})")
+        assert page.evaluate("document.querySelectorAll('figcaption.insats-lasning').length") == n_charts
+        assert page.evaluate("document.querySelectorAll('[role=graphics-document][aria-label]').length") == n_charts
     # the PDF for the nämnd's papers holds every table header and cell of the page
     from insats.reports.pdf import html_to_pdf
 

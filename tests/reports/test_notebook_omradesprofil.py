@@ -123,6 +123,33 @@ def test_largest_and_smallest_district(stockholm, tmp_path):
         )
 
 
+@pytest.mark.browser
+def test_html_profile_is_accessible(stockholm, tmp_path):
+    """The profile page as a reader opens it: axe-core finds nothing serious, every chart has its reading
+    and a table one keystroke away, the headings start at one h1."""
+    from insats.reports.export import export_report
+    from tests.support.axe import assert_accessible
+    from tests.support.browser import offline_page, wait_for_charts
+
+    run(stockholm, None, tmp_path / "profil.ipynb")
+    html = export_report(tmp_path / "profil.ipynb", tmp_path / "profil.html")
+    n_charts = html.read_text(encoding="utf-8").count('class="insats-chart"')
+    assert n_charts >= 3
+    with offline_page() as page:
+        page.goto(html.as_uri())
+        assert wait_for_charts(page, n_charts, timeout=90_000) == n_charts
+        assert page.evaluate("document.documentElement.lang") == "sv"
+        assert page.evaluate("document.querySelectorAll('h1').length") == 1
+        assert_accessible(page, "i områdesprofilen")
+        assert page.evaluate("document.querySelectorAll('figcaption.insats-lasning').length") == n_charts
+        # the first chart's table opens with the keyboard
+        summary = page.locator("details.insats-diagramtabell > summary").first
+        summary.focus()
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.querySelector('details.insats-diagramtabell').open")
+        assert page.blocked == []
+
+
 def test_default_area_is_the_first(stockholm, tmp_path):
     nb = run(stockholm, None, tmp_path / "forsta.ipynb")
     first = pd.read_csv(stockholm / "omraden.csv", dtype=str)["omrade"].iloc[0]

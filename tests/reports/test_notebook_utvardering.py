@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.support import ROOT, output_text
+from tests.support.axe import assert_accessible
 from tests.support.browser import offline_page, wait_for_charts
 from tests.support.pdf import missing_from_pdf
 
@@ -128,6 +129,9 @@ def test_html_report_draws_every_chart_offline(executed, tmp_path):
         assert not [e for e in page.console_errors if "Diagrammet kunde inte ritas" in e]
         body = page.inner_text("body")
         assert "Rekommendationer" in body and "Närvarokrav" in body
+        # WCAG 2.1 AA: nothing serious; every chart has its reading
+        assert_accessible(page, "i utvärderingen")
+        assert page.evaluate("document.querySelectorAll('figcaption.insats-lasning').length") == n_charts
     # the PDF holds every table column, the LOV verdict and outcome columns included
     from insats.reports.pdf import html_to_pdf
 

@@ -16,6 +16,15 @@ Builders
 ``time_series(frame, x, y)``    lines for an interrupted time series, a rule at the reform.
 ``flow_steps(counts)``          "en väg in": ansökan → bedömd → arbetsförmåga → insats inom 90 dagar.
 
+Text alternatives (WCAG 2.1 AA)
+-------------------------------
+Every builder gives its chart a ``description`` (what it shows and a generated one-sentence reading, e.g.
+which districts lie outside the funnel's limits; Vega puts it on the drawn chart as its ``aria-label``)
+and keeps the reading and the chart's data table beside it (``insats.charts.accessible``);
+``chart_html`` shows the reading under the chart and the table in a ``<details>`` ("Visa tabell").
+Funnel points have a shape per position against the limits and their district's name; lines end in
+their series' name; the theme's text colours reach 4,5:1 and its mark colours 3:1 against white.
+
 Theme and Swedish numbers
 -------------------------
 ``use_theme()`` registers and enables the Altair theme ``"insats"``: the colour-blind-safe
@@ -73,7 +82,7 @@ from __future__ import annotations
 from insats.charts import common  # noqa: F401  (builders elsewhere in the package use its helpers)
 from insats.charts.bars import ranked_bars, spending_bars
 from insats.charts.flow import FLOW_STEPS, flow_steps
-from insats.charts.funnel import ADJUSTED_LIMITS, FUNNEL_FLAG_LABELS, PLAIN_LIMITS, funnel_plot
+from insats.charts.funnel import ADJUSTED_LIMITS, FUNNEL_FLAG_LABELS, FUNNEL_FLAG_SHAPES, PLAIN_LIMITS, funnel_plot
 from insats.charts.matrix import utbud_matrix
 from insats.charts.offline import chart_html, enable_offline, javascript_bundle, save, to_html
 from insats.charts.profile import profile_bars
@@ -103,6 +112,7 @@ __all__ = [
     "FLOW_STEPS",
     "FOCUS_COLOR",
     "FUNNEL_FLAG_LABELS",
+    "FUNNEL_FLAG_SHAPES",
     "MUTED_COLOR",
     "NUMBER_LOCALE",
     "OKABE_ITO",

@@ -12,6 +12,7 @@ import pandas as pd
 from insats import contract
 from insats.analysis.privacy import SUPPRESSED, footnote
 from insats.analysis.stats import wilson_interval
+from insats.charts.accessible import accessible, ranking_reading, spending_reading
 from insats.charts.common import (
     area_name_map,
     bold_expr,
@@ -167,6 +168,24 @@ def ranked_bars(
     if interval_note:
         subtitle.append(interval_note)
     chart = alt.layer(*layers).properties(title=chart_title(title or label, subtitle), height=alt.Step(26), width=460)
+    ordered = pd.concat([shown, rest])
+    table = pd.DataFrame({"Område": ordered["omrade"], label: ordered["varde_text"]})
+    if interval_note:
+        table["95 % konfidensintervall"] = ordered["intervall_text"]
+    total_shown = format_value(alla["varde"], unit) if alla is not None and np.isfinite(alla["varde"]) else None
+    if total_shown:
+        table = pd.concat([table, pd.DataFrame({"Område": ["Alla områden"], label: [total_shown]})]).fillna("")
+    reading = ranking_reading(
+        shown.set_index("omrade")["varde"],
+        shown.set_index("omrade")["varde_text"],
+        label=label,
+        total=total_shown,
+        hidden=len(rest),
+    )
+    what = f"Stapeldiagram: {label.lower()} per område, från högst till lägst" + (
+        ", med 95 % konfidensintervall." if interval_note else "."
+    )
+    chart = accessible(chart, what=what, reading=reading, table=table, caption=f"{label} per område")
     return cast(alt.LayerChart, chart)  # no facet encodings in the layers: alt.layer gives a LayerChart
 
 
@@ -272,10 +291,32 @@ def spending_bars(
         for s in (year_text and f"År: {year_text}.", "Feriejobb närmast axeln; blekare färg = räknas inte som insats.")
         if s
     ]
-    return chart.properties(
+    chart = chart.properties(
         title=chart_title(
             title or ("Fördelning av medel per område" if normalize else "Medel per område och kategori"), subtitle
         ),
         width=480,
         height=alt.Step(26),
     )
+    wide = agg.pivot_table(index="omrade", columns="kategori_namn", values="belopp", aggfunc="sum", fill_value=0.0)
+    wide = wide.reindex(index=y_order, columns=[d for d in domain if d in wide.columns])
+    table = wide.map(lambda v: format_value(v, "kr") if v else "–")
+    table["Totalt"] = [format_value(v, "kr") for v in by_area.reindex(wide.index)]
+    table = table.reset_index().rename(columns={"omrade": "Område"})
+    table.columns.name = None
+
+    def amount_text(v, share: bool = False) -> str:
+        return format_value(v, "andel") if share else format_value(v, "kr")
+
+    reading = spending_reading(
+        by_area.drop([central] if central in by_area.index else []),
+        feri / by_area.where(by_area > 0, 1),
+        amount_text=amount_text,
+    )
+    what = (
+        "Liggande staplar: varje områdes "
+        + ("fördelning av medel" if normalize else "medel i kronor")
+        + " uppdelade på kategorier"
+        + (f" ({year_text})." if year_text else ".")
+    )
+    return accessible(chart, what=what, reading=reading, table=table, caption="Medel per område och kategori")

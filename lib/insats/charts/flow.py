@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from insats.analysis.privacy import SUPPRESSED, footnote
+from insats.charts.accessible import accessible, flow_reading
 from insats.charts.common import (
     chart_data,
     chart_title,
@@ -110,4 +111,14 @@ def flow_steps(
     chart = alt.layer(bars, labels, hidden).properties(
         title=chart_title(title or "En väg in: från ansökan till insats", subtitle), width=460, height=alt.Step(40)
     )
+    table = pd.DataFrame(
+        {
+            "Steg": frame["steg_namn"],
+            "Antal": frame["antal_text"],
+            "Andel av första steget": frame["andel_forsta_text"],
+            "Andel av föregående steg": frame["andel_foregaende_text"],
+        }
+    )
+    what = "Liggande staplar: hur många som finns kvar vid varje steg, från ansökan till insats."
+    chart = accessible(chart, what=what, reading=flow_reading(frame), table=table, caption="En väg in, steg för steg")
     return cast(alt.LayerChart, chart)  # no facet encodings in the layers: alt.layer gives a LayerChart

@@ -13,6 +13,7 @@ import pandas as pd
 from insats.analysis.overdispersion import funnel_table
 from insats.analysis.privacy import SUPPRESSED, footnote
 from insats.analysis.stats import funnel_flags, funnel_limits
+from insats.charts.accessible import accessible, funnel_reading
 from insats.charts.common import (
     area_name_map,
     chart_data,
@@ -43,6 +44,16 @@ FUNNEL_FLAG_LABELS = {
     "under_998": "Under 99,8 %-gränsen",
 }
 """Swedish labels of ``insats.analysis.stats.funnel_flags`` codes."""
+
+FUNNEL_FLAG_SHAPES = {
+    "over_998": "triangle-up",
+    "over_95": "diamond",
+    "inom": "circle",
+    "under_95": "square",
+    "under_998": "triangle-down",
+}
+"""A shape per flag (named in the legend), so the position against the limits never rests on colour:
+the chart reads the same in grey print and for colour-blind readers."""
 
 PLAIN_LIMITS = "Vanliga gränser (slumpen)"
 ADJUSTED_LIMITS = "Justerade för överspridning"
@@ -127,17 +138,19 @@ def funnel_plot(
 
     plain_flags = funnel_flags(pts["taljare"].to_numpy(), pts["namnare"].to_numpy(), p0)
     adjusted = ft["flagga_justerad"].to_numpy(object) if ft is not None else plain_flags.to_numpy(object)
-    pts["lage"] = [FUNNEL_FLAG_LABELS.get(f, "") if isinstance(f, str) else "" for f in adjusted]
+    pts["flagga"] = [f if isinstance(f, str) else "inom" for f in adjusted]
+    pts["lage"] = [FUNNEL_FLAG_LABELS.get(f, "") for f in pts["flagga"]]
     pts["lage_vanlig"] = [FUNNEL_FLAG_LABELS.get(f, "") if isinstance(f, str) else "" for f in plain_flags]
     pts["varde_text"] = [format_value(v, "andel") for v in pts["varde"]]
-    pts["fokus"] = pts["omrade_kod"] == str(focus) if focus is not None else False
+    pts["fokus"] = (pts["omrade_kod"] == str(focus)) if focus is not None else False
+    pts["fokus"] = pts["fokus"].astype(bool)
 
     x = alt.X("n:Q", title="Antal (nämnare)", axis=alt.Axis(format=",.0f"), scale=alt.Scale(zero=True))
     y_scale = alt.Scale(zero=False, clamp=True)
     kinds = [k for k, _ in sets]
     funnel = (
         alt.Chart(chart_data(limits))
-        .mark_line(strokeWidth=1.5, interpolate="monotone")
+        .mark_line(interpolate="monotone")
         .encode(
             x=x,
             y=alt.Y("andel:Q", title=label, axis=alt.Axis(format=".0%"), scale=y_scale),
@@ -147,6 +160,14 @@ def funnel_plot(
                 title="Kontrollgränser",
                 sort=kinds,
                 scale=alt.Scale(domain=kinds, range=[OTHER_COLOR, MUTED_COLOR][: len(kinds)]),
+                legend=alt.Legend(orient="bottom", direction="vertical"),
+            ),
+            # thin and thick as well as light and dark: the two funnels are told apart without colour
+            strokeWidth=alt.StrokeWidth(
+                "slag:N",
+                title="Kontrollgränser",
+                sort=kinds,
+                scale=alt.Scale(domain=kinds, range=[1.3, 2.8][: len(kinds)]),
                 legend=alt.Legend(orient="bottom", direction="vertical"),
             ),
             strokeDash=alt.StrokeDash(
@@ -183,25 +204,44 @@ def funnel_plot(
     ]
     if ft is not None:
         tooltip.append(alt.Tooltip("lage_vanlig:N", title="Läge, vanliga gränser"))
+    flag_order = [f for f in FUNNEL_FLAG_LABELS if f in set(pts["flagga"])]
+    shape = alt.Shape(
+        "lage:N",
+        title="Läge" + (" (justerade gränser)" if ft is not None else ""),
+        sort=[FUNNEL_FLAG_LABELS[f] for f in flag_order],
+        scale=alt.Scale(
+            domain=[FUNNEL_FLAG_LABELS[f] for f in flag_order], range=[FUNNEL_FLAG_SHAPES[f] for f in flag_order]
+        ),
+        legend=alt.Legend(orient="bottom", direction="vertical"),
+    )
     points = (
         alt.Chart(chart_data(pts))
-        .mark_point(filled=True, size=110, opacity=0.9, stroke="#ffffff", strokeWidth=1)
-        .encode(x="namnare:Q", y=alt.Y("varde:Q", scale=y_scale), color=color, tooltip=tooltip)
+        .mark_point(filled=True, size=120, opacity=0.95, stroke="#ffffff", strokeWidth=1)
+        .encode(x="namnare:Q", y=alt.Y("varde:Q", scale=y_scale), color=color, shape=shape, tooltip=tooltip)
     )
+    # every point carries its district's name, so the chart reads on paper and in grey
+    label_enc = {"x": "namnare:Q", "y": alt.Y("varde:Q", scale=y_scale), "text": "omrade:N"}
     layers = [funnel, center, points]
-    if focus is not None and pts["fokus"].any():
+    others, focused = pts[~pts["fokus"]], pts[pts["fokus"]]
+    if len(others):
         layers.append(
-            alt.Chart(chart_data(pts[pts["fokus"]]))
-            .mark_text(align="left", dx=9, fontWeight="bold", color=FOCUS_COLOR)
-            .encode(x="namnare:Q", y="varde:Q", text="omrade:N")
+            alt.Chart(chart_data(others))
+            .mark_text(align="left", dx=8, dy=-2, fontSize=11, color="#333333", fontWeight="normal")
+            .encode(**label_enc)
+        )
+    if len(focused):
+        layers.append(
+            alt.Chart(chart_data(focused))
+            .mark_text(align="left", dx=8, dy=-2, fontSize=11, color="#333333", fontWeight="bold")
+            .encode(**label_enc)
         )
     subtitle = [f"Linjen: alla områden, {format_value(p0, 'andel')}. Streckat: 95 %, heldraget: 99,8 %."]
     if ft is not None:
         od = ft.attrs["overdispersion"]
         subtitle.append(
-            "Ljusgrå tratt: vanliga gränser för slumpen. Mörkgrå tratt: gränser som också tar hänsyn till att områdena "
+            "Tunn ljusgrå tratt: vanliga gränser för slumpen. Tjock mörkgrå tratt: gränser som också tar hänsyn till att områdena "
             f"skiljer sig {format_number(od.phi, 1)} gånger mer än slumpen ger (överspridning); "
-            "avvikelser räknas mot den mörkgrå."
+            "avvikelser räknas mot den tjocka."
         )
     else:
         subtitle.append("Tratten: vanliga gränser för slumpen (för få områden visas för att skatta överspridning).")
@@ -212,4 +252,23 @@ def funnel_plot(
     chart = alt.layer(*layers).properties(
         title=chart_title(title or f"{label}: trattdiagram", subtitle), width=520, height=340
     )
+    table = pd.DataFrame(
+        {
+            "Område": pts["omrade"],
+            label: pts["varde_text"],
+            "Täljare": [format_number(v) for v in pts["taljare"]],
+            "Nämnare": [format_number(v) for v in pts["namnare"]],
+            "Läge" + (", justerade gränser" if ft is not None else ""): pts["lage"],
+        }
+    )
+    if len(hidden):
+        table = pd.concat(
+            [table, pd.DataFrame({"Område": hidden["omrade"], label: SUPPRESSED})], ignore_index=True
+        ).fillna("")
+    what = (
+        f"Trattdiagram: {label.lower()} per område (punkter, med områdets namn) mot antalet det gäller, "
+        f"med kontrollgränser kring alla områdens andel {format_value(p0, 'andel')}."
+    )
+    reading = funnel_reading(pts, adjusted=ft is not None, hidden=list(hidden["omrade"]))
+    chart = accessible(chart, what=what, reading=reading, table=table, caption=f"{label}: trattdiagrammets värden")
     return cast(alt.LayerChart, chart)  # no facet encodings in the layers: alt.layer gives a LayerChart

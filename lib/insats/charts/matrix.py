@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from insats import contract
+from insats.charts.accessible import accessible, matrix_reading
 from insats.charts.common import (
     area_name_map,
     bold_expr,
@@ -64,8 +65,6 @@ def utbud_matrix(
     totals = cells.groupby("omrade_kod")["varde"].transform("sum")
     cells["andel"] = np.where(totals > 0, cells["varde"] / totals.where(totals > 0, 1), np.nan)
     cells["text"] = [format_number(v) if v > 0 else "–" for v in cells["varde"]]
-    vmax = float(cells["varde"].max() or 1.0)
-    cells["mork"] = cells["varde"] > 0.55 * vmax
 
     y_order = [area_names[c] for c in area_codes if c != CENTRAL]
     y_order = sorted(y_order) + ([area_names[CENTRAL]] if CENTRAL in area_names else [])
@@ -94,15 +93,14 @@ def utbud_matrix(
             alt.Color(
                 "varde:Q",
                 title=value_title,
-                scale=alt.Scale(scheme="blues", domainMin=0),
+                # the light part of the scheme only, so the dark numbers in every cell keep 4,5:1
+                scale=alt.Scale(scheme={"name": "blues", "extent": [0.0, 0.6]}, domainMin=0),
                 legend=alt.Legend(format=",.0f", orient="right"),
             ),
             alt.value("#F4F4F4"),
         )
     )
-    text = base.mark_text(fontSize=13).encode(
-        text="text:N", color=alt.condition("datum.mork", alt.value("#ffffff"), alt.value("#222222"))
-    )
+    text = base.mark_text(fontSize=13, color="#111111").encode(text="text:N")
     layers = [rect, text]
     if focus_name:
         layers.append(
@@ -118,4 +116,10 @@ def utbud_matrix(
         width=alt.Step(64),
         height=alt.Step(28),
     )
+    table = cells.pivot(index="omrade", columns="kategori_namn", values="text").reindex(index=y_order, columns=x_order)
+    table = table.reset_index().rename(columns={"omrade": "Område"})
+    table.columns.name = None
+    what = f"Rutnät: {value_title.lower()} per område (rader) och kategori (kolumner); talet står i varje ruta."
+    reading = matrix_reading(cells, unit_word=value_title.lower(), central=area_names.get(CENTRAL))
+    chart = accessible(chart, what=what, reading=reading, table=table, caption=f"{value_title} per område och kategori")
     return cast(alt.LayerChart, chart)  # no facet encodings in the layers: alt.layer gives a LayerChart

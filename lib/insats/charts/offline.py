@@ -19,6 +19,7 @@ from IPython import get_ipython
 from IPython.display import display
 
 from insats.atomic import atomic_write
+from insats.charts.accessible import text_alternative
 from insats.charts.theme import (
     FONT,
     LOCALE,
@@ -49,6 +50,9 @@ EMBED_OPTIONS: dict = {
     },
 }
 """Options for vega-embed: SVG output, only the export menu (no links to the online editor)."""
+
+MENU_LABEL = "Diagrammets meny: spara som bild"
+"""Accessible name of vega-embed's menu button (its only content is an icon)."""
 
 
 def _vl_version() -> str | None:
@@ -123,9 +127,11 @@ def _spec(chart) -> dict:
     return _with_locale(chart.to_dict())
 
 
-def chart_html(chart, *, include_bundle: bool = False, div_id: str | None = None) -> str:
+def chart_html(chart, *, include_bundle: bool = False, div_id: str | None = None, data_table: bool = True) -> str:
     """HTML fragment that draws one chart with the inline bundle (``include_bundle``) or with the
-    bundle already on the page (it waits up to 20 s for it)."""
+    bundle already on the page (it waits up to 20 s for it), followed by its text alternative
+    (``insats.charts.accessible``): the reading, and the data table unless ``data_table=False`` (when
+    the page shows the same table right after the chart)."""
     spec = _spec(chart)
     div_id = div_id or f"insats-chart-{uuid.uuid4().hex[:12]}"
     spec_json = _json_script_safe(json.dumps(spec, ensure_ascii=False, allow_nan=False, default=str))
@@ -141,7 +147,10 @@ def chart_html(chart, *, include_bundle: bool = False, div_id: str | None = None
   function draw() {{
     var note = el.querySelector(".insats-chart-note");
     if (note) note.remove();
-    window.{_JS_GLOBAL}.embed(el, spec, opt).catch(function (err) {{
+    window.{_JS_GLOBAL}.embed(el, spec, opt).then(function () {{
+      var menu = el.querySelector("details > summary");
+      if (menu) menu.setAttribute("aria-label", {json.dumps(MENU_LABEL)});
+    }}).catch(function (err) {{
       el.innerHTML = '<pre style="color:#b00020">Diagrammet kunde inte ritas: ' + String(err) + '</pre>';
       console.error(err);
     }});
@@ -154,7 +163,46 @@ def chart_html(chart, *, include_bundle: bool = False, div_id: str | None = None
   }})();
 }})();
 </script>"""
-    return (bundle_html() if include_bundle else "") + script
+    return (bundle_html() if include_bundle else "") + _figure(spec, script, data_table=data_table)
+
+
+def _table_markup(table: dict) -> str:
+    """The chart's data table (``accessible.table_of``) as escaped HTML: column headers with
+    ``scope``, the first column as row headers."""
+    esc = _html.escape
+    head = "".join(f'<th scope="col">{esc(str(c))}</th>' for c in table.get("kolumner", []))
+    rows = []
+    for row in table.get("rader", []):
+        cells = [f'<th scope="row">{esc(str(row[0]))}</th>'] if row else []
+        cells += [f"<td>{esc(str(v))}</td>" for v in row[1:]]
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    caption = f"<caption>{esc(str(table.get('rubrik', '')))}</caption>" if table.get("rubrik") else ""
+    return (
+        f'<div class="insats-tabell"><table class="insats-table">{caption}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _figure(spec: dict, script: str, *, data_table: bool = True) -> str:
+    """The chart with its text alternative (``insats.charts.accessible``): the reading as visible text
+    under it and its data table one keystroke away (``<details>``, opened for print by reports.pdf)."""
+    alt_text = text_alternative(spec)
+    if not alt_text:
+        return script
+    reading = alt_text.get("lasning", "")
+    parts = [f'<figure class="insats-figur" style="margin:0 0 1.2em 0">{script}']
+    if reading:
+        parts.append(
+            f'<figcaption class="insats-lasning" style="max-width:46em;margin:0.3em 0">'
+            f"<strong>Diagrammet visar:</strong> {_html.escape(reading)}</figcaption>"
+        )
+    if data_table and alt_text.get("tabell"):
+        parts.append(
+            '<details class="insats-diagramtabell"><summary>Visa tabell</summary>'
+            f"{_table_markup(alt_text['tabell'])}</details>"
+        )
+    parts.append("</figure>")
+    return "".join(parts)
 
 
 def _title_text(spec: dict) -> str:

@@ -9,6 +9,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from insats.charts.accessible import accessible, series_reading
 from insats.charts.common import (
     chart_data,
     chart_title,
@@ -22,6 +23,7 @@ from insats.charts.theme import (
     TOTAL_COLOR,
     d3_format,
     ensure_theme,
+    format_value,
 )
 from insats.text import format_number
 
@@ -94,6 +96,14 @@ def time_series(
             lines.transform_filter(f"datum[{json.dumps(color)}] !== {json.dumps(focus)}"),
             lines.transform_filter(f"datum[{json.dumps(color)}] === {json.dumps(focus)}"),
         ]
+    if color:
+        # each line ends in its series' name, so no line is told apart by colour alone
+        last = data.dropna(subset=[y]).sort_values(x).groupby(color, sort=False).tail(1)
+        layers.append(
+            alt.Chart(chart_data(last))
+            .mark_text(align="left", dx=6, fontSize=12, color="#222222")
+            .encode(x=f"{x}:{x_type}", y=f"{y}:Q", text=f"{color}:N")
+        )
     if trend and brk is not None:
         groups: list[Any] = ["period"] + ([color] if color else [])
         fit = (
@@ -132,4 +142,33 @@ def time_series(
         if trend:
             subtitle += " Prickade linjer: linjär trend före och efter."
     chart = alt.layer(*layers).properties(title=chart_title(title or ytitle, subtitle), width=560, height=300)
+
+    def x_text(v) -> str:
+        if temporal:
+            v = pd.Timestamp(v)
+            return f"{TIME_LOCALE['months'][v.month - 1]} {v.year}"
+        return format_number(v)
+
+    def y_text(v) -> str:
+        return format_value(v, unit) if unit else format_number(v, 2)
+
+    shown = data.sort_values(x)
+    if color:
+        table = shown.pivot_table(index=x, columns=color, values=y, aggfunc="first", sort=False)
+        table = table.reindex(sorted(table.index))
+    else:
+        table = shown.set_index(x)[[y]].rename(columns={y: ytitle})
+    table = table.map(lambda v: y_text(v) if pd.notna(v) else "")
+    table.index = [x_text(v) for v in table.index]
+    table = table.reset_index(names=xtitle)
+    table.columns.name = None
+    series_desc = f", en linje per {color_title.lower()}" if color else ""
+    what = f"Linjediagram: {ytitle.lower()} över tid{series_desc}" + (
+        f"; streckad linje vid {break_label.lower()}." if brk is not None else "."
+    )
+    data_for_reading = data
+    if color and focus is not None:  # the focus series first
+        data_for_reading = pd.concat([data[data[color] == focus], data[data[color] != focus]])
+    reading = series_reading(data_for_reading, x, y, series=color, x_text=x_text, y_text=y_text)
+    chart = accessible(chart, what=what, reading=reading, table=table, caption=ytitle)
     return cast(alt.LayerChart, chart)  # no facet encodings in the layers: alt.layer gives a LayerChart

@@ -43,9 +43,16 @@ CSS = """
 .insats-dash { font-family: 'Source Sans 3','Segoe UI',Arial,sans-serif; }
 .insats-banner { background:#FFF4D6; border-left:6px solid #E69F00; padding:10px 14px; margin:4px 0 12px 0;
   font-size:15px; color:#222; }
-.insats-h1 { font-size:26px; font-weight:600; margin:6px 0 2px 0; color:#111; }
+.insats-dash h1.insats-h1 { font-size:26px; font-weight:600; margin:6px 0 2px 0; color:#111; line-height:1.25; }
+.insats-dash h2.insats-h2 { font-size:20px; font-weight:600; margin:14px 0 4px 0; color:#111; line-height:1.25; }
+.insats-dash h3.insats-h3 { font-size:17px; font-weight:600; margin:12px 0 4px 0; color:#111; }
+/* WCAG 1.4.3: tab labels dark on light (Lumino's inactive tabs are grey on grey) */
+.insats-dash .lm-TabBar-tab, .insats-dash .p-TabBar-tab { color:#1A1A1A !important; background:#ECECEC !important; }
+.insats-dash .lm-TabBar-tab.lm-mod-current, .insats-dash .p-TabBar-tab.p-mod-current { background:#FFFFFF !important; }
+.insats-dash .lm-TabBar-tabLabel, .insats-dash .p-TabBar-tabLabel { color:#1A1A1A !important; }
+.insats-dash a { text-decoration: underline; }
 .insats-lead { font-size:15px; color:#333; margin:0 0 10px 0; max-width:60em; }
-.insats-note { font-size:13px; color:#555; }
+.insats-note { font-size:13px; color:#4D4D4D; }
 .insats-links a { margin-right:16px; font-weight:600; }
 .insats-table table { border-collapse:collapse; font-size:14px; }
 .insats-table th, .insats-table td { padding:3px 10px; border-bottom:1px solid #ddd; text-align:right; }
@@ -326,7 +333,9 @@ class ChartView:
             if chart is not None:
                 # the spec without schema validation (the builders are tested): 3–10 times faster
                 spec = chart.to_dict(validate=False) if hasattr(chart, "to_dict") else chart
-                display({"text/html": charts.chart_html(spec), "text/plain": "<Diagram>"}, raw=True)
+                # the view's own table follows the chart: the chart's collapsed copy of it is left out
+                html = charts.chart_html(spec, data_table=table is None)
+                display({"text/html": html, "text/plain": "<Diagram>"}, raw=True)
             if note:
                 display(HTML(f'<div class="insats-note">{markdown_html(note)}</div>'))
         self.table_out.value = table_html(table, focus=focus_label) if table is not None else ""
@@ -375,7 +384,7 @@ def link_tabs(tabs, groups: list[list[ChartView]]) -> None:
 def _page(title: str, lead: str, data: DashboardData, body: list):
     w = _w()
     head = w.HTML(
-        CSS + banner_html(data.study) + f'<div class="insats-h1">{_html.escape(title)}</div>'
+        CSS + banner_html(data.study) + f'<h1 class="insats-h1">{_html.escape(title)}</h1>'
         f'<p class="insats-lead">{lead}</p>'
     )
     foot = w.HTML(
@@ -385,6 +394,12 @@ def _page(title: str, lead: str, data: DashboardData, body: list):
     page = w.VBox([head, *body, foot])
     page.add_class("insats-dash")
     return page
+
+
+def heading(text: str, level: int = 2):
+    """A real heading (``<h2>``/``<h3>``) as an HTML widget: the dashboards' sections are navigable
+    by heading with a screen reader (WCAG 1.3.1, 2.4.6); the page title is the ``<h1>`` of ``_page``."""
+    return _w().HTML(f'<h{level} class="insats-h{level}">{_html.escape(text)}</h{level}>')
 
 
 def _dropdown(description: str, options, value=None, width="320px", css: str | None = None):

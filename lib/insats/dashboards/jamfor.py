@@ -23,6 +23,7 @@ from insats.dashboards.common import (
     _period_choice,
     _period_text,
     _w,
+    heading,
     link_tabs,
 )
 from insats.reports.common import measure_table
@@ -84,8 +85,10 @@ class CompareDashboard:
         self.district.observe(lambda _c: self.redraw(), names="value")
         self.period.observe(self._on_period, names="value")
         controls = w.VBox([w.HBox([self.measure, self.district]), self.period, self.adjust, self.status])
-        tabs = w.Tab(children=[self.bars.widget, self.funnel.widget, self.matrix.widget])
-        for i, t in enumerate(["Rangordning", "Trattdiagram", "Utbud"]):
+        titles = ["Rangordning", "Trattdiagram", "Utbud"]
+        views = [self.bars, self.funnel, self.matrix]
+        tabs = w.Tab(children=[w.VBox([heading(t), v.widget]) for t, v in zip(titles, views)])
+        for i, t in enumerate(titles):
             tabs.set_title(i, t)
         self.tabs = tabs
         link_tabs(tabs, [[self.bars], [self.funnel], [self.matrix]])
@@ -94,7 +97,7 @@ class CompareDashboard:
             "konfidensintervall; den streckade linjen är hela studien. Välj ett område för att "
             "markera det i alla diagram."
         )
-        self.widget = _page("Jämför områden", lead, data, [controls, tabs])
+        self.widget = _page("Jämför områden", lead, data, [heading("Val"), controls, tabs])
         self.redraw()
 
     @property

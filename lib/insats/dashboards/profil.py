@@ -23,6 +23,7 @@ from insats.dashboards.common import (
     _period_choice,
     _period_text,
     _w,
+    heading,
 )
 from insats.reports import profil
 from insats.reports.render import markdown_html
@@ -49,7 +50,6 @@ class ProfileDashboard:
         self.spending = ChartView("omradesprofil_medel")
         self.district.observe(lambda _c: self.redraw(), names="value")
         self.period.observe(self._on_period, names="value")
-        h = lambda t: w.HTML(f'<div class="insats-h1" style="font-size:20px">{t}</div>')  # noqa: E731  (a one-line local helper)
         lead = (
             "Välj ett område. Nyckeltalen jämförs med övriga områden och hela studien, som i den "
             "tryckta områdesprofilen; därefter områdets insatser och hur medlen används."
@@ -59,15 +59,16 @@ class ProfileDashboard:
             lead,
             data,
             [
+                heading("Val"),
                 w.HBox([self.district]),
                 self.period,
                 self.status,
                 self.summary,
-                h("Nyckeltal"),
+                heading("Nyckeltal"),
                 self.figures.widget,
-                h("Insatser"),
+                heading("Insatser"),
                 self.interventions.widget,
-                h("Medel"),
+                heading("Medel"),
                 self.spending.widget,
             ],
         )

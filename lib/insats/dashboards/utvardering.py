@@ -24,6 +24,7 @@ from insats.dashboards.common import (
     _period_choice,
     _period_text,
     _w,
+    heading,
     link_tabs,
 )
 from insats.reports import utvardering as evaluation
@@ -131,7 +132,11 @@ class EvaluationDashboard:
         children = []
         for s in TABS:
             self.views[s.key] = ChartView(f"utvardering_{s.key}")
-            parts = [w.HTML(f'<p class="insats-lead">{_html.escape(s.lead)}</p>'), self.views[s.key].widget]
+            parts = [
+                heading(s.title),
+                w.HTML(f'<p class="insats-lead">{_html.escape(s.lead)}</p>'),
+                self.views[s.key].widget,
+            ]
             if s.key == "en_vag_in":
                 self.extra[s.key] = ChartView("utvardering_en_vag_in_flode", table=False)
                 parts.append(self.extra[s.key].widget)
@@ -151,7 +156,9 @@ class EvaluationDashboard:
             "Sundbybergs utvärdering i fem delar. Välj ett område för att markera det; varje flik "
             "har sin tabell och sina diagram att ladda ner."
         )
-        self.widget = _page("Utvärdering", lead, data, [w.HBox([self.district]), self.period, self.status, self.tabs])
+        self.widget = _page(
+            "Utvärdering", lead, data, [heading("Val"), w.HBox([self.district]), self.period, self.status, self.tabs]
+        )
         self.timings: dict[str, float] = {}
         self.redraw()
 
@@ -243,7 +250,7 @@ class EvaluationDashboard:
                 )
             ]
             return
-        children = [w.HTML('<div class="insats-h1" style="font-size:20px">Fördjupning</div>')]
+        children = [heading("Fördjupning", 3)]
         for note in getattr(sec, "notes", []) or []:
             children.append(w.HTML(f'<div class="insats-note">{markdown_html(note)}</div>'))
         if getattr(sec, "conclusion", ""):

@@ -46,6 +46,12 @@ REPORT_CSS = """\
 /* insats: screen and paper. Focus visible (WCAG 2.4.7), tables that scroll on screen and fit on paper. */
 :focus-visible { outline: 3px solid #0B3D91; outline-offset: 2px; }
 a:focus-visible { background: #FFF3B0; }
+/* links are told from text by more than colour (WCAG 1.4.1) */
+a[href] { text-decoration: underline !important; }
+/* a chart's reading and its data table (insats.charts.accessible) */
+.insats-lasning { font-size: 0.95em; }
+.insats-diagramtabell > summary { cursor: pointer; color: #0B3D91; text-decoration: underline; width: fit-content; }
+.insats-diagramtabell[open] > summary { margin-bottom: 0.4em; }
 .insats-tabell { overflow-x: auto; }
 .insats-tabell table { table-layout: auto; }
 .insats-table th { vertical-align: bottom; }
@@ -77,6 +83,8 @@ a:focus-visible { background: #FFF3B0; }
   .vega-embed { display: block !important; break-inside: avoid; page-break-inside: avoid; max-width: 100% !important; }
   .vega-embed svg, .vega-embed canvas, img, svg { max-width: 100% !important; height: auto !important; }
   h1, h2, h3, h4, .insats-tabellrubrik, caption { break-after: avoid; page-break-after: avoid; }
+  /* a chart's data table prints open (reports.pdf opens it), without its "Visa tabell" button */
+  .insats-diagramtabell > summary { display: none !important; }
   p, li { orphans: 3; widows: 3; }
   a { color: inherit; text-decoration: none; }
   .insats-toc { break-inside: avoid; }

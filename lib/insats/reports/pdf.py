@@ -192,6 +192,10 @@ class PdfPrinter:
             page.goto(html_path.as_uri(), wait_until="load")
             page.emulate_media(media="print")
             self._wait_for_charts(page)
+            # on paper a chart's data table cannot be opened by the reader: print it open
+            page.evaluate(
+                "() => document.querySelectorAll('details.insats-diagramtabell').forEach(d => { d.open = true; })"
+            )
             page.evaluate(_FIT_JS, [PORTRAIT_WIDTH, LANDSCAPE_WIDTH])
             title = page.title() or html_path.stem
             if synthetic is None:

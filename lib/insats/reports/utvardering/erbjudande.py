@@ -14,6 +14,7 @@ from insats.analysis.measures import (
 )
 from insats.analysis.privacy import SUPPRESSED
 from insats.charts import ranked_bars
+from insats.charts.accessible import accessible, capacity_reading
 from insats.charts.common import chart_data
 from insats.charts.theme import ensure_theme
 from insats.contract import ALLA
@@ -202,7 +203,11 @@ def capacity_chart(gap: pd.DataFrame, split: pd.Series | None = None):
     frame = pd.DataFrame(rows)
     domain = [text for key, text, _ in _CAP_PARTS if text in set(frame["del"])]
     colors = [c for _, text, c in _CAP_PARTS if text in set(frame["del"])]
-    return (
+    table = frame.pivot_table(index="kategori", columns="del", values="platser", aggfunc="sum", sort=False)
+    table = table.reindex(columns=domain).map(lambda v: format_number(v, 1) if pd.notna(v) else "")
+    table = table.reset_index().rename(columns={"kategori": "Kategori"})
+    table.columns.name = None
+    chart = (
         alt.Chart(chart_data(frame))
         .mark_bar()
         .encode(
@@ -235,6 +240,9 @@ def capacity_chart(gap: pd.DataFrame, split: pd.Series | None = None):
             height=alt.Step(14),
         )
     )
+    what = "Liggande staplar per kategori: platser som behövs om alla i omfattningen nås, och platser som finns."
+    reading = capacity_reading(frame, need=_NEED, have=_HAVE)
+    return accessible(chart, what=what, reading=reading, table=table, caption="Platser som behövs och som finns")
 
 
 def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
