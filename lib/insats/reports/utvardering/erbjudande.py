@@ -299,6 +299,8 @@ def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
         )
     total = pub["Per område"].iloc[-1]
     s.findings["erbjudande_andel"] = float(total["andel"]) if pd.notna(total["andel"]) else None
+    s.findings["erbjudande_lo"] = float(total["lo"]) if pd.notna(total["andel"]) and pd.notna(total["lo"]) else None
+    s.findings["erbjudande_hi"] = float(total["hi"]) if pd.notna(total["andel"]) and pd.notna(total["hi"]) else None
     if "insatser" in ctx.study:
         _capacity_part(s, ctx, frame, min_cell)
     else:

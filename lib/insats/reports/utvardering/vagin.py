@@ -9,6 +9,7 @@ from insats.analysis.measures import (
     Context,
 )
 from insats.analysis.privacy import SUPPRESSED
+from insats.analysis.stats import wilson_interval
 from insats.charts import flow_steps
 from insats.contract import ALLA
 from insats.reports.render import Section
@@ -112,6 +113,10 @@ def section_path(ctx: Context, measures_raw, *, min_cell: int = 5) -> Section:
         ("vagin_andel_insats_90", "andel_insats_90"),
     ):
         s.findings[key] = float(totp[col]) if pd.notna(totp[col]) else None
+    if s.findings["vagin_andel_insats_90"] is not None and totp["arbetsformaga"] > 0:
+        # the interval of the published share, from its published counts
+        lo, hi = wilson_interval(float(totp["insats_90"]), float(totp["arbetsformaga"]))
+        s.findings["vagin_andel_insats_90_lo"], s.findings["vagin_andel_insats_90_hi"] = float(lo), float(hi)
     if "vagin_andel_insats_90_dagar" in set(measures_raw["matt"]):
         s.extra["ranked"] = True
     s.conclusion = (
