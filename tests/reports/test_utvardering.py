@@ -489,8 +489,10 @@ def test_attendance_section_speaks_plainly():
     for word in ("HAC", "Newey", "p-värde", "0,000", "REML"):
         assert word not in reader_text
     assert "steg närvaron med" in sec.conclusion
-    assert any("Om metoden" in n for n in sec.notes)
-    p_values = sec.tables["Metod: modellens skattningar"]["p-värde"]
+    for word in ("HAC", "Newey", "p-värde", "REML", "autokorrelation"):
+        assert not any(word in n for n in sec.notes) and not any(word in str(t.columns) for t in sec.tables.values())
+    assert any("avbruten tidsserie" in n for n in sec.method_notes)  # the method is in the appendix
+    p_values = sec.method_tables["Närvarokravet: modellens skattningar"]["p-värde"]
     assert not p_values.str.fullmatch("0,000").any()
 
 
@@ -699,9 +701,10 @@ def test_recommendations_triggered_by_thresholds():
     recs = U.recommendations(findings)
     texts = "\n".join(r.text for r in recs)
     assert (
-        f"Erbjudandeandelen är {format_number(0.62, 0, percent=True)} (mål {format_number(1.0, 0, percent=True)})"
-        in texts
+        f"Erbjudandeandelen är {format_number(0.62, 0, percent=True)} (programmets standardgräns: "
+        f"{format_number(1.0, 0, percent=True)}, kan ändras i parameterfilen)" in texts
     )
+    assert "(mål" not in texts
     assert "12 platser" in texts and "arbetsträning" in texts
     assert "steg med 12,0 procentenheter" in texts and "efter 12 månader 10,0 procentenheter" in texts
     assert "behåll kravet och" in texts
@@ -715,6 +718,7 @@ def test_recommendations_triggered_by_thresholds():
         {"narvaro_andel_80": 0.7, "erbjudande_andel": 0.62}, {"narvaro_andel_80_min": 0.8, "erbjudande_mal": 0.6}
     )
     assert [r.area for r in recs2] == ["Närvarokrav"]
+    assert f"(gräns vald i parameterfilen: {format_number(0.8, 0, percent=True)})" in recs2[0].text
     # an uncertain change says so; missing numbers trigger nothing
     recs3 = U.recommendations(
         {"narvaro_nivaforandring": 0.01, "narvaro_lo": -0.02, "narvaro_hi": 0.04, "erbjudande_andel": None}

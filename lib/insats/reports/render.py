@@ -25,7 +25,7 @@ from IPython.display import HTML, display
 
 from insats.analysis.privacy import footnote
 
-__all__ = ["Note", "Section", "Table", "markdown_html", "show", "table_html"]
+__all__ = ["Note", "Section", "Table", "markdown_html", "method_appendix", "show", "table_html"]
 
 
 # --------------------------------------------------------------------------- text
@@ -161,6 +161,9 @@ class Section:
     extra: dict[str, Any] = field(default_factory=dict)
     footnote: str | None = None
     """Shown under the section's tables (the ``..`` footnote when anything can be suppressed)."""
+    method: list[Any] = field(default_factory=list)
+    """Blocks for the report's appendix *Metod och förbehåll* (``method_appendix``), written for the
+    utredare: models, tests, method tables. Not shown with the section itself."""
 
     def note(self, text: str | None) -> None:
         if text:
@@ -173,6 +176,23 @@ class Section:
         if chart is not None:
             self.blocks.append(chart)
 
+    def method_note(self, text: str | None) -> None:
+        """A note for the appendix *Metod och förbehåll*."""
+        if text:
+            self.method.append(Note(text))
+
+    def method_table(self, caption: str, frame: pd.DataFrame) -> None:
+        """A table for the appendix *Metod och förbehåll*."""
+        self.method.append(Table(caption, frame))
+
+    @property
+    def method_tables(self) -> dict[str, pd.DataFrame]:
+        return {b.caption: b.frame for b in self.method if isinstance(b, Table)}
+
+    @property
+    def method_notes(self) -> list[str]:
+        return [b.text for b in self.method if isinstance(b, Note)]
+
     @property
     def notes(self) -> list[str]:
         return [b.text for b in self.blocks if isinstance(b, Note)]
@@ -184,6 +204,12 @@ class Section:
     @property
     def charts(self) -> list[Any]:
         return [b for b in self.blocks if not isinstance(b, (Note, Table))]
+
+
+def method_appendix(sections: Iterable[Section]) -> list[Section]:
+    """The sections' method blocks as the parts of the appendix *Metod och förbehåll*: one section per
+    report section that has any, titled like it (shown as ``###`` under the appendix's heading)."""
+    return [Section(title=sec.title, blocks=list(sec.method)) for sec in sections if sec.method]
 
 
 def section_of(items: Iterable[Any], title: str = "") -> Section:

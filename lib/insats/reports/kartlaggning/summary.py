@@ -163,7 +163,7 @@ def summary(study: Study, result: MeasureResult, *, start, end, focus: str | Non
     if len(eq):
         top = eq.loc[eq["cv"].idxmax()]
         out["likstallighet"] = (
-            f"Störst skillnad mellan områdena, mätt som variationskoefficient, har "
+            f"Störst skillnad mellan områdena, mätt som spridning i förhållande till nivån, har "
             f"måttet {measure_label(top['matt']).lower()} ({format_number(top['cv'], 2)})."
         )
         if eq_all["utanfor_95"].notna().any():

@@ -275,7 +275,7 @@ def equality_display(eq: pd.DataFrame) -> pd.DataFrame:
                 "Lägst": format_value(r.min, unit),
                 "Högst": format_value(r.max, unit),
                 "Spännvidd": format_value(r.range, unit),
-                "Variationskoefficient": format_number(r.cv, 2) or "–",
+                "Relativ spridning": format_number(r.cv, 2) or "–",
                 "Områden": format_number(r.n),
                 "Spridning jämfört med slumpen": (format_number(r.phi, 1) + " gånger") if np.isfinite(r.phi) else "–",
                 "Utanför 95 %, vanliga gränser": format_number(r.utanfor_95_vanlig) or "–",
@@ -372,9 +372,10 @@ def section_likstallighet(
             items.append(
                 Note(
                     "*Spridning jämfört med slumpen*: hur många gånger större skillnaderna mellan områdena är än vad "
-                    "slumpen ensam ger (φ; 1 = bara slump). Eftersom områden alltid skiljer sig något åt räknas ett "
+                    "slumpen ensam ger (1 = bara slump). *Relativ spridning*: skillnaderna mellan områdena i förhållande "
+                    "till måttets nivå (0 = alla lika). Eftersom områden alltid skiljer sig något åt räknas ett "
                     "område som avvikande bara utanför de *justerade gränserna*, som tar hänsyn till den vanliga "
-                    "skillnaden mellan områden (Spiegelhalter 2005; `docs/antaganden.md`, S9–S13). "
+                    "skillnaden mellan områden (metoden står under Metod och förbehåll). "
                     + false_flags_sentence(false_flags(eq))
                 )
             )

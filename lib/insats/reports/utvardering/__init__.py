@@ -58,12 +58,14 @@ from insats.reports.utvardering.narvaro import (
 )
 from insats.reports.utvardering.rekommendationer import (
     DEFAULT_THRESHOLDS,
+    THRESHOLD_LABELS,
     Recommendation,
     all_findings,
     recommendations,
     recommendations_markdown,
     show_recommendations,
     summary,
+    thresholds_table,
 )
 from insats.reports.utvardering.utfall import adjusted_flags, outcome_frame_ext, outcomes_by_group
 from insats.reports.utvardering.vagin import PATH_STEPS, path_table, section_path
@@ -74,6 +76,7 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "OMFATTNING",
     "PATH_STEPS",
+    "THRESHOLD_LABELS",
     "ItsResult",
     "Recommendation",
     "Section",
@@ -112,4 +115,5 @@ __all__ = [
     "show",
     "show_recommendations",
     "summary",
+    "thresholds_table",
 ]

@@ -285,7 +285,7 @@ def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
     )
     s.note(
         f"Omfattning: {scope}. Erbjuden = ett deltagande erbjudet (annars påbörjat) senast "
-        f"{ctx.params.erbjudande_dagar} dagar efter första biståndsmånaden i perioden (måttet erbjudande_andel)."
+        f"{ctx.params.erbjudande_dagar} dagar efter första biståndsmånaden i perioden."
     )
     if "erbjudande_andel" in set(measures["matt"]):
         s.chart(
@@ -384,9 +384,14 @@ def _capacity_part(s: Section, ctx: Context, frame: pd.DataFrame, min_cell: int)
         f"pågår samtidigt under perioden, uppdelat på personer i omfattningen och andra (personer utanför "
         f"omfattningen använder också platserna). Omfattningen är {format_number(n_scope)} personer; {reach}. "
         "De som inte nåtts antas få lika många och lika långa insatser som de som nåtts: *Längd* räknar också "
-        "med deltaganden som pågår (Kaplan–Meier), och *Deltaganden per person* är påbörjade deltaganden per "
+        "med deltaganden som fortfarande pågår, och *Deltaganden per person* är påbörjade deltaganden per "
         "person som nåtts. *Platser som behövs* = i bruk i dag + det som tillkommer. Det är ett räknat behov om "
-        "alla nås, inte en prognos (se `docs/antaganden.md`, S14–S16)."
+        "alla nås, inte en prognos."
+    )
+    s.method_note(
+        "**Kapacitet.** Längden på ett deltagande skattas med Kaplan–Meiers metod, så att deltaganden som pågår "
+        "vid periodens slut räknas med utan att korta medellängden. Definitionerna står i `docs/antaganden.md`, "
+        "S14–S16."
     )
 
 
@@ -396,7 +401,12 @@ def _conclusion_offer(pub: dict, findings: dict) -> str:
     if pd.notna(total["andel"]):
         parts.append(
             f"{_pct(total['andel'])} av personerna i omfattningen erbjöds en insats inom 90 dagar "
-            f"(95 % KI {_pct(total['lo'])}–{_pct(total['hi'])}); målet är 100 %."
+            f"(95 % KI {_pct(total['lo'])}–{_pct(total['hi'])}); "
+            + (
+                f"{_pct(1 - total['andel'])} erbjöds alltså ingen insats inom 90 dagar."
+                if total["andel"] < 1
+                else "alla erbjöds alltså en insats."
+            )
         )
     areas = pub["Per område"]
     areas = areas[(areas["omrade_kod"] != ALLA) & areas["andel"].notna()]

@@ -281,7 +281,7 @@ def section_interventions(ctx: Context, measures, *, min_cell: int = 5) -> Secti
     _cost_findings(s, vis)
     s.note(
         "*O/E justerat*: observerade avslut till arbete eller studier delat med dem som insatsens deltagare väntas "
-        "få enligt samma modell som måttet justerat_utfall_oe (ålder, kön, utrikes född, utbildning, "
+        "få enligt en modell av deltagarnas egenskaper, samma som i rapportens övriga justerade jämförelser (ålder, kön, utrikes född, utbildning, "
         "försörjningshinder och bistånd före start). *Avviker, justerat*: kvoten skiljer sig från 1 mer än "
         "slumpen förklarar; bara den justerade jämförelsen används för att peka ut insatser, eftersom den råa "
         "andelen också speglar vilka deltagare insatsen har. Trattdiagrammet visar den råa andelen. "

@@ -313,7 +313,7 @@ def section_lov(ctx: Context, measures, *, min_cell: int = 5, lov_min_deltagare:
         )
         s.note(
             "O/E: observerade avslut till arbete eller studier delat med förväntade, med förväntat från "
-            "samma modell av deltagarnas egenskaper som måttet justerat_utfall_oe (ålder, kön, utrikes född, "
+            "en modell av deltagarnas egenskaper, samma som i rapportens övriga justerade jämförelser (ålder, kön, utrikes född, "
             "utbildning, försörjningshinder, bistånd före start). Över 1 = bättre än deltagarna väntas klara sig. "
             "*Avviker, justerat*: kvoten skiljer sig från 1 mer än slumpen förklarar (se `docs/antaganden.md`, U8)."
             + (" " + false_flags_sentence(tested, len(flagged), "utförare") if tested else " " + flags.attrs["note"])

@@ -341,8 +341,8 @@ def section_attendance(ctx: Context, measures, reform_datum, *, min_cell: int = 
     elif comp_note:
         s.note(comp_note)
     s.findings.update(_its_findings(its))
-    s.note(
-        "**Om metoden.** "
+    s.method_note(
+        "**Närvarokravet: avbruten tidsserie.** "
         + its.method
         + (
             " Serien är deltaganden i insatser med närvarokrav; jämförelseserien är deltaganden i insatser utan "
@@ -354,7 +354,7 @@ def section_attendance(ctx: Context, measures, reform_datum, *, min_cell: int = 
         "Kontrollen med falska reformdatum lägger till ett påhittat reformdatum före det verkliga; där ska ingen "
         "förändring synas. Modellens skattningar står i tabellen nedan (se `docs/antaganden.md`, S1–S6)."
     )
-    s.table("Metod: modellens skattningar", coefficients_table(its))
+    s.method_table("Närvarokravet: modellens skattningar", coefficients_table(its))
     s.conclusion = _conclusion_attendance(s.findings, its, reform_datum)
     return s
 

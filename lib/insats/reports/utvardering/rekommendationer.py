@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+from insats.errors import UsageError
 from insats.reports.render import Section, show
 from insats.reports.utvardering.common import (
     _num,
@@ -25,7 +27,52 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "vagin_andel_bedomda_min": 0.9,
     "vagin_andel_insats_90_min": 0.7,
 }
-"""Thresholds that trigger a recommendation (targets of the municipality; edit in the notebook)."""
+"""Thresholds that trigger a recommendation: the report's parameters (``granser`` in the params file), not
+goals a nämnd has set. A threshold missing there takes this default, and the report says so."""
+
+
+THRESHOLD_LABELS: dict[str, tuple[str, str]] = {
+    "erbjudande_mal": ("Andel som erbjuds en insats inom 90 dagar, lägst", "andel"),
+    "narvaro_andel_80_min": ("Andel deltaganden med minst 80 % närvaro, lägst", "andel"),
+    "lov_andel_valt_min": ("Andel som själva valt LOV-utförare, lägst", "andel"),
+    "kostnad_spridning_max": ("Skillnad i kostnad per utfall mellan insatser, högst (gånger)", "tal"),
+    "vagin_dagar_median_max": ("Dagar från ansökan till bedömning (median), högst", "tal"),
+    "vagin_andel_bedomda_min": ("Andel ansökningar med bedömning av arbetsförmågan, lägst", "andel"),
+    "vagin_andel_insats_90_min": ("Andel med arbetsförmåga som börjar en insats inom 90 dagar, lägst", "andel"),
+}
+"""What each threshold means, in Swedish, and how its value is written."""
+
+
+def thresholds_table(thresholds: dict | None = None) -> pd.DataFrame:
+    """The thresholds in force for the appendix *Metod och förbehåll*: what each one limits, its value, its key
+    in the params file (``granser``) and where the value comes from. Unknown keys are a ``UsageError``."""
+    given = dict(thresholds or {})
+    unknown = sorted(k for k in given if k not in DEFAULT_THRESHOLDS)
+    if unknown:
+        raise UsageError(
+            f"okänd gräns i parameterfilen (granser): {', '.join(unknown)}; tillåtna är "
+            f"{', '.join(DEFAULT_THRESHOLDS)}."
+        )
+    rows = []
+    for key, default in DEFAULT_THRESHOLDS.items():
+        label, kind = THRESHOLD_LABELS[key]
+        value = float(given.get(key, default))
+        rows.append(
+            {
+                "Gräns": label,
+                "Värde": _pct(value) if kind == "andel" else _num(value, 1 if value % 1 else 0),
+                "Nyckel i parameterfilen": key,
+                "Källa": "parameterfilen" if key in given else "programmets standardvärde",
+            }
+        )
+    return pd.DataFrame(rows).set_index("Gräns")
+
+
+def _limit(given: dict, key: str, shown: str) -> str:
+    """How a recommendation names its threshold: a parameter of the report, never a goal of the nämnd."""
+    if key in given:
+        return f"gräns vald i parameterfilen: {shown}"
+    return f"programmets standardgräns: {shown}, kan ändras i parameterfilen"
 
 
 @dataclass
@@ -52,7 +99,9 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
     dearest intervention's lower limit to the cheapest's upper limit of the adjusted cost per outcome) with
     ``kostnad_dyr_namn``/``_lo`` and ``kostnad_billig_namn``/``_hi``; ``vagin_dagar_median``; ``vagin_andel_bedomda``; ``vagin_andel_insats_90``.
     """
-    th = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    given = dict(thresholds or {})
+    thresholds_table(given)  # unknown keys are an error, not silently ignored
+    th = {**DEFAULT_THRESHOLDS, **given}
 
     def ok(k: str) -> bool:
         return (
@@ -65,7 +114,7 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
         out.append(
             Recommendation(
                 "Alla erbjuds en insats",
-                f"Erbjudandeandelen är {_pct(v)} (mål {_pct(th['erbjudande_mal'])}): inför en rutin "
+                f"Erbjudandeandelen är {_pct(v)} ({_limit(given, 'erbjudande_mal', _pct(th['erbjudande_mal']))}): inför en rutin "
                 "där varje ny biståndsmottagare får ett erbjudande inom 90 dagar och följ upp den "
                 "månadsvis per område.",
                 v,
@@ -79,7 +128,7 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
                 "Alla erbjuds en insats",
                 f"Om alla i omfattningen nås saknas omkring {_num(findings['kapacitet_gap'])} platser "
                 f"(genomsnitt samtidigt){' främst i ' + cats if cats else ''}: planera platserna "
-                "innan målet införs.",
+                "innan alla erbjuds en insats.",
                 findings["kapacitet_gap"],
                 0.0,
             )
@@ -94,8 +143,8 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
         out.append(
             Recommendation(
                 "Närvarokrav",
-                f"Bara {_pct(v)} av deltagandena har minst 80 % närvaro (mål "
-                f"{_pct(th['narvaro_andel_80_min'])}): följ upp frånvaro tidigt i varje insats.",
+                f"Bara {_pct(v)} av deltagandena har minst 80 % närvaro "
+                f"({_limit(given, 'narvaro_andel_80_min', _pct(th['narvaro_andel_80_min']))}): följ upp frånvaro tidigt i varje insats.",
                 v,
                 th["narvaro_andel_80_min"],
             )
@@ -128,8 +177,8 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
         out.append(
             Recommendation(
                 "Valfrihet och LOV",
-                f"Bara {_pct(v)} valde själva sin LOV-utförare (mål "
-                f"{_pct(th['lov_andel_valt_min'])}): förbättra informationen om utförarna.",
+                f"Bara {_pct(v)} valde själva sin LOV-utförare "
+                f"({_limit(given, 'lov_andel_valt_min', _pct(th['lov_andel_valt_min']))}): förbättra informationen om utförarna.",
                 v,
                 th["lov_andel_valt_min"],
             )
@@ -171,7 +220,7 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
             Recommendation(
                 "Dagens insatser",
                 f"Kostnaden per avslut till arbete eller studier, justerad för deltagarna, skiljer mer än "
-                f"{_num(th['kostnad_spridning_max'], 1)} gånger mellan insatserna även när osäkerheten räknas in: "
+                f"{_num(th['kostnad_spridning_max'], 1)} gånger ({_limit(given, 'kostnad_spridning_max', _num(th['kostnad_spridning_max'], 1) + ' gånger')}) mellan insatserna även när osäkerheten räknas in: "
                 f"{findings['kostnad_dyr_namn']} kostar minst {_num(findings['kostnad_dyr_lo'])} kr per utfall och "
                 f"{findings['kostnad_billig_namn']} högst {_num(findings['kostnad_billig_hi'])} kr (minst "
                 f"{_num(ratio, 1)} gånger så mycket): pröva att flytta platser till de insatser som ger mest per "
@@ -185,8 +234,8 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
         out.append(
             Recommendation(
                 "En väg in",
-                f"Det tar i median {_num(v)} dagar från ansökan till bedömning (mål "
-                f"högst {_num(th['vagin_dagar_median_max'])}): korta väntan till bedömning.",
+                f"Det tar i median {_num(v)} dagar från ansökan till bedömning "
+                f"({_limit(given, 'vagin_dagar_median_max', 'högst ' + _num(th['vagin_dagar_median_max']) + ' dagar')}): korta väntan till bedömning.",
                 v,
                 th["vagin_dagar_median_max"],
             )
@@ -196,8 +245,8 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
         out.append(
             Recommendation(
                 "En väg in",
-                f"{_pct(v)} av ansökningarna fick en bedömning av arbetsförmågan (mål "
-                f"{_pct(th['vagin_andel_bedomda_min'])}): se till att alla sökande bedöms.",
+                f"{_pct(v)} av ansökningarna fick en bedömning av arbetsförmågan "
+                f"({_limit(given, 'vagin_andel_bedomda_min', _pct(th['vagin_andel_bedomda_min']))}): se till att alla sökande bedöms.",
                 v,
                 th["vagin_andel_bedomda_min"],
             )
@@ -208,7 +257,7 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
             Recommendation(
                 "En väg in",
                 f"{_pct(v)} av dem med hel eller delvis arbetsförmåga började en insats "
-                f"inom 90 dagar (mål {_pct(th['vagin_andel_insats_90_min'])}): koppla bedömningen "
+                f"inom 90 dagar ({_limit(given, 'vagin_andel_insats_90_min', _pct(th['vagin_andel_insats_90_min']))}): koppla bedömningen "
                 "direkt till ett erbjudande om insats.",
                 v,
                 th["vagin_andel_insats_90_min"],
@@ -312,5 +361,5 @@ def show_recommendations(recs: list[Recommendation]) -> None:
 def recommendations_markdown(recs: list[Recommendation]) -> str:
     """The recommendations as a numbered list in the safe Markdown subset, each with its area."""
     if not recs:
-        return "Inga rekommendationer utlöstes av resultaten med de valda tröskelvärdena."
+        return "Inga rekommendationer utlöstes av resultaten med gränserna i parameterfilen."
     return "\n".join(f"{i}. *{r.area}:* {r.text}" for i, r in enumerate(recs, 1))
