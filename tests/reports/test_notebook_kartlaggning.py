@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT, output_text
+from tests.support import ROOT, output_text, report_defects
 from tests.support.axe import assert_accessible
 from tests.support.browser import DRAWN_JS, offline_page, wait_for_charts
 from tests.support.pdf import missing_from_pdf, pdf_outline
@@ -18,15 +18,18 @@ from tests.support.pdf import missing_from_pdf, pdf_outline
 NOTEBOOK = ROOT / "notebooks" / "kartlaggning.ipynb"
 PARAMS = ROOT / "params" / "stockholm_2013.yaml"
 SECTIONS = [
-    "Sammanfattning",
-    "Data och metod",
+    "Nämndsammanfattning",
+    "Resultat i korthet",
     "Organisation",
     "Utbud",
+    "Samverkan och samordning",
     "Användning av medel",
     "Utfall",
     "Likställighet",
     "Vad ett gemensamt uppföljningssystem behöver",
+    "Metod och förbehåll",
 ]
+"""The report's ``##`` headings in order; the first is the summary block's own (an output, not markdown)."""
 
 pytestmark = pytest.mark.slow
 
@@ -120,7 +123,7 @@ def test_notebook_is_committed_clean():
         for line in c.source.splitlines()
         if line.startswith("## ")
     ]
-    assert headings == SECTIONS
+    assert headings == SECTIONS[1:]
 
 
 @pytest.mark.parametrize("kind", ["full", "survey"])
@@ -187,3 +190,20 @@ def test_html_report_offline(executed, studies, kind):
     pdf = html_to_pdf(html_path)
     assert missing_from_pdf(html_path, pdf) == []
     assert set(SECTIONS) <= set(pdf_outline(pdf))
+
+
+@pytest.mark.parametrize("kind", ["full", "survey"])
+def test_no_python_values_or_row_numbers(executed, kind):
+    nb, _ = executed[kind]
+    assert report_defects(nb) == []
+
+
+def test_summary_first_and_method_last(executed):
+    nb, _ = executed["full"]
+    md = _markdown(nb)
+    assert md.index("Nämndsammanfattning") < md.index("Organisation") < md.index("Metod och förbehåll")
+    assert "Hur säkert:" in md and "Vad det betyder:" in md
+    main = md[md.index("Nämndsammanfattning") : md.index("Metod och förbehåll")]
+    for word in ("Shannon", "variationskoefficient", "c-statistik", "Hosmer"):
+        assert word not in main
+    assert "c-statistik" in md  # the method is in the appendix

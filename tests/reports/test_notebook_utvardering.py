@@ -11,7 +11,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from tests.support import ROOT, output_text
+from tests.support import ROOT, output_text, report_defects
 from tests.support.axe import assert_accessible
 from tests.support.browser import offline_page, wait_for_charts
 from tests.support.pdf import missing_from_pdf
@@ -87,7 +87,7 @@ def test_committed_without_outputs():
 
 def test_full_study_runs(executed):
     nb = nbformat.read(str(executed["full"]), as_version=4)
-    summary = _section_text(nb, "## Sammanfattning")
+    summary = _section_text(nb, "## Slutsatser i korthet")
     assert "Syntetiska exempeldata" in summary
     assert "Erbjöds" not in summary and "erbjöds en insats" in summary
     assert "kan inte beräknas" not in _section_text(nb, "## 5. En väg in")
@@ -137,3 +137,21 @@ def test_html_report_draws_every_chart_offline(executed, tmp_path):
 
     pdf = html_to_pdf(html)
     assert missing_from_pdf(html, pdf) == []
+
+
+def test_no_python_values_or_row_numbers(executed):
+    for path in executed.values():
+        assert report_defects(nbformat.read(str(path), as_version=4)) == []
+
+
+def test_summary_first_and_method_last(executed):
+    nb = nbformat.read(str(executed["full"]), as_version=4)
+    text = output_text(nb)
+    assert text.index("Nämndsammanfattning") < text.index("Alla erbjuds en insats") < text.index("Metod och förbehåll")
+    assert "Hur säkert:" in text and "Vad det betyder:" in text
+    main = text[: text.index("Metod och förbehåll")]
+    for word in ("HAC", "Newey", "p-värde", "REML", "Kaplan", "DEFAULT_THRESHOLDS", "(mål", "parametern"):
+        assert word not in main
+    recs = _section_text(nb, "## Rekommendationer")
+    assert "programmets standardgräns" in recs or "gräns vald i parameterfilen" in recs
+    assert "Nyckel i parameterfilen" in text[text.index("Metod och förbehåll") :]

@@ -60,3 +60,28 @@ def output_headings(nb) -> list[str]:
                     for m in re.findall(r"<h[1-4][^>]*>(.*?)</h[1-4]>", value, re.S)
                 ]
     return found
+
+
+def report_defects(nb) -> list[str]:
+    """What a reader must never see in a report's outputs: Python values shown as words (``None``,
+    ``True``, ``False``, ``nan``, ``NaN``) and tables whose first column is a bare row number (an
+    unnamed index column of 0, 1, 2 …, as pandas shows one). One line per defect."""
+    import re
+
+    defects = []
+    text = output_text(nb)
+    for m in re.finditer(r"(?<![\w-])(None|True|False|nan|NaN)(?![\w-])", text):
+        defects.append(f"Python-värde {m.group(1)!r}: …{text[max(0, m.start() - 60) : m.end() + 20]}…")
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            page = out.get("data", {}).get("text/html")
+            if not page:
+                continue
+            page = "".join(page) if isinstance(page, list) else page
+            page = re.sub(r"<script\b.*?</script\s*>", " ", page, flags=re.S | re.I)
+            for table in re.findall(r"<table\b.*?</table\s*>", page, flags=re.S | re.I):
+                head = re.search(r"<thead\b.*?<th\b[^>]*>(.*?)</th\s*>", table, flags=re.S | re.I)
+                rows = re.findall(r"<tr\b[^>]*>\s*<th\b[^>]*>(.*?)</th\s*>", table.split("</thead>")[-1], re.S | re.I)
+                if head and not visible_text(head.group(1)) and rows and all(r.strip().isdigit() for r in rows):
+                    defects.append(f"radnummer som första kolumn: {visible_text(table)[:120]}")
+    return defects

@@ -56,6 +56,10 @@ a[href] { text-decoration: underline !important; }
 .insats-tabell table { table-layout: auto; }
 .insats-table th { vertical-align: bottom; }
 .insats-table caption { caption-side: top; text-align: left; font-weight: bold; padding-bottom: 0.3em; }
+/* the Nämndsammanfattning: one block, one A4 page of its own on paper */
+.insats-namndsammanfattning { border-top: 4px solid #0072B2; padding-top: 0.2em; }
+.insats-namndsammanfattning ol > li { margin-bottom: 0.7em; }
+.insats-namndsammanfattning li > p { margin: 0.1em 0; }
 
 @page { size: A4 portrait; margin: 20mm 14mm 18mm 14mm; }
 @page insats-liggande { size: A4 landscape; margin: 16mm 14mm 16mm 14mm; }
@@ -88,6 +92,9 @@ a[href] { text-decoration: underline !important; }
   p, li { orphans: 3; widows: 3; }
   a { color: inherit; text-decoration: none; }
   .insats-toc { break-inside: avoid; }
+  .insats-namndsammanfattning { break-before: page; page-break-before: always; break-after: page;
+    page-break-after: always; font-size: 10pt; line-height: 1.3; }
+  .insats-namndsammanfattning li { break-inside: avoid; }
 }
 """
 
