@@ -8,7 +8,7 @@ is hidden (``..``) is never quoted, and a finding whose value is hidden says tha
 
 One picker per report (``kartlaggning_findings``, ``utvardering_findings``, ``profile_findings``) and one
 renderer (``summary_html`` / ``show_summary``) for all three. How findings are chosen is logged in
-``docs/antaganden.md`` (R9). Method, statistical terms and parameter names belong in the appendix
+``docs/antaganden.md`` (N1–N4). Method, statistical terms and parameter names belong in the appendix
 (``Metod och förbehåll``), never here.
 """
 
