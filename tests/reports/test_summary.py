@@ -224,3 +224,13 @@ def test_points_range_words():
     assert S._points_range(0.047, 0.194) == "troligen en ökning med mellan 5 och 19 procentenheter"
     assert S._points_range(-0.109, 0.269) == ("troligen mellan en minskning med 11 och en ökning med 27 procentenheter")
     assert S._points_range(-0.2, -0.05) == "troligen en minskning med mellan 5 och 20 procentenheter"
+
+
+def test_provenance_writes_parameters_for_readers():
+    from insats.reports.common import provenance
+
+    table = provenance(small_profile_study(), {"omrade": None, "granser": {}, "alla": True, "min_cell": 5})
+    values = dict(zip(table["Vad"], table["Värde"]))
+    assert values["omrade"] == "ej angiven" and values["granser"] == "programmets standardvärden"
+    assert values["alla"] == "ja" and values["min_cell"] == "5"
+    assert not table["Värde"].str.fullmatch(r"None|True|False|nan|\{\}").any()

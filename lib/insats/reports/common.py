@@ -18,6 +18,7 @@ from insats.analysis.privacy import footnote, format_table
 from insats.contract import TABLES
 from insats.data.load import load_cached
 from insats.data.study import Study
+from insats.text import format_number
 
 ANTAGANDEN = "docs/antaganden.md"
 """The assumptions-and-caveats log every report links to (path in the repository)."""
@@ -70,7 +71,7 @@ def provenance(study: Study, params: dict, *, full_hashes: bool = False) -> pd.D
     """The data's provenance: parameters, every input file with its SHA-256, package version,
     when the report was made. Shown in every report ("Data och metod"); the page shows the first
     16 hex digits of each hash, the workbook (``full_hashes``) all 64."""
-    rows = [("Parameter", k, str(v)) for k, v in params.items()]
+    rows = [("Parameter", k, parameter_text(v)) for k, v in params.items()]
     for name, src in study.sources.items():
         rows.append(
             (
@@ -87,6 +88,25 @@ def provenance(study: Study, params: dict, *, full_hashes: bool = False) -> pd.D
     if study.synthetic:
         rows.append(("Data", "Typ", "syntetiska exempeldata"))
     return pd.DataFrame(rows, columns=["Slag", "Vad", "Värde"])
+
+
+def parameter_text(value: object) -> str:
+    """A parameter's value as a reader reads it: ``None`` → ``ej angiven``, booleans ``ja``/``nej``, a
+    mapping as ``nyckel = värde`` pairs (``programmets standardvärden`` when empty), never Python's own
+    spelling (``None``, ``True``, ``{}``)."""
+    if value is None:
+        return "ej angiven"
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    if isinstance(value, dict):
+        if not value:
+            return "programmets standardvärden"
+        return "; ".join(f"{k} = {parameter_text(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(parameter_text(v) for v in value)
+    if isinstance(value, float):
+        return format_number(value, 2).rstrip("0").rstrip(",") if value % 1 else format_number(value)
+    return str(value)
 
 
 def measure_table(
