@@ -13,7 +13,7 @@ import pytest
 from tests.support import ROOT, output_text, report_defects
 from tests.support.axe import assert_accessible
 from tests.support.browser import DRAWN_JS, offline_page, wait_for_charts
-from tests.support.pdf import missing_from_pdf, pdf_outline
+from tests.support.pdf import missing_from_pdf, pdf_outline, pdf_pages, squeeze
 
 NOTEBOOK = ROOT / "notebooks" / "kartlaggning.ipynb"
 PARAMS = ROOT / "params" / "stockholm_2013.yaml"
@@ -190,6 +190,13 @@ def test_html_report_offline(executed, studies, kind):
     pdf = html_to_pdf(html_path)
     assert missing_from_pdf(html_path, pdf) == []
     assert set(SECTIONS) <= set(pdf_outline(pdf))
+    # the Nämndsammanfattning is one printed page of its own: nothing before or after it on that page
+    pages = [squeeze(p.extract_text() or "") for p in pdf_pages(pdf)]
+    on = [i for i, t in enumerate(pages) if squeeze("Hur säkert:") in t]
+    assert len(on) == 1
+    page = pages[on[0]]
+    assert squeeze("Nämndsammanfattning") in page and squeeze("Metod och förbehåll") in page  # its closing line
+    assert "Innehåll" not in page and squeeze("Resultat i korthet") not in page
 
 
 @pytest.mark.parametrize("kind", ["full", "survey"])

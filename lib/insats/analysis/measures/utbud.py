@@ -135,7 +135,7 @@ for _regi in contract.codes("regi"):
 
 @register(
     "utbud_diversitet",
-    "Mångfald i utbudet (Shannon)",
+    "Mångfald i utbudet",
     "index",
     ["insatser"],
     False,
