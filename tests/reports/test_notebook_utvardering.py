@@ -146,12 +146,23 @@ def test_no_python_values_or_row_numbers(executed):
 
 def test_summary_first_and_method_last(executed):
     nb = nbformat.read(str(executed["full"]), as_version=4)
-    text = output_text(nb)
-    assert text.index("Nämndsammanfattning") < text.index("Alla erbjuds en insats") < text.index("Metod och förbehåll")
-    assert "Hur säkert:" in text and "Vad det betyder:" in text
-    main = text[: text.index("Metod och förbehåll")]
+    cells = nb.cells
+
+    def first(pred) -> int:
+        return next(i for i, c in enumerate(cells) if pred(c))
+
+    summary_at = first(lambda c: c.cell_type == "code" and "Nämndsammanfattning" in output_text(nb, [c]))
+    offer_at = first(lambda c: c.cell_type == "markdown" and c.source.startswith("## 1. Alla erbjuds"))
+    method_at = first(lambda c: c.cell_type == "markdown" and c.source.startswith("## Metod och förbehåll"))
+    assert summary_at < offer_at < method_at
+    summary = output_text(nb, [cells[summary_at]])
+    assert "Hur säkert:" in summary and "Vad det betyder:" in summary
+    main = output_text(nb, cells[:method_at]) + " ".join(
+        c.source for c in cells[:method_at] if c.cell_type == "markdown"
+    )
     for word in ("HAC", "Newey", "p-värde", "REML", "Kaplan", "DEFAULT_THRESHOLDS", "(mål", "parametern"):
         assert word not in main
     recs = _section_text(nb, "## Rekommendationer")
     assert "programmets standardgräns" in recs or "gräns vald i parameterfilen" in recs
-    assert "Nyckel i parameterfilen" in text[text.index("Metod och förbehåll") :]
+    appendix = output_text(nb, cells[method_at:])
+    assert "Nyckel i parameterfilen" in appendix and "p-värde" in appendix
