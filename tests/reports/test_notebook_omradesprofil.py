@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from tests.support import ROOT, output_headings, output_text
+from tests.support import ROOT, output_headings, output_text, report_defects
 
 NOTEBOOK = ROOT / "notebooks" / "omradesprofil.ipynb"
 
@@ -108,6 +108,8 @@ def test_largest_and_smallest_district(stockholm, tmp_path):
         assert "Syntetiska exempeldata" in text and "docs/antaganden.md" in text
         assert "Övriga områden" in text and "trattdiagram" in text
         assert "Utfallet kan inte beräknas" not in text
+        assert "Nämndsammanfattning" in output_headings(nb) and "Hur säkert:" in text
+        assert report_defects(nb) == []
         # the workbook beside it: the tables the page shows (reports.excel; checked in test_excel.py)
         wb = load_workbook(workbook)
         assert wb.sheetnames == ["Om filen", "Teckenförklaring", "Nyckeltal", "Insatser", "Medel"]
