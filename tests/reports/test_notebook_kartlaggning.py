@@ -221,6 +221,7 @@ def test_summary_first_and_method_last(executed):
     main = output_text(nb, cells[:method_at]) + " ".join(
         c.source for c in cells[:method_at] if c.cell_type == "markdown"
     )
-    for word in ("Shannon", "variationskoefficient", "c-statistik", "Hosmer"):
+    for word in ("Shannon", "variationskoefficient", "c-statistik", "Hosmer", "rangkorrelation", "p = "):
         assert word not in main
-    assert "c-statistik" in output_text(nb, cells[method_at:])  # the method is in the appendix
+    appendix = output_text(nb, cells[method_at:])
+    assert "c-statistik" in appendix and "Rangkorrelation" in appendix  # the method is in the appendix

@@ -13,6 +13,7 @@ from insats.analysis.privacy import SUPPRESSED, protect_measures
 from insats.contract import ALLA
 from insats.data.study import Study
 from insats.reports.kartlaggning.common import OUTCOME_TABLES, _context, _missing, sectioned
+from insats.reports.kartlaggning.utbud import size_and_breadth
 from insats.reports.render import Note
 from insats.text import format_number
 
@@ -123,7 +124,7 @@ def model_sentences(oe: pd.DataFrame) -> list[str]:
 
 
 @sectioned
-def section_metod(study: Study, start, end, *, min_cell: int = 5) -> list[Any]:
+def section_metod(study: Study, start, end, *, min_cell: int = 5, long: pd.DataFrame | None = None) -> list[Any]:
     """The method part: the case-mix model's discrimination and calibration (table by tenths), and how the
     funnel plots' limits handle overdispersion and many comparisons at once."""
     items: list[Any] = [
@@ -138,6 +139,17 @@ def section_metod(study: Study, start, end, *, min_cell: int = 5) -> list[Any]:
             "`docs/antaganden.md`, S9–S13)."
         )
     ]
+    if long is not None and "insatser" in study:
+        sb = size_and_breadth(study, long, start, end)
+        rho, p = sb.attrs.get("rho"), sb.attrs.get("p")
+        if rho is not None and np.isfinite(rho):
+            items.append(
+                Note(
+                    f"**Storlek och bredd.** Rangkorrelation (Spearman) mellan områdenas antal biståndsmottagare och "
+                    f"antalet kategorier i deras eget utbud: {format_number(rho, 2)} bland {sb.attrs.get('n', 0)} "
+                    f"områden; p = {format_number(p, 3)} från ett permutationstest (se `docs/antaganden.md`, K10)."
+                )
+            )
     missing = _missing(study, OUTCOME_TABLES, "Fallmixmodellen")
     if missing:
         return items + missing

@@ -162,8 +162,8 @@ def size_breadth_sentence(sb: pd.DataFrame, study: Study) -> str:
         else "Mönstret kan lika gärna vara slumpen"
     )
     return (
-        f"**Storlek och bredd.** Bland {n} områden är sambandet {strength}: {direction} "
-        f"(rangkorrelation {format_number(rho, 2)}). {chance} (p = {format_number(p, 3)}). "
+        f"**Storlek och bredd.** Bland {n} områden är sambandet {strength}: {direction}. "
+        f"{chance}. "
         f"De tre minsta områdena har {listing(small)} kategorier i eget utbud, de tre största {listing(big)}. "
         "Sambandet visar inte orsaken, men stöder kartläggningens iakttagelse att underlaget i små "
         "stadsdelar är för litet för ett brett eget utbud; de boende där är mer beroende av centrala insatser."
