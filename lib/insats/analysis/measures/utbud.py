@@ -139,7 +139,8 @@ for _regi in contract.codes("regi"):
     "index",
     ["insatser"],
     False,
-    "Shannons mångfaldsindex (naturlig logaritm) för platsernas fördelning över kategorier.",
+    "Mångfaldsindex för platsernas fördelning över kategorier: 0 = alla platser i en kategori, högre = "
+    "platserna spridda över fler kategorier (indexet förklaras under Metod och förbehåll).",
 )
 def utbud_diversitet(ctx: Context) -> pd.DataFrame:
     """Shannon diversity H = -Σ p_k ln p_k over the places' categories (0 for one category)."""
