@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   := data/exempel
 
-.PHONY: setup demo test test-fast dashboard data clean bench
+.PHONY: setup demo test test-fast dashboard lab data clean bench
 
 setup: $(STAMP)
 
@@ -36,11 +36,18 @@ demo: $(STAMP) data
 	$(BIN)/insats measures $(DATA)/sundbyberg --out reports/sundbyberg_matt.xlsx --from 2015-01 --to 2016-12
 	$(BIN)/insats run params/stockholm_2013.yaml
 	$(BIN)/insats run params/sundbyberg_2016.yaml
-	@echo "Klart. Rapporterna: reports/stockholm_2013/index.html och reports/sundbyberg_2016/index.html"
+	@echo "Klart. Framsidorna: reports/stockholm_2013/index.html och reports/sundbyberg_2016/index.html"
 
 # The Voila dashboards for nämnd meetings, on 127.0.0.1 (no internet needed).
 dashboard: $(STAMP) data
 	$(BIN)/insats serve
+
+# JupyterLab, where utredare work on the notebooks: 127.0.0.1 only, a token (printed below, in the
+# address to open), the project's kernel (JUPYTER_PREFER_ENV_PATH: this .venv before a personal
+# kernel), notebooks/ open, nothing fetched from the internet (no news, no update check, no
+# extension listing: lib/insats/dashboards/lab/jupyter_lab_config.json; tests/dashboards/test_lab.py).
+lab: $(STAMP) data
+	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab --config=lib/insats/dashboards/lab/jupyter_lab_config.json
 
 # Lint (ruff), format check, types (mypy), then unit, architecture (import-linter), notebook (nbval
 # runs every notebook with its default parameters) and browser tests.
