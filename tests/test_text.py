@@ -27,3 +27,20 @@ def test_a_folder_name_that_is_not_utf8_still_gets_a_stem():
     name = "Exempelkommun " * 5 + "\udcff"
     stem = slug(name)
     assert len(stem) == SLUG_MAX and stem != slug(name[:-1] + "x")
+
+
+def test_format_number_gives_missing_for_infinite_values():
+    """An O/E whose expected count is 0 is infinite: shown as missing, never a crash."""
+    from insats.text import format_number
+
+    assert format_number(float("inf"), 2, missing="–") == "–"
+    assert format_number(-float("inf"), 1, percent=True) == ""
+    assert format_number(1.5, 1) == "1,5"
+
+
+def test_format_number_handles_huge_values():
+    """An O/E over a tiny expected count can be 1e300: every digit, no error."""
+    from insats.text import format_number
+
+    assert format_number(1e30, 2).replace("\u202f", "") == "1" + "0" * 30 + ",00"
+    assert format_number(1e300, 0).endswith("0") and format_number(-1e300, 1, percent=True).startswith("\u2212")

@@ -7,7 +7,7 @@ part of a file name: folded to ASCII snake_case, bounded in length, never empty,
 from __future__ import annotations
 
 import hashlib
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
 import pandas as pd
@@ -57,7 +57,7 @@ def format_number(x, decimals: int = 0, percent: bool = False, *, missing: str =
     Decimal comma, a narrow no-break space (``THOUSANDS_SEP``) between groups of three digits, the
     minus sign U+2212, and rounding half away from zero (2,5 → 3). With ``percent`` the number is a
     share (0.45) shown as per cent (``45 %``, no-break space before ``%``). Missing values (None,
-    NaN, pd.NA) give ``missing``.
+    NaN, pd.NA) and infinite ones (a ratio over zero) give ``missing``.
     """
     if x is None or x is pd.NA or (isinstance(x, float) and np.isnan(x)):
         return missing
@@ -69,10 +69,14 @@ def format_number(x, decimals: int = 0, percent: bool = False, *, missing: str =
     if isinstance(x, (bool, np.bool_)):
         x = int(x)
     value = Decimal(int(x)) if isinstance(x, (int, np.integer)) else Decimal(repr(float(x)))
+    if not value.is_finite():  # a ratio over zero (O/E with nothing expected) has no value to show
+        return missing
     if percent:
         value *= 100
     quant = Decimal(1).scaleb(-decimals) if decimals > 0 else Decimal(1)
-    value = value.quantize(quant, rounding=ROUND_HALF_UP)
+    with localcontext() as ctx:  # enough digits for any float (1e300 with two decimals)
+        ctx.prec = max(ctx.prec, value.adjusted() + max(decimals, 0) + 2)
+        value = value.quantize(quant, rounding=ROUND_HALF_UP)
     negative = value < 0 and value != 0
     text = f"{abs(value):.{max(decimals, 0)}f}"
     whole, _, frac = text.partition(".")
