@@ -18,6 +18,7 @@ from insats.reports import summary as S
 from insats.reports import utvardering as U
 from insats.reports.common import measure_table
 from insats.reports.publication import study_publication
+from insats.reports.summary.common import points_range
 from tests.reports.test_profil import small_study as small_profile_study
 from tests.reports.test_profil import wilson
 from tests.reports.test_utvardering import small_study as small_evaluation_study
@@ -221,9 +222,9 @@ def test_share_range_words(lo, hi, words):
 
 
 def test_points_range_words():
-    assert S._points_range(0.047, 0.194) == "troligen en ökning med mellan 5 och 19 procentenheter"
-    assert S._points_range(-0.109, 0.269) == ("troligen mellan en minskning med 11 och en ökning med 27 procentenheter")
-    assert S._points_range(-0.2, -0.05) == "troligen en minskning med mellan 5 och 20 procentenheter"
+    assert points_range(0.047, 0.194) == "troligen en ökning med mellan 5 och 19 procentenheter"
+    assert points_range(-0.109, 0.269) == ("troligen mellan en minskning med 11 och en ökning med 27 procentenheter")
+    assert points_range(-0.2, -0.05) == "troligen en minskning med mellan 5 och 20 procentenheter"
 
 
 def test_provenance_writes_parameters_for_readers():
