@@ -99,7 +99,7 @@ def test_a_run_without_min_cell_publishes_nothing(tmp_path):
 def test_a_run_whose_publication_fails_the_audit_fails_its_reports(tmp_path, monkeypatch):
     """insats run audits its own publication: on a finding every report of the study fails, its
     pages are moved aside (nothing unsafe under a published name) and the run exits 1."""
-    from insats.runner import batch
+    from insats.runner import batch, publish
     from insats.runner.config import load_params
     from tests.runner.test_batch import make_project
 
@@ -111,7 +111,7 @@ def test_a_run_whose_publication_fails_the_audit_fails_its_reports(tmp_path, mon
         path.write_text("{}", encoding="utf-8")
         return {"fil": path, "antal": 1, "granskning": [finding]}
 
-    monkeypatch.setattr(batch, "write_publication", fake)
+    monkeypatch.setattr(publish, "write_publication", fake)
     result = batch.run_batch(load_params(make_project(tmp_path)), workers=1)
     assert result.exit_code == 1 and result.audit == [f"publicering.json: {finding}"]
     assert {r["status"] for r in result.records} == {"fel"}

@@ -113,7 +113,6 @@ from typing import Any
 from insats import __version__
 from insats.atomic import atomic_write, sha256_of
 from insats.data.validated import combined_hash, ensure_validated
-from insats.errors import InsatsError
 from insats.runner.cluster import run_dask
 from insats.runner.config import ConfigError, RunConfig, StudySpec
 from insats.runner.execute import export_outcome, run_report
@@ -121,7 +120,7 @@ from insats.runner.index import visible, write_index
 from insats.runner.inputs import FolderHashes, inputs_read
 from insats.runner.kernels import kernel_pool
 from insats.runner.plan import notebook_imports, plan
-from insats.runner.publish import print_pdfs, publishes, write_publication
+from insats.runner.publish import after_reports
 from insats.runner.tasks import (
     DEFAULT_PREIMPORTS,
     FEL,
@@ -332,71 +331,6 @@ def _apply_outcome(
         record.update(html=None, ipynb=None)
 
 
-def _after_reports(
-    config: RunConfig, records: list[dict[str, Any]], out_dir: Path, run_info: dict[str, Any]
-) -> list[str]:
-    """Each study's publication record with its audit, then the PDFs of the run's report pages
-    (``runner.publish``); notes go into the run log. A study whose publication fails the audit has
-    every report failed and its pages moved aside (``<namn>.fel.html``): nothing unsafe is left
-    under a name that gets published. Returns the audit's findings."""
-    notes: list[str] = run_info.setdefault("anmarkningar", [])
-
-    def note(text: str) -> None:
-        notes.append(text)
-        log.warning("Obs: %s", text)
-
-    findings: list[str] = []
-    if publishes(config):
-        published: dict[str, Any] = {}
-        for study in config.studies:
-            if study.path is None:
-                continue
-            folder = out_dir / study.name if study.name is not None else out_dir
-            try:
-                got = write_publication(config, study, folder)
-            except InsatsError as exc:
-                note(f"publiceringsposten för {study.name or 'studien'} kunde inte skrivas: {exc}")
-                continue
-            got["fil"] = Path(got["fil"]).relative_to(out_dir).as_posix()
-            published[study.name or ""] = got
-            if got["granskning"]:
-                findings += [f"{got['fil']}: {line}" for line in got["granskning"]]
-                _fail_study_reports(records, study.name, out_dir, len(got["granskning"]))
-        run_info["publicering"] = published
-        if findings:
-            note(f"granskningen av publiceringen fann {len(findings)} uppgifter som inte är tillräckligt skyddade")
-    if config.pdf:
-        pages = [out_dir / r["html"] for r in records if r.get("html") and (out_dir / r["html"]).is_file()]
-        pdfs = print_pdfs(pages, note)
-        for r in records:
-            pdf = pdfs.get(out_dir / r["html"]) if r.get("html") else None
-            r["pdf"] = pdf.relative_to(out_dir).as_posix() if pdf is not None else None
-    return findings
-
-
-def _fail_study_reports(records: list[dict[str, Any]], study: str | None, out_dir: Path, n: int) -> None:
-    """Fail every report of ``study`` that has a page, and move its files aside (``.fel``)."""
-    for r in records:
-        if r.get("studie") != study or not r.get("html"):
-            continue
-        name = r["namn"]
-        for suffix in (".html", ".ipynb", ".pdf", ".xlsx"):
-            src = out_dir / f"{name}{suffix}"
-            if src.is_file():
-                src.replace(out_dir / f"{name}.fel{suffix}")
-        r.update(
-            status=FEL,
-            html=None,
-            ipynb=None,
-            fel_html=f"{name}.fel.html",
-            fel=error_record(
-                "Granskning",
-                f"granskningen av röjandekontrollen fann {n} uppgifter i studiens publicering som kan räknas fram "
-                "eller är för små; rapporten får inte publiceras (se Publicering i körningsloggen).",
-            ),
-        )
-
-
 def _prepare_studies(order: list[tuple[StudySpec, threading.Event]], cache: bool, note: Callable[[str], None]) -> None:
     """Give each study a validated copy before its reports start (so no kernel checks the
     sources again), in the order the reports run; open each study's gate when done."""
@@ -588,7 +522,7 @@ def run_batch(
                     _apply_outcome(record, outcome, out_dir, study_dir[outcome.name], hashes)
                     report(record)
                     save()
-            audit = _after_reports(config, records, out_dir, run_info)
+            audit = after_reports(config, records, out_dir, run_info)
             run_info["klar"] = True
         finally:
             for record in records:

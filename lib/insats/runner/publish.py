@@ -1,4 +1,6 @@
-"""After the reports of a run: the PDFs for the meeting papers and the publication record.
+"""After the reports of a run: the publication record and its audit, then the PDFs for the papers.
+
+``after_reports`` is what ``run_batch`` calls once every report has run; it uses the two below.
 
 ``print_pdfs`` prints every report page of the run that has no PDF, or an older one, to a PDF
 beside it (``insats.reports.pdf``: the Chromium the tests drive, A4, tables fitted). One browser
@@ -16,6 +18,7 @@ function and parameters, and in the same process it is computed once.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,8 +26,11 @@ from typing import Any
 from insats.errors import EnvironmentProblem, InsatsError
 from insats.reports.pdf import PdfPrinter, pdf_path_for
 from insats.runner.config import RunConfig, StudySpec
+from insats.runner.tasks import FEL, error_record
 
-__all__ = ["print_pdfs", "publishes", "write_publication"]
+__all__ = ["after_reports", "fail_study_reports", "print_pdfs", "publishes", "write_publication"]
+
+log = logging.getLogger("insats")
 
 EVALUATION_KEYS = ("reform_datum", "omfattning", "lov_min_deltagare")
 """Parameters of the utvärdering that its publication depends on (``study_publication``)."""
@@ -81,3 +87,68 @@ def write_publication(config: RunConfig, study: StudySpec, folder: Path) -> dict
         group = ", ".join(f"{k} {v}" for k, v in f.key.dims) or "hela studien"
         findings.append(f"tabell {f.where or 'okänd'}, rad {group}, kolumn {f.key.count} ({f.key.period}): {f.text}")
     return {"fil": path, "antal": len(record.get("celler", [])), "granskning": findings}
+
+
+def after_reports(
+    config: RunConfig, records: list[dict[str, Any]], out_dir: Path, run_info: dict[str, Any]
+) -> list[str]:
+    """Each study's publication record with its audit, then the PDFs of the run's report pages
+    (``runner.publish``); notes go into the run log. A study whose publication fails the audit has
+    every report failed and its pages moved aside (``<namn>.fel.html``): nothing unsafe is left
+    under a name that gets published. Returns the audit's findings."""
+    notes: list[str] = run_info.setdefault("anmarkningar", [])
+
+    def note(text: str) -> None:
+        notes.append(text)
+        log.warning("Obs: %s", text)
+
+    findings: list[str] = []
+    if publishes(config):
+        published: dict[str, Any] = {}
+        for study in config.studies:
+            if study.path is None:
+                continue
+            folder = out_dir / study.name if study.name is not None else out_dir
+            try:
+                got = write_publication(config, study, folder)
+            except InsatsError as exc:
+                note(f"publiceringsposten för {study.name or 'studien'} kunde inte skrivas: {exc}")
+                continue
+            got["fil"] = Path(got["fil"]).relative_to(out_dir).as_posix()
+            published[study.name or ""] = got
+            if got["granskning"]:
+                findings += [f"{got['fil']}: {line}" for line in got["granskning"]]
+                fail_study_reports(records, study.name, out_dir, len(got["granskning"]))
+        run_info["publicering"] = published
+        if findings:
+            note(f"granskningen av publiceringen fann {len(findings)} uppgifter som inte är tillräckligt skyddade")
+    if config.pdf:
+        pages = [out_dir / r["html"] for r in records if r.get("html") and (out_dir / r["html"]).is_file()]
+        pdfs = print_pdfs(pages, note)
+        for r in records:
+            pdf = pdfs.get(out_dir / r["html"]) if r.get("html") else None
+            r["pdf"] = pdf.relative_to(out_dir).as_posix() if pdf is not None else None
+    return findings
+
+
+def fail_study_reports(records: list[dict[str, Any]], study: str | None, out_dir: Path, n: int) -> None:
+    """Fail every report of ``study`` that has a page, and move its files aside (``.fel``)."""
+    for r in records:
+        if r.get("studie") != study or not r.get("html"):
+            continue
+        name = r["namn"]
+        for suffix in (".html", ".ipynb", ".pdf", ".xlsx"):
+            src = out_dir / f"{name}{suffix}"
+            if src.is_file():
+                src.replace(out_dir / f"{name}.fel{suffix}")
+        r.update(
+            status=FEL,
+            html=None,
+            ipynb=None,
+            fel_html=f"{name}.fel.html",
+            fel=error_record(
+                "Granskning",
+                f"granskningen av röjandekontrollen fann {n} uppgifter i studiens publicering som kan räknas fram "
+                "eller är för små; rapporten får inte publiceras (se Publicering i körningsloggen).",
+            ),
+        )
