@@ -450,7 +450,7 @@ def test_summary_survey_quotes_measures(survey):
     # own places in own regi: a exactly half (10 of 20) does not count, b 6 of 11 does, c has none
     assert s["organisation"].startswith("I 1 av 3 områden drivs mer än hälften av de egna platserna i egen regi")
     assert s["utfall"].startswith("Utfallen kan inte beräknas")
-    assert s["uppfoljning"].startswith("15 av ")
+    assert s["uppfoljning"].startswith("18 av ")  # 15 individual-data measures + the 3 samverkan ones
     assert "fokus" not in s
     assert K.summary_markdown(s).count("\n- ") == len(s) - 1
 

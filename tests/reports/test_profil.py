@@ -246,20 +246,21 @@ def test_utbud_and_medel_figures(profiles):
     assert (fig(c, "utbud_insatser")["varde"], fig(c, "utbud_insatser")["plats"]) == (1, 3)
     assert np.isnan(fig(a, "utbud_insatser")["ovriga_varde"])  # distinct counts do not subtract
     # places per 100: CENTRAL's 8 places shared by unemployed recipients (a 20, b 40, c 3, d 30 of 93).
-    # M2: average places per 100 average monthly recipients; everyone has assistance in one of the period's
-    # six months, so the average monthly recipients are a 20/6, b 40/6, c 3/6, d 30/6 (the published base is
-    # the recipient-months 20, 40, 3, 30). c's base is 3 -> suppressed; then a (smallest base, 20) -> suppressed
+    # M2: average places per 100 average monthly recipients; everyone has assistance in one month of the
+    # profile's period (the publication year 2013, twelve months), so the average monthly recipients are a 20/12,
+    # b 40/12, c 3/12, d 30/12 (the published base is the recipient-months 20, 40, 3, 30). c's base is 3 -> suppressed; then a (smallest base, 20) -> suppressed
     assert fig(a, "utbud_platser_per_100")["undertryckt"] and fig(a, "utbud_platser_per_100")["ovriga_undertryckt"]
     rb = fig(b, "utbud_platser_per_100")
-    assert rb["varde"] == pytest.approx(100 * (5 + 8 * 40 / 93) / (40 / 6))
-    assert rb["ovriga_varde"] == pytest.approx(100 * (23 - 5 - 8 * 40 / 93) / (53 / 6))
-    assert rb["alla_varde"] == pytest.approx(100 * 23 / (93 / 6))
-    # money per participant and month (M4): counted money without feriejobb for 6 of 12 months, a 50 000,
-    # b 25 000 (CENTRAL's 15 000 is its own row, not in ALLA); participant-months: i1 runs Jan–Mar for
-    # everyone, so a 60, b 120, c 9, d 90 (279). The rest of the study for a: (75 000 − 50 000) / (279 − 60)
+    assert rb["varde"] == pytest.approx(100 * (5 + 8 * 40 / 93) / (40 / 12))
+    assert rb["ovriga_varde"] == pytest.approx(100 * (23 - 5 - 8 * 40 / 93) / (53 / 12))
+    assert rb["alla_varde"] == pytest.approx(100 * 23 / (93 / 12))
+    # money per participant and month (M4): counted money without feriejobb over the whole year 2013 (the
+    # profile's period), a 100 000, b 50 000 (CENTRAL's 15 000 a year is its own row, not in ALLA);
+    # participant-months: i1 runs Jan–Mar for everyone, so a 60, b 120, c 9, d 90 (279). The rest of the
+    # study for a: (150 000 − 100 000) / (279 − 60)
     md = fig(a, "medel_per_deltagare")
-    assert (md["varde"], md["alla_varde"]) == pytest.approx((50_000 / 60, 75_000 / 279))
-    assert md["ovriga_varde"] == pytest.approx(25_000 / 219)
+    assert (md["varde"], md["alla_varde"]) == pytest.approx((100_000 / 60, 150_000 / 279))
+    assert md["ovriga_varde"] == pytest.approx(50_000 / 219)
     # money: a 120 000 (100 000 counted, 20 000 feriejobb), b 50 000, CENTRAL 30 000; total 200 000
     m = fig(a, "medel_totalt")
     assert (m["varde"], m["ovriga_varde"], m["alla_varde"]) == (120_000, 80_000, 200_000)
@@ -398,8 +399,14 @@ def test_standout_sentences_quote_their_numbers(profiles):
     assert m, s
     assert number(m.group(1)) == pytest.approx(1.0) and number(m.group(2)) == pytest.approx(40 / 93, abs=5e-4)
 
-    sb = profiles["b"].standouts()
-    assert len(sb) == 1  # offers: b 40/40 = whole study 100 %: inside
+    # offers are hidden in every area this year: c's count is small and so is a's complement (the
+    # recipients not offered), so the joint protection hides b, d and the whole study with them
+    sb = [x for x in profiles["b"].standouts() if x.startswith("Andel avslut")]
+    assert len(sb) == 1
+    assert any(
+        "andel som erbjudits insats inom 90 dagar är underlaget i Område B för litet" in x
+        for x in profiles["b"].standouts()
+    )
     m = re.match(
         r"Andel avslut till arbete eller studier är (.+?) i Område B mot (.+?) i hela studien – under "
         r"trattdiagrammets 95 %-gräns \(men inom 99,8 %-gränsen\)",
@@ -421,8 +428,12 @@ def test_standout_sentences_for_suppressed_and_unremarkable_areas(profiles):
     figures["tratt"] = figures["tratt"].where(figures["tratt"].isna(), "inom")
     figures["tratt_vanlig"] = figures["tratt_vanlig"].where(figures["tratt_vanlig"].isna(), "inom")
     figures = figures[figures["matt"] != "justerat_utfall_oe"]
-    (s,) = profil.standout_sentences(figures, "Område B")
-    assert s.startswith("Område B ligger inom trattdiagrammets 95 %-gränser på alla 2 andelar som kan prövas")
+    s, hidden = profil.standout_sentences(figures, "Område B")  # offers are hidden this year (see above)
+    assert s.startswith(
+        "Område B ligger inom trattdiagrammets 95 %-gränser på den enda andel som kan prövas "
+        "(andel avslut till arbete eller studier): skillnaden mot hela studien"
+    )
+    assert hidden.startswith("För andel som erbjudits insats inom 90 dagar är underlaget i Område B för litet")
 
 
 def test_interventions(study, profiles):
@@ -492,11 +503,12 @@ def test_outcome_text_and_charts(profiles):
         "mellan områden nästan någonsin ger."
     )
     assert "för få avslutade deltaganden" in profiles["c"].outcome_text()
+    # the offer share is hidden everywhere this year, so the next measure with values takes its place
     assert profiles["a"].chart_measures() == [
-        "erbjudande_andel",
         "utfall_arbete_studier_andel",
         "utbud_platser_per_100",
         "medel_andel_feriejobb",
+        "utbud_insatser",
     ]
     assert len(profiles["a"].ranked_charts()) == 4
     assert profiles["a"].funnel_chart() is not None and profiles["a"].spending_chart() is not None

@@ -45,6 +45,7 @@ THEMES: tuple[tuple[str, str], ...] = (
     ("justerat", "Utfall"),
     ("langvarigt", "Långvarigt bistånd"),
     ("lov", "Valfrihet (LOV)"),
+    ("samverkan", "Samverkan"),
     ("vagin", "En väg in"),
     ("utbud", "Utbud"),
     ("medel", "Medel"),

@@ -416,10 +416,11 @@ def standout_sentences(figures: pd.DataFrame, name: str) -> list[str]:
     tested = testable[testable["tratt"].notna()]
     if len(tested) and flagged.empty:
         labels = ", ".join(_lc(m) for m in tested["benamning"])
+        which = "den enda andel som kan prövas" if len(tested) == 1 else f"alla {len(tested)} andelar som kan prövas"
+        gaps = "skillnaden" if len(tested) == 1 else "skillnaderna"
         out.append(
-            f"{name} ligger inom trattdiagrammets 95 %-gränser på alla {len(tested)} andelar som kan prövas "
-            f"({labels}): skillnaderna mot hela studien är inte större än vad slumpen och de vanliga skillnaderna "
-            "mellan områden ger."
+            f"{name} ligger inom trattdiagrammets 95 %-gränser på {which} ({labels}): {gaps} mot hela studien "
+            "är inte större än vad slumpen och de vanliga skillnaderna mellan områden ger."
         )
     plain_only = testable[testable["tratt"].isin(["inom"]) & testable["tratt_vanlig"].isin(list(FLAG_TEXT))]
     if len(plain_only):
