@@ -301,3 +301,61 @@ def test_serve_parser_registers():
 
 def test_find_dashboards():
     assert S.find_dashboards(ROOT / "lib") == DASHBOARDS
+
+
+class _FakeLoop:
+    """tornado's call_later/remove_timeout, run by hand."""
+
+    def __init__(self):
+        self.pending: dict[int, object] = {}
+        self.n = 0
+
+    def call_later(self, delay, fn):
+        self.n += 1
+        self.pending[self.n] = fn
+        return self.n
+
+    def remove_timeout(self, handle):
+        self.pending.pop(handle, None)
+
+    def run(self):
+        for handle in sorted(self.pending):
+            self.pending.pop(handle)()
+
+
+def test_a_burst_of_changes_redraws_once_with_the_last_value():
+    """Arrow keys through five districts: one redraw, of the last one; an error goes to the page."""
+    loop = _FakeLoop()
+    drawn, errors, value = [], [], {"v": None}
+    soon = common.Debounced(lambda: drawn.append(value["v"]), loop_of=lambda: loop, on_error=errors.append)
+    for v in "abcde":
+        value["v"] = v
+        soon({"new": v})
+    assert drawn == [] and len(loop.pending) == 1
+    loop.run()
+    assert drawn == ["e"]
+
+    def broken():
+        raise ValueError("trasig")
+
+    failing = common.Debounced(broken, loop_of=lambda: loop, on_error=errors.append)
+    failing()
+    loop.run()
+    assert [str(e) for e in errors] == ["trasig"]
+    assert "Diagrammet kunde inte ritas om (trasig)" in common.error_note(errors[0])
+    # outside a kernel (no event loop) the call is immediate
+    now = common.Debounced(lambda: drawn.append("nu"), loop_of=lambda: None)
+    now()
+    assert drawn[-1] == "nu"
+
+
+def test_a_view_swaps_its_chart_in_one_step(data):
+    """The output area gets chart and note as one new list of outputs (the old chart stays until
+    then; never a cleared, half-drawn state)."""
+    view = common.ChartView("prov")
+    view.show({"mark": "bar", "data": {"values": [{"a": 1}]}, "encoding": {}}, note="En **not**.")
+    first = view.out.outputs
+    assert [o["output_type"] for o in first] == ["display_data", "display_data"]
+    assert "insats-chart" in first[0]["data"]["text/html"] and "<strong>not</strong>" in first[1]["data"]["text/html"]
+    view.show(None)
+    assert view.out.outputs == ()

@@ -17,12 +17,14 @@ from insats.dashboards.common import (
     DEFAULT_DATA,
     ChartView,
     DashboardData,
+    Debounced,
     _dropdown,
     _mark_ready,
     _page,
     _period_choice,
     _period_text,
     _w,
+    error_note,
     heading,
     link_tabs,
 )
@@ -80,9 +82,10 @@ class CompareDashboard:
         self.funnel = ChartView("jamfor_tratt", table=False)
         self.matrix = ChartView("jamfor_utbud")
         self.timings: dict[str, float] = {}
+        self.redraw_soon = Debounced(self.redraw, on_error=self._redraw_failed)
         for widget in (self.measure, self.adjust):
-            widget.observe(lambda _c: self.redraw(), names="value")
-        self.district.observe(lambda _c: self.redraw(), names="value")
+            widget.observe(self.redraw_soon, names="value")
+        self.district.observe(self.redraw_soon, names="value")
         self.period.observe(self._on_period, names="value")
         controls = w.VBox([w.HBox([self.measure, self.district]), self.period, self.adjust, self.status])
         titles = ["Rangordning", "Trattdiagram", "Utbud"]
@@ -107,11 +110,14 @@ class CompareDashboard:
             return OUTCOME_ADJUSTED
         return m
 
+    def _redraw_failed(self, exc: BaseException) -> None:
+        self.status.value = error_note(exc)
+
     def _on_period(self, change) -> None:
         start, end = change["new"]
         self.status.value = f'<span class="insats-note">Beräknar måtten för {_period_text(start, end)} …</span>'
         self.start, self.end = start, end
-        self.redraw()
+        self.redraw_soon()
 
     def redraw(self) -> None:
         t0 = time.perf_counter()

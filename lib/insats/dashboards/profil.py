@@ -17,12 +17,14 @@ from insats.dashboards.common import (
     DEFAULT_DATA,
     ChartView,
     DashboardData,
+    Debounced,
     _dropdown,
     _mark_ready,
     _page,
     _period_choice,
     _period_text,
     _w,
+    error_note,
     heading,
 )
 from insats.reports import profil
@@ -48,7 +50,8 @@ class ProfileDashboard:
         self.figures = ChartView("omradesprofil_nyckeltal")
         self.interventions = ChartView("omradesprofil_insatser", chart=False)
         self.spending = ChartView("omradesprofil_medel")
-        self.district.observe(lambda _c: self.redraw(), names="value")
+        self.redraw_soon = Debounced(self.redraw, on_error=self._redraw_failed)
+        self.district.observe(self.redraw_soon, names="value")
         self.period.observe(self._on_period, names="value")
         lead = (
             "Välj ett område. Nyckeltalen jämförs med övriga områden och hela studien, som i den "
@@ -75,10 +78,13 @@ class ProfileDashboard:
         self.timings: dict[str, float] = {}
         self.redraw()
 
+    def _redraw_failed(self, exc: BaseException) -> None:
+        self.status.value = error_note(exc)
+
     def _on_period(self, change) -> None:
         self.start, self.end = change["new"]
         self.status.value = '<span class="insats-note">Beräknar …</span>'
-        self.redraw()
+        self.redraw_soon()
 
     def profile(self) -> profil.Profile:
         """The printed profile of the chosen district and period (measures computed once per period)."""

@@ -18,12 +18,14 @@ from insats.dashboards.common import (
     DEFAULT_DATA,
     ChartView,
     DashboardData,
+    Debounced,
     _dropdown,
     _mark_ready,
     _page,
     _period_choice,
     _period_text,
     _w,
+    error_note,
     heading,
     link_tabs,
 )
@@ -150,7 +152,8 @@ class EvaluationDashboard:
         self._sections: dict[tuple, object] = {}
         self._details_period: dict[str, tuple] = {}
         self.tabs.observe(lambda _c: self._draw_details(), names="selected_index")
-        self.district.observe(lambda _c: self.redraw(), names="value")
+        self.redraw_soon = Debounced(self.redraw, on_error=self._redraw_failed)
+        self.district.observe(self.redraw_soon, names="value")
         self.period.observe(self._on_period, names="value")
         lead = (
             "Sundbybergs utvärdering i fem delar. Välj ett område för att markera det; varje flik "
@@ -162,10 +165,13 @@ class EvaluationDashboard:
         self.timings: dict[str, float] = {}
         self.redraw()
 
+    def _redraw_failed(self, exc: BaseException) -> None:
+        self.status.value = error_note(exc)
+
     def _on_period(self, change) -> None:
         self.start, self.end = change["new"]
         self.status.value = '<span class="insats-note">Beräknar …</span>'
-        self.redraw()
+        self.redraw_soon()
 
     def redraw(self) -> None:
         t0 = time.perf_counter()
