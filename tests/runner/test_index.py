@@ -66,6 +66,14 @@ def test_report_page_is_read_for_title_summary_and_marker(tmp_path):
     assert read_report_page(_report(tmp_path / "u.html", heading="Sammanfattning"))["sammanfattning"] == (
         "Första fyndet: 21,7 %."
     )
+    # a Nämndsammanfattning finding (blocks inside the item): the finding and how sure, words apart
+    nested = (
+        '<p class="insats-fynd"><strong>Utfall.</strong> 20 % slutade med arbete.</p>'
+        '<p class="insats-osakerhet"><em>Hur säkert:</em> troligen mellan 19 och 21 %.</p>'
+        '<p class="insats-betydelse"><em>Vad det betyder:</em> Två av tio.</p>'
+    )
+    got = read_report_page(_report(tmp_path / "n.html", first=nested))["sammanfattning"]
+    assert got == "Utfall. 20 % slutade med arbete. Hur säkert: troligen mellan 19 och 21 %."
     # a long finding is cut at a word
     long = " ".join(["ord"] * 200)
     cut = read_report_page(_report(tmp_path / "l.html", first=long))["sammanfattning"]

@@ -310,6 +310,8 @@ class _ReportPage(HTMLParser):
             self._text = []
         elif tag == "li" and self._in_summary_level > 0 and not self.summary:
             self._text = []
+        elif tag in ("p", "div", "br") and self._text is not None:
+            self._text.append(" ")  # blocks inside a finding are words apart
         elif tag == "div" and "insats-notis" in (attr.get("class") or ""):
             self._notice = []
         self._stack.append(tag)
@@ -358,6 +360,9 @@ def read_report_page(path: Path) -> dict[str, Any]:
     page.feed(text)
     page.close()
     summary = page.summary
+    if "Hur säkert:" in summary:  # a Nämndsammanfattning finding: the finding and its uncertainty
+        main, rest = summary.split("Hur säkert:", 1)
+        summary = f"{main.strip()} Hur säkert: {rest.split('Vad det betyder:', 1)[0].strip()}"
     if len(summary) > SUMMARY_MAX:
         summary = summary[:SUMMARY_MAX].rsplit(" ", 1)[0] + " …"
     return {"titel": page.title, "sammanfattning": summary, "syntetisk": page.synthetic}
