@@ -224,3 +224,10 @@ def test_area_trend_table_for_the_profile(pub, trend):
                 assert cell == SUPPRESSED
             else:
                 assert cell not in ("", SUPPRESSED)
+
+
+def test_survey_only_study_says_what_is_missing(study):
+    survey = Study.from_frames(**{t: study[t] for t in ("omraden", "insatser", "medel")})
+    sec = K.section_utveckling(study_publication(survey, min_cell=5))
+    assert len(sec.notes) == 1 and sec.notes[0].startswith("**Utvecklingen över tid kan inte beräknas:**")
+    assert not sec.charts

@@ -13,7 +13,7 @@ from insats.charts.common import unit_of
 from insats.charts.theme import change_unit, format_change, format_value
 from insats.charts.trend import trend_small_multiples
 from insats.contract import ALLA
-from insats.reports.kartlaggning.common import _omraden, present, sectioned
+from insats.reports.kartlaggning.common import OUTCOME_TABLES, _missing, _omraden, present, sectioned
 from insats.reports.render import Note, Table
 from insats.reports.trend import TREND_MEASURES, trend_display, trend_table, trend_years
 
@@ -65,6 +65,9 @@ def section_utveckling(
 ) -> list[Any]:
     """The main measures per calendar year: for each, a sentence, the small multiples (one panel per
     district, the whole study dashed) and the table (a column per year and the change)."""
+    missing = _missing(pub.study, OUTCOME_TABLES, "Utvecklingen över tid")
+    if missing:
+        return missing
     years = trend_years(pub)
     if len(years) < 2:
         return [
