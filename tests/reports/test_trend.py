@@ -19,6 +19,7 @@ from insats.contract import ALLA, CENTRAL
 from insats.data.study import Study
 from insats.intake.synth import generate_tables
 from insats.reports import kartlaggning as K
+from insats.reports import profil
 from insats.reports.publication import study_publication
 from insats.reports.trend import TREND_MEASURES, area_trend_table, trend_display, trend_table, trend_years
 from insats.text import format_number
@@ -231,3 +232,14 @@ def test_survey_only_study_says_what_is_missing(study):
     sec = K.section_utveckling(study_publication(survey, min_cell=5))
     assert len(sec.notes) == 1 and sec.notes[0].startswith("**Utvecklingen över tid kan inte beräknas:**")
     assert not sec.charts
+
+
+def test_profile_shows_the_area_per_year(study, pub, trend):
+    p = profil.build_profile(study, "farsta", min_cell=5)
+    table = p.trend_display()
+    assert table is not None
+    pd.testing.assert_frame_equal(table, area_trend_table(trend, "farsta", "Farsta"))
+    assert p.trend_text().startswith("Huvudmåtten för Farsta och hela studien per kalenderår, 2012–2013.")
+    one = profil.build_profile(small_study(), "a", min_cell=5)
+    assert one.trend_display() is None
+    assert one.trend_text() == "Studien omfattar bara ett kalenderår (2013): utvecklingen över tid kan inte visas."
