@@ -4,7 +4,7 @@ The years are the publication's own periods (``insats.analysis.publication.publi
 each whole calendar year of the data is published and protected together with the whole period, so
 a year's values can be shown as they are — a suppressed value stays suppressed (``..``) and nothing
 is computed around it. Half-years are not publication periods (two overlapping periods would give a
-hidden count away), so the trend is by year (``docs/antaganden.md``, T1).
+hidden count away), so the trend is by year (``docs/antaganden.md``, K12).
 """
 
 from __future__ import annotations
