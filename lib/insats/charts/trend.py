@@ -147,8 +147,8 @@ def trend_small_multiples(
                     }
                 )
             )
-    columns_ = ["omrade", "serie", "ar", "varde", "varde_text", "segment", "fokus"]
-    data = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns_)
+    fields = ["omrade", "serie", "ar", "varde", "varde_text", "segment", "fokus"]
+    data = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=fields)
     data["ar"] = data["ar"].astype(str)
 
     series_domain = [AREA_SERIES, TOTAL_SERIES]
@@ -191,15 +191,10 @@ def trend_small_multiples(
         ),
         tooltip=tooltip,
     )
-    hidden_codes = [
-        c for c in codes if part[(part["omrade_kod"] == c) & part["undertryckt"]].shape[0]
-    ]  # areas with at least one hidden year
-    subtitle = [
-        f"Heldragen linje och ringar: området; streckad linje och fyrkanter: hela studien. År {years[0]}–{years[-1]}."
-    ]
-    if len(years) == 1:
-        subtitle = [f"Heldragen linje och ringar: området; streckad linje och fyrkanter: hela studien. År {years[0]}."]
-    if hidden_codes or part.loc[part["omrade_kod"] == ALLA, "undertryckt"].any():
+    hidden_codes = [c for c in codes if part.loc[part["omrade_kod"] == c, "undertryckt"].any()]
+    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else f"{years[0]}"
+    subtitle = [f"Heldragen linje och ringar: området; streckad linje och fyrkanter: hela studien. År {span}."]
+    if part["undertryckt"].any():
         subtitle.append(footnote(min_cell) + "; dolda värden ritas inte.")
     chart = (
         alt.layer(lines, points)
@@ -232,11 +227,5 @@ def trend_small_multiples(
         total=total,
         hidden=[shown_names[c] for c in hidden_codes],
     )
-    what = (
-        f"Små diagram, ett per område: {label.lower()} per år"
-        f" ({years[0]}–{years[-1]})"
-        * (len(years) > 1)
-        + f" ({years[0]})" * (len(years) == 1)
-        + ", med hela studien som streckad linje i varje diagram."
-    )
+    what = f"Små diagram, ett per område: {label.lower()} per år ({span}), med hela studien som streckad linje i varje diagram."
     return accessible(chart, what=what, reading=reading, table=table.reset_index(), caption=f"{label} per år")
