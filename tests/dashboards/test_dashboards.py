@@ -359,3 +359,30 @@ def test_a_view_swaps_its_chart_in_one_step(data):
     assert "insats-chart" in first[0]["data"]["text/html"] and "<strong>not</strong>" in first[1]["data"]["text/html"]
     view.show(None)
     assert view.out.outputs == ()
+
+
+def test_compare_over_time_tab_shows_the_years_of_the_publication(data):
+    from insats.charts.accessible import text_alternative
+    from insats.reports.trend import trend_display, trend_table, trend_years
+
+    dash = jamfor.CompareDashboard(data, measure="langvarigt_andel")
+    titles = [dash.tabs.get_title(i) for i in range(len(dash.tabs.children))]
+    assert titles == ["Rangordning", "Trattdiagram", "Utbud", "Över tid"]
+    draws = dash.trend.draws
+    assert draws == 0  # a hidden tab costs nothing
+    dash.tabs.selected_index = 3
+    assert dash.trend.draws == 1
+    pub = data.cache.publication
+    years = trend_years(pub)
+    expected = trend_display(trend_table(pub, ["langvarigt_andel"]), "langvarigt_andel", data.omraden)
+    assert years == [2015, 2016]
+    pd.testing.assert_frame_equal(dash.trend.table, expected)
+    assert list(expected.columns[: len(years)]) == [str(y) for y in years]
+    spec = dash.trend.chart.to_dict(validate=False)
+    assert spec["facet"]["field"] == "omrade" and text_alternative(spec)["lasning"]
+    code = dash.district.options[1][1]
+    dash.district.value = code
+    dash.redraw()
+    spec = dash.trend.chart.to_dict(validate=False)
+    assert spec["facet"]["sort"][0] == data.names[code]  # the district in focus comes first
+    assert dash.trend.focus_label == data.names[code]

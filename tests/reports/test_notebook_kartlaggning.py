@@ -26,6 +26,7 @@ SECTIONS = [
     "Användning av medel",
     "Utfall",
     "Likställighet",
+    "Utveckling över tid",
     "Vad ett gemensamt uppföljningssystem behöver",
     "Metod och förbehåll",
 ]
@@ -143,7 +144,8 @@ def test_full_study_has_outcomes(executed):
     assert "Utfallen kan inte beräknas" not in md
     assert "I hela studien avslutades" in md
     assert "bedomningar" in md  # the demo has no assessments: the follow-up section says so
-    assert _chart_count(nb) == 8
+    assert _chart_count(nb) == 12  # 8 and the four main measures over the years
+    assert "i hela studien:" in md and "år 2012 och" in md  # Utveckling över tid, per year
 
 
 def test_survey_only_says_what_is_missing(executed):
@@ -153,6 +155,7 @@ def test_survey_only_says_what_is_missing(executed):
     assert "Det justerade utfallet kan inte beräknas:" in md
     assert "Fokusområdet Bromma har" in md
     assert "Deltaganden ( deltaganden )" in md
+    assert "Utvecklingen över tid kan inte beräknas" in md
     assert _chart_count(nb) == 4  # utbud matrix and bars, spending, feriejobb
 
 

@@ -112,7 +112,7 @@ def test_largest_and_smallest_district(stockholm, tmp_path):
         assert report_defects(nb) == []
         # the workbook beside it: the tables the page shows (reports.excel; checked in test_excel.py)
         wb = load_workbook(workbook)
-        assert wb.sheetnames == ["Om filen", "Teckenförklaring", "Nyckeltal", "Insatser", "Medel"]
+        assert wb.sheetnames == ["Om filen", "Teckenförklaring", "Nyckeltal", "Över tid", "Insatser", "Medel"]
         assert wb["Nyckeltal"]["B1"].value == name and wb["Om filen"]["A2"].value == f"Områdesprofil: {name}"
         # charts are offline: the bundle once, each chart a small HTML block
         assert (

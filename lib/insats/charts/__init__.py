@@ -15,6 +15,8 @@ Builders
 ``spending_bars(medel)``        money per area stacked by category, feriejobb at the base.
 ``time_series(frame, x, y)``    lines for an interrupted time series, a rule at the reform.
 ``flow_steps(counts)``          "en väg in": ansökan → bedömd → arbetsförmåga → insats inom 90 dagar.
+``trend_small_multiples(trend, matt)``  a panel per area with the measure per year, the whole study
+                                dashed in every panel; suppressed years are not drawn.
 
 Text alternatives (WCAG 2.1 AA)
 -------------------------------
@@ -104,6 +106,7 @@ from insats.charts.theme import (
     theme_config,
     use_theme,
 )
+from insats.charts.trend import trend_small_multiples
 
 __all__ = [
     "ADJUSTED_LIMITS",
@@ -135,6 +138,7 @@ __all__ = [
     "theme_config",
     "time_series",
     "to_html",
+    "trend_small_multiples",
     "use_theme",
     "utbud_matrix",
 ]

@@ -223,3 +223,45 @@ def capacity_reading(frame: pd.DataFrame, *, need: str, have: str) -> str:
         top = gap.idxmax()
         sentence += f"; störst brist i {top} ({format_number(gap[top], 1)} platser för lite)"
     return sentence + "."
+
+
+def trend_reading(
+    values: pd.DataFrame,
+    *,
+    label: str,
+    value_text,
+    change_text,
+    total: pd.Series | None = None,
+    hidden: Sequence[str] = (),
+) -> str:
+    """In how many areas a measure rose from the first year to the last, where it rose and fell most,
+    the whole study's values, and which areas have hidden years (``..``, not drawn).
+
+    ``values``: one row per area name, one column per year, the published values (NaN where hidden or
+    missing); ``total``: the whole study's value per year; ``value_text``/``change_text`` format a
+    value and a difference (with its unit) as the chart's table shows them.
+    """
+    years = list(values.columns)
+    if len(years) < 2:
+        year = f" ({years[0]})" if years else ""
+        return f"Studien omfattar bara ett år{year}: ingen utveckling över tid att visa."
+    a, b = years[0], years[-1]
+    both = values[[a, b]].dropna()
+    diff = both[b] - both[a]
+    if not len(both):
+        sentence = f"{label}: inget område har värden som visas för både {a} och {b}"
+    else:
+        rose = int((diff > 0).sum())
+        sentence = f"{label}: ökade i {rose} av {_areas(len(both))} från {a} till {b}"
+        if rose:
+            top = diff.idxmax()
+            sentence += f"; störst ökning i {top} ({change_text(diff[top])})"
+        if (diff < 0).any():
+            low = diff.idxmin()
+            sentence += f"; störst minskning i {low} ({change_text(-diff[low])})"
+    if total is not None and pd.notna(total.get(a)) and pd.notna(total.get(b)):
+        sentence += f"; hela studien {value_text(total[a])} ({a}) och {value_text(total[b])} ({b})"
+    if hidden:
+        names = join_names(list(hidden)) if len(hidden) <= 3 else _areas(len(hidden))
+        sentence += f"; för {names} visas inte alla år (..) och de punkterna saknas i diagrammet"
+    return sentence + "."

@@ -192,3 +192,16 @@ def format_value(x, unit: str | None) -> str:
     if text and unit == "dagar":
         return text + "\u00a0dagar"
     return text
+
+
+def change_unit(unit: str | None) -> str:
+    """What a difference between two values of a unit is counted in (``andel`` → ``procentenheter``)."""
+    return {"andel": "procentenheter", "per_100": "platser per 100", "kr": "kr", "dagar": "dagar"}.get(unit or "", "")
+
+
+def format_change(diff, unit: str | None) -> str:
+    """A difference between two values as Swedish text without its unit (``3,2``, ``−1,0``): shares in
+    percentage points with one decimal, other units as ``format_value`` shows them (``""`` if missing)."""
+    if unit == "andel":
+        return format_number(None if diff is None else diff * 100, 1)
+    return format_number(diff, {"kvot": 2, "index": 2, "per_100": 1}.get(unit or "", 0 if unit else 2))

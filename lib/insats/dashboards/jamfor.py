@@ -29,6 +29,7 @@ from insats.dashboards.common import (
     link_tabs,
 )
 from insats.reports.common import measure_table
+from insats.reports.trend import trend_display, trend_table, trend_years
 
 OUTCOME_RAW = "utfall_arbete_studier_andel"
 OUTCOME_ADJUSTED = "justerat_utfall_oe"
@@ -81,6 +82,7 @@ class CompareDashboard:
         self.bars = ChartView("jamfor_rangordning")
         self.funnel = ChartView("jamfor_tratt", table=False)
         self.matrix = ChartView("jamfor_utbud")
+        self.trend = ChartView("jamfor_over_tid")
         self.timings: dict[str, float] = {}
         self.redraw_soon = Debounced(self.redraw, on_error=self._redraw_failed)
         for widget in (self.measure, self.adjust):
@@ -88,17 +90,17 @@ class CompareDashboard:
         self.district.observe(self.redraw_soon, names="value")
         self.period.observe(self._on_period, names="value")
         controls = w.VBox([w.HBox([self.measure, self.district]), self.period, self.adjust, self.status])
-        titles = ["Rangordning", "Trattdiagram", "Utbud"]
-        views = [self.bars, self.funnel, self.matrix]
+        titles = ["Rangordning", "Trattdiagram", "Utbud", "Över tid"]
+        views = [self.bars, self.funnel, self.matrix, self.trend]
         tabs = w.Tab(children=[w.VBox([heading(t), v.widget]) for t, v in zip(titles, views)])
         for i, t in enumerate(titles):
             tabs.set_title(i, t)
         self.tabs = tabs
-        link_tabs(tabs, [[self.bars], [self.funnel], [self.matrix]])
+        link_tabs(tabs, [[self.bars], [self.funnel], [self.matrix], [self.trend]])
         lead = (
             "Välj ett mått och en period. Staplarna visar områdena i rangordning med 95 % "
             "konfidensintervall; den streckade linjen är hela studien. Välj ett område för att "
-            "markera det i alla diagram."
+            "markera det i alla diagram. Fliken Över tid visar måttet för varje kalenderår, oavsett vald period."
         )
         self.widget = _page("Jämför områden", lead, data, [heading("Val"), controls, tabs])
         self.redraw()
@@ -178,7 +180,25 @@ class CompareDashboard:
             }
 
         self.matrix.update(matrix)
+        self.trend.update(lambda: over_time(self.data, matt, focus=focus, focus_label=focus_label))
         self.timings = {"measures": t1 - t0, "draw": time.perf_counter() - t1}
+
+
+def over_time(data: DashboardData, matt: str, *, focus: str | None = None, focus_label: str | None = None) -> dict:
+    """The *Över tid* tab: the measure per calendar year, a small panel per area (``ChartView.show``
+    arguments), or a note when the study has one year or no value of the measure."""
+    pub = data.cache.publication
+    years = trend_years(pub)
+    label = measure_label(matt)
+    if len(years) < 2:
+        return {"note": f"Studien omfattar bara ett kalenderår ({years[0]}): utvecklingen över tid kan inte visas."}
+    trend = trend_table(pub, [matt])
+    if trend.empty or not trend["varde"].notna().any():
+        return {"note": f"{label} kan inte visas per år."}
+    chart = charts.trend_small_multiples(
+        trend, matt, focus=focus, omraden=data.omraden, min_cell=data.min_cell, title=f"{label} per år"
+    )
+    return {"chart": chart, "table": trend_display(trend, matt, data.omraden), "focus_label": focus_label}
 
 
 def jamfor_omraden(data_dir=None, *, min_cell: int = 5, measure: str | None = None):

@@ -82,6 +82,7 @@ from insats.reports.kartlaggning.utfall import (
     section_likstallighet,
     section_utfall,
 )
+from insats.reports.kartlaggning.utveckling import section_utveckling, trend_sentence
 from insats.reports.render import Note, Section, show
 
 __all__ = [
@@ -131,6 +132,7 @@ __all__ = [
     "section_uppfoljning",
     "section_utbud",
     "section_utfall",
+    "section_utveckling",
     "show",
     "size_and_breadth",
     "size_breadth_sentence",
@@ -138,6 +140,7 @@ __all__ = [
     "spending_table",
     "summary",
     "summary_markdown",
+    "trend_sentence",
     "uncomputable_measures",
     "uncomputable_table",
 ]

@@ -32,6 +32,7 @@ from insats.reports.profil.figures import (
 from insats.reports.profil.interventions import area_interventions, interventions_sentences, interventions_table
 from insats.reports.profil.spending import spending_comparison, spending_sentences, spending_table
 from insats.reports.publication import study_publication
+from insats.reports.trend import area_trend_table, trend_table, trend_years
 from insats.text import format_number
 
 # --------------------------------------------------------------------------- the profile
@@ -187,6 +188,27 @@ class Profile:
             f"{self.namn}: {format_value(r['varde'], 'andel')} av {format_number(r['namnare'])} avslutade "
             f"deltaganden ledde till arbete eller studier, mot {format_value(r['alla_varde'], 'andel')} i hela "
             f"studien – {where}."
+        )
+
+    def trend_display(self) -> pd.DataFrame | None:
+        """The area's main measures per calendar year beside the whole study's (``..`` where
+        suppressed), from the study's one publication; None when the data cover one year only."""
+        pub = study_publication(self.study, min_cell=self.min_cell)
+        if len(trend_years(pub)) < 2:
+            return None
+        table = area_trend_table(trend_table(pub), self.omrade, self.namn)
+        return table if len(table) else None
+
+    def trend_text(self) -> str:
+        """What the per-year table shows, or why there is none (Swedish)."""
+        years = trend_years(study_publication(self.study, min_cell=self.min_cell))
+        if len(years) < 2:
+            return f"Studien omfattar bara ett kalenderår ({years[0]}): utvecklingen över tid kan inte visas."
+        if self.trend_display() is None:
+            return "Inget av huvudmåtten kan visas per år: studien saknar uppgifter om personer och bistånd."
+        return (
+            f"Huvudmåtten för {self.namn} och hela studien per kalenderår, {years[0]}–{years[-1]}. "
+            f"{SUPPRESSED} = dolt för att skydda enskilda; ett dolt år visas inte på annat sätt."
         )
 
     def interventions_display(self) -> pd.DataFrame | None:
