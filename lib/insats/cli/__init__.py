@@ -327,6 +327,3 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return run(args.func, args)
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
