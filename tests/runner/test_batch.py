@@ -61,6 +61,7 @@ korning:
   omraden: alla
   timeout: 60
   pdf: false
+{"" if "publicering:" in korning else "  publicering: false"}
 {korning}
 """
     path = tmp / "params" / "run.yaml"

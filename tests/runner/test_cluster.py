@@ -120,7 +120,7 @@ def test_two_studies_on_a_real_cluster_survive_a_killed_worker(tmp_path):
     params.write_text(
         f'fran: "2012-01"\nsov_omrade: "02"\nmarkor: {str(marker)!r}\n'
         "korning:\n  namn: kluster\n  studier: [data/alfa, data/beta]\n  notebooks: [studie]\n  profil: profil\n"
-        "  omraden: alla\n  timeout: 120\n  pdf: false\n",
+        "  omraden: alla\n  timeout: 120\n  pdf: false\n  publicering: false\n",
         encoding="utf-8",
     )
     with cluster(tmp_path) as (address, procs):
@@ -159,7 +159,7 @@ def test_two_studies_on_a_real_cluster_survive_a_killed_worker(tmp_path):
     assert "försvann" in err and all(n in err for n in again)
     finished_on = {r["namn"]: int(r["arbetare"].split(":")[1]) for r in korning["rapporter"]}
     assert all(finished_on[n] != worker for n in again)  # finished on the other worker
-    index = (report_dir / "index.html").read_text(encoding="utf-8")
+    index = (report_dir / "korning.html").read_text(encoding="utf-8")  # the run log
     assert "försvann" in index and "Kördes om på en annan arbetare" in index
     for s in ("alfa", "beta"):
         assert "Spånga-Tensta 38000" in (report_dir / s / "profil_02.html").read_text(encoding="utf-8")

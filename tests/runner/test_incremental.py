@@ -82,6 +82,7 @@ korning:
   omraden: [rinkeby_kista, bromma]
   timeout: 120
   pdf: false
+  publicering: false
 {korning}
 """,
         encoding="utf-8",
@@ -216,7 +217,7 @@ def test_area_codes_are_made_safe_and_one_district_never_stops_the_batch(tmp_pat
     assert by_code["01"]["status"] == "fel" and by_code["01"]["fel"]["typ"] == "Skrivfel"
     assert result.record("studie")["status"] == "ok"
     assert {p.parent for p in tmp_path.rglob("*.html")} == {cfg.out_dir}  # nothing outside the report folder
-    index = (cfg.out_dir / "index.html").read_text(encoding="utf-8")
+    index = (cfg.out_dir / "korning.html").read_text(encoding="utf-8")  # the run log
     assert "Skrivfel" in index and "\x07" not in index and "c\\x07d" in index
     line = batch.progress_line(1, 1, by_code["c\x07d"])
     assert "\x07" not in line and "c\\x07d" in line
@@ -237,7 +238,7 @@ def test_many_studies_in_one_run(tmp_path):
     params = tmp_path / "params" / "m.yaml"
     params.write_text(
         'fran: "2012-01"\nkorning:\n  namn: m\n  studier: ["data/kommuner/*"]\n'
-        "  notebooks: [studie]\n  profil: profil\n  omraden: alla\n  pdf: false\n",
+        "  notebooks: [studie]\n  profil: profil\n  omraden: alla\n  pdf: false\n  publicering: false\n",
         encoding="utf-8",
     )
     cfg = load_params(params)
@@ -254,7 +255,7 @@ def test_many_studies_in_one_run(tmp_path):
     assert "Spånga-Tensta 38000" in (result.out_dir / "beta" / "profil_02.html").read_text(encoding="utf-8")
     run = json.loads(result.korning_json.read_text(encoding="utf-8"))
     assert set(run["studier"]) == {"alfa", "beta", "gamma"}
-    index = (result.out_dir / "index.html").read_text(encoding="utf-8")
+    index = (result.out_dir / "korning.html").read_text(encoding="utf-8")  # the run log
     assert "href='alfa/profil_02.html'" in index and "Studie gamma" in index
     # only one study changed: only its reports run
     beta = tmp_path / "data" / "kommuner" / "beta" / "omraden.csv"

@@ -112,7 +112,7 @@ def test_a_run_whose_publication_fails_the_audit_fails_its_reports(tmp_path, mon
         return {"fil": path, "antal": 1, "granskning": [finding]}
 
     monkeypatch.setattr(publish, "write_publication", fake)
-    result = batch.run_batch(load_params(make_project(tmp_path)), workers=1)
+    result = batch.run_batch(load_params(make_project(tmp_path, korning="  publicering: true")), workers=1)
     assert result.exit_code == 1 and result.audit == [f"publicering.json: {finding}"]
     assert {r["status"] for r in result.records} == {"fel"}
     out = result.out_dir

@@ -60,6 +60,8 @@ KORNING_KEYS = {
     "rapportmapp": "mapp för rapporterna (standard reports)",
     "kolada": "auto (standard): jämförelsen med andra kommuner (notebooks/kolada.ipynb) körs med när Koladas "
     "värden för kommunen finns sparade på datorn; false: aldrig",
+    "publicering": "true (standard): körningen skriver studiens publiceringspost (publicering.json) och granskar "
+    "röjandekontrollen; false: ingen post och ingen granskning (bara för test och felsökning)",
     "pdf": "true (standard): varje rapport skrivs också som PDF för utskrift (kräver Chromium); false: bara HTML",
 }
 """Keys allowed under ``korning:`` and what they mean (used in error messages)."""
@@ -106,6 +108,8 @@ class RunConfig:
     cache: bool = True
     kolada_note: str | None = None
     """Why the Kolada comparison is not in the run (None when it is, or was asked for by name)."""
+    publication: bool = True
+    """Write and audit each study's publication record after the reports (``runner.publish``)."""
     pdf: bool = True
     """Print every report page to a PDF beside it after the run (``runner.publish.print_pdfs``)."""
     restart_every: int = 20
@@ -313,6 +317,9 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
     pdf = korning.get("pdf", True)
     if not isinstance(pdf, bool):
         raise _fail(path, "korning.pdf", f"förväntade true eller false, fick {pdf!r}.")
+    publication = korning.get("publicering", True)
+    if not isinstance(publication, bool):
+        raise _fail(path, "korning.publicering", f"förväntade true eller false, fick {publication!r}.")
     reports_root = korning.get("rapportmapp")
     if reports_root is not None:
         if not isinstance(reports_root, str) or not reports_root.strip():
@@ -388,6 +395,7 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
         workers=workers,
         cache=cache,
         pdf=pdf,
+        publication=publication,
         kolada_note=kolada_note,
         restart_every=restart,
         reports_root=reports_root,

@@ -62,8 +62,9 @@ def print_pdfs(pages: list[Path], note: Callable[[str], None]) -> dict[Path, Pat
 
 
 def publishes(config: RunConfig) -> bool:
-    """True when the run's notebooks publish through disclosure control (declare ``min_cell``)."""
-    return any("min_cell" in declared for declared in config.declared.values())
+    """True when the run's notebooks publish through disclosure control (declare ``min_cell``) and
+    the params file does not turn the record off (``korning.publicering: false``)."""
+    return config.publication and any("min_cell" in declared for declared in config.declared.values())
 
 
 def write_publication(config: RunConfig, study: StudySpec, folder: Path) -> dict[str, Any]:
