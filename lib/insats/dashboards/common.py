@@ -12,6 +12,7 @@ from pathlib import Path
 
 import ipywidgets
 import pandas as pd
+from IPython import get_ipython
 
 from insats import charts, xlsx
 from insats.analysis.measures import (
@@ -379,9 +380,6 @@ list of districts draw the last one, not each on the way)."""
 
 def _io_loop():
     """The running kernel's event loop (tornado), or None outside a kernel (tests, scripts)."""
-    # IPython is loaded in every kernel; imported here so the module stays importable without one
-    from IPython import get_ipython
-
     shell = get_ipython()
     return getattr(getattr(shell, "kernel", None), "io_loop", None)
 
