@@ -219,6 +219,14 @@ def test_theme_graphics_colours_reach_3_to_1():
     assert low == {}
 
 
+def test_category_and_palette_colours_reach_3_to_1():
+    """The spending chart's category colours and the palette every other coloured legend draws from."""
+    colours = {**theme.CATEGORY_COLORS, **{f"palett {i}": c for i, c in enumerate(theme.PALETTE)}}
+    low = {k: round(contrast(c), 2) for k, c in colours.items() if contrast(c) < 3.0}
+    assert low == {}
+    assert len(set(theme.CATEGORY_COLORS.values())) == len(theme.CATEGORY_COLORS)  # one colour per category
+
+
 def test_capacity_reading_from_the_places():
     frame = pd.DataFrame(
         {

@@ -115,7 +115,7 @@ def test_compare_raw_and_adjusted_outcome(data):
     assert dash.matt == jamfor.OUTCOME_RAW and dash.adjust.layout.display is None
     dash.adjust.value = "justerad"
     assert dash.matt == jamfor.OUTCOME_ADJUSTED
-    assert "95 % KI, nedre" in dash.bars.table.columns
+    assert "95 % konfidensintervall, nedre" in dash.bars.table.columns
     dash.tabs.selected_index = 1
     assert dash.funnel.chart is None  # the ratio has no funnel; a Swedish note instead
     dash.measure.value = "erbjudande_andel"

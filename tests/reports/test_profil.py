@@ -279,14 +279,14 @@ def test_key_table_display(profiles):
         "Övriga områden",
         "Hela studien",
         "Plats (1 = högst)",
-        "Krympt skattning",
+        "Justerad för litet underlag",
         "95 % konfidensintervall",
         "Trattdiagram",
     ]
     row = t.loc["Andel avslut till arbete eller studier"]
     assert row["Område A"] == "100,0\u00a0%" and row["Övriga områden"] == "27,4\u00a0%"
     # two published areas: no rank interval can be estimated, and a share is never ranked on its raw value
-    assert row["Plats (1 = högst)"] == "–" and row["Krympt skattning"] == "–" and row["Trattdiagram"] == "Över 99,8 %"
+    assert row["Plats (1 = högst)"] == "–" and row["Justerad för litet underlag"] == "–" and row["Trattdiagram"] == "Över 99,8 %"
     assert t.loc["Antal insatser", "Plats (1 = högst)"] == "1 av 4"  # counts of interventions keep their rank
     assert row["95 % konfidensintervall"] == "83,9\u00a0% – 100,0\u00a0%"
     assert t.loc["Medel totalt (kr)", "Övriga områden"] == "80\u202f000\u00a0kr"
@@ -338,7 +338,7 @@ def test_shares_get_rank_intervals_and_shrunken_values_from_published_areas_only
     e = profil.key_figures(long, "e", measures=[m]).iloc[0]
     assert e["undertryckt"] and np.isnan(e["krympt"]) and np.isnan(e["plats_lo"]) and pd.isna(e["tratt"])
     row = profil.key_figure_table(profil.key_figures(long, "e", measures=[m]), "E").iloc[0]
-    assert row["Krympt skattning"] == ".." and row["Plats (1 = högst)"] == ".."
+    assert row["Justerad för litet underlag"] == ".." and row["Plats (1 = högst)"] == ".."
     # a suppressed row takes no part, whatever it holds
     other = long.copy()
     other.loc[(other["matt"] == m) & (other["omrade_kod"] == "e"), ["varde", "taljare", "namnare"]] = [0.9, 45, 50]

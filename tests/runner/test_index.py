@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import pytest
+
 from insats.runner.index import LOG_PAGE, read_report_page, render_front_page, render_index, write_index
 
 REPORT = """<!DOCTYPE html><html lang="sv"><head><title>x</title><style>h1 {{}}</style></head><body>
@@ -185,3 +187,46 @@ def test_run_log_escapes_text_from_data():
         }
     )
     assert "&lt;b&gt;" in page and "x&lt;y" in page and "cell 3" in page and "<script" not in page
+
+
+@pytest.mark.browser
+def test_front_page_and_run_log_are_accessible(tmp_path):
+    """The front page a reader starts from and the run log, opened in Chromium: axe-core finds nothing
+    serious, the language is Swedish, one h1, and every link can be reached with the keyboard."""
+    from tests.support.axe import assert_accessible
+    from tests.support.browser import offline_page
+
+    _report(tmp_path / "kartlaggning.html")
+    (tmp_path / "kartlaggning.pdf").write_bytes(b"%PDF-1.7")
+    profiles = [
+        {"namn": f"p{c}", "typ": "profil", "omrade": c, "omrade_namn": n, "html": "kartlaggning.html", "status": "ok"}
+        for c, n in (("01", "Östermalm"), ("02", "Bromma"))
+    ]
+    failed = {"namn": "q", "typ": "profil", "omrade": "03", "omrade_namn": "Kista", "html": None, "status": "fel"}
+    study = {
+        "namn": "kartlaggning",
+        "typ": "studie",
+        "html": "kartlaggning.html",
+        "status": "ok",
+        "parametrar": {"a": 1},
+    }
+    write_index(tmp_path / "index.html", _run([study, *profiles, failed]))
+    with offline_page() as page:
+        for name in ("index.html", LOG_PAGE):
+            page.goto((tmp_path / name).as_uri())
+            assert page.evaluate("document.documentElement.lang") == "sv"
+            assert page.evaluate("document.querySelectorAll('h1').length") == 1
+            assert_accessible(page, f"på {name}")
+            n_links = page.evaluate("document.querySelectorAll('a[href]').length")
+            assert n_links >= 1
+            reached = set()
+            for _ in range(n_links + 2):
+                page.keyboard.press("Tab")
+                href = page.evaluate("document.activeElement && document.activeElement.getAttribute('href')")
+                if href:
+                    reached.add(href)
+            hrefs = set(
+                page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))")
+            )
+            assert reached == hrefs
+        assert page.blocked == []

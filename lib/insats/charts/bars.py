@@ -28,8 +28,8 @@ from insats.charts.theme import (
     CATEGORY_COLORS,
     FOCUS_COLOR,
     MUTED_COLOR,
-    OKABE_ITO,
     OTHER_COLOR,
+    PALETTE,
     TOTAL_COLOR,
     UNIT_WORD,
     d3_format,
@@ -82,11 +82,11 @@ def ranked_bars(
                 areas[col] = areas["omrade_kod"].map(
                     dict(zip(src["omrade_kod"].astype(str), pd.to_numeric(src["varde"], errors="coerce")))
                 )
-            interval_note = "Linjerna: 95 % konfidensintervall (exakt Poisson)."
+            interval_note = "Linjerna: 95 % konfidensintervall."
         elif unit == "andel" and areas["taljare"].notna().any():
             lo, hi = wilson_interval(areas["taljare"].to_numpy(), areas["namnare"].to_numpy())
             areas["lo"], areas["hi"] = lo, hi
-            interval_note = "Linjerna: 95 % konfidensintervall (Wilson)."
+            interval_note = "Linjerna: 95 % konfidensintervall."
         areas.loc[areas["undertryckt"], ["lo", "hi"]] = np.nan
         if not areas["lo"].notna().any():
             interval_note = ""
@@ -246,7 +246,7 @@ def spending_bars(
         y_order = [n for n in y_order if n != central] + [central]
     present = [c for c in order if c in set(agg["kategori"])]
     domain = [contract.label("kategori_medel", c) for c in present]
-    colors = [CATEGORY_COLORS.get(c, OKABE_ITO[i % len(OKABE_ITO)]) for i, c in enumerate(present)]
+    colors = [CATEGORY_COLORS.get(c, PALETTE[i % len(PALETTE)]) for i, c in enumerate(present)]
     focus_name = area_names.get(str(focus)) if focus is not None else None
     value_field = "andel" if normalize else "belopp"
     x = alt.X(

@@ -16,8 +16,10 @@ from insats.text import MINUS, PERCENT_SEP, THOUSANDS_SEP, format_number
 THEME = "insats"
 """Name of the Altair theme registered by this module."""
 
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-"""Okabe & Ito (2008) colour-blind-safe categorical palette (blue first)."""
+PALETTE = ["#0072B2", "#C44E00", "#007F5F", "#AA3377", "#6B7A00", "#332288", "#882255", "#000000"]
+"""Categorical palette (blue first): Okabe & Ito's (2008) colour-blind-safe hues, darkened where
+needed so that every colour has at least 3:1 contrast against the white background (WCAG 2.1
+1.4.11, non-text contrast; the light blue, orange and yellow of the original have 1.3–2.3:1)."""
 
 BASE_COLOR = "#0072B2"
 """Bars and points when no area is in focus (Okabe–Ito blue)."""
@@ -32,19 +34,21 @@ MUTED_COLOR = "#666666"
 
 CATEGORY_COLORS: dict[str, str] = {
     "arbetstraning": "#0072B2",
-    "jobbsok_coachning": "#56B4E9",
+    "jobbsok_coachning": "#1B7F9E",
     "kurs": "#009E73",
-    "matchning": "#CC79A7",
-    "praktik_offentlig": "#E69F00",
-    "praktik_privat": "#F0E442",
+    "matchning": "#B8468F",
+    "praktik_offentlig": "#A06000",
+    "praktik_privat": "#6B7A00",
     "vagledning": "#332288",
     "kommunal_anstallning": "#882255",
     "feriejobb": "#D55E00",
-    "ovrigt": "#A6A6A6",
+    "ovrigt": "#767676",
     "administration": "#4D4D4D",
 }
 """A fixed colour per intervention category (``kategori_medel`` codes), the same in every chart;
-feriejobb has the strong vermillion so that it stands out (the kartläggning's point)."""
+feriejobb has the strong vermillion so that it stands out (the kartläggning's point). Every colour
+has at least 3:1 contrast against white (WCAG 2.1 1.4.11); neighbouring segments are also told apart
+by a white edge, the legend's order and the table under each chart."""
 
 NUMBER_LOCALE: dict = {
     "decimal": ",",
@@ -132,7 +136,7 @@ def theme_config() -> dict:
             "line": {"strokeWidth": 2.5},
             "point": {"size": 80, "filled": True},
             "rule": {"color": "#333333"},
-            "range": {"category": OKABE_ITO, "heatmap": {"scheme": "blues"}, "ramp": {"scheme": "blues"}},
+            "range": {"category": PALETTE, "heatmap": {"scheme": "blues"}, "ramp": {"scheme": "blues"}},
             "view": {"stroke": None, "continuousWidth": 520, "continuousHeight": 320},
             "timeFormat": "%Y-%m-%d",
         }

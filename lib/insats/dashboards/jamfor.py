@@ -52,7 +52,7 @@ def compare_table(long: pd.DataFrame, matt: str, omraden=None) -> pd.DataFrame:
     table = measure_table(long, matt, omraden=omraden)
     if matt == OUTCOME_ADJUSTED and {"justerat_utfall_oe_lo", "justerat_utfall_oe_hi"} <= set(long["matt"]):
         ci = measure_table(long, ["justerat_utfall_oe_lo", "justerat_utfall_oe_hi"], omraden=omraden, decimals=2)
-        ci.columns = ["95 % KI, nedre", "95 % KI, övre"]
+        ci.columns = ["95 % konfidensintervall, nedre", "95 % konfidensintervall, övre"]
         table = table.join(ci, how="left").fillna("")
         table.loc[table.iloc[:, 0] == SUPPRESSED, list(ci.columns)] = SUPPRESSED
     return table

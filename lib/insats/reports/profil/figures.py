@@ -373,7 +373,7 @@ def key_figure_table(figures: pd.DataFrame, name: str) -> pd.DataFrame:
                 "Övriga områden": _cell(r["ovriga_varde"], r["ovriga_undertryckt"], unit),
                 "Hela studien": _cell(r["alla_varde"], r["alla_undertryckt"], unit),
                 "Plats (1 = högst)": rank,
-                "Krympt skattning": SUPPRESSED
+                "Justerad för litet underlag": SUPPRESSED
                 if r["undertryckt"]
                 else (format_value(r["krympt"], unit) if np.isfinite(r["krympt"]) else NOT_APPLICABLE),
                 "95 % konfidensintervall": interval,
@@ -386,7 +386,7 @@ def key_figure_table(figures: pd.DataFrame, name: str) -> pd.DataFrame:
         "Övriga områden",
         "Hela studien",
         "Plats (1 = högst)",
-        "Krympt skattning",
+        "Justerad för litet underlag",
         "95 % konfidensintervall",
         "Trattdiagram",
     ]

@@ -90,8 +90,8 @@ class Profile:
             f"*Övriga områden* = hela studien utom {self.namn} (för medel ingår centrala medel). "
             f"{NOT_APPLICABLE} = kan inte beräknas eller gäller inte måttet. Konfidensintervall och "
             "trattdiagram gäller andelar av personer och deras deltaganden. För andelar är platsen ett intervall: "
-            "den plats området har med 95 % säkerhet när slumpen räknas in, och *Krympt skattning* är områdets "
-            "andel dragen mot hela studiens, mer ju färre personer den bygger på. Trattdiagrammets gränser tar "
+            "den plats området har med 95 % säkerhet när slumpen räknas in, och *Justerad för litet underlag* är "
+            "områdets andel dragen mot hela studiens, mer ju färre personer den bygger på. Trattdiagrammets gränser tar "
             "hänsyn till att områden alltid skiljer sig något åt (justerade för överspridning)."
         )
         empty = self.figures.loc[self._empty(), "benamning"]
