@@ -185,6 +185,36 @@ def test_regi_and_organisation(survey):
     assert shown.loc["Område B", "LOV-utförare"] == format_number(5 / 11, 0, percent=True)
 
 
+def test_who_runs_what_and_the_organisation_sentences(survey):
+    # open places that count as intervention, by hand: a: arbetsträning egen 10, kurs upphandlad 10;
+    # b: kurs LOV 5, feriejobb egen 6; CENTRAL: praktik privat egen_central 8 (39 in all)
+    wide = K.who_runs_what(survey, FRAN, TILL)
+    assert list(wide.index) == ["arbetstraning", "kurs", "praktik_privat", "feriejobb", "Totalt"]
+    assert list(wide.columns) == ["egen_omrade", "egen_central", "upphandlad", "lov", "Totalt"]
+    assert wide.loc["kurs", "upphandlad"] == 10 and wide.loc["kurs", "lov"] == 5 and wide.loc["kurs", "Totalt"] == 15
+    assert wide.loc["Totalt", "Totalt"] == 39 and wide.loc["Totalt", "egen_omrade"] == 16
+    shown = K.who_runs_what_display(wide)
+    assert shown.loc["Kurs", "LOV-utförare"] == "5" and shown.loc["Kurs", "Egen regi, området"] == "–"
+    text = " ".join(K.organisation_sentences(survey, FRAN, TILL))
+    assert "vanligaste formen i 2 av 2 områden med egna insatser" in text  # a (a tie counts) and b; c has none
+    assert f"8 av 39 platser ({format_number(8 / 39, 0, percent=True)})" in text
+    assert "Ingen insats i underlaget drivs tillsammans med Arbetsförmedlingen" in text
+    # with an intervention run together with Arbetsförmedlingen in C
+    frames = survey_frames()
+    extra = frames["insatser"].iloc[[0]].assign(insats_id="i8", omrade_kod="c", regi="arbetsformedlingen", platser=3)
+    frames["insatser"] = pd.concat([frames["insatser"], extra], ignore_index=True)
+    with_af = Study.from_frames(**frames)
+    text = " ".join(K.organisation_sentences(with_af, FRAN, TILL))
+    assert "tillsammans med Arbetsförmedlingen finns i Område C, med 3 platser" in text
+    assert f"({format_number(3 / 42, 1, percent=True)} av alla)" in text
+    section = K.section_organisation(with_af, FRAN, TILL)
+    assert (
+        "Med Arbetsförmedlingen"
+        in section.tables["Vem driver vilka insatser? Platser per kategori och regi, hela studien"].columns
+    )
+    assert "Arbetsförmedlingen finns i Område C" in " ".join(section.notes)
+
+
 # --------------------------------------------------------------------------- medel and feriejobb
 
 

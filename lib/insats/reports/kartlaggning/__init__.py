@@ -60,6 +60,7 @@ from insats.reports.kartlaggning.utbud import (
     gaps_table,
     open_places,
     organisation_display,
+    organisation_sentences,
     organisation_table,
     place_matrix,
     regi_matrix,
@@ -68,6 +69,8 @@ from insats.reports.kartlaggning.utbud import (
     section_utbud,
     size_and_breadth,
     size_breadth_sentence,
+    who_runs_what,
+    who_runs_what_display,
 )
 from insats.reports.kartlaggning.utfall import (
     differing_areas,
@@ -113,6 +116,7 @@ __all__ = [
     "model_sentences",
     "open_places",
     "organisation_display",
+    "organisation_sentences",
     "organisation_table",
     "outcome_sentences",
     "period_years",
@@ -143,4 +147,6 @@ __all__ = [
     "trend_sentence",
     "uncomputable_measures",
     "uncomputable_table",
+    "who_runs_what",
+    "who_runs_what_display",
 ]

@@ -27,10 +27,11 @@ from insats.reports.kartlaggning.common import (
     _names,
     _omraden,
     _published_areas,
+    join_names,
     present,
     sectioned,
 )
-from insats.reports.render import Note
+from insats.reports.render import Note, Table
 from insats.text import format_number
 
 # --------------------------------------------------------------------------- utbud
@@ -219,13 +220,92 @@ def organisation_display(org: pd.DataFrame, study: Study) -> pd.DataFrame:
     return shown
 
 
+def who_runs_what(study: Study, start, end) -> pd.DataFrame:
+    """Places by category (rows, code-list order, only categories with places, then ``Totalt``) and
+    regi (columns, only regi forms with places, then ``Totalt``), over the whole study including
+    central interventions: which kind of unit runs which kind of intervention."""
+    places = open_places(study, start, end)
+    wide = places.pivot_table(
+        index="kategori", columns="regi", values="platser", aggfunc="sum", fill_value=0.0, observed=True
+    )
+    rows = [c for c in contract.codes("kategori") if c in wide.index]
+    cols = [c for c in contract.codes("regi") if c in wide.columns and wide[c].sum() > 0]
+    wide = wide.reindex(index=rows, columns=cols, fill_value=0.0).astype(float)
+    wide["Totalt"] = wide.sum(axis=1)
+    wide.loc["Totalt"] = wide.sum(axis=0)
+    return wide
+
+
+def who_runs_what_display(wide: pd.DataFrame) -> pd.DataFrame:
+    """``who_runs_what`` with Swedish labels and whole numbers ("–" where a regi has no places)."""
+    shown = wide.map(lambda v: format_number(v) if v > 0 else "–")
+    shown.index = [r if r == "Totalt" else contract.label("kategori", r) for r in wide.index]
+    shown.index.name = "Kategori"
+    shown.columns = [c if c == "Totalt" else contract.label("regi", c) for c in wide.columns]
+    return shown
+
+
+def organisation_sentences(study: Study, start, end) -> list[str]:
+    """Plain-Swedish reading of the organisation: which regi dominates in the districts, how much of
+    the utbud the central unit (jobbtorg) runs, and where interventions are run together with
+    Arbetsförmedlingen (places of interventions, not persons: nothing here needs protecting)."""
+    m = regi_matrix(study, start, end)
+    names = _names(study)
+    areas = [a for a in m.index if a != CENTRAL]
+    total = float(m.to_numpy().sum())
+    if total <= 0:
+        return []
+    out = []
+    own = [a for a in areas if m.loc[a].sum() > 0 and m.loc[a, "egen_omrade"] == m.loc[a].max()]
+    with_places = [a for a in areas if m.loc[a].sum() > 0]
+    if with_places:
+        out.append(
+            f"Egen regi i stadsdelen är den vanligaste formen i {len(own)} av {len(with_places)} områden med egna "
+            "insatser."
+        )
+    central = float(m.loc[CENTRAL].sum()) if CENTRAL in m.index else 0.0
+    if central > 0:
+        out.append(
+            f"Centralt (t.ex. jobbtorg) drivs {format_number(central)} av {format_number(total)} platser "
+            f"({format_number(central / total, 0, percent=True)}); de står till alla stadsdelars förfogande."
+        )
+    else:
+        out.append("Inga centrala insatser finns i underlaget: varje område står för hela sitt utbud.")
+    af = m["arbetsformedlingen"] if "arbetsformedlingen" in m.columns else pd.Series(0.0, index=m.index)
+    af_areas = [a for a in m.index if af[a] > 0]
+    if af_areas:
+        listed = join_names(["centralt" if a == CENTRAL else names.get(a, a) for a in af_areas])
+        out.append(
+            f"Insatser som drivs tillsammans med Arbetsförmedlingen finns i {listed}, med "
+            f"{format_number(float(af.sum()))} platser ({format_number(float(af.sum()) / total, 1, percent=True)} "
+            "av alla). Övrig samverkan med Arbetsförmedlingen, som gemensam planering eller kartläggning, syns "
+            "inte i insatsregistret."
+        )
+    else:
+        out.append(
+            "Ingen insats i underlaget drivs tillsammans med Arbetsförmedlingen. Det betyder inte att samverkan "
+            "saknas, bara att den inte syns som en egen insats i insatsregistret."
+        )
+    return out
+
+
 @sectioned
 def section_organisation(study: Study, start, end) -> list[Any]:
-    """Regi per area: the table of ``organisation_display``."""
+    """Regi per area (``organisation_display``), which regi runs which kind of intervention
+    (``who_runs_what``) and the sentences of ``organisation_sentences``."""
     missing = _missing(study, ["insatser"], "Organisationen")
     if missing:
         return missing
-    return [organisation_display(organisation_table(study, start, end), study)]
+    items: list[Any] = [organisation_display(organisation_table(study, start, end), study)]
+    wide = who_runs_what(study, start, end)
+    if len(wide) > 1:
+        items.append(
+            Table("Vem driver vilka insatser? Platser per kategori och regi, hela studien", who_runs_what_display(wide))
+        )
+    sentences = organisation_sentences(study, start, end)
+    if sentences:
+        items.append(Note(" ".join(sentences)))
+    return items
 
 
 @sectioned
