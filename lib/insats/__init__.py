@@ -1,8 +1,16 @@
 """insats: evaluate labour-market interventions for people on social assistance, per district."""
 
 import importlib
+import sys
 
 __version__ = "0.1.0"
+
+# jsonschema (which altair imports) adds an IRI format check when the optional package
+# ``rfc3987_syntax`` is installed, as it is here through jupyter_events; importing that package
+# compiles an Earley grammar, about 1 s of every kernel's start (a third of its imports), for a check
+# that no schema insats validates uses. Unless something has imported it already, it is marked absent
+# so that jsonschema skips that one format (benchmarks/imports.py measures the difference).
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 # The public API, imported on first use so that `insats --help` and kernel start stay quick.
 _API = {

@@ -286,7 +286,11 @@ def test_key_table_display(profiles):
     row = t.loc["Andel avslut till arbete eller studier"]
     assert row["Område A"] == "100,0\u00a0%" and row["Övriga områden"] == "27,4\u00a0%"
     # two published areas: no rank interval can be estimated, and a share is never ranked on its raw value
-    assert row["Plats (1 = högst)"] == "–" and row["Justerad för litet underlag"] == "–" and row["Trattdiagram"] == "Över 99,8 %"
+    assert (
+        row["Plats (1 = högst)"] == "–"
+        and row["Justerad för litet underlag"] == "–"
+        and row["Trattdiagram"] == "Över 99,8 %"
+    )
     assert t.loc["Antal insatser", "Plats (1 = högst)"] == "1 av 4"  # counts of interventions keep their rank
     assert row["95 % konfidensintervall"] == "83,9\u00a0% – 100,0\u00a0%"
     assert t.loc["Medel totalt (kr)", "Övriga områden"] == "80\u202f000\u00a0kr"

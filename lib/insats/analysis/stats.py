@@ -25,9 +25,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats as _st
 from scipy.optimize import brentq
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 from insats.errors import UsageError
@@ -222,7 +223,7 @@ def _expit(eta):
 def _fit_logistic(x: pd.DataFrame, succ: np.ndarray, trials: np.ndarray):
     """Binomial GLM (logit) on covariate cells: successes/trials per row of ``x``."""
     endog = np.column_stack([succ, trials - succ])
-    return sm.GLM(endog, x, family=sm.families.Binomial()).fit()
+    return GLM(endog, x, family=families.Binomial()).fit()
 
 
 def c_statistic(score, successes, trials) -> float:
@@ -295,8 +296,8 @@ def _model_checks(x, succ, trials, p_hat, fold_cells, folds: int) -> dict:
         out["c_statistic_cv"] = c_statistic(p_cv, fs[ok], ft[ok])
         slope_fit = _fit_logistic(pd.DataFrame({"const": 1.0, "lp": lp}), fs[ok], ft[ok])
         out["calibration_slope_cv"] = float(slope_fit.params["lp"])
-        large = sm.GLM(
-            np.column_stack([fs[ok], ft[ok] - fs[ok]]), np.ones((ok.sum(), 1)), family=sm.families.Binomial(), offset=lp
+        large = GLM(
+            np.column_stack([fs[ok], ft[ok] - fs[ok]]), np.ones((ok.sum(), 1)), family=families.Binomial(), offset=lp
         ).fit()
         out["calibration_in_the_large_cv"] = float(large.params[0])
         out["folds"] = folds
