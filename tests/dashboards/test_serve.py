@@ -473,3 +473,64 @@ def test_pool_kernels_run_below_normal_priority():
         proc.wait()
     assert server.lower_priority(None) is False
     assert server.lower_priority(proc) is False  # gone
+
+
+def test_the_pool_is_refilled_once_the_viewers_have_arrived():
+    """A hand-out's replacement waits until no page has taken a kernel for ``refill_quiet`` s, and
+    starts at once when the pool has no started kernel left; waiting entries hold no kernel and are
+    not counted as pool kernels being started (which would hide viewers from the cap)."""
+    import asyncio
+
+    server = pytest.importorskip("insats.dashboards.server")
+
+    class Preheating(server.ViewerKernelManager):  # the shape of Voila's pre-heating subclass
+        async def get_rendered_notebook(self, notebook_name, **kwargs):
+            self._pools[notebook_name].pop(0)
+            return "side"
+
+        async def _initialize(self, notebook_name, *args, **kwargs):
+            self.started.append(notebook_name)
+            return {"kernel_id": f"k{len(self.started)}"}
+
+    async def scenario():
+        km = Preheating(refill_quiet=0.4)
+        km.started = []
+        loop = asyncio.get_running_loop()
+
+        def ready():
+            f = loop.create_future()
+            f.set_result({"kernel_id": "ready"})
+            return f
+
+        # start-up: nothing handed out yet, the pool fills at once
+        first = loop.create_task(km._initialize("nb"))
+        await first
+        assert km.started == ["nb"] and km.refill_allowed("nb")
+        km._pools = {"nb": [ready(), ready()]}
+        assert await km.get_rendered_notebook("nb") == "side"  # a viewer takes one; one is left
+        refill = loop.create_task(km._initialize("nb"))
+        km._pools["nb"].append(refill)
+        await asyncio.sleep(0.15)
+        assert km.started == ["nb"] and km.refill_waiting() == 1  # waits: another viewer may be arriving
+        assert km.pool_starting() == 0  # the waiting entry has no kernel
+        await asyncio.sleep(0.5)
+        assert km.started == ["nb", "nb"] and km.refill_waiting() == 0  # quiet for 0.4 s: started
+        # the last started kernel is taken: the replacement starts at once, whatever the pause
+        km._pools = {"nb": [ready()]}
+        await km.get_rendered_notebook("nb")
+        assert km.started_in_pool("nb") == 0 and km.refill_allowed("nb")
+        await loop.create_task(km._initialize("nb"))
+        assert km.started == ["nb", "nb", "nb"]
+        # refill_quiet 0: Voila's own behaviour
+        km.refill_quiet = 0
+        km._pools = {"nb": [ready(), ready()]}
+        await km.get_rendered_notebook("nb")
+        assert km.refill_allowed("nb")
+
+    asyncio.run(scenario())
+
+
+def test_without_pre_heating_nothing_is_wrapped():
+    server = pytest.importorskip("insats.dashboards.server")
+    km = server.ViewerKernelManager()
+    assert "_initialize" not in vars(km) and km.refill_waiting() == 0 and km.pool_starting() == 0

@@ -28,9 +28,11 @@ load benchmark; it holds no data.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import re
+import time
 from typing import ClassVar
 
 import jinja2
@@ -38,7 +40,7 @@ import psutil
 import tornado.web
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.utils import url_path_join
-from traitlets import Dict, Integer, List, Unicode, default
+from traitlets import Dict, Float, Integer, List, Unicode, default
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
@@ -60,6 +62,10 @@ POOL_NICE = 10
 """Scheduling priority (Unix nice) of pre-started kernels: refilling the pool runs on idle CPU
 and never slows down a page that a viewer is waiting for (a kernel started for a request, the
 server itself). A pre-started kernel keeps it when handed to a viewer; so do all its peers."""
+
+REFILL_QUIET_SECONDS = 20.0
+"""Seconds without a hand-out before Voila's pool is refilled (``ViewerKernelManager.refill_quiet``):
+viewers arriving together get the processor first; the replacements start once they have settled."""
 
 NEVER_CONNECTED_GRACE = 120
 """Seconds a kernel handed to a page may wait for that page to connect (rendering on a busy
@@ -90,6 +96,11 @@ class ViewerKernelManager(AsyncMappingKernelManager):
         config=True,
         help="Seconds an open page may go unused before its kernel is shut down (0: never).",
     )
+    refill_quiet = Float(
+        REFILL_QUIET_SECONDS,
+        config=True,
+        help="Seconds without a hand-out before the pool is refilled, unless no started kernel is left in it.",
+    )
 
     @default("cull_idle_timeout")
     def _default_cull_idle_timeout(self) -> int:
@@ -107,6 +118,62 @@ class ViewerKernelManager(AsyncMappingKernelManager):
         self.clock = _utcnow
         """The time now (UTC); tests replace it."""
         self._pooled_since: dict[str, dt.datetime] = {}
+        self._last_handout: float | None = None
+        self._refill_waiting = 0
+        self._wrap_preheating()
+
+    # ---- refilling the pool when the viewers have arrived
+    def _wrap_preheating(self) -> None:
+        """Voila's pre-heating subclass (made by ``voila_kernel_manager_factory`` around this class)
+        refills the pool at once after every hand-out. When a whole nämnd opens the dashboard within
+        a minute, ten replacements starting together take the processor from the ten kernels the
+        viewers are using. Its two methods are wrapped here, on the instance (the subclass's own
+        methods would shadow any defined on this base class): a hand-out is noted, and a refill
+        waits until ``refill_quiet`` seconds have passed without one — or starts at once when the
+        pool has no started kernel left, so that the next viewer never waits for the pause."""
+        handout = getattr(self, "get_rendered_notebook", None)
+        initialize = getattr(self, "_initialize", None)
+        if handout is None or initialize is None:  # not pre-heating: nothing is refilled
+            return
+
+        async def get_rendered_notebook(*args, **kwargs):
+            self._last_handout = time.monotonic()
+            return await handout(*args, **kwargs)
+
+        async def _initialize(notebook_name, *args, **kwargs):
+            await self.until_refill_allowed(notebook_name)
+            return await initialize(notebook_name, *args, **kwargs)
+
+        self.get_rendered_notebook = get_rendered_notebook
+        self._initialize = _initialize
+
+    def started_in_pool(self, notebook_name: str) -> int:
+        """Kernels of ``notebook_name``'s pool that have started (a page can be handed one)."""
+        pool = getattr(self, "_pools", {}).get(notebook_name, [])
+        return sum(1 for t in pool if t.done() and not t.cancelled() and t.exception() is None)
+
+    def refill_allowed(self, notebook_name: str, now: float | None = None) -> bool:
+        """True when a pool kernel may be started now: at start-up (nothing handed out yet), after
+        ``refill_quiet`` s without a hand-out, or when ``notebook_name``'s pool has no started kernel."""
+        if self._last_handout is None or self.refill_quiet <= 0:
+            return True
+        quiet = (time.monotonic() if now is None else now) - self._last_handout
+        return quiet >= self.refill_quiet or self.started_in_pool(notebook_name) == 0
+
+    async def until_refill_allowed(self, notebook_name: str, poll: float = 0.5) -> None:
+        """Wait until ``refill_allowed``; counted in ``refill_waiting`` meanwhile."""
+        if self.refill_allowed(notebook_name):
+            return
+        self._refill_waiting += 1
+        try:
+            while not self.refill_allowed(notebook_name):
+                await asyncio.sleep(poll)
+        finally:
+            self._refill_waiting -= 1
+
+    def refill_waiting(self) -> int:
+        """Pool entries waiting for the viewers' arrivals to quieten before their kernel starts."""
+        return self._refill_waiting
 
     # ---- what is pre-started, what is a viewer's
     def _pool_tasks(self) -> list:
@@ -145,8 +212,9 @@ class ViewerKernelManager(AsyncMappingKernelManager):
         return out
 
     def pool_starting(self) -> int:
-        """Pool kernels being started (their id is not known yet)."""
-        return sum(1 for task in self._pool_tasks() if not task.done())
+        """Pool kernels being started (their id is not known yet); entries still waiting to start
+        (``refill_waiting``) have no kernel and are not counted."""
+        return max(0, sum(1 for task in self._pool_tasks() if not task.done()) - self._refill_waiting)
 
     def viewer_kernel_ids(self) -> set[str]:
         """Kernels handed to a page (or started for one): every kernel not in the pool."""
@@ -364,6 +432,7 @@ class StatusHandler(tornado.web.RequestHandler):
             "kernels": len(km.list_kernel_ids()),
             "pooled": len(pooled),
             "pool_starting": km.pool_starting(),
+            "pool_waiting": km.refill_waiting(),
             "pool_rendered": km.pool_rendered(),
             "pool_running": km.pool_running(),
             "viewers": km.viewer_count(),
