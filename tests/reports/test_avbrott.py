@@ -151,3 +151,24 @@ def test_sundbyberg_dropouts_agree_with_raw_tables(sbg_section):
     captions = [b.caption for b in sec.blocks if hasattr(b, "caption")]
     assert any(c.startswith("Andel avbrott bland avslutade deltaganden") for c in captions)
     assert "Efter ett avbrott: ny insats och ekonomiskt bistånd" in captions
+
+
+def test_a_small_count_on_one_side_hides_the_row_on_both():
+    t = pd.DataFrame(
+        {
+            "krav": ["med", "utan", ALLA],
+            "k_fore": [10.0, 6.0, 16.0],
+            "n_fore": [50.0, 40.0, 90.0],
+            "k_efter": [1.0, 0.0, 1.0],  # one drop-out after in "med": hidden before too
+            "n_efter": [30.0, 0.0, 30.0],
+        }
+    )
+    assert list(A.small_on_either_side(t, 5)) == [True, False, True]
+    t.loc[1, "n_fore"] = 8.0  # 8 − 6 = 2 ended without drop-out
+    assert list(A.small_on_either_side(t, 5)) == [True, True, True]
+    # in the section: with min_cell 5 nothing of the small study's before/after table is shown
+    ctx = U.make_context(small_study(), "2016-01", "2016-12", min_cell=5)
+    sec = U.section_attendance(ctx, None, "2016-03-01", min_cell=5)
+    table = next(b.frame for b in sec.blocks if getattr(b, "caption", "").startswith("Andel avbrott"))
+    assert table.drop(columns=[""]).isin(["..", ""]).all().all()
+    assert "avbrott_skillnad" not in sec.findings

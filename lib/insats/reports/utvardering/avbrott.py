@@ -52,6 +52,7 @@ __all__ = [
     "dropout_sentence",
     "followup_table",
     "section_dropouts",
+    "small_on_either_side",
 ]
 
 NEW_INTERVENTION_DAYS = 90
@@ -169,6 +170,16 @@ def followup_table(after: pd.DataFrame, flag: str, ok: str) -> pd.DataFrame:
     return _with_wilson(pd.DataFrame(rows))
 
 
+def small_on_either_side(t: pd.DataFrame, min_cell: int) -> np.ndarray:
+    """Rows of a ``dropout_by_period`` table with a count of 1 … min_cell − 1 before or after (drop-outs,
+    ended, or ended without drop-out). Before + after is the group's ended participations (for all: a
+    count the outcome measures publish), so a small count on one side would follow from the other; such a
+    row is hidden on both sides."""
+    counts = [t[c] for c in ("k_fore", "n_fore", "k_efter", "n_efter")]
+    counts += [t["n_fore"] - t["k_fore"], t["n_efter"] - t["k_efter"]]
+    return np.logical_or.reduce([((c >= 1) & (c < min_cell)).to_numpy() for c in counts])
+
+
 def _cell(value: float, hidden: bool, fmt) -> str:
     if hidden:
         return SUPPRESSED
@@ -198,6 +209,7 @@ def section_dropouts(s: Section, ctx: Context, reform_datum, *, min_cell: int = 
         return
     t = dropout_by_period(frame)
     t["namn"] = [("Alla" if k == ALLA else REQUIREMENT_GROUPS[k]) for k in t["krav"]]
+    t["undertryckt"] = small_on_either_side(t, min_cell)
     fore = protect_shares(t, min_cell, key="krav", num="k_fore", den="n_fore", count="avbrott_fore")
     efter = protect_shares(t, min_cell, key="krav", num="k_efter", den="n_efter", count="avbrott_efter")
     hf, he = fore["undertryckt"].to_numpy(bool), efter["undertryckt"].to_numpy(bool)
