@@ -105,7 +105,7 @@ def flow_counts(long: pd.DataFrame) -> dict[str, float] | None:
 TAB_CALLS = {
     "erbjudande": lambda U, ctx, res, reform, mc: U.section_offer(ctx, res.table, min_cell=mc),
     "narvarokrav": lambda U, ctx, res, reform, mc: U.section_attendance(ctx, res.table, reform, min_cell=mc),
-    "valfrihet": lambda U, ctx, res, reform, mc: U.section_lov(ctx, res.table, min_cell=mc),
+    "valfrihet": lambda U, ctx, res, reform, mc: U.section_lov(ctx, res.table, min_cell=mc, reform_datum=reform),
     "resultat": lambda U, ctx, res, reform, mc: U.section_interventions(ctx, res.table, min_cell=mc),
     "en_vag_in": lambda U, ctx, res, reform, mc: U.section_path(ctx, res.raw, min_cell=mc),
 }

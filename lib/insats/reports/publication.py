@@ -129,7 +129,13 @@ def register_evaluation(pub: Publication, evaluation: dict[str, Any]) -> None:
     evaluation_module.section_offer(ctx, raw, min_cell=min_cell)
     if evaluation.get("reform_datum"):
         evaluation_module.section_attendance(ctx, raw, evaluation["reform_datum"], min_cell=min_cell)
-    evaluation_module.section_lov(ctx, raw, min_cell=min_cell, lov_min_deltagare=evaluation["lov_min_deltagare"])
+    evaluation_module.section_lov(
+        ctx,
+        raw,
+        min_cell=min_cell,
+        lov_min_deltagare=evaluation["lov_min_deltagare"],
+        reform_datum=evaluation.get("reform_datum"),
+    )
     evaluation_module.section_interventions(ctx, raw, min_cell=min_cell)
     evaluation_module.section_path(ctx, raw, min_cell=min_cell)
 

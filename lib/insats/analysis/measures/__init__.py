@@ -61,7 +61,7 @@ from insats.analysis.measures.registry import (
     labels_table,
     measure_label,
 )
-from insats.analysis.measures.utfall import ended_participations
+from insats.analysis.measures.utfall import aid_after_end, ended_participations
 
 __all__ = [
     "COLUMNS",
@@ -75,6 +75,7 @@ __all__ = [
     "Measure",
     "MeasureResult",
     "Params",
+    "aid_after_end",
     "compute_measures",
     "default_period",
     "ended_participations",

@@ -47,15 +47,26 @@ def utfall_sjalvforsorjning_andel(ctx: Context) -> pd.DataFrame:
     """Follow-up months are the ``uppfoljning_manader`` calendar months after the end month;
     they must all be inside the data (on or before the last ``bistand`` month)."""
     q = ended_participations(ctx)
+    inside, any_aid = aid_after_end(ctx, q)
+    return per_area(ctx, q["area"].to_numpy()[inside], ~any_aid[inside], np.ones(int(inside.sum())))
+
+
+def aid_after_end(ctx: Context, q: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """For ended participations ``q`` (rows of ``ctx.participations`` with ``slut``, ``pos`` ≥ 0): whether the
+    ``uppfoljning_manader`` calendar months after the end month are all inside the data (``inside``), and
+    whether the person has assistance in any of them (``any_aid``; False where not inside). The rule of
+    utfall_sjalvforsorjning_andel (without assistance = not ``any_aid``)."""
     k = ctx.params.uppfoljning_manader
-    t_end = np.asarray(ctx.month_index(q["slut"]))
+    t_end = np.asarray(ctx.month_index(q["slut"]), dtype=np.int64)
     inside = (t_end + k <= ctx.n_months - 1) & (t_end + 1 >= 0)
-    q, t_end = q[inside], t_end[inside]
-    pos = q["pos"].to_numpy()
-    any_aid = np.zeros(len(q), bool)
+    pos = q["pos"].to_numpy()[inside]
+    t = t_end[inside]
+    hit = np.zeros(len(pos), bool)
     for j in range(1, k + 1):
-        any_aid |= ctx.panel[pos, t_end + j]
-    return per_area(ctx, q["area"].to_numpy(), ~any_aid, np.ones(len(q)))
+        hit |= ctx.panel[pos, t + j]
+    any_aid = np.zeros(len(q), bool)
+    any_aid[inside] = hit
+    return inside, any_aid
 
 
 @register(

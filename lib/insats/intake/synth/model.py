@@ -140,6 +140,10 @@ ATTENDANCE = {
     "sundbyberg": {"fore_reform": 0.70, "efter_reform": 0.82},
 }
 VAGIN = {"hel": 0.70, "delvis": 0.50}
+AVBROTT = {"fore_reform": 0.30, "efter_reform_med_narvarokrav": 0.40}
+"""Share ``avbrott`` among unsuccessful endings (avslut other than arbete/studier). Sundbyberg: from
+``efter_reform_med_narvarokrav`` for participations started on or after the reform in interventions with
+närvarokrav (``tables._plant_avbrott``); Stockholm: ``fore_reform`` throughout."""
 REFORM = "2016-01-01"
 MAX_LINE = 400_000_000  # kr: the largest spending line (see medel_table)
 
@@ -266,7 +270,8 @@ def planted_effects(kind: str) -> dict:
     that a recipient in hinder group arbetsloshet gets any participation, per area; other groups
     times a factor — the measure ``erbjudande_andel``, within 90 days, comes out lower), ``narvaro_medel``,
     ``lov_andel_valt``, ``andel_lamnar_bistand_efter_arbete_studier``; Sundbyberg also
-    ``vagin_andel_insats_90_dagar`` and ``bedomning_dagar``.
+    ``vagin_andel_insats_90_dagar``, ``bedomning_dagar``, ``reform_datum`` and
+    ``avbrott_andel_av_avslut_utan_arbete_studier`` (the planted rise in drop-outs after the reform).
     """
     check_kind(kind)
     cat_order = sorted(CATEGORY_EFFECTS, key=lambda c: -CATEGORY_EFFECTS[c])
@@ -295,6 +300,11 @@ def planted_effects(kind: str) -> dict:
         out["vagin_andel_insats_90_dagar"] = dict(VAGIN)
         out["bedomning_dagar"] = {"fordelning": "gamma(2, 12)", "median_ungefar": 20, "andel_aldrig": 0.07}
         out["reform_datum"] = REFORM
+        out["avbrott_andel_av_avslut_utan_arbete_studier"] = {
+            **AVBROTT,
+            "anmarkning": "deltaganden som började från reformdatum i insatser med närvarokrav; andelen avbrott "
+            "bland alla avslutade blir lägre (en del avslutas till arbete eller studier)",
+        }
     return out
 
 

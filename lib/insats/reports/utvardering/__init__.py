@@ -12,7 +12,9 @@ Areas (``docs/design.md``, Sundbyberg's utvärdering):
 
 1. *Alla erbjuds en insats* — ``offer_frame``, ``offer_rates``, ``capacity_gap``.
 2. *Närvarokrav* — ``attendance_frame``, ``attendance_by``, ``monthly_attendance``,
-   ``interrupted_time_series`` (``insats.analysis.its``), ``attendance_verdict``.
+   ``interrupted_time_series`` (``insats.analysis.its``), ``attendance_verdict``; drop-outs before and after
+   the requirement and what follows them in ``avbrott`` (``dropout_frame``, ``dropout_by_period``,
+   ``after_dropout``).
 3. *Valfrihet och LOV* — ``has_lov``, ``providers_per_category``, ``lov_volume``, ``chosen_by_provider``,
    ``outcomes_by_group``, ``lov_questions``.
 4. *Dagens insatser* — ``intervention_outcomes``, ``cost_per_outcome``; outcomes per group with the
@@ -21,12 +23,13 @@ Areas (``docs/design.md``, Sundbyberg's utvärdering):
 
 Definitions reuse ``insats.analysis.measures`` (``Context``, ``ended_participations``, ``outcome_frame``
 and the measures' definitions); choices this module makes are in the docstrings and in
-``docs/antaganden.md`` (rows U1–U10 and S1–S18).
+``docs/antaganden.md`` (rows U1–U17 and S1–S21).
 """
 
 from __future__ import annotations
 
 from insats.reports.render import Section, show
+from insats.reports.utvardering.avbrott import after_dropout, dropout_by_period, dropout_frame
 from insats.reports.utvardering.common import (
     AGE_GROUPS,
     DAYS_PER_MONTH,
@@ -81,6 +84,7 @@ __all__ = [
     "Recommendation",
     "Section",
     "adjusted_flags",
+    "after_dropout",
     "all_findings",
     "attendance_by",
     "attendance_frame",
@@ -88,6 +92,8 @@ __all__ = [
     "capacity_gap",
     "chosen_by_provider",
     "cost_per_outcome",
+    "dropout_by_period",
+    "dropout_frame",
     "format_shown",
     "has_lov",
     "interrupted_time_series",

@@ -68,6 +68,25 @@ def _participations(ctx: Context) -> pd.DataFrame:
     return p
 
 
+def data_end(ctx: Context) -> pd.Timestamp:
+    """The last day the data describe: the later of the period's last day and the end of the last ``bistand``
+    month (what happens after a participation can be followed up to here)."""
+    last = ctx.params.last_day
+    if "bistand" in ctx.study and len(ctx.study["bistand"]):
+        return max(last, ctx.month0 + pd.DateOffset(months=ctx.n_months - 1) + pd.offsets.MonthEnd(0))
+    return last
+
+
+def requirement_of(ctx: Context, insats_ids) -> list[bool | None]:
+    """The intervention's ``narvarokrav`` in ``insatser`` per id (None when unknown)."""
+    if "insatser" not in ctx.study or "narvarokrav" not in ctx.study["insatser"]:
+        return [None] * len(insats_ids)
+    ins = ctx.study["insatser"]
+    req = dict(zip(ins["insats_id"].astype(str), ins["narvarokrav"].astype("boolean")))
+    values = [req.get(str(i), pd.NA) for i in insats_ids]
+    return [None if pd.isna(v) else bool(v) for v in values]
+
+
 def intervention_labels(insatser: pd.DataFrame) -> dict[str, str]:
     """insats_id -> a unique Swedish display name: ``namn``, with ``– utförare`` when several
     interventions share a name, and the id when that is still not unique."""

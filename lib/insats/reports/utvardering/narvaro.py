@@ -21,6 +21,7 @@ from insats.charts.theme import TOTAL_COLOR
 from insats.contract import ALLA
 from insats.errors import DataError
 from insats.reports.render import Section
+from insats.reports.utvardering.avbrott import dropout_sentence, section_dropouts
 from insats.reports.utvardering.common import (
     _missing,
     _names,
@@ -31,6 +32,7 @@ from insats.reports.utvardering.common import (
     format_shown,
     intervention_labels,
     protect_shares,
+    requirement_of,
 )
 from insats.text import format_number
 
@@ -57,12 +59,7 @@ def attendance_frame(ctx: Context) -> pd.DataFrame:
     )
     for col in ("namn", "kategori", "regi", "utforare"):
         out[col] = q[col].astype(object).to_numpy() if col in q else None
-    out["narvarokrav"] = None
-    if "insatser" in ctx.study and "narvarokrav" in ctx.study["insatser"]:
-        ins = ctx.study["insatser"]
-        req = dict(zip(ins["insats_id"].astype(str), ins["narvarokrav"].astype("boolean")))
-        values = [req.get(str(i), pd.NA) for i in out["insats_id"]]
-        out["narvarokrav"] = [None if pd.isna(v) else bool(v) for v in values]
+    out["narvarokrav"] = requirement_of(ctx, out["insats_id"])
     return out
 
 
@@ -279,7 +276,8 @@ def section_attendance(ctx: Context, measures, reform_datum, *, min_cell: int = 
         s.note(
             "**Närvaron kan inte beräknas:** inga deltaganden i perioden har både planerade timmar och närvarotimmar."
         )
-        s.conclusion = "Närvaron kan inte beräknas."
+        section_dropouts(s, ctx, reform_datum, min_cell=min_cell)
+        s.conclusion = " ".join(p for p in ("Närvaron kan inte beräknas.", dropout_sentence(s.findings)) if p)
         return s
     names = _names(ctx)
     labels = intervention_labels(ctx.study["insatser"]) if "insatser" in ctx.study else {}
@@ -313,6 +311,7 @@ def section_attendance(ctx: Context, measures, reform_datum, *, min_cell: int = 
             its = interrupted_time_series(monthly, reform_datum)
     except DataError as exc:
         s.note(f"**Avbrutna tidsserien kan inte skattas:** {exc}")
+        section_dropouts(s, ctx, reform_datum, min_cell=min_cell)
         s.conclusion = _conclusion_attendance(s.findings, None, reform_datum)
         return s
     s.extra["its"] = its
@@ -355,6 +354,7 @@ def section_attendance(ctx: Context, measures, reform_datum, *, min_cell: int = 
         "förändring synas. Modellens skattningar står i tabellen nedan (se `docs/antaganden.md`, S1–S6)."
     )
     s.method_table("Närvarokravet: modellens skattningar", coefficients_table(its))
+    section_dropouts(s, ctx, reform_datum, min_cell=min_cell)
     s.conclusion = _conclusion_attendance(s.findings, its, reform_datum)
     return s
 
@@ -428,6 +428,10 @@ def attendance_verdict(findings: dict) -> dict | None:
 
 
 def _conclusion_attendance(findings: dict, its: ItsResult | None, reform_datum) -> str:
+    return " ".join(p for p in (_conclusion_its(findings, its, reform_datum), dropout_sentence(findings)) if p)
+
+
+def _conclusion_its(findings: dict, its: ItsResult | None, reform_datum) -> str:
     parts = []
     if findings.get("narvaro_median") is not None:
         parts.append(

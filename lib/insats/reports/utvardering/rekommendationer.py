@@ -9,6 +9,7 @@ import pandas as pd
 
 from insats.errors import UsageError
 from insats.reports.render import Section, show
+from insats.reports.utvardering.avbrott import dropout_change, dropout_numbers
 from insats.reports.utvardering.common import (
     _num,
     _pct,
@@ -97,7 +98,7 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
     ``insatser_over`` (interventions whose case-mix adjusted O/E differs from 1 at a Benjamini–Hochberg
     q-value of at most 0.05, ``utvardering.utfall.adjusted_flags``) and ``insatser_provade`` (how many were compared); ``kostnad_saker_kvot`` (the ratio of the
     dearest intervention's lower limit to the cheapest's upper limit of the adjusted cost per outcome) with
-    ``kostnad_dyr_namn``/``_lo`` and ``kostnad_billig_namn``/``_hi``; ``vagin_dagar_median``; ``vagin_andel_bedomda``; ``vagin_andel_insats_90``.
+    ``kostnad_dyr_namn``/``_lo`` and ``kostnad_billig_namn``/``_hi``; ``vagin_dagar_median``; ``vagin_andel_bedomda``; ``vagin_andel_insats_90``; ``avbrott_fore``/``_efter``/``_skillnad``/``_lo``/``_hi`` (drop-outs before and after the requirement, ``avbrott.dropout_change``).
     """
     given = dict(thresholds or {})
     thresholds_table(given)  # unknown keys are an error, not silently ignored
@@ -137,6 +138,16 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
     if verdict is not None and ok("narvaro_nivaforandring"):
         out.append(
             Recommendation("Närvarokrav", _attendance_text(findings, verdict), findings["narvaro_nivaforandring"], 0.0)
+        )
+    if dropout_change(findings) == "okning" and (verdict is None or verdict["kind"] != "okning"):
+        out.append(
+            Recommendation(
+                "Närvarokrav",
+                f"Andelen avbrott ökade efter närvarokravet {dropout_numbers(findings)}: ta reda på varför "
+                "deltagare avbryter och ge stöd tidigt till dem med hög frånvaro.",
+                findings["avbrott_skillnad"],
+                0.0,
+            )
         )
     if ok("narvaro_andel_80") and findings["narvaro_andel_80"] < th["narvaro_andel_80_min"]:
         v = findings["narvaro_andel_80"]
@@ -266,6 +277,27 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
     return out
 
 
+def _dropout_advice(findings: dict) -> str:
+    """What to do about the requirement once attendance rose, with the measured change in drop-outs."""
+    change = dropout_change(findings)
+    if change is None:
+        return (
+            "behåll kravet och följ upp att det inte leder till fler avbrott (avbrotten kunde inte jämföras före "
+            "och efter kravet med uppgifterna)."
+        )
+    if change == "okning":
+        return (
+            f"behåll kravet, men avbrotten ökade {dropout_numbers(findings)}; ta reda på varför deltagare "
+            "avbryter och ge stöd tidigt till dem med hög frånvaro."
+        )
+    if change == "minskning":
+        return f"behåll kravet; avbrotten minskade {dropout_numbers(findings)}."
+    return (
+        f"behåll kravet; andelen avbrott ändrades inte säkert ({dropout_numbers(findings)}), men fortsätt följa "
+        "avbrotten varje år."
+    )
+
+
 def _attendance_text(findings: dict, verdict: dict) -> str:
     """The recommendation on the attendance requirement: it fires on the calibrated intervals of the effect
     at the reform and after 12 months together (``narvaro.attendance_verdict``), and says how sure it is."""
@@ -287,7 +319,8 @@ def _attendance_text(findings: dict, verdict: dict) -> str:
         return (
             f"Närvaron steg med {_pp(v)} procentenheter när närvarokravet infördes ({ci})"
             + (f" och låg kvar ({twelve})" if twelve else "")
-            + ": behåll kravet och följ upp att det inte leder till fler avbrott."
+            + ": "
+            + _dropout_advice(findings)
             + caution
         )
     if kind == "minskning":
