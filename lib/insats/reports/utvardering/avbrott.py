@@ -269,12 +269,12 @@ def section_dropouts(s: Section, ctx: Context, reform_datum, *, min_cell: int = 
         "namn": ("", "text"),
         "namnare": ("Avslutade (90 dagar följs)", "antal"),
         "andel": (f"Ny insats inom {NEW_INTERVENTION_DAYS} dagar", "andel"),
-        "lo:hi": ("95 % KI", "intervall"),
+        "lo:hi": ("95 % konfidensintervall", "intervall"),
     }
     cols_bi = {
         "namnare": (f"Avslutade ({k} månader följs)", "antal"),
         "andel": (f"Bistånd någon av {k} månaderna efter", "andel"),
-        "lo:hi": ("95 % KI ", "intervall"),
+        "lo:hi": ("95 % konfidensintervall ", "intervall"),
     }
     s.table(
         "Efter ett avbrott: ny insats och ekonomiskt bistånd",
@@ -315,11 +315,12 @@ def dropout_change(findings: dict) -> str | None:
 
 
 def dropout_numbers(findings: dict) -> str:
-    """ "från 25 % till 35 % (10,1 procentenheter, 95 % KI 4,6 till 15,7)" for a recommendation."""
+    """ "från 25 % till 35 % (10,1 procentenheter, troligen mellan 4,6 och 15,7)" for a recommendation
+    (the 95 % interval, in words)."""
     return (
         f"från {_pct(findings['avbrott_fore'])} till {_pct(findings['avbrott_efter'])} av de avslutade deltagandena "
-        f"({_pp(findings['avbrott_skillnad'])} procentenheter, 95 % KI {_pp(findings['avbrott_lo'])} till "
-        f"{_pp(findings['avbrott_hi'])})"
+        f"({_pp(findings['avbrott_skillnad'])} procentenheter, troligen mellan {_pp(findings['avbrott_lo'])} "
+        f"och {_pp(findings['avbrott_hi'])})"
     )
 
 

@@ -387,9 +387,9 @@ def _cost_table(pub: pd.DataFrame) -> pd.DataFrame:
             "Per deltagarmånad": cell(_kr, "per_manad"),
             "Avslut till arbete/studier": cell(lambda v: format_number(v, 0) if pd.notna(v) else "", "taljare"),
             "Kostnad per utfall": cell(_kr, "kpu"),
-            "95 % KI": cell(_kr_interval, "kpu_lo", "kpu_hi"),
+            "95 % konfidensintervall": cell(_kr_interval, "kpu_lo", "kpu_hi"),
             "Justerad för deltagarna": cell(_kr, "kpu_justerad"),
-            "95 % KI, justerad": cell(_kr_interval, "kpu_justerad_lo", "kpu_justerad_hi"),
+            "95 % konfidensintervall, justerad": cell(_kr_interval, "kpu_justerad_lo", "kpu_justerad_hi"),
         }
     )
 
@@ -495,9 +495,9 @@ def section_lov(
         "namnare": ("Avslutade", "antal"),
         "taljare": ("Arbete/studier", "antal"),
         "andel": ("Andel", "andel"),
-        "lo:hi": ("95 % KI", "intervall"),
+        "lo:hi": ("95 % konfidensintervall", "intervall"),
         "oe": ("O/E justerat", "kvot"),
-        "oe_lo:oe_hi": ("95 % KI för O/E", "intervall_kvot"),
+        "oe_lo:oe_hi": ("95 % konfidensintervall för O/E", "intervall_kvot"),
     }
     po_pub = None
     if len(frame):
