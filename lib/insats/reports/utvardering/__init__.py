@@ -21,7 +21,7 @@ Areas (``docs/design.md``, Sundbyberg's utvärdering):
 
 Definitions reuse ``insats.analysis.measures`` (``Context``, ``ended_participations``, ``outcome_frame``
 and the measures' definitions); choices this module makes are in the docstrings and in
-``docs/antaganden.md`` (rows U1–U10 and S1–S18).
+``docs/antaganden.md`` (rows U1–U12 and S1–S18).
 """
 
 from __future__ import annotations
