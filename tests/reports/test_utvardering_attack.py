@@ -64,9 +64,9 @@ def attack(study: Study, min_cell: int, start="2015-01", end="2016-12") -> list[
     known: dict[tuple, float] = {}
     shown_small = []
     for caption, char in ((CAPTION_ALL, "hindergrupp"), (CAPTION_DISTANCE, COLUMN)):
-        t = next((v for k, v in offer.tables.items() if k.lower().endswith(caption.lower())), None)
-        if t is None:
+        if caption not in offer.tables:
             continue
+        t = offer.tables[caption]
         for row in t.itertuples(index=False):
             g = ALLA if row.Grupp == "Alla vuxna biståndsmottagare" else labels[char][row.Grupp]
             key = (ALLA,) if g == ALLA else (char, g)

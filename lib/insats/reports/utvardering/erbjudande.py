@@ -269,8 +269,8 @@ _OFFER_COLUMNS = {
     "lo:hi": ("95 % konfidensintervall", "intervall"),
 }
 
-CAPTION_ALL = "Alla vuxna biståndsmottagare och per försörjningshinder"
-CAPTION_DISTANCE = "Per avstånd till arbetsmarknaden (alla vuxna biståndsmottagare)"
+CAPTION_ALL = "Erbjudandeandel, alla vuxna biståndsmottagare och per försörjningshinder"
+CAPTION_DISTANCE = "Erbjudandeandel per avstånd till arbetsmarknaden (alla vuxna biståndsmottagare)"
 
 
 def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
@@ -301,7 +301,7 @@ def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
     by_age["grupp"] = by_age["aldersgrupp"].map({**AGE_GROUPS, ALLA: "Alla"})
     values = ("andel", "lo", "hi")
     pub = {"alla": protect_shares(by_grp, min_cell, key="hindergrupp", values=values, counts=ALL_ADULTS)}
-    s.table(f"Erbjudandeandel, {CAPTION_ALL[0].lower()}{CAPTION_ALL[1:]}", format_shown(pub["alla"], _OFFER_COLUMNS))
+    s.table(CAPTION_ALL, format_shown(pub["alla"], _OFFER_COLUMNS))
     if distance.source is not None:
         by_dist = offer_rates(everyone, COLUMN, order=distance_order())
         by_dist["grupp"] = by_dist[COLUMN].map(
@@ -309,10 +309,7 @@ def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
         )
         by_dist = pd.concat([by_dist[by_dist[COLUMN] == ALLA], by_dist[by_dist[COLUMN] != ALLA]])
         pub["avstand"] = protect_shares(by_dist, min_cell, key=COLUMN, values=values, counts=ALL_ADULTS)
-        s.table(
-            f"Erbjudandeandel {CAPTION_DISTANCE[0].lower()}{CAPTION_DISTANCE[1:]}",
-            format_shown(pub["avstand"], _OFFER_COLUMNS),
-        )
+        s.table(CAPTION_DISTANCE, format_shown(pub["avstand"], _OFFER_COLUMNS))
     s.note(distance_note(distance.source))
     for caption, t, key in (("Per område", by_area, "omrade_kod"), ("Per åldersgrupp", by_age, "aldersgrupp")):
         pub[caption] = protect_shares(t, min_cell, key=key, values=values)
