@@ -110,6 +110,11 @@ CODE_LISTS: dict[str, dict[str, str]] = {
         "okand": "Okänd",
         "ovrigt": "Övrigt",
     },
+    "arbetsmarknadsavstand": {
+        "nara": "Nära arbetsmarknaden",
+        "mellan": "Mellan",
+        "langt": "Långt från arbetsmarknaden",
+    },
     "resultat": {
         "hel": "Hel arbetsförmåga",
         "delvis": "Delvis arbetsförmåga",
@@ -148,6 +153,21 @@ ALIASES: dict[str, dict[str, str]] = {
         "af": "arbetsformedlingen",
     },
     "utbildning": {"okant": "okand", "uppgift_saknas": "okand", "eftergymnasial_utbildning": "eftergymnasial"},
+    "arbetsmarknadsavstand": {
+        "nara_arbetsmarknaden": "nara",
+        "nara_arbetsmarknad": "nara",
+        "kort": "nara",
+        "kort_avstand": "nara",
+        "narmast": "nara",
+        "mellanlangt": "mellan",
+        "mellanlangt_avstand": "mellan",
+        "mellanliggande": "mellan",
+        "medel": "mellan",
+        "langt_fran": "langt",
+        "langt_fran_arbetsmarknad": "langt",
+        "langt_avstand": "langt",
+        "langst_fran": "langt",
+    },
     "resultat": {"hel_arbetsformaga": "hel", "delvis_arbetsformaga": "delvis", "ingen_arbetsformaga": "ingen"},
 }
 ALIASES["kategori_medel"] = {**ALIASES["kategori"], "admin": "administration"}
@@ -349,6 +369,14 @@ TABLES: dict[str, Table] = {
                 _c("utrikes_fodd", "bool", "Utrikes född"),
                 _c("utbildning", "code", "Utbildning", False, "utbildning"),
                 _c("forsorjningshinder", "code", "Försörjningshinder", True, "forsorjningshinder"),
+                _c(
+                    "arbetsmarknadsavstand",
+                    "code",
+                    "Avstånd till arbetsmarknaden",
+                    False,
+                    "arbetsmarknadsavstand",
+                    "handläggarens bedömning: nära, mellan eller långt från arbetsmarknaden",
+                ),
             ),
             key=("person_id",),
             references=(("omrade_kod", "omraden", "omrade_kod"),),

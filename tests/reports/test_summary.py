@@ -135,8 +135,11 @@ def test_utvardering_numbers_are_the_published_tables(sundbyberg_sections):
     assert 4 <= len(found) <= S.MAX_FINDINGS
     _plain(list(found.values()))
 
-    offer = secs[0].tables["Erbjudandeandel per område"].iloc[-1]
+    # the headline is every adult recipient: the first row of the first table
+    offer = secs[0].tables["Erbjudandeandel, alla vuxna biståndsmottagare och per försörjningshinder"].iloc[0]
+    assert offer["Grupp"] == "Alla vuxna biståndsmottagare"
     f = found["Erbjudande inom 90 dagar"]
+    assert "av alla vuxna biståndsmottagare" in f.text
     assert _whole(f.number) == _r(_number(offer["Andel erbjudna"]))
     lo, hi = _interval_ends(offer["95 % konfidensintervall"])
     assert _interval_ends(f.uncertainty) == [_r(lo), _r(hi)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -195,6 +196,109 @@ def test_offer_rates_with_wilson(ctx):
 
     lo, hi = wilson_interval(2, 3)
     assert (r.loc[ALLA, "lo"], r.loc[ALLA, "hi"]) == pytest.approx((float(lo), float(hi)))
+
+
+def _offered_by_pandas(tables: dict, start: str, end: str) -> pd.DataFrame:
+    """Adult recipients of the period and whether each was offered an intervention within 90 days of the first
+    month in the period with assistance at 18 or older (erbjuden_datum, else start_datum; the participation not
+    ended before that day), counted with pandas from the raw tables (independent of insats.analysis)."""
+    from insats.contract import HINDERGRUPP
+
+    p = tables["personer"].set_index("person_id")
+    b = tables["bistand"].astype({"person_id": str})
+    b = b[(b["manad"] >= start) & (b["manad"] <= end)]
+    b = b[(b["manad"].dt.year - b["person_id"].map(p["fodelsear"]).astype(int)).to_numpy() >= 18]
+    day0 = b.groupby("person_id")["manad"].min()
+    d = tables["deltaganden"].astype({"person_id": str})
+    d = d[d["person_id"].isin(day0.index)]
+    offer = d["erbjuden_datum"].fillna(d["start_datum"])
+    first = d["person_id"].map(day0)
+    ok = (offer <= first + pd.Timedelta(days=90)) & (d["slut_datum"].isna() | (d["slut_datum"] >= first))
+    out = pd.DataFrame(index=day0.index)
+    out["erbjuden"] = out.index.isin(set(d.loc[ok, "person_id"]))
+    out["grupp"] = p.loc[out.index, "forsorjningshinder"].map(HINDERGRUPP).to_numpy()
+    out["avstand"] = p.loc[out.index, "arbetsmarknadsavstand"].astype(object).to_numpy()
+    return out
+
+
+@pytest.fixture(scope="module")
+def sundbyberg_offer():
+    from insats.intake.synth import generate_tables
+
+    tables, _ = generate_tables("sundbyberg", seed=2016)
+    study = Study.from_frames(**tables)
+    c = U.make_context(study, "2015-01", "2016-12")
+    m = compute_measures(study, start="2015-01", end="2016-12", only=["erbjudande_andel"])
+    return tables, U.section_offer(c, m.table)
+
+
+def _count(text: str) -> float:
+    return float(re.sub(r"[^\d,]", "", text).replace(",", "."))
+
+
+def test_offer_section_leads_with_every_adult_recipient(sundbyberg_offer):
+    tables, sec = sundbyberg_offer
+    truth = _offered_by_pandas(tables, "2015-01-01", "2016-12-01")
+    first_caption = next(iter(sec.tables))
+    assert first_caption == "Erbjudandeandel, alla vuxna biståndsmottagare och per försörjningshinder"
+    t = sec.tables[first_caption].set_index("Grupp")
+    lead = t.iloc[0]
+    assert t.index[0] == "Alla vuxna biståndsmottagare"
+    assert (_count(lead["Personer"]), _count(lead["Erbjudna"])) == (len(truth), truth["erbjuden"].sum())
+    for code, label in (("arbetsloshet", "Arbetslöshet"), ("ohalsa", "Ohälsa"), ("sociala_skal", "Sociala skäl")):
+        g = truth[truth["grupp"] == code]
+        assert (_count(t.loc[label, "Personer"]), _count(t.loc[label, "Erbjudna"])) == (len(g), g["erbjuden"].sum())
+    share = truth["erbjuden"].mean()
+    assert sec.findings["erbjudande_andel"] == pytest.approx(share)
+    assert sec.findings["erbjudande_lo"] < share < sec.findings["erbjudande_hi"]
+    unemployed = truth.loc[truth["grupp"] == "arbetsloshet", "erbjuden"].mean()
+    assert sec.findings["erbjudande_arbetsloshet"] == pytest.approx(unemployed)
+    assert sec.conclusion.startswith(f"{format_number(share, 0, percent=True)} av alla vuxna biståndsmottagare")
+    assert "arbetslöshet " + format_number(unemployed, 0, percent=True) in sec.conclusion
+    assert "Wilson" not in sec.conclusion and "KI" not in sec.conclusion.split()
+
+
+def test_offer_by_distance_recovers_the_planted_effect(sundbyberg_offer):
+    tables, sec = sundbyberg_offer
+    truth = _offered_by_pandas(tables, "2015-01-01", "2016-12-01")
+    t = sec.tables["Erbjudandeandel per avstånd till arbetsmarknaden (alla vuxna biståndsmottagare)"].set_index("Grupp")
+    for code, label in (
+        ("nara", "Nära arbetsmarknaden"),
+        ("mellan", "Mellan"),
+        ("langt", "Långt från arbetsmarknaden"),
+    ):
+        g = truth[truth["avstand"] == code]
+        assert (_count(t.loc[label, "Personer"]), _count(t.loc[label, "Erbjudna"])) == (len(g), g["erbjuden"].sum())
+    behind = {code: other for code, _v, other, _w in sec.findings["erbjudande_avstand_efter"]}
+    assert behind == {"nara": "mellan", "langt": "mellan"}
+    assert "klart mer sällan en insats än de som står mellan" in sec.conclusion
+    recs = U.recommendations(sec.findings)
+    assert any("Insatserna når inte dem som står nära arbetsmarknaden" in r.text for r in recs)
+
+
+def test_offer_section_without_distance_or_assessments_says_what_is_missing():
+    s = small_study(bedomningar=False)
+    c = U.make_context(s, "2016-01", "2016-12", min_cell=1)
+    sec = U.section_offer(c, compute_measures(s, start="2016-01", end="2016-12", min_cell=1).table, min_cell=1)
+    assert not any("avstånd" in caption for caption in sec.tables)
+    assert any("kan inte visas" in n and "`arbetsmarknadsavstand`" in n for n in sec.notes)
+    assert sec.findings["erbjudande_avstand"] == {} and sec.findings["erbjudande_avstand_efter"] == []
+    # the headline is every adult recipient: P1–P4, of whom P1, P3 and P4 were offered in time
+    assert sec.findings["erbjudande_andel"] == pytest.approx(3 / 4)
+    assert sec.findings["erbjudande_arbetsloshet"] == pytest.approx(2 / 3)
+    with_assessments = U.make_context(small_study(), "2016-01", "2016-12", min_cell=1)
+    sec = U.section_offer(
+        with_assessments, compute_measures(small_study(), start="2016-01", end="2016-12", min_cell=1).table, min_cell=1
+    )
+    assert any("saknas i uppgifterna" in n for n in sec.notes)
+    t = sec.tables["Erbjudandeandel per avstånd till arbetsmarknaden (alla vuxna biståndsmottagare)"]
+    assert t["Grupp"].tolist() == [
+        "Alla vuxna biståndsmottagare",
+        "Nära arbetsmarknaden",
+        "Mellan",
+        "Långt från arbetsmarknaden",
+        "Uppgift saknas",
+    ]
 
 
 def test_capacity_gap_equals_hand_count(ctx):

@@ -50,8 +50,9 @@ TABS = (
     Tab(
         "erbjudande",
         "1. Erbjudande",
-        "Får alla med ekonomiskt bistånd som är arbetslösa en insats? Andelen som erbjudits en insats "
-        "inom 90 dagar från första biståndsmånaden.",
+        "Får alla med ekonomiskt bistånd en insats? Andelen som erbjudits en insats inom 90 dagar från första "
+        "biståndsmånaden: diagrammet för de arbetslösa (kommunens egen målgrupp), fördjupningen för alla vuxna "
+        "biståndsmottagare, per försörjningshinder och per avstånd till arbetsmarknaden.",
         ("erbjudande_andel",),
     ),
     Tab(

@@ -79,6 +79,15 @@ interventions with närvarokrav (``model.AVBROTT``; drawn from a stream of its o
 (median ≈ 20), 7 % never; those assessed hel/delvis start a participation within 90 days of the
 assessment with probability 0.70/0.50 (planted).
 
+*Distance to the labour market* (``personer.arbetsmarknadsavstand``, ``distance``): nära, mellan or långt, by
+hinder group (ohälsa and sociala skäl mostly långt, arbetslöshet mostly nära or mellan), further away in
+disadvantaged areas and for long-term recipients. Planted (Sundbyberg's press release, 2016): persons in the
+middle get an intervention clearly more often than those nearest to or furthest from the labour market — log
+odds nära −1.5, mellan +0.8, långt −2.2, calibrated per person so that the area's and group's probability of
+any participation stays as planted. The distance is drawn from its own stream (``default_rng([seed, 17])``)
+given whether the person got an intervention, which gives the same joint distribution and leaves every other
+generated value as it was without the distance.
+
 *Catalogues and money.* Places scale with the number of persons. ``medel`` has one line per area,
 year and category (plus administration, not counted as intervention), from places × cost per
 place and month; a line that would reach 10 digits (only in studies of hundreds of thousands of
@@ -94,6 +103,7 @@ Modules
 -------
 ``model`` (kinds, real figures, planted effects and rates), ``draws`` (random-draw helpers),
 ``catalogue`` (areas, interventions, money), ``tables`` (persons and events; ``generate_tables``),
+``distance`` (distance to the labour market),
 ``files`` (CSV/Parquet forms; ``generate``), ``kommuner`` (``generate_municipalities``). What the
 modules share beyond the names below is the package's own, not an interface for other code.
 """

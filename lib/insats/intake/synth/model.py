@@ -144,6 +144,22 @@ AVBROTT = {"fore_reform": 0.30, "efter_reform_med_narvarokrav": 0.40}
 """Share ``avbrott`` among unsuccessful endings (avslut other than arbete/studier). Sundbyberg: from
 ``efter_reform_med_narvarokrav`` for participations started on or after the reform in interventions with
 närvarokrav (``tables._plant_avbrott``); Stockholm: ``fore_reform`` throughout."""
+DISTANCE: dict[str, Any] = {
+    "koder": ["nara", "mellan", "langt"],
+    "andelar": {  # P(avstånd | hindergrupp) in an area with z = 0, a recipient who is not long-term
+        "arbetsloshet": [0.45, 0.40, 0.15],
+        "ohalsa": [0.08, 0.32, 0.60],
+        "sociala_skal": [0.12, 0.40, 0.48],
+        "ovrigt": [0.35, 0.40, 0.25],
+    },
+    "z_logit": [-0.5, 0.0, 0.5],  # added per unit of the area's z (disadvantaged areas: further away)
+    "langvarig_logit": [-0.4, 0.0, 0.4],  # long-term recipients: further away
+    "insats_logit": {"nara": -1.5, "mellan": 0.8, "langt": -2.2},
+}
+"""Distance to the labour market (``personer.arbetsmarknadsavstand``): its distribution and the planted effect
+on getting an intervention (``insats_logit``: log odds added per distance, calibrated per person so that the
+probability of an intervention given area and hinder group stays ``sannolikhet_deltagande``); see
+``insats.intake.synth.distance``."""
 REFORM = "2016-01-01"
 MAX_LINE = 400_000_000  # kr: the largest spending line (see medel_table)
 
@@ -269,7 +285,8 @@ def planted_effects(kind: str) -> dict:
     ``kategori`` (logit per kategori), ``kategori_ordning``, ``sannolikhet_deltagande`` (probability
     that a recipient in hinder group arbetsloshet gets any participation, per area; other groups
     times a factor — the measure ``erbjudande_andel``, within 90 days, comes out lower), ``narvaro_medel``,
-    ``lov_andel_valt``, ``andel_lamnar_bistand_efter_arbete_studier``; Sundbyberg also
+    ``lov_andel_valt``, ``andel_lamnar_bistand_efter_arbete_studier``, ``arbetsmarknadsavstand`` (the distance to
+    the labour market: its distribution and planted effect on getting an intervention); Sundbyberg also
     ``vagin_andel_insats_90_dagar``, ``bedomning_dagar``, ``reform_datum`` and
     ``avbrott_andel_av_avslut_utan_arbete_studier`` (the planted rise in drop-outs after the reform).
     """
@@ -305,6 +322,17 @@ def planted_effects(kind: str) -> dict:
             "anmarkning": "deltaganden som började från reformdatum i insatser med närvarokrav; andelen avbrott "
             "bland alla avslutade blir lägre (en del avslutas till arbete eller studier)",
         }
+    out["arbetsmarknadsavstand"] = {
+        "andelar_per_hindergrupp": {g: dict(zip(DISTANCE["koder"], p)) for g, p in DISTANCE["andelar"].items()},
+        "forskjutning_per_z": dict(zip(DISTANCE["koder"], DISTANCE["z_logit"])),
+        "forskjutning_langvarig": dict(zip(DISTANCE["koder"], DISTANCE["langvarig_logit"])),
+        "insats_logit": dict(DISTANCE["insats_logit"]),
+        "anmarkning": "logit P(någon insats) = logit(sannolikhet_deltagande) + insats_logit[avstånd] + c, där c "
+        "väljs per person så att sannolikheten givet område och hindergrupp är oförändrad: personer mellan nära "
+        "och långt från arbetsmarknaden får klart oftare en insats än de som står närmast eller längst ifrån "
+        "(pressmeddelandet 2016). Avståndet dras ur en egen slumpström ([seed, 17]) givet om personen fick en "
+        "insats (samma simultana fördelning), så att alla andra genererade värden är desamma som utan avståndet.",
+    }
     return out
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 from insats.contract import CENTRAL, HINDERGRUPP, TABLES
 from insats.errors import UsageError
 from insats.intake.synth.catalogue import area_table, insatser_table, medel_table, omraden_table
+from insats.intake.synth.distance import labour_market_distance
 from insats.intake.synth.draws import choose, choose_rows, expit, make_ids
 from insats.intake.synth.model import (
     ATTENDANCE,
@@ -197,7 +198,8 @@ def generate_tables(
 
     # ---- participations
     rate = areas["offer"].to_numpy()[a] * np.where(arb, 1.0, OTHER_GROUP_OFFER_FACTOR)
-    K = (rng.random(n) < rate) * (1 + rng.poisson(np.where(arb, 3.0, 0.8)))
+    got_insats = rng.random(n) < rate
+    K = got_insats * (1 + rng.poisson(np.where(arb, 3.0, 0.8)))
     K = np.minimum(K, 8)
     has_forced = ~np.isnat(forced_start)
     K[has_forced] = np.maximum(K[has_forced], 1)
@@ -420,6 +422,7 @@ def generate_tables(
             "forsorjningshinder": P["hinder"],
         }
     )
+    personer["arbetsmarknadsavstand"] = labour_market_distance(seed, P["grp"], P["z"], P["long"], rate, got_insats)
 
     tables = {
         "omraden": omraden,

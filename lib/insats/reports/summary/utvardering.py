@@ -60,13 +60,18 @@ def utvardering_findings(sections: Sequence[Section]) -> list[Finding]:
                 + (f", främst inom {join_names(cats)}" if cats else "")
                 + "."
             )
+        unemployed = (
+            f" Bland de arbetslösa, kommunens egen målgrupp, erbjöds {pct(f['erbjudande_arbetsloshet'])}."
+            if ok("erbjudande_arbetsloshet")
+            else ""
+        )
         out.append(
             Finding(
                 "Erbjudande inom 90 dagar",
-                f"{pct(v)} av de arbetslösa biståndsmottagarna erbjöds en insats inom 90 dagar.",
+                f"{pct(v)} av alla vuxna biståndsmottagare erbjöds en insats inom 90 dagar.",
                 pct(v),
                 unc,
-                f"{tenths(1 - v).capitalize()} får inget erbjudande i tid." + gap,
+                f"{tenths(1 - v).capitalize()} får inget erbjudande i tid." + unemployed + gap,
                 v,
             )
         )

@@ -10,7 +10,8 @@ that triggered it.
 
 Areas (``docs/design.md``, Sundbyberg's utvärdering):
 
-1. *Alla erbjuds en insats* — ``offer_frame``, ``offer_rates``, ``capacity_gap``.
+1. *Alla erbjuds en insats* — ``offer_frame``, ``offer_rates``, ``capacity_gap``; every adult recipient first,
+   then by hinder group and by distance to the labour market (``avstand.person_distance``).
 2. *Närvarokrav* — ``attendance_frame``, ``attendance_by``, ``monthly_attendance``,
    ``interrupted_time_series`` (``insats.analysis.its``), ``attendance_verdict``; drop-outs before and after
    the requirement and what follows them in ``avbrott`` (``dropout_frame``, ``dropout_by_period``,
@@ -18,18 +19,20 @@ Areas (``docs/design.md``, Sundbyberg's utvärdering):
 3. *Valfrihet och LOV* — ``has_lov``, ``providers_per_category``, ``lov_volume``, ``chosen_by_provider``,
    ``outcomes_by_group``, ``lov_questions``.
 4. *Dagens insatser* — ``intervention_outcomes``, ``cost_per_outcome``; outcomes per group with the
-   adjusted flags are in ``utfall`` (``outcomes_by_group``, ``adjusted_flags``).
+   adjusted flags are in ``utfall`` (``outcomes_by_group``, ``adjusted_flags``); whom each category reaches in
+   ``rackvidd`` (``participant_composition``).
 5. *En väg in* — ``path_table``.
 
 Definitions reuse ``insats.analysis.measures`` (``Context``, ``ended_participations``, ``outcome_frame``
 and the measures' definitions); choices this module makes are in the docstrings and in
-``docs/antaganden.md`` (rows U1–U17 and S1–S21).
+``docs/antaganden.md`` (rows U1–U19 and S1–S21).
 """
 
 from __future__ import annotations
 
 from insats.reports.render import Section, show
 from insats.reports.utvardering.avbrott import after_dropout, dropout_by_period, dropout_frame
+from insats.reports.utvardering.avstand import person_distance
 from insats.reports.utvardering.common import (
     AGE_GROUPS,
     DAYS_PER_MONTH,
@@ -59,6 +62,7 @@ from insats.reports.utvardering.narvaro import (
     monthly_attendance,
     section_attendance,
 )
+from insats.reports.utvardering.rackvidd import participant_composition
 from insats.reports.utvardering.rekommendationer import (
     DEFAULT_THRESHOLDS,
     THRESHOLD_LABELS,
@@ -108,7 +112,9 @@ __all__ = [
     "offer_rates",
     "outcome_frame_ext",
     "outcomes_by_group",
+    "participant_composition",
     "path_table",
+    "person_distance",
     "protect_shares",
     "providers_per_category",
     "recommendations",

@@ -114,6 +114,7 @@ def protect_shares(
     values: tuple[str, ...] = (),
     total: str | None = ALLA,
     count: str | None = None,
+    counts: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Disclosure control of a table of shares (one row per group, optionally a total row).
 
@@ -129,13 +130,17 @@ def protect_shares(
     * With none, the table is protected on its own (unit tests, a section run by hand).
 
     ``count`` names the table's counts (default: the calling function, the key and the column).
+    ``counts`` names the counts of some columns outright (column -> count name): a row's cell is then
+    ``CellKey(name, {key: value})`` and the total row's ``CellKey(name, ())``, so that tables showing the same
+    persons share their cells (e.g. every adult recipient by hinder group in the offer table and in the
+    composition of the participants) and a count hidden in one cannot be read from another.
     Hidden rows get NaN in ``num``, ``den`` and every column of ``values``, and ``undertryckt`` True.
     """
     out = table.copy().reset_index(drop=True)
     pub = active_publication()
     if pub is None:
         d = Disclosure(min_cell=min_cell)
-        cells = _register_table(d, out, key, num, den, total, count or _caller(), "")
+        cells = _register_table(d, out, key, num, den, total, count or _caller(), "", counts)
         d.protect()
     else:
         base = count or _caller()
@@ -144,11 +149,11 @@ def protect_shares(
         state[("n", base, key, num)] = seen + 1
         name = f"{base}#{seen}" if seen else base
         if not pub.decided:
-            _register_table(pub.disclosure, out, key, num, den, total, name, pub.table_period)
+            _register_table(pub.disclosure, out, key, num, den, total, name, pub.table_period, counts)
             out["undertryckt"] = out.get("undertryckt", pd.Series(False, index=out.index)).fillna(False).astype(bool)
             return out
         d = pub.disclosure
-        cells = _table_cells(d, out, key, num, den, total, name, pub.table_period)
+        cells = _table_cells(d, out, key, num, den, total, name, pub.table_period, counts)
     suppressed = d.suppressed
     assert suppressed is not None  # decided above
     hidden: np.ndarray = np.array([any(i is not None and suppressed[i] for i in pair) for pair in cells], dtype=bool)
@@ -192,12 +197,20 @@ def _alias(d: Disclosure, out: pd.DataFrame, key: str, total: str | None, col: s
     return None
 
 
-def _table_keys(d, out, key, num, den, total, name, period) -> list[tuple[CellKey | None, CellKey | None]]:
+def _table_keys(d, out, key, num, den, total, name, period, counts=None) -> list[tuple[CellKey | None, CellKey | None]]:
     cols = [num, den]
     keys: list[list[CellKey | None]] = []
     for col in cols:
         if not col or col not in out:
             keys.append([None] * len(out))
+            continue
+        if counts and col in counts:
+            keys.append(
+                [
+                    CellKey(counts[col], () if total is not None and v == str(total) else dims_of(**{key: v}), period)
+                    for v in out[key].astype(str)
+                ]
+            )
             continue
         alias = _alias(d, out, key, total, col, period)
         if alias is not None:
@@ -209,12 +222,12 @@ def _table_keys(d, out, key, num, den, total, name, period) -> list[tuple[CellKe
     return [(k, n) for k, n in zip(*keys)]
 
 
-def _register_table(d, out, key, num, den, total, name, period) -> list[tuple[int | None, int | None]]:
+def _register_table(d, out, key, num, den, total, name, period, counts=None) -> list[tuple[int | None, int | None]]:
     """Register a table's counts and relations; returns each row's (numerator, base) cells."""
     cells: list[tuple[int | None, int | None]] = []
     origin = f"utvärdering: {name}"
     for (k_key, n_key), row in zip(
-        _table_keys(d, out, key, num, den, total, name, period), out.itertuples(index=False)
+        _table_keys(d, out, key, num, den, total, name, period, counts), out.itertuples(index=False)
     ):
         k = d.cell(k_key, getattr(row, num), origin=origin) if k_key is not None else None
         n = d.cell(n_key, getattr(row, den), origin=origin) if n_key is not None else None
@@ -244,10 +257,10 @@ def _register_table(d, out, key, num, den, total, name, period) -> list[tuple[in
     return cells
 
 
-def _table_cells(d, out, key, num, den, total, name, period) -> list[tuple[int | None, int | None]]:
+def _table_cells(d, out, key, num, den, total, name, period, counts=None) -> list[tuple[int | None, int | None]]:
     """The cells a table was registered with (the run that renders must ask for the same ones)."""
     cells: list[tuple[int | None, int | None]] = []
-    for k_key, n_key in _table_keys(d, out, key, num, den, total, name, period):
+    for k_key, n_key in _table_keys(d, out, key, num, den, total, name, period, counts):
         pair: list[int | None] = []
         for ck in (k_key, n_key):
             if ck is None:

@@ -1,4 +1,5 @@
-"""1. Alla erbjuds en insats: the offer rate by area, age and hinder group, and the capacity gap."""
+"""1. Alla erbjuds en insats: the offer rate of every adult recipient, by hinder group and distance to the labour
+market, by area and age, and the capacity gap."""
 
 from __future__ import annotations
 
@@ -19,6 +20,15 @@ from insats.charts.common import chart_data
 from insats.charts.theme import ensure_theme
 from insats.contract import ALLA
 from insats.reports.render import Section
+from insats.reports.utvardering.avstand import (
+    COLUMN,
+    Distance,
+    distance_label,
+    distance_note,
+    distance_order,
+    person_distance,
+    with_distance,
+)
 from insats.reports.utvardering.common import (
     AGE_GROUPS,
     _missing,
@@ -35,7 +45,7 @@ from insats.text import format_number
 # --------------------------------------------------------------------------- 1. erbjudande
 
 
-def offer_frame(ctx: Context, *, all_groups: bool | None = None) -> pd.DataFrame:
+def offer_frame(ctx: Context, *, all_groups: bool | None = None, distance: Distance | None = None) -> pd.DataFrame:
     """One row per person in scope, with whether the person was offered an intervention in time.
 
     Scope and "offered" are exactly the measure ``erbjudande_andel`` (``analysis.measures.erbjudande``): adult recipients
@@ -43,8 +53,9 @@ def offer_frame(ctx: Context, *, all_groups: bool | None = None) -> pd.DataFrame
     participation's ``erbjuden_datum`` (else ``start_datum``) is on or before day0 +
     ``erbjudande_dagar`` and the participation had not ended before day0. Columns: ``pos``,
     ``omrade_kod``, ``aldersgrupp`` (``18_24`` when the person is at most 24 in m0's year, else
-    ``25_plus``), ``hindergrupp``, ``erbjuden`` (bool). ``all_groups`` overrides the scope
-    (True: every hinder group), e.g. to compare hinder groups when the scope is arbetslöshet.
+    ``25_plus``), ``hindergrupp``, ``erbjuden`` (bool) and ``arbetsmarknadsavstand`` (``utvardering.avstand``;
+    ``distance`` when given, else computed). ``all_groups`` overrides the scope (True: every hinder group), e.g.
+    to compare hinder groups when the scope is arbetslöshet.
     """
     scope = ctx.adult.copy()
     alla = ctx.params.erbjudande_alla_grupper if all_groups is None else all_groups
@@ -54,7 +65,7 @@ def offer_frame(ctx: Context, *, all_groups: bool | None = None) -> pd.DataFrame
     pos = np.flatnonzero(scope)
     year0 = pd.DatetimeIndex(ctx.day0[pos]).year.to_numpy()
     age = year0 - ctx.birth_year[pos]
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "pos": pos,
             "omrade_kod": ctx.person_area[pos].astype(object),
@@ -63,6 +74,7 @@ def offer_frame(ctx: Context, *, all_groups: bool | None = None) -> pd.DataFrame
             "erbjuden": offered[pos],
         }
     )
+    return with_distance(frame, distance if distance is not None else person_distance(ctx))
 
 
 def offer_rates(frame: pd.DataFrame, by: str, *, order: list | None = None) -> pd.DataFrame:
@@ -245,8 +257,27 @@ def capacity_chart(gap: pd.DataFrame, split: pd.Series | None = None):
     return accessible(chart, what=what, reading=reading, table=table, caption="Platser som behövs och som finns")
 
 
+ALL_ADULTS = {"taljare": "vuxna_alla_erbjudna", "namnare": "vuxna_alla"}
+"""The counts of every adult recipient in the period and of those offered an intervention in time (the measure
+erbjudande_andel's counts with ``erbjudande_alla_grupper``): the tables over everyone share these cells."""
+
+_OFFER_COLUMNS = {
+    "grupp": ("Grupp", "text"),
+    "namnare": ("Personer", "antal"),
+    "taljare": ("Erbjudna", "antal"),
+    "andel": ("Andel erbjudna", "andel"),
+    "lo:hi": ("95 % konfidensintervall", "intervall"),
+}
+
+CAPTION_ALL = "Erbjudandeandel, alla vuxna biståndsmottagare och per försörjningshinder"
+CAPTION_DISTANCE = "Erbjudandeandel per avstånd till arbetsmarknaden (alla vuxna biståndsmottagare)"
+
+
 def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
-    """Area 1: offer rate by area, age group and hinder group; the capacity gap."""
+    """Area 1, "alla mottagare av ekonomiskt bistånd ska erbjudas en insats": first the offer rate of every adult
+    recipient (with its 95 % interval), then by hinder group (arbetslöshet, the municipality's own target, is
+    one of the rows) and by distance to the labour market, then by area and age group in the scope of the
+    parameter ``omfattning``; the capacity gap."""
     s = Section("Alla erbjuds en insats")
     note = _missing(ctx.study, ["personer", "bistand", "deltaganden"], "Erbjudandeandelen")
     if note:
@@ -254,38 +285,45 @@ def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
         s.conclusion = "Erbjudandeandelen kan inte beräknas med de tabeller som finns."
         return s
 
-    frame = offer_frame(ctx)
+    distance = person_distance(ctx)
+    everyone = offer_frame(ctx, all_groups=True, distance=distance)
+    frame = offer_frame(ctx, distance=distance)
     names = _names(ctx)
+    by_grp = offer_rates(everyone, "hindergrupp", order=contract.codes("hindergrupp"))
+    by_grp["grupp"] = by_grp["hindergrupp"].map(
+        lambda c: "Alla vuxna biståndsmottagare" if c == ALLA else contract.label("hindergrupp", c)
+    )
+    # everyone first: the total row leads the table
+    by_grp = pd.concat([by_grp[by_grp["hindergrupp"] == ALLA], by_grp[by_grp["hindergrupp"] != ALLA]])
     by_area = offer_rates(frame, "omrade_kod", order=ctx.areas)
     by_area["grupp"] = by_area["omrade_kod"].map(names).fillna(by_area["omrade_kod"])
     by_age = offer_rates(frame, "aldersgrupp", order=list(AGE_GROUPS))
     by_age["grupp"] = by_age["aldersgrupp"].map({**AGE_GROUPS, ALLA: "Alla"})
-    # hinder groups are compared over every adult recipient (in scope arbetslöshet there is only one)
-    by_grp = offer_rates(offer_frame(ctx, all_groups=True), "hindergrupp", order=contract.codes("hindergrupp"))
-    by_grp["grupp"] = by_grp["hindergrupp"].map(lambda c: "Alla" if c == ALLA else contract.label("hindergrupp", c))
-    cols = {
-        "grupp": ("Grupp", "text"),
-        "namnare": ("Personer", "antal"),
-        "taljare": ("Erbjudna", "antal"),
-        "andel": ("Andel erbjudna", "andel"),
-        "lo:hi": ("95 % konfidensintervall", "intervall"),
-    }
-    pub = {}
-    for caption, t, key in (
-        ("Per område", by_area, "omrade_kod"),
-        ("Per åldersgrupp", by_age, "aldersgrupp"),
-        ("Per försörjningshinder (alla vuxna biståndsmottagare)", by_grp, "hindergrupp"),
-    ):
-        pub[caption] = protect_shares(t, min_cell, key=key, values=("andel", "lo", "hi"))
-        s.table(f"Erbjudandeandel {caption.lower()}", format_shown(pub[caption], cols))
+    values = ("andel", "lo", "hi")
+    pub = {"alla": protect_shares(by_grp, min_cell, key="hindergrupp", values=values, counts=ALL_ADULTS)}
+    s.table(CAPTION_ALL, format_shown(pub["alla"], _OFFER_COLUMNS))
+    if distance.source is not None:
+        by_dist = offer_rates(everyone, COLUMN, order=distance_order())
+        by_dist["grupp"] = by_dist[COLUMN].map(
+            lambda c: "Alla vuxna biståndsmottagare" if c == ALLA else distance_label(c)
+        )
+        by_dist = pd.concat([by_dist[by_dist[COLUMN] == ALLA], by_dist[by_dist[COLUMN] != ALLA]])
+        pub["avstand"] = protect_shares(by_dist, min_cell, key=COLUMN, values=values, counts=ALL_ADULTS)
+        s.table(CAPTION_DISTANCE, format_shown(pub["avstand"], _OFFER_COLUMNS))
+    s.note(distance_note(distance.source))
+    for caption, t, key in (("Per område", by_area, "omrade_kod"), ("Per åldersgrupp", by_age, "aldersgrupp")):
+        pub[caption] = protect_shares(t, min_cell, key=key, values=values)
+        s.table(f"Erbjudandeandel {caption.lower()}", format_shown(pub[caption], _OFFER_COLUMNS))
     scope = (
         "alla vuxna biståndsmottagare"
         if ctx.params.erbjudande_alla_grupper
         else "vuxna biståndsmottagare med försörjningshinder arbetslöshet"
     )
     s.note(
-        f"Omfattning: {scope}. Erbjuden = ett deltagande erbjudet (annars påbörjat) senast "
-        f"{ctx.params.erbjudande_dagar} dagar efter första biståndsmånaden i perioden."
+        "Första tabellen gäller alla vuxna biståndsmottagare under perioden, som frågan ställdes, och visar "
+        "arbetslösheten (kommunens egen målgrupp) som en av raderna. Tabellerna per område och åldersgrupp, "
+        f"diagrammet och platsberäkningen gäller omfattningen: {scope}. Erbjuden = ett deltagande erbjudet "
+        f"(annars påbörjat) senast {ctx.params.erbjudande_dagar} dagar efter första biståndsmånaden i perioden."
     )
     if "erbjudande_andel" in set(measures["matt"]):
         s.chart(
@@ -297,16 +335,59 @@ def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
                 title="Andel erbjudna en insats inom 90 dagar, per område",
             )
         )
-    total = pub["Per område"].iloc[-1]
-    s.findings["erbjudande_andel"] = float(total["andel"]) if pd.notna(total["andel"]) else None
-    s.findings["erbjudande_lo"] = float(total["lo"]) if pd.notna(total["andel"]) and pd.notna(total["lo"]) else None
-    s.findings["erbjudande_hi"] = float(total["hi"]) if pd.notna(total["andel"]) and pd.notna(total["hi"]) else None
+    _offer_findings(s, pub)
     if "insatser" in ctx.study:
         _capacity_part(s, ctx, frame, min_cell)
     else:
         s.note(_missing(ctx.study, ["insatser"], "Kapacitetsgapet") or "")
-    s.conclusion = _conclusion_offer(pub, s.findings)
+    s.method_note(
+        "**Säkerhetsintervall för andelar.** Intervallen är 95 % Wilson-intervall för en andel; de visar hur mycket "
+        "andelen kunde variera av slumpen med så många personer. Avståndet till arbetsmarknaden: se "
+        "`docs/antaganden.md`, U18."
+    )
+    s.conclusion = _conclusion_offer(pub, s.findings, scope)
     return s
+
+
+def _row(table: pd.DataFrame, key: str, value: str) -> pd.Series | None:
+    """The published row of ``table`` whose ``key`` is ``value`` (None when absent or hidden)."""
+    rows = table[table[key].astype(str) == value]
+    if not len(rows) or pd.isna(rows.iloc[0]["andel"]):
+        return None
+    return rows.iloc[0]
+
+
+def _share_findings(s: Section, prefix: str, row: pd.Series | None) -> None:
+    s.findings[f"{prefix}"] = float(row["andel"]) if row is not None else None
+    for end in ("lo", "hi"):
+        s.findings[f"{prefix}_{end}"] = float(row[end]) if row is not None and pd.notna(row[end]) else None
+
+
+def _offer_findings(s: Section, pub: dict) -> None:
+    """Key numbers (published values only): ``erbjudande_andel``/``_lo``/``_hi`` for every adult recipient (the
+    headline), ``erbjudande_arbetsloshet``/``_lo``/``_hi`` (hinder group arbetslöshet), ``erbjudande_omfattning``/
+    ``_lo``/``_hi`` (the scope of the area table), ``erbjudande_avstand`` ({code: (share, lo, hi)} of the
+    published distance groups) and ``erbjudande_avstand_efter`` (distance groups offered clearly less often than
+    another: ``(code, share, other code, other share)`` when the intervals do not overlap)."""
+    _share_findings(s, "erbjudande_andel", _row(pub["alla"], "hindergrupp", ALLA))
+    s.findings["erbjudande_lo"] = s.findings.pop("erbjudande_andel_lo")
+    s.findings["erbjudande_hi"] = s.findings.pop("erbjudande_andel_hi")
+    _share_findings(s, "erbjudande_arbetsloshet", _row(pub["alla"], "hindergrupp", "arbetsloshet"))
+    _share_findings(s, "erbjudande_omfattning", _row(pub["Per område"], "omrade_kod", ALLA))
+    groups: dict[str, tuple[float, float, float]] = {}
+    if "avstand" in pub:
+        for code in contract.codes(COLUMN):
+            row = _row(pub["avstand"], COLUMN, code)
+            if row is not None:
+                groups[code] = (float(row["andel"]), float(row["lo"]), float(row["hi"]))
+    s.findings["erbjudande_avstand"] = groups
+    behind = []
+    if groups:
+        best = max(groups, key=lambda c: groups[c][0])
+        for code, (v, _lo, hi) in groups.items():
+            if code != best and hi < groups[best][1]:
+                behind.append((code, v, best, groups[best][0]))
+    s.findings["erbjudande_avstand_efter"] = behind
 
 
 def _capacity_part(s: Section, ctx: Context, frame: pd.DataFrame, min_cell: int) -> None:
@@ -395,28 +476,55 @@ def _capacity_part(s: Section, ctx: Context, frame: pd.DataFrame, min_cell: int)
     )
 
 
-def _conclusion_offer(pub: dict, findings: dict) -> str:
+def _conclusion_offer(pub: dict, findings: dict, scope: str) -> str:
     parts = []
-    total = pub["Per område"].iloc[-1]
-    if pd.notna(total["andel"]):
+    total = _row(pub["alla"], "hindergrupp", ALLA)
+    if total is not None:
         parts.append(
-            f"{_pct(total['andel'])} av personerna i omfattningen erbjöds en insats inom 90 dagar "
-            f"(95 % KI {_pct(total['lo'])}–{_pct(total['hi'])}); "
+            f"{_pct(total['andel'])} av alla vuxna biståndsmottagare erbjöds en insats inom 90 dagar "
+            f"(95 % säkerhetsintervall {_pct(total['lo'])}–{_pct(total['hi'])}); "
             + (
                 f"{_pct(1 - total['andel'])} erbjöds alltså ingen insats inom 90 dagar."
                 if total["andel"] < 1
                 else "alla erbjöds alltså en insats."
             )
         )
+    groups = pub["alla"][(pub["alla"]["hindergrupp"] != ALLA) & pub["alla"]["andel"].notna()]
+    if len(groups):
+        listed = ", ".join(
+            f"{contract.label('hindergrupp', r.hindergrupp).lower()} {_pct(r.andel)}" for r in groups.itertuples()
+        )
+        parts.append(
+            f"Per försörjningshinder: {listed}"
+            + (" (arbetslösheten är kommunens egen målgrupp)." if "arbetsloshet" in set(groups["hindergrupp"]) else ".")
+        )
+    dist = findings.get("erbjudande_avstand") or {}
+    if dist:
+        listed = ", ".join(f"{distance_label(c).lower()} {_pct(v[0])}" for c, v in dist.items())
+        parts.append(f"Efter avstånd till arbetsmarknaden: {listed}.")
+        behind = findings.get("erbjudande_avstand_efter") or []
+        if behind:
+            other, w = behind[0][2], behind[0][3]
+            who = " eller ".join(f"{_distance_phrase(code)} ({_pct(v)})" for code, v, _o, _w in behind)
+            parts.append(
+                f"Personer {who} erbjuds klart mer sällan en insats än de {_distance_phrase(other)} ({_pct(w)}); "
+                f"{'skillnaderna är' if len(behind) > 1 else 'skillnaden är'} större än slumpen förklarar."
+            )
     areas = pub["Per område"]
     areas = areas[(areas["omrade_kod"] != ALLA) & areas["andel"].notna()]
     if len(areas) >= 2:
         lo, hi = areas.loc[areas["andel"].idxmin()], areas.loc[areas["andel"].idxmax()]
-        parts.append(f"Lägst i {lo['grupp']} ({_pct(lo['andel'])}), högst i {hi['grupp']} ({_pct(hi['andel'])}).")
+        parts.append(
+            f"Bland {scope} är andelen lägst i {lo['grupp']} ({_pct(lo['andel'])}) och högst i {hi['grupp']} "
+            f"({_pct(hi['andel'])})."
+        )
     age = pub["Per åldersgrupp"]
     age = age[(age["aldersgrupp"] != ALLA) & age["andel"].notna()]
     if len(age) == 2:
-        parts.append(f"Unga 18–24 år: {_pct(age['andel'].iloc[0])}, 25 år och äldre: {_pct(age['andel'].iloc[1])}.")
+        parts.append(
+            f"Bland dem får unga 18–24 år ett erbjudande i {_pct(age['andel'].iloc[0])} av fallen och de som är 25 år "
+            f"och äldre i {_pct(age['andel'].iloc[1])}."
+        )
     if findings.get("kapacitet_gap") is not None:
         g = findings["kapacitet_gap"]
         use = ""
@@ -438,3 +546,12 @@ def _conclusion_offer(pub: dict, findings: dict) -> str:
     if not parts:
         parts.append("Antalen är för små för att visas utan att röja enskilda (se fotnoten om ..).")
     return " ".join(parts)
+
+
+def _distance_phrase(code: str) -> str:
+    """``nara`` -> "som står nära arbetsmarknaden", for a sentence about persons."""
+    return {
+        "nara": "som står nära arbetsmarknaden",
+        "mellan": "som står mellan nära och långt från arbetsmarknaden",
+        "langt": "som står långt från arbetsmarknaden",
+    }.get(code, distance_label(code).lower())

@@ -1,4 +1,5 @@
-"""4. Dagens insatser: outcomes and cost per outcome per intervention, raw and adjusted for the participants.
+"""4. Dagens insatser: outcomes and cost per outcome per intervention, raw and adjusted for the participants, and
+whom the interventions reach (``utvardering.rackvidd``).
 
 An intervention is flagged only on the case-mix adjusted comparison with overdispersion-adjusted limits
 (``utvardering.utfall.adjusted_flags``); costs per outcome carry intervals (``analysis.costs``), and the
@@ -30,6 +31,7 @@ from insats.reports.utvardering.common import (
     intervention_labels,
     protect_shares,
 )
+from insats.reports.utvardering.rackvidd import reach_conclusion, reach_part
 from insats.reports.utvardering.utfall import (
     adjusted_flags,
     false_flags_sentence,
@@ -291,7 +293,10 @@ def section_interventions(ctx: Context, measures, *, min_cell: int = 5) -> Secti
         "justerade kostnaden är kostnaden per utfall om insatsen hade haft deltagare som hela studiens (se "
         "`docs/antaganden.md`, U7 och U8)."
     )
-    s.conclusion = _conclusion_interventions(s.findings, vis, tested)
+    reach_part(s, ctx, min_cell)
+    s.conclusion = " ".join(
+        p for p in (_conclusion_interventions(s.findings, vis, tested), reach_conclusion(s.findings)) if p
+    )
     return s
 
 

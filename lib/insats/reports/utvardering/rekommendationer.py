@@ -76,6 +76,13 @@ def _limit(given: dict, key: str, shown: str) -> str:
     return f"programmets standardgräns: {shown}, kan ändras i parameterfilen"
 
 
+_DISTANCE_WHO = {
+    "nara": "dem som står nära arbetsmarknaden",
+    "mellan": "dem som står mellan nära och långt från arbetsmarknaden",
+    "langt": "dem som står långt från arbetsmarknaden",
+}
+
+
 @dataclass
 class Recommendation:
     area: str
@@ -89,7 +96,9 @@ class Recommendation:
 def recommendations(findings: dict, thresholds: dict | None = None) -> list[Recommendation]:
     """Recommendations triggered by the key numbers of the sections (``Section.findings``, merged).
 
-    Keys read (each optional; absent or NaN means the rule is not evaluated): ``erbjudande_andel``;
+    Keys read (each optional; absent or NaN means the rule is not evaluated): ``erbjudande_andel`` (every adult
+    recipient); ``erbjudande_avstand_efter`` (distance groups offered clearly less often than another,
+    ``section_offer``);
     ``kapacitet_gap`` (places missing in total) and ``kapacitet_brist`` (categories short of
     places); ``narvaro_nivaforandring``/``_lo``/``_hi`` and ``narvaro_effekt_12``/``_lo``/``_hi`` (the
     calibrated effect at the reform and after 12 months; ``narvaro.attendance_verdict`` decides on both) and
@@ -120,6 +129,20 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
                 "månadsvis per område.",
                 v,
                 th["erbjudande_mal"],
+            )
+        )
+    behind = findings.get("erbjudande_avstand_efter") or []
+    if behind:
+        other, w = behind[0][2], behind[0][3]
+        who = " och ".join(f"{_DISTANCE_WHO[code]} ({_pct(v)})" for code, v, _o, _w in behind)
+        out.append(
+            Recommendation(
+                "Alla erbjuds en insats",
+                f"Insatserna når inte {who} lika ofta som {_DISTANCE_WHO[other]} ({_pct(w)}; skillnaden är större "
+                "än slumpen förklarar): se över om utbudet passar dem och följ upp andelen som erbjuds en insats "
+                "efter avstånd till arbetsmarknaden.",
+                min(v for _c, v, _o, _w in behind),
+                w,
             )
         )
     if ok("kapacitet_gap") and findings["kapacitet_gap"] > 0:
