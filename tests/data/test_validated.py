@@ -51,7 +51,24 @@ def _bump(csv: Path, old: str, new: str) -> None:
 
 
 # --------------------------------------------------------------------------- the copy on disk
+def _plant_warning(study_dir: Path) -> None:
+    """More attendance hours than planned in one participation: a warning, not an error (generated studies
+    validate cleanly, so the test makes one)."""
+    csv = study_dir / "deltaganden.csv"
+    lines = csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    i_plan, i_att = header.index("planerade_timmar"), header.index("narvarotimmar")
+    for n, line in enumerate(lines[1:], start=1):
+        cells = line.rstrip("\n").split(",")
+        if cells[i_plan] and cells[i_att]:
+            cells[i_att] = str(float(cells[i_plan]) + 10)
+            lines[n] = ",".join(cells) + "\n"
+            break
+    csv.write_text("".join(lines), encoding="utf-8")
+
+
 def test_copy_gives_the_same_study_and_is_used_until_a_source_changes(study_dir, monkeypatch):
+    _plant_warning(study_dir)
     first = load_study(study_dir)
     validated.wait_for_copies()
     copy_dir = study_dir / validated.COPY_FOLDER

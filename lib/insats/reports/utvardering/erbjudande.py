@@ -168,7 +168,7 @@ def capacity_gap(ctx: Context, offers: pd.DataFrame | None = None) -> pd.DataFra
 
 _CAP_PARTS = (
     ("belaggning_i_omfattning", "I bruk i dag: personer i omfattningen", "#0072B2"),
-    ("belaggning_utanfor", "I bruk i dag: andra personer", "#56B4E9"),
+    ("belaggning_utanfor", "I bruk i dag: andra personer", "#1B7F9E"),
     ("belaggning", "I bruk i dag", "#0072B2"),
     ("tillkommande", "Tillkommer om alla i omfattningen nås", "#D55E00"),
     ("platser", "Platser i dag", "#009E73"),

@@ -215,9 +215,9 @@ def section_interventions(ctx: Context, measures, *, min_cell: int = 5) -> Secti
             "namnare": ("Avslutade", "antal"),
             "taljare": ("Arbete/studier", "antal"),
             "andel": ("Andel", "andel"),
-            "lo:hi": ("95 % KI", "intervall"),
+            "lo:hi": ("95 % konfidensintervall", "intervall"),
             "oe": ("O/E justerat", "kvot"),
-            "oe_lo:oe_hi": ("95 % KI för O/E", "intervall_kvot"),
+            "oe_lo:oe_hi": ("95 % konfidensintervall för O/E", "intervall_kvot"),
             "flagga_text": ("Avviker, justerat", "text"),
         },
     )
@@ -236,11 +236,11 @@ def section_interventions(ctx: Context, measures, *, min_cell: int = 5) -> Secti
     )
     costs_shown.insert(
         4,
-        "95 % KI",
+        "95 % konfidensintervall",
         [SUPPRESSED if u else _kr_interval(a, b) for a, b, u in zip(pub["kpu_lo"], pub["kpu_hi"], pub["undertryckt"])],
     )
     costs_shown["Justerad för deltagarna"] = format_shown(pub, {"kpu_justerad": ("x", "kr")})["x"].to_numpy()
-    costs_shown["95 % KI, justerad"] = [
+    costs_shown["95 % konfidensintervall, justerad"] = [
         SUPPRESSED if u else _kr_interval(a, b)
         for a, b, u in zip(pub["kpu_justerad_lo"], pub["kpu_justerad_hi"], pub["undertryckt"])
     ]

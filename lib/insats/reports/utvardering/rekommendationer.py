@@ -325,12 +325,12 @@ def _attendance_text(findings: dict, verdict: dict) -> str:
     """The recommendation on the attendance requirement: it fires on the calibrated intervals of the effect
     at the reform and after 12 months together (``narvaro.attendance_verdict``), and says how sure it is."""
     v, lo, hi = findings["narvaro_nivaforandring"], findings["narvaro_lo"], findings["narvaro_hi"]
-    ci = f"95 % KI {_pp(lo)} till {_pp(hi)}"
+    ci = f"troligen mellan {_pp(lo)} och {_pp(hi)}"
     twelve = ""
     if findings.get("narvaro_effekt_12") is not None:
         twelve = (
-            f"efter 12 månader {_pp(findings['narvaro_effekt_12'])} procentenheter, 95 % KI "
-            f"{_pp(findings['narvaro_effekt_12_lo'])} till {_pp(findings['narvaro_effekt_12_hi'])}"
+            f"efter 12 månader {_pp(findings['narvaro_effekt_12'])} procentenheter, troligen mellan "
+            f"{_pp(findings['narvaro_effekt_12_lo'])} och {_pp(findings['narvaro_effekt_12_hi'])}"
         )
     kind = verdict["kind"]
     caution = (
