@@ -83,6 +83,7 @@ from insats.reports.kartlaggning.utfall import (
     section_utfall,
 )
 from insats.reports.kartlaggning.utveckling import section_utveckling, trend_sentence
+from insats.reports.kartlaggning.vagin import VAGIN_MEASURES, section_vagin, vagin_sentences
 from insats.reports.render import Note, Section, show
 
 __all__ = [
@@ -92,6 +93,7 @@ __all__ = [
     "OUTCOME_TABLES",
     "SAMVERKAN_MEASURES",
     "SURVEY_TABLES",
+    "VAGIN_MEASURES",
     "Note",
     "Section",
     "calibration_table",
@@ -133,6 +135,7 @@ __all__ = [
     "section_utbud",
     "section_utfall",
     "section_utveckling",
+    "section_vagin",
     "show",
     "size_and_breadth",
     "size_breadth_sentence",
@@ -143,4 +146,5 @@ __all__ = [
     "trend_sentence",
     "uncomputable_measures",
     "uncomputable_table",
+    "vagin_sentences",
 ]

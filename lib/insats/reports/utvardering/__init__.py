@@ -17,7 +17,8 @@ Areas (``docs/design.md``, Sundbyberg's utvärdering):
    ``outcomes_by_group``, ``lov_questions``.
 4. *Dagens insatser* — ``intervention_outcomes``, ``cost_per_outcome``; outcomes per group with the
    adjusted flags are in ``utfall`` (``outcomes_by_group``, ``adjusted_flags``).
-5. *En väg in* — ``path_table``.
+5. *En väg in* — ``path_table``; the organisation around the assessment: ``assessment_frame``,
+   ``unit_table``, ``handover_table``, ``route_table``, ``result_table``, ``kind_table``.
 
 Definitions reuse ``insats.analysis.measures`` (``Context``, ``ended_participations``, ``outcome_frame``
 and the measures' definitions); choices this module makes are in the docstrings and in
@@ -68,7 +69,18 @@ from insats.reports.utvardering.rekommendationer import (
     thresholds_table,
 )
 from insats.reports.utvardering.utfall import adjusted_flags, outcome_frame_ext, outcomes_by_group
-from insats.reports.utvardering.vagin import PATH_STEPS, path_table, section_path
+from insats.reports.utvardering.vagin import (
+    PATH_STEPS,
+    RESULT_ORDER,
+    assessment_frame,
+    handover_table,
+    kind_table,
+    path_table,
+    result_table,
+    route_table,
+    section_path,
+    unit_table,
+)
 
 __all__ = [
     "AGE_GROUPS",
@@ -76,12 +88,14 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "OMFATTNING",
     "PATH_STEPS",
+    "RESULT_ORDER",
     "THRESHOLD_LABELS",
     "ItsResult",
     "Recommendation",
     "Section",
     "adjusted_flags",
     "all_findings",
+    "assessment_frame",
     "attendance_by",
     "attendance_frame",
     "attendance_verdict",
@@ -89,11 +103,13 @@ __all__ = [
     "chosen_by_provider",
     "cost_per_outcome",
     "format_shown",
+    "handover_table",
     "has_lov",
     "interrupted_time_series",
     "intervention_labels",
     "intervention_outcomes",
     "its_chart",
+    "kind_table",
     "lov_questions",
     "lov_volume",
     "make_context",
@@ -107,6 +123,8 @@ __all__ = [
     "providers_per_category",
     "recommendations",
     "recommendations_markdown",
+    "result_table",
+    "route_table",
     "section_attendance",
     "section_interventions",
     "section_lov",
@@ -116,4 +134,5 @@ __all__ = [
     "show_recommendations",
     "summary",
     "thresholds_table",
+    "unit_table",
 ]
