@@ -17,6 +17,7 @@ from insats.analysis.measures import MEASURES, compute_measures
 from insats.contract import ALLA
 from insats.data.study import Study
 from insats.errors import InsatsError
+from insats.intake.synth import generate_tables
 from insats.reports import kartlaggning as K
 from insats.reports.export import add_table_of_contents
 from insats.text import format_number
@@ -577,8 +578,6 @@ def test_method_section_on_a_generated_study():
 def test_vagin_section_on_generated_stockholm_reads_the_published_measures():
     """Stockholm's kartläggning has en väg in: the measures per district, and sentences whose numbers
     are recomputed here from the raw bedomningar."""
-    from insats.intake.synth import generate_tables
-
     tables, _ = generate_tables("stockholm", seed=3, persons=3000)
     study = Study.from_frames(**tables)
     res = compute_measures(study, start="2012-01", end="2013-12")

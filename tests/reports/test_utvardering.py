@@ -13,6 +13,7 @@ from insats.analysis.privacy import SUPPRESSED
 from insats.contract import ALLA
 from insats.data.study import Study
 from insats.errors import InsatsError
+from insats.intake import synth
 from insats.reports import utvardering as U
 from insats.text import format_number
 
@@ -883,8 +884,6 @@ def test_organisation_section_says_what_is_missing(enhet, overlamnad, says):
 
 
 def test_organisation_section_on_generated_studies_finds_the_planted_hand_over_gap():
-    from insats.intake import synth
-
     for kind in ("stockholm", "sundbyberg"):
         tables, meta = synth.generate_tables(kind, seed=3, persons=3000)
         study = Study.from_frames(**tables)
