@@ -15,6 +15,7 @@ from insats.data.study import Study
 from insats.errors import InsatsError
 from insats.intake import synth
 from insats.reports import utvardering as U
+from insats.reports.render import markdown_html, table_html
 from insats.text import format_number
 
 DPM = 365.25 / 12
@@ -893,3 +894,16 @@ def test_organisation_section_on_generated_studies_finds_the_planted_hand_over_g
         assert s.findings["vagin_skillnad_overlamnade"] < -0.1, kind  # handed over: fewer start within 90 days
         assert 0.02 < s.findings["vagin_andel_flera_bedomningar"] < 0.15, kind
         assert "Bedömningar per bedömande enhet" in s.tables
+
+
+def test_hostile_unit_names_stay_text():
+    """Unit names come from the data: escaped in every table and note of the section."""
+    frames = dict(organised_study().tables)
+    b = frames["bedomningar"].copy()
+    bad = '<script>alert(1)</script> =HYPERLINK("http://x") [a](http://x)'
+    b["enhet"] = b["enhet"].astype(object).replace("Mottagningen", bad)
+    frames["bedomningar"] = b
+    _, s = _organisation_section(Study.from_frames(**frames))
+    html = " ".join(table_html(t) for t in s.tables.values()) + markdown_html(" ".join(s.notes))
+    assert bad.split(" ")[0] not in html and "&lt;script&gt;" in html
+    assert '<a href="http://x"' not in html
