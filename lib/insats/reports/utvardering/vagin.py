@@ -241,6 +241,13 @@ def kind_table(a: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def intervals_apart(lo1, hi1, lo2, hi2):
+    """Whether two 95 % intervals do not overlap: the report calls a difference of two shares larger
+    than chance only then. Conservative: for two Wilson intervals it happens by chance far less
+    often than 5 % (tested by simulation)."""
+    return (np.asarray(hi1) < np.asarray(lo2)) | (np.asarray(hi2) < np.asarray(lo1))
+
+
 def _share_cell(v, sup) -> str:
     return SUPPRESSED if sup else (_pct(v, 1) if pd.notna(v) else "")
 
@@ -327,7 +334,7 @@ def organisation(ctx: Context, s: Section, measures_raw: pd.DataFrame, *, min_ce
         if not ho["undertryckt"] and not no["undertryckt"] and pd.notna(ho["andel"]) and pd.notna(no["andel"]):
             diff = float(ho["andel"] - no["andel"])
             s.findings["vagin_skillnad_overlamnade"] = diff
-            overlap = not (ho["hi"] < no["lo"] or no["hi"] < ho["lo"])
+            overlap = not intervals_apart(ho["lo"], ho["hi"], no["lo"], no["hi"])
             s.note(
                 f"Av dem med hel eller delvis arbetsförmåga som lämnades över till en annan enhet började "
                 f"{_pct(ho['andel'])} en insats inom 90 dagar, mot {_pct(no['andel'])} av dem som stannade hos "
