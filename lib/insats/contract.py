@@ -435,6 +435,13 @@ TABLES: dict[str, Table] = {
                 _c("bedomning_datum", "date", "Bedömningsdatum"),
                 _c("metod", "text", "Metod"),
                 _c("resultat", "code", "Resultat", False, "resultat"),
+                _c("enhet", "text", "Bedömande enhet", description="enheten som gör bedömningen"),
+                _c(
+                    "overlamnad_till",
+                    "text",
+                    "Överlämnad till",
+                    description="enheten som personen lämnas över till efter bedömningen; tomt = ingen överlämning",
+                ),
             ),
             key=("person_id", "ansokan_datum"),
             references=(("person_id", "personer", "person_id"),),

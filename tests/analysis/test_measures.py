@@ -344,6 +344,26 @@ def test_vag_in(raw):
     check(raw, "vagin_dagar_p90", {"b": (10 + 0.9 * 27, None, 2), "ALLA": (15 + 0.8 * 22, None, 3)})
     check(raw, "vagin_andel_30_dagar", {"a": (1, 1, 1), "b": (0.5, 1, 2), "c": (0, 0, 1), "ALLA": (0.5, 2, 4)})
     check(raw, "vagin_andel_insats_90_dagar", {"a": (0, 0, 1), "b": (1, 1, 1), "c": (NAN, 0, 0), "ALLA": (0.5, 1, 2)})
+    # no overlamnad_till column: not recorded, so no value (not 0 %); the base is the assessed applications
+    check(raw, "vagin_andel_overlamnade", {"a": (NAN, NAN, 1), "b": (NAN, NAN, 2), "ALLA": (NAN, NAN, 3)})
+    # assessed persons in the period: p1 (a), p4 and p5 (b); none twice
+    check(raw, "vagin_andel_flera_bedomningar", {"a": (0, 0, 1), "b": (0, 0, 2), "c": (NAN, 0, 0), "ALLA": (0, 0, 3)})
+
+
+def test_vag_in_hand_overs_and_second_assessments():
+    frames = dict(small_study().tables)
+    b = frames["bedomningar"].astype(object)
+    extra = pd.DataFrame({"person_id": ["p4"], "ansokan_datum": ["2013-05-01"], "bedomning_datum": ["2013-05-20"]})
+    b = pd.concat([b, extra], ignore_index=True)
+    b["enhet"] = ["Mottagning", "Mottagning", "Mottagning", "Vuxen", "Mottagning", "Vuxen"]
+    # p1: handed over; p4: to its own unit (no hand-over); p5: handed over; p2: outside the period
+    b["overlamnad_till"] = ["Vuxen", "mottagning", "Vuxen", "Jobb", "Vuxen", None]
+    frames["bedomningar"] = b
+    raw = compute_measures(Study.from_frames(**frames), start="2013-01", end="2013-06", min_cell=1).table
+    raw = raw.set_index(["matt", "omrade_kod"])
+    # p6 handed over without an assessment: not in the base (assessed applications)
+    check(raw, "vagin_andel_overlamnade", {"a": (1, 1, 1), "b": (1 / 3, 1, 3), "ALLA": (0.5, 2, 4)})
+    check(raw, "vagin_andel_flera_bedomningar", {"a": (0, 0, 1), "b": (0.5, 1, 2), "ALLA": (1 / 3, 1, 3)})
 
 
 def test_lov(raw):

@@ -128,6 +128,27 @@ def test_hours_and_negative(tmp_path):
     assert (p.row, p.column, p.value) == (2, "platser", "-3") and "negativt" in p.message
 
 
+def test_assessing_unit_and_hand_over(tmp_path):
+    # the headers by their Swedish labels; a hand-over to the unit itself is a warning, other values pass
+    report = _study(
+        tmp_path,
+        bedomningar="person_id,ansokan_datum,bedomning_datum,Bedömande enhet,Överlämnad till\n"
+        "P1,2013-03-01,2013-03-10,Mottagningen,Arbetsmarknadsenheten\n"
+        "P2,2013-03-01,2013-03-12,Mottagningen,\n"
+        "P1,2013-06-01,2013-06-12,Arbetsmarknadsenheten, ARBETSMARKNADSENHETEN \n",
+    )
+    p = _only(report, "samma_enhet")
+    assert (p.severity, p.file, p.row, p.column) == ("varning", "bedomningar.csv", 4, "overlamnad_till")
+    assert "samma enhet som den bedömande enheten" in p.message and "ingen överlämning" in p.message
+    assert not report.errors
+    # without the unit column there is nothing to compare
+    report = _study(
+        tmp_path,
+        bedomningar="person_id,ansokan_datum,bedomning_datum,overlamnad_till\nP1,2013-03-01,2013-03-10,Mottagningen\n",
+    )
+    assert not report.problems, report.format()
+
+
 def test_age(tmp_path):
     report = _study(
         tmp_path,

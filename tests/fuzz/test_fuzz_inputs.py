@@ -151,7 +151,7 @@ TEXT_COLUMNS = {
     "omraden": ["omrade", "kommun"],
     "insatser": ["namn", "utforare"],
     "deltaganden": ["vald_utforare"],
-    "bedomningar": ["metod"],
+    "bedomningar": ["metod", "enhet", "overlamnad_till"],
 }
 AREA_NAMES = [v for v in HOSTILE if v.strip() and "\x00" not in v and len(v) < 100] + ["Område " + PNR_FORMS[0]]
 

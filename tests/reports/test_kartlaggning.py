@@ -17,6 +17,7 @@ from insats.analysis.measures import MEASURES, compute_measures
 from insats.contract import ALLA
 from insats.data.study import Study
 from insats.errors import InsatsError
+from insats.intake.synth import generate_tables
 from insats.reports import kartlaggning as K
 from insats.reports.export import add_table_of_contents
 from insats.text import format_number
@@ -359,6 +360,8 @@ def test_uncomputable_survey_only(survey):
         "vagin_dagar_p90",
         "vagin_andel_30_dagar",
         "vagin_andel_insats_90_dagar",
+        "vagin_andel_overlamnade",
+        "vagin_andel_flera_bedomningar",
         "lov_andel_valt",
         "samverkan_andel_eget_omrade",
         "samverkan_andel_central",
@@ -480,7 +483,7 @@ def test_summary_survey_quotes_measures(survey):
     # own places in own regi: a exactly half (10 of 20) does not count, b 6 of 11 does, c has none
     assert s["organisation"].startswith("I 1 av 3 områden drivs mer än hälften av de egna platserna i egen regi")
     assert s["utfall"].startswith("Utfallen kan inte beräknas")
-    assert s["uppfoljning"].startswith("18 av ")  # 15 individual-data measures + the 3 samverkan ones
+    assert s["uppfoljning"].startswith("20 av ")  # 17 individual-data measures + the 3 samverkan ones
     assert "fokus" not in s
     assert K.summary_markdown(s).count("\n- ") == len(s) - 1
 
@@ -597,3 +600,47 @@ def test_method_section_on_a_generated_study():
     assert "c-statistik" in text and "Kalibrering" in text and "överspridning" in text
     (table,) = sec.tables.values()
     assert len(table) == 11  # ten tenths and the total
+
+
+# --------------------------------------------------------------------------- en väg in
+
+
+def test_vagin_section_on_generated_stockholm_reads_the_published_measures():
+    """Stockholm's kartläggning has en väg in: the measures per district, and sentences whose numbers
+    are recomputed here from the raw bedomningar."""
+    tables, _ = generate_tables("stockholm", seed=3, persons=3000)
+    study = Study.from_frames(**tables)
+    res = compute_measures(study, start="2012-01", end="2013-12")
+    sec = K.section_vagin(study, res.table)
+    (table,) = sec.tables.values()
+    assert len(table) == 15  # 14 districts and the whole study
+    assert MEASURES["vagin_andel_overlamnade"].label in table.columns
+    b = study["bedomningar"]
+    bed = b[b["bedomning_datum"].notna()]
+    handed = bed["overlamnad_till"].notna() & (bed["overlamnad_till"] != bed["enhet"])
+    again = bed.groupby("person_id").size().ge(2).mean()
+    text = " ".join(sec.notes)
+    assert f"{format_number(handed.mean(), 0, percent=True)} av bedömningarna lämnades över" in text
+    assert f"{format_number(again, 1, percent=True)} av de bedömda personerna bedömdes mer än en gång" in text
+
+
+def test_vagin_section_says_what_is_missing(survey):
+    none = K.section_vagin(survey, K.uncomputable_measures(survey).assign(omrade_kod="ALLA"))
+    assert "`bedomningar`" in " ".join(getattr(b, "text", "") for b in none.blocks)
+    # assessments without the hand-over column: the rest is shown, the hand-overs are said to be missing
+    frames = {**survey_frames(), **individual_frames()}
+    frames["bedomningar"] = pd.DataFrame(
+        {
+            "person_id": frames["personer"]["person_id"].iloc[:2].to_numpy(),
+            "ansokan_datum": ["2013-02-01", "2013-03-01"],
+            "bedomning_datum": ["2013-02-11", "2013-03-21"],
+            "resultat": ["hel", "ingen"],
+        }
+    )
+    study = Study.from_frames(**frames)
+    sec = K.section_vagin(study, full_measures(study, min_cell=1).table)
+    text = " ".join(sec.notes)
+    assert "Överlämningar mellan enheter kan inte redovisas" in text and "`overlamnad_till`" in text
+    (table,) = sec.tables.values()
+    assert MEASURES["vagin_andel_overlamnade"].label not in table.columns
+    assert MEASURES["vagin_dagar_median"].label in table.columns

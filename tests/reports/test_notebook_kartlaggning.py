@@ -23,6 +23,7 @@ SECTIONS = [
     "Organisation",
     "Utbud",
     "Samverkan och samordning",
+    "En väg in",
     "Användning av medel",
     "Utfall",
     "Likställighet",
@@ -143,7 +144,8 @@ def test_full_study_has_outcomes(executed):
     md = _markdown(nb)
     assert "Utfallen kan inte beräknas" not in md
     assert "I hela studien avslutades" in md
-    assert "bedomningar" in md  # the demo has no assessments: the follow-up section says so
+    # the generated Stockholm has assessments: en väg in runs (hand-overs, second assessments)
+    assert "av bedömningarna lämnades över till en annan enhet" in md and "bedömdes mer än en gång" in md
     assert _chart_count(nb) == 12  # 8 and the four main measures over the years
     assert "i hela studien:" in md and "år 2012 och" in md  # Utveckling över tid, per year
 
@@ -156,6 +158,7 @@ def test_survey_only_says_what_is_missing(executed):
     assert "Fokusområdet Bromma har" in md
     assert "Deltaganden ( deltaganden )" in md
     assert "Utvecklingen över tid kan inte beräknas" in md
+    assert "En väg in kan inte beräknas" in md  # no bedomningar in a survey
     assert _chart_count(nb) == 4  # utbud matrix and bars, spending, feriejobb
 
 

@@ -11,10 +11,13 @@ import pytest
 
 from insats.analysis.measures import compute_measures
 from insats.analysis.privacy import SUPPRESSED
+from insats.analysis.stats import wilson_interval
 from insats.contract import ALLA
 from insats.data.study import Study
 from insats.errors import InsatsError
+from insats.intake import synth
 from insats.reports import utvardering as U
+from insats.reports.render import markdown_html, table_html
 from insats.text import format_number
 
 DPM = 365.25 / 12
@@ -873,3 +876,156 @@ def test_summary_lists_every_section():
     text = U.summary(secs, [U.Recommendation("Ett", "x")])
     assert "1. **Ett.** A." in text and "2. **Två.** B." in text and "1 rekommendationer" in text
     assert U.all_findings([U.Section("x", findings={"a": 1}), U.Section("y", findings={"b": 2})]) == {"a": 1, "b": 2}
+
+
+# --------------------------------------------------------------------------- en väg in: the organisation
+
+
+def organised_study(*, enhet: bool = True, overlamnad: bool = True) -> Study:
+    """``small_study`` with assessing units and hand-overs, and P1 assessed a second time.
+
+    P1 Mottagningen  01-05 → 01-15 hel     D1 starts 02-01 (17 days): insats within 90 days
+    P1 Mottagningen  05-01 → 05-10 oklar   no start after
+    P2 Mottagningen  02-20 → 03-20 delvis  handed over to Arbetsmarknad; D2 starts after 107 days
+    P3 Arbetsmarknad 01-10, not assessed
+    P4 Arbetsmarknad 01-03 → 02-12 ingen   "handed over" to arbetsmarknad: its own unit, not a hand-over
+    """
+    frames = dict(small_study().tables)
+    b = frames["bedomningar"].astype(object)
+    b = pd.concat(
+        [b, pd.DataFrame({"person_id": ["P1"], "ansokan_datum": ["2016-05-01"], "bedomning_datum": ["2016-05-10"]})],
+        ignore_index=True,
+    )
+    b["resultat"] = ["hel", "delvis", None, "ingen", "oklar"]
+    b["enhet"] = ["Mottagningen", "Mottagningen", "Arbetsmarknad", "Arbetsmarknad", "Mottagningen"]
+    b["overlamnad_till"] = [None, "Arbetsmarknad", None, " arbetsmarknad", None]
+    if not enhet:
+        b = b.drop(columns="enhet")
+    if not overlamnad:
+        b = b.drop(columns="overlamnad_till")
+    frames["bedomningar"] = b
+    return Study.from_frames(**frames)
+
+
+def _organisation_section(study: Study, min_cell: int = 1):
+    c = U.make_context(study, "2016-01", "2016-12", min_cell=min_cell)
+    raw = compute_measures(study, start="2016-01", end="2016-12", min_cell=min_cell).raw
+    return c, U.section_path(c, raw, min_cell=min_cell)
+
+
+def test_organisation_tables_hand_count():
+    c, _ = _organisation_section(organised_study())
+    a = U.assessment_frame(c)
+    u = U.unit_table(a).set_index("enhet")
+    cols = ["ansokan", "bedomd", "dagar_median", "overlamnad", "arbetsformaga", "insats_90"]
+    assert u.loc["Mottagningen", cols].tolist() == [3, 3, 10, 1, 2, 1]  # 10, 29 and 9 days
+    assert u.loc["Arbetsmarknad", cols].tolist() == [2, 1, 40, 0, 0, 0]  # P4's own unit is no hand-over
+    assert u.loc["Alla enheter", cols].tolist() == [5, 4, 19.5, 1, 2, 1]
+    h = U.handover_table(a).set_index("grupp")
+    assert h.loc["overlamnad", ["taljare", "namnare", "dagar_median"]].tolist() == [0, 1, 107]
+    assert h.loc["ej_overlamnad", ["taljare", "namnare", "dagar_median"]].tolist() == [1, 1, 17]
+    assert h.loc[ALLA, "dagar_median"] == 62
+    r = U.route_table(a)
+    assert r[["fran", "till", "antal"]].values.tolist()[0] == ["Mottagningen", "Arbetsmarknad", 1]
+    assert r.iloc[-1]["antal"] == 1
+    res = U.result_table(a).set_index("grupp")
+    assert res[["taljare", "namnare"]].to_dict("index") == {
+        "hel": {"taljare": 1, "namnare": 1},
+        "delvis": {"taljare": 0, "namnare": 1},
+        "ingen": {"taljare": 0, "namnare": 1},
+        "oklar": {"taljare": 0, "namnare": 1},
+        ALLA: {"taljare": 1, "namnare": 4},
+    }
+    k = U.kind_table(a).set_index("grupp")
+    assert k["antal"].to_dict() == {"arbetstraning": 1, ALLA: 1}
+
+
+def test_organisation_section_shows_every_part_with_min_cell_one():
+    _, s = _organisation_section(organised_study())
+    assert {
+        "Bedömningar per bedömande enhet",
+        "Hel eller delvis arbetsförmåga: insats inom 90 dagar efter överlämning eller inte",
+        "Överlämningar mellan enheter",
+        "Personer som bedöms mer än en gång",
+        "Bedömningens resultat och insats inom 90 dagar",
+        "Hel eller delvis arbetsförmåga: första insatsen inom 90 dagar, per kategori",
+    } <= set(s.tables)
+    multi = s.tables["Personer som bedöms mer än en gång"].set_index("Område")
+    assert multi.loc["Hela studien", "Bedömda mer än en gång"] == "1"  # P1 of P1, P2, P4
+    assert multi.loc["Hela studien", "Bedömda personer"] == "3"
+    assert s.findings["vagin_andel_flera_bedomningar"] == pytest.approx(1 / 3)
+    assert any("Wilsons" in n for n in s.method_notes)
+
+
+def test_organisation_section_protects_small_counts():
+    _, s = _organisation_section(organised_study(), min_cell=5)
+    for caption in (
+        "Bedömningar per bedömande enhet",
+        "Personer som bedöms mer än en gång",
+        "Överlämningar mellan enheter",
+    ):
+        shown = s.tables[caption]
+        text = [c for c in shown.columns if c in ("Bedömande enhet", "Område", "Från enhet", "Till enhet")]
+        numbers = shown.drop(columns=text).to_numpy().ravel()
+        assert all(v in (SUPPRESSED, "", "0") for v in numbers), (caption, numbers)
+
+
+@pytest.mark.parametrize(
+    ("enhet", "overlamnad", "says"),
+    [
+        (False, True, ["Vem som bedömer kan inte redovisas", "`enhet`"]),
+        (True, False, ["Överlämningar kan inte redovisas", "`overlamnad_till`"]),
+        (False, False, ["Vem som bedömer kan inte redovisas", "Överlämningar kan inte redovisas"]),
+    ],
+)
+def test_organisation_section_says_what_is_missing(enhet, overlamnad, says):
+    _, s = _organisation_section(organised_study(enhet=enhet, overlamnad=overlamnad))
+    text = " ".join(s.notes)
+    assert all(w in text for w in says)
+    assert ("Bedömningar per bedömande enhet" in s.tables) == enhet
+    assert ("Överlämningar mellan enheter" in s.tables) == overlamnad
+    # what does not need the columns is still there
+    assert "Bedömningens resultat och insats inom 90 dagar" in s.tables
+    assert "Personer som bedöms mer än en gång" in s.tables
+
+
+def test_organisation_section_on_generated_studies_finds_the_planted_hand_over_gap():
+    for kind in ("stockholm", "sundbyberg"):
+        tables, meta = synth.generate_tables(kind, seed=3, persons=3000)
+        study = Study.from_frames(**tables)
+        fran, till = meta["period"]["fran"], meta["period"]["till"]
+        c = U.make_context(study, fran, till)
+        s = U.section_path(c, compute_measures(study, start=fran, end=till).raw)
+        assert s.findings["vagin_skillnad_overlamnade"] < -0.1, kind  # handed over: fewer start within 90 days
+        assert 0.02 < s.findings["vagin_andel_flera_bedomningar"] < 0.15, kind
+        assert "Bedömningar per bedömande enhet" in s.tables
+
+
+def test_hostile_unit_names_stay_text():
+    """Unit names come from the data: escaped in every table and note of the section."""
+    frames = dict(organised_study().tables)
+    b = frames["bedomningar"].copy()
+    bad = '<script>alert(1)</script> =HYPERLINK("http://x") [a](http://x)'
+    b["enhet"] = b["enhet"].astype(object).replace("Mottagningen", bad)
+    frames["bedomningar"] = b
+    _, s = _organisation_section(Study.from_frames(**frames))
+    html = " ".join(table_html(t) for t in s.tables.values()) + markdown_html(" ".join(s.notes))
+    assert bad.split(" ")[0] not in html and "&lt;script&gt;" in html
+    assert '<a href="http://x"' not in html
+
+
+def test_hand_over_comparison_rarely_calls_chance_a_difference_and_finds_the_planted_one():
+    """The rule of the hand-over sentence (two Wilson intervals apart), by simulation with known truth:
+    equal shares (0,40 for 80 handed over and 400 not) are called different in under 5 % of 4 000
+    draws; the planted gap of the generated studies (about 0,15 against 0,45) is found nearly always."""
+    rng = np.random.default_rng(17)
+
+    def called(p1, p2, n1, n2, reps=4000):
+        k1, k2 = rng.binomial(n1, p1, reps), rng.binomial(n2, p2, reps)
+        lo1, hi1 = wilson_interval(k1.astype(float), np.full(reps, float(n1)))
+        lo2, hi2 = wilson_interval(k2.astype(float), np.full(reps, float(n2)))
+        return U.intervals_apart(lo1, hi1, lo2, hi2).mean()
+
+    assert called(0.40, 0.40, 80, 400) < 0.05
+    assert called(0.40, 0.40, 25, 25) < 0.05
+    assert called(0.15, 0.45, 95, 450) > 0.95

@@ -10,6 +10,7 @@ import yaml
 
 from insats.cli import main
 from insats.errors import UsageError
+from insats.intake.synth import generate
 from insats.runner.config import load_params
 from insats.runner.newstudy import check_name, new_study
 from tests.support import ROOT
@@ -56,7 +57,7 @@ def test_kartlaggning_study_gets_the_stockholm_example_with_its_own_folder_and_p
     assert config.data_dir == study and config.name == "solna_2024"
 
 
-def test_a_study_with_assessments_gets_the_sundbyberg_example_and_a_relative_folder(tmp_path):
+def test_a_study_with_a_reform_date_gets_the_sundbyberg_example_and_a_relative_folder(tmp_path):
     result = new_study("sundbyberg_igen", ROOT / "data" / "exempel" / "sundbyberg", params_dir=tmp_path)
     data = yaml.safe_load(result.path.read_text(encoding="utf-8"))
     assert result.example.name == "sundbyberg_2016.yaml"
@@ -103,3 +104,11 @@ def test_cli_prints_the_next_steps_in_swedish(tmp_path, capsys):
     assert f"insats run {tmp_path / 'min_studie.yaml'}" in out and "make lab" in out
     assert main(["new-study", "min_studie", "--data", "data/exempel/stockholm", "--params-dir", str(tmp_path)]) == 2
     assert "skrivs inte över" in capsys.readouterr().err
+
+
+def test_assessments_alone_do_not_make_an_utvardering(tmp_path):
+    """The generated Stockholm has bedomningar (the kartläggning shows en väg in) but no reform date."""
+    study = generate("stockholm", tmp_path / "studie", seed=4, persons=200)
+    assert (study / "bedomningar.csv").exists()
+    result = new_study("med_bedomningar", study, params_dir=tmp_path / "params")
+    assert result.example.name == "stockholm_2013.yaml"

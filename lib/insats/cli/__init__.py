@@ -268,8 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
         "new-study",
         help="börja en ny studie: skriv params/NAMN.yaml för en studiemapp",
         description="Skriver params/NAMN.yaml, en kopia av det exempel som liknar studien mest "
-        "(kartläggning som Stockholm 2013, eller utvärdering som Sundbyberg 2016 när studien har tabellen "
-        "bedomningar), med studiemappen och studiens period ur data. En befintlig fil skrivs aldrig över.",
+        "(kartläggning som Stockholm 2013, eller utvärdering som Sundbyberg 2016 när studie.json anger ett "
+        "reform_datum), med studiemappen och studiens period ur data. En befintlig fil skrivs aldrig över.",
     )
     p.add_argument("name", metavar="NAMN", help="studiens namn: bokstäver a–z, siffror, _ och -, t.ex. solna_2024")
     p.add_argument("--data", required=True, type=Path, metavar="MAPP", help="studiemappen")

@@ -21,6 +21,7 @@ from insats.contract import (
     TABLE_ORDER,
     TABLES,
     column_label,
+    fold,
 )
 from insats.data.files import RawTable, scan_folder, to_display_text
 from insats.data.parse import coerce_column, is_in, type_message
@@ -340,6 +341,21 @@ def _check_rows(table: str, raw: RawTable, df: pd.DataFrame, report: ValidationR
                 mask,
                 _reserved(code, meaning),
             )
+    if table == "bedomningar" and {"enhet", "overlamnad_till"} <= set(raw.frame.columns):
+        same = df["overlamnad_till"].map(fold, na_action="ignore") == df["enhet"].map(fold, na_action="ignore")
+        mask = same.fillna(False).to_numpy(dtype=bool)
+        _emit_mask(
+            report,
+            VARNING,
+            raw,
+            "samma_enhet",
+            "overlamnad_till",
+            mask,
+            lambda pos, v: (
+                f'värdet "{v}" är samma enhet som den bedömande enheten; förväntade en annan enhet, '
+                "eller en tom cell om personen inte lämnades över (räknas nu som ingen överlämning)."
+            ),
+        )
     if table == "deltaganden" and {"narvarotimmar", "planerade_timmar"} <= set(raw.frame.columns):
         over = (df["narvarotimmar"] > df["planerade_timmar"]) & (df["planerade_timmar"] >= 0)
         mask = over.fillna(False).to_numpy(dtype=bool)

@@ -54,6 +54,8 @@ REST_MEASURES: dict[str, float] = {
             "vagin_andel_bedomda",
             "vagin_andel_30_dagar",
             "vagin_andel_insats_90_dagar",
+            "vagin_andel_overlamnade",
+            "vagin_andel_flera_bedomningar",
             "lov_andel_valt",
             "utbud_andel_narvarokrav",
             "medel_andel_feriejobb",

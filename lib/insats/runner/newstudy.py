@@ -1,8 +1,8 @@
 """``insats new-study NAME --data DIR``: start a study by copying the closest example params file.
 
 The new ``params/NAME.yaml`` is the text of ``params/stockholm_2013.yaml`` (a kartläggning) or
-``params/sundbyberg_2016.yaml`` (an utvärdering: when the study has the table ``bedomningar``,
-which only Sundbyberg's *en väg in* uses, or its ``studie.json`` names a ``reform_datum``), with its
+``params/sundbyberg_2016.yaml`` (an utvärdering: when its ``studie.json`` names a ``reform_datum``;
+assessments, ``bedomningar``, no longer decide it, since the kartläggning shows *en väg in* too), with its
 comments, and four values replaced: ``data_dir`` (the folder, relative to the repository root when
 it lies inside it), ``fran`` and ``till`` (the study's whole period, ``default_period``: the first
 and last month of ``bistand``), ``korning.namn`` (NAME); for an utvärdering also ``reform_datum``
@@ -112,7 +112,7 @@ def new_study(name: str, data_dir: Path | str, *, params_dir: Path | str | None 
             f"studien har {len(errors)} fel i data; kör insats validate {folder} och rätta dem före insats run."
         )
     start, end = default_period(study)
-    kind = "utvardering" if ("bedomningar" in study or study.meta.get("reform_datum")) else "kartlaggning"
+    kind = "utvardering" if study.meta.get("reform_datum") else "kartlaggning"
     example = root / "params" / EXAMPLES[kind]
 
     folder_abs = Path(os.path.abspath(folder))  # not resolve(): a symlinked data folder keeps its project path

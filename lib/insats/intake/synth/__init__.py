@@ -15,7 +15,8 @@ Kinds
     like the districts' 2015 recipient counts. Organisation differs per district the way the 2013
     kartläggning found: own units (``egen_omrade``), the central jobbtorg (``CENTRAL``,
     ``egen_central``), procured providers, civil society, the Public Employment Service; small
-    districts offer few categories; some districts count feriejobb as an intervention.
+    districts offer few categories; some districts count feriejobb as an intervention; work-capacity
+    assessments (``bedomningar``) for "en väg in".
 ``sundbyberg``
     One municipality, 7 neighbourhoods, years 2015–2016, ≈1,500 adult recipients, a central
     Jobbcenter, a reform on 2016-01-01 (närvarokrav and LOV providers) and work-capacity
@@ -77,7 +78,13 @@ interventions with närvarokrav (``model.AVBROTT``; drawn from a stream of its o
 
 *Work-capacity assessments* (Sundbyberg): new applicants are assessed after Gamma(2, 12) days
 (median ≈ 20), 7 % never; those assessed hel/delvis start a participation within 90 days of the
-assessment with probability 0.70/0.50 (planted).
+assessment with probability 0.70/0.50 (planted). Both kinds (``synth.assessments``, a random stream
+of its own so the other tables do not change): Stockholm's new applicants are assessed the same way,
+their result weighted towards hel/delvis when an insats follows within 90 days; every assessment has
+an assessing unit (``enhet``); it is handed over to another unit (``overlamnad_till``) with probability
+0.10 when the person starts an insats within 90 days, else 0.35 (planted: hand-overs go with a longer
+wait); a person is assessed again after a new application with probability 0.40 after an oklar
+result, else 0.05 (``planted_effects(kind)["vagin_organisation"]``).
 
 *Distance to the labour market* (``personer.arbetsmarknadsavstand``, ``distance``): nära, mellan or långt, by
 hinder group (ohälsa and sociala skäl mostly långt, arbetslöshet mostly nära or mellan), further away in

@@ -160,6 +160,42 @@ DISTANCE: dict[str, Any] = {
 on getting an intervention (``insats_logit``: log odds added per distance, calibrated per person so that the
 probability of an intervention given area and hinder group stays ``sannolikhet_deltagande``); see
 ``insats.intake.synth.distance``."""
+# En väg in, the organisation around the assessment (both kinds; drawn from a stream of its own,
+# ``numpy.random.default_rng([seed, ASSESSMENT_STREAM])``, so the other tables are unchanged).
+ASSESSMENT_STREAM = 19
+ASSESSMENT_RESULT_P = {  # resultat hel, delvis, ingen, oklar per hinder group (as Sundbyberg's first draw)
+    "arbetsloshet": (0.55, 0.25, 0.05, 0.15),
+    "ohalsa": (0.10, 0.35, 0.40, 0.15),
+    "ovriga": (0.35, 0.30, 0.15, 0.20),
+}
+STHLM_CAPABLE_WEIGHT = 3.0
+"""Stockholm: weight of hel and delvis in the result draw of a person who starts an insats within
+90 days of the assessment (the participations are drawn first and are not changed)."""
+ASSESSMENT_UNITS = {
+    # first unit (assessing), its share, and where it hands over to: capable (hel/delvis) or not
+    "sundbyberg": {
+        "enheter": {"Mottagningsenheten": 0.70, "Arbetsmarknadsenheten": 0.30},
+        "overlamning": {
+            "Mottagningsenheten": ("Arbetsmarknadsenheten", "Vuxenenheten"),
+            "Arbetsmarknadsenheten": ("Jobbcenter", "Mottagningsenheten"),
+        },
+    },
+    "stockholm": {
+        "enheter": {"Försörjningsstöd {omrade}": 0.70, "Jobbtorg Stockholm": 0.30},
+        "overlamning": {
+            "Försörjningsstöd {omrade}": ("Jobbtorg Stockholm", "Socialpsykiatri {omrade}"),
+            "Jobbtorg Stockholm": ("Försörjningsstöd {omrade}", "Försörjningsstöd {omrade}"),
+        },
+    },
+}
+HANDOVER = {"insats_inom_90_dagar": 0.10, "ingen_insats_inom_90_dagar": 0.35}
+"""P(an assessed application is handed over to another unit) by whether the person starts an
+insats 0–90 days after the assessment: hand-overs go with a longer wait to an insats."""
+REASSESSED = {"oklar": 0.40, "ovriga": 0.05}
+"""P(a person assessed in the data is assessed once more, after a new application 30–150 days
+after the first assessment while still on assistance) by the first result."""
+STHLM_ASSESSMENT_DAYS = (2.0, 12.0)  # gamma(shape, scale) days from application to assessment
+STHLM_NEVER_ASSESSED = 0.07
 REFORM = "2016-01-01"
 MAX_LINE = 400_000_000  # kr: the largest spending line (see medel_table)
 
@@ -286,9 +322,10 @@ def planted_effects(kind: str) -> dict:
     that a recipient in hinder group arbetsloshet gets any participation, per area; other groups
     times a factor — the measure ``erbjudande_andel``, within 90 days, comes out lower), ``narvaro_medel``,
     ``lov_andel_valt``, ``andel_lamnar_bistand_efter_arbete_studier``, ``arbetsmarknadsavstand`` (the distance to
-    the labour market: its distribution and planted effect on getting an intervention); Sundbyberg also
-    ``vagin_andel_insats_90_dagar``, ``bedomning_dagar``, ``reform_datum`` and
-    ``avbrott_andel_av_avslut_utan_arbete_studier`` (the planted rise in drop-outs after the reform).
+    the labour market: its distribution and planted effect on getting an intervention), ``bedomning_dagar``,
+    ``vagin_organisation`` (assessing units, hand-overs, second assessments); Sundbyberg also
+    ``vagin_andel_insats_90_dagar``, ``reform_datum`` and ``avbrott_andel_av_avslut_utan_arbete_studier`` (the
+    planted rise in drop-outs after the reform); Stockholm ``vagin_resultat``.
     """
     check_kind(kind)
     cat_order = sorted(CATEGORY_EFFECTS, key=lambda c: -CATEGORY_EFFECTS[c])
@@ -315,7 +352,6 @@ def planted_effects(kind: str) -> dict:
         out["feriejobb_raknas_som_insats"] = sorted(FERIEJOBB_COUNTED)
     else:
         out["vagin_andel_insats_90_dagar"] = dict(VAGIN)
-        out["bedomning_dagar"] = {"fordelning": "gamma(2, 12)", "median_ungefar": 20, "andel_aldrig": 0.07}
         out["reform_datum"] = REFORM
         out["avbrott_andel_av_avslut_utan_arbete_studier"] = {
             **AVBROTT,
@@ -333,6 +369,22 @@ def planted_effects(kind: str) -> dict:
         "(pressmeddelandet 2016). Avståndet dras ur en egen slumpström ([seed, 17]) givet om personen fick en "
         "insats (samma simultana fördelning), så att alla andra genererade värden är desamma som utan avståndet.",
     }
+    out["bedomning_dagar"] = {"fordelning": "gamma(2, 12)", "median_ungefar": 20, "andel_aldrig": 0.07}
+    out["vagin_organisation"] = {
+        "bedomande_enheter": {
+            k.replace("{omrade}", "<område>"): v for k, v in ASSESSMENT_UNITS[kind]["enheter"].items()
+        },
+        "sannolikhet_overlamnad": dict(HANDOVER),
+        "sannolikhet_bedomd_igen": dict(REASSESSED),
+        "anmarkning": "överlämningar dras efter deltagandena, utifrån om personen började en insats 0–90 dagar "
+        "efter bedömningen: sambandet (överlämnade väntar längre på en insats) är planterat som samband, inte som "
+        "orsak. En ny bedömning har ett eget ansökningsdatum 30–150 dagar efter den första bedömningen.",
+    }
+    if kind == "stockholm":
+        out["vagin_resultat"] = (
+            f"resultatet dras per försörjningshinder; för den som börjar en insats inom 90 dagar väger hel och "
+            f"delvis arbetsförmåga {STHLM_CAPABLE_WEIGHT:g} gånger mer"
+        )
     return out
 
 

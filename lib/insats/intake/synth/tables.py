@@ -1,6 +1,7 @@
 """Persons, households and events of a generated study, and ``generate_tables``, which draws every
 table from one seed: ``personer``, ``bistand``, ``avslut``, ``deltaganden`` (with the planted
-outcome model and attendance), ``bedomningar`` (Sundbyberg) and the catalogues of
+outcome model and attendance), ``bedomningar`` (with units, hand-overs and second assessments:
+``insats.intake.synth.assessments``) and the catalogues of
 ``insats.intake.synth.catalogue``, plus the ``studie.json`` metadata."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import pandas as pd
 
 from insats.contract import CENTRAL, HINDERGRUPP, TABLES
 from insats.errors import UsageError
+from insats.intake.synth.assessments import assessment_table
 from insats.intake.synth.catalogue import area_table, insatser_table, medel_table, omraden_table
 from insats.intake.synth.distance import labour_market_distance
 from insats.intake.synth.draws import choose, choose_rows, expit, make_ids
@@ -151,7 +153,7 @@ def generate_tables(
     exit_reason = np.full(n, None, dtype=object)
     day0 = mstart[entry]
 
-    # ---- work-capacity assessments (sundbyberg)
+    # ---- work-capacity assessments (sundbyberg's first ones; the rest in assessment_table below)
     forced_start = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     late_floor = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     bedomningar = None
@@ -375,6 +377,23 @@ def generate_tables(
         deltaganden[c] = deltaganden[c].astype("datetime64[ns]")
     for c in ("planerade_timmar", "narvarotimmar"):
         deltaganden[c] = deltaganden[c].astype("float64")
+
+    # ---- bedomningar: units, hand-overs, second assessments (and Stockholm's assessments), own stream
+    bedomningar = assessment_table(
+        kind,
+        bedomningar,
+        seed=seed,
+        areas=areas,
+        person_area=a,
+        grp=P["grp"],
+        entry=entry,
+        day0=day0,
+        spell_end=spell_end,
+        mstart=mstart,
+        data_end=data_end,
+        part_pos=dl["_pos"].to_numpy(dtype=np.int64),
+        part_start=dl["start_datum"].to_numpy(dtype="datetime64[ns]"),
+    )
 
     # ---- bistand
     lengths = spell_end - entry + 1

@@ -86,6 +86,7 @@ from insats.reports.kartlaggning.utfall import (
     section_utfall,
 )
 from insats.reports.kartlaggning.utveckling import section_utveckling, trend_sentence
+from insats.reports.kartlaggning.vagin import VAGIN_MEASURES, section_vagin, vagin_sentences
 from insats.reports.render import Note, Section, show
 
 __all__ = [
@@ -95,6 +96,7 @@ __all__ = [
     "OUTCOME_TABLES",
     "SAMVERKAN_MEASURES",
     "SURVEY_TABLES",
+    "VAGIN_MEASURES",
     "Note",
     "Section",
     "calibration_table",
@@ -137,6 +139,7 @@ __all__ = [
     "section_utbud",
     "section_utfall",
     "section_utveckling",
+    "section_vagin",
     "show",
     "size_and_breadth",
     "size_breadth_sentence",
@@ -147,6 +150,7 @@ __all__ = [
     "trend_sentence",
     "uncomputable_measures",
     "uncomputable_table",
+    "vagin_sentences",
     "who_runs_what",
     "who_runs_what_display",
 ]

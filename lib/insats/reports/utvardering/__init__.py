@@ -21,7 +21,8 @@ Areas (``docs/design.md``, Sundbyberg's utvärdering):
 4. *Dagens insatser* — ``intervention_outcomes``, ``cost_per_outcome``; outcomes per group with the
    adjusted flags are in ``utfall`` (``outcomes_by_group``, ``adjusted_flags``); whom each category reaches in
    ``rackvidd`` (``participant_composition``).
-5. *En väg in* — ``path_table``.
+5. *En väg in* — ``path_table``; the organisation around the assessment: ``assessment_frame``,
+   ``unit_table``, ``handover_table``, ``route_table``, ``result_table``, ``kind_table``.
 
 Definitions reuse ``insats.analysis.measures`` (``Context``, ``ended_participations``, ``outcome_frame``
 and the measures' definitions); choices this module makes are in the docstrings and in
@@ -75,7 +76,19 @@ from insats.reports.utvardering.rekommendationer import (
     thresholds_table,
 )
 from insats.reports.utvardering.utfall import adjusted_flags, outcome_frame_ext, outcomes_by_group
-from insats.reports.utvardering.vagin import PATH_STEPS, path_table, section_path
+from insats.reports.utvardering.vagin import (
+    PATH_STEPS,
+    RESULT_ORDER,
+    assessment_frame,
+    handover_table,
+    intervals_apart,
+    kind_table,
+    path_table,
+    result_table,
+    route_table,
+    section_path,
+    unit_table,
+)
 
 __all__ = [
     "AGE_GROUPS",
@@ -83,6 +96,7 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "OMFATTNING",
     "PATH_STEPS",
+    "RESULT_ORDER",
     "THRESHOLD_LABELS",
     "ItsResult",
     "Recommendation",
@@ -90,6 +104,7 @@ __all__ = [
     "adjusted_flags",
     "after_dropout",
     "all_findings",
+    "assessment_frame",
     "attendance_by",
     "attendance_frame",
     "attendance_verdict",
@@ -99,11 +114,14 @@ __all__ = [
     "dropout_by_period",
     "dropout_frame",
     "format_shown",
+    "handover_table",
     "has_lov",
     "interrupted_time_series",
+    "intervals_apart",
     "intervention_labels",
     "intervention_outcomes",
     "its_chart",
+    "kind_table",
     "lov_questions",
     "lov_volume",
     "make_context",
@@ -119,6 +137,8 @@ __all__ = [
     "providers_per_category",
     "recommendations",
     "recommendations_markdown",
+    "result_table",
+    "route_table",
     "section_attendance",
     "section_interventions",
     "section_lov",
@@ -128,4 +148,5 @@ __all__ = [
     "show_recommendations",
     "summary",
     "thresholds_table",
+    "unit_table",
 ]

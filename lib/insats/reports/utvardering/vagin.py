@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from insats import contract
 from insats.analysis.measures import (
     Context,
 )
+from insats.analysis.measures.vagin import assessment_rows, recorded, with_followup
 from insats.analysis.privacy import SUPPRESSED
 from insats.analysis.stats import wilson_interval
 from insats.charts import flow_steps
@@ -18,6 +20,8 @@ from insats.reports.utvardering.common import (
     _names,
     _num,
     _pct,
+    _pp,
+    _with_wilson,
     format_shown,
     protect_shares,
 )
@@ -119,9 +123,307 @@ def section_path(ctx: Context, measures_raw, *, min_cell: int = 5) -> Section:
         s.findings["vagin_andel_insats_90_lo"], s.findings["vagin_andel_insats_90_hi"] = float(lo), float(hi)
     if "vagin_andel_insats_90_dagar" in set(measures_raw["matt"]):
         s.extra["ranked"] = True
+    organisation(ctx, s, measures_raw, min_cell=min_cell)
     s.conclusion = (
         f"Av {_num(totp['ansokan'])} ansökningar bedömdes {_pct(totp['andel_bedomda'])}, i median efter "
         f"{_num(totp['dagar_median'])} dagar (90 % inom {_num(totp['dagar_p90'])} dagar). Av dem med hel "
         f"eller delvis arbetsförmåga började {_pct(totp['andel_insats_90'])} en insats inom 90 dagar."
     )
     return s
+
+
+# --------------------------------------------------------------------------- the organisation around the assessment
+
+RESULT_ORDER = (*contract.codes("resultat"), "saknas")
+"""Rows of the table by result; ``saknas``: assessed without a result recorded."""
+
+
+def assessment_frame(ctx: Context) -> pd.DataFrame:
+    """One row per application in the period with the measures' definitions (``assessment_rows``) and
+    the follow-up (``with_followup``): first start on or after the assessment, its category,
+    ``insats_90``. Unassessed applications have no follow-up."""
+    a = assessment_rows(ctx)
+    a = a[a["pos"] >= 0].reset_index(drop=True)
+    if "deltaganden" not in ctx.study:
+        a["start_dagar"], a["start_kategori"], a["insats_90"] = np.nan, None, False
+        return a
+    f = with_followup(ctx, a)
+    f.loc[~f["bedomd"], ["start_dagar", "insats_90"]] = [np.nan, False]
+    return f
+
+
+def unit_table(a: pd.DataFrame) -> pd.DataFrame:
+    """Per assessing unit (``grupp`` e1, e2, … by number of applications; ``ALLA`` last): ``enhet``,
+    ``ansokan``, ``bedomd``, ``dagar_median`` (application to assessment), ``overlamnad`` (of the
+    assessed), ``arbetsformaga`` (assessed hel/delvis), ``insats_90`` (of those)."""
+    a = a[a["enhet"].notna()]
+    rows = []
+    counts = a["enhet"].value_counts(sort=True)
+    groups = [(f"e{i + 1}", name, a[a["enhet"] == name]) for i, name in enumerate(counts.index)]
+    for code, name, g in [*groups, (ALLA, "Alla enheter", a)]:
+        bed = g[g["bedomd"]]
+        cap = bed[bed["resultat"].isin(["hel", "delvis"])]
+        rows.append(
+            {
+                "grupp": code,
+                "enhet": name,
+                "ansokan": len(g),
+                "bedomd": len(bed),
+                "dagar_median": float(bed["days"].median()) if len(bed) else np.nan,
+                "overlamnad": float(bed["overlamnad"].sum()),
+                "arbetsformaga": len(cap),
+                "insats_90": float(cap["insats_90"].sum()),
+            }
+        )
+    out = pd.DataFrame(rows)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["andel_overlamnad"] = out["overlamnad"] / out["bedomd"].where(out["bedomd"] > 0)
+        out["andel_insats_90"] = out["insats_90"] / out["arbetsformaga"].where(out["arbetsformaga"] > 0)
+    return out
+
+
+def handover_table(a: pd.DataFrame) -> pd.DataFrame:
+    """Assessed with hel or delvis arbetsförmåga, handed over or not (``grupp`` ``overlamnad`` /
+    ``ej_overlamnad``, ``ALLA``): ``taljare`` starting an insats within 90 days of ``namnare``,
+    share with Wilson interval, ``dagar_median``: median days from assessment to the first start
+    among those who started one at all."""
+    cap = a[a["bedomd"] & a["resultat"].isin(["hel", "delvis"])]
+    rows = []
+    for code, g in (("overlamnad", cap[cap["overlamnad"]]), ("ej_overlamnad", cap[~cap["overlamnad"]]), (ALLA, cap)):
+        started = g["start_dagar"].dropna()
+        rows.append(
+            {
+                "grupp": code,
+                "taljare": float(g["insats_90"].sum()),
+                "namnare": float(len(g)),
+                "startade": float(len(started)),
+                "dagar_median": float(started.median()) if len(started) else np.nan,
+            }
+        )
+    return _with_wilson(pd.DataFrame(rows))
+
+
+def route_table(a: pd.DataFrame) -> pd.DataFrame:
+    """Hand-overs by route (from unit → to unit), most frequent first, ``ALLA`` last: ``antal``."""
+    h = a[a["bedomd"] & a["overlamnad"]]
+    counts = h.groupby(["enhet", "till"], dropna=False).size().sort_values(ascending=False, kind="stable")
+    rows = [
+        {"grupp": f"r{i + 1}", "fran": frm, "till": till, "antal": float(n)}
+        for i, ((frm, till), n) in enumerate(counts.items())
+    ]
+    rows.append({"grupp": ALLA, "fran": "Alla överlämningar", "till": "", "antal": float(len(h))})
+    return pd.DataFrame(rows)
+
+
+def result_table(a: pd.DataFrame) -> pd.DataFrame:
+    """Assessed applications by result (``RESULT_ORDER``, ``ALLA``): ``taljare`` starting an
+    insats within 90 days of ``namnare`` assessed, with Wilson interval."""
+    bed = a[a["bedomd"]]
+    res = bed["resultat"].astype(object).where(bed["resultat"].notna(), "saknas")
+    rows = [
+        {"grupp": r, "taljare": float(bed.loc[res == r, "insats_90"].sum()), "namnare": float((res == r).sum())}
+        for r in RESULT_ORDER
+        if (res == r).any()
+    ]
+    rows.append({"grupp": ALLA, "taljare": float(bed["insats_90"].sum()), "namnare": float(len(bed))})
+    return _with_wilson(pd.DataFrame(rows))
+
+
+def kind_table(a: pd.DataFrame) -> pd.DataFrame:
+    """Which kind of insats the assessed with hel or delvis arbetsförmåga start within 90 days:
+    ``antal`` per category of the first start (``ALLA``: all such starts), ``andel`` of them."""
+    cap = a[a["bedomd"] & a["resultat"].isin(["hel", "delvis"]) & a["insats_90"]]
+    kat = cap["start_kategori"].astype(object).fillna("ovrigt")
+    rows = [{"grupp": k, "antal": float((kat == k).sum())} for k in contract.codes("kategori") if (kat == k).any()]
+    rows.append({"grupp": ALLA, "antal": float(len(cap))})
+    out = pd.DataFrame(rows)
+    out["andel"] = out["antal"] / max(float(len(cap)), 1.0)
+    return out
+
+
+def intervals_apart(lo1, hi1, lo2, hi2):
+    """Whether two 95 % intervals do not overlap: the report calls a difference of two shares larger
+    than chance only then. Conservative: for two Wilson intervals it happens by chance far less
+    often than 5 % (tested by simulation)."""
+    return (np.asarray(hi1) < np.asarray(lo2)) | (np.asarray(hi2) < np.asarray(lo1))
+
+
+def _share_cell(v, sup) -> str:
+    return SUPPRESSED if sup else (_pct(v, 1) if pd.notna(v) else "")
+
+
+def organisation(ctx: Context, s: Section, measures_raw: pd.DataFrame, *, min_cell: int) -> None:
+    """The organisation around the assessment: who assesses, hand-overs, persons assessed more
+    than once, and what the assessment leads to (by result and kind of insats). Adds tables and
+    notes to ``s``; each part says in plain Swedish what is missing when the data lack it."""
+    a = assessment_frame(ctx)
+    s.extra["bedomningar"] = a
+    has_unit = recorded(ctx.study, "enhet")
+    has_handover = recorded(ctx.study, "overlamnad_till")
+    if not has_handover:
+        a["overlamnad"] = False
+
+    # who assesses
+    if has_unit:
+        u = unit_table(a)
+        s.extra["enheter"] = u
+        pu = protect_shares(u, min_cell, key="grupp", num="bedomd", den=None, values=("dagar_median",))
+        pub = u.copy()
+        pub["bedomd"], pub["dagar_median"], pub["undertryckt"] = pu["bedomd"], pu["dagar_median"], pu["undertryckt"]
+        shown = format_shown(
+            pub,
+            {
+                "enhet": ("Bedömande enhet", "text"),
+                "bedomd": ("Bedömda", "antal"),
+                "dagar_median": ("Dagar till bedömning, median", "dagar"),
+            },
+        )
+        if has_handover:
+            po = protect_shares(u, min_cell, key="grupp", num="overlamnad", den="bedomd", values=("andel_overlamnad",))
+            shown["Andel överlämnade"] = [_share_cell(v, x) for v, x in zip(po["andel_overlamnad"], po["undertryckt"])]
+        pi = protect_shares(u, min_cell, key="grupp", num="insats_90", den="arbetsformaga", values=("andel_insats_90",))
+        shown["Arbetsförmåga, börjar insats inom 90 dagar"] = [
+            _share_cell(v, x) for v, x in zip(pi["andel_insats_90"], pi["undertryckt"])
+        ]
+        s.table("Bedömningar per bedömande enhet", shown)
+        tot, top = pu[pu["grupp"] == ALLA].iloc[0], pu.iloc[0]
+        n_units = int((u["grupp"] != ALLA).sum())
+        if top["grupp"] != ALLA and pd.notna(top["bedomd"]) and tot["bedomd"] > 0:
+            s.note(
+                f"{n_units} enheter bedömer arbetsförmåga. Den största, {u.iloc[0]['enhet']}, gjorde "
+                f"{_pct(top['bedomd'] / tot['bedomd'])} av de {_num(tot['bedomd'])} bedömningarna."
+            )
+    else:
+        s.note(
+            "**Vem som bedömer kan inte redovisas:** studiens bedömningar saknar uppgift om bedömande enhet "
+            "(kolumnen `enhet` i `bedomningar` finns inte eller är tom). Med den uppgiften visar rapporten hur "
+            "många varje enhet bedömer, hur länge det tar och vad bedömningarna leder till."
+        )
+
+    # hand-overs
+    if has_handover:
+        h = handover_table(a)
+        s.extra["overlamningar"] = h
+        ph = protect_shares(h, min_cell, key="grupp", values=("andel", "lo", "hi", "dagar_median"))
+        ph["grupp_namn"] = ph["grupp"].map(
+            {"overlamnad": "Överlämnade till annan enhet", "ej_overlamnad": "Inte överlämnade", ALLA: "Alla"}
+        )
+        s.table(
+            "Hel eller delvis arbetsförmåga: insats inom 90 dagar efter överlämning eller inte",
+            format_shown(
+                ph,
+                {
+                    "grupp_namn": ("Grupp", "text"),
+                    "namnare": ("Bedömda", "antal"),
+                    "andel": ("Börjar insats inom 90 dagar", "andel"),
+                    "lo:hi": ("95 %-intervall", "intervall"),
+                    "dagar_median": ("Dagar till första insats, median", "dagar"),
+                },
+            ),
+        )
+        r = route_table(a)
+        s.extra["overlamningsvagar"] = r
+        pr = protect_shares(r, min_cell, key="grupp", num="antal", den=None)
+        s.table(
+            "Överlämningar mellan enheter",
+            format_shown(
+                pr, {"fran": ("Från enhet", "text"), "till": ("Till enhet", "text"), "antal": ("Antal", "antal")}
+            ),
+        )
+        ho, no = (ph[ph["grupp"] == g].iloc[0] for g in ("overlamnad", "ej_overlamnad"))
+        if not ho["undertryckt"] and not no["undertryckt"] and pd.notna(ho["andel"]) and pd.notna(no["andel"]):
+            diff = float(ho["andel"] - no["andel"])
+            s.findings["vagin_skillnad_overlamnade"] = diff
+            overlap = not intervals_apart(ho["lo"], ho["hi"], no["lo"], no["hi"])
+            s.note(
+                f"Av dem med hel eller delvis arbetsförmåga som lämnades över till en annan enhet började "
+                f"{_pct(ho['andel'])} en insats inom 90 dagar, mot {_pct(no['andel'])} av dem som stannade hos "
+                f"den bedömande enheten ({_pp(abs(diff))} procentenheter {'lägre' if diff < 0 else 'högre'}). "
+                + (
+                    "Intervallen överlappar: skillnaden kan vara slump."
+                    if overlap
+                    else "Intervallen överlappar inte: skillnaden är större än slumpen brukar ge."
+                )
+                + " Det visar ett samband, inte att överlämningen i sig orsakar väntan."
+            )
+    else:
+        s.note(
+            "**Överlämningar kan inte redovisas:** studiens bedömningar saknar uppgift om överlämning "
+            "(kolumnen `overlamnad_till` i `bedomningar` finns inte eller är tom överallt). En tom kolumn kan inte "
+            "skiljas från att inga överlämningar registreras; fyll i den enhet personen lämnas över till."
+        )
+
+    # assessed more than once
+    multi = measures_raw[measures_raw["matt"] == "vagin_andel_flera_bedomningar"]
+    if len(multi):
+        m = multi[["omrade_kod", "taljare", "namnare", "varde"]].reset_index(drop=True)
+        pm = protect_shares(m, min_cell, key="omrade_kod", values=("varde",))
+        pm["grupp"] = pm["omrade_kod"].map(_names(ctx)).fillna(pm["omrade_kod"])
+        s.table(
+            "Personer som bedöms mer än en gång",
+            format_shown(
+                pm,
+                {
+                    "grupp": ("Område", "text"),
+                    "namnare": ("Bedömda personer", "antal"),
+                    "taljare": ("Bedömda mer än en gång", "antal"),
+                    "varde": ("Andel", "andel"),
+                },
+            ),
+        )
+        tot = pm[pm["omrade_kod"] == ALLA].iloc[0]
+        s.findings["vagin_andel_flera_bedomningar"] = float(tot["varde"]) if pd.notna(tot["varde"]) else None
+        s.note(
+            f"{_pct(tot['varde'], 1)} av de bedömda personerna bedömdes mer än en gång under perioden. "
+            "Små tal visas inte per område."
+        )
+
+    # what the assessment leads to
+    if not recorded(ctx.study, "resultat"):
+        s.note(
+            "**Vad bedömningen leder till kan inte redovisas:** bedömningarna saknar resultat (kolumnen "
+            "`resultat` i `bedomningar` är tom)."
+        )
+        return
+    rt = result_table(a)
+    s.extra["resultat"] = rt
+    pr = protect_shares(rt, min_cell, key="grupp", values=("andel", "lo", "hi"))
+    pr["grupp_namn"] = [
+        contract.label("resultat", g)
+        if g in contract.CODE_LISTS["resultat"]
+        else ("Resultat saknas" if g == "saknas" else "Alla")
+        for g in pr["grupp"]
+    ]
+    s.table(
+        "Bedömningens resultat och insats inom 90 dagar",
+        format_shown(
+            pr,
+            {
+                "grupp_namn": ("Resultat", "text"),
+                "namnare": ("Bedömda", "antal"),
+                "andel": ("Börjar insats inom 90 dagar", "andel"),
+                "lo:hi": ("95 %-intervall", "intervall"),
+            },
+        ),
+    )
+    if "insatser" not in ctx.study:
+        s.note(
+            "**Vilken sorts insats bedömningen leder till kan inte redovisas:** studien saknar tabellen `insatser` "
+            "(insatsernas kategori)."
+        )
+        return
+    kt = kind_table(a)
+    s.extra["insatstyp"] = kt
+    pk = protect_shares(kt, min_cell, key="grupp", num="antal", den=None, values=("andel",))
+    pk["namn"] = [contract.label("kategori", g) if g != ALLA else "Alla" for g in pk["grupp"]]
+    s.table(
+        "Hel eller delvis arbetsförmåga: första insatsen inom 90 dagar, per kategori",
+        format_shown(pk, {"namn": ("Kategori", "text"), "antal": ("Antal", "antal"), "andel": ("Andel", "andel")}),
+    )
+    s.method_note(
+        "**En väg in, organisationen.** En bedömning räknas till den enhet som står i kolumnen *Bedömande enhet*. "
+        "En överlämning är en bedömning där *Överlämnad till* är ifylld med en annan enhet än den bedömande. "
+        "*Insats inom 90 dagar* betyder att personens första deltagande som börjar på eller efter bedömningsdagen "
+        "börjar högst 90 dagar efter den; intervallen är Wilsons 95 %-intervall. *Bedömda mer än en gång*: "
+        "personer med minst två bedömda ansökningar under perioden. Definitionerna står i docs/antaganden.md."
+    )
