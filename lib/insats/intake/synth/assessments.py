@@ -144,7 +144,7 @@ def assessment_table(
     p_hand = np.where(go, HANDOVER["insats_inom_90_dagar"], HANDOVER["ingen_insats_inom_90_dagar"])
     handed = assessed & (rng.random(m) < p_hand)
     b["enhet"] = enhet
-    b["overlamnad_till"] = np.where(handed, target, None)
+    b["overlamnad_till"] = np.where(handed, target, np.array(None, dtype=object))
 
     # second assessments: a new application 30–150 days after the first assessment, while on assistance
     res = b["resultat"].astype(object).to_numpy()

@@ -171,7 +171,7 @@ ASSESSMENT_RESULT_P = {  # resultat hel, delvis, ingen, oklar per hinder group (
 STHLM_CAPABLE_WEIGHT = 3.0
 """Stockholm: weight of hel and delvis in the result draw of a person who starts an insats within
 90 days of the assessment (the participations are drawn first and are not changed)."""
-ASSESSMENT_UNITS = {
+ASSESSMENT_UNITS: dict[str, dict[str, Any]] = {
     # first unit (assessing), its share, and where it hands over to: capable (hel/delvis) or not
     "sundbyberg": {
         "enheter": {"Mottagningsenheten": 0.70, "Arbetsmarknadsenheten": 0.30},
