@@ -371,7 +371,10 @@ def organisation(ctx: Context, s: Section, measures_raw: pd.DataFrame, *, min_ce
     # assessed more than once (persons; registered for the report's period only)
     m = multiple_table(ctx, a)
     s.extra["flera_bedomningar"] = m
-    pm = protect_shares(m, min_cell, key="omrade_kod", values=("varde",))
+    # keyed by "omrade", not "omrade_kod": counts of persons are cells of their own, never taken for a
+    # measure's count of applications that happens to have the same values area by area
+    pm = protect_shares(m.rename(columns={"omrade_kod": "omrade"}), min_cell, key="omrade", values=("varde",))
+    pm["omrade_kod"] = pm["omrade"]
     pm["grupp"] = pm["omrade_kod"].map(_names(ctx)).fillna(pm["omrade_kod"])
     s.table(
         "Personer som bedöms mer än en gång",
