@@ -346,8 +346,8 @@ def test_vag_in(raw):
     check(raw, "vagin_andel_insats_90_dagar", {"a": (0, 0, 1), "b": (1, 1, 1), "c": (NAN, 0, 0), "ALLA": (0.5, 1, 2)})
     # no overlamnad_till column: not recorded, so no value (not 0 %); the base is the assessed applications
     check(raw, "vagin_andel_overlamnade", {"a": (NAN, NAN, 1), "b": (NAN, NAN, 2), "ALLA": (NAN, NAN, 3)})
-    # assessed persons in the period: p1 (a), p4 and p5 (b); none twice
-    check(raw, "vagin_andel_flera_bedomningar", {"a": (0, 0, 1), "b": (0, 0, 2), "c": (NAN, 0, 0), "ALLA": (0, 0, 3)})
+    # assessed applications in the period: p1 (a), p4 and p5 (b); none a second assessment
+    check(raw, "vagin_andel_ombedomningar", {"a": (0, 0, 1), "b": (0, 0, 2), "c": (NAN, 0, 0), "ALLA": (0, 0, 3)})
 
 
 def test_vag_in_hand_overs_and_second_assessments():
@@ -363,7 +363,18 @@ def test_vag_in_hand_overs_and_second_assessments():
     raw = raw.set_index(["matt", "omrade_kod"])
     # p6 handed over without an assessment: not in the base (assessed applications)
     check(raw, "vagin_andel_overlamnade", {"a": (1, 1, 1), "b": (1 / 3, 1, 3), "ALLA": (0.5, 2, 4)})
-    check(raw, "vagin_andel_flera_bedomningar", {"a": (0, 0, 1), "b": (0.5, 1, 2), "ALLA": (1 / 3, 1, 3)})
+    # p4's second assessment (05-01) follows the one of 02-01
+    check(raw, "vagin_andel_ombedomningar", {"a": (0, 0, 1), "b": (1 / 3, 1, 3), "ALLA": (0.25, 1, 4)})
+    # p2 was assessed in 2012: p2's application of 2013 (made here) is a new assessment, counted in 2013
+    frames["bedomningar"] = pd.concat(
+        [b, pd.DataFrame({"person_id": ["p2"], "ansokan_datum": ["2013-03-01"], "bedomning_datum": ["2013-03-05"]})],
+        ignore_index=True,
+    )
+    raw = compute_measures(Study.from_frames(**frames), start="2013-01", end="2013-06", min_cell=1).table
+    raw = raw.set_index(["matt", "omrade_kod"])
+    area_p2 = frames["personer"].set_index("person_id").loc["p2", "omrade_kod"]
+    check(raw, "vagin_andel_ombedomningar", {"ALLA": (0.4, 2, 5)})
+    assert raw.loc[("vagin_andel_ombedomningar", area_p2), "taljare"] >= 1
 
 
 def test_lov(raw):

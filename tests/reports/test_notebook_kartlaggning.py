@@ -145,7 +145,7 @@ def test_full_study_has_outcomes(executed):
     assert "Utfallen kan inte beräknas" not in md
     assert "I hela studien avslutades" in md
     # the generated Stockholm has assessments: en väg in runs (hand-overs, second assessments)
-    assert "av bedömningarna lämnades över till en annan enhet" in md and "bedömdes mer än en gång" in md
+    assert "av bedömningarna lämnades över till en annan enhet" in md and "var en ny bedömning av en person" in md
     assert _chart_count(nb) == 12  # 8 and the four main measures over the years
     assert "i hela studien:" in md and "år 2012 och" in md  # Utveckling över tid, per year
 

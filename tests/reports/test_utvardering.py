@@ -17,6 +17,7 @@ from insats.data.study import Study
 from insats.errors import InsatsError
 from insats.intake import synth
 from insats.reports import utvardering as U
+from insats.reports.publication import study_publication
 from insats.reports.render import markdown_html, table_html
 from insats.text import format_number
 
@@ -989,6 +990,7 @@ def test_organisation_section_says_what_is_missing(enhet, overlamnad, says):
     assert "Personer som bedöms mer än en gång" in s.tables
 
 
+@pytest.mark.slow
 def test_organisation_section_on_generated_studies_finds_the_planted_hand_over_gap():
     for kind in ("stockholm", "sundbyberg"):
         tables, meta = synth.generate_tables(kind, seed=3, persons=3000)
@@ -1029,3 +1031,19 @@ def test_hand_over_comparison_rarely_calls_chance_a_difference_and_finds_the_pla
     assert called(0.40, 0.40, 80, 400) < 0.05
     assert called(0.40, 0.40, 25, 25) < 0.05
     assert called(0.15, 0.45, 95, 450) > 0.95
+
+
+@pytest.mark.slow
+def test_organisation_section_under_the_joint_publication():
+    """Registered with the study's publication and rendered from its one decision: a person count whose
+    values equal a measure's count of applications area by area stays a count of its own."""
+    tables, _ = synth.generate_tables("sundbyberg", seed=5, persons=700)
+    study = Study.from_frames(**tables)
+    pub = study_publication(study, min_cell=5)
+    ctx = U.make_context(study, "2015-01", "2016-12", min_cell=5)
+    with pub.active("2015-01", "2016-12"):
+        s = U.section_path(ctx, pub.result("2015-01", "2016-12").raw, min_cell=5)
+    multi = s.tables["Personer som bedöms mer än en gång"]
+    shown = [v for v in multi["Bedömda mer än en gång"] if v not in (SUPPRESSED, "")]
+    assert all(int(v.replace("\u202f", "")) == 0 or int(v.replace("\u202f", "")) >= 5 for v in shown)
+    assert "Bedömningar per bedömande enhet" in s.tables and s.findings["vagin_skillnad_overlamnade"] < 0

@@ -55,7 +55,7 @@ REST_MEASURES: dict[str, float] = {
             "vagin_andel_30_dagar",
             "vagin_andel_insats_90_dagar",
             "vagin_andel_overlamnade",
-            "vagin_andel_flera_bedomningar",
+            "vagin_andel_ombedomningar",
             "lov_andel_valt",
             "utbud_andel_narvarokrav",
             "medel_andel_feriejobb",

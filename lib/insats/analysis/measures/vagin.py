@@ -173,17 +173,26 @@ def vagin_andel_overlamnade(ctx: Context) -> pd.DataFrame:
 
 
 @register(
-    "vagin_andel_flera_bedomningar",
-    "Andel bedömda personer som bedöms mer än en gång",
+    "vagin_andel_ombedomningar",
+    "Andel bedömningar som är en ny bedömning av samma person",
     "andel",
     _NEEDS_VAGIN,
     True,
-    "Bland personer med minst en bedömd ansökan under perioden: andel med två eller fler bedömda ansökningar "
-    "under perioden (personens område).",
+    "Bland bedömda ansökningar under perioden: andel där personen redan hade en bedömd ansökan med tidigare "
+    "ansökningsdatum (också före perioden).",
 )
-def vagin_andel_flera_bedomningar(ctx: Context) -> pd.DataFrame:
-    a = assessment_rows(ctx)
-    a = a[a["bedomd"] & (a["pos"] >= 0)]
-    n = a.groupby("pos").size()
-    pos = n.index.to_numpy(dtype=np.int64)
-    return per_area(ctx, ctx.person_area[pos], (n.to_numpy() >= 2), np.ones(len(pos)))
+def vagin_andel_ombedomningar(ctx: Context) -> pd.DataFrame:
+    """Counted per application with a look-back over all the data, so that a period's counts are the
+    sums of its years' (unlike "persons assessed more than once in the period")."""
+    b = ctx.study["bedomningar"]
+    assessed = b["bedomning_datum"].notna().to_numpy()
+    order = pd.DataFrame(
+        {"person": b["person_id"].astype("string").to_numpy(), "ansokan": b["ansokan_datum"].to_numpy()}
+    )
+    order = order[assessed]
+    earlier = order.groupby("person")["ansokan"].rank(method="min") > 1
+    again = np.zeros(len(b), bool)
+    again[np.flatnonzero(assessed)[earlier.to_numpy()]] = True
+    keep = ctx.in_period(b["ansokan_datum"]) & assessed
+    pos = ctx.person_pos(b.loc[keep, "person_id"])
+    return per_area(ctx, ctx.person_area[pos], again[keep], np.ones(int(keep.sum())))

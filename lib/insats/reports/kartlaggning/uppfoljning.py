@@ -131,7 +131,7 @@ _COLUMN_NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
     "vagin_andel_30_dagar": (("bedomningar", "bedomning_datum"),),
     "vagin_andel_insats_90_dagar": (("bedomningar", "resultat"),),
     "vagin_andel_overlamnade": (("bedomningar", "overlamnad_till"),),
-    "vagin_andel_flera_bedomningar": (("bedomningar", "bedomning_datum"),),
+    "vagin_andel_ombedomningar": (("bedomningar", "bedomning_datum"),),
 }
 """Optional contract columns a measure rests on: empty throughout, the measure says nothing."""
 

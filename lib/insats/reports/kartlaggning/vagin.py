@@ -1,6 +1,6 @@
 """En väg in: the budget assignment the 2013 kartläggning was part of — how long the residents
 wait for an assessment of arbetsförmåga, how often they are handed over between units or assessed
-again, and how many with capacity start an insats within 90 days (measures ``vagin_*``,
+again (per assessment: ``vagin_andel_ombedomningar``), and how many with capacity start an insats within 90 days (measures ``vagin_*``,
 docs/antaganden.md)."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ VAGIN_MEASURES: tuple[str, ...] = (
     "vagin_andel_30_dagar",
     "vagin_andel_insats_90_dagar",
     "vagin_andel_overlamnade",
-    "vagin_andel_flera_bedomningar",
+    "vagin_andel_ombedomningar",
 )
 """The en väg in measures the kartläggning shows per district, in display order."""
 
@@ -53,11 +53,14 @@ def vagin_sentences(long: pd.DataFrame) -> list[str]:
     go = _shown(long, "vagin_andel_insats_90_dagar")
     if go is not None:
         out.append(f"Av dem med hel eller delvis arbetsförmåga började {_pct(go)} en insats inom 90 dagar.")
-    hand, again = _shown(long, "vagin_andel_overlamnade"), _shown(long, "vagin_andel_flera_bedomningar")
+    hand, again = _shown(long, "vagin_andel_overlamnade"), _shown(long, "vagin_andel_ombedomningar")
     if hand is not None:
         out.append(f"{_pct(hand)} av bedömningarna lämnades över till en annan enhet.")
     if again is not None:
-        out.append(f"{format_number(again, 1, percent=True)} av de bedömda personerna bedömdes mer än en gång.")
+        out.append(
+            f"{format_number(again, 1, percent=True)} av bedömningarna var en ny bedömning av en person som redan "
+            "hade bedömts."
+        )
     return out
 
 

@@ -22,7 +22,7 @@ Areas (``docs/design.md``, Sundbyberg's utvärdering):
    adjusted flags are in ``utfall`` (``outcomes_by_group``, ``adjusted_flags``); whom each category reaches in
    ``rackvidd`` (``participant_composition``).
 5. *En väg in* — ``path_table``; the organisation around the assessment: ``assessment_frame``,
-   ``unit_table``, ``handover_table``, ``route_table``, ``result_table``, ``kind_table``.
+   ``unit_table``, ``handover_table``, ``route_table``, ``multiple_table``, ``result_table``, ``kind_table``.
 
 Definitions reuse ``insats.analysis.measures`` (``Context``, ``ended_participations``, ``outcome_frame``
 and the measures' definitions); choices this module makes are in the docstrings and in
@@ -83,6 +83,7 @@ from insats.reports.utvardering.vagin import (
     handover_table,
     intervals_apart,
     kind_table,
+    multiple_table,
     path_table,
     result_table,
     route_table,
@@ -126,6 +127,7 @@ __all__ = [
     "lov_volume",
     "make_context",
     "monthly_attendance",
+    "multiple_table",
     "offer_frame",
     "offer_rates",
     "outcome_frame_ext",

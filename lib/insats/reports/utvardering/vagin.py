@@ -203,6 +203,21 @@ def handover_table(a: pd.DataFrame) -> pd.DataFrame:
     return _with_wilson(pd.DataFrame(rows))
 
 
+def multiple_table(ctx: Context, a: pd.DataFrame) -> pd.DataFrame:
+    """Persons assessed more than once: per area (the person's) and ``ALLA``, ``namnare`` persons
+    with at least one assessed application in the period, ``taljare`` of them with two or more,
+    ``varde`` the share."""
+    n = a[a["bedomd"]].groupby("pos").size()
+    area = pd.Series(ctx.person_area[n.index.to_numpy(dtype=np.int64)], index=n.index)
+    rows = []
+    for code in [*ctx.areas, ALLA]:
+        sel = n if code == ALLA else n[area == code]
+        rows.append({"omrade_kod": code, "taljare": float((sel >= 2).sum()), "namnare": float(len(sel))})
+    out = pd.DataFrame(rows)
+    out["varde"] = out["taljare"] / out["namnare"].where(out["namnare"] > 0)
+    return out
+
+
 def route_table(a: pd.DataFrame) -> pd.DataFrame:
     """Hand-overs by route (from unit → to unit), most frequent first, ``ALLA`` last: ``antal``."""
     h = a[a["bedomd"] & a["overlamnad"]]
@@ -353,26 +368,29 @@ def organisation(ctx: Context, s: Section, measures_raw: pd.DataFrame, *, min_ce
             "skiljas från att inga överlämningar registreras; fyll i den enhet personen lämnas över till."
         )
 
-    # assessed more than once
-    multi = measures_raw[measures_raw["matt"] == "vagin_andel_flera_bedomningar"]
-    if len(multi):
-        m = multi[["omrade_kod", "taljare", "namnare", "varde"]].reset_index(drop=True)
-        pm = protect_shares(m, min_cell, key="omrade_kod", values=("varde",))
-        pm["grupp"] = pm["omrade_kod"].map(_names(ctx)).fillna(pm["omrade_kod"])
-        s.table(
-            "Personer som bedöms mer än en gång",
-            format_shown(
-                pm,
-                {
-                    "grupp": ("Område", "text"),
-                    "namnare": ("Bedömda personer", "antal"),
-                    "taljare": ("Bedömda mer än en gång", "antal"),
-                    "varde": ("Andel", "andel"),
-                },
-            ),
-        )
-        tot = pm[pm["omrade_kod"] == ALLA].iloc[0]
-        s.findings["vagin_andel_flera_bedomningar"] = float(tot["varde"]) if pd.notna(tot["varde"]) else None
+    # assessed more than once (persons; registered for the report's period only)
+    m = multiple_table(ctx, a)
+    s.extra["flera_bedomningar"] = m
+    # keyed by "omrade", not "omrade_kod": counts of persons are cells of their own, never taken for a
+    # measure's count of applications that happens to have the same values area by area
+    pm = protect_shares(m.rename(columns={"omrade_kod": "omrade"}), min_cell, key="omrade", values=("varde",))
+    pm["omrade_kod"] = pm["omrade"]
+    pm["grupp"] = pm["omrade_kod"].map(_names(ctx)).fillna(pm["omrade_kod"])
+    s.table(
+        "Personer som bedöms mer än en gång",
+        format_shown(
+            pm,
+            {
+                "grupp": ("Område", "text"),
+                "namnare": ("Bedömda personer", "antal"),
+                "taljare": ("Bedömda mer än en gång", "antal"),
+                "varde": ("Andel", "andel"),
+            },
+        ),
+    )
+    tot = pm[pm["omrade_kod"] == ALLA].iloc[0]
+    s.findings["vagin_andel_flera_bedomningar"] = float(tot["varde"]) if pd.notna(tot["varde"]) else None
+    if pd.notna(tot["varde"]):
         s.note(
             f"{_pct(tot['varde'], 1)} av de bedömda personerna bedömdes mer än en gång under perioden. "
             "Små tal visas inte per område."
