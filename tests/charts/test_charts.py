@@ -133,7 +133,7 @@ def test_theme_registered_and_enabled():
     assert C.use_theme() == "insats"
     assert alt.theme.active == "insats"
     config = C.theme_config()["config"]
-    assert config["range"]["category"] == C.OKABE_ITO
+    assert config["range"]["category"] == C.PALETTE
     assert config["axis"]["labelFontSize"] >= 14 and config["title"]["fontSize"] >= 18
     assert_locale({"config": config})
 
@@ -203,7 +203,8 @@ def test_ranked_bars_oe_and_kronor():
     spec = C.ranked_bars(measures_long(), "justerat_utfall_oe", omraden=OMRADEN).to_dict()
     rows = {r["omrade_kod"]: r for r in values_of(spec, layers(spec)[0])}
     assert rows["A"]["lo"] == pytest.approx(0.77) and rows["B"]["hi"] == pytest.approx(1.30)
-    assert "Poisson" in " ".join(spec["title"]["subtitle"])
+    subtitle = " ".join(spec["title"]["subtitle"])
+    assert "95 % konfidensintervall" in subtitle and "Poisson" not in subtitle  # the method is in the appendix
     spec = C.ranked_bars(measures_long(), "medel_totalt", omraden=OMRADEN).to_dict()
     bars = layers(spec)[0]
     assert bars["encoding"]["x"]["axis"]["format"] == "$,.0f"
