@@ -13,6 +13,7 @@ from insats.data.load import load_study
 from insats.data.study import Study
 from insats.reports import utvardering as U
 from insats.reports.utvardering import lov as L
+from insats.reports.utvardering import lov_regim as R
 from tests.reports.test_utvardering import small_study
 from tests.support import ROOT
 
@@ -64,12 +65,12 @@ def test_volume_column_says_what_it_means():
 def test_regime_change_is_found_and_said():
     study = _regime_study()
     ctx = U.make_context(study, "2016-01", "2016-12", min_cell=1)
-    change = L.regime_change(ctx, "2016-07-01")
+    change = R.regime_change(ctx, "2016-07-01")
     assert change.lov_start == pd.Timestamp("2016-07-01")
     assert change.ended_before == [("Gamla avtalet AB", pd.Timestamp("2016-06-30"))]
     assert change.reform_same_day
-    assert not L.regime_change(ctx, "2016-01-01").reform_same_day
-    assert L.lov_period_context(ctx, change).params.start == pd.Timestamp("2016-07-01")
+    assert not R.regime_change(ctx, "2016-01-01").reform_same_day
+    assert R.lov_period_context(ctx, change).params.start == pd.Timestamp("2016-07-01")
     sec = U.section_lov(ctx, None, min_cell=1, reform_datum="2016-07-01")
     text = _texts(sec)
     assert "Två perioder med olika regler" in text and "samma dag som närvarokravet" in text
@@ -78,19 +79,19 @@ def test_regime_change_is_found_and_said():
     assert "samma månader" in sec.conclusion
     # LOV there from the start (the original small study: I3 has no giltig_fran): no regime change
     plain = U.make_context(small_study(), "2016-01", "2016-12", min_cell=1)
-    assert L.regime_change(plain, "2016-07-01") is None
+    assert R.regime_change(plain, "2016-07-01") is None
     assert "Två perioder" not in _texts(U.section_lov(plain, None, min_cell=1))
 
 
 def test_provider_periods_show_when_each_provider_ended_participations():
     ctx = U.make_context(small_study(), "2016-01", "2016-12", min_cell=1)
     # X: D1 ended 2016-03-01 and D4 2016-04-14; L1: D2 ended 2016-08-04; L2 has no ended participation
-    assert L.provider_periods(ctx) == {"X": "2016-03 – 2016-04", "L1": "2016-08"}
+    assert R.provider_periods(ctx) == {"X": "2016-03 – 2016-04", "L1": "2016-08"}
 
 
 def test_cost_by_regi_hand_count():
     ctx = U.make_context(small_study(), "2016-01", "2016-12", min_cell=1)
-    out = L.cost_by_regi(ctx, U.outcomes_by_group(ctx, "regi")).set_index("regi")
+    out = R.cost_by_regi(ctx, U.outcomes_by_group(ctx, "regi")).set_index("regi")
     # egen_omrade (I1, 1000 kr): D1 02-01..03-01 (30 days), D4 01-15..04-14 (91 days); 1 exit (D1) of 2
     m = (30 + 91) / DPM
     assert out.loc["egen_omrade", "manader"] == pytest.approx(m)
@@ -171,7 +172,7 @@ def test_sundbyberg_provider_market_from_raw_tables(sbg):
     d = study["deltaganden"].merge(study["insatser"], on="insats_id")
     started = d[d["start_datum"].between("2016-01-01", "2016-12-31")]
     coach = started[started["kategori"] == "jobbsok_coachning"]["utforare"].value_counts()
-    m = L.provider_market(L.lov_period_context(ctx, L.regime_change(ctx)), 20).set_index("kategori")
+    m = R.provider_market(R.lov_period_context(ctx, R.regime_change(ctx)), 20).set_index("kategori")
     assert m.loc["jobbsok_coachning", "utforare"] == len(coach)
     assert m.loc["jobbsok_coachning", "storsta"] == coach.iloc[0]
     assert m.loc["jobbsok_coachning", "storsta_andel"] == pytest.approx(coach.iloc[0] / coach.sum())

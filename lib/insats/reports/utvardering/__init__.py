@@ -17,7 +17,8 @@ Areas (``docs/design.md``, Sundbyberg's utvärdering):
    the requirement and what follows them in ``avbrott`` (``dropout_frame``, ``dropout_by_period``,
    ``after_dropout``).
 3. *Valfrihet och LOV* — ``has_lov``, ``providers_per_category``, ``lov_volume``, ``chosen_by_provider``,
-   ``outcomes_by_group``, ``lov_questions``.
+   ``outcomes_by_group``, ``lov_questions``; across regimes (when LOV started, the same months, cost per regi,
+   the provider market) in ``lov_regim``.
 4. *Dagens insatser* — ``intervention_outcomes``, ``cost_per_outcome``; outcomes per group with the
    adjusted flags are in ``utfall`` (``outcomes_by_group``, ``adjusted_flags``); whom each category reaches in
    ``rackvidd`` (``participant_composition``).
