@@ -19,6 +19,7 @@ from insats.reports import utvardering as U
 from insats.reports.common import measure_table
 from insats.reports.publication import study_publication
 from insats.reports.summary.common import points_range
+from insats.text import format_number
 from tests.reports.test_profil import small_study as small_profile_study
 from tests.reports.test_profil import wilson
 from tests.reports.test_utvardering import small_study as small_evaluation_study
@@ -144,8 +145,32 @@ def test_utvardering_numbers_are_the_published_tables(sundbyberg_sections):
     lo, hi = _interval_ends(offer["95 % konfidensintervall"])
     assert _interval_ends(f.uncertainty) == [_r(lo), _r(hi)]
 
-    effect = secs[1].tables["Närvarokravets effekt på närvaron (procentenheter, nivå och trend tillsammans)"].iloc[0]
+    # distance groups named as offered clearly less often: those whose interval lies wholly below the top group's
+    dist = secs[0].tables["Erbjudandeandel per avstånd till arbetsmarknaden (alla vuxna biståndsmottagare)"].iloc[1:]
+    shares = {g: _number(a) for g, a in zip(dist["Grupp"], dist["Andel erbjudna"])}
+    ends = {g: _interval_ends(ci) for g, ci in zip(dist["Grupp"], dist["95 % konfidensintervall"])}
+    top = max(shares, key=shares.__getitem__)
+    behind = {g for g in shares if g != top and ends[g][1] < ends[top][0]}
+    meaning = found["Erbjudande inom 90 dagar"].meaning
+    assert behind == {"Nära arbetsmarknaden", "Långt från arbetsmarknaden"}  # the planted pattern, on this seed
+    assert "de som står nära arbetsmarknaden och de som står långt från arbetsmarknaden erbjuds klart mer sällan" in (
+        meaning.lower()
+    )
+    assert f"mitt emellan ({format_number(_r(shares[top]), 0)}\u00a0%)" in meaning
+
+    # drop-outs before and after the requirement, as published (interventions with the requirement)
+    drop = (
+        secs[1]
+        .tables["Andel avbrott bland avslutade deltaganden, som började före och efter närvarokravet (2016-01-01)"]
+        .iloc[0]
+    )
     f = found["Närvarokrav"]
+    before, after = _r(_number(drop["Avbrott, före"])), _r(_number(drop["Avbrott, efter"]))
+    assert f"Avbrotten gick från {format_number(before, 0)}\u00a0% till {format_number(after, 0)}\u00a0%" in f.meaning
+    lo, hi = _interval_ends(drop["95 % konfidensintervall"])
+    assert ("fler avbrott" in f.meaning) == (lo > 0 and drop["Bedömning"] == "Fler avbrott")
+
+    effect = secs[1].tables["Närvarokravets effekt på närvaron (procentenheter, nivå och trend tillsammans)"].iloc[0]
     assert _whole(f.number) == _r(abs(_number(effect["Förändring, procentenheter"])))
     lo, hi = _interval_ends(effect["95 % konfidensintervall"])
     assert _interval_ends(f.uncertainty) == sorted([abs(_r(lo)), abs(_r(hi))])

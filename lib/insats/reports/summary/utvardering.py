@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from insats import contract
 from insats.reports.kartlaggning.common import (
     join_names,
 )
@@ -20,10 +21,18 @@ from insats.reports.summary.common import (
     share_range,
     tenths,
 )
+from insats.reports.utvardering.avbrott import dropout_change
 from insats.reports.utvardering.narvaro import attendance_verdict
 from insats.text import format_number
 
 # --------------------------------------------------------------------------- utvärdering
+
+_STANDING = {"nara": "nära arbetsmarknaden", "mellan": "mitt emellan", "langt": "långt från arbetsmarknaden"}
+
+
+def _standing(code: str) -> str:
+    """Where a distance group stands, for "de som står …"."""
+    return _STANDING.get(code) or contract.label("arbetsmarknadsavstand", code).lower()
 
 
 def _merged(sections: Sequence[Section]) -> dict:
@@ -65,13 +74,22 @@ def utvardering_findings(sections: Sequence[Section]) -> list[Finding]:
             if ok("erbjudande_arbetsloshet")
             else ""
         )
+        behind = f.get("erbjudande_avstand_efter") or []
+        distance = ""
+        if behind:
+            best, best_v = behind[0][2], behind[0][3]
+            who = [f"de som står {_standing(c)}" for c, *_ in behind]
+            distance = (
+                f" {join_names(who)[0].upper() + join_names(who)[1:]} erbjuds klart mer sällan än de som står "
+                f"{_standing(best)} ({pct(best_v)})."
+            )
         out.append(
             Finding(
                 "Erbjudande inom 90 dagar",
                 f"{pct(v)} av alla vuxna biståndsmottagare erbjöds en insats inom 90 dagar.",
                 pct(v),
                 unc,
-                f"{tenths(1 - v).capitalize()} får inget erbjudande i tid." + unemployed + gap,
+                f"{tenths(1 - v).capitalize()} får inget erbjudande i tid." + unemployed + distance + gap,
                 v,
             )
         )
@@ -93,6 +111,19 @@ def utvardering_findings(sections: Sequence[Section]) -> list[Finding]:
             "tillskrivas kravet.",
             "ingen": "Någon säker förändring av närvaron vid kravet syns inte.",
         }[verdict["kind"]]
+        change = dropout_change(f)
+        if change is not None and ok("avbrott_fore") and ok("avbrott_efter"):
+            meaning += (
+                f" Avbrotten gick från {pct(f['avbrott_fore'])} till {pct(f['avbrott_efter'])} av de avslutade "
+                f"deltagandena ({points_range(f['avbrott_lo'], f['avbrott_hi'])})"
+                + (
+                    "; kravet har alltså också följts av fler avbrott."
+                    if change == "okning"
+                    else "; avbrotten blev färre."
+                    if change == "minskning"
+                    else "; någon säker förändring av avbrotten syns inte."
+                )
+            )
         out.append(
             Finding(
                 "Närvarokrav",
