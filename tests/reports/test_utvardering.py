@@ -1047,3 +1047,14 @@ def test_organisation_section_under_the_joint_publication():
     shown = [v for v in multi["Bedömda mer än en gång"] if v not in (SUPPRESSED, "")]
     assert all(int(v.replace("\u202f", "")) == 0 or int(v.replace("\u202f", "")) >= 5 for v in shown)
     assert "Bedömningar per bedömande enhet" in s.tables and s.findings["vagin_skillnad_overlamnade"] < 0
+
+
+def test_hand_over_recommendation_only_when_the_gap_is_beyond_chance():
+    base = {"vagin_skillnad_overlamnade": -0.29, "vagin_overlamnade_andel": 0.15, "vagin_ej_overlamnade_andel": 0.44}
+    texts = [r.text.replace("\xa0", " ") for r in U.recommendations({**base, "vagin_overlamnade_saker": True})]
+    hand = [t for t in texts if "lämnades över" in t]
+    assert len(hand) == 1 and "15 %" in hand[0] and "44 %" in hand[0]
+    # the intervals overlap, or handed-over persons do better: no recommendation
+    assert not any("lämnades över" in r.text for r in U.recommendations({**base, "vagin_overlamnade_saker": False}))
+    better = {**base, "vagin_skillnad_overlamnade": 0.1, "vagin_overlamnade_saker": True}
+    assert not any("lämnades över" in r.text for r in U.recommendations(better))

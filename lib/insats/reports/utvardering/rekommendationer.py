@@ -107,7 +107,7 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
     ``insatser_over`` (interventions whose case-mix adjusted O/E differs from 1 at a Benjamini–Hochberg
     q-value of at most 0.05, ``utvardering.utfall.adjusted_flags``) and ``insatser_provade`` (how many were compared); ``kostnad_saker_kvot`` (the ratio of the
     dearest intervention's lower limit to the cheapest's upper limit of the adjusted cost per outcome) with
-    ``kostnad_dyr_namn``/``_lo`` and ``kostnad_billig_namn``/``_hi``; ``vagin_dagar_median``; ``vagin_andel_bedomda``; ``vagin_andel_insats_90``; ``avbrott_fore``/``_efter``/``_skillnad``/``_lo``/``_hi`` (drop-outs before and after the requirement, ``avbrott.dropout_change``).
+    ``kostnad_dyr_namn``/``_lo`` and ``kostnad_billig_namn``/``_hi``; ``vagin_dagar_median``; ``vagin_andel_bedomda``; ``vagin_andel_insats_90``; ``avbrott_fore``/``_efter``/``_skillnad``/``_lo``/``_hi`` (drop-outs before and after the requirement, ``avbrott.dropout_change``); ``vagin_skillnad_overlamnade`` with ``vagin_overlamnade_saker`` (the two Wilson intervals apart, ``vagin.intervals_apart``) and the two shares (hand-overs and a later insats).
     """
     given = dict(thresholds or {})
     thresholds_table(given)  # unknown keys are an error, not silently ignored
@@ -295,6 +295,25 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
                 "direkt till ett erbjudande om insats.",
                 v,
                 th["vagin_andel_insats_90_min"],
+            )
+        )
+    if (
+        findings.get("vagin_overlamnade_saker") is True
+        and ok("vagin_skillnad_overlamnade")
+        and findings["vagin_skillnad_overlamnade"] < 0
+        and ok("vagin_overlamnade_andel")
+        and ok("vagin_ej_overlamnade_andel")
+    ):
+        out.append(
+            Recommendation(
+                "En väg in",
+                f"Av dem med arbetsförmåga som lämnades över till en annan enhet efter bedömningen började "
+                f"{_pct(findings['vagin_overlamnade_andel'])} en insats inom 90 dagar, mot "
+                f"{_pct(findings['vagin_ej_overlamnade_andel'])} av dem som stannade hos den bedömande enheten "
+                "(skillnaden är större än slumpen förklarar): se över överlämningarna, till exempel en bestämd tid "
+                "inom vilken den mottagande enheten tar emot ärendet, och följ upp andelen som lämnas över.",
+                findings["vagin_skillnad_overlamnade"],
+                0.0,
             )
         )
     return out

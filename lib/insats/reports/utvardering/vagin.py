@@ -350,6 +350,9 @@ def organisation(ctx: Context, s: Section, measures_raw: pd.DataFrame, *, min_ce
             diff = float(ho["andel"] - no["andel"])
             s.findings["vagin_skillnad_overlamnade"] = diff
             overlap = not intervals_apart(ho["lo"], ho["hi"], no["lo"], no["hi"])
+            s.findings["vagin_overlamnade_saker"] = not overlap
+            s.findings["vagin_overlamnade_andel"] = float(ho["andel"])
+            s.findings["vagin_ej_overlamnade_andel"] = float(no["andel"])
             s.note(
                 f"Av dem med hel eller delvis arbetsförmåga som lämnades över till en annan enhet började "
                 f"{_pct(ho['andel'])} en insats inom 90 dagar, mot {_pct(no['andel'])} av dem som stannade hos "
