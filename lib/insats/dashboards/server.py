@@ -72,6 +72,11 @@ NEVER_CONNECTED_GRACE = 120
 machine, a slow browser) before it counts as left; the ``left_timeout`` applies when longer."""
 
 
+def _started(task: asyncio.Future) -> bool:
+    """A pool entry whose kernel has started (its task finished without error)."""
+    return task.done() and not task.cancelled() and task.exception() is None
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -150,7 +155,7 @@ class ViewerKernelManager(AsyncMappingKernelManager):
     def started_in_pool(self, notebook_name: str) -> int:
         """Kernels of ``notebook_name``'s pool that have started (a page can be handed one)."""
         pool = getattr(self, "_pools", {}).get(notebook_name, [])
-        return sum(1 for t in pool if t.done() and not t.cancelled() and t.exception() is None)
+        return sum(1 for t in pool if _started(t))
 
     def refill_allowed(self, notebook_name: str, now: float | None = None) -> bool:
         """True when a pool kernel may be started now: at start-up (nothing handed out yet), after
@@ -182,7 +187,7 @@ class ViewerKernelManager(AsyncMappingKernelManager):
         return [task for pool in getattr(self, "_pools", {}).values() for task in pool]
 
     def _pool_entries(self) -> list[dict]:
-        return [t.result() for t in self._pool_tasks() if t.done() and not t.cancelled() and t.exception() is None]
+        return [t.result() for t in self._pool_tasks() if _started(t)]
 
     def pooled_kernel_ids(self) -> set[str]:
         """Kernels waiting in Voila's pre-heated pool (not yet handed to a page)."""
