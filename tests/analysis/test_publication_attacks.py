@@ -24,6 +24,7 @@ from insats.analysis.measures import MEASURES
 from insats.analysis.publication import publication_periods, publish
 from insats.data.study import Study
 from insats.intake.synth import generate_tables
+from tests.support.attack import propagate
 
 COLS = ("taljare", "namnare")
 
@@ -106,21 +107,7 @@ def attack(pub, min_cell: int) -> list[str]:
             if all(ok for ok, _, _ in items):
                 equations += [(parts, [whole]) for _, parts, whole in items]
     # 3. propagate: any equation with one unknown gives it
-    learned = dict(known)
-    changed = True
-    while changed:
-        changed = False
-        for plus, minus in equations:
-            unknown = [e for e in plus + minus if e not in learned]
-            if len(unknown) != 1:
-                continue
-            u = unknown[0]
-            rest = sum(learned[e] for e in plus if e != u) - sum(learned[e] for e in minus if e != u)
-            learned[u] = -rest if u in plus else rest
-            changed = True
-            if 1 <= value[u] < min_cell:
-                findings.append(f"{u[0]} {u[1]} = {value[u]:.0f} recovered by subtraction")
-    return findings
+    return findings + propagate(equations, known, value, min_cell, name=lambda u: f"{u[0]} {u[1]}")
 
 
 def _study(kind: str, seed: int, persons: int) -> Study:

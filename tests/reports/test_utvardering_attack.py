@@ -28,6 +28,7 @@ from insats.reports.publication import study_publication
 from insats.reports.utvardering import rackvidd as R
 from insats.reports.utvardering.avstand import COLUMN, distance_label
 from insats.reports.utvardering.erbjudande import CAPTION_ALL, CAPTION_DISTANCE
+from tests.support.attack import propagate
 
 
 def _num(text: str) -> float | None:
@@ -109,21 +110,7 @@ def attack(study: Study, min_cell: int, start="2015-01", end="2016-12") -> list[
                 eqs.append((parts, [("katn", unit)]))
     for plus, minus in eqs:  # the equations hold in the data (a check on the attacker itself)
         assert np.isclose(sum(truth[k] for k in plus), sum(truth[k] for k in minus))
-    learned = dict(known)
-    findings = list(shown_small)
-    changed = True
-    while changed:
-        changed = False
-        for plus, minus in eqs:
-            unknown = [k for k in plus + minus if k not in learned]
-            if len(unknown) != 1:
-                continue
-            u = unknown[0]
-            learned[u] = truth[u]
-            changed = True
-            if 1 <= truth[u] < min_cell:
-                findings.append(f"{u} = {truth[u]:.0f} recovered by subtraction")
-    return findings
+    return shown_small + propagate(eqs, known, truth, min_cell)
 
 
 @pytest.mark.slow
