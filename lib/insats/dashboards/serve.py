@@ -31,10 +31,12 @@ import importlib.util
 import multiprocessing
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import webbrowser
@@ -46,6 +48,7 @@ import psutil
 
 from insats.contract import fold
 from insats.errors import EnvironmentProblem, StudyError, UsageError
+from insats.reports.sharing import ENV_SHARED
 
 TEMPLATE = "insats"
 ENV_DATA = "INSATS_DATA"
@@ -428,11 +431,16 @@ def voila_command(
     return cmd
 
 
-def voila_env(data: Path | str | None = None, plan: ServePlan | None = None) -> dict[str, str]:
+def voila_env(
+    data: Path | str | None = None, plan: ServePlan | None = None, shared_dir: Path | str | None = None
+) -> dict[str, str]:
     """The environment for the server and its kernels: the insats template on ``JUPYTER_PATH``;
     each dashboard's study as ``INSATS_DATA_<NAME>`` (and ``INSATS_MIN_CELL_<NAME>``) from
-    ``plan``; ``INSATS_DATA`` for a folder shared by all (``data``, or the plan's bare ``--data``)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith((ENV_DATA, ENV_MIN_CELL))}
+    ``plan``; ``INSATS_DATA`` for a folder shared by all (``data``, or the plan's bare ``--data``);
+    ``INSATS_SHARED_DIR`` for the kernels' shared publications (``insats.reports.sharing``)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith((ENV_DATA, ENV_MIN_CELL, ENV_SHARED))}
+    if shared_dir is not None:
+        env[ENV_SHARED] = str(shared_dir)
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in [str(TEMPLATE_ROOT), env.get("JUPYTER_PATH", "")] if p)
     shared = data if data is not None else (plan.shared if plan else None)
     if shared is not None:
@@ -452,19 +460,20 @@ def start(
     ip: str = "127.0.0.1",
     data: Path | str | None = None,
     plan: ServePlan | None = None,
+    shared_dir: Path | str | None = None,
     stdout=None,
     stderr=None,
     **options,
 ) -> subprocess.Popen:
     """Start the dashboard server as a subprocess (returns at once; see ``wait_ready``).
-    ``options``: the lifecycle keywords of ``voila_command``."""
+    ``options``: the lifecycle keywords of ``voila_command``; ``shared_dir``: ``voila_env``."""
     dashboards = Path(dashboards) if dashboards else find_dashboards()
     if plan is not None:
         options.setdefault("notebooks", plan.notebooks)
     return subprocess.Popen(
         voila_command(dashboards, port=port, ip=ip, **options),
         cwd=dashboards,
-        env=voila_env(data, plan),
+        env=voila_env(data, plan, shared_dir),
         stdout=stdout,
         stderr=stderr,
     )
@@ -541,11 +550,14 @@ def serve(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
+    # the kernels' shared publications (insats.reports.sharing): private to this user, gone at the end
+    shared = tempfile.mkdtemp(prefix="insats-delat-")
     proc = start(
         folder,
         port=port,
         ip=ip,
         plan=plan,
+        shared_dir=shared,
         pool_size=sizes,
         preheat=preheat,
         max_viewers=max_viewers,
@@ -587,3 +599,4 @@ def serve(
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        shutil.rmtree(shared, ignore_errors=True)

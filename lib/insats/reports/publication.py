@@ -31,6 +31,7 @@ from insats.contract import ALLA, CENTRAL
 from insats.data.study import Study
 from insats.errors import DataError, UsageError
 from insats.reports import utvardering as evaluation_module
+from insats.reports.sharing import shared_publication
 
 __all__ = [
     "MANIFEST_NAME",
@@ -161,14 +162,17 @@ def study_publication(
     evaluation: dict[str, Any] | None = None,
     **options: Any,
 ) -> Publication:
-    """The study's publication (cached for the study object and the parameters)."""
+    """The study's publication (cached for the study object and the parameters; under
+    ``insats serve`` computed once for all kernels: ``insats.reports.sharing``)."""
     evaluation = evaluation_parameters(study, evaluation, all_groups=bool(options.get("erbjudande_alla_grupper")))
     key = (min_cell, protection, tuple(sorted(options.items())), tuple(sorted(evaluation.items())))
     for cached_study, cached_key, pub in _CACHE:
         if cached_study is study and cached_key == key:
             return pub
     hooks = [register_rest_of_study, lambda p: register_evaluation(p, evaluation)]
-    pub = publish(study, min_cell=min_cell, protection=protection, hooks=hooks, **options)
+    pub = shared_publication(
+        study, key, lambda: publish(study, min_cell=min_cell, protection=protection, hooks=hooks, **options)
+    )
     _CACHE.append((study, key, pub))
     del _CACHE[:-_CACHE_SIZE]
     return pub

@@ -1,0 +1,138 @@
+"""A study's publication computed once and shared by the kernels of one dashboard server.
+
+Working out a study's publication (every measure of every publication period, the report tables
+and the disclosure model over all of them) takes 10–20 s of processor time; each dashboard kernel
+needs it before its first chart. ``insats serve`` starts many kernels for the same study (the
+pre-started pool, and its refills during a meeting), so without sharing every kernel would do the
+same work again, at the expense of the viewers' kernels. ``insats serve`` therefore creates a
+private folder for the server's lifetime and names it in ``INSATS_SHARED_DIR``; the first kernel
+that needs a publication computes it and stores it there, and every other kernel (waiting for it
+if it is being computed) reads it back in a few milliseconds.
+
+Trust: the stored form is a Python pickle, which runs code when read, so it is read only from a
+folder that this user owns and no one else may write to or read (mode 0700, as
+``tempfile.mkdtemp`` makes it). The pickle is made by this code from the study, never taken from a
+data folder, and a folder that fails the check is ignored: the publication is then computed in
+the kernel, as without sharing. The key covers the study's content (SHA-256 of its source files),
+the publication's parameters, and the source of the whole ``insats`` package, so a changed file or
+rule never gets an old publication.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import hashlib
+import os
+import pickle
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from insats import __version__
+from insats.atomic import atomic_write
+
+if TYPE_CHECKING:  # light at run time: ``insats serve`` imports this module for ``ENV_SHARED``
+    from insats.analysis.publication import Publication
+    from insats.data.study import Study
+
+__all__ = ["ENV_SHARED", "shared_dir", "shared_publication"]
+
+ENV_SHARED = "INSATS_SHARED_DIR"
+"""The folder where the kernels of one ``insats serve`` share publications (unset: no sharing)."""
+
+try:  # POSIX: a lock that ends with the process holding it (a killed kernel never blocks the others)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no lock; at worst two kernels compute the same
+    fcntl = None  # type: ignore[assignment]
+
+
+def shared_dir(environ: dict[str, str] | None = None) -> Path | None:
+    """The sharing folder named in ``INSATS_SHARED_DIR`` when it is safe to read from: a folder
+    (not a link) owned by this user with no access for group or others; else None."""
+    env = os.environ if environ is None else environ
+    name = env.get(ENV_SHARED, "").strip()
+    if not name:
+        return None
+    try:
+        st = os.lstat(name)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode):
+        return None
+    if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o077):
+        return None
+    return Path(name)
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """SHA-256 over the source of every module of the ``insats`` package and its version."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256(__version__.encode())
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _key(study: Study, parameters: Any) -> str | None:
+    content = getattr(study, "content_key", None)
+    if not content:
+        return None
+    text = f"{content}\n{parameters!r}\n{code_fingerprint()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    with open(path, "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _read(path: Path, study: Study) -> Publication | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        pub = pickle.loads(data)
+    except Exception:  # noqa: BLE001  (a damaged file: compute instead)
+        return None
+    if type(pub).__name__ != "Publication" or not hasattr(pub, "results"):
+        return None
+    pub.study = study
+    return pub
+
+
+def shared_publication(study: Study, parameters: Any, compute: Callable[[], Publication]) -> Publication:
+    """``compute()``'s publication of ``study`` for ``parameters`` (any value with an exact
+    ``repr``), through the sharing folder when there is one and the study has a content key:
+    read when another kernel has stored it, else computed (one kernel at a time per key, the
+    others wait and then read) and stored."""
+    folder = shared_dir()
+    key = _key(study, parameters) if folder is not None else None
+    if folder is None or key is None:
+        return compute()
+    path = folder / f"publicering-{key}.pickle"
+    pub = _read(path, study)
+    if pub is not None:
+        return pub
+    with _locked(folder / f"publicering-{key}.lock"):
+        pub = _read(path, study)  # computed while this kernel waited for the lock
+        if pub is not None:
+            return pub
+        pub = compute()
+        stored = dataclasses.replace(pub, study=cast("Study", None))  # the study is the kernel's own
+        with contextlib.suppress(OSError):  # a full disk: this kernel still has its publication
+            atomic_write(path, pickle.dumps(stored, protocol=pickle.HIGHEST_PROTOCOL))
+        return pub
