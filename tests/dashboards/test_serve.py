@@ -490,16 +490,21 @@ def test_the_pool_is_refilled_once_the_viewers_have_arrived():
 
         async def _initialize(self, notebook_name, *args, **kwargs):
             self.started.append(notebook_name)
-            return {"kernel_id": f"k{len(self.started)}"}
+            await asyncio.sleep(self.start_seconds)  # the kernel starts, then runs its notebook
+            run = asyncio.get_running_loop().create_task(asyncio.sleep(self.run_seconds))
+            return {"kernel_id": f"k{len(self.started)}", "task": run}
 
     async def scenario():
         km = Preheating(refill_quiet=0.4)
-        km.started = []
+        km.started, km.start_seconds, km.run_seconds = [], 0.0, 0.0
         loop = asyncio.get_running_loop()
 
-        def ready():
+        def ready(rendered: bool = True):
+            run = loop.create_future()  # the notebook's run in the kernel
+            if rendered:
+                run.set_result(None)
             f = loop.create_future()
-            f.set_result({"kernel_id": "ready"})
+            f.set_result({"kernel_id": "ready", "task": run})
             return f
 
         # start-up: nothing handed out yet, the pool fills at once
@@ -521,6 +526,30 @@ def test_the_pool_is_refilled_once_the_viewers_have_arrived():
         assert km.started_in_pool("nb") == 0 and km.refill_allowed("nb")
         await loop.create_task(km._initialize("nb"))
         assert km.started == ["nb", "nb", "nb"]
+        # after the pause, replacements start one at a time: not while a pool kernel runs its notebook
+        km._pools = {"nb": [ready(), ready(rendered=False)]}
+        km._last_handout -= 1.0
+        assert km.refill_busy() and not km.refill_allowed("nb")
+        km._pools = {"nb": [ready(), ready()]}
+        assert not km.refill_busy() and km.refill_allowed("nb")
+        km._pools = {"nb": [ready()]}
+        km.start_seconds, km.run_seconds = 0.2, 0.3
+        first, second = (loop.create_task(km._initialize("nb")) for _ in range(2))
+        km._pools["nb"] += [first, second]
+        await asyncio.sleep(0.1)
+        assert km.started == ["nb"] * 4, "the first of two waiting replacements starts, the second waits"
+        assert km.refill_waiting() == 1
+        await asyncio.sleep(0.3)
+        assert km.started == ["nb"] * 4, "started, still running its notebook: the second still waits"
+        await asyncio.sleep(1.0)
+        assert km.started == ["nb"] * 5 and km.refill_waiting() == 0
+        # the last started kernel taken while a replacement is being started: no second one at once
+        km._pools = {"nb": [ready()]}
+        await km.get_rendered_notebook("nb")
+        km._refill_starting["nb"] = 1
+        assert not km.refill_allowed("nb")
+        km._refill_starting["nb"] = 0
+        assert km.refill_allowed("nb")
         # refill_quiet 0: Voila's own behaviour
         km.refill_quiet = 0
         km._pools = {"nb": [ready(), ready()]}

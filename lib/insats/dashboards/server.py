@@ -125,6 +125,7 @@ class ViewerKernelManager(AsyncMappingKernelManager):
         self._pooled_since: dict[str, dt.datetime] = {}
         self._last_handout: float | None = None
         self._refill_waiting = 0
+        self._refill_starting: dict[str, int] = {}
         self._wrap_preheating()
 
     # ---- refilling the pool when the viewers have arrived
@@ -135,7 +136,10 @@ class ViewerKernelManager(AsyncMappingKernelManager):
         viewers are using. Its two methods are wrapped here, on the instance (the subclass's own
         methods would shadow any defined on this base class): a hand-out is noted, and a refill
         waits until ``refill_quiet`` seconds have passed without one — or starts at once when the
-        pool has no started kernel left, so that the next viewer never waits for the pause."""
+        pool has no started kernel left, so that the next viewer never waits for the pause. Once
+        viewers have come, replacements start one at a time (the next when the previous has run
+        its notebook): ten replacements at once would each take as much of the processor as a
+        viewer's kernel, one takes a small share."""
         handout = getattr(self, "get_rendered_notebook", None)
         initialize = getattr(self, "_initialize", None)
         if handout is None or initialize is None:  # not pre-heating: nothing is refilled
@@ -147,7 +151,11 @@ class ViewerKernelManager(AsyncMappingKernelManager):
 
         async def _initialize(notebook_name, *args, **kwargs):
             await self.until_refill_allowed(notebook_name)
-            return await initialize(notebook_name, *args, **kwargs)
+            self._refill_starting[notebook_name] = self._refill_starting.get(notebook_name, 0) + 1
+            try:
+                return await initialize(notebook_name, *args, **kwargs)
+            finally:
+                self._refill_starting[notebook_name] -= 1
 
         self.get_rendered_notebook = get_rendered_notebook
         self._initialize = _initialize
@@ -157,13 +165,23 @@ class ViewerKernelManager(AsyncMappingKernelManager):
         pool = getattr(self, "_pools", {}).get(notebook_name, [])
         return sum(1 for t in pool if _started(t))
 
+    def refill_busy(self) -> bool:
+        """A pool kernel (of any dashboard) is being started or is still running its notebook."""
+        if any(n > 0 for n in self._refill_starting.values()):
+            return True
+        return any(not entry["task"].done() for entry in self._pool_entries())
+
     def refill_allowed(self, notebook_name: str, now: float | None = None) -> bool:
-        """True when a pool kernel may be started now: at start-up (nothing handed out yet), after
-        ``refill_quiet`` s without a hand-out, or when ``notebook_name``'s pool has no started kernel."""
+        """True when a pool kernel may be started now: at start-up (nothing handed out yet); when
+        ``notebook_name``'s pool has no started kernel and none is being started (a viewer may be
+        waiting for it); else one at a time (``refill_busy``), after ``refill_quiet`` s without a
+        hand-out."""
         if self._last_handout is None or self.refill_quiet <= 0:
             return True
+        if self.started_in_pool(notebook_name) == 0 and not self._refill_starting.get(notebook_name):
+            return True
         quiet = (time.monotonic() if now is None else now) - self._last_handout
-        return quiet >= self.refill_quiet or self.started_in_pool(notebook_name) == 0
+        return quiet >= self.refill_quiet and not self.refill_busy()
 
     async def until_refill_allowed(self, notebook_name: str, poll: float = 0.5) -> None:
         """Wait until ``refill_allowed``; counted in ``refill_waiting`` meanwhile."""
