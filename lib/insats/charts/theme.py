@@ -148,18 +148,28 @@ def theme_config() -> dict:
 _theme_config_typed = cast(Callable[[], ThemeConfig], theme_config)
 
 
+_REGISTERED: list[bool] = []
+
+
+def _register() -> None:
+    """Register the theme with Altair once per process (``alt.theme.names()`` reads the installed
+    packages' entry points, 5 ms a call: too slow for every chart of a dashboard redraw)."""
+    if not _REGISTERED:
+        if THEME not in alt.theme.names():
+            alt.theme.register(THEME, enable=False)(_theme_config_typed)
+        _REGISTERED.append(True)
+
+
 def use_theme() -> str:
     """Register (once) and enable the ``"insats"`` Altair theme; returns its name."""
-    if THEME not in alt.theme.names():
-        alt.theme.register(THEME, enable=False)(_theme_config_typed)
+    _register()
     alt.theme.enable(THEME)
     return THEME
 
 
 def ensure_theme() -> None:
     """Register the theme; enable it unless the user chose another (non-default) one."""
-    if THEME not in alt.theme.names():
-        alt.theme.register(THEME, enable=False)(_theme_config_typed)
+    _register()
     if alt.theme.active == "default":
         alt.theme.enable(THEME)
 
