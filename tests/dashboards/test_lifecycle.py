@@ -10,11 +10,16 @@ a generous deadline, never a time.
 
 from __future__ import annotations
 
+import contextlib
+import stat
 import urllib.error
 import urllib.request
+from pathlib import Path
 
+import psutil
 import pytest
 
+from insats.reports.sharing import ENV_SHARED
 from tests.support.browser import offline_browser, require_chromium, running_serve, wait_for_charts
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -41,11 +46,27 @@ def _error_pages_are_swedish(server) -> None:
             assert english not in page, (path, english)
 
 
+def _shared_folder(server) -> Path:
+    """The kernels' sharing folder (``insats.reports.sharing``), as the server hands it to them."""
+    for proc in psutil.Process(server.proc.pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            folder = proc.environ().get(ENV_SHARED)
+            if folder:
+                return Path(folder)
+    raise AssertionError("no process of the server has INSATS_SHARED_DIR")
+
+
 def test_viewers_leave_and_kernels_return_to_the_pool(tmp_path):
     require_chromium()
     with running_serve(*ARGS, log_dir=tmp_path) as server, offline_browser() as browser:
         server.wait(lambda s: s["pooled"] == POOL and s["pool_rendered"] == POOL, timeout=120, sleep=browser.pause)
         assert len(server.kernel_processes()) == POOL
+        # the pool kernel computed the study's publication once and left it for the others, in a
+        # folder only this user can open
+        shared = _shared_folder(server)
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o700
+        (stored,) = shared.glob("publicering-*.pickle")
+        first_write = stored.stat().st_ino
         _error_pages_are_swedish(server)
 
         viewers = [browser.new_page(), browser.new_page()]
@@ -78,7 +99,11 @@ def test_viewers_leave_and_kernels_return_to_the_pool(tmp_path):
         server.wait(lambda s: len(server.kernel_processes()) == POOL, timeout=30, sleep=browser.pause)
         assert viewers[0].blocked == []
 
+        # three kernels later (two viewers' replacements), still the one publication, never rewritten
+        assert [p.stat().st_ino for p in shared.glob("publicering-*.pickle")] == [first_write]
+
         log = server.log_text()
         assert "Sidan lämnades; stänger kärnan" in log  # the beacon
         assert "ingen sida har varit ansluten" in log  # the silent one, culled
         assert "_xsrf' argument missing" not in log
+    assert not shared.exists(), "the sharing folder outlives the server"

@@ -285,6 +285,10 @@ def test_env_carries_each_dashboards_study_and_nothing_stale(tmp_path, monkeypat
     assert env["INSATS_MIN_CELL_UTVARDERING"] == "7" and env["INSATS_MIN_CELL_OMRADESPROFIL"] == "5"
     shared = S.voila_env(plan=S.plan_studies([], [str(tmp_path)]))
     assert shared["INSATS_DATA"] == str(tmp_path.resolve())
+    # the kernels' sharing folder is the server's own, never one inherited from the shell
+    monkeypatch.setenv("INSATS_SHARED_DIR", "/tmp/nagon-annans")
+    assert "INSATS_SHARED_DIR" not in S.voila_env(plan=plan)
+    assert S.voila_env(plan=plan, shared="/tmp/insats-delat-x")["INSATS_SHARED_DIR"] == "/tmp/insats-delat-x"
 
 
 def test_study_from_env_prefers_the_dashboards_own_folder():

@@ -431,20 +431,17 @@ def voila_command(
     return cmd
 
 
-def voila_env(
-    data: Path | str | None = None, plan: ServePlan | None = None, shared_dir: Path | str | None = None
-) -> dict[str, str]:
+def voila_env(data: Path | str | None = None, plan: ServePlan | None = None, shared: str | None = None) -> dict:
     """The environment for the server and its kernels: the insats template on ``JUPYTER_PATH``;
     each dashboard's study as ``INSATS_DATA_<NAME>`` (and ``INSATS_MIN_CELL_<NAME>``) from
     ``plan``; ``INSATS_DATA`` for a folder shared by all (``data``, or the plan's bare ``--data``);
     ``INSATS_SHARED_DIR`` for the kernels' shared publications (``insats.reports.sharing``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith((ENV_DATA, ENV_MIN_CELL, ENV_SHARED))}
-    if shared_dir is not None:
-        env[ENV_SHARED] = str(shared_dir)
+    env.update({ENV_SHARED: shared} if shared else {})
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in [str(TEMPLATE_ROOT), env.get("JUPYTER_PATH", "")] if p)
-    shared = data if data is not None else (plan.shared if plan else None)
-    if shared is not None:
-        env[ENV_DATA] = str(Path(shared).resolve())
+    one = data if data is not None else (plan.shared if plan else None)
+    if one is not None:
+        env[ENV_DATA] = str(Path(one).resolve())
     for study in plan.studies.values() if plan else ():
         env[data_env_var(study.dashboard.name)] = str(study.data_dir.absolute())
         if study.min_cell is not None:
@@ -460,7 +457,7 @@ def start(
     ip: str = "127.0.0.1",
     data: Path | str | None = None,
     plan: ServePlan | None = None,
-    shared_dir: Path | str | None = None,
+    shared_dir: str | None = None,
     stdout=None,
     stderr=None,
     **options,
