@@ -127,7 +127,7 @@ def test_section_names_whom_the_categories_reach(sundbyberg):
     assert list(t.columns) == ["Insatser", "Personer", "Nära arbetsmarknaden", "Mellan", "Långt från arbetsmarknaden"]
     # the planted effect: långt is under-represented in most categories, and the conclusion says so
     assert (
-        sec.findings["rackvidd_under"]["personer långt från arbetsmarknaden"]
+        sec.findings["rackvidd_under"]["personer som står långt från arbetsmarknaden"]
         >= sec.findings["rackvidd_kategorier"] // 2
     )
     assert "långt från arbetsmarknaden" in sec.conclusion

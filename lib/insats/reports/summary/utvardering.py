@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from insats import contract
 from insats.reports.kartlaggning.common import (
     join_names,
 )
@@ -22,17 +21,11 @@ from insats.reports.summary.common import (
     tenths,
 )
 from insats.reports.utvardering.avbrott import dropout_change
+from insats.reports.utvardering.avstand import standing
 from insats.reports.utvardering.narvaro import attendance_verdict
 from insats.text import format_number
 
 # --------------------------------------------------------------------------- utvärdering
-
-_STANDING = {"nara": "nära arbetsmarknaden", "mellan": "mitt emellan", "langt": "långt från arbetsmarknaden"}
-
-
-def _standing(code: str) -> str:
-    """Where a distance group stands, for "de som står …"."""
-    return _STANDING.get(code) or contract.label("arbetsmarknadsavstand", code).lower()
 
 
 def _merged(sections: Sequence[Section]) -> dict:
@@ -78,10 +71,10 @@ def utvardering_findings(sections: Sequence[Section]) -> list[Finding]:
         distance = ""
         if behind:
             best, best_v = behind[0][2], behind[0][3]
-            who = [f"de som står {_standing(c)}" for c, *_ in behind]
+            who = [f"de som står {standing(c)}" for c, *_ in behind]
             distance = (
                 f" {join_names(who)[0].upper() + join_names(who)[1:]} erbjuds klart mer sällan än de som står "
-                f"{_standing(best)} ({pct(best_v)})."
+                f"{standing(best)} ({pct(best_v)})."
             )
         out.append(
             Finding(

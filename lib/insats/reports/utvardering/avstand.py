@@ -38,6 +38,20 @@ def distance_label(code: str) -> str:
     return "Uppgift saknas" if code == MISSING else contract.label(COLUMN, code)
 
 
+STANDING: dict[str, str] = {
+    "nara": "nära arbetsmarknaden",
+    "mellan": "varken nära eller långt från arbetsmarknaden",
+    "langt": "långt från arbetsmarknaden",
+}
+"""Where a distance group stands, for sentences about persons ("de som står …", "personer som står …"):
+the one wording of the groups in running text (the tables use ``distance_label``)."""
+
+
+def standing(code: str) -> str:
+    """``nara`` -> "nära arbetsmarknaden" (``STANDING``); another code: its label in lower case."""
+    return STANDING.get(code) or distance_label(code).lower()
+
+
 def distance_order() -> list[str]:
     """Display order: the contract's codes, then ``MISSING``."""
     return [*contract.codes(COLUMN), MISSING]

@@ -22,11 +22,13 @@ from insats.contract import ALLA
 from insats.reports.render import Section
 from insats.reports.utvardering.avstand import (
     COLUMN,
+    STANDING,
     Distance,
     distance_label,
     distance_note,
     distance_order,
     person_distance,
+    standing,
     with_distance,
 )
 from insats.reports.utvardering.common import (
@@ -550,8 +552,4 @@ def _conclusion_offer(pub: dict, findings: dict, scope: str) -> str:
 
 def _distance_phrase(code: str) -> str:
     """``nara`` -> "som står nära arbetsmarknaden", for a sentence about persons."""
-    return {
-        "nara": "som står nära arbetsmarknaden",
-        "mellan": "som står mellan nära och långt från arbetsmarknaden",
-        "langt": "som står långt från arbetsmarknaden",
-    }.get(code, distance_label(code).lower())
+    return f"som står {standing(code)}" if code in STANDING else standing(code)

@@ -20,11 +20,13 @@ from insats.reports.render import Section
 from insats.reports.utvardering.avstand import (
     COLUMN,
     MISSING,
+    STANDING,
     Distance,
     distance_label,
     distance_note,
     distance_order,
     person_distance,
+    standing,
 )
 from insats.reports.utvardering.common import AGE_GROUPS, _pct, protect_shares
 from insats.reports.utvardering.erbjudande import ALL_ADULTS, offer_frame
@@ -174,11 +176,7 @@ def _phrase(characteristic: str, code: str) -> str:
             "ovrigt": "personer med övriga försörjningshinder",
         }.get(code, contract.label("hindergrupp", code).lower())
     if characteristic == COLUMN:
-        return {
-            "nara": "personer nära arbetsmarknaden",
-            "mellan": "personer mellan nära och långt från arbetsmarknaden",
-            "langt": "personer långt från arbetsmarknaden",
-        }.get(code, distance_label(code).lower())
+        return f"personer som står {standing(code)}" if code in STANDING else standing(code)
     return {"18_24": "unga 18–24 år", "25_plus": "personer 25 år och äldre"}.get(code, code)
 
 

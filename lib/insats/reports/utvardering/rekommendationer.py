@@ -10,6 +10,7 @@ import pandas as pd
 from insats.errors import UsageError
 from insats.reports.render import Section, show
 from insats.reports.utvardering.avbrott import dropout_change, dropout_numbers
+from insats.reports.utvardering.avstand import standing
 from insats.reports.utvardering.common import (
     _num,
     _pct,
@@ -76,13 +77,6 @@ def _limit(given: dict, key: str, shown: str) -> str:
     return f"programmets standardgräns: {shown}, kan ändras i parameterfilen"
 
 
-_DISTANCE_WHO = {
-    "nara": "dem som står nära arbetsmarknaden",
-    "mellan": "dem som står mellan nära och långt från arbetsmarknaden",
-    "langt": "dem som står långt från arbetsmarknaden",
-}
-
-
 @dataclass
 class Recommendation:
     area: str
@@ -134,11 +128,11 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
     behind = findings.get("erbjudande_avstand_efter") or []
     if behind:
         other, w = behind[0][2], behind[0][3]
-        who = " och ".join(f"{_DISTANCE_WHO[code]} ({_pct(v)})" for code, v, _o, _w in behind)
+        who = " och ".join(f"dem som står {standing(code)} ({_pct(v)})" for code, v, _o, _w in behind)
         out.append(
             Recommendation(
                 "Alla erbjuds en insats",
-                f"Insatserna når inte {who} lika ofta som {_DISTANCE_WHO[other]} ({_pct(w)}; skillnaden är större "
+                f"Insatserna når inte {who} lika ofta som dem som står {standing(other)} ({_pct(w)}; skillnaden är större "
                 "än slumpen förklarar): se över om utbudet passar dem och följ upp andelen som erbjuds en insats "
                 "efter avstånd till arbetsmarknaden.",
                 min(v for _c, v, _o, _w in behind),
