@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import cast
 
@@ -148,16 +149,12 @@ def theme_config() -> dict:
 _theme_config_typed = cast(Callable[[], ThemeConfig], theme_config)
 
 
-_REGISTERED: list[bool] = []
-
-
+@functools.cache
 def _register() -> None:
     """Register the theme with Altair once per process (``alt.theme.names()`` reads the installed
     packages' entry points, 5 ms a call: too slow for every chart of a dashboard redraw)."""
-    if not _REGISTERED:
-        if THEME not in alt.theme.names():
-            alt.theme.register(THEME, enable=False)(_theme_config_typed)
-        _REGISTERED.append(True)
+    if THEME not in alt.theme.names():
+        alt.theme.register(THEME, enable=False)(_theme_config_typed)
 
 
 def use_theme() -> str:

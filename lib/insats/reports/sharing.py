@@ -67,9 +67,11 @@ def shared_dir(environ: dict[str, str] | None = None) -> Path | None:
     return Path(name)
 
 
-@functools.lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """SHA-256 over the source of every module of the ``insats`` package and its version."""
+@functools.cache
+def _package_fingerprint() -> str:
+    """SHA-256 over the source of every module of the ``insats`` package and its version (wider than
+    ``insats.data.validated.code_fingerprint``, which covers only the code that reads data: any
+    rule may change a publication)."""
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256(__version__.encode())
     for path in sorted(root.rglob("*.py")):
@@ -82,7 +84,7 @@ def _key(study: Study, parameters: Any) -> str | None:
     content = getattr(study, "content_key", None)
     if not content:
         return None
-    text = f"{content}\n{parameters!r}\n{code_fingerprint()}"
+    text = f"{content}\n{parameters!r}\n{_package_fingerprint()}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -121,7 +123,7 @@ def shared_publication(study: Study, parameters: Any, compute: Callable[[], Publ
     others wait and then read) and stored."""
     folder = shared_dir()
     key = _key(study, parameters) if folder is not None else None
-    if folder is None or key is None:
+    if folder is None or key is None:  # no sharing folder, or a study without a content key
         return compute()
     path = folder / f"publicering-{key}.pickle"
     pub = _read(path, study)
