@@ -15,6 +15,7 @@ import pytest
 
 from insats.analysis.publication import Publication
 from insats.data.cache import load_cached
+from insats.data.study import READS
 from insats.intake import synth
 from insats.reports import publication as P
 from insats.reports import sharing
@@ -63,14 +64,25 @@ def _figures(pub) -> dict[str, pd.DataFrame]:
 
 def test_a_second_kernel_reads_the_stored_publication_with_the_same_figures(study_dir, private, monkeypatch):
     calls = _counting(monkeypatch, real=True)
-    first = P.study_publication(load_cached(study_dir), min_cell=5)
+
+    def tables_read() -> set[str]:
+        return {e["tabell"] for e in READS.entries() if e["tabell"]}
+
+    study = load_cached(study_dir)
+    READS.clear()
+    first = P.study_publication(study, min_cell=5)
     assert calls == [1]
     assert len(list(private.glob("publicering-*.pickle"))) == 1
+    read = tables_read()
+    assert {"personer", "bistand", "deltaganden", "insatser"} <= read
 
-    P._CACHE.clear()  # as a new kernel: nothing in memory
+    P._CACHE.clear()  # as a new kernel (or the next report of a batch kernel): nothing in memory
     study = load_cached(study_dir)
+    READS.clear()
     second = P.study_publication(study, min_cell=5)
     assert calls == [1], "the second kernel computed the publication again"
+    # a report that got the stored publication still reruns when a table behind it changes
+    assert tables_read() == read
     assert second.study is study
     assert second.periods == first.periods
     for period, table in _figures(first).items():

@@ -192,6 +192,59 @@ def test_work_is_done_once_per_kernel_and_never_stale(tmp_path, small_study):
     assert f"medel {len(lines) - 1} " in texts[0] and f"medel {len(lines) - 2} " in texts[1]
 
 
+def _publication_notebook(path: Path) -> Path:
+    """A report that uses the study's publication as the real reports do, and prints how many
+    publications the run's sharing folder held before and after it asked for one."""
+    params = nbformat.v4.new_code_cell("data_dir = None\nmin_cell = 5")
+    params.metadata["tags"] = ["parameters"]
+    body = nbformat.v4.new_code_cell(
+        "import os, pathlib\n"
+        "from insats.data.load import load_cached\n"
+        "from insats.reports.publication import study_publication\n"
+        'delat = pathlib.Path(os.environ["INSATS_SHARED_DIR"])\n'
+        'fore = len(list(delat.glob("*.pickle")))\n'
+        "pub = study_publication(load_cached(data_dir), min_cell=min_cell)\n"
+        'print("delat", fore, len(list(delat.glob("*.pickle"))), "perioder", len(pub.periods))\n'
+        'print("mapp", delat, oct(delat.stat().st_mode & 0o777))\n'
+    )
+    nb = nbformat.v4.new_notebook(cells=[params, body])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_the_publication_is_computed_once_per_run_and_its_reads_are_kept(tmp_path):
+    """Two reports that use the publication (as every profile does): the first computes it into the
+    pool's sharing folder, the second reads it back, and both record the tables behind it, so a
+    change to one of them reruns both. The folder is private and gone when the run ends."""
+    # a study large enough that its publication is quick (the disclosure model of a tiny study is not)
+    study = generate("sundbyberg", tmp_path / "studie", seed=11, persons=700)
+    params = _project(tmp_path / "projekt", study)
+    tmp_path = tmp_path / "projekt"
+    for name in ("pub_a", "pub_b"):
+        _publication_notebook(tmp_path / "notebooks" / f"{name}.ipynb")
+    _edit(params, "notebooks: [las_a, las_b]", "notebooks: [pub_a, pub_b]")
+    _edit(params, "omraden: [rinkeby_kista, bromma]", "omraden: [duvbo]")
+    result = run_batch(load_params(params), workers=1, only=["pub_a", "pub_b"])
+    got = statuses(result)
+    assert (got["pub_a"], got["pub_b"]) == ("ok", "ok"), got
+    first, second = (
+        re.search(r"delat (\d) (\d) perioder (\d+)", _texts(result.out_dir, n)) for n in ("pub_a", "pub_b")
+    )
+    assert first is not None and second is not None
+    assert first.groups()[:2] == ("0", "1"), "the first report computes and stores the publication"
+    assert second.groups()[:2] == ("1", "1"), "the second report reads it: nothing new is stored"
+    assert first.group(3) == second.group(3) and int(first.group(3)) >= 2
+    folder = str((tmp_path / "data" / "s").resolve())
+    for name in ("pub_a", "pub_b"):
+        read = set(result.record(name)["lasta"][folder]["tabeller"])
+        assert {"personer", "bistand", "deltaganden", "insatser"} <= read, (name, read)
+    folders = {re.search(r"mapp (\S+) (0o\d+)", _texts(result.out_dir, n)).groups() for n in ("pub_a", "pub_b")}
+    ((shared, mode),) = folders  # one folder for the run
+    assert mode == "0o700" and Path(shared).name.startswith("insats-delat-")
+    assert not Path(shared).exists(), "the sharing folder outlives the run"
+
+
 def test_area_codes_are_made_safe_and_one_district_never_stops_the_batch(tmp_path):
     long_code = "K" * 303
     codes = [long_code, "a/../../b", "..", "c\x07d", "01"]

@@ -36,7 +36,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 import webbrowser
@@ -48,7 +47,7 @@ import psutil
 
 from insats.contract import fold
 from insats.errors import EnvironmentProblem, StudyError, UsageError
-from insats.reports.sharing import ENV_SHARED
+from insats.reports.sharing import ENV_SHARED, make_shared_dir
 
 TEMPLATE = "insats"
 ENV_DATA = "INSATS_DATA"
@@ -548,7 +547,7 @@ def serve(
 
     signal.signal(signal.SIGTERM, _stop)
     # the kernels' shared publications (insats.reports.sharing): private to this user, gone at the end
-    shared = tempfile.mkdtemp(prefix="insats-delat-")
+    shared = make_shared_dir()
     proc = start(
         folder,
         port=port,

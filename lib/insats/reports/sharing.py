@@ -1,4 +1,4 @@
-"""A study's publication computed once and shared by the kernels of one dashboard server.
+"""A study's publication computed once and shared by the kernels of one server or batch run.
 
 Working out a study's publication (every measure of every publication period, the report tables
 and the disclosure model over all of them) takes 10–20 s of processor time; each dashboard kernel
@@ -7,7 +7,12 @@ pre-started pool, and its refills during a meeting), so without sharing every ke
 same work again, at the expense of the viewers' kernels. ``insats serve`` therefore creates a
 private folder for the server's lifetime and names it in ``INSATS_SHARED_DIR``; the first kernel
 that needs a publication computes it and stores it there, and every other kernel (waiting for it
-if it is being computed) reads it back in a few milliseconds.
+if it is being computed) reads it back in a few milliseconds. The batch runner's kernel pool
+(``insats.runner.kernels``) does the same for the reports of one ``insats run``: every profile of
+a study uses the same publication, so it is computed once per worker process, not once per report.
+The tables that the computation read are stored with it and recorded again in the reader's read
+log (``insats.data.study.READS``), so a report that got its publication from the folder still
+reruns when one of those tables changes.
 
 Trust: the stored form is a Python pickle, which runs code when read, so it is read only from a
 folder that this user owns and no one else may write to or read (mode 0700, as
@@ -27,6 +32,7 @@ import hashlib
 import os
 import pickle
 import stat
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -38,7 +44,7 @@ if TYPE_CHECKING:  # light at run time: ``insats serve`` imports this module for
     from insats.analysis.publication import Publication
     from insats.data.study import Study
 
-__all__ = ["ENV_SHARED", "shared_dir", "shared_publication"]
+__all__ = ["ENV_SHARED", "make_shared_dir", "shared_dir", "shared_publication"]
 
 ENV_SHARED = "INSATS_SHARED_DIR"
 """The folder where the kernels of one ``insats serve`` share publications (unset: no sharing)."""
@@ -47,6 +53,11 @@ try:  # POSIX: a lock that ends with the process holding it (a killed kernel nev
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no lock; at worst two kernels compute the same
     fcntl = None  # type: ignore[assignment]
+
+
+def make_shared_dir() -> str:
+    """A new sharing folder, private to this user (``mkdtemp``: mode 0700); the caller removes it."""
+    return tempfile.mkdtemp(prefix="insats-delat-")
 
 
 def shared_dir(environ: dict[str, str] | None = None) -> Path | None:
@@ -107,13 +118,24 @@ def _read(path: Path, study: Study) -> Publication | None:
     except OSError:
         return None
     try:
-        pub = pickle.loads(data)
+        stored = pickle.loads(data)
     except Exception:  # noqa: BLE001  (a damaged file: compute instead)
         return None
+    if not isinstance(stored, dict) or not isinstance(stored.get("reads"), frozenset):
+        return None
+    pub: Any = stored.get("publication")
     if type(pub).__name__ != "Publication" or not hasattr(pub, "results"):
         return None
+    _read_log().replay(stored["reads"])
     pub.study = study
     return pub
+
+
+def _read_log() -> Any:
+    # imported on use: ``insats serve`` imports this module and must not load pandas with it
+    from insats.data.study import READS
+
+    return READS
 
 
 def shared_publication(study: Study, parameters: Any, compute: Callable[[], Publication]) -> Publication:
@@ -133,8 +155,12 @@ def shared_publication(study: Study, parameters: Any, compute: Callable[[], Publ
         pub = _read(path, study)  # computed while this kernel waited for the lock
         if pub is not None:
             return pub
-        pub = compute()
-        stored = dataclasses.replace(pub, study=cast("Study", None))  # the study is the kernel's own
+        with _read_log().capture() as reads:
+            pub = compute()
+        stored = {
+            "publication": dataclasses.replace(pub, study=cast("Study", None)),  # the study is the kernel's own
+            "reads": frozenset(reads),
+        }
         with contextlib.suppress(OSError):  # a full disk: this kernel still has its publication
             atomic_write(path, pickle.dumps(stored, protocol=pickle.HIGHEST_PROTOCOL))
         return pub

@@ -12,6 +12,11 @@ Papermill's traps in parallel use handled here: no ``os.chdir`` in our process (
 its own working directory); kernel launches that fail or do not answer are retried
 (``KERNEL_START_ATTEMPTS``, growing pause) so colliding ports heal; IPython history is kept in
 memory so parallel kernels do not lock its SQLite file.
+
+The pool's kernels share one private folder (``insats.reports.sharing``): the first report that
+needs a study's publication computes it there and every later report of the process, in any of
+its kernels, reads it back instead of computing every measure and the disclosure model again.
+The folder lives as long as the pool; a run with ``INSATS_CACHE=0`` gets none.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import atexit
 import contextlib
 import json
 import os
+import shutil
 import signal
 import tempfile
 import threading
@@ -33,6 +39,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
 from insats.errors import KernelError
+from insats.reports.sharing import ENV_SHARED, make_shared_dir
 from insats.runner.tasks import ReportTask
 
 KERNEL_START_ATTEMPTS = 4
@@ -48,11 +55,19 @@ def _kernel_bootstrap(preimports: Iterable[str]) -> str:
 class _Kernel:
     """One Jupyter kernel with its own event loop, reused for report after report."""
 
-    def __init__(self, kernel_name: str, preimports: tuple[str, ...], cwd: str, env: tuple[tuple[str, str], ...] = ()):
+    def __init__(
+        self,
+        kernel_name: str,
+        preimports: tuple[str, ...],
+        cwd: str,
+        env: tuple[tuple[str, str], ...] = (),
+        extra_env: tuple[tuple[str, str], ...] = (),
+    ):
         self.kernel_name = kernel_name
         self.preimports = preimports
         self.cwd = cwd
-        self.env = env
+        self.env = env  # the task's: the pool's key
+        self.extra_env = extra_env  # the pool's own additions (its sharing folder)
         self.loop = asyncio.new_event_loop()
         self.km: AsyncKernelManager | None = None
         self.kc: AsyncKernelClient | None = None
@@ -85,7 +100,7 @@ class _Kernel:
                 cwd=self.cwd,
                 stdout=log,
                 stderr=log,
-                env={**os.environ, **dict(self.env)},
+                env={**os.environ, **dict(self.env), **dict(self.extra_env)},
                 extra_arguments=["--HistoryManager.hist_file=:memory:"],
             )
         finally:
@@ -220,7 +235,18 @@ class KernelPool:
         self._lock = threading.Lock()
         self._idle: dict[tuple, list[_Kernel]] = {}
         self._all: set[_Kernel] = set()
+        self._shared: str | None = None
         atexit.register(self.close)
+
+    def _extra_env(self, env: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        """The pool's sharing folder for a kernel started with ``env`` (made on first use); none
+        when the run turned reuse off or the process already names a folder."""
+        if dict(env).get("INSATS_CACHE") == "0" or os.environ.get(ENV_SHARED):
+            return ()
+        with self._lock:
+            if self._shared is None:
+                self._shared = make_shared_dir()
+            return ((ENV_SHARED, self._shared),)
 
     def acquire(self, task: ReportTask) -> tuple[_Kernel, bool]:
         """A started kernel for ``task`` and whether it was reused."""
@@ -232,7 +258,7 @@ class KernelPool:
             if kernel.reports < task.restart_every:
                 return kernel, True
             self.discard(kernel)
-        kernel = _Kernel(task.kernel_name, task.preimports, task.cwd, task.env)
+        kernel = _Kernel(task.kernel_name, task.preimports, task.cwd, task.env, self._extra_env(task.env))
         with self._lock:
             self._all.add(kernel)
         try:
@@ -274,6 +300,10 @@ class KernelPool:
         for kernel in kernels:
             with contextlib.suppress(Exception):
                 kernel.close()
+        with self._lock:
+            shared, self._shared = self._shared, None
+        if shared is not None:
+            shutil.rmtree(shared, ignore_errors=True)
 
 
 _POOL: KernelPool | None = None
