@@ -357,3 +357,66 @@ def test_broken_json_and_deep_nesting(tmp_path):
     assert "JSON-objekt" in p.message
     with pytest.raises(DataError, match="NUL"):
         decode_bytes(b"a\x00\x00\x00b\x01")
+
+
+# --------------------------------------------------------------------------- links and special files
+def test_symbolic_links_and_special_files_are_not_read(tmp_path, capsys):
+    import os
+
+    secret = tmp_path / "k.key"
+    secret.write_text("ab" * 32, encoding="ascii")
+    outside = tmp_path / "personer_utanfor.csv"
+    outside.write_text(PERSONER, encoding="utf-8")
+    d = _folder(tmp_path, {"bistand.csv": BISTAND})
+    (d / "personer.csv").unlink()
+    (d / "personer.csv").symlink_to(outside)  # a contract table behind a link
+    (d / "nyckel.txt").symlink_to(secret)  # any other file behind a link
+    os.mkfifo(d / "deltaganden.csv")  # reading a pipe would hang
+    scan = scan_folder(d)
+    assert "personer" not in scan.tables and not any("ab" * 32 in text for _f, text in scan.texts)
+    failures = dict(scan.failures)
+    assert "symbolisk länk" in failures["personer.csv"] and "symbolisk länk" in failures["nyckel.txt"]
+    assert "inte en vanlig fil" in failures["deltaganden.csv"]
+    report = validate_study(d)
+    assert not report.ok
+    text = "\n".join(str(p) for p in report.problems)
+    assert "personer.csv" in text and "nyckel.txt" in text and "deltaganden.csv" in text
+    assert main(["validate", str(d)]) == 1
+    err = capsys.readouterr()
+    assert "Traceback" not in err.out + err.err
+
+
+def test_personnummer_in_parquet_metadata_is_found(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    d = _folder(tmp_path, {})
+    table = pa.table({"person_id": ["P1"], "manad": ["2013-01"], "belopp": [5000]})
+    pq.write_table(table.replace_schema_metadata({"handlaggare": f"ansvarig {PNR}"}), d / "bistand.parquet")
+    field = pa.field("x", pa.int64(), metadata={"kalla": PNR})
+    pq.write_table(pa.table([pa.array([1])], schema=pa.schema([field])), d / "ovrigt.parquet")
+    report = validate_study(d)
+    found = [p for p in report.problems if p.rule == "personnummer"]
+    assert {p.file for p in found} >= {"bistand.parquet", "ovrigt.parquet"}
+    assert all("1238" not in str(p) for p in report.problems)
+    assert any("bistand.parquet" in p for p in personnummer_places(d))
+
+
+# --------------------------------------------------------------------------- finding 6: bounded identifiers
+def test_a_too_long_area_code_is_an_error_naming_file_row_and_column(tmp_path, capsys):
+    from insats.data.validate import MAX_CODE_LENGTH
+    from insats.text import SLUG_MAX
+
+    assert MAX_CODE_LENGTH <= SLUG_MAX  # a valid code is a file name as it is, never cut
+    long = "X" * 303
+    omraden = OMRADEN + f"{long},Långt,0180,2013,1000\n"
+    personer = PERSONER + f"P3,{long},1980,K,ovrigt\n"
+    ok = "Y" * MAX_CODE_LENGTH
+    report = _report(tmp_path, omraden__csv=omraden + f"{ok},Lagom,0180,2013,1000\n", personer__csv=personer)
+    found = [p for p in report.errors if p.rule == "for_lang_kod"]
+    assert [(p.file, p.row, p.column) for p in found] == [("omraden.csv", 3, "omrade_kod")]
+    message = found[0].message
+    assert "303 tecken" in message and f"högst {MAX_CODE_LENGTH}" in message and "kortare kod" in message
+    assert long not in message  # the value is shown shortened
+    code, out, _err = _cli(capsys, "validate", str(report.path))
+    assert code == 1 and "omraden.csv rad 3, kolumn omrade_kod" in out and long not in out

@@ -172,3 +172,76 @@ def test_ids_that_cannot_be_dates_are_never_taken_for_personnummer():
         dtype="string",
     )
     assert not series_has_personnummer(no_month).any()
+
+
+# --------------------------------------------------------------------------- issue 14: more written forms
+MORE_FORMS = [
+    "850315.1238",  # a full stop between date and number
+    "850315/1238",
+    "85-03-15-1238",  # the date written with hyphens
+    "1985-03-15-1238",
+    "19850315.1238",
+    "850315\u00ad1238",  # a soft hyphen (invisible in most programs)
+    "850315\u200d1238",  # a zero-width joiner
+    "850315\u200c1238",  # a zero-width non-joiner
+    "850315\u20601238",  # a word joiner
+    "850315\ufeff1238",  # a zero-width no-break space
+    "\uff18\uff15-\uff10\uff13-\uff11\uff15-\uff11\uff12\uff13\uff18",  # full-width, date with hyphens
+]
+
+
+@pytest.mark.parametrize("text", MORE_FORMS)
+def test_more_written_forms_are_found_and_redacted(text):
+    assert has_personnummer(text)
+    assert redact(f"se {text} här") == "se [personnummer] här"
+    assert series_has_personnummer(pd.Series([text, "x"], dtype="string")).tolist() == [True, False]
+    assert series_has_personnummer(pd.Series([text, "x"], dtype=object)).tolist() == [True, False]
+    wrong = text[:-1] + ("9" if text[-1] != "9" else "8")  # the check digit still decides
+    assert not has_personnummer(wrong), wrong
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0.850315.1238",  # inside a longer dotted number
+        "850315.12385",  # five decimals: a number, not a person
+        "2016-01-15 1238",  # a date and a number (a log line), not one personnummer
+        "2016-01-15",
+        "85-13-15-1238",  # month 13
+        "1985-02-30-1238",  # 30 February
+        "8503.15.1238",
+    ],
+)
+def test_more_forms_that_are_not_personnummer(text):
+    assert not has_personnummer(text), text
+
+
+@pytest.mark.parametrize("form", ["{d}.{n}", "{d}/{n}", "{d}\u00ad{n}", "{d}\u200d{n}"])
+def test_false_positive_rate_of_the_new_separators_is_the_calendar_and_check_digit_rate(form):
+    """Random ten-digit ids written with the new separators pass no more often than plain ten digits."""
+    rng = np.random.default_rng(11)
+    n = 40_000
+    x = rng.integers(0, 10**10, n)
+    ids = pd.Series([form.format(d=f"{v:010d}"[:6], n=f"{v:010d}"[6:]) for v in x], dtype="string")
+    plain = pd.Series([f"{v:010d}" for v in x], dtype="string")
+    assert series_has_personnummer(ids).tolist() == series_has_personnummer(plain).tolist()
+    expected = _expected_rate()
+    assert abs(series_has_personnummer(ids).mean() - expected) < 4 * (expected * (1 - expected) / n) ** 0.5
+
+
+def test_dates_with_hyphens_rest_on_the_check_digit_alone():
+    """A real date with hyphens and four digits is a candidate whatever the date: only the check digit
+    (one in ten) tells an id made of a date and a serial from a personnummer (data/README.md says so)."""
+    rng = np.random.default_rng(3)
+    days = pd.date_range("1990-01-01", "2020-12-31", freq="D")
+    ids = pd.Series(
+        [
+            f"{days[i]:%Y-%m-%d}-{s:04d}"
+            for i, s in zip(rng.integers(0, len(days), 20_000), rng.integers(0, 10_000, 20_000))
+        ],
+        dtype="string",
+    )
+    assert 0.09 < series_has_personnummer(ids).mean() < 0.11
+    # the advice holds: a letter before the serial, or no hyphen before it, is never taken
+    safe = ids.str.replace(r"-(\d{4})$", r"-L\1", regex=True)
+    assert not series_has_personnummer(safe).any()

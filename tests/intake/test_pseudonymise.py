@@ -396,3 +396,60 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+# --------------------------------------------------------------------------- issue 14: links and special files
+@pytest.mark.parametrize("target", ["key", "passwd", "table"])
+def test_a_symbolic_link_is_refused_never_followed(tmp_path, study, capsys, target):
+    import os
+
+    key = tmp_path / "k.key"
+    pseudonymise(study, tmp_path / "forsta", key_file=key)  # creates the key
+    secret = key.read_text(encoding="ascii").strip()
+    linked = {"key": key, "passwd": "/etc/passwd", "table": study / "insatser.csv"}[target]
+    (study / "nyckel.txt").symlink_to(linked)
+    out = tmp_path / "ut"
+    code = main(["pseudonymise", str(study), str(out), "--key-file", str(key)])
+    err = capsys.readouterr().err
+    assert code == 1 and "nyckel.txt" in err and "symbolisk länk" in err and "Inget har skrivits" in err
+    assert secret not in err and "Traceback" not in err
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    os.unlink(study / "nyckel.txt")
+
+
+def test_a_named_pipe_is_refused_without_hanging(tmp_path, study):
+    import os
+    import signal
+
+    def hung(*_):
+        raise TimeoutError("pseudonymise opened the named pipe")
+
+    os.mkfifo(study / "personer2.csv")  # reading it would wait for a writer forever
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)
+    try:
+        with pytest.raises(PseudonymiseError, match="inte en vanlig fil"):
+            pseudonymise(study, tmp_path / "ut", key_file=tmp_path / "k.key")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert not (tmp_path / "ut").exists()
+
+
+def test_personnummer_in_parquet_metadata_is_removed(tmp_path, study):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.DataFrame({"person_id": ["X1", "X2"], "antal": [1, 2]})
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    field = table.schema.field("antal").with_metadata({"kalla": f"utdrag för {PNR}"})
+    table = table.set_column(1, field, table.column(1))
+    table = table.replace_schema_metadata({**table.schema.metadata, b"handlaggare": PNR.encode(), b"ok": b"1"})
+    pq.write_table(table, study / "extra.parquet")
+    out = tmp_path / "ut"
+    pseudonymise(study, out, key_file=tmp_path / "k.key")
+    schema = pq.read_schema(out / "extra.parquet")
+    assert set(schema.metadata) == {b"pandas"}  # only what pandas needs to read the table back
+    assert all(not schema.field(n).metadata for n in schema.names)
+    assert PNR not in (out / "extra.parquet").read_bytes().decode("latin-1")
+    assert pd.read_parquet(out / "extra.parquet")["antal"].tolist() == [1, 2]

@@ -39,6 +39,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +71,8 @@ __all__ = [
     "check_workbook",
     "count_formulas_without_value",
     "decode_bytes",
+    "not_a_regular_file",
+    "parquet_metadata",
     "read_csv",
     "read_csv_text",
     "read_excel",
@@ -117,6 +120,10 @@ class FolderScan:
     """(file, text) of the other text files (``studie.json`` included), for the checks."""
     unchecked: list[str] = field(default_factory=list)
     """Files whose content could not be checked (binary, too large)."""
+    metadata: list[tuple[str, str, str]] = field(default_factory=list)
+    """(file, where, text) of the key-value metadata stored in Parquet files (the schema's and each
+    column's): not data, but a personnummer can hide there (``where``: ``nyckeln X`` or
+    ``kolumnen Y, nyckeln X``)."""
 
 
 # --------------------------------------------------------------------------- CSV
@@ -329,6 +336,48 @@ def read_parquet(path: Path, table: str | None, sha: str | None = None) -> RawTa
     return finish_table(table, frame, list(arrow.column_names), pd.RangeIndex(2, 2 + len(frame)), source)
 
 
+def _pandas_metadata_text(value: bytes, columns: list[str]) -> str:
+    """The ``pandas`` metadata entry as text, one value a line, without the column names (headers
+    are checked as headers: a personnummer there is reported once)."""
+    try:
+        doc = json.loads(value.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return value.decode("utf-8", errors="replace")
+    names = set(columns)
+    lines: list[str] = []
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            lines += [str(k) for k in node if str(k) not in names]
+            stack += list(node.values())
+        elif isinstance(node, list):
+            stack += node
+        elif node is not None and str(node) not in names:
+            lines.append(str(node))
+    return "\n".join(lines)
+
+
+def parquet_metadata(path: Path) -> list[tuple[str, str]]:
+    """(where, text) of every key-value metadata entry of a Parquet file: the schema's (``pandas``
+    included) and each column's. Empty when the file has none or cannot be read (reading it says why)."""
+    try:
+        schema = pq.read_schema(path)
+    except Exception:  # noqa: BLE001 - a broken file is reported when it is read
+        return []
+
+    def text(b: bytes) -> str:
+        return b.decode("utf-8", errors="replace")
+
+    out = [
+        (f"nyckeln {text(k)}", _pandas_metadata_text(v, schema.names) if k == b"pandas" else text(v))
+        for k, v in (schema.metadata or {}).items()
+    ]
+    for f in schema:
+        out += [(f"kolumnen {f.name}, nyckeln {text(k)}", text(v)) for k, v in (f.metadata or {}).items()]
+    return out
+
+
 def read_file(path: Path, table: str | None) -> RawTable:
     """Read one file as the given contract table (None: a table the contract does not know)."""
     path = Path(path)
@@ -345,6 +394,30 @@ def read_file(path: Path, table: str | None) -> RawTable:
 
 
 # --------------------------------------------------------------------------- folder
+def not_a_regular_file(path: Path) -> str | None:
+    """Why ``path`` (an entry of a study folder) is not read, or None for a regular file. Looked at
+    with ``lstat``, never following a link: a symbolic link could bring in any file of the computer
+    (a secret key, ``/etc/passwd``) and a named pipe or device would make reading hang. A Swedish
+    message that says what to do (used by ``scan_folder`` and ``insats pseudonymise``)."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return "filen kunde inte undersökas (den kan ha tagits bort medan mappen lästes); kör igen."
+    if stat.S_ISLNK(mode) and path.is_dir():  # a linked folder is skipped like any folder, never read
+        return None
+    if stat.S_ISLNK(mode):
+        return (
+            "filen är en symbolisk länk, och insats följer inte länkar i en studiemapp (en länk kan peka på vilken "
+            "fil som helst på datorn); kopiera in själva filen i stället för länken, eller ta bort länken."
+        )
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        return (
+            "filen är inte en vanlig fil (utan t.ex. en namngiven pipe eller en enhet) och kan inte läsas; "
+            "ta bort den ur studiemappen."
+        )
+    return None
+
+
 _READABLE = CSV_SUFFIXES + EXCEL_SUFFIXES + OLD_EXCEL_SUFFIXES + PARQUET_SUFFIXES
 
 
@@ -447,8 +520,14 @@ def scan_folder(path: Path | str) -> FolderScan:
         for p in sorted(path.iterdir()):
             if p.name.startswith(TEMP_PREFIX):
                 continue
-            scan.names.append(("mappnamnet" if p.is_dir() else "filnamnet", "", p.name))
-            if p.is_file() and not p.name.startswith((".", "~$")):
+            special = not_a_regular_file(p)
+            is_dir = special is None and p.is_dir()
+            scan.names.append(("mappnamnet" if is_dir else "filnamnet", "", p.name))
+            if p.name.startswith((".", "~$")) or is_dir:
+                continue
+            if special:
+                scan.failures.append((p.name, special))
+            else:
                 files.append(p)
     else:
         return scan
@@ -458,6 +537,8 @@ def scan_folder(path: Path | str) -> FolderScan:
             _read_meta(scan, file)
             continue
         table = fold(file.stem)
+        if suffix in PARQUET_SUFFIXES:
+            scan.metadata += [(file.name, where, text) for where, text in parquet_metadata(file)]
         try:
             if suffix in _READABLE and table in TABLES:
                 _add(scan, read_file(file, table))

@@ -8,9 +8,12 @@ value of every column, column headers, sheet names, file names and every file of
 **What counts as one.** A date part ``YYMMDD`` or ``YYYYMMDD`` (century 18, 19 or 20) that is a
 real calendar date — the day may be the birth day + 60 (samordningsnummer) — followed by four
 digits whose last is the Luhn check digit over the ten-digit form ``YYMMDDNNNC``. Between the date
-and the four digits there may be nothing, ``-`` or ``+``, one or two spaces, or a hyphen with
-spaces around it (``850315 - 1238``). Before matching, full-width and other Unicode digits count
-as digits, and Unicode dashes and spaces as ``-`` and space, so ``８５０３１５－１２３８`` is found.
+and the four digits there may be nothing, ``-``, ``+``, ``.`` or ``/``, one or two spaces, or one of
+those with spaces around it (``850315 - 1238``); a date written with hyphens (``85-03-15-1238``,
+``1985-03-15-1238``) is followed by ``-`` or ``+``. Before matching, full-width and other Unicode
+digits count as digits, Unicode dashes and the soft hyphen as ``-``, and spaces and zero-width
+characters (joiner, non-joiner, word joiner) as a space, so ``８５０３１５－１２３８`` and a number
+with an invisible character between its parts are found.
 A match must not continue a longer number: no digit right before or after it, and not the decimals
 of a number (``0.8503151238`` is a share, not a person). Numbers that have gone through a
 spreadsheet are recognised as well: an integer or float with 10 or 12 digits
@@ -18,7 +21,9 @@ spreadsheet are recognised as well: an integer or float with 10 or 12 digits
 digits, a ten-digit number that lost its leading zero (``503151235`` for ``0503151235``).
 
 **False positives.** Any ten-digit number passes by chance with probability about 0.7 % (a month
-01–12: 12 %, a day of that month or + 60: about 61 %, the check digit: 10 %). Identifiers that are
+01–12: 12 %, a day of that month or + 60: about 61 %, the check digit: 10 %), whatever the
+separator. A real date written with hyphens and followed by ``-`` and four digits (an id such as
+``2016-01-15-0042``) rests on the check digit alone: one in ten passes. Identifiers that are
 random ten-digit numbers are therefore sometimes taken for personnummer; ``data/README.md`` says
 how to choose identifiers that cannot be.
 
@@ -55,22 +60,29 @@ REDACTED = "[personnummer]"
 """What ``redact`` puts in place of a number."""
 
 _DATE = r"(?:(?:18|19|20)\d{2}|\d{2})(?:0[1-9]|1[0-2])(?:[0-3]\d|[6-9]\d)"
-_SEP = r"(?: {0,2}[-+] {0,2}| {1,2})?"
-_PATTERN = rf"(?<!\d)(?<!\d[.,])({_DATE}){_SEP}(\d{{4}})(?!\d)(?![.,]0*[1-9])"
+_DATE_HYPHENS = r"(?:(?:18|19|20)\d{2}|\d{2})-(?:0[1-9]|1[0-2])-(?:[0-3]\d|[6-9]\d)"
+_SEP = r"(?: {0,2}[-+./] {0,2}| {1,2})?"
+_PATTERN = rf"(?<!\d)(?<!\d[.,])(?:({_DATE}){_SEP}|({_DATE_HYPHENS})[-+])(\d{{4}})(?!\d)(?![.,]0*[1-9])"
 _RE = re.compile(_PATTERN, re.ASCII)
 _WHOLE_DIGITS = re.compile(r"\s*(\d{9,12})(?:[.,]0+)?\s*", re.ASCII)
 _SCIENTIFIC = re.compile(r"\s*([1-9][.,]\d+)[eE]\+?(\d{1,2})\s*", re.ASCII)
 
 # The pre-filter (RE2 syntax, run by Arrow over distinct values): a superset of every form above.
-_SPACE_CLASS = r"\s\x{00a0}\x{2000}-\x{200b}\x{202f}\x{205f}\x{3000}"
-_DASH_CLASS = r"\-+\x{2010}-\x{2015}\x{2212}\x{fe58}\x{fe63}\x{ff0b}\x{ff0d}"
+_SPACE_CLASS = r"\s\x{00a0}\x{2000}-\x{200d}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}"
+_DASH_CLASS = r"\-+\x{00ad}\x{2010}-\x{2015}\x{2212}\x{fe58}\x{fe63}\x{ff0b}\x{ff0d}"
 _PREFILTER = (
-    rf"\d{{6}}[{_SPACE_CLASS}{_DASH_CLASS}]{{0,5}}\d{{4}}"  # the text forms (ASCII digits)
+    rf"\d{{6}}[{_SPACE_CLASS}{_DASH_CLASS}./]{{0,5}}\d{{4}}"  # the text forms (ASCII digits)
+    rf"|\d{{2}}[{_DASH_CLASS}]\d{{2}}[{_DASH_CLASS}]\d{{2}}[{_DASH_CLASS}]\d{{4}}"  # a date with hyphens
     r"|^\s*\d{9}"  # a number that lost its leading zero
     r"|\d[.,]\d+[eE]"  # a number in scientific notation
     r"|[^\P{Nd}0-9]"  # a digit of another script (full-width …): checked exactly
 )
-_ASCII_DIGIT_RUN = re.compile(r"\d{6}", re.ASCII)
+_ASCII_DIGIT_RUN = re.compile(r"\d{6}|\d\d-\d\d-\d\d[-+]\d", re.ASCII)
+"""What every written form holds (after folding): six digits in a row, or a date with hyphens."""
+
+
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+"""Zero-width space, non-joiner, joiner, word joiner, zero-width no-break space: read as a space."""
 
 
 def _fold_char(ch: str) -> str:
@@ -82,11 +94,11 @@ def _fold_char(ch: str) -> str:
     digit = unicodedata.decimal(ch, None)
     if digit is not None:
         return str(digit)
-    if ch in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d":
+    if ch in "\u00ad\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d":  # \u00ad: soft hyphen
         return "-"
     if ch == "\uff0b":
         return "+"
-    if ch.isspace() or ch in "\u200b":
+    if ch.isspace() or ch in _INVISIBLE:
         return " "
     return ch
 
@@ -199,7 +211,7 @@ def scan(text: object, *, lost_zero: bool = True) -> list[Match]:
         return []
     out = []
     for m in _RE.finditer(folded):
-        key = _key(m.group(1), m.group(2))
+        key = _key(m.group(1) or m.group(2).replace("-", ""), m.group(3))
         if key:
             out.append(Match(m.start(), m.end(), key))
     return out

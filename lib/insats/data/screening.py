@@ -92,7 +92,8 @@ def _json_scalars(doc) -> list[tuple[str, object]]:
 
 def check_folder_personnummer(folder: FolderScan, report: ValidationReport) -> None:
     """Personnummer outside the contract tables: names of files, folders and sheets, the other
-    tables and text files of the folder, ``studie.json`` (each place said, never the number)."""
+    tables and text files of the folder, ``studie.json``, the key-value metadata of Parquet files
+    (each place said, never the number)."""
     for noun, workbook, name in folder.names:
         if has_personnummer(name):
             shown = redact(f"{workbook}, blad {name}" if workbook else name)
@@ -110,6 +111,10 @@ def check_folder_personnummer(folder: FolderScan, report: ValidationReport) -> N
                     report.add(
                         Problem(FEL, file, None, None, None, PNR_PLACE_MESSAGE.format(what=what), "personnummer")
                     )
+    for file, where, text in folder.metadata:  # Parquet key-value metadata: not data, still searched
+        if has_personnummer(where) or has_personnummer(text):
+            what = f"metadata i filen ({redact(where)})"
+            report.add(Problem(FEL, file, None, None, None, PNR_PLACE_MESSAGE.format(what=what), "personnummer"))
     for file in folder.unchecked:
         report.info.append(
             f"{file} kunde inte kontrolleras för personnummer (ingen tabell eller text); kontrollera den själv "

@@ -32,6 +32,7 @@ from insats.data.screening import (
     personnummer_places,
 )
 from insats.data.study import Study
+from insats.text import SLUG_MAX
 
 AGE_RANGE = (16, 100)
 NONNEGATIVE = {
@@ -46,6 +47,10 @@ END_AFTER_START = {
 }
 CENTRAL_ALLOWED = {("insatser", "omrade_kod"), ("medel", "omrade_kod")}
 RESERVED_AREA_CODES = {ALLA: "hela studien", CENTRAL: "insatser och medel för hela kommunen"}
+MAX_CODE_LENGTH = SLUG_MAX
+"""Longest area code (``omraden.omrade_kod``, in characters). The code names each area's report
+file (``insats.text.slug``, which keeps at most ``SLUG_MAX`` characters): a longer one is an error,
+so a code never has to be cut, and one odd code cannot stop a batch of reports."""
 """Area codes the measures use themselves: no area of ``omraden`` or ``personer`` may have one,
 and ``ALLA`` is refused in every ``omrade_kod`` (``CENTRAL`` is allowed in insatser and medel)."""
 PLAUSIBLE: dict[tuple[str, str], tuple[float | None, float]] = {
@@ -221,6 +226,15 @@ def _reserved(code: str, meaning: str) -> Callable[[int, str], str]:
     return message
 
 
+def _too_long(_pos: int, v: str) -> str:
+    code = str(v).strip()
+    return (
+        f'värdet "{code[:20]}…" är {len(code)} tecken långt; förväntade en områdeskod på högst '
+        f"{MAX_CODE_LENGTH} tecken (koden blir namnet på områdets rapportfil). Använd en kortare kod, "
+        "t.ex. en förkortning av områdets namn, och byt den i alla tabeller."
+    )
+
+
 def _far_away(span: str) -> Callable[[int, str], str]:
     def message(_pos: int, v: str) -> str:
         return (
@@ -341,6 +355,10 @@ def _check_rows(table: str, raw: RawTable, df: pd.DataFrame, report: ValidationR
                 mask,
                 _reserved(code, meaning),
             )
+    if table == "omraden" and "omrade_kod" in raw.frame.columns and "omrade_kod" in df.columns:
+        lengths = df["omrade_kod"].astype("string").str.strip().str.len()
+        mask = (lengths > MAX_CODE_LENGTH).fillna(False).to_numpy(dtype=bool)
+        _emit_mask(report, FEL, raw, "for_lang_kod", "omrade_kod", mask, _too_long)
     if table == "bedomningar" and {"enhet", "overlamnad_till"} <= set(raw.frame.columns):
         same = df["overlamnad_till"].map(fold, na_action="ignore") == df["enhet"].map(fold, na_action="ignore")
         mask = same.fillna(False).to_numpy(dtype=bool)
@@ -540,6 +558,7 @@ def validate_study(path: Path | str) -> ValidationReport:
 
 __all__ = [
     "FEL",
+    "MAX_CODE_LENGTH",
     "VARNING",
     "Problem",
     "ValidationReport",

@@ -11,7 +11,9 @@ and changes nothing else: each file keeps its format, separator, encoding, quoti
 and column order (CSV is handled as text, never typed). Personnummer are found by
 ``insats.data.personnummer``, the same code ``insats validate`` uses: the written forms with or
 without spaces and hyphens, full-width digits, numbers (``8503151238.0``, ``503151235`` that lost
-its leading zero, in Excel cells and Parquet columns of any type, categorical included).
+its leading zero, in Excel cells and Parquet columns of any type, categorical included). A Parquet
+file keeps only the ``pandas`` entry of its key-value metadata (pseudonymised); other entries, of
+the file and of its columns, are removed (and named in a warning).
 
 **Names too.** A file or sheet whose name holds a personnummer gets the pseudonym in its place
 (``brev_850315-1238.txt`` -> ``brev_P1a2b….txt``). Workbooks are written with their stored
@@ -22,7 +24,9 @@ values (a formula becomes its value, so no personnummer can hide in a formula), 
 checked again (``insats.data.validate.personnummer_places``, and the raw XML of workbooks). If
 anything still looks like a personnummer — a nested Parquet column, a text file that is not a
 table, a file that cannot be read — ``PseudonymiseError`` says where (never what) and nothing is
-left behind. Nothing that is printed holds a personnummer.
+left behind. Nothing that is printed holds a personnummer. A symbolic link to a file (it could
+point at the key or any file of the computer) and a file that is not a regular file (a named pipe)
+stop the run too: links are never followed (a linked folder is skipped like any folder).
 
 **Pseudonyms.** HMAC-SHA-256 with a secret key over ``"<kind>\\x1f<identifier>"``; the pseudonym is
 ``P`` (person) or ``H`` (household) followed by the first 16 hex characters (64 bits) of the MAC.
@@ -73,13 +77,14 @@ from insats.data.files import (
     check_workbook,
     count_formulas_without_value,
     decode_bytes,
+    not_a_regular_file,
     read_csv_text,
     write_csv_text,
 )
 from insats.data.personnummer import has_personnummer, redact
 from insats.data.screening import lost_zero_applies, personnummer_places
 from insats.errors import DataError, PseudonymiseError, printable
-from insats.intake.pseudonyms import Pseudonymiser, cell_text, load_or_create_key
+from insats.intake.pseudonyms import Pseudonymiser, cell_text, load_or_create_key, scrub_json, without_metadata
 from insats.xlsx import save_workbook, sheet_title
 
 __all__ = [
@@ -349,21 +354,14 @@ def _do_parquet(src: Path, dst: Path, shown: str, ps: Pseudonymiser, summary: Ps
             array = pc.dictionary_encode(array)
         field_ = table.schema.field(i).with_type(array.type)
         table = table.set_column(i, field_, array)
+    table, dropped = without_metadata(table, ps)
+    if dropped:
+        summary.warnings.append(
+            f"{shown}: metadata som inte behövs för tabellen togs bort i kopian ({', '.join(dropped[:10])}"
+            f"{' …' if len(dropped) > 10 else ''})."
+        )
     pq.write_table(table, dst, compression=compression)
     summary.files.append(shown)
-
-
-def _json_replace(node, ps: Pseudonymiser):
-    """A JSON value with every personnummer (in keys, texts and numbers) pseudonymised."""
-    if isinstance(node, dict):
-        return {ps.scrub(str(k))[0]: _json_replace(v, ps) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_json_replace(v, ps) for v in node]
-    if isinstance(node, str):
-        return ps.scrub(node)[0]
-    if isinstance(node, (int, float)) and not isinstance(node, bool):
-        return ps.number(node) or node
-    return node
 
 
 def _do_other(src: Path, dst: Path, shown: str, ps: Pseudonymiser, summary: PseudonymiseSummary) -> None:
@@ -382,7 +380,7 @@ def _do_other(src: Path, dst: Path, shown: str, ps: Pseudonymiser, summary: Pseu
     if src.suffix.lower() in JSON_SUFFIXES:
         try:
             doc = json.loads(text)
-            out = json.dumps(_json_replace(doc, ps), ensure_ascii=False, indent=2) + "\n"
+            out = json.dumps(scrub_json(doc, ps), ensure_ascii=False, indent=2) + "\n"
         except (ValueError, RecursionError):
             out = None
         if out is not None and not has_personnummer(out):
@@ -543,6 +541,9 @@ def pseudonymise(
             if src.name.startswith((".", "~$")):
                 summary.skipped.append(shown)
                 continue
+            special = not_a_regular_file(src)  # lstat: a link is never followed, a pipe never opened
+            if special:
+                raise PseudonymiseError(f"Filen {shown} kopieras inte: {special} Inget har skrivits.")
             if src.is_dir():
                 summary.skipped.append(shown + "/")
                 continue

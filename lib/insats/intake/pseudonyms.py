@@ -9,15 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import re
 import secrets
 from pathlib import Path
 
+import pyarrow as pa
+
 from insats.data.personnummer import has_personnummer, number_key, scan
 from insats.errors import PseudonymiseError
 
-__all__ = ["HEX_CHARS", "KEY_BYTES", "PREFIX", "Pseudonymiser", "cell_text", "load_or_create_key"]
+__all__ = [
+    "HEX_CHARS",
+    "KEY_BYTES",
+    "PREFIX",
+    "Pseudonymiser",
+    "cell_text",
+    "load_or_create_key",
+    "scrub_json",
+    "without_metadata",
+]
 
 PREFIX = {"person": "P", "hushall": "H"}
 HEX_CHARS = 16
@@ -150,3 +162,37 @@ def cell_text(v) -> str | None:
     if isinstance(v, (int, float, str)):
         return str(v)
     return None
+
+
+def scrub_json(node, ps: Pseudonymiser):
+    """A JSON value with every personnummer (in keys, texts and numbers) pseudonymised."""
+    if isinstance(node, dict):
+        return {ps.scrub(str(k))[0]: scrub_json(v, ps) for k, v in node.items()}
+    if isinstance(node, list):
+        return [scrub_json(v, ps) for v in node]
+    if isinstance(node, str):
+        return ps.scrub(node)[0]
+    if isinstance(node, (int, float)) and not isinstance(node, bool):
+        return ps.number(node) or node
+    return node
+
+
+def without_metadata(table: pa.Table, ps: Pseudonymiser) -> tuple[pa.Table, list[str]]:
+    """A Parquet table with no key-value metadata but the ``pandas`` entry (what pandas needs to
+    read it back; its personnummer pseudonymised), and the names of the entries removed: the other
+    entries of the schema and every column's, where a personnummer could hide and nothing the
+    analysis needs is kept."""
+    meta = dict(table.schema.metadata or {})
+    keep: dict[bytes, bytes] = {}
+    if b"pandas" in meta:
+        try:
+            doc = json.loads(meta[b"pandas"].decode("utf-8"))
+            keep[b"pandas"] = json.dumps(scrub_json(doc, ps), ensure_ascii=False).encode("utf-8")
+        except (ValueError, RecursionError):  # unreadable: removed like any other entry
+            pass
+    dropped = [k.decode("utf-8", errors="replace") for k in meta if k not in keep]
+    dropped += [f"{f.name}: {k.decode('utf-8', errors='replace')}" for f in table.schema for k in f.metadata or {}]
+    if not dropped and keep == meta:
+        return table, []
+    schema = pa.schema([f.remove_metadata() for f in table.schema], metadata=keep or None)
+    return pa.Table.from_arrays(table.columns, schema=schema), dropped

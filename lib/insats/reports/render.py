@@ -9,7 +9,9 @@ ordered list of blocks with a conclusion, shown by ``show``.
 The subset of Markdown: paragraphs (blank line), ``**bold**``, ``*italic*``, `` `code` ``,
 ``- `` bullet lists, ``1. `` numbered lists, ``> `` notes, ``### `` headings, and links
 ``[text](target)`` whose target is inside the project (a relative path or ``#anchor``): a link to
-another host is shown as its text. Raw HTML in the text is escaped, never passed through.
+another host is shown as its text, and a target with anything but letters, digits, ``_ . / - #``
+(a quote that could end the attribute, an entity) is shown as written. Raw HTML in the text is
+escaped (quotes too), never passed through.
 """
 
 from __future__ import annotations
@@ -37,11 +39,20 @@ def _inline(text: str) -> str:
 
     def link(m: re.Match[str]) -> str:
         label, target = m.group(1), m.group(2)
-        if re.match(r"^(?:[a-z][a-z0-9+.-]*:|//)", target, re.I):  # another host or scheme: text only
-            return label
-        return f'<a href="{target}">{label}</a>'
+        if not _SAFE_TARGET.fullmatch(target):  # another host, a scheme, quotes, entities: the text only
+            return m.group(0) if _UNSAFE_TEXT.search(target) else label
+        return f'<a href="{html.escape(target, quote=True)}">{label}</a>'
 
     return re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", link, t)
+
+
+_SAFE_TARGET = re.compile(r"(?!//)[\w./-]*(?:#[\w-]*)?", re.UNICODE)
+"""A link target inside the project: a relative path and/or ``#anchor`` of letters, digits, ``_``,
+``.``, ``/`` and ``-`` only (no scheme, no ``//host``, no quote, ``&`` or ``;`` that could end the
+attribute or hide a scheme behind an entity)."""
+_UNSAFE_TEXT = re.compile(r"&|<")
+"""A refused target that holds escaped text (a quote, an entity, a tag): shown as it was written,
+so the reader sees the whole text rather than half of it."""
 
 
 _BULLET = re.compile(r"^\s*[-*] ")
@@ -57,7 +68,7 @@ def markdown_html(text: str | None) -> str:
         return ""
     out: list[str] = []
     for block in re.split(r"\n\s*\n", str(text).strip()):
-        lines = [html.escape(line.rstrip(), quote=False) for line in block.strip("\n").split("\n")]
+        lines = [html.escape(line.rstrip(), quote=True) for line in block.strip("\n").split("\n")]
         if lines[0].lstrip().startswith("&gt;"):
             body = " ".join(_QUOTE.sub("", ln) for ln in lines)
             out.append(f'<div class="insats-notis" role="note"><p>{_inline(body)}</p></div>')
@@ -97,6 +108,10 @@ def markdown_html(text: str | None) -> str:
 
 
 # --------------------------------------------------------------------------- tables
+WIDE_TABLE_COLUMNS = 8
+"""Columns (row labels included) from which a table may scroll sideways and gets a focusable box."""
+
+
 def table_html(frame: pd.DataFrame, *, focus: str | None = None, caption: str | None = None) -> str:
     """A display table as accessible HTML: header cells with ``scope``, the row labels as row
     headers (left out for a plain 0, 1, 2 … index), every value escaped, missing values empty, and
@@ -112,8 +127,13 @@ def table_html(frame: pd.DataFrame, *, focus: str | None = None, caption: str | 
         cells = "".join(f"<td>{html.escape(_cell_text(v))}</td>" for v in row)
         rows.append(f"<tr{attrs}>{label_cell}{cells}</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    # a wide table may scroll sideways on a narrow screen: then its box must be reachable and
+    # named for keyboard users (WCAG 2.1.1; axe's scrollable-region-focusable)
+    wide = len(head_cells) >= WIDE_TABLE_COLUMNS
+    name = html.escape(caption or "Tabell", quote=True)
+    box = f' role="region" tabindex="0" aria-label="{name}"' if wide else ""
     return (
-        f'<div class="insats-tabell"><table class="insats-table">{cap}<thead><tr>{head}</tr></thead>'
+        f'<div class="insats-tabell"{box}><table class="insats-table">{cap}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
