@@ -118,8 +118,9 @@ class FakeKolada:
         return 404, {}, json.dumps({"error": "Not found"})
 
 
-@pytest.fixture
-def server():
+@contextlib.contextmanager
+def serve_fake():
+    """The recorded-response server on a free local port for the duration of the block."""
     fake = FakeKolada()
 
     class Handler(BaseHTTPRequestHandler):
@@ -147,6 +148,12 @@ def server():
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def server():
+    with serve_fake() as fake:
+        yield fake
 
 
 @pytest.fixture(autouse=True)

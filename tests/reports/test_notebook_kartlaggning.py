@@ -69,11 +69,28 @@ def _execute(data_dir: Path, out: Path, **extra):
 
 @pytest.fixture(scope="module")
 def executed(studies):
+    """Each study's notebook executed once, with its workbook (``excel_fil``) beside it: ``<kind>.xlsx``."""
     root = studies["root"]
     return {
-        "full": (_execute(studies["full"], root / "full.ipynb"), root / "full.ipynb"),
-        "survey": (_execute(studies["survey"], root / "survey.ipynb", fokus_omrade="bromma"), root / "survey.ipynb"),
+        "full": (
+            _execute(studies["full"], root / "full.ipynb", excel_fil=str(root / "full.xlsx")),
+            root / "full.ipynb",
+        ),
+        "survey": (
+            _execute(
+                studies["survey"], root / "survey.ipynb", fokus_omrade="bromma", excel_fil=str(root / "survey.xlsx")
+            ),
+            root / "survey.ipynb",
+        ),
     }
+
+
+def _study_name(data_dir: Path) -> str:
+    """The municipality the study's omraden.csv names: what the report's title adds."""
+    import pandas as pd
+
+    (name,) = pd.read_csv(data_dir / "omraden.csv", dtype=str)["kommun"].dropna().unique()
+    return name
 
 
 def _outputs(nb):
@@ -171,6 +188,10 @@ def test_html_report_offline(executed, studies, kind):
     n_charts = _chart_count(nb)
     html_path = export_report(path, studies["root"] / f"{kind}.html")
     body = html_path.read_text(encoding="utf-8")
+    # the title names the study: the notebook's h1 and the municipality of omraden.csv
+    title = f"{nb.cells[0].source.splitlines()[0][2:]}, {_study_name(studies[kind])}"
+    assert title == "Kartläggning av arbetsmarknadsinsatser per område, Stockholm"
+    assert f"<title>{title}</title>" in body
     assert "K.show(" not in body and "compute_measures" not in body  # no code
     assert external_references(body) == []
     toc = body.split('<nav class="insats-toc"', 1)[1].split("</nav>", 1)[0]
@@ -196,13 +217,43 @@ def test_html_report_offline(executed, studies, kind):
     pdf = html_to_pdf(html_path)
     assert missing_from_pdf(html_path, pdf) == []
     assert set(SECTIONS) <= set(pdf_outline(pdf))
-    # the Nämndsammanfattning is one printed page of its own: nothing before or after it on that page
     pages = [squeeze(p.extract_text() or "") for p in pdf_pages(pdf)]
+    assert all(squeeze(title) in p for p in pages), "every page's header names the report and the study"
+    # the Nämndsammanfattning is one printed page of its own: nothing before or after it on that page
     on = [i for i, t in enumerate(pages) if squeeze("Hur säkert:") in t]
     assert len(on) == 1
     page = pages[on[0]]
     assert squeeze("Nämndsammanfattning") in page and squeeze("Metod och förbehåll") in page  # its closing line
     assert "Innehåll" not in page and squeeze("Resultat i korthet") not in page
+
+
+@pytest.mark.parametrize("kind", ["full", "survey"])
+def test_workbook_holds_the_report_tables(executed, studies, kind):
+    """``excel_fil``: the workbook has the report's tables as the page shows them, in its order."""
+    from openpyxl import load_workbook
+
+    from tests.support.workbook import report_tables, sheet_mismatches
+
+    nb, _ = executed[kind]
+    wb = load_workbook(studies["root"] / f"{kind}.xlsx")
+    shown = report_tables(nb)
+    assert len(shown) >= (20 if kind == "full" else 5)
+    assert wb.sheetnames[:2] == ["Om filen", "Teckenförklaring"]
+    sheets = wb.sheetnames[2:]
+    assert len(sheets) == len(shown)
+    # each sheet named after its section (cut to Excel's 31 characters), the sections in report order
+    for name, (section, _) in zip(sheets, shown):
+        assert name.startswith(section[:31]), (name, section)
+    order = list(dict.fromkeys(section for section, _ in shown))
+    assert order[:2] == ["Organisation", "Utbud"] and "Uppföljning" in order
+    assert order[-1] == ("Data och metod" if kind == "full" else "Uppföljning")  # a survey has no model tables
+    if kind == "full":
+        assert {"En väg in", "Utfall, justerat", "Likställighet", "Utveckling"} <= set(order)
+    # every header and cell as the page shows it: text as text, numbers as the numbers shown
+    problems = [p for ws, (_, rows) in zip(wb.worksheets[2:], shown) for p in sheet_mismatches(ws, rows)]
+    assert problems == []
+    about = [row[0] for row in wb["Om filen"].iter_rows(values_only=True)]
+    assert about[0].startswith("SYNTETISKA EXEMPELDATA") and about[1] == "Kartläggning av arbetsmarknadsinsatser"
 
 
 @pytest.mark.parametrize("kind", ["full", "survey"])

@@ -83,6 +83,23 @@ def names(data_dir: Path) -> dict[str, str]:
     return dict(zip(om["omrade_kod"], om["omrade"]))
 
 
+def municipality(data_dir: Path) -> str:
+    """The one municipality omraden.csv names: what the page title adds after the district."""
+    (name,) = pd.read_csv(data_dir / "omraden.csv", dtype=str)["kommun"].dropna().unique()
+    return name
+
+
+def h1s(nb: dict) -> list[str]:
+    """The text of every level-1 heading in the notebook's HTML outputs."""
+    import html
+    import re
+
+    pages = ["".join(o.get("data", {}).get("text/html", [])) for c in nb["cells"] for o in c.get("outputs", [])]
+    return [
+        html.unescape(re.sub(r"<[^>]+>", "", m)) for p in pages for m in re.findall(r"<h1\b[^>]*>(.*?)</h1>", p, re.S)
+    ]
+
+
 def test_parameters_cell():
     nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
     tagged = [c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])]
@@ -104,7 +121,9 @@ def test_largest_and_smallest_district(stockholm, tmp_path):
         assert "Traceback" not in text
         assert nb["metadata"]["papermill"]["exception"] in (None, False)
         name = area_names[code]
-        assert name in output_headings(nb) and f"{name} kan använda" in text
+        assert h1s(nb) == [f"Områdesprofil: {name}"]  # the one title names the district
+        assert f"Studie: {municipality(stockholm)}" in text
+        assert f"{name} kan använda" in text
         assert "Syntetiska exempeldata" in text and "docs/antaganden.md" in text
         assert "Övriga områden" in text and "trattdiagram" in text
         assert "Utfallet kan inte beräknas" not in text
@@ -128,15 +147,20 @@ def test_largest_and_smallest_district(stockholm, tmp_path):
 @pytest.mark.browser
 def test_html_profile_is_accessible(stockholm, tmp_path):
     """The profile page as a reader opens it: axe-core finds nothing serious, every chart has its reading
-    and a table one keystroke away, the headings start at one h1."""
+    and a table one keystroke away, the headings start at one h1; its PDF holds every table cell."""
     from insats.reports.export import export_report
     from tests.support.axe import assert_accessible
     from tests.support.browser import offline_page, wait_for_charts
 
     run(stockholm, None, tmp_path / "profil.ipynb")
     html = export_report(tmp_path / "profil.ipynb", tmp_path / "profil.html")
-    n_charts = html.read_text(encoding="utf-8").count('class="insats-chart"')
+    body = html.read_text(encoding="utf-8")
+    n_charts = body.count('class="insats-chart"')
     assert n_charts >= 3
+    # the page title (the PDF's header) names the district and the study: the first area of omraden.csv
+    first = pd.read_csv(stockholm / "omraden.csv", dtype=str)["omrade"].iloc[0]
+    title = f"Områdesprofil: {first}, {municipality(stockholm)}"
+    assert f"<title>{title}</title>" in body
     with offline_page() as page:
         page.goto(html.as_uri())
         assert wait_for_charts(page, n_charts, timeout=90_000) == n_charts
@@ -150,19 +174,27 @@ def test_html_profile_is_accessible(stockholm, tmp_path):
         page.keyboard.press("Enter")
         assert page.evaluate("document.querySelector('details.insats-diagramtabell').open")
         assert page.blocked == []
+    # the PDF for the nämnd's papers: every table header and cell, every page headed by the title
+    from insats.reports.pdf import html_to_pdf
+    from tests.support.pdf import missing_from_pdf, pdf_outline, pdf_pages, squeeze
+
+    pdf = html_to_pdf(html)
+    assert missing_from_pdf(html, pdf) == []
+    assert all(squeeze(title) in squeeze(p.extract_text() or "") for p in pdf_pages(pdf))
+    assert {"Nämndsammanfattning", "Nyckeltal", "Metod och förbehåll"} <= set(pdf_outline(pdf))
 
 
 def test_default_area_is_the_first(stockholm, tmp_path):
     nb = run(stockholm, None, tmp_path / "forsta.ipynb")
     first = pd.read_csv(stockholm / "omraden.csv", dtype=str)["omrade"].iloc[0]
-    assert first in output_headings(nb)
+    assert h1s(nb) == [f"Områdesprofil: {first}"]
 
 
 def test_survey_only_study(survey_only, tmp_path):
     nb = run(survey_only, "sodermalm", tmp_path / "enkat.ipynb")
     text = texts(nb)
     assert "Traceback" not in text
-    assert "Södermalm" in output_headings(nb) and "Södermalm kan använda" in text and "Södermalm redovisar" in text
+    assert h1s(nb) == ["Områdesprofil: Södermalm"] and "Södermalm kan använda" in text and "Södermalm redovisar" in text
     assert "Utfallet kan inte beräknas: studien saknar tabellerna deltaganden" in text
     assert "Utfall kan inte jämföras" in text
     assert "Kan inte beräknas – studien saknar tabellerna personer" in text

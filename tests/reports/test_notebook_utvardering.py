@@ -14,7 +14,7 @@ import pytest
 from tests.support import ROOT, output_text, report_defects
 from tests.support.axe import assert_accessible
 from tests.support.browser import offline_page, wait_for_charts
-from tests.support.pdf import missing_from_pdf
+from tests.support.pdf import missing_from_pdf, pdf_pages, squeeze
 
 NOTEBOOK = ROOT / "notebooks" / "utvardering.ipynb"
 
@@ -41,13 +41,13 @@ def studies(tmp_path_factory) -> dict[str, Path]:
     return {"full": full, "utan_bedomningar": no_bed, "utan_lov": no_lov}
 
 
-def _run(data_dir: Path, out: Path) -> nbformat.NotebookNode:
+def _run(data_dir: Path, out: Path, **extra) -> nbformat.NotebookNode:
     import papermill as pm
 
     pm.execute_notebook(
         str(NOTEBOOK),
         str(out),
-        parameters={"data_dir": str(data_dir)},
+        parameters={"data_dir": str(data_dir), **extra},
         cwd=str(NOTEBOOK.parent),
         kernel_name="python3",
         progress_bar=False,
@@ -69,12 +69,19 @@ def _section_text(nb: nbformat.NotebookNode, heading: str) -> str:
 
 @pytest.fixture(scope="module")
 def executed(studies, tmp_path_factory) -> dict[str, Path]:
+    """Each study's notebook executed once, with its workbook (``excel_fil``) beside it (``.xlsx``)."""
     out = tmp_path_factory.mktemp("utv_nb")
     paths = {}
     for name, data in studies.items():
         paths[name] = out / f"utvardering_{name}.ipynb"
-        _run(data, paths[name])
+        _run(data, paths[name], excel_fil=str(paths[name].with_suffix(".xlsx")))
     return paths
+
+
+def _study_name(data_dir: Path) -> str:
+    """The municipality the study's omraden.csv names: what the report's title adds."""
+    (name,) = pd.read_csv(data_dir / "omraden.csv", dtype=str)["kommun"].dropna().unique()
+    return name
 
 
 def test_committed_without_outputs():
@@ -113,12 +120,17 @@ def test_without_lov_says_what_is_missing(executed):
 
 
 @pytest.mark.browser
-def test_html_report_draws_every_chart_offline(executed, tmp_path):
+def test_html_report_draws_every_chart_offline(executed, studies, tmp_path):
     from insats.reports.export import export_report
 
     html = tmp_path / "utvardering.html"
     export_report(executed["full"], html)
     text = html.read_text(encoding="utf-8")
+    # the title names the study: the notebook's h1 and the municipality of omraden.csv
+    h1 = nbformat.read(str(NOTEBOOK), as_version=4).cells[0].source.splitlines()[0][2:]
+    title = f"{h1}, {_study_name(studies['full'])}"
+    assert title == "Utvärdering av arbetsmarknadsinsatserna – fem områden, Sundbyberg"
+    assert f"<title>{title}</title>" in text
     n_charts = text.count('class="insats-chart"')
     assert n_charts >= 7
     with offline_page() as page:
@@ -137,6 +149,38 @@ def test_html_report_draws_every_chart_offline(executed, tmp_path):
 
     pdf = html_to_pdf(html)
     assert missing_from_pdf(html, pdf) == []
+    assert all(squeeze(title) in squeeze(p.extract_text() or "") for p in pdf_pages(pdf)), "every page's header"
+
+
+@pytest.mark.parametrize("name", ["full", "utan_lov"])
+def test_workbook_holds_the_report_tables(executed, name):
+    """``excel_fil``: the workbook has the report's tables as the page shows them, in its order."""
+    from openpyxl import load_workbook
+
+    from tests.support.workbook import report_tables, sheet_mismatches
+
+    nb = nbformat.read(str(executed[name]), as_version=4)
+    wb = load_workbook(executed[name].with_suffix(".xlsx"))
+    shown = report_tables(nb)
+    assert len(shown) >= 5
+    assert wb.sheetnames[:2] == ["Om filen", "Teckenförklaring"]
+    sheets = wb.sheetnames[2:]
+    assert len(sheets) == len(shown)
+    # each sheet named after its section (cut to Excel's 31 characters), the sections in report order
+    for sheet, (section, _) in zip(sheets, shown):
+        assert sheet.startswith(section[:31]), (sheet, section)
+    assert list(dict.fromkeys(section for section, _ in shown)) == [
+        "Erbjudande",
+        "Närvaro",
+        "LOV",
+        "Insatser",
+        "En väg in",
+    ]
+    # every header and cell as the page shows it: text as text, numbers as the numbers shown
+    problems = [p for ws, (_, rows) in zip(wb.worksheets[2:], shown) for p in sheet_mismatches(ws, rows)]
+    assert problems == []
+    about = [row[0] for row in wb["Om filen"].iter_rows(values_only=True)]
+    assert about[0].startswith("SYNTETISKA EXEMPELDATA") and about[1] == "Utvärdering av arbetsmarknadsinsatser"
 
 
 def test_no_python_values_or_row_numbers(executed):

@@ -1,7 +1,7 @@
 """PDF of report pages: printed by Chromium and read back with pypdf — every table header and cell
 of the page is in the PDF's text, pages are A4 (landscape for a table too wide for portrait),
 headers repeat on every page of a long table, bookmarks follow the headings, header and footer
-carry title, synthetic-data marker, date and page numbers, and nothing is fetched from outside."""
+carry title, study name, synthetic-data marker, date and page numbers, and nothing is fetched from outside."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tests.support.pdf import missing_from_pdf, pdf_outline, pdf_pages, squeeze
 
 A4 = (595, 842)  # points
 HOSTILE_TITLE = "Rapport <script>alert(1)</script> & 'titel'"
+HOSTILE_STUDY = 'Kommun <b>"Å"</b> & co'
 
 
 def _page(tmp_path, *, synthetic: bool, name: str = "rapport"):
@@ -22,7 +23,7 @@ def _page(tmp_path, *, synthetic: bool, name: str = "rapport"):
     import nbformat
 
     from insats.charts.offline import chart_html
-    from insats.reports.common import synthetic_banner
+    from insats.reports.common import study_subtitle_html, synthetic_banner
     from insats.reports.export import export_report
     from insats.reports.render import markdown_html, table_html
 
@@ -46,6 +47,7 @@ def _page(tmp_path, *, synthetic: bool, name: str = "rapport"):
         "",
         outputs=[
             html_output(markdown_html(f"# {HOSTILE_TITLE}")),  # a title made from data, as profiles do
+            html_output(study_subtitle_html(HOSTILE_STUDY)),  # the study's name (reports.common.study_name)
             html_output(banner),
             html_output(markdown_html("## Bred tabell")),
             html_output(table_html(wide)),
@@ -86,7 +88,8 @@ def test_report_page_prints_whole(tmp_path):
         assert f"Sida {k} av {n}" in text
         assert "Skapad 2026-03-09" in text
         assert "SYNTETISKA EXEMPELDATA" in text
-        assert squeeze(HOSTILE_TITLE) in squeeze(text)  # the title printed as text, not markup
+        # the title and the study's name printed as text, not markup
+        assert squeeze(f"{HOSTILE_TITLE}, {HOSTILE_STUDY}") in squeeze(text)
     # the long table's header is repeated on every page the table reaches
     spans = [t for t in texts if re.search(r"rad-\d{3}", t)]
     assert len(spans) >= 2

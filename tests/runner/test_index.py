@@ -103,6 +103,8 @@ def test_front_page_links_reports_pdf_excel_and_profiles_by_name(tmp_path):
             }
         )
     (tmp_path / "omradesprofil_02.pdf").write_bytes(b"%PDF-1.7")
+    (tmp_path / "omradesprofil_02.xlsx").write_bytes(b"PK")
+    (tmp_path / "omradesprofil_03.xlsx").write_bytes(b"PK")
     study = {
         "namn": "kartlaggning",
         "typ": "studie",
@@ -119,8 +121,20 @@ def test_front_page_links_reports_pdf_excel_and_profiles_by_name(tmp_path):
     # profiles in Swedish alphabetical order (å, ä, ö last), linked by district name
     shown = [text for href, text in links if href.startswith("omradesprofil_") and href.endswith(".html")]
     assert shown == ["Bromma", "Hägersten-Liljeholmen", "Älvsjö", "Östermalm"]
-    # a PDF link only where the PDF exists
+    # a PDF and an Excel link only where the file exists
     assert ("omradesprofil_02.pdf", "PDF") in links and ("omradesprofil_01.pdf", "PDF") not in links
+    assert ("omradesprofil_02.xlsx", "Excel") in links and ("omradesprofil_03.xlsx", "Excel") in links
+    assert not [href for href, _ in links if href in ("omradesprofil_01.xlsx", "omradesprofil_04.xlsx")]
+    assert not [href for href, _ in links if href == "omradesprofil_03.pdf"]
+    # each profile's links sit in its own list item, beside its name
+    items = {
+        re.sub(r"<[^>]+>", "", m).split(" (")[0]: m
+        for m in re.findall(r"<li>(.*?)</li>", page)
+        if "omradesprofil_" in m
+    }
+    assert "omradesprofil_02.xlsx" in items["Bromma"] and "omradesprofil_02.pdf" in items["Bromma"]
+    assert "omradesprofil_03.xlsx" in items["Älvsjö"] and ".pdf" not in items["Älvsjö"]
+    assert ".xlsx" not in items["Östermalm"] and ".pdf" not in items["Östermalm"]
     assert "Första fyndet: 21,7 %." in page and "Syntetiska exempeldata" in page
     assert "<h1>Kartläggning av insatser</h1>" in page
     # the run log is its own page, linked both ways

@@ -7,10 +7,12 @@ A notebook cell is a call and a sentence of Swedish text; the call usually lands
 from __future__ import annotations
 
 import datetime as dt
+import html
 import platform
 from pathlib import Path
 
 import pandas as pd
+from IPython.display import HTML
 
 from insats import __version__
 from insats.analysis.measures import MEASURES, measure_label
@@ -49,6 +51,43 @@ def synthetic_banner(study: Study) -> str:
         f"> **Syntetiska exempeldata{extra}.** Uppgifterna är skapade av `insats generate` och "
         "beskriver inga verkliga personer. Siffrorna visar metoden, inte verkligheten."
     )
+
+
+def study_name(study: Study) -> str | None:
+    """What the study is called in a report's title and PDF header: ``namn`` in ``studie.json``,
+    else its municipality as ``omraden`` names it (column ``kommun``; several joined with "och"),
+    else ``kommun 0180`` from the municipality code; None when the study says none of these."""
+    name = study.meta.get("namn") if isinstance(study.meta, dict) else None
+    if isinstance(name, str) and " ".join(name.split()):
+        return " ".join(name.split())
+    om = study.get("omraden")
+    if om is None:
+        return None
+    for column, prefix in (("kommun", ""), ("kommun_kod", "kommun ")):
+        if column not in om.columns:
+            continue
+        values = [" ".join(str(v).split()) for v in om[column].dropna().unique()]
+        values = list(dict.fromkeys(v for v in values if v))
+        if values:
+            shown = [f"{prefix}{v}" for v in values]
+            return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " och " + shown[-1]
+    return None
+
+
+def study_subtitle_html(name: str | None) -> str:
+    """The line under a report's title that names its study (``''`` without a name). The export
+    (``insats.reports.export.add_table_of_contents``) adds the name to the page title, which heads
+    every page of the PDF."""
+    if not name:
+        return ""
+    value = html.escape(name, quote=True)
+    return f'<p class="insats-studie" data-insats-studie="{value}">Studie: <strong>{value}</strong></p>'
+
+
+def study_subtitle(study: Study) -> HTML | None:
+    """``study_subtitle_html`` of ``study_name`` as a notebook output (None without a name)."""
+    piece = study_subtitle_html(study_name(study))
+    return HTML(piece) if piece else None
 
 
 def missing_note(study: Study, needs: list[str] | tuple[str, ...], what: str) -> str | None:

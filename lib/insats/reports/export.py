@@ -181,15 +181,25 @@ def add_table_of_contents(page: str) -> str:
     Headings inside ``<script>`` blocks (the inline chart library) are ignored; a heading without
     an ``id`` gets one. The list goes just before the cell that follows the first ``<h1>`` (at the
     top of ``<main>``, else of ``<body>``, when there is no title); the page ``<title>`` becomes
-    the ``<h1>`` text.
+    the ``<h1>`` text, followed by the study's name when the page names one
+    (``insats.reports.common.study_subtitle_html``) and the title does not already hold it.
     """
 
-    pattern = re.compile(r"<script\b.*?</script\s*>|<h([12])\b([^>]*)>(.*?)</h\1\s*>", re.S | re.I)
+    pattern = re.compile(
+        r"<script\b.*?</script\s*>|<h([12])\b([^>]*)>(.*?)</h\1\s*>"
+        r"""|<p\b[^>]*\bdata-insats-studie\s*=\s*(?:"([^"]*)"|'([^']*)')""",  # nbconvert may requote it
+        re.S | re.I,
+    )
     headings: list[tuple[str, str]] = []
     title = None
+    study = None
     pieces, last = [], 0
     used: set[str] = set()
     for m in pattern.finditer(page):
+        named = m.group(4) if m.group(4) is not None else m.group(5)
+        if named is not None:
+            study = study or " ".join(html.unescape(named).split())
+            continue
         if m.group(1) is None:
             continue
         text = html.unescape(re.sub(r"<[^>]+>", "", m.group(3))).replace("¶", "").strip()
@@ -215,8 +225,10 @@ def add_table_of_contents(page: str) -> str:
         headings.append((anchor, text))
     pieces.append(page[last:])
     page = "".join(pieces)
+    if title and study and study.casefold() not in title.casefold():
+        title = f"{title}, {study}"
     if not headings:
-        return page
+        return _set_title(page, title)
     toc = _toc_html(headings)
     pos = None
     if title is not None:
@@ -227,6 +239,10 @@ def add_table_of_contents(page: str) -> str:
         top = re.search(r"<main\b[^>]*>", page) or re.search(r"<body\b[^>]*>", page)
         pos = top.end() if top else 0
     page = page[:pos] + toc + page[pos:]
-    if title:
-        page = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", page, count=1, flags=re.S)
-    return page
+    return _set_title(page, title)
+
+
+def _set_title(page: str, title: str | None) -> str:
+    if not title:
+        return page
+    return re.sub(r"<title>.*?</title>", lambda _: f"<title>{html.escape(title)}</title>", page, count=1, flags=re.S)

@@ -461,8 +461,14 @@ def _beside(r: dict[str, Any], path: Path) -> str:
 
 
 def _profile_extra(r: dict[str, Any], folder: Path) -> str:
-    pdf = pdf_path_for(folder / str(r["html"]))
-    return f" <span class='liten'>(<a href='{_e(_beside(r, pdf))}'>PDF</a>)</span>" if pdf.is_file() else ""
+    """The links beside a profile's name: its PDF and its Excel workbook, each where it exists."""
+    page = folder / str(r["html"])
+    links = [
+        f"<a href='{_e(_beside(r, path))}'>{label}</a>"
+        for path, label in ((pdf_path_for(page), "PDF"), (page.with_suffix(".xlsx"), "Excel"))
+        if path.is_file()
+    ]
+    return f" <span class='liten'>({' · '.join(links)})</span>" if links else ""
 
 
 def _kolada_text(run: dict[str, Any], reports: list[dict[str, Any]], folder: Path) -> str:

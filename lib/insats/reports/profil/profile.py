@@ -37,6 +37,9 @@ from insats.text import format_number
 
 # --------------------------------------------------------------------------- the profile
 
+TITLE = "Områdesprofil"
+"""The first words of every profile's title (``Profile.title``: ``Områdesprofil: Södermalm``)."""
+
 
 @dataclass
 class Profile:
@@ -67,8 +70,14 @@ class Profile:
         p = self.result.params
         return f"{p['fran']} – {p['till']}"
 
+    @property
+    def title(self) -> str:
+        """The profile's title, its page's one ``h1`` (and so the heading of every page of its PDF)."""
+        return f"{TITLE}: {self.namn}"
+
     def heading(self) -> str:
-        return f"## {self.namn}\n\nPeriod: {self.period_text}. Minsta redovisade antal: {self.min_cell}."
+        """The title as a level-1 heading, and the period."""
+        return f"# {self.title}\n\nPeriod: {self.period_text}. Minsta redovisade antal: {self.min_cell}."
 
     def _empty(self) -> pd.Series:
         """Measures with no value at all in the study (nothing to compare, e.g. no LOV providers)."""
