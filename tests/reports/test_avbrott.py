@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 
+from insats.analysis.stats import newcombe_interval
 from insats.contract import ALLA
 from insats.data.load import load_study
 from insats.data.study import Study
@@ -172,3 +173,103 @@ def test_a_small_count_on_one_side_hides_the_row_on_both():
     table = next(b.frame for b in sec.blocks if getattr(b, "caption", "").startswith("Andel avbrott"))
     assert table.drop(columns=[""]).isin(["..", ""]).all().all()
     assert "avbrott_skillnad" not in sec.findings
+
+
+# --------------------------------------------------------------------------- regimes and the comparison without the requirement
+
+
+def _newcombe(k1, n1, k0, n0):
+    return confint_proportions_2indep(k1, n1, k0, n0, method="newcomb", compare="diff")
+
+
+def test_versus_without_requirement_hand_count():
+    # with the requirement 10/50 before, 20/50 after; without 10/40 before, 12/40 after
+    t = pd.DataFrame(
+        {"krav": ["med", "utan"], "k_fore": [10.0, 10.0], "n_fore": [50.0, 40.0], "k_efter": [20.0, 12.0]}
+    ).assign(n_efter=[50.0, 40.0])
+    t["skillnad"] = t["k_efter"] / t["n_efter"] - t["k_fore"] / t["n_fore"]
+    t["lo"], t["hi"] = zip(*(_newcombe(r.k_efter, r.n_efter, r.k_fore, r.n_fore) for r in t.itertuples()))
+    c = A.dropout_versus_without(t)
+    assert c["med"] == pytest.approx(0.2) and c["utan"] == pytest.approx(0.05)
+    assert c["skillnad"] == pytest.approx(0.15)
+    (l1, u1), (l2, u2) = _newcombe(20, 50, 10, 50), _newcombe(12, 40, 10, 40)
+    assert c["lo"] == pytest.approx(0.15 - np.hypot(0.2 - l1, u2 - 0.05))
+    assert c["hi"] == pytest.approx(0.15 + np.hypot(u1 - 0.2, 0.05 - l2))
+    # without endings after in the group without the requirement: no comparison
+    assert A.dropout_versus_without(t.assign(n_efter=[50.0, 0.0], k_efter=[20.0, 0.0])) is None
+    assert A.dropout_versus_without(t[t["krav"] == "med"]) is None
+
+
+def test_versus_without_requirement_covers_the_true_difference():
+    """MOVER interval of the difference in differences: coverage by simulation (fixed seed, 1 000 draws)."""
+    rng = np.random.default_rng(20)
+    p = np.array([0.25, 0.35, 0.20, 0.22])  # med before, med after, utan before, utan after
+    n = np.array([120, 80, 90, 70])
+    truth = (p[1] - p[0]) - (p[3] - p[2])
+    k = rng.binomial(n, p, size=(1000, 4)).astype(float)
+    hits = 0
+    for kb, ka, ub, ua in k:
+        t = pd.DataFrame(
+            {
+                "krav": ["med", "utan"],
+                "k_fore": [kb, ub],
+                "n_fore": n[[0, 2]],
+                "k_efter": [ka, ua],
+                "n_efter": n[[1, 3]],
+            }
+        ).astype({"n_fore": float, "n_efter": float})
+        t["skillnad"] = t["k_efter"] / t["n_efter"] - t["k_fore"] / t["n_fore"]
+        t["lo"], t["hi"] = newcombe_interval(t["k_efter"], t["n_efter"], t["k_fore"], t["n_fore"])
+        c = A.dropout_versus_without(t)
+        hits += c["lo"] <= truth <= c["hi"]
+    assert 0.93 <= hits / 1000 <= 0.975
+
+
+def _with_unrequired_intervention() -> Study:
+    """The small study with I3 (LOV, ongoing D3) without the requirement and two more endings at I3: D5 (P3,
+    started 01-05, avbrott) before the reform 2016-03-01 and D6 (P1, started 04-01, arbete) after it."""
+    s = small_study()
+    ins = s["insatser"].copy()
+    ins.loc[ins["insats_id"] == "I3", "narvarokrav"] = False
+    d = s["deltaganden"].copy()
+    extra = pd.concat([d.iloc[[2]], d.iloc[[0]]], ignore_index=True)
+    extra["deltagande_id"] = ["D5", "D6"]
+    extra["person_id"] = ["P3", "P1"]
+    extra["insats_id"] = "I3"
+    extra["start_datum"] = pd.to_datetime(["2016-01-05", "2016-04-01"])
+    extra["slut_datum"] = pd.to_datetime(["2016-02-10", "2016-05-01"])
+    extra["avslut"] = ["avbrott", "arbete"]
+    return _with(s, insatser=ins, deltaganden=pd.concat([d, extra], ignore_index=True))
+
+
+def test_section_compares_with_interventions_without_the_requirement():
+    ctx = U.make_context(_with_unrequired_intervention(), "2016-01", "2016-12", min_cell=1)
+    sec = U.section_attendance(ctx, None, "2016-03-01", min_cell=1)
+    f = sec.findings
+    # by hand: with the requirement 1/2 before (D1, D4), 0/1 after (D2): −0.5; without 1/1 before (D5), 0/1 after
+    # (D6): −1.0; difference −0.5 − (−1.0) = 0.5
+    assert f["avbrott_skillnad"] == pytest.approx(-0.5)
+    assert f["avbrott_utan_skillnad"] == pytest.approx(-1.0)
+    assert f["avbrott_jamforelse"] == pytest.approx(0.5)
+    assert f["avbrott_jamforelse_lo"] < 0.5 < f["avbrott_jamforelse_hi"]
+    captions = [b.caption for b in sec.blocks if hasattr(b, "caption")]
+    assert any(c.startswith("Förändring av avbrott under samma månader") for c in captions)
+    assert "Jämfört med insatser utan närvarokrav under samma månader" in sec.conclusion
+    assert "avbrott_lov_start" not in f  # the small study's LOV providers are there from the start
+
+
+def test_sundbyberg_dropouts_say_lov_started_the_same_day(sbg_section):
+    study, sec = sbg_section
+    ins, d = study["insatser"], study["deltaganden"]
+    lov = ins["lov"].astype("boolean").fillna(False).astype(bool)
+    assert pd.to_datetime(ins.loc[lov, "giltig_fran"]).min() == pd.Timestamp("2016-01-01")  # = reform_datum
+    notes = " ".join(b.text for b in sec.blocks if hasattr(b, "text"))
+    assert "Två perioder med olika regler" in notes and "samma dag som närvarokravet" in notes
+    # from the raw tables: no ended participation in an intervention without the requirement started after the
+    # reform, so there is nothing to compare with in the same months, and the report says so
+    without = set(ins.loc[~ins["narvarokrav"].astype("boolean").fillna(True).astype(bool), "insats_id"])
+    e = d[d["insats_id"].isin(without) & d["slut_datum"].between("2015-01-01", "2016-12-31") & d["avslut"].notna()]
+    assert len(e) > 0 and (e["start_datum"] < "2016-01-01").all()
+    assert "Ingen jämförelse under samma månader" in notes and "avbrott_jamforelse" not in sec.findings
+    assert "LOV-utförarna började samma dag som närvarokravet (2016-01-01)" in sec.conclusion
+    assert "Frånvaro och vad den leder till – data saknas för detta" in notes

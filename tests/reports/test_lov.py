@@ -4,7 +4,6 @@ costs, and on the generated Sundbyberg study against independent computations fr
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -12,7 +11,6 @@ from insats.contract import ALLA
 from insats.data.load import load_study
 from insats.data.study import Study
 from insats.reports import utvardering as U
-from insats.reports.utvardering import lov as L
 from insats.reports.utvardering import lov_regim as R
 from tests.reports.test_utvardering import small_study
 from tests.support import ROOT
@@ -103,23 +101,6 @@ def test_cost_by_regi_hand_count():
     assert out.loc["lov", "manader"] == pytest.approx(m2) and out.loc["lov", "kostnad"] == pytest.approx(c2)
     assert out.loc["lov", "per_manad"] == pytest.approx(c2 / m2)
     assert out.loc[ALLA, "kostnad"] == pytest.approx(1000 * m + c2)
-
-
-def test_hide_siblings_hides_a_second_provider_not_the_regi():
-    frame = pd.DataFrame({"utforare": ["A", "B", "C", "D"], "regi": ["lov", "lov", "lov", "egen"]})
-    pub = pd.DataFrame(
-        {
-            "utforare": ["A", "B", "C", "D", ALLA],
-            "taljare": [np.nan, 5.0, 8.0, np.nan, 20.0],
-            "namnare": [np.nan, 30.0, 20.0, np.nan, 90.0],
-            "undertryckt": [True, False, False, True, False],
-        }
-    )
-    out = L._hide_siblings(frame, pub, "utforare", "regi").set_index("utforare")
-    assert out.loc["C", "undertryckt"] and np.isnan(out.loc["C", "namnare"])  # the smaller of B and C
-    assert not out.loc["B", "undertryckt"] and out.loc["B", "namnare"] == 30
-    # D is the only provider of its regi: left to _leaky_parents (the regi row is hidden instead)
-    assert L._leaky_parents(frame, out.reset_index(), "utforare", "regi") == {"egen"}
 
 
 def test_sections_say_what_is_missing_without_lov_or_costs():

@@ -780,9 +780,14 @@ def test_sections_run_on_small_study_and_suppress():
 # --------------------------------------------------------------------------- recommendations
 
 
+def _share(key: str, k: float, n: float, lo_key: str | None = None, hi_key: str | None = None) -> dict:
+    lo, hi = wilson_interval(k, n)
+    return {key: k / n, lo_key or f"{key}_lo": float(lo), hi_key or f"{key}_hi": float(hi)}
+
+
 def test_recommendations_triggered_by_thresholds():
     findings = {
-        "erbjudande_andel": 0.62,
+        **_share("erbjudande_andel", 62, 100, "erbjudande_lo", "erbjudande_hi"),
         "kapacitet_gap": 12.4,
         "kapacitet_brist": ["arbetsträning"],
         "narvaro_nivaforandring": 0.12,
@@ -791,10 +796,10 @@ def test_recommendations_triggered_by_thresholds():
         "narvaro_effekt_12": 0.10,
         "narvaro_effekt_12_lo": 0.02,
         "narvaro_effekt_12_hi": 0.18,
-        "narvaro_andel_80": 0.7,
+        **_share("narvaro_andel_80", 70, 100),
         "lov_racker_inte": ["kurs"],
         "lov_min_deltagare": 20,
-        "lov_andel_valt": 0.4,
+        **_share("lov_andel_valt", 40, 200),
         "insatser_under": ["Yrkessvenska"],
         "insatser_provade": 15,
         "kostnad_saker_kvot": 5.0,
@@ -803,13 +808,14 @@ def test_recommendations_triggered_by_thresholds():
         "kostnad_billig_namn": "Billig",
         "kostnad_billig_hi": 10_000.0,
         "vagin_dagar_median": 45.0,
-        "vagin_andel_bedomda": 0.95,
-        "vagin_andel_insats_90": 0.5,
+        **_share("vagin_andel_bedomda", 95, 100),
+        **_share("vagin_andel_insats_90", 50, 100),
     }
     recs = U.recommendations(findings)
     texts = "\n".join(r.text for r in recs)
     assert (
-        f"Erbjudandeandelen är {format_number(0.62, 0, percent=True)} (programmets standardgräns: "
+        f"Erbjudandeandelen är {format_number(0.62, 0, percent=True)} (troligen mellan 52 och "
+        f"{format_number(0.71, 0, percent=True)}; programmets standardgräns: "
         f"{format_number(1.0, 0, percent=True)}, kan ändras i parameterfilen)" in texts
     )
     assert "(mål" not in texts
@@ -823,10 +829,17 @@ def test_recommendations_triggered_by_thresholds():
     assert "bedömning av arbetsförmågan" not in texts  # 95 % assessed is above 90 %
     # with other thresholds other rules fire
     recs2 = U.recommendations(
-        {"narvaro_andel_80": 0.7, "erbjudande_andel": 0.62}, {"narvaro_andel_80_min": 0.8, "erbjudande_mal": 0.6}
+        {
+            **_share("narvaro_andel_80", 70, 100),
+            **_share("erbjudande_andel", 62, 100, "erbjudande_lo", "erbjudande_hi"),
+        },
+        {"narvaro_andel_80_min": 0.8, "erbjudande_mal": 0.6},
     )
     assert [r.area for r in recs2] == ["Närvarokrav"]
-    assert f"(gräns vald i parameterfilen: {format_number(0.8, 0, percent=True)})" in recs2[0].text
+    assert (
+        f"(troligen mellan 60 och 78\u00a0%; gräns vald i parameterfilen: {format_number(0.8, 0, percent=True)})"
+        in recs2[0].text
+    )
     # an uncertain change says so; missing numbers trigger nothing
     recs3 = U.recommendations(
         {"narvaro_nivaforandring": 0.01, "narvaro_lo": -0.02, "narvaro_hi": 0.04, "erbjudande_andel": None}
@@ -1058,3 +1071,108 @@ def test_hand_over_recommendation_only_when_the_gap_is_beyond_chance():
     assert not any("lämnades över" in r.text for r in U.recommendations({**base, "vagin_overlamnade_saker": False}))
     better = {**base, "vagin_skillnad_overlamnade": 0.1, "vagin_overlamnade_saker": True}
     assert not any("lämnades över" in r.text for r in U.recommendations(better))
+
+
+def _attendance_study(seed: int, *, shock: float, requirement_effect: float) -> Study:
+    """24 months of participations in I1 (närvarokrav) and I2 (no requirement), 12 + 10 a month; at
+    2016-01 the mean attendance of both moves by ``shock``, and I1's by ``requirement_effect`` more."""
+    rng = np.random.default_rng(seed)
+    deltaganden, bistand, personer = [], [], []
+    k = 0
+    for m in pd.date_range("2015-01-01", periods=24, freq="MS"):
+        post = m >= pd.Timestamp("2016-01-01")
+        for ins, n, extra in (("I1", 12, requirement_effect), ("I2", 10, 0.0)):
+            for _ in range(n):
+                k += 1
+                pid = f"P{k}"
+                personer.append((pid, "A", 1980, "K", "arbetslos_ingen_ersattning"))
+                bistand.append((pid, m.strftime("%Y-%m"), 1000.0))
+                ratio = float(np.clip(rng.normal(0.65 + (shock + extra) * post, 0.1), 0.05, 1))
+                deltaganden.append(
+                    (f"D{k}", pid, ins, m + pd.Timedelta(days=2), m + pd.Timedelta(days=20), 100.0, 100 * ratio)
+                )
+    return Study.from_frames(
+        omraden=pd.DataFrame(
+            {"omrade_kod": ["A"], "omrade": ["Norrby"], "kommun_kod": "0999", "ar": 2016, "folkmangd": 1}
+        ),
+        insatser=pd.DataFrame(
+            {
+                "insats_id": ["I1", "I2"],
+                "omrade_kod": ["A", "A"],
+                "namn": ["Träning", "Kurs"],
+                "kategori": ["arbetstraning", "kurs"],
+                "regi": ["egen_omrade", "egen_omrade"],
+                "platser": [10, 10],
+                "narvarokrav": [True, False],
+                "raknas_som_insats": [True, True],
+            }
+        ),
+        personer=pd.DataFrame(personer, columns=["person_id", "omrade_kod", "fodelsear", "kon", "forsorjningshinder"]),
+        bistand=pd.DataFrame(bistand, columns=["person_id", "manad", "belopp"]),
+        deltaganden=pd.DataFrame(
+            deltaganden,
+            columns=[
+                "deltagande_id",
+                "person_id",
+                "insats_id",
+                "start_datum",
+                "slut_datum",
+                "planerade_timmar",
+                "narvarotimmar",
+            ],
+        ),
+    )
+
+
+@pytest.mark.parametrize(("shock", "effect", "kind"), [(0.12, 0.0, "oenig"), (0.0, 0.12, "samma")])
+def test_comparison_series_reaches_the_verdict(shock, effect, kind):
+    """A shock shared by interventions with and without the requirement moves the treated series (the ITS
+    alone sees a rise) but not the difference between them: the conclusion, the recommendation and the
+    summary say that the two disagree and do not advise keeping the requirement. A rise only where the
+    requirement applies is confirmed by both and keeps the plain advice."""
+    from insats.reports.summary.utvardering import utvardering_findings
+
+    study = _attendance_study(3, shock=shock, requirement_effect=effect)
+    c = U.make_context(study, "2015-01", "2016-12")
+    sec = U.section_attendance(c, compute_measures(study, start="2015-01", end="2016-12").table, "2016-01-01")
+    f = sec.findings
+    assert f["narvaro_lo"] > 0  # the treated series alone shows a rise in both cases
+    assert "narvaro_jamforelse_lo" in f
+    verdict = U.attendance_verdict(f)
+    assert (verdict["kind"] == "oenig") == (kind == "oenig")
+    recs = [r.text for r in U.recommendations(f) if r.area == "Närvarokrav" and "infördes" in r.text]
+    summary = next(x for x in utvardering_findings([sec]) if x.topic == "Närvarokrav")
+    if kind == "oenig":
+        assert f["narvaro_jamforelse_lo"] < 0 < f["narvaro_jamforelse_hi"]
+        assert len(recs) == 1 and "behåll kravet" not in recs[0] and "säger olika saker" in recs[0]
+        assert "De två jämförelserna säger olika saker" in sec.conclusion
+        assert "insatser utan närvarokrav" in summary.meaning and "ingen slutsats" in summary.meaning
+    else:
+        assert f["narvaro_jamforelse_lo"] > 0 and verdict["jamforelse"] == 1
+        assert len(recs) == 1 and "behåll kravet" in recs[0]
+        assert "räknas bort" in sec.conclusion and "säger olika saker" not in sec.conclusion
+
+
+def test_attendance_per_provider_carries_the_regime_note():
+    """The small study's LOV provider L1 starts 2016-07-01 inside the period: the attendance table per provider
+    spans that day, so the section adds the LOV section's regime note (saying the requirement started the same
+    day when it did); a period that starts with the LOV providers gets no note."""
+    from insats.reports.utvardering.lov_regim import _regime_note, regime_change
+
+    study = small_study()
+    ins = study.tables["insatser"].copy()
+    ins.loc[ins["insats_id"] == "I3", "giltig_fran"] = pd.Timestamp("2016-02-01")  # both LOV providers dated
+    study.tables["insatser"] = ins
+    c = U.make_context(study, "2016-01", "2016-12", min_cell=1)
+    change = regime_change(c, "2016-02-01")
+    assert change is not None and change.reform_same_day
+    sec = U.section_attendance(c, None, "2016-02-01", min_cell=1)
+    assert "Närvaro per utförare" in sec.tables
+    notes = [n for n in sec.notes if _regime_note(change) in n]
+    assert len(notes) == 1 and "närvaron per utförare" in notes[0] and "samma dag som närvarokravet" in notes[0]
+    other = U.section_attendance(c, None, "2016-03-01", min_cell=1)
+    assert any(_regime_note(regime_change(c, "2016-03-01")) in n for n in other.notes)
+    assert not any("samma dag som närvarokravet" in n for n in other.notes)
+    late = U.make_context(study, "2016-02", "2016-12", min_cell=1)  # LOV there from the period's first day
+    assert regime_change(late, "2016-02-01") is None
+    assert not any("Två perioder" in n for n in U.section_attendance(late, None, "2016-02-01", min_cell=1).notes)

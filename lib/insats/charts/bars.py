@@ -55,8 +55,10 @@ def ranked_bars(
 
     * bars per area; the ``focus`` area (an ``omrade_kod``) in vermillion and bold, the others grey;
     * error bars when ``intervals``: a Wilson 95 % interval for shares with ``taljare``/``namnare``
-      (``insats.analysis.stats.wilson_interval``), the exact Poisson interval for ``justerat_utfall_oe``
-      (its ``_lo``/``_hi`` rows), or ``lo``/``hi`` columns when the table has them;
+      (``insats.analysis.stats.wilson_interval``), the score interval of the case-mix model for
+      ``justerat_utfall_oe`` (its ``_lo``/``_hi`` rows, ``insats.analysis.stats.observed_expected``: the
+      binomial variance of O − E less what the model's fit absorbs, not a Poisson interval), or ``lo``/``hi``
+      columns when the table has them;
     * a dashed rule at the whole study's value (``ALLA``);
     * suppressed areas (``undertryckt``) last, with ``..`` instead of a bar — never as zero — and
       the footnote that explains ``..`` in the subtitle.

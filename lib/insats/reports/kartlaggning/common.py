@@ -6,18 +6,23 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ParamSpec
 
+import numpy as np
 import pandas as pd
 
 from insats import contract
 from insats.analysis.measures import (
+    MEASURES,
     SHARE_MEASURES_FOR_EQUALITY,
     Context,
     Params,
+    measure_label,
 )
+from insats.analysis.privacy import SUPPRESSED
+from insats.analysis.stats import wilson_interval
 from insats.contract import ALLA, CENTRAL
 from insats.data.study import Study
 from insats.errors import UsageError
-from insats.reports.common import area_names, missing_note
+from insats.reports.common import area_names, measure_table, missing_note
 from insats.reports.render import Section, section_of
 from insats.text import format_number
 
@@ -186,3 +191,50 @@ def _missing(study: Study, needs: Sequence[str], what: str) -> list:
 
     note = missing_note(study, list(needs), what)
     return [note] if note else []
+
+
+INTERVAL_HEADER = "95 %-intervall"
+"""The header part of an interval column in ``measure_table_with_intervals``."""
+
+
+def published_interval(row: pd.Series | None) -> tuple[float, float] | None:
+    """The Wilson 95 % interval of one published share (a row of the long measures table) from its
+    *published* counts; None when the row is suppressed or its counts are missing."""
+    if row is None or bool(row["undertryckt"]) or pd.isna(row.get("taljare")) or pd.isna(row.get("namnare")):
+        return None
+    if float(row["namnare"]) <= 0:
+        return None
+    lo, hi = wilson_interval(float(row["taljare"]), float(row["namnare"]))
+    return float(lo), float(hi)
+
+
+def interval_text(lo: float, hi: float) -> str:
+    """The text "40,1 – 52,3 %": an interval of shares, one decimal."""
+    return f"{format_number(100 * lo, 1)} – {format_number(hi, 1, percent=True)}"
+
+
+def measure_table_with_intervals(long: pd.DataFrame, ids: Sequence[str], *, omraden=None) -> pd.DataFrame:
+    """``reports.common.measure_table`` with, after each share (unit ``andel``), a column with its Wilson
+    95 % interval computed from the published ``taljare``/``namnare`` (suppressed cells stay ``..``, an area
+    without counts gets an empty cell). The interval column's header is the measure's label followed by
+    ``", 95 %-intervall"``."""
+    ids = list(ids)
+    shown = measure_table(long, ids, omraden=omraden)
+    names = area_names(omraden)
+    codes = {names.get(c, "Hela studien" if c == ALLA else c): c for c in long["omrade_kod"].astype(str).unique()}
+    for m in reversed(ids):
+        if MEASURES[m].unit != "andel":
+            continue
+        part = long[long["matt"] == m].set_index(long.loc[long["matt"] == m, "omrade_kod"].astype(str))
+        cells = []
+        for label in shown.index:
+            code = codes.get(label, label)
+            row = part.loc[code] if code in part.index else None
+            if row is not None and bool(row["undertryckt"]):
+                cells.append(SUPPRESSED)
+                continue
+            ci = published_interval(row)
+            cells.append(interval_text(*ci) if ci is not None else "")
+        header = f"{measure_label(m)}, {INTERVAL_HEADER}"
+        shown.insert(shown.columns.get_loc(measure_label(m)) + 1, header, np.array(cells, dtype=object))
+    return shown

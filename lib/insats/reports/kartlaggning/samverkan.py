@@ -8,7 +8,6 @@ from typing import Any
 import pandas as pd
 
 from insats.data.study import Study
-from insats.reports.common import measure_table
 from insats.reports.kartlaggning.common import (
     _alla,
     _has_values,
@@ -17,8 +16,11 @@ from insats.reports.kartlaggning.common import (
     _omraden,
     _pct,
     _published_areas,
+    interval_text,
     join_names,
+    measure_table_with_intervals,
     present,
+    published_interval,
     sectioned,
 )
 from insats.reports.render import Note
@@ -40,10 +42,12 @@ def samverkan_sentences(long: pd.DataFrame, study: Study) -> list[str]:
     parts = {m: _alla(long, m) for m in SAMVERKAN_MEASURES}
     if all(p is not None and pd.notna(p["varde"]) and not bool(p["undertryckt"]) for p in parts.values()):
         eget, central, annat = (float(parts[m]["varde"]) for m in SAMVERKAN_MEASURES)  # type: ignore[index]
+        ci = published_interval(parts[SAMVERKAN_MEASURES[0]])
         out.append(
-            f"I hela studien var {_pct(eget)} av deltagandena i insatser som den egna stadsdelen ansvarar för, "
-            f"{_pct(central)} i centrala insatser och {format_number(annat, 1, percent=True)} i andra stadsdelars "
-            "insatser."
+            f"I hela studien var {_pct(eget)} av deltagandena i insatser som den egna stadsdelen ansvarar för"
+            + (f" (95 %-intervall {interval_text(*ci)})" if ci is not None else "")
+            + f", {_pct(central)} i centrala insatser och {format_number(annat, 1, percent=True)} i andra "
+            "stadsdelars insatser."
         )
     names = _names(study)
     central_rows = _published_areas(long, "samverkan_andel_central")
@@ -75,7 +79,7 @@ def section_samverkan(study: Study, long: pd.DataFrame) -> list[Any]:
     ids = present(long, SAMVERKAN_MEASURES)
     if not ids or not any(_has_values(long, m) for m in ids):
         return [Note("Inga deltaganden i perioden: samverkan mellan stadsdelarna kan inte beskrivas.")]
-    items: list[Any] = [measure_table(long, ids, omraden=_omraden(study))]
+    items: list[Any] = [measure_table_with_intervals(long, ids, omraden=_omraden(study))]
     sentences = samverkan_sentences(long, study)
     if sentences:
         items.append(Note(" ".join(sentences)))

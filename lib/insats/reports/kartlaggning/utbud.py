@@ -132,6 +132,23 @@ def size_and_breadth(study: Study, long: pd.DataFrame, start, end) -> pd.DataFra
     return out
 
 
+def size_breadth_table(sb: pd.DataFrame, study: Study) -> Table:
+    """``size_and_breadth`` for display, smallest area first: area, adult recipients (the published count),
+    categories in the own utbud (the correlation and its p-value are in the method appendix, K10).
+    Areas whose recipient count is suppressed are not in ``sb`` and so not in the table."""
+    names = _names(study)
+    part = sb.sort_values(["mottagare", "omrade_kod"], kind="stable")
+    out = pd.DataFrame(
+        {
+            "Vuxna biståndsmottagare": [format_number(v, 0) for v in part["mottagare"]],
+            f"Kategorier i eget utbud (av {len(GAP_CATEGORIES)})": [str(k) for k in part["kategorier_egna"]],
+        },
+        index=[names.get(c, c) for c in part["omrade_kod"]],
+    )
+    out.index.name = "Område"
+    return Table(f"Storlek och bredd i eget utbud, minsta området först ({len(sb)} områden)", out)
+
+
 def size_breadth_sentence(sb: pd.DataFrame, study: Study) -> str:
     """The plain-Swedish reading of ``size_and_breadth``: how size and breadth go together, and
     how likely a pairing at random would give as strong a pattern."""
@@ -163,8 +180,8 @@ def size_breadth_sentence(sb: pd.DataFrame, study: Study) -> str:
         else "Mönstret kan lika gärna vara slumpen"
     )
     return (
-        f"**Storlek och bredd.** Bland {n} områden är sambandet {strength}: {direction}. "
-        f"{chance}. "
+        f"**Storlek och bredd.** Bland {n} områden är sambandet {strength}: {direction}. {chance} "
+        "(metodbilagan ger sambandets mått). "
         f"De tre minsta områdena har {listing(small)} kategorier i eget utbud, de tre största {listing(big)}. "
         "Sambandet visar inte orsaken, men stöder kartläggningens iakttagelse att underlaget i små "
         "stadsdelar är för litet för ett brett eget utbud; de boende där är mer beroende av centrala insatser."
@@ -337,10 +354,22 @@ def section_gaps(study: Study, start, end, *, long: pd.DataFrame | None = None) 
     missing = _missing(study, ["insatser"], "Luckorna i utbudet")
     if missing:
         return missing
-    items: list[Any] = [gaps_table(category_gaps(study, start, end), study)]
+    gaps = category_gaps(study, start, end)
+    items: list[Any] = [gaps_table(gaps, study)]
     if long is not None:
         if _has_values(long, SIZE_MEASURE):
-            items.append(Note(size_breadth_sentence(size_and_breadth(study, long, start, end), study)))
+            sb = size_and_breadth(study, long, start, end)
+            items.append(Note(size_breadth_sentence(sb, study)))
+            if len(sb):
+                items.append(size_breadth_table(sb, study))
+            hidden = len(set(gaps["omrade_kod"].astype(str)) - set(sb["omrade_kod"]))
+            if hidden and len(sb):
+                items.append(
+                    Note(
+                        f"{hidden} {'område' if hidden == 1 else 'områden'} saknas i tabellen och i sambandet: "
+                        "deras antal biståndsmottagare visas inte (för få för att publiceras, eller inga)."
+                    )
+                )
         else:
             items += _missing(study, ["personer", "bistand"], "Sambandet mellan storlek och utbud")
     return items

@@ -10,14 +10,16 @@ from typing import Any
 import pandas as pd
 
 from insats.data.study import Study
-from insats.reports.common import measure_table
 from insats.reports.kartlaggning.common import (
     _alla,
     _has_values,
     _missing,
     _omraden,
     _pct,
+    interval_text,
+    measure_table_with_intervals,
     present,
+    published_interval,
     sectioned,
 )
 from insats.reports.render import Note
@@ -41,6 +43,12 @@ def _shown(long: pd.DataFrame, matt: str) -> float | None:
     return float(row["varde"])
 
 
+def _ci(long: pd.DataFrame, matt: str) -> str:
+    """The text " (95 %-intervall 22,9 – 26,7 %)" for the whole study's published share, from its published counts."""
+    ci = published_interval(_alla(long, matt))
+    return f" (95 %-intervall {interval_text(*ci)})" if ci is not None else ""
+
+
 def vagin_sentences(long: pd.DataFrame) -> list[str]:
     """Plain-Swedish reading of the whole study's published en väg in measures."""
     out = []
@@ -55,11 +63,13 @@ def vagin_sentences(long: pd.DataFrame) -> list[str]:
         out.append(f"Av dem med hel eller delvis arbetsförmåga började {_pct(go)} en insats inom 90 dagar.")
     hand, again = _shown(long, "vagin_andel_overlamnade"), _shown(long, "vagin_andel_ombedomningar")
     if hand is not None:
-        out.append(f"{_pct(hand)} av bedömningarna lämnades över till en annan enhet.")
+        out.append(
+            f"{_pct(hand)} av bedömningarna lämnades över till en annan enhet{_ci(long, 'vagin_andel_overlamnade')}."
+        )
     if again is not None:
         out.append(
             f"{format_number(again, 1, percent=True)} av bedömningarna var en ny bedömning av en person som redan "
-            "hade bedömts."
+            f"hade bedömts{_ci(long, 'vagin_andel_ombedomningar')}."
         )
     return out
 
@@ -74,7 +84,7 @@ def section_vagin(study: Study, long: pd.DataFrame) -> list[Any]:
     ids = [m for m in present(long, VAGIN_MEASURES) if _has_values(long, m)]
     if not ids:
         return [Note("Inga bedömningar av arbetsförmåga i perioden: en väg in kan inte beskrivas.")]
-    items: list[Any] = [measure_table(long, ids, omraden=_omraden(study))]
+    items: list[Any] = [measure_table_with_intervals(long, ids, omraden=_omraden(study))]
     sentences = vagin_sentences(long)
     if "vagin_andel_overlamnade" not in ids:
         sentences.append(

@@ -19,7 +19,7 @@ from insats.reports.kartlaggning.common import (
 )
 from insats.reports.kartlaggning.medel import feriejobb_comparison
 from insats.reports.kartlaggning.uppfoljning import uncomputable_measures
-from insats.reports.kartlaggning.utbud import category_gaps
+from insats.reports.kartlaggning.utbud import SIZE_MEASURE, category_gaps, size_and_breadth
 from insats.reports.kartlaggning.utfall import differing_areas
 from insats.reports.summary.common import (
     CHANCE_POSSIBLE,
@@ -142,7 +142,7 @@ def kartlaggning_findings(study: Study, result: MeasureResult, *, start, end) ->
                 number,
                 COMPLETE_COUNT,
                 "Vilka insatser en biståndsmottagare kan få beror på var hon eller han bor. Det är en fråga om "
-                "likställighet.",
+                "likställighet." + _size_breadth_meaning(study, long, start, end),
                 float(own),
             )
         )
@@ -213,4 +213,35 @@ def kartlaggning_findings(study: Study, result: MeasureResult, *, start, end) ->
                 float(len(unc)),
             )
         )
+    if len(out) < MAX_FINDINGS:  # only when there is room: the findings above come first
+        hand = _published(long, "vagin_andel_overlamnade")
+        ci = _share_interval(hand) if hand is not None else None
+        if hand is not None and ci is not None:
+            v = float(hand["varde"])
+            out.append(
+                Finding(
+                    "En väg in",
+                    f"{pct(v)} av bedömningarna av arbetsförmåga lämnades över till en annan enhet.",
+                    pct(v),
+                    share_range(*ci),
+                    "För dem blev en väg in i praktiken flera; avsnittet En väg in visar om de överlämnade väntar "
+                    "längre på en insats.",
+                    v,
+                )
+            )
     return out[:MAX_FINDINGS]
+
+
+def _size_breadth_meaning(study: Study, long: pd.DataFrame, start, end) -> str:
+    """The sentence " Små områden har …": the size-and-breadth correlation (K10) in a sentence when it can be computed from
+    the published recipient counts and the permutation test says it is unlikely by chance; else empty."""
+    if not (long["matt"] == SIZE_MEASURE).any():
+        return ""
+    sb = size_and_breadth(study, long, start, end)
+    rho, p = sb.attrs.get("rho"), sb.attrs.get("p")
+    if rho is None or not np.isfinite(rho) or p >= 0.05:
+        return ""
+    return (
+        f" Små områden har {'smalare' if rho > 0 else 'bredare'} eget utbud än stora ({len(sb)} områden "
+        f"jämförda, {CHANCE_UNLIKELY})."
+    )

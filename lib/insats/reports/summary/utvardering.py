@@ -93,6 +93,11 @@ def utvardering_findings(sections: Sequence[Section]) -> list[Finding]:
         word = "steg" if v > 0 else "sjönk"
         number = f"{format_number(abs(100 * as_shown(v)), 0)} procentenheter"
         chance = CHANCE_UNLIKELY if verdict["niva"] != 0 else CHANCE_POSSIBLE
+        if verdict["kind"] == "oenig":
+            chance = (
+                f"{CHANCE_UNLIKELY}; men skillnaden mot insatser utan krav "
+                f"({points_range(f['narvaro_jamforelse_lo'], f['narvaro_jamforelse_hi'])}) {CHANCE_POSSIBLE}"
+            )
         meaning = {
             "okning": "Kravet har följts av högre närvaro, och ökningen håller i sig efter ett år.",
             "minskning": "Kravet har följts av lägre närvaro, och minskningen håller i sig efter ett år.",
@@ -103,6 +108,9 @@ def utvardering_findings(sections: Sequence[Section]) -> list[Finding]:
             "placebo": "Lika stora förändringar syns vid tidpunkter utan krav, så förändringen kan inte säkert "
             "tillskrivas kravet.",
             "ingen": "Någon säker förändring av närvaron vid kravet syns inte.",
+            "oenig": "Men i insatser utan närvarokrav kan närvaron ha ändrats lika mycket samtidigt, så "
+            "förändringen kan bero på något som hände alla insatser och inte på kravet. Den jämförelsen väger "
+            "tyngst; ingen slutsats om kravet kan dras ännu.",
         }[verdict["kind"]]
         change = dropout_change(f)
         if change is not None and ok("avbrott_fore") and ok("avbrott_efter"):
@@ -167,7 +175,12 @@ def utvardering_findings(sections: Sequence[Section]) -> list[Finding]:
                 f"som {f['kostnad_billig_namn']}.",
                 number,
                 f"räknat med osäkerheten: minst {format_number(f['kostnad_dyr_lo'], 0)} kr mot högst "
-                f"{format_number(f['kostnad_billig_hi'], 0)} kr per avslut; {CHANCE_UNLIKELY}",
+                f"{format_number(f['kostnad_billig_hi'], 0)} kr per avslut; {CHANCE_UNLIKELY}"
+                + (
+                    f", även när hänsyn tas till att {format_number(f['kostnad_jamforda'])} insatser jämförs samtidigt"
+                    if f.get("kostnad_jamforda")
+                    else ""
+                ),
                 "Om platser flyttas till de insatser som ger mest per krona kan fler komma i arbete eller studier "
                 "för samma pengar.",
                 ratio,

@@ -39,6 +39,7 @@ from insats.reports.utvardering.common import (
     protect_shares,
     requirement_of,
 )
+from insats.reports.utvardering.lov_regim import _regime_note, regime_change
 from insats.text import format_number
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "dropout_frame",
     "dropout_numbers",
     "dropout_sentence",
+    "dropout_versus_without",
     "followup_table",
     "section_dropouts",
     "small_on_either_side",
@@ -123,6 +125,35 @@ def dropout_by_period(frame: pd.DataFrame) -> pd.DataFrame:
     out["skillnad"] = out["andel_efter"] - out["andel_fore"]
     out["lo"], out["hi"] = newcombe_interval(out["k_efter"], out["n_efter"], out["k_fore"], out["n_fore"])
     return out
+
+
+def dropout_versus_without(t: pd.DataFrame) -> dict | None:
+    """The change in drop-outs in interventions with the requirement against the change in those without it
+    over the same months (a difference in differences), from a ``dropout_by_period`` table: ``med`` and
+    ``utan`` (the two changes), ``skillnad`` = med − utan, and its 95 % interval ``lo``/``hi`` by the MOVER
+    method (Zou & Donner 2008, *Stat Med* 27:1693) from the two Newcombe intervals::
+
+        lo = D − sqrt((d1 − l1)² + (u2 − d2)²)
+        hi = D + sqrt((u1 − d1)² + (d2 − l2)²)
+
+    (d1, l1, u1: the change with the requirement and its interval; d2, l2, u2: without). None unless both
+    groups have endings before and after. Coverage is simulated in ``tests/reports/test_avbrott.py``."""
+    rows = t.set_index("krav")
+    if not {"med", "utan"} <= set(rows.index):
+        return None
+    med, utan = rows.loc["med"], rows.loc["utan"]
+    if min(med["n_fore"], med["n_efter"], utan["n_fore"], utan["n_efter"]) <= 0:
+        return None
+    d1, l1, u1 = (float(med[c]) for c in ("skillnad", "lo", "hi"))
+    d2, l2, u2 = (float(utan[c]) for c in ("skillnad", "lo", "hi"))
+    d = d1 - d2
+    return {
+        "med": d1,
+        "utan": d2,
+        "skillnad": d,
+        "lo": d - float(np.sqrt((d1 - l1) ** 2 + (u2 - d2) ** 2)),
+        "hi": d + float(np.sqrt((u1 - d1) ** 2 + (d2 - l2) ** 2)),
+    }
 
 
 def after_dropout(ctx: Context, frame: pd.DataFrame, days: int = NEW_INTERVENTION_DAYS) -> pd.DataFrame:
@@ -257,6 +288,7 @@ def section_dropouts(s: Section, ctx: Context, reform_datum, *, min_cell: int = 
             "Andelen avbrott före och efter närvarokravet kan inte jämföras: det finns inte avslutade deltaganden "
             "som började både före och efter reformdatum (eller så få att de inte visas)."
         )
+    _regime_and_comparison(s, ctx, t, hf | he, reform_datum)
     after = after_dropout(ctx, frame)
     ny = followup_table(after, "ny_insats", "ny_ok")
     bi = followup_table(after, "bistand", "bistand_ok")
@@ -290,6 +322,7 @@ def section_dropouts(s: Section, ctx: Context, reform_datum, *, min_cell: int = 
             s.findings[key + "_hi"] = float(row["hi"])
         if pd.notna(other["andel"]):
             s.findings[key + "_andra"] = float(other["andel"])
+    s.note(ABSENCE_NOTE)
     s.method_note(
         "**Avbrott.** Deltaganden som avslutades i perioden och har ett avslut angivet; *före* = började före "
         f"närvarokravet ({when}), *efter* = började den dagen eller senare, som i närvaroserien. Andel avbrott = "
@@ -300,9 +333,86 @@ def section_dropouts(s: Section, ctx: Context, reform_datum, *, min_cell: int = 
         "avslutas, och de är kortare. *Ny insats* = ett annat deltagande för samma person som börjar samma dag "
         f"eller inom {NEW_INTERVENTION_DAYS} dagar efter slutet, bland avslut vars {NEW_INTERVENTION_DAYS} dagar "
         f"ligger inom uppgifterna. *Bistånd efter* = bistånd någon av de {k} kalendermånaderna efter "
-        "slutmånaden (motsatsen till måttet Andel utan bistånd efter avslutad insats). Se `docs/antaganden.md`, "
-        "U11–U13."
+        "slutmånaden (motsatsen till måttet Andel utan bistånd efter avslutad insats). *Jämfört med insatser utan "
+        "närvarokrav*: förändringen i insatser med krav minus förändringen i insatser utan krav, före och efter samma "
+        "datum, med ett intervall som kombinerar de två Newcombeintervallen (MOVER-metoden). Se "
+        "`docs/antaganden.md`, U11–U13 och U20."
     )
+
+
+def _regime_and_comparison(s: Section, ctx: Context, t: pd.DataFrame, hidden: np.ndarray, reform_datum) -> None:
+    """Say when LOV started inside the period (the note of the LOV section, ``_regime_note``), and compare the
+    change with the change in interventions without the requirement over the same months (or say why not)."""
+    change = regime_change(ctx, reform_datum)
+    if change is not None:
+        s.note(_regime_note(change, about="avbrott"))
+        s.findings["avbrott_lov_start"] = f"{change.lov_start:%Y-%m-%d}"
+        s.findings["avbrott_lov_samma_dag"] = bool(change.reform_same_day)
+    pos = {k: i for i, k in enumerate(t["krav"])}
+    if "med" not in pos:
+        return
+    if "utan" not in pos:
+        s.note(
+            "**Ingen jämförelse med insatser utan närvarokrav:** alla avslutade deltaganden med känt krav är i "
+            "insatser med närvarokrav, så förändringen av avbrotten kan inte skiljas från annat som ändrades samtidigt."
+        )
+        return
+    if hidden[pos["med"]] or hidden[pos["utan"]]:
+        s.note(
+            "Jämförelsen med insatser utan närvarokrav under samma månader visas inte: en av grupperna har för få "
+            "avslut på någon sida om reformdatum."
+        )
+        return
+    cmp = dropout_versus_without(t)
+    if cmp is None:
+        utan = t.iloc[pos["utan"]]
+        side = "före" if utan["n_efter"] == 0 else "efter"
+        s.note(
+            f"**Ingen jämförelse under samma månader:** insatser utan närvarokrav har avslutade deltaganden bara "
+            f"bland dem som började {side} reformdatum"
+            + (
+                " (de upphandlade avtalen utan krav slutade när LOV-utförarna började)"
+                if change is not None and change.ended_before and side == "före"
+                else ""
+            )
+            + ". Därför går det inte att visa hur avbrotten hade ändrats utan kravet; förändringen ovan kan bero på "
+            "kravet, på nya utförare eller på annat som ändrades samtidigt."
+        )
+        s.findings["avbrott_jamforelse_saknas"] = True
+        return
+    s.table(
+        "Förändring av avbrott under samma månader, insatser med och utan närvarokrav (procentenheter)",
+        pd.DataFrame(
+            {
+                "": [REQUIREMENT_GROUPS["med"], REQUIREMENT_GROUPS["utan"], "Skillnad (med − utan krav)"],
+                "Förändring, procentenheter": [_pp(cmp["med"]), _pp(cmp["utan"]), _pp(cmp["skillnad"])],
+                "95 % konfidensintervall": [
+                    *(
+                        f"{_pp(lo)} till {_pp(hi)}"
+                        for lo, hi in zip(
+                            t.iloc[[pos["med"], pos["utan"]]]["lo"], t.iloc[[pos["med"], pos["utan"]]]["hi"]
+                        )
+                    ),
+                    f"{_pp(cmp['lo'])} till {_pp(cmp['hi'])}",
+                ],
+            }
+        ),
+    )
+    s.findings["avbrott_jamforelse"] = cmp["skillnad"]
+    s.findings["avbrott_jamforelse_lo"] = cmp["lo"]
+    s.findings["avbrott_jamforelse_hi"] = cmp["hi"]
+    s.findings["avbrott_utan_skillnad"] = cmp["utan"]
+
+
+ABSENCE_NOTE = (
+    "**Frånvaro och vad den leder till – data saknas för detta.** Uppgifterna har närvarotimmar per deltagande "
+    "och hur deltagandet slutade, men inte när deltagaren var frånvarande eller vad som hände efter frånvaron. "
+    "Därför kan rapporten inte visa hur ofta frånvaro leder till en påminnelse, ett samtal, en varning, nedsatt "
+    "eller indraget ekonomiskt bistånd eller ett avbrott. För att kunna följa upp det behöver kommunen registrera, "
+    "per deltagande: datum (eller månad och timmar) för frånvaro, om frånvaron var giltig (till exempel sjukdom) "
+    "och vilken åtgärd som följde och vilket datum."
+)
+"""The plain-Swedish note on what the data lack for absence and its consequences (U20)."""
 
 
 def dropout_change(findings: dict) -> str | None:
@@ -343,6 +453,30 @@ def dropout_sentence(findings: dict) -> str:
             f"({_pp(findings['avbrott_skillnad'])} procentenheter, 95 % konfidensintervall {_pp(lo)} till "
             f"{_pp(hi)}): {verdict}."
         )
+    if findings.get("avbrott_skillnad") is not None:
+        if findings.get("avbrott_jamforelse") is not None:
+            lo, hi = findings["avbrott_jamforelse_lo"], findings["avbrott_jamforelse_hi"]
+            parts.append(
+                "Jämfört med insatser utan närvarokrav under samma månader (där avbrotten ändrades "
+                f"{_pp(findings['avbrott_utan_skillnad'])} procentenheter) var skillnaden mellan förändringarna "
+                f"{_pp(findings['avbrott_jamforelse'])} procentenheter (med minus utan krav, 95 % konfidensintervall "
+                f"{_pp(lo)} till {_pp(hi)}): "
+                + (
+                    "skillnaden är större än slumpen kan förklara."
+                    if lo > 0 or hi < 0
+                    else "skillnaden kan vara slumpen."
+                )
+            )
+        if findings.get("avbrott_lov_samma_dag"):
+            parts.append(
+                f"LOV-utförarna började samma dag som närvarokravet ({findings['avbrott_lov_start']}), så förändringen "
+                "kan bero på de nya utförarna lika mycket som på kravet"
+                + (
+                    "; det fanns inga insatser utan krav under samma månader att jämföra med."
+                    if findings.get("avbrott_jamforelse_saknas")
+                    else "."
+                )
+            )
     # (verb, rest): the first clause puts the verb before the share (Swedish word order after "Av dem …")
     clauses = [
         (key, verb, rest)

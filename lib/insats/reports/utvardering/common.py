@@ -115,6 +115,8 @@ def protect_shares(
     total: str | None = ALLA,
     count: str | None = None,
     counts: dict[str, str] | None = None,
+    model: Disclosure | None = None,
+    link: bool = False,
 ) -> pd.DataFrame:
     """Disclosure control of a table of shares (one row per group, optionally a total row).
 
@@ -134,11 +136,18 @@ def protect_shares(
     ``CellKey(name, {key: value})`` and the total row's ``CellKey(name, ())``, so that tables showing the same
     persons share their cells (e.g. every adult recipient by hinder group in the offer table and in the
     composition of the participants) and a count hidden in one cannot be read from another.
+    ``model``: a decided disclosure model the table's cells are already registered in, used when no
+    publication is active (``register_hierarchy``: tables of one hierarchy, e.g. outcomes per intervention,
+    provider and regi, then get one decision without a publication too). ``link``: relate each row's
+    counts to equal counts of another table over the same groups (``_link_equal``).
     Hidden rows get NaN in ``num``, ``den`` and every column of ``values``, and ``undertryckt`` True.
     """
     out = table.copy().reset_index(drop=True)
     pub = active_publication()
-    if pub is None:
+    if pub is None and model is not None:
+        d = model
+        cells = _table_cells(d, out, key, num, den, total, count or _caller(), "", counts)
+    elif pub is None:
         d = Disclosure(min_cell=min_cell)
         cells = _register_table(d, out, key, num, den, total, count or _caller(), "", counts)
         d.protect()
@@ -149,7 +158,7 @@ def protect_shares(
         state[("n", base, key, num)] = seen + 1
         name = f"{base}#{seen}" if seen else base
         if not pub.decided:
-            _register_table(pub.disclosure, out, key, num, den, total, name, pub.table_period, counts)
+            _register_table(pub.disclosure, out, key, num, den, total, name, pub.table_period, counts, link=link)
             out["undertryckt"] = out.get("undertryckt", pd.Series(False, index=out.index)).fillna(False).astype(bool)
             return out
         d = pub.disclosure
@@ -222,7 +231,9 @@ def _table_keys(d, out, key, num, den, total, name, period, counts=None) -> list
     return [(k, n) for k, n in zip(*keys)]
 
 
-def _register_table(d, out, key, num, den, total, name, period, counts=None) -> list[tuple[int | None, int | None]]:
+def _register_table(
+    d, out, key, num, den, total, name, period, counts=None, *, link: bool = False
+) -> list[tuple[int | None, int | None]]:
     """Register a table's counts and relations; returns each row's (numerator, base) cells."""
     cells: list[tuple[int | None, int | None]] = []
     origin = f"utvärdering: {name}"
@@ -254,7 +265,103 @@ def _register_table(d, out, key, num, den, total, name, period, counts=None) -> 
     for k, n in cells:
         if k is not None and n is not None:
             d.add_share(k, n)
+    if link:
+        for j in (0, 1):
+            _link_equal(d, [c[j] for c in cells], out[key].astype(str).tolist(), key, period)
     return cells
+
+
+def _link_equal(d: Disclosure, cells: list[int | None], groups: list[str], key: str, period: str) -> None:
+    """Relate a table's counts to another table's that are equal group by group (``x = y`` per row).
+
+    Two tables can show counts that are defined apart but are the same numbers in the data (participations
+    started in the period and participations going on in it, when the data begin with the period). Whoever
+    knows that reads one table's hidden cell from the other's, so equal counts over the same groups (in the
+    same period, at least two groups, not all zero) are related: a count hidden in one is hidden in the other,
+    and the other table's total protects both. A relation between counts that only happen to be equal costs
+    some extra suppression, never a disclosure."""
+    rows = [(g, c) for g, c in zip(groups, cells) if c is not None and g != ALLA]
+    if len(rows) < 2:
+        return
+    own = {c for _, c in rows}
+    values = {g: d.cells[c].value for g, c in rows}
+    if not np.nansum(list(values.values())) > 0:
+        return
+    found: dict[str, dict[str, int]] = {}
+    for i, cell in enumerate(d.cells):
+        dims = cell.key.dims
+        if i in own or cell.key.period != period or len(dims) != 1 or dims[0][0] != key or dims[0][1] not in values:
+            continue
+        if cell.derived or not np.isclose(cell.value, values[dims[0][1]]):
+            continue
+        found.setdefault(cell.key.count, {})[dims[0][1]] = i
+    for other in found.values():
+        if len(other) == len(values):
+            for g, c in rows:
+                d.add_sum(other[g], [c], label="samma antal i två tabeller")
+
+
+def register_hierarchy(
+    d: Disclosure,
+    atoms: pd.DataFrame,
+    *,
+    atom: str,
+    levels: tuple[str, ...],
+    counts: dict[str, str],
+    shares: tuple[tuple[str, str], ...] = (),
+    period: str = "",
+    published: bool = False,
+    origin: str = "",
+) -> None:
+    """Register counts over a hierarchy of groups, with the relations everybody knows.
+
+    ``atoms`` has one row per smallest group (``atom``, e.g. ``insats_id``), the groups it belongs to
+    (``levels``, e.g. ``utforare`` and ``regi``) and its counts (the columns of ``counts``: column -> count
+    name). Each count gets one cell per atom (``CellKey(name, {atom: id})``), per group of every level
+    (``{level: group}``) and for the whole (no dims), related as ``group = Σ its atoms`` and ``whole = Σ
+    atoms`` — so that a table per atom, per group of a level and their total rows, wherever they are
+    published, are the same cells and protected together: no hidden row follows from a parent row minus
+    its shown children in another table. ``shares``: (numerator column, base column) pairs, registered with
+    their complement (``Disclosure.add_share``) at every node. ``published``: False while collecting (a
+    table that shows the counts publishes them, ``protect_shares`` with the same ``counts`` names); True
+    for a model made for a section on its own, where every level counts as shown."""
+    ids = atoms[atom].astype(str).tolist()
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"hierarkin har flera rader för samma {atom}")
+    nodes: list[tuple[tuple[tuple[str, str], ...], list[int]]] = [((), list(range(len(atoms))))]
+    nodes += [(dims_of(**{atom: i}), [r]) for r, i in enumerate(ids)]
+    for level in levels:
+        groups = atoms[level].astype(object).fillna("(okänd)").astype(str).to_numpy()
+        for g in sorted(set(groups)):
+            nodes.append((dims_of(**{level: g}), [int(r) for r in np.flatnonzero(groups == g)]))
+    for col, name in counts.items():
+        values = atoms[col].astype(float).to_numpy()
+        atom_cells = [
+            d.cell(CellKey(name, dims, period), values[rows[0]], published=published, origin=origin)
+            for dims, rows in nodes[1 : len(ids) + 1]
+        ]
+        for dims, rows in [nodes[0], *nodes[len(ids) + 1 :]]:
+            parent = d.cell(CellKey(name, dims, period), float(values[rows].sum()), published=published, origin=origin)
+            what = "alla" if not dims else f"{dims[0][0]} {dims[0][1]}"
+            d.add_sum(parent, [atom_cells[r] for r in rows], label=f"delarna ({atom}) summerar till {what} ({name})")
+    for num, den in shares:
+        for dims, _rows in nodes:
+            d.add_share(d.index[CellKey(counts[num], dims, period)], d.index[CellKey(counts[den], dims, period)])
+
+
+def register_split(d: Disclosure, whole: int, part: int, *, label: str) -> int:
+    """``whole = part + rest``, where ``part`` is a count of a part of ``whole`` (e.g. the months since LOV
+    started, of the whole period): whenever both are shown, the rest (the months before) is shown too, by
+    subtraction. The rest is registered as a count derived from them, like a share's complement
+    (``Disclosure.add_share``): hidden when either is, and when it is small one of them is hidden. Returns the
+    rest's cell."""
+    w, p = d.cells[whole], d.cells[part]
+    key = CellKey(f"{w.key.count}|{p.key.count}|ej", w.key.dims, w.key.period)
+    value = w.value - p.value if not (np.isnan(w.value) or np.isnan(p.value)) else np.nan
+    rest = d.cell(key, value, published=w.published and p.published, origin=p.origin)
+    d.cells[rest].derived = (part, whole)
+    d.add_sum(whole, [part, rest], label=label)
+    return rest
 
 
 def _table_cells(d, out, key, num, den, total, name, period, counts=None) -> list[tuple[int | None, int | None]]:

@@ -1,10 +1,13 @@
 """4. Dagens insatser: outcomes and cost per outcome per intervention, raw and adjusted for the participants, and
 whom the interventions reach (``utvardering.rackvidd``).
 
-An intervention is flagged only on the case-mix adjusted comparison with overdispersion-adjusted limits
-(``utvardering.utfall.adjusted_flags``); costs per outcome carry intervals (``analysis.costs``), and the
-recommendation on costs fires only when the intervals of two interventions are apart by more than the
-threshold (``docs/antaganden.md``, U7, U8, U10).
+An intervention is flagged only on the case-mix adjusted comparison: the O/E score test with the p-values
+of all compared interventions adjusted by Benjamini–Hochberg, with plain (not overdispersion-adjusted) limits
+(``utvardering.utfall.adjusted_flags``, which says why). Costs per outcome carry 95 % intervals
+(``analysis.costs``); the claim that one intervention certainly costs more per outcome than another compares
+Bonferroni-adjusted intervals (level 1 − 0.05/m over the m interventions compared, ``cost_comparison``), so
+that when all cost the same it is made in at most 5 % of studies, and the recommendation on costs fires only
+when those intervals are apart by more than the threshold (``docs/antaganden.md``, U7, U8, U10).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from insats.analysis.measures import (
 from insats.analysis.privacy import SUPPRESSED
 from insats.charts import funnel_plot, ranked_bars
 from insats.contract import ALLA
+from insats.reports.kartlaggning.metod import CV_FOLDS, calibration_table, model_sentences
 from insats.reports.render import Section
 from insats.reports.utvardering.common import (
     DAYS_PER_MONTH,
@@ -33,10 +37,12 @@ from insats.reports.utvardering.common import (
 )
 from insats.reports.utvardering.rackvidd import reach_conclusion, reach_part
 from insats.reports.utvardering.utfall import (
+    OUTCOME_COUNTS,
     adjusted_flags,
     false_flags_sentence,
     flag_text,
     outcome_frame_ext,
+    outcome_hierarchy,
     outcomes_by_group,
 )
 from insats.text import format_number
@@ -57,6 +63,8 @@ def intervention_outcomes(ctx: Context) -> pd.DataFrame:
 
     Rows per ``insats_id`` (with ``namn``, ``kategori``, ``regi``) and a last row ``ALLA``. Flags are
     computed after disclosure control (``section_interventions``), over the published interventions.
+    ``attrs["model"]``: the case-mix model's checks (c-statistic, calibration by tenths, cross-validated with
+    ``CV_FOLDS`` folds) for the method note.
     """
     q = ended_participations(ctx)
     p = _participations(ctx)
@@ -73,7 +81,8 @@ def intervention_outcomes(ctx: Context) -> pd.DataFrame:
         q = q.assign(sf_in=inside, sf_ok=inside & ~any_aid)
     else:
         q = q.assign(sf_in=False, sf_ok=False)
-    out = outcomes_by_group(ctx, "insats_id", frame=outcome_frame_ext(ctx))
+    out = outcomes_by_group(ctx, "insats_id", frame=outcome_frame_ext(ctx), folds=CV_FOLDS)
+    model = dict(out.attrs.get("model", {}))
     g = q.groupby("insats_id", sort=True)
     sf = pd.DataFrame({"sf_taljare": g["sf_ok"].sum().astype(float), "sf_namnare": g["sf_in"].sum().astype(float)})
     sf.loc[ALLA] = [float(q["sf_ok"].sum()), float(q["sf_in"].sum())]
@@ -92,6 +101,7 @@ def intervention_outcomes(ctx: Context) -> pd.DataFrame:
     else:
         out["namn"], out["kategori"], out["regi"] = out["insats_id"], None, None
     out.loc[is_t, "namn"] = "Alla insatser"
+    out.attrs["model"] = model
     return out
 
 
@@ -178,6 +188,8 @@ def section_interventions(ctx: Context, measures, *, min_cell: int = 5) -> Secti
         s.conclusion = "Utfallet per insats kan inte beräknas med de tabeller som finns."
         return s
     out = intervention_outcomes(ctx)
+    model = pd.DataFrame()
+    model.attrs.update(out.attrs.get("model", {}))
     cost = cost_per_outcome(ctx)
     t = out.merge(
         cost[["insats_id", "manader", "kostnad", "utfall", "kostnad_per_utfall", "kpu_lo", "kpu_hi"]],
@@ -194,11 +206,15 @@ def section_interventions(ctx: Context, measures, *, min_cell: int = 5) -> Secti
     # the whole study's own cost per outcome is the reference (its O/E is 1 by construction)
     t.loc[is_t, ["kpu_justerad", "kpu_justerad_lo", "kpu_justerad_hi"]] = np.nan
     s.extra["utfall"] = t
+    # one cell per intervention, provider, regi and for all: the same as in section_lov's tables (R9)
+    hierarchy = outcome_hierarchy(outcome_frame_ext(ctx), min_cell)
     pub = protect_shares(
         t,
         min_cell,
         key="insats_id",
         values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi", "utfall", *_HIDDEN),
+        counts=OUTCOME_COUNTS,
+        model=hierarchy,
     )
     sf = protect_shares(t, min_cell, key="insats_id", num="sf_taljare", den="sf_namnare", values=("sf_andel",))
     pub["sf_andel"] = sf["sf_andel"]
@@ -280,7 +296,7 @@ def section_interventions(ctx: Context, measures, *, min_cell: int = 5) -> Secti
     s.findings["insatser_provade"] = tested
     differ = vis[(raw_sign != adj_sign) & vis["avviker_justerat"].notna()]
     s.findings["insatser_ratt_annat"] = list(differ["namn"])
-    _cost_findings(s, vis)
+    _cost_findings(s, vis, ctx, p_ref)
     s.note(
         "*O/E justerat*: observerade avslut till arbete eller studier delat med dem som insatsens deltagare väntas "
         "få enligt en modell av deltagarnas egenskaper, samma som i rapportens övriga justerade jämförelser (ålder, kön, utrikes född, utbildning, "
@@ -290,9 +306,12 @@ def section_interventions(ctx: Context, measures, *, min_cell: int = 5) -> Secti
         + (false_flags_sentence(tested, int((adj_sign != 0).sum()), "insatser") + " " if tested else "")
         + "Kostnad per utfall = kostnad per plats och månad × månader som deltagandena pågick under perioden, "
         "delat med antal avslut till arbete eller studier; intervallet visar osäkerheten i antalet avslut. Den "
-        "justerade kostnaden är kostnaden per utfall om insatsen hade haft deltagare som hela studiens (se "
+        "justerade kostnaden är kostnaden per utfall om insatsen hade haft deltagare som hela studiens. När "
+        "texten säger att en insats säkert kostar mer än en annan jämförs bredare intervall än tabellens, "
+        "eftersom alla insatser jämförs samtidigt (Bonferroni: 95 % säkerhet för alla intervall tillsammans; se "
         "`docs/antaganden.md`, U7 och U8)."
     )
+    _model_note(s, model, min_cell)
     reach_part(s, ctx, min_cell)
     s.conclusion = " ".join(
         p for p in (_conclusion_interventions(s.findings, vis, tested), reach_conclusion(s.findings)) if p
@@ -300,8 +319,67 @@ def section_interventions(ctx: Context, measures, *, min_cell: int = 5) -> Secti
     return s
 
 
-def _cost_findings(s: Section, vis: pd.DataFrame) -> None:
-    """The cheapest and dearest adjusted cost per outcome, and the pair whose intervals are furthest apart."""
+COST_ALPHA = 0.05
+"""Family-wise error rate of the claim that one intervention certainly costs more per outcome than another."""
+
+
+def cost_comparison(frame: pd.DataFrame, table: pd.DataFrame, p_ref: float, *, alpha: float = COST_ALPHA):
+    """Bonferroni-adjusted intervals of the adjusted cost per outcome of the ``m`` rows of ``table``.
+
+    ``table`` has ``insats_id``, ``kostnad``, ``namnare`` and ``oe`` (rows of ``section_interventions``);
+    ``frame`` the ended participations the O/E were computed from (``outcome_frame_ext``). The O/E score
+    intervals are recomputed at level ``1 − alpha/m`` (same case-mix model) and turned into cost intervals
+    as in ``costs.adjusted_cost_per_outcome``. All ``m`` intervals then cover their true values together in
+    at least ``1 − alpha`` of studies, so when every intervention truly costs the same, some dearest lower
+    limit lies above some cheapest upper limit in at most ``alpha`` of studies. Returns (frame with ``lo``
+    and ``hi`` aligned with ``table``, the level)."""
+    m = len(table)
+    level = 1.0 - alpha / max(m, 1)
+    oe = outcomes_by_group(None, "insats_id", frame=frame, level=level).set_index("insats_id")
+    key = table["insats_id"].astype(object)
+    adj = costs.adjusted_cost_per_outcome(
+        table["kostnad"], table["namnare"], table["oe"], key.map(oe["oe_lo"]), key.map(oe["oe_hi"]), p_ref
+    )
+    out = pd.DataFrame({"lo": adj["lo_justerad"].to_numpy(), "hi": adj["hi_justerad"].to_numpy()}, index=table.index)
+    return out, level
+
+
+def certain_cost_gap(names: pd.Series, lo: pd.Series, hi: pd.Series) -> dict | None:
+    """The pair furthest apart: the dearest lower limit against the cheapest upper limit (``kvot`` = lower /
+    upper; above 1 the intervals do not overlap). None when fewer than two rows or no finite upper limit."""
+    lo, hi = lo.astype(float), hi.astype(float)
+    if len(lo) < 2:
+        return None
+    cheap, dear = hi.idxmin(), lo.idxmax()
+    if cheap == dear or not np.isfinite(hi[cheap]) or hi[cheap] <= 0:
+        return None
+    return {
+        "kvot": float(lo[dear] / hi[cheap]),
+        "billig": str(names[cheap]),
+        "billig_hi": float(hi[cheap]),
+        "dyr": str(names[dear]),
+        "dyr_lo": float(lo[dear]),
+    }
+
+
+def _model_note(s: Section, model: pd.DataFrame, min_cell: int) -> None:
+    """The case-mix model's discrimination and calibration in the method part, in the kartläggning's words and
+    table (``kartlaggning.metod.model_sentences`` / ``calibration_table``): the model is the same (the
+    covariates of ``justerat_utfall_oe``, fitted without the group on the same ended participations)."""
+    if "calibration" not in model.attrs:
+        return
+    s.method_note(
+        "**Fallmixmodellen bakom den justerade jämförelsen av insatserna.** Det förväntade antalet avslut till "
+        "arbete eller studier kommer från samma logistiska regression som kartläggningens justerade utfall, skattad "
+        "på alla avslutade deltaganden utan hänsyn till insats (se `docs/antaganden.md`, U8, S7 och S8). "
+        + " ".join(model_sentences(model))
+    )
+    s.method_table("Fallmixmodellen: observerade och förväntade avslut per tiondel", calibration_table(model, min_cell))
+
+
+def _cost_findings(s: Section, vis: pd.DataFrame, ctx: Context, p_ref: float) -> None:
+    """The cheapest and dearest adjusted cost per outcome, and the pair whose Bonferroni-adjusted intervals
+    are furthest apart (``cost_comparison``)."""
     c = vis[np.isfinite(vis["kpu_justerad"].astype(float))]
     if len(c) < 2:
         return
@@ -314,17 +392,18 @@ def _cost_findings(s: Section, vis: pd.DataFrame) -> None:
             "kostnad_max_namn": str(c.loc[hi_i, "namn"]),
         }
     )
-    upper = c["kpu_justerad_hi"].astype(float)
-    lower = c["kpu_justerad_lo"].astype(float)
-    cheap, dear = upper.idxmin(), lower.idxmax()
-    if cheap != dear and np.isfinite(upper[cheap]) and upper[cheap] > 0:
+    sim, level = cost_comparison(outcome_frame_ext(ctx), c, p_ref)
+    gap = certain_cost_gap(c["namn"], sim["lo"], sim["hi"])
+    if gap is not None:
         s.findings.update(
             {
-                "kostnad_saker_kvot": float(lower[dear] / upper[cheap]),
-                "kostnad_billig_namn": str(c.loc[cheap, "namn"]),
-                "kostnad_billig_hi": float(upper[cheap]),
-                "kostnad_dyr_namn": str(c.loc[dear, "namn"]),
-                "kostnad_dyr_lo": float(lower[dear]),
+                "kostnad_saker_kvot": gap["kvot"],
+                "kostnad_billig_namn": gap["billig"],
+                "kostnad_billig_hi": gap["billig_hi"],
+                "kostnad_dyr_namn": gap["dyr"],
+                "kostnad_dyr_lo": gap["dyr_lo"],
+                "kostnad_jamforda": len(c),
+                "kostnad_niva": level,
             }
         )
 
@@ -364,7 +443,8 @@ def _conclusion_interventions(findings: dict, vis: pd.DataFrame, tested: int) ->
             f"Kostnaden per utfall, justerad för deltagarna, går från {_num(findings['kostnad_min'])} kr "
             f"({findings['kostnad_min_namn']}) till {_num(findings['kostnad_max'])} kr ({findings['kostnad_max_namn']})"
             + (
-                f"; även med osäkerheten räknad kostar {findings['kostnad_dyr_namn']} minst "
+                f"; även med osäkerheten räknad, och med hänsyn till att {findings['kostnad_jamforda']} insatser "
+                f"jämförs samtidigt, kostar {findings['kostnad_dyr_namn']} minst "
                 f"{_num(findings['kostnad_saker_kvot'], 1)} gånger så mycket per utfall som {findings['kostnad_billig_namn']}."
                 if findings.get("kostnad_saker_kvot", 0) > 1
                 else ", men intervallen överlappar: skillnaderna kan vara slumpen."

@@ -26,6 +26,7 @@ from insats.reports.utvardering.common import (
 from insats.reports.utvardering.lov_regim import (
     _HIDDEN,
     _REGI_HIDDEN,
+    VOLUME_COUNTS,
     _cost_table,
     _market,
     _regime_conclusion,
@@ -38,10 +39,12 @@ from insats.reports.utvardering.lov_regim import (
     regime_change,
 )
 from insats.reports.utvardering.utfall import (
+    OUTCOME_COUNTS,
     adjusted_flags,
     false_flags_sentence,
     flag_text,
     outcome_frame_ext,
+    outcome_hierarchy,
     outcomes_by_group,
 )
 
@@ -114,49 +117,6 @@ def chosen_by_provider(ctx: Context) -> pd.DataFrame:
         }
     )
     return _with_wilson(out)
-
-
-def _leaky_parents(frame: pd.DataFrame, child_pub: pd.DataFrame, child: str, parent: str) -> set:
-    """Parent groups (e.g. regi) whose row would reveal a suppressed child row (e.g. a provider) by
-    subtraction: parents with exactly one suppressed child that has participations."""
-    pairs = frame[[child, parent]].astype(object).fillna("(okänd)").drop_duplicates()
-    hidden = set(child_pub.loc[child_pub["undertryckt"], child])
-    out = set()
-    for par, grp in pairs.groupby(parent):
-        if sum(c in hidden for c in grp[child]) == 1:
-            out.add(par)
-    return out
-
-
-def _hide_siblings(frame: pd.DataFrame, child_pub: pd.DataFrame, child: str, parent: str) -> pd.DataFrame:
-    """Secondary suppression inside a hierarchy: where a parent (e.g. regi) has exactly one suppressed child
-    (e.g. a provider) and other children, the published child with the fewest participations is suppressed
-    too, so that the parent's row can be shown without revealing the first by subtraction (a parent with
-    a single child is left to ``_leaky_parents``). Returns ``child_pub`` with those rows blanked like
-    ``protect_shares`` blanks them."""
-    pairs = frame[[child, parent]].astype(object).fillna("(okänd)").drop_duplicates()
-    out = child_pub.copy()
-    size = dict(zip(out[child].astype(object), out["namnare"]))
-    changed = True
-    while changed:
-        changed = False
-        hidden = set(out.loc[out["undertryckt"], child])
-        for _par, grp in pairs.groupby(parent):
-            kids = list(grp[child])
-            shown = [c for c in kids if c not in hidden and c in size]
-            if len(kids) >= 2 and sum(c in hidden for c in kids) == 1 and shown:
-                pick = min(shown, key=lambda c: (size[c], str(c)))
-                rows = (out[child].astype(object) == pick).to_numpy()
-                numeric = [
-                    c
-                    for c in out.columns
-                    if c != child and pd.api.types.is_numeric_dtype(out[c]) and not pd.api.types.is_bool_dtype(out[c])
-                ]
-                out.loc[rows, numeric] = np.nan
-                out.loc[rows, "undertryckt"] = True
-                hidden.add(pick)
-                changed = True
-    return out
 
 
 def lov_questions(
@@ -269,6 +229,8 @@ def section_lov(
         den=None,
         values=("per_ar", "per_utforare"),
         total=None,
+        counts=VOLUME_COUNTS,
+        link=True,  # the capacity table counts the same participations with a total (when the data begin with the period)
     )
     vol_pub["racker_text"] = np.where(vol_pub["racker"], "Ja", "Nej")
     s.table(
@@ -322,6 +284,8 @@ def section_lov(
         tot = chp.iloc[-1]
         chosen_share = float(tot["andel"]) if pd.notna(tot["andel"]) else None
         s.findings["lov_andel_valt"] = chosen_share
+        for end in ("lo", "hi"):  # the Wilson interval: the threshold recommendation fires on it
+            s.findings[f"lov_andel_valt_{end}"] = float(tot[end]) if pd.notna(tot[end]) else None
     frame = outcome_frame_ext(ctx)
     cols = {
         "grupp": ("", "text"),
@@ -336,10 +300,16 @@ def section_lov(
     if len(frame):
         po = outcomes_by_group(ctx, "utforare", frame=frame)
         po["grupp"] = po["utforare"].replace({ALLA: "Alla utförare"})
+        # providers and regi forms are sums of interventions: one model with section_interventions' table (R9)
+        hierarchy = outcome_hierarchy(frame, min_cell)
         po_pub = protect_shares(
-            po, min_cell, key="utforare", values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi", *_HIDDEN)
+            po,
+            min_cell,
+            key="utforare",
+            values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi", *_HIDDEN),
+            counts=OUTCOME_COUNTS,
+            model=hierarchy,
         )
-        po_pub = _hide_siblings(frame, po_pub, "utforare", "regi")
         flags = adjusted_flags(po_pub, "utforare")
         po_pub = po_pub.join(flags)
         po_pub["flagga_text"] = [flag_text(f, u) for f, u in zip(po_pub["avviker_justerat"], po_pub["undertryckt"])]
@@ -361,12 +331,15 @@ def section_lov(
         flagged = po_pub[po_pub["avviker_justerat"].fillna(0) != 0]
         s.findings["utforare_avviker"] = list(flagged["utforare"])
         s.findings["utforare_provade"] = tested
-        leaky = _leaky_parents(frame, po_pub, "utforare", "regi")
         pr = cost_by_regi(ctx, outcomes_by_group(ctx, "regi", frame=frame))
         pr["grupp"] = [("Alla" if c == ALLA else contract.label("regi", c)) for c in pr["regi"]]
-        pr["undertryckt"] = pr["regi"].isin(leaky)
         pr_pub = protect_shares(
-            pr, min_cell, key="regi", values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi", *_REGI_HIDDEN)
+            pr,
+            min_cell,
+            key="regi",
+            values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi", *_REGI_HIDDEN),
+            counts=OUTCOME_COUNTS,
+            model=hierarchy,
         )
         s.table(
             "Avslut till arbete eller studier per regi"
@@ -384,7 +357,7 @@ def section_lov(
                 "per deltagarmånad och per avslut till arbete eller studier."
             )
         if change is not None:
-            _same_months(s, ctx, change, pr, leaky, cols, min_cell, cost_known)
+            _same_months(s, ctx, change, pr, cols, min_cell, cost_known)
 
         long = po_pub.assign(
             matt="justerat_utfall_oe",

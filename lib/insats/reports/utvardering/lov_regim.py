@@ -10,11 +10,13 @@ import pandas as pd
 
 from insats import contract
 from insats.analysis import costs
+from insats.analysis.disclosure import CellKey, dims_of
 from insats.analysis.measures import (
     Context,
     ended_participations,
 )
 from insats.analysis.privacy import SUPPRESSED
+from insats.analysis.publication import active_publication
 from insats.contract import ALLA
 from insats.reports.render import Section
 from insats.reports.utvardering.common import (
@@ -22,13 +24,40 @@ from insats.reports.utvardering.common import (
     _participations,
     format_shown,
     protect_shares,
+    register_split,
 )
 from insats.reports.utvardering.insatser import cost_per_outcome
 from insats.reports.utvardering.utfall import (
+    OUTCOME_COUNTS,
     outcome_frame_ext,
     outcomes_by_group,
 )
 from insats.text import format_number
+
+SAME_MONTHS_COUNTS = {"taljare": "utfall_arbete_studier_lovperioden", "namnare": "utfall_avslutade_lovperioden"}
+"""The counts of the outcome table per regi over the LOV period (``_same_months``), parts of ``OUTCOME_COUNTS``."""
+
+VOLUME_COUNTS = {"deltaganden": "volym_deltaganden"}
+"""Participations started in the period per category (the volume table; the market table's when the market is
+the whole period's). Over the LOV period: ``volym_deltaganden_lovperioden``, a part of it."""
+
+
+def register_parts(table: pd.DataFrame, key: str, parts: dict[str, str], wholes: dict[str, str]) -> None:
+    """While a publication collects: relate the counts of a table over a part of the period (``parts``: column ->
+    count name, as registered by ``protect_shares``) to the same counts over the whole period (``wholes``),
+    group by group (``register_split``): the months before are then protected as a count of their own."""
+    pub = active_publication()
+    if pub is None or pub.decided:
+        return
+    d, period = pub.disclosure, pub.table_period
+    for col, name in parts.items():
+        for g in table[key].astype(str):
+            dims = dims_of(**{key: g})
+            whole = d.index.get(CellKey(wholes[col], dims, period))
+            part = d.index.get(CellKey(name, dims, period))
+            if whole is not None and part is not None:
+                register_split(d, whole, part, label=f"delperioden och tiden före är hela perioden ({wholes[col]})")
+
 
 _HIDDEN = ("varians", "p")
 """Columns of ``outcomes_by_group`` that are never shown but must be blanked with a suppressed row."""
@@ -220,14 +249,34 @@ _REGI_HIDDEN = (
 """Columns of a ``cost_by_regi`` table blanked with a suppressed row."""
 
 
-def _regime_note(change: RegimeChange) -> str:
+def _regime_note(change: RegimeChange, *, about: str = "utforare") -> str:
+    """The note on the two regimes: when LOV started, whether the attendance requirement started the same day,
+    which contracts ended. ``about`` says what it is a note to: ``"utforare"`` (comparisons of providers and
+    regi forms, the LOV section) or ``"avbrott"`` (drop-outs before and after the requirement)."""
     when = f"{change.lov_start:%Y-%m-%d}"
     ended = ", ".join(f"{u} (till {t:%Y-%m-%d})" for u, t in change.ended_before)
-    return (
+    fact = (
         f"**Två perioder med olika regler.** LOV-utförarna började {when}"
         + (", samma dag som närvarokravet infördes" if change.reform_same_day else "")
         + (f", och de upphandlade avtalen slutade dagen före eller strax innan: {ended}" if ended else "")
-        + ". Jämförelser mellan utförare och regiformer över hela perioden jämför därför deltaganden från olika "
+        + "."
+    )
+    if about == "avbrott":
+        return (
+            fact
+            + (
+                " Deltaganden som började efter närvarokravet kan därför också ha haft en ny utförare och nya avtal"
+                if change.reform_same_day
+                else " Före–efter-jämförelsen av avbrott spänner därför också över bytet av utförare"
+            )
+            + (
+                "; en förändring av avbrotten kan bero på utförarbytet lika mycket som på kravet. Jämförelsen med "
+                "insatser utan närvarokrav under samma månader (när sådana finns) visar hur mycket avbrotten ändrades "
+                "ändå."
+            )
+        )
+    return fact + (
+        " Jämförelser mellan utförare och regiformer över hela perioden jämför därför deltaganden från olika "
         "tider"
         + (" och med olika krav på närvaro" if change.reform_same_day else "")
         + "; en skillnad kan bero på tiden lika mycket som på utföraren. Tabellen per utförare visar när varje "
@@ -236,9 +285,7 @@ def _regime_note(change: RegimeChange) -> str:
     )
 
 
-def _same_months(
-    s: Section, ctx: Context, change: RegimeChange, whole: pd.DataFrame, leaky: set, cols, min_cell, cost_known
-):
+def _same_months(s: Section, ctx: Context, change: RegimeChange, whole: pd.DataFrame, cols, min_cell, cost_known):
     """LOV and the other regi forms in the same months: outcomes and cost per regi over the LOV period."""
     sub = lov_period_context(ctx, change)
     frame = outcome_frame_ext(sub)
@@ -249,13 +296,18 @@ def _same_months(
     t["grupp"] = [("Alla" if c == ALLA else contract.label("regi", c)) for c in t["regi"]]
     w = whole.set_index(whole["regi"].astype(object))
     key = t["regi"].astype(object)
-    hide = t["regi"].isin(leaky).to_numpy().copy()
+    hide = np.zeros(len(t), bool)
     for col in ("taljare", "namnare"):
         hide |= _small_difference(key.map(w[col]).fillna(0.0), t[col], min_cell)
     t["undertryckt"] = hide
     pub = protect_shares(
-        t, min_cell, key="regi", values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi", *_REGI_HIDDEN)
+        t,
+        min_cell,
+        key="regi",
+        values=("andel", "lo", "hi", "forvantat", "oe", "oe_lo", "oe_hi", *_REGI_HIDDEN),
+        counts=SAME_MONTHS_COUNTS,
     )
+    register_parts(t, "regi", SAME_MONTHS_COUNTS, OUTCOME_COUNTS)
     months = f"{sub.params.start:%Y-%m} – {sub.params.end:%Y-%m}"
     s.table(
         f"Samma månader ({months}): avslut till arbete eller studier per regi",
@@ -303,8 +355,17 @@ def _market(s: Section, ctx: Context, vol: pd.DataFrame, change, min_deltagare: 
         hide |= _small_difference(whole, m["deltaganden"], min_cell)
     m["undertryckt"] = hide
     pub = protect_shares(
-        m, min_cell, key="kategori", num="storsta", den="deltaganden", values=("storsta_andel",), total=None
+        m,
+        min_cell,
+        key="kategori",
+        num="storsta",
+        den="deltaganden",
+        values=("storsta_andel",),
+        total=None,
+        counts=VOLUME_COUNTS if change is None else {"deltaganden": "volym_deltaganden_lovperioden"},
     )
+    if change is not None:
+        register_parts(m, "kategori", {"deltaganden": "volym_deltaganden_lovperioden"}, VOLUME_COUNTS)
     months = f"{ctx.params.start:%Y-%m} – {ctx.params.end:%Y-%m}"
     s.table(
         f"Utförarmarknaden per kategori ({months})",

@@ -34,6 +34,7 @@ from insats.reports.utvardering.common import (
     protect_shares,
     requirement_of,
 )
+from insats.reports.utvardering.lov_regim import _regime_note, regime_change
 from insats.text import format_number
 
 # --------------------------------------------------------------------------- 2. närvaro
@@ -300,9 +301,19 @@ def section_attendance(ctx: Context, measures, reform_datum, *, min_cell: int = 
         t["grupp"] = [("Alla" if c == ALLA else name(c)) for c in t[by]]
         pub = protect_shares(t, min_cell, key=by, values=("andel", "lo", "hi", "median", "medel"))
         s.table(f"Närvaro {caption.lower()}", format_shown(pub, {**cols, "grupp": (head, "text")}))
+        if by == "utforare":
+            change = regime_change(ctx, reform_datum)
+            if change is not None:  # the providers' table spans the day the LOV providers started
+                s.note(
+                    _regime_note(change)
+                    + " Det gäller också närvaron per utförare ovan, som räknas över hela perioden; tabellen med "
+                    "utförarnas tider och jämförelsen *samma månader* finns i avsnittet Valfrihet och LOV."
+                )
         if by == "omrade_kod":
             tot = pub.iloc[-1]
             s.findings["narvaro_andel_80"] = float(tot["andel"]) if pd.notna(tot["andel"]) else None
+            for end in ("lo", "hi"):  # the Wilson interval: threshold recommendations fire on it
+                s.findings[f"narvaro_andel_80_{end}"] = float(tot[end]) if pd.notna(tot[end]) else None
             s.findings["narvaro_median"] = float(tot["median"]) if pd.notna(tot["median"]) else None
     monthly, its, comp_note = _comparison(frame, ctx.params.start, ctx.params.end, reform_datum)
     s.extra["monthly"] = monthly
@@ -397,9 +408,14 @@ def attendance_verdict(findings: dict) -> dict | None:
     * ``"motsagelse"``: the two point different ways;
     * ``"ingen"``: neither excludes 0;
     * ``"placebo"``: a change, but two or more false dates show changes too (the series moves by
-      itself as much as at the reform).
+      itself as much as at the reform);
+    * ``"oenig"``: a change at the reform, but the comparison with interventions without the
+      requirement (difference in differences, ``narvaro_jamforelse_lo``/``_hi``) does not show the same
+      change: its interval contains 0 or lies on the other side. Something that moved every
+      intervention at the same time can explain the series' change, so the two analyses disagree.
 
-    None when the level change is missing."""
+    ``jamforelse``: +1 / −1 / 0 for the comparison's interval at the reform, None without a comparison
+    series. None when the level change is missing."""
 
     def num(k):
         v = findings.get(k)
@@ -412,10 +428,14 @@ def attendance_verdict(findings: dict) -> dict | None:
     lo12, hi12 = num("narvaro_effekt_12_lo"), num("narvaro_effekt_12_hi")
     tolv = _excludes_zero(lo12, hi12) if lo12 is not None and hi12 is not None else None
     placebo = int(findings.get("narvaro_placebo_utanfor") or 0)
+    clo, chi = num("narvaro_jamforelse_lo"), num("narvaro_jamforelse_hi")
+    jamforelse = _excludes_zero(clo, chi) if clo is not None and chi is not None else None
     if niva == 0 and not tolv:
         kind = "ingen"
     elif placebo >= 2:
         kind = "placebo"
+    elif niva != 0 and jamforelse is not None and jamforelse != niva and (tolv is None or tolv * niva >= 0):
+        kind = "oenig"
     elif tolv is None or niva == tolv:
         kind = "okning" if niva > 0 else "minskning"
     elif tolv == 0:
@@ -424,7 +444,36 @@ def attendance_verdict(findings: dict) -> dict | None:
         kind = "gradvis"
     else:
         kind = "motsagelse"
-    return {"kind": kind, "niva": niva, "tolv": tolv, "placebo": placebo}
+    return {"kind": kind, "niva": niva, "tolv": tolv, "placebo": placebo, "jamforelse": jamforelse}
+
+
+def comparison_sentence(findings: dict, verdict: dict) -> str:
+    """One plain Swedish sentence on the comparison with interventions without the requirement (empty
+    without a comparison series): the difference in the change at the reform with its interval, and what
+    it means beside the series' own change."""
+    if verdict.get("jamforelse") is None:
+        return ""
+    e = findings["narvaro_jamforelse_effekt"]
+    ci = _ci(findings["narvaro_jamforelse_lo"], findings["narvaro_jamforelse_hi"])
+    diff = (
+        f"Jämfört med insatser utan närvarokrav, som ändrades samtidigt, var förändringen vid reformen {_pp(e)} "
+        f"procentenheter {'större' if e >= 0 else 'mindre'} i insatser med krav ({ci})"
+    )
+    if verdict["kind"] == "oenig":
+        return (
+            f"{diff}. De två jämförelserna säger olika saker: närvaron ändrades, men lika mycket kan ha ändrats "
+            "i insatser utan krav, så förändringen kan bero på något som hände alla insatser samtidigt och inte "
+            "på kravet. Jämförelsen med insatser utan krav väger tyngst, eftersom den räknar bort det som hände "
+            "alla samtidigt."
+        )
+    if verdict["jamforelse"] != 0 and verdict["jamforelse"] == verdict["niva"]:
+        return f"{diff}: förändringen syns också när det som hände alla insatser samtidigt räknas bort."
+    if verdict["jamforelse"] != 0:
+        return (
+            f"{diff}: när det som hände alla insatser samtidigt räknas bort syns en förändring som serien ensam "
+            "inte visar säkert."
+        )
+    return f"{diff}."
 
 
 def _conclusion_attendance(findings: dict, its: ItsResult | None, reform_datum) -> str:
@@ -477,6 +526,8 @@ def _conclusion_its(findings: dict, its: ItsResult | None, reform_datum) -> str:
                 f"{at_reform}, men {twelve}: förändringen vid reformen och efter ett år pekar åt olika håll, så "
                 "ingen slutsats om kravets effekt kan dras."
             )
+        elif kind == "oenig":
+            parts.append(f"{at_reform}" + (f", och {twelve}" if twelve else "") + ".")
         elif kind == "placebo":
             parts.append(
                 f"{at_reform}, men lika stora förändringar syns vid {verdict['placebo']} påhittade reformdatum före "
@@ -493,4 +544,7 @@ def _conclusion_its(findings: dict, its: ItsResult | None, reform_datum) -> str:
                 "Vid ett av de påhittade reformdatumen före kravet syns också en förändring; det kan vara slumpen, "
                 "men resultatet bör läsas med försiktighet."
             )
+        comp = comparison_sentence(findings, verdict)
+        if comp:
+            parts.append(comp)
     return " ".join(parts)

@@ -17,6 +17,7 @@ from insats.reports.utvardering.common import (
     _pp,
 )
 from insats.reports.utvardering.narvaro import attendance_verdict
+from insats.text import format_number
 
 # --------------------------------------------------------------------------- recommendations
 
@@ -77,6 +78,36 @@ def _limit(given: dict, key: str, shown: str) -> str:
     return f"programmets standardgräns: {shown}, kan ändras i parameterfilen"
 
 
+SHARE_INTERVALS: dict[str, tuple[str, str]] = {
+    "erbjudande_andel": ("erbjudande_lo", "erbjudande_hi"),
+    "narvaro_andel_80": ("narvaro_andel_80_lo", "narvaro_andel_80_hi"),
+    "lov_andel_valt": ("lov_andel_valt_lo", "lov_andel_valt_hi"),
+    "vagin_andel_bedomda": ("vagin_andel_bedomda_lo", "vagin_andel_bedomda_hi"),
+    "vagin_andel_insats_90": ("vagin_andel_insats_90_lo", "vagin_andel_insats_90_hi"),
+}
+"""The keys of the Wilson 95 % interval of each share a threshold applies to."""
+
+
+def _share_below(findings: dict, key: str, limit: float) -> tuple[float, float, float] | None:
+    """(share, lo, hi) when the share's Wilson 95 % interval lies wholly below ``limit`` (the upper limit is
+    below it), else None. A share without its interval triggers nothing: a bare point value below the limit
+    can be chance."""
+    lo_key, hi_key = SHARE_INTERVALS[key]
+    vals: list[float] = []
+    for k in (key, lo_key, hi_key):
+        x = findings.get(k)
+        if x is None or (isinstance(x, float) and np.isnan(x)):
+            return None
+        vals.append(float(x))
+    v, lo, hi = vals
+    return (v, lo, hi) if hi < limit else None
+
+
+def _share_ci(lo: float, hi: float) -> str:
+    """A share's interval in words for a recommendation: "troligen mellan 58 och 66 %"."""
+    return f"troligen mellan {format_number(100 * lo, 0)} och {_pct(hi)}"
+
+
 @dataclass
 class Recommendation:
     area: str
@@ -90,8 +121,10 @@ class Recommendation:
 def recommendations(findings: dict, thresholds: dict | None = None) -> list[Recommendation]:
     """Recommendations triggered by the key numbers of the sections (``Section.findings``, merged).
 
-    Keys read (each optional; absent or NaN means the rule is not evaluated): ``erbjudande_andel`` (every adult
-    recipient); ``erbjudande_avstand_efter`` (distance groups offered clearly less often than another,
+    Keys read (each optional; absent or NaN means the rule is not evaluated). A threshold on a share fires only
+    when the share's Wilson 95 % interval lies wholly on the wrong side of it (the keys of ``SHARE_INTERVALS``;
+    without its interval the rule is not evaluated), and the text quotes the interval. ``erbjudande_andel`` (every
+    adult recipient); ``erbjudande_avstand_efter`` (distance groups offered clearly less often than another,
     ``section_offer``);
     ``kapacitet_gap`` (places missing in total) and ``kapacitet_brist`` (categories short of
     places); ``narvaro_nivaforandring``/``_lo``/``_hi`` and ``narvaro_effekt_12``/``_lo``/``_hi`` (the
@@ -100,8 +133,9 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
     ``lov_racker``/``lov_racker_inte`` (category lists); ``lov_andel_valt``; ``insatser_under``/
     ``insatser_over`` (interventions whose case-mix adjusted O/E differs from 1 at a Benjamini–Hochberg
     q-value of at most 0.05, ``utvardering.utfall.adjusted_flags``) and ``insatser_provade`` (how many were compared); ``kostnad_saker_kvot`` (the ratio of the
-    dearest intervention's lower limit to the cheapest's upper limit of the adjusted cost per outcome) with
-    ``kostnad_dyr_namn``/``_lo`` and ``kostnad_billig_namn``/``_hi``; ``vagin_dagar_median``; ``vagin_andel_bedomda``; ``vagin_andel_insats_90``; ``avbrott_fore``/``_efter``/``_skillnad``/``_lo``/``_hi`` (drop-outs before and after the requirement, ``avbrott.dropout_change``); ``vagin_skillnad_overlamnade`` with ``vagin_overlamnade_saker`` (the two Wilson intervals apart, ``vagin.intervals_apart``) and the two shares (hand-overs and a later insats).
+    dearest intervention's lower limit to the cheapest's upper limit of the adjusted cost per outcome, both
+    from Bonferroni-adjusted intervals over the ``kostnad_jamforda`` interventions compared,
+    ``insatser.cost_comparison``) with ``kostnad_dyr_namn``/``_lo`` and ``kostnad_billig_namn``/``_hi``; ``vagin_dagar_median``; ``vagin_andel_bedomda``; ``vagin_andel_insats_90``; ``avbrott_fore``/``_efter``/``_skillnad``/``_lo``/``_hi`` (drop-outs before and after the requirement, ``avbrott.dropout_change``); ``vagin_skillnad_overlamnade`` with ``vagin_overlamnade_saker`` (the two Wilson intervals apart, ``vagin.intervals_apart``) and the two shares (hand-overs and a later insats).
     """
     given = dict(thresholds or {})
     thresholds_table(given)  # unknown keys are an error, not silently ignored
@@ -113,12 +147,12 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
         )
 
     out: list[Recommendation] = []
-    if ok("erbjudande_andel") and findings["erbjudande_andel"] < th["erbjudande_mal"]:
-        v = findings["erbjudande_andel"]
+    if (hit := _share_below(findings, "erbjudande_andel", th["erbjudande_mal"])) is not None:
+        v, lo, hi = hit
         out.append(
             Recommendation(
                 "Alla erbjuds en insats",
-                f"Erbjudandeandelen är {_pct(v)} ({_limit(given, 'erbjudande_mal', _pct(th['erbjudande_mal']))}): inför en rutin "
+                f"Erbjudandeandelen är {_pct(v)} ({_share_ci(lo, hi)}; {_limit(given, 'erbjudande_mal', _pct(th['erbjudande_mal']))}): inför en rutin "
                 "där varje ny biståndsmottagare får ett erbjudande inom 90 dagar och följ upp den "
                 "månadsvis per område.",
                 v,
@@ -166,13 +200,13 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
                 0.0,
             )
         )
-    if ok("narvaro_andel_80") and findings["narvaro_andel_80"] < th["narvaro_andel_80_min"]:
-        v = findings["narvaro_andel_80"]
+    if (hit := _share_below(findings, "narvaro_andel_80", th["narvaro_andel_80_min"])) is not None:
+        v, lo, hi = hit
         out.append(
             Recommendation(
                 "Närvarokrav",
                 f"Bara {_pct(v)} av deltagandena har minst 80 % närvaro "
-                f"({_limit(given, 'narvaro_andel_80_min', _pct(th['narvaro_andel_80_min']))}): följ upp frånvaro tidigt i varje insats.",
+                f"({_share_ci(lo, hi)}; {_limit(given, 'narvaro_andel_80_min', _pct(th['narvaro_andel_80_min']))}): följ upp frånvaro tidigt i varje insats.",
                 v,
                 th["narvaro_andel_80_min"],
             )
@@ -200,13 +234,13 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
                 findings.get("lov_min_deltagare"),
             )
         )
-    if ok("lov_andel_valt") and findings["lov_andel_valt"] < th["lov_andel_valt_min"]:
-        v = findings["lov_andel_valt"]
+    if (hit := _share_below(findings, "lov_andel_valt", th["lov_andel_valt_min"])) is not None:
+        v, lo, hi = hit
         out.append(
             Recommendation(
                 "Valfrihet och LOV",
                 f"Bara {_pct(v)} valde själva sin LOV-utförare "
-                f"({_limit(given, 'lov_andel_valt_min', _pct(th['lov_andel_valt_min']))}): förbättra informationen om utförarna.",
+                f"({_share_ci(lo, hi)}; {_limit(given, 'lov_andel_valt_min', _pct(th['lov_andel_valt_min']))}): förbättra informationen om utförarna.",
                 v,
                 th["lov_andel_valt_min"],
             )
@@ -248,7 +282,13 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
             Recommendation(
                 "Dagens insatser",
                 f"Kostnaden per avslut till arbete eller studier, justerad för deltagarna, skiljer mer än "
-                f"{_num(th['kostnad_spridning_max'], 1)} gånger ({_limit(given, 'kostnad_spridning_max', _num(th['kostnad_spridning_max'], 1) + ' gånger')}) mellan insatserna även när osäkerheten räknas in: "
+                f"{_num(th['kostnad_spridning_max'], 1)} gånger ({_limit(given, 'kostnad_spridning_max', _num(th['kostnad_spridning_max'], 1) + ' gånger')}) mellan insatserna även när osäkerheten räknas in"
+                + (
+                    f" och hänsyn tas till att {findings['kostnad_jamforda']} insatser jämförs samtidigt"
+                    if findings.get("kostnad_jamforda")
+                    else ""
+                )
+                + ": "
                 f"{findings['kostnad_dyr_namn']} kostar minst {_num(findings['kostnad_dyr_lo'])} kr per utfall och "
                 f"{findings['kostnad_billig_namn']} högst {_num(findings['kostnad_billig_hi'])} kr (minst "
                 f"{_num(ratio, 1)} gånger så mycket): pröva att flytta platser till de insatser som ger mest per "
@@ -268,24 +308,24 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
                 th["vagin_dagar_median_max"],
             )
         )
-    if ok("vagin_andel_bedomda") and findings["vagin_andel_bedomda"] < th["vagin_andel_bedomda_min"]:
-        v = findings["vagin_andel_bedomda"]
+    if (hit := _share_below(findings, "vagin_andel_bedomda", th["vagin_andel_bedomda_min"])) is not None:
+        v, lo, hi = hit
         out.append(
             Recommendation(
                 "En väg in",
                 f"{_pct(v)} av ansökningarna fick en bedömning av arbetsförmågan "
-                f"({_limit(given, 'vagin_andel_bedomda_min', _pct(th['vagin_andel_bedomda_min']))}): se till att alla sökande bedöms.",
+                f"({_share_ci(lo, hi)}; {_limit(given, 'vagin_andel_bedomda_min', _pct(th['vagin_andel_bedomda_min']))}): se till att alla sökande bedöms.",
                 v,
                 th["vagin_andel_bedomda_min"],
             )
         )
-    if ok("vagin_andel_insats_90") and findings["vagin_andel_insats_90"] < th["vagin_andel_insats_90_min"]:
-        v = findings["vagin_andel_insats_90"]
+    if (hit := _share_below(findings, "vagin_andel_insats_90", th["vagin_andel_insats_90_min"])) is not None:
+        v, lo, hi = hit
         out.append(
             Recommendation(
                 "En väg in",
                 f"{_pct(v)} av dem med hel eller delvis arbetsförmåga började en insats "
-                f"inom 90 dagar ({_limit(given, 'vagin_andel_insats_90_min', _pct(th['vagin_andel_insats_90_min']))}): koppla bedömningen "
+                f"inom 90 dagar ({_share_ci(lo, hi)}; {_limit(given, 'vagin_andel_insats_90_min', _pct(th['vagin_andel_insats_90_min']))}): koppla bedömningen "
                 "direkt till ett erbjudande om insats.",
                 v,
                 th["vagin_andel_insats_90_min"],
@@ -336,7 +376,8 @@ def _dropout_advice(findings: dict) -> str:
 
 def _attendance_text(findings: dict, verdict: dict) -> str:
     """The recommendation on the attendance requirement: it fires on the calibrated intervals of the effect
-    at the reform and after 12 months together (``narvaro.attendance_verdict``), and says how sure it is."""
+    at the reform and after 12 months together and, where there is one, on the comparison with interventions
+    without the requirement (``narvaro.attendance_verdict``), and says how sure it is."""
     v, lo, hi = findings["narvaro_nivaforandring"], findings["narvaro_lo"], findings["narvaro_hi"]
     ci = f"troligen mellan {_pp(lo)} och {_pp(hi)}"
     twelve = ""
@@ -387,6 +428,17 @@ def _attendance_text(findings: dict, verdict: dict) -> str:
         return (
             f"Närvaron ändrades med {_pp(v)} procentenheter när närvarokravet infördes ({ci}) men åt andra hållet "
             f"efter ett år ({twelve}): ingen slutsats om kravet kan dras; följ upp med fler månader."
+        )
+    if kind == "oenig":
+        word = "steg" if v > 0 else "sjönk"
+        return (
+            f"Närvaron {word} med {_pp(abs(v))} procentenheter när närvarokravet infördes ({ci}), men jämfört med "
+            f"insatser utan närvarokrav, som ändrades samtidigt, är skillnaden {_pp(findings['narvaro_jamforelse_effekt'])} "
+            f"procentenheter, troligen mellan {_pp(findings['narvaro_jamforelse_lo'])} och "
+            f"{_pp(findings['narvaro_jamforelse_hi'])}: de två jämförelserna säger olika saker, och förändringen kan "
+            "bero på något som hände alla insatser samtidigt snarare än på kravet. Jämförelsen med insatser utan krav "
+            "väger tyngst. Dra ingen slutsats om kravet ännu; följ upp båda slagen av insatser med fler månader."
+            + caution
         )
     if kind == "placebo":
         return (

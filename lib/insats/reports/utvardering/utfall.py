@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from insats.analysis.disclosure import Disclosure
 from insats.analysis.measures import (
     OE_CATEGORICAL,
     OE_NUMERIC,
@@ -31,18 +32,22 @@ from insats.analysis.measures import (
     outcome_frame,
 )
 from insats.analysis.overdispersion import benjamini_hochberg, expected_false_flags, funnel_table
+from insats.analysis.publication import active_publication
 from insats.analysis.stats import observed_expected, wilson_interval
 from insats.contract import ALLA
-from insats.reports.utvardering.common import _participations, _with_wilson
+from insats.reports.utvardering.common import _participations, _with_wilson, register_hierarchy
 from insats.text import format_number
 
 __all__ = [
     "FDR",
     "FLAG_WORDS",
+    "OUTCOME_COUNTS",
+    "OUTCOME_LEVELS",
     "adjusted_flags",
     "false_flags_sentence",
     "flag_text",
     "outcome_frame_ext",
+    "outcome_hierarchy",
     "outcomes_by_group",
 ]
 
@@ -83,7 +88,9 @@ def outcome_frame_ext(ctx: Context) -> pd.DataFrame:
     return frame
 
 
-def outcomes_by_group(ctx: Context | None, group: str, *, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+def outcomes_by_group(
+    ctx: Context | None, group: str, *, frame: pd.DataFrame | None = None, level: float = 0.95, folds: int = 0
+) -> pd.DataFrame:
     """Exits to work or studies per ``group`` (``utforare``, ``regi``, ``insats_id``, ``kategori`` or
     ``area``) among participations ended in the period (the measure utfall_arbete_studier_andel), with a
     Wilson interval, and case-mix adjusted observed/expected (``stats.observed_expected`` with the
@@ -91,7 +98,9 @@ def outcomes_by_group(ctx: Context | None, group: str, *, frame: pd.DataFrame | 
 
     Columns: ``group``, ``taljare`` (O), ``namnare`` (n), ``andel``, ``lo``, ``hi``, ``forvantat`` (E),
     ``oe``, ``oe_lo``, ``oe_hi`` (the score interval), ``varians`` (of O − E under no group effect) and
-    ``p`` (the score test); a last row ``ALLA``. ``attrs["model"]``: the ``observed_expected`` result's
+    ``p`` (the score test); a last row ``ALLA``. ``level`` is the O/E interval's (the raw share's Wilson
+    interval stays at 95 %; ``insatser.cost_comparison`` asks for a Bonferroni level); ``folds`` ≥ 2 adds the
+    model's cross-validated checks to ``attrs["model"]`` (the O/E do not depend on it). ``attrs["model"]``: the ``observed_expected`` result's
     attributes (model checks). Unprotected."""
     if frame is None:
         if ctx is None:
@@ -112,7 +121,13 @@ def outcomes_by_group(ctx: Context | None, group: str, *, frame: pd.DataFrame | 
     attrs: dict = {}
     if len(f) and f["arbete_studier"].nunique() == 2:
         oe = observed_expected(
-            f, outcome="arbete_studier", group=group, categorical=OE_CATEGORICAL, numeric=OE_NUMERIC, folds=0
+            f,
+            outcome="arbete_studier",
+            group=group,
+            categorical=OE_CATEGORICAL,
+            numeric=OE_NUMERIC,
+            folds=folds,
+            level=level,
         )
         attrs = dict(oe.attrs)
         for src, dst in (
@@ -147,6 +162,61 @@ def outcomes_by_group(ctx: Context | None, group: str, *, frame: pd.DataFrame | 
     result = pd.concat([out, total], ignore_index=True)
     result.attrs["model"] = attrs
     return result
+
+
+OUTCOME_COUNTS = {"taljare": "utfall_arbete_studier", "namnare": "utfall_avslutade"}
+"""The counts of the outcome tables per intervention, provider and regi in the disclosure model (column of
+``outcomes_by_group`` -> count name): one cell per intervention, provider, regi and for all, wherever shown."""
+
+OUTCOME_LEVELS = ("utforare", "regi")
+"""The groups interventions add up to in the outcome tables (each intervention has one provider and one regi)."""
+
+
+def outcome_hierarchy(frame: pd.DataFrame, min_cell: int) -> Disclosure | None:
+    """Put the outcome counts of ``frame`` (``outcome_frame_ext``) in one disclosure model, as a hierarchy:
+    ended participations and exits to work or studies per intervention (``insats_id``), per provider and per
+    regi as the sum of their interventions, and all as the sum of every intervention (``register_hierarchy``,
+    ``docs/antaganden.md`` R9). The tables of ``section_interventions`` and ``section_lov`` then name their
+    counts ``OUTCOME_COUNTS`` and are the same cells.
+
+    With a publication collecting, the hierarchy is registered in it (None is returned: the tables register
+    and get the publication's decisions). With a decided publication, None. With none (a section run on its
+    own), a model of the whole hierarchy, every level shown, decided here: both sections, run on their own,
+    build the same model and hide the same rows."""
+    f = frame.assign(
+        **{c: frame[c].astype(object).fillna("(okänd)").astype(str) for c in ("insats_id", *OUTCOME_LEVELS)}
+    )
+    g = f.groupby("insats_id", sort=True)
+    atoms = g[list(OUTCOME_LEVELS)].first()
+    atoms["taljare"] = g["arbete_studier"].sum().astype(float)
+    atoms["namnare"] = g.size().astype(float)
+    atoms = atoms.reset_index()
+    pub = active_publication()
+    if pub is not None:
+        if not pub.decided and len(atoms):
+            register_hierarchy(
+                pub.disclosure,
+                atoms,
+                atom="insats_id",
+                levels=OUTCOME_LEVELS,
+                counts=OUTCOME_COUNTS,
+                shares=(("taljare", "namnare"),),
+                period=pub.table_period,
+                origin="utvärdering: utfall per insats, utförare och regi",
+            )
+        return None
+    d = Disclosure(min_cell=min_cell)
+    register_hierarchy(
+        d,
+        atoms,
+        atom="insats_id",
+        levels=OUTCOME_LEVELS,
+        counts=OUTCOME_COUNTS,
+        shares=(("taljare", "namnare"),),
+        published=True,
+    )
+    d.protect()
+    return d
 
 
 def _flag(p: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,7 @@ from insats.reports.utvardering.common import (
     format_shown,
     protect_shares,
 )
+from insats.text import format_number
 
 # --------------------------------------------------------------------------- 5. en väg in
 
@@ -53,10 +54,24 @@ def path_table(raw_long: pd.DataFrame) -> pd.DataFrame:
     out["dagar_median"] = out["omrade_kod"].map(get("vagin_dagar_median", "varde"))
     out["dagar_p90"] = out["omrade_kod"].map(get("vagin_dagar_p90", "varde"))
     out["andel_30"] = out["omrade_kod"].map(get("vagin_andel_30_dagar", "varde"))
+    # hand-overs among the assessed applications (V3; NaN when `overlamnad_till` is not recorded)
+    out["overlamnad"] = out["omrade_kod"].map(get("vagin_andel_overlamnade", "taljare"))
+    out["bedomd_overlamning"] = out["omrade_kod"].map(get("vagin_andel_overlamnade", "namnare"))
     with np.errstate(invalid="ignore", divide="ignore"):
         out["andel_bedomda"] = out["bedomd"] / out["ansokan"].where(out["ansokan"] > 0)
         out["andel_insats_90"] = out["insats_90"] / out["arbetsformaga"].where(out["arbetsformaga"] > 0)
+        out["andel_overlamnade"] = out["overlamnad"] / out["bedomd_overlamning"].where(out["bedomd_overlamning"] > 0)
     return out
+
+
+def _interval_findings(s: Section, key: str, k, n) -> None:
+    """``key``, ``key_lo``, ``key_hi``: a published share and its Wilson 95 % interval from its published counts
+    (nothing when a count is hidden or the denominator is 0)."""
+    if pd.isna(k) or pd.isna(n) or n <= 0:
+        return
+    lo, hi = wilson_interval(float(k), float(n))
+    s.findings[key] = float(k) / float(n)
+    s.findings[key + "_lo"], s.findings[key + "_hi"] = float(lo), float(hi)
 
 
 def section_path(ctx: Context, measures_raw, *, min_cell: int = 5) -> Section:
@@ -121,15 +136,64 @@ def section_path(ctx: Context, measures_raw, *, min_cell: int = 5) -> Section:
         # the interval of the published share, from its published counts
         lo, hi = wilson_interval(float(totp["insats_90"]), float(totp["arbetsformaga"]))
         s.findings["vagin_andel_insats_90_lo"], s.findings["vagin_andel_insats_90_hi"] = float(lo), float(hi)
+    if s.findings["vagin_andel_bedomda"] is not None:
+        _interval_findings(s, "vagin_andel_bedomda", totp["bedomd"], totp["ansokan"])
+    if len(t) and t[["overlamnad", "bedomd_overlamning"]].notna().all().all():
+        # the whole study's hand-over share as the measure vagin_andel_overlamnade publishes it (V3)
+        po = protect_shares(t, min_cell, key="omrade_kod", num="overlamnad", den="bedomd_overlamning")
+        tot_o = po[po["omrade_kod"] == ALLA].iloc[0]
+        if not tot_o["undertryckt"]:
+            _interval_findings(s, "vagin_andel_overlamnade", tot_o["overlamnad"], tot_o["bedomd_overlamning"])
     if "vagin_andel_insats_90_dagar" in set(measures_raw["matt"]):
         s.extra["ranked"] = True
     organisation(ctx, s, measures_raw, min_cell=min_cell)
-    s.conclusion = (
-        f"Av {_num(totp['ansokan'])} ansökningar bedömdes {_pct(totp['andel_bedomda'])}, i median efter "
-        f"{_num(totp['dagar_median'])} dagar (90 % inom {_num(totp['dagar_p90'])} dagar). Av dem med hel "
-        f"eller delvis arbetsförmåga började {_pct(totp['andel_insats_90'])} en insats inom 90 dagar."
-    )
+    s.conclusion = path_conclusion(s.findings, totp)
     return s
+
+
+def _ci(findings: dict, key: str) -> str:
+    """The text " (95 % konfidensintervall 40–52 %)" for a finding with ``_lo``/``_hi``, else empty."""
+    lo, hi = findings.get(key + "_lo"), findings.get(key + "_hi")
+    if lo is None or hi is None:
+        return ""
+    return f" (95 % konfidensintervall {format_number(100 * lo, 0)}–{_pct(hi)})"
+
+
+def path_conclusion(findings: dict, totp: pd.Series) -> str:
+    """The section's conclusion: waiting times, then the organisation (hand-overs, what they go with, persons
+    assessed more than once), each share with its Wilson interval; only published numbers (``findings`` and
+    the protected total row ``totp``)."""
+    parts = [
+        f"Av {_num(totp['ansokan'])} ansökningar bedömdes {_pct(totp['andel_bedomda'])}"
+        f"{_ci(findings, 'vagin_andel_bedomda')}, i median efter {_num(totp['dagar_median'])} dagar (90 % inom "
+        f"{_num(totp['dagar_p90'])} dagar). Av dem med hel eller delvis arbetsförmåga började "
+        f"{_pct(totp['andel_insats_90'])} en insats inom 90 dagar{_ci(findings, 'vagin_andel_insats_90')}."
+    ]
+    if findings.get("vagin_andel_overlamnade") is not None:
+        parts.append(
+            f"{_pct(findings['vagin_andel_overlamnade'])} av bedömningarna lämnades över till en annan enhet"
+            f"{_ci(findings, 'vagin_andel_overlamnade')}, så en väg in blev i praktiken flera för dem."
+        )
+    if findings.get("vagin_overlamnade_andel") is not None:
+        apart = findings.get("vagin_overlamnade_saker")
+        parts.append(
+            f"Av de överlämnade med hel eller delvis arbetsförmåga började {_pct(findings['vagin_overlamnade_andel'])} "
+            f"en insats inom 90 dagar{_ci(findings, 'vagin_overlamnade_andel')}, mot "
+            f"{_pct(findings['vagin_ej_overlamnade_andel'])} av dem som stannade hos den bedömande enheten"
+            f"{_ci(findings, 'vagin_ej_overlamnade_andel')}: "
+            + (
+                "intervallen överlappar inte, så skillnaden är större än slumpen brukar ge (ett samband, inte "
+                "nödvändigtvis en effekt av överlämningen)."
+                if apart
+                else "intervallen överlappar, så skillnaden kan vara slump."
+            )
+        )
+    if findings.get("vagin_andel_flera_bedomningar") is not None:
+        parts.append(
+            f"{_pct(findings['vagin_andel_flera_bedomningar'])} av de bedömda personerna bedömdes mer än en gång "
+            f"under perioden{_ci(findings, 'vagin_andel_flera_bedomningar')}."
+        )
+    return " ".join(parts)
 
 
 # --------------------------------------------------------------------------- the organisation around the assessment
@@ -351,8 +415,9 @@ def organisation(ctx: Context, s: Section, measures_raw: pd.DataFrame, *, min_ce
             s.findings["vagin_skillnad_overlamnade"] = diff
             overlap = not intervals_apart(ho["lo"], ho["hi"], no["lo"], no["hi"])
             s.findings["vagin_overlamnade_saker"] = not overlap
-            s.findings["vagin_overlamnade_andel"] = float(ho["andel"])
-            s.findings["vagin_ej_overlamnade_andel"] = float(no["andel"])
+            for key, row in (("vagin_overlamnade_andel", ho), ("vagin_ej_overlamnade_andel", no)):
+                s.findings[key] = float(row["andel"])
+                s.findings[key + "_lo"], s.findings[key + "_hi"] = float(row["lo"]), float(row["hi"])
             s.note(
                 f"Av dem med hel eller delvis arbetsförmåga som lämnades över till en annan enhet började "
                 f"{_pct(ho['andel'])} en insats inom 90 dagar, mot {_pct(no['andel'])} av dem som stannade hos "
@@ -376,7 +441,10 @@ def organisation(ctx: Context, s: Section, measures_raw: pd.DataFrame, *, min_ce
     s.extra["flera_bedomningar"] = m
     # keyed by "omrade", not "omrade_kod": counts of persons are cells of their own, never taken for a
     # measure's count of applications that happens to have the same values area by area
-    pm = protect_shares(m.rename(columns={"omrade_kod": "omrade"}), min_cell, key="omrade", values=("varde",))
+    m["lo"], m["hi"] = wilson_interval(m["taljare"].to_numpy(float), m["namnare"].to_numpy(float))
+    pm = protect_shares(
+        m.rename(columns={"omrade_kod": "omrade"}), min_cell, key="omrade", values=("varde", "lo", "hi")
+    )
     pm["omrade_kod"] = pm["omrade"]
     pm["grupp"] = pm["omrade_kod"].map(_names(ctx)).fillna(pm["omrade_kod"])
     s.table(
@@ -388,15 +456,18 @@ def organisation(ctx: Context, s: Section, measures_raw: pd.DataFrame, *, min_ce
                 "namnare": ("Bedömda personer", "antal"),
                 "taljare": ("Bedömda mer än en gång", "antal"),
                 "varde": ("Andel", "andel"),
+                "lo:hi": ("95 %-intervall", "intervall"),
             },
         ),
     )
     tot = pm[pm["omrade_kod"] == ALLA].iloc[0]
     s.findings["vagin_andel_flera_bedomningar"] = float(tot["varde"]) if pd.notna(tot["varde"]) else None
     if pd.notna(tot["varde"]):
+        s.findings["vagin_andel_flera_bedomningar_lo"] = float(tot["lo"])
+        s.findings["vagin_andel_flera_bedomningar_hi"] = float(tot["hi"])
         s.note(
-            f"{_pct(tot['varde'], 1)} av de bedömda personerna bedömdes mer än en gång under perioden. "
-            "Små tal visas inte per område."
+            f"{_pct(tot['varde'], 1)} av de bedömda personerna bedömdes mer än en gång under perioden"
+            f"{_ci(s.findings, 'vagin_andel_flera_bedomningar')}. Små tal visas inte per område."
         )
 
     # what the assessment leads to
