@@ -100,7 +100,9 @@ def bench_profiles(work: Path, persons: int | None) -> None:
     data = _stockholm(work, persons)
     areas = list(discover_areas(data))
     base = {"data_dir": str(data), "fran": "2012-01", "till": "2013-12", "min_cell": 5}
-    pfile = _params(work, "profiler", base, {"profil": str(PROFILE), "omraden": areas, "timeout": 900})
+    # the same work on both sides: the baseline prints no PDFs and writes no publication record
+    korning = {"profil": str(PROFILE), "omraden": areas, "timeout": 900, "pdf": False, "publicering": False}
+    pfile = _params(work, "profiler", base, korning)
     print(f"notebook: {PROFILE.relative_to(ROOT)}  rapporter: {len(areas)}")
 
     out = work / "papermill"
