@@ -567,3 +567,59 @@ def test_without_pre_heating_nothing_is_wrapped():
     server = pytest.importorskip("insats.dashboards.server")
     km = server.ViewerKernelManager()
     assert "_initialize" not in vars(km) and km.refill_waiting() == 0 and km.pool_starting() == 0
+
+
+def test_kill_9_of_serve_ends_the_server_and_the_next_start_removes_its_sharing_folder(tmp_path):
+    """``insats serve`` killed without a chance to clean up: its Voila server ends with it (no orphan
+    holding the port), and the sharing folder it leaves is removed by the next ``make_shared_dir``."""
+    import os
+    import signal
+    import tempfile
+
+    from insats.reports import sharing
+
+    port = S.free_port()
+    cmd = [sys.executable, "-m", "insats.cli", "serve", "--no-browser", "--port", str(port), "--pool-size", "0"]
+    with open(tmp_path / "serve.log", "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        assert S.wait_ready(port, timeout=120, proc=proc), (tmp_path / "serve.log").read_text(errors="replace")
+        server = psutil.Process(proc.pid).children()
+        assert any("insats.dashboards.server" in " ".join(c.cmdline()) for c in server), server
+        left = list(Path(tempfile.gettempdir()).glob(f"{sharing.SHARED_PREFIX}{proc.pid}-*"))
+        assert len(left) == 1 and left[0].is_dir()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        _, alive = psutil.wait_procs(server, timeout=30)
+        assert alive == [], f"still running after insats serve was killed: {alive}"
+        assert S.port_free(port)
+        assert left[0].exists()  # nothing could remove it at the kill …
+        fresh = sharing.make_shared_dir()
+        try:
+            assert not left[0].exists()  # … the next start did
+        finally:
+            os.rmdir(fresh)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_only_folders_of_ended_processes_are_removed(tmp_path):
+    import os
+
+    from insats.reports import sharing
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    dead = tmp_path / f"{sharing.SHARED_PREFIX}{ended.pid}-abc"
+    mine = tmp_path / f"{sharing.SHARED_PREFIX}{os.getpid()}-def"
+    odd = tmp_path / f"{sharing.SHARED_PREFIX}x-ghi"
+    target = tmp_path / "annat"
+    for folder in (dead, mine, odd, target):
+        folder.mkdir()
+    (target / "kvar.txt").write_text("kvar", encoding="utf-8")
+    link = tmp_path / f"{sharing.SHARED_PREFIX}{ended.pid}-lank"
+    link.symlink_to(target)
+    assert sharing.remove_stale_shared_dirs(tmp_path) == [dead]
+    assert not dead.exists() and mine.is_dir() and odd.is_dir() and link.is_symlink()
+    assert (target / "kvar.txt").read_text(encoding="utf-8") == "kvar"

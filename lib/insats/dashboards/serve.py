@@ -22,11 +22,18 @@ What the command sets up, and why:
   ``idle_minutes`` unused; at most ``max_viewers`` pages at once (then a Swedish *fullt* page,
   HTTP 503); ``pool_size`` pre-started kernels per dashboard, refilled in the background (a
   pre-started kernel has already run the notebook, so the page arrives rendered).
+* **Nothing left behind**: the server ends with this command, even when it is killed with
+  ``kill -9`` (Linux), and the kernels' sharing folder is removed (or, after a kill, by the next start).
+
+One module because the command's parts (the plan of studies, their checks, the server's command
+line and environment, its start and end) are small, used only here, and read best together.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import ctypes
 import importlib.util
 import multiprocessing
 import os
@@ -472,7 +479,15 @@ def start(
         env=voila_env(data, plan, shared_dir),
         stdout=stdout,
         stderr=stderr,
+        preexec_fn=_end_with_parent if sys.platform == "linux" else None,
     )
+
+
+def _end_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec
+    """Linux: the server gets SIGTERM (and stops its kernels) when ``insats serve`` ends, even by
+    ``kill -9`` (``prctl(PR_SET_PDEATHSIG)``)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
 
 
 def wait_ready(

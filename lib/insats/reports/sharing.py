@@ -31,6 +31,7 @@ import functools
 import hashlib
 import os
 import pickle
+import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
@@ -44,7 +45,7 @@ if TYPE_CHECKING:  # light at run time: ``insats serve`` imports this module for
     from insats.analysis.publication import Publication
     from insats.data.study import Study
 
-__all__ = ["ENV_SHARED", "make_shared_dir", "shared_dir", "shared_publication"]
+__all__ = ["ENV_SHARED", "make_shared_dir", "remove_stale_shared_dirs", "shared_dir", "shared_publication"]
 
 ENV_SHARED = "INSATS_SHARED_DIR"
 """The folder where the kernels of one ``insats serve`` share publications (unset: no sharing)."""
@@ -55,9 +56,43 @@ except ImportError:  # pragma: no cover - Windows: no lock; at worst two kernels
     fcntl = None  # type: ignore[assignment]
 
 
+SHARED_PREFIX = "insats-delat-"
+
+
 def make_shared_dir() -> str:
-    """A new sharing folder, private to this user (``mkdtemp``: mode 0700); the caller removes it."""
-    return tempfile.mkdtemp(prefix="insats-delat-")
+    """A new sharing folder, private to this user (``mkdtemp``: mode 0700) and named by the process
+    that made it; the caller removes it. Folders left by a process that no longer runs (killed
+    with ``kill -9``) are removed first."""
+    remove_stale_shared_dirs()
+    return tempfile.mkdtemp(prefix=f"{SHARED_PREFIX}{os.getpid()}-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but is another user's
+        return True
+    return True
+
+
+def remove_stale_shared_dirs(root: Path | str | None = None) -> list[Path]:
+    """Remove this user's sharing folders in ``root`` (the temp folder) whose process has ended; the
+    folders removed. A folder of a running process, another user's, or a link is left alone."""
+    removed = []
+    for path in Path(root or tempfile.gettempdir()).glob(f"{SHARED_PREFIX}*-*"):
+        pid = path.name[len(SHARED_PREFIX) :].split("-", 1)[0]
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if not pid.isdigit() or not stat.S_ISDIR(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+            continue
+        if not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def shared_dir(environ: dict[str, str] | None = None) -> Path | None:
