@@ -220,8 +220,11 @@ class Disclosure:
         # Every hidden count must end up as the audit requires (``audit_manifest``): certainly not
         # small, or in an interval at least ``required`` wide. Primary counts first, then the rest.
         given_up: set[int] = set()
+        # Hiding more only widens an interval (a solution stays one when a fixed count becomes free),
+        # so a count whose interval is wide enough stays so: only the others are checked again.
+        safe: set[int] = set()
         for _ in range(4 * n + 10):
-            exposed = [t for t in self._exposed(hidden) if t not in given_up]
+            exposed = [t for t in self._exposed(hidden, safe) if t not in given_up]
             if not exposed:
                 break
             target = exposed[0]
@@ -404,17 +407,20 @@ class Disclosure:
                     parent[ra] = rb
         return np.array([find(i) for i in range(len(self.cells))])
 
-    def _exposed(self, hidden: np.ndarray) -> list[int]:
+    def _exposed(self, hidden: np.ndarray, safe: set[int] | None = None) -> list[int]:
         """Hidden published counts the audit would flag: their interval reaches below ``min_cell``
-        and is narrower than ``required``. Primary counts first, narrowest first."""
+        and is narrower than ``required``. Primary counts first, narrowest first. ``safe``: counts
+        known to be safe for a subset of ``hidden`` (not checked again; the newly safe are added)."""
         small = self._small()
-        targets = [int(i) for i in np.flatnonzero(hidden) if self.cells[int(i)].published]
+        skip = safe if safe is not None else set()
+        targets = [int(i) for i in np.flatnonzero(hidden) if self.cells[int(i)].published and int(i) not in skip]
         iv = self.intervals(hidden, targets)
-        bad = [
-            (not small[t], hi - lo, self.cells[t].key, t)
-            for t, (lo, hi) in iv.items()
-            if lo < self.min_cell and hi - lo < self.required - 1e-9
-        ]
+        bad = []
+        for t, (lo, hi) in iv.items():
+            if lo < self.min_cell and hi - lo < self.required - 1e-9:
+                bad.append((not small[t], hi - lo, self.cells[t].key, t))
+            elif safe is not None and hi - lo >= self.required - 1e-9:
+                safe.add(t)  # wide stays wide; "certainly not small" may not (its lower end can fall)
         return [t for *_, t in sorted(bad)]
 
     def _narrow(self, hidden: np.ndarray, targets: list[int]) -> list[int]:
