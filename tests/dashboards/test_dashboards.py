@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import re
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -386,3 +387,15 @@ def test_compare_over_time_tab_shows_the_years_of_the_publication(data):
     spec = dash.trend.chart.to_dict(validate=False)
     assert spec["facet"]["sort"][0] == data.names[code]  # the district in focus comes first
     assert dash.trend.focus_label == data.names[code]
+
+
+def test_under_serve_the_params_files_study_and_min_cell_win(monkeypatch):
+    """``insats serve`` names each dashboard's study and ``min_cell`` (from its params file) in the
+    kernel's environment; the dashboard uses them, not the notebook's defaults."""
+    monkeypatch.setenv("INSATS_DATA_UTVARDERING", str(SUNDBYBERG))
+    monkeypatch.setenv("INSATS_MIN_CELL_UTVARDERING", "9")
+    data = common.DashboardData.load("finns/inte", min_cell=5, dashboard="utvardering")
+    assert Path(data.path) == SUNDBYBERG and data.min_cell == 9
+    # another dashboard's settings do not apply, and without serve the parameters do
+    other = common.DashboardData.load(str(STOCKHOLM), min_cell=5, dashboard="jamfor_omraden")
+    assert Path(other.path) == STOCKHOLM and other.min_cell == 5

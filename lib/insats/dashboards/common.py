@@ -23,7 +23,7 @@ from insats.analysis.measures import (
 )
 from insats.analysis.privacy import footnote
 from insats.analysis.publication import data_years, publication_periods
-from insats.dashboards.serve import ENV_DATA
+from insats.dashboards.serve import ENV_DATA, min_cell_from_env, study_from_env
 from insats.data.study import Study
 from insats.reports import excel
 from insats.reports.common import area_names, load_for_report, provenance, synthetic_banner
@@ -152,9 +152,19 @@ class DashboardData:
         return provenance(self.study, {"data": Path(self.path).name, "min_cell": self.min_cell}, full_hashes=True)
 
     @classmethod
-    def load(cls, data_dir, *, min_cell: int = 5, default: str = DEFAULT_DATA["jamfor_omraden"]) -> DashboardData:
-        path = resolve_data_dir(data_dir, default)
-        return cls(load_for_report(path), path, min_cell)
+    def load(
+        cls,
+        data_dir,
+        *,
+        min_cell: int = 5,
+        default: str = DEFAULT_DATA["jamfor_omraden"],
+        dashboard: str | None = None,
+    ) -> DashboardData:
+        """The dashboard's study. Under ``insats serve`` (``dashboard`` named) the study and ``min_cell``
+        that the server chose for this dashboard from its params file win over the notebook's parameters."""
+        path = (study_from_env(dashboard) if dashboard else None) or resolve_data_dir(data_dir, default)
+        chosen = min_cell_from_env(dashboard) if dashboard else None
+        return cls(load_for_report(path), path, chosen if chosen is not None else min_cell)
 
     @property
     def omraden(self) -> pd.DataFrame | None:

@@ -204,7 +204,9 @@ def over_time(data: DashboardData, matt: str, *, focus: str | None = None, focus
 def jamfor_omraden(data_dir=None, *, min_cell: int = 5, measure: str | None = None):
     """The *Jämför områden* dashboard (returns the object; display ``.widget``)."""
     charts.enable_offline()
-    data = DashboardData.load(data_dir, min_cell=min_cell, default=DEFAULT_DATA["jamfor_omraden"])
+    data = DashboardData.load(
+        data_dir, min_cell=min_cell, default=DEFAULT_DATA["jamfor_omraden"], dashboard="jamfor_omraden"
+    )
     panel = CompareDashboard(data, measure=measure)
     _mark_ready("jamfor_omraden")
     return panel

@@ -125,7 +125,9 @@ class ProfileDashboard:
 def omradesprofil(data_dir=None, *, min_cell: int = 5, omrade: str | None = None):
     """The *Områdesprofil* dashboard (returns the object; display ``.widget``)."""
     charts.enable_offline()
-    data = DashboardData.load(data_dir, min_cell=min_cell, default=DEFAULT_DATA["omradesprofil"])
+    data = DashboardData.load(
+        data_dir, min_cell=min_cell, default=DEFAULT_DATA["omradesprofil"], dashboard="omradesprofil"
+    )
     panel = ProfileDashboard(data, omrade=omrade)
     _mark_ready("omradesprofil")
     return panel

@@ -278,7 +278,7 @@ class EvaluationDashboard:
 def utvardering(data_dir=None, *, min_cell: int = 5, omrade: str | None = None):
     """The *Utvärdering* dashboard (returns the object; display ``.widget``)."""
     charts.enable_offline()
-    data = DashboardData.load(data_dir, min_cell=min_cell, default=DEFAULT_DATA["utvardering"])
+    data = DashboardData.load(data_dir, min_cell=min_cell, default=DEFAULT_DATA["utvardering"], dashboard="utvardering")
     panel = EvaluationDashboard(data, omrade=omrade)
     _mark_ready("utvardering")
     return panel
