@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -163,7 +164,31 @@ def test_two_studies_on_a_real_cluster_survive_a_killed_worker(tmp_path):
     assert "försvann" in index and "Kördes om på en annan arbetare" in index
     for s in ("alfa", "beta"):
         assert "Spånga-Tensta 38000" in (report_dir / s / "profil_02.html").read_text(encoding="utf-8")
+    # the front page links every report of both studies (and the run log), each to a page that is there
+    front = report_dir / "index.html"
+    assert front.is_file()
+    links = _hrefs(front.read_text(encoding="utf-8"))
+    reports = {f"{name}.html" for name in statuses}
+    assert len(reports) == 8 and reports <= links, sorted(reports - links)
+    assert all((report_dir / link).is_file() for link in reports)
+    assert "korning.html" in links
     assert not _alive(kernel)
+
+
+def _hrefs(page: str) -> set[str]:
+    """Every link target of an HTML page (entities decoded)."""
+
+    class Links(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.found: set[str] = set()
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.found |= {v for k, v in attrs if tag == "a" and k == "href" and v}
+
+    parser = Links()
+    parser.feed(page)
+    return parser.found
 
 
 def _alive(pid: int) -> bool:
