@@ -1176,3 +1176,63 @@ def test_attendance_per_provider_carries_the_regime_note():
     late = U.make_context(study, "2016-02", "2016-12", min_cell=1)  # LOV there from the period's first day
     assert regime_change(late, "2016-02-01") is None
     assert not any("Två perioder" in n for n in U.section_attendance(late, None, "2016-02-01", min_cell=1).notes)
+
+
+@pytest.fixture(scope="module")
+def small_sundbyberg(tmp_path_factory):
+    from insats.data.load import load_study
+
+    return load_study(synth.generate("sundbyberg", tmp_path_factory.mktemp("sb") / "s", seed=11, persons=700))
+
+
+def test_capacity_for_every_recipient_when_the_scope_is_narrower(small_sundbyberg):
+    """Issue 17: with omfattning arbetslöshet the report also says how many places offering every adult
+    recipient would need. Counted here from the tables: who is an adult recipient in the period (N), who
+    of them is reached (a counted participation overlapping the period, R) and their starts per category;
+    the occupancy and the Kaplan–Meier durations do not depend on the scope (taken from the scope's
+    table, checked day by day above). behov = Σ_c beläggning_c + (N − R) · starts_c / R · D_c / P."""
+    study = small_sundbyberg
+    first, last = pd.Timestamp("2015-01-01"), pd.Timestamp("2016-12-31")
+    P = (last - first).days + 1
+    measures = compute_measures(study, start="2015-01", end="2016-12").table
+    ctx = U.make_context(study, "2015-01", "2016-12", min_cell=1)
+    sec = U.section_offer(ctx, measures, min_cell=1)
+    scoped = sec.extra["kapacitet"].set_index("kategori")
+
+    pers = study["personer"].set_index("person_id")
+    b = study["bistand"]
+    b = b[(b["manad"] >= first) & (b["manad"] <= last)]
+    age = b["manad"].dt.year - b["person_id"].map(pers["fodelsear"]).astype(float)
+    adults = set(b.loc[age >= 18, "person_id"]) & set(pers.index)
+    ins = study["insatser"]
+    open_ = (ins["giltig_fran"].isna() | (ins["giltig_fran"] <= last)) & (
+        ins["giltig_till"].isna() | (ins["giltig_till"] >= first)
+    )
+    counted = ins[open_ & ins["raknas_som_insats"].fillna(False).astype(bool)]
+    d = study["deltaganden"].merge(counted[["insats_id", "kategori"]], on="insats_id")
+    d = d[d["person_id"].isin(adults) & d["start_datum"].notna()]
+    overlaps = (d["start_datum"] <= last) & (d["slut_datum"].isna() | (d["slut_datum"] >= first))
+    reached = set(d.loc[overlaps, "person_id"])
+    started = d[(d["start_datum"] >= first) & (d["start_datum"] <= last)]
+    starts = started["kategori"].astype(object).value_counts()
+    n, r = len(adults), len(reached)
+    assert n > scoped.loc[ALLA, "personer_i_omfattning"] > 0  # every recipient is more than the scope
+    cats = [c for c in scoped.index if c != ALLA]
+    expected = sum(
+        scoped.loc[c, "belaggning"] + (n - r) * starts.get(c, 0) / r * scoped.loc[c, "dagar_km"] / P for c in cats
+    )
+    whole = sec.extra["kapacitet_alla"].set_index("kategori")
+    assert (whole.loc[ALLA, "personer_i_omfattning"], whole.loc[ALLA, "nadda"]) == (n, r)
+    assert sec.findings["kapacitet_behov_alla"] == pytest.approx(expected, rel=1e-9)
+    assert sec.findings["kapacitet_behov_alla"] > sec.findings["kapacitet_behov"]
+    assert sec.findings["kapacitet_gap_alla"] == pytest.approx(expected - scoped.loc[ALLA, "platser"], rel=1e-9)
+    sentence = next(p for p in re.split(r"(?<=\.) ", sec.conclusion) if p.startswith("Om alla vuxna bist"))
+    assert format_number(expected) in sentence and "uppskattning" in sentence and "utan säkerhetsintervall" in sentence
+
+    # with the scope "alla" the table is already every recipient: the same number, and no second sentence
+    every = U.section_offer(
+        U.make_context(study, "2015-01", "2016-12", min_cell=1, omfattning="alla"), measures, min_cell=1
+    )
+    assert every.findings["kapacitet_behov"] == pytest.approx(expected, rel=1e-9)
+    assert every.findings["kapacitet_behov_alla"] == every.findings["kapacitet_behov"]
+    assert "Om alla vuxna biståndsmottagare nåddes" not in every.conclusion

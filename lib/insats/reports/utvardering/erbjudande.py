@@ -339,7 +339,7 @@ def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
         )
     _offer_findings(s, pub)
     if "insatser" in ctx.study:
-        _capacity_part(s, ctx, frame, min_cell)
+        _capacity_part(s, ctx, frame, min_cell, everyone=everyone)
     else:
         s.note(_missing(ctx.study, ["insatser"], "Kapacitetsgapet") or "")
     s.method_note(
@@ -347,7 +347,7 @@ def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
         "andelen kunde variera av slumpen med så många personer. Avståndet till arbetsmarknaden: se "
         "`docs/antaganden.md`, U18."
     )
-    s.conclusion = _conclusion_offer(pub, s.findings, scope)
+    s.conclusion = _conclusion_offer(pub, s.findings, scope, narrower=not ctx.params.erbjudande_alla_grupper)
     return s
 
 
@@ -392,8 +392,15 @@ def _offer_findings(s: Section, pub: dict) -> None:
     s.findings["erbjudande_avstand_efter"] = behind
 
 
-def _capacity_part(s: Section, ctx: Context, frame: pd.DataFrame, min_cell: int) -> None:
-    """The capacity table, chart, note and findings of ``section_offer`` (published values only)."""
+def _capacity_part(
+    s: Section, ctx: Context, frame: pd.DataFrame, min_cell: int, *, everyone: pd.DataFrame | None = None
+) -> None:
+    """The capacity table, chart, note and findings of ``section_offer`` (published values only).
+
+    ``everyone``: ``offer_frame`` with every hinder group. When the scope (``omfattning``) is narrower,
+    the places needed if every adult recipient were reached — the study's question — are computed by
+    the same ``capacity_gap`` with that scope: findings ``kapacitet_behov_alla`` and ``kapacitet_gap_alla``
+    (the total row, protected as the table; with the scope "alla" they equal ``kapacitet_behov``/``_gap``)."""
     gap = capacity_gap(ctx, frame)
     s.extra["kapacitet"] = gap
     shown = gap.copy()
@@ -453,6 +460,15 @@ def _capacity_part(s: Section, ctx: Context, frame: pd.DataFrame, min_cell: int)
     s.findings["kapacitet_utanfor"] = (
         float(sp.iloc[-1]["belaggning_utanfor"]) if pd.notna(sp.iloc[-1]["belaggning_utanfor"]) else None
     )
+    s.findings["kapacitet_behov_alla"] = s.findings["kapacitet_behov"]
+    s.findings["kapacitet_gap_alla"] = s.findings["kapacitet_gap"]
+    if everyone is not None and not ctx.params.erbjudande_alla_grupper:
+        whole = capacity_gap(ctx, everyone)  # one implementation, the scope the question asked about
+        s.extra["kapacitet_alla"] = whole
+        wp = protect_shares(whole, min_cell, key="kategori", num="deltaganden", den=None, values=("behov", "gap"))
+        w = wp.iloc[-1]
+        s.findings["kapacitet_behov_alla"] = float(w["behov"]) if pd.notna(w["behov"]) else None
+        s.findings["kapacitet_gap_alla"] = float(w["gap"]) if pd.notna(w["gap"]) else None
     short = gp[(gp["kategori"] != ALLA) & (gp["gap"] > 0.5)].sort_values("gap", ascending=False)
     s.findings["kapacitet_brist"] = [contract.label("kategori", c).lower() for c in short["kategori"].head(3)]
     n_scope, reached = float(tot["personer_i_omfattning"]), float(gap.iloc[-1]["nadda"])
@@ -478,7 +494,7 @@ def _capacity_part(s: Section, ctx: Context, frame: pd.DataFrame, min_cell: int)
     )
 
 
-def _conclusion_offer(pub: dict, findings: dict, scope: str) -> str:
+def _conclusion_offer(pub: dict, findings: dict, scope: str, *, narrower: bool = False) -> str:
     parts = []
     total = _row(pub["alla"], "hindergrupp", ALLA)
     if total is not None:
@@ -544,6 +560,14 @@ def _conclusion_offer(pub: dict, findings: dict, scope: str) -> str:
         parts.append(
             use + f"Om alla i omfattningen nåddes skulle omkring {_num(abs(g))} platser "
             f"{'saknas' if g > 0 else 'bli över'} (genomsnitt samtidigt)."
+        )
+    if narrower and findings.get("kapacitet_behov_alla") is not None:
+        have = findings.get("kapacitet_platser")
+        parts.append(
+            f"Om alla vuxna biståndsmottagare nåddes, som frågan ställdes, skulle omkring "
+            f"{_num(findings['kapacitet_behov_alla'])} platser behövas samtidigt"
+            + (f" mot {_num(have)} i dag" if have is not None else "")
+            + "; det är en beräknad uppskattning utifrån hur platserna används i dag, utan säkerhetsintervall."
         )
     if not parts:
         parts.append("Antalen är för små för att visas utan att röja enskilda (se fotnoten om ..).")
