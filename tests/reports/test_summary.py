@@ -263,3 +263,20 @@ def test_provenance_writes_parameters_for_readers():
     assert values["omrade"] == "ej angiven" and values["granser"] == "programmets standardvärden"
     assert values["alla"] == "ja" and values["min_cell"] == "5"
     assert not table["Värde"].str.fullmatch(r"None|True|False|nan|\{\}").any()
+
+
+def test_a_narrower_scope_names_its_gap_and_gives_everyones_too():
+    """The offer finding quotes the scope's capacity gap as the scope's ('alla i målgruppen') and,
+    when the scope is narrower than every recipient, also the gap for every adult recipient."""
+    from insats.reports.render import Section
+
+    base = {"erbjudande_andel": 0.5, "erbjudande_lo": 0.45, "erbjudande_hi": 0.55, "kapacitet_gap": 12.0}
+    narrow = Section("Erbjudande")
+    narrow.findings.update(base | {"kapacitet_gap_alla": 57.0})
+    same = Section("Erbjudande")
+    same.findings.update(base | {"kapacitet_gap_alla": 12.0})
+    (a,) = [f for f in S.utvardering_findings([narrow]) if "platser" in f.meaning]
+    (b,) = [f for f in S.utvardering_findings([same]) if "platser" in f.meaning]
+    assert "Om alla i målgruppen ska nås saknas omkring 12 platser" in a.meaning
+    assert "Om alla vuxna biståndsmottagare ska nås saknas omkring 57 platser" in a.meaning
+    assert "Om alla ska nås saknas omkring 12 platser" in b.meaning and "vuxna biståndsmottagare" not in b.meaning

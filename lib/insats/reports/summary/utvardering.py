@@ -55,12 +55,20 @@ def utvardering_findings(sections: Sequence[Section]) -> list[Finding]:
             else "underlaget räcker inte för att säga hur säker siffran är"
         )
         gap = ""
+        # a scope (omfattning) narrower than every recipient: its gap, then the study's question's
+        narrower = ok("kapacitet_gap_alla") and f["kapacitet_gap_alla"] != f.get("kapacitet_gap")
         if ok("kapacitet_gap") and f["kapacitet_gap"] > 0:
             cats = f.get("kapacitet_brist") or []
             gap = (
-                f" Om alla ska nås saknas omkring {format_number(f['kapacitet_gap'], 0)} platser"
+                f" Om {'alla i målgruppen' if narrower else 'alla'} ska nås saknas omkring "
+                f"{format_number(f['kapacitet_gap'], 0)} platser"
                 + (f", främst inom {join_names(cats)}" if cats else "")
                 + "."
+            )
+        if narrower and f["kapacitet_gap_alla"] > 0:
+            gap += (
+                f" Om alla vuxna biståndsmottagare ska nås saknas omkring "
+                f"{format_number(f['kapacitet_gap_alla'], 0)} platser (en beräknad uppskattning)."
             )
         unemployed = (
             f" Bland de arbetslösa, kommunens egen målgrupp, erbjöds {pct(f['erbjudande_arbetsloshet'])}."
