@@ -176,3 +176,53 @@ def test_error_messages_are_printable(capsys):
     code = cli.run(fail, None)  # type: ignore[arg-type]
     err = capsys.readouterr().err
     assert code == 1 and "\x1b" not in err and "\x07" not in err and "ond\\x1b]0;titel\\x07.csv\nkunde" in err
+
+
+@pytest.mark.parametrize("value", ["3", "0", "fem"])
+def test_skyddsniva_below_min_cell_is_refused(capsys, tmp_path, value):
+    """The protection level is at least min_cell (antaganden R6); nothing is written."""
+    code, _, err = run(capsys, "measures", str(STUDY), "--out", str(tmp_path / "m.csv"), "--skyddsniva", value)
+    assert code == 2 and "--skyddsniva" in err and "Traceback" not in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_study_publication_refuses_a_protection_below_min_cell():
+    from insats.data.study import Study
+    from insats.reports.publication import study_publication
+
+    with pytest.raises(errors.UsageError, match=r"skyddsniva.*min_cell"):
+        study_publication(Study({}), min_cell=5, protection=4)
+
+
+def test_measures_writes_a_record_that_audit_checks(capsys, tmp_path, monkeypatch):
+    """insats measures writes its publication record beside the file (``<stem>.publicering.json``,
+    never a hidden value); insats audit passes it, and fails it once a hidden count is shown."""
+    import json
+    import warnings
+
+    import insats.data.load as load
+    from insats.reports.publication import study_publication
+
+    study = load.load_study(STUDY)
+    monkeypatch.setattr(load, "load_study", lambda *_a, **_k: study)  # the same study: the publication is cached
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pub = study_publication(study)
+    out = tmp_path / "ut" / "matt.csv"
+    out.parent.mkdir()
+    code, printed, _ = run(capsys, "measures", str(STUDY), "--out", str(out))
+    record_path = out.parent / "matt.publicering.json"
+    assert code == 0 and record_path.is_file() and "insats audit" in printed
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    d = pub.disclosure
+    assert d.suppressed is not None
+    hidden = [i for i, c in enumerate(d.cells) if c.published and d.suppressed[i]]
+    assert hidden and all(record["celler"][i]["varde"] is None for i in hidden)
+    code, printed, _ = run(capsys, "audit", str(out.parent))
+    assert code == 0 and "Granskat 1 publiceringspost" in printed
+    # show one primarily hidden count (its true value) in the record: the audit must object
+    i = next(i for i in hidden if d.reasons.get(i, "").startswith("primär"))
+    record["celler"][i]["varde"] = d.cells[i].value
+    record_path.write_text(json.dumps(record), encoding="utf-8")
+    code, printed, _ = run(capsys, "audit", str(out.parent))
+    assert code == 1 and "matt.publicering.json" in printed and "visas och är mindre än 5" in printed

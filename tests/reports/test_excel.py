@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -273,3 +274,42 @@ def test_funnel_codes_get_a_legend(tmp_path):
     path = write_report_workbook(tmp_path / "f.xlsx", [("Tratt", frame)], title="T")
     legend = {r[0]: r[1] for r in load_workbook(path)["Teckenförklaring"].iter_rows(values_only=True)}
     assert "99,8" in legend["-2"] and "inom 95" in legend["0"] and "högre" in legend["2"]
+
+
+def test_the_suppression_log_lists_hidden_counts_never_their_values(study, tmp_path):
+    """The report workbook's sheet *Undertryckningar* is the publication's log: every hidden count
+    (what is counted, group, period) and why — and not one number."""
+    p = profil.build_profile(study, "c", start="2013-01", end="2013-12")
+    d = p.publication().disclosure
+    assert d.suppressed is not None
+    hidden = [i for i, c in enumerate(d.cells) if c.published and d.suppressed[i] and not c.key.count.endswith("|ej")]
+    assert hidden, "the small study hides counts"
+    bok = ReportTables(p.title, study, p.params, min_cell=5, log=p.log)
+    bok.add(p.key_table(), sheet="Nyckeltal")
+    wb = load_workbook(bok.write(tmp_path / "profil_c.xlsx"))
+    assert wb.sheetnames[-1] == "Undertryckningar"
+    assert "Undertryckningar" in [c.value for c in wb["Om filen"]["A"]]
+    rows = [[c.value for c in r] for r in wb["Undertryckningar"].iter_rows()]
+    assert rows[0] == ["Räkning", "Grupp", "Period", "Skäl", "Publiceras i"]
+    group = {i: ", ".join(f"{k} {v}" for k, v in d.cells[i].key.dims) or "hela studien" for i in hidden}
+    assert sorted(tuple(r[:3]) for r in rows[1:]) == sorted(
+        (d.cells[i].key.count, group[i], d.cells[i].key.period) for i in hidden
+    )
+    assert all(r[3].startswith(("primär", "sekundär", "följer", "dold i en annan tabell")) for r in rows[1:])
+    assert any(r[3].startswith("primär") for r in rows[1:]) and any(r[3].startswith("sekundär") for r in rows[1:])
+    # no value: every cell is text, and what is left of it without names, groups and periods has no digit
+    assert all(isinstance(v, str) for r in rows for v in r if v is not None)
+    names = sorted(
+        {c.key.count for c in d.cells}
+        | {c.key.period for c in d.cells}
+        | {v for c in d.cells for _, v in c.key.dims}
+        | {c.origin for c in d.cells},
+        key=len,
+        reverse=True,
+    )
+    for r in rows[1:]:
+        text = " ".join(v or "" for v in r)
+        for name in names:
+            if name:
+                text = text.replace(name, "")
+        assert not re.search(r"\d", text), text

@@ -239,7 +239,9 @@ def test_workbook_holds_the_report_tables(executed, studies, kind):
     shown = report_tables(nb)
     assert len(shown) >= (20 if kind == "full" else 5)
     assert wb.sheetnames[:2] == ["Om filen", "Teckenförklaring"]
-    sheets = wb.sheetnames[2:]
+    assert wb.sheetnames[-1] == "Undertryckningar"  # the publication's suppression log, last
+    assert next(wb["Undertryckningar"].iter_rows(values_only=True))[:4] == ("Räkning", "Grupp", "Period", "Skäl")
+    sheets = wb.sheetnames[2:-1]
     assert len(sheets) == len(shown)
     # each sheet named after its section (cut to Excel's 31 characters), the sections in report order
     for name, (section, _) in zip(sheets, shown):

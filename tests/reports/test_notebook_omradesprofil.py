@@ -105,7 +105,14 @@ def test_parameters_cell():
     tagged = [c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])]
     assert len(tagged) == 1
     src = "".join(tagged[0]["source"])
-    for line in ('data_dir = "data/exempel/stockholm"', "omrade = None", "fran = None", "till = None", "min_cell = 5"):
+    for line in (
+        'data_dir = "data/exempel/stockholm"',
+        "omrade = None",
+        "fran = None",
+        "till = None",
+        "min_cell = 5",
+        "skyddsniva = None",
+    ):
         assert line in src
     assert all(c.get("outputs", []) == [] for c in nb["cells"] if c["cell_type"] == "code")  # committed stripped
     assert "docs/antaganden.md" in json.dumps(nb, ensure_ascii=False)
@@ -131,7 +138,15 @@ def test_largest_and_smallest_district(stockholm, tmp_path):
         assert report_defects(nb) == []
         # the workbook beside it: the tables the page shows (reports.excel; checked in test_excel.py)
         wb = load_workbook(workbook)
-        assert wb.sheetnames == ["Om filen", "Teckenförklaring", "Nyckeltal", "Över tid", "Insatser", "Medel"]
+        assert wb.sheetnames == [
+            "Om filen",
+            "Teckenförklaring",
+            "Nyckeltal",
+            "Över tid",
+            "Insatser",
+            "Medel",
+            "Undertryckningar",  # the publication's suppression log: which counts are hidden and why
+        ]
         assert wb["Nyckeltal"]["B1"].value == name and wb["Om filen"]["A2"].value == f"Områdesprofil: {name}"
         # charts are offline: the bundle once, each chart a small HTML block
         assert (

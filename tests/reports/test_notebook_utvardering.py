@@ -164,7 +164,9 @@ def test_workbook_holds_the_report_tables(executed, name):
     shown = report_tables(nb)
     assert len(shown) >= 5
     assert wb.sheetnames[:2] == ["Om filen", "Teckenförklaring"]
-    sheets = wb.sheetnames[2:]
+    assert wb.sheetnames[-1] == "Undertryckningar"  # the publication's suppression log, last
+    assert next(wb["Undertryckningar"].iter_rows(values_only=True))[:4] == ("Räkning", "Grupp", "Period", "Skäl")
+    sheets = wb.sheetnames[2:-1]
     assert len(sheets) == len(shown)
     # each sheet named after its section (cut to Excel's 31 characters), the sections in report order
     for sheet, (section, _) in zip(sheets, shown):

@@ -92,3 +92,21 @@ def test_kolada_stays_out_and_the_run_says_why(tmp_path, monkeypatch, cached, ko
     cfg = load_params(_with_kolada(tmp_path, monkeypatch, cached=cached, korning=korning))
     assert [nb.stem for nb in cfg.notebooks] == ["studie"]
     assert says in cfg.kolada_note and "kommun" not in cfg.parameters
+
+
+@pytest.mark.parametrize(("value", "ok"), [("8", True), ("5", True), ("3", False), ("5.5", False), ("ja", False)])
+def test_skyddsniva_is_a_whole_number_at_least_min_cell(tmp_path, value, ok):
+    """The protection level is a parameter beside min_cell (antaganden R6): below min_cell an
+    interval [0, min_cell − 1] would say that a hidden count is small."""
+    params = make_project(tmp_path, extra=f"skyddsniva: {value}")
+    nb = tmp_path / "notebooks" / "studie.ipynb"
+    nb.write_text(
+        nb.read_text(encoding="utf-8").replace('"min_cell = 5\\n",', '"min_cell = 5\\n",\n    "skyddsniva = None\\n",'),
+        encoding="utf-8",
+    )
+    if ok:
+        assert load_params(params).parameters["skyddsniva"] == int(value)
+    else:
+        with pytest.raises(ConfigError, match="skyddsniva") as err:
+            load_params(params)
+        assert "min_cell" in str(err.value)

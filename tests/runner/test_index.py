@@ -244,3 +244,20 @@ def test_front_page_and_run_log_are_accessible(tmp_path):
             )
             assert reached == hrefs
         assert page.blocked == []
+
+
+def test_run_log_counts_suppressed_cells_by_reason_and_links_the_log():
+    """The audit trail: how many counts the publication hides, by reason, and where the full log is."""
+    rec = {
+        "fil": "s/publicering.json",
+        "antal": 120,
+        "logg": "s/undertryckningar.csv",
+        "undertryckta": {"sekundär": 7, "primär": 3, "följer": 1},
+        "granskning": [],
+    }
+    page = render_index({"namn": "t", "rapporter": [], "publicering": {"s": rec}})
+    assert "Undertryckta antal: 11 (sekundär 7, primär 3, följer 1)" in page
+    assert ("s/undertryckningar.csv", "s/undertryckningar.csv") in _links(page)
+    # a record from before the log (or without it) still renders
+    old = {k: v for k, v in rec.items() if k not in ("logg", "undertryckta")}
+    assert "Undertryckta" not in render_index({"namn": "t", "rapporter": [], "publicering": {"s": old}})

@@ -81,6 +81,11 @@ def test_publication_record_is_written_and_passes_the_audit(tmp_path, small_sund
     hidden = [c for c in record["celler"] if c["varde"] is None]
     assert hidden, "a small study hides some counts"
     assert main(["audit", str(tmp_path)]) == 0
+    # the suppression log beside it: every hidden count and why, never a value
+    log_text = Path(got["logg"]).read_text(encoding="utf-8")
+    assert log_text.startswith("Räkning,Grupp,Period,Skäl,Publiceras i")
+    assert len(log_text.strip().splitlines()) - 1 == sum(got["undertryckta"].values()) > 0
+    assert got["undertryckta"].get("primär", 0) > 0
     # the run log and front page say it
     run = {"namn": "t", "rapporter": [], "publicering": {"": {**got, "fil": "publicering.json"}}}
     assert "granskad: ingen dold uppgift kan räknas fram" in render_index(run)

@@ -51,7 +51,25 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
-__all__ = ["Cell", "CellKey", "Disclosure", "Relation", "Violation", "dims_of"]
+__all__ = ["Cell", "CellKey", "Disclosure", "Relation", "Violation", "dims_of", "log_summary", "protection_problem"]
+
+
+def protection_problem(value: object, min_cell: int) -> str | None:
+    """Why ``value`` cannot be the protection level (``skyddsniva``) beside ``min_cell``, in Swedish,
+    or None when it can: None (the default, ``min_cell``) or a whole number ≥ ``min_cell``. A lower
+    level breaks the promise of ``min_cell``: an interval [0, min_cell − 1] would say that the count
+    is small (antaganden R6). No upper limit: a higher level only hides more counts (and the audit
+    reports a count that cannot be protected that well)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"förväntade ett heltal (minst min_cell, {min_cell}), fick {value!r}"
+    if value < min_cell:
+        return (
+            f"{value} är lägre än min_cell ({min_cell}); skyddsnivån måste vara minst min_cell, annars kan ett "
+            "dolt antal ringas in till värden under min_cell (antaganden R6)"
+        )
+    return None
 
 
 @dataclass(frozen=True, order=True)
@@ -470,6 +488,16 @@ class Disclosure:
                 }
             )
         return rows
+
+
+def log_summary(log: Iterable[dict[str, str]]) -> dict[str, int]:
+    """How many hidden counts the suppression log holds by kind of reason (``primär``,
+    ``sekundär``, ``följer``, ``dold i en annan tabell``), most first."""
+    counts: dict[str, int] = {}
+    for row in log:
+        kind = str(row.get("skal", "")).split(":", 1)[0].strip() or "okänt"
+        counts[kind] = counts.get(kind, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _matrix(rows: list[list[tuple[int, float]]], pos: dict[int, int], width: int) -> csr_matrix | None:

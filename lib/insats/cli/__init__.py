@@ -85,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="start", type=month, default=None, metavar="ÅÅÅÅ-MM", help="periodens första månad")
     p.add_argument("--to", dest="end", type=month, default=None, metavar="ÅÅÅÅ-MM", help="periodens sista månad")
     p.add_argument("--min-cell", type=min_cell, default=5, help="minsta redovisade antal (1 = ingen röjandekontroll)")
+    p.add_argument(
+        "--skyddsniva",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="hur brett intervallet för ett dolt antal minst ska vara (heltal ≥ --min-cell; standard: --min-cell)",
+    )
     p.set_defaults(func=_cmd_measures)
 
     p = sub.add_parser("audit", help="granska röjandeskyddet i det en körning publicerat")

@@ -13,11 +13,14 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from insats.errors import EXIT_OK, UsageError, printable
+
+if TYPE_CHECKING:
+    from insats.analysis.publication import Publication
 
 log = logging.getLogger("insats")
 
@@ -119,26 +122,38 @@ def _month_ts(text: str) -> Any:
 
 
 def _cmd_measures(args: argparse.Namespace) -> int:
+    from insats.analysis.disclosure import protection_problem  # on use: --help stays fast
     from insats.analysis.measures import compute_measures, write_measures  # on use: --help stays fast
     from insats.data.load import load_study  # on use: --help stays fast
     from insats.reports.common import area_names, provenance  # on use: --help stays fast
-    from insats.reports.publication import study_publication  # on use: --help stays fast
+    from insats.reports.publication import study_publication, write_manifest  # on use: --help stays fast
 
     _check_suffix(args.out, MEASURE_SUFFIXES)
+    problem = protection_problem(args.skyddsniva, args.min_cell)
+    if problem:
+        raise UsageError(f"--skyddsniva: {problem}.")
     study = load_study(args.dir)
     if args.start is not None and args.end is not None and args.end < args.start:
         raise UsageError(f"Perioden slutar ({args.end}) före sin början ({args.start}).")
     _check_period(study, args.start, args.end)
+    pub: Publication | None = None
     if args.min_cell == 1:  # internal quality check: any period, nothing hidden, never published
         result = compute_measures(study, start=args.start, end=args.end, min_cell=1)
         print("Obs: --min-cell 1 ger en intern fil utan röjandekontroll. Den får inte publiceras.", file=sys.stderr)
     else:  # only publication periods, protected together with everything else the study publishes
-        result = study_publication(study, min_cell=args.min_cell).result(args.start, args.end)
+        pub = study_publication(study, min_cell=args.min_cell, protection=args.skyddsniva)
+        result = pub.result(args.start, args.end)
     for note in result.skipped:
         print(printable(f"Utelämnat: {note}"), file=sys.stderr)
-    about = provenance(study, {"data": str(args.dir), **result.params}, full_hashes=True)
+    shown_params = {"data": str(args.dir), **result.params}
+    if args.skyddsniva is not None:
+        shown_params["skyddsniva"] = args.skyddsniva
+    about = provenance(study, shown_params, full_hashes=True)
     write_measures(result, args.out, names=area_names(study.get("omraden")), about=about)
     print(printable(f"{len(result.table)} rader skrivna till {args.out}"))
+    if pub is not None:  # the record insats audit checks, beside the file (never a hidden value)
+        record = write_manifest(pub, args.out.parent, stem=args.out.stem)
+        print(printable(f"Publiceringspost skriven till {record} (granska med insats audit {args.out.parent})"))
     return EXIT_OK
 
 
@@ -148,8 +163,8 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     records, lines = audit_folder(args.folder)
     if not records:
         print(
-            f"Fel: ingen publiceringspost (publicering.json) under {args.folder}; granska en mapp som "
-            "insats run skrivit.",
+            f"Fel: ingen publiceringspost (publicering.json eller <fil>.publicering.json) under {args.folder}; "
+            "granska en mapp som insats run eller insats measures skrivit.",
             file=sys.stderr,
         )
         return 1

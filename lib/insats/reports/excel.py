@@ -38,13 +38,14 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from insats.analysis.measures.output import log_table
 from insats.analysis.measures.registry import FUNNEL_LABELS
 from insats.analysis.privacy import SUPPRESSED, footnote
 from insats.data.study import Study
 from insats.reports.common import provenance as report_provenance
 from insats.reports.render import Note, Section, Table, show
 from insats.text import MINUS
-from insats.xlsx import fit_sheet, save_workbook, set_value, sheet_title
+from insats.xlsx import fit_sheet, save_workbook, set_value, sheet_title, write_frame
 
 __all__ = [
     "ABOUT_SHEET",
@@ -52,6 +53,7 @@ __all__ = [
     "FORMAT_MONEY",
     "FUNNEL_LEGEND",
     "LEGEND_SHEET",
+    "LOG_SHEET",
     "ReportTables",
     "number_format",
     "shown_number",
@@ -61,6 +63,7 @@ __all__ = [
 
 ABOUT_SHEET = "Om filen"
 LEGEND_SHEET = "Teckenförklaring"
+LOG_SHEET = "Undertryckningar"
 FORMAT_COUNT = "#,##0"
 FORMAT_MONEY = '#,##0 "kr"'
 SYNTHETIC_MARK = "SYNTETISKA EXEMPELDATA – uppgifterna beskriver inga verkliga personer"
@@ -178,6 +181,7 @@ def write_report_workbook(
     min_cell: int = 5,
     legends: Mapping[str, Mapping[Any, str]] | None = None,
     open_at_table: bool = False,
+    log: Sequence[Mapping[str, str]] | None = None,
 ) -> Path | None:
     """Write a report's display tables as a workbook (see the module docstring); returns the path.
 
@@ -185,7 +189,9 @@ def write_report_workbook(
     name is cut to Excel's 31 characters, the full title is listed on *Om filen*). ``provenance``:
     ``insats.reports.common.provenance`` of the report (columns Slag, Vad, Värde). ``legends``:
     column header → {code: meaning} for coded columns, listed on *Teckenförklaring*.
-    ``open_at_table``: the file opens at the first table (a one-table download), else at *Om filen*."""
+    ``open_at_table``: the file opens at the first table (a one-table download), else at *Om filen*.
+    ``log``: the publication's suppression log (``Publication.log``), written last as the sheet
+    *Undertryckningar*: which counts are hidden and why, never their values (as the measures file)."""
     items = list(tables.items()) if isinstance(tables, Mapping) else list(tables)
     wb = Workbook()
     about = wb.active
@@ -201,6 +207,13 @@ def write_report_workbook(
         )
         _write_table(ws, shown, has_labels=has_labels)
         names.append((ws.title, full or ws.title))
+    if log is not None:
+        ws = wb.create_sheet(sheet_title(LOG_SHEET, taken))
+        write_frame(ws, log_table([dict(row) for row in log]))
+        fit_sheet(ws)
+        names.append(
+            (ws.title, "Dolda antal i studiens publicering och skälet (primärt eller vilket antal de skyddar)")
+        )
 
     # Om filen: marker, title, provenance, the sheets
     r = 1
@@ -263,6 +276,8 @@ class ReportTables:
     study: Study
     params: dict[str, Any]
     min_cell: int = 5
+    log: Sequence[Mapping[str, str]] | None = None
+    """The publication's suppression log (``Publication.log``): the sheet *Undertryckningar*."""
     tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
     legends: dict[str, dict[Any, str]] = field(default_factory=dict)
 
@@ -305,4 +320,5 @@ class ReportTables:
             synthetic=bool(self.study.synthetic),
             min_cell=self.min_cell,
             legends=self.legends,
+            log=self.log,
         )

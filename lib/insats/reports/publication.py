@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from insats import contract
-from insats.analysis.disclosure import CellKey, audit_manifest, dims_of, manifest
+from insats.analysis.disclosure import CellKey, audit_manifest, dims_of, manifest, protection_problem
 from insats.analysis.measures.registry import MEASURES, counts_of
 from insats.analysis.publication import Publication, publish
 from insats.atomic import atomic_write
@@ -38,6 +38,8 @@ __all__ = [
     "REST_MEASURES",
     "audit_folder",
     "evaluation_parameters",
+    "is_manifest",
+    "manifest_path",
     "register_evaluation",
     "register_rest_of_study",
     "study_publication",
@@ -163,7 +165,11 @@ def study_publication(
     **options: Any,
 ) -> Publication:
     """The study's publication (cached for the study object and the parameters; under
-    ``insats serve`` computed once for all kernels: ``insats.reports.sharing``)."""
+    ``insats serve`` computed once for all kernels: ``insats.reports.sharing``). ``protection``:
+    the protection level ``skyddsniva`` (None: ``min_cell``; ``protection_problem``)."""
+    problem = protection_problem(protection, min_cell)
+    if problem:
+        raise UsageError(f"skyddsniva: {problem}.")
     evaluation = evaluation_parameters(study, evaluation, all_groups=bool(options.get("erbjudande_alla_grupper")))
     key = (min_cell, protection, tuple(sorted(options.items())), tuple(sorted(evaluation.items())))
     for cached_study, cached_key, pub in _CACHE:
@@ -179,14 +185,30 @@ def study_publication(
 
 
 MANIFEST_NAME = "publicering.json"
-"""The published record of a run (``insats audit`` reads it): every count, shown or hidden."""
+"""The published record of a run (``insats audit`` reads it): every count, shown or hidden. A
+record written beside a measures file ``X.csv`` is ``X.publicering.json`` (``manifest_path``)."""
 
 
-def write_manifest(pub: Publication, folder: Path | str) -> Path:
-    """Write the publication's record (published values only, never a hidden one) to ``folder``."""
+def manifest_path(folder: Path | str, stem: str | None = None) -> Path:
+    """Where a publication record is written: ``folder/publicering.json`` for a run, and
+    ``folder/<stem>.publicering.json`` beside a measures file named ``<stem>.<ext>``."""
+    return Path(folder) / (f"{stem}.{MANIFEST_NAME}" if stem else MANIFEST_NAME)
+
+
+def is_manifest(path: Path) -> bool:
+    """Whether ``path`` is named as a publication record (``manifest_path``): the one rule
+    ``audit_folder`` finds records by."""
+    return path.name == MANIFEST_NAME or (
+        path.name.endswith(f".{MANIFEST_NAME}") and len(path.name) > len(MANIFEST_NAME) + 1
+    )
+
+
+def write_manifest(pub: Publication, folder: Path | str, *, stem: str | None = None) -> Path:
+    """Write the publication's record (published values only, never a hidden one) to ``folder``
+    (named by ``manifest_path``)."""
     record = manifest(pub.disclosure)
     record["perioder"] = pub.periods
-    return atomic_write(Path(folder) / MANIFEST_NAME, json.dumps(record, ensure_ascii=False))
+    return atomic_write(manifest_path(folder, stem), json.dumps(record, ensure_ascii=False))
 
 
 def audit_folder(folder: Path | str) -> tuple[list[Path], list[str]]:
@@ -197,7 +219,7 @@ def audit_folder(folder: Path | str) -> tuple[list[Path], list[str]]:
         raise UsageError(
             f"mappen {folder} finns inte; ange mappen som en körning publicerade, t.ex. reports/stockholm_2013."
         )
-    records = sorted(folder.rglob(MANIFEST_NAME)) if folder.is_dir() else [folder]
+    records = sorted(p for p in folder.rglob(f"*{MANIFEST_NAME}") if is_manifest(p)) if folder.is_dir() else [folder]
     lines = []
     for path in records:
         try:

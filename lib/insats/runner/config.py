@@ -355,6 +355,12 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
         v = parameters["min_cell"]
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise _fail(path, "min_cell", f"förväntade ett heltal ≥ 1, fick {v!r}.")
+    if "skyddsniva" in parameters:
+        from insats.analysis.disclosure import protection_problem  # on use: loading a params file stays light
+
+        problem = protection_problem(parameters["skyddsniva"], parameters.get("min_cell", 5))
+        if problem:
+            raise _fail(path, "skyddsniva", f"{problem}.")
     for key, value in parameters.items():
         if is_path_key(key) and value is not None and not isinstance(value, str):
             raise _fail(path, key, f"förväntade en sökväg, fick {value!r}.")

@@ -248,9 +248,25 @@ def _publication_block(run: dict[str, Any]) -> str:
         lines = "".join(f"<li>{_e(visible(str(f)))}</li>" for f in findings[:50])
         items.append(
             f"<li>{who}<a href='{_e(rec.get('fil'))}'>{_e(rec.get('fil'))}</a> "
-            f"({_e(rec.get('antal'))} antal), {verdict}{f'<ul>{lines}</ul>' if lines else ''}</li>"
+            f"({_e(rec.get('antal'))} antal), {verdict}. {_suppression_line(rec)}"
+            f"{f'<ul>{lines}</ul>' if lines else ''}</li>"
         )
     return "<h2>Publicering</h2><ul>" + "".join(items) + "</ul>"
+
+
+def _suppression_line(rec: dict[str, Any]) -> str:
+    """How many counts the publication hides, by reason, and where the full suppression log is."""
+    by_reason = rec.get("undertryckta")
+    if by_reason is None:
+        return ""
+    total = sum(int(n) for n in by_reason.values())
+    parts = ", ".join(f"{_e(reason)} {int(n)}" for reason, n in by_reason.items())
+    where = (
+        f" Hela loggen (vilka antal och varför, aldrig värdena): <a href='{_e(rec['logg'])}'>{_e(rec['logg'])}</a>."
+        if rec.get("logg")
+        else ""
+    )
+    return f"Undertryckta antal: {total}{f' ({parts})' if parts else ''}.{where}"
 
 
 def write_index(path: Path | str, run: dict[str, Any]) -> None:

@@ -33,6 +33,8 @@ __all__ = ["after_reports", "fail_study_reports", "print_pdfs", "publishes", "wr
 log = logging.getLogger("insats")
 
 EVALUATION_KEYS = ("reform_datum", "omfattning", "lov_min_deltagare")
+LOG_NAME = "undertryckningar.csv"
+"""The suppression log of a study's publication, beside its ``publicering.json``."""
 """Parameters of the utvärdering that its publication depends on (``study_publication``)."""
 
 
@@ -68,26 +70,44 @@ def publishes(config: RunConfig) -> bool:
 
 
 def write_publication(config: RunConfig, study: StudySpec, folder: Path) -> dict[str, Any]:
-    """Write the study's ``publicering.json`` in ``folder`` and audit it; returns what the run log
-    records: the file, the number of counts and the audit's findings (Swedish lines)."""
+    """Write the study's ``publicering.json`` and its suppression log (``undertryckningar.csv``:
+    which counts are hidden and why, never their values) in ``folder`` and audit the record;
+    returns what the run log records: the files, the number of counts, the hidden counts by
+    reason and the audit's findings (Swedish lines)."""
     # imported here: the coordinator loads pandas and the measures only for this step
-    from insats.analysis.disclosure import audit_manifest
+    from insats.analysis.disclosure import audit_manifest, log_summary
+    from insats.analysis.measures.output import log_table
+    from insats.atomic import atomic_write
     from insats.data.cache import load_cached
     from insats.reports.publication import study_publication, write_manifest
+    from insats.xlsx import csv_text
 
     params = config.parameters
     assert study.path is not None  # only studies with data publish
     data = load_cached(study.path)
     evaluation = {k: params[k] for k in EVALUATION_KEYS if params.get(k) is not None}
     options = {"erbjudande_alla_grupper": True} if params.get("omfattning") == "alla" else {}
-    pub = study_publication(data, min_cell=int(params.get("min_cell", 5)), evaluation=evaluation or None, **options)
+    pub = study_publication(
+        data,
+        min_cell=int(params.get("min_cell", 5)),
+        protection=params.get("skyddsniva"),
+        evaluation=evaluation or None,
+        **options,
+    )
     path = write_manifest(pub, folder)
+    log_path = atomic_write(Path(folder) / LOG_NAME, csv_text(log_table(pub.log)))
     record = json.loads(path.read_text(encoding="utf-8"))
     findings = []
     for f in audit_manifest(record):
         group = ", ".join(f"{k} {v}" for k, v in f.key.dims) or "hela studien"
         findings.append(f"tabell {f.where or 'okänd'}, rad {group}, kolumn {f.key.count} ({f.key.period}): {f.text}")
-    return {"fil": path, "antal": len(record.get("celler", [])), "granskning": findings}
+    return {
+        "fil": path,
+        "antal": len(record.get("celler", [])),
+        "logg": log_path,
+        "undertryckta": log_summary(pub.log),
+        "granskning": findings,
+    }
 
 
 def after_reports(
@@ -115,7 +135,9 @@ def after_reports(
             except InsatsError as exc:
                 note(f"publiceringsposten för {study.name or 'studien'} kunde inte skrivas: {exc}")
                 continue
-            got["fil"] = Path(got["fil"]).relative_to(out_dir).as_posix()
+            for key in ("fil", "logg"):
+                if got.get(key) is not None:
+                    got[key] = Path(got[key]).relative_to(out_dir).as_posix()
             published[study.name or ""] = got
             if got["granskning"]:
                 findings += [f"{got['fil']}: {line}" for line in got["granskning"]]

@@ -12,6 +12,7 @@ from insats.analysis.measures import (
     MeasureResult,
 )
 from insats.analysis.privacy import SUPPRESSED
+from insats.analysis.publication import Publication
 from insats.charts import format_value, funnel_plot, ranked_bars, spending_bars
 from insats.contract import ALLA, CENTRAL, TABLES
 from insats.data.study import Study
@@ -53,6 +54,8 @@ class Profile:
     interventions: pd.DataFrame | None = field(default=None, repr=False)
     spending: pd.DataFrame | None = field(default=None, repr=False)
     min_cell: int = 5
+    protection: int | None = None
+    """The protection level ``skyddsniva`` (None: ``min_cell``)."""
 
     @property
     def params(self) -> dict:
@@ -199,10 +202,19 @@ class Profile:
             f"studien – {where}."
         )
 
+    def publication(self) -> Publication:
+        """The study's one publication the profile is part of (``insats.reports.publication``)."""
+        return study_publication(self.study, min_cell=self.min_cell, protection=self.protection)
+
+    @property
+    def log(self) -> list[dict[str, str]]:
+        """The publication's suppression log (for the workbook's sheet *Undertryckningar*)."""
+        return self.publication().log
+
     def trend_display(self) -> pd.DataFrame | None:
         """The area's main measures per calendar year beside the whole study's (``..`` where
         suppressed), from the study's one publication; None when the data cover one year only."""
-        pub = study_publication(self.study, min_cell=self.min_cell)
+        pub = self.publication()
         if len(trend_years(pub)) < 2:
             return None
         table = area_trend_table(trend_table(pub), self.omrade, self.namn)
@@ -210,7 +222,7 @@ class Profile:
 
     def trend_text(self) -> str:
         """What the per-year table shows, or why there is none (Swedish)."""
-        years = trend_years(study_publication(self.study, min_cell=self.min_cell))
+        years = trend_years(self.publication())
         if len(years) < 2:
             return f"Studien omfattar bara ett kalenderår ({years[0]}): utvecklingen över tid kan inte visas."
         if self.trend_display() is None:
@@ -237,10 +249,12 @@ class Profile:
         )
 
 
-def profile_result(study: Study, start=None, end=None, min_cell: int = 5) -> MeasureResult:
+def profile_result(
+    study: Study, start=None, end=None, min_cell: int = 5, protection: int | None = None
+) -> MeasureResult:
     """The published measures a profile shows: the period's table of the study's one publication
     (``insats.reports.publication``), for the printed profile and the dashboard alike."""
-    return study_publication(study, min_cell=min_cell).result(start, end)
+    return study_publication(study, min_cell=min_cell, protection=protection).result(start, end)
 
 
 def build_profile(
@@ -250,6 +264,7 @@ def build_profile(
     start=None,
     end=None,
     min_cell: int = 5,
+    protection: int | None = None,
     result: MeasureResult | None = None,
 ) -> Profile:
     """One area's profile. ``omrade`` None: the study's first area. ``fran``/``till``: months
@@ -257,7 +272,7 @@ def build_profile(
     once for all areas); otherwise only ``PROFILE_MEASURES`` are computed."""
     code = choose_area(study, omrade)
     if result is None:
-        result = profile_result(study, start, end, min_cell)
+        result = profile_result(study, start, end, min_cell, protection)
     name = area_names(study).get(code, code)
     figures = key_figures(result.table, code, min_cell=min_cell)
     start, end = result.params["fran"], result.params["till"]
@@ -272,4 +287,5 @@ def build_profile(
         interventions=interventions,
         spending=spending,
         min_cell=min_cell,
+        protection=protection,
     )
