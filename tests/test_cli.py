@@ -186,6 +186,12 @@ def test_skyddsniva_below_min_cell_is_refused(capsys, tmp_path, value):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("name", ["publicering.json", "x.publicering.json"])
+def test_measures_file_named_as_a_record_is_refused(capsys, tmp_path, name):
+    code, _, err = run(capsys, "measures", str(STUDY), "--out", str(tmp_path / name))
+    assert code == 2 and "publiceringspost" in err and not list(tmp_path.iterdir())
+
+
 def test_study_publication_refuses_a_protection_below_min_cell():
     from insats.data.study import Study
     from insats.reports.publication import study_publication

@@ -126,9 +126,13 @@ def _cmd_measures(args: argparse.Namespace) -> int:
     from insats.analysis.measures import compute_measures, write_measures  # on use: --help stays fast
     from insats.data.load import load_study  # on use: --help stays fast
     from insats.reports.common import area_names, provenance  # on use: --help stays fast
-    from insats.reports.publication import study_publication, write_manifest  # on use: --help stays fast
+    from insats.reports.publication import is_manifest, study_publication, write_manifest  # on use: --help stays fast
 
     _check_suffix(args.out, MEASURE_SUFFIXES)
+    if is_manifest(args.out):
+        raise UsageError(
+            f"{args.out.name} är namnet på en publiceringspost (som insats audit läser); välj ett annat filnamn."
+        )
     problem = protection_problem(args.skyddsniva, args.min_cell)
     if problem:
         raise UsageError(f"--skyddsniva: {problem}.")
