@@ -39,6 +39,9 @@ Secondary suppression
     LP audit finds a primary cell with too narrow an interval, the smallest published non-zero
     count in a relation with it (or with a hidden cell connected to it) is hidden too. The result
     is checked by the same audit that ``insats audit`` runs on a published folder.
+
+One module because the rules (primary, line rule, secondary suppression, the LP audit and its
+log) work on one shared model and must be read together to see that they agree.
 """
 
 from __future__ import annotations
