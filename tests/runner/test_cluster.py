@@ -197,3 +197,82 @@ def _alive(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_worker_lost_while_the_reader_was_busy_is_still_recorded(monkeypatch):
+    """The race a loaded machine gives: between two looks at the cluster a worker is lost and the
+    report it held has already run again elsewhere. The loss is recorded (with that report) before
+    the outcomes are handed on; a stand-in client plays the scheduler."""
+    import threading
+
+    import distributed
+
+    from insats.runner import cluster as C
+    from insats.runner.tasks import Job, ReportTask
+
+    class Future:
+        def __init__(self, key: str) -> None:
+            self.key, self.finished = key, False
+
+        def done(self) -> bool:
+            return self.finished
+
+        def result(self) -> str:
+            return self.key
+
+        def release(self) -> None:
+            pass
+
+        def cancel(self) -> None:
+            pass
+
+    class Client(distributed.Client):
+        def __init__(self) -> None:  # no real scheduler
+            self.futures: list[Future] = []
+            self.looks = 0
+
+        def register_plugin(self, *args, **kwargs) -> None:
+            pass
+
+        def submit(self, func, task, key, pure):
+            fut = Future(key)
+            self.futures.append(fut)
+            return fut
+
+        def scheduler_info(self) -> dict:
+            self.looks += 1
+            if self.looks <= 2:  # the run starts; both reports running, one on each worker
+                return {"workers": {"tcp://w0": {}, "tcp://w1": {}}}
+            return {"workers": {"tcp://w1": {}}}
+
+        def processing(self) -> dict:
+            if self.looks <= 2:
+                return {"tcp://w0": [self.futures[0].key], "tcp://w1": [self.futures[1].key]}
+            return {}
+
+        def close(self) -> None:
+            pass
+
+    client = Client()
+
+    class Clock:  # the pause between two looks, in which it all happens
+        monotonic = staticmethod(time.monotonic)
+
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            if client.looks == 2:  # w0 lost, its report rerun on w1, everything done
+                for fut in client.futures:
+                    fut.finished = True
+
+    monkeypatch.setattr(distributed, "Client", Client)
+    monkeypatch.setattr(C, "time", Clock)
+    jobs = []
+    for name in ("a/profil_01", "a/profil_02"):
+        ready = threading.Event()
+        ready.set()
+        jobs.append(Job(ReportTask(name=name, notebook="x.ipynb", cwd=".", parameters={}), ready, threading.Event()))
+    events: list[dict] = []
+    outcomes = list(C.run_dask(jobs, client, events.append))
+    assert sorted(outcomes) == sorted(f.key for f in client.futures)
+    (lost,) = [e for e in events if e["typ"] == "arbetare_forlorad"]
+    assert lost["arbetare"] == "tcp://w0" and lost["rapporter"] == ["a/profil_01"]

@@ -92,6 +92,55 @@ def run_dask(
                     all_submitted = True
                     break
                 pending.add(fut)
+            if not pending:
+                continue
+            # the cluster first, then the finished reports: a report rerun after its worker was
+            # lost may already be done (while this generator's reader was busy), and the loss must
+            # be recorded before its outcome is handed on and the run may end
+            try:
+                workers_now = set(client.scheduler_info().get("workers", {}))
+                processing = client.processing()
+            except Exception:  # noqa: BLE001 — the scheduler is busy; ask again next round
+                workers_now, processing = None, None
+            if workers_now is not None:
+                open_keys = {f.key for f in pending}
+                for lost in sorted(known - workers_now):
+                    names = sorted(by_key[k].name for k, w in where.items() if w == lost and k in open_keys)
+                    on_event(
+                        {
+                            "tid": now_iso(),
+                            "typ": "arbetare_forlorad",
+                            "arbetare": lost,
+                            "rapporter": names,
+                            "meddelande": f"arbetaren {lost} försvann under körningen"
+                            + (f"; {', '.join(names)} körs om på en annan arbetare." if names else "."),
+                        }
+                    )
+                known = workers_now
+                for worker, keys in (processing or {}).items():
+                    for k in keys:
+                        where[str(k)] = worker
+                if workers_now:
+                    no_workers_since = None
+                else:
+                    no_workers_since = no_workers_since or time.monotonic()
+                    if time.monotonic() - no_workers_since > DASK_NO_WORKERS_SECONDS:
+                        for fut in list(pending):
+                            pending.discard(fut)
+                            fut.cancel()
+                            yield ReportOutcome(
+                                by_key[fut.key].name,
+                                FEL,
+                                0.0,
+                                now_iso(),
+                                now_iso(),
+                                error=error_record(
+                                    "IngenArbetare",
+                                    f"klustret har inte haft någon arbetare på {DASK_NO_WORKERS_SECONDS:.0f} s; "
+                                    "rapporten kördes inte.",
+                                ),
+                            )
+                        break
             for fut in [f for f in pending if f.done()]:
                 pending.discard(fut)
                 try:
@@ -100,53 +149,8 @@ def run_dask(
                     outcome = outcome_from_exception(by_key[fut.key], exc)
                 fut.release()  # the cluster may forget the result once it is here
                 yield outcome
-            if not pending:
-                continue
-            try:
-                workers_now = set(client.scheduler_info().get("workers", {}))
-                processing = client.processing()
-            except Exception:  # noqa: BLE001 — the scheduler is busy; ask again next round
+            if pending:
                 time.sleep(DASK_POLL_SECONDS)
-                continue
-            open_keys = {f.key for f in pending}
-            for lost in sorted(known - workers_now):
-                names = sorted(by_key[k].name for k, w in where.items() if w == lost and k in open_keys)
-                on_event(
-                    {
-                        "tid": now_iso(),
-                        "typ": "arbetare_forlorad",
-                        "arbetare": lost,
-                        "rapporter": names,
-                        "meddelande": f"arbetaren {lost} försvann under körningen"
-                        + (f"; {', '.join(names)} körs om på en annan arbetare." if names else "."),
-                    }
-                )
-            known = workers_now
-            for worker, keys in (processing or {}).items():
-                for k in keys:
-                    where[str(k)] = worker
-            if workers_now:
-                no_workers_since = None
-            else:
-                no_workers_since = no_workers_since or time.monotonic()
-                if time.monotonic() - no_workers_since > DASK_NO_WORKERS_SECONDS:
-                    for fut in list(pending):
-                        pending.discard(fut)
-                        fut.cancel()
-                        yield ReportOutcome(
-                            by_key[fut.key].name,
-                            FEL,
-                            0.0,
-                            now_iso(),
-                            now_iso(),
-                            error=error_record(
-                                "IngenArbetare",
-                                f"klustret har inte haft någon arbetare på {DASK_NO_WORKERS_SECONDS:.0f} s; "
-                                "rapporten kördes inte.",
-                            ),
-                        )
-                    break
-            time.sleep(DASK_POLL_SECONDS)
     finally:
         if own:
             client.close()
