@@ -394,8 +394,10 @@ def test_under_serve_the_params_files_study_and_min_cell_win(monkeypatch):
     kernel's environment; the dashboard uses them, not the notebook's defaults."""
     monkeypatch.setenv("INSATS_DATA_UTVARDERING", str(SUNDBYBERG))
     monkeypatch.setenv("INSATS_MIN_CELL_UTVARDERING", "9")
+    monkeypatch.setenv("INSATS_SKYDDSNIVA_UTVARDERING", "12")
     data = common.DashboardData.load("finns/inte", min_cell=5, dashboard="utvardering")
-    assert Path(data.path) == SUNDBYBERG and data.min_cell == 9
+    assert Path(data.path) == SUNDBYBERG and data.min_cell == 9 and data.protection == 12
+    assert data.cache.min_cell == 9 and data.cache.protection == 12  # what the publication is made with
     # another dashboard's settings do not apply, and without serve the parameters do
     other = common.DashboardData.load(str(STOCKHOLM), min_cell=5, dashboard="jamfor_omraden")
-    assert Path(other.path) == STOCKHOLM and other.min_cell == 5
+    assert Path(other.path) == STOCKHOLM and other.min_cell == 5 and other.protection is None

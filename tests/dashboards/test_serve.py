@@ -283,6 +283,10 @@ def test_env_carries_each_dashboards_study_and_nothing_stale(tmp_path, monkeypat
     assert env["INSATS_DATA_JAMFOR_OMRADEN"] == env["INSATS_DATA_OMRADESPROFIL"] == str(STOCKHOLM.absolute())
     assert env["INSATS_DATA_UTVARDERING"] == str(SUNDBYBERG.absolute())
     assert env["INSATS_MIN_CELL_UTVARDERING"] == "7" and env["INSATS_MIN_CELL_OMRADESPROFIL"] == "5"
+    assert not any(k.startswith("INSATS_SKYDDSNIVA") for k in env)  # no params file sets it
+    protected = S.plan_studies([S.StudySource("p.yaml", ("utvardering",), SUNDBYBERG, 7, 9)])
+    assert S.voila_env(plan=protected)["INSATS_SKYDDSNIVA_UTVARDERING"] == "9"
+    assert S.protection_from_env("utvardering", S.voila_env(plan=protected)) == 9
     shared = S.voila_env(plan=S.plan_studies([], [str(tmp_path)]))
     assert shared["INSATS_DATA"] == str(tmp_path.resolve())
     # the kernels' sharing folder is the server's own, never one inherited from the shell
@@ -592,7 +596,10 @@ def test_kill_9_of_serve_ends_the_server_and_the_next_start_removes_its_sharing_
         proc.wait(10)
         _, alive = psutil.wait_procs(server, timeout=30)
         assert alive == [], f"still running after insats serve was killed: {alive}"
-        assert S.port_free(port)
+        listening = [
+            c for c in psutil.net_connections("tcp") if c.laddr and c.laddr.port == port and c.status == "LISTEN"
+        ]
+        assert listening == []  # (the port itself may sit in TIME_WAIT a while: not a process)
         assert left[0].exists()  # nothing could remove it at the kill …
         fresh = sharing.make_shared_dir()
         try:

@@ -353,6 +353,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                 notebooks=tuple(nb.stem for nb in config.notebooks),
                 data_dir=config.data_dir,
                 min_cell=config.parameters.get("min_cell"),
+                skyddsniva=config.parameters.get("skyddsniva"),
             )
         )
     plan = plan_studies(sources, args.data)

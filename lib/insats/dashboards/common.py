@@ -23,7 +23,7 @@ from insats.analysis.measures import (
 )
 from insats.analysis.privacy import footnote
 from insats.analysis.publication import data_years, publication_periods
-from insats.dashboards.serve import ENV_DATA, min_cell_from_env, study_from_env
+from insats.dashboards.serve import ENV_DATA, min_cell_from_env, protection_from_env, study_from_env
 from insats.data.study import Study
 from insats.reports import excel
 from insats.reports.common import area_names, load_for_report, provenance, synthetic_banner
@@ -105,9 +105,10 @@ def period_options(study: Study) -> list[tuple[str, tuple[str, str]]]:
 class MeasureCache:
     """Published measures of the study's publication periods (one publication per kernel)."""
 
-    def __init__(self, study: Study, *, min_cell: int = 5, maxsize: int = 16):
+    def __init__(self, study: Study, *, min_cell: int = 5, protection: int | None = None, maxsize: int = 16):
         self.study = study
         self.min_cell = min_cell
+        self.protection = protection
         self.maxsize = maxsize
         self._store: dict[tuple[str, str], object] = {}
         self.computations = 0
@@ -116,7 +117,7 @@ class MeasureCache:
     @property
     def publication(self):
         """The study's one publication (``insats.reports.publication.study_publication``)."""
-        return study_publication(self.study, min_cell=self.min_cell)
+        return study_publication(self.study, min_cell=self.min_cell, protection=self.protection)
 
     def result(self, start: str, end: str):
         """The published measures of a publication period, from the study's one publication."""
@@ -140,10 +141,12 @@ class DashboardData:
     study: Study
     path: str
     min_cell: int = 5
+    protection: int | None = None
+    """The protection level (``skyddsniva``; None: ``min_cell``)."""
     cache: MeasureCache = field(init=False)
 
     def __post_init__(self):
-        self.cache = MeasureCache(self.study, min_cell=self.min_cell)
+        self.cache = MeasureCache(self.study, min_cell=self.min_cell, protection=self.protection)
         global _KERNEL_DATA
         _KERNEL_DATA = self
 
@@ -160,11 +163,13 @@ class DashboardData:
         default: str = DEFAULT_DATA["jamfor_omraden"],
         dashboard: str | None = None,
     ) -> DashboardData:
-        """The dashboard's study. Under ``insats serve`` (``dashboard`` named) the study and ``min_cell``
-        that the server chose for this dashboard from its params file win over the notebook's parameters."""
+        """The dashboard's study. Under ``insats serve`` (``dashboard`` named) the study, ``min_cell`` and
+        ``skyddsniva`` that the server chose for this dashboard from its params file win over the
+        notebook's parameters."""
         path = (study_from_env(dashboard) if dashboard else None) or resolve_data_dir(data_dir, default)
         chosen = min_cell_from_env(dashboard) if dashboard else None
-        return cls(load_for_report(path), path, chosen if chosen is not None else min_cell)
+        protection = protection_from_env(dashboard) if dashboard else None
+        return cls(load_for_report(path), path, chosen if chosen is not None else min_cell, protection)
 
     @property
     def omraden(self) -> pd.DataFrame | None:

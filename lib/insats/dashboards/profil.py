@@ -90,9 +90,15 @@ class ProfileDashboard:
         """The printed profile of the chosen district and period (measures computed once per period)."""
         key = (self.start, self.end)
         if key not in self._results:
-            self._results[key] = profil.profile_result(self.data.study, self.start, self.end, self.data.min_cell)
+            self._results[key] = profil.profile_result(
+                self.data.study, self.start, self.end, self.data.min_cell, self.data.protection
+            )
         return profil.build_profile(
-            self.data.study, self.district.value, result=self._results[key], min_cell=self.data.min_cell
+            self.data.study,
+            self.district.value,
+            result=self._results[key],
+            min_cell=self.data.min_cell,
+            protection=self.data.protection,
         )
 
     def redraw(self) -> None:

@@ -15,7 +15,7 @@ What the command sets up, and why:
   *Utvärdering*), or ``--params FILE ...``, or ``--data [NAME=]DIR``. Every folder is checked
   before anything is served (``check_studies``: a study that loads, with the tables the dashboard
   needs); a wrong one is a ``UsageError`` (exit 2). The folder reaches the dashboard's kernel as
-  ``INSATS_DATA_<NAME>`` (``data_env_var``), ``min_cell`` as ``INSATS_MIN_CELL_<NAME>``; a bare
+  ``INSATS_DATA_<NAME>`` (``data_env_var``), ``min_cell`` as ``INSATS_MIN_CELL_<NAME>`` (``skyddsniva``: ``INSATS_SKYDDSNIVA_<NAME>``); a bare
   ``--data DIR`` also sets ``INSATS_DATA`` for all. ``study_from_env`` reads them kernel-side.
 * **Kernels that last a meeting** (``insats.dashboards.server``, which this command runs): a kernel
   ends when its viewer leaves, or after ``left_timeout`` s without a connected page, or after
@@ -60,6 +60,7 @@ TEMPLATE = "insats"
 ENV_DATA = "INSATS_DATA"
 """Environment variable with a study folder for every dashboard (a bare ``--data DIR``)."""
 ENV_MIN_CELL = "INSATS_MIN_CELL"
+ENV_PROTECTION = "INSATS_SKYDDSNIVA"
 DEFAULT_PORT = 8866
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATE_ROOT = PACKAGE_DIR / "voila"
@@ -150,6 +151,11 @@ def min_cell_env_var(dashboard: str) -> str:
     return f"{ENV_MIN_CELL}_{_env_suffix(dashboard)}"
 
 
+def protection_env_var(dashboard: str) -> str:
+    """``INSATS_SKYDDSNIVA_UTVARDERING`` for ``utvardering``."""
+    return f"{ENV_PROTECTION}_{_env_suffix(dashboard)}"
+
+
 def _env_suffix(dashboard: str) -> str:
     return fold(dashboard.removesuffix(".ipynb")).upper()
 
@@ -172,6 +178,13 @@ def min_cell_from_env(dashboard: str, environ: Mapping[str, str] | None = None) 
     return int(value) if value.isdigit() and int(value) >= 1 else None
 
 
+def protection_from_env(dashboard: str, environ: Mapping[str, str] | None = None) -> int | None:
+    """The ``skyddsniva`` of the dashboard's params file (``INSATS_SKYDDSNIVA_<NAME>``), or None."""
+    env = os.environ if environ is None else environ
+    value = env.get(protection_env_var(dashboard), "").strip()
+    return int(value) if value.isdigit() and int(value) >= 1 else None
+
+
 # --------------------------------------------------------------------------- which study each dashboard shows
 @dataclass(frozen=True)
 class StudySource:
@@ -183,6 +196,7 @@ class StudySource:
     """The study notebooks of its ``korning`` section (``kartlaggning``, ``utvardering``)."""
     data_dir: Path | None
     min_cell: int | None = None
+    skyddsniva: int | None = None
 
 
 @dataclass(frozen=True)
@@ -194,6 +208,7 @@ class DashboardStudy:
     source: str
     """``params/sundbyberg_2016.yaml`` or ``--data utvardering=…``: named in messages."""
     min_cell: int | None = None
+    skyddsniva: int | None = None
 
 
 @dataclass
@@ -280,7 +295,7 @@ def plan_studies(sources: Sequence[StudySource], data: Sequence[str] = ()) -> Se
                     f"både {plan.studies[d.notebook].source} och {src.source} anger en studie för {d.title}; "
                     f"ange bara en av dem, eller välj med --data {d.name}=MAPP."
                 )
-            plan.studies[d.notebook] = DashboardStudy(d, Path(src.data_dir), src.source, src.min_cell)
+            plan.studies[d.notebook] = DashboardStudy(d, Path(src.data_dir), src.source, src.min_cell, src.skyddsniva)
     parsed = [parse_data_option(text) for text in data]
     bare = [folder for dashboard, folder in parsed if dashboard is None]
     if len(bare) > 1:
@@ -295,7 +310,9 @@ def plan_studies(sources: Sequence[StudySource], data: Sequence[str] = ()) -> Se
         for d in targets:
             old = plan.studies.get(d.notebook)
             source = f"--data {d.name + '=' if dashboard else ''}{folder}"
-            plan.studies[d.notebook] = DashboardStudy(d, folder, source, old.min_cell if old else None)
+            plan.studies[d.notebook] = DashboardStudy(
+                d, folder, source, old.min_cell if old else None, old.skyddsniva if old else None
+            )
     if not plan.studies:
         raise UsageError("ingen instrumentpanel har någon studie; ange --params FIL eller --data MAPP.")
     return plan
@@ -442,7 +459,9 @@ def voila_env(data: Path | str | None = None, plan: ServePlan | None = None, sha
     each dashboard's study as ``INSATS_DATA_<NAME>`` (and ``INSATS_MIN_CELL_<NAME>``) from
     ``plan``; ``INSATS_DATA`` for a folder shared by all (``data``, or the plan's bare ``--data``);
     ``INSATS_SHARED_DIR`` for the kernels' shared publications (``insats.reports.sharing``)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith((ENV_DATA, ENV_MIN_CELL, ENV_SHARED))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith((ENV_DATA, ENV_MIN_CELL, ENV_PROTECTION, ENV_SHARED))
+    }
     env.update({ENV_SHARED: shared} if shared else {})
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in [str(TEMPLATE_ROOT), env.get("JUPYTER_PATH", "")] if p)
     one = data if data is not None else (plan.shared if plan else None)
@@ -452,6 +471,8 @@ def voila_env(data: Path | str | None = None, plan: ServePlan | None = None, sha
         env[data_env_var(study.dashboard.name)] = str(study.data_dir.absolute())
         if study.min_cell is not None:
             env[min_cell_env_var(study.dashboard.name)] = str(study.min_cell)
+        if study.skyddsniva is not None:
+            env[protection_env_var(study.dashboard.name)] = str(study.skyddsniva)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
