@@ -5,7 +5,8 @@ the standard library's parser, and a number in a cell against the text of the pa
 
 ``report_tables(nb)`` gives, in report order, (sheet, rows) for every table a code cell that calls
 ``bok.show(..., sheet="…")`` displays (a chart's data table left out: it is not a report table);
-``sheet_mismatches(ws, rows)`` lists where a sheet differs from its table.
+``sheet_mismatches(ws, rows)`` lists where a sheet differs from its table;
+``assert_report_workbook(wb, shown)`` checks a whole report workbook against the page.
 """
 
 from __future__ import annotations
@@ -119,3 +120,19 @@ def sheet_mismatches(ws, rows: list[list[str]]) -> list[str]:
             if not ok:
                 problems.append(f"{ws.title} rad {r} kolumn {c}: {value!r} i filen, {text!r} på sidan")
     return problems
+
+
+def assert_report_workbook(wb, shown: list[tuple[str, list[list[str]]]]) -> None:
+    """What every report workbook holds: "Om filen" and "Teckenförklaring" first, the publication's
+    suppression log ("Undertryckningar") last, and between them one sheet per table of ``shown``
+    (``report_tables``), named after its section (cut to Excel's 31 characters) and equal to the
+    table as the page shows it (``sheet_mismatches``)."""
+    assert wb.sheetnames[:2] == ["Om filen", "Teckenförklaring"]
+    assert wb.sheetnames[-1] == "Undertryckningar"
+    assert next(wb["Undertryckningar"].iter_rows(values_only=True))[:4] == ("Räkning", "Grupp", "Period", "Skäl")
+    sheets = wb.sheetnames[2:-1]
+    assert len(sheets) == len(shown)
+    for name, (section, _) in zip(sheets, shown):
+        assert name.startswith(section[:31]), (name, section)
+    problems = [p for ws, (_, rows) in zip(wb.worksheets[2:], shown) for p in sheet_mismatches(ws, rows)]
+    assert problems == []
