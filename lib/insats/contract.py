@@ -24,6 +24,7 @@ kind        accepted input                                          pandas dtype
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -194,7 +195,13 @@ def fold(text: object) -> str:
     Used to match column headers and code spellings: lower case, å/ä -> a, ö -> o, é -> e, every
     run of other characters -> one ``_``, no leading or trailing ``_``.
     """
-    text = unicodedata.normalize("NFKD", str(text).strip().lower())
+    return _fold_text(str(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fold_text(text: str) -> str:
+    # cached: a column of unit or code spellings repeats a few hundred values over many rows
+    text = unicodedata.normalize("NFKD", text.strip().lower())
     text = "".join(c for c in text if not unicodedata.combining(c))
     return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
 

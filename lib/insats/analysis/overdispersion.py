@@ -114,9 +114,27 @@ def winsorised_phi(z, fraction: float = WINSOR_FRACTION) -> float:
     return float(np.mean(np.clip(z, lo, hi) ** 2))
 
 
+def _sorted_quantile(s: np.ndarray, q: float) -> np.ndarray:
+    """``np.quantile(s, q, axis=-1, keepdims=True)`` (the default, linear method, same arithmetic and
+    so the same values) for rows ``s`` already sorted along the last axis and free of NaN. One sort
+    of short rows is several times faster than the partitions ``np.quantile`` makes per call, and
+    the dispersion curve takes these quantiles for 2,000 draws at 122 values of κ."""
+    n = s.shape[-1]
+    index = (n - 1) * q
+    if index >= n - 1:
+        return s[..., -1:]
+    below = int(np.floor(index))
+    a, b = s[..., below : below + 1], s[..., below + 1 : below + 2]
+    gamma = index - below
+    diff = b - a
+    # numpy's _lerp: from the nearer end, so that gamma 0 and 1 give the order statistics exactly
+    return b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+
+
 def _winsorised_phi_rows(z: np.ndarray, fraction: float) -> np.ndarray:
-    lo = np.quantile(z, fraction, axis=-1, keepdims=True)
-    hi = np.quantile(z, 1 - fraction, axis=-1, keepdims=True)
+    s = np.sort(z, axis=-1)
+    lo = _sorted_quantile(s, fraction)
+    hi = _sorted_quantile(s, 1 - fraction)
     return np.mean(np.clip(z, lo, hi) ** 2, axis=-1)
 
 

@@ -83,12 +83,13 @@ def participant_composition(ctx: Context, *, by: str = "kategori", distance: Dis
         order = contract.codes("kategori") if by == "kategori" else sorted(set(merged["unit"].astype(str)))
         for u in [o for o in order if o in set(merged["unit"])]:
             units.append((u, merged[merged["unit"] == u]))
+    groups = {c: [g for g in _order(c) if g != MISSING or MISSING in set(people[c].dropna().unique())] for c in chars}
     rows = []
     for u, part in units:
         for c in chars:
-            present = set(people[c].dropna())
-            for g in [g for g in _order(c) if g != MISSING or MISSING in present]:
-                rows.append((u, c, g, float((part[c] == g).sum()), float(len(part))))
+            counts = part[c].value_counts()
+            for g in groups[c]:
+                rows.append((u, c, g, float(counts.get(g, 0)), float(len(part))))
     out = pd.DataFrame(rows, columns=["enhet", "egenskap", "grupp", "antal", "personer"])
     with np.errstate(invalid="ignore", divide="ignore"):
         out["andel"] = np.where(out["personer"] > 0, out["antal"] / out["personer"].where(out["personer"] > 0), np.nan)

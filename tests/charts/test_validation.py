@@ -1,0 +1,120 @@
+"""Tests of insats.charts.validation: the compiled whole-chart validator agrees with Altair's own
+validation on the project's charts and on broken versions of them, an invalid chart still raises
+Altair's error with Altair's message, and a valid chart no longer goes through ``jsonschema``."""
+
+from __future__ import annotations
+
+import copy
+
+import altair as alt
+import pandas as pd
+import pytest
+from altair.utils import schemapi
+
+from insats import charts as C
+from insats.charts import validation
+from tests.charts.test_charts import MEDEL, OMRADEN, measures_long
+
+
+def _charts() -> list[alt.TopLevelMixin]:
+    bars = C.ranked_bars(measures_long(), "erbjudande_andel", focus="B", omraden=OMRADEN)
+    flow = C.flow_steps({"ansokan": 100, "bedomd": 80})
+    simple = alt.Chart(pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})).mark_point().encode(x="a:Q", y="b:N")
+    return [
+        bars,
+        C.funnel_plot(measures_long(), "erbjudande_andel", focus="B", omraden=OMRADEN),
+        C.spending_bars(MEDEL, omraden=OMRADEN, ar=2024),
+        flow,
+        alt.vconcat(bars, flow).properties(title="Sammanställning"),
+        alt.hconcat(simple, simple),
+        simple.facet(column="b:N"),
+        simple,
+    ]
+
+
+def _breakages(spec: dict) -> list[dict]:
+    """Broken versions of a chart's spec: what a wrong edit of a chart function could produce."""
+    out = []
+    for key, value in (
+        ("mark", {"type": "staple"}),
+        ("width", "bred"),
+        ("okand_egenskap", 1),
+        ("$schema", "inte en uri"),
+    ):
+        broken = copy.deepcopy(spec)
+        broken[key] = value
+        out.append(broken)
+    broken = copy.deepcopy(spec)
+    broken.setdefault("config", {})["view"] = {"stroke": 5}
+    out.append(broken)
+    if "encoding" in spec:
+        broken = copy.deepcopy(spec)
+        broken["encoding"]["x"] = {"field": "a", "type": "kvantitativ"}
+        out.append(broken)
+    return out
+
+
+def _altair_says_valid(cls: type, spec: dict) -> bool:
+    try:
+        validation._STATE.get("original", schemapi.validate_jsonschema)(
+            spec, cls._schema, rootschema=cls._rootschema or cls._schema
+        )
+    except Exception:
+        return False
+    return True
+
+
+def test_the_compiled_validator_agrees_with_altair_on_valid_and_broken_charts():
+    assert validation.install()
+    checked = 0
+    for chart in _charts():
+        spec = chart.to_dict(validate=False)
+        cls = type(chart)
+        assert validation.is_valid(spec, cls._schema, cls._rootschema) is True
+        assert _altair_says_valid(cls, spec)
+        for broken in _breakages(spec):
+            fast = validation.is_valid(broken, cls._schema, cls._rootschema)
+            assert fast is _altair_says_valid(cls, broken), (cls.__name__, set(broken) - set(spec))
+            checked += 1
+    assert checked >= 40
+
+
+def test_an_invalid_chart_raises_altairs_error_with_altairs_message():
+    chart = C.ranked_bars(measures_long(), "erbjudande_andel", omraden=OMRADEN)
+    chart.width = "bred"
+    validation.uninstall()
+    try:
+        with pytest.raises(schemapi.SchemaValidationError) as plain:
+            chart.to_dict()
+    finally:
+        assert validation.install()
+    with pytest.raises(schemapi.SchemaValidationError) as fast:
+        chart.to_dict()
+    assert str(fast.value) == str(plain.value)
+
+
+def test_a_valid_chart_is_not_checked_by_jsonschema(monkeypatch):
+    assert validation.install()
+    chart = C.funnel_plot(measures_long(), "erbjudande_andel", focus="B", omraden=OMRADEN)
+    calls: list[object] = []
+    original = schemapi._get_errors_from_spec
+
+    def spy(spec, schema, rootschema=None):
+        calls.append(schema)
+        return original(spec, schema, rootschema=rootschema)
+
+    monkeypatch.setattr(schemapi, "_get_errors_from_spec", spy)
+    spec = chart.to_dict()
+    assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
+    assert not [s for s in calls if validation.fast_ref(s, alt.Chart._rootschema)]
+    # a property check is still Altair's: the fast path is only for whole charts
+    assert validation.fast_ref({"$ref": "#/definitions/Mark"}, alt.Chart._rootschema) is None
+    assert validation.fast_ref(alt.Chart._schema, {"definitions": {}}) is None
+
+
+def test_the_theme_installs_it():
+    validation.uninstall()
+    C.theme._register.cache_clear()
+    C.use_theme()
+    assert "original" in validation._STATE
+    assert schemapi.validate_jsonschema is not validation._STATE["original"]
