@@ -10,7 +10,7 @@ import altair as alt
 from altair.theme import ThemeConfig
 
 from insats.analysis.privacy import SUPPRESSED
-from insats.charts import validation
+from insats.charts import speedups
 from insats.text import MINUS, PERCENT_SEP, THOUSANDS_SEP, format_number
 
 # --------------------------------------------------------------------------- theme
@@ -154,8 +154,9 @@ _theme_config_typed = cast(Callable[[], ThemeConfig], theme_config)
 def _register() -> None:
     """Register the theme with Altair once per process (``alt.theme.names()`` reads the installed
     packages' entry points, 5 ms a call: too slow for every chart of a dashboard redraw), and put
-    the compiled whole-chart validator in front of Altair's (``insats.charts.validation``)."""
-    validation.install()
+    the compiled whole-chart validator in front of Altair's, keeping its wrapper-class table
+    (``insats.charts.speedups``)."""
+    speedups.install()
     if THEME not in alt.theme.names():
         alt.theme.register(THEME, enable=False)(_theme_config_typed)
 

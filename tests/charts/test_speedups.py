@@ -1,6 +1,7 @@
-"""Tests of insats.charts.validation: the compiled whole-chart validator agrees with Altair's own
+"""Tests of insats.charts.speedups: the compiled whole-chart validator agrees with Altair's own
 validation on the project's charts and on broken versions of them, an invalid chart still raises
-Altair's error with Altair's message, and a valid chart no longer goes through ``jsonschema``."""
+Altair's error with Altair's message, a valid chart no longer goes through ``jsonschema``, and
+charts built with Altair's wrapper-class table kept are the same as without."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from altair.utils import schemapi
 
 from insats import charts as C
-from insats.charts import validation
+from insats.charts import speedups
 from tests.charts.test_charts import MEDEL, OMRADEN, measures_long
 
 
@@ -56,7 +57,7 @@ def _breakages(spec: dict) -> list[dict]:
 
 def _altair_says_valid(cls: type, spec: dict) -> bool:
     try:
-        validation._STATE.get("original", schemapi.validate_jsonschema)(
+        speedups._STATE.get("original", schemapi.validate_jsonschema)(
             spec, cls._schema, rootschema=cls._rootschema or cls._schema
         )
     except Exception:
@@ -65,15 +66,15 @@ def _altair_says_valid(cls: type, spec: dict) -> bool:
 
 
 def test_the_compiled_validator_agrees_with_altair_on_valid_and_broken_charts():
-    assert validation.install()
+    assert speedups.install()
     checked = 0
     for chart in _charts():
         spec = chart.to_dict(validate=False)
         cls = type(chart)
-        assert validation.is_valid(spec, cls._schema, cls._rootschema) is True
+        assert speedups.is_valid(spec, cls._schema, cls._rootschema) is True
         assert _altair_says_valid(cls, spec)
         for broken in _breakages(spec):
-            fast = validation.is_valid(broken, cls._schema, cls._rootschema)
+            fast = speedups.is_valid(broken, cls._schema, cls._rootschema)
             assert fast is _altair_says_valid(cls, broken), (cls.__name__, set(broken) - set(spec))
             checked += 1
     assert checked >= 40
@@ -82,19 +83,19 @@ def test_the_compiled_validator_agrees_with_altair_on_valid_and_broken_charts():
 def test_an_invalid_chart_raises_altairs_error_with_altairs_message():
     chart = C.ranked_bars(measures_long(), "erbjudande_andel", omraden=OMRADEN)
     chart.width = "bred"
-    validation.uninstall()
+    speedups.uninstall()
     try:
         with pytest.raises(schemapi.SchemaValidationError) as plain:
             chart.to_dict()
     finally:
-        assert validation.install()
+        assert speedups.install()
     with pytest.raises(schemapi.SchemaValidationError) as fast:
         chart.to_dict()
     assert str(fast.value) == str(plain.value)
 
 
 def test_a_valid_chart_is_not_checked_by_jsonschema(monkeypatch):
-    assert validation.install()
+    assert speedups.install()
     chart = C.funnel_plot(measures_long(), "erbjudande_andel", focus="B", omraden=OMRADEN)
     calls: list[object] = []
     original = schemapi._get_errors_from_spec
@@ -106,15 +107,33 @@ def test_a_valid_chart_is_not_checked_by_jsonschema(monkeypatch):
     monkeypatch.setattr(schemapi, "_get_errors_from_spec", spy)
     spec = chart.to_dict()
     assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
-    assert not [s for s in calls if validation.fast_ref(s, alt.Chart._rootschema)]
+    assert not [s for s in calls if speedups.fast_ref(s, alt.Chart._rootschema)]
     # a property check is still Altair's: the fast path is only for whole charts
-    assert validation.fast_ref({"$ref": "#/definitions/Mark"}, alt.Chart._rootschema) is None
-    assert validation.fast_ref(alt.Chart._schema, {"definitions": {}}) is None
+    assert speedups.fast_ref({"$ref": "#/definitions/Mark"}, alt.Chart._rootschema) is None
+    assert speedups.fast_ref(alt.Chart._schema, {"definitions": {}}) is None
 
 
 def test_the_theme_installs_it():
-    validation.uninstall()
+    speedups.uninstall()
     C.theme._register.cache_clear()
     C.use_theme()
-    assert "original" in validation._STATE
-    assert schemapi.validate_jsonschema is not validation._STATE["original"]
+    assert "original" in speedups._STATE
+    assert schemapi.validate_jsonschema is not speedups._STATE["original"]
+
+
+def test_charts_built_with_the_kept_wrapper_table_are_the_same_as_without():
+    speedups.uninstall()
+    try:
+        plain = [c.to_dict() for c in _charts()]
+        built = schemapi._FromDict(alt.Chart._default_wrapper_classes()).class_dict
+    finally:
+        assert speedups.install()
+    first = [c.to_dict() for c in _charts()]  # builds the table once
+    again = [c.to_dict() for c in _charts()]  # reads the kept table
+    assert plain == first == again
+    kept = schemapi._FromDict(alt.Chart._default_wrapper_classes())
+    # the same table (a lookup of a schema no class has adds an empty entry, in Altair's own table too)
+    assert {k: list(v) for k, v in kept.class_dict.items() if v} == {k: list(v) for k, v in built.items() if v}
+    # the encodings are the classes Altair chooses without the kept table
+    chart = alt.Chart(pd.DataFrame({"a": [1]})).mark_bar().encode(x="a:Q", y=alt.value(0), tooltip="a:Q")
+    assert type(chart.encoding.x).__name__ == "X" and type(chart.encoding.y).__name__ == "YValue"
