@@ -410,6 +410,30 @@ def test_html_page_draws_offline(tmp_path):
     assert f"20{NBSP}%" in texts  # d3 locale applied in the browser too
 
 
+@pytest.mark.browser
+def test_chart_menu_saves_images_from_the_keyboard(tmp_path):
+    """Tab to the chart's menu, Enter opens it, Tab to *Spara som SVG* / *Spara som PNG*, Enter saves the
+    chart as that image (vega-embed alone makes the image on mousedown: Enter saved the page as .png)."""
+    path = C.save(C.ranked_bars(measures_long(), "erbjudande_andel", omraden=OMRADEN), tmp_path / "d.html")
+    with offline_page() as page:
+        page.goto(path.as_uri())
+        wait_for_charts(page)
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.getAttribute('aria-label')") == offline.MENU_LABEL
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.parentElement.open")
+        saved = {}
+        for _ in range(2):
+            page.keyboard.press("Tab")
+            with page.expect_download(timeout=10_000) as info:
+                page.keyboard.press("Enter")
+            saved[info.value.suggested_filename] = Path(info.value.path()).read_bytes()
+        assert page.console_errors == []
+    assert sorted(saved) == ["visualization.png", "visualization.svg"]
+    assert saved["visualization.png"].startswith(b"\x89PNG\r\n\x1a\n")
+    assert b"<svg" in saved["visualization.svg"][:300] and "Söderby".encode() in saved["visualization.svg"]
+
+
 NOTEBOOK_SETUP = """\
 import numpy as np, pandas as pd
 from insats import charts

@@ -55,6 +55,23 @@ MENU_LABEL = "Diagrammets meny: spara som bild"
 """Accessible name of vega-embed's menu button (its only content is an icon)."""
 
 
+KEYBOARD_EXPORT_JS = """el.querySelectorAll(".vega-actions a[download]").forEach(function (a) {
+        a.addEventListener("click", function (ev) {
+          if (a.getAttribute("href") !== "#") return;
+          ev.preventDefault();
+          var ext = a.getAttribute("download").split(".").pop();
+          result.view.toImageURL(ext, opt.scaleFactor || 1).then(function (url) {
+            a.href = url;
+            setTimeout(function () { a.click(); }, 0);
+          });
+        });
+      });"""
+"""Makes the menu's *Spara som PNG/SVG* work from the keyboard. vega-embed makes the image when the
+mouse button goes down (``mousedown``), so Enter on the link (a ``click`` only) saved the page itself
+as ``visualization.png``. A click on a link with no image yet makes the image and then clicks again
+(after the first click has ended: a click inside a click on the same link is ignored)."""
+
+
 def _vl_version() -> str | None:
 
     major, minor = alt.SCHEMA_VERSION.lstrip("v").split(".")[:2]
@@ -147,9 +164,10 @@ def chart_html(chart, *, include_bundle: bool = False, div_id: str | None = None
   function draw() {{
     var note = el.querySelector(".insats-chart-note");
     if (note) note.remove();
-    window.{_JS_GLOBAL}.embed(el, spec, opt).then(function () {{
+    window.{_JS_GLOBAL}.embed(el, spec, opt).then(function (result) {{
       var menu = el.querySelector("details > summary");
       if (menu) menu.setAttribute("aria-label", {json.dumps(MENU_LABEL)});
+      {KEYBOARD_EXPORT_JS}
     }}).catch(function (err) {{
       el.innerHTML = '<pre style="color:#b00020">Diagrammet kunde inte ritas: ' + String(err) + '</pre>';
       console.error(err);
