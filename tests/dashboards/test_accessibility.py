@@ -45,6 +45,9 @@ def test_dashboard_is_accessible_and_keyboard_operable(server, name, tmp_path):
         wait_for_charts(page, 1, timeout=120_000)
         page.wait_for_timeout(500)
 
+        # the page says it is Swedish (WCAG 3.1.1: a screen reader reads it with Swedish speech)
+        assert page.evaluate("document.documentElement.lang") == "sv"
+
         # headings a screen reader can navigate by: one h1, a h2 per section
         headings = page.evaluate(HEADINGS)
         assert [h for h in headings if h.startswith("H1")] and len([h for h in headings if h.startswith("H2")]) >= 2

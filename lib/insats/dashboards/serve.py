@@ -434,6 +434,8 @@ def voila_command(
         "--VoilaConfiguration.allow_theme_override=NO",
         "--VoilaConfiguration.multi_kernel_manager_class=insats.dashboards.server.ViewerKernelManager",
         "--theme=light",
+        # <html lang="sv"> on the dashboard pages (nbconvert's default is "en"; WCAG 3.1.1)
+        "--VoilaExporter.language_code=sv",
         f"--DashboardServer.max_viewers={max_viewers}",
         f"--ViewerKernelManager.left_timeout={left_timeout}",
         f"--ViewerKernelManager.idle_timeout={idle_minutes * 60}",
