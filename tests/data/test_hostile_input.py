@@ -273,7 +273,16 @@ def test_a_period_without_data_is_a_usage_error(tmp_path, capsys):
 
 # --------------------------------------------------------------------------- findings 4, 5: personnummer everywhere
 @pytest.mark.parametrize(
-    "form", ["850315 1238", "19850315 1238", "850315 - 1238", "\uff18\uff15\uff10\uff13\uff11\uff15-1238", "503151235"]
+    "form",
+    [
+        "850315 1238",
+        "19850315 1238",
+        "850315 - 1238",
+        "\uff18\uff15\uff10\uff13\uff11\uff15-1238",
+        "503151235",
+        "8503\u200b15-1238",  # a zero-width space inside the date
+        "85031\u00ad5-1238",  # a soft hyphen inside the date
+    ],
 )
 def test_validate_finds_every_form_in_cells(tmp_path, capsys, form):
     report = _report(tmp_path, insatser__csv=INSATSER.replace("Träning", form))

@@ -245,3 +245,59 @@ def test_dates_with_hyphens_rest_on_the_check_digit_alone():
     # the advice holds: a letter before the serial, or no hyphen before it, is never taken
     safe = ids.str.replace(r"-(\d{4})$", r"-L\1", regex=True)
     assert not series_has_personnummer(safe).any()
+
+
+# --------------------------------------------------------------------------- invisible characters inside a number
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"]
+
+
+@pytest.mark.parametrize("ch", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize(
+    "template",
+    [
+        "8503{c}15-1238",  # inside the date
+        "850315-12{c}38",  # inside the serial
+        "8{c}5{c}0{c}3{c}1{c}5{c}1{c}2{c}3{c}8",  # between every digit
+        "19850{c}315 1238",  # twelve digits with a space
+        "{c}850315-1238{c}",  # around it
+        "85-0{c}3-15-1238",  # a date with hyphens
+        "5031{c}51235",  # a number that lost its leading zero
+    ],
+)
+def test_an_invisible_character_inside_the_digits_is_read_as_nothing(template, ch):
+    """A number is matched as a reader sees it: an invisible character anywhere in it (copied from a
+    web page or a word processor) does not hide it, and redaction removes all of it."""
+    text = template.format(c=ch)
+    assert has_personnummer(text)
+    whole = template.startswith("5031")  # a lost leading zero is recognised in a whole value only
+    shown = redact(text if whole else f"se {text} här").replace(ch, "")
+    assert shown == ("[personnummer]" if whole else "se [personnummer] här")
+    for dtype in ("string", object):
+        assert series_has_personnummer(pd.Series([text, "x"], dtype=dtype)).tolist() == [True, False]
+    last = max(i for i, c in enumerate(text) if c.isdigit())  # the check digit still decides
+    wrong = text[:last] + str((int(text[last]) + 1) % 10) + text[last + 1 :]
+    assert not has_personnummer(wrong), wrong
+
+
+def test_find_and_scan_place_a_number_with_invisible_characters_in_the_original_text():
+    text = "ring 8503\u200b15-12\u00ad38 eller 701063-2391"
+    assert find_personnummer(text) == ["8503\u200b15-12\u00ad38", "701063-2391"]
+    assert redact(text) == "ring [personnummer] eller [personnummer]"
+
+
+def test_a_soft_hyphen_between_a_hyphenated_date_and_the_serial_still_reads_as_a_hyphen():
+    assert has_personnummer("1985-03-15\u00ad1238")  # where the line breaks it shows as 1985-03-15-1238
+    assert redact("x 1985-03-15\u00ad1238 y") == "x [personnummer] y"
+
+
+@pytest.mark.parametrize("ch", ["\u200b", "\u00ad"])
+def test_invisible_characters_add_no_false_positives(ch):
+    """Random ten-digit ids with an invisible character inside the date pass exactly as often as the
+    plain ids: the character changes nothing a reader sees."""
+    rng = np.random.default_rng(17)
+    x = rng.integers(0, 10**10, 20_000)
+    plain = pd.Series([f"{v:010d}" for v in x], dtype="string")
+    hidden = pd.Series([f"{v:010d}"[:4] + ch + f"{v:010d}"[4:] for v in x], dtype="string")
+    assert series_has_personnummer(hidden).tolist() == series_has_personnummer(plain).tolist()
+    words = pd.Series([f"ord{ch}text {v % 1000}" for v in x[:2000]], dtype="string")
+    assert not series_has_personnummer(words).any()

@@ -453,3 +453,19 @@ def test_personnummer_in_parquet_metadata_is_removed(tmp_path, study):
     assert all(not schema.field(n).metadata for n in schema.names)
     assert PNR not in (out / "extra.parquet").read_bytes().decode("latin-1")
     assert pd.read_parquet(out / "extra.parquet")["antal"].tolist() == [1, 2]
+
+
+def test_an_invisible_character_inside_a_personnummer_does_not_hide_it(tmp_path, study, capsys):
+    """Validate and pseudonymise share the detector: a zero-width character or soft hyphen inside the
+    digits is found by both, and the number is replaced by the person's one pseudonym."""
+    (study / "anteckningar.csv").write_text(
+        f"nr,text\n1,ring 8503\u200b15-1238\n2,{PNR} eller 85031\u00ad5-12\u206038\n", encoding="utf-8"
+    )
+    assert main(["validate", str(study)]) == 1
+    assert "1238" not in "".join(capsys.readouterr())
+    out = tmp_path / "ut"
+    assert main(["pseudonymise", str(study), str(out), "--key-file", str(tmp_path / "k.key")]) == 0
+    notes = pd.read_csv(out / "anteckningar.csv", dtype=str)
+    person = notes.loc[0, "text"].split()[1]
+    assert re.fullmatch(r"P[0-9a-f]{16}", person)
+    assert notes.loc[1, "text"] == f"{person} eller {person}"

@@ -11,9 +11,12 @@ digits whose last is the Luhn check digit over the ten-digit form ``YYMMDDNNNC``
 and the four digits there may be nothing, ``-``, ``+``, ``.`` or ``/``, one or two spaces, or one of
 those with spaces around it (``850315 - 1238``); a date written with hyphens (``85-03-15-1238``,
 ``1985-03-15-1238``) is followed by ``-`` or ``+``. Before matching, full-width and other Unicode
-digits count as digits, Unicode dashes and the soft hyphen as ``-``, and spaces and zero-width
-characters (joiner, non-joiner, word joiner) as a space, so ``８５０３１５－１２３８`` and a number
-with an invisible character between its parts are found.
+digits count as digits, Unicode dashes as ``-`` and Unicode spaces as a space, so
+``８５０３１５－１２３８`` is found. Invisible characters — the zero-width space, non-joiner and
+joiner, the word joiner, the zero-width no-break space (byte-order mark) and the soft hyphen — are
+read as nothing, wherever they are: a number is matched as a reader sees it, so ``8503\u200b15-1238``
+is ``850315-1238``. (A soft hyphen shows as ``-`` where a line breaks: the text is also read with
+soft hyphens as ``-``, so ``1985-03-15\u00ad1238`` is found too.)
 A match must not continue a longer number: no digit right before or after it, and not the decimals
 of a number (``0.8503151238`` is a share, not a person). Numbers that have gone through a
 spreadsheet are recognised as well: an integer or float with 10 or 12 digits
@@ -76,37 +79,68 @@ _PREFILTER = (
     r"|^\s*\d{9}"  # a number that lost its leading zero
     r"|\d[.,]\d+[eE]"  # a number in scientific notation
     r"|[^\P{Nd}0-9]"  # a digit of another script (full-width …): checked exactly
+    r"|[\x{00ad}\x{200b}-\x{200d}\x{2060}\x{feff}]"  # an invisible character (inside a number): checked exactly
 )
 _ASCII_DIGIT_RUN = re.compile(r"\d{6}|\d\d-\d\d-\d\d[-+]\d", re.ASCII)
 """What every written form holds (after folding): six digits in a row, or a date with hyphens."""
 
 
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
-"""Zero-width space, non-joiner, joiner, word joiner, zero-width no-break space: read as a space."""
+_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+"""Soft hyphen, zero-width space, non-joiner, joiner, word joiner, zero-width no-break space: read as
+nothing (the soft hyphen also as ``-``, ``_fold``)."""
+_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
 
 
 def _fold_char(ch: str) -> str:
-    """One character as the matcher sees it: any Unicode digit as its ASCII digit, any dash as
-    ``-``, full-width plus as ``+``, any space as a space; everything else unchanged (one
-    character for one, so positions in the folded text are positions in the original)."""
+    """One visible character as the matcher sees it: any Unicode digit as its ASCII digit, any dash
+    as ``-``, full-width plus as ``+``, any space as a space; everything else unchanged."""
     if ch.isascii():
         return ch
     digit = unicodedata.decimal(ch, None)
     if digit is not None:
         return str(digit)
-    if ch in "\u00ad\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d":  # \u00ad: soft hyphen
+    if ch in _DASHES:
         return "-"
     if ch == "\uff0b":
         return "+"
-    if ch.isspace() or ch in _INVISIBLE:
+    if ch.isspace():
         return " "
     return ch
 
 
-def _fold(text: str) -> str:
+@dataclass(frozen=True)
+class _Folded:
+    """A text as the matcher reads it, and where each of its characters is in the original
+    (``where[i]``; one more entry for the end), None when they are in the same places."""
+
+    text: str
+    where: list[int] | None = None
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """``text[start:end]``'s place in the original."""
+        if self.where is None:
+            return start, end
+        return self.where[start], self.where[end - 1] + 1
+
+
+def _fold(text: str, soft_hyphen: str = "") -> _Folded:
+    """The text with every character folded (``_fold_char``) and the invisible ones dropped (the
+    soft hyphen replaced by ``soft_hyphen``)."""
     if text.isascii():
-        return text
-    return "".join(_fold_char(c) for c in text)
+        return _Folded(text)
+    if not _INVISIBLE.intersection(text):
+        return _Folded("".join(_fold_char(c) for c in text))
+    chars: list[str] = []
+    where: list[int] = []
+    for i, c in enumerate(text):
+        if c in _INVISIBLE:
+            c = soft_hyphen if c == "\u00ad" else ""
+            if not c:
+                continue
+        chars.append(_fold_char(c))
+        where.append(i)
+    where.append(len(text))
+    return _Folded("".join(chars), where)
 
 
 def _valid_date(date: str) -> bool:
@@ -194,26 +228,38 @@ def scan(text: object, *, lost_zero: bool = True) -> list[Match]:
         text = text.decode("utf-8", errors="replace")
     text = str(text)
     folded = _fold(text)
-    whole = _WHOLE_DIGITS.fullmatch(folded)
+    whole = _WHOLE_DIGITS.fullmatch(folded.text)
     if whole:
         key = _digits_key(whole.group(1), lost_zero)
         if key:
-            return [Match(whole.start(1), whole.end(0), key)]
-    sci = _SCIENTIFIC.fullmatch(folded)
+            return [Match(*folded.span(whole.start(1), whole.end(0)), key)]
+    sci = _SCIENTIFIC.fullmatch(folded.text)
     if sci:
         mantissa, exponent = sci.group(1).replace(",", "."), int(sci.group(2))
         decimals = len(mantissa) - 2
         if decimals <= exponent:  # an exact whole number
             key = _digits_key(mantissa.replace(".", "") + "0" * (exponent - decimals), lost_zero)
             if key:
-                return [Match(sci.start(1), sci.end(2), key)]
-    if not _ASCII_DIGIT_RUN.search(folded):
+                return [Match(*folded.span(sci.start(1), sci.end(2)), key)]
+    out = _written(folded)
+    if "\u00ad" in text:  # read the soft hyphens as hyphens too (where a line breaks they show)
+        found = {(m.start, m.end) for m in out}
+        for m in _written(_fold(text, soft_hyphen="-")):
+            if not any(m.start < end and start < m.end for start, end in found):
+                out.append(m)
+        out.sort(key=lambda m: m.start)
+    return out
+
+
+def _written(folded: _Folded) -> list[Match]:
+    """The written forms in a folded text, placed in the original."""
+    if not _ASCII_DIGIT_RUN.search(folded.text):
         return []
     out = []
-    for m in _RE.finditer(folded):
+    for m in _RE.finditer(folded.text):
         key = _key(m.group(1) or m.group(2).replace("-", ""), m.group(3))
         if key:
-            out.append(Match(m.start(), m.end(), key))
+            out.append(Match(*folded.span(m.start(), m.end()), key))
     return out
 
 
