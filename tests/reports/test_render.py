@@ -7,7 +7,7 @@ import pytest
 
 from insats.data.study import Study
 from insats.reports import profil
-from insats.reports.render import markdown_html
+from insats.reports.render import literal, markdown_html
 from tests.reports.test_profil import small_study
 
 ATTRIBUTE = 'Duvbo [klick](x"onmouseover="alert(1))'
@@ -67,7 +67,7 @@ def test_profile_summary_with_hostile_area_name():
     study = Study.from_frames(omraden=omraden, **frames)
     p = profil.build_profile(study, "a", start="2013-01", end="2013-12")
     summary = p.summary()
-    assert ATTRIBUTE in summary  # the name is in the text …
+    assert literal(ATTRIBUTE) in summary  # the name is in the text, its Markdown escaped …
     html = markdown_html(summary)
     assert live_markup(html) == [] and "<a " not in html  # … and shown as text only
     assert "Duvbo [klick](x&quot;onmouseover=&quot;alert(1))" in html

@@ -20,6 +20,7 @@ from insats.analysis.privacy import footnote, format_table
 from insats.contract import TABLES
 from insats.data.load import load_cached
 from insats.data.study import Study
+from insats.reports.render import literal
 from insats.text import format_number
 
 ANTAGANDEN = "docs/antaganden.md"
@@ -46,7 +47,7 @@ def synthetic_banner(study: Study) -> str:
     if not study.synthetic:
         return ""
     seed = study.meta.get("seed")
-    extra = f" (frö {seed})" if seed is not None else ""
+    extra = f" (frö {literal(seed)})" if seed is not None else ""
     return (
         f"> **Syntetiska exempeldata{extra}.** Uppgifterna är skapade av `insats generate` och "
         "beskriver inga verkliga personer. Siffrorna visar metoden, inte verkligheten."

@@ -11,7 +11,12 @@ The subset of Markdown: paragraphs (blank line), ``**bold**``, ``*italic*``, `` 
 ``[text](target)`` whose target is inside the project (a relative path or ``#anchor``): a link to
 another host is shown as its text, and a target with anything but letters, digits, ``_ . / - #``
 (a quote that could end the attribute, an entity) is shown as written. Raw HTML in the text is
-escaped (quotes too), never passed through.
+escaped (quotes too), never passed through. A backslash makes the punctuation after it plain
+text (``\\*`` is a star).
+
+Text from the data (an insats, area or unit name) is put into a generated sentence through
+``literal``, which escapes what this subset would read as markup: ``**fet**``, `` `kod` `` or
+``[länk](x.html)`` in a name is shown as written, never as bold, code or a link.
 """
 
 from __future__ import annotations
@@ -27,12 +32,51 @@ from IPython.display import HTML, display
 
 from insats.analysis.privacy import footnote
 
-__all__ = ["Note", "Section", "Table", "markdown_html", "method_appendix", "show", "table_html"]
+__all__ = ["Note", "Section", "Table", "literal", "markdown_html", "method_appendix", "show", "table_html"]
 
 
 # --------------------------------------------------------------------------- text
+_LITERAL_ANYWHERE = re.compile(r"[\\`*\[]")
+"""What starts inline markup anywhere in a line: code, bold and italic, a link (and the backslash)."""
+_LITERAL_AT_START = re.compile(r"^(\s*)(#|-|>|\d+(?=\.))")
+"""What starts a block at the beginning of a line: a heading, a list item, a note."""
+
+
+def literal(value: object) -> str:
+    """Text from the data as it goes into a generated sentence of the safe Markdown subset: shown as
+    written, never as markup. Every character that could start inline markup (`` ` ``, ``*``,
+    ``[``, ``\\``) gets a backslash; so does a beginning that could start a block if the sentence
+    begins with it (``#``, ``-``, ``>``, ``1.``); a line break becomes a space (a name is one
+    line). HTML is escaped later by ``markdown_html``, as all text is."""
+    text = _LITERAL_ANYWHERE.sub(lambda m: "\\" + m.group(0), " ".join(str(value).splitlines()))
+
+    def block(m: re.Match[str]) -> str:
+        space, mark = m.groups()
+        return space + (mark + "\\" if mark[0].isdigit() else "\\" + mark)  # 1\. or \# \- \>
+
+    return _LITERAL_AT_START.sub(block, text)
+
+
+_ESCAPED = re.compile(r"\\(&(?:amp|lt|gt|quot|#x27);|[!-/:-@\[-`{-~])|[\U000F0000-\U0010FFFF]")
+"""A backslash and the ASCII punctuation it makes plain (after ``html.escape``: ``&gt;`` for ``>``),
+or a character of the private use planes (``_inline`` marks escapes with them)."""
+
+
 def _inline(text: str) -> str:
     """Inline Markdown of one escaped line."""
+    kept: list[str] = []
+
+    def keep(m: re.Match[str]) -> str:  # escapes (and any private-use character) wait outside
+        kept.append(m.group(1) if m.group(1) is not None else m.group(0))
+        return chr(0xF0000 + len(kept) - 1)
+
+    t = _ESCAPED.sub(keep, text)
+    t = _markup(t)
+    return re.sub(r"[\U000F0000-\U0010FFFF]", lambda m: kept[ord(m.group(0)) - 0xF0000], t) if kept else t
+
+
+def _markup(text: str) -> str:
+    """Code, bold, italic and links of one escaped line (its escapes set aside)."""
     t = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
     t = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", t)
     t = re.sub(r"(?<![*\w])\*(?!\s)(.+?)(?<!\s)\*(?!\w)", r"<em>\1</em>", t)

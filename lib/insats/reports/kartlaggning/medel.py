@@ -27,7 +27,7 @@ from insats.reports.kartlaggning.common import (
     present,
     sectioned,
 )
-from insats.reports.render import Note
+from insats.reports.render import Note, literal
 from insats.text import format_number
 
 # --------------------------------------------------------------------------- medel
@@ -233,7 +233,7 @@ def _feriejobb_sentence(comp: pd.DataFrame, names: Mapping[str, str]) -> str:
         big = moved.loc[moved[col].abs() == moved[col].abs().max()]
         who = join_names(
             [
-                f"{names.get(r.omrade_kod, r.omrade_kod)} (från plats {int(r.plats_egen)} till "
+                f"{literal(names.get(r.omrade_kod, r.omrade_kod))} (från plats {int(r.plats_egen)} till "
                 f"{int(getattr(r, plats))})"
                 for r in big.itertuples()
             ]

@@ -23,7 +23,7 @@ from insats.reports.kartlaggning.common import (
     published_interval,
     sectioned,
 )
-from insats.reports.render import Note
+from insats.reports.render import Note, literal
 from insats.text import format_number
 
 SAMVERKAN_MEASURES: tuple[str, ...] = (
@@ -53,7 +53,9 @@ def samverkan_sentences(long: pd.DataFrame, study: Study) -> list[str]:
     central_rows = _published_areas(long, "samverkan_andel_central")
     if len(central_rows) >= 3:
         top = central_rows.nlargest(3, "varde")
-        listed = join_names([f"{names.get(c, c)} ({_pct(v)})" for c, v in zip(top["omrade_kod"], top["varde"])])
+        listed = join_names(
+            [f"{literal(names.get(c, c))} ({_pct(v)})" for c, v in zip(top["omrade_kod"], top["varde"])]
+        )
         out.append(
             f"De boende i {listed} deltar mest i centrala insatser; där hänger utbudet mest på samordningen "
             "med den centrala verksamheten."

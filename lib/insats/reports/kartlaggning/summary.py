@@ -39,6 +39,7 @@ from insats.reports.kartlaggning.utfall import (
     false_flags_sentence,
     outcome_sentences,
 )
+from insats.reports.render import literal
 from insats.text import format_number
 
 # --------------------------------------------------------------------------- summary
@@ -50,7 +51,7 @@ def _extremes(long: pd.DataFrame, matt: str, names: Mapping[str, str]) -> tuple 
     if part.empty:
         return None
     lo, hi = part["varde"].min(), part["varde"].max()
-    at = lambda v: [names.get(c, c) for c in part.loc[np.isclose(part["varde"], v), "omrade_kod"]]  # noqa: E731  (a one-line local helper)
+    at = lambda v: [literal(names.get(c, c)) for c in part.loc[np.isclose(part["varde"], v), "omrade_kod"]]  # noqa: E731  (a one-line local helper)
     return lo, at(lo), hi, at(hi)
 
 
@@ -192,7 +193,7 @@ def summary(study: Study, result: MeasureResult, *, start, end, focus: str | Non
 
 def _focus_sentence(study, result, start, end, code, names) -> str:
     long = result.table
-    name = names.get(code, code)
+    name = literal(names.get(code, code))
     bits = []
     row = long[(long["matt"] == "utbud_kategorier") & (long["omrade_kod"] == code)]
     if len(row) and pd.notna(row["varde"].iloc[0]):

@@ -31,7 +31,7 @@ from insats.reports.kartlaggning.common import (
     present,
     sectioned,
 )
-from insats.reports.render import Note, Table
+from insats.reports.render import Note, Table, literal
 from insats.text import format_number
 
 # --------------------------------------------------------------------------- utbud
@@ -164,7 +164,7 @@ def size_breadth_sentence(sb: pd.DataFrame, study: Study) -> str:
 
     def listing(part: pd.DataFrame) -> str:
         return ", ".join(
-            f"{names.get(c, c)} ({k} av {len(GAP_CATEGORIES)})"
+            f"{literal(names.get(c, c))} ({k} av {len(GAP_CATEGORIES)})"
             for c, k in zip(part["omrade_kod"], part["kategorier_egna"])
         )
 
@@ -291,7 +291,7 @@ def organisation_sentences(study: Study, start, end) -> list[str]:
     af = m["arbetsformedlingen"] if "arbetsformedlingen" in m.columns else pd.Series(0.0, index=m.index)
     af_areas = [a for a in m.index if af[a] > 0]
     if af_areas:
-        listed = join_names(["centralt" if a == CENTRAL else names.get(a, a) for a in af_areas])
+        listed = join_names(["centralt" if a == CENTRAL else literal(names.get(a, a)) for a in af_areas])
         out.append(
             f"Insatser som drivs tillsammans med Arbetsförmedlingen finns i {listed}, med "
             f"{format_number(float(af.sum()))} platser ({format_number(float(af.sum()) / total, 1, percent=True)} "

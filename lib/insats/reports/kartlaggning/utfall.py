@@ -30,7 +30,7 @@ from insats.reports.kartlaggning.common import (
     join_names,
     sectioned,
 )
-from insats.reports.render import Note
+from insats.reports.render import Note, literal
 from insats.text import format_number
 
 # --------------------------------------------------------------------------- utfall and likställighet
@@ -121,7 +121,7 @@ def outcome_sentences(diff: pd.DataFrame, names: Mapping[str, str]) -> list[str]
     if diff.empty:
         return []
     out = []
-    nm = lambda codes: join_names([names.get(c, c) for c in codes])  # noqa: E731  (a one-line local helper)
+    nm = lambda codes: join_names([literal(names.get(c, c)) for c in codes])  # noqa: E731  (a one-line local helper)
     raw = diff[diff["ratt"].abs() >= 1]
     plain = diff[diff["ratt_vanlig"].abs() >= 1]
     out.append(

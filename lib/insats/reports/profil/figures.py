@@ -19,6 +19,7 @@ from insats.contract import ALLA, CENTRAL, TABLES
 from insats.data.study import Study
 from insats.errors import DataError, UsageError
 from insats.reports.publication import REST_MEASURES
+from insats.reports.render import literal
 
 PROFILE_MEASURES: tuple[str, ...] = (
     "utbud_insatser",
@@ -403,6 +404,7 @@ def standout_sentences(figures: pd.DataFrame, name: str) -> list[str]:
     different ways, saying which to trust (``outcome_sentence``); and one naming the measures whose area
     value is suppressed (they cannot be tested).
     """
+    shown = literal(name)  # the name as it goes into the sentences (Markdown)
     testable = figures[figures["matt"].map(_testable)]
     flagged = testable[testable["tratt"].isin(list(FLAG_TEXT))]
     order = {"over_998": 0, "under_998": 0, "over_95": 1, "under_95": 1}
@@ -410,7 +412,7 @@ def standout_sentences(figures: pd.DataFrame, name: str) -> list[str]:
     out = []
     for _, r in flagged.iterrows():
         out.append(
-            f"{r['benamning']} är {format_value(r['varde'], r['enhet'])} i {name} mot "
+            f"{r['benamning']} är {format_value(r['varde'], r['enhet'])} i {shown} mot "
             f"{format_value(r['alla_varde'], r['enhet'])} i hela studien – {FLAG_TEXT[r['tratt']]}."
         )
     tested = testable[testable["tratt"].notna()]
@@ -419,14 +421,14 @@ def standout_sentences(figures: pd.DataFrame, name: str) -> list[str]:
         which = "den enda andel som kan prövas" if len(tested) == 1 else f"alla {len(tested)} andelar som kan prövas"
         gaps = "skillnaden" if len(tested) == 1 else "skillnaderna"
         out.append(
-            f"{name} ligger inom trattdiagrammets 95 %-gränser på {which} ({labels}): {gaps} mot hela studien "
+            f"{shown} ligger inom trattdiagrammets 95 %-gränser på {which} ({labels}): {gaps} mot hela studien "
             "är inte större än vad slumpen och de vanliga skillnaderna mellan områden ger."
         )
     plain_only = testable[testable["tratt"].isin(["inom"]) & testable["tratt_vanlig"].isin(list(FLAG_TEXT))]
     if len(plain_only):
         labels = ", ".join(_lc(m) for m in plain_only["benamning"])
         out.append(
-            f"För {labels} skiljer sig {name} från hela studien mer än slumpen ger, men inte mer än områden brukar "
+            f"För {labels} skiljer sig {shown} från hela studien mer än slumpen ger, men inte mer än områden brukar "
             "skilja sig åt: en sådan skillnad finns mellan de flesta områden och pekar inte ut området."
         )
     adjusted = outcome_sentence(figures, name)
@@ -435,7 +437,7 @@ def standout_sentences(figures: pd.DataFrame, name: str) -> list[str]:
     suppressed = testable[testable["undertryckt"]]
     if len(suppressed):
         labels = ", ".join(_lc(m) for m in suppressed["benamning"])
-        out.append(f"För {labels} är underlaget i {name} för litet för att visas ({SUPPRESSED}); de kan inte prövas.")
+        out.append(f"För {labels} är underlaget i {shown} för litet för att visas ({SUPPRESSED}); de kan inte prövas.")
     return out
 
 
@@ -461,9 +463,9 @@ def outcome_sentence(figures: pd.DataFrame, name: str) -> str | None:
     )
     word = {1: "högre än", -1: "lägre än", 0: "som"}
     if raw_sign == 0:
-        head = f"Andelen avslut till arbete eller studier i {name} skiljer sig inte från hela studiens mer än väntat"
+        head = f"Andelen avslut till arbete eller studier i {literal(name)} skiljer sig inte från hela studiens mer än väntat"
     else:
-        head = f"Andelen avslut till arbete eller studier i {name} är {word[raw_sign]} i hela studien"
+        head = f"Andelen avslut till arbete eller studier i {literal(name)} är {word[raw_sign]} i hela studien"
     tail = "som väntat för områdets deltagare" if adj_sign == 0 else f"{word[adj_sign]} väntat för områdets deltagare"
     return (
         f"{head}, men justerat för deltagarnas ålder, kön, bakgrund, utbildning och tid med bistånd är "

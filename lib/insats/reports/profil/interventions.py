@@ -14,6 +14,7 @@ from insats.analysis.measures import (
 from insats.contract import CENTRAL
 from insats.data.study import Study
 from insats.reports.profil.figures import NOT_APPLICABLE
+from insats.reports.render import literal
 from insats.text import format_number
 
 # --------------------------------------------------------------------------- interventions
@@ -76,10 +77,10 @@ def interventions_sentences(frame: pd.DataFrame, name: str) -> list[str]:
     own, central = counted[~counted["central"]], counted[counted["central"]]
     n_cat = counted["kategori"].astype(object).nunique()
     if counted.empty:
-        out = [f"{name} har inga öppna insatser som räknas som insats under perioden."]
+        out = [f"{literal(name)} har inga öppna insatser som räknas som insats under perioden."]
     else:
         out = [
-            f"{name} kan använda {len(counted)} {'insats' if len(counted) == 1 else 'insatser'} under "
+            f"{literal(name)} kan använda {len(counted)} {'insats' if len(counted) == 1 else 'insatser'} under "
             f"perioden: {len(own)} {'egen' if len(own) == 1 else 'egna'} och {len(central)} "
             f"{'central' if len(central) == 1 else 'centrala'} (för hela kommunen), i {n_cat} "
             f"{'kategori' if n_cat == 1 else 'olika kategorier'}."
@@ -91,7 +92,7 @@ def interventions_sentences(frame: pd.DataFrame, name: str) -> list[str]:
         out.append(text + ".")
     other = frame[~frame["raknas_som_insats"]]
     if len(other):
-        names = ", ".join(other["namn"].astype(str))
+        names = ", ".join(literal(n) for n in other["namn"].astype(str))
         out.append(
             f"Dessutom finns {len(other)} {'verksamhet' if len(other) == 1 else 'verksamheter'} "
             f"som inte räknas som insats: {names}."

@@ -33,6 +33,7 @@ from insats.reports.profil.figures import (
 from insats.reports.profil.interventions import area_interventions, interventions_sentences, interventions_table
 from insats.reports.profil.spending import spending_comparison, spending_sentences, spending_table
 from insats.reports.publication import study_publication
+from insats.reports.render import literal
 from insats.reports.trend import area_trend_table, trend_table, trend_years
 from insats.text import format_number
 
@@ -80,7 +81,9 @@ class Profile:
 
     def heading(self) -> str:
         """The title as a level-1 heading, and the period."""
-        return f"# {self.title}\n\nPeriod: {self.period_text}. Minsta redovisade antal: {self.min_cell}."
+        return (
+            f"# {TITLE}: {literal(self.namn)}\n\nPeriod: {self.period_text}. Minsta redovisade antal: {self.min_cell}."
+        )
 
     def _empty(self) -> pd.Series:
         """Measures with no value at all in the study (nothing to compare, e.g. no LOV providers)."""
@@ -99,7 +102,7 @@ class Profile:
 
     def key_notes(self) -> str:
         text = (
-            f"*Övriga områden* = hela studien utom {self.namn} (för medel ingår centrala medel). "
+            f"*Övriga områden* = hela studien utom {literal(self.namn)} (för medel ingår centrala medel). "
             f"{NOT_APPLICABLE} = kan inte beräknas eller gäller inte måttet. Konfidensintervall och "
             "trattdiagram gäller andelar av personer och deras deltaganden. För andelar är platsen ett intervall: "
             "den plats området har med 95 % säkerhet när slumpen räknas in, och *Justerad för litet underlag* är "
@@ -186,18 +189,18 @@ class Profile:
             return note
         row = self.figures[self.figures["matt"] == OUTCOME_MEASURE]
         if row.empty:
-            return f"{self.namn} har inga deltaganden som avslutades under perioden."
+            return f"{literal(self.namn)} har inga deltaganden som avslutades under perioden."
         r = row.iloc[0]
         if r["undertryckt"]:
             return (
-                f"{self.namn} har för få avslutade deltaganden för att visas ({SUPPRESSED}) och "
+                f"{literal(self.namn)} har för få avslutade deltaganden för att visas ({SUPPRESSED}) och "
                 "finns därför inte i diagrammet."
             )
         if not np.isfinite(r["varde"]):
-            return f"{self.namn} har inga deltaganden som avslutades under perioden."
+            return f"{literal(self.namn)} har inga deltaganden som avslutades under perioden."
         where = FLAG_TEXT.get(r["tratt"], "inom trattdiagrammets 95 %-gränser")
         return (
-            f"{self.namn}: {format_value(r['varde'], 'andel')} av {format_number(r['namnare'])} avslutade "
+            f"{literal(self.namn)}: {format_value(r['varde'], 'andel')} av {format_number(r['namnare'])} avslutade "
             f"deltaganden ledde till arbete eller studier, mot {format_value(r['alla_varde'], 'andel')} i hela "
             f"studien – {where}."
         )
@@ -228,7 +231,7 @@ class Profile:
         if self.trend_display() is None:
             return "Inget av huvudmåtten kan visas per år: studien saknar uppgifter om personer och bistånd."
         return (
-            f"Huvudmåtten för {self.namn} och hela studien per kalenderår, {years[0]}–{years[-1]}. "
+            f"Huvudmåtten för {literal(self.namn)} och hela studien per kalenderår, {years[0]}–{years[-1]}. "
             f"{SUPPRESSED} = dolt för att skydda enskilda; ett dolt år visas inte på annat sätt."
         )
 

@@ -15,6 +15,7 @@ from insats.charts import format_value
 from insats.data.study import Study
 from insats.reports.profil.figures import NOT_APPLICABLE, _lc
 from insats.reports.profil.interventions import _params
+from insats.reports.render import literal
 
 # --------------------------------------------------------------------------- spending
 
@@ -96,14 +97,14 @@ def spending_sentences(frame: pd.DataFrame, name: str) -> list[str]:
     years = _years_text(frame.attrs.get("ar", [])) if frame.attrs.get("ar") else "perioden"
     tot_o, tot_s = frame["belopp_omrade"].sum(), frame["belopp_studie"].sum()
     if tot_o <= 0:
-        return [f"{name} har inga medel redovisade för {years}."]
+        return [f"{literal(name)} har inga medel redovisade för {years}."]
     pct = lambda x: format_value(x, "andel")  # noqa: E731  (a one-line local helper)
     feri_o = frame["belopp_omrade"].get("feriejobb", 0.0) / tot_o
     feri_s = frame["belopp_studie"].get("feriejobb", 0.0) / tot_s
     rak_o = frame["raknas_omrade"].sum() / tot_o
     rak_s = frame["raknas_studie"].sum() / tot_s
     out = [
-        f"{name} redovisar {format_value(tot_o, 'kr')} i medel för {years}, {pct(tot_o / tot_s)} av hela "
+        f"{literal(name)} redovisar {format_value(tot_o, 'kr')} i medel för {years}, {pct(tot_o / tot_s)} av hela "
         f"studiens {format_value(tot_s, 'kr')}.",
         f"Av områdets medel gick {pct(feri_o)} till feriejobb (hela studien {pct(feri_s)}) och "
         f"{pct(rak_o)} räknas som insats (hela studien {pct(rak_s)}).",

@@ -19,7 +19,7 @@ from insats.charts.accessible import accessible, capacity_reading
 from insats.charts.common import chart_data
 from insats.charts.theme import ensure_theme
 from insats.contract import ALLA
-from insats.reports.render import Section
+from insats.reports.render import Section, literal
 from insats.reports.utvardering.avstand import (
     COLUMN,
     STANDING,
@@ -533,7 +533,8 @@ def _conclusion_offer(pub: dict, findings: dict, scope: str, *, narrower: bool =
     if len(areas) >= 2:
         lo, hi = areas.loc[areas["andel"].idxmin()], areas.loc[areas["andel"].idxmax()]
         parts.append(
-            f"Bland {scope} är andelen lägst i {lo['grupp']} ({_pct(lo['andel'])}) och högst i {hi['grupp']} "
+            f"Bland {scope} är andelen lägst i {literal(lo['grupp'])} ({_pct(lo['andel'])}) och högst i "
+            f"{literal(hi['grupp'])} "
             f"({_pct(hi['andel'])})."
         )
     age = pub["Per åldersgrupp"]

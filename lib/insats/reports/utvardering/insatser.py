@@ -24,7 +24,7 @@ from insats.analysis.privacy import SUPPRESSED
 from insats.charts import funnel_plot, ranked_bars
 from insats.contract import ALLA
 from insats.reports.kartlaggning.metod import CV_FOLDS, calibration_table, model_sentences
-from insats.reports.render import Section
+from insats.reports.render import Section, literal
 from insats.reports.utvardering.common import (
     DAYS_PER_MONTH,
     _missing,
@@ -414,8 +414,8 @@ def _conclusion_interventions(findings: dict, vis: pd.DataFrame, tested: int) ->
         ordered = vis.sort_values("andel")
         worst, best = ordered.iloc[0], ordered.iloc[-1]
         parts.append(
-            f"Andelen avslut till arbete eller studier varierar från {_pct(worst['andel'])} ({worst['namn']}) "
-            f"till {_pct(best['andel'])} ({best['namn']})."
+            f"Andelen avslut till arbete eller studier varierar från {_pct(worst['andel'])} "
+            f"({literal(worst['namn'])}) till {_pct(best['andel'])} ({literal(best['namn'])})."
         )
     else:
         parts.append("Inga insatser har tillräckligt många avslutade deltaganden för att visas.")
@@ -423,9 +423,9 @@ def _conclusion_interventions(findings: dict, vis: pd.DataFrame, tested: int) ->
         n_out = len(findings["insatser_under"]) + len(findings["insatser_over"])
         parts.append(
             f"Justerat för deltagarnas egenskaper avviker {n_out} av {tested} insatser mer än slumpen förklarar"
-            + (f": lägre i {', '.join(findings['insatser_under'])}" if findings["insatser_under"] else "")
+            + (f": lägre i {', '.join(map(literal, findings['insatser_under']))}" if findings["insatser_under"] else "")
             + (
-                f"{';' if findings['insatser_under'] else ':'} högre i {', '.join(findings['insatser_over'])}"
+                f"{';' if findings['insatser_under'] else ':'} högre i {', '.join(map(literal, findings['insatser_over']))}"
                 if findings["insatser_over"]
                 else ""
             )
@@ -434,18 +434,20 @@ def _conclusion_interventions(findings: dict, vis: pd.DataFrame, tested: int) ->
         if findings.get("insatser_ratt_annat"):
             names = findings["insatser_ratt_annat"]
             parts.append(
-                f"För {', '.join(names)} pekar den råa andelen och den justerade jämförelsen åt olika håll: "
+                f"För {', '.join(map(literal, names))} pekar den råa andelen och den justerade jämförelsen åt olika håll: "
                 "skillnaden i rå andel beror till stor del på vilka deltagare insatsen har. Lita på den justerade "
                 "jämförelsen, som jämför insatsen med vad just dess deltagare kunde väntas nå."
             )
     if "kostnad_min" in findings:
         parts.append(
             f"Kostnaden per utfall, justerad för deltagarna, går från {_num(findings['kostnad_min'])} kr "
-            f"({findings['kostnad_min_namn']}) till {_num(findings['kostnad_max'])} kr ({findings['kostnad_max_namn']})"
+            f"({literal(findings['kostnad_min_namn'])}) till {_num(findings['kostnad_max'])} kr "
+            f"({literal(findings['kostnad_max_namn'])})"
             + (
                 f"; även med osäkerheten räknad, och med hänsyn till att {findings['kostnad_jamforda']} insatser "
-                f"jämförs samtidigt, kostar {findings['kostnad_dyr_namn']} minst "
-                f"{_num(findings['kostnad_saker_kvot'], 1)} gånger så mycket per utfall som {findings['kostnad_billig_namn']}."
+                f"jämförs samtidigt, kostar {literal(findings['kostnad_dyr_namn'])} minst "
+                f"{_num(findings['kostnad_saker_kvot'], 1)} gånger så mycket per utfall som "
+                f"{literal(findings['kostnad_billig_namn'])}."
                 if findings.get("kostnad_saker_kvot", 0) > 1
                 else ", men intervallen överlappar: skillnaderna kan vara slumpen."
             )

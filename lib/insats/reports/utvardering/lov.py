@@ -12,7 +12,7 @@ from insats.analysis.measures import (
 )
 from insats.charts import ranked_bars
 from insats.contract import ALLA
-from insats.reports.render import Section
+from insats.reports.render import Section, literal
 from insats.reports.utvardering.common import (
     _missing,
     _n_months,
@@ -159,7 +159,7 @@ def lov_questions(
             flags = po["avviker_justerat"] if "avviker_justerat" in po else pd.Series(np.nan, index=po.index)
             differ = po[flags.fillna(0) != 0]
             tail = (
-                f"{len(differ)} av dem ({', '.join(map(str, differ['utforare']))}) avviker mer än slumpen förklarar."
+                f"{len(differ)} av dem ({', '.join(map(literal, differ['utforare']))}) avviker mer än slumpen förklarar."
                 if len(differ)
                 else "ingen av dem avviker mer än slumpen förklarar, så uppgifterna räcker inte för att belöna eller "
                 "straffa någon utförare."
@@ -409,7 +409,7 @@ def section_lov(
         parts.append(
             (
                 f"Justerat för deltagarnas egenskaper avviker {len(differ)} av {s.findings['utforare_provade']} "
-                f"utförare mer än slumpen förklarar ({', '.join(map(str, differ))})."
+                f"utförare mer än slumpen förklarar ({', '.join(map(literal, differ))})."
             )
             if differ
             else (

@@ -18,7 +18,7 @@ from insats.analysis.measures import (
 from insats.analysis.privacy import SUPPRESSED
 from insats.analysis.publication import active_publication
 from insats.contract import ALLA
-from insats.reports.render import Section
+from insats.reports.render import Section, literal
 from insats.reports.utvardering.common import (
     _n_months,
     _participations,
@@ -254,7 +254,7 @@ def _regime_note(change: RegimeChange, *, about: str = "utforare") -> str:
     which contracts ended. ``about`` says what it is a note to: ``"utforare"`` (comparisons of providers and
     regi forms, the LOV section) or ``"avbrott"`` (drop-outs before and after the requirement)."""
     when = f"{change.lov_start:%Y-%m-%d}"
-    ended = ", ".join(f"{u} (till {t:%Y-%m-%d})" for u, t in change.ended_before)
+    ended = ", ".join(f"{literal(u)} (till {t:%Y-%m-%d})" for u, t in change.ended_before)
     fact = (
         f"**Två perioder med olika regler.** LOV-utförarna började {when}"
         + (", samma dag som närvarokravet infördes" if change.reform_same_day else "")

@@ -16,7 +16,7 @@ from insats.analysis.measures import Context
 from insats.analysis.privacy import SUPPRESSED
 from insats.analysis.stats import wilson_interval
 from insats.contract import ALLA
-from insats.reports.render import Section
+from insats.reports.render import Section, literal
 from insats.reports.utvardering.avstand import (
     COLUMN,
     MISSING,
@@ -203,9 +203,9 @@ def reach_sentences(diff: pd.DataFrame, unit_names: dict[str, str]) -> list[str]
                     *(f"{_phrase(r.egenskap, r.grupp)} ({_pct(r.andel)} mot {_pct(r.referens)})" for r in rest),
                 ]
             )
-            said.append(f"*{unit_names.get(unit, unit)}* når främst {listed}.")
+            said.append(f"*{literal(unit_names.get(unit, unit))}* når främst {listed}.")
         if less:
-            subject = "Den" if more else f"*{unit_names.get(unit, unit)}*"
+            subject = "Den" if more else f"*{literal(unit_names.get(unit, unit))}*"
             listed = _list([f"{_phrase(r.egenskap, r.grupp)} ({_pct(r.andel)} mot {_pct(r.referens)})" for r in less])
             said.append(f"{subject} når sällan {listed}.")
         out.append(" ".join(said))

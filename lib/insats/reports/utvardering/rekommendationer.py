@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from insats.errors import UsageError
-from insats.reports.render import Section, show
+from insats.reports.render import Section, literal, show
 from insats.reports.utvardering.avbrott import dropout_change, dropout_numbers
 from insats.reports.utvardering.avstand import standing
 from insats.reports.utvardering.common import (
@@ -253,7 +253,7 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
         else ""
     )
     if findings.get("insatser_under"):
-        names = ", ".join(findings["insatser_under"])
+        names = ", ".join(map(literal, findings["insatser_under"]))
         out.append(
             Recommendation(
                 "Dagens insatser",
@@ -265,7 +265,7 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
             )
         )
     if findings.get("insatser_over"):
-        names = ", ".join(findings["insatser_over"])
+        names = ", ".join(map(literal, findings["insatser_over"]))
         out.append(
             Recommendation(
                 "Dagens insatser",
@@ -289,8 +289,8 @@ def recommendations(findings: dict, thresholds: dict | None = None) -> list[Reco
                     else ""
                 )
                 + ": "
-                f"{findings['kostnad_dyr_namn']} kostar minst {_num(findings['kostnad_dyr_lo'])} kr per utfall och "
-                f"{findings['kostnad_billig_namn']} högst {_num(findings['kostnad_billig_hi'])} kr (minst "
+                f"{literal(findings['kostnad_dyr_namn'])} kostar minst {_num(findings['kostnad_dyr_lo'])} kr per "
+                f"utfall och {literal(findings['kostnad_billig_namn'])} högst {_num(findings['kostnad_billig_hi'])} kr (minst "
                 f"{_num(ratio, 1)} gånger så mycket): pröva att flytta platser till de insatser som ger mest per "
                 "krona.",
                 ratio,

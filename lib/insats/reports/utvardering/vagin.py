@@ -14,7 +14,7 @@ from insats.analysis.privacy import SUPPRESSED
 from insats.analysis.stats import wilson_interval
 from insats.charts import flow_steps
 from insats.contract import ALLA
-from insats.reports.render import Section
+from insats.reports.render import Section, literal
 from insats.reports.utvardering.common import (
     _missing,
     _names,
@@ -369,7 +369,7 @@ def organisation(ctx: Context, s: Section, measures_raw: pd.DataFrame, *, min_ce
         n_units = int((u["grupp"] != ALLA).sum())
         if top["grupp"] != ALLA and pd.notna(top["bedomd"]) and tot["bedomd"] > 0:
             s.note(
-                f"{n_units} enheter bedömer arbetsförmåga. Den största, {u.iloc[0]['enhet']}, gjorde "
+                f"{n_units} enheter bedömer arbetsförmåga. Den största, {literal(u.iloc[0]['enhet'])}, gjorde "
                 f"{_pct(top['bedomd'] / tot['bedomd'])} av de {_num(tot['bedomd'])} bedömningarna."
             )
     else:
