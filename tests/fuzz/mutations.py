@@ -134,32 +134,50 @@ TEXT_COLUMNS = {
 AREA_NAMES = [v for v in HOSTILE if v.strip() and "\x00" not in v and len(v) < 100] + ["Område " + PNR_FORMS[0]]
 
 
-def _text_cell(rng: random.Random, case: Case, d: Path, table: str) -> None:
-    """A hostile text where the contract takes any text: it passes validation and reaches the output."""
-    table = rng.choice(sorted(TEXT_COLUMNS))
+def _text_cell(
+    rng: random.Random,
+    case: Case,
+    d: Path,
+    table: str,
+    *,
+    column: tuple[str, str] | None = None,
+    row: int | None = None,
+    value: str | None = None,
+) -> None:
+    """A hostile text where the contract takes any text: it passes validation and reaches the output.
+    ``column`` (table, column), ``row`` (1 = the first data row) and ``value`` fix what is otherwise
+    drawn at random (the batch-run cases aim at names a report shows)."""
+    table = column[0] if column else rng.choice(sorted(TEXT_COLUMNS))
     path = d / f"{table}.csv"
     rows = _read(path)
     if len(rows) < 2 or not rows[0]:
         return
-    candidates = [rows[0].index(c) for c in TEXT_COLUMNS[table] if c in rows[0]]
+    candidates = [rows[0].index(c) for c in ([column[1]] if column else TEXT_COLUMNS[table]) if c in rows[0]]
     if not candidates:
         return
-    r, c = rng.randrange(1, len(rows)), rng.choice(candidates)
+    r = row if row is not None else rng.randrange(1, len(rows))
+    c = candidates[0] if column else rng.choice(candidates)
     rows[r] += [""] * (c + 1 - len(rows[r]))
-    value = rng.choice(HOSTILE + PNR_FORMS[:2])
-    case.injected_pnr |= value in PNR_FORMS
+    if value is None:
+        value = rng.choice(HOSTILE + PNR_FORMS[:2])
+    case.injected_pnr |= has_personnummer(value)
     rows[r][c] = value
     _write(path, rows)
     case.steps.append(f"{table}.csv rad {r + 1} kolumn {rows[0][c]} = {value[:60]!r}")
 
 
-def _rename_area(rng: random.Random, case: Case, d: Path, table: str) -> None:
-    """An area code replaced by a hostile one in every table: it becomes part of every output."""
+def _rename_area(
+    rng: random.Random, case: Case, d: Path, table: str, *, old: str | None = None, new: str | None = None
+) -> None:
+    """An area code replaced by a hostile one in every table: it becomes part of every output.
+    ``old`` and ``new`` fix the code and its replacement, otherwise drawn at random."""
     rows = _read(d / "omraden.csv")
     if len(rows) < 2 or "omrade_kod" not in rows[0]:
         return
-    old = rows[rng.randrange(1, len(rows))][rows[0].index("omrade_kod")]
-    new = rng.choice(AREA_NAMES)
+    if old is None:
+        old = rows[rng.randrange(1, len(rows))][rows[0].index("omrade_kod")]
+    if new is None:
+        new = rng.choice(AREA_NAMES)
     case.injected_pnr |= has_personnummer(new)
     for name in TABLES:
         path = d / f"{name}.csv"
