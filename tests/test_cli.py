@@ -178,6 +178,28 @@ def test_error_messages_are_printable(capsys):
     assert code == 1 and "\x1b" not in err and "\x07" not in err and "ond\\x1b]0;titel\\x07.csv\nkunde" in err
 
 
+def test_a_personnummer_given_on_the_command_line_is_never_printed_back(capsys, tmp_path):
+    # a bad argument value (argparse's message quotes it)
+    code, out, err = run(capsys, "measures", str(tmp_path), "--from", "850315-1238")
+    assert code == 2 and "1238" not in err + out and "[personnummer]" in err
+    # an error of insats that quotes what was asked for
+    import insats.cli as cli
+
+    def fail(args):
+        raise errors.UsageError("850315-1238 finns inte i körningen")
+
+    code = cli.run(fail, None)  # type: ignore[arg-type]
+    err = capsys.readouterr().err
+    assert code == errors.EXIT_USAGE and "1238" not in err and "[personnummer] finns inte" in err
+
+    def os_fail(args):
+        raise FileNotFoundError(2, "No such file or directory", str(tmp_path / "brev_850315-1238.txt"))
+
+    code = cli.run(os_fail, None)  # type: ignore[arg-type]
+    err = capsys.readouterr().err
+    assert code == errors.EXIT_USAGE and "1238" not in err and "brev_[personnummer].txt" in err
+
+
 @pytest.mark.parametrize("value", ["3", "0", "fem"])
 def test_skyddsniva_below_min_cell_is_refused(capsys, tmp_path, value):
     """The protection level is at least min_cell (antaganden R6); nothing is written."""

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from insats import __version__
-from insats.cli.arguments import SwedishArgumentParser, min_cell, month, non_negative_int, port, positive_int
+from insats.cli.arguments import SwedishArgumentParser, min_cell, month, non_negative_int, port, positive_int, safe_text
 from insats.cli.commands import (
     _cmd_audit,
     _cmd_generate,
@@ -305,10 +305,11 @@ def run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> 
     try:
         return func(args)
     except InsatsError as exc:
-        print(f"Fel: {exc}" if not str(exc).startswith(("Fel", "Kontroll av")) else str(exc), file=sys.stderr)
+        text = str(exc) if str(exc).startswith(("Fel", "Kontroll av")) else f"Fel: {exc}"
+        print(safe_text(text), file=sys.stderr)
         return exc.exit_code
     except OSError as exc:
-        print(_describe_os_error(exc), file=sys.stderr)
+        print(safe_text(_describe_os_error(exc)), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("\nAvbrutet.", file=sys.stderr)
@@ -316,12 +317,9 @@ def run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> 
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, said plainly
         if os.environ.get("INSATS_DEBUG"):
             traceback.print_exc()
-        # imported here, on the error path only: the text of an unexpected error may quote a value
-        # from the data, and a personnummer must not be printed even then
-        from insats.data.personnummer import redact
-
+        # the text of an unexpected error may quote a value from the data: never a personnummer
         print(
-            printable(redact(f"Internt fel i insats ({type(exc).__name__}): {exc}"))
+            safe_text(f"Internt fel i insats ({type(exc).__name__}): {exc}")
             + "\nDet här är ett fel i programmet, inte i dina data. "
             "Kör igen med INSATS_DEBUG=1 för detaljer och rapportera felet till projektet.",
             file=sys.stderr,

@@ -7,7 +7,7 @@ import re
 import sys
 from typing import NoReturn
 
-from insats.errors import EXIT_USAGE
+from insats.errors import EXIT_USAGE, printable
 
 
 # --------------------------------------------------------------------------- argument types
@@ -96,4 +96,13 @@ class SwedishArgumentParser(argparse.ArgumentParser):
                 message = re.sub(pattern, repl, message)
                 break
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"Fel: {message}\nSe {self.prog} --help.\n")
+        self.exit(EXIT_USAGE, f"Fel: {safe_text(message)}\nSe {self.prog} --help.\n")
+
+
+def safe_text(text: str) -> str:
+    """A message that quotes what the user gave (an argument, a value from a file) made safe to
+    print: personnummer redacted, control characters escaped."""
+    # imported on the error path only: the detector loads pandas, which `insats --help` never needs
+    from insats.data.personnummer import redact
+
+    return printable(redact(text))
