@@ -247,6 +247,28 @@ def test_a_month_far_from_the_others_is_an_error_naming_the_row(tmp_path, capsys
     assert (w.row, w.column, w.rule) == (3, "start_datum", "utanfor_perioden") and not report.errors
 
 
+def test_a_lone_month_within_the_window_is_an_error_but_a_later_period_is_not(tmp_path, capsys):
+    big = "person_id,manad,belopp\n" + "".join(
+        f"P{p},{y}-{m:02d},5000\n" for y in (2012, 2013) for m in range(1, 13) for p in range(1, 21)
+    )
+    people = "person_id,omrade_kod,fodelsear,kon,forsorjningshinder\n" + "".join(
+        f"P{p},A,1980,K,ovrigt\n" for p in range(1, 21)
+    )
+    # one row typed 2016 instead of 2013: three years inside the window, but cut off and tiny
+    report = _report(tmp_path, bistand__csv=big + "P1,2016-03,100\n", personer__csv=people)
+    (p,) = report.errors
+    assert (p.file, p.row, p.column, p.rule) == ("bistand.csv", 482, "manad", "isolerad_manad")
+    assert "2016-03" in p.message and "2012-01–2013-12" in p.message and "1 rader" in p.message
+    code, _, _ = _cli(capsys, "measures", str(report.path), "--out", str(tmp_path / "m.csv"))
+    assert code == 1 and not (tmp_path / "m.csv").exists()
+    # a later period with rows of its own (a second data delivery) is data, not a slip
+    later = "".join(f"P{p},2016-{m:02d},5000\n" for m in range(1, 7) for p in range(1, 21))
+    assert not _report(tmp_path, bistand__csv=big + later, personer__csv=people).errors
+    # a month missing in the middle of the data is no gap at all
+    holes = "".join(line + "\n" for line in big.splitlines() if "2013-02" not in line)
+    assert not _report(tmp_path, bistand__csv=holes, personer__csv=people).errors
+
+
 def test_implausible_hours_are_errors(tmp_path):
     delt = (
         "deltagande_id,person_id,insats_id,start_datum,planerade_timmar,narvarotimmar\n"

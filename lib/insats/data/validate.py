@@ -75,6 +75,13 @@ MONTH_WINDOW_YEARS = 5
 (its 1st to 99th percentile) is implausible: an error in ``bistand`` and ``avslut`` (it would move
 the default period), a warning elsewhere."""
 MONTH_ERRORS = {("bistand", "manad"), ("avslut", "manad")}
+ISOLATED_GAP_MONTHS = 3
+ISOLATED_SHARE = 0.1
+"""``bistand`` months cut off from the rest by at least ``ISOLATED_GAP_MONTHS`` months without a
+row, whose busiest month has fewer than ``ISOLATED_SHARE`` of the rows of the study's median
+month, are an error (a mistyped year within ``MONTH_WINDOW_YEARS``: one row in 2016 of a
+2012–2013 study would move the default period's end, and every published figure, by three
+years). A later period with data of its own, however far, is not isolated in this sense."""
 NOT_EMPTY = ("personer", "bistand")
 """Tables that may not be there with a header and no rows (an error): they define who is studied
 and the period. Any other table with a header only is a warning (perhaps a cut-off export)."""
@@ -418,6 +425,7 @@ def check_relations(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], r
             _emit_mask(report, FEL, raw, "referens", column, mask, unknown)
     _check_ages(typed, raws, report)
     _check_months(typed, raws, report)
+    _check_isolated_months(typed, raws, report)
 
 
 def _bulk_months(values: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -461,6 +469,46 @@ def _check_months(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], rep
                 mask,
                 _far_away(span),
             )
+
+
+def _check_isolated_months(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], report: ValidationReport) -> None:
+    """``bistand`` months that are a handful of rows cut off from the rest (``ISOLATED_SHARE``)."""
+    if "bistand" not in typed or "manad" not in raws["bistand"].frame.columns:
+        return
+    months = typed["bistand"]["manad"]
+    counts = months.dropna().dt.to_period("M").value_counts().sort_index()
+    if len(counts) < 2:
+        return
+    index = counts.index.to_numpy()
+    ordinal = np.array([p.ordinal for p in index])
+    run = np.concatenate([[0], np.cumsum(np.diff(ordinal) > ISOLATED_GAP_MONTHS)])
+    sizes = counts.groupby(run).sum()
+    if len(sizes) < 2:
+        return
+    main = int(sizes.idxmax())
+    median = float(counts[run == main].median())
+    main_span = f"{index[run == main][0]}–{index[run == main][-1]}"
+    isolated = {
+        str(p)
+        for r in sizes.index
+        if r != main and counts[run == r].max() < ISOLATED_SHARE * median
+        for p in index[run == r]
+    }
+    if not isolated:
+        return
+    text = months.dt.strftime("%Y-%m")
+    mask = text.isin(isolated).to_numpy(dtype=bool)
+    per_month = {str(p): int(n) for p, n in counts.items()}
+
+    def message(pos: int, v: str) -> str:
+        month = text.iloc[pos]
+        return (
+            f'månaden "{v}" har bara {per_month[month]} rader och ligger långt från studiens övriga månader '
+            f"({main_span}, i mitten {median:.0f} rader i månaden); den skulle flytta studiens period. "
+            "Kontrollera årtalet, eller ta bort raden om den inte hör till studien."
+        )
+
+    _emit_mask(report, FEL, raws["bistand"], "isolerad_manad", "manad", mask, message)
 
 
 def _check_ages(typed: dict[str, pd.DataFrame], raws: dict[str, RawTable], report: ValidationReport) -> None:
