@@ -21,6 +21,7 @@ Exit codes (also in the README):
 
 from __future__ import annotations
 
+import errno
 import re
 from typing import Any
 
@@ -42,7 +43,9 @@ __all__ = [
     "StudyError",
     "SurveyError",
     "UsageError",
+    "os_reason",
     "printable",
+    "yaml_problem",
 ]
 
 EXIT_OK = 0
@@ -149,3 +152,66 @@ class KoladaError(EnvironmentProblem):
 
 class KernelError(EnvironmentProblem):
     """A Jupyter kernel could not be started, did not answer, or its cleanup failed."""
+
+
+_OS_REASONS = {
+    "ENOENT": "filen eller mappen finns inte",
+    "EACCES": "behörighet saknas",
+    "EPERM": "åtgärden är inte tillåten",
+    "EISDIR": "det är en mapp, inte en fil",
+    "ENOTDIR": "en del av sökvägen är inte en mapp",
+    "ENOSPC": "disken är full",
+    "EDQUOT": "diskkvoten är slut",
+    "EROFS": "filsystemet är skrivskyddat",
+    "ENAMETOOLONG": "namnet är för långt",
+    "EEXIST": "filen finns redan",
+    "EBUSY": "filen används av ett annat program",
+    "ELOOP": "för många symboliska länkar i sökvägen",
+    "EMFILE": "för många öppna filer",
+    "EIO": "läs- eller skrivfel på disken",
+    "ENOTEMPTY": "mappen är inte tom",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why an operating-system call failed, in Swedish (the errno's meaning; the system's own,
+    English, text only for an errno not listed)."""
+    name = errno.errorcode.get(exc.errno or -1, "")
+    return _OS_REASONS.get(name) or exc.strerror or str(exc)
+
+
+_YAML_PROBLEMS = [
+    (
+        r"mapping values are not allowed here",
+        "ett kolon där det inte får stå (saknas ett mellanslag efter kolon, eller är indraget fel?)",
+    ),
+    (r"found character '\\t' that cannot start any token", "ett tabbtecken; dra in med mellanslag"),
+    (
+        r"found character .* that cannot start any token",
+        "ett tecken som inte får inleda ett värde; sätt värdet inom citattecken",
+    ),
+    (r"expected ',' or '\]', but got .*", "en lista [ … ] som inte avslutas med ]"),
+    (r"expected ',' or '\}', but got .*", "en uppsättning { … } som inte avslutas med }"),
+    (r"found unexpected end of stream", "filen tar slut inne i ett värde (saknas ett avslutande citattecken?)"),
+    (r"expected <block end>, but found .*", "en rad som är indragen annorlunda än raderna runt den"),
+    (r"could not find expected ':'", "ett kolon saknas efter en nyckel"),
+    (r"found undefined alias .*", "en hänvisning (*namn) till något som inte finns"),
+    (
+        r"could not determine a constructor for the tag .*",
+        "en typmärkning (!!…) som inte är tillåten; skriv bara text, tal och listor",
+    ),
+    (r"found duplicate anchor .*", "samma ankare (&namn) två gånger"),
+    (r"while scanning a simple key", "en nyckel utan kolon"),
+]
+
+
+def yaml_problem(exc: Exception) -> str:
+    """What is wrong in a YAML file, in Swedish, with the line and column (from PyYAML's error;
+    its own English text only for a problem not listed)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" på rad {mark.line + 1}, kolumn {mark.column + 1}" if mark is not None else ""
+    problem = str(getattr(exc, "problem", None) or exc)
+    for pattern, swedish in _YAML_PROBLEMS:
+        if re.fullmatch(pattern, problem):
+            return printable(f"{swedish}{where}", one_line=True)
+    return printable(f"{problem}{where}", one_line=True)

@@ -142,7 +142,7 @@ def test_yaml_syntax_and_structure(tmp_path):
     exp = tmp_path / "export"
     write_export(exp)
     (tmp_path / "a.yaml").write_text("personer:\n  kolumner: [a, b\n", encoding="utf-8")
-    with pytest.raises(MappingError, match=r"a\.yaml .*YAML"):
+    with pytest.raises(MappingError, match=r"a\.yaml: .*YAML.* på rad \d+, kolumn \d+"):
         apply_mapping(exp, tmp_path / "a.yaml", tmp_path / "ut")
     (tmp_path / "b.yaml").write_text(
         "personer:\n  file: x.csv\n  kolumner:\n    Klient-ID: person_id\n    Stadsdel: person_id\n", encoding="utf-8"

@@ -4,6 +4,10 @@
 Every problem names the file, the spreadsheet row (header = row 1), the column, the value as the
 user wrote it and what was expected, in Swedish. All problems are collected; nothing stops at
 the first. A value that looks like a personnummer is reported by place only, never repeated.
+
+One module because every rule reads the same raw and typed tables and writes to the same report
+through ``_emit_mask`` in one pass over the study; split by rule, each part would import the
+others' helpers and the pass would have no one place to read in order.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from openpyxl import load_workbook
 from insats.atomic import atomic_path
 from insats.contract import TABLES, fold
 from insats.data.files import check_workbook, read_csv_text, to_display_text
-from insats.errors import DataError, MappingError
+from insats.errors import DataError, MappingError, yaml_problem
 
 __all__ = ["DEFAULT_NAME", "MappingError", "MappingResult", "apply_mapping", "read_mapping"]
 
@@ -95,9 +95,7 @@ def read_mapping(mapping_file: str | Path) -> list[TableMapping]:
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (rad {mark.line + 1})" if mark is not None else ""
-        raise MappingError([f"{name}{where}: filen kan inte läsas som YAML: {getattr(exc, 'problem', exc)}."]) from None
+        raise MappingError([f"{name}: filen kan inte läsas som YAML: {yaml_problem(exc)}."]) from None
     if not isinstance(doc, dict) or not doc:
         raise MappingError([f"{name}: filen ska ha en rubrik per tabell (t.ex. personer:) med kolumner: under."])
 

@@ -113,6 +113,7 @@ from typing import Any
 from insats import __version__
 from insats.atomic import atomic_write, sha256_of
 from insats.data.validated import combined_hash, ensure_validated
+from insats.errors import os_reason
 from insats.runner.cluster import run_dask
 from insats.runner.config import ConfigError, RunConfig, StudySpec
 from insats.runner.execute import export_outcome, run_report
@@ -323,7 +324,7 @@ def _apply_outcome(
     except OSError as exc:
         record.update(
             status=FEL,
-            fel=error_record("Skrivfel", f"rapportens filer kunde inte skrivas i {out_dir} ({exc.strerror or exc})."),
+            fel=error_record("Skrivfel", f"rapportens filer kunde inte skrivas i {out_dir} ({os_reason(exc)})."),
             fel_html=None,
         )
     # the previous good report (if any) stays; the index says it is older

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from insats.errors import ConfigError
+from insats.errors import ConfigError, yaml_problem
 from insats.runner.parameters import declared_parameters, is_name, value_problem
 from insats.text import slug
 
@@ -224,10 +224,7 @@ def load_params(path: Path | str, *, root: Path | str | None = None) -> RunConfi
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: filen är inte UTF-8; spara den som UTF-8.") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (rad {mark.line + 1}, kolumn {mark.column + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}: filen är inte giltig YAML{where}: {problem}.") from None
+        raise ConfigError(f"{path}: filen är inte giltig YAML: {yaml_problem(exc)}.") from None
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path}: förväntade nycklar på översta nivån (t.ex. data_dir:, korning:), fick {type(data).__name__}."
