@@ -269,6 +269,20 @@ def test_a_lone_month_within_the_window_is_an_error_but_a_later_period_is_not(tm
     assert not _report(tmp_path, bistand__csv=holes, personer__csv=people).errors
 
 
+def test_attended_hours_beyond_the_participations_length(tmp_path):
+    delt = (
+        "deltagande_id,person_id,insats_id,start_datum,slut_datum,planerade_timmar,narvarotimmar\n"
+        "D1,P1,I1,2013-03-01,2013-03-07,900,500\n"  # 500 hours in 7 days: impossible
+        "D2,P2,I1,2013-03-01,2013-03-07,900,100\n"  # 14 hours a day for a week: implausible
+        "D3,P1,I1,2013-03-01,2013-05-31,900,400\n"  # a planned 900 h, ended early: fine
+        "D4,P2,I1,2013-03-01,,900,800\n"  # ongoing: no end to measure against
+    )
+    report = _report(tmp_path, deltaganden__csv=delt)
+    assert [(p.row, p.column, p.rule) for p in report.errors] == [(2, "narvarotimmar", "timmar_per_dag")]
+    assert "71 timmar per dag" in report.errors[0].message and "7 dagar" in report.errors[0].message
+    assert [(p.row, p.rule) for p in report.warnings if p.rule == "timmar_per_dag"] == [(3, "timmar_per_dag")]
+
+
 def test_implausible_hours_are_errors(tmp_path):
     delt = (
         "deltagande_id,person_id,insats_id,start_datum,planerade_timmar,narvarotimmar\n"

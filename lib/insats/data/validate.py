@@ -400,6 +400,36 @@ def _check_rows(table: str, raw: RawTable, df: pd.DataFrame, report: ValidationR
                 f"({_fmt(df.at[pos, 'planerade_timmar'])}); förväntade högst de planerade timmarna."
             ),
         )
+    if table == "deltaganden" and {"narvarotimmar", "start_datum", "slut_datum"} <= set(raw.frame.columns):
+        _check_hours_per_day(raw, df, report)
+
+
+HOURS_PER_DAY_ERROR = 24.0
+HOURS_PER_DAY_WARNING = 12.0
+"""Attended hours per calendar day of a finished participation (start to end, both counted):
+more than 24 is impossible (an error), more than 12 (twice full time every day of the week) is
+implausible (a warning). Planned hours may exceed the length: a drop-out ends early."""
+
+
+def _check_hours_per_day(raw: RawTable, df: pd.DataFrame, report: ValidationReport) -> None:
+    days = (df["slut_datum"] - df["start_datum"]).dt.days + 1
+    per_day = (df["narvarotimmar"] / days.where(days > 0)).to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        impossible = per_day > HOURS_PER_DAY_ERROR
+        implausible = (per_day > HOURS_PER_DAY_WARNING) & ~impossible
+    n_days = days.to_numpy(dtype="float64", na_value=np.nan)
+
+    def message(limit: str) -> Callable[[int, str], str]:
+        def say(pos: int, v: str) -> str:
+            return (
+                f'värdet "{v}" är {per_day[pos]:.0f} timmar per dag under deltagandets {n_days[pos]:.0f} dagar '
+                f"(start_datum till slut_datum); förväntade {limit}. Kontrollera timmarna och datumen."
+            )
+
+        return say
+
+    _emit_mask(report, FEL, raw, "timmar_per_dag", "narvarotimmar", impossible, message("högst 24 timmar per dag"))
+    _emit_mask(report, VARNING, raw, "timmar_per_dag", "narvarotimmar", implausible, message("högst 12 timmar per dag"))
 
 
 # --------------------------------------------------------------------------- between tables
