@@ -189,3 +189,39 @@ def test_skipping_counts_already_wide_enough_changes_no_decision():
         assert fast.audit() == []
         rounds += sum(r.startswith("sekundär") for r in fast.reasons.values())
     assert rounds >= 30  # the tables did need secondary suppression
+
+
+def _known_margins(grid: list[list[float]]) -> tuple[Disclosure, list[int]]:
+    """A cross-table whose row and column totals everybody knows (``protect_counts(margins=False)``)."""
+    vals = np.array(grid, dtype=float)
+    d = Disclosure(min_cell=5)
+    rows, cols = vals.shape
+    cell = [[d.cell(CellKey("x", dims_of(r=r, c=c)), vals[r, c]) for c in range(cols)] for r in range(rows)]
+    margins = [d.cell(CellKey("x", dims_of(r=r)), vals[r].sum()) for r in range(rows)]
+    margins += [d.cell(CellKey("x", dims_of(c=c)), vals[:, c].sum()) for c in range(cols)]
+    for r in range(rows):
+        d.add_sum(margins[r], cell[r])
+    for c in range(cols):
+        d.add_sum(margins[rows + c], [cell[r][c] for r in range(rows)])
+    d.known.update(margins)
+    return d, margins
+
+
+def test_a_known_count_is_never_chosen_as_a_partner():
+    """Secondary suppression never hides a count everybody knows (``Disclosure.known``): hiding it protects
+    nothing, and the audit would then count it as unknown. Before the fix the partner search hid known
+    totals (row 1's total 15 here, the smallest count beside the 3) and called the pattern safe."""
+    d, margins = _known_margins([[6, 20, 8], [6, 3, 6], [20, 1, 12]])
+    hidden = d.protect()
+    assert not hidden[margins].any()
+    assert d.audit() == []  # protected by counts that are really hidden
+
+
+def test_a_count_a_known_total_pins_is_reported_not_hidden_away():
+    """Row 1 holds 3 and 0 and its total (3) is known: nothing hidden can protect the 3. The audit says so,
+    instead of the model hiding the known total and calling the 3 protected."""
+    d, margins = _known_margins([[2, 12], [3, 0], [8, 8]])
+    hidden = d.protect()
+    assert not hidden[margins].any()
+    exposed = {v.key for v in d.audit()}
+    assert CellKey("x", dims_of(r=1, c=0)) in exposed

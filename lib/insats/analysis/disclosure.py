@@ -331,7 +331,9 @@ class Disclosure:
 
     def _partner(self, hidden: np.ndarray, target: int) -> tuple[int, str] | None:
         """The cell to hide next for ``target``: the smallest published non-zero count in a relation
-        with the target or with a hidden cell connected to it (zeros only when nothing else is left)."""
+        with the target or with a hidden cell connected to it (zeros only when nothing else is left),
+        never one of the ``known`` (hiding a count everybody knows protects nothing, and would make the
+        audit believe that it does)."""
         values = np.array([c.value for c in self.cells], dtype=float)
         seen, frontier = {target}, [target]
         by_cell: dict[int, list[Relation]] = {}
@@ -353,7 +355,7 @@ class Disclosure:
                             for k in self.cells[j].derived:
                                 if self._hideable(k, hidden, values):
                                     cands.setdefault(k, rel.label)
-                        elif np.isfinite(values[j]):
+                        elif self._hideable(j, hidden, values):  # never a count everybody knows
                             cands.setdefault(j, rel.label)
             if cands:
                 nonzero = [j for j in cands if values[j] != 0]
