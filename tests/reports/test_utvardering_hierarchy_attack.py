@@ -20,18 +20,14 @@ the registration of the hierarchy off and checks that the attacker then finds a 
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.optimize import linprog
-from scipy.sparse import lil_matrix
 
 from insats import contract
-from insats.analysis.privacy import SUPPRESSED
 from insats.data.study import Study
 from insats.intake.synth import generate_tables
 from insats.reports import utvardering as U
@@ -39,16 +35,10 @@ from insats.reports.publication import study_publication
 from insats.reports.utvardering import utfall as UF
 from insats.reports.utvardering.common import _n_months, intervention_labels
 from insats.reports.utvardering.erbjudande import capacity_gap
+from tests.support.attack import Attacker, shown_number
 
 START, END = "2015-01", "2016-12"
 MIN_CELL = 5
-
-
-def _num(text: object) -> float | None:
-    text = str(text)
-    if text in (SUPPRESSED, "", "nan"):
-        return None
-    return float(re.sub(r"[^\d,]", "", text).replace(",", "."))
 
 
 def _caption(tables: dict[str, pd.DataFrame], start: str) -> pd.DataFrame | None:
@@ -65,56 +55,6 @@ def published(study: Study, min_cell: int = MIN_CELL):
         ins = U.section_interventions(ctx, raw, min_cell=min_cell)
         lov = U.section_lov(ctx, raw, min_cell=min_cell, reform_datum="2016-01-01")
     return ctx, offer, ins, lov
-
-
-class Attacker:
-    """Unknowns with bounds and linear equalities; ``interval`` minimises and maximises a linear form."""
-
-    def __init__(self) -> None:
-        self.vars: dict[Hashable, int] = {}
-        self.eqs: list[tuple[dict[Hashable, float], float]] = []
-        self.ubs: list[tuple[dict[Hashable, float], float]] = []
-        self.shown: dict[Hashable, set[float]] = {}
-
-    def var(self, name: Hashable) -> Hashable:
-        self.vars.setdefault(name, len(self.vars))
-        return name
-
-    def show(self, name: Hashable, value: float | None, where: str) -> None:
-        """A table shows ``name`` (``None``: as ``..``)."""
-        self.var(name)
-        self.shown.setdefault(name, set()).add(value if value is None else float(value))
-        if value is not None:
-            self.eqs.append(({name: 1.0}, float(value)))
-
-    def equal(self, total: Hashable, parts: list[Hashable]) -> None:
-        terms = {self.var(total): 1.0}
-        for p in parts:
-            terms[self.var(p)] = terms.get(p, 0.0) - 1.0
-        self.eqs.append((terms, 0.0))
-
-    def at_most(self, small: Hashable, large: Hashable) -> None:
-        self.ubs.append(({self.var(small): 1.0, self.var(large): -1.0}, 0.0))
-
-    def _matrix(self, rows):
-        a = lil_matrix((len(rows), len(self.vars)))
-        for r, (terms, _) in enumerate(rows):
-            for name, c in terms.items():
-                a[r, self.vars[name]] += c
-        return a.tocsr(), np.array([b for _, b in rows])
-
-    def interval(self, form: dict[Hashable, float]) -> tuple[float, float]:
-        a_eq, b_eq = self._matrix(self.eqs)
-        a_ub, b_ub = self._matrix(self.ubs) if self.ubs else (None, None)
-        c = np.zeros(len(self.vars))
-        for name, v in form.items():
-            c[self.vars[name]] = v
-        out = []
-        for sign in (1.0, -1.0):
-            res = linprog(sign * c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-            assert res.status in (0, 3), res.message  # the published tables are consistent
-            out.append(sign * res.fun if res.status == 0 else sign * -np.inf)
-        return out[0], out[1]
 
 
 def attack(study: Study, min_cell: int = MIN_CELL, protection: float | None = None) -> list[str]:
@@ -155,28 +95,28 @@ def attack(study: Study, min_cell: int = MIN_CELL, protection: float | None = No
     t = _caption(ins.tables, "Utfall per insats")
     for _, row in t.iterrows():
         node = ("alla",) if row["Insats"] == "Alla insatser" else ("insats", id_of[row["Insats"]])
-        a.show(("n", *node), _num(row["Avslutade"]), "insats")
-        a.show(("k", *node), _num(row["Arbete/studier"]), "insats")
+        a.show(("n", *node), shown_number(row["Avslutade"]), "insats")
+        a.show(("k", *node), shown_number(row["Arbete/studier"]), "insats")
     t = _caption(ins.tables, "Kostnad per avslut")
     for _, row in t.iterrows():
         node = ("alla",) if row["Insats"] == "Alla insatser" else ("insats", id_of[row["Insats"]])
-        a.show(("k", *node), _num(row["Avslut till arbete/studier"]), "insats, kostnad")
+        a.show(("k", *node), shown_number(row["Avslut till arbete/studier"]), "insats, kostnad")
     t = _caption(lov.tables, "Avslut till arbete eller studier per utförare")
     for _, row in t.iterrows():
         node = ("alla",) if row["Utförare"] == "Alla utförare" else ("utf", row["Utförare"])
-        a.show(("n", *node), _num(row["Avslutade"]), "utförare")
-        a.show(("k", *node), _num(row["Arbete/studier"]), "utförare")
+        a.show(("n", *node), shown_number(row["Avslutade"]), "utförare")
+        a.show(("k", *node), shown_number(row["Arbete/studier"]), "utförare")
     regi_of = {contract.label("regi", r): r for r in set(pairs["regi"])}
     t = _caption(lov.tables, "Avslut till arbete eller studier per regi")
     for _, row in t.iterrows():
         node = ("alla",) if row["Regi"] == "Alla" else ("regi", regi_of.get(row["Regi"], row["Regi"]))
-        a.show(("n", *node), _num(row["Avslutade"]), "regi")
-        a.show(("k", *node), _num(row["Arbete/studier"]), "regi")
+        a.show(("n", *node), shown_number(row["Avslutade"]), "regi")
+        a.show(("k", *node), shown_number(row["Arbete/studier"]), "regi")
     t = _caption(lov.tables, "Kostnad per regi")
     if t is not None:
         for _, row in t.iterrows():
             node = ("alla",) if row["Regi"] == "Alla" else ("regi", regi_of.get(row["Regi"], row["Regi"]))
-            a.show(("k", *node), _num(row["Avslut till arbete/studier"]), "regi, kostnad")
+            a.show(("k", *node), shown_number(row["Avslut till arbete/studier"]), "regi, kostnad")
     # ---- the volume per category (LOV) beside the capacity table (offer): the same participations here
     vol = U.lov_volume(ctx).set_index("kategori")
     cap = capacity_gap(ctx).set_index("kategori")
@@ -185,7 +125,7 @@ def attack(study: Study, min_cell: int = MIN_CELL, protection: float | None = No
     t = _caption(lov.tables, "Utförare och volym per kategori")
     for _, row in t.iterrows():
         c = cat_of[row["Kategori"]]
-        v = _num(row["Deltaganden per år"])
+        v = shown_number(row["Deltaganden per år"])
         truth[("vol", c)] = float(vol.loc[c, "deltaganden"])
         a.show(("vol", c), None if v is None else truth[("vol", c)], "volym")  # a shown rate gives its count
         assert v is None or abs(v * years - truth[("vol", c)]) <= years
@@ -195,7 +135,7 @@ def attack(study: Study, min_cell: int = MIN_CELL, protection: float | None = No
         for _, row in t.iterrows():
             c = "ALLA" if row["Kategori"] == "Alla kategorier" else cap_of[row["Kategori"]]
             truth[("kap", c)] = float(cap.loc[c, "deltaganden"])
-            a.show(("kap", c), _num(row["Deltaganden i perioden"]), "kapacitet")
+            a.show(("kap", c), shown_number(row["Deltaganden i perioden"]), "kapacitet")
         a.equal(("kap", "ALLA"), [("kap", c) for c in cap.index if c != "ALLA"])
         for c in vol.index:
             if c in cap.index and truth.get(("vol", c)) == float(cap.loc[c, "deltaganden"]):
