@@ -225,3 +225,55 @@ def test_a_count_a_known_total_pins_is_reported_not_hidden_away():
     assert not hidden[margins].any()
     exposed = {v.key for v in d.audit()}
     assert CellKey("x", dims_of(r=1, c=0)) in exposed
+
+
+def test_a_whole_study_count_is_a_partner_only_when_nothing_further_out_will_do():
+    """The partner search goes past a count of the whole study (no dims) to a count further out in the
+    relations: the whole study's figures are the most read and are often published elsewhere too (the
+    measures file and a report's total row), where hiding them would protect nothing."""
+    d = Disclosure(min_cell=5)
+    t = d.cell(CellKey("n", dims_of(omrade="a")), 3)
+    x = d.cell(CellKey("n", dims_of(omrade="b")), 10)
+    whole = d.cell(CellKey("n"), 13)
+    d.add_sum(whole, [t, x])
+    y = d.cell(CellKey("m", dims_of(omrade="b")), 30)
+    z = d.cell(CellKey("k", dims_of(omrade="b")), 20)
+    d.add_sum(y, [x, z])
+    hidden = np.zeros(len(d.cells), dtype=bool)
+    hidden[[t, x]] = True
+    assert d._partner(hidden, t)[0] == z  # not the whole study's 13, next to the target
+    hidden[[y, z]] = True
+    assert d._partner(hidden, t)[0] == whole  # nothing else is left
+
+
+def test_a_count_no_table_shows_may_follow_from_an_equation():
+    """A group no table lists (a cell with ``published=False``, e.g. the interventions with an attendance
+    requirement) may be the sum of shown counts: that publishes nothing, so nothing is hidden for it."""
+    d = Disclosure(min_cell=5)
+    a, b = d.cell(CellKey("n", dims_of(i="a")), 12), d.cell(CellKey("n", dims_of(i="b")), 30)
+    group = d.cell(CellKey("n", dims_of(krav="med")), 42, published=False)
+    d.add_sum(group, [a, b])
+    hidden = d.protect()
+    assert not hidden[[a, b]].any()
+    assert d.audit() == []
+
+
+def test_a_hidden_count_known_to_be_zero_needs_no_protection():
+    """An interval below 1 says "nobody", as a shown 0 does: no disclosure, and no reason to hide more. Here the
+    whole study's ended participations can all be followed up, so each area's rest (ended − followable) is 0,
+    also where the area's counts are hidden."""
+    from insats.analysis.disclosure import too_narrow
+
+    assert not too_narrow(0, 0, 5, 5) and too_narrow(0, 3, 5, 5) and not too_narrow(5, 6, 5, 5)
+    d = Disclosure(min_cell=5)
+    areas = {"a": 3, "b": 17, "c": 25}
+    ended = {k: d.cell(CellKey("avslutade", dims_of(omrade=k)), v) for k, v in areas.items()}
+    followed = {k: d.cell(CellKey("uppfoljda", dims_of(omrade=k)), v) for k, v in areas.items()}
+    d.add_sum(d.cell(CellKey("avslutade"), 45), list(ended.values()))
+    d.add_sum(d.cell(CellKey("uppfoljda"), 45), list(followed.values()))
+    rests = {k: d.add_share(followed[k], ended[k]) for k in areas}
+    hidden = d.protect()
+    assert hidden[ended["a"]] and hidden[rests["a"]]
+    assert d.intervals(hidden, [rests["a"]])[rests["a"]] == (0.0, 0.0)
+    assert not hidden[ended["c"]]  # two areas hidden protect the 3; the rests of 0 ask for nothing more
+    assert d.audit() == []

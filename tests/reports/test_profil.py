@@ -403,13 +403,15 @@ def test_standout_sentences_quote_their_numbers(profiles):
     assert m, s
     assert number(m.group(1)) == pytest.approx(1.0) and number(m.group(2)) == pytest.approx(40 / 93, abs=5e-4)
 
-    # offers are hidden in every area this year: c's count is small and so is a's complement (the
-    # recipients not offered), so the joint protection hides b, d and the whole study with them
+    # offers this year: c's count is small, so c and a partner (a, the smallest area) are hidden; b, d and the
+    # whole study are shown. Everybody was offered, so the hidden areas' complements (those not offered) are
+    # known to be 0: "nobody", which needs no protection (antaganden R6), as a shown 0 needs none
     sb = [x for x in profiles["b"].standouts() if x.startswith("Andel avslut")]
     assert len(sb) == 1
+    assert not any("erbjudits" in x for x in profiles["b"].standouts())
     assert any(
-        "andel som erbjudits insats inom 90 dagar är underlaget i Område B för litet" in x
-        for x in profiles["b"].standouts()
+        "andel som erbjudits insats inom 90 dagar är underlaget i Område A för litet" in x
+        for x in profiles["a"].standouts()
     )
     m = re.match(
         r"Andel avslut till arbete eller studier är (.+?) i Område B mot (.+?) i hela studien – under "
@@ -428,16 +430,16 @@ def test_standout_sentences_for_suppressed_and_unremarkable_areas(profiles):
         "är underlaget i Område C för litet"
     )
     assert not re.search(r"\d+,\d", sc[0])  # no number of a suppressed area
-    figures = profiles["b"].figures.copy()
+    figures = profiles["d"].figures.copy()
     figures["tratt"] = figures["tratt"].where(figures["tratt"].isna(), "inom")
     figures["tratt_vanlig"] = figures["tratt_vanlig"].where(figures["tratt_vanlig"].isna(), "inom")
     figures = figures[figures["matt"] != "justerat_utfall_oe"]
-    s, hidden = profil.standout_sentences(figures, "Område B")  # offers are hidden this year (see above)
+    s, hidden = profil.standout_sentences(figures, "Område D")  # d's outcome is hidden (the partner of c's)
     assert s.startswith(
-        "Område B ligger inom trattdiagrammets 95 %-gränser på den enda andel som kan prövas "
-        "(andel avslut till arbete eller studier): skillnaden mot hela studien"
+        "Område D ligger inom trattdiagrammets 95 %-gränser på den enda andel som kan prövas "
+        "(andel som erbjudits insats inom 90 dagar): skillnaden mot hela studien"
     )
-    assert hidden.startswith("För andel som erbjudits insats inom 90 dagar är underlaget i Område B för litet")
+    assert hidden.startswith("För andel avslut till arbete eller studier är underlaget i Område D för litet")
 
 
 def test_interventions(study, profiles):
@@ -507,12 +509,12 @@ def test_outcome_text_and_charts(profiles):
         "mellan områden nästan någonsin ger."
     )
     assert "för få avslutade deltaganden" in profiles["c"].outcome_text()
-    # the offer share is hidden everywhere this year, so the next measure with values takes its place
+    # the offer share is shown for b, d and the whole study (hidden for a and c), so it is charted first
     assert profiles["a"].chart_measures() == [
+        "erbjudande_andel",
         "utfall_arbete_studier_andel",
         "utbud_platser_per_100",
         "medel_andel_feriejobb",
-        "utbud_insatser",
     ]
     assert len(profiles["a"].ranked_charts()) == 4
     assert profiles["a"].funnel_chart() is not None and profiles["a"].spending_chart() is not None

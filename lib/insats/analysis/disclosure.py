@@ -19,8 +19,10 @@ Cells
 Relations
     Linear, between cells: ``total = Σ parts`` (areas of the study, interventions of a provider,
     additive counts of the years of a period), ``total ≤ Σ parts`` and ``total ≥ part`` (distinct
-    people over overlapping groups, or over the years of a period), and ``base = numerator +
-    complement`` for every share (so "8 of 9" cannot show that one person did not get there).
+    people over overlapping groups, or over the years of a period), ``Σ parts ≤ total`` (some of
+    the total's people), and ``base = numerator + complement`` for every share (so "8 of 9" cannot
+    show that one person did not get there) and for every count that is a part of another (the
+    ended participations that can be followed up, and the rest that ended too late).
 
 Primary suppression
     A published count of 1 … ``min_cell − 1`` (a 0 is shown: "nobody" is no disclosure about a
@@ -32,13 +34,17 @@ Protection level
     cells, subject to the relations and to counts being ≥ 0 — must be at least ``protection``
     wide (default: ``min_cell``). An interval of width ≥ ``min_cell`` holds at least
     ``min_cell + 1`` whole numbers, so it always contains a value outside 1 … ``min_cell − 1``:
-    nobody can tell from the publication that the count is small, let alone its value.
+    nobody can tell from the publication that the count is small, let alone its value. A hidden
+    count whose interval lies below 1 is known to be 0 — "nobody", no disclosure, as a shown 0 —
+    and needs no more protection (``too_narrow``).
 
 Secondary suppression
-    First the line rule (no relation may hold exactly one hidden non-zero cell); then, while the
-    LP audit finds a primary cell with too narrow an interval, the smallest published non-zero
-    count in a relation with it (or with a hidden cell connected to it) is hidden too. The result
-    is checked by the same audit that ``insats audit`` runs on a published folder.
+    First the line rule (no relation may hold exactly one hidden non-zero published cell); then,
+    while the LP audit finds a primary cell with too narrow an interval, the smallest published
+    non-zero count in a relation with it (or with a hidden cell connected to it) is hidden too —
+    never a count everybody knows (``known``), and a count of the whole study only when nothing
+    else will do: it is the figure most read, and often published in more than one place. The
+    result is checked by the same audit that ``insats audit`` runs on a published folder.
 
 One module because the rules (primary, line rule, secondary suppression, the LP audit and its
 log) work on one shared model and must be read together to see that they agree.
@@ -54,7 +60,17 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
-__all__ = ["Cell", "CellKey", "Disclosure", "Relation", "Violation", "dims_of", "log_summary", "protection_problem"]
+__all__ = [
+    "Cell",
+    "CellKey",
+    "Disclosure",
+    "Relation",
+    "Violation",
+    "dims_of",
+    "log_summary",
+    "protection_problem",
+    "too_narrow",
+]
 
 
 def protection_problem(value: object, min_cell: int) -> str | None:
@@ -73,6 +89,14 @@ def protection_problem(value: object, min_cell: int) -> str | None:
             "dolt antal ringas in till värden under min_cell (antaganden R6)"
         )
     return None
+
+
+def too_narrow(lo: float, hi: float, min_cell: int, required: float) -> bool:
+    """Whether a hidden count whose values consistent with the publication are ``lo`` … ``hi`` is too
+    exposed: the interval reaches into 1 … ``min_cell − 1`` and is narrower than ``required``. An
+    interval below 1 says "nobody" (the count is 0), which is no disclosure about a person, as a shown
+    0 is not (e.g. the endings of a year that cannot be followed up, when every one of them can)."""
+    return hi >= 1 - 1e-9 and lo < min_cell and hi - lo < required - 1e-9
 
 
 @dataclass(frozen=True, order=True)
@@ -281,12 +305,14 @@ class Disclosure:
         return out
 
     def _rank(self, j: int, hidden: np.ndarray, values: np.ndarray, siblings: dict[int, tuple[int, ...]]) -> tuple:
-        """How good a partner ``j`` is (smaller is better): one whose share is already partly hidden
+        """How good a partner ``j`` is (smaller is better): not a count of the whole study, then one whose
+        share is already partly hidden
         (the pattern stays coherent), then one whose share has no zero count (a zero protects
         nothing: a complement of 0 would leave the hidden cell's complement known), then the
         smallest value, then a stable order."""
         sib = siblings.get(j, ())
         return (
+            not self.cells[j].key.dims,
             not any(hidden[s] for s in sib),
             sum(values[s] == 0 for s in sib),
             values[j],
@@ -297,7 +323,9 @@ class Disclosure:
         return not hidden[i] and np.isfinite(values[i]) and not self.cells[i].derived and i not in self.known
 
     def _line_rule(self, hidden: np.ndarray) -> None:
-        """No equality may leave exactly one hidden, non-zero cell: it would follow by subtraction."""
+        """No equality may leave exactly one hidden, non-zero published cell: it would follow by subtraction.
+        A count no table shows (``Cell.published`` False, an unknown of the model such as a group of
+        interventions no table lists) may follow: that publishes nothing."""
         values = np.array([c.value for c in self.cells], dtype=float)
         siblings = self._siblings()
         changed = True
@@ -308,7 +336,7 @@ class Disclosure:
                     continue
                 members = [i for i, _ in rel.terms]
                 lone = [i for i in members if hidden[i]]
-                if len(lone) != 1 or values[lone[0]] == 0:
+                if len(lone) != 1 or values[lone[0]] == 0 or not self.cells[lone[0]].published:
                     continue
                 cand = [i for i in members if self._hideable(i, hidden, values)]
                 if not cand:  # only a complement is left: hide its numerator or base instead
@@ -333,13 +361,15 @@ class Disclosure:
         """The cell to hide next for ``target``: the smallest published non-zero count in a relation
         with the target or with a hidden cell connected to it (zeros only when nothing else is left),
         never one of the ``known`` (hiding a count everybody knows protects nothing, and would make the
-        audit believe that it does)."""
+        audit believe that it does), and a count of the whole study (no ``dims``: the figures most
+        read, often published in several places) only when no other count, however far out, will do."""
         values = np.array([c.value for c in self.cells], dtype=float)
         seen, frontier = {target}, [target]
         by_cell: dict[int, list[Relation]] = {}
         for rel in self.relations:
             for i, _ in rel.terms:
                 by_cell.setdefault(i, []).append(rel)
+        fallback: tuple[int, str] | None = None
         while frontier:
             cands: dict[int, str] = {}
             nxt = []
@@ -362,9 +392,11 @@ class Disclosure:
                 pool = nonzero or list(cands)
                 siblings = self._siblings()
                 j = min(pool, key=lambda k: self._rank(k, hidden, values, siblings))
-                return j, cands[j]
+                if self.cells[j].key.dims:
+                    return j, cands[j]
+                fallback = fallback or (j, cands[j])  # a whole-study count: only if nothing further out will do
             frontier = nxt
-        return None
+        return fallback
 
     # ------------------------------------------------------------------ auditing
     def intervals(self, hidden: np.ndarray, targets: Iterable[int]) -> dict[int, tuple[float, float]]:
@@ -431,8 +463,8 @@ class Disclosure:
         return np.array([find(i) for i in range(len(self.cells))])
 
     def _exposed(self, hidden: np.ndarray, safe: set[int] | None = None) -> list[int]:
-        """Hidden published counts the audit would flag: their interval reaches below ``min_cell``
-        and is narrower than ``required``. Primary counts first, narrowest first. ``safe``: counts
+        """Hidden published counts the audit would flag (``too_narrow``): their interval reaches into
+        1 … ``min_cell − 1`` and is narrower than ``required``. Primary counts first, narrowest first. ``safe``: counts
         known to be safe for a subset of ``hidden`` (not checked again; the newly safe are added)."""
         small = self._small()
         skip = safe if safe is not None else set()
@@ -440,7 +472,7 @@ class Disclosure:
         iv = self.intervals(hidden, targets)
         bad = []
         for t, (lo, hi) in iv.items():
-            if lo < self.min_cell and hi - lo < self.required - 1e-9:
+            if too_narrow(lo, hi, self.min_cell, self.required):
                 bad.append((not small[t], hi - lo, self.cells[t].key, t))
             elif safe is not None and hi - lo >= self.required - 1e-9:
                 safe.add(t)  # wide stays wide; "certainly not small" may not (its lower end can fall)
@@ -453,8 +485,8 @@ class Disclosure:
 
     def audit(self, hidden: np.ndarray | None = None) -> list[Violation]:
         """Every count too exposed by the publication (the criterion of ``audit_manifest``): a shown
-        count of 1 … ``min_cell − 1``, or a hidden one whose interval reaches below ``min_cell``
-        and is narrower than the protection level."""
+        count of 1 … ``min_cell − 1``, or a hidden one whose interval reaches into 1 … ``min_cell − 1``
+        and is narrower than the protection level (``too_narrow``)."""
         hidden = self.suppressed if hidden is None else hidden
         if hidden is None or self.min_cell <= 1:
             return []
@@ -466,7 +498,7 @@ class Disclosure:
         ]
         targets = [int(i) for i in np.flatnonzero(hidden) if self.cells[int(i)].published]
         for t, (lo, hi) in self.intervals(hidden, targets).items():
-            if lo < self.min_cell and hi - lo < self.required - 1e-9:
+            if too_narrow(lo, hi, self.min_cell, self.required):
                 out.append(Violation(self.cells[t].key, lo, hi, self.required))
         return out
 
@@ -606,7 +638,7 @@ def audit_manifest(data: dict) -> list[Finding]:
             )
     targets = [int(i) for i in np.flatnonzero(hidden) if d.cells[int(i)].published]
     for t, (lo, hi) in d.intervals(hidden, targets).items():
-        if lo < min_cell and hi - lo < required - 1e-9:
+        if too_narrow(lo, hi, min_cell, required):
             findings.append(
                 Finding(
                     d.cells[t].key,
