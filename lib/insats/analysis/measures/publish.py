@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from insats.analysis.disclosure import CellKey, Disclosure, dims_of
-from insats.analysis.measures.registry import MEASURES, PARTITIONS, counts_of, over_time
+from insats.analysis.measures.registry import MEASURES, PARTITIONS, SUBSETS, counts_of, over_time
 from insats.contract import ALLA, CENTRAL
 
 __all__ = ["period_label", "protect_periods", "register_measures"]
@@ -106,6 +106,11 @@ def register_measures(
                 d.add_parts_within(w, parts, label=f"delarna ryms i helheten ({whole})")
     for k, n in sorted(shares):
         d.add_share(k, n)
+    for part, whole in SUBSETS.items():  # the rest of a whole is a count of its own, like a share's complement
+        for area, p in sorted(lines.get(part, {}).items()):
+            of = lines.get(whole, {}).get(area)
+            if of is not None and (p, of) not in shares:
+                d.add_share(p, of, label=f"delen och resten är helheten ({part} av {whole})")
     return cells
 
 

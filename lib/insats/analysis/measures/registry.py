@@ -180,6 +180,15 @@ PARTITIONS: dict[str, tuple[str, ...]] = {
 disclosure model relates them, so a part hidden in one share cannot be recovered as the whole
 minus the others."""
 
+SUBSETS: dict[str, str] = {
+    "deltaganden_uppfoljda": "deltaganden_avslutade",
+}
+"""Counts that are a part of another count (per area and period) without being the numerator of a
+share of it: part -> whole. The rest (whole minus part) is shown whenever both are, so it is a count
+of its own in the disclosure model, protected like a share's complement: the ended participations
+that cannot be followed up yet (they ended in the last ``uppfoljning_manader`` months of the data)
+are ``deltaganden_avslutade`` minus ``deltaganden_uppfoljda`` (antaganden R10)."""
+
 
 def counts_of(mid: str, *, all_groups: bool = False) -> tuple[str | None, str | None]:
     """The counts of a measure's numerator and denominator (see ``MEASURE_COUNTS``)."""
