@@ -32,6 +32,7 @@ from insats.data.study import Study
 from insats.errors import DataError, UsageError
 from insats.reports import utvardering as evaluation_module
 from insats.reports.sharing import shared_publication
+from insats.reports.utvardering.delperioder import link_whole_study
 
 __all__ = [
     "MANIFEST_NAME",
@@ -143,6 +144,7 @@ def register_evaluation(pub: Publication, evaluation: dict[str, Any]) -> None:
     )
     evaluation_module.section_interventions(ctx, raw, min_cell=min_cell)
     evaluation_module.section_path(ctx, raw, min_cell=min_cell)
+    link_whole_study(pub)
 
 
 def evaluation_parameters(study: Study, evaluation: dict[str, Any] | None, *, all_groups: bool) -> dict[str, Any]:

@@ -39,6 +39,12 @@ from insats.reports.utvardering.common import (
     protect_shares,
     requirement_of,
 )
+from insats.reports.utvardering.delperioder import (
+    BEFORE_COUNTS,
+    FOLLOWED_COUNTS,
+    register_before_after,
+    register_followed,
+)
 from insats.reports.utvardering.lov_regim import _regime_note, regime_change
 from insats.text import format_number
 
@@ -241,8 +247,9 @@ def section_dropouts(s: Section, ctx: Context, reform_datum, *, min_cell: int = 
     t = dropout_by_period(frame)
     t["namn"] = [("Alla" if k == ALLA else REQUIREMENT_GROUPS[k]) for k in t["krav"]]
     t["undertryckt"] = small_on_either_side(t, min_cell)
-    fore = protect_shares(t, min_cell, key="krav", num="k_fore", den="n_fore", count="avbrott_fore")
-    efter = protect_shares(t, min_cell, key="krav", num="k_efter", den="n_efter", count="avbrott_efter")
+    fore = protect_shares(t, min_cell, key="krav", num="k_fore", den="n_fore", counts=BEFORE_COUNTS["fore"])
+    efter = protect_shares(t, min_cell, key="krav", num="k_efter", den="n_efter", counts=BEFORE_COUNTS["efter"])
+    register_before_after(ctx, t, reform_datum, min_cell)  # before + after against the ended (R10)
     hf, he = fore["undertryckt"].to_numpy(bool), efter["undertryckt"].to_numpy(bool)
     pct = lambda v: format_number(v, 1, percent=True)  # noqa: E731  (a one-line local formatter)
     num = lambda v: format_number(v, 0)  # noqa: E731
@@ -294,8 +301,10 @@ def section_dropouts(s: Section, ctx: Context, reform_datum, *, min_cell: int = 
     bi = followup_table(after, "bistand", "bistand_ok")
     for tab in (ny, bi):
         tab["namn"] = [("Alla avslut" if g == ALLA else ENDING_GROUPS[g]) for g in tab["grupp"]]
-    ny_pub = protect_shares(ny, min_cell, key="grupp", values=("andel", "lo", "hi"), count="efter_avslut_ny_insats")
-    bi_pub = protect_shares(bi, min_cell, key="grupp", values=("andel", "lo", "hi"), count="efter_avslut_bistand")
+    ny_pub = protect_shares(ny, min_cell, key="grupp", values=("andel", "lo", "hi"), counts=FOLLOWED_COUNTS["ny"])
+    bi_pub = protect_shares(bi, min_cell, key="grupp", values=("andel", "lo", "hi"), counts=FOLLOWED_COUNTS["bistand"])
+    register_followed(ny, "ny")  # the endings followed up are a part of the endings (R10)
+    register_followed(bi, "bistand")
     k = ctx.params.uppfoljning_manader
     cols_ny = {
         "namn": ("", "text"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -349,6 +350,19 @@ def register_hierarchy(
             d.add_share(d.index[CellKey(counts[num], dims, period)], d.index[CellKey(counts[den], dims, period)])
 
 
+def relate_part(d: Disclosure, whole: int | None, parts: Sequence[int | None], *, label: str) -> None:
+    """``Σ parts ≤ whole`` (counts of some of the whole's people: ended participations with an ``avslut`` of all
+    ended ones, the months of a year), and an equality where the values add up: whoever sees both would take it
+    (a relation that only happens to hold costs some extra suppression, never a disclosure)."""
+    found = [p for p in parts if p is not None]
+    if whole is None or not found:
+        return
+    if np.isclose(np.nansum([d.cells[p].value for p in found]), d.cells[whole].value):
+        d.add_sum(whole, found, label=label)
+    else:
+        d.add_parts_within(whole, found, label=label)
+
+
 def register_split(d: Disclosure, whole: int, part: int, *, label: str) -> int:
     """``whole = part + rest``, where ``part`` is a count of a part of ``whole`` (e.g. the months since LOV
     started, of the whole period): whenever both are shown, the rest (the months before) is shown too, by
@@ -362,6 +376,29 @@ def register_split(d: Disclosure, whole: int, part: int, *, label: str) -> int:
     d.cells[rest].derived = (part, whole)
     d.add_sum(whole, [part, rest], label=label)
     return rest
+
+
+def register_parts(
+    table: pd.DataFrame, key: str, parts: dict[str, str], wholes: dict[str, str], *, label: str | None = None
+) -> None:
+    """While a publication collects: relate the counts of a table that are a part of other counts (``parts``:
+    column -> count name, as registered by ``protect_shares``) to those wholes (``wholes``: column -> count name),
+    group by group (``register_split``): the rest is then protected as a count of their own. E.g. a table over the
+    months since LOV started against the whole period (the months before are the rest), or the endings that can be
+    followed up against all endings (the rest ended too late). ``label`` says what the rest is (Swedish; default:
+    the months before a part of the period)."""
+    pub = active_publication()
+    if pub is None or pub.decided:
+        return
+    d, period = pub.disclosure, pub.table_period
+    for col, name in parts.items():
+        for g in table[key].astype(str):
+            dims = dims_of(**{key: g})
+            whole = d.index.get(CellKey(wholes[col], dims, period))
+            part = d.index.get(CellKey(name, dims, period))
+            if whole is not None and part is not None:
+                what = label or "delperioden och tiden före är hela perioden"
+                register_split(d, whole, part, label=f"{what} ({wholes[col]})")
 
 
 def _table_cells(d, out, key, num, den, total, name, period, counts=None) -> list[tuple[int | None, int | None]]:

@@ -34,6 +34,7 @@ from insats.reports.utvardering.common import (
     format_shown,
     intervention_labels,
     protect_shares,
+    register_parts,
 )
 from insats.reports.utvardering.rackvidd import reach_conclusion, reach_part
 from insats.reports.utvardering.utfall import (
@@ -48,6 +49,10 @@ from insats.reports.utvardering.utfall import (
 from insats.text import format_number
 
 # --------------------------------------------------------------------------- 4. dagens insatser
+
+FOLLOWUP_COUNTS = {"sf_taljare": "utfall_utan_bistand", "sf_namnare": "utfall_uppfoljda"}
+"""The counts of the column "without assistance after" per intervention: the ended participations that can be
+followed up (a part of ``OUTCOME_COUNTS["namnare"]``) and of them those without assistance."""
 
 
 def intervention_outcomes(ctx: Context) -> pd.DataFrame:
@@ -216,7 +221,17 @@ def section_interventions(ctx: Context, measures, *, min_cell: int = 5) -> Secti
         counts=OUTCOME_COUNTS,
         model=hierarchy,
     )
-    sf = protect_shares(t, min_cell, key="insats_id", num="sf_taljare", den="sf_namnare", values=("sf_andel",))
+    sf = protect_shares(
+        t, min_cell, key="insats_id", num="sf_taljare", den="sf_namnare", values=("sf_andel",), counts=FOLLOWUP_COUNTS
+    )
+    # the endings that can be followed up are a part of the ended: the rest (ended too late) is a count (R10)
+    register_parts(
+        t,
+        "insats_id",
+        {"sf_namnare": FOLLOWUP_COUNTS["sf_namnare"]},
+        {"sf_namnare": OUTCOME_COUNTS["namnare"]},
+        label="avslutade som kan följas upp och de som slutade för sent är alla avslutade",
+    )
     pub["sf_andel"] = sf["sf_andel"]
     pub["sf_sup"] = sf["undertryckt"]
     flags = adjusted_flags(pub, "insats_id")

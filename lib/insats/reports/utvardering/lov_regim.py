@@ -10,13 +10,11 @@ import pandas as pd
 
 from insats import contract
 from insats.analysis import costs
-from insats.analysis.disclosure import CellKey, dims_of
 from insats.analysis.measures import (
     Context,
     ended_participations,
 )
 from insats.analysis.privacy import SUPPRESSED
-from insats.analysis.publication import active_publication
 from insats.contract import ALLA
 from insats.reports.render import Section, literal
 from insats.reports.utvardering.common import (
@@ -24,7 +22,7 @@ from insats.reports.utvardering.common import (
     _participations,
     format_shown,
     protect_shares,
-    register_split,
+    register_parts,
 )
 from insats.reports.utvardering.insatser import cost_per_outcome
 from insats.reports.utvardering.utfall import (
@@ -40,23 +38,6 @@ SAME_MONTHS_COUNTS = {"taljare": "utfall_arbete_studier_lovperioden", "namnare":
 VOLUME_COUNTS = {"deltaganden": "volym_deltaganden"}
 """Participations started in the period per category (the volume table; the market table's when the market is
 the whole period's). Over the LOV period: ``volym_deltaganden_lovperioden``, a part of it."""
-
-
-def register_parts(table: pd.DataFrame, key: str, parts: dict[str, str], wholes: dict[str, str]) -> None:
-    """While a publication collects: relate the counts of a table over a part of the period (``parts``: column ->
-    count name, as registered by ``protect_shares``) to the same counts over the whole period (``wholes``),
-    group by group (``register_split``): the months before are then protected as a count of their own."""
-    pub = active_publication()
-    if pub is None or pub.decided:
-        return
-    d, period = pub.disclosure, pub.table_period
-    for col, name in parts.items():
-        for g in table[key].astype(str):
-            dims = dims_of(**{key: g})
-            whole = d.index.get(CellKey(wholes[col], dims, period))
-            part = d.index.get(CellKey(name, dims, period))
-            if whole is not None and part is not None:
-                register_split(d, whole, part, label=f"delperioden och tiden före är hela perioden ({wholes[col]})")
 
 
 _HIDDEN = ("varians", "p")

@@ -34,6 +34,7 @@ from insats.reports.utvardering.common import (
     protect_shares,
     requirement_of,
 )
+from insats.reports.utvardering.delperioder import ATTENDANCE_COUNTS, protect_months, register_attendance_hierarchy
 from insats.reports.utvardering.lov_regim import _regime_note, regime_change
 from insats.text import format_number
 
@@ -299,7 +300,15 @@ def section_attendance(ctx: Context, measures, reform_datum, *, min_cell: int = 
             continue
         t = attendance_by(frame, by)
         t["grupp"] = [("Alla" if c == ALLA else name(c)) for c in t[by]]
-        pub = protect_shares(t, min_cell, key=by, values=("andel", "lo", "hi", "median", "medel"))
+        if by == "insats_id":  # interventions add up to their providers: one model for both tables (R9, R10)
+            register_attendance_hierarchy(frame)
+        pub = protect_shares(
+            t,
+            min_cell,
+            key=by,
+            values=("andel", "lo", "hi", "median", "medel"),
+            counts=None if by == "omrade_kod" else ATTENDANCE_COUNTS,
+        )
         s.table(f"Närvaro {caption.lower()}", format_shown(pub, {**cols, "grupp": (head, "text")}))
         if by == "utforare":
             change = regime_change(ctx, reform_datum)
@@ -316,6 +325,7 @@ def section_attendance(ctx: Context, measures, reform_datum, *, min_cell: int = 
                 s.findings[f"narvaro_andel_80_{end}"] = float(tot[end]) if pd.notna(tot[end]) else None
             s.findings["narvaro_median"] = float(tot["median"]) if pd.notna(tot["median"]) else None
     monthly, its, comp_note = _comparison(frame, ctx.params.start, ctx.params.end, reform_datum)
+    treated = its is not None  # the series is the interventions with the requirement, beside a comparison series
     s.extra["monthly"] = monthly
     try:
         if its is None:
@@ -327,11 +337,19 @@ def section_attendance(ctx: Context, measures, reform_datum, *, min_cell: int = 
         return s
     s.extra["its"] = its
     s.table("Närvarokravets effekt på närvaron (procentenheter, nivå och trend tillsammans)", effects_table(its))
-    published = monthly[monthly["n"] >= min_cell]
-    if len(published) < len(monthly):
+    with_req = frame["narvarokrav"].map(lambda v: v is True).to_numpy(bool)
+    hidden = protect_months(
+        monthly,
+        min_cell,
+        total=float(with_req.sum() if treated else len(frame)),
+        treated_ids=sorted(set(frame.loc[with_req, "insats_id"].astype(str))) if treated else None,
+    )
+    published = monthly[~hidden]
+    if hidden.any():
         s.note(
-            f"{len(monthly) - len(published)} månader med färre än {min_cell} deltaganden visas inte i "
-            "diagrammet (de ingår i beräkningen)."
+            f"{int(hidden.sum())} av seriens månader visas inte i diagrammet (de ingår i beräkningen): månader med "
+            f"färre än {min_cell} deltaganden, och månader som annars skulle göra det möjligt att räkna fram en sådan "
+            "ur årens och periodens antal."
         )
     s.chart(its_chart(published, its, reform_datum))
     pl = placebo_table(its)
