@@ -398,3 +398,20 @@ def test_the_page_made_after_the_kernel_moved_on_is_the_same(tmp_path):
     export_outcome(later)
     assert later.html == notebook_html(nbformat.reads(later.notebook, as_version=4), "p02")
     assert "Spånga-Tensta 38000" in later.html and later.external == [] and "export" in later.phases
+
+
+def test_a_change_to_the_code_of_insats_reruns_the_report():
+    # a checkout that moved to new code keeps its version number: the source itself is compared
+    from insats.data.validated import package_fingerprint
+    from insats.runner.plan import decide
+
+    now = {"notebook_sha256": "n", "parametrar_sha256": "p", "insats_version": "0.1.0", "insats_kod": "ny"}
+    last_ok = {"indata": {**now, "insats_kod": "gammal"}, "lasta": {}, "slut": "2026-12-02T10:00"}
+    record = {"indata": now, "parametrar": {}}
+    skip, why = decide(record, {"senast_ok": last_ok}, force=False, html_ok=True, hashes=FolderHashes())
+    assert skip is None and why == "koden i insats har ändrats"
+    unchanged = {"senast_ok": {**last_ok, "indata": dict(now)}}
+    skip, why = decide(record, unchanged, force=False, html_ok=True, hashes=FolderHashes())
+    assert skip is not None and skip.startswith("oförändrad") and why == ""
+    # the fingerprint is of the source: the same files give the same one, and it is a SHA-256
+    assert re.fullmatch(r"[0-9a-f]{64}", package_fingerprint())

@@ -129,6 +129,20 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
+@functools.cache
+def package_fingerprint() -> str:
+    """SHA-256 over the source of every module of the ``insats`` package and its version (wider than
+    ``code_fingerprint``, which covers only the code that reads data: any rule may change what a
+    report shows). Keys the shared publication (``insats.reports.sharing``) and the batch runner's
+    decision that a report is unchanged (``insats.runner.plan``)."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256(__version__.encode())
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def copy_dir(path: Path | str) -> Path:
     """The folder holding the validated copy of the study at ``path`` (see the module docstring)."""
     folder = Path(path).resolve()

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import os
 import pickle
@@ -38,7 +37,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from insats import __version__
 from insats.atomic import atomic_write
 
 if TYPE_CHECKING:  # light at run time: ``insats serve`` imports this module for ``ENV_SHARED``
@@ -113,24 +111,14 @@ def shared_dir(environ: dict[str, str] | None = None) -> Path | None:
     return Path(name)
 
 
-@functools.cache
-def _package_fingerprint() -> str:
-    """SHA-256 over the source of every module of the ``insats`` package and its version (wider than
-    ``insats.data.validated.code_fingerprint``, which covers only the code that reads data: any
-    rule may change a publication)."""
-    root = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256(__version__.encode())
-    for path in sorted(root.rglob("*.py")):
-        h.update(str(path.relative_to(root)).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
 def _key(study: Study, parameters: Any) -> str | None:
     content = getattr(study, "content_key", None)
     if not content:
         return None
-    text = f"{content}\n{parameters!r}\n{_package_fingerprint()}"
+    # imported here: ``insats serve`` imports this module for ENV_SHARED and must not load pandas
+    from insats.data.validated import package_fingerprint
+
+    text = f"{content}\n{parameters!r}\n{package_fingerprint()}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

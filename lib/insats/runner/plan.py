@@ -5,7 +5,7 @@ notebook and one per area for the profile, for every study of the run. A report'
 for a file name (``insats.text.slug``: no ``/``, ``..`` or control characters, bounded, and told
 apart by a hash when two codes fold alike). Each report gets the parameters its notebook declares
 (``RunConfig.parameters_for``) and a decision (``decide``): skipped when its notebook, parameters,
-package version and everything it read last time (``insats.runner.inputs``) are unchanged, else
+package version and source (``package_fingerprint``) and everything it read last time (``insats.runner.inputs``) are unchanged, else
 run with the reason. A study whose areas cannot be read fails its own profile in a run over many
 studies; in a run over one study the run cannot be planned (``ConfigError``).
 """
@@ -22,7 +22,7 @@ from typing import Any
 from insats.contract import fold
 from insats.data.files import CSV_SUFFIXES, EXCEL_SUFFIXES, OLD_EXCEL_SUFFIXES, PARQUET_SUFFIXES
 from insats.data.load import read_table
-from insats.data.validated import combined_hash, source_files
+from insats.data.validated import combined_hash, package_fingerprint, source_files
 from insats.errors import InsatsError
 from insats.runner.config import ConfigError, RunConfig, StudySpec
 from insats.runner.inputs import FolderHashes, tables_text, what_changed
@@ -201,6 +201,8 @@ def decide(
         )
     if before.get("insats_version") != now["insats_version"]:
         reasons.append(f"ny version av insats ({before.get('insats_version')} → {now['insats_version']})")
+    elif before.get("insats_kod") != now.get("insats_kod"):
+        reasons.append("koden i insats har ändrats")
     last: dict[str, dict[str, Any]] | None = last_ok.get("lasta")
     if last is None:
         return None, "; ".join([*reasons, "okänt vad rapporten läste förra gången"])
@@ -268,6 +270,7 @@ def plan(
             "notebook_sha256": nb_hashes[nb_path],
             "parametrar_sha256": _sha256_bytes(_canonical(params).encode()),
             "insats_version": version,
+            "insats_kod": package_fingerprint(),
         }
         data_dir = study.path.resolve() if study.path is not None else None
         if data_dir is not None:
