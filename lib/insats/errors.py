@@ -201,7 +201,6 @@ _YAML_PROBLEMS = [
         "en typmärkning (!!…) som inte är tillåten; skriv bara text, tal och listor",
     ),
     (r"found duplicate anchor .*", "samma ankare (&namn) två gånger"),
-    (r"while scanning a simple key", "en nyckel utan kolon"),
 ]
 
 

@@ -47,15 +47,15 @@ def _encode_refs(node: Any) -> Any:
 
 
 @functools.cache
-def _definitions(root_id: int) -> dict[str, Any]:
+def _definitions() -> dict[str, Any]:
     return _encode_refs(_STATE["root"]["definitions"])
 
 
 @functools.cache
-def _validator(ref: str, root_id: int) -> Any:
+def _validator(ref: str) -> Any:
     import jsonschema_rs  # optional: install() checks it is there
 
-    schema = {"$ref": urllib.parse.quote(ref, safe="/#"), "definitions": _definitions(root_id)}
+    schema = {"$ref": urllib.parse.quote(ref, safe="/#"), "definitions": _definitions()}
     return jsonschema_rs.Draft7Validator(schema, validate_formats=True)
 
 
@@ -77,7 +77,7 @@ def is_valid(spec: Any, schema: Any, rootschema: Any) -> bool | None:
     if ref is None:
         return None
     try:
-        return bool(_validator(ref, id(rootschema)).is_valid(spec))
+        return bool(_validator(ref).is_valid(spec))
     except (TypeError, ValueError):  # a value the compiled validator cannot read: Altair decides
         return None
 

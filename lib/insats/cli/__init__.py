@@ -44,7 +44,7 @@ from insats.dashboards.serve import (  # light (standard library only): the defa
     DEFAULT_MAX_VIEWERS,
     DEFAULT_POOL_SIZE,
 )
-from insats.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, InsatsError, os_reason, printable
+from insats.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, InsatsError, os_reason
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -294,9 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------- main
 def _describe_os_error(exc: OSError) -> str:
     where = f" {exc.filename}" if exc.filename else ""
-    reason = os_reason(exc)
-    return printable(
-        f"Fel: filen eller mappen{where} kunde inte läsas eller skrivas ({reason}). Kontrollera sökvägen och behörigheten."
+    return (
+        f"Fel: filen eller mappen{where} kunde inte läsas eller skrivas ({os_reason(exc)}). "
+        "Kontrollera sökvägen och behörigheten."
     )
 
 

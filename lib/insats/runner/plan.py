@@ -5,8 +5,8 @@ notebook and one per area for the profile, for every study of the run. A report'
 for a file name (``insats.text.slug``: no ``/``, ``..`` or control characters, bounded, and told
 apart by a hash when two codes fold alike). Each report gets the parameters its notebook declares
 (``RunConfig.parameters_for``) and a decision (``decide``): skipped when its notebook, parameters,
-package version and source (``package_fingerprint``) and everything it read last time (``insats.runner.inputs``) are unchanged, else
-run with the reason. A study whose areas cannot be read fails its own profile in a run over many
+package version and source (``package_fingerprint``) and everything it read last time
+(``insats.runner.inputs``) are unchanged, else run with the reason. A study whose areas cannot be read fails its own profile in a run over many
 studies; in a run over one study the run cannot be planned (``ConfigError``).
 """
 
