@@ -137,3 +137,25 @@ def test_charts_built_with_the_kept_wrapper_table_are_the_same_as_without():
     # the encodings are the classes Altair chooses without the kept table
     chart = alt.Chart(pd.DataFrame({"a": [1]})).mark_bar().encode(x="a:Q", y=alt.value(0), tooltip="a:Q")
     assert type(chart.encoding.x).__name__ == "X" and type(chart.encoding.y).__name__ == "YValue"
+
+
+def test_chart_data_is_shared_by_copies_and_draws_the_same_chart():
+    from insats.charts.common import ChartData, chart_data, records
+
+    frame = pd.DataFrame({"omrade": ["A", "B"], "varde": [0.25, None], "n": [12, 7]})
+    shared = chart_data(frame)
+    assert isinstance(shared, ChartData)
+    base = alt.Chart(shared).mark_bar().encode(x="varde:Q", y="omrade:N")
+    layered = alt.layer(base, base.mark_text()).properties(width=200)
+    copied = layered.copy(deep=True)
+    # a copy keeps the same rows (no deep copy of the data), and the rows are the frame's
+    # (Altair lifts the layers' common data to the layered chart)
+    assert copied.data is shared and layered.data is shared
+    assert shared.values == records(frame)
+    # the same chart as with Altair's own inline data (validated on the way)
+    plain = alt.Data(values=records(frame))
+    same = alt.layer(
+        alt.Chart(plain).mark_bar().encode(x="varde:Q", y="omrade:N"),
+        alt.Chart(plain).mark_bar().encode(x="varde:Q", y="omrade:N").mark_text(),
+    ).properties(width=200)
+    assert copied.to_dict() == same.to_dict()

@@ -84,6 +84,26 @@ def test_report_page_is_read_for_title_summary_and_marker(tmp_path):
     assert read_report_page(tmp_path / "saknas.html")["titel"] == ""
 
 
+def test_report_page_is_parsed_once_until_it_changes(tmp_path, monkeypatch):
+    from insats.runner import index  # the module's parser, counted below
+
+    parsed = []
+    real = index._parse_report_page
+    monkeypatch.setattr(index, "_parse_report_page", lambda text: parsed.append(1) or real(text))
+    page = _report(tmp_path / "p.html", first="Första fyndet: 21,7 %.")
+    assert read_report_page(page)["sammanfattning"] == "Första fyndet: 21,7 %."
+    assert read_report_page(page)["sammanfattning"] == "Första fyndet: 21,7 %."
+    assert len(parsed) == 1  # the second read came from memory
+    # the page replaced as a run replaces it (a new file renamed into place), same length: read anew
+    new = _report(tmp_path / "ny.html", first="Första fyndet: 31,7 %.")
+    new.replace(page)
+    assert read_report_page(page)["sammanfattning"] == "Första fyndet: 31,7 %."
+    assert len(parsed) == 2
+    # a caller changing what it got does not change what the next caller gets
+    read_report_page(page)["titel"] = "ändrad"
+    assert read_report_page(page)["titel"] == "Kartläggning av insatser"
+
+
 def test_front_page_links_reports_pdf_excel_and_profiles_by_name(tmp_path):
     _report(tmp_path / "kartlaggning.html")
     (tmp_path / "kartlaggning.pdf").write_bytes(b"%PDF-1.7")

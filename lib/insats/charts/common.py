@@ -84,8 +84,23 @@ def records(frame: pd.DataFrame) -> list[dict]:
     return rows
 
 
+class ChartData(alt.Data):
+    """Inline chart data that copies of a chart share instead of copying.
+
+    Altair deep-copies a chart's whole structure, inline rows included, each time a chart is
+    layered, concatenated or given properties: for a profile's charts (several layers over the same
+    rows) that was a sixth of the time to draw them. The rows are built by ``records`` for one chart
+    and never changed afterwards (nothing in insats changes a chart's data in place), so sharing
+    them gives the same charts. Validation and ``to_dict`` are ``alt.Data``'s own.
+    """
+
+    def __deepcopy__(self, memo: Any = None) -> ChartData:
+        return self
+
+
 def chart_data(frame: pd.DataFrame) -> alt.Data:
-    return alt.Data(values=records(frame))
+    """A frame's rows (``records``) as inline chart data (``ChartData``)."""
+    return ChartData(values=records(frame))
 
 
 def chart_title(text: str, subtitle: Sequence[str] | str | None = None) -> alt.TitleParams:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from insats.analysis.privacy import SUPPRESSED, footnote
 from insats.charts.accessible import accessible, profile_reading
-from insats.charts.common import records
+from insats.charts.common import chart_data
 from insats.charts.theme import FOCUS_COLOR, MUTED_COLOR, OTHER_COLOR, TOTAL_COLOR, ensure_theme, format_value
 
 REST_LABEL = "Övriga områden"
@@ -91,7 +91,7 @@ def profile_bars(figures: pd.DataFrame, name: str, *, min_cell: int = 5) -> alt.
         header=alt.Header(labelAngle=0, labelAlign="left", labelAnchor="start", labelFontSize=14, labelLimit=320),
     )
     chart = (
-        alt.layer(bars, labels, hidden, data=alt.Data(values=records(frame)))
+        alt.layer(bars, labels, hidden, data=chart_data(frame))
         .properties(width=440, height=alt.Step(14))
         .facet(row=row, spacing=6)
         .properties(title=alt.TitleParams(f"{name} jämfört med övriga områden", subtitle=subtitle, anchor="start"))

@@ -3,7 +3,7 @@
 ``run_dask`` submits each report (``insats.runner.execute.run_report``) as its study becomes
 ready and yields the outcomes as they finish. The workers need the package and the same paths to
 notebooks and data (a shared disk); each keeps its own warm kernels, closed by
-``KernelPoolPlugin`` when the worker stops. When a worker dies, the scheduler runs its reports
+``insats.runner.worker_plugin.KernelPoolPlugin`` when the worker stops. When a worker dies, the scheduler runs its reports
 again on another worker (a report that kills its worker three times fails with ``KilledWorker``);
 the run polls the cluster and reports which worker was lost and which reports it held, so
 ``korning.json`` and the index can say what happened. A cluster without workers for
@@ -24,28 +24,11 @@ from insats.runner.execute import run_report
 from insats.runner.tasks import FEL, Job, ReportOutcome, ReportTask, error_record, now_iso, outcome_from_exception
 from insats.text import slug
 
-__all__ = ["DASK_NO_WORKERS_SECONDS", "DASK_POLL_SECONDS", "KernelPoolPlugin", "run_dask"]
+__all__ = ["DASK_NO_WORKERS_SECONDS", "DASK_POLL_SECONDS", "run_dask"]
 
 DASK_POLL_SECONDS = 0.5
 DASK_NO_WORKERS_SECONDS = 120.0
 """A Dask run gives up on its remaining reports when the cluster has had no worker this long."""
-
-
-try:  # the plugin class needs distributed; the rest of the module does not
-    from distributed.diagnostics.plugin import WorkerPlugin as _WorkerPlugin
-except Exception:  # noqa: BLE001
-    _WorkerPlugin = object  # type: ignore[assignment,misc]
-
-
-class KernelPoolPlugin(_WorkerPlugin):
-    """Closes a Dask worker's kernels when the worker stops."""
-
-    name = "insats-karnor"
-
-    def teardown(self, worker) -> None:
-        from insats.runner.kernels import close_pool  # in the worker process
-
-        close_pool()
 
 
 def run_dask(
@@ -56,6 +39,8 @@ def run_dask(
     """Yield outcomes as reports finish on a Dask distributed cluster; note lost workers."""
 
     from distributed import Client  # heavy (~1 s): only a run with --scheduler needs it
+
+    from insats.runner.worker_plugin import KernelPoolPlugin  # needs distributed too
 
     own = not isinstance(scheduler, Client)
     client = Client(scheduler) if own else scheduler

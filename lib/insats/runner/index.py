@@ -366,12 +366,33 @@ class _ReportPage(HTMLParser):
             self._notice.append(data)
 
 
+_PAGES: dict[tuple[str, int, int, int], dict[str, Any]] = {}
+_PAGES_MAX = 4096
+"""What ``read_report_page`` read, by page, file (inode: pages are replaced by renaming a new
+file into place), modification time and size: the front page is written after every report, and
+parsing every page each time made a run quadratic in its reports."""
+
+
 def read_report_page(path: Path) -> dict[str, Any]:
-    """A report page's title, one-line summary and synthetic marker (empty when it cannot be read)."""
+    """A report page's title, one-line summary and synthetic marker (empty when it cannot be read).
+    A page unchanged since it was last read (the same file, modification time and size) is not
+    parsed again."""
     try:
+        st = path.stat()
+        key = (str(path.resolve()), st.st_ino, st.st_mtime_ns, st.st_size)
+        if key in _PAGES:
+            return dict(_PAGES[key])
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return {"titel": "", "sammanfattning": "", "syntetisk": False}
+    got = _parse_report_page(text)
+    if len(_PAGES) >= _PAGES_MAX:
+        _PAGES.clear()
+    _PAGES[key] = got
+    return dict(got)
+
+
+def _parse_report_page(text: str) -> dict[str, Any]:
     page = _ReportPage()
     page.feed(text)
     page.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,8 @@ class Profile:
     min_cell: int = 5
     protection: int | None = None
     """The protection level ``skyddsniva`` (None: ``min_cell``)."""
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """What the profile's methods worked out once (the per-year table is asked for three times)."""
 
     @property
     def params(self) -> dict:
@@ -216,12 +219,14 @@ class Profile:
 
     def trend_display(self) -> pd.DataFrame | None:
         """The area's main measures per calendar year beside the whole study's (``..`` where
-        suppressed), from the study's one publication; None when the data cover one year only."""
-        pub = self.publication()
-        if len(trend_years(pub)) < 2:
-            return None
-        table = area_trend_table(trend_table(pub), self.omrade, self.namn)
-        return table if len(table) else None
+        suppressed), from the study's one publication; None when the data cover one year only.
+        Worked out once per profile; each caller gets its own copy."""
+        if "trend" not in self._memo:
+            pub = self.publication()
+            table = area_trend_table(trend_table(pub), self.omrade, self.namn) if len(trend_years(pub)) >= 2 else None
+            self._memo["trend"] = table if table is not None and len(table) else None
+        kept = self._memo["trend"]
+        return None if kept is None else kept.copy(deep=False)
 
     def trend_text(self) -> str:
         """What the per-year table shows, or why there is none (Swedish)."""
