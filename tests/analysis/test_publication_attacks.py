@@ -155,3 +155,37 @@ def test_the_attacker_finds_what_per_period_protection_leaves():
             alone = compute_measures(study, start=a, end=b)
             pub.results[label] = alone  # swap in the separately protected tables
     assert attack(pub, 5) != []
+
+
+def test_work_done_ahead_gives_the_same_publication(monkeypatch):
+    # the calendar years' measures and the dispersion curves from a forked child (insats.ahead)
+    # against everything computed in this process, curves simulated afresh
+    from insats import ahead
+    from insats.analysis import overdispersion
+
+    monkeypatch.setattr(ahead, "spare_cores", lambda: 1)
+    used = []
+    real_result = ahead.Ahead.result
+
+    def result(self, fallback):
+        got = real_result(self, fallback)
+        used.append(self.used)
+        return got
+
+    monkeypatch.setattr(ahead.Ahead, "result", result)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = _study("stockholm", 5, 1200)
+        overdispersion._CURVES.clear()
+        forked = publish(study)
+        assert used == [True, True]  # both pieces came from children
+        monkeypatch.setenv(ahead.ENV_AHEAD, "0")
+        overdispersion._CURVES.clear()
+        here = publish(study)
+    assert forked.periods == here.periods
+    for label in here.periods:
+        pd.testing.assert_frame_equal(forked.results[label].table, here.results[label].table)
+        pd.testing.assert_frame_equal(forked.results[label].raw, here.results[label].raw)
+        assert forked.results[label].skipped == here.results[label].skipped
+    assert forked.log == here.log
+    assert np.array_equal(forked.disclosure.suppressed, here.disclosure.suppressed)

@@ -159,3 +159,27 @@ def test_chart_data_is_shared_by_copies_and_draws_the_same_chart():
         alt.Chart(plain).mark_bar().encode(x="varde:Q", y="omrade:N").mark_text(),
     ).properties(width=200)
     assert copied.to_dict() == same.to_dict()
+
+
+def test_chart_data_to_dict_is_altairs_without_the_walk(monkeypatch):
+    from insats.charts.common import ChartData, records
+
+    frame = pd.DataFrame(
+        {"omrade": ["A", "B", "C"], "varde": [0.25, None, float("inf")], "n": [12, 7, 0], "ok": [True, False, True]}
+    )
+    rows = records(frame)
+    expected = alt.Data(values=rows).to_dict(validate=False)
+    data = ChartData(values=rows)  # (built before counting: Altair's debug mode validates it)
+    walked = []
+    real = schemapi._todict
+    monkeypatch.setattr(schemapi, "_todict", lambda *a, **k: walked.append(1) or real(*a, **k))
+    got = data.to_dict(validate=False)
+    assert got == expected and not walked  # the same dict, without Altair's walk
+    assert got["values"][0] is not rows[0]  # the caller's dict is its own
+    # values that are not plain (a date, a nested list) go through Altair as before
+    import datetime as dt
+
+    odd = [{"d": dt.date(2024, 1, 2), "l": [1, 2]}]
+    odd_data, odd_plain = ChartData(values=odd), alt.Data(values=odd)
+    assert odd_data.to_dict(validate=False) == odd_plain.to_dict(validate=False)
+    assert walked

@@ -64,7 +64,8 @@ q-values (``benjamini_hochberg``) control the expected share of false flags amon
 
 from __future__ import annotations
 
-import functools
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,8 +139,42 @@ def _winsorised_phi_rows(z: np.ndarray, fraction: float) -> np.ndarray:
     return np.mean(np.clip(z, lo, hi) ** 2, axis=-1)
 
 
-@functools.lru_cache(maxsize=64)
+_CURVES: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_CURVES_MAX = 64
+_CURVES_LOCK = threading.Lock()
+
+
 def _dispersion_curve(rel_var: tuple, weights: tuple, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """``_simulated_curve``, kept for the last ``_CURVES_MAX`` keys (a study's measures share few)."""
+    key = (rel_var, weights, fraction)
+    with _CURVES_LOCK:
+        kept = _CURVES.get(key)
+        if kept is not None:
+            _CURVES.move_to_end(key)
+            return kept
+    curve = _simulated_curve(rel_var, weights, fraction)
+    add_dispersion_curves({key: curve})
+    return curve
+
+
+def dispersion_curves() -> dict[tuple, tuple[np.ndarray, np.ndarray]]:
+    """The simulated curves this process keeps, by key (for ``add_dispersion_curves`` elsewhere)."""
+    with _CURVES_LOCK:
+        return dict(_CURVES)
+
+
+def add_dispersion_curves(curves: dict[tuple, tuple[np.ndarray, np.ndarray]]) -> None:
+    """Keep curves simulated by another process of this program (``insats.ahead``): the same
+    function of the same key, so the same values as simulating them here."""
+    with _CURVES_LOCK:
+        for key, curve in curves.items():
+            _CURVES[key] = curve
+            _CURVES.move_to_end(key)
+        while len(_CURVES) > _CURVES_MAX:
+            _CURVES.popitem(last=False)
+
+
+def _simulated_curve(rel_var: tuple, weights: tuple, fraction: float) -> tuple[np.ndarray, np.ndarray]:
     """``E[φ̂_w]`` as a function of the between-area variance κ (simulated, ``_DRAWS`` draws, fixed seed).
 
     Area ``i`` has sampling variance ``rel_var_i``; per draw ``y_i = e_i·sqrt(rel_var_i + κ)``, the centre is

@@ -26,12 +26,15 @@ from typing import Any
 
 import pandas as pd
 
+from insats.ahead import ahead
 from insats.analysis.disclosure import Disclosure
 from insats.analysis.measures.compute import MeasureResult, finish, make_params, raw_measures
 from insats.analysis.measures.context import Params, default_period, month_start
+from insats.analysis.measures.likstallighet import likstallighet
 from insats.analysis.measures.publish import _relate_periods as relate_periods
 from insats.analysis.measures.publish import apply, period_label, register_measures
-from insats.data.study import Study
+from insats.analysis.overdispersion import add_dispersion_curves, dispersion_curves
+from insats.data.study import READS, Study
 from insats.errors import UsageError
 
 __all__ = [
@@ -144,6 +147,22 @@ def active_publication() -> Publication | None:
     return _ACTIVE.get()
 
 
+def _measures(study: Study, params: list[Params]) -> tuple[list[tuple[pd.DataFrame, list[str]]], frozenset]:
+    """``raw_measures`` for each of ``params``, and the tables they read (``READS``)."""
+    with READS.capture() as reads:
+        out = [raw_measures(study, p) for p in params]
+    return out, frozenset(reads)
+
+
+def _curves(raws: dict[str, pd.DataFrame], min_cell: int) -> dict:
+    """The dispersion curves the likställighet rows of ``finish`` need, simulated (the areas that
+    protection leaves visible are nearly always all of them, so their curves are the same)."""
+    for long in raws.values():
+        likstallighet(long, min_cell)
+        likstallighet(long, 1)
+    return dispersion_curves()
+
+
 def publish(
     study: Study,
     *,
@@ -155,18 +174,22 @@ def publish(
     """Compute and protect, together, the measures of every publication period of the study and
     the tables the ``hooks`` register. ``options`` set ``Params`` fields (as ``compute_measures``)."""
     periods = publication_periods(*data_years(study))
+    param_sets = {period_label(a, b): make_params(study, a, b, min_cell, **options) for a, b in periods}
+    labels = list(param_sets)
+    # the calendar years' measures in a child process on a spare core while this one does the
+    # study period's (insats.ahead: the same values, only sooner); then the dispersion curves
+    years = ahead(lambda: _measures(study, [param_sets[label] for label in labels[1:]]), worth_it=len(labels) > 1)
+    first = raw_measures(study, param_sets[labels[0]])
+    computed, reads = years.result(lambda: _measures(study, [param_sets[label] for label in labels[1:]]))
+    READS.replay(reads)
     raws: dict[str, pd.DataFrame] = {}
     notes: dict[str, list[str]] = {}
-    param_sets: dict[str, Params] = {}
-    for a, b in periods:
-        p = make_params(study, a, b, min_cell, **options)
-        label = period_label(a, b)
-        raws[label], notes[label] = raw_measures(study, p)
-        param_sets[label] = p
+    for label, (long, skipped) in zip(labels, [first, *computed], strict=True):
+        raws[label], notes[label] = long, skipped
+    curves = ahead(lambda: _curves(raws, min_cell))
     d = Disclosure(min_cell=min_cell, protection=protection)
     all_groups = bool(options.get("erbjudande_alla_grupper", False))
     cells = {label: register_measures(d, long, label, all_groups=all_groups) for label, long in raws.items()}
-    labels = list(raws)
     for a, b in periods:
         if b.year > a.year:  # a span: relate it to its years
             span = period_label(a, b)
@@ -180,6 +203,7 @@ def publish(
         with pub.active():
             hook(pub)
     d.protect()
+    add_dispersion_curves(curves.result(dict))
     for label, long in raws.items():
         published, raw = finish(apply(d, long, cells[label]), long, min_cell)
         pub.results[label] = MeasureResult(
