@@ -276,3 +276,30 @@ def test_a_worker_lost_while_the_reader_was_busy_is_still_recorded(monkeypatch):
     assert sorted(outcomes) == sorted(f.key for f in client.futures)
     (lost,) = [e for e in events if e["typ"] == "arbetare_forlorad"]
     assert lost["arbetare"] == "tcp://w0" and lost["rapporter"] == ["a/profil_01"]
+
+
+def test_worker_plugin_closes_the_workers_kernels_and_travels_by_reference(monkeypatch):
+    import pickle
+
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    from insats.runner import kernels
+    from insats.runner.worker_plugin import KernelPoolPlugin
+
+    closed = []
+    monkeypatch.setattr(kernels, "close_pool", lambda: closed.append(True))
+    plugin = KernelPoolPlugin()
+    assert isinstance(plugin, WorkerPlugin) and plugin.name == "insats-karnor"
+    # Dask sends it to the workers pickled; the class is found by its module, as a worker imports it
+    assert type(pickle.loads(pickle.dumps(plugin))) is KernelPoolPlugin
+    plugin.teardown(worker=None)
+    assert closed == [True]
+
+
+def test_a_local_run_does_not_import_distributed():
+    import subprocess
+    import sys
+
+    code = "import sys, insats.runner.batch; print('distributed' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
