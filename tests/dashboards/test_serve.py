@@ -630,3 +630,10 @@ def test_only_folders_of_ended_processes_are_removed(tmp_path):
     assert sharing.remove_stale_shared_dirs(tmp_path) == [dead]
     assert not dead.exists() and mine.is_dir() and odd.is_dir() and link.is_symlink()
     assert (target / "kvar.txt").read_text(encoding="utf-8") == "kvar"
+
+
+def test_dashboard_kernels_do_no_work_ahead_in_forked_children(tmp_path):
+    from insats.ahead import ENV_AHEAD
+    from insats.dashboards.serve import voila_env
+
+    assert voila_env(tmp_path)[ENV_AHEAD] == "0"

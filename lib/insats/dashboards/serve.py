@@ -52,6 +52,7 @@ from pathlib import Path
 
 import psutil
 
+from insats.ahead import ENV_AHEAD
 from insats.contract import fold
 from insats.errors import EnvironmentProblem, StudyError, UsageError
 from insats.reports.sharing import ENV_SHARED, make_shared_dir
@@ -465,6 +466,9 @@ def voila_env(data: Path | str | None = None, plan: ServePlan | None = None, sha
         k: v for k, v in os.environ.items() if not k.startswith((ENV_DATA, ENV_MIN_CELL, ENV_PROTECTION, ENV_SHARED))
     }
     env.update({ENV_SHARED: shared} if shared else {})
+    # No work done ahead in a forked child (insats.ahead): on a meeting's server the "spare" core
+    # belongs to the other viewers' kernels, and their pages redraw while a child would run.
+    env[ENV_AHEAD] = "0"
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in [str(TEMPLATE_ROOT), env.get("JUPYTER_PATH", "")] if p)
     one = data if data is not None else (plan.shared if plan else None)
     if one is not None:
