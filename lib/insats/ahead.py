@@ -97,9 +97,9 @@ class Ahead(Generic[T]):
         except Exception:  # noqa: BLE001 — any trouble with the child: compute here instead
             pass
         finally:
-            self._pid = None
             if self._folder is not None:
                 shutil.rmtree(self._folder, ignore_errors=True)
+            self._pid = self._folder = None
         return fallback()
 
     def __del__(self) -> None:  # a caller that never asked: do not leave a child or a folder behind

@@ -178,14 +178,14 @@ def publish(
     labels = list(param_sets)
     # the calendar years' measures in a child process on a spare core while this one does the
     # study period's (insats.ahead: the same values, only sooner); then the dispersion curves
-    years = ahead(lambda: _measures(study, [param_sets[label] for label in labels[1:]]), worth_it=len(labels) > 1)
+    rest = [param_sets[label] for label in labels[1:]]
+    years = ahead(lambda: _measures(study, rest), worth_it=bool(rest))
     first = raw_measures(study, param_sets[labels[0]])
-    computed, reads = years.result(lambda: _measures(study, [param_sets[label] for label in labels[1:]]))
+    computed, reads = years.result(lambda: _measures(study, rest))
     READS.replay(reads)
-    raws: dict[str, pd.DataFrame] = {}
-    notes: dict[str, list[str]] = {}
-    for label, (long, skipped) in zip(labels, [first, *computed], strict=True):
-        raws[label], notes[label] = long, skipped
+    done = dict(zip(labels, [first, *computed], strict=True))
+    raws = {label: long for label, (long, _) in done.items()}
+    notes = {label: skipped for label, (_, skipped) in done.items()}
     curves = ahead(lambda: _curves(raws, min_cell))
     d = Disclosure(min_cell=min_cell, protection=protection)
     all_groups = bool(options.get("erbjudande_alla_grupper", False))

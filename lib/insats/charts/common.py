@@ -91,7 +91,7 @@ class ChartData(alt.Data):
     layered, concatenated or given properties: for a profile's charts (several layers over the same
     rows) that was a sixth of the time to draw them. The rows are built by ``records`` for one chart
     and never changed afterwards (nothing in insats changes a chart's data in place), so sharing
-    them gives the same charts. Validation and ``to_dict`` are ``alt.Data``'s own.
+    them gives the same charts. Validation is ``alt.Data``'s own; ``to_dict`` gives its dict.
     """
 
     def __deepcopy__(self, memo: Any = None) -> ChartData:

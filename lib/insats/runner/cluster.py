@@ -3,10 +3,10 @@
 ``run_dask`` submits each report (``insats.runner.execute.run_report``) as its study becomes
 ready and yields the outcomes as they finish. The workers need the package and the same paths to
 notebooks and data (a shared disk); each keeps its own warm kernels, closed by
-``insats.runner.worker_plugin.KernelPoolPlugin`` when the worker stops. When a worker dies, the scheduler runs its reports
-again on another worker (a report that kills its worker three times fails with ``KilledWorker``);
-the run polls the cluster and reports which worker was lost and which reports it held, so
-``korning.json`` and the index can say what happened. A cluster without workers for
+``insats.runner.worker_plugin.KernelPoolPlugin`` when the worker stops. When a worker dies, the
+scheduler runs its reports again on another worker (a report that kills its worker three times
+fails with ``KilledWorker``); the run polls the cluster and reports which worker was lost and
+which reports it held, so ``korning.json`` and the index can say what happened. A cluster without workers for
 ``DASK_NO_WORKERS_SECONDS`` fails the reports still waiting.
 """
 
