@@ -467,7 +467,7 @@ def voila_env(data: Path | str | None = None, plan: ServePlan | None = None, sha
     }
     env.update({ENV_SHARED: shared} if shared else {})
     # No work done ahead in a forked child (insats.ahead): on a meeting's server the "spare" core
-    # belongs to the other viewers' kernels, and their pages redraw while a child would run.
+    # belongs to the other viewers' kernels.
     env[ENV_AHEAD] = "0"
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in [str(TEMPLATE_ROOT), env.get("JUPYTER_PATH", "")] if p)
     one = data if data is not None else (plan.shared if plan else None)
