@@ -64,3 +64,78 @@ def test_page_title_is_the_h1_and_the_study_name():
     # a page without h2 sections still gets its title
     bare = '<html><head><title>nb</title></head><body><h1>Enda</h1><p data-insats-studie="S">x</p></body></html>'
     assert "<title>Enda, S</title>" in add_table_of_contents(bare)
+
+
+def _nbconvert_and_ours(nb) -> tuple[str, str]:
+    """The page nbconvert's own ``HTMLExporter`` makes with the report exporter's settings, and ours."""
+    from nbconvert import HTMLExporter
+
+    from insats.reports.export import report_exporter
+
+    exporter = report_exporter()
+    theirs, _ = HTMLExporter.from_notebook_node(exporter, nb)
+    ours, _ = exporter.from_notebook_node(nb)
+    return theirs, ours
+
+
+def assert_same_tree(theirs: str, ours: str) -> None:
+    from bs4 import BeautifulSoup
+
+    a, b = BeautifulSoup(theirs, "html.parser"), BeautifulSoup(ours, "html.parser")
+    assert a == b, "the page differs from nbconvert's"
+    # and the tree is not trivially equal: the changes nbconvert makes are there
+    assert len(b.select(".jp-Notebook div.jp-OutputArea-output[tabindex='0']")) >= 1
+
+
+def _tricky_notebook(*extra_html: str):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
+
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    html_out = (
+        '<img src="a.png"><img alt="" src="b.png"><img src=c.png alt>'
+        "<script>var s = '<img src=no.png><div class=\"jp-OutputArea-output\">';</script>"
+        "<style>/* <img src=no.png> */</style><!-- <img src=no.png> -->"
+        '<div class="x jp-Cell-inputWrapper y">inne</div><p title="a > b">&lt;img src=text&gt; &amp; &nbsp;</p>'
+    )
+    outputs = [
+        new_output("display_data", data={"text/html": html_out + "".join(extra_html), "text/plain": "x"}),
+        new_output("display_data", data={"image/png": png, "text/plain": "bild"}),
+        new_output("stream", name="stdout", text="rad <b>1</b>\n"),
+    ]
+    return nbformat.v4.new_notebook(
+        cells=[
+            new_markdown_cell("# Rubrik\n\n<img src='m.png'> text"),
+            new_code_cell("x = 1", outputs=outputs, execution_count=1),
+            new_markdown_cell("## Del\n\nSlut."),
+        ]
+    )
+
+
+def test_report_page_has_nbconvert_s_elements_and_attributes():
+    """The exporter does nbconvert's last step (alt text on images without one, focusable input and
+    output areas) on the page's text instead of a BeautifulSoup tree: the page has the same tree as
+    nbconvert's own, for tags in scripts, styles and comments, quoted '>' and entities too."""
+    from insats.reports.export import NO_ALT, focusable_page
+
+    theirs, ours = _nbconvert_and_ours(_tricky_notebook())
+    assert_same_tree(theirs, ours)
+    # a.png, the markdown's m.png and the PNG output; not the ones in a script, a style or a comment
+    assert ours.count(f'alt="{NO_ALT}"') == 3
+    assert focusable_page(ours.replace('class="jp-Notebook', 'class="annan', 1)) is None
+
+
+def test_report_page_falls_back_to_nbconvert_where_unsure():
+    """A page the text route is unsure of (an area that already has a tabindex) goes nbconvert's way."""
+    from insats.reports.export import focusable_page
+
+    odd = '<div class="jp-OutputArea-output" tabindex="3">egen</div>'
+    theirs, ours = _nbconvert_and_ours(_tricky_notebook(odd))
+    assert_same_tree(theirs, ours)
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    from insats.reports.export import report_exporter
+
+    page, _ = TemplateExporter.from_notebook_node(report_exporter(), _tricky_notebook(odd))
+    assert focusable_page(page) is None
+    assert focusable_page(TemplateExporter.from_notebook_node(report_exporter(), _tricky_notebook())[0]) is not None

@@ -169,6 +169,12 @@ def test_html_profile_is_accessible(stockholm, tmp_path):
 
     run(stockholm, None, tmp_path / "profil.ipynb")
     html = export_report(tmp_path / "profil.ipynb", tmp_path / "profil.html")
+    # the page has the tree nbconvert's own exporter makes (the exporter's last step is its own)
+    import nbformat
+
+    from tests.reports.test_export import _nbconvert_and_ours, assert_same_tree
+
+    assert_same_tree(*_nbconvert_and_ours(nbformat.read(str(tmp_path / "profil.ipynb"), as_version=4)))
     body = html.read_text(encoding="utf-8")
     n_charts = body.count('class="insats-chart"')
     assert n_charts >= 3

@@ -17,11 +17,17 @@ import os
 import re
 import threading
 import unicodedata
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import nbformat
+from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
+from nbconvert.exporters.templateexporter import TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
 from insats.atomic import atomic_write
 
@@ -99,6 +105,121 @@ a[href] { text-decoration: underline !important; }
 """
 
 
+# --------------------------------------------------------------------------- nbconvert's last step
+NO_ALT = "No description has been provided for this image"
+"""The text nbconvert gives an image that has none (its own words, kept so pages stay as before)."""
+
+_FOCUSABLE = ("jp-Cell-inputWrapper", "jp-OutputArea-output")
+
+
+class _Edits(HTMLParser):
+    """Finds the start tags that nbconvert's last step changes, with their places in the page."""
+
+    def __init__(self, page: str):
+        super().__init__(convert_charrefs=True)
+        self.lines = [0]
+        for line in page.splitlines(keepends=True):
+            self.lines.append(self.lines[-1] + len(line))
+        self.edits: list[tuple[int, str, str]] = []  # (offset, start tag as written, attribute to add)
+        self.bodies: list[tuple[int, str]] = []
+        self.unsure = False
+
+    def _offset(self) -> int:
+        line, col = self.getpos()
+        return self.lines[line - 1] + col
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = [k for k, _ in attrs]
+        if tag == "body":
+            self.bodies.append((self._offset(), dict(attrs).get("class") or ""))
+        elif tag == "img" and "alt" not in names:
+            self.edits.append((self._offset(), self.get_starttag_text() or "", f' alt="{NO_ALT}"'))
+        elif tag == "div":
+            classes = " ".join(v or "" for k, v in attrs if k == "class").split()
+            if any(c in classes for c in _FOCUSABLE):
+                if "tabindex" in names or names.count("class") > 1:
+                    self.unsure = True
+                self.edits.append((self._offset(), self.get_starttag_text() or "", ' tabindex="0"'))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "body":
+            self.bodies.append((self._offset(), "/"))
+
+
+def focusable_page(page: str) -> str | None:
+    """nbconvert's last step of an HTML export, done on the page's text: an image without ``alt``
+    gets nbconvert's text, and every cell's input and output area in the notebook (the
+    ``.jp-Notebook`` ``<body>`` of the lab template) gets ``tabindex="0"``. nbconvert does this by
+    parsing the page into a BeautifulSoup tree and writing the tree out again, which took longer
+    than the rest of the export (a report page has thousands of tags). Here the page is read by the
+    same parser (``html.parser``) and only the changed start tags are rewritten, so the page has
+    the same elements and attributes as nbconvert's (``tests/reports/test_export.py`` compares the
+    two trees). None when the page is not laid out as the lab template lays it out (no single
+    ``jp-Notebook`` body, a changed tag that already has ``tabindex`` or ends in ``/>``): the caller
+    then takes nbconvert's own way."""
+    parser = _Edits(page)
+    parser.feed(page)
+    parser.close()
+    starts = [(at, cls) for at, cls in parser.bodies if cls != "/"]
+    ends = [at for at, cls in parser.bodies if cls == "/"]
+    if parser.unsure or len(starts) != 1 or len(ends) != 1 or "jp-Notebook" not in starts[0][1].split():
+        return None
+    body, end = starts[0][0], ends[0]
+    if page[end:].replace("</body>", "", 1).replace("</html>", "", 1).strip():
+        return None
+    pieces, last = [], 0
+    for at, tag, extra in parser.edits:
+        if (
+            not page.startswith(tag, at)
+            or tag.endswith("/>")
+            or (extra.startswith(" tabindex") and not body < at < end)
+        ):
+            return None
+        cut = at + len(tag) - 1
+        pieces += [page[last:cut], extra]
+        last = cut
+    pieces.append(page[last:])
+    return "".join(pieces)
+
+
+class _ReportExporter(HTMLExporter):
+    """nbconvert's ``HTMLExporter`` with its last step done by ``focusable_page``."""
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        # as HTMLExporter.from_notebook_node (nbconvert 7.17), up to the BeautifulSoup pass
+        langinfo = nb.metadata.get("language_info", {})
+        lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+        highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+        resources = self._init_resources(resources)
+        filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
+        self.register_filter("highlight_code", highlight_code)
+        self.register_filter("filter_data_type", filter_data_type)
+        page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        fast = focusable_page(page)
+        if fast is None:
+            return _nbconvert_last_step(page, self.log), resources
+        missing_alt = fast.count(f' alt="{NO_ALT}"') - page.count(f' alt="{NO_ALT}"')
+        if missing_alt:
+            self.log.warning("Alternative text is missing on %s image(s).", missing_alt)
+        return fast, resources
+
+
+def _nbconvert_last_step(page: str, log: Any) -> str:
+    """nbconvert's own last step (``HTMLExporter.from_notebook_node``), for a page ``focusable_page`` declines."""
+    soup = BeautifulSoup(page, features="html.parser")
+    missing_alt = 0
+    for elem in soup.select("img:not([alt])"):
+        elem.attrs["alt"] = NO_ALT
+        missing_alt += 1
+    if missing_alt:
+        log.warning("Alternative text is missing on %s image(s).", missing_alt)
+    for elem in soup.select(".jp-Notebook div.jp-Cell-inputWrapper"):
+        elem.attrs["tabindex"] = "0"
+    for elem in soup.select(".jp-Notebook div.jp-OutputArea-output"):
+        elem.attrs["tabindex"] = "0"
+    return str(soup)
+
+
 def offline_html_exporter(**traits) -> HTMLExporter:
     """An nbconvert ``HTMLExporter`` (lab look) whose page loads nothing from the internet.
 
@@ -106,7 +227,7 @@ def offline_html_exporter(**traits) -> HTMLExporter:
     """
     loader = jinja2.DictLoader({_OFFLINE_TEMPLATE: _OFFLINE_TEMPLATE_SOURCE})
     traits.setdefault("language_code", "sv")
-    exporter = HTMLExporter(template_name="lab", extra_loaders=[loader], **traits)
+    exporter = _ReportExporter(template_name="lab", extra_loaders=[loader], **traits)
     exporter.template_file = _OFFLINE_TEMPLATE
     return exporter
 
