@@ -297,6 +297,10 @@ class KernelPool:
             kernels = list(self._all)
             self._all.clear()
             self._idle.clear()
+        # every kernel ended at once first: closing one then waits for no process (jupyter_client
+        # polls a dying kernel every 0.1 s, so one at a time cost that for each kernel)
+        for kernel in kernels:
+            kernel.kill()
         for kernel in kernels:
             with contextlib.suppress(Exception):
                 kernel.close()
