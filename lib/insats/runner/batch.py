@@ -28,9 +28,12 @@ only writer of files, so ``reports/`` is consistent whatever runs the reports:
 Kernels are reused from report to report (``insats.runner.kernels``): a kernel starts, imports
 the heavy modules once (pandas, numpy, altair, insats and whatever the run's notebooks import)
 and then runs report after report. Kernel start and those imports take seconds; paying them once
-per worker instead of once per report is where most of the speed comes from. The coordinator's
-main thread turns each finished report into HTML (``insats.reports.export``) while its kernel
-already runs the next one.
+per worker instead of once per report is where most of the speed comes from. The first report's
+kernel starts as soon as the plan shows there is a report to run (``KernelPool.prestart``), before
+the run is recorded, its study prepared and papermill, nbclient and nbconvert loaded in the
+coordinator; a worker then takes that kernel rather than starting one of its own. The
+coordinator's main thread turns each finished report into HTML (``insats.reports.export``) while
+its kernel already runs the next one.
 
 Work done once per run
 ----------------------
@@ -114,9 +117,7 @@ from insats import __version__
 from insats.atomic import atomic_write, sha256_of
 from insats.data.validated import combined_hash, ensure_validated
 from insats.errors import os_reason
-from insats.runner.cluster import run_dask
 from insats.runner.config import ConfigError, RunConfig, StudySpec
-from insats.runner.execute import export_outcome, run_report
 from insats.runner.index import visible, write_index
 from insats.runner.inputs import FolderHashes, inputs_read
 from insats.runner.kernels import kernel_pool
@@ -358,6 +359,8 @@ def _local_job(job: Job) -> ReportOutcome:
         return ReportOutcome(
             job.task.name, FEL, 0.0, now_iso(), now_iso(), error=error_record("Avbruten", "körningen avbröts.")
         )
+    from insats.runner.execute import run_report  # papermill, nbclient, nbconvert: loaded after the kernels start
+
     return run_report(job.task, export=False)  # exported by the main thread, while this kernel goes on
 
 
@@ -378,6 +381,8 @@ def _run_local(jobs: list[Job], workers: int) -> Iterator[ReportOutcome]:
                 except Exception as exc:  # noqa: BLE001
                     outcome = outcome_from_exception(task, exc)
                 if outcome.notebook is not None and outcome.html is None:
+                    from insats.runner.execute import export_outcome  # loaded after the kernels start
+
                     export_outcome(outcome)
                 yield outcome
         finished = True
@@ -427,6 +432,12 @@ def run_batch(
         records = [p.record for p in planned]
         n = len(planned)
         to_run = [p for p in planned if p.skip_reason is None and p.task is not None]
+        # the study notebooks first (they take longest), studies in the order given
+        to_run.sort(key=lambda p: (config.studies.index(p.study), p.record["typ"] != "studie"))
+        if to_run and scheduler is None:
+            # the first report's kernel starts now, while the run is recorded and its study prepared
+            assert to_run[0].task is not None  # to_run holds only planned reports
+            kernel_pool().prestart(to_run[0].task)
         n_workers = max(1, min(workers or config.workers or os.cpu_count() or 1, max(1, len(to_run))))
         events: list[dict[str, Any]] = []
         study_info = {
@@ -503,8 +514,7 @@ def run_batch(
                 order: list[tuple[StudySpec, threading.Event]] = []
                 jobs = []
                 stop = threading.Event()
-                # the study notebooks first (they take longest), studies in the order given
-                for p in sorted(to_run, key=lambda p: (config.studies.index(p.study), p.record["typ"] != "studie")):
+                for p in to_run:  # in the order sorted above
                     if p.study.name not in gates:
                         gates[p.study.name] = threading.Event()
                         order.append((p.study, gates[p.study.name]))
@@ -517,7 +527,12 @@ def run_batch(
                     daemon=True,
                 )
                 preparer.start()
-                outcomes = run_dask(jobs, scheduler, event) if scheduler is not None else _run_local(jobs, n_workers)
+                if scheduler is not None:
+                    from insats.runner.cluster import run_dask  # distributed: only a run with --scheduler
+
+                    outcomes = run_dask(jobs, scheduler, event)
+                else:
+                    outcomes = _run_local(jobs, n_workers)
                 for outcome in outcomes:
                     record = by_name[outcome.name]
                     _apply_outcome(record, outcome, out_dir, study_dir[outcome.name], hashes)

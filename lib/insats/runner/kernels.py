@@ -73,11 +73,14 @@ class _Kernel:
         self.kc: AsyncKernelClient | None = None
         self.reports = 0
         self.log_path: str | None = None
+        self.cancelled = False  # set by kill: a start in progress gives up instead of trying again
 
     # -- lifecycle
     def start(self) -> None:
         last: BaseException | None = None
         for attempt in range(KERNEL_START_ATTEMPTS):
+            if self.cancelled:
+                raise KernelError(f"kärnan {self.kernel_name} stoppades medan den startade.")
             try:
                 self.loop.run_until_complete(self._start())
                 return
@@ -157,6 +160,7 @@ class _Kernel:
 
     def kill(self) -> None:
         """Kill the kernel process and its group at once (from any thread; ``close`` cleans up)."""
+        self.cancelled = True
         pid = self.pid
         if pid is None:
             return
@@ -228,12 +232,35 @@ def _in_event_loop() -> bool:
     return True
 
 
+def _key(task: ReportTask) -> tuple:
+    """The kind of kernel a report needs: kernels of one kind are interchangeable."""
+    return (task.kernel_name, task.preimports, task.env)
+
+
+class _Starting:
+    """A kernel being started in the background by ``KernelPool.prestart``."""
+
+    def __init__(self, kernel: _Kernel) -> None:
+        self.kernel = kernel
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.kernel.start()
+        except BaseException as exc:  # noqa: BLE001 — handed to the report that takes this kernel
+            self.error = exc
+        finally:
+            self.done.set()
+
+
 class KernelPool:
     """Per-process kernels, reused across reports (thread-safe; Dask workers may use threads)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._idle: dict[tuple, list[_Kernel]] = {}
+        self._starting: dict[tuple, list[_Starting]] = {}
         self._all: set[_Kernel] = set()
         self._shared: str | None = None
         atexit.register(self.close)
@@ -250,14 +277,22 @@ class KernelPool:
 
     def acquire(self, task: ReportTask) -> tuple[_Kernel, bool]:
         """A started kernel for ``task`` and whether it was reused."""
-        key = (task.kernel_name, task.preimports, task.env)
+        key = _key(task)
         with self._lock:
             idle = self._idle.get(key, [])
             kernel = idle.pop() if idle else None
+            starting = self._starting.get(key)
+            early = starting.pop(0) if kernel is None and starting else None
         if kernel is not None:
             if kernel.reports < task.restart_every:
                 return kernel, True
             self.discard(kernel)
+        if early is not None:
+            early.done.wait()
+            if early.error is not None:
+                self.discard(early.kernel)
+                raise early.error
+            return early.kernel, False
         kernel = _Kernel(task.kernel_name, task.preimports, task.cwd, task.env, self._extra_env(task.env))
         with self._lock:
             self._all.add(kernel)
@@ -274,6 +309,18 @@ class KernelPool:
             return
         with self._lock:
             self._idle.setdefault((kernel.kernel_name, kernel.preimports, kernel.env), []).append(kernel)
+
+    def prestart(self, task: ReportTask) -> None:
+        """Start a kernel for ``task`` in the background and return at once: the next ``acquire``
+        of that kind of kernel takes it (waiting for it to be ready) instead of starting another.
+        A run calls this as soon as it knows it has a report to run, so the kernel's start and
+        imports go on while the run is recorded and its study prepared."""
+        kernel = _Kernel(task.kernel_name, task.preimports, task.cwd, task.env, self._extra_env(task.env))
+        early = _Starting(kernel)
+        with self._lock:
+            self._all.add(kernel)
+            self._starting.setdefault(_key(task), []).append(early)
+        threading.Thread(target=early.run, name="insats-karna-start", daemon=True).start()
 
     def discard(self, kernel: _Kernel) -> None:
         with self._lock:
@@ -293,6 +340,11 @@ class KernelPool:
             kernel.kill()
 
     def close(self) -> None:
+        with self._lock:
+            starting = [early for pending in self._starting.values() for early in pending]
+            self._starting.clear()
+        for early in starting:  # a kernel is closed only from its own thread's loop once started
+            early.done.wait(KERNEL_START_TIMEOUT * KERNEL_START_ATTEMPTS)
         with self._lock:
             kernels = list(self._all)
             self._all.clear()

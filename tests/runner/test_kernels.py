@@ -1,0 +1,150 @@
+"""The kernel pool (insats.runner.kernels): a kernel started ahead of its first report is handed
+out once, its failure reaches the report that takes it, and nothing is left running."""
+
+from __future__ import annotations
+
+import threading
+from typing import ClassVar
+
+import pytest
+
+from insats.errors import KernelError
+from insats.runner import batch, kernels
+from insats.runner.batch import run_batch
+from insats.runner.config import load_params
+from insats.runner.kernels import KernelPool
+from insats.runner.tasks import ReportTask
+from tests.runner.test_batch import make_project
+
+
+class FakeKernel:
+    """Stands in for ``kernels._Kernel``: records starts and closes; a start can be held back
+    (``gate``) or made to fail (``fail``)."""
+
+    made: ClassVar[list[FakeKernel]] = []
+    gate: ClassVar[threading.Event | None] = None
+    fail: ClassVar[BaseException | None] = None
+
+    def __init__(self, kernel_name, preimports, cwd, env=(), extra_env=()):
+        self.kernel_name, self.preimports, self.cwd, self.env = kernel_name, preimports, cwd, env
+        self.reports = 0
+        self.started = self.closed = self.killed = False
+        FakeKernel.made.append(self)
+
+    def start(self):
+        if FakeKernel.gate is not None:
+            FakeKernel.gate.wait(10)
+        if FakeKernel.fail is not None:
+            raise FakeKernel.fail
+        self.started = True
+
+    def kill(self):
+        self.killed = True
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def pool(monkeypatch):
+    FakeKernel.made, FakeKernel.gate, FakeKernel.fail = [], None, None
+    monkeypatch.setattr(kernels, "_Kernel", FakeKernel)
+    pool = KernelPool()
+    monkeypatch.setattr(pool, "_extra_env", lambda env: ())
+    yield pool
+    if FakeKernel.gate is not None:
+        FakeKernel.gate.set()
+    pool.close()
+
+
+def task(name="r", kernel="python3") -> ReportTask:
+    return ReportTask(name=name, notebook="nb.ipynb", parameters={}, cwd="/tmp", kernel_name=kernel)
+
+
+def test_a_prestarted_kernel_goes_to_the_first_report_only(pool):
+    pool.prestart(task())
+    first, reused = pool.acquire(task("a"))
+    assert (first.started, reused) == (True, False)
+    assert len(FakeKernel.made) == 1  # the report waited for the early kernel instead of starting one
+    second, _ = pool.acquire(task("b"))  # the early kernel is busy: another one starts
+    assert second is not first and len(FakeKernel.made) == 2
+    pool.release(first, True)
+    again, reused = pool.acquire(task("c"))
+    assert (again, reused) == (first, True)
+
+
+def test_a_report_waits_for_the_early_kernel_to_be_ready(pool):
+    FakeKernel.gate = threading.Event()
+    pool.prestart(task())
+    got: list = []
+    waiter = threading.Thread(target=lambda: got.append(pool.acquire(task("a"))))
+    waiter.start()
+    waiter.join(0.3)
+    assert waiter.is_alive() and not got  # still starting: the report waits
+    FakeKernel.gate.set()
+    waiter.join(10)
+    assert got and got[0][0].started and len(FakeKernel.made) == 1
+
+
+def test_a_kernel_of_another_kind_is_not_taken(pool):
+    pool.prestart(task(kernel="python3"))
+    other, _ = pool.acquire(task(kernel="ir"))
+    assert other.kernel_name == "ir" and len(FakeKernel.made) == 2
+
+
+def test_an_early_kernel_that_failed_fails_the_report_that_takes_it(pool):
+    FakeKernel.fail = KernelError("kärnan startade inte")
+    pool.prestart(task())
+    with pytest.raises(KernelError, match="startade inte"):
+        pool.acquire(task("a"))
+    assert FakeKernel.made[0].closed  # discarded, not handed out later
+    FakeKernel.fail = None
+    kernel, _ = pool.acquire(task("b"))
+    assert kernel is not FakeKernel.made[0] and kernel.started
+
+
+def test_close_waits_for_a_kernel_still_starting_and_ends_it(pool):
+    FakeKernel.gate = threading.Event()
+    pool.prestart(task())
+    threading.Timer(0.2, FakeKernel.gate.set).start()
+    pool.close()
+    early = FakeKernel.made[0]
+    assert early.started and early.killed and early.closed
+
+
+def test_a_kernel_killed_while_it_starts_does_not_try_again(monkeypatch):
+    attempts: list[int] = []
+    kernel = kernels._Kernel("python3", (), "/tmp")
+
+    async def failing_start():
+        attempts.append(1)
+        kernel.kill()  # as kill_all does from another thread during an interrupted run
+        raise RuntimeError("kärnan dog")
+
+    monkeypatch.setattr(kernel, "_start", failing_start)
+    monkeypatch.setattr(kernels.time, "sleep", lambda s: None)
+    try:
+        with pytest.raises(KernelError, match="stoppades"):
+            kernel.start()
+    finally:
+        kernel.close()
+    assert len(attempts) == 1  # not KERNEL_START_ATTEMPTS
+
+
+@pytest.mark.slow
+def test_a_run_starts_no_more_kernels_than_workers(tmp_path, monkeypatch):
+    """The first report's kernel starts before the run's other preparations; the workers then
+    take it rather than each starting one of their own."""
+    monkeypatch.setattr(batch, "DEFAULT_PREIMPORTS", ("pandas", "insats.data.load"))
+    starts: list[str] = []
+    real_start = kernels._Kernel.start
+
+    def counting_start(self):
+        starts.append(threading.current_thread().name)
+        real_start(self)
+
+    monkeypatch.setattr(kernels._Kernel, "start", counting_start)
+    result = run_batch(load_params(make_project(tmp_path)), workers=2)
+    assert result.count("ok") == 4, result.records
+    assert len(starts) == 2
+    assert "insats-karna-start" in starts  # one of the two was the early start
