@@ -148,3 +148,31 @@ def test_a_run_starts_no_more_kernels_than_workers(tmp_path, monkeypatch):
     assert result.count("ok") == 4, result.records
     assert len(starts) == 2
     assert "insats-karna-start" in starts  # one of the two was the early start
+
+
+@pytest.mark.slow
+def test_cleanup_drops_the_publications_kept_for_the_last_report(tmp_path):
+    """A kept publication belongs to the last report's study object, which the cleanup removes:
+    it cannot be served again and only slowed every later garbage collection."""
+    kernel = kernels._Kernel("python3", ("insats.reports.publication",), str(tmp_path))
+    kernel.start()
+    try:
+
+        async def run(code: str) -> dict:
+            return await kernel.kc.execute_interactive(
+                code,
+                store_history=False,
+                user_expressions={"n": "len(__import__('insats.reports.publication', fromlist=['_'])._CACHE)"},
+                timeout=60,
+                output_hook=lambda msg: None,
+            )
+
+        kept = kernel.loop.run_until_complete(
+            run("from insats.reports import publication as P\nP._CACHE.append((object(), (), object()))")
+        )
+        assert kept["content"]["user_expressions"]["n"]["data"]["text/plain"] == "1"
+        kernel.prepare(str(tmp_path))
+        after = kernel.loop.run_until_complete(run(""))
+        assert after["content"]["user_expressions"]["n"]["data"]["text/plain"] == "0"
+    finally:
+        kernel.close()

@@ -83,6 +83,14 @@ _CACHE: list[tuple[Study, tuple, Publication]] = []
 _CACHE_SIZE = 4
 
 
+def forget_publications() -> None:
+    """Drop the publications kept for study objects (``study_publication``). A report kernel of
+    ``insats run`` calls this between reports: each report loads its own study object, so a kept
+    publication can never be served again, and four of them (tens of thousands of objects) made
+    every later garbage collection slower."""
+    _CACHE.clear()
+
+
 def register_rest_of_study(pub: Publication) -> None:
     """Register, for every area and publication period, the counts of the rest of the study."""
     d = pub.disclosure

@@ -6,8 +6,9 @@ reports, what a report read, and the kernel's end when its parent dies.
 imports; ``cleanup`` resets the user namespace, output history and execution counter and restores
 the working directory, ``sys.path``, ``os.environ``, warning filters, pandas options, Altair's
 settings and matplotlib's state. Imported modules stay imported, which is the point; so do the
-studies and measures ``insats.data.cache`` keeps (keyed by content, so never stale). ``cleanup``
-also empties the read log (``insats.data.study.READS``) that ``reads_json`` hands to the runner
+studies and measures ``insats.data.cache`` keeps (keyed by content, so never stale). The
+publications ``insats.reports.publication`` keeps per study object are dropped: each report has a
+study object of its own, so they could never be served again. ``cleanup`` also empties the read log (``insats.data.study.READS``) that ``reads_json`` hands to the runner
 after the report.
 
 Three settings make a batch kernel faster without changing what a report shows. Before the
@@ -114,6 +115,9 @@ def setup(preimports: list[str]) -> None:
 
 def cleanup(cwd: str) -> None:
     """Reset the kernel to the state ``setup`` recorded and change to ``cwd``."""
+    publication = sys.modules.get("insats.reports.publication")
+    if publication is not None:  # kept for the last report's study object, which is about to go
+        publication.forget_publications()
     get_ipython().reset(new_session=True)  # also collects garbage
     plt = sys.modules.get("matplotlib.pyplot")
     if plt is not None:
