@@ -19,7 +19,10 @@ the executed notebook, its HTML and what the report read. The coordinator (``run
 only writer of files, so ``reports/`` is consistent whatever runs the reports:
 
 * locally, ``--workers`` threads of the coordinator (default the number of cores) each drive one
-  Jupyter kernel (a separate process, where the work happens) through ``run_report``;
+  Jupyter kernel (a separate process, where the work happens) through ``run_report``, taking
+  reports in the order of a ``JobQueue`` (``insats.runner.tasks``): in a run over several
+  studies a free worker begins another study rather than wait for the publication of one
+  that another worker is computing;
 * with ``--scheduler ADDRESS``, the same function is submitted to a Dask distributed cluster
   (the workers need the package and the same paths to notebooks and data, i.e. a shared disk).
   When a worker dies, the scheduler runs its reports again on another worker; the run records
@@ -102,12 +105,13 @@ import contextlib
 import json
 import logging
 import os
+import queue
 import socket
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -129,6 +133,7 @@ from insats.runner.tasks import (
     OK,
     SKIPPED,
     Job,
+    JobQueue,
     ReportOutcome,
     error_record,
     format_seconds,
@@ -365,26 +370,38 @@ def _local_job(job: Job) -> ReportOutcome:
 
 
 def _run_local(jobs: list[Job], workers: int) -> Iterator[ReportOutcome]:
-    """Yield outcomes as reports finish, from ``workers`` threads each driving a kernel."""
+    """Yield outcomes as reports finish, from ``workers`` threads each driving a kernel and taking
+    reports from a ``JobQueue``."""
+
+    order = JobQueue(jobs)
+    finished_jobs: queue.Queue[ReportOutcome] = queue.Queue()
+
+    def work() -> None:
+        while (job := order.take()) is not None:
+            try:
+                outcome = _local_job(job)
+            except BaseException as exc:  # noqa: BLE001 — every report taken gives one outcome
+                outcome = outcome_from_exception(job.task, exc)
+            order.done(job)
+            finished_jobs.put(outcome)
 
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="insats-rapport")
     finished = False
     try:
-        futures = {executor.submit(_local_job, job): job.task for job in jobs}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                task = futures.pop(fut)  # a finished report's outputs are not kept after they are written
+        threads = [executor.submit(work) for _ in range(workers)]
+        for _ in jobs:
+            while True:
                 try:
-                    outcome = fut.result()
-                except Exception as exc:  # noqa: BLE001
-                    outcome = outcome_from_exception(task, exc)
-                if outcome.notebook is not None and outcome.html is None:
-                    from insats.runner.execute import export_outcome  # loaded after the kernels start
+                    outcome = finished_jobs.get(timeout=1.0)
+                    break
+                except queue.Empty:
+                    if all(t.done() for t in threads) and finished_jobs.empty():
+                        raise RuntimeError("arbetarna avslutades innan alla rapporter var klara") from None
+            if outcome.notebook is not None and outcome.html is None:
+                from insats.runner.execute import export_outcome  # loaded after the kernels start
 
-                    export_outcome(outcome)
-                yield outcome
+                export_outcome(outcome)  # a finished report's outputs are not kept after they are written
+            yield outcome
         finished = True
     finally:
         if not finished:  # interrupted: nothing new starts, and running kernels stop now

@@ -98,3 +98,39 @@ class Job:
     """Set when the report's study is prepared (its validated copy made)."""
     stop: threading.Event
     """Set when the run is interrupted: a report not yet started is not started."""
+
+
+class JobQueue:
+    """The order in which the workers of a local run take reports (thread-safe).
+
+    The reports of a study all read the study's publication, which the first of them computes
+    while the others wait for it (``insats.reports.sharing``). In a run over several studies a
+    free worker therefore takes, of the reports not yet taken and in the order given: a report of
+    a study that has already had a report finish (its publication is there to read); else the
+    first report of a study no worker has begun (the worker computes that study's publication
+    instead of waiting for another's); else the next report, which waits. With one study this is
+    the order given.
+    """
+
+    def __init__(self, jobs: list[Job]) -> None:
+        self._pending = list(jobs)
+        self._lock = threading.Lock()
+        self._begun: set[threading.Event] = set()  # a study is known by its gate, one per study
+        self._finished: set[threading.Event] = set()
+
+    def take(self) -> Job | None:
+        """The next report for a free worker; None when every report has been taken."""
+        with self._lock:
+            if not self._pending:
+                return None
+            pick = next((i for i, job in enumerate(self._pending) if job.ready in self._finished), None)
+            if pick is None:
+                pick = next((i for i, job in enumerate(self._pending) if job.ready not in self._begun), 0)
+            job = self._pending.pop(pick)
+            self._begun.add(job.ready)
+            return job
+
+    def done(self, job: Job) -> None:
+        """``job`` has finished (however it ended)."""
+        with self._lock:
+            self._finished.add(job.ready)
