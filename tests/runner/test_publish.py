@@ -131,3 +131,57 @@ def test_a_run_whose_publication_fails_the_audit_fails_its_reports(tmp_path, mon
     assert "granskningen fann 1 uppgifter" in log and "Granskning" in log
     front = (out / "index.html").read_text(encoding="utf-8")
     assert "Får inte publiceras ännu" in front and "Rapport (webbsida)" not in front
+
+
+@pytest.mark.slow
+def test_the_run_record_reads_the_publication_its_kernels_stored(tmp_path, monkeypatch):
+    """The coordinator's publication record reuses the publication the report kernels stored in
+    the run's sharing folder instead of computing it again; the record is the one a fresh
+    computation gives, and the folder is gone after the run."""
+    import glob
+    import tempfile
+
+    from insats.reports import publication as report_publication
+    from insats.runner.batch import run_batch
+    from insats.runner.config import load_params
+    from insats.runner.plan import discover_areas
+    from insats.runner.publish import write_publication as fresh_record
+    from tests.support import ROOT
+
+    study = generate("stockholm", tmp_path / "data" / "s", seed=5, persons=1500)
+    area = sorted(discover_areas(study))[0]
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "run.yaml").write_text(
+        f"""data_dir: {study}
+fran: "2012-01"
+till: "2013-12"
+min_cell: 5
+korning:
+  namn: delat
+  profil: {ROOT / "notebooks" / "omradesprofil.ipynb"}
+  omraden: [{area}]
+  pdf: false
+""",
+        encoding="utf-8",
+    )
+    computed: list[int] = []
+    real_publish = report_publication.publish
+
+    def counting_publish(*args, **kwargs):
+        computed.append(1)
+        return real_publish(*args, **kwargs)
+
+    monkeypatch.setattr(report_publication, "publish", counting_publish)
+    result = run_batch(load_params(tmp_path / "params" / "run.yaml"), workers=1)
+    assert result.exit_code == 0, result.records
+    assert computed == []  # the coordinator read what the kernel stored
+    assert not glob.glob(f"{tempfile.gettempdir()}/insats-delat-{os.getpid()}-*")  # removed after the run
+    stored = json.loads((result.out_dir / "publicering.json").read_text(encoding="utf-8"))
+
+    report_publication.forget_publications()
+    (tmp_path / "fresh").mkdir()
+    config = load_params(tmp_path / "params" / "run.yaml")
+    got = fresh_record(config, config.studies[0], tmp_path / "fresh")
+    assert computed == [1]  # no sharing folder here: computed in this process
+    fresh = json.loads(Path(got["fil"]).read_text(encoding="utf-8"))
+    assert stored["celler"] == fresh["celler"] and len(stored["celler"]) > 100

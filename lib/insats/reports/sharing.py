@@ -43,7 +43,14 @@ if TYPE_CHECKING:  # light at run time: ``insats serve`` imports this module for
     from insats.analysis.publication import Publication
     from insats.data.study import Study
 
-__all__ = ["ENV_SHARED", "make_shared_dir", "remove_stale_shared_dirs", "shared_dir", "shared_publication"]
+__all__ = [
+    "ENV_SHARED",
+    "make_shared_dir",
+    "remove_stale_shared_dirs",
+    "shared_dir",
+    "shared_publication",
+    "sharing_in_process",
+]
 
 ENV_SHARED = "INSATS_SHARED_DIR"
 """The folder where the kernels of one ``insats serve`` share publications (unset: no sharing)."""
@@ -93,11 +100,34 @@ def remove_stale_shared_dirs(root: Path | str | None = None) -> list[Path]:
     return removed
 
 
+_IN_PROCESS: list[str] = []
+"""Folders named by ``sharing_in_process``, the innermost last."""
+
+
+@contextlib.contextmanager
+def sharing_in_process(folder: str | Path | None) -> Iterator[None]:
+    """Within the block, this process shares publications through ``folder`` as a kernel does
+    through ``INSATS_SHARED_DIR`` (which still comes first): the ``insats run`` coordinator reads
+    the publications its kernels stored, for the run's publication record, instead of computing
+    each again. ``None``: no change. The folder must pass the same check (``shared_dir``)."""
+    if folder is None:
+        yield
+        return
+    _IN_PROCESS.append(str(folder))
+    try:
+        yield
+    finally:
+        _IN_PROCESS.pop()
+
+
 def shared_dir(environ: dict[str, str] | None = None) -> Path | None:
-    """The sharing folder named in ``INSATS_SHARED_DIR`` when it is safe to read from: a folder
-    (not a link) owned by this user with no access for group or others; else None."""
+    """The sharing folder named in ``INSATS_SHARED_DIR`` (or, without one, by
+    ``sharing_in_process``) when it is safe to read from: a folder (not a link) owned by this user
+    with no access for group or others; else None."""
     env = os.environ if environ is None else environ
     name = env.get(ENV_SHARED, "").strip()
+    if not name and environ is None and _IN_PROCESS:
+        name = _IN_PROCESS[-1]
     if not name:
         return None
     try:

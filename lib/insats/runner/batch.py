@@ -121,6 +121,7 @@ from insats import __version__
 from insats.atomic import atomic_write, sha256_of
 from insats.data.validated import combined_hash, ensure_validated
 from insats.errors import os_reason
+from insats.reports.sharing import sharing_in_process
 from insats.runner.config import ConfigError, RunConfig, StudySpec
 from insats.runner.index import visible, write_index
 from insats.runner.inputs import FolderHashes, inputs_read
@@ -409,7 +410,7 @@ def _run_local(jobs: list[Job], workers: int) -> Iterator[ReportOutcome]:
                 job.stop.set()
             kernel_pool().kill_all()
         executor.shutdown(wait=True, cancel_futures=True)
-        kernel_pool().close()
+        kernel_pool().close(keep_shared=True)  # the run's publication record reads what they stored
 
 
 def run_batch(
@@ -555,9 +556,13 @@ def run_batch(
                     _apply_outcome(record, outcome, out_dir, study_dir[outcome.name], hashes)
                     report(record)
                     save()
-            audit = after_reports(config, records, out_dir, run_info)
+            # the publications the kernels stored are read back for the record, not computed again
+            with sharing_in_process(kernel_pool().shared_folder if scheduler is None else None):
+                audit = after_reports(config, records, out_dir, run_info)
             run_info["klar"] = True
         finally:
+            if scheduler is None:
+                kernel_pool().close()  # removes the sharing folder the reports left for the record
             for record in records:
                 if record["status"] is None:
                     record.update(

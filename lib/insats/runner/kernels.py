@@ -339,7 +339,14 @@ class KernelPool:
         for kernel in kernels:
             kernel.kill()
 
-    def close(self) -> None:
+    @property
+    def shared_folder(self) -> str | None:
+        """The pool's sharing folder, if one was made (the publications its kernels stored)."""
+        return self._shared
+
+    def close(self, keep_shared: bool = False) -> None:
+        """End every kernel; remove the sharing folder unless ``keep_shared`` (a later ``close``
+        removes it: the coordinator reads the stored publications after the reports)."""
         with self._lock:
             starting = [early for pending in self._starting.values() for early in pending]
             self._starting.clear()
@@ -356,6 +363,8 @@ class KernelPool:
         for kernel in kernels:
             with contextlib.suppress(Exception):
                 kernel.close()
+        if keep_shared:
+            return
         with self._lock:
             shared, self._shared = self._shared, None
         if shared is not None:
