@@ -43,12 +43,30 @@ def test_pdfs_are_printed_for_new_and_changed_pages_only(tmp_path):
     assert second[pages[1]].stat().st_mtime_ns > before[pages[1]]
 
 
+@pytest.mark.browser
+def test_two_browsers_print_every_page_once_and_each_to_its_own_pdf(tmp_path):
+    from tests.support.pdf import pdf_text
+
+    require_chromium()
+    pages = []
+    for name in ("a", "b", "c"):
+        page = tmp_path / f"{name}.html"
+        page.write_text(PAGE.format(t=f"Rapport {name}"), encoding="utf-8")
+        pages.append(page)
+    notes: list[str] = []
+    done = print_pdfs(pages, notes.append, printers=2)
+    assert notes == [] and set(done) == set(pages)
+    for page in pages:
+        assert f"Rapport {page.stem}" in pdf_text(done[page])
+
+
 def test_without_chromium_the_run_notes_it_and_has_no_pdfs(tmp_path, monkeypatch):
     monkeypatch.setenv("INSATS_CHROMIUM", str(tmp_path / "ingen-chromium"))
-    page = tmp_path / "a.html"
-    page.write_text(PAGE.format(t="A"), encoding="utf-8")
+    pages = [tmp_path / "a.html", tmp_path / "b.html"]
+    for page in pages:
+        page.write_text(PAGE.format(t=page.stem), encoding="utf-8")
     notes: list[str] = []
-    assert print_pdfs([page], notes.append) == {}
+    assert print_pdfs(pages, notes.append, printers=2) == {}  # both browsers fail: one note
     assert len(notes) == 1 and notes[0].startswith("Inga PDF-filer i denna körning") and "Chromium" in notes[0]
     assert not (tmp_path / "a.pdf").exists()
 

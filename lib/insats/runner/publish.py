@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,9 +40,15 @@ LOG_NAME = "undertryckningar.csv"
 """Parameters of the utvärdering that its publication depends on (``study_publication``)."""
 
 
-def print_pdfs(pages: list[Path], note: Callable[[str], None]) -> dict[Path, Path]:
+PDF_PRINTERS = 2
+"""Browsers printing a run's PDFs at once (at most one per core): printing a page keeps about one
+core busy, and a run prints its pages once all reports are done."""
+
+
+def print_pdfs(pages: list[Path], note: Callable[[str], None], printers: int | None = None) -> dict[Path, Path]:
     """Print each page whose PDF is missing or older than the page; returns page → PDF for every
-    page that has an up-to-date PDF afterwards. Problems become notes, never a failed run."""
+    page that has an up-to-date PDF afterwards. ``printers`` browsers (default ``PDF_PRINTERS``,
+    at most one per core) share the pages. Problems become notes, never a failed run."""
     done: dict[Path, Path] = {}
     todo = []
     for page in pages:
@@ -51,15 +59,27 @@ def print_pdfs(pages: list[Path], note: Callable[[str], None]) -> dict[Path, Pat
             todo.append(page)
     if not todo:
         return done
-    try:
-        with PdfPrinter() as printer:
-            for page in todo:
-                try:
-                    done[page] = printer.print(page)
-                except InsatsError as exc:
-                    note(f"PDF för {page.name} kunde inte skapas: {exc}")
-    except EnvironmentProblem as exc:
-        note(f"Inga PDF-filer i denna körning: {exc}")
+    n = max(1, min(printers or PDF_PRINTERS, os.cpu_count() or 1, len(todo)))
+    notes: list[list[str]] = [[] for _ in range(n)]
+
+    def print_share(i: int) -> None:
+        try:
+            with PdfPrinter() as printer:
+                for page in todo[i::n]:
+                    try:
+                        done[page] = printer.print(page)
+                    except InsatsError as exc:
+                        notes[i].append(f"PDF för {page.name} kunde inte skapas: {exc}")
+        except EnvironmentProblem as exc:
+            notes[i].append(f"Inga PDF-filer i denna körning: {exc}")
+
+    threads = [threading.Thread(target=print_share, args=(i,), name=f"insats-pdf-{i}") for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for text in dict.fromkeys(t for share in notes for t in share):  # each browser that failed says the same
+        note(text)
     return done
 
 
