@@ -9,7 +9,9 @@ private folder for the server's lifetime and names it in ``INSATS_SHARED_DIR``; 
 that needs a publication computes it and stores it there, and every other kernel (waiting for it
 if it is being computed) reads it back in a few milliseconds. The batch runner's kernel pool
 (``insats.runner.kernels``) does the same for the reports of one ``insats run``: every profile of
-a study uses the same publication, so it is computed once per worker process, not once per report.
+a study uses the same publication, so it is computed once per worker process, not once per report;
+after the reports the run's coordinator reads the stored publications back for the run's
+publication record (``sharing_in_process``) instead of computing them again.
 The tables that the computation read are stored with it and recorded again in the reader's read
 log (``insats.data.study.READS``), so a report that got its publication from the folder still
 reruns when one of those tables changes.
