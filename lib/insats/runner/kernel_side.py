@@ -8,8 +8,8 @@ the working directory, ``sys.path``, ``os.environ``, warning filters, pandas opt
 settings and matplotlib's state. Imported modules stay imported, which is the point; so do the
 studies and measures ``insats.data.cache`` keeps (keyed by content, so never stale). The
 publications ``insats.reports.publication`` keeps per study object are dropped: each report has a
-study object of its own, so they could never be served again. ``cleanup`` also empties the read log (``insats.data.study.READS``) that ``reads_json`` hands to the runner
-after the report.
+study object of its own, so they could never be served again. ``cleanup`` also empties the read
+log (``insats.data.study.READS``) that ``reads_json`` hands to the runner after the report.
 
 Three settings make a batch kernel faster without changing what a report shows. Before the
 imports, ``insats.runner.startup.skip_unused_imports`` keeps ``jsonschema`` from loading a module

@@ -232,9 +232,9 @@ def _in_event_loop() -> bool:
     return True
 
 
-def _key(task: ReportTask) -> tuple:
-    """The kind of kernel a report needs: kernels of one kind are interchangeable."""
-    return (task.kernel_name, task.preimports, task.env)
+def _key(of: ReportTask | _Kernel) -> tuple:
+    """The kind of kernel a report needs (or a kernel is): kernels of one kind are interchangeable."""
+    return (of.kernel_name, of.preimports, of.env)
 
 
 class _Starting:
@@ -308,7 +308,7 @@ class KernelPool:
             self.discard(kernel)
             return
         with self._lock:
-            self._idle.setdefault((kernel.kernel_name, kernel.preimports, kernel.env), []).append(kernel)
+            self._idle.setdefault(_key(kernel), []).append(kernel)
 
     def prestart(self, task: ReportTask) -> None:
         """Start a kernel for ``task`` in the background and return at once: the next ``acquire``
