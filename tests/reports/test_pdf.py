@@ -100,6 +100,38 @@ def test_report_page_prints_whole(tmp_path):
     assert not any("SYNTETISKA EXEMPELDATA" in p.extract_text() for p in pdf_pages(plain))
 
 
+@pytest.mark.browser
+def test_one_tab_prints_each_page_as_a_fresh_one_and_a_failed_tab_is_replaced(tmp_path):
+    """The printer reuses one browser tab: a page printed after another gives the same PDF as when
+    printed first (nothing of the last page carries over: print media, fitted tables, opened
+    chart tables), and after a tab breaks the next page still prints."""
+    from tests.support.browser import require_chromium
+
+    require_chromium()
+    from insats.reports.pdf import PdfPrinter
+
+    first = _page(tmp_path, synthetic=True)
+    other = _page(tmp_path, synthetic=False, name="annan")
+    day = dt.date(2026, 3, 9)
+
+    def content(pdf):
+        pages = pdf_pages(pdf)
+        return [(round(float(p.mediabox.width)), p.extract_text()) for p in pages], pdf_outline(pdf)
+
+    with PdfPrinter() as printer:
+        alone = content(printer.print(first, tmp_path / "forst.pdf", date=day))
+        printer.print(other, tmp_path / "annan.pdf", date=day)
+        after = content(printer.print(first, tmp_path / "efter.pdf", date=day))
+        assert printer._tab is not None  # one tab served all three pages
+        printer._tab[1].close()  # the tab breaks (as when its renderer crashes)
+        with pytest.raises(Exception, match="closed"):
+            printer.print(first, tmp_path / "trasig.pdf", date=day)
+        assert not (tmp_path / "trasig.pdf").exists()  # nothing half-written
+        again = content(printer.print(first, tmp_path / "ny.pdf", date=day))
+    assert alone == after == again
+    assert 842 in {w for w, _ in alone[0]}, "the landscape page is there each time"
+
+
 def test_pdf_command_messages(tmp_path, monkeypatch, capsys):
     from insats.cli import main
     from insats.errors import EXIT_ENVIRONMENT, EXIT_USAGE
