@@ -287,3 +287,48 @@ def _alive(pid: int) -> bool:
             return fh.read().split()[2] != "Z"
     except OSError:
         return True
+
+
+def _fake_reports(pause: float):
+    """A stand-in for the local pool: every report ok at once (or ``pause`` seconds apart)."""
+    import time
+
+    from insats.runner.tasks import OK, ReportOutcome, now_iso
+
+    def run_local(jobs, workers):
+        for job in jobs:
+            time.sleep(pause)
+            yield ReportOutcome(job.task.name, OK, 0.01, now_iso(), now_iso(), notebook="{}", html="<p>ok</p>")
+
+    return run_local
+
+
+@pytest.mark.parametrize(("every", "pause", "writes"), [(3600.0, 0.0, 3), (0.05, 0.3, 3 + len(ALL))])
+def test_run_record_is_rewritten_at_most_every_few_seconds_and_complete_at_the_end(
+    tmp_path, monkeypatch, every, pause, writes
+):
+    """``korning.json`` (with the front page) is written at the start, after the last report and at
+    the end, and between those after a finished report only once ``SAVE_EVERY`` has passed: a run
+    over thousands of reports does not rewrite the record of all of them after each one."""
+    params = make_project(tmp_path, korning="  publicering: false")
+    monkeypatch.setattr(batch, "_run_local", _fake_reports(pause))
+    monkeypatch.setattr(batch, "SAVE_EVERY", every)
+    monkeypatch.setattr(batch, "SAVE_SHARE", 1.0)
+    written: list[dict] = []
+    real_write = batch.atomic_write
+
+    def counting_write(path, text):
+        if Path(path).name == "korning.json":
+            written.append(json.loads(text))
+        return real_write(path, text)
+
+    monkeypatch.setattr(batch, "atomic_write", counting_write)
+    result = run_batch(load_params(params))
+    assert statuses(result) == dict.fromkeys(ALL, "ok")
+    assert len(written) == writes
+    # each writing is a whole record; the statuses only ever fill in, and the last has every report
+    done = [sum(r["status"] == "ok" for r in w["rapporter"]) for w in written]
+    assert done == sorted(done) and done[-1] == len(ALL)
+    on_disk = json.loads((result.out_dir / "korning.json").read_text(encoding="utf-8"))
+    assert on_disk == written[-1] and on_disk["klar"] is True
+    assert {r["namn"]: r["status"] for r in on_disk["rapporter"]} == dict.fromkeys(ALL, "ok")

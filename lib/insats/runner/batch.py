@@ -10,7 +10,10 @@ convention (:mod:`insats.runner.parameters`: an ``injected-parameters`` cell aft
 ``reports/<namn>/[<studie>/]<rapport>.ipynb`` and an offline HTML file without code, and keeps
 ``reports/<namn>/korning.json`` (the audit trail: parameters, what each report read, why it ran
 or was skipped, package versions, times, errors, what happened to workers) and
-``reports/<namn>/index.html`` (the same, in Swedish, for people) up to date after every report.
+``reports/<namn>/index.html`` (the same, in Swedish, for people) up to date as reports finish:
+written after a finished report once ``SAVE_EVERY`` seconds have passed since the last writing
+(and at the start, after an event and at the end), so that a run over thousands of reports does
+not spend its time rewriting the record of all of them after each one.
 
 Execution model
 ---------------
@@ -104,6 +107,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import queue
 import socket
@@ -147,6 +151,15 @@ log = logging.getLogger(__name__)
 __all__ = ["RunResult", "progress_line", "run_batch"]
 
 FORMAT_VERSION = 2
+
+SAVE_EVERY = 2.0
+"""Seconds between writings of ``korning.json`` and ``index.html`` while reports finish; longer
+when writing them takes more than a twentieth of that (``SAVE_SHARE``). A record that is not yet
+written only means the report runs again if the run is killed (a report without a record is
+never skipped)."""
+
+SAVE_SHARE = 0.05
+"""At most this share of the coordinator's time goes to rewriting the run's record."""
 
 
 # --------------------------------------------------------------------------- run result
@@ -496,10 +509,17 @@ def run_batch(
             "kolada_anmarkning": config.kolada_note,
         }
 
-        def save() -> None:
+        saved = {"at": -math.inf, "cost": 0.0}
+
+        def save(*, soon: bool = False) -> None:
+            """Write the record and the front page; ``soon``: only if ``SAVE_EVERY`` has passed."""
+            started = time.monotonic()
+            if soon and started - saved["at"] < max(SAVE_EVERY, saved["cost"] / SAVE_SHARE):
+                return
             run_info["sammanfattning"] = {s: sum(r["status"] == s for r in records) for s in (OK, FEL, SKIPPED)}
             atomic_write(out_dir / "korning.json", json.dumps(run_info, ensure_ascii=False, indent=2, default=str))
             write_index(out_dir / "index.html", run_info)
+            saved.update(at=time.monotonic(), cost=time.monotonic() - started)
 
         done = 0
 
@@ -555,7 +575,8 @@ def run_batch(
                     record = by_name[outcome.name]
                     _apply_outcome(record, outcome, out_dir, study_dir[outcome.name], hashes)
                     report(record)
-                    save()
+                    save(soon=True)
+                save()  # every report's record, before the PDFs and the publication record
             # the publications the kernels stored are read back for the record, not computed again
             with sharing_in_process(kernel_pool().shared_folder if scheduler is None else None):
                 audit = after_reports(config, records, out_dir, run_info)

@@ -369,7 +369,7 @@ class _ReportPage(HTMLParser):
 _PAGES: dict[tuple[str, int, int, int], dict[str, Any]] = {}
 _PAGES_MAX = 4096
 """What ``read_report_page`` read, by page, file (inode: pages are replaced by renaming a new
-file into place), modification time and size: the front page is written after every report, and
+file into place), modification time and size: the front page is written again as reports finish, and
 parsing every page each time made a run quadratic in its reports."""
 
 
