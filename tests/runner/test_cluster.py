@@ -234,18 +234,19 @@ def test_a_worker_lost_while_the_reader_was_busy_is_still_recorded(monkeypatch):
         def register_plugin(self, *args, **kwargs) -> None:
             pass
 
-        def submit(self, func, task, key, pure):
+        def submit(self, func, task, key, pure, workers=None, allow_other_workers=False):
             fut = Future(key)
+            fut.workers, fut.loose = workers, allow_other_workers
             self.futures.append(fut)
             return fut
 
         def scheduler_info(self) -> dict:
-            self.looks += 1
-            if self.looks <= 2:  # the run starts; both reports running, one on each worker
+            if self.looks < 2:  # the run starts; both reports running, one on each worker
                 return {"workers": {"tcp://w0": {}, "tcp://w1": {}}}
             return {"workers": {"tcp://w1": {}}}
 
         def processing(self) -> dict:
+            self.looks += 1
             if self.looks <= 2:
                 return {"tcp://w0": [self.futures[0].key], "tcp://w1": [self.futures[1].key]}
             return {}
@@ -276,6 +277,82 @@ def test_a_worker_lost_while_the_reader_was_busy_is_still_recorded(monkeypatch):
     assert sorted(outcomes) == sorted(f.key for f in client.futures)
     (lost,) = [e for e in events if e["typ"] == "arbetare_forlorad"]
     assert lost["arbetare"] == "tcp://w0" and lost["rapporter"] == ["a/profil_01"]
+    # two studies (one gate each): one given to each worker, loosely
+    assert [(f.workers, f.loose) for f in client.futures] == [(["tcp://w0"], True), (["tcp://w1"], True)]
+
+
+def test_a_studys_reports_go_to_one_worker_the_least_loaded_when_it_starts(monkeypatch):
+    """Each worker keeps its own publications, so all reports of a study go to one worker (loosely:
+    the scheduler may move them when it is lost), the one given the fewest reports so far; the
+    placement is handed back for the publication records, and the records go to the same workers."""
+    import threading
+
+    import distributed
+
+    from insats.runner import cluster as C
+    from insats.runner.config import StudySpec
+    from insats.runner.tasks import OK, Job, ReportOutcome, ReportTask, now_iso
+
+    class Future:
+        def __init__(self, key, value, workers, loose) -> None:
+            self.key, self.value, self.workers, self.loose = key, value, workers, loose
+
+        def done(self) -> bool:
+            return True
+
+        def result(self):
+            return self.value
+
+        def release(self) -> None:
+            pass
+
+    class Client(distributed.Client):
+        def __init__(self) -> None:  # no real scheduler
+            self.futures: list[Future] = []
+
+        def register_plugin(self, *args, **kwargs) -> None:
+            pass
+
+        def submit(self, func, *args, key, pure, workers=None, allow_other_workers=False):
+            if func is C.run_report:
+                value = ReportOutcome(args[0].name, OK, 0.0, now_iso(), now_iso())
+            else:  # a study's record: which study, and where it was asked to run
+                value = {"studie": args[1], "arbetare": workers}
+            fut = Future(key, value, workers, allow_other_workers)
+            self.futures.append(fut)
+            return fut
+
+        def scheduler_info(self) -> dict:
+            return {"workers": {"tcp://b": {}, "tcp://a": {}}}
+
+        def processing(self) -> dict:
+            return {}
+
+        def close(self) -> None:
+            pass
+
+    client = Client()
+    sizes = {"stor": 5, "mellan": 3, "liten": 2}
+    gates = {name: threading.Event() for name in sizes}
+    jobs = []
+    for name, n in sizes.items():
+        gates[name].set()
+        for i in range(n):
+            task = ReportTask(name=f"{name}/profil_{i}", notebook="x.ipynb", cwd=".", parameters={})
+            jobs.append(Job(task, gates[name], threading.Event()))
+    placement: dict = {}
+    outcomes = list(C.run_dask(jobs, client, lambda e: None, placement))
+    assert sorted(o.name for o in outcomes) == sorted(j.task.name for j in jobs)
+    where = {f.value.name: (f.workers, f.loose) for f in client.futures}
+    # the largest study first to a (the first by address), the next to b, the last to b (3 < 5)
+    expected = {"stor": "tcp://a", "mellan": "tcp://b", "liten": "tcp://b"}
+    assert where == {j.task.name: ([expected[j.task.name.split("/")[0]]], True) for j in jobs}
+    assert {name: placement[gate] for name, gate in gates.items()} == expected
+
+    studies = [StudySpec(name, Path(f"/data/{name}")) for name in sizes]
+    config = type("Config", (), {"parameters": {"min_cell": 5}})()
+    made = C.records_on_cluster(client, config, expected)(studies)
+    assert made == {name: {"studie": f"/data/{name}", "arbetare": [expected[name]]} for name in sizes}
 
 
 def test_worker_plugin_closes_the_workers_kernels_and_travels_by_reference(monkeypatch):

@@ -13,7 +13,7 @@ from insats.cli import main
 from insats.intake.synth import generate
 from insats.runner.config import RunConfig, StudySpec
 from insats.runner.index import render_front_page, render_index
-from insats.runner.publish import print_pdfs, publishes, write_publication
+from insats.runner.publish import print_pdfs, publishes, study_record, write_publication
 from tests.support.browser import require_chromium
 
 PAGE = """<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><title>{t}</title></head>
@@ -93,7 +93,7 @@ def test_publication_record_is_written_and_passes_the_audit(tmp_path, small_sund
     independent reading of the same file) and shows no hidden value."""
     config = _config(tmp_path, small_sundbyberg, reform_datum="2016-01-01", omfattning="arbetsloshet")
     assert publishes(config)
-    got = write_publication(config, config.studies[0], tmp_path)
+    got = write_publication(study_record(config.parameters, str(config.studies[0].path)), tmp_path)
     assert got["granskning"] == [] and got["antal"] > 100
     record = json.loads(Path(got["fil"]).read_text(encoding="utf-8"))
     hidden = [c for c in record["celler"] if c["varde"] is None]
@@ -129,12 +129,10 @@ def test_a_run_whose_publication_fails_the_audit_fails_its_reports(tmp_path, mon
     monkeypatch.setattr(batch, "DEFAULT_PREIMPORTS", ("pandas", "insats.data.load"))
     finding = "tabell utbud, rad omrade 02, kolumn k (2013-01:2013-12): antalet visas och är mindre än 5"
 
-    def fake(config, study, folder):
-        path = folder / "publicering.json"
-        path.write_text("{}", encoding="utf-8")
-        return {"fil": path, "antal": 1, "granskning": [finding]}
+    def fake(parameters, study_path, shared=None):
+        return {"publicering": "{}", "logg": "", "antal": 1, "undertryckta": {}, "granskning": [finding]}
 
-    monkeypatch.setattr(publish, "write_publication", fake)
+    monkeypatch.setattr(publish, "study_record", fake)
     result = batch.run_batch(load_params(make_project(tmp_path, korning="  publicering: true")), workers=1)
     assert result.exit_code == 1 and result.audit == [f"publicering.json: {finding}"]
     assert {r["status"] for r in result.records} == {"fel"}
@@ -163,7 +161,7 @@ def test_the_run_record_reads_the_publication_its_kernels_stored(tmp_path, monke
     from insats.runner.batch import run_batch
     from insats.runner.config import load_params
     from insats.runner.plan import discover_areas
-    from insats.runner.publish import write_publication as fresh_record
+    from insats.runner.publish import study_record as fresh_record
     from tests.support import ROOT
 
     study = generate("stockholm", tmp_path / "data" / "s", seed=5, persons=1500)
@@ -199,7 +197,60 @@ korning:
     report_publication.forget_publications()
     (tmp_path / "fresh").mkdir()
     config = load_params(tmp_path / "params" / "run.yaml")
-    got = fresh_record(config, config.studies[0], tmp_path / "fresh")
+    got = fresh_record(config.parameters, str(config.studies[0].path))
     assert computed == [1]  # no sharing folder here: computed in this process
-    fresh = json.loads(Path(got["fil"]).read_text(encoding="utf-8"))
+    fresh = json.loads(got["publicering"])
+    assert stored["celler"] == fresh["celler"] and len(stored["celler"]) > 100
+
+
+@pytest.mark.slow
+def test_on_a_cluster_the_record_is_worked_out_where_the_reports_stored_their_publication(tmp_path, monkeypatch):
+    """A run on a Dask cluster works out each study's publication record on a worker, from the
+    publication the worker's kernels stored, not in the coordinator and not computed again; the
+    record equals a fresh computation. (Workers in this process, so that a computation in any of
+    them would be counted; the kernels are processes of their own either way.)"""
+    distributed = pytest.importorskip("distributed")
+    from insats.reports import publication as report_publication
+    from insats.runner.batch import run_batch
+    from insats.runner.config import load_params
+    from insats.runner.plan import discover_areas
+    from tests.support import ROOT
+
+    study = generate("stockholm", tmp_path / "data" / "s", seed=5, persons=1500)
+    areas = sorted(discover_areas(study))[:2]
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "run.yaml").write_text(
+        f"""data_dir: {study}
+fran: "2012-01"
+till: "2013-12"
+min_cell: 5
+korning:
+  namn: kluster
+  profil: {ROOT / "notebooks" / "omradesprofil.ipynb"}
+  omraden: [{", ".join(areas)}]
+  pdf: false
+""",
+        encoding="utf-8",
+    )
+    computed: list[int] = []
+    real_publish = report_publication.publish
+
+    def counting_publish(*args, **kwargs):
+        computed.append(1)
+        return real_publish(*args, **kwargs)
+
+    monkeypatch.setattr(report_publication, "publish", counting_publish)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as c:
+        result = run_batch(load_params(tmp_path / "params" / "run.yaml"), scheduler=c.scheduler_address)
+    assert result.exit_code == 0, result.records
+    assert computed == []  # read from what the worker's kernels stored
+    run = json.loads(result.korning_json.read_text(encoding="utf-8"))
+    assert run["publicering"][""]["granskning"] == [] and run["publicering"][""]["fil"] == "publicering.json"
+    stored = json.loads((result.out_dir / "publicering.json").read_text(encoding="utf-8"))
+    assert (result.out_dir / "undertryckningar.csv").is_file()
+
+    report_publication.forget_publications()
+    config = load_params(tmp_path / "params" / "run.yaml")
+    fresh = json.loads(study_record(config.parameters, str(config.studies[0].path))["publicering"])
+    assert computed == [1]
     assert stored["celler"] == fresh["celler"] and len(stored["celler"]) > 100

@@ -41,6 +41,7 @@ __all__ = [
     "evaluation_parameters",
     "is_manifest",
     "manifest_path",
+    "manifest_text",
     "register_evaluation",
     "register_rest_of_study",
     "study_publication",
@@ -213,12 +214,17 @@ def is_manifest(path: Path) -> bool:
     )
 
 
-def write_manifest(pub: Publication, folder: Path | str, *, stem: str | None = None) -> Path:
-    """Write the publication's record (published values only, never a hidden one) to ``folder``
-    (named by ``manifest_path``)."""
+def manifest_text(pub: Publication) -> str:
+    """The publication's record as ``write_manifest`` writes it (published values only, never a
+    hidden one)."""
     record = manifest(pub.disclosure)
     record["perioder"] = pub.periods
-    return atomic_write(manifest_path(folder, stem), json.dumps(record, ensure_ascii=False))
+    return json.dumps(record, ensure_ascii=False)
+
+
+def write_manifest(pub: Publication, folder: Path | str, *, stem: str | None = None) -> Path:
+    """Write the publication's record (``manifest_text``) to ``folder`` (named by ``manifest_path``)."""
+    return atomic_write(manifest_path(folder, stem), manifest_text(pub))
 
 
 def audit_folder(folder: Path | str) -> tuple[list[Path], list[str]]:

@@ -125,13 +125,12 @@ from insats import __version__
 from insats.atomic import atomic_write, sha256_of
 from insats.data.validated import combined_hash, ensure_validated
 from insats.errors import os_reason
-from insats.reports.sharing import sharing_in_process
 from insats.runner.config import ConfigError, RunConfig, StudySpec
 from insats.runner.index import visible, write_index
 from insats.runner.inputs import FolderHashes, inputs_read
 from insats.runner.kernels import kernel_pool
 from insats.runner.plan import notebook_imports, plan
-from insats.runner.publish import after_reports
+from insats.runner.publish import after_reports, records_here
 from insats.runner.tasks import (
     DEFAULT_PREIMPORTS,
     FEL,
@@ -546,10 +545,11 @@ def run_batch(
         save()
         by_name = {p.record["namn"]: p.record for p in to_run}
         study_dir = {p.record["namn"]: (p.study.path.resolve() if p.study.path else None) for p in to_run}
+        placed: dict[threading.Event, str] = {}  # on a cluster: the worker each study's reports went to
+        order: list[tuple[StudySpec, threading.Event]] = []  # the studies, with their gates
         try:
             if to_run:
                 gates: dict[str | None, threading.Event] = {}
-                order: list[tuple[StudySpec, threading.Event]] = []
                 jobs = []
                 stop = threading.Event()
                 for p in to_run:  # in the order sorted above
@@ -568,7 +568,7 @@ def run_batch(
                 if scheduler is not None:
                     from insats.runner.cluster import run_dask  # distributed: only a run with --scheduler
 
-                    outcomes = run_dask(jobs, scheduler, event)
+                    outcomes = run_dask(jobs, scheduler, event, placed)
                 else:
                     outcomes = _run_local(jobs, n_workers)
                 for outcome in outcomes:
@@ -577,9 +577,15 @@ def run_batch(
                     report(record)
                     save(soon=True)
                 save()  # every report's record, before the PDFs and the publication record
-            # the publications the kernels stored are read back for the record, not computed again
-            with sharing_in_process(kernel_pool().shared_folder if scheduler is None else None):
-                audit = after_reports(config, records, out_dir, run_info)
+            # each study's record is worked out from the publication its reports' kernels stored
+            if scheduler is None:
+                make_records = records_here(config, kernel_pool().shared_folder)
+            else:
+                from insats.runner.cluster import records_on_cluster  # distributed: only with --scheduler
+
+                where = {study.name: placed[gate] for study, gate in order if gate in placed}
+                make_records = records_on_cluster(scheduler, config, where)
+            audit = after_reports(config, records, out_dir, run_info, make_records)
             run_info["klar"] = True
         finally:
             if scheduler is None:

@@ -7,12 +7,15 @@ beside it (``insats.reports.pdf``: the Chromium the tests drive, A4, tables fitt
 prints them all. A machine without Chromium still gets its HTML reports: the run notes why there
 are no PDFs and the front page leaves the links out.
 
-``write_publication`` writes ``publicering.json`` for each study of the run whose notebooks publish
-through disclosure control (they declare the parameter ``min_cell``): every count of the study's
-publication, shown or hidden (never a hidden value), with its relations. It then audits the record
+Each study of the run whose notebooks publish through disclosure control (they declare the
+parameter ``min_cell``) gets a ``publicering.json``: every count of the study's publication, shown
+or hidden (never a hidden value), with its relations. ``study_record`` works it out and audits it
 the way ``insats audit`` does, from what it shows alone; a finding makes the run fail (exit 1) and
-is listed in the run log. The publication is the same one the notebooks drew from: the same
-function and parameters, and in the same process it is computed once.
+is listed in the run log. It runs where the study's reports ran (``RecordMaker``: in the
+coordinator of a local run, ``records_here``; on the cluster's workers, in parallel,
+``insats.runner.cluster.records_on_cluster``), and reads the publication their kernels stored:
+the same one the notebooks drew from, not computed again. ``write_publication`` writes it; only
+the coordinator writes files.
 """
 
 from __future__ import annotations
@@ -30,7 +33,16 @@ from insats.reports.pdf import PdfPrinter, pdf_path_for
 from insats.runner.config import RunConfig, StudySpec
 from insats.runner.tasks import FEL, error_record
 
-__all__ = ["after_reports", "fail_study_reports", "print_pdfs", "publishes", "write_publication"]
+__all__ = [
+    "RecordMaker",
+    "after_reports",
+    "fail_study_reports",
+    "print_pdfs",
+    "publishes",
+    "records_here",
+    "study_record",
+    "write_publication",
+]
 
 log = logging.getLogger("insats")
 
@@ -69,7 +81,7 @@ def print_pdfs(pages: list[Path], note: Callable[[str], None], printers: int | N
                 for page in todo[i::n]:
                     try:
                         done[page] = printer.print(page)
-                    except InsatsError as exc:
+                    except Exception as exc:  # noqa: BLE001 — one page's failure (its tab is replaced) is a note
                         notes[i].append(f"PDF för {page.name} kunde inte skapas: {exc}")
         except EnvironmentProblem as exc:
             notes[i].append(f"Inga PDF-filer i denna körning: {exc}")
@@ -90,54 +102,99 @@ def publishes(config: RunConfig) -> bool:
     return config.publication and any("min_cell" in declared for declared in config.declared.values())
 
 
-def write_publication(config: RunConfig, study: StudySpec, folder: Path) -> dict[str, Any]:
-    """Write the study's ``publicering.json`` and its suppression log (``undertryckningar.csv``:
-    which counts are hidden and why, never their values) in ``folder`` and audit the record;
-    returns what the run log records: the files, the number of counts, the hidden counts by
-    reason and the audit's findings (Swedish lines)."""
+def study_record(parameters: dict[str, Any], study_path: str, shared: str | None = None) -> dict[str, Any]:
+    """A study's publication record, worked out but not written: the record (``publicering.json``)
+    and its suppression log as text, the number of counts, the hidden counts by reason and the
+    audit's findings (Swedish lines). Runs where the reports ran, so that it reads the publication
+    they stored instead of computing it again: in the coordinator of a local run (``shared``: the
+    kernels' sharing folder) or on the Dask worker whose kernels ran the study's reports (its
+    pool's folder; ``shared`` None means this process's pool's folder, if it has one). Without a
+    stored publication it is computed: the same function and parameters as the notebooks', so the
+    same publication."""
     # imported here: the coordinator loads pandas and the measures only for this step
     from insats.analysis.disclosure import audit_manifest, log_summary
     from insats.analysis.measures.output import log_table
-    from insats.atomic import atomic_write
     from insats.data.cache import load_cached
-    from insats.reports.publication import study_publication, write_manifest
+    from insats.reports.publication import manifest_text, study_publication
+    from insats.reports.sharing import sharing_in_process
+    from insats.runner.kernels import kernel_pool
     from insats.xlsx import csv_text
 
-    params = config.parameters
-    assert study.path is not None  # only studies with data publish
-    data = load_cached(study.path)
-    evaluation = {k: params[k] for k in EVALUATION_KEYS if params.get(k) is not None}
-    options = {"erbjudande_alla_grupper": True} if params.get("omfattning") == "alla" else {}
-    pub = study_publication(
-        data,
-        min_cell=int(params.get("min_cell", 5)),
-        protection=params.get("skyddsniva"),
-        evaluation=evaluation or None,
-        **options,
-    )
-    path = write_manifest(pub, folder)
-    log_path = atomic_write(Path(folder) / LOG_NAME, csv_text(log_table(pub.log)))
-    record = json.loads(path.read_text(encoding="utf-8"))
+    evaluation = {k: parameters[k] for k in EVALUATION_KEYS if parameters.get(k) is not None}
+    options = {"erbjudande_alla_grupper": True} if parameters.get("omfattning") == "alla" else {}
+    with sharing_in_process(shared if shared is not None else kernel_pool().shared_folder):
+        pub = study_publication(
+            load_cached(study_path),
+            min_cell=int(parameters.get("min_cell", 5)),
+            protection=parameters.get("skyddsniva"),
+            evaluation=evaluation or None,
+            **options,
+        )
+    text = manifest_text(pub)
+    record = json.loads(text)
     findings = []
     for f in audit_manifest(record):
         group = ", ".join(f"{k} {v}" for k, v in f.key.dims) or "hela studien"
         findings.append(f"tabell {f.where or 'okänd'}, rad {group}, kolumn {f.key.count} ({f.key.period}): {f.text}")
     return {
-        "fil": path,
+        "publicering": text,
+        "logg": csv_text(log_table(pub.log)),
         "antal": len(record.get("celler", [])),
-        "logg": log_path,
         "undertryckta": log_summary(pub.log),
         "granskning": findings,
     }
 
 
+def write_publication(worked_out: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Write a study's ``publicering.json`` and its suppression log (``undertryckningar.csv``:
+    which counts are hidden and why, never their values) in ``folder`` from ``study_record``;
+    returns what the run log records: the files, the number of counts, the hidden counts by
+    reason and the audit's findings."""
+    from insats.atomic import atomic_write  # light; beside the other imports of this step
+    from insats.reports.publication import manifest_path
+
+    return {
+        "fil": atomic_write(manifest_path(folder), worked_out["publicering"]),
+        "antal": worked_out["antal"],
+        "logg": atomic_write(Path(folder) / LOG_NAME, worked_out["logg"]),
+        "undertryckta": worked_out["undertryckta"],
+        "granskning": worked_out["granskning"],
+    }
+
+
+RecordMaker = Callable[[list[StudySpec]], dict[str | None, "dict[str, Any] | InsatsError"]]
+"""Works out the publication records of studies (``study_record``), by study name; a study whose
+record cannot be worked out gets the error."""
+
+
+def records_here(config: RunConfig, shared: str | None) -> RecordMaker:
+    """Each study's record worked out in this process, one after the other (a local run)."""
+
+    def make(studies: list[StudySpec]) -> dict[str | None, dict[str, Any] | InsatsError]:
+        out: dict[str | None, dict[str, Any] | InsatsError] = {}
+        for study in studies:
+            assert study.path is not None  # only studies with data publish
+            try:
+                out[study.name] = study_record(config.parameters, str(study.path), shared)
+            except InsatsError as exc:
+                out[study.name] = exc
+        return out
+
+    return make
+
+
 def after_reports(
-    config: RunConfig, records: list[dict[str, Any]], out_dir: Path, run_info: dict[str, Any]
+    config: RunConfig,
+    records: list[dict[str, Any]],
+    out_dir: Path,
+    run_info: dict[str, Any],
+    make_records: RecordMaker | None = None,
 ) -> list[str]:
-    """Each study's publication record with its audit, then the PDFs of the run's report pages
-    (``runner.publish``); notes go into the run log. A study whose publication fails the audit has
-    every report failed and its pages moved aside (``<namn>.fel.html``): nothing unsafe is left
-    under a name that gets published. Returns the audit's findings."""
+    """Each study's publication record with its audit (worked out by ``make_records``, by default
+    in this process), then the PDFs of the run's report pages (``runner.publish``); notes go into
+    the run log. A study whose publication fails the audit has every report failed and its pages
+    moved aside (``<namn>.fel.html``): nothing unsafe is left under a name that gets published.
+    Returns the audit's findings."""
     notes: list[str] = run_info.setdefault("anmarkningar", [])
 
     def note(text: str) -> None:
@@ -147,15 +204,15 @@ def after_reports(
     findings: list[str] = []
     if publishes(config):
         published: dict[str, Any] = {}
-        for study in config.studies:
-            if study.path is None:
-                continue
+        studies = [s for s in config.studies if s.path is not None]
+        worked_out = (make_records or records_here(config, None))(studies)
+        for study in studies:
             folder = out_dir / study.name if study.name is not None else out_dir
-            try:
-                got = write_publication(config, study, folder)
-            except InsatsError as exc:
-                note(f"publiceringsposten för {study.name or 'studien'} kunde inte skrivas: {exc}")
+            got_or_error = worked_out.get(study.name)
+            if not isinstance(got_or_error, dict):
+                note(f"publiceringsposten för {study.name or 'studien'} kunde inte skrivas: {got_or_error}")
                 continue
+            got = write_publication(got_or_error, folder)
             for key in ("fil", "logg"):
                 if got.get(key) is not None:
                     got[key] = Path(got[key]).relative_to(out_dir).as_posix()
