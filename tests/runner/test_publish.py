@@ -254,3 +254,46 @@ korning:
     fresh = json.loads(study_record(config.parameters, str(config.studies[0].path))["publicering"])
     assert computed == [1]
     assert stored["celler"] == fresh["celler"] and len(stored["celler"]) > 100
+
+
+@pytest.mark.slow
+def test_a_local_run_over_several_studies_works_out_their_records_in_other_processes(tmp_path, monkeypatch):
+    """``records_here`` over two studies uses two new processes (nothing computed in this one) and
+    gives the records a computation here gives; a study whose data cannot be read gets its error
+    and the others their records."""
+    from insats.errors import InsatsError
+    from insats.reports import publication as report_publication
+    from insats.runner.publish import records_here
+
+    paths = {
+        name: generate("stockholm", tmp_path / name, seed=seed, persons=1500) for name, seed in (("a", 5), ("b", 6))
+    }
+    (tmp_path / "trasig").mkdir()
+    (tmp_path / "trasig" / "omraden.csv").write_text("inte,en,giltig\ntabell\n", encoding="utf-8")
+    studies = [StudySpec(name, Path(path)) for name, path in {**paths, "trasig": tmp_path / "trasig"}.items()]
+    config = RunConfig(
+        path=tmp_path / "p.yaml",
+        root=tmp_path,
+        name="t",
+        notebooks=[],
+        profile=None,
+        areas=[],
+        parameters={"min_cell": 5, "fran": "2012-01", "till": "2013-12"},
+        studies=studies,
+    )
+    computed: list[int] = []
+    real_publish = report_publication.publish
+
+    def counting_publish(*args, **kwargs):
+        computed.append(1)
+        return real_publish(*args, **kwargs)
+
+    monkeypatch.setattr(report_publication, "publish", counting_publish)
+    elsewhere = records_here(config, None, processes=2)(studies)
+    assert computed == []  # all of it in the two new processes
+    assert isinstance(elsewhere["trasig"], InsatsError)
+    here = records_here(config, None, processes=1)(studies[:2])
+    assert len(computed) == 2
+    for name in paths:
+        assert elsewhere[name] == here[name]
+        assert json.loads(elsewhere[name]["publicering"])["celler"]

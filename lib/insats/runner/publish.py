@@ -20,11 +20,15 @@ the coordinator writes files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import multiprocessing
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -167,18 +171,39 @@ RecordMaker = Callable[[list[StudySpec]], dict[str | None, "dict[str, Any] | Ins
 record cannot be worked out gets the error."""
 
 
-def records_here(config: RunConfig, shared: str | None) -> RecordMaker:
-    """Each study's record worked out in this process, one after the other (a local run)."""
+RECORD_PROCESSES = 2
+"""Processes that work out the records of a local run over several studies at once (at most one
+per core). Each starts Python and loads the measures (about 1.5 s) and then reads the stored
+publications; one study's record is worked out in the coordinator itself."""
+
+
+def _record_or_error(parameters: dict[str, Any], study_path: str, shared: str | None) -> dict[str, Any] | InsatsError:
+    try:
+        return study_record(parameters, study_path, shared)
+    except InsatsError as exc:
+        return exc
+
+
+def records_here(config: RunConfig, shared: str | None, processes: int | None = None) -> RecordMaker:
+    """The studies' records worked out on this machine (a local run): one study in this process;
+    several in ``processes`` new processes at once (default ``RECORD_PROCESSES``, at most one per
+    core), each reading the publications the run's kernels stored in ``shared``. Should the
+    processes fail to start, this process works the records out one after the other."""
 
     def make(studies: list[StudySpec]) -> dict[str | None, dict[str, Any] | InsatsError]:
-        out: dict[str | None, dict[str, Any] | InsatsError] = {}
-        for study in studies:
-            assert study.path is not None  # only studies with data publish
-            try:
-                out[study.name] = study_record(config.parameters, str(study.path), shared)
-            except InsatsError as exc:
-                out[study.name] = exc
-        return out
+        paths = {study.name: str(study.path) for study in studies}
+        n = max(1, min(processes or RECORD_PROCESSES, os.cpu_count() or 1, len(paths)))
+        if n > 1:
+            # new processes ("spawn"), never forks of this one: its threads may hold locks
+            with (
+                contextlib.suppress(BrokenProcessPool, OSError),
+                ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool,
+            ):
+                futures = {
+                    name: pool.submit(_record_or_error, config.parameters, path, shared) for name, path in paths.items()
+                }
+                return {name: fut.result() for name, fut in futures.items()}
+        return {name: _record_or_error(config.parameters, path, shared) for name, path in paths.items()}
 
     return make
 
