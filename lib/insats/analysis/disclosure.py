@@ -575,6 +575,7 @@ class _ComponentLP:
         lp.a_matrix_.value_ = np.array(value, dtype=float)
         self._h = highspy.Highs()
         self._h.setOptionValue("output_flag", False)
+        self._h.setOptionValue("presolve", "off")
         if self._h.passModel(lp) == highspy.HighsStatus.kError:
             raise ValueError("röjandekontrollens modell kunde inte ställas upp")
 
