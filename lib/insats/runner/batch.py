@@ -107,7 +107,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
 import os
 import queue
 import socket
@@ -152,10 +151,9 @@ __all__ = ["RunResult", "progress_line", "run_batch"]
 FORMAT_VERSION = 2
 
 SAVE_EVERY = 2.0
-"""Seconds between writings of ``korning.json`` and ``index.html`` while reports finish; longer
-when writing them takes more than a twentieth of that (``SAVE_SHARE``). A record that is not yet
-written only means the report runs again if the run is killed (a report without a record is
-never skipped)."""
+"""Seconds between writings of ``korning.json`` and ``index.html`` while reports finish (longer
+when a writing takes over ``SAVE_SHARE`` of that). A report whose record is not yet written when
+the run is killed only runs again: a report without a record is never skipped."""
 
 SAVE_SHARE = 0.05
 """At most this share of the coordinator's time goes to rewriting the run's record."""
@@ -508,7 +506,7 @@ def run_batch(
             "kolada_anmarkning": config.kolada_note,
         }
 
-        saved = {"at": -math.inf, "cost": 0.0}
+        saved = {"at": float("-inf"), "cost": 0.0}
 
         def save(*, soon: bool = False) -> None:
             """Write the record and the front page; ``soon``: only if ``SAVE_EVERY`` has passed."""

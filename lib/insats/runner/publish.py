@@ -32,6 +32,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+from insats.atomic import atomic_write
 from insats.errors import EnvironmentProblem, InsatsError
 from insats.reports.pdf import PdfPrinter, pdf_path_for
 from insats.runner.config import RunConfig, StudySpec
@@ -154,8 +155,7 @@ def write_publication(worked_out: dict[str, Any], folder: Path) -> dict[str, Any
     which counts are hidden and why, never their values) in ``folder`` from ``study_record``;
     returns what the run log records: the files, the number of counts, the hidden counts by
     reason and the audit's findings."""
-    from insats.atomic import atomic_write  # light; beside the other imports of this step
-    from insats.reports.publication import manifest_path
+    from insats.reports.publication import manifest_path  # loads the measures: only for this step
 
     return {
         "fil": atomic_write(manifest_path(folder), worked_out["publicering"]),
