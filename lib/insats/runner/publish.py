@@ -59,8 +59,9 @@ LOG_NAME = "undertryckningar.csv"
 
 PDF_PRINTERS = 2
 """Browsers printing a run's PDFs at once (at most one per core). Chromium already spreads one
-page over more than a core (loading the page's 0.9 MB of chart code is most of it), so two gain
-little on two cores (15 Stockholm pages: 18.3 s against 21.0 s) and more where there are more."""
+page over more than a core, so two gain little on two cores (15 Stockholm pages: 18.3 s against
+21.0 s, measured when each page had a tab of its own; a page now takes about 0.8 s in one browser)
+and more where there are more."""
 
 
 def print_pdfs(pages: list[Path], note: Callable[[str], None], printers: int | None = None) -> dict[Path, Path]:
