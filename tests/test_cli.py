@@ -149,6 +149,32 @@ def test_audit_passes_a_publication_and_fails_a_weakened_one(capsys, tmp_path):
     assert code == 1 and "tabell" in out and "rad" in out and "kolumn" in out and "kan räknas ut" in out
 
 
+def test_audit_of_a_damaged_or_contradictory_record_is_a_swedish_data_error(capsys, tmp_path):
+    """A record whose shown values contradict its own relations (edited by hand, say), or that is
+    not a record at all, gets a Swedish message naming the file and what to do, never an internal
+    error."""
+    import json
+
+    from insats.errors import EXIT_DATA
+
+    cell = {"rakning": "n", "grupp": [], "period": "2013-01:2013-12", "publicerad": True}
+    parts = [{**cell, "grupp": [["omrade", a]], "varde": v} for a, v in (("01", None), ("02", 4.0))]
+    record = {
+        "format": 1,
+        "min_cell": 5,
+        "skyddsniva": 5,
+        "celler": [{**cell, "varde": 3.0}, *parts],  # 3 = ? + 4 cannot hold with counts ≥ 0
+        "relationer": [{"termer": [[0, 1], [1, -1], [2, -1]], "lika": True, "beskrivning": "summa"}],
+    }
+    for name, text in (("motsagd", json.dumps(record)), ("fel_form", json.dumps({"celler": 3}))):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "publicering.json").write_text(text, encoding="utf-8")
+        code, _, err = run(capsys, "audit", str(tmp_path / name))
+        assert code == EXIT_DATA, err
+        assert "publiceringsposten går inte ihop" in err and "kör om körningen" in err
+        assert "Internt fel" not in err and "Traceback" not in err
+
+
 def test_audit_of_a_folder_without_a_record(capsys, tmp_path):
     code, _, err = run(capsys, "audit", str(tmp_path))
     assert code == 1 and "publicering.json" in err

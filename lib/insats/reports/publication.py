@@ -242,7 +242,14 @@ def audit_folder(folder: Path | str) -> tuple[list[Path], list[str]]:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise DataError(f"{path}: publiceringsposten kan inte läsas ({exc}); kör om körningen.") from None
-        for f in audit_manifest(data):
+        try:
+            found = audit_manifest(data)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:  # not a record, or one that contradicts itself
+            raise DataError(
+                f"{path}: publiceringsposten går inte ihop ({exc}): den är skadad eller ändrad efter körningen; "
+                "kör om körningen som skrev den."
+            ) from None
+        for f in found:
             group = ", ".join(f"{k} {v}" for k, v in f.key.dims) or "hela studien"
             lines.append(
                 f"{path}: tabell {f.where or 'okänd'}, rad {group}, kolumn {f.key.count} ({f.key.period}): {f.text}."
