@@ -1236,3 +1236,35 @@ def test_capacity_for_every_recipient_when_the_scope_is_narrower(small_sundbyber
     assert every.findings["kapacitet_behov"] == pytest.approx(expected, rel=1e-9)
     assert every.findings["kapacitet_behov_alla"] == every.findings["kapacitet_behov"]
     assert "Om alla vuxna biståndsmottagare nåddes" not in every.conclusion
+
+
+def test_collecting_the_tables_draws_no_chart_and_registers_the_same_counts(small_sundbyberg, monkeypatch):
+    """While a publication collects the utvärdering's tables its sections draw no chart (the
+    output is thrown away), and the disclosure model is the same as when every chart is drawn:
+    charts register nothing of their own."""
+    import sys
+
+    from insats.analysis.disclosure import manifest
+    from insats.reports import publication as P
+    from insats.reports.render import Section
+    from insats.reports.utvardering import common
+
+    modules = [m for name, m in sys.modules.items() if name.startswith("insats.reports.utvardering.")]
+    users = [m for m in modules if getattr(m, "collecting", None) is common.collecting]
+    assert len(users) >= 5  # every section module with a chart asks
+
+    def record(draw: bool) -> tuple[dict, int]:
+        drawn: list[str] = []
+        with monkeypatch.context() as m:
+            for module in users:
+                m.setattr(module, "collecting", (lambda: False) if draw else common.collecting)
+            original = Section.chart
+            m.setattr(Section, "chart", lambda self, chart: (drawn.append(type(chart).__name__), original(self, chart)))
+            P.forget_publications()
+            pub = study_publication(small_sundbyberg, min_cell=5, evaluation={"reform_datum": "2016-01-01"})
+        return manifest(pub.disclosure), len(drawn)
+
+    skipped, none = record(draw=False)
+    drawn, some = record(draw=True)
+    assert none == 0 and some >= 4
+    assert skipped == drawn and len(skipped["celler"]) > 100

@@ -105,6 +105,14 @@ def intervention_labels(insatser: pd.DataFrame) -> dict[str, str]:
 # --------------------------------------------------------------------------- privacy helpers
 
 
+def collecting() -> bool:
+    """Whether a publication is collecting the report tables' counts (``protect_shares`` then
+    registers instead of deciding). The sections' output is thrown away then, so their charts are
+    not drawn: a chart only shows what a table of the section has registered."""
+    pub = active_publication()
+    return pub is not None and not pub.decided
+
+
 def protect_shares(
     table: pd.DataFrame,
     min_cell: int = 5,

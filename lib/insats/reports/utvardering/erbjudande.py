@@ -39,6 +39,7 @@ from insats.reports.utvardering.common import (
     _participations,
     _pct,
     _with_wilson,
+    collecting,
     format_shown,
     protect_shares,
 )
@@ -327,7 +328,7 @@ def section_offer(ctx: Context, measures, *, min_cell: int = 5) -> Section:
         f"diagrammet och platsberäkningen gäller omfattningen: {scope}. Erbjuden = ett deltagande erbjudet "
         f"(annars påbörjat) senast {ctx.params.erbjudande_dagar} dagar efter första biståndsmånaden i perioden."
     )
-    if "erbjudande_andel" in set(measures["matt"]):
+    if "erbjudande_andel" in set(measures["matt"]) and not collecting():
         s.chart(
             ranked_bars(
                 measures,
@@ -450,7 +451,7 @@ def _capacity_part(
         table[header] = split_shown[header]
     s.table("Platser i bruk i dag och platser som behövs om alla i omfattningen nås", table)
     visible = ~gp["undertryckt"] & (gp["kategori"] != ALLA)
-    if visible.any():
+    if visible.any() and not collecting():
         s.chart(capacity_chart(gp[visible], split=~sp["undertryckt"]))
     tot = gp.iloc[-1]
     s.findings["kapacitet_gap"] = float(tot["gap"]) if pd.notna(tot["gap"]) else None

@@ -31,6 +31,7 @@ from insats.reports.utvardering.common import (
     _num,
     _participations,
     _pct,
+    collecting,
     format_shown,
     intervention_labels,
     protect_shares,
@@ -283,16 +284,17 @@ def section_interventions(ctx: Context, measures, *, min_cell: int = 5) -> Secti
     oe_long = pub.assign(
         matt="justerat_utfall_oe", omrade_kod=pub["insats_id"], varde=pub["oe"], lo=pub["oe_lo"], hi=pub["oe_hi"]
     )
-    s.chart(
-        ranked_bars(
-            oe_long[["matt", "omrade_kod", "varde", "taljare", "namnare", "undertryckt", "lo", "hi"]],
-            "justerat_utfall_oe",
-            omraden=labels,
-            min_cell=min_cell,
-            title="Avslut till arbete eller studier per insats, observerat/förväntat",
+    if not collecting():
+        s.chart(
+            ranked_bars(
+                oe_long[["matt", "omrade_kod", "varde", "taljare", "namnare", "undertryckt", "lo", "hi"]],
+                "justerat_utfall_oe",
+                omraden=labels,
+                min_cell=min_cell,
+                title="Avslut till arbete eller studier per insats, observerat/förväntat",
+            )
         )
-    )
-    if (~pub["undertryckt"] & (pub["insats_id"] != ALLA)).sum() >= 2:
+    if (~pub["undertryckt"] & (pub["insats_id"] != ALLA)).sum() >= 2 and not collecting():
         s.chart(
             funnel_plot(
                 long,

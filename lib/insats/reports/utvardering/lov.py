@@ -20,6 +20,7 @@ from insats.reports.utvardering.common import (
     _participations,
     _pct,
     _with_wilson,
+    collecting,
     format_shown,
     protect_shares,
 )
@@ -366,14 +367,15 @@ def section_lov(
             lo=po_pub["oe_lo"],
             hi=po_pub["oe_hi"],
         )
-        s.chart(
-            ranked_bars(
-                long[["matt", "omrade_kod", "varde", "taljare", "namnare", "undertryckt", "lo", "hi"]],
-                "justerat_utfall_oe",
-                min_cell=min_cell,
-                title="Avslut till arbete/studier per utförare, observerat/förväntat",
+        if not collecting():
+            s.chart(
+                ranked_bars(
+                    long[["matt", "omrade_kod", "varde", "taljare", "namnare", "undertryckt", "lo", "hi"]],
+                    "justerat_utfall_oe",
+                    min_cell=min_cell,
+                    title="Avslut till arbete/studier per utförare, observerat/förväntat",
+                )
             )
-        )
         s.note(
             "O/E: observerade avslut till arbete eller studier delat med förväntade, med förväntat från "
             "en modell av deltagarnas egenskaper, samma som i rapportens övriga justerade jämförelser (ålder, kön, utrikes född, "

@@ -29,6 +29,7 @@ from insats.reports.utvardering.common import (
     _pct,
     _pp,
     _with_wilson,
+    collecting,
     format_shown,
     intervention_labels,
     protect_shares,
@@ -351,7 +352,8 @@ def section_attendance(ctx: Context, measures, reform_datum, *, min_cell: int = 
             f"färre än {min_cell} deltaganden, och månader som annars skulle göra det möjligt att räkna fram en sådan "
             "ur årens och periodens antal."
         )
-    s.chart(its_chart(published, its, reform_datum))
+    if not collecting():
+        s.chart(its_chart(published, its, reform_datum))
     pl = placebo_table(its)
     if pl is not None:
         s.table("Kontroll: förändring vid falska reformdatum före närvarokravet", pl)

@@ -22,6 +22,7 @@ from insats.reports.utvardering.common import (
     _pct,
     _pp,
     _with_wilson,
+    collecting,
     format_shown,
     protect_shares,
 )
@@ -124,7 +125,8 @@ def section_path(ctx: Context, measures_raw, *, min_cell: int = 5) -> Section:
     ]
     s.table("En väg in per område", shown)
     tot = t[t["omrade_kod"] == ALLA].iloc[0]
-    s.chart(flow_steps({k: tot[k] for k in PATH_STEPS}, min_cell=min_cell))
+    if not collecting():
+        s.chart(flow_steps({k: tot[k] for k in PATH_STEPS}, min_cell=min_cell))
     totp = pub[pub["omrade_kod"] == ALLA].iloc[0]
     for key, col in (
         ("vagin_dagar_median", "dagar_median"),
