@@ -149,8 +149,50 @@ def test_a_run_whose_publication_fails_the_audit_fails_its_reports(tmp_path, mon
     assert "Får inte publiceras ännu" in front and "Rapport (webbsida)" not in front
 
 
+@pytest.fixture
+def publications_computed(monkeypatch) -> list[int]:
+    """One entry for each publication computed in this process (``reports.publication.publish``)."""
+    from insats.reports import publication as report_publication
+
+    computed: list[int] = []
+    real_publish = report_publication.publish
+
+    def counting_publish(*args, **kwargs):
+        computed.append(1)
+        return real_publish(*args, **kwargs)
+
+    monkeypatch.setattr(report_publication, "publish", counting_publish)
+    return computed
+
+
+def _profile_run(root: Path, name: str, *, areas: int) -> Path:
+    """A params file for the real profile notebook over the first ``areas`` areas of a small
+    generated Stockholm study (no PDFs)."""
+    from insats.runner.plan import discover_areas
+    from tests.support import ROOT
+
+    study = generate("stockholm", root / "data" / "s", seed=5, persons=1500)
+    chosen = sorted(discover_areas(study))[:areas]
+    (root / "params").mkdir()
+    path = root / "params" / "run.yaml"
+    path.write_text(
+        f"""data_dir: {study}
+fran: "2012-01"
+till: "2013-12"
+min_cell: 5
+korning:
+  namn: {name}
+  profil: {ROOT / "notebooks" / "omradesprofil.ipynb"}
+  omraden: [{", ".join(chosen)}]
+  pdf: false
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
 @pytest.mark.slow
-def test_the_run_record_reads_the_publication_its_kernels_stored(tmp_path, monkeypatch):
+def test_the_run_record_reads_the_publication_its_kernels_stored(tmp_path, publications_computed):
     """The coordinator's publication record reuses the publication the report kernels stored in
     the run's sharing folder instead of computing it again; the record is the one a fresh
     computation gives, and the folder is gone after the run."""
@@ -160,43 +202,18 @@ def test_the_run_record_reads_the_publication_its_kernels_stored(tmp_path, monke
     from insats.reports import publication as report_publication
     from insats.runner.batch import run_batch
     from insats.runner.config import load_params
-    from insats.runner.plan import discover_areas
     from insats.runner.publish import study_record as fresh_record
-    from tests.support import ROOT
 
-    study = generate("stockholm", tmp_path / "data" / "s", seed=5, persons=1500)
-    area = sorted(discover_areas(study))[0]
-    (tmp_path / "params").mkdir()
-    (tmp_path / "params" / "run.yaml").write_text(
-        f"""data_dir: {study}
-fran: "2012-01"
-till: "2013-12"
-min_cell: 5
-korning:
-  namn: delat
-  profil: {ROOT / "notebooks" / "omradesprofil.ipynb"}
-  omraden: [{area}]
-  pdf: false
-""",
-        encoding="utf-8",
-    )
-    computed: list[int] = []
-    real_publish = report_publication.publish
-
-    def counting_publish(*args, **kwargs):
-        computed.append(1)
-        return real_publish(*args, **kwargs)
-
-    monkeypatch.setattr(report_publication, "publish", counting_publish)
-    result = run_batch(load_params(tmp_path / "params" / "run.yaml"), workers=1)
+    params = _profile_run(tmp_path, "delat", areas=1)
+    computed = publications_computed
+    result = run_batch(load_params(params), workers=1)
     assert result.exit_code == 0, result.records
     assert computed == []  # the coordinator read what the kernel stored
     assert not glob.glob(f"{tempfile.gettempdir()}/insats-delat-{os.getpid()}-*")  # removed after the run
     stored = json.loads((result.out_dir / "publicering.json").read_text(encoding="utf-8"))
 
     report_publication.forget_publications()
-    (tmp_path / "fresh").mkdir()
-    config = load_params(tmp_path / "params" / "run.yaml")
+    config = load_params(params)
     got = fresh_record(config.parameters, str(config.studies[0].path))
     assert computed == [1]  # no sharing folder here: computed in this process
     fresh = json.loads(got["publicering"])
@@ -204,7 +221,9 @@ korning:
 
 
 @pytest.mark.slow
-def test_on_a_cluster_the_record_is_worked_out_where_the_reports_stored_their_publication(tmp_path, monkeypatch):
+def test_on_a_cluster_the_record_is_worked_out_where_the_reports_stored_their_publication(
+    tmp_path, publications_computed
+):
     """A run on a Dask cluster works out each study's publication record on a worker, from the
     publication the worker's kernels stored, not in the coordinator and not computed again; the
     record equals a fresh computation. (Workers in this process, so that a computation in any of
@@ -213,35 +232,11 @@ def test_on_a_cluster_the_record_is_worked_out_where_the_reports_stored_their_pu
     from insats.reports import publication as report_publication
     from insats.runner.batch import run_batch
     from insats.runner.config import load_params
-    from insats.runner.plan import discover_areas
-    from tests.support import ROOT
 
-    study = generate("stockholm", tmp_path / "data" / "s", seed=5, persons=1500)
-    areas = sorted(discover_areas(study))[:2]
-    (tmp_path / "params").mkdir()
-    (tmp_path / "params" / "run.yaml").write_text(
-        f"""data_dir: {study}
-fran: "2012-01"
-till: "2013-12"
-min_cell: 5
-korning:
-  namn: kluster
-  profil: {ROOT / "notebooks" / "omradesprofil.ipynb"}
-  omraden: [{", ".join(areas)}]
-  pdf: false
-""",
-        encoding="utf-8",
-    )
-    computed: list[int] = []
-    real_publish = report_publication.publish
-
-    def counting_publish(*args, **kwargs):
-        computed.append(1)
-        return real_publish(*args, **kwargs)
-
-    monkeypatch.setattr(report_publication, "publish", counting_publish)
+    params = _profile_run(tmp_path, "kluster", areas=2)
+    computed = publications_computed
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as c:
-        result = run_batch(load_params(tmp_path / "params" / "run.yaml"), scheduler=c.scheduler_address)
+        result = run_batch(load_params(params), scheduler=c.scheduler_address)
     assert result.exit_code == 0, result.records
     assert computed == []  # read from what the worker's kernels stored
     run = json.loads(result.korning_json.read_text(encoding="utf-8"))
@@ -250,19 +245,18 @@ korning:
     assert (result.out_dir / "undertryckningar.csv").is_file()
 
     report_publication.forget_publications()
-    config = load_params(tmp_path / "params" / "run.yaml")
+    config = load_params(params)
     fresh = json.loads(study_record(config.parameters, str(config.studies[0].path))["publicering"])
     assert computed == [1]
     assert stored["celler"] == fresh["celler"] and len(stored["celler"]) > 100
 
 
 @pytest.mark.slow
-def test_a_local_run_over_several_studies_works_out_their_records_in_other_processes(tmp_path, monkeypatch):
+def test_a_local_run_over_several_studies_works_out_their_records_in_other_processes(tmp_path, publications_computed):
     """``records_here`` over two studies uses two new processes (nothing computed in this one) and
     gives the records a computation here gives; a study whose data cannot be read gets its error
     and the others their records."""
     from insats.errors import InsatsError
-    from insats.reports import publication as report_publication
     from insats.runner.publish import records_here
 
     paths = {
@@ -281,14 +275,7 @@ def test_a_local_run_over_several_studies_works_out_their_records_in_other_proce
         parameters={"min_cell": 5, "fran": "2012-01", "till": "2013-12"},
         studies=studies,
     )
-    computed: list[int] = []
-    real_publish = report_publication.publish
-
-    def counting_publish(*args, **kwargs):
-        computed.append(1)
-        return real_publish(*args, **kwargs)
-
-    monkeypatch.setattr(report_publication, "publish", counting_publish)
+    computed = publications_computed
     elsewhere = records_here(config, None, processes=2)(studies)
     assert computed == []  # all of it in the two new processes
     assert isinstance(elsewhere["trasig"], InsatsError)

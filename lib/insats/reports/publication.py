@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from insats import contract
-from insats.analysis.disclosure import CellKey, audit_manifest, dims_of, manifest, protection_problem
+from insats.analysis.disclosure import CellKey, Finding, audit_manifest, dims_of, manifest, protection_problem
 from insats.analysis.measures.registry import MEASURES, counts_of
 from insats.analysis.publication import Publication, publish
 from insats.atomic import atomic_write
@@ -39,6 +39,7 @@ __all__ = [
     "REST_MEASURES",
     "audit_folder",
     "evaluation_parameters",
+    "finding_line",
     "is_manifest",
     "manifest_path",
     "manifest_text",
@@ -249,9 +250,12 @@ def audit_folder(folder: Path | str) -> tuple[list[Path], list[str]]:
                 f"{path}: publiceringsposten går inte ihop ({exc}): den är skadad eller ändrad efter körningen; "
                 "kör om körningen som skrev den."
             ) from None
-        for f in found:
-            group = ", ".join(f"{k} {v}" for k, v in f.key.dims) or "hela studien"
-            lines.append(
-                f"{path}: tabell {f.where or 'okänd'}, rad {group}, kolumn {f.key.count} ({f.key.period}): {f.text}."
-            )
+        lines += [f"{path}: {finding_line(f)}." for f in found]
     return records, lines
+
+
+def finding_line(finding: Finding) -> str:
+    """One finding of the audit in Swedish: table, row, column (count and period) and why."""
+    group = ", ".join(f"{k} {v}" for k, v in finding.key.dims) or "hela studien"
+    where = finding.where or "okänd"
+    return f"tabell {where}, rad {group}, kolumn {finding.key.count} ({finding.key.period}): {finding.text}"

@@ -121,7 +121,7 @@ def study_record(parameters: dict[str, Any], study_path: str, shared: str | None
     from insats.analysis.disclosure import audit_manifest, log_summary
     from insats.analysis.measures.output import log_table
     from insats.data.cache import load_cached
-    from insats.reports.publication import manifest_text, study_publication
+    from insats.reports.publication import finding_line, manifest_text, study_publication
     from insats.reports.sharing import sharing_in_process
     from insats.runner.kernels import kernel_pool
     from insats.xlsx import csv_text
@@ -138,10 +138,7 @@ def study_record(parameters: dict[str, Any], study_path: str, shared: str | None
         )
     text = manifest_text(pub)
     record = json.loads(text)
-    findings = []
-    for f in audit_manifest(record):
-        group = ", ".join(f"{k} {v}" for k, v in f.key.dims) or "hela studien"
-        findings.append(f"tabell {f.where or 'okänd'}, rad {group}, kolumn {f.key.count} ({f.key.period}): {f.text}")
+    findings = [finding_line(f) for f in audit_manifest(record)]
     return {
         "publicering": text,
         "logg": csv_text(log_table(pub.log)),
