@@ -1,13 +1,16 @@
-"""Tests of insats.charts.speedups: the compiled whole-chart validator agrees with Altair's own
-validation on the project's charts and on broken versions of them, an invalid chart still raises
-Altair's error with Altair's message, a valid chart no longer goes through ``jsonschema``, and
+"""Tests of insats.charts.speedups: the compiled validator agrees with Altair's own validation on
+the project's charts, on every property and ``anyOf`` alternative checked while they are built,
+and on broken versions of them; an invalid chart or property still raises Altair's error with
+Altair's message; building and drawing a valid chart no longer goes through ``jsonschema``; and
 charts built with Altair's wrapper-class table kept are the same as without."""
 
 from __future__ import annotations
 
 import copy
+import json
 
 import altair as alt
+import jsonschema
 import pandas as pd
 import pytest
 from altair.utils import schemapi
@@ -96,7 +99,6 @@ def test_an_invalid_chart_raises_altairs_error_with_altairs_message():
 
 def test_a_valid_chart_is_not_checked_by_jsonschema(monkeypatch):
     assert speedups.install()
-    chart = C.funnel_plot(measures_long(), "erbjudande_andel", focus="B", omraden=OMRADEN)
     calls: list[object] = []
     original = schemapi._get_errors_from_spec
 
@@ -105,12 +107,114 @@ def test_a_valid_chart_is_not_checked_by_jsonschema(monkeypatch):
         return original(spec, schema, rootschema=rootschema)
 
     monkeypatch.setattr(schemapi, "_get_errors_from_spec", spy)
-    spec = chart.to_dict()
-    assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
-    assert not [s for s in calls if speedups.fast_ref(s, alt.Chart._rootschema)]
-    # a property check is still Altair's: the fast path is only for whole charts
-    assert speedups.fast_ref({"$ref": "#/definitions/Mark"}, alt.Chart._rootschema) is None
-    assert speedups.fast_ref(alt.Chart._schema, {"definitions": {}}) is None
+    # built (properties, shorthand encodings: from_dict's trials of anyOf alternatives) and drawn
+    charts = _charts()
+    specs = [chart.to_dict() for chart in charts]
+    assert all(spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/") for spec in specs)
+    assert calls == []
+    # the fast path is for Altair's Vega-Lite schema only
+    assert speedups.applies({"$ref": "#/definitions/Mark"}, alt.Chart._rootschema)
+    assert not speedups.applies(alt.Chart._schema, {"definitions": {}})
+    assert speedups.is_valid(1, {"type": "number"}, {"definitions": {}}) is None
+
+
+def _checks_while_building() -> list[tuple[object, dict, bool]]:
+    """Every (value, schema, raise_error) Altair checks while the project's charts are built and
+    drawn, as the installed validator sees them."""
+    seen: list[tuple[object, dict, bool]] = []
+    fast = schemapi.validate_jsonschema
+
+    def spy(spec, schema, rootschema=None, *, raise_error=True):
+        if rootschema is alt.Chart._rootschema:
+            seen.append((copy.deepcopy(spec), schema, raise_error))
+        return fast(spec, schema, rootschema, raise_error=raise_error)
+
+    schemapi.validate_jsonschema = spy
+    try:
+        for chart in _charts():
+            chart.to_dict()
+    finally:
+        schemapi.validate_jsonschema = fast
+    return seen
+
+
+def _broken_values(value: object) -> list[object]:
+    out: list[object] = [{"okand": 1}, "inte-en-typ", -1, None, [value]]
+    if isinstance(value, dict):
+        for key in list(value)[:3]:
+            out.append({**value, key: {"okand": [1, 2]}})
+            out.append({k: v for k, v in value.items() if k != key})
+        out.append({**value, "okand_egenskap": True})
+    return out
+
+
+def test_the_compiled_validator_agrees_with_altair_on_every_check_while_building():
+    assert speedups.install()
+    checks = _checks_while_building()
+    # properties, anyOf alternatives (some fail: from_dict tries them in turn) and whole charts
+    assert len(checks) > 100
+    refs = {schema.get("$ref") for _, schema, _ in checks}
+    assert "#/definitions/TopLevelUnitSpec" in refs and "#/definitions/Axis" in refs and len(refs) > 10
+    root = alt.Chart._rootschema
+    original = speedups._STATE["original"]
+    agreed = failed = 0
+    seen_pairs = set()
+    for value, schema, _ in checks:
+        for candidate in [value, *_broken_values(value)]:
+            key = (json.dumps(candidate, sort_keys=True, default=str), json.dumps(schema, sort_keys=True))
+            if key in seen_pairs:
+                continue
+            seen_pairs.add(key)
+            fast = speedups.is_valid(candidate, schema, root)
+            slow = original(candidate, schema, root, raise_error=False) is None
+            assert fast is slow, (candidate, schema)
+            agreed += 1
+            failed += not slow
+    assert agreed > 500 and failed > 200  # both answers were checked, many times
+
+
+def test_an_invalid_property_raises_altairs_error_with_altairs_message():
+    def set_width():
+        return alt.Chart(pd.DataFrame({"a": [1]})).mark_bar().properties(width="bred")
+
+    def bad_encoding():
+        return alt.Chart(pd.DataFrame({"a": [1]})).mark_bar().encode(x=alt.X("a:Q", bin="ja"))
+
+    def error_of(make) -> BaseException:
+        with pytest.raises(Exception) as caught:
+            make().to_dict()
+        return caught.value
+
+    for make in (set_width, bad_encoding):
+        speedups.uninstall()
+        try:
+            plain = error_of(make)
+        finally:
+            assert speedups.install()
+        fast = error_of(make)
+        assert isinstance(plain, jsonschema.ValidationError | schemapi.SchemaValidationError)
+        assert (type(fast), str(fast)) == (type(plain), str(plain))
+
+
+def test_a_failed_anyof_trial_is_a_jsonschema_error_only_inside_from_dict():
+    assert speedups.install()
+    schema = {"$ref": "#/definitions/Mark"}
+    # a caller that is not from_dict's trial gets Altair's full error (returned or raised)
+    error = schemapi.validate_jsonschema("staple", schema, alt.Chart._rootschema, raise_error=False)
+    assert error is not None and "staple" in str(error.message)
+    with pytest.raises(jsonschema.ValidationError) as raised:
+        schemapi.validate_jsonschema("staple", schema, alt.Chart._rootschema)
+    assert "staple" in str(raised.value.message)
+    # from_dict's trial: the same choice of wrapper classes as with Altair's validation
+    spec = {"field": "a", "type": "quantitative", "bin": True, "axis": {"title": "A"}}
+    built = alt.X.from_dict(spec)
+    speedups.uninstall()
+    try:
+        plain = alt.X.from_dict(spec)
+    finally:
+        assert speedups.install()
+    assert built.to_dict() == plain.to_dict()
+    assert type(built._kwds["axis"]).__name__ == type(plain._kwds["axis"]).__name__ == "Axis"
 
 
 def test_the_theme_installs_it():

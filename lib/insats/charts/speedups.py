@@ -1,17 +1,28 @@
 """Two speed-ups of Altair's internals that leave every chart and every error message as they were.
 
-**Whole charts validated by a compiled validator.** Altair validates a chart against the
-Vega-Lite JSON schema each time it is drawn, with the pure-Python ``jsonschema``: about 0.1 s a
-chart, a quarter of a district profile's time in a batch kernel and a good part of a dashboard
-redraw. ``install`` puts ``jsonschema_rs`` (a compiled validator of the same JSON Schema draft)
-in front of Altair's check of a *whole* chart (the ``TopLevel…Spec`` definitions): a chart it
-finds valid is valid; for a chart it finds invalid, Altair's own validation runs as before, so an
-invalid chart raises Altair's ``SchemaValidationError`` with Altair's message, exactly as without
-this module. Checks of single properties and ``from_dict`` go to Altair unchanged. The schema's
-``$ref`` values name definitions such as ``MarkPropDef<(Gradient|string|null)>``; they are
-percent-encoded (as a URI fragment must be; the validator decodes them back to the same JSON
-pointer) so that the compiled validator accepts the schema. ``color-hex``, a format only
-Vega-Lite knows, is ignored by both validators; ``uri`` and ``uri-reference`` are checked.
+**Validation by a compiled validator.** Altair validates against the Vega-Lite JSON schema with
+the pure-Python ``jsonschema``: a whole chart each time it is drawn (about 0.1 s a chart), every
+property given to ``.properties()``, and every encoding built from a shorthand, where
+``from_dict`` tries the alternatives of an ``anyOf`` one by one until one validates. Together
+that was a third of a district profile's chart time in a batch kernel and a good part of a
+dashboard redraw. ``install`` puts ``jsonschema_rs`` (a compiled validator of the same JSON Schema
+draft) in front of every check against Altair's Vega-Lite root schema:
+
+- a value it finds valid is valid;
+- for a value it finds invalid, Altair's own validation runs as before, so an invalid chart or
+  property raises Altair's ``SchemaValidationError`` with Altair's message, exactly as without
+  this module;
+- the one exception is ``from_dict``'s trial of an ``anyOf`` alternative, which catches the error
+  and discards it (it only asks whether the alternative fits): there a failed alternative raises a
+  plain ``jsonschema.ValidationError`` at once instead of collecting Altair's full message.
+
+The root schema is put once into a ``jsonschema_rs.Registry`` under ``SCHEMA_URI``, so a
+validator for a part of it compiles in microseconds (the definitions it refers to are resolved in
+the registry, not copied); validators are kept per part (by its JSON text). The schema's ``$ref``
+values name definitions such as ``MarkPropDef<(Gradient|string|null)>``; they are percent-encoded
+(as a URI fragment must be; the validator decodes them back to the same JSON pointer) so that the
+compiled validator accepts the schema. ``color-hex``, a format only Vega-Lite knows, is ignored by
+both validators; ``uri`` and ``uri-reference`` are checked.
 
 **The wrapper-class table built once.** Every encoding given as a shorthand (``"varde:Q"``) or a
 plain dict (``alt.value(0)``) goes through ``SchemaBase.from_dict``, which builds a table of all
@@ -21,64 +32,83 @@ classes, so ``install`` keeps it per set of classes and hands the same table to 
 ``_FromDict``; afterwards it is only read (a lookup of a schema no class has adds an empty entry,
 as in Altair's own table).
 
-``tests/charts/test_speedups.py`` checks that both validators agree on valid and broken charts,
-that an invalid chart's error is Altair's own, and that charts built with the table kept are the
-same as without. Without ``jsonschema_rs`` (not installed) the validator is left as Altair's.
+``tests/charts/test_speedups.py`` checks that both validators agree on valid and broken charts
+and on every property and ``anyOf`` alternative checked while the project's charts are built
+(valid and broken values), that an invalid chart's or property's error is Altair's own, and that
+charts built with the table kept are the same as without. Without ``jsonschema_rs`` (not installed) the validator is left as Altair's.
 """
 
 from __future__ import annotations
 
 import functools
+import json
+import sys
 import urllib.parse
 from typing import Any
 
+import jsonschema
 from altair.utils import schemapi
 
-_TOP_LEVEL = "#/definitions/TopLevel"
+SCHEMA_URI = "urn:insats:vega-lite"
+"""The name the root schema has in the compiled validators' registry."""
+
 _STATE: dict[str, Any] = {}
+_VALIDATORS: dict[str, Any] = {}
 
 
-def _encode_refs(node: Any) -> Any:
+def _encode_refs(node: Any, prefix: str = "") -> Any:
+    """``node`` with every ``$ref`` percent-encoded, local ones (``#/…``) prefixed by ``prefix``."""
     if isinstance(node, dict):
-        return {k: (urllib.parse.quote(v, safe="/#") if k == "$ref" else _encode_refs(v)) for k, v in node.items()}
+        return {
+            k: (
+                (prefix if v.startswith("#") else "") + urllib.parse.quote(v, safe="/#")
+                if k == "$ref" and isinstance(v, str)
+                else _encode_refs(v, prefix)
+            )
+            for k, v in node.items()
+        }
     if isinstance(node, list):
-        return [_encode_refs(v) for v in node]
+        return [_encode_refs(v, prefix) for v in node]
     return node
 
 
 @functools.cache
-def _definitions() -> dict[str, Any]:
-    return _encode_refs(_STATE["root"]["definitions"])
-
-
-@functools.cache
-def _validator(ref: str) -> Any:
+def _registry() -> Any:
     import jsonschema_rs  # optional: install() checks it is there
 
-    schema = {"$ref": urllib.parse.quote(ref, safe="/#"), "definitions": _definitions()}
-    return jsonschema_rs.Draft7Validator(schema, validate_formats=True)
+    root = _STATE["root"]
+    document = {k: v for k, v in root.items() if k not in ("$ref", "$schema")}
+    return jsonschema_rs.Registry([(SCHEMA_URI, _encode_refs(document))])
 
 
-def fast_ref(schema: Any, rootschema: Any) -> str | None:
-    """The ``TopLevel…`` definition ``schema`` refers to, when it is a whole chart's schema in
-    Altair's Vega-Lite root schema; None for anything the fast path leaves to Altair."""
-    if not isinstance(schema, dict) or rootschema is None or rootschema is not _STATE.get("root"):
-        return None
-    ref = schema.get("$ref")
-    if len(schema) != 1 or not isinstance(ref, str) or not ref.startswith(_TOP_LEVEL):
-        return None
-    return ref
+def _validator(schema: dict[str, Any]) -> Any:
+    """The compiled validator of ``schema``, a part of Altair's root schema (kept per part)."""
+    key = json.dumps(schema, sort_keys=True)
+    found = _VALIDATORS.get(key)
+    if found is None:
+        import jsonschema_rs  # optional: install() checks it is there
+
+        found = jsonschema_rs.Draft7Validator(
+            _encode_refs(schema, SCHEMA_URI), registry=_registry(), validate_formats=True
+        )
+        _VALIDATORS[key] = found
+    return found
+
+
+def applies(schema: Any, rootschema: Any) -> bool:
+    """Whether a check of a value against ``schema`` in ``rootschema`` goes to the compiled
+    validator: any part of Altair's Vega-Lite root schema (once ``install`` has run)."""
+    return isinstance(schema, dict) and rootschema is not None and rootschema is _STATE.get("root")
 
 
 def is_valid(spec: Any, schema: Any, rootschema: Any) -> bool | None:
-    """Whether ``spec`` is valid for a whole-chart ``schema`` by the compiled validator; None when
-    the fast path does not apply (``fast_ref``)."""
-    ref = fast_ref(schema, rootschema)
-    if ref is None:
+    """Whether ``spec`` is valid for ``schema`` (in Altair's root schema) by the compiled
+    validator; None when the fast path does not apply (``applies``)."""
+    if not applies(schema, rootschema):
         return None
     try:
-        return bool(_validator(ref).is_valid(spec))
-    except (TypeError, ValueError):  # a value the compiled validator cannot read: Altair decides
+        return bool(_validator(schema).is_valid(spec))
+    except (TypeError, ValueError):  # a value or part the compiled validator cannot read: Altair decides
         return None
 
 
@@ -103,7 +133,7 @@ def _keep_wrapper_tables() -> None:
 
 def install() -> bool:
     """Keep Altair's wrapper-class table and put the compiled validator in front of Altair's
-    whole-chart validation (once per process). Returns whether the validator is in place (False
+    validation against its Vega-Lite schema (once per process). Returns whether the validator is in place (False
     without ``jsonschema_rs``)."""
     _keep_wrapper_tables()
     if "original" in _STATE:
@@ -116,10 +146,14 @@ def install() -> bool:
 
     _STATE["root"] = alt.Chart._rootschema
     original = schemapi.validate_jsonschema
+    trial = schemapi._FromDict.from_dict.__code__  # its anyOf loop discards the error it catches
 
     def validate_jsonschema(spec, schema, rootschema=None, *, raise_error=True):
-        if is_valid(spec, schema, rootschema):
+        valid = is_valid(spec, schema, rootschema)
+        if valid:
             return None
+        if valid is False and raise_error and sys._getframe(1).f_code is trial:
+            raise jsonschema.ValidationError("passar inte (kompilerad kontroll)")
         return original(spec, schema, rootschema, raise_error=raise_error)
 
     _STATE["original"] = original
