@@ -29,8 +29,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-import pandas as pd
-
 CENTRAL = "CENTRAL"
 """``omrade_kod`` of an intervention or spending line that serves every area (city-wide)."""
 
@@ -237,6 +235,8 @@ def codes(list_name: str) -> list[str]:
 
 def code_dtype(list_name: str):
     """The categorical dtype a loaded table uses for a coded column."""
+
+    import pandas as pd  # on use: the contract is read by light commands (insats serve --help, insats run's start)
 
     return pd.CategoricalDtype(categories=codes(list_name), ordered=False)
 
@@ -496,6 +496,8 @@ def column_label(table: str, column: str) -> str:
 
 def empty_table(table: str):
     """An empty, correctly typed table (useful for tests and for absent optional columns)."""
+
+    import pandas as pd  # on use: the contract is read by light commands (insats serve --help, insats run's start)
 
     spec = TABLES[table]
     return pd.DataFrame({c.name: pd.Series([], dtype=c.dtype) for c in spec.columns})

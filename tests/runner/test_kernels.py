@@ -28,18 +28,27 @@ class FakeKernel:
     def __init__(self, kernel_name, preimports, cwd, env=(), extra_env=()):
         self.kernel_name, self.preimports, self.cwd, self.env = kernel_name, preimports, cwd, env
         self.reports = 0
-        self.started = self.closed = self.killed = False
+        self.started = self.closed = self.killed = self.cancelled = False
+        self.finished_with: tuple | None = None
+        self.starts = 0
         FakeKernel.made.append(self)
 
     def start(self):
+        self.starts += 1
         if FakeKernel.gate is not None:
             FakeKernel.gate.wait(10)
         if FakeKernel.fail is not None:
             raise FakeKernel.fail
         self.started = True
 
+    def finish_start(self, preimports):
+        self.preimports = self.finished_with = preimports
+
+    def restart(self):
+        self.start()
+
     def kill(self):
-        self.killed = True
+        self.killed = self.cancelled = True
 
     def close(self):
         self.closed = True
@@ -112,6 +121,56 @@ def test_close_waits_for_a_kernel_still_starting_and_ends_it(pool):
     assert early.started and early.killed and early.closed
 
 
+def test_an_early_kernel_is_taken_by_the_first_prestart_of_its_kind_and_gets_its_imports(pool):
+    pool.launch_early("python3")
+    early = FakeKernel.made[0]
+    assert early.preimports == kernels.DEFAULT_PREIMPORTS
+    wanted = task()
+    wanted = ReportTask(**{**wanted.__dict__, "preimports": ("pandas", "insats.reports.profil")})
+    pool.prestart(wanted)
+    kernel, _ = pool.acquire(wanted)
+    assert kernel is early and len(FakeKernel.made) == 1  # no second kernel was started
+    assert early.finished_with == ("pandas", "insats.reports.profil") and early.starts == 1
+    assert kernels._key(kernel) == kernels._key(wanted)  # now a kernel of the task's kind
+    pool.release(kernel, True)
+    assert pool.acquire(wanted) == (early, True)
+
+
+def test_an_early_kernel_of_another_kind_is_dropped_not_taken(pool):
+    pool.launch_early("ir")
+    pool.launch_early("python3", (("INSATS_CACHE", "0"),))
+    pool.prestart(task(kernel="python3"))  # another name than the first, another env than the second
+    kernel, _ = pool.acquire(task("a"))
+    assert kernel is FakeKernel.made[2] and len(FakeKernel.made) == 3
+    pool.drop_early()
+    assert FakeKernel.made[0].killed and FakeKernel.made[1].killed and not kernel.killed
+    pool.prestart(task(kernel="ir"))  # dropped: never handed out
+    assert pool.acquire(task("b", kernel="ir"))[0] is FakeKernel.made[3]
+
+
+def test_an_early_kernel_that_failed_to_start_is_started_again_for_its_report(pool):
+    FakeKernel.fail = KernelError("porten var upptagen")
+    pool.launch_early("python3")
+    early = FakeKernel.made[0]
+    for _ in range(100):  # its own start fails first
+        if early.starts:
+            break
+        threading.Event().wait(0.01)
+    FakeKernel.fail = None
+    pool.prestart(task())
+    kernel, _ = pool.acquire(task("a"))
+    assert kernel is early and kernel.started and early.starts == 2 and early.finished_with is None
+
+
+def test_close_does_not_wait_for_an_early_kernel_nothing_took(pool):
+    FakeKernel.gate = threading.Event()  # the early kernel never gets ready
+    pool.launch_early("python3")
+    closed = threading.Thread(target=pool.close)
+    closed.start()
+    closed.join(5)
+    assert not closed.is_alive() and FakeKernel.made[0].killed
+
+
 def test_a_kernel_killed_while_it_starts_does_not_try_again(monkeypatch):
     attempts: list[int] = []
     kernel = kernels._Kernel("python3", (), "/tmp")
@@ -148,6 +207,45 @@ def test_a_run_starts_no_more_kernels_than_workers(tmp_path, monkeypatch):
     assert result.count("ok") == 4, result.records
     assert len(starts) == 2
     assert "insats-karna-start" in starts  # one of the two was the early start
+
+
+@pytest.mark.slow
+def test_insats_runs_first_report_on_the_kernel_launched_before_the_plan(tmp_path, monkeypatch):
+    """``insats run`` launches a kernel before it loads the runner (``launch_for``); the first
+    report runs on it, and a rerun with nothing to do ends it at once and leaves no kernel."""
+    monkeypatch.setattr(kernels, "DEFAULT_PREIMPORTS", ("pandas",))
+    config = load_params(make_project(tmp_path))
+    pool = kernels.kernel_pool()
+    kernels.launch_for(config)
+    early = pool._early[0].kernel
+    result = run_batch(config, workers=2)
+    assert result.count("ok") == 4, result.records
+    assert early.reports >= 1 and "insats.analysis.measures" in early.preimports
+    kernels.launch_for(config)
+    early = pool._early[0].kernel
+    for _ in range(600):  # its process has started
+        if early.pid is not None:
+            break
+        threading.Event().wait(0.05)
+    pid = early.pid
+    again = run_batch(config, workers=2)
+    assert again.count("överhoppad") == 4 and not pool._early
+    assert pid is not None and not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return False
+        except (ProcessLookupError, FileNotFoundError):
+            return False
+        threading.Event().wait(0.05)
+    return True
 
 
 @pytest.mark.slow

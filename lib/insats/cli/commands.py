@@ -291,11 +291,16 @@ def _cmd_pseudonymise(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from insats.runner.batch import run_batch  # on use: --help stays fast
     from insats.runner.config import load_params  # on use: --help stays fast
-    from insats.runner.tasks import FEL, OK, SKIPPED, format_seconds  # on use: --help stays fast
 
     config = load_params(args.params)
+    if args.scheduler is None:  # the first kernel starts while the rest of the runner loads
+        from insats.runner.kernels import launch_for  # on use: --help stays fast
+
+        launch_for(config)
+    from insats.runner.batch import run_batch  # on use: --help stays fast
+    from insats.runner.tasks import FEL, OK, SKIPPED, format_seconds  # on use: --help stays fast
+
     with ProgressPrinter(enabled=not args.quiet) as progress:
         result = run_batch(
             config,

@@ -463,9 +463,10 @@ def run_batch(
         # the study notebooks first (they take longest), studies in the order given
         to_run.sort(key=lambda p: (config.studies.index(p.study), p.record["typ"] != "studie"))
         if to_run and scheduler is None:
-            # the first report's kernel starts now, while the run is recorded and its study prepared
+            # the first report's kernel starts (or ends launch_early's start) as the study is prepared
             assert to_run[0].task is not None  # to_run holds only planned reports
             kernel_pool().prestart(to_run[0].task)
+        kernel_pool().drop_early()  # not taken: nothing to run here, or a kernel of another kind
         n_workers = max(1, min(workers or config.workers or os.cpu_count() or 1, max(1, len(to_run))))
         events: list[dict[str, Any]] = []
         study_info = {

@@ -31,7 +31,6 @@ import yaml
 
 from insats.errors import ConfigError, yaml_problem
 from insats.runner.parameters import declared_parameters, is_name, value_problem
-from insats.text import slug
 
 __all__ = [
     "KORNING_KEYS",
@@ -490,6 +489,8 @@ def _studies(value: Any, path: Path, root: Path) -> list[StudySpec]:
             if not full.exists():
                 raise _fail(path, "korning.studier", f"mappen {full} finns inte.")
             found.append((full, item))
+    from insats.text import slug  # on use (several studies): pandas is not needed to read a params file
+
     out: list[StudySpec] = []
     seen_paths: set[Path] = set()
     names: set[str] = set()

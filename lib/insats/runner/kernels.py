@@ -34,13 +34,17 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
 from insats.errors import KernelError
 from insats.reports.sharing import ENV_SHARED, make_shared_dir
-from insats.runner.tasks import ReportTask
+from insats.runner.tasks import DEFAULT_PREIMPORTS, ReportTask, kernel_env, kernel_name
+
+if TYPE_CHECKING:  # a type only: the kernels need not load the params checks
+    from insats.runner.config import RunConfig
 
 KERNEL_START_ATTEMPTS = 4
 KERNEL_START_TIMEOUT = 60.0
@@ -93,7 +97,7 @@ class _Kernel:
             f"{type(last).__name__}: {last}"
         )
 
-    async def _start(self) -> None:
+    async def _start(self, bootstrap: bool = True) -> None:
 
         fd, self.log_path = tempfile.mkstemp(prefix="insats-karna-", suffix=".log")
         log = os.fdopen(fd, "wb")
@@ -111,8 +115,26 @@ class _Kernel:
         self.kc = self.km.client()
         self.kc.start_channels()
         await self.kc.wait_for_ready(timeout=KERNEL_START_TIMEOUT)
+        if bootstrap:
+            await self._bootstrap()
+
+    async def _bootstrap(self) -> None:
         reply = await self._run(_kernel_bootstrap(self.preimports), KERNEL_START_TIMEOUT * 3)
         self._check(reply, "förberedelsen")
+
+    def finish_start(self, preimports: tuple[str, ...]) -> None:
+        """Import ``preimports`` in this kernel, started early with fewer (``KernelPool.launch_early``),
+        so that it is a kernel for them; when that fails, start it again from the beginning."""
+        self.preimports = preimports
+        try:
+            self.loop.run_until_complete(self._bootstrap())
+        except Exception:  # noqa: BLE001 — a kernel that died or broke while importing: a fresh start
+            self.restart()
+
+    def restart(self) -> None:
+        """End this kernel's process (if any) and start it again."""
+        self.loop.run_until_complete(self._kill())
+        self.start()
 
     async def _run(self, code: str, timeout: float) -> dict:
         assert self.kc is not None  # _start sets the client before any code runs
@@ -238,16 +260,29 @@ def _key(of: ReportTask | _Kernel) -> tuple:
 
 
 class _Starting:
-    """A kernel being started in the background by ``KernelPool.prestart``."""
+    """A kernel being started in the background by ``KernelPool.prestart`` (finishing the start of
+    an ``early`` one when given) or ``KernelPool.launch_early``."""
 
-    def __init__(self, kernel: _Kernel) -> None:
+    def __init__(self, kernel: _Kernel, early: _Starting | None = None) -> None:
         self.kernel = kernel
+        self.early = early
         self.done = threading.Event()
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
-            self.kernel.start()
+            if self.early is None:
+                self.kernel.start()
+                if self.kernel.cancelled:  # dropped (drop_early) or killed while it started: end it here
+                    self.kernel.close()
+                return
+            preimports = self.kernel.preimports
+            self.early.done.wait()
+            if self.early.error is None:
+                self.kernel.finish_start(preimports)
+            else:
+                self.kernel.preimports = preimports
+                self.kernel.restart()
         except BaseException as exc:  # noqa: BLE001 — handed to the report that takes this kernel
             self.error = exc
         finally:
@@ -261,6 +296,7 @@ class KernelPool:
         self._lock = threading.Lock()
         self._idle: dict[tuple, list[_Kernel]] = {}
         self._starting: dict[tuple, list[_Starting]] = {}
+        self._early: list[_Starting] = []  # launch_early's kernels, not yet taken by prestart
         self._all: set[_Kernel] = set()
         self._shared: str | None = None
         atexit.register(self.close)
@@ -310,17 +346,49 @@ class KernelPool:
         with self._lock:
             self._idle.setdefault(_key(kernel), []).append(kernel)
 
+    def launch_early(self, kernel_name: str, env: tuple[tuple[str, str], ...] = ()) -> None:
+        """Start a kernel now, before the run knows its reports: it starts and imports
+        ``DEFAULT_PREIMPORTS`` (what every report kernel imports) while the coordinator loads its
+        own modules and plans the run, on the core that is idle meanwhile. The next ``prestart``
+        of a kernel of that name and environment takes it and adds the notebooks' own imports; a
+        run with nothing to run ends it (``drop_early``)."""
+        kernel = _Kernel(kernel_name, DEFAULT_PREIMPORTS, os.getcwd(), env, self._extra_env(env))
+        early = _Starting(kernel)
+        with self._lock:
+            self._all.add(kernel)
+            self._early.append(early)
+        threading.Thread(target=early.run, name="insats-karna-tidig", daemon=True).start()
+
+    def drop_early(self) -> None:
+        """End the early kernels no report took (their process at once; nothing waits for them)."""
+        with self._lock:
+            dropped, self._early = self._early, []
+            for early in dropped:
+                self._all.discard(early.kernel)
+        for early in dropped:
+            early.kernel.kill()
+
     def prestart(self, task: ReportTask) -> None:
         """Start a kernel for ``task`` in the background and return at once: the next ``acquire``
         of that kind of kernel takes it (waiting for it to be ready) instead of starting another.
         A run calls this as soon as it knows it has a report to run, so the kernel's start and
-        imports go on while the run is recorded and its study prepared."""
-        kernel = _Kernel(task.kernel_name, task.preimports, task.cwd, task.env, self._extra_env(task.env))
-        early = _Starting(kernel)
+        imports go on while the run is recorded and its study prepared. A kernel of the task's
+        name and environment started by ``launch_early`` is taken and finished instead."""
+        with self._lock:
+            found = [e for e in self._early if (e.kernel.kernel_name, e.kernel.env) == (task.kernel_name, task.env)]
+            if found:
+                self._early.remove(found[0])
+        if found:
+            kernel = found[0].kernel
+            starting = _Starting(kernel, found[0])
+            kernel.preimports = task.preimports  # its kind from now on (finish_start imports them)
+        else:
+            kernel = _Kernel(task.kernel_name, task.preimports, task.cwd, task.env, self._extra_env(task.env))
+            starting = _Starting(kernel)
         with self._lock:
             self._all.add(kernel)
-            self._starting.setdefault(_key(task), []).append(early)
-        threading.Thread(target=early.run, name="insats-karna-start", daemon=True).start()
+            self._starting.setdefault(_key(task), []).append(starting)
+        threading.Thread(target=starting.run, name="insats-karna-start", daemon=True).start()
 
     def discard(self, kernel: _Kernel) -> None:
         with self._lock:
@@ -347,6 +415,7 @@ class KernelPool:
     def close(self, keep_shared: bool = False) -> None:
         """End every kernel; remove the sharing folder unless ``keep_shared`` (a later ``close``
         removes it: the coordinator reads the stored publications after the reports)."""
+        self.drop_early()
         with self._lock:
             starting = [early for pending in self._starting.values() for early in pending]
             self._starting.clear()
@@ -382,6 +451,20 @@ def kernel_pool() -> KernelPool:
         if _POOL is None:
             _POOL = KernelPool()
         return _POOL
+
+
+def launch_for(config: RunConfig) -> None:
+    """``launch_early`` the kernel a local run of ``config`` will most likely need first (its first
+    notebook's kernel, with the run's environment): ``insats run`` calls this before it loads the
+    rest of the runner."""
+    first = config.notebooks[0] if config.notebooks else config.profile
+    if first is None:
+        return
+    try:
+        name = kernel_name(first)
+    except (OSError, ValueError):  # the plan reports an unreadable notebook
+        return
+    kernel_pool().launch_early(name, kernel_env(config.cache))
 
 
 def close_pool() -> None:

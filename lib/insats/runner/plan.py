@@ -26,7 +26,7 @@ from insats.data.validated import combined_hash, package_fingerprint, source_fil
 from insats.errors import InsatsError
 from insats.runner.config import ConfigError, RunConfig, StudySpec
 from insats.runner.inputs import FolderHashes, tables_text, what_changed
-from insats.runner.tasks import FEL, ReportTask, error_record
+from insats.runner.tasks import FEL, ReportTask, error_record, kernel_env, kernel_name
 from insats.text import slug
 
 __all__ = [
@@ -85,11 +85,6 @@ def notebook_imports(path: Path | str) -> list[str]:
                 found.append(node.module)
                 found += [f"{node.module}.{a.name}" for a in node.names if a.name != "*"]
     return list(dict.fromkeys(found))
-
-
-def kernel_name(path: Path | str) -> str:
-    nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    return nb.get("metadata", {}).get("kernelspec", {}).get("name") or "python3"
 
 
 _READABLE = CSV_SUFFIXES + EXCEL_SUFFIXES + OLD_EXCEL_SUFFIXES + PARQUET_SUFFIXES
@@ -257,7 +252,7 @@ def plan(
 
     nb_hashes: dict[Path, str] = {}
     kernels: dict[Path, str] = {}
-    env = () if config.cache else (("INSATS_CACHE", "0"),)
+    env = kernel_env(config.cache)
     planned = []
     for study, name, nb_path, code, problem in entries:
         if nb_path not in nb_hashes:

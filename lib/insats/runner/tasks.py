@@ -7,12 +7,26 @@ worker; the statuses are the words the index page and ``korning.json`` show.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 DEFAULT_PREIMPORTS = ("pandas", "numpy", "altair", "insats", "insats.data.load", "insats.analysis.measures")
 """Modules every report kernel imports once, before its first report."""
+
+
+def kernel_env(cache: bool) -> tuple[tuple[str, str], ...]:
+    """The environment a run's report kernels get: reuse of work turned off when ``cache`` is False."""
+    return () if cache else (("INSATS_CACHE", "0"),)
+
+
+def kernel_name(path: Path | str) -> str:
+    """The Jupyter kernel a notebook names (its ``kernelspec``), ``python3`` when it names none."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    return nb.get("metadata", {}).get("kernelspec", {}).get("name") or "python3"
+
 
 OK, FEL, SKIPPED = "ok", "fel", "överhoppad"
 
