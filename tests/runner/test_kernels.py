@@ -4,6 +4,7 @@ out once, its failure reaches the report that takes it, and nothing is left runn
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -231,6 +232,12 @@ def test_insats_runs_first_report_on_the_kernel_launched_before_the_plan(tmp_pat
     again = run_batch(config, workers=2)
     assert again.count("överhoppad") == 4 and not pool._early
     assert pid is not None and not _alive(pid)
+    log = early.log_path
+    for _ in range(200):  # its starting thread stops waiting for it and removes its files
+        if early.log_path is None:
+            break
+        threading.Event().wait(0.05)
+    assert early.log_path is None and (log is None or not Path(log).exists())
 
 
 def _alive(pid: int) -> bool:

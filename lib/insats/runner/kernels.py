@@ -119,8 +119,15 @@ class _Kernel:
             await self._bootstrap()
 
     async def _bootstrap(self) -> None:
-        reply = await self._run(_kernel_bootstrap(self.preimports), KERNEL_START_TIMEOUT * 3)
-        self._check(reply, "förberedelsen")
+        running = asyncio.ensure_future(self._run(_kernel_bootstrap(self.preimports), KERNEL_START_TIMEOUT * 3))
+        while not running.done():  # a kernel killed meanwhile (kill, drop_early) answers nothing: stop waiting
+            await asyncio.wait({running}, timeout=0.2)
+            if self.cancelled and not running.done():
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
+                raise KernelError(f"kärnan {self.kernel_name} stoppades medan den startade.")
+        self._check(running.result(), "förberedelsen")
 
     def finish_start(self, preimports: tuple[str, ...]) -> None:
         """Import ``preimports`` in this kernel, started early with fewer (``KernelPool.launch_early``),
