@@ -35,7 +35,8 @@ as in Altair's own table).
 ``tests/charts/test_speedups.py`` checks that both validators agree on valid and broken charts
 and on every property and ``anyOf`` alternative checked while the project's charts are built
 (valid and broken values), that an invalid chart's or property's error is Altair's own, and that
-charts built with the table kept are the same as without. Without ``jsonschema_rs`` (not installed) the validator is left as Altair's.
+charts built with the table kept are the same as without. Without ``jsonschema_rs`` (not
+installed) the validator is left as Altair's.
 """
 
 from __future__ import annotations
@@ -133,8 +134,8 @@ def _keep_wrapper_tables() -> None:
 
 def install() -> bool:
     """Keep Altair's wrapper-class table and put the compiled validator in front of Altair's
-    validation against its Vega-Lite schema (once per process). Returns whether the validator is in place (False
-    without ``jsonschema_rs``)."""
+    validation against its Vega-Lite schema (once per process). Returns whether the validator is in
+    place (False without ``jsonschema_rs``)."""
     _keep_wrapper_tables()
     if "original" in _STATE:
         return True

@@ -97,7 +97,7 @@ class _Kernel:
             f"{type(last).__name__}: {last}"
         )
 
-    async def _start(self, bootstrap: bool = True) -> None:
+    async def _start(self) -> None:
 
         fd, self.log_path = tempfile.mkstemp(prefix="insats-karna-", suffix=".log")
         log = os.fdopen(fd, "wb")
@@ -115,8 +115,7 @@ class _Kernel:
         self.kc = self.km.client()
         self.kc.start_channels()
         await self.kc.wait_for_ready(timeout=KERNEL_START_TIMEOUT)
-        if bootstrap:
-            await self._bootstrap()
+        await self._bootstrap()
 
     async def _bootstrap(self) -> None:
         running = asyncio.ensure_future(self._run(_kernel_bootstrap(self.preimports), KERNEL_START_TIMEOUT * 3))
@@ -267,12 +266,14 @@ def _key(of: ReportTask | _Kernel) -> tuple:
 
 
 class _Starting:
-    """A kernel being started in the background by ``KernelPool.prestart`` (finishing the start of
-    an ``early`` one when given) or ``KernelPool.launch_early``."""
+    """A kernel being started in the background by ``KernelPool.launch_early`` or
+    ``KernelPool.prestart``; given the ``early`` start of ``kernel``, the start is finished with
+    ``preimports`` once that one is done."""
 
-    def __init__(self, kernel: _Kernel, early: _Starting | None = None) -> None:
+    def __init__(self, kernel: _Kernel, early: _Starting | None = None, preimports: tuple[str, ...] = ()) -> None:
         self.kernel = kernel
         self.early = early
+        self.preimports = preimports
         self.done = threading.Event()
         self.error: BaseException | None = None
 
@@ -283,12 +284,11 @@ class _Starting:
                 if self.kernel.cancelled:  # dropped (drop_early) or killed while it started: end it here
                     self.kernel.close()
                 return
-            preimports = self.kernel.preimports
             self.early.done.wait()
             if self.early.error is None:
-                self.kernel.finish_start(preimports)
+                self.kernel.finish_start(self.preimports)
             else:
-                self.kernel.preimports = preimports
+                self.kernel.preimports = self.preimports
                 self.kernel.restart()
         except BaseException as exc:  # noqa: BLE001 — handed to the report that takes this kernel
             self.error = exc
@@ -387,8 +387,7 @@ class KernelPool:
                 self._early.remove(found[0])
         if found:
             kernel = found[0].kernel
-            starting = _Starting(kernel, found[0])
-            kernel.preimports = task.preimports  # its kind from now on (finish_start imports them)
+            starting = _Starting(kernel, found[0], task.preimports)  # its kind once finished
         else:
             kernel = _Kernel(task.kernel_name, task.preimports, task.cwd, task.env, self._extra_env(task.env))
             starting = _Starting(kernel)
