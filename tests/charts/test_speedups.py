@@ -1,8 +1,10 @@
 """Tests of insats.charts.speedups: the compiled validator agrees with Altair's own validation on
 the project's charts, on every property and ``anyOf`` alternative checked while they are built,
 and on broken versions of them; an invalid chart or property still raises Altair's error with
-Altair's message; building and drawing a valid chart no longer goes through ``jsonschema``; and
-charts built with Altair's wrapper-class table kept are the same as without."""
+Altair's message; building and drawing a valid chart no longer goes through ``jsonschema``;
+charts built with Altair's wrapper-class table kept are the same as without; and layered and
+concatenated charts whose sub-charts are shared, not deep-copied, are the same as Altair's, and
+never change the caller's charts."""
 
 from __future__ import annotations
 
@@ -287,3 +289,70 @@ def test_chart_data_to_dict_is_altairs_without_the_walk(monkeypatch):
     odd_data, odd_plain = ChartData(values=odd), alt.Data(values=odd)
     assert odd_data.to_dict(validate=False) == odd_plain.to_dict(validate=False)
     assert walked
+
+
+def _selection_layers() -> alt.LayerChart:
+    """A layered chart with a selection parameter in one layer (Altair lifts it to the top)."""
+    frame = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]})
+    pick = alt.selection_point(fields=["b"], name="val")
+    points = alt.Chart(frame).mark_point().encode(x="a:Q", y="b:N").add_params(pick)
+    text = alt.Chart(frame).mark_text(dx=5).encode(x="a:Q", y="b:N", text="b:N")
+    return alt.layer(points, text).properties(width=200)
+
+
+def _layered_and_concatenated() -> list[alt.TopLevelMixin]:
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    base = alt.Chart(frame).encode(x="a:Q", y="b:N")
+    layered = alt.layer(base.mark_bar(), base.mark_rule(color="#222222"), base.mark_text(dx=4)).properties(
+        title="Lager", width=300
+    )
+    return [
+        *_charts(),
+        layered.properties(description="beskrivning"),
+        alt.vconcat(layered, base.mark_point()).properties(title="Staplade"),
+        alt.hconcat(base.mark_bar(), base.mark_point(), spacing=10),
+        _selection_layers(),
+        alt.vconcat(_selection_layers(), base.mark_point()),
+        alt.layer(alt.layer(base.mark_bar(), base.mark_text()), base.mark_rule()),
+    ]
+
+
+def test_charts_built_with_shared_subcharts_are_the_same_as_with_altairs_copies():
+    speedups.uninstall()
+    try:
+        plain = [json.dumps(c.to_dict(), sort_keys=True) for c in _layered_and_concatenated()]
+    finally:
+        assert speedups.install()
+    shared = [json.dumps(c.to_dict(), sort_keys=True) for c in _layered_and_concatenated()]
+    assert shared == plain
+    assert any('"params"' in spec for spec in shared)  # the parameter charts were among them
+
+
+def test_layering_never_changes_the_callers_charts():
+    assert speedups.install()
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    bars = alt.Chart(frame).mark_bar().encode(x="a:Q", y="b:N").properties(width=100)
+    rule = alt.Chart(frame).mark_rule().encode(x="a:Q")
+    before = [bars.to_dict(), rule.to_dict()]
+    layered = alt.layer(bars, rule).properties(title="T")
+    layered = layered.properties(description="d")
+    drawn = layered.to_dict()
+    assert [bars.to_dict(), rule.to_dict()] == before
+    assert drawn["width"] == 100 and "width" not in drawn["layer"][0]  # Altair's lift of the width, as before
+    assert layered.layer[0] is not bars and layered.layer[1] is not rule  # copies, not the caller's objects
+
+
+def test_plain_layers_are_not_deep_copied_and_layers_with_parameters_are(monkeypatch):
+    assert speedups.install()
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    base = alt.Chart(frame).encode(x="a:Q", y="b:N")
+    chart = alt.layer(base.mark_bar(), base.mark_text()).properties(width=200)
+    with_params = _selection_layers()
+    copies = []
+    real = schemapi._deep_copy
+    monkeypatch.setattr(schemapi, "_deep_copy", lambda obj, by_ref: copies.append(obj) or real(obj, by_ref))
+    # a property and the drawing re-run LayerChart.__init__ (Altair copies the top object)
+    chart.properties(description="d").to_dict()
+    assert copies == []
+    with_params.properties(description="d").to_dict()
+    assert copies  # Altair's own path: the sub-charts are deep-copied to lift the parameter

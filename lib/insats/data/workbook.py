@@ -16,7 +16,6 @@ from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
-from openpyxl import load_workbook
 
 from insats.atomic import sha256_of
 from insats.contract import fold
@@ -231,6 +230,8 @@ def check_workbook(path: Path | str) -> None:
 
 def open_workbook(path: Path):
     check_workbook(path)
+    from openpyxl import load_workbook  # on use: a study of CSV files (and the run's coordinator) never needs it
+
     try:
         return load_workbook(path, read_only=True, data_only=True)
     except PermissionError:
