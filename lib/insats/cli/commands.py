@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
-
 from insats.errors import EXIT_OK, UsageError, printable
 
 if TYPE_CHECKING:
+    from tqdm import tqdm
+
     from insats.analysis.publication import Publication
 
 log = logging.getLogger("insats")
@@ -45,6 +45,8 @@ class ProgressPrinter:
         if not self.enabled:
             return
         if self.bar is None:
+            from tqdm import tqdm  # on use: the first kernel of insats run starts without waiting for it
+
             self.bar = tqdm(
                 total=n,
                 file=sys.stderr,

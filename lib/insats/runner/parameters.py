@@ -26,8 +26,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from insats.errors import ConfigError
 
 __all__ = [
@@ -220,6 +218,8 @@ def inject(nb, parameters: dict[str, Any], *, input_path: str, output_path: str 
             raise ConfigError(f"parametern {name}: {problem}.")
     source = injected_source(parameters)
     check_injected(source, parameters, declared)
+    import nbformat  # on use: reading a params file (before the first kernel starts) does not need it
+
     cell = nbformat.v4.new_code_cell(source=source)
     cell.metadata["tags"] = [INJECTED_TAG]
     injected = _tagged(nb, INJECTED_TAG)
