@@ -75,8 +75,9 @@ def area_trend_table(trend: pd.DataFrame, area: str, name: str, measures: Sequen
     (``Mått``, ``År``, the area's name, *Hela studien*), ``..`` where suppressed."""
     ids = [m for m in (measures or list(dict.fromkeys(trend["matt"]))) if m in set(trend["matt"])]
     rows = []
+    own = trend[trend["omrade_kod"].isin([area, ALLA])]
     for m in ids:
-        wide = trend_wide(trend[trend["omrade_kod"].isin([area, ALLA])], m, {area: name, ALLA: "Hela studien"})
+        wide = trend_wide(own, m, {area: name, ALLA: "Hela studien"})
         years = [c for c in wide.columns if c.isdigit()]
         for y in years:
             rows.append(

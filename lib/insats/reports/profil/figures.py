@@ -228,50 +228,41 @@ def key_figures(
     """
 
     ids = list(PROFILE_MEASURES if measures is None else measures)
-    present = set(long["matt"])
+    by_measure = _ByMeasure(long)
     omrade = str(omrade)
     rows = []
     for matt in ids:
-        if matt not in present:
+        part = by_measure.get(matt)
+        a = _first(part, omrade)
+        if a is None:
             continue
-        part = long[long["matt"] == matt]
-        codes = part["omrade_kod"].astype(str)
-        area_rows = part[codes == omrade]
-        alla_rows = part[codes == ALLA]
-        if area_rows.empty:
-            continue
-        a = area_rows.iloc[0]
-        tot = (
-            alla_rows.iloc[0]
-            if len(alla_rows)
-            else pd.Series({"varde": np.nan, "taljare": np.nan, "namnare": np.nan, "undertryckt": False})
-        )
+        tot = _first(part, ALLA) or {"varde": np.nan, "taljare": np.nan, "namnare": np.nan, "undertryckt": False}
         a_sup, tot_sup = bool(a["undertryckt"]), bool(tot["undertryckt"])
         rest = rest_of_study(matt, a, tot, min_cell)
-        others = part[~codes.isin([ALLA, CENTRAL])]
-        visible = others[~others["undertryckt"].astype(bool) & others["varde"].notna()]
+        others = [r for r in part if r["omrade_kod"] not in (ALLA, CENTRAL)]
+        visible = [r for r in others if not bool(r["undertryckt"]) and not pd.isna(r["varde"])]
         value = float(a["varde"])
         rank, n_ranked = np.nan, float(len(visible))
         rank_lo, rank_hi, shrunk = np.nan, np.nan, np.nan
         if not a_sup and np.isfinite(value) and matt not in UNRANKED:
-            rank = float(1 + (visible["varde"] > value).sum())
+            rank = float(1 + sum(1 for r in visible if r["varde"] > value))
         flag, flag_plain, lo, hi = None, None, np.nan, np.nan
         if not a_sup and _testable(matt) and np.isfinite(a["taljare"]) and a["namnare"] > 0:
             l_, h_ = wilson_interval(a["taljare"], a["namnare"])
             lo, hi = float(l_), float(h_)
-            flag = _published_flag(long, f"likstallighet_tratt__{matt}", omrade)
-            flag_plain = _published_flag(long, f"likstallighet_tratt_vanlig__{matt}", omrade)
+            flag = _published_flag(by_measure, f"likstallighet_tratt__{matt}", omrade)
+            flag_plain = _published_flag(by_measure, f"likstallighet_tratt_vanlig__{matt}", omrade)
             rank = np.nan
             if not tot_sup and np.isfinite(tot["taljare"]) and tot["namnare"] > 0:
-                rank_lo, rank_hi, shrunk = _rank_interval(long, matt, visible, omrade, tot)
+                rank_lo, rank_hi, shrunk = _rank_interval(by_measure, matt, visible, omrade, tot)
         if matt == "justerat_utfall_oe" and not a_sup:
             for col, mid in (("lo", "justerat_utfall_oe_lo"), ("hi", "justerat_utfall_oe_hi")):
-                src = long[(long["matt"] == mid) & (long["omrade_kod"].astype(str) == omrade)]
-                if len(src) and not bool(src["undertryckt"].iloc[0]):
+                src = _first(by_measure.get(mid), omrade)
+                if src is not None and not bool(src["undertryckt"]):
                     if col == "lo":
-                        lo = float(src["varde"].iloc[0])
+                        lo = float(src["varde"])
                     else:
-                        hi = float(src["varde"].iloc[0])
+                        hi = float(src["varde"])
         rows.append(
             {
                 "matt": matt,
@@ -303,32 +294,58 @@ def key_figures(
     return pd.DataFrame(rows, columns=FIGURE_COLUMNS)
 
 
-def _published_flag(long: pd.DataFrame, mid: str, omrade: str) -> str | None:
+_ROW_COLUMNS = ("omrade_kod", "varde", "taljare", "namnare", "undertryckt")
+
+
+class _ByMeasure:
+    """``long``'s rows per measure as plain dicts (``_ROW_COLUMNS``, ``omrade_kod`` as text), in
+    their order: read once, instead of the table being filtered again for each measure and each
+    looked-up row (a profile's table has a few hundred rows; each pandas filter cost more than
+    the arithmetic on them)."""
+
+    def __init__(self, long: pd.DataFrame):
+        columns = {c: long[c].tolist() for c in _ROW_COLUMNS}
+        columns["omrade_kod"] = [str(c) for c in columns["omrade_kod"]]
+        self.parts: dict[str, list[dict]] = {}
+        for i, matt in enumerate(long["matt"].tolist()):
+            self.parts.setdefault(str(matt), []).append({c: columns[c][i] for c in _ROW_COLUMNS})
+
+    def get(self, matt: str) -> list[dict]:
+        """The measure's rows (none when the table has no such measure)."""
+        return self.parts.get(matt, [])
+
+
+def _first(rows: list[dict], omrade: str) -> dict | None:
+    """The first of ``rows`` for area ``omrade``, or None."""
+    return next((r for r in rows if r["omrade_kod"] == omrade), None)
+
+
+def _published_flag(by_measure: _ByMeasure, mid: str, omrade: str) -> str | None:
     """The funnel flag of a published likställighet row (``FUNNEL_CODES`` back to its code), or None."""
-    row = long[(long["matt"] == mid) & (long["omrade_kod"].astype(str) == omrade)]
-    if row.empty or not np.isfinite(row["varde"].iloc[0]):
+    row = _first(by_measure.get(mid), omrade)
+    if row is None or not np.isfinite(row["varde"]):
         return None
-    return _FLAG_OF_CODE.get(int(row["varde"].iloc[0]))
+    return _FLAG_OF_CODE.get(int(row["varde"]))
 
 
 def _rank_interval(
-    long: pd.DataFrame, matt: str, visible: pd.DataFrame, omrade: str, tot: pd.Series
+    by_measure: _ByMeasure, matt: str, visible: list[dict], omrade: str, tot: dict
 ) -> tuple[float, float, float]:
     """(rank low, rank high, shrunken share) of the area among the published areas (``shrunken_ranks``);
     NaN with fewer than three of them (the between-area variance cannot be estimated)."""
-    ok = visible[np.isfinite(visible["taljare"].astype(float)) & (visible["namnare"] > 0)]
-    if len(ok) < 3 or omrade not in set(ok["omrade_kod"].astype(str)):
+    ok = [r for r in visible if np.isfinite(float(r["taljare"])) and r["namnare"] > 0]
+    if len(ok) < 3 or omrade not in {r["omrade_kod"] for r in ok}:
         return np.nan, np.nan, np.nan
     p0 = float(tot["taljare"]) / float(tot["namnare"])
-    tau = long[(long["matt"] == f"likstallighet_tau2__{matt}") & (long["omrade_kod"] == ALLA)]["varde"]
-    tau2 = float(tau.iloc[0]) if len(tau) and np.isfinite(tau.iloc[0]) else None
+    tau = _first(by_measure.get(f"likstallighet_tau2__{matt}"), ALLA)
+    tau2 = float(tau["varde"]) if tau is not None and np.isfinite(tau["varde"]) else None
     try:
         sr = shrunken_ranks(
-            ok["taljare"].to_numpy(float),
-            ok["namnare"].to_numpy(float),
+            np.array([r["taljare"] for r in ok], dtype=float),
+            np.array([r["namnare"] for r in ok], dtype=float),
             p0,
             tau2=tau2,
-            index=ok["omrade_kod"].astype(str).to_numpy(),
+            index=np.array([r["omrade_kod"] for r in ok]),
         )
     except DataError:
         return np.nan, np.nan, np.nan

@@ -69,8 +69,10 @@ class Profile:
     @property
     def long(self) -> pd.DataFrame:
         """The published measures of the profile (``CENTRAL`` rows left out: it is not an area)."""
-        t = self.result.table
-        return t[t["omrade_kod"].astype(str) != CENTRAL]
+        if "long" not in self._memo:
+            t = self.result.table
+            self._memo["long"] = t[t["omrade_kod"].astype(str) != CENTRAL]
+        return self._memo["long"]
 
     @property
     def period_text(self) -> str:
