@@ -356,3 +356,63 @@ def test_plain_layers_are_not_deep_copied_and_layers_with_parameters_are(monkeyp
     assert copies == []
     with_params.properties(description="d").to_dict()
     assert copies  # Altair's own path: the sub-charts are deep-copied to lift the parameter
+
+
+def _records_row_by_row(frame: pd.DataFrame) -> list[dict]:
+    """The rows as ``records`` gave them before it read column by column: ``to_dict`` row by row,
+    then each value cleaned (the independent route ``records`` is checked against)."""
+    import numpy as np
+
+    rows = []
+    for rec in frame.to_dict(orient="records"):
+        clean = {}
+        for k, v in rec.items():
+            if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+                clean[k] = None
+            elif isinstance(v, (np.bool_, bool)):
+                clean[k] = bool(v)
+            elif isinstance(v, np.integer):
+                clean[k] = int(v)
+            elif isinstance(v, np.floating):
+                clean[k] = None if np.isnan(v) else float(v)
+            elif isinstance(v, pd.Timestamp):
+                clean[k] = v.strftime("%Y-%m-%d")
+            else:
+                clean[k] = v
+        rows.append(clean)
+    return rows
+
+
+def test_chart_rows_read_by_column_are_the_rows_read_one_by_one():
+    import numpy as np
+
+    from insats.charts.common import records
+
+    rng = np.random.default_rng(7)
+    n = 40
+    floats = rng.normal(size=n)
+    floats[::5] = np.nan
+    floats[3] = np.inf
+    frame = pd.DataFrame(
+        {
+            "varde": floats,
+            "n": rng.integers(0, 100, n),
+            "ok": rng.random(n) > 0.5,
+            "omrade": pd.array([f"område {i}" if i % 7 else None for i in range(n)], dtype="string"),
+            "text": [f"t{i}" if i % 6 else np.nan for i in range(n)],
+            "blandat": [np.int32(i) if i % 3 == 0 else np.float32(np.nan) if i % 3 == 1 else pd.NA for i in range(n)],
+            "dag": pd.to_datetime([f"2024-01-{1 + i % 28:02d}" if i % 9 else None for i in range(n)]),
+            "heltal_na": pd.array([i if i % 4 else None for i in range(n)], dtype="Int64"),
+            "andel": pd.array([i / 10 if i % 4 else None for i in range(n)], dtype="Float64"),
+        }
+    )
+    got, expected = records(frame), _records_row_by_row(frame)
+    assert got == expected
+    # the same types too (== treats 1 and 1.0, True and 1 as equal)
+    assert [[type(v) for v in row.values()] for row in got] == [[type(v) for v in row.values()] for row in expected]
+    assert records(frame.iloc[:0]) == [] and records(pd.DataFrame(index=range(2))) == [{}, {}]
+    # every frame the project's charts are drawn from
+    from tests.charts.test_charts import measures_long
+
+    long = measures_long()
+    assert records(long) == _records_row_by_row(long)

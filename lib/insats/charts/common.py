@@ -62,26 +62,39 @@ def bold_expr(name: str | None) -> dict:
     return {"labelFontWeight": {"expr": f"datum.value === {json.dumps(name)} ? 'bold' : 'normal'"}}
 
 
+def _json_safe(v: Any) -> Any:
+    """One value as inline chart data: NaN/NA -> None, numpy scalars -> Python, a timestamp -> its date."""
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return None if np.isnan(v) else float(v)
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d")
+    return v
+
+
 def records(frame: pd.DataFrame) -> list[dict]:
-    """JSON-safe rows (NaN/NA -> None, numpy scalars -> Python) for inline chart data."""
-    rows = []
-    for rec in frame.to_dict(orient="records"):
-        clean: dict[str, Any] = {}
-        for k, v in rec.items():
-            if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-                clean[k] = None
-            elif isinstance(v, (np.bool_, bool)):
-                clean[k] = bool(v)
-            elif isinstance(v, np.integer):
-                clean[k] = int(v)
-            elif isinstance(v, np.floating):
-                clean[k] = None if np.isnan(v) else float(v)
-            elif isinstance(v, pd.Timestamp):
-                clean[k] = v.strftime("%Y-%m-%d")
-            else:
-                clean[k] = v
-        rows.append(clean)
-    return rows
+    """JSON-safe rows (NaN/NA -> None, numpy scalars -> Python) for inline chart data (``_json_safe``
+    on each value). Read column by column: a float, integer or boolean column's values are Python
+    numbers already (only a float's NaN becomes None), so only other columns are walked value by
+    value; going row by row through ``to_dict`` took a third of a funnel plot's time."""
+    columns = []
+    for name in frame.columns:
+        column = frame[name]
+        values = column.tolist()
+        if column.dtype == np.float64:
+            values = [None if v != v else v for v in values]
+        elif column.dtype not in (np.int64, np.bool_):
+            values = [_json_safe(v) for v in values]
+        columns.append(values)
+    names = list(frame.columns)
+    if not names:
+        return [{} for _ in range(len(frame))]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 class ChartData(alt.Data):
