@@ -395,7 +395,9 @@ def test_the_page_made_after_the_kernel_moved_on_is_the_same(tmp_path):
     )
     later = run_report(task, export=False)  # as the local runner runs it: the page is made afterwards
     assert later.status == "ok" and later.html is None and later.notebook
+    assert later.node is not None  # the executed notebook, so the export need not parse the text again
     export_outcome(later)
+    assert later.node is None  # not kept with the outcome after the export
     assert later.html == notebook_html(nbformat.reads(later.notebook, as_version=4), "p02")
     assert "Spånga-Tensta 38000" in later.html and later.external == [] and "export" in later.phases
 

@@ -61,27 +61,37 @@ def trend_wide(
     shown (shares in percentage points)."""
     part = _measure_part(long, matt)
     unit = unit_of(matt)
-    years = sorted(part["ar"].unique())
-    values = part.pivot_table(index="omrade_kod", columns="ar", values="varde", aggfunc="first", dropna=False)
-    hidden = part.pivot_table(index="omrade_kod", columns="ar", values="undertryckt", aggfunc="any", dropna=False)
-    values = values.reindex(columns=years)
-    hidden = hidden.reindex(index=values.index, columns=years).fillna(False).astype(bool)
-    codes = sorted((c for c in values.index if c != ALLA), key=lambda c: swedish_key(names.get(c, c)))
-    order = codes + ([ALLA] if ALLA in values.index else [])
-    values, hidden = values.reindex(order), hidden.reindex(order)
+    # per area and year: the first value that is a number, and whether any row is suppressed (read
+    # from plain lists: a profile's rows are few, and two pivot tables cost more than the rest)
+    values: dict[tuple[str, int], float] = {}
+    hidden: dict[tuple[str, int], bool] = {}
+    for key in zip(
+        part["omrade_kod"].tolist(), part["ar"].tolist(), part["varde"].tolist(), part["undertryckt"].tolist()
+    ):
+        cell, v, h = key[:2], key[2], key[3]
+        if cell not in values or (np.isnan(values[cell]) and not np.isnan(v)):
+            values[cell] = v
+        hidden[cell] = hidden.get(cell, False) or bool(h)
+    years = sorted({y for _, y in values})
+    present = {c for c, _ in values}
+    codes = sorted((c for c in present if c != ALLA), key=lambda c: swedish_key(names.get(c, c)))
+    order = codes + ([ALLA] if ALLA in present else [])
+
+    def value(c: str, y: int) -> float:
+        return values.get((c, y), np.nan)
+
     table = pd.DataFrame(index=order)
     for y in years:
-        table[str(y)] = [
-            SUPPRESSED if h else format_value(v, unit) for v, h in zip(values[y].tolist(), hidden[y].tolist())
-        ]
+        table[str(y)] = [SUPPRESSED if hidden.get((c, y), False) else format_value(value(c, y), unit) for c in order]
     if len(years) >= 2:
         a, b = years[0], years[-1]
-        diff = values[b] - values[a]
         word = change_unit(unit)
         column = f"Förändring {a}–{b}" + (f" ({word})" if word else "")
         table[column] = [
-            SUPPRESSED if (ha or hb) else format_change(d, unit)
-            for d, ha, hb in zip(diff.tolist(), hidden[a].tolist(), hidden[b].tolist())
+            SUPPRESSED
+            if (hidden.get((c, a), False) or hidden.get((c, b), False))
+            else format_change(value(c, b) - value(c, a), unit)
+            for c in order
         ]
     labels = names_of(codes, dict(names)) + ([total_name or names.get(ALLA, TOTAL_SERIES)] if ALLA in order else [])
     table.index = pd.Index(labels, name="Område")

@@ -225,6 +225,8 @@ def run_report(task: ReportTask, *, export: bool = True) -> ReportOutcome:
     outcome.notebook = nbformat.writes(nb)
     if export:
         export_outcome(outcome, nb)
+    else:
+        outcome.node = nb
     outcome.seconds = time.monotonic() - t0
     outcome.finished = now_iso()
     return outcome
@@ -235,6 +237,7 @@ def export_outcome(outcome: ReportOutcome, nb=None) -> ReportOutcome:
     a failed export fails the report, with the reason."""
     mark = time.monotonic()
     try:
+        nb, outcome.node = (nb if nb is not None else outcome.node), None
         if nb is None:
             nb = nbformat.reads(outcome.notebook, as_version=4)
         outcome.html = notebook_html(nb, outcome.name)

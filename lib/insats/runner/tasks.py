@@ -82,6 +82,9 @@ class ReportOutcome:
     """Seconds spent preparing, getting a kernel, cleaning it, executing and exporting."""
     reads: list[dict] | None = None
     """What a successful report read (``insats.data.study.READS`` entries); None when unknown."""
+    node: Any = field(default=None, repr=False, compare=False)
+    """The executed notebook as an object, kept from ``run_report(export=False)`` until
+    ``export_outcome`` in the same process, so the export does not parse ``notebook`` again."""
 
 
 def error_record(kind: str, message: str, **where: Any) -> dict[str, Any]:
