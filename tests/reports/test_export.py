@@ -34,6 +34,25 @@ def test_table_of_contents_links_every_section():
     assert '<h2 id="Forsta">Första</h2>' in out
 
 
+def test_table_of_contents_skips_whole_scripts_and_only_them():
+    script = (
+        '<SCRIPT type="text/javascript">if (a<b && c </d) { s = "<h2>Inte</h2>"; } // </scripts '
+        "<h2>Inte heller</h2></script\n>"
+    )
+    page = (
+        f'<html><body><main><h1>Titel</h1>{script}<div class="jp-Cell x"></div><h2>Första</h2>'
+        "<script>var t = '<h2>Nej</h2>';</script><h2>Andra</h2><script>ej avslutad <h2>Tredje</h2>"
+        "</main></body></html>"
+    )
+    out = add_table_of_contents(page)
+    toc = out[out.index('<nav class="insats-toc"') : out.index("</nav>")]
+    # a heading inside a script is not one; an unended script hides nothing
+    assert toc.count("<li>") == 3
+    assert '<a href="#Forsta">Första</a>' in toc and '<a href="#Andra">Andra</a>' in toc and "Tredje</a>" in toc
+    assert "Inte" not in toc and "Nej" not in toc
+    assert script in out and "var t = '<h2>Nej</h2>'" in out  # the scripts themselves unchanged
+
+
 def test_page_title_is_the_h1_and_the_study_name():
     from insats.reports.common import study_subtitle_html
 
