@@ -65,10 +65,10 @@ def trend_wide(
     # from plain lists: a profile's rows are few, and two pivot tables cost more than the rest)
     values: dict[tuple[str, int], float] = {}
     hidden: dict[tuple[str, int], bool] = {}
-    for key in zip(
+    for code, year, v, h in zip(
         part["omrade_kod"].tolist(), part["ar"].tolist(), part["varde"].tolist(), part["undertryckt"].tolist()
     ):
-        cell, v, h = key[:2], key[2], key[3]
+        cell = (code, year)
         if cell not in values or (np.isnan(values[cell]) and not np.isnan(v)):
             values[cell] = v
         hidden[cell] = hidden.get(cell, False) or bool(h)

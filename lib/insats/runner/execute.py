@@ -237,7 +237,9 @@ def export_outcome(outcome: ReportOutcome, nb=None) -> ReportOutcome:
     a failed export fails the report, with the reason."""
     mark = time.monotonic()
     try:
-        nb, outcome.node = (nb if nb is not None else outcome.node), None
+        if nb is None:
+            nb = outcome.node
+        outcome.node = None  # not kept once exported
         if nb is None:
             nb = nbformat.reads(outcome.notebook, as_version=4)
         outcome.html = notebook_html(nb, outcome.name)

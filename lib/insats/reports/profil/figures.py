@@ -228,11 +228,11 @@ def key_figures(
     """
 
     ids = list(PROFILE_MEASURES if measures is None else measures)
-    by_measure = _ByMeasure(long)
+    by_measure = _rows_by_measure(long)
     omrade = str(omrade)
     rows = []
     for matt in ids:
-        part = by_measure.get(matt)
+        part = by_measure.get(matt, [])
         a = _first(part, omrade)
         if a is None:
             continue
@@ -257,7 +257,7 @@ def key_figures(
                 rank_lo, rank_hi, shrunk = _rank_interval(by_measure, matt, visible, omrade, tot)
         if matt == "justerat_utfall_oe" and not a_sup:
             for col, mid in (("lo", "justerat_utfall_oe_lo"), ("hi", "justerat_utfall_oe_hi")):
-                src = _first(by_measure.get(mid), omrade)
+                src = _first(by_measure.get(mid, []), omrade)
                 if src is not None and not bool(src["undertryckt"]):
                     if col == "lo":
                         lo = float(src["varde"])
@@ -297,22 +297,17 @@ def key_figures(
 _ROW_COLUMNS = ("omrade_kod", "varde", "taljare", "namnare", "undertryckt")
 
 
-class _ByMeasure:
+def _rows_by_measure(long: pd.DataFrame) -> dict[str, list[dict]]:
     """``long``'s rows per measure as plain dicts (``_ROW_COLUMNS``, ``omrade_kod`` as text), in
     their order: read once, instead of the table being filtered again for each measure and each
     looked-up row (a profile's table has a few hundred rows; each pandas filter cost more than
     the arithmetic on them)."""
-
-    def __init__(self, long: pd.DataFrame):
-        columns = {c: long[c].tolist() for c in _ROW_COLUMNS}
-        columns["omrade_kod"] = [str(c) for c in columns["omrade_kod"]]
-        self.parts: dict[str, list[dict]] = {}
-        for i, matt in enumerate(long["matt"].tolist()):
-            self.parts.setdefault(str(matt), []).append({c: columns[c][i] for c in _ROW_COLUMNS})
-
-    def get(self, matt: str) -> list[dict]:
-        """The measure's rows (none when the table has no such measure)."""
-        return self.parts.get(matt, [])
+    columns = {c: long[c].tolist() for c in _ROW_COLUMNS}
+    columns["omrade_kod"] = [str(c) for c in columns["omrade_kod"]]
+    parts: dict[str, list[dict]] = {}
+    for i, matt in enumerate(long["matt"].tolist()):
+        parts.setdefault(str(matt), []).append({c: columns[c][i] for c in _ROW_COLUMNS})
+    return parts
 
 
 def _first(rows: list[dict], omrade: str) -> dict | None:
@@ -320,16 +315,16 @@ def _first(rows: list[dict], omrade: str) -> dict | None:
     return next((r for r in rows if r["omrade_kod"] == omrade), None)
 
 
-def _published_flag(by_measure: _ByMeasure, mid: str, omrade: str) -> str | None:
+def _published_flag(by_measure: dict[str, list[dict]], mid: str, omrade: str) -> str | None:
     """The funnel flag of a published likställighet row (``FUNNEL_CODES`` back to its code), or None."""
-    row = _first(by_measure.get(mid), omrade)
+    row = _first(by_measure.get(mid, []), omrade)
     if row is None or not np.isfinite(row["varde"]):
         return None
     return _FLAG_OF_CODE.get(int(row["varde"]))
 
 
 def _rank_interval(
-    by_measure: _ByMeasure, matt: str, visible: list[dict], omrade: str, tot: dict
+    by_measure: dict[str, list[dict]], matt: str, visible: list[dict], omrade: str, tot: dict
 ) -> tuple[float, float, float]:
     """(rank low, rank high, shrunken share) of the area among the published areas (``shrunken_ranks``);
     NaN with fewer than three of them (the between-area variance cannot be estimated)."""
@@ -337,7 +332,7 @@ def _rank_interval(
     if len(ok) < 3 or omrade not in {r["omrade_kod"] for r in ok}:
         return np.nan, np.nan, np.nan
     p0 = float(tot["taljare"]) / float(tot["namnare"])
-    tau = _first(by_measure.get(f"likstallighet_tau2__{matt}"), ALLA)
+    tau = _first(by_measure.get(f"likstallighet_tau2__{matt}", []), ALLA)
     tau2 = float(tau["varde"]) if tau is not None and np.isfinite(tau["varde"]) else None
     try:
         sr = shrunken_ranks(
