@@ -219,3 +219,32 @@ def test_kernels_starting_together_compute_once(tmp_path):
     procs = [subprocess.Popen([sys.executable, "-c", script], env=env, cwd=ROOT) for _ in range(3)]
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
     assert log.read_text().splitlines() == ["x"]
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_reading_a_stored_publication_pauses_garbage_collection_only_while_unpickling(
+    study_dir, private, monkeypatch, collecting
+):
+    import gc
+
+    calls = _counting(monkeypatch, real=True)
+    first = P.study_publication(load_cached(study_dir), min_cell=5)
+    P._CACHE.clear()
+    loads, during = pickle.loads, []
+
+    def watched(data, *args, **kwargs):
+        during.append(gc.isenabled())
+        return loads(data, *args, **kwargs)
+
+    monkeypatch.setattr(sharing.pickle, "loads", watched)
+    was = gc.isenabled()
+    (gc.enable if collecting else gc.disable)()
+    try:
+        second = P.study_publication(load_cached(study_dir), min_cell=5)
+        after = gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert calls == [1], "the publication was computed again instead of read"
+    assert during == [False], "the stored publication was unpickled with garbage collection on"
+    assert after is collecting, "garbage collection was left in another state than it was in"
+    assert second.log == first.log

@@ -130,6 +130,7 @@ from insats.runner.inputs import FolderHashes, inputs_read
 from insats.runner.kernels import kernel_pool
 from insats.runner.plan import notebook_imports, plan
 from insats.runner.publish import after_reports, records_here
+from insats.runner.startup import import_soon
 from insats.runner.tasks import (
     DEFAULT_PREIMPORTS,
     FEL,
@@ -194,10 +195,7 @@ class RunResult:
         return 1 if self.failed or self.audit else 0
 
     def record(self, name: str) -> dict[str, Any]:
-        for r in self.records:
-            if r["namn"] == name:
-                return r
-        raise KeyError(name)
+        return {r["namn"]: r for r in self.records}[name]  # KeyError: no such report
 
 
 def _read_previous(path: Path) -> dict[str, Any]:
@@ -463,9 +461,11 @@ def run_batch(
         # the study notebooks first (they take longest), studies in the order given
         to_run.sort(key=lambda p: (config.studies.index(p.study), p.record["typ"] != "studie"))
         if to_run and scheduler is None:
-            # the first report's kernel starts (or ends launch_early's start) as the study is prepared
+            # the first kernel starts (or ends launch_early's start) and the reports' runner loads, as the study
+            # is prepared
             assert to_run[0].task is not None  # to_run holds only planned reports
             kernel_pool().prestart(to_run[0].task)
+            import_soon("insats.runner.execute")
         kernel_pool().drop_early()  # not taken: nothing to run here, or a kernel of another kind
         n_workers = max(1, min(workers or config.workers or os.cpu_count() or 1, max(1, len(to_run))))
         events: list[dict[str, Any]] = []
