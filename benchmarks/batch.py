@@ -7,7 +7,8 @@
     the other; (b) ``insats run params.yaml`` (the command, in a subprocess, like (a)), three times:
     before (a), halfway through it and after it, so that a change of the machine's speed during the
     minutes (a) takes reaches both sides. Prints every wall time and the ratio of (a) to the median
-    run of (b) (target ≥ 15×).
+    run of (b) (target ≥ 15×); also each run of (b) against the reports of (a) timed nearest to it
+    (the first, middle and last half of them, scaled to all 14), and the median of those ratios.
 ``medel``
     The kartläggning and the 14 profiles with ``insats run``; then ``medel`` changes and the run is
     repeated, then ``avslut`` changes and it is repeated again. Prints which reports ran each time
@@ -121,6 +122,7 @@ def bench_profiles(work: Path, persons: int | None) -> None:
     # machine's speed during the minutes (a) takes reaches both sides; the median run is compared
     runs = [cold_run()]
     t_pm = cpu_pm = 0.0
+    each: list[float] = []  # (a)'s wall time per report, in the order they ran
     for i, code in enumerate(areas):
         if i == len(areas) // 2:
             runs.append(cold_run())
@@ -142,18 +144,26 @@ def bench_profiles(work: Path, persons: int | None) -> None:
             capture_output=True,
             env=_env(),
         )
-        t_pm, cpu_pm = t_pm + time.perf_counter() - t, cpu_pm + _children_cpu() - cpu
+        each.append(time.perf_counter() - t)
+        t_pm, cpu_pm = t_pm + each[-1], cpu_pm + _children_cpu() - cpu
     print(
         f"(a) papermill + nbconvert, sekventiellt: {t_pm:.1f} s ({t_pm / len(areas):.2f} s/rapport), "
         f"processortid {cpu_pm:.1f} s"
     )
     runs.append(cold_run())
-    for label, (t_run, cpu_run, run) in zip(("före (a)", "mitt i (a)", "efter (a)"), runs, strict=True):
+    # each run of (b) also against the reports of (a) timed nearest to it (the first half, the middle
+    # half, the last half, scaled to all reports): the machine's speed then is the same on both sides
+    n = len(each)
+    near = [each[: n // 2], each[n // 4 : n - n // 4], each[n // 2 :]]
+    local = []
+    for label, (t_run, cpu_run, run), part in zip(("före (a)", "mitt i (a)", "efter (a)"), runs, near, strict=True):
         bad = [r["namn"] for r in run["rapporter"] if r["status"] != "ok"]
         steady = sorted(r["sekunder"] for r in run["rapporter"])[len(areas) // 2]
+        local.append(statistics.fmean(part) * n / t_run)
         print(
             f"(b) insats run {label} ({run['arbetare']} arbetare, kall start): {t_run:.1f} s, processortid "
-            f"{cpu_run:.1f} s, {t_pm / t_run:.1f}× (median {steady:.2f} s per rapport i en kärna)"
+            f"{cpu_run:.1f} s, {t_pm / t_run:.1f}× mot hela (a), {local[-1]:.1f}× mot de närmaste rapporterna "
+            f"({statistics.fmean(part):.2f} s/rapport) (median {steady:.2f} s per rapport i en kärna)"
             f"{'  FEL: ' + ', '.join(bad) if bad else ''}"
         )
     t_run, cpu_run, _ = sorted(runs, key=lambda r: r[0])[1]
@@ -161,7 +171,8 @@ def bench_profiles(work: Path, persons: int | None) -> None:
     print(f"    insats run --force igen (validerad kopia finns): {t_warm:.1f} s")
     print(
         f"förhållande (a)/(b), mittersta körningen: {t_pm / t_run:.1f}× i väggtid (mål ≥ 15×), "
-        f"{cpu_pm / cpu_run:.1f}× i processortid"
+        f"{cpu_pm / cpu_run:.1f}× i processortid; mot de närmaste rapporterna: "
+        f"{', '.join(f'{x:.1f}×' for x in local)}, median {statistics.median(local):.1f}×"
     )
     print(f"maskinens belastning (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
