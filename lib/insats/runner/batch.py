@@ -461,8 +461,7 @@ def run_batch(
         # the study notebooks first (they take longest), studies in the order given
         to_run.sort(key=lambda p: (config.studies.index(p.study), p.record["typ"] != "studie"))
         if to_run and scheduler is None:
-            # the first kernel starts (or ends launch_early's start) and the reports' runner loads, as the study
-            # is prepared
+            # while the study is prepared: the first kernel starts (or ends launch_early's) and the runner loads
             assert to_run[0].task is not None  # to_run holds only planned reports
             kernel_pool().prestart(to_run[0].task)
             import_soon("insats.runner.execute")
