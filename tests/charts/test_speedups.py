@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import ClassVar
 
 import altair as alt
 import jsonschema
@@ -416,3 +417,87 @@ def test_chart_rows_read_by_column_are_the_rows_read_one_by_one():
 
     long = measures_long()
     assert records(long) == _records_row_by_row(long)
+
+
+class _Schemaish(str):
+    """A string Altair treats as schema-like (it has ``_schema`` and ``to_dict``)."""
+
+    _schema: ClassVar[dict[str, str]] = {"type": "string"}
+
+    def to_dict(self) -> str:
+        return "omvandlad"
+
+
+def test_plain_values_are_returned_at_once_and_everything_else_takes_altairs_walk(monkeypatch):
+    import numpy as np
+
+    values = {
+        "text": "a",
+        "n": 3,
+        "x": 1.5,
+        "flag": True,
+        "none": None,
+        "np_float": np.float64(2.5),
+        "np_int": np.int64(4),
+        "schemaish": _Schemaish("b"),
+        "when": pd.Timestamp("2013-05-01"),
+        "nested": [{"a": ("x", 1)}, np.array([1, 2])],
+    }
+    opts = {"np_opt": np, "pd_opt": pd}
+    speedups.uninstall()
+    try:
+        plain = schemapi._todict(values, context={}, **opts)
+    finally:
+        assert speedups.install()
+    fast = schemapi._todict(values, context={}, **opts)
+    assert fast == plain
+    assert fast["schemaish"] == "omvandlad" and type(fast["np_float"]) is float
+
+    checked: list[type] = []
+    protocol = schemapi.SchemaLike
+
+    class Counting(type):
+        def __instancecheck__(cls, obj):
+            checked.append(type(obj))
+            return isinstance(obj, protocol)
+
+    monkeypatch.setattr(schemapi, "SchemaLike", Counting("SchemaLike", (), {}))
+    assert schemapi._todict(values, context={}, **opts) == plain
+    assert str not in checked and int not in checked and float not in checked and type(None) not in checked
+    assert _Schemaish in checked  # a subclass of str is still asked
+
+
+def test_the_kept_class_lists_are_altairs_and_take_in_a_class_defined_later():
+    from altair.vegalite.v6.schema import core
+
+    assert speedups.install()
+    walk = speedups._STATE["subclasses"]  # Altair's own walk of the class tree
+    for root in (schemapi.SchemaBase, core.VegaLiteSchema):
+        assert list(schemapi._subclasses(root)) == list(walk(root))
+    assert list(core._subclasses(core.VegaLiteSchema)) == list(walk(core.VegaLiteSchema))
+    kept = tuple(schemapi._subclasses(schemapi.SchemaBase))
+
+    class LaterX(alt.X):  # defined after the lists were kept
+        pass
+
+    for root in (schemapi.SchemaBase, core.VegaLiteSchema):
+        now = list(schemapi._subclasses(root))
+        assert LaterX in now and now == list(walk(root))
+    assert LaterX not in kept
+    # Altair's wrapper table made from the new list has the new class, as without the kept lists
+    table = schemapi._FromDict(core.VegaLiteSchema._default_wrapper_classes()).class_dict
+    assert any(LaterX in classes for classes in table.values())
+
+
+def test_uninstall_gives_altair_its_own_class_walk_back():
+    from altair.vegalite.v6.schema import core
+
+    assert speedups.install()
+    walk = speedups._STATE["subclasses"]
+    speedups.uninstall()
+    try:
+        assert schemapi._subclasses is walk and core._subclasses is walk
+        assert "__init_subclass__" not in vars(schemapi.SchemaBase)
+        assert schemapi._todict is not None and "todict" not in speedups._STATE
+    finally:
+        assert speedups.install()

@@ -141,21 +141,29 @@ def chart_title(text: str, subtitle: Sequence[str] | str | None = None) -> alt.T
 
 
 def measure_rows(long: pd.DataFrame, matt: str, names: dict[str, str]) -> tuple[pd.DataFrame, pd.Series | None]:
-    """The areas' rows of one measure (with display names) and the ALLA row (or None)."""
-    part = long[long["matt"] == matt].copy()
+    """The areas' rows of one measure (with display names) and the ALLA row (or None).
+    The columns are worked out as arrays and set together (``assign``): setting them one by one,
+    and blanking the suppressed rows with ``.loc``, was a fifth of a ranked bar chart's time."""
+    part = long[long["matt"] == matt]
     if part.empty:
         raise ValueError(f"Måttet {matt!r} finns inte i tabellen.")
-    for col in ("varde", "taljare", "namnare"):
-        part[col] = pd.to_numeric(part[col], errors="coerce").astype(float) if col in part else np.nan
     if "undertryckt" in part:
-        sup = part["undertryckt"].fillna(False).astype(bool)
+        sup = part["undertryckt"].fillna(False).astype(bool).to_numpy()
     else:
-        sup = pd.Series(False, index=part.index)
-    part["undertryckt"] = sup.to_numpy()
-    # a suppressed row never shows a number, whatever was left in it
-    part.loc[part["undertryckt"], ["varde", "taljare", "namnare"]] = np.nan
-    part["omrade_kod"] = part["omrade_kod"].astype(str)
-    alla = part[part["omrade_kod"] == ALLA]
-    areas = part[part["omrade_kod"] != ALLA].reset_index(drop=True)
+        sup = np.zeros(len(part), dtype=bool)
+    columns: dict[str, Any] = {}
+    for col in ("varde", "taljare", "namnare"):
+        if col in part:
+            values = pd.to_numeric(part[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
+        else:
+            values = np.full(len(part), np.nan)
+        values[sup] = np.nan  # a suppressed row never shows a number, whatever was left in it
+        columns[col] = values
+    columns["undertryckt"] = sup
+    columns["omrade_kod"] = part["omrade_kod"].astype(str)
+    part = part.assign(**columns)
+    is_alla = (part["omrade_kod"] == ALLA).to_numpy()
+    alla = part[is_alla]
+    areas = part[~is_alla].reset_index(drop=True)
     areas["omrade"] = names_of(list(areas["omrade_kod"]), names)
     return areas, (alla.iloc[0] if len(alla) else None)

@@ -1,4 +1,4 @@
-"""Three speed-ups of Altair's internals that leave every chart and every error message as they were.
+"""Five speed-ups of Altair's internals that leave every chart and every error message as they were.
 
 **Validation by a compiled validator.** Altair validates against the Vega-Lite JSON schema with
 the pure-Python ``jsonschema``: a whole chart each time it is drawn (about 0.1 s a chart), every
@@ -32,6 +32,13 @@ classes, so ``install`` keeps it per set of classes and hands the same table to 
 ``_FromDict``; afterwards it is only read (a lookup of a schema no class has adds an empty entry,
 as in Altair's own table).
 
+**The list of wrapper classes made once.** The key of that kept table is the list of classes
+itself, and Altair makes it by walking the class tree (``_subclasses``: ~570 classes) on every
+``from_dict``, which after the table was kept was most of the time a shorthand or a plain-dict
+encoding takes. ``install`` keeps each list and makes it again only after a new subclass of
+``SchemaBase`` is defined (``SchemaBase.__init_subclass__`` forgets the kept lists), so a class
+defined later, by insats or a user, is in the next list as in Altair's own.
+
 **Layers and concatenations without parameters are not deep-copied.** Each time a layered or
 concatenated chart is made, and again each time it is given a property (``.properties``, every
 text alternative) or drawn (``to_dict`` copies the top object, which for a ``LayerChart`` runs its
@@ -43,6 +50,15 @@ the copies as they were: ``install`` then gives Altair shallow copies of the sub
 (new top objects, their parts shared, as Altair's own ``copy(deep=False)`` shares them). That
 was a sixth of a district profile's chart time. A chart with a parameter, or with a nested layer,
 facet or concatenation, goes through Altair's own code.
+
+**Plain values are returned at once when a chart is drawn.** ``to_dict`` walks the whole chart
+with Altair's ``_todict``, and for every leaf (each title, field name, colour and number) it asks
+``isinstance(value, SchemaLike)``, a runtime ``Protocol`` check that looks the value's attributes
+up one by one: about 700 such checks a district profile, a twentieth of its chart time. A value
+whose type is exactly ``str``, ``int``, ``float``, ``bool`` or ``None`` has none of those
+attributes and passes through every other branch of ``_todict`` unchanged, so ``install``
+returns it at once and hands everything else (subclasses such as NumPy's ``float64`` included) to
+Altair's ``_todict``.
 
 ``tests/charts/test_speedups.py`` checks that both validators agree on valid and broken charts
 and on every property and ``anyOf`` alternative checked while the project's charts are built
@@ -62,6 +78,7 @@ from typing import Any
 import jsonschema
 from altair.utils import schemapi
 from altair.vegalite.v6 import api
+from altair.vegalite.v6.schema import core
 
 SCHEMA_URI = "urn:insats:vega-lite"
 """The name the root schema has in the compiled validators' registry."""
@@ -145,6 +162,29 @@ def _keep_wrapper_tables() -> None:
     schemapi._FromDict.__init__ = __init__  # type: ignore[method-assign]
 
 
+def _keep_subclass_lists() -> None:
+    if "subclasses" in _STATE:
+        return
+    original = schemapi._subclasses
+    base = schemapi.SchemaBase
+    kept: dict[type, tuple[type, ...]] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        kept.clear()  # a new wrapper class: every list is made again when next asked for
+        super(base, cls).__init_subclass__(**kwargs)
+
+    def _subclasses(cls):
+        found = kept.get(cls)
+        if found is None:
+            found = kept[cls] = tuple(original(cls))
+        return iter(found)
+
+    _STATE["subclasses"] = original
+    base.__init_subclass__ = classmethod(__init_subclass__)  # type: ignore[method-assign,assignment]
+    schemapi._subclasses = _subclasses
+    core._subclasses = _subclasses  # VegaLiteSchema's list: the name as its module imported it
+
+
 def _plain_subcharts(charts: Any) -> bool:
     """Whether every sub-chart is a plain ``alt.Chart`` without selection parameters."""
     return all(type(c) is api.Chart and c._kwds.get("params", schemapi.Undefined) is schemapi.Undefined for c in charts)
@@ -171,12 +211,33 @@ def _share_plain_subcharts() -> None:
     api._combine_subchart_params = _combine_subchart_params
 
 
+_PLAIN_LEAVES = frozenset({str, int, float, bool, type(None)})
+"""Types whose values Altair's ``_todict`` returns unchanged (exact types: not their subclasses)."""
+
+
+def _plain_leaves_first() -> None:
+    if "todict" in _STATE:
+        return
+    original = schemapi._todict
+
+    def _todict(obj, context, np_opt, pd_opt):
+        if type(obj) in _PLAIN_LEAVES:  # what Altair's walk returns for it, without the Protocol check
+            return obj
+        return original(obj, context, np_opt, pd_opt)
+
+    _STATE["todict"] = original
+    schemapi._todict = _todict  # its recursive calls look the name up here, so they come back too
+
+
 def install() -> bool:
-    """Keep Altair's wrapper-class table, share the parts of plain sub-charts, and put the compiled
-    validator in front of Altair's validation against its Vega-Lite schema (once per process).
-    Returns whether the validator is in place (False without ``jsonschema_rs``)."""
+    """Keep Altair's wrapper-class table and lists, share the parts of plain sub-charts, return plain values
+    at once when a chart is drawn, and put the compiled validator in front of Altair's validation
+    against its Vega-Lite schema (once per process). Returns whether the validator is in place
+    (False without ``jsonschema_rs``)."""
     _keep_wrapper_tables()
+    _keep_subclass_lists()
     _share_plain_subcharts()
+    _plain_leaves_first()
     if "original" in _STATE:
         return True
     try:
@@ -203,13 +264,20 @@ def install() -> bool:
 
 
 def uninstall() -> None:
-    """Restore Altair's own validation, wrapper tables and sub-chart copies (for tests)."""
+    """Restore Altair's own validation, wrapper tables and lists, sub-chart copies and walk (for tests)."""
     original = _STATE.pop("original", None)
     if original is not None:
         schemapi.validate_jsonschema = original
     init = _STATE.pop("from_dict_init", None)
     if init is not None:
         schemapi._FromDict.__init__ = init  # type: ignore[method-assign]
+    subclasses = _STATE.pop("subclasses", None)
+    if subclasses is not None:
+        schemapi._subclasses = core._subclasses = subclasses
+        del schemapi.SchemaBase.__init_subclass__
+    todict = _STATE.pop("todict", None)
+    if todict is not None:
+        schemapi._todict = todict
     functions = _STATE.pop("layer_functions", None)
     if functions is not None:
         api._remove_duplicate_params, api._combine_subchart_params = functions
