@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from insats.data import cache
 from insats.data.load import load_cached, load_study
@@ -106,3 +107,66 @@ def test_reads_are_recorded_and_replayed(study_dir):
     READS.clear()
     dict(load_cached(study_dir).tables)
     assert {e["tabell"] for e in READS.entries() if e["tabell"]} == set(study.tables)
+
+
+# --------------------------------------------------------------------------- pure functions of numbers
+def test_memoize_values_keeps_results_by_exact_values_and_hands_out_copies(monkeypatch):
+    from fractions import Fraction
+
+    import numpy as np
+
+    from insats.data import validated
+
+    monkeypatch.delenv(validated.SWITCH_ENV, raising=False)
+    cache.forget()
+    calls = []
+
+    @cache.memoize_values
+    def shares(k, n, p0: float, *, index=None) -> pd.DataFrame:
+        calls.append(1)
+        return pd.DataFrame({"andel": k / n, "over": k / n > p0}, index=index)
+
+    k, n = np.array([1.0, 2.0, 3.0]), np.array([4.0, 4.0, 4.0])
+    codes = np.array(["01", "02", "03"])
+    first = shares(k, n, 0.5, index=codes)
+    again = shares(k.copy(), n.copy(), 0.5, index=codes.copy())  # equal values, other arrays
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(first, again)
+    # a caller that changes its result changes neither the kept one nor the next caller's
+    again.loc["01", "andel"] = 99.0
+    first.loc["02", "andel"] = 98.0
+    third = shares(k, n, 0.5, index=codes)
+    assert third.loc["01", "andel"] == 0.25 and third.loc["02", "andel"] == 0.5 and len(calls) == 1
+
+    # any changed value is another key: an element, a parameter, its type, the index, the dtype
+    shares(np.array([1.0, 2.0, 3.5]), n, 0.5, index=codes)
+    shares(k, n, 0.25, index=codes)
+    shares(k, n, np.float32(0.5), index=codes)
+    shares(k, n, 0.5, index=np.array(["01", "02", "04"]))
+    shares(k.astype(np.float32), n, 0.5, index=codes)
+    shares(k, n, 0.5, index=None)
+    assert len(calls) == 7
+    assert cache.COUNTS["minne_varden"] >= 2
+
+    # an argument without an exact key is computed every time, and so is everything when switched off
+    shares(k, n, Fraction(1, 2))
+    shares(k, n, Fraction(1, 2))
+    assert len(calls) == 9
+    monkeypatch.setenv(validated.SWITCH_ENV, "0")
+    shares(k, n, 0.5, index=codes)
+    assert len(calls) == 10
+
+
+def test_memoize_values_never_keeps_an_error():
+    cache.forget()
+    calls = []
+
+    @cache.memoize_values
+    def fails(x: float) -> float:
+        calls.append(x)
+        raise ValueError("nej")
+
+    for _ in range(2):
+        with pytest.raises(ValueError, match="nej"):
+            fails(1.0)
+    assert calls == [1.0, 1.0]

@@ -73,6 +73,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from insats.analysis.stats import funnel_flags
+from insats.data.cache import memoize_values
 from insats.errors import DataError, UsageError
 
 __all__ = [
@@ -387,6 +388,7 @@ def oe_funnel_table(oe: pd.DataFrame, *, winsor: float = WINSOR_FRACTION) -> pd.
     return out
 
 
+@memoize_values  # the same published values in every district profile of a run: worked out once per kernel
 def shrunken_ranks(
     k,
     n,

@@ -32,6 +32,7 @@ from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
+from insats.data.cache import memoize_values
 from insats.errors import UsageError
 
 __all__ = [
@@ -138,6 +139,7 @@ def _inflation(p0: np.ndarray, n: np.ndarray, phi: float | None, tau2: float | N
     return np.ones(n.shape)
 
 
+@memoize_values  # the same limits in every district profile of a run: worked out once per kernel
 def funnel_limits(
     p0, n, levels: Sequence[float] = (0.95, 0.998), *, phi: float | None = None, tau2: float | None = None
 ) -> pd.DataFrame:

@@ -10,7 +10,11 @@ by ``load_cached`` and unchanged since is served from memory: its tables, their 
 their data buffers are compared with what was handed out (a change to a shared buffer always
 makes a new one, by copy-on-write), and a study whose tables were replaced has no content key. A
 report kernel of ``insats run`` keeps studies and results between reports, so a run loads each
-study and computes its measures once per kernel. ``INSATS_CACHE=0`` turns the reuse off.
+study and computes its measures once per kernel. ``memoize_values`` keeps the results of a pure
+function of numbers (arrays included) by the exact values of its arguments: a statistic every
+district profile works out from the same published values (the rank intervals of the key figures,
+the funnel plot's limits) is then worked out once per kernel, not once per profile.
+``INSATS_CACHE=0`` turns the reuse off.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from insats.data.study import READS, Study
@@ -40,12 +45,14 @@ from insats.data.validated import (
     source_files,
 )
 
-__all__ = ["MAX_RESULTS", "MAX_STUDIES", "detach", "forget", "load_cached", "memoize"]
+__all__ = ["MAX_RESULTS", "MAX_STUDIES", "MAX_VALUES", "detach", "forget", "load_cached", "memoize", "memoize_values"]
 
 MAX_STUDIES = 4
 """Studies kept in memory per process (least recently used dropped first)."""
 MAX_RESULTS = 32
 """Memoised results kept per process."""
+MAX_VALUES = 256
+"""Results of ``memoize_values`` functions kept per process (small: a rank table, a funnel's limits)."""
 
 
 def detach(value: Any) -> Any:
@@ -85,6 +92,7 @@ class _Kept:
 
 _STUDIES: OrderedDict[tuple[str, str], Study] = OrderedDict()
 _RESULTS: OrderedDict[tuple, _Kept] = OrderedDict()
+_VALUES: OrderedDict[tuple, Any] = OrderedDict()
 _MEMORY_LOCK = threading.RLock()
 
 
@@ -93,6 +101,7 @@ def forget() -> None:
     with _MEMORY_LOCK:
         _STUDIES.clear()
         _RESULTS.clear()
+        _VALUES.clear()
     forget_states()
 
 
@@ -228,6 +237,63 @@ def memoize(func: Callable) -> Callable:
                 _RESULTS[key] = _Kept(detach(value), frozenset(reads))
                 while len(_RESULTS) > MAX_RESULTS:
                     _RESULTS.popitem(last=False)
+        return value
+
+    wrapper.__wrapped__ = func
+    return wrapper
+
+
+def _value_key(value: Any) -> Any:
+    """An exact, hashable form of a numeric argument: a NumPy array by its type, shape and bytes
+    (an object array by its values), a Series or Index by its values and index; else ``_freeze``."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            return ("ndarray", "O", value.shape, _freeze(value.tolist()))
+        return ("ndarray", value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, pd.Index):
+        return (
+            "Index",
+            str(value.dtype),
+            value.names and tuple(map(str, value.names)),
+            _value_key(np.asarray(value, dtype=object)),
+        )
+    if isinstance(value, pd.Series):
+        return ("Series", str(value.dtype), str(value.name), _value_key(value.to_numpy()), _value_key(value.index))
+    if isinstance(value, np.generic):
+        return (type(value).__name__, value.item())
+    return _freeze(value)
+
+
+def memoize_values(func: Callable) -> Callable:
+    """Keep a pure function's results by the exact values of its arguments (``_value_key``: arrays
+    by their bytes, so equal values give the same key and any changed value another). Each caller
+    gets its own copy (``detach``). A call with an argument that has no exact key (a DataFrame, an
+    object) is computed every time; exceptions are never kept; ``INSATS_CACHE=0`` turns it off.
+    Only for functions whose result depends on nothing but their arguments (no study, no file)."""
+    signature = inspect.signature(func)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if not enabled():
+            return func(*args, **kwargs)
+        try:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            key = (func.__module__, func.__qualname__, tuple((k, _value_key(v)) for k, v in bound.arguments.items()))
+        except (TypeError, _Unkeyable):
+            return func(*args, **kwargs)
+        with _MEMORY_LOCK:
+            kept = _VALUES.get(key)
+            if kept is not None:
+                _VALUES.move_to_end(key)
+        if kept is not None:
+            COUNTS["minne_varden"] += 1
+            return detach(kept)
+        value = func(*args, **kwargs)
+        with _MEMORY_LOCK:
+            _VALUES[key] = detach(value)
+            while len(_VALUES) > MAX_VALUES:
+                _VALUES.popitem(last=False)
         return value
 
     wrapper.__wrapped__ = func

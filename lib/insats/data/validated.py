@@ -92,8 +92,8 @@ STALE_TEMP_SECONDS = 3600
 COUNTS: Counter = Counter()
 """What this process did: ``validerad`` (sources read and checked), ``kopia`` (read from the
 validated copy), and from ``insats.data.cache``: ``minne`` (a study handed out from memory),
-``berakning`` / ``minne_resultat`` (a memoised function computed / served from memory). For
-benchmarks and tests."""
+``berakning`` / ``minne_resultat`` (a memoised function computed / served from memory),
+``minne_varden`` (a ``memoize_values`` result served from memory). For benchmarks and tests."""
 
 
 # --------------------------------------------------------------------------- settings
