@@ -4,11 +4,12 @@
     The 14 district profiles of a generated Stockholm study (25,000 persons) two ways, each from a
     cold start (no validated copy of the study): (a) for each area ``papermill NB OUT.ipynb -f
     params.yaml -p omrade KOD`` and ``jupyter nbconvert --to html --no-input OUT.ipynb``, one after
-    the other; (b) ``insats run params.yaml`` (the command, in a subprocess, like (a)), three times:
-    before (a), halfway through it and after it, so that a change of the machine's speed during the
-    minutes (a) takes reaches both sides. Prints every wall time and the ratio of (a) to the median
-    run of (b) (target ≥ 15×); also each run of (b) against the reports of (a) timed nearest to it
-    (the first, middle and last half of them, scaled to all 14), and the median of those ratios.
+    the other; (b) ``insats run params.yaml`` (the command, in a subprocess, like (a)), five times
+    (``RUNS``): before (a), after each quarter of it and after it, so that a change of the
+    machine's speed during the minutes (a) takes reaches both sides. Prints every wall time and the
+    ratio of (a) to the median run of (b) (target ≥ 15×); also each run of (b) against the reports
+    of (a) timed nearest to it (the half of them around the run, scaled to all 14), and the median
+    of those ratios.
 ``medel``
     The kartläggning and the 14 profiles with ``insats run``; then ``medel`` changes and the run is
     repeated, then ``avslut`` changes and it is repeated again. Prints which reports ran each time
@@ -52,6 +53,8 @@ NOTEBOOKS = ROOT / "notebooks"
 PROFILE = NOTEBOOKS / "omradesprofil.ipynb"
 STUDY_NB = NOTEBOOKS / "kartlaggning.ipynb"
 COPY = ".insats-kopia"
+RUNS = 5
+"""Timed runs of ``insats run`` in ``profiles``, spread evenly from before the baseline to after it."""
 
 
 def _env() -> dict[str, str]:
@@ -118,14 +121,15 @@ def bench_profiles(work: Path, persons: int | None) -> None:
         t_run = _insats_run(pfile, "--force")
         return t_run, _children_cpu() - cpu, _korning(work, "profiler")
 
-    # (b) is run three times: before (a), halfway through it and after it, so that a change in the
-    # machine's speed during the minutes (a) takes reaches both sides; the median run is compared
-    runs = [cold_run()]
+    # (b) is run RUNS times spread evenly over (a), from before it to after it, so that a change in
+    # the machine's speed during the minutes (a) takes reaches both sides; the median run is compared
+    n = len(areas)
+    places = [round(k * n / (RUNS - 1)) for k in range(RUNS)]  # before report i (n: after the last)
+    runs = []
     t_pm = cpu_pm = 0.0
     each: list[float] = []  # (a)'s wall time per report, in the order they ran
     for i, code in enumerate(areas):
-        if i == len(areas) // 2:
-            runs.append(cold_run())
+        runs.extend(cold_run() for _ in range(places.count(i)))
         if i == 0:  # the baseline starts cold too: its first report makes the validated copy
             shutil.rmtree(data / COPY, ignore_errors=True)
         t, cpu = time.perf_counter(), _children_cpu()
@@ -150,13 +154,14 @@ def bench_profiles(work: Path, persons: int | None) -> None:
         f"(a) papermill + nbconvert, sekventiellt: {t_pm:.1f} s ({t_pm / len(areas):.2f} s/rapport), "
         f"processortid {cpu_pm:.1f} s"
     )
-    runs.append(cold_run())
-    # each run of (b) also against the reports of (a) timed nearest to it (the first half, the middle
-    # half, the last half, scaled to all reports): the machine's speed then is the same on both sides
-    n = len(each)
-    near = [each[: n // 2], each[n // 4 : n - n // 4], each[n // 2 :]]
+    runs.extend(cold_run() for _ in range(places.count(n)))
+    # each run of (b) also against the half of (a)'s reports timed nearest to it, scaled to all
+    # reports: the machine's speed then is the same on both sides
+    half = n // 2
+    near = [each[min(max(0, at - half // 2), n - half) :][:half] for at in places]
+    labels = ["före (a)", *(f"efter {at} av {n} rapporter i (a)" for at in places[1:-1]), "efter (a)"]
     local = []
-    for label, (t_run, cpu_run, run), part in zip(("före (a)", "mitt i (a)", "efter (a)"), runs, near, strict=True):
+    for label, (t_run, cpu_run, run), part in zip(labels, runs, near, strict=True):
         bad = [r["namn"] for r in run["rapporter"] if r["status"] != "ok"]
         steady = sorted(r["sekunder"] for r in run["rapporter"])[len(areas) // 2]
         local.append(statistics.fmean(part) * n / t_run)
@@ -166,7 +171,7 @@ def bench_profiles(work: Path, persons: int | None) -> None:
             f"({statistics.fmean(part):.2f} s/rapport) (median {steady:.2f} s per rapport i en kärna)"
             f"{'  FEL: ' + ', '.join(bad) if bad else ''}"
         )
-    t_run, cpu_run, _ = sorted(runs, key=lambda r: r[0])[1]
+    t_run, cpu_run, _ = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
     t_warm = _insats_run(pfile, "--force")
     print(f"    insats run --force igen (validerad kopia finns): {t_warm:.1f} s")
     print(
