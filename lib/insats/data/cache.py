@@ -193,6 +193,23 @@ def _freeze(value: Any) -> Any:
     raise _Unkeyable(type(value).__name__)
 
 
+def _recall(store: OrderedDict, key: tuple) -> Any:
+    """The value kept under ``key`` (marked as used last), or None."""
+    with _MEMORY_LOCK:
+        kept = store.get(key)
+        if kept is not None:
+            store.move_to_end(key)
+    return kept
+
+
+def _keep(store: OrderedDict, key: tuple, value: Any, limit: int) -> None:
+    """Keep ``value`` under ``key``, dropping the least recently used beyond ``limit``."""
+    with _MEMORY_LOCK:
+        store[key] = value
+        while len(store) > limit:
+            store.popitem(last=False)
+
+
 def memoize(func: Callable) -> Callable:
     """Keep ``func(study, ...)``'s results per study content and arguments (see module docstring).
 
@@ -221,10 +238,7 @@ def memoize(func: Callable) -> Callable:
             key = (func.__module__, func.__qualname__, content, _freeze(dict(values[1:])))
         except _Unkeyable:
             return func(*args, **kwargs)
-        with _MEMORY_LOCK:
-            kept = _RESULTS.get(key)
-            if kept is not None:
-                _RESULTS.move_to_end(key)
+        kept = _recall(_RESULTS, key)
         if kept is not None:
             READS.replay(kept.reads)
             COUNTS["minne_resultat"] += 1
@@ -233,10 +247,7 @@ def memoize(func: Callable) -> Callable:
             value = func(*args, **kwargs)
         COUNTS["berakning"] += 1
         if _unchanged_since_handout(study):  # the call did not change the study
-            with _MEMORY_LOCK:
-                _RESULTS[key] = _Kept(detach(value), frozenset(reads))
-                while len(_RESULTS) > MAX_RESULTS:
-                    _RESULTS.popitem(last=False)
+            _keep(_RESULTS, key, _Kept(detach(value), frozenset(reads)), MAX_RESULTS)
         return value
 
     wrapper.__wrapped__ = func
@@ -282,18 +293,12 @@ def memoize_values(func: Callable) -> Callable:
             key = (func.__module__, func.__qualname__, tuple((k, _value_key(v)) for k, v in bound.arguments.items()))
         except (TypeError, _Unkeyable):
             return func(*args, **kwargs)
-        with _MEMORY_LOCK:
-            kept = _VALUES.get(key)
-            if kept is not None:
-                _VALUES.move_to_end(key)
+        kept = _recall(_VALUES, key)
         if kept is not None:
             COUNTS["minne_varden"] += 1
             return detach(kept)
         value = func(*args, **kwargs)
-        with _MEMORY_LOCK:
-            _VALUES[key] = detach(value)
-            while len(_VALUES) > MAX_VALUES:
-                _VALUES.popitem(last=False)
+        _keep(_VALUES, key, detach(value), MAX_VALUES)
         return value
 
     wrapper.__wrapped__ = func
