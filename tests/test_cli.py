@@ -280,3 +280,31 @@ def test_measures_writes_a_record_that_audit_checks(capsys, tmp_path, monkeypatc
     record_path.write_text(json.dumps(record), encoding="utf-8")
     code, printed, _ = run(capsys, "audit", str(out.parent))
     assert code == 1 and "matt.publicering.json" in printed and "visas och är mindre än 5" in printed
+
+
+def test_the_program_ends_with_mains_exit_code_after_freezing_what_is_left(monkeypatch):
+    import gc
+
+    import insats.cli as cli
+
+    calls: list[str] = []
+    monkeypatch.setattr(cli, "main", lambda: calls.append("main") or errors.EXIT_DATA)
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    with pytest.raises(SystemExit) as exc:
+        cli.program()
+    assert exc.value.code == errors.EXIT_DATA
+    assert calls == ["main", "freeze"]
+
+
+def test_the_program_as_a_process_keeps_exit_codes_and_messages(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "insats.cli", "measures", str(tmp_path / "saknas"), "--out", str(tmp_path / "m.csv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == errors.EXIT_DATA
+    assert "finns inte" in done.stderr and "Traceback" not in done.stderr

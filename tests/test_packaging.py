@@ -12,7 +12,7 @@ import yaml
 from insats import nbstrip
 from tests.support import ROOT
 
-CONDA_NAMES = {"duckdb": "python-duckdb"}
+CONDA_NAMES = {"duckdb": "python-duckdb", "fastjsonschema": "python-fastjsonschema"}
 
 
 def _pins(requirements):

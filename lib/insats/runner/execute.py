@@ -29,7 +29,10 @@ from papermill.iorw import load_notebook_node
 from insats.reports.export import external_references, notebook_html
 from insats.runner.kernels import KERNEL_START_TIMEOUT, _Kernel, kernel_pool
 from insats.runner.parameters import inject
+from insats.runner.startup import fast_notebook_checks
 from insats.runner.tasks import FEL, OK, ReportOutcome, ReportTask, format_seconds, now_iso
+
+fast_notebook_checks()  # where reports run (a coordinator, a Dask worker): nbformat's checks, compiled
 
 _NBCLIENT_LOG = logging.getLogger("insats.runner.nbclient")
 _NBCLIENT_LOG.setLevel(logging.WARNING)  # not "Executing notebook with kernel" once per report
