@@ -49,6 +49,8 @@ if TYPE_CHECKING:  # a type only: the kernels need not load the params checks
 KERNEL_START_ATTEMPTS = 4
 KERNEL_START_TIMEOUT = 60.0
 CLEANUP_TIMEOUT = 60.0
+REAP_TIMEOUT = 5.0
+"""Seconds ``KernelPool.close`` waits for a killed kernel's process to end before closing it anyway."""
 
 
 def _kernel_bootstrap(preimports: Iterable[str]) -> str:
@@ -435,6 +437,9 @@ class KernelPool:
         # polls a dying kernel every 0.1 s, so one at a time cost that for each kernel)
         for kernel in kernels:
             kernel.kill()
+        for kernel in kernels:  # reaped here: jupyter_client would first sleep its 0.1 s poll
+            with contextlib.suppress(Exception):
+                kernel.km.provisioner.process.wait(REAP_TIMEOUT)  # type: ignore[union-attr]  # none: skipped
         for kernel in kernels:
             with contextlib.suppress(Exception):
                 kernel.close()
