@@ -308,3 +308,27 @@ def test_the_program_as_a_process_keeps_exit_codes_and_messages(tmp_path):
     )
     assert done.returncode == errors.EXIT_DATA
     assert "finns inte" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_command_loads_light_before_it_knows_the_command():
+    """``insats run`` starts its first kernel right after the parser and the params file: nothing
+    heavy may load before (pandas, or the dashboard server's urllib and psutil)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, insats.cli\n"
+        "heavy = [m for m in ('pandas', 'psutil', 'urllib.request', 'insats.dashboards.serve') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == ""
+
+
+def test_serve_help_shows_the_servers_own_defaults(capsys):
+    from insats.dashboards import serve
+
+    code, out, _ = run(capsys, "serve", "--help")
+    assert code == 0
+    flat = " ".join(out.split())
+    assert f"standard {serve.DEFAULT_MAX_VIEWERS}" in flat and f"standard {serve.DEFAULT_IDLE_MINUTES}" in flat

@@ -40,7 +40,7 @@ from insats.cli.commands import (
     _cmd_survey_template,
     _cmd_validate,
 )
-from insats.dashboards.serve import (  # light (standard library only): the defaults shown by insats serve --help
+from insats.dashboards.defaults import (  # no imports: the defaults shown by insats serve --help
     DEFAULT_IDLE_MINUTES,
     DEFAULT_LEFT_TIMEOUT,
     DEFAULT_MAX_VIEWERS,

@@ -54,6 +54,12 @@ import psutil
 
 from insats.ahead import ENV_AHEAD
 from insats.contract import fold
+from insats.dashboards.defaults import (
+    DEFAULT_IDLE_MINUTES,
+    DEFAULT_LEFT_TIMEOUT,
+    DEFAULT_MAX_VIEWERS,
+    DEFAULT_POOL_SIZE,
+)
 from insats.errors import EnvironmentProblem, StudyError, UsageError
 from insats.reports.sharing import ENV_SHARED, make_shared_dir
 
@@ -67,20 +73,12 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATE_ROOT = PACKAGE_DIR / "voila"
 """A Jupyter data directory holding ``voila/templates/insats`` (added to ``JUPYTER_PATH``)."""
 
-# Meeting-room defaults (README, "Instrumentpaneler"): a laptop with 2 cores and 8–16 GB, about ten
-# viewers. One kernel holds ~0.45 GB.
-DEFAULT_POOL_SIZE = 2
-"""Pre-started kernels per dashboard: two viewers arriving together both get a ready page."""
-DEFAULT_MAX_VIEWERS = 12
-"""Pages open at once, unless the memory holds fewer (``default_max_viewers``)."""
+# Meeting-room defaults (README, "Instrumentpaneler"): DEFAULT_POOL_SIZE, DEFAULT_MAX_VIEWERS,
+# DEFAULT_LEFT_TIMEOUT and DEFAULT_IDLE_MINUTES are in ``insats.dashboards.defaults``.
 KERNEL_BYTES = 500 * 2**20
 """Memory of one dashboard kernel (measured: 0.45–0.5 GB resident, most of it the imports)."""
 MEMORY_SHARE = 0.75
 """Share of the computer's memory the kernels may use (the rest: the system, the browser)."""
-DEFAULT_LEFT_TIMEOUT = 60
-"""Seconds a kernel outlives its page when the browser said no goodbye (lost network, closed lid)."""
-DEFAULT_IDLE_MINUTES = 240
-"""An open page unused this long (a tab forgotten after the meeting) loses its kernel."""
 RETRY_AFTER_SECONDS = 30
 """The *fullt* page tries again after this many seconds (and says so)."""
 
