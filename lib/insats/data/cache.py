@@ -210,6 +210,19 @@ def _keep(store: OrderedDict, key: tuple, value: Any, limit: int) -> None:
             store.popitem(last=False)
 
 
+def _arguments(signature: inspect.Signature, args: tuple, kwargs: dict) -> dict[str, Any] | None:
+    """A call's arguments by name, defaults filled in; None when keeping is off (``enabled``) or
+    the arguments do not fit the signature (the call then runs as it is, and raises its own error)."""
+    if not enabled():
+        return None
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError:
+        return None
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
 def memoize(func: Callable) -> Callable:
     """Keep ``func(study, ...)``'s results per study content and arguments (see module docstring).
 
@@ -222,14 +235,10 @@ def memoize(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        if not enabled():
+        arguments = _arguments(signature, args, kwargs)
+        if arguments is None:
             return func(*args, **kwargs)
-        try:
-            bound = signature.bind(*args, **kwargs)
-        except TypeError:
-            return func(*args, **kwargs)
-        bound.apply_defaults()
-        values = list(bound.arguments.items())
+        values = list(arguments.items())
         study = values[0][1] if values else None
         if not isinstance(study, Study) or not _unchanged_since_handout(study):
             return func(*args, **kwargs)
@@ -285,13 +294,12 @@ def memoize_values(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        if not enabled():
+        arguments = _arguments(signature, args, kwargs)
+        if arguments is None:
             return func(*args, **kwargs)
         try:
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            key = (func.__module__, func.__qualname__, tuple((k, _value_key(v)) for k, v in bound.arguments.items()))
-        except (TypeError, _Unkeyable):
+            key = (func.__module__, func.__qualname__, tuple((k, _value_key(v)) for k, v in arguments.items()))
+        except _Unkeyable:
             return func(*args, **kwargs)
         kept = _recall(_VALUES, key)
         if kept is not None:

@@ -439,7 +439,7 @@ class KernelPool:
             kernel.kill()
         for kernel in kernels:  # reaped here: jupyter_client would first sleep its 0.1 s poll
             with contextlib.suppress(Exception):
-                kernel.km.provisioner.process.wait(REAP_TIMEOUT)  # type: ignore[union-attr]  # none: skipped
+                kernel.km.provisioner.process.wait(REAP_TIMEOUT)  # type: ignore[union-attr]  # no process: nothing to wait for
         for kernel in kernels:
             with contextlib.suppress(Exception):
                 kernel.close()

@@ -22,6 +22,7 @@ message (or passes it, should the two schema libraries ever disagree).
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import json
 import os
@@ -75,20 +76,15 @@ def fast_notebook_checks() -> None:
     original = nbbase.validate
     schema_file = Path(nbbase.__file__).parent / nbbase.nbformat_schema[(nbbase.nbformat, nbbase.nbformat_minor)]
     definitions = json.loads(schema_file.read_text(encoding="utf-8"))["definitions"]
-    compiled: dict[str, Callable[[Any], Any]] = {}
-    lock = threading.Lock()
+
+    @functools.cache  # two threads compiling the same part at once get equal checks
+    def compiled(ref: str) -> Callable[[Any], Any]:
+        return fastjsonschema.compile({"definitions": definitions, "$ref": f"#/definitions/{ref}"})
 
     def validate(node: Any, ref: str | None = None) -> None:
-        check = compiled.get(ref) if ref is not None else None
-        if check is None and ref is not None and ref in definitions:
-            with lock:
-                check = compiled.get(ref)
-                if check is None:
-                    schema = {"definitions": definitions, "$ref": f"#/definitions/{ref}"}
-                    check = compiled[ref] = fastjsonschema.compile(schema)
-        if check is not None:
+        if ref in definitions:  # a part nbformat's schema defines (a whole notebook: ref None)
             try:
-                check(node)
+                compiled(ref)(node)
                 return None
             except fastjsonschema.JsonSchemaException:
                 pass  # nbformat's verdict, and its message
