@@ -17,7 +17,7 @@ from insats.analysis.privacy import SUPPRESSED
 from insats.charts import offline
 from insats.errors import UsageError
 from insats.reports.export import export_report, external_references
-from tests.support.browser import chart_texts, offline_page, wait_for_charts
+from tests.support.browser import DRAWN_JS, chart_texts, offline_page, wait_for_charts
 
 NNBSP = "\u202f"
 NBSP = "\u00a0"
@@ -503,7 +503,9 @@ def test_voila_draws_offline_also_inside_output_widget(tmp_path):
     import time
 
     import nbformat
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    from insats.dashboards.serve import free_port
     from tests.support.browser import require_chromium
 
     require_chromium()
@@ -524,26 +526,35 @@ def test_voila_draws_offline_also_inside_output_widget(tmp_path):
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, tmp_path / "panel.ipynb")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
+    log = tmp_path / "voila.log"
     voila = Path(sys.executable).parent / "voila"
-    proc = subprocess.Popen(
-        [str(voila), "panel.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(
+            [str(voila), "panel.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"],
+            cwd=tmp_path,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.time() + 60
-        while time.time() < deadline:
+        while time.time() < deadline and proc.poll() is None:
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.3)
+        assert proc.poll() is None, "Voila startade inte:\n" + log.read_text(errors="replace")[-3000:]
         with offline_page() as page:
             page.goto(f"http://127.0.0.1:{port}/", timeout=90_000, wait_until="commit")
-            assert wait_for_charts(page, 2, timeout=90_000) == 2
+            try:
+                wait_for_charts(page, 2, timeout=90_000)
+            except PlaywrightTimeout:
+                shown = page.evaluate("() => document.body ? document.body.innerText.slice(0, 3000) : ''")
+                raise AssertionError(
+                    f"diagrammen ritades inte inom 90 s ({page.evaluate(DRAWN_JS)} av 2)\n"
+                    f"sidan visar: {shown}\nkonsolfel: {page.console_errors}\n"
+                    f"Voilas logg:\n{log.read_text(errors='replace')[-4000:]}"
+                ) from None
             texts = chart_texts(page)
             blocked = list(page.blocked)
     finally:
