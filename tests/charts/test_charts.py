@@ -531,7 +531,12 @@ def test_voila_draws_offline_also_inside_output_widget(tmp_path):
     voila = Path(sys.executable).parent / "voila"
     with open(log, "wb") as fh:
         proc = subprocess.Popen(
-            [str(voila), "panel.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"],
+            [
+                *(str(voila), "panel.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"),
+                # the dashboard server's kernels: their clients do not hang on a lost wake-up
+                # (insats.kernelclient; plain Voila stalled at "Executing 2 of 3" on a busy CI machine)
+                "--VoilaConfiguration.multi_kernel_manager_class=insats.dashboards.server.ViewerKernelManager",
+            ],
             cwd=tmp_path,
             stdout=fh,
             stderr=subprocess.STDOUT,

@@ -38,9 +38,10 @@ from typing import ClassVar
 import jinja2
 import psutil
 import tornado.web
-from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager, ServerKernelManager
 from jupyter_server.utils import url_path_join
-from traitlets import Dict, Float, Integer, List, Unicode, default
+from traitlets import Dict, Float, Integer, List, Type, Unicode, default
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
@@ -49,6 +50,7 @@ from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
 from insats.dashboards.serve import DASHBOARDS, RETRY_AFTER_SECONDS
+from insats.kernelclient import WakefulKernelClient
 
 RENDER_TIMEOUT = 300
 """Seconds a pre-started kernel may take to run its notebook; after that it is replaced, so that
@@ -81,6 +83,14 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+class WakefulKernelManager(ServerKernelManager):
+    """jupyter_server's manager of one kernel, whose clients (the one Voila's executor runs the
+    notebook with) are ``insats.kernelclient.WakefulKernelClient``: a missed wake-up in pyzmq no
+    longer leaves a page at "Executing 2 of 3" for good."""
+
+    client_factory = Type(WakefulKernelClient, klass=AsyncKernelClient, config=True)
+
+
 class ViewerKernelManager(AsyncMappingKernelManager):
     """Voila's kernel manager base (``VoilaConfiguration.multi_kernel_manager_class``): kernels
     end when their viewer has left or has not used them for a long time.
@@ -106,6 +116,10 @@ class ViewerKernelManager(AsyncMappingKernelManager):
         config=True,
         help="Seconds without a hand-out before the pool is refilled, unless no started kernel is left in it.",
     )
+
+    @default("kernel_manager_class")
+    def _default_kernel_manager_class(self):
+        return f"{WakefulKernelManager.__module__}.{WakefulKernelManager.__qualname__}"
 
     @default("cull_idle_timeout")
     def _default_cull_idle_timeout(self) -> int:

@@ -11,7 +11,9 @@ for why this is safe and when a kernel is replaced.
 Papermill's traps in parallel use handled here: no ``os.chdir`` in our process (the kernel sets
 its own working directory); kernel launches that fail or do not answer are retried
 (``KERNEL_START_ATTEMPTS``, growing pause) so colliding ports heal; IPython history is kept in
-memory so parallel kernels do not lock its SQLite file.
+memory so parallel kernels do not lock its SQLite file. The kernels' clients are
+``insats.kernelclient.WakefulKernelClient``, so a wake-up pyzmq misses under load costs a quarter of
+a second instead of a report waiting for its cell timeout.
 
 The pool's kernels share one private folder (``insats.reports.sharing``): the first report that
 needs a study's publication computes it there and every later report of the process, in any of
@@ -40,6 +42,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
 from insats.errors import KernelError
+from insats.kernelclient import WakefulKernelClient
 from insats.reports.sharing import ENV_SHARED, make_shared_dir
 from insats.runner.tasks import DEFAULT_PREIMPORTS, ReportTask, kernel_env, kernel_name
 
@@ -104,7 +107,7 @@ class _Kernel:
         fd, self.log_path = tempfile.mkstemp(prefix="insats-karna-", suffix=".log")
         log = os.fdopen(fd, "wb")
         try:
-            self.km = AsyncKernelManager(kernel_name=self.kernel_name)
+            self.km = AsyncKernelManager(kernel_name=self.kernel_name, client_factory=WakefulKernelClient)
             await self.km.start_kernel(
                 cwd=self.cwd,
                 stdout=log,
