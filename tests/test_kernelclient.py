@@ -34,9 +34,15 @@ async def _receive_after_lost_wakeup(channel_class, *, lose_wakeup: bool = True)
         waiting = asyncio.ensure_future(channel.get_msg())
         await asyncio.sleep(0.1)  # the channel now waits on the socket's descriptor
         session.send(kernel, "execute_reply", {"status": "ok"}, ident=ident)
-        time.sleep(0.1)  # the reply is queued and the descriptor signalled, the loop not yet run
-        if lose_wakeup:
-            assert client.getsockopt(zmq.EVENTS) & zmq.POLLIN  # there, and the signal now spent
+        if lose_wakeup:  # wait (without the event loop) until the reply is queued; each look spends the signal
+            deadline = time.monotonic() + 10
+            while not client.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                assert time.monotonic() < deadline, "svaret kom aldrig fram"
+                time.sleep(0.01)
+            time.sleep(0.05)
+            client.getsockopt(zmq.EVENTS)  # and anything ZeroMQ signalled after it
+        else:
+            time.sleep(0.1)
         try:
             msg = await asyncio.wait_for(waiting, 3)
         except TimeoutError:
