@@ -52,6 +52,7 @@ async def _receive_after_lost_wakeup(channel_class, *, lose_wakeup: bool = True)
         client.close(0)
         kernel.close(0)
         ctx.term()
+        actx.term()
 
 
 def test_jupyter_clients_channel_waits_for_good_after_a_lost_wakeup():
@@ -80,6 +81,7 @@ def test_wakeful_channel_keeps_the_callers_timeout():
             return time.monotonic() - start
         finally:
             sock.close(0)
+            actx.term()
 
     waited = asyncio.run(wait(WAKE_INTERVAL * 2.5))
     assert waited >= WAKE_INTERVAL * 2.5  # not given up after the first slice

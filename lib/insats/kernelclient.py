@@ -5,7 +5,7 @@ ZeroMQ signals only on an *edge* (when something changes). Under load that signa
 without the waiting coroutine being woken (pyzmq issue 2173 describes the same symptom): the
 message sits in the socket while ``await channel.get_msg()`` waits on. Seen here as a Voila
 dashboard stuck at "Executing 2 of 3" with the kernel idle and its ``execute_reply`` unread in
-Voila's shell socket (``zmq.EVENTS`` said POLLIN), about one page in ten with both cores busy; a
+Voila's shell socket (``zmq.EVENTS`` said POLLIN), about one page in six with both cores busy; a
 batch report would wait in the same way until its cell timeout.
 
 The remedy uses only public behaviour: ``WakefulChannel.get_msg`` waits in slices of
