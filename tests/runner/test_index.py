@@ -104,6 +104,34 @@ def test_report_page_is_parsed_once_until_it_changes(tmp_path, monkeypatch):
     assert read_report_page(page)["titel"] == "Kartläggning av insatser"
 
 
+def test_profile_pages_are_read_only_until_one_is_marked_synthetic(tmp_path, monkeypatch):
+    from insats.runner import index  # the module's parser, counted below
+
+    parsed: list[str] = []
+    real = index._parse_report_page
+    monkeypatch.setattr(index, "_parse_report_page", lambda text: parsed.append(text) or real(text))
+    real_page = REPORT.replace("Syntetiska exempeldata", "Uppgifter")
+    reports = []
+    for code, name in (("01", "Bromma"), ("02", "Farsta"), ("03", "Kista")):
+        (tmp_path / f"p{code}.html").write_text(
+            real_page.format(title=f"Profil {name}", heading="Sammanfattning", first="Ett fynd."), encoding="utf-8"
+        )
+        reports.append({"namn": f"p{code}", "typ": "profil", "omrade_namn": name, "html": f"p{code}.html"})
+    # no page has the marker: every page is read, and the front page has no notice
+    page = render_front_page(_run(reports), tmp_path)
+    assert len(parsed) == 3 and "Syntetiska exempeldata" not in page
+    # the second profile (in name order) has it: the first two are read, the third is not needed
+    _report(tmp_path / "p02.html", title="Profil Farsta")
+    parsed.clear()
+    page = render_front_page(_run(reports), tmp_path)
+    assert "Syntetiska exempeldata" in page
+    assert [("Profil Farsta" in text) for text in parsed] == [True]  # Bromma's page was read before
+    index._PAGES.clear()
+    parsed.clear()
+    assert "Syntetiska exempeldata" in render_front_page(_run(reports), tmp_path)
+    assert [re.search(r"Profil (\w+)", text)[1] for text in parsed] == ["Bromma", "Farsta"]
+
+
 def test_front_page_links_reports_pdf_excel_and_profiles_by_name(tmp_path):
     _report(tmp_path / "kartlaggning.html")
     (tmp_path / "kartlaggning.pdf").write_bytes(b"%PDF-1.7")

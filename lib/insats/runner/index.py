@@ -426,8 +426,13 @@ def render_front_page(run: dict[str, Any], folder: Path | str) -> str:
         (r for r in reports if r.get("typ") == "profil"),
         key=lambda r: swedish_key(r.get("omrade_namn") or r.get("omrade") or r.get("namn")),
     )
-    pages = {r["namn"]: read_report_page(folder / str(r["html"])) for r in reports}
-    synthetic = any(p["syntetisk"] for p in pages.values())
+    pages = {r["namn"]: read_report_page(folder / str(r["html"])) for r in studies}
+    # a profile's page gives only the synthetic-data marker, so profiles are read until one has it:
+    # a page takes 15 ms to parse, and the front page is written as reports finish (and at the start
+    # of a rerun, with the previous run's pages)
+    synthetic = any(p["syntetisk"] for p in pages.values()) or any(
+        read_report_page(folder / str(r["html"]))["syntetisk"] for r in profiles
+    )
     title = next((pages[r["namn"]]["titel"] for r in studies if pages[r["namn"]]["titel"]), "")
     title = title or f"Rapporter – {run.get('namn')}"
     parts = []
