@@ -9,9 +9,10 @@ returns ``fallback()`` computed in this process instead, so the answer never dep
 only how soon it comes.
 
 Why: computing a study's publication (``insats.analysis.publication.publish``) takes seconds in
-one process, and while it runs in a batch kernel the other kernel waits for it (they share it,
-``insats.reports.sharing``), so one of the two cores is idle. Parts of it that depend only on the
-study (the measures of the calendar years, the simulated dispersion curves) are done there.
+one process, and a report run on its own (papermill, JupyterLab) leaves the other core idle.
+Parts of it that depend only on the study (the measures of the calendar years, the simulated
+dispersion curves) are done there. (In a batch run the other kernel, waiting for the same
+publication, also works out the utvärdering's last sections: ``insats.reports.sharing``.)
 
 Rules for ``compute``: a pure function of what is in memory at the fork, returning a picklable
 value; it must not write files or talk to other processes (the child shares the parent's open

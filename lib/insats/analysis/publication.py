@@ -22,7 +22,7 @@ import contextvars
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -45,6 +45,8 @@ __all__ = [
     "period_name",
     "publication_periods",
     "publish",
+    "record",
+    "replay",
 ]
 
 Hook = Callable[["Publication"], None]
@@ -95,6 +97,18 @@ class Publication:
     """The period report tables are registered in or rendered for (set by ``active``)."""
     table_state: dict = field(default_factory=dict, repr=False)
     """Per activation: how many tables of each name were seen (the same order when rendering)."""
+    recording: list[tuple[Callable[..., None], tuple, dict[str, Any]]] | None = field(default=None, repr=False)
+    """While report tables are recorded (``record``): their registrations, to be done by ``replay``."""
+
+    def register(self, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """Register report tables' counts: ``fn(self, *args, **kwargs)``, now, or while recording
+        (``record``) later, in another process (``replay``). ``fn`` is a module-level function that
+        works only from its arguments and this publication (its disclosure model, ``table_period``,
+        ``table_state``); the arguments must not change after the call, and must pickle."""
+        if self.recording is not None:
+            self.recording.append((fn, args, kwargs))
+        else:
+            fn(self, *args, **kwargs)
 
     @property
     def span(self) -> str:
@@ -147,6 +161,35 @@ def active_publication() -> Publication | None:
     return _ACTIVE.get()
 
 
+class _NoModel:
+    """The disclosure model of a publication that records (``record``): registering must go through
+    ``Publication.register``, so any direct use is an error, not a silent loss."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(
+            f"report tables being recorded reached the disclosure model directly ({name}); "
+            "register them through Publication.register"
+        )
+
+
+def record(study: Study, raws: dict[str, pd.DataFrame], collect: Callable[[Publication], None]) -> list:
+    """The registrations ``collect(pub)`` makes with a collecting publication of ``study`` active
+    (``raws``: the measures of the publication periods, the longest first), without a disclosure
+    model: ``replay`` does them later, in the same order, in the publication that needs them. The
+    part of a publication a kernel that waits for it can work out for the kernel that computes it
+    (``insats.reports.publication``); the result is a picklable list."""
+    pub = Publication(study, cast("Params", None), {}, cast("Disclosure", _NoModel()), raws, recording=[])
+    with pub.active():
+        collect(pub)
+    return cast("list", pub.recording)
+
+
+def replay(pub: Publication, records: list) -> None:
+    """Do the registrations ``record`` recorded, in order, in ``pub`` (collecting, active)."""
+    for fn, args, kwargs in records:
+        fn(pub, *args, **kwargs)
+
+
 def _measures(study: Study, params: list[Params]) -> tuple[list[tuple[pd.DataFrame, list[str]]], frozenset]:
     """``raw_measures`` for each of ``params``, and the tables they read (``READS``)."""
     with READS.capture() as reads:
@@ -169,10 +212,13 @@ def publish(
     min_cell: int = 5,
     protection: float | None = None,
     hooks: Sequence[Hook] = (),
+    first: Callable[[Params], tuple[pd.DataFrame, list[str]]] | None = None,
     **options: Any,
 ) -> Publication:
     """Compute and protect, together, the measures of every publication period of the study and
-    the tables the ``hooks`` register. ``options`` set ``Params`` fields (as ``compute_measures``)."""
+    the tables the ``hooks`` register. ``options`` set ``Params`` fields (as ``compute_measures``).
+    ``first``: how the longest period's raw measures are worked out from its parameters (by
+    default ``raw_measures``; the reports layer shares them between kernels)."""
     periods = publication_periods(*data_years(study))
     param_sets = {period_label(a, b): make_params(study, a, b, min_cell, **options) for a, b in periods}
     labels = list(param_sets)
@@ -180,10 +226,10 @@ def publish(
     # study period's (insats.ahead: the same values, only sooner); then the dispersion curves
     rest = [param_sets[label] for label in labels[1:]]
     years = ahead(lambda: _measures(study, rest), worth_it=bool(rest))
-    first = raw_measures(study, param_sets[labels[0]])
+    longest = (first or (lambda p: raw_measures(study, p)))(param_sets[labels[0]])
     computed, reads = years.result(lambda: _measures(study, rest))
     READS.replay(reads)
-    done = dict(zip(labels, [first, *computed], strict=True))
+    done = dict(zip(labels, [longest, *computed], strict=True))
     raws = {label: long for label, (long, _) in done.items()}
     notes = {label: skipped for label, (_, skipped) in done.items()}
     curves = ahead(lambda: _curves(raws, min_cell))

@@ -18,20 +18,27 @@ and the measures file made from the same study hide the same counts.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from insats import contract
 from insats.analysis.disclosure import CellKey, Finding, audit_manifest, dims_of, manifest, protection_problem
+from insats.analysis.measures.compute import make_params, raw_measures
+from insats.analysis.measures.context import Params
+from insats.analysis.measures.publish import period_label
 from insats.analysis.measures.registry import MEASURES, counts_of
-from insats.analysis.publication import Publication, publish
+from insats.analysis.publication import Publication, data_years, publication_periods, publish, record, replay
 from insats.atomic import atomic_write
 from insats.contract import ALLA, CENTRAL
 from insats.data.study import Study
 from insats.errors import DataError, UsageError
 from insats.reports import utvardering as evaluation_module
-from insats.reports.sharing import shared_publication
+from insats.reports.sharing import shared_part, shared_publication
 from insats.reports.utvardering.delperioder import link_whole_study
 
 __all__ = [
@@ -39,6 +46,7 @@ __all__ = [
     "REST_MEASURES",
     "audit_folder",
     "evaluation_parameters",
+    "evaluation_tail",
     "finding_line",
     "is_manifest",
     "manifest_path",
@@ -132,11 +140,15 @@ def register_rest_of_study(pub: Publication) -> None:
                     d.add_share(cells["taljare"], cells["namnare"])
 
 
-def register_evaluation(pub: Publication, evaluation: dict[str, Any]) -> None:
+def register_evaluation(
+    pub: Publication, evaluation: dict[str, Any], tail: Callable[[pd.DataFrame], list] | None = None
+) -> None:
     """Register the utvärdering's tables for the longest publication period: the five sections run
-    once with the publication collecting (their output is thrown away; only the counts remain)."""
+    once with the publication collecting (their output is thrown away; only the counts remain).
+    The last three (LOV, interventions, en väg in) are recorded and replayed (``evaluation_tail``),
+    so that ``tail(raw)`` may give them worked out by another kernel (``study_publication``)."""
     study = pub.study
-    if not study.has("personer", "bistand", "deltaganden"):
+    if not study.has(*EVALUATION_TABLES):
         return
     start, end = (f"{p[:7]}" for p in pub.span.split(":"))
     min_cell = pub.disclosure.min_cell
@@ -145,16 +157,34 @@ def register_evaluation(pub: Publication, evaluation: dict[str, Any]) -> None:
     evaluation_module.section_offer(ctx, raw, min_cell=min_cell)
     if evaluation.get("reform_datum"):
         evaluation_module.section_attendance(ctx, raw, evaluation["reform_datum"], min_cell=min_cell)
-    evaluation_module.section_lov(
-        ctx,
-        raw,
-        min_cell=min_cell,
-        lov_min_deltagare=evaluation["lov_min_deltagare"],
-        reform_datum=evaluation.get("reform_datum"),
-    )
-    evaluation_module.section_interventions(ctx, raw, min_cell=min_cell)
-    evaluation_module.section_path(ctx, raw, min_cell=min_cell)
+    records = tail(raw) if tail is not None else evaluation_tail(study, raw, pub.span, min_cell, evaluation)
+    replay(pub, records)
     link_whole_study(pub)
+
+
+EVALUATION_TABLES = ("personer", "bistand", "deltaganden")
+"""The tables without which a study has no utvärdering to register."""
+
+
+def evaluation_tail(study: Study, raw: pd.DataFrame, span: str, min_cell: int, evaluation: dict[str, Any]) -> list:
+    """The registrations of the utvärdering's last three sections (LOV, interventions, en väg in:
+    about two thirds of its time) for the longest publication period ``span``, recorded
+    (``record``) for ``register_evaluation`` to replay."""
+    start, end = (f"{p[:7]}" for p in span.split(":"))
+
+    def collect(_: Publication) -> None:
+        ctx = evaluation_module.make_context(study, start, end, min_cell=min_cell, omfattning=evaluation["omfattning"])
+        evaluation_module.section_lov(
+            ctx,
+            raw,
+            min_cell=min_cell,
+            lov_min_deltagare=evaluation["lov_min_deltagare"],
+            reform_datum=evaluation.get("reform_datum"),
+        )
+        evaluation_module.section_interventions(ctx, raw, min_cell=min_cell)
+        evaluation_module.section_path(ctx, raw, min_cell=min_cell)
+
+    return record(study, {span: raw}, collect)
 
 
 def evaluation_parameters(study: Study, evaluation: dict[str, Any] | None, *, all_groups: bool) -> dict[str, Any]:
@@ -187,13 +217,55 @@ def study_publication(
     for cached_study, cached_key, pub in _CACHE:
         if cached_study is study and cached_key == key:
             return pub
-    hooks = [register_rest_of_study, lambda p: register_evaluation(p, evaluation)]
+    parts = _SharedParts(study, key, min_cell, evaluation, options)
+    hooks = [register_rest_of_study, lambda p: register_evaluation(p, evaluation, parts.tail)]
     pub = shared_publication(
-        study, key, lambda: publish(study, min_cell=min_cell, protection=protection, hooks=hooks, **options)
+        study,
+        key,
+        lambda: publish(
+            study, min_cell=min_cell, protection=protection, hooks=hooks, first=parts.longest_measures, **options
+        ),
+        helpers=[parts.help],
     )
     _CACHE.append((study, key, pub))
     del _CACHE[:-_CACHE_SIZE]
     return pub
+
+
+@dataclasses.dataclass
+class _SharedParts:
+    """The parts of a study's publication that kernels sharing a folder (``insats.reports.sharing``)
+    work out once: the longest period's raw measures and the utvärdering's last sections. The
+    kernel that computes the publication asks for them in turn; a kernel that finds it computing
+    works them out meanwhile (``help``), so the computing kernel reads the recorded sections
+    instead of running them: on two cores, a batch run's publication is ready about two seconds
+    sooner. Without a sharing folder each is simply computed."""
+
+    study: Study
+    key: tuple
+    min_cell: int
+    evaluation: dict[str, Any]
+    options: dict[str, Any]
+
+    def longest_measures(self, params: Params) -> tuple[pd.DataFrame, list[str]]:
+        return shared_part(self.study, self.key, "längsta periodens mått", lambda: raw_measures(self.study, params))
+
+    def tail(self, raw: pd.DataFrame) -> list:
+        span = period_label(*publication_periods(*data_years(self.study))[0])
+        return shared_part(
+            self.study,
+            self.key,
+            "utvärderingens sista avsnitt",
+            lambda: evaluation_tail(self.study, raw, span, self.min_cell, self.evaluation),
+        )
+
+    def help(self) -> None:
+        """Work out both parts for a kernel that computes the publication (a waiting kernel's help)."""
+        if not self.study.has(*EVALUATION_TABLES):
+            return
+        a, b = publication_periods(*data_years(self.study))[0]
+        raw, _ = self.longest_measures(make_params(self.study, a, b, self.min_cell, **self.options))
+        self.tail(raw)
 
 
 MANIFEST_NAME = "publicering.json"

@@ -16,6 +16,17 @@ The tables that the computation read are stored with it and recorded again in th
 log (``insats.data.study.READS``), so a report that got its publication from the folder still
 reruns when one of those tables changes.
 
+A kernel that finds another computing the publication it needs does not only wait: it runs the
+publication's *helpers* first (``shared_publication(helpers=…)``), which work out parts of it
+through ``shared_part`` — values stored under the same key and a part's name, computed by
+whichever kernel asks first while the others wait and read. ``insats.reports.publication`` makes
+two parts of this kind: the longest period's raw measures and the registrations of the
+utvärdering's last sections (recorded, ``insats.analysis.publication.record``, and replayed in the
+computing kernel in their place, so the disclosure model is built in the same order with the same
+cells). In a batch run of two workers the second kernel works the sections out while the first
+computes the rest, and the publication is ready about a second sooner; a helper that fails changes
+nothing (the computing kernel then works that part out itself).
+
 Trust: the stored form is a Python pickle, which runs code when read, so it is read only from a
 folder that this user owns and no one else may write to or read (mode 0700, as
 ``tempfile.mkdtemp`` makes it). The pickle is made by this code from the study, never taken from a
@@ -36,9 +47,9 @@ import pickle
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from insats.atomic import atomic_write
 
@@ -51,9 +62,12 @@ __all__ = [
     "make_shared_dir",
     "remove_stale_shared_dirs",
     "shared_dir",
+    "shared_part",
     "shared_publication",
     "sharing_in_process",
 ]
+
+T = TypeVar("T")
 
 ENV_SHARED = "INSATS_SHARED_DIR"
 """The folder where the kernels of one ``insats serve`` share publications (unset: no sharing)."""
@@ -156,12 +170,21 @@ def _key(study: Study, parameters: Any) -> str | None:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def _locked(path: Path, *, while_busy: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the lock file ``path``. When another process holds it, ``while_busy()`` runs first (if
+    given), then this process waits for the lock."""
     if fcntl is None:  # pragma: no cover
         yield
         return
     with open(path, "a+b") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+        if while_busy is not None:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                while_busy()
+                fcntl.flock(fh, fcntl.LOCK_EX)
+        else:
+            fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -182,7 +205,8 @@ def _collection_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read(path: Path, study: Study) -> Publication | None:
+def _load(path: Path) -> dict | None:
+    """A stored value and the reads that made it, or None (none stored, or a damaged file)."""
     try:
         data = path.read_bytes()
     except OSError:
@@ -192,14 +216,32 @@ def _read(path: Path, study: Study) -> Publication | None:
             stored = pickle.loads(data)
     except Exception:  # noqa: BLE001  (a damaged file: compute instead)
         return None
-    if not isinstance(stored, dict) or not isinstance(stored.get("reads"), frozenset):
+    if not isinstance(stored, dict) or not isinstance(stored.get("reads"), frozenset) or "value" not in stored:
         return None
-    pub: Any = stored.get("publication")
+    return stored
+
+
+def _read(path: Path, study: Study) -> Publication | None:
+    stored = _load(path)
+    pub: Any = stored["value"] if stored is not None else None
     if type(pub).__name__ != "Publication" or not hasattr(pub, "results"):
         return None
-    _read_log().replay(stored["reads"])
+    _read_log().replay(stored["reads"])  # type: ignore[index]  # not None: pub came from it
     pub.study = study
     return pub
+
+
+def _read_part(path: Path) -> tuple[bool, Any]:
+    stored = _load(path)
+    if stored is None:
+        return False, None
+    _read_log().replay(stored["reads"])
+    return True, stored["value"]
+
+
+def _store(path: Path, value: Any, reads: set[tuple]) -> None:
+    with contextlib.suppress(OSError):  # a full disk: this kernel still has its value
+        atomic_write(path, pickle.dumps({"value": value, "reads": frozenset(reads)}, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _read_log() -> Any:
@@ -209,11 +251,23 @@ def _read_log() -> Any:
     return READS
 
 
-def shared_publication(study: Study, parameters: Any, compute: Callable[[], Publication]) -> Publication:
+def shared_publication(
+    study: Study,
+    parameters: Any,
+    compute: Callable[[], Publication],
+    *,
+    helpers: Sequence[Callable[[], None]] = (),
+) -> Publication:
     """``compute()``'s publication of ``study`` for ``parameters`` (any value with an exact
     ``repr``), through the sharing folder when there is one and the study has a content key:
     read when another kernel has stored it, else computed (one kernel at a time per key, the
-    others wait and then read) and stored."""
+    others wait and then read) and stored.
+
+    ``helpers``: work a kernel that finds another computing this publication does first, instead
+    of only waiting: each computes and stores a part of the publication through ``shared_part``,
+    so that the computing kernel reads that part instead of computing it (a batch run's second
+    kernel, a dashboard server's other kernels). A helper that fails is ignored: the computing
+    kernel then computes that part itself."""
     folder = shared_dir()
     key = _key(study, parameters) if folder is not None else None
     if folder is None or key is None:  # no sharing folder, or a study without a content key
@@ -222,16 +276,41 @@ def shared_publication(study: Study, parameters: Any, compute: Callable[[], Publ
     pub = _read(path, study)
     if pub is not None:
         return pub
-    with _locked(folder / f"publicering-{key}.lock"):
+    with _locked(folder / f"publicering-{key}.lock", while_busy=lambda: _help(helpers)):
         pub = _read(path, study)  # computed while this kernel waited for the lock
         if pub is not None:
             return pub
         with _read_log().capture() as reads:
             pub = compute()
-        stored = {
-            "publication": dataclasses.replace(pub, study=cast("Study", None)),  # the study is the kernel's own
-            "reads": frozenset(reads),
-        }
-        with contextlib.suppress(OSError):  # a full disk: this kernel still has its publication
-            atomic_write(path, pickle.dumps(stored, protocol=pickle.HIGHEST_PROTOCOL))
+        _store(path, dataclasses.replace(pub, study=cast("Study", None)), reads)  # the study is the kernel's own
         return pub
+
+
+def _help(helpers: Sequence[Callable[[], None]]) -> None:
+    for helper in helpers:
+        with contextlib.suppress(Exception):  # the computing kernel then works that part out itself
+            helper()
+
+
+def shared_part(study: Study, parameters: Any, name: str, compute: Callable[[], T]) -> T:
+    """``compute()`` (a picklable value that depends only on ``study``'s content, ``parameters``
+    and ``name``), computed once for the kernels that share a folder: read when stored, else
+    computed while this kernel holds the part's lock (another kernel asking meanwhile waits, then
+    reads it) and stored. Without a sharing folder simply ``compute()``. The tables read to compute
+    it are recorded in the reader's read log too, as for a publication."""
+    folder = shared_dir()
+    key = _key(study, (parameters, name)) if folder is not None else None
+    if folder is None or key is None:
+        return compute()
+    path = folder / f"del-{key}.pickle"
+    found, value = _read_part(path)
+    if found:
+        return cast("T", value)
+    with _locked(folder / f"del-{key}.lock"):
+        found, value = _read_part(path)
+        if found:
+            return cast("T", value)
+        with _read_log().capture() as reads:
+            value = compute()
+        _store(path, value, reads)
+        return value

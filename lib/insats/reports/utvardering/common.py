@@ -14,7 +14,7 @@ from insats.analysis.measures import (
     Params,
 )
 from insats.analysis.privacy import SUPPRESSED
-from insats.analysis.publication import active_publication
+from insats.analysis.publication import Publication, active_publication
 from insats.analysis.stats import wilson_interval
 from insats.contract import ALLA
 from insats.data.study import Study
@@ -160,17 +160,13 @@ def protect_shares(
         d = Disclosure(min_cell=min_cell)
         cells = _register_table(d, out, key, num, den, total, count or _caller(), "", counts)
         d.protect()
+    elif not pub.decided:
+        pub.register(_register_named, out.copy(), key, num, den, total, count or _caller(), counts, link)
+        out["undertryckt"] = out.get("undertryckt", pd.Series(False, index=out.index)).fillna(False).astype(bool)
+        return out
     else:
-        base = count or _caller()
-        state = pub.table_state
-        seen = state.setdefault(("n", base, key, num), 0)
-        state[("n", base, key, num)] = seen + 1
-        name = f"{base}#{seen}" if seen else base
-        if not pub.decided:
-            _register_table(pub.disclosure, out, key, num, den, total, name, pub.table_period, counts, link=link)
-            out["undertryckt"] = out.get("undertryckt", pd.Series(False, index=out.index)).fillna(False).astype(bool)
-            return out
         d = pub.disclosure
+        name = _table_name(pub, count or _caller(), key, num)
         cells = _table_cells(d, out, key, num, den, total, name, pub.table_period, counts)
     suppressed = d.suppressed
     assert suppressed is not None  # decided above
@@ -181,6 +177,21 @@ def protect_shares(
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float).mask(hidden)
     out["undertryckt"] = hidden
     return out
+
+
+def _table_name(pub: Publication, base: str, key: str, num: str) -> str:
+    """A table's name in the publication: ``base``, numbered from its second table within an
+    activation (``Publication.table_state``), so registering and rendering name tables alike."""
+    state = pub.table_state
+    seen = state.setdefault(("n", base, key, num), 0)
+    state[("n", base, key, num)] = seen + 1
+    return f"{base}#{seen}" if seen else base
+
+
+def _register_named(pub: Publication, out, key, num, den, total, base, counts, link) -> None:
+    """``protect_shares``'s registration in a collecting publication (``Publication.register``)."""
+    name = _table_name(pub, base, key, num)
+    _register_table(pub.disclosure, out, key, num, den, total, name, pub.table_period, counts, link=link)
 
 
 def _caller() -> str:
@@ -398,9 +409,14 @@ def register_parts(
     pub = active_publication()
     if pub is None or pub.decided:
         return
+    pub.register(_register_parts, list(table[key].astype(str)), key, dict(parts), dict(wholes), label)
+
+
+def _register_parts(pub: Publication, groups: list[str], key: str, parts: dict, wholes: dict, label) -> None:
+    """``register_parts``'s registration in a collecting publication (``Publication.register``)."""
     d, period = pub.disclosure, pub.table_period
     for col, name in parts.items():
-        for g in table[key].astype(str):
+        for g in groups:
             dims = dims_of(**{key: g})
             whole = d.index.get(CellKey(wholes[col], dims, period))
             part = d.index.get(CellKey(name, dims, period))

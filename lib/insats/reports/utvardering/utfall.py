@@ -32,7 +32,7 @@ from insats.analysis.measures import (
     outcome_frame,
 )
 from insats.analysis.overdispersion import benjamini_hochberg, expected_false_flags, funnel_table
-from insats.analysis.publication import active_publication
+from insats.analysis.publication import Publication, active_publication
 from insats.analysis.stats import observed_expected, wilson_interval
 from insats.contract import ALLA
 from insats.reports.utvardering.common import _participations, _with_wilson, register_hierarchy
@@ -172,6 +172,20 @@ OUTCOME_LEVELS = ("utforare", "regi")
 """The groups interventions add up to in the outcome tables (each intervention has one provider and one regi)."""
 
 
+def _register_outcomes(pub: Publication, atoms: pd.DataFrame) -> None:
+    """``outcome_hierarchy``'s registration in a collecting publication (``Publication.register``)."""
+    register_hierarchy(
+        pub.disclosure,
+        atoms,
+        atom="insats_id",
+        levels=OUTCOME_LEVELS,
+        counts=OUTCOME_COUNTS,
+        shares=(("taljare", "namnare"),),
+        period=pub.table_period,
+        origin="utvärdering: utfall per insats, utförare och regi",
+    )
+
+
 def outcome_hierarchy(frame: pd.DataFrame, min_cell: int) -> Disclosure | None:
     """Put the outcome counts of ``frame`` (``outcome_frame_ext``) in one disclosure model, as a hierarchy:
     ended participations and exits to work or studies per intervention (``insats_id``), per provider and per
@@ -194,16 +208,7 @@ def outcome_hierarchy(frame: pd.DataFrame, min_cell: int) -> Disclosure | None:
     pub = active_publication()
     if pub is not None:
         if not pub.decided and len(atoms):
-            register_hierarchy(
-                pub.disclosure,
-                atoms,
-                atom="insats_id",
-                levels=OUTCOME_LEVELS,
-                counts=OUTCOME_COUNTS,
-                shares=(("taljare", "namnare"),),
-                period=pub.table_period,
-                origin="utvärdering: utfall per insats, utförare och regi",
-            )
+            pub.register(_register_outcomes, atoms)
         return None
     d = Disclosure(min_cell=min_cell)
     register_hierarchy(
