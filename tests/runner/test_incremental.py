@@ -202,9 +202,9 @@ def _publication_notebook(path: Path) -> Path:
         "from insats.data.load import load_cached\n"
         "from insats.reports.publication import study_publication\n"
         'delat = pathlib.Path(os.environ["INSATS_SHARED_DIR"])\n'
-        'fore = len(list(delat.glob("*.pickle")))\n'
+        'fore = len(list(delat.glob("publicering-*.pickle")))\n'
         "pub = study_publication(load_cached(data_dir), min_cell=min_cell)\n"
-        'print("delat", fore, len(list(delat.glob("*.pickle"))), "perioder", len(pub.periods))\n'
+        'print("delat", fore, len(list(delat.glob("publicering-*.pickle"))), "perioder", len(pub.periods))\n'
         'print("mapp", delat, oct(delat.stat().st_mode & 0o777))\n'
     )
     nb = nbformat.v4.new_notebook(cells=[params, body])
