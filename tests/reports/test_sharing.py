@@ -30,17 +30,6 @@ def study_dir(tmp_path_factory) -> Path:
     return synth.generate("sundbyberg", tmp_path_factory.mktemp("studie") / "s", seed=11, persons=700)
 
 
-@pytest.fixture()
-def private(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "delat"
-    folder.mkdir(mode=0o700)
-    folder.chmod(0o700)
-    monkeypatch.setenv(sharing.ENV_SHARED, str(folder))
-    P._CACHE.clear()
-    yield folder
-    P._CACHE.clear()
-
-
 def _counting(monkeypatch, *, real: bool = False) -> list[int]:
     """Count the computations of a publication: the real one, or (``real`` False, for tests of when
     a publication is computed rather than what it holds) a small stand-in of the same type that

@@ -32,17 +32,6 @@ def study_dir(tmp_path_factory) -> Path:
     return synth.generate("sundbyberg", tmp_path_factory.mktemp("studie") / "s", seed=12, persons=700)
 
 
-@pytest.fixture()
-def private(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "delat"
-    folder.mkdir(mode=0o700)
-    folder.chmod(0o700)
-    monkeypatch.setenv(sharing.ENV_SHARED, str(folder))
-    P._CACHE.clear()
-    yield folder
-    P._CACHE.clear()
-
-
 class _Study:
     content_key = "abc"
 

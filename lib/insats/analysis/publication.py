@@ -226,7 +226,7 @@ def publish(
     # study period's (insats.ahead: the same values, only sooner); then the dispersion curves
     rest = [param_sets[label] for label in labels[1:]]
     years = ahead(lambda: _measures(study, rest), worth_it=bool(rest))
-    longest = (first or (lambda p: raw_measures(study, p)))(param_sets[labels[0]])
+    longest = first(param_sets[labels[0]]) if first else raw_measures(study, param_sets[labels[0]])
     computed, reads = years.result(lambda: _measures(study, rest))
     READS.replay(reads)
     done = dict(zip(labels, [longest, *computed], strict=True))

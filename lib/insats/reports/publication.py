@@ -141,12 +141,12 @@ def register_rest_of_study(pub: Publication) -> None:
 
 
 def register_evaluation(
-    pub: Publication, evaluation: dict[str, Any], tail: Callable[[pd.DataFrame], list] | None = None
+    pub: Publication, evaluation: dict[str, Any], tail: Callable[[pd.DataFrame, str], list] | None = None
 ) -> None:
     """Register the utvärdering's tables for the longest publication period: the five sections run
     once with the publication collecting (their output is thrown away; only the counts remain).
     The last three (LOV, interventions, en väg in) are recorded and replayed (``evaluation_tail``),
-    so that ``tail(raw)`` may give them worked out by another kernel (``study_publication``)."""
+    so that ``tail(raw, span)`` may give them worked out by another kernel (``study_publication``)."""
     study = pub.study
     if not study.has(*EVALUATION_TABLES):
         return
@@ -157,7 +157,7 @@ def register_evaluation(
     evaluation_module.section_offer(ctx, raw, min_cell=min_cell)
     if evaluation.get("reform_datum"):
         evaluation_module.section_attendance(ctx, raw, evaluation["reform_datum"], min_cell=min_cell)
-    records = tail(raw) if tail is not None else evaluation_tail(study, raw, pub.span, min_cell, evaluation)
+    records = tail(raw, pub.span) if tail is not None else evaluation_tail(study, raw, pub.span, min_cell, evaluation)
     replay(pub, records)
     link_whole_study(pub)
 
@@ -238,7 +238,7 @@ class _SharedParts:
     work out once: the longest period's raw measures and the utvärdering's last sections. The
     kernel that computes the publication asks for them in turn; a kernel that finds it computing
     works them out meanwhile (``help``), so the computing kernel reads the recorded sections
-    instead of running them: on two cores, a batch run's publication is ready about two seconds
+    instead of running them: on two cores, a batch run's publication is ready about a second
     sooner. Without a sharing folder each is simply computed."""
 
     study: Study
@@ -250,8 +250,7 @@ class _SharedParts:
     def longest_measures(self, params: Params) -> tuple[pd.DataFrame, list[str]]:
         return shared_part(self.study, self.key, "längsta periodens mått", lambda: raw_measures(self.study, params))
 
-    def tail(self, raw: pd.DataFrame) -> list:
-        span = period_label(*publication_periods(*data_years(self.study))[0])
+    def tail(self, raw: pd.DataFrame, span: str) -> list:
         return shared_part(
             self.study,
             self.key,
@@ -265,7 +264,7 @@ class _SharedParts:
             return
         a, b = publication_periods(*data_years(self.study))[0]
         raw, _ = self.longest_measures(make_params(self.study, a, b, self.min_cell, **self.options))
-        self.tail(raw)
+        self.tail(raw, period_label(a, b))
 
 
 MANIFEST_NAME = "publicering.json"

@@ -223,10 +223,12 @@ def _load(path: Path) -> dict | None:
 
 def _read(path: Path, study: Study) -> Publication | None:
     stored = _load(path)
-    pub: Any = stored["value"] if stored is not None else None
+    if stored is None:
+        return None
+    pub: Any = stored["value"]
     if type(pub).__name__ != "Publication" or not hasattr(pub, "results"):
         return None
-    _read_log().replay(stored["reads"])  # type: ignore[index]  # not None: pub came from it
+    _read_log().replay(stored["reads"])
     pub.study = study
     return pub
 

@@ -20,6 +20,8 @@ part in them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -172,17 +174,24 @@ OUTCOME_LEVELS = ("utforare", "regi")
 """The groups interventions add up to in the outcome tables (each intervention has one provider and one regi)."""
 
 
-def _register_outcomes(pub: Publication, atoms: pd.DataFrame) -> None:
-    """``outcome_hierarchy``'s registration in a collecting publication (``Publication.register``)."""
+def _outcome_cells(d: Disclosure, atoms: pd.DataFrame, **where: Any) -> None:
+    """Register the outcome hierarchy of ``atoms`` (``outcome_hierarchy``) in ``d``; ``where``: the
+    period, origin or ``published`` of ``register_hierarchy``."""
     register_hierarchy(
-        pub.disclosure,
+        d,
         atoms,
         atom="insats_id",
         levels=OUTCOME_LEVELS,
         counts=OUTCOME_COUNTS,
         shares=(("taljare", "namnare"),),
-        period=pub.table_period,
-        origin="utvärdering: utfall per insats, utförare och regi",
+        **where,
+    )
+
+
+def _register_outcomes(pub: Publication, atoms: pd.DataFrame) -> None:
+    """``outcome_hierarchy``'s registration in a collecting publication (``Publication.register``)."""
+    _outcome_cells(
+        pub.disclosure, atoms, period=pub.table_period, origin="utvärdering: utfall per insats, utförare och regi"
     )
 
 
@@ -211,15 +220,7 @@ def outcome_hierarchy(frame: pd.DataFrame, min_cell: int) -> Disclosure | None:
             pub.register(_register_outcomes, atoms)
         return None
     d = Disclosure(min_cell=min_cell)
-    register_hierarchy(
-        d,
-        atoms,
-        atom="insats_id",
-        levels=OUTCOME_LEVELS,
-        counts=OUTCOME_COUNTS,
-        shares=(("taljare", "namnare"),),
-        published=True,
-    )
+    _outcome_cells(d, atoms, published=True)
     d.protect()
     return d
 
